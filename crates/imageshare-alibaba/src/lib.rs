@@ -1,0 +1,1 @@
+//! imageshare-alibaba (being built).

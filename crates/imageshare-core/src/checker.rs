@@ -1,0 +1,464 @@
+//! `Checked<A>`: the one limit checker that stands in front of every adapter.
+//!
+//! It applies the adapter's [`ShareLimits`] table and refuses, with
+//! [`Error::Limit`], any request the provider would refuse, before any mutating call is
+//! sent. It also dedupes principals, skips those already granted (or not granted, when
+//! unsharing) and splits the rest into batches of the provider's per-call maximum.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::error::{Error, LimitRule, LimitViolation, Result};
+use crate::limits::{EncryptedPolicy, PrincipalForm, ShareLimits};
+use crate::model::{
+    CopyTarget, Encryption, Image, ImageId, ImageOrigin, ImageState, Principal, Provider, Region,
+    ShareOutcome, ShareReport, Sharee, Site,
+};
+use crate::sharing::ImageSharing;
+
+/// Choices the caller makes that the checker cannot infer.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// The caller confirms that the prerequisites for sharing encrypted images are in place
+    /// (a customer-managed key and the provider's sharing role).
+    pub allow_encrypted: bool,
+    /// Sites of target accounts known to the caller (account id -> site). Used by the
+    /// cross-site rule; accounts not listed are left to the provider to judge.
+    pub principal_sites: BTreeMap<String, Site>,
+}
+
+/// An [`ImageSharing`] adapter behind the limit checker. Itself an `ImageSharing`.
+#[derive(Debug, Clone)]
+pub struct Checked<A> {
+    inner: A,
+    options: CheckOptions,
+}
+
+impl<A: ImageSharing> Checked<A> {
+    /// Wraps `inner` with default options.
+    pub fn new(inner: A) -> Self {
+        Self::with_options(inner, CheckOptions::default())
+    }
+    /// Wraps `inner` with `options`.
+    pub fn with_options(inner: A, options: CheckOptions) -> Self {
+        Self { inner, options }
+    }
+    /// The wrapped adapter (for provider-specific operations).
+    pub fn inner(&self) -> &A {
+        &self.inner
+    }
+    /// The options in force.
+    pub fn options(&self) -> &CheckOptions {
+        &self.options
+    }
+    /// Unwraps the adapter.
+    pub fn into_inner(self) -> A {
+        self.inner
+    }
+
+    fn violation(
+        &self,
+        rule: LimitRule,
+        limit: impl Into<String>,
+        value: impl Into<String>,
+        explanation: impl Into<String>,
+    ) -> Error {
+        Error::Limit(LimitViolation {
+            provider: self.inner.provider(),
+            rule,
+            limit: limit.into(),
+            value: value.into(),
+            explanation: explanation.into(),
+        })
+    }
+
+    /// Checks principal kinds and forms; returns them deduplicated in request order.
+    pub fn check_principals(&self, principals: &[Principal]) -> Result<Vec<Principal>> {
+        if principals.is_empty() {
+            return Err(Error::invalid_input(
+                "principals",
+                "the list of principals is empty; give at least one",
+            ));
+        }
+        let limits = self.inner.limits();
+        let mut seen = HashSet::new();
+        let mut out = Vec::with_capacity(principals.len());
+        for p in principals {
+            if p.kind() != limits.principal_kind {
+                return Err(self.violation(
+                    LimitRule::PrincipalKind,
+                    format!("{} principals only", limits.principal_kind),
+                    p.to_string(),
+                    format!(
+                        "{} shares images with {}s, not {}s",
+                        limits.provider,
+                        limits.principal_kind,
+                        p.kind()
+                    ),
+                ));
+            }
+            check_form(limits, p).map_err(|(limit, why)| {
+                self.violation(LimitRule::PrincipalForm, limit, p.to_string(), why)
+            })?;
+            if seen.insert(p.clone()) {
+                out.push(p.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    /// Checks the image-level rules for sharing `image` with `principals`.
+    pub fn check_image(&self, image: &Image, principals: &[Principal]) -> Result<()> {
+        let limits = self.inner.limits();
+        let provider = limits.provider;
+        if limits.same_region_only && image.region != *self.inner.region() {
+            return Err(self.violation(
+                LimitRule::SameRegion,
+                format!("same region as the client ({})", self.inner.region()),
+                image.region.to_string(),
+                format!(
+                    "{provider} shares an image only within its own region; copy it to {} first",
+                    self.inner.region()
+                ),
+            ));
+        }
+        match image.origin {
+            ImageOrigin::Public => {
+                return Err(self.violation(
+                    LimitRule::PublicImage,
+                    "custom images only",
+                    format!("{} is a public image", image.id),
+                    format!("{provider} shares custom images only"),
+                ))
+            }
+            ImageOrigin::Received if !limits.reshare_received => {
+                return Err(self.violation(
+                    LimitRule::ReceivedImage,
+                    "images owned by the caller only",
+                    format!("{} was shared with this account by another", image.id),
+                    format!(
+                        "{provider} does not let a recipient share a received image onward; \
+                         make an own copy first (copy with CopyTarget::OwnCopy) and share that"
+                    ),
+                ))
+            }
+            ImageOrigin::MarketplaceDerived if !limits.share_marketplace_derived => {
+                return Err(self.violation(
+                    LimitRule::MarketplaceDerived,
+                    "no images derived from marketplace images",
+                    format!("{} is derived from a marketplace image", image.id),
+                    format!("{provider} refuses to share images built from marketplace images"),
+                ))
+            }
+            _ => {}
+        }
+        if image.encryption.is_encrypted() {
+            match limits.encrypted {
+                EncryptedPolicy::Allowed => {}
+                EncryptedPolicy::Forbidden => {
+                    return Err(self.violation(
+                        LimitRule::EncryptedImage,
+                        "unencrypted images only",
+                        format!("{} is encrypted", image.id),
+                        format!("{provider} cannot share encrypted images"),
+                    ))
+                }
+                EncryptedPolicy::CustomerKeyWithAcknowledgement { prerequisite } => {
+                    if image.encryption == Encryption::ServiceKey {
+                        return Err(self.violation(
+                            LimitRule::EncryptedImage,
+                            "no service-key-encrypted images",
+                            format!("{} is encrypted with the service key", image.id),
+                            format!(
+                                "{provider} cannot share images encrypted with the service key; \
+                                 copy it with a customer-managed key first"
+                            ),
+                        ));
+                    }
+                    if !self.options.allow_encrypted {
+                        return Err(self.violation(
+                            LimitRule::EncryptedImage,
+                            "encrypted images need allow_encrypted",
+                            format!("{} is encrypted", image.id),
+                            format!(
+                                "sharing an encrypted image on {provider} needs {prerequisite}; \
+                                 set CheckOptions::allow_encrypted (CLI: --allow-encrypted) once \
+                                 it is in place"
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        if !limits.shareable_kinds.contains(&image.kind) {
+            let kinds: Vec<String> = limits.shareable_kinds.iter().map(|k| k.to_string()).collect();
+            return Err(self.violation(
+                LimitRule::ImageKind,
+                kinds.join(", "),
+                format!("{} is a {} image", image.id, image.kind),
+                format!("{provider} does not share {} images", image.kind),
+            ));
+        }
+        if limits.require_available && image.state != ImageState::Available {
+            return Err(self.violation(
+                LimitRule::ImageState,
+                "available",
+                format!("{} is {}", image.id, image.state),
+                format!("{provider} shares an image only once it is available"),
+            ));
+        }
+        for p in principals {
+            if image.owner.as_ref() == Some(p) {
+                return Err(self.violation(
+                    LimitRule::ShareWithSelf,
+                    "principals other than the owner",
+                    p.to_string(),
+                    format!("{p} owns {}; an image cannot be shared with its owner", image.id),
+                ));
+            }
+            if !limits.cross_site {
+                if let (Some(owner_site), Some(site)) =
+                    (image.owner_site, self.options.principal_sites.get(p.id()))
+                {
+                    if owner_site != *site {
+                        return Err(self.violation(
+                            LimitRule::CrossSite,
+                            format!("accounts of the {owner_site} site"),
+                            format!("{p} is on the {site} site"),
+                            format!(
+                                "{provider} does not share between China-site and \
+                                 international-site accounts"
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `op` over `pending` in batches of the per-call maximum, collecting outcomes.
+    /// Returns the first error when nothing at all succeeded; `Error::Partial` when some
+    /// batches failed; the full report otherwise.
+    async fn run_batches<F, Fut>(
+        &self,
+        id: &ImageId,
+        ordered: &[Principal],
+        mut done: BTreeMap<Principal, ShareOutcome>,
+        pending: Vec<Principal>,
+        op: F,
+    ) -> Result<ShareReport>
+    where
+        F: Fn(Vec<Principal>) -> Fut,
+        Fut: std::future::Future<Output = Result<ShareReport>>,
+    {
+        let per_call = self.inner.limits().max_principals_per_call.max(1);
+        let mut first_error: Option<Arc<Error>> = None;
+        let mut any_success = false;
+        for batch in pending.chunks(per_call) {
+            match op(batch.to_vec()).await {
+                Ok(report) => {
+                    any_success = true;
+                    for (p, o) in report.iter() {
+                        done.insert(p.clone(), o.clone());
+                    }
+                    // A principal the adapter did not report on is a failure, never silence.
+                    for p in batch {
+                        done.entry(p.clone()).or_insert_with(|| {
+                            ShareOutcome::Failed(Arc::new(Error::invalid_input(
+                                "report",
+                                format!("the adapter reported nothing for {p}"),
+                            )))
+                        });
+                    }
+                }
+                Err(e) => {
+                    let e = Arc::new(e);
+                    first_error.get_or_insert_with(|| e.clone());
+                    for p in batch {
+                        done.insert(p.clone(), ShareOutcome::Failed(e.clone()));
+                    }
+                }
+            }
+        }
+        if let Some(e) = first_error {
+            if !any_success {
+                // Nothing changed: the error itself is the answer.
+                drop(done);
+                return Err(Arc::try_unwrap(e)
+                    .unwrap_or_else(|e| Error::invalid_input("batch", e.to_string())));
+            }
+        }
+        let mut report = ShareReport::new(id.clone());
+        for p in ordered {
+            if let Some(o) = done.remove(p) {
+                report.push(p.clone(), o);
+            }
+        }
+        report.into_result()
+    }
+}
+
+fn check_form(limits: &ShareLimits, p: &Principal) -> std::result::Result<(), (String, String)> {
+    let id = p.id();
+    match limits.principal_form {
+        PrincipalForm::NumericAccountId { min_len, max_len } => {
+            let limit = format!("a main-account id of {min_len} to {max_len} digits");
+            if id.contains('@') || id.starts_with("acs:ram:") || id.contains(".onaliyun.com") {
+                return Err((
+                    limit,
+                    format!(
+                        "{id:?} looks like a RAM user or sub-account; {} shares only with \
+                         main (root) accounts, given by their numeric account id",
+                        limits.provider
+                    ),
+                ));
+            }
+            if id.is_empty()
+                || !id.bytes().all(|b| b.is_ascii_digit())
+                || id.len() < min_len
+                || id.len() > max_len
+            {
+                return Err((
+                    limit.clone(),
+                    format!("{id:?} is not {limit}"),
+                ));
+            }
+        }
+        PrincipalForm::PrefixedId { prefix } => {
+            let rest = id.strip_prefix(prefix).unwrap_or("");
+            if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Err((
+                    format!("an id of the form {prefix}<letters and digits>"),
+                    format!("{id:?} is not a {} project id ({prefix}...)", limits.provider),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl<A: ImageSharing> ImageSharing for Checked<A> {
+    fn provider(&self) -> Provider {
+        self.inner.provider()
+    }
+    fn region(&self) -> &Region {
+        self.inner.region()
+    }
+    fn limits(&self) -> &crate::limits::ShareLimits {
+        self.inner.limits()
+    }
+    async fn image(&self, id: &ImageId) -> Result<Image> {
+        self.inner.image(id).await
+    }
+
+    async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport> {
+        let principals = self.check_principals(to)?;
+        let image = self.inner.image(id).await?;
+        self.check_image(&image, &principals)?;
+        let current: HashSet<Principal> = self
+            .inner
+            .sharees(id)
+            .await?
+            .into_iter()
+            .map(|s| s.principal)
+            .collect();
+        let mut done = BTreeMap::new();
+        let mut pending = Vec::new();
+        for p in &principals {
+            if current.contains(p) {
+                done.insert(p.clone(), ShareOutcome::AlreadyGranted);
+            } else {
+                pending.push(p.clone());
+            }
+        }
+        let limits = self.inner.limits();
+        if let Some(max) = limits.max_sharees_per_image {
+            let total = current.len() + pending.len();
+            if total > max {
+                return Err(self.violation(
+                    LimitRule::MaxShareesPerImage,
+                    max.to_string(),
+                    format!(
+                        "{total} ({} current + {} new)",
+                        current.len(),
+                        pending.len()
+                    ),
+                    format!(
+                        "{} shares one image with at most {max} {}s at a time; unshare some \
+                         first, or copy the image and share the copy",
+                        limits.provider, limits.principal_kind
+                    ),
+                ));
+            }
+        }
+        let inner = &self.inner;
+        self.run_batches(id, &principals, done, pending, |batch| async move {
+            inner.share(id, &batch).await
+        })
+        .await
+    }
+
+    async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport> {
+        let principals = self.check_principals(from)?;
+        let current: HashSet<Principal> = self
+            .inner
+            .sharees(id)
+            .await?
+            .into_iter()
+            .map(|s| s.principal)
+            .collect();
+        let mut done = BTreeMap::new();
+        let mut pending = Vec::new();
+        for p in &principals {
+            if current.contains(p) {
+                pending.push(p.clone());
+            } else {
+                done.insert(p.clone(), ShareOutcome::NotGranted);
+            }
+        }
+        let inner = &self.inner;
+        self.run_batches(id, &principals, done, pending, |batch| async move {
+            inner.unshare(id, &batch).await
+        })
+        .await
+    }
+
+    async fn sharees(&self, id: &ImageId) -> Result<Vec<Sharee>> {
+        self.inner.sharees(id).await
+    }
+    async fn shared_with_me(&self) -> Result<Vec<Image>> {
+        self.inner.shared_with_me().await
+    }
+    async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
+        self.inner.copy(id, to).await
+    }
+
+    async fn delete(&self, id: &ImageId) -> Result<()> {
+        if self.inner.limits().delete_requires_unshare {
+            let sharees = self.inner.sharees(id).await?;
+            if !sharees.is_empty() {
+                let mut names: Vec<String> =
+                    sharees.iter().take(5).map(|s| s.principal.to_string()).collect();
+                if sharees.len() > 5 {
+                    names.push(format!("and {} more", sharees.len() - 5));
+                }
+                return Err(self.violation(
+                    LimitRule::DeleteWhileShared,
+                    "no sharees",
+                    format!("{} sharees ({})", sharees.len(), names.join(", ")),
+                    format!(
+                        "{} refuses to delete an image that is still shared; unshare it from \
+                         everyone first (ImageSharingExt::unshare_all_and_delete, CLI: delete \
+                         --unshare-first)",
+                        self.inner.provider()
+                    ),
+                ));
+            }
+        }
+        self.inner.delete(id).await
+    }
+}

@@ -1,0 +1,316 @@
+//! The one error type of imageshare, and the limit violations the checker raises.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::model::{Provider, ShareReport};
+
+/// Result alias used throughout imageshare.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A boxed source error.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Everything that can go wrong. Provider error codes are kept verbatim; no variant ever
+/// carries a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request breaks a documented provider limit; raised before any network call.
+    #[error(transparent)]
+    Limit(#[from] LimitViolation),
+
+    /// The provider answered with an error.
+    #[error("{0}")]
+    Api(ApiError),
+
+    /// The provider rejected the credentials or the signature.
+    #[error("{provider} rejected the credentials: {code}: {message} (request id {})", request_id.as_deref().unwrap_or("-"))]
+    Auth {
+        /// Which provider.
+        provider: Provider,
+        /// The provider's error code, verbatim.
+        code: String,
+        /// The provider's message.
+        message: String,
+        /// The provider's request id.
+        request_id: Option<String>,
+    },
+
+    /// No credentials were found in any source of the chain.
+    #[error("no {provider} credentials found; tried: {}", tried.join("; "))]
+    CredentialsNotFound {
+        /// Which provider.
+        provider: Provider,
+        /// Every source tried, in order, with why it gave nothing.
+        tried: Vec<String>,
+    },
+
+    /// The request never got a provider answer (connect error, timeout, reset, bad body).
+    #[error("{provider} {action}: transport error: {message}")]
+    Transport {
+        /// Which provider.
+        provider: Provider,
+        /// The API action.
+        action: String,
+        /// What happened.
+        message: String,
+        /// Whether trying again may help.
+        retryable: bool,
+        /// The underlying error.
+        #[source]
+        source: Option<BoxError>,
+    },
+
+    /// The provider answered, but not in the documented shape.
+    #[error("{provider} {action}: cannot decode the response: {message} (request id {})", request_id.as_deref().unwrap_or("-"))]
+    Decode {
+        /// Which provider.
+        provider: Provider,
+        /// The API action.
+        action: String,
+        /// What was wrong.
+        message: String,
+        /// The request id, if one could be read.
+        request_id: Option<String>,
+    },
+
+    /// Input that can never be valid (malformed id, empty list, bad endpoint, ...).
+    #[error("invalid {field}: {message}")]
+    InvalidInput {
+        /// The parameter, flag or field at fault.
+        field: String,
+        /// What is wrong and what is expected.
+        message: String,
+    },
+
+    /// The image (or other resource) does not exist or is not visible to the caller.
+    #[error("{provider}: {what} {id} not found")]
+    NotFound {
+        /// Which provider.
+        provider: Provider,
+        /// What kind of thing (`image`, ...).
+        what: &'static str,
+        /// Its id.
+        id: String,
+    },
+
+    /// The provider has no public API for this operation.
+    #[error("{provider}: {operation} is not supported: {reason}")]
+    Unsupported {
+        /// Which provider.
+        provider: Provider,
+        /// The operation asked for.
+        operation: String,
+        /// Why, and what to do instead.
+        reason: String,
+    },
+
+    /// An operation did not finish in the time allowed (the per-call timeout is a
+    /// `Transport` error; this is for waits such as `wait_until_available`).
+    #[error("{provider}: {operation} timed out: {message}")]
+    Timeout {
+        /// Which provider.
+        provider: Provider,
+        /// What was waited for.
+        operation: String,
+        /// What state things were left in.
+        message: String,
+    },
+
+    /// Some principals of a multi-call share or unshare succeeded and some failed; the
+    /// report says which.
+    #[error("partially applied: {0}")]
+    Partial(Box<ShareReport>),
+}
+
+impl Error {
+    /// An `InvalidInput` error.
+    pub fn invalid_input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A `Transport` error.
+    pub fn transport(
+        provider: Provider,
+        action: impl Into<String>,
+        message: impl Into<String>,
+        retryable: bool,
+        source: Option<BoxError>,
+    ) -> Self {
+        Error::Transport {
+            provider,
+            action: action.into(),
+            message: message.into(),
+            retryable,
+            source,
+        }
+    }
+
+    /// Whether retrying the same call may succeed (throttling, 5xx, connection errors).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Api(e) => e.retryable,
+            Error::Transport { retryable, .. } => *retryable,
+            _ => false,
+        }
+    }
+
+    /// A server-given delay before the next attempt, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Api(e) => e.retry_after,
+            _ => None,
+        }
+    }
+
+    /// The provider's error code, if the provider answered with one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Api(e) => Some(&e.code),
+            Error::Auth { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// The provider's request id, if any.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(e) => e.request_id.as_deref(),
+            Error::Auth { request_id, .. } | Error::Decode { request_id, .. } => {
+                request_id.as_deref()
+            }
+            _ => None,
+        }
+    }
+
+    /// The limit violation, if this is one.
+    pub fn as_limit(&self) -> Option<&LimitViolation> {
+        match self {
+            Error::Limit(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// An error answer from a provider API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// Which provider.
+    pub provider: Provider,
+    /// The API action that failed.
+    pub action: String,
+    /// The HTTP status of the answer.
+    pub status: u16,
+    /// The provider's error code, verbatim (UCloud: the RetCode as a string).
+    pub code: String,
+    /// The provider's message.
+    pub message: String,
+    /// The provider's request id.
+    pub request_id: Option<String>,
+    /// Whether the adapter classifies this code as retryable (throttling, 5xx).
+    pub retryable: bool,
+    /// A delay the provider asked for before retrying.
+    pub retry_after: Option<Duration>,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} failed: {}: {} (HTTP {}, request id {})",
+            self.provider,
+            self.action,
+            self.code,
+            self.message,
+            self.status,
+            self.request_id.as_deref().unwrap_or("-")
+        )
+    }
+}
+
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Self {
+        Error::Api(e)
+    }
+}
+
+/// Which documented limit a request broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LimitRule {
+    /// More principals per image than the provider allows (current + new).
+    MaxShareesPerImage,
+    /// The principal kind is not the one this provider shares to.
+    PrincipalKind,
+    /// The principal id has the wrong form (e.g. a RAM user on SAS).
+    PrincipalForm,
+    /// Sharing with the image's own owner.
+    ShareWithSelf,
+    /// The image lives in another region than the client.
+    SameRegion,
+    /// Re-sharing an image received from another account.
+    ReceivedImage,
+    /// Sharing a public or community image.
+    PublicImage,
+    /// Sharing an image derived from a marketplace image.
+    MarketplaceDerived,
+    /// Sharing an encrypted image the provider refuses (or without acknowledging the
+    /// prerequisites).
+    EncryptedImage,
+    /// Sharing across the China and international sites.
+    CrossSite,
+    /// An image kind the provider does not share.
+    ImageKind,
+    /// The image is not in a shareable state.
+    ImageState,
+    /// Deleting an image that is still shared.
+    DeleteWhileShared,
+}
+
+impl LimitRule {
+    /// A stable kebab-case name of the rule.
+    pub fn name(self) -> &'static str {
+        match self {
+            LimitRule::MaxShareesPerImage => "max-sharees-per-image",
+            LimitRule::PrincipalKind => "principal-kind",
+            LimitRule::PrincipalForm => "principal-form",
+            LimitRule::ShareWithSelf => "share-with-self",
+            LimitRule::SameRegion => "same-region",
+            LimitRule::ReceivedImage => "received-image",
+            LimitRule::PublicImage => "public-image",
+            LimitRule::MarketplaceDerived => "marketplace-derived",
+            LimitRule::EncryptedImage => "encrypted-image",
+            LimitRule::CrossSite => "cross-site",
+            LimitRule::ImageKind => "image-kind",
+            LimitRule::ImageState => "image-state",
+            LimitRule::DeleteWhileShared => "delete-while-shared",
+        }
+    }
+}
+
+impl fmt::Display for LimitRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A request refused by the limit checker before anything was sent: which rule, the
+/// limit, and the offending value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{provider} limit {rule} violated: {explanation} (limit: {limit}; got: {value})")]
+pub struct LimitViolation {
+    /// The provider whose limit table was applied.
+    pub provider: Provider,
+    /// The rule broken.
+    pub rule: LimitRule,
+    /// The limit, as text (`50`, `same region as the client (cn-hangzhou)`, ...).
+    pub limit: String,
+    /// The offending value.
+    pub value: String,
+    /// A sentence for humans: what the provider would do and what to do instead.
+    pub explanation: String,
+}

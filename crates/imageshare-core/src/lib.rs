@@ -1,0 +1,75 @@
+//! # imageshare-core
+//!
+//! The core of imageshare: the [`ImageSharing`] trait every provider adapter implements,
+//! the domain model, the one [`Error`] type, the limit checker [`Checked`] with its
+//! [`ShareLimits`] tables, credentials ([`Secret`], [`credentials`]) and the HTTP
+//! [`transport`] with retry, backoff and tracing, written once for every adapter.
+//!
+//! ```
+//! use imageshare_core::{
+//!     Checked, Image, ImageId, ImageKind, ImageOrigin, ImageSharing, ImageState, Encryption,
+//!     LimitRule, Principal, PrincipalKind, Provider, ShareLimits,
+//!     limits::{EncryptedPolicy, PrincipalForm}, memory::InMemorySharing,
+//! };
+//!
+//! const LIMITS: ShareLimits = ShareLimits {
+//!     provider: Provider::AlibabaEcs,
+//!     principal_kind: PrincipalKind::Account,
+//!     principal_form: PrincipalForm::NumericAccountId { min_len: 5, max_len: 20 },
+//!     max_sharees_per_image: Some(2),
+//!     max_principals_per_call: 10,
+//!     same_region_only: true,
+//!     reshare_received: false,
+//!     share_marketplace_derived: false,
+//!     encrypted: EncryptedPolicy::Forbidden,
+//!     cross_site: true,
+//!     shareable_kinds: &[ImageKind::SystemDisk],
+//!     require_available: true,
+//!     delete_requires_unshare: true,
+//!     source: "example",
+//! };
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let backend = InMemorySharing::new("cn-hangzhou", LIMITS);
+//! backend.add_image(Image {
+//!     id: "m-golden".into(), name: "golden".into(), owner: Some(Principal::account("1000000001")),
+//!     owner_site: None, region: "cn-hangzhou".into(), state: ImageState::Available,
+//!     origin: ImageOrigin::Custom, encryption: Encryption::None, kind: ImageKind::SystemDisk,
+//!     created_at: None,
+//! });
+//! let checked = Checked::new(backend);
+//! let id = ImageId::from("m-golden");
+//! let report = checked.share(&id, &[Principal::account("1000000002")]).await.unwrap();
+//! assert_eq!(report.count("granted"), 1);
+//!
+//! // Two more would make three sharees: refused before anything is sent.
+//! let err = checked
+//!     .share(&id, &[Principal::account("1000000003"), Principal::account("1000000004")])
+//!     .await
+//!     .unwrap_err();
+//! assert_eq!(err.as_limit().unwrap().rule, LimitRule::MaxShareesPerImage);
+//! assert_eq!(checked.inner().calls().share, 1);
+//! # });
+//! ```
+#![warn(missing_docs)]
+
+pub mod checker;
+pub mod credentials;
+pub mod error;
+pub mod limits;
+pub mod memory;
+pub mod model;
+pub mod secret;
+pub mod sharing;
+pub mod time;
+pub mod transport;
+
+pub use checker::{CheckOptions, Checked};
+pub use error::{ApiError, Error, LimitRule, LimitViolation, Result};
+pub use limits::ShareLimits;
+pub use model::{
+    AccountId, CopyTarget, Encryption, Image, ImageId, ImageKind, ImageOrigin, ImageState,
+    Principal, PrincipalKind, ProjectId, Provider, Region, ShareOutcome, ShareReport, Sharee, Site,
+};
+pub use secret::Secret;
+pub use sharing::{ImageSharing, ImageSharingExt};

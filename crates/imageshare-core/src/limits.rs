@@ -1,0 +1,84 @@
+//! `ShareLimits`: the documented sharing limits of one provider, as data.
+//!
+//! Each provider crate holds its table as a `const`; the one checker in
+//! [`crate::checker`] applies any table.
+
+use crate::model::{ImageKind, PrincipalKind, Provider};
+
+/// What form a principal id must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrincipalForm {
+    /// A numeric main-account id of `min_len..=max_len` digits. Ids that look like RAM
+    /// users or sub-accounts (`name@...`, `acs:ram::...`) are refused with a message that
+    /// says so.
+    NumericAccountId {
+        /// Fewest digits.
+        min_len: usize,
+        /// Most digits.
+        max_len: usize,
+    },
+    /// An id with a fixed prefix followed by at least one `[A-Za-z0-9]` (UCloud `org-...`).
+    PrefixedId {
+        /// The prefix, e.g. `org-`.
+        prefix: &'static str,
+    },
+}
+
+/// How a provider treats encrypted images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EncryptedPolicy {
+    /// Encrypted images are shared like any other.
+    Allowed,
+    /// Service-key-encrypted images are refused; other encrypted images need the caller to
+    /// acknowledge the prerequisites (a customer-managed key and the provider's sharing
+    /// role), via `CheckOptions::allow_encrypted`.
+    CustomerKeyWithAcknowledgement {
+        /// What the caller must have in place (shown in the error).
+        prerequisite: &'static str,
+    },
+    /// Encrypted images cannot be shared at all.
+    Forbidden,
+}
+
+/// The documented limits of one provider's image sharing. Pure data: a provider crate
+/// declares one as a `const`, the checker enforces it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShareLimits {
+    /// Which provider this table describes.
+    pub provider: Provider,
+    /// Principals this provider shares to.
+    pub principal_kind: PrincipalKind,
+    /// The form a principal id must have.
+    pub principal_form: PrincipalForm,
+    /// Most principals one image can be shared with at once; `None` when unpublished.
+    pub max_sharees_per_image: Option<usize>,
+    /// Most principals one API call may carry; the checker splits into batches of this size.
+    pub max_principals_per_call: usize,
+    /// Sharing stays in the image's region (the client must be in that region).
+    pub same_region_only: bool,
+    /// Whether an image received from another account may be shared onward.
+    pub reshare_received: bool,
+    /// Whether images derived from marketplace images may be shared.
+    pub share_marketplace_derived: bool,
+    /// Encrypted-image rule.
+    pub encrypted: EncryptedPolicy,
+    /// Whether China-site and international-site accounts may share with each other.
+    pub cross_site: bool,
+    /// Image kinds that can be shared.
+    pub shareable_kinds: &'static [ImageKind],
+    /// Whether the image must be in the available state to be shared.
+    pub require_available: bool,
+    /// Whether an image must have no sharees before it can be deleted.
+    pub delete_requires_unshare: bool,
+    /// Where these numbers come from (shown in docs, not used by the checker).
+    pub source: &'static str,
+}
+
+impl ShareLimits {
+    /// A copy of this table with another per-call maximum (for a provider whose per-call
+    /// limit is unpublished and made configurable). Values below 1 become 1.
+    pub fn with_max_principals_per_call(mut self, n: usize) -> Self {
+        self.max_principals_per_call = n.max(1);
+        self
+    }
+}

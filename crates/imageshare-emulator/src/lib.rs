@@ -1,0 +1,1 @@
+//! imageshare-emulator (issue #3).

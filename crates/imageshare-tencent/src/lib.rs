@@ -1,0 +1,1 @@
+//! imageshare-tencent (being built).

@@ -1,0 +1,1 @@
+//! imageshare-ucloud (being built).

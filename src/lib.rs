@@ -1,0 +1,2 @@
+//! imageshare facade.
+pub use imageshare_core as core;
