@@ -193,7 +193,11 @@ impl<A: ImageSharing> Checked<A> {
             }
         }
         if !limits.shareable_kinds.contains(&image.kind) {
-            let kinds: Vec<String> = limits.shareable_kinds.iter().map(|k| k.to_string()).collect();
+            let kinds: Vec<String> = limits
+                .shareable_kinds
+                .iter()
+                .map(|k| k.to_string())
+                .collect();
             return Err(self.violation(
                 LimitRule::ImageKind,
                 kinds.join(", "),
@@ -215,7 +219,10 @@ impl<A: ImageSharing> Checked<A> {
                     LimitRule::ShareWithSelf,
                     "principals other than the owner",
                     p.to_string(),
-                    format!("{p} owns {}; an image cannot be shared with its owner", image.id),
+                    format!(
+                        "{p} owns {}; an image cannot be shared with its owner",
+                        image.id
+                    ),
                 ));
             }
             if !limits.cross_site {
@@ -321,10 +328,7 @@ fn check_form(limits: &ShareLimits, p: &Principal) -> std::result::Result<(), (S
                 || id.len() < min_len
                 || id.len() > max_len
             {
-                return Err((
-                    limit.clone(),
-                    format!("{id:?} is not {limit}"),
-                ));
+                return Err((limit.clone(), format!("{id:?} is not {limit}")));
             }
         }
         PrincipalForm::PrefixedId { prefix } => {
@@ -332,7 +336,10 @@ fn check_form(limits: &ShareLimits, p: &Principal) -> std::result::Result<(), (S
             if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
                 return Err((
                     format!("an id of the form {prefix}<letters and digits>"),
-                    format!("{id:?} is not a {} project id ({prefix}...)", limits.provider),
+                    format!(
+                        "{id:?} is not a {} project id ({prefix}...)",
+                        limits.provider
+                    ),
                 ));
             }
         }
@@ -441,8 +448,11 @@ impl<A: ImageSharing> ImageSharing for Checked<A> {
         if self.inner.limits().delete_requires_unshare {
             let sharees = self.inner.sharees(id).await?;
             if !sharees.is_empty() {
-                let mut names: Vec<String> =
-                    sharees.iter().take(5).map(|s| s.principal.to_string()).collect();
+                let mut names: Vec<String> = sharees
+                    .iter()
+                    .take(5)
+                    .map(|s| s.principal.to_string())
+                    .collect();
                 if sharees.len() > 5 {
                     names.push(format!("and {} more", sharees.len() - 5));
                 }

@@ -54,17 +54,17 @@ impl StaticEnv {
         Self::default()
     }
     /// Sets a variable.
-    pub fn var(mut self, name: &str, value: &str) -> Self {
+    pub fn with_var(mut self, name: &str, value: &str) -> Self {
         self.vars.insert(name.to_owned(), value.to_owned());
         self
     }
     /// Adds a file.
-    pub fn file(mut self, path: impl Into<PathBuf>, contents: &str) -> Self {
+    pub fn with_file(mut self, path: impl Into<PathBuf>, contents: &str) -> Self {
         self.files.insert(path.into(), contents.to_owned());
         self
     }
     /// Sets the home directory.
-    pub fn home(mut self, home: impl Into<PathBuf>) -> Self {
+    pub fn with_home(mut self, home: impl Into<PathBuf>) -> Self {
         self.home = Some(home.into());
         self
     }
@@ -110,7 +110,10 @@ impl SourceTrail {
                 return Some(((*n).to_owned(), v));
             }
         }
-        self.tried(format!("environment variables {} (unset)", names.join(", ")));
+        self.tried(format!(
+            "environment variables {} (unset)",
+            names.join(", ")
+        ));
         None
     }
     /// The sources tried so far.
@@ -158,10 +161,10 @@ mod tests {
     #[test]
     fn static_env_reads_vars_and_files() {
         let env = StaticEnv::new()
-            .var("A", "1")
-            .var("EMPTY", "")
-            .home("/home/u")
-            .file("/home/u/.x", "hello");
+            .with_var("A", "1")
+            .with_var("EMPTY", "")
+            .with_home("/home/u")
+            .with_file("/home/u/.x", "hello");
         assert_eq!(env.var("A").as_deref(), Some("1"));
         assert_eq!(env.var("EMPTY"), None);
         let p = profile_path(&env, Some("NOPE"), ".x").unwrap();

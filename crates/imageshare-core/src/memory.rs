@@ -205,7 +205,11 @@ impl ImageSharing for InMemorySharing {
         if let Some(e) = st.fail_next.pop_front() {
             return Err(e);
         }
-        let mut image = st.images.get(id).cloned().ok_or_else(|| self.not_found(id))?;
+        let mut image = st
+            .images
+            .get(id)
+            .cloned()
+            .ok_or_else(|| self.not_found(id))?;
         st.next_copy += 1;
         let new_id = ImageId::new(format!("{}-copy{}", id, st.next_copy));
         image.id = new_id.clone();

@@ -63,7 +63,10 @@ impl std::str::FromStr for Provider {
                 let known: Vec<&str> = Provider::ALL.iter().map(|p| p.name()).collect();
                 Error::invalid_input(
                     "provider",
-                    format!("unknown provider {s:?}; known providers: {}", known.join(", ")),
+                    format!(
+                        "unknown provider {s:?}; known providers: {}",
+                        known.join(", ")
+                    ),
                 )
             })
     }
@@ -474,7 +477,10 @@ impl ShareReport {
     }
     /// Number of entries whose outcome has this label.
     pub fn count(&self, label: &str) -> usize {
-        self.entries.iter().filter(|(_, o)| o.label() == label).count()
+        self.entries
+            .iter()
+            .filter(|(_, o)| o.label() == label)
+            .count()
     }
     /// True when any entry failed.
     pub fn has_failures(&self) -> bool {
@@ -492,7 +498,13 @@ impl ShareReport {
     /// One line per entry: `principal: outcome`.
     pub fn summary(&self) -> String {
         let mut parts = Vec::new();
-        for label in ["granted", "already-granted", "revoked", "not-granted", "failed"] {
+        for label in [
+            "granted",
+            "already-granted",
+            "revoked",
+            "not-granted",
+            "failed",
+        ] {
             let n = self.count(label);
             if n > 0 {
                 parts.push(format!("{n} {label}"));

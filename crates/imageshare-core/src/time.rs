@@ -107,7 +107,10 @@ mod tests {
             assert_eq!(parse_iso8601(&format_iso8601(t)), Some(t));
         }
         assert_eq!(parse_iso8601("2023-10-26T10:22:32Z"), Some(1_698_315_752));
-        assert_eq!(parse_iso8601("2020-09-22T00:00:00+00:00"), Some(1_600_732_800));
+        assert_eq!(
+            parse_iso8601("2020-09-22T00:00:00+00:00"),
+            Some(1_600_732_800)
+        );
         assert_eq!(parse_iso8601("2023-13-01T00:00:00Z"), None);
         assert_eq!(parse_iso8601("garbage"), None);
     }
