@@ -11,7 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::error::{Error, LimitRule, LimitViolation, Result};
-use crate::limits::{EncryptedPolicy, PrincipalForm, ShareLimits};
+use crate::limits::EncryptedPolicy;
 use crate::model::{
     CopyTarget, Encryption, Image, ImageId, ImageOrigin, ImageState, Principal, Provider, Region,
     ShareOutcome, ShareReport, Sharee, Site,
@@ -99,7 +99,7 @@ impl<A: ImageSharing> Checked<A> {
                     ),
                 ));
             }
-            check_form(limits, p).map_err(|(limit, why)| {
+            limits.check_principal_form(p).map_err(|(limit, why)| {
                 self.violation(LimitRule::PrincipalForm, limit, p.to_string(), why)
             })?;
             if seen.insert(p.clone()) {
@@ -306,45 +306,6 @@ impl<A: ImageSharing> Checked<A> {
         }
         report.into_result()
     }
-}
-
-fn check_form(limits: &ShareLimits, p: &Principal) -> std::result::Result<(), (String, String)> {
-    let id = p.id();
-    match limits.principal_form {
-        PrincipalForm::NumericAccountId { min_len, max_len } => {
-            let limit = format!("a main-account id of {min_len} to {max_len} digits");
-            if id.contains('@') || id.starts_with("acs:ram:") || id.contains(".onaliyun.com") {
-                return Err((
-                    limit,
-                    format!(
-                        "{id:?} looks like a RAM user or sub-account; {} shares only with \
-                         main (root) accounts, given by their numeric account id",
-                        limits.provider
-                    ),
-                ));
-            }
-            if id.is_empty()
-                || !id.bytes().all(|b| b.is_ascii_digit())
-                || id.len() < min_len
-                || id.len() > max_len
-            {
-                return Err((limit.clone(), format!("{id:?} is not {limit}")));
-            }
-        }
-        PrincipalForm::PrefixedId { prefix } => {
-            let rest = id.strip_prefix(prefix).unwrap_or("");
-            if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                return Err((
-                    format!("an id of the form {prefix}<letters and digits>"),
-                    format!(
-                        "{id:?} is not a {} project id ({prefix}...)",
-                        limits.provider
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(())
 }
 
 #[async_trait]

@@ -3,7 +3,7 @@
 //! Each provider crate holds its table as a `const`; the one checker in
 //! [`crate::checker`] applies any table.
 
-use crate::model::{ImageKind, PrincipalKind, Provider};
+use crate::model::{ImageKind, Principal, PrincipalKind, Provider};
 
 /// What form a principal id must have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,5 +80,46 @@ impl ShareLimits {
     pub fn with_max_principals_per_call(mut self, n: usize) -> Self {
         self.max_principals_per_call = n.max(1);
         self
+    }
+}
+
+impl ShareLimits {
+    /// Checks the form of a principal id against `principal_form` (not its kind).
+    /// On failure returns `(the limit, an explanation)`. The limit checker and the
+    /// emulator both call this, so the rule lives in one place.
+    pub fn check_principal_form(&self, p: &Principal) -> Result<(), (String, String)> {
+        let id = p.id();
+        match self.principal_form {
+            PrincipalForm::NumericAccountId { min_len, max_len } => {
+                let limit = format!("a main-account id of {min_len} to {max_len} digits");
+                if id.contains('@') || id.starts_with("acs:ram:") || id.contains(".onaliyun.com") {
+                    return Err((
+                        limit,
+                        format!(
+                            "{id:?} looks like a RAM user or sub-account; {} shares only with \
+                             main (root) accounts, given by their numeric account id",
+                            self.provider
+                        ),
+                    ));
+                }
+                if id.is_empty()
+                    || !id.bytes().all(|b| b.is_ascii_digit())
+                    || id.len() < min_len
+                    || id.len() > max_len
+                {
+                    return Err((limit.clone(), format!("{id:?} is not {limit}")));
+                }
+            }
+            PrincipalForm::PrefixedId { prefix } => {
+                let rest = id.strip_prefix(prefix).unwrap_or("");
+                if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                    return Err((
+                        format!("an id of the form {prefix}<letters and digits>"),
+                        format!("{id:?} is not a {} project id ({prefix}...)", self.provider),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 }
