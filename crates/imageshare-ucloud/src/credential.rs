@@ -1,0 +1,656 @@
+//! UCloud credentials and client settings, and the chain that finds them.
+//!
+//! # Order
+//!
+//! Every value is taken from the first source that has it:
+//!
+//! 1. **explicit** values given to [`UCloudChain`] (builder values);
+//! 2. the **environment**: `UCLOUD_PUBLIC_KEY` + `UCLOUD_PRIVATE_KEY`, `UCLOUD_PROJECT_ID`,
+//!    `UCLOUD_REGION`, `UCLOUD_ZONE`, `UCLOUD_API_BASE_URL`, `UCLOUD_TIMEOUT_SECOND`;
+//! 3. the **shared files** of the UCloud CLI and Go SDK, `~/.ucloud/credential.json` and
+//!    `~/.ucloud/config.json` (paths overridable by `UCLOUD_SHARED_CREDENTIAL_FILE` and
+//!    `UCLOUD_SHARED_CONFIG_FILE`, where a leading `~/` means the home directory).
+//!
+//! This is the order imageshare uses for every cloud. It differs from the Go SDK's
+//! `external.LoadDefaultUCloudConfig`, which loads the environment first and then lets any
+//! non-empty shared-file value **overwrite** it (ucloud.md §5.1; whether UCloud intends that
+//! is unconfirmed). Here an environment variable always beats the file, as the other clouds'
+//! SDKs do it.
+//!
+//! The key pair is one unit: both keys come from the same source. Only one of
+//! `UCLOUD_PUBLIC_KEY` / `UCLOUD_PRIVATE_KEY` set (or only one of `public_key` /
+//! `private_key` in the selected profile) is an error rather than a silent fall-through to
+//! another identity. STS `SecurityToken`s are only taken from explicit credentials: neither
+//! the SDKs nor the CLI read one from the environment or the files.
+//!
+//! # Profiles (ucloud.md §5.2)
+//!
+//! Both files hold a JSON **array** of profiles. The profile is the explicit one, else
+//! `UCLOUD_PROFILE`; with a name, the entries whose `profile` equals it are used. Without a
+//! name, the `config.json` entry with `"active": true` is used and its `profile` name picks
+//! the `credential.json` entry. When several entries match, the last one wins (as in the Go
+//! SDK). Empty strings and `timeout_sec: 0` count as absent. Fields the CLI writes and the
+//! SDK ignores (`cookie`, `max_retry_times`, ...) are ignored.
+//!
+//! All reads go through [`Env`], so tests use [`imageshare_core::credentials::StaticEnv`]
+//! and never the real home directory.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Deserializer};
+
+use imageshare_core::credentials::{profile_path, Env, OsEnv, SourceTrail};
+use imageshare_core::{Error, Provider, Result, Secret};
+
+use crate::signer::{self, Param};
+
+/// Environment variable: public key.
+pub const ENV_PUBLIC_KEY: &str = "UCLOUD_PUBLIC_KEY";
+/// Environment variable: private key.
+pub const ENV_PRIVATE_KEY: &str = "UCLOUD_PRIVATE_KEY";
+/// Environment variable: project id (`org-...`).
+pub const ENV_PROJECT_ID: &str = "UCLOUD_PROJECT_ID";
+/// Environment variable: region (`cn-bj2`).
+pub const ENV_REGION: &str = "UCLOUD_REGION";
+/// Environment variable: zone (`cn-bj2-02`).
+pub const ENV_ZONE: &str = "UCLOUD_ZONE";
+/// Environment variable: API base URL (`https://api.ucloud-global.com`).
+pub const ENV_API_BASE_URL: &str = "UCLOUD_API_BASE_URL";
+/// Environment variable: timeout in whole seconds.
+pub const ENV_TIMEOUT_SECOND: &str = "UCLOUD_TIMEOUT_SECOND";
+/// Environment variable: named profile of the shared files.
+pub const ENV_PROFILE: &str = "UCLOUD_PROFILE";
+/// Environment variable: path of `config.json`.
+pub const ENV_SHARED_CONFIG_FILE: &str = "UCLOUD_SHARED_CONFIG_FILE";
+/// Environment variable: path of `credential.json`.
+pub const ENV_SHARED_CREDENTIAL_FILE: &str = "UCLOUD_SHARED_CREDENTIAL_FILE";
+/// Default `config.json` location under the home directory.
+pub const DEFAULT_CONFIG_FILE: &str = ".ucloud/config.json";
+/// Default `credential.json` location under the home directory.
+pub const DEFAULT_CREDENTIAL_FILE: &str = ".ucloud/credential.json";
+/// The China-site API endpoint, the SDKs' default base URL.
+pub const DEFAULT_BASE_URL: &str = "https://api.ucloud.cn";
+
+/// A UCloud API key pair, with an optional STS token. `Debug` shows the public key only;
+/// the private key and the token print as `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct UCloudCredentials {
+    /// The API public key (sent as `PublicKey`).
+    pub public_key: String,
+    /// The API private key (never sent; appended to the string to sign).
+    pub private_key: Secret,
+    /// The STS token of temporary credentials (sent and signed as `SecurityToken`).
+    pub security_token: Option<Secret>,
+}
+
+impl UCloudCredentials {
+    /// A long-term key pair.
+    pub fn new(public_key: impl Into<String>, private_key: impl Into<Secret>) -> Self {
+        Self {
+            public_key: public_key.into(),
+            private_key: private_key.into(),
+            security_token: None,
+        }
+    }
+
+    /// The same keys with an STS security token.
+    pub fn with_security_token(mut self, token: impl Into<Secret>) -> Self {
+        self.security_token = Some(token.into());
+        self
+    }
+
+    /// Credentials from the environment and the shared files of the real process
+    /// ([`UCloudChain`] with no explicit values and [`OsEnv`]).
+    pub fn from_env() -> Result<Self> {
+        Ok(UCloudChain::new().resolve(&OsEnv)?.credentials)
+    }
+
+    /// Adds `PublicKey` (and `SecurityToken`) and `Signature` to flattened parameters
+    /// ([`signer::sign_request`]).
+    pub fn sign(&self, params: Vec<Param>) -> Vec<Param> {
+        signer::sign_request(params, self)
+    }
+}
+
+impl fmt::Debug for UCloudCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UCloudCredentials")
+            .field("public_key", &self.public_key)
+            .field("private_key", &"***")
+            .field(
+                "security_token",
+                &self.security_token.as_ref().map(|_| "***"),
+            )
+            .finish()
+    }
+}
+
+/// Optional client settings: each `None` means "not set here".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UCloudConfig {
+    /// Project id (`org-...`); required for sub-accounts.
+    pub project_id: Option<String>,
+    /// Region (`cn-bj2`).
+    pub region: Option<String>,
+    /// Zone (`cn-bj2-02`).
+    pub zone: Option<String>,
+    /// API base URL; [`DEFAULT_BASE_URL`] when unset everywhere.
+    pub base_url: Option<String>,
+    /// Per-call timeout in seconds.
+    pub timeout_secs: Option<u64>,
+}
+
+impl UCloudConfig {
+    /// Fills every unset field from `fallback`.
+    pub fn or(self, fallback: UCloudConfig) -> UCloudConfig {
+        UCloudConfig {
+            project_id: self.project_id.or(fallback.project_id),
+            region: self.region.or(fallback.region),
+            zone: self.zone.or(fallback.zone),
+            base_url: self.base_url.or(fallback.base_url),
+            timeout_secs: self.timeout_secs.or(fallback.timeout_secs),
+        }
+    }
+
+    /// True when every field is set (the shared config file is then not needed).
+    pub fn is_complete(&self) -> bool {
+        self.project_id.is_some()
+            && self.region.is_some()
+            && self.zone.is_some()
+            && self.base_url.is_some()
+            && self.timeout_secs.is_some()
+    }
+
+    /// The base URL to use: the configured one, else [`DEFAULT_BASE_URL`].
+    pub fn base_url_or_default(&self) -> &str {
+        self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL)
+    }
+
+    /// The values set in the environment.
+    pub fn from_env(env: &dyn Env) -> Result<UCloudConfig> {
+        let timeout_secs = match env.var(ENV_TIMEOUT_SECOND) {
+            None => None,
+            Some(v) => Some(v.trim().parse::<u64>().map_err(|_| {
+                Error::invalid_input(
+                    ENV_TIMEOUT_SECOND,
+                    format!("expected a whole number of seconds, got {v:?}"),
+                )
+            })?),
+        };
+        Ok(UCloudConfig {
+            project_id: env.var(ENV_PROJECT_ID),
+            region: env.var(ENV_REGION),
+            zone: env.var(ENV_ZONE),
+            base_url: env.var(ENV_API_BASE_URL),
+            timeout_secs,
+        })
+    }
+}
+
+/// Where the resolved credentials came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialSource {
+    /// Given explicitly to the chain.
+    Explicit,
+    /// `UCLOUD_PUBLIC_KEY` and `UCLOUD_PRIVATE_KEY`.
+    Environment,
+    /// A profile of the shared credential file.
+    SharedFile {
+        /// The file read.
+        path: PathBuf,
+        /// The profile used.
+        profile: String,
+    },
+}
+
+impl fmt::Display for CredentialSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CredentialSource::Explicit => f.write_str("explicit credentials"),
+            CredentialSource::Environment => {
+                write!(f, "environment ({ENV_PUBLIC_KEY}, {ENV_PRIVATE_KEY})")
+            }
+            CredentialSource::SharedFile { path, profile } => {
+                write!(f, "profile {profile:?} of {}", path.display())
+            }
+        }
+    }
+}
+
+/// What the chain found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedUCloud {
+    /// The key pair (and token).
+    pub credentials: UCloudCredentials,
+    /// Where the key pair came from.
+    pub credential_source: CredentialSource,
+    /// The settings, each from the first source that had it.
+    pub config: UCloudConfig,
+    /// The profile of the shared files in force (named, or the active one), if any.
+    pub profile: Option<String>,
+}
+
+/// The UCloud credential and settings chain: explicit values, then the environment, then
+/// the shared files (see the [module docs](self) for the exact rules).
+///
+/// ```
+/// use imageshare_core::credentials::StaticEnv;
+/// use imageshare_ucloud::{CredentialSource, UCloudChain};
+///
+/// let env = StaticEnv::new()
+///     .with_var("UCLOUD_PUBLIC_KEY", "pub-env")
+///     .with_var("UCLOUD_PRIVATE_KEY", "priv-env")
+///     .with_var("UCLOUD_REGION", "cn-sh2");
+/// let found = UCloudChain::new().region("hk").resolve(&env).unwrap();
+/// assert_eq!(found.credentials.public_key, "pub-env");
+/// assert_eq!(found.credential_source, CredentialSource::Environment);
+/// assert_eq!(found.config.region.as_deref(), Some("hk")); // explicit beats env
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct UCloudChain {
+    credentials: Option<UCloudCredentials>,
+    config: UCloudConfig,
+    profile: Option<String>,
+    shared_config_file: Option<PathBuf>,
+    shared_credential_file: Option<PathBuf>,
+}
+
+impl UCloudChain {
+    /// A chain with no explicit values.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Explicit credentials (the rest of the chain is not consulted for keys).
+    pub fn credentials(mut self, credentials: UCloudCredentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+    /// Explicit settings; fields left `None` are looked up further down the chain.
+    pub fn config(mut self, config: UCloudConfig) -> Self {
+        self.config = config;
+        self
+    }
+    /// Explicit project id.
+    pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
+        self.config.project_id = Some(project_id.into());
+        self
+    }
+    /// Explicit region.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.config.region = Some(region.into());
+        self
+    }
+    /// Explicit zone.
+    pub fn zone(mut self, zone: impl Into<String>) -> Self {
+        self.config.zone = Some(zone.into());
+        self
+    }
+    /// Explicit API base URL.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.config.base_url = Some(base_url.into());
+        self
+    }
+    /// Explicit timeout in seconds.
+    pub fn timeout_secs(mut self, secs: u64) -> Self {
+        self.config.timeout_secs = Some(secs);
+        self
+    }
+    /// Explicit profile of the shared files (beats `UCLOUD_PROFILE`).
+    pub fn profile(mut self, profile: impl Into<String>) -> Self {
+        self.profile = Some(profile.into());
+        self
+    }
+    /// Explicit path of `config.json` (beats `UCLOUD_SHARED_CONFIG_FILE`).
+    pub fn shared_config_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.shared_config_file = Some(path.into());
+        self
+    }
+    /// Explicit path of `credential.json` (beats `UCLOUD_SHARED_CREDENTIAL_FILE`).
+    pub fn shared_credential_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.shared_credential_file = Some(path.into());
+        self
+    }
+
+    /// [`UCloudChain::resolve`] against the real process environment and file system.
+    pub fn resolve_from_os(&self) -> Result<ResolvedUCloud> {
+        self.resolve(&OsEnv)
+    }
+
+    /// Runs the chain. Errors: [`Error::CredentialsNotFound`] listing every source tried
+    /// when no key pair is found; [`Error::InvalidInput`] for a half-set key pair, a
+    /// malformed shared file or a non-numeric `UCLOUD_TIMEOUT_SECOND`. No error text ever
+    /// contains a private key or token.
+    pub fn resolve(&self, env: &dyn Env) -> Result<ResolvedUCloud> {
+        let mut trail = SourceTrail::new(Provider::UCloud);
+        let config = self.config.clone().or(UCloudConfig::from_env(env)?);
+        let profile = self.profile.clone().or_else(|| env.var(ENV_PROFILE));
+
+        let mut found = match &self.credentials {
+            Some(c) => Some((c.clone(), CredentialSource::Explicit)),
+            None => {
+                trail.tried("explicit credentials (none given)");
+                None
+            }
+        };
+        if found.is_none() {
+            found = env_credentials(env, &mut trail)?.map(|c| (c, CredentialSource::Environment));
+        }
+
+        // The shared files are read only when something is still missing, so a broken file
+        // never matters to a caller who does not need it.
+        let mut selected = profile.clone();
+        let mut config = config;
+        if found.is_none() || !config.is_complete() {
+            let files = SharedFiles::locate(self, env);
+            let cfg_entry = files.config_entry(env, profile.as_deref())?;
+            if let Some(entry) = &cfg_entry {
+                if selected.is_none() && !entry.profile.is_empty() {
+                    selected = Some(entry.profile.clone());
+                }
+                config = config.or(entry.to_config());
+            }
+            if found.is_none() {
+                found = files.credentials(env, selected.as_deref(), &mut trail)?;
+            }
+        }
+
+        match found {
+            Some((credentials, credential_source)) => Ok(ResolvedUCloud {
+                credentials,
+                credential_source,
+                config,
+                profile: selected,
+            }),
+            None => Err(trail.into_error()),
+        }
+    }
+}
+
+/// Both keys from the environment, none, or an error for half a pair.
+fn env_credentials(env: &dyn Env, trail: &mut SourceTrail) -> Result<Option<UCloudCredentials>> {
+    match (env.var(ENV_PUBLIC_KEY), env.var(ENV_PRIVATE_KEY)) {
+        (Some(public), Some(private)) => Ok(Some(UCloudCredentials::new(public, private))),
+        (None, None) => {
+            trail.tried(format!(
+                "environment variables {ENV_PUBLIC_KEY}, {ENV_PRIVATE_KEY} (unset)"
+            ));
+            Ok(None)
+        }
+        (Some(_), None) => Err(half_pair(ENV_PUBLIC_KEY, ENV_PRIVATE_KEY)),
+        (None, Some(_)) => Err(half_pair(ENV_PRIVATE_KEY, ENV_PUBLIC_KEY)),
+    }
+}
+
+fn half_pair(set: &str, unset: &str) -> Error {
+    Error::invalid_input(
+        unset,
+        format!(
+            "{set} is set but {unset} is not; set both, or neither to use the shared \
+             credential file"
+        ),
+    )
+}
+
+/// One `config.json` profile (fields the SDK reads; the rest is ignored).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ConfigEntry {
+    project_id: String,
+    region: String,
+    zone: String,
+    base_url: String,
+    timeout_sec: u64,
+    profile: String,
+    active: bool,
+}
+
+impl ConfigEntry {
+    fn to_config(&self) -> UCloudConfig {
+        let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        UCloudConfig {
+            project_id: some(&self.project_id),
+            region: some(&self.region),
+            zone: some(&self.zone),
+            base_url: some(&self.base_url),
+            timeout_secs: (self.timeout_sec != 0).then_some(self.timeout_sec),
+        }
+    }
+}
+
+/// One `credential.json` profile. The private key goes straight into a [`Secret`].
+#[derive(Default, Deserialize)]
+#[serde(default)]
+struct CredentialEntry {
+    public_key: String,
+    #[serde(deserialize_with = "secret_from_string")]
+    private_key: Secret,
+    profile: String,
+}
+
+fn secret_from_string<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Secret, D::Error> {
+    Ok(Secret::new(String::deserialize(d)?))
+}
+
+/// How a shared-file path was chosen (named in the trail).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PathOrigin {
+    /// Given to the chain.
+    Explicit,
+    /// From the `UCLOUD_SHARED_*_FILE` variable.
+    Variable(&'static str),
+    /// The default under the home directory.
+    Default,
+}
+
+/// Where the two shared files are, and how each path was chosen (for the trail).
+struct SharedFiles {
+    config: Option<(PathBuf, PathOrigin)>,
+    credential: Option<(PathBuf, PathOrigin)>,
+}
+
+impl SharedFiles {
+    fn locate(chain: &UCloudChain, env: &dyn Env) -> Self {
+        let pick = |explicit: &Option<PathBuf>, var: &'static str, default: &str| {
+            if let Some(p) = explicit {
+                return Some((expand_home(p, env), PathOrigin::Explicit));
+            }
+            let origin = if env.var(var).is_some() {
+                PathOrigin::Variable(var)
+            } else {
+                PathOrigin::Default
+            };
+            profile_path(env, Some(var), default).map(|p| (expand_home(&p, env), origin))
+        };
+        SharedFiles {
+            config: pick(
+                &chain.shared_config_file,
+                ENV_SHARED_CONFIG_FILE,
+                DEFAULT_CONFIG_FILE,
+            ),
+            credential: pick(
+                &chain.shared_credential_file,
+                ENV_SHARED_CREDENTIAL_FILE,
+                DEFAULT_CREDENTIAL_FILE,
+            ),
+        }
+    }
+
+    /// The selected `config.json` entry: by name, else the active one. A missing file or
+    /// no matching entry is `None`; a malformed file is an error.
+    fn config_entry(&self, env: &dyn Env, profile: Option<&str>) -> Result<Option<ConfigEntry>> {
+        let Some((path, _)) = &self.config else {
+            return Ok(None);
+        };
+        let Some(entries) = read_profiles::<ConfigEntry>(env, path)? else {
+            return Ok(None);
+        };
+        Ok(entries.into_iter().rev().find(|e| match profile {
+            Some(name) => e.profile == name,
+            None => e.active,
+        }))
+    }
+
+    fn credentials(
+        &self,
+        env: &dyn Env,
+        profile: Option<&str>,
+        trail: &mut SourceTrail,
+    ) -> Result<Option<(UCloudCredentials, CredentialSource)>> {
+        let Some((path, origin)) = &self.credential else {
+            trail.tried(format!(
+                "shared credential file ~/{DEFAULT_CREDENTIAL_FILE} (no home directory and \
+                 {ENV_SHARED_CREDENTIAL_FILE} unset)"
+            ));
+            return Ok(None);
+        };
+        let label = match origin {
+            PathOrigin::Explicit => format!(
+                "shared credential file {} (given explicitly)",
+                path.display()
+            ),
+            PathOrigin::Variable(var) => {
+                format!("shared credential file {} (from {var})", path.display())
+            }
+            PathOrigin::Default => format!("shared credential file {}", path.display()),
+        };
+        let Some(entries) = read_profiles::<CredentialEntry>(env, path)? else {
+            trail.tried(format!("{label} (not found)"));
+            return Ok(None);
+        };
+        let Some(profile) = profile else {
+            let config = match &self.config {
+                Some((p, _)) => p.display().to_string(),
+                None => format!("~/{DEFAULT_CONFIG_FILE}"),
+            };
+            trail.tried(format!(
+                "{label} (no profile selected: {ENV_PROFILE} unset and no \"active\": true \
+                 profile in {config})"
+            ));
+            return Ok(None);
+        };
+        let Some(entry) = entries.into_iter().rev().find(|e| e.profile == profile) else {
+            trail.tried(format!("{label} (no profile {profile:?})"));
+            return Ok(None);
+        };
+        match (entry.public_key.is_empty(), entry.private_key.is_empty()) {
+            (false, false) => Ok(Some((
+                UCloudCredentials::new(entry.public_key, entry.private_key),
+                CredentialSource::SharedFile {
+                    path: path.clone(),
+                    profile: profile.to_owned(),
+                },
+            ))),
+            (true, true) => {
+                trail.tried(format!("{label} (profile {profile:?} has no keys)"));
+                Ok(None)
+            }
+            (pub_missing, _) => {
+                let missing = if pub_missing {
+                    "public_key"
+                } else {
+                    "private_key"
+                };
+                Err(Error::invalid_input(
+                    path.display().to_string(),
+                    format!("profile {profile:?} has no {missing}; both keys are needed"),
+                ))
+            }
+        }
+    }
+}
+
+/// Reads a shared file as a JSON array of profiles. `Ok(None)` when the file does not
+/// exist. Parse errors name the position and the kind of problem only, never the text
+/// around it (it could be a private key).
+fn read_profiles<T: for<'de> Deserialize<'de>>(
+    env: &dyn Env,
+    path: &Path,
+) -> Result<Option<Vec<T>>> {
+    let text = match env.read_file(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(Error::invalid_input(
+                path.display().to_string(),
+                format!("cannot read the UCloud shared file: {}", e.kind()),
+            ))
+        }
+    };
+    if text.trim().is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    serde_json::from_str::<Vec<T>>(&text)
+        .map(Some)
+        .map_err(|e| {
+            let what = match e.classify() {
+                serde_json::error::Category::Data => {
+                    "a JSON array of profile objects was expected (wrong type or shape)"
+                }
+                serde_json::error::Category::Syntax => "invalid JSON",
+                serde_json::error::Category::Eof => "unexpected end of file",
+                serde_json::error::Category::Io => "read error",
+            };
+            Error::invalid_input(
+                path.display().to_string(),
+                format!(
+                    "malformed UCloud shared file: {what} at line {} column {}",
+                    e.line(),
+                    e.column()
+                ),
+            )
+        })
+}
+
+/// `~/x` -> `<home>/x` (the Go SDK expands the credential-file override the same way).
+fn expand_home(path: &Path, env: &dyn Env) -> PathBuf {
+    match (path.strip_prefix("~"), env.home_dir()) {
+        (Ok(rest), Some(home)) if path.to_str().is_some_and(|s| s.starts_with("~/")) => {
+            home.join(rest)
+        }
+        _ => path.to_path_buf(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use imageshare_core::credentials::StaticEnv;
+
+    #[test]
+    fn expand_home_only_expands_a_leading_tilde_slash() {
+        let env = StaticEnv::new().with_home("/home/u");
+        assert_eq!(
+            expand_home(Path::new("~/creds.json"), &env),
+            PathBuf::from("/home/u/creds.json")
+        );
+        assert_eq!(
+            expand_home(Path::new("~other/x"), &env),
+            PathBuf::from("~other/x")
+        );
+        assert_eq!(
+            expand_home(Path::new("/etc/x"), &env),
+            PathBuf::from("/etc/x")
+        );
+        assert_eq!(
+            expand_home(Path::new("~/x"), &StaticEnv::new()),
+            PathBuf::from("~/x")
+        );
+    }
+
+    #[test]
+    fn config_entry_maps_empty_values_to_none() {
+        let e = ConfigEntry {
+            region: "cn-bj2".into(),
+            timeout_sec: 0,
+            ..Default::default()
+        };
+        assert_eq!(
+            e.to_config(),
+            UCloudConfig {
+                region: Some("cn-bj2".into()),
+                ..Default::default()
+            }
+        );
+    }
+}

@@ -1,0 +1,66 @@
+//! The documented sharing limits of UCloud UHost custom images, as data for the one limit
+//! checker in `imageshare-core`.
+
+use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
+use imageshare_core::{ImageKind, PrincipalKind, Provider, ShareLimits};
+
+/// UCloud UHost project sharing ("共享镜像", console only; ucloud.md §1.1).
+///
+/// From the product guide (UCloudDoc-Team/uhost `guide/image/sharingimage.md`, the same text
+/// on UCloud Global `/en/docs/uhost/guide/image/shared_mirror`):
+///
+/// * shares go to **projects** (`org-...`), across projects and across accounts;
+/// * **50 projects** per image at the same time (for more: copy the image, share the copy);
+/// * **same region only** (copy the image to the target region first);
+/// * **system-disk images only** (associated data-disk snapshots are not shared) and no
+///   Lightweight App UHost (ULHost) images: kinds `[SystemDisk]`;
+/// * only the sharer shares and cancels; a recipient may "Save Image" into its own custom
+///   images but cannot share the received image onward: `reshare_received: false`.
+///
+/// Decisions where the guide is silent or the value is ours:
+///
+/// * `max_principals_per_call: 1` — **imageshare's choice**: UCloud publishes no share
+///   action, so there is no per-call limit to copy. Every documented UCloud surface for
+///   this takes one project at a time (the console asks for "the target project ID";
+///   `CopyCustomImage` takes one `TargetProjectId`), so the adapter's overridable share
+///   action carries one project per call. That also makes each project's outcome exact
+///   (no undocumented partial-batch semantics). 50 projects cost at most 50 calls. A
+///   deployment whose action accepts more can raise it with
+///   [`ShareLimits::with_max_principals_per_call`].
+/// * `delete_requires_unshare: false` — **documented**: "原自制镜像删除后，被共享方共享镜像将自动
+///   不可见" (after the source custom image is deleted, the shared image becomes invisible
+///   to the recipients). Deleting a shared image is therefore allowed, not refused, and the
+///   checker must not demand an unshare first. It must not either because listing sharees
+///   needs the unpublished action, which would make `delete` fail on the public cloud.
+///   Callers who want recipients to keep working should unshare (or let them save a copy)
+///   before deleting.
+/// * `encrypted: Allowed` — **UNCONFIRMED**: neither the guide nor the API mentions image
+///   encryption (`UHostImageSet` has no encryption field), so there is no documented rule
+///   to enforce client-side; the server stays the judge.
+/// * `share_marketplace_derived: true` — **UNCONFIRMED**: the guide names no rule for
+///   custom images made from marketplace (`Business`) images.
+/// * `require_available: true` — the guide shares a finished custom image; an image that
+///   is `Making` or `Copying` is not one yet (imageshare's conservative reading).
+/// * `cross_site: true` — the China/international site rule is an Alibaba SAS rule; the
+///   guide shares across accounts with no site condition. (UCloud China and UCloud Global
+///   are separate platforms whose project ids do not meet, which the server judges.)
+pub const UHOST_LIMITS: ShareLimits = ShareLimits {
+    provider: Provider::UCloud,
+    principal_kind: PrincipalKind::Project,
+    principal_form: PrincipalForm::PrefixedId { prefix: "org-" },
+    max_sharees_per_image: Some(50),
+    max_principals_per_call: 1,
+    same_region_only: true,
+    reshare_received: false,
+    share_marketplace_derived: true,
+    encrypted: EncryptedPolicy::Allowed,
+    cross_site: true,
+    shareable_kinds: &[ImageKind::SystemDisk],
+    require_available: true,
+    delete_requires_unshare: false,
+    source: "UCloud UHost guide 共享镜像 (docs.ucloud.cn/uhost/guide/image/sharingimage; \
+             UCloud Global /en/docs/uhost/guide/image/shared_mirror): 50 projects per image, \
+             same region, system-disk images only, no ULHost images, only the sharer shares \
+             and cancels, deleting the source hides it from recipients. Sharing is console-only \
+             (no public API action): the per-call maximum of 1 is imageshare's choice.",
+};
