@@ -1,0 +1,736 @@
+//! Alibaba Cloud credentials and the credential chain.
+//!
+//! The chain follows the Aliyun CLI and the official credentials SDK (alibaba.md section 6):
+//! explicit builder values, then environment variables, then the CLI profile file
+//! `~/.aliyun/config.json`. Every source that gives nothing is recorded, so that the
+//! "nothing found" error lists them all. Reads go through [`Env`], so tests are hermetic.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use imageshare_core::credentials::{profile_path, Env, OsEnv, SourceTrail};
+use imageshare_core::{Error, Provider, Region, Result, Secret};
+use serde::Deserialize;
+
+/// Access key id variables, in the Aliyun CLI lookup order (first non-empty wins).
+pub const ACCESS_KEY_ID_VARS: [&str; 4] = [
+    "ALIBABA_CLOUD_ACCESS_KEY_ID",
+    "ALIBABACLOUD_ACCESS_KEY_ID",
+    "ALICLOUD_ACCESS_KEY_ID",
+    "ACCESS_KEY_ID",
+];
+
+/// Access key secret variables, in the Aliyun CLI lookup order.
+pub const ACCESS_KEY_SECRET_VARS: [&str; 4] = [
+    "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+    "ALIBABACLOUD_ACCESS_KEY_SECRET",
+    "ALICLOUD_ACCESS_KEY_SECRET",
+    "ACCESS_KEY_SECRET",
+];
+
+/// STS security token variables, in the Aliyun CLI lookup order.
+pub const SECURITY_TOKEN_VARS: [&str; 4] = [
+    "ALIBABA_CLOUD_SECURITY_TOKEN",
+    "ALIBABACLOUD_SECURITY_TOKEN",
+    "ALICLOUD_SECURITY_TOKEN",
+    "SECURITY_TOKEN",
+];
+
+/// Region variables, in the Aliyun CLI lookup order.
+pub const REGION_VARS: [&str; 5] = [
+    "ALIBABA_CLOUD_REGION_ID",
+    "ALIBABACLOUD_REGION_ID",
+    "ALICLOUD_REGION_ID",
+    "REGION_ID",
+    "REGION",
+];
+
+/// The variable that selects a profile of the CLI profile file (else its `current`).
+pub const PROFILE_VAR: &str = "ALIBABA_CLOUD_PROFILE";
+
+/// Set to `true` to skip the CLI profile file (as the official credentials SDK does).
+pub const CLI_PROFILE_DISABLED_VAR: &str = "ALIBABA_CLOUD_CLI_PROFILE_DISABLED";
+
+/// The CLI profile file, relative to the home directory.
+pub const PROFILE_FILE: &str = ".aliyun/config.json";
+
+/// An Alibaba Cloud AccessKey pair, with an STS security token for temporary credentials.
+///
+/// `Debug` and `Display` show the access key id only: the secret and the token print `***`.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct AlibabaCredentials {
+    /// The AccessKey id (`LTAI...`, or `STS....` for temporary credentials).
+    pub access_key_id: String,
+    /// The AccessKey secret.
+    pub access_key_secret: Secret,
+    /// The STS security token, for temporary credentials.
+    pub security_token: Option<Secret>,
+}
+
+impl AlibabaCredentials {
+    /// A long-term AccessKey pair.
+    pub fn new(access_key_id: impl Into<String>, access_key_secret: impl Into<Secret>) -> Self {
+        Self {
+            access_key_id: access_key_id.into(),
+            access_key_secret: access_key_secret.into(),
+            security_token: None,
+        }
+    }
+
+    /// Temporary (STS) credentials: an AccessKey pair and its security token.
+    pub fn sts(
+        access_key_id: impl Into<String>,
+        access_key_secret: impl Into<Secret>,
+        security_token: impl Into<Secret>,
+    ) -> Self {
+        Self::new(access_key_id, access_key_secret).with_security_token(security_token)
+    }
+
+    /// The same credentials with an STS security token.
+    pub fn with_security_token(mut self, token: impl Into<Secret>) -> Self {
+        self.security_token = Some(token.into());
+        self
+    }
+
+    /// True when these are temporary credentials (a security token is present).
+    pub fn is_sts(&self) -> bool {
+        self.security_token.is_some()
+    }
+
+    /// The credential chain on the process environment; see [`resolve_credentials`]
+    /// (which also lets the "not found" error name SAS instead of ECS).
+    pub fn from_env() -> Result<Self> {
+        resolve_credentials(Provider::AlibabaEcs, None, &OsEnv).map(|r| r.credentials)
+    }
+}
+
+impl fmt::Display for AlibabaCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "access key {}", self.access_key_id)?;
+        if self.is_sts() {
+            f.write_str(" (STS)")?;
+        }
+        Ok(())
+    }
+}
+
+/// Where the chain found the credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialSource {
+    /// Given explicitly (builder values).
+    Explicit,
+    /// Environment variables; the variable the access key id came from.
+    Environment {
+        /// The access key id variable that was set.
+        access_key_id_var: String,
+    },
+    /// The CLI profile file.
+    Profile {
+        /// The file read.
+        path: PathBuf,
+        /// The profile used.
+        name: String,
+    },
+}
+
+impl fmt::Display for CredentialSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CredentialSource::Explicit => f.write_str("explicit credentials"),
+            CredentialSource::Environment { access_key_id_var } => {
+                write!(f, "environment variable {access_key_id_var}")
+            }
+            CredentialSource::Profile { path, name } => {
+                write!(f, "profile {name:?} of {}", path.display())
+            }
+        }
+    }
+}
+
+/// Credentials found by the chain, with where they came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedCredentials {
+    /// The credentials.
+    pub credentials: AlibabaCredentials,
+    /// Where they came from.
+    pub source: CredentialSource,
+}
+
+/// Runs the credential chain: `explicit` values, then the environment variables
+/// ([`ACCESS_KEY_ID_VARS`], [`ACCESS_KEY_SECRET_VARS`], [`SECURITY_TOKEN_VARS`]), then the
+/// CLI profile file `~/.aliyun/config.json` (profile [`PROFILE_VAR`], else the file's
+/// `current`; modes `AK` and `StsToken`).
+///
+/// A source that is incomplete (an id without a secret, an unsupported profile mode) is
+/// noted and the chain moves on, like the official default chain. When no source gives
+/// credentials the error is `Error::CredentialsNotFound`, listing every source tried.
+/// Explicit credentials with an empty id or secret are an `Error::InvalidInput`.
+pub fn resolve_credentials(
+    provider: Provider,
+    explicit: Option<AlibabaCredentials>,
+    env: &dyn Env,
+) -> Result<ResolvedCredentials> {
+    let mut trail = SourceTrail::new(provider);
+
+    match explicit {
+        Some(c) => {
+            if c.access_key_id.is_empty() {
+                return Err(Error::invalid_input(
+                    "credentials",
+                    "the explicit access key id is empty",
+                ));
+            }
+            if c.access_key_secret.is_empty() {
+                return Err(Error::invalid_input(
+                    "credentials",
+                    format!(
+                        "the explicit secret of access key {} is empty",
+                        c.access_key_id
+                    ),
+                ));
+            }
+            return Ok(ResolvedCredentials {
+                credentials: c,
+                source: CredentialSource::Explicit,
+            });
+        }
+        None => trail.tried("explicit credentials (none given)"),
+    }
+
+    if let Some(found) = from_environment(env, &mut trail) {
+        return Ok(found);
+    }
+    if let Some(found) = from_profile_file(env, &mut trail) {
+        return Ok(found);
+    }
+    Err(trail.into_error())
+}
+
+/// The region the environment names: the first of [`REGION_VARS`], else the `region_id`
+/// of the selected CLI profile. `None` when neither gives one.
+pub fn resolve_region(env: &dyn Env) -> Option<Region> {
+    for name in REGION_VARS {
+        if let Some(v) = env.var(name) {
+            return Some(Region::new(v));
+        }
+    }
+    if profile_disabled(env) {
+        return None;
+    }
+    let path = profile_path(env, None, PROFILE_FILE)?;
+    let file = parse_profile_file(&env.read_file(&path).ok()?).ok()?;
+    let name = selected_profile(env, &file)?;
+    let profile = file.profiles.iter().find(|p| p.name == name)?;
+    profile
+        .region_id
+        .as_deref()
+        .filter(|r| !r.is_empty())
+        .map(Region::from)
+}
+
+fn from_environment(env: &dyn Env, trail: &mut SourceTrail) -> Option<ResolvedCredentials> {
+    let id = trail.first_var(env, &ACCESS_KEY_ID_VARS);
+    let secret = trail.first_var(env, &ACCESS_KEY_SECRET_VARS);
+    match (id, secret) {
+        (Some((id_var, id)), Some((_, secret))) => {
+            let mut credentials = AlibabaCredentials::new(id, secret);
+            if let Some(token) = SECURITY_TOKEN_VARS.iter().find_map(|n| env.var(n)) {
+                credentials = credentials.with_security_token(token);
+            }
+            Some(ResolvedCredentials {
+                credentials,
+                source: CredentialSource::Environment {
+                    access_key_id_var: id_var,
+                },
+            })
+        }
+        (Some((id_var, _)), None) => {
+            trail.tried(format!(
+                "environment variable {id_var} is set but no access key secret variable is \
+                 (ignored)"
+            ));
+            None
+        }
+        (None, Some((secret_var, _))) => {
+            trail.tried(format!(
+                "environment variable {secret_var} is set but no access key id variable is \
+                 (ignored)"
+            ));
+            None
+        }
+        (None, None) => None,
+    }
+}
+
+fn profile_disabled(env: &dyn Env) -> bool {
+    env.var(CLI_PROFILE_DISABLED_VAR)
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
+fn from_profile_file(env: &dyn Env, trail: &mut SourceTrail) -> Option<ResolvedCredentials> {
+    let shown = format!("~/{PROFILE_FILE}");
+    if profile_disabled(env) {
+        trail.tried(format!(
+            "profile file {shown} (skipped: {CLI_PROFILE_DISABLED_VAR}=true)"
+        ));
+        return None;
+    }
+    let Some(path) = profile_path(env, None, PROFILE_FILE) else {
+        trail.tried(format!("profile file {shown} (no home directory)"));
+        return None;
+    };
+    let text = match env.read_file(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            trail.tried(format!("profile file {} (not found)", path.display()));
+            return None;
+        }
+        Err(e) => {
+            trail.tried(format!(
+                "profile file {} (cannot read: {})",
+                path.display(),
+                e.kind()
+            ));
+            return None;
+        }
+    };
+    let file = match parse_profile_file(&text) {
+        Ok(file) => file,
+        Err(why) => {
+            trail.tried(format!("profile file {} ({why})", path.display()));
+            return None;
+        }
+    };
+    let Some(name) = selected_profile(env, &file) else {
+        trail.tried(format!(
+            "profile file {} (no profile selected: {PROFILE_VAR} is unset and the file has \
+             no \"current\")",
+            path.display()
+        ));
+        return None;
+    };
+    let Some(profile) = file.profiles.iter().find(|p| p.name == name) else {
+        trail.tried(format!(
+            "profile file {} (no profile named {name:?})",
+            path.display()
+        ));
+        return None;
+    };
+    match profile_credentials(profile) {
+        Ok(credentials) => Some(ResolvedCredentials {
+            credentials,
+            source: CredentialSource::Profile { path, name },
+        }),
+        Err(why) => {
+            trail.tried(format!("profile {name:?} in {}: {why}", path.display()));
+            None
+        }
+    }
+}
+
+/// `~/.aliyun/config.json`, as far as credentials go. No `Debug`: it holds secrets.
+#[derive(Deserialize, Default)]
+struct ProfileFile {
+    #[serde(default)]
+    current: Option<String>,
+    #[serde(default)]
+    profiles: Vec<Profile>,
+}
+
+/// One profile of the CLI file. No `Debug`: it holds secrets.
+#[derive(Deserialize)]
+struct Profile {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    mode: Option<String>,
+    #[serde(default)]
+    access_key_id: Option<String>,
+    #[serde(default)]
+    access_key_secret: Option<String>,
+    #[serde(default)]
+    sts_token: Option<String>,
+    #[serde(default)]
+    region_id: Option<String>,
+}
+
+/// Parses the profile file. The error names only the position, never file contents (a
+/// serde message can quote a value, and values here are secrets).
+fn parse_profile_file(text: &str) -> std::result::Result<ProfileFile, String> {
+    serde_json::from_str::<ProfileFile>(text).map_err(|e| {
+        format!(
+            "not a valid CLI profile file: {:?} error at line {} column {}",
+            e.classify(),
+            e.line(),
+            e.column()
+        )
+    })
+}
+
+fn selected_profile(env: &dyn Env, file: &ProfileFile) -> Option<String> {
+    env.var(PROFILE_VAR)
+        .or_else(|| file.current.clone().filter(|c| !c.is_empty()))
+}
+
+fn non_empty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().filter(|s| !s.is_empty())
+}
+
+fn profile_credentials(p: &Profile) -> std::result::Result<AlibabaCredentials, String> {
+    let mode = non_empty(&p.mode).ok_or_else(|| "the profile has no mode".to_owned())?;
+    let key_pair = || -> std::result::Result<AlibabaCredentials, String> {
+        let id = non_empty(&p.access_key_id)
+            .ok_or_else(|| format!("mode {mode}: access_key_id is missing or empty"))?;
+        let secret = non_empty(&p.access_key_secret)
+            .ok_or_else(|| format!("mode {mode}: access_key_secret is missing or empty"))?;
+        Ok(AlibabaCredentials::new(id, secret))
+    };
+    match mode {
+        "AK" => key_pair(),
+        "StsToken" => {
+            let token = non_empty(&p.sts_token)
+                .ok_or_else(|| "mode StsToken: sts_token is missing or empty".to_owned())?;
+            Ok(key_pair()?.with_security_token(token))
+        }
+        other => Err(format!(
+            "mode {other} not supported yet (supported: AK, StsToken)"
+        )),
+    }
+}
+
+/// The path of the CLI profile file for `env` (`~/.aliyun/config.json`), if there is a
+/// home directory.
+pub fn cli_profile_path(env: &dyn Env) -> Option<PathBuf> {
+    profile_path(env, None, PROFILE_FILE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use imageshare_core::credentials::StaticEnv;
+
+    const HOME: &str = "/home/tester";
+    const SECRET: &str = "s3cr3t-VALUE-never-printed";
+    const TOKEN: &str = "T0KEN-never-printed";
+
+    fn config_path() -> PathBuf {
+        PathBuf::from(HOME).join(PROFILE_FILE)
+    }
+
+    fn profile_json() -> String {
+        format!(
+            r#"{{
+  "current": "default",
+  "profiles": [
+    {{ "name": "default", "mode": "AK", "access_key_id": "LTAIprofile",
+       "access_key_secret": "{SECRET}", "region_id": "cn-hangzhou" }},
+    {{ "name": "sts", "mode": "StsToken", "access_key_id": "STS.profile",
+       "access_key_secret": "{SECRET}", "sts_token": "{TOKEN}", "region_id": "cn-shanghai" }},
+    {{ "name": "role", "mode": "RamRoleArn", "access_key_id": "LTAIrole",
+       "access_key_secret": "{SECRET}", "ram_role_arn": "acs:ram::1:role/x",
+       "ram_session_name": "s", "expired_seconds": 3600, "sts_region": "cn-hangzhou" }},
+    {{ "name": "broken-sts", "mode": "StsToken", "access_key_id": "STS.x",
+       "access_key_secret": "{SECRET}" }},
+    {{ "name": "nomode", "access_key_id": "LTAInomode", "access_key_secret": "{SECRET}" }}
+  ]
+}}"#
+        )
+    }
+
+    fn env_with_profile() -> StaticEnv {
+        StaticEnv::new()
+            .with_home(HOME)
+            .with_file(config_path(), &profile_json())
+    }
+
+    fn resolve(env: &StaticEnv) -> Result<ResolvedCredentials> {
+        resolve_credentials(Provider::AlibabaEcs, None, env)
+    }
+
+    fn not_found_sources(err: Error) -> Vec<String> {
+        match err {
+            Error::CredentialsNotFound { tried, .. } => tried,
+            other => panic!("expected CredentialsNotFound, got {other}"),
+        }
+    }
+
+    #[test]
+    fn explicit_values_win_over_everything() {
+        let env = env_with_profile()
+            .with_var("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIenv")
+            .with_var("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "envsecret");
+        let explicit = AlibabaCredentials::new("LTAIexplicit", "explicitsecret");
+        let r = resolve_credentials(Provider::AlibabaSas, Some(explicit.clone()), &env).unwrap();
+        assert_eq!(r.credentials, explicit);
+        assert_eq!(r.source, CredentialSource::Explicit);
+    }
+
+    #[test]
+    fn explicit_empty_values_are_invalid_input() {
+        let env = env_with_profile();
+        let err = resolve_credentials(
+            Provider::AlibabaEcs,
+            Some(AlibabaCredentials::new("", "x")),
+            &env,
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
+        let err = resolve_credentials(
+            Provider::AlibabaEcs,
+            Some(AlibabaCredentials::new("LTAIx", "")),
+            &env,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("LTAIx"), "{err}");
+    }
+
+    #[test]
+    fn environment_beats_profile_file() {
+        let env = env_with_profile()
+            .with_var("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIenv")
+            .with_var("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "envsecret");
+        let r = resolve(&env).unwrap();
+        assert_eq!(r.credentials.access_key_id, "LTAIenv");
+        assert_eq!(r.credentials.access_key_secret.expose(), "envsecret");
+        assert!(!r.credentials.is_sts());
+        assert_eq!(
+            r.source,
+            CredentialSource::Environment {
+                access_key_id_var: "ALIBABA_CLOUD_ACCESS_KEY_ID".into()
+            }
+        );
+    }
+
+    #[test]
+    fn environment_lookup_order_is_the_cli_order() {
+        // Every family set: the first in the CLI order wins.
+        let mut env = StaticEnv::new();
+        for (i, n) in ACCESS_KEY_ID_VARS.iter().enumerate() {
+            env = env.with_var(n, &format!("id{i}"));
+        }
+        for (i, n) in ACCESS_KEY_SECRET_VARS.iter().enumerate() {
+            env = env.with_var(n, &format!("secret{i}"));
+        }
+        for (i, n) in SECURITY_TOKEN_VARS.iter().enumerate() {
+            env = env.with_var(n, &format!("token{i}"));
+        }
+        let c = resolve(&env).unwrap().credentials;
+        assert_eq!(c.access_key_id, "id0");
+        assert_eq!(c.access_key_secret.expose(), "secret0");
+        assert_eq!(c.security_token.as_ref().unwrap().expose(), "token0");
+
+        // Each later family alone is still found.
+        for i in 1..4 {
+            let env = StaticEnv::new()
+                .with_var(ACCESS_KEY_ID_VARS[i], "id")
+                .with_var(ACCESS_KEY_SECRET_VARS[i], "secret")
+                .with_var(SECURITY_TOKEN_VARS[i], "token");
+            let r = resolve(&env).unwrap();
+            assert_eq!(r.credentials.access_key_id, "id");
+            assert_eq!(
+                r.credentials.security_token.as_ref().unwrap().expose(),
+                "token"
+            );
+            assert_eq!(
+                r.source,
+                CredentialSource::Environment {
+                    access_key_id_var: ACCESS_KEY_ID_VARS[i].into()
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn families_can_mix_and_empty_values_count_as_unset() {
+        let env = StaticEnv::new()
+            .with_var("ALIBABA_CLOUD_ACCESS_KEY_ID", "")
+            .with_var("ALICLOUD_ACCESS_KEY_ID", "LTAIali")
+            .with_var("ACCESS_KEY_SECRET", "plain");
+        let c = resolve(&env).unwrap().credentials;
+        assert_eq!(c.access_key_id, "LTAIali");
+        assert_eq!(c.access_key_secret.expose(), "plain");
+        assert_eq!(c.security_token, None);
+    }
+
+    #[test]
+    fn half_set_environment_falls_through_to_profile_and_is_noted() {
+        let env = env_with_profile().with_var("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIlonely");
+        let r = resolve(&env).unwrap();
+        assert_eq!(r.credentials.access_key_id, "LTAIprofile");
+
+        let env = StaticEnv::new().with_var("ALICLOUD_ACCESS_KEY_SECRET", SECRET);
+        let tried = not_found_sources(resolve(&env).unwrap_err());
+        assert!(
+            tried
+                .iter()
+                .any(|t| t.contains("ALICLOUD_ACCESS_KEY_SECRET is set but")),
+            "{tried:?}"
+        );
+        assert!(!tried.iter().any(|t| t.contains(SECRET)), "{tried:?}");
+    }
+
+    #[test]
+    fn profile_current_ak_mode() {
+        let r = resolve(&env_with_profile()).unwrap();
+        assert_eq!(r.credentials.access_key_id, "LTAIprofile");
+        assert_eq!(r.credentials.access_key_secret.expose(), SECRET);
+        assert_eq!(r.credentials.security_token, None);
+        assert_eq!(
+            r.source,
+            CredentialSource::Profile {
+                path: config_path(),
+                name: "default".into()
+            }
+        );
+    }
+
+    #[test]
+    fn profile_selected_by_variable_sts_mode() {
+        let env = env_with_profile().with_var(PROFILE_VAR, "sts");
+        let r = resolve(&env).unwrap();
+        assert_eq!(r.credentials.access_key_id, "STS.profile");
+        assert_eq!(
+            r.credentials.security_token.as_ref().unwrap().expose(),
+            TOKEN
+        );
+        assert!(r.source.to_string().contains("\"sts\""), "{}", r.source);
+    }
+
+    #[test]
+    fn unsupported_profile_modes_are_named_in_the_trail() {
+        let env = env_with_profile().with_var(PROFILE_VAR, "role");
+        let tried = not_found_sources(resolve(&env).unwrap_err());
+        assert!(
+            tried
+                .iter()
+                .any(|t| t.contains("mode RamRoleArn not supported yet")),
+            "{tried:?}"
+        );
+
+        let env = env_with_profile().with_var(PROFILE_VAR, "broken-sts");
+        let msg = resolve(&env).unwrap_err().to_string();
+        assert!(msg.contains("sts_token is missing"), "{msg}");
+
+        let env = env_with_profile().with_var(PROFILE_VAR, "nomode");
+        let msg = resolve(&env).unwrap_err().to_string();
+        assert!(msg.contains("has no mode"), "{msg}");
+
+        let env = env_with_profile().with_var(PROFILE_VAR, "ghost");
+        let msg = resolve(&env).unwrap_err().to_string();
+        assert!(msg.contains("no profile named \"ghost\""), "{msg}");
+    }
+
+    #[test]
+    fn profile_file_problems_are_explained_without_contents() {
+        let env = StaticEnv::new().with_home(HOME).with_file(
+            config_path(),
+            &format!("{{\"current\": 1, \"x\": \"{SECRET}\"}}"),
+        );
+        let msg = resolve(&env).unwrap_err().to_string();
+        assert!(msg.contains("not a valid CLI profile file"), "{msg}");
+        assert!(!msg.contains(SECRET), "{msg}");
+
+        let env = StaticEnv::new()
+            .with_home(HOME)
+            .with_file(config_path(), r#"{"profiles": []}"#);
+        let msg = resolve(&env).unwrap_err().to_string();
+        assert!(msg.contains("no profile selected"), "{msg}");
+
+        let env = StaticEnv::new();
+        let msg = resolve(&env).unwrap_err().to_string();
+        assert!(msg.contains("no home directory"), "{msg}");
+    }
+
+    #[test]
+    fn profile_can_be_disabled() {
+        let env = env_with_profile().with_var(CLI_PROFILE_DISABLED_VAR, "TRUE");
+        let msg = resolve(&env).unwrap_err().to_string();
+        assert!(msg.contains("skipped"), "{msg}");
+        assert_eq!(resolve_region(&env), None);
+    }
+
+    #[test]
+    fn nothing_found_lists_every_source() {
+        let env = StaticEnv::new().with_home(HOME);
+        let err = resolve_credentials(Provider::AlibabaSas, None, &env).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("alibaba-sas"), "{msg}");
+        let tried = not_found_sources(err);
+        assert_eq!(tried.len(), 4, "{tried:?}");
+        assert!(tried[0].contains("explicit"), "{tried:?}");
+        for n in ACCESS_KEY_ID_VARS {
+            assert!(tried[1].contains(n), "{tried:?}");
+        }
+        for n in ACCESS_KEY_SECRET_VARS {
+            assert!(tried[2].contains(n), "{tried:?}");
+        }
+        assert!(
+            tried[3].contains("/home/tester/.aliyun/config.json (not found)"),
+            "{tried:?}"
+        );
+    }
+
+    #[test]
+    fn region_from_environment_then_profile() {
+        assert_eq!(resolve_region(&StaticEnv::new()), None);
+        assert_eq!(
+            resolve_region(&env_with_profile()),
+            Some(Region::from("cn-hangzhou"))
+        );
+        assert_eq!(
+            resolve_region(&env_with_profile().with_var(PROFILE_VAR, "sts")),
+            Some(Region::from("cn-shanghai"))
+        );
+        assert_eq!(
+            resolve_region(&env_with_profile().with_var(PROFILE_VAR, "role")),
+            None
+        );
+        let env = env_with_profile()
+            .with_var("REGION", "eu-central-1")
+            .with_var("ALICLOUD_REGION_ID", "ap-southeast-1");
+        assert_eq!(resolve_region(&env), Some(Region::from("ap-southeast-1")));
+        let env = env_with_profile().with_var("REGION", "eu-central-1");
+        assert_eq!(resolve_region(&env), Some(Region::from("eu-central-1")));
+    }
+
+    #[test]
+    fn debug_and_display_never_show_secret_or_token() {
+        let c = AlibabaCredentials::sts("STS.abc", SECRET, TOKEN);
+        let debug = format!("{c:?}");
+        let pretty = format!("{c:#?}");
+        let display = c.to_string();
+        for s in [&debug, &pretty, &display] {
+            assert!(!s.contains(SECRET), "{s}");
+            assert!(!s.contains(TOKEN), "{s}");
+        }
+        assert!(
+            debug.contains("STS.abc") && debug.contains("***"),
+            "{debug}"
+        );
+        assert_eq!(display, "access key STS.abc (STS)");
+        assert_eq!(
+            AlibabaCredentials::new("LTAI1", SECRET).to_string(),
+            "access key LTAI1"
+        );
+
+        let env = env_with_profile().with_var(PROFILE_VAR, "sts");
+        let r = resolve(&env).unwrap();
+        let debug = format!("{r:?}");
+        assert!(!debug.contains(SECRET) && !debug.contains(TOKEN), "{debug}");
+
+        // Errors from every failing step never carry the secret or token either.
+        for profile in ["role", "broken-sts", "nomode", "ghost"] {
+            let env = env_with_profile().with_var(PROFILE_VAR, profile);
+            let err = resolve(&env).unwrap_err();
+            let text = format!("{err} {err:?}");
+            assert!(!text.contains(SECRET) && !text.contains(TOKEN), "{text}");
+        }
+    }
+
+    #[test]
+    fn cli_profile_path_is_under_home() {
+        let env = StaticEnv::new().with_home(HOME);
+        assert_eq!(cli_profile_path(&env), Some(config_path()));
+        assert_eq!(cli_profile_path(&StaticEnv::new()), None);
+    }
+}

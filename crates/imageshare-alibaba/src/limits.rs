@@ -1,0 +1,92 @@
+//! The documented sharing limits of ECS and Simple Application Server, as data for the
+//! core limit checker (`imageshare_core::Checked`). Section numbers refer to
+//! `protocols/alibaba.md`; `[Sx]` are its source tags.
+
+use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
+use imageshare_core::{ImageKind, PrincipalKind, Provider, ShareLimits};
+
+/// Account ids are numeric main-account UIDs. Real UIDs have 16 digits, the API docs use
+/// 10-digit examples (`1234567890`), and no document states a length, so the checker only
+/// refuses what can never be an account id (empty, non-digits, RAM-user forms, absurd
+/// lengths) and leaves "no such account" to the server (`InvalidAccount.NotFound`).
+const ACCOUNT_ID: PrincipalForm = PrincipalForm::NumericAccountId {
+    min_len: 5,
+    max_len: 20,
+};
+
+/// ECS (API 2014-05-26) custom-image sharing limits.
+pub const ECS_LIMITS: ShareLimits = ShareLimits {
+    provider: Provider::AlibabaEcs,
+    principal_kind: PrincipalKind::Account,
+    // AddAccount.N takes Alibaba Cloud account ids (1.1).
+    principal_form: ACCOUNT_ID,
+    // "max 50 accounts per image" (1.1 [S5, S6]); server code QuotaExceed.ShareImageUser.
+    max_sharees_per_image: Some(50),
+    // AddAccount.N / RemoveAccount.N: N = 1..10; beyond 10 the service silently ignores
+    // the rest (1.1), so the checker must batch by 10.
+    max_principals_per_call: 10,
+    // Custom images cannot be shared across regions; copy first (user guide, 1.1).
+    same_region_only: true,
+    // "You can share only custom images created in your own account" (1.1).
+    reshare_received: false,
+    // Custom images created from Marketplace images cannot be shared (ECS user guide).
+    share_marketplace_derived: false,
+    // Service-key-encrypted images are refused
+    // (InvalidOperation.ServiceKeyEncryptedImageUnsupported); CMK-encrypted images need the
+    // RAM role, else AssumeRoleError (1.1, 2.2).
+    encrypted: EncryptedPolicy::CustomerKeyWithAcknowledgement {
+        prerequisite: "the image encrypted with a KMS customer-managed key (CMK), not the \
+                       service key, and the RAM role AliyunECSShareEncryptImageDefaultRole \
+                       authorized in the owner account",
+    },
+    // The ECS product doc allows sharing between China, international and Japan site
+    // accounts; where the server refuses it answers InvalidImageId.BidMismatch (2.2).
+    cross_site: true,
+    // ECS custom images are system-disk or whole-machine images.
+    shareable_kinds: &[ImageKind::SystemDisk, ImageKind::WholeMachine],
+    // IncorrectImageStatus / OperationDenied.InvalidImageStatus (2.2).
+    require_available: true,
+    // Decision: true. The ECS user guide on sharing says "You must unshare an image before
+    // you can delete it", and the shared-image FAQ [S15] says "you must unshare the custom
+    // image from any other users before deleting it" (1.5). DeleteImage's own `Force` flag
+    // is about instances using the image, not about sharees.
+    delete_requires_unshare: true,
+    source: "ECS ModifyImageSharePermission API doc and legacy doc, ECS user guide \
+             \"Share or unshare custom images\", shared-image FAQ (alibaba.md 1.1, 1.5, 2.2)",
+};
+
+/// Simple Application Server (SWAS-OPEN, API 2020-06-01) custom-image sharing limits.
+pub const SAS_LIMITS: ShareLimits = ShareLimits {
+    provider: Provider::AlibabaSas,
+    principal_kind: PrincipalKind::Account,
+    // "Cannot share with RAM users (only main account IDs)"; Account.N is a long (3.1, 3.8).
+    principal_form: ACCOUNT_ID,
+    // "A custom image can be shared with at most 10 Alibaba Cloud accounts" (3.8).
+    max_sharees_per_image: Some(10),
+    // The per-call maximum is UNCONFIRMED (3.1); no call can usefully carry more than the
+    // per-image cap, so batch by 10.
+    max_principals_per_call: 10,
+    // "Cross-account sharing only within the same region" (3.8).
+    same_region_only: true,
+    // "Recipients cannot ... re-share it" (3.8).
+    reshare_received: false,
+    // SAS documents no marketplace rule and ListCustomImages reports no product code, so
+    // the checker does not restrict it; the server is the referee.
+    share_marketplace_derived: true,
+    // SAS documents no encrypted-image rule and its API reports no encryption.
+    encrypted: EncryptedPolicy::Allowed,
+    // "No sharing between China site and international site accounts" (3.8).
+    cross_site: false,
+    // SAS images are lightweight-host images.
+    shareable_kinds: &[ImageKind::LightweightHost],
+    // Not documented for SAS; the server is the referee.
+    require_available: false,
+    // "Source must unshare before deleting"; DeleteCustomImage answers CustomImageInShare
+    // (3.7, 3.8).
+    delete_requires_unshare: true,
+    source: "SAS user guide \"Share custom images across accounts\", SWAS-OPEN \
+             AddCustomImageShareAccount and DeleteCustomImage API docs, SWAS error codes \
+             (alibaba.md 3.1, 3.7, 3.8)",
+};
+
+// The tables are exercised through the core checker in tests/limits.rs.
