@@ -1,0 +1,175 @@
+//! The documented sharing limits of Tencent Cloud CVM and Lighthouse, as data for the one
+//! limit checker in `imageshare-core` (values and sources: tencent.md §1.1, §1.8, §2.x).
+//!
+//! # CVM: how many `AccountIds` per `ModifyImageSharePermission` call?
+//!
+//! Tencent publishes **no** per-call maximum; only the per-image total (500 accounts) and an
+//! action-specific `InvalidParameterValue.LimitExceeded` ("number of parameter values exceeds
+//! limit"), which shows that some server-side cap exists. What Tencent's own tools send:
+//!
+//! - tencentcloudstack/terraform-provider-tencentcloud,
+//!   `tencentcloud/services/cvm/resource_tc_cvm_image_share_permission.go`: `Create` puts every
+//!   element of the `account_ids` set into one request; `..._extension.go`: `Update` sends
+//!   the whole added set in one SHARE call and the whole removed set in one CANCEL call, and
+//!   `Delete` reads every current sharee with `DescribeImageSharePermission` and cancels them
+//!   all in one call; `service_tencentcloud_cvm.go` (`CvmService.ModifyImageSharePermission`)
+//!   passes the list through unchanged. No batching, no cap anywhere.
+//! - TencentCloud/tencentcloud-cli `tccli/services/cvm/v20170312/api.json`: `AccountIds` is a
+//!   plain required list with no maximum in its description; tccli sends what it is given.
+//! - hashicorp/packer-plugin-tencentcloud `builder/tencentcloud/cvm/step_share_image.go`:
+//!   all `share_accounts` in one call.
+//!
+//! So nobody documents or enforces a per-call cap, and nobody demonstrates a large batch
+//! either (every published example sends one account). The default here is therefore the
+//! smallest per-call cap Tencent documents for any image-sharing action, **10**
+//! (Lighthouse `ShareBlueprintAcrossAccounts`, "账号个数取值最大为10"): well below the
+//! generic CVM batch cap of 100 that many other CVM actions document, so it is very unlikely
+//! to hit `InvalidParameterValue.LimitExceeded`, and it keeps a failed batch small. Cost: 500
+//! accounts take 50 calls, 5 s at the documented 10 req/s. The adapter makes it configurable
+//! (`ShareLimits::with_max_principals_per_call`).
+//!
+//! # Account ids
+//!
+//! Recipients are root-account ids (UINs): numeric, "not a QQ number". Published examples
+//! have 10 digits (`1038493875`, `3205597606`) and 12 digits (`101104350000`,
+//! `700000164995`); Tencent documents no length. Old accounts have shorter UINs and the
+//! number space keeps growing, so the check accepts 5 to 20 digits: it still refuses what can
+//! never be a UIN (names, sub-user ARNs, `qcs::cam::uin/...`), and the server remains the
+//! authority (`InvalidAccountId.NotFound`).
+
+use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
+use imageshare_core::{ImageKind, PrincipalKind, Provider, ShareLimits};
+
+/// Fewest digits accepted in a Tencent root-account id (see the module docs).
+pub const ACCOUNT_ID_MIN_DIGITS: usize = 5;
+/// Most digits accepted in a Tencent root-account id (see the module docs).
+pub const ACCOUNT_ID_MAX_DIGITS: usize = 20;
+
+/// The default number of `AccountIds` per CVM `ModifyImageSharePermission` call. Tencent
+/// publishes no maximum; see the module docs for how this value was chosen.
+pub const CVM_DEFAULT_MAX_ACCOUNTS_PER_CALL: usize = 10;
+
+/// Accounts per Lighthouse `ShareBlueprintAcrossAccounts` /
+/// `CancelShareBlueprintAcrossAccounts` call (documented: "at most 10").
+pub const LIGHTHOUSE_MAX_ACCOUNTS_PER_CALL: usize = 10;
+
+/// Accounts one CVM custom image can be shared with (documented, API page 213/15710 and the
+/// current SDK docs: "每个自定义镜像最多可共享给500个账户"; older tccli specs said 50).
+pub const CVM_MAX_SHAREES_PER_IMAGE: usize = 500;
+
+/// Tencent CVM (API 2017-03-12) image sharing.
+pub const CVM_LIMITS: ShareLimits = ShareLimits {
+    provider: Provider::TencentCvm,
+    principal_kind: PrincipalKind::Account,
+    principal_form: PrincipalForm::NumericAccountId {
+        min_len: ACCOUNT_ID_MIN_DIGITS,
+        max_len: ACCOUNT_ID_MAX_DIGITS,
+    },
+    max_sharees_per_image: Some(CVM_MAX_SHAREES_PER_IMAGE),
+    // UNPUBLISHED by Tencent: a chosen safe default, see the module docs.
+    max_principals_per_call: CVM_DEFAULT_MAX_ACCOUNTS_PER_CALL,
+    // Documented: "only into the same region of the recipient's account".
+    same_region_only: true,
+    // UNCONFIRMED: the API page does not say a received image cannot be shared onward. The
+    // documented route for a recipient is SyncImages to the source region, which makes an
+    // own custom image that can then be shared. We refuse re-sharing and point there.
+    reshare_received: false,
+    // Nothing documented about marketplace-derived custom images (the CVM Image object has
+    // no marketplace marker either); the server answers if it refuses. BYOL images are
+    // refused by the server (FailedOperation.BYOLImageShareFailed) and not modelled here.
+    share_marketplace_derived: true,
+    // Documented: UnsupportedOperation.EncryptedImagesNotSupported.
+    encrypted: EncryptedPolicy::Forbidden,
+    // Nothing documented for CVM about China-site vs international-site recipients (the
+    // Lighthouse error AccountIdInvalidAccountArea has no CVM counterpart), so the client
+    // does not ban it; the server's answer is the truth.
+    cross_site: true,
+    // Documented: whole-instance images are refused (InvalidParameter.InstanceImageNotSupport).
+    shareable_kinds: &[ImageKind::SystemDisk],
+    // Documented: the image must be NORMAL.
+    require_available: true,
+    // Documented: DeleteImages refuses a shared image (InvalidImageId.InShared).
+    delete_requires_unshare: true,
+    source: "tencent.md §1.1/§1.8 (CVM API 213/15710, tencentcloud-sdk-go cvm/v20170312 \
+             errors); per-call maximum unpublished, default 10 chosen from Terraform/tccli \
+             behaviour (see imageshare_tencent::limits docs)",
+};
+
+/// Tencent Lighthouse (API 2020-03-24) blueprint sharing across accounts.
+pub const LIGHTHOUSE_LIMITS: ShareLimits = ShareLimits {
+    provider: Provider::TencentLighthouse,
+    principal_kind: PrincipalKind::Account,
+    principal_form: PrincipalForm::NumericAccountId {
+        min_len: ACCOUNT_ID_MIN_DIGITS,
+        max_len: ACCOUNT_ID_MAX_DIGITS,
+    },
+    // UNPUBLISHED: the total per blueprint is not documented; exceeding it gives
+    // LimitExceeded.ShareBlueprintAcrossAccountQuotaLimitExceeded.
+    max_sharees_per_image: None,
+    // Documented: "账号个数取值最大为10".
+    max_principals_per_call: LIGHTHOUSE_MAX_ACCOUNTS_PER_CALL,
+    // Blueprints are regional (SyncBlueprint copies them between regions) and every call is
+    // scoped by X-TC-Region, so a share happens in the blueprint's region.
+    same_region_only: true,
+    // Documented: only custom (PRIVATE) blueprints can be shared; a received one is SHARED.
+    reshare_received: false,
+    // Nothing documented.
+    share_marketplace_derived: true,
+    // Lighthouse documents no encrypted blueprints; nothing to refuse.
+    encrypted: EncryptedPolicy::Allowed,
+    // Documented: InvalidParameterValue.AccountIdInvalidAccountArea ("cannot share to an
+    // account of a different site").
+    cross_site: false,
+    shareable_kinds: &[ImageKind::LightweightHost],
+    // Documented: the blueprint must be NORMAL.
+    require_available: true,
+    // UNCONFIRMED: DeleteBlueprints lists UnsupportedOperation.BlueprintOccupied, which may be
+    // the "still shared" answer. Unsharing first is always valid, so the client requires it.
+    delete_requires_unshare: true,
+    source: "tencent.md §2.1/§2.6/§7 (Lighthouse API 1207/101338, tencentcloud-sdk-go \
+             lighthouse/v20200324 errors); per-blueprint total unpublished",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cvm_table_matches_the_protocol_notes() {
+        let l = &CVM_LIMITS;
+        assert_eq!(l.provider, Provider::TencentCvm);
+        assert_eq!(l.max_sharees_per_image, Some(500));
+        assert_eq!(l.max_principals_per_call, 10);
+        assert!(l.same_region_only && l.require_available && l.delete_requires_unshare);
+        assert!(!l.reshare_received);
+        assert_eq!(l.encrypted, EncryptedPolicy::Forbidden);
+        assert_eq!(l.shareable_kinds, &[ImageKind::SystemDisk]);
+        assert!(l.cross_site);
+        assert_eq!(
+            l.principal_form,
+            PrincipalForm::NumericAccountId {
+                min_len: 5,
+                max_len: 20
+            }
+        );
+        assert!(!l.source.is_empty());
+    }
+
+    #[test]
+    fn lighthouse_table_matches_the_protocol_notes() {
+        let l = &LIGHTHOUSE_LIMITS;
+        assert_eq!(l.provider, Provider::TencentLighthouse);
+        assert_eq!(l.max_sharees_per_image, None);
+        assert_eq!(l.max_principals_per_call, 10);
+        assert_eq!(l.shareable_kinds, &[ImageKind::LightweightHost]);
+        assert!(!l.cross_site && !l.reshare_received && l.require_available);
+        assert_eq!(l.principal_kind, PrincipalKind::Account);
+    }
+
+    #[test]
+    fn cvm_per_call_maximum_is_configurable() {
+        let l = CVM_LIMITS.clone().with_max_principals_per_call(100);
+        assert_eq!(l.max_principals_per_call, 100);
+        assert_eq!(CVM_LIMITS.max_principals_per_call, 10);
+    }
+}

@@ -1,0 +1,367 @@
+//! The Tencent credential chain over a hermetic `StaticEnv` (never the real $HOME).
+
+use std::path::PathBuf;
+
+use imageshare_core::credentials::StaticEnv;
+use imageshare_core::{Error, Provider};
+use imageshare_tencent::credential::{
+    ENV_CREDENTIALS_FILE, ENV_REGION, ENV_SECRET_ID, ENV_SECRET_KEY, ENV_SECURITY_TOKEN, ENV_TOKEN,
+    SYSTEM_PROFILE_FILE,
+};
+use imageshare_tencent::{CredentialChain, CredentialSource, TencentCredentials};
+
+const HOME: &str = "/home/tester";
+const HOME_FILE: &str = "/home/tester/.tencentcloud/credentials";
+const FILE_KEY: &str = "file-secret-key-QQQ";
+const ENV_KEY: &str = "env-secret-key-ZZZ";
+const TOKEN: &str = "session-token-TTT";
+
+fn home_env() -> StaticEnv {
+    StaticEnv::new().with_home(HOME)
+}
+
+fn profile_file() -> String {
+    format!("[default]\nsecret_id = AKIDfile\nsecret_key = {FILE_KEY}\n\n[prod]\nsecret_id = AKIDprod\nsecret_key = prod-key\n")
+}
+
+fn secrets() -> [&'static str; 3] {
+    [FILE_KEY, ENV_KEY, TOKEN]
+}
+
+fn assert_no_secret(text: &str) {
+    for s in secrets() {
+        assert!(!text.contains(s), "secret {s:?} leaked into: {text}");
+    }
+}
+
+#[test]
+fn explicit_credentials_come_first() {
+    let env = home_env()
+        .with_var(ENV_SECRET_ID, "AKIDenv")
+        .with_var(ENV_SECRET_KEY, ENV_KEY)
+        .with_var(ENV_REGION, "ap-shanghai")
+        .with_file(HOME_FILE, &profile_file());
+    let explicit = TencentCredentials::new("AKIDexplicit", "explicit-key").with_token(TOKEN);
+    let r = CredentialChain::new()
+        .explicit(explicit.clone())
+        .resolve(&env)
+        .unwrap();
+    assert_eq!(r.credentials, explicit);
+    assert_eq!(r.source, CredentialSource::Explicit);
+    // The region variable applies whatever source supplied the keys.
+    assert_eq!(r.region.as_deref(), Some("ap-shanghai"));
+}
+
+#[test]
+fn environment_comes_before_the_profile_file() {
+    let env = home_env()
+        .with_var(ENV_SECRET_ID, "AKIDenv")
+        .with_var(ENV_SECRET_KEY, ENV_KEY)
+        .with_file(HOME_FILE, &profile_file());
+    let r = CredentialChain::new().resolve(&env).unwrap();
+    assert_eq!(r.credentials.secret_id, "AKIDenv");
+    assert_eq!(r.credentials.secret_key.expose(), ENV_KEY);
+    assert_eq!(r.credentials.token, None);
+    assert_eq!(r.source, CredentialSource::Environment);
+    assert_eq!(r.region, None);
+}
+
+#[test]
+fn environment_values_are_trimmed() {
+    let env = StaticEnv::new()
+        .with_var(ENV_SECRET_ID, " AKIDenv\n")
+        .with_var(ENV_SECRET_KEY, &format!("{ENV_KEY}\n"))
+        .with_var(ENV_REGION, " ap-guangzhou ");
+    let r = CredentialChain::new().resolve(&env).unwrap();
+    assert_eq!(r.credentials.secret_id, "AKIDenv");
+    assert_eq!(r.credentials.secret_key.expose(), ENV_KEY);
+    assert_eq!(r.region.as_deref(), Some("ap-guangzhou"));
+}
+
+#[test]
+fn session_token_from_either_variable() {
+    let base = StaticEnv::new()
+        .with_var(ENV_SECRET_ID, "AKIDenv")
+        .with_var(ENV_SECRET_KEY, ENV_KEY);
+    let r = CredentialChain::new()
+        .resolve(&base.clone().with_var(ENV_TOKEN, TOKEN))
+        .unwrap();
+    assert_eq!(
+        r.credentials.token.as_ref().map(|t| t.expose()),
+        Some(TOKEN)
+    );
+    assert!(r.credentials.is_temporary());
+
+    let r = CredentialChain::new()
+        .resolve(&base.clone().with_var(ENV_SECURITY_TOKEN, TOKEN))
+        .unwrap();
+    assert_eq!(
+        r.credentials.token.as_ref().map(|t| t.expose()),
+        Some(TOKEN)
+    );
+
+    // Both set: TENCENTCLOUD_SECURITY_TOKEN wins.
+    let r = CredentialChain::new()
+        .resolve(
+            &base
+                .with_var(ENV_SECURITY_TOKEN, "from-security")
+                .with_var(ENV_TOKEN, "from-tccli"),
+        )
+        .unwrap();
+    assert_eq!(
+        r.credentials.token.as_ref().map(|t| t.expose()),
+        Some("from-security")
+    );
+}
+
+#[test]
+fn half_set_environment_is_an_error_not_a_fall_through() {
+    for env in [
+        home_env().with_var(ENV_SECRET_ID, "AKIDenv"),
+        home_env().with_var(ENV_SECRET_KEY, ENV_KEY),
+    ] {
+        let env = env.with_file(HOME_FILE, &profile_file());
+        let err = CredentialChain::new().resolve(&env).unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains(ENV_SECRET_ID) && msg.contains(ENV_SECRET_KEY),
+            "{msg}"
+        );
+        assert_no_secret(&msg);
+        assert_no_secret(&format!("{err:?}"));
+    }
+}
+
+#[test]
+fn profile_file_in_home() {
+    let env = home_env()
+        .with_file(HOME_FILE, &profile_file())
+        .with_var(ENV_TOKEN, TOKEN);
+    let r = CredentialChain::new().resolve(&env).unwrap();
+    assert_eq!(r.credentials.secret_id, "AKIDfile");
+    assert_eq!(r.credentials.secret_key.expose(), FILE_KEY);
+    // The SDKs read no token from the file, and an env token belongs to env keys only.
+    assert_eq!(r.credentials.token, None);
+    assert_eq!(
+        r.source,
+        CredentialSource::ProfileFile {
+            path: PathBuf::from(HOME_FILE),
+            profile: "default".into()
+        }
+    );
+    assert_eq!(
+        r.source.to_string(),
+        format!("profile [default] of {HOME_FILE}")
+    );
+}
+
+#[test]
+fn profile_section_can_be_chosen() {
+    let env = home_env().with_file(HOME_FILE, &profile_file());
+    let r = CredentialChain::new()
+        .profile("prod")
+        .resolve(&env)
+        .unwrap();
+    assert_eq!(r.credentials.secret_id, "AKIDprod");
+    assert_eq!(r.credentials.secret_key.expose(), "prod-key");
+}
+
+#[test]
+fn profile_file_path_override() {
+    let env = home_env()
+        .with_var(ENV_CREDENTIALS_FILE, "/srv/tc/creds.ini")
+        .with_file(
+            "/srv/tc/creds.ini",
+            "[default]\nsecret_id=AKIDover\nsecret_key=over-key\n",
+        )
+        .with_file(HOME_FILE, &profile_file());
+    let r = CredentialChain::new().resolve(&env).unwrap();
+    assert_eq!(r.credentials.secret_id, "AKIDover");
+    assert_eq!(
+        r.source,
+        CredentialSource::ProfileFile {
+            path: PathBuf::from("/srv/tc/creds.ini"),
+            profile: "default".into()
+        }
+    );
+}
+
+#[test]
+fn system_file_is_the_last_file() {
+    let env = home_env().with_file(
+        SYSTEM_PROFILE_FILE,
+        "[default]\nsecret_id = AKIDetc\nsecret_key = etc-key\n",
+    );
+    let r = CredentialChain::new().resolve(&env).unwrap();
+    assert_eq!(r.credentials.secret_id, "AKIDetc");
+    assert_eq!(
+        r.source,
+        CredentialSource::ProfileFile {
+            path: PathBuf::from(SYSTEM_PROFILE_FILE),
+            profile: "default".into()
+        }
+    );
+    // ... and can be switched off.
+    let err = CredentialChain::new()
+        .system_file(false)
+        .resolve(&env)
+        .unwrap_err();
+    assert!(matches!(err, Error::CredentialsNotFound { .. }));
+}
+
+#[test]
+fn nothing_found_lists_every_source() {
+    let err = CredentialChain::for_provider(Provider::TencentLighthouse)
+        .resolve(&home_env())
+        .unwrap_err();
+    let Error::CredentialsNotFound { provider, tried } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(*provider, Provider::TencentLighthouse);
+    assert_eq!(
+        tried,
+        &[
+            "explicit credentials (none given)".to_owned(),
+            format!("environment variables {ENV_SECRET_ID} and {ENV_SECRET_KEY} (unset)"),
+            format!("profile file {HOME_FILE} (not found)"),
+            format!("profile file {SYSTEM_PROFILE_FILE} (not found)"),
+            "CVM instance-metadata role (not supported by imageshare)".to_owned(),
+        ]
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("no tencent-lighthouse credentials found; tried: "),
+        "{msg}"
+    );
+    assert!(msg.contains("not supported"), "{msg}");
+}
+
+#[test]
+fn nothing_found_without_home_directory() {
+    let err = CredentialChain::new()
+        .resolve(&StaticEnv::new())
+        .unwrap_err();
+    let Error::CredentialsNotFound { tried, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        tried[2].contains("no home directory") && tried[2].contains(ENV_CREDENTIALS_FILE),
+        "{tried:?}"
+    );
+    assert_eq!(tried.len(), 5);
+}
+
+#[test]
+fn profile_without_the_section_or_keys_is_skipped_with_a_reason() {
+    let env = home_env().with_file(HOME_FILE, "[other]\nsecret_id = a\nsecret_key = b\n");
+    let Error::CredentialsNotFound { tried, .. } =
+        CredentialChain::new().resolve(&env).unwrap_err()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        tried[2],
+        format!("profile file {HOME_FILE} (no [default] section)")
+    );
+
+    let env = home_env().with_file(HOME_FILE, "[default]\nregion = ap-guangzhou\n");
+    let Error::CredentialsNotFound { tried, .. } =
+        CredentialChain::new().resolve(&env).unwrap_err()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        tried[2],
+        format!("profile file {HOME_FILE} ([default] has no secret_id and secret_key)")
+    );
+}
+
+#[test]
+fn half_configured_profile_is_an_error() {
+    for text in [
+        format!("[default]\nsecret_key = {FILE_KEY}\n"),
+        "[default]\nsecret_id = AKIDfile\nsecret_key =\n".to_owned(),
+    ] {
+        let env = home_env().with_file(HOME_FILE, &text);
+        let err = CredentialChain::new().resolve(&env).unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+        assert!(err.to_string().contains(HOME_FILE), "{err}");
+        assert_no_secret(&err.to_string());
+        assert_no_secret(&format!("{err:?}"));
+    }
+}
+
+#[test]
+fn broken_profile_file_is_an_error_that_hides_its_content() {
+    let env = home_env().with_file(
+        HOME_FILE,
+        &format!("[default]\nsecret_id = AKIDfile\n{FILE_KEY}\n"),
+    );
+    let err = CredentialChain::new().resolve(&env).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+    assert!(msg.contains("line 3"), "{msg}");
+    assert!(msg.contains(HOME_FILE), "{msg}");
+    assert_no_secret(&msg);
+    assert_no_secret(&format!("{err:?}"));
+}
+
+#[test]
+fn profile_file_with_comments_crlf_and_odd_spacing() {
+    let text = format!(
+        "\u{feff}; Tencent Cloud credentials\r\n# managed by hand\r\n\r\n   [default]   \r\n\
+         \tsecret_id=AKIDfile   ; trailing comment\r\n  SECRET_KEY   =   {FILE_KEY}   \r\n"
+    );
+    let env = home_env().with_file(HOME_FILE, &text);
+    let r = CredentialChain::new().resolve(&env).unwrap();
+    assert_eq!(r.credentials.secret_id, "AKIDfile");
+    assert_eq!(r.credentials.secret_key.expose(), FILE_KEY);
+}
+
+#[test]
+fn explicit_credentials_are_validated() {
+    for (id, key) in [
+        ("", "k"),
+        ("AKID", ""),
+        ("AK ID", "k"),
+        ("AK/ID", "k"),
+        ("AK,ID", "k"),
+    ] {
+        let err = CredentialChain::new()
+            .explicit(TencentCredentials::new(id, key))
+            .resolve(&StaticEnv::new())
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidInput { .. }), "{id:?}: {err:?}");
+    }
+}
+
+#[test]
+fn debug_and_display_never_show_key_or_token() {
+    let c = TencentCredentials::new("AKIDshown", ENV_KEY).with_token(TOKEN);
+    let debug = format!("{c:?}");
+    let pretty = format!("{c:#?}");
+    let display = c.to_string();
+    for text in [&debug, &pretty, &display] {
+        assert_no_secret(text);
+        assert!(text.contains("AKIDshown"), "{text}");
+    }
+    assert!(debug.contains("***"), "{debug}");
+    assert_eq!(
+        display,
+        "Tencent Cloud key AKIDshown (temporary, with session token)"
+    );
+    assert_eq!(
+        TencentCredentials::new("AKIDshown", ENV_KEY).to_string(),
+        "Tencent Cloud key AKIDshown"
+    );
+
+    let env = StaticEnv::new()
+        .with_var(ENV_SECRET_ID, "AKIDenv")
+        .with_var(ENV_SECRET_KEY, ENV_KEY)
+        .with_var(ENV_TOKEN, TOKEN);
+    let resolved = CredentialChain::new().resolve(&env).unwrap();
+    assert_no_secret(&format!("{resolved:?}"));
+    let chain = CredentialChain::new().explicit(c);
+    assert_no_secret(&format!("{chain:?}"));
+}
