@@ -57,10 +57,16 @@ fn run(args: &[String]) -> Result<String, (u8, String)> {
                 .into_iter()
                 .filter(|t| provider.is_none_or(|p| p == t.provider))
                 .collect();
-            Ok(tables.iter().map(|t| render(t)).collect::<Vec<_>>().join("\n"))
+            Ok(tables
+                .iter()
+                .map(|t| render(t))
+                .collect::<Vec<_>>()
+                .join("\n"))
         }
-        Some(cmd @ ("share" | "unshare" | "sharees" | "plan" | "apply" | "demo" | "copy"
-        | "delete" | "emulator")) => Err((
+        Some(
+            cmd @ ("share" | "unshare" | "sharees" | "plan" | "apply" | "demo" | "copy" | "delete"
+            | "emulator"),
+        ) => Err((
             2,
             format!("`{cmd}` is not built yet: it needs the provider adapters and the emulator"),
         )),
@@ -130,7 +136,10 @@ mod tests {
     fn unknown_provider_and_unbuilt_commands_fail_with_status_2() {
         let (code, msg) = run(&args(&["limits", "--provider", "aws"])).unwrap_err();
         assert_eq!(code, 2);
-        assert!(msg.contains("unknown provider") && msg.contains("alibaba-ecs"), "{msg}");
+        assert!(
+            msg.contains("unknown provider") && msg.contains("alibaba-ecs"),
+            "{msg}"
+        );
         let (code, msg) = run(&args(&["share", "m-1"])).unwrap_err();
         assert_eq!(code, 2);
         assert!(msg.contains("not built yet"), "{msg}");

@@ -1,9 +1,49 @@
 //! # imageshare-emulator
 //!
-//! The multi-cloud emulator that referees imageshare's adapters (and the clouds' own
-//! official SDKs): a real HTTP server on 127.0.0.1 that verifies signatures, holds
-//! accounts, images and grants, and enforces each cloud's documented limits with its own
-//! error codes.
+//! A faithful, in-process emulator of the image-sharing APIs of Alibaba Cloud (ECS, Simple
+//! Application Server), Tencent Cloud (CVM, Lighthouse) and UCloud (UHost): a real HTTP
+//! server on 127.0.0.1 that
 //!
-//! **Not built yet** (issue #3). This crate is a placeholder in the workspace layout; it
-//! exports nothing, so nothing can mistake it for a working emulator.
+//! - serves every provider on one address, telling requests apart by the markers a real
+//!   request carries (Alibaba `Version` / `x-acs-version`, the TC3 credential scope's
+//!   service, UCloud `PublicKey` + `Action`), never by path, so each cloud's own SDK can be
+//!   pointed at it unchanged;
+//! - verifies every signature as the cloud does (RPC v1 and ACS3, TC3, UCloud SHA1) and
+//!   answers unknown keys, bad signatures, expired timestamps and replayed nonces with the
+//!   cloud's own error code and HTTP status;
+//! - holds a world (accounts and keys, UCloud projects, images, grants) and enforces every
+//!   documented sharing rule in one engine ([`engine::Engine`]), from the same limit tables
+//!   the client-side checker uses;
+//! - injects seeded, reproducible faults (QPS quotas answered with the cloud's throttling
+//!   code, 5xx, dropped connections, latency);
+//! - offers an inspection API for tests (grants, calls per action, faults served).
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use imageshare_emulator::{Emulator, World};
+//! let emu = Emulator::start(World::example()).await?;
+//! println!("point your adapters at {}", emu.base_url());
+//! assert!(emu.grants("img-6pb6lrmy").is_empty());
+//! # Ok(()) }
+//! ```
+//!
+//! **Status:** the server, routing, authentication of all three clouds, the world engine
+//! and fault injection are built (issue #3). The per-cloud actions (DescribeImages,
+//! ModifyImageSharePermission, ...) are added by the adapter issues (#4, #5, #6); until
+//! an action is served, an authenticated request for it gets the cloud's own "no such
+//! action" answer (`InvalidAction.NotFound`, `InvalidAction`, RetCode 161).
+//!
+//! The world file format is documented in [`world`]; `examples/world.toml` is the default
+//! world of `imageshare-emulator serve`.
+#![warn(missing_docs)]
+
+pub mod engine;
+pub mod faults;
+pub mod frontend;
+pub mod server;
+pub mod world;
+
+pub use engine::{Engine, EngineError, Grant};
+pub use faults::{FaultEvent, FaultKind, FaultPlan, FaultRule};
+pub use server::{CallRecord, Emulator};
+pub use world::{Account, ImageSeed, World, WorldBuilder};

@@ -1,0 +1,642 @@
+//! The world engine: provider-agnostic state (accounts, projects, images, grants) and the
+//! operations every front-end translates to. Every sharing rule is enforced here, once,
+//! from the same [`ShareLimits`] tables the client-side checker uses; front-ends only map
+//! [`EngineError`]s to their cloud's exact error codes.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use imageshare_core::{
+    limits::EncryptedPolicy, time, ImageKind, LimitRule, Principal, PrincipalKind, Provider,
+    ShareLimits, Site,
+};
+
+use crate::world::{Account, Encrypted, ImageSeed, Origin, State, World};
+
+/// The role Alibaba ECS needs to share encrypted images.
+pub const ECS_ENCRYPTED_SHARE_ROLE: &str = "AliyunECSShareEncryptImageDefaultRole";
+
+/// The documented limits of a provider (the provider crates' tables).
+pub fn limits_for(provider: Provider) -> &'static ShareLimits {
+    match provider {
+        Provider::AlibabaEcs => &imageshare_alibaba::limits::ECS_LIMITS,
+        Provider::AlibabaSas => &imageshare_alibaba::limits::SAS_LIMITS,
+        Provider::TencentCvm => &imageshare_tencent::limits::CVM_LIMITS,
+        Provider::TencentLighthouse => &imageshare_tencent::limits::LIGHTHOUSE_LIMITS,
+        Provider::UCloud => &imageshare_ucloud::limits::UHOST_LIMITS,
+    }
+}
+
+/// Why the engine refused an operation. Front-ends map these to their cloud's codes.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// A documented sharing rule (the same rules as the client-side limit checker).
+    #[error("rule {rule}: {message}")]
+    Rule {
+        /// The rule.
+        rule: LimitRule,
+        /// Details (offending value).
+        message: String,
+    },
+    /// The image is not visible to the caller in this region.
+    #[error("image {0} not found")]
+    ImageNotFound(String),
+    /// A principal does not exist.
+    #[error("principal {0} does not exist")]
+    PrincipalNotFound(String),
+    /// The caller lacks a service role the operation needs.
+    #[error("role {0} is missing")]
+    MissingRole(String),
+    /// The caller may see the image but not change it (not the owner).
+    #[error("image {0} is not owned by the caller")]
+    NotOwner(String),
+    /// A parameter is invalid.
+    #[error("invalid parameter {name}: {message}")]
+    InvalidParameter {
+        /// Parameter name.
+        name: String,
+        /// Why.
+        message: String,
+    },
+    /// The image is in a state that forbids the operation (e.g. still being created).
+    #[error("image {id} is {state}")]
+    InvalidState {
+        /// Image.
+        id: String,
+        /// Its state.
+        state: String,
+    },
+}
+
+/// How the caller relates to an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    /// The caller owns it.
+    Owner,
+    /// It was shared with the caller.
+    Received,
+    /// It is a public image.
+    Public,
+}
+
+/// A live image record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageRecord {
+    /// Surface.
+    pub provider: Provider,
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Owner account id (UCloud: project id).
+    pub owner: String,
+    /// Region.
+    pub region: String,
+    /// Origin.
+    pub origin: Origin,
+    /// Encryption.
+    pub encrypted: Encrypted,
+    /// Kind.
+    pub kind: ImageKind,
+    /// State.
+    pub state: State,
+    /// Unix seconds of creation.
+    pub created_unix: u64,
+    /// For copies: when the copy becomes available.
+    ready_at: Option<Instant>,
+    /// Image this one was copied from, if any.
+    pub copied_from: Option<String>,
+}
+
+impl ImageRecord {
+    /// Creation time as `YYYY-MM-DDTHH:MM:SSZ`.
+    pub fn created_iso(&self) -> String {
+        time::format_iso8601(self.created_unix)
+    }
+}
+
+/// An image as a caller sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageView {
+    /// The record.
+    pub image: ImageRecord,
+    /// The caller's relation to it.
+    pub relation: Relation,
+    /// Whether it currently has grants.
+    pub shared: bool,
+}
+
+/// A share grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// Who (account id; UCloud: project id).
+    pub principal: String,
+    /// Unix seconds.
+    pub created_unix: u64,
+}
+
+impl Grant {
+    /// Grant time as `YYYY-MM-DDTHH:MM:SSZ`.
+    pub fn created_iso(&self) -> String {
+        time::format_iso8601(self.created_unix)
+    }
+}
+
+/// Where a copy goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopySpec {
+    /// Destination region (the source region when `None`).
+    pub region: Option<String>,
+    /// Destination owner (UCloud project); the caller when `None`.
+    pub project: Option<String>,
+    /// Name of the copy.
+    pub name: Option<String>,
+}
+
+/// The engine state.
+#[derive(Debug)]
+pub struct Engine {
+    world: World,
+    images: BTreeMap<String, ImageRecord>,
+    grants: BTreeMap<String, Vec<Grant>>,
+    next_id: u64,
+}
+
+impl Engine {
+    /// Builds the engine state from a validated world.
+    pub fn new(world: World) -> Self {
+        let now = time::now_unix();
+        let mut images = BTreeMap::new();
+        let mut grants = BTreeMap::new();
+        for seed in &world.images {
+            images.insert(seed.id.clone(), record_from_seed(seed, now));
+            if !seed.shared_with.is_empty() {
+                grants.insert(
+                    seed.id.clone(),
+                    seed.shared_with
+                        .iter()
+                        .map(|p| Grant {
+                            principal: p.clone(),
+                            created_unix: now,
+                        })
+                        .collect(),
+                );
+            }
+        }
+        Self {
+            world,
+            images,
+            grants,
+            next_id: 1,
+        }
+    }
+
+    /// The seed world (accounts and keys).
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// Adds an image at run time (tests, the `CreateImage` family of actions).
+    pub fn add_image(&mut self, seed: &ImageSeed) {
+        self.images
+            .insert(seed.id.clone(), record_from_seed(seed, time::now_unix()));
+    }
+
+    /// Grants of an image (inspection).
+    pub fn grants(&self, image: &str) -> Vec<Grant> {
+        self.grants.get(image).cloned().unwrap_or_default()
+    }
+
+    /// Every image record (inspection).
+    pub fn images(&self) -> impl Iterator<Item = &ImageRecord> {
+        self.images.values()
+    }
+
+    fn refresh(&mut self, id: &str) {
+        if let Some(img) = self.images.get_mut(id) {
+            if let Some(at) = img.ready_at {
+                if Instant::now() >= at {
+                    img.state = State::Available;
+                    img.ready_at = None;
+                }
+            }
+        }
+    }
+
+    /// The principals `caller` acts as: the account itself and its projects.
+    fn is_caller(&self, caller: &str, who: &str) -> bool {
+        caller == who
+    }
+
+    fn relation(&self, caller: &str, img: &ImageRecord) -> Option<Relation> {
+        if self.is_caller(caller, &img.owner) {
+            Some(Relation::Owner)
+        } else if self
+            .grants
+            .get(&img.id)
+            .is_some_and(|g| g.iter().any(|g| g.principal == caller))
+        {
+            Some(Relation::Received)
+        } else if img.origin == Origin::Public {
+            Some(Relation::Public)
+        } else {
+            None
+        }
+    }
+
+    fn view(&self, caller: &str, img: &ImageRecord) -> Option<ImageView> {
+        self.relation(caller, img).map(|relation| ImageView {
+            image: img.clone(),
+            relation,
+            shared: self.grants.get(&img.id).is_some_and(|g| !g.is_empty()),
+        })
+    }
+
+    /// Looks an image up as `caller` sees it in `region` on `provider`.
+    pub fn image(
+        &mut self,
+        provider: Provider,
+        caller: &str,
+        region: &str,
+        id: &str,
+    ) -> Result<ImageView, EngineError> {
+        self.refresh(id);
+        self.images
+            .get(id)
+            .filter(|i| i.provider == provider && i.region == region)
+            .and_then(|i| self.view(caller, i))
+            .ok_or_else(|| EngineError::ImageNotFound(id.to_owned()))
+    }
+
+    /// Images `caller` sees in `region`, filtered by relation, sorted by id.
+    pub fn list(
+        &mut self,
+        provider: Provider,
+        caller: &str,
+        region: &str,
+        relations: &[Relation],
+    ) -> Vec<ImageView> {
+        let ids: Vec<String> = self
+            .images
+            .values()
+            .filter(|i| i.provider == provider && i.region == region)
+            .map(|i| i.id.clone())
+            .collect();
+        for id in &ids {
+            self.refresh(id);
+        }
+        self.images
+            .values()
+            .filter(|i| i.provider == provider && i.region == region)
+            .filter_map(|i| self.view(caller, i))
+            .filter(|v| relations.contains(&v.relation))
+            .collect()
+    }
+
+    fn owned(
+        &mut self,
+        provider: Provider,
+        caller: &str,
+        region: &str,
+        id: &str,
+    ) -> Result<ImageView, EngineError> {
+        let view = self.image(provider, caller, region, id)?;
+        let limits = limits_for(provider);
+        match view.relation {
+            Relation::Owner => Ok(view),
+            Relation::Public => Err(EngineError::Rule {
+                rule: LimitRule::PublicImage,
+                message: format!("{id} is a public image"),
+            }),
+            Relation::Received if !limits.reshare_received => Err(EngineError::Rule {
+                rule: LimitRule::ReceivedImage,
+                message: format!("{id} was shared with {caller} by {}", view.image.owner),
+            }),
+            Relation::Received => Err(EngineError::NotOwner(id.to_owned())),
+        }
+    }
+
+    fn principal_site(&self, provider: Provider, principal: &str) -> Option<Site> {
+        if provider == Provider::UCloud {
+            self.world.project_owner(principal).map(|a| a.site)
+        } else {
+            self.world.account(principal).map(|a| a.site)
+        }
+    }
+
+    fn owner_account(&self, provider: Provider, owner: &str) -> Option<&Account> {
+        if provider == Provider::UCloud {
+            self.world.project_owner(owner)
+        } else {
+            self.world.account(owner)
+        }
+    }
+
+    /// Shares an image with `principals` (all or nothing). Returns, per distinct principal
+    /// in request order, whether a new grant was made (`false`: already granted).
+    pub fn share(
+        &mut self,
+        provider: Provider,
+        caller: &str,
+        region: &str,
+        id: &str,
+        principals: &[String],
+    ) -> Result<Vec<(String, bool)>, EngineError> {
+        let limits = limits_for(provider);
+        let view = self.owned(provider, caller, region, id)?;
+        let img = &view.image;
+        if img.origin == Origin::Marketplace && !limits.share_marketplace_derived {
+            return Err(EngineError::Rule {
+                rule: LimitRule::MarketplaceDerived,
+                message: format!("{id} is derived from a marketplace image"),
+            });
+        }
+        if img.encrypted != Encrypted::None {
+            match limits.encrypted {
+                EncryptedPolicy::Allowed => {}
+                EncryptedPolicy::Forbidden => {
+                    return Err(EngineError::Rule {
+                        rule: LimitRule::EncryptedImage,
+                        message: format!("{id} is encrypted"),
+                    })
+                }
+                EncryptedPolicy::CustomerKeyWithAcknowledgement { .. } => {
+                    if img.encrypted == Encrypted::ServiceKey {
+                        return Err(EngineError::Rule {
+                            rule: LimitRule::EncryptedImage,
+                            message: format!("{id} is encrypted with the service key"),
+                        });
+                    }
+                    let has_role = self
+                        .owner_account(provider, &img.owner)
+                        .is_some_and(|a| a.roles.iter().any(|r| r == ECS_ENCRYPTED_SHARE_ROLE));
+                    if !has_role {
+                        return Err(EngineError::MissingRole(
+                            ECS_ENCRYPTED_SHARE_ROLE.to_owned(),
+                        ));
+                    }
+                }
+            }
+        }
+        if !limits.shareable_kinds.contains(&img.kind) {
+            return Err(EngineError::Rule {
+                rule: LimitRule::ImageKind,
+                message: format!("{id} is a {} image", img.kind),
+            });
+        }
+        if limits.require_available && img.state != State::Available {
+            return Err(EngineError::Rule {
+                rule: LimitRule::ImageState,
+                message: format!("{id} is {:?}", img.state).to_lowercase(),
+            });
+        }
+        let owner_site = self.owner_account(provider, &img.owner).map(|a| a.site);
+        let mut distinct: Vec<String> = Vec::new();
+        for p in principals {
+            let principal = match limits.principal_kind {
+                PrincipalKind::Account => Principal::account(p.as_str()),
+                PrincipalKind::Project => Principal::project(p.as_str()),
+            };
+            if let Err((_, why)) = limits.check_principal_form(&principal) {
+                return Err(EngineError::Rule {
+                    rule: LimitRule::PrincipalForm,
+                    message: why,
+                });
+            }
+            if *p == img.owner || (provider != Provider::UCloud && p == caller) {
+                return Err(EngineError::Rule {
+                    rule: LimitRule::ShareWithSelf,
+                    message: format!("{p} owns {id}"),
+                });
+            }
+            let Some(site) = self.principal_site(provider, p) else {
+                return Err(EngineError::PrincipalNotFound(p.clone()));
+            };
+            if !limits.cross_site && owner_site.is_some_and(|s| s != site) {
+                return Err(EngineError::Rule {
+                    rule: LimitRule::CrossSite,
+                    message: format!("{p} is an account of the {site} site"),
+                });
+            }
+            if !distinct.contains(p) {
+                distinct.push(p.clone());
+            }
+        }
+        let current = self.grants.get(id).cloned().unwrap_or_default();
+        let new: Vec<&String> = distinct
+            .iter()
+            .filter(|p| !current.iter().any(|g| &g.principal == *p))
+            .collect();
+        if let Some(max) = limits.max_sharees_per_image {
+            if current.len() + new.len() > max {
+                return Err(EngineError::Rule {
+                    rule: LimitRule::MaxShareesPerImage,
+                    message: format!(
+                        "{} current + {} new exceeds {max}",
+                        current.len(),
+                        new.len()
+                    ),
+                });
+            }
+        }
+        let now = time::now_unix();
+        let entry = self.grants.entry(id.to_owned()).or_default();
+        let mut out = Vec::with_capacity(distinct.len());
+        for p in distinct {
+            let is_new = !entry.iter().any(|g| g.principal == p);
+            if is_new {
+                entry.push(Grant {
+                    principal: p.clone(),
+                    created_unix: now,
+                });
+            }
+            out.push((p, is_new));
+        }
+        Ok(out)
+    }
+
+    /// Revokes grants. Returns, per distinct principal, whether it had a grant.
+    pub fn unshare(
+        &mut self,
+        provider: Provider,
+        caller: &str,
+        region: &str,
+        id: &str,
+        principals: &[String],
+    ) -> Result<Vec<(String, bool)>, EngineError> {
+        self.owned(provider, caller, region, id)?;
+        let entry = self.grants.entry(id.to_owned()).or_default();
+        let mut out: Vec<(String, bool)> = Vec::new();
+        for p in principals {
+            if out.iter().any(|(q, _)| q == p) {
+                continue;
+            }
+            let had = entry.iter().any(|g| &g.principal == p);
+            entry.retain(|g| &g.principal != p);
+            out.push((p.clone(), had));
+        }
+        Ok(out)
+    }
+
+    /// The grants of an image the caller owns, oldest first.
+    pub fn sharees(
+        &mut self,
+        provider: Provider,
+        caller: &str,
+        region: &str,
+        id: &str,
+    ) -> Result<Vec<Grant>, EngineError> {
+        let view = self.image(provider, caller, region, id)?;
+        if view.relation != Relation::Owner {
+            return Err(EngineError::ImageNotFound(id.to_owned()));
+        }
+        Ok(self.grants(id))
+    }
+
+    /// Copies an image. Grants are not copied. A received image can be copied only into
+    /// its own region (the recipient's own copy).
+    pub fn copy(
+        &mut self,
+        provider: Provider,
+        caller: &str,
+        region: &str,
+        id: &str,
+        spec: CopySpec,
+    ) -> Result<String, EngineError> {
+        let view = self.image(provider, caller, region, id)?;
+        if view.relation == Relation::Public {
+            return Err(EngineError::Rule {
+                rule: LimitRule::PublicImage,
+                message: format!("{id} is a public image"),
+            });
+        }
+        if view.image.state != State::Available {
+            return Err(EngineError::InvalidState {
+                id: id.to_owned(),
+                state: format!("{:?}", view.image.state).to_lowercase(),
+            });
+        }
+        let target_region = spec.region.clone().unwrap_or_else(|| region.to_owned());
+        if view.relation == Relation::Received && target_region != region {
+            return Err(EngineError::InvalidParameter {
+                name: "DestinationRegion".to_owned(),
+                message: "a received image can be copied only within its own region".to_owned(),
+            });
+        }
+        if let Some(project) = &spec.project {
+            let caller_owns = self.world.project_owner(project).is_some_and(|a| {
+                self.owner_account(provider, &view.image.owner)
+                    .is_some_and(|o| o.id == a.id)
+            });
+            if !caller_owns {
+                return Err(EngineError::PrincipalNotFound(project.clone()));
+            }
+        }
+        let prefix = match provider {
+            Provider::AlibabaEcs | Provider::AlibabaSas => "m-",
+            Provider::TencentCvm => "img-",
+            Provider::TencentLighthouse => "lhbp-",
+            Provider::UCloud => "uimage-",
+        };
+        let new_id = format!("{prefix}copy{:08x}", self.next_id);
+        self.next_id += 1;
+        let delay = Duration::from_millis(self.world.copy_ready_after_ms);
+        let mut rec = view.image.clone();
+        rec.id = new_id.clone();
+        rec.name = spec
+            .name
+            .unwrap_or_else(|| format!("{}-copy", view.image.name));
+        rec.owner = spec.project.unwrap_or_else(|| {
+            if view.relation == Relation::Received {
+                caller.to_owned()
+            } else {
+                view.image.owner.clone()
+            }
+        });
+        rec.region = target_region;
+        rec.created_unix = time::now_unix();
+        rec.copied_from = Some(id.to_owned());
+        if delay.is_zero() {
+            rec.state = State::Available;
+            rec.ready_at = None;
+        } else {
+            rec.state = State::Creating;
+            rec.ready_at = Some(Instant::now() + delay);
+        }
+        self.images.insert(new_id.clone(), rec);
+        Ok(new_id)
+    }
+
+    /// Deletes an image the caller owns; refused while it has grants where the provider
+    /// says so. Deleting removes its grants.
+    pub fn delete(
+        &mut self,
+        provider: Provider,
+        caller: &str,
+        region: &str,
+        id: &str,
+    ) -> Result<(), EngineError> {
+        self.owned(provider, caller, region, id)?;
+        let n = self.grants.get(id).map_or(0, Vec::len);
+        if n > 0 && limits_for(provider).delete_requires_unshare {
+            return Err(EngineError::Rule {
+                rule: LimitRule::DeleteWhileShared,
+                message: format!("{id} is shared with {n} principals"),
+            });
+        }
+        self.images.remove(id);
+        self.grants.remove(id);
+        Ok(())
+    }
+
+    /// Creates an image of `provider` owned by `owner` derived from `source` (cross-product
+    /// moves such as SAS -> ECS or CVM -> Lighthouse). Returns the new id.
+    pub fn derive_image(
+        &mut self,
+        source: &str,
+        provider: Provider,
+        new_id: String,
+    ) -> Result<String, EngineError> {
+        let src = self
+            .images
+            .get(source)
+            .cloned()
+            .ok_or_else(|| EngineError::ImageNotFound(source.to_owned()))?;
+        let mut rec = src;
+        rec.provider = provider;
+        rec.id = new_id.clone();
+        rec.copied_from = Some(source.to_owned());
+        rec.created_unix = time::now_unix();
+        self.images.insert(new_id.clone(), rec);
+        Ok(new_id)
+    }
+
+    /// Removes an image without rules (the reverse of [`Engine::derive_image`]).
+    pub fn remove_image(&mut self, id: &str) -> Option<ImageRecord> {
+        self.grants.remove(id);
+        self.images.remove(id)
+    }
+
+    /// A fresh id counter value (for front-ends that mint ids).
+    pub fn next_serial(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+}
+
+fn record_from_seed(seed: &ImageSeed, now: u64) -> ImageRecord {
+    ImageRecord {
+        provider: seed.provider,
+        id: seed.id.clone(),
+        name: seed.name.clone().unwrap_or_else(|| seed.id.clone()),
+        owner: seed.owner.clone(),
+        region: seed.region.clone(),
+        origin: seed.origin,
+        encrypted: seed.encrypted,
+        kind: seed.kind,
+        state: seed.state,
+        created_unix: now,
+        ready_at: None,
+        copied_from: None,
+    }
+}

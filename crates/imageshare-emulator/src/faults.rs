@@ -1,0 +1,353 @@
+//! Seeded, reproducible fault injection: a QPS quota per action answered with the cloud's
+//! throttling code, a rate of 5xx answers, of dropped connections, and added latency.
+//!
+//! Each (provider, action) pair draws from its own generator seeded from the plan's seed
+//! and the pair's name, so the sequence of faults one action sees does not depend on how
+//! requests to other actions interleave: the same seed gives the same faults.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use imageshare_core::Provider;
+use serde::{Deserialize, Serialize};
+
+/// One fault rule. The most specific matching rule applies (provider and action, then
+/// action, then provider, then a rule with neither).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FaultRule {
+    /// Provider this rule applies to; every provider when `None`.
+    #[serde(default)]
+    pub provider: Option<Provider>,
+    /// Action this rule applies to; every action when `None`.
+    #[serde(default)]
+    pub action: Option<String>,
+    /// Requests per second before the cloud's throttling answer (sliding one-second window).
+    #[serde(default)]
+    pub qps: Option<u32>,
+    /// Share of requests answered with the cloud's 5xx error, in `[0, 1]`.
+    #[serde(default)]
+    pub error_rate: f64,
+    /// Share of requests whose connection is closed without an answer, in `[0, 1]`.
+    #[serde(default)]
+    pub drop_rate: f64,
+    /// Added latency in milliseconds, uniform in `[min, max]`.
+    #[serde(default)]
+    pub latency_ms: Option<(u64, u64)>,
+}
+
+impl FaultRule {
+    fn specificity(&self) -> u8 {
+        (self.provider.is_some() as u8) + 2 * (self.action.is_some() as u8)
+    }
+    fn matches(&self, provider: Provider, action: &str) -> bool {
+        self.provider.is_none_or(|p| p == provider)
+            && self.action.as_deref().is_none_or(|a| a == action)
+    }
+}
+
+/// The fault plan of a world.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FaultPlan {
+    /// Seed of every generator.
+    #[serde(default)]
+    pub seed: u64,
+    /// Rules.
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<FaultRule>,
+}
+
+impl FaultPlan {
+    /// A plan with this seed and no rules.
+    pub fn seeded(seed: u64) -> Self {
+        Self {
+            seed,
+            rules: Vec::new(),
+        }
+    }
+    /// Adds a rule.
+    pub fn rule(mut self, rule: FaultRule) -> Self {
+        self.rules.push(rule);
+        self
+    }
+    /// Checks rates are in `[0, 1]` and latency ranges are ordered.
+    pub fn validate(&self) -> Result<(), String> {
+        for r in &self.rules {
+            for (name, v) in [("error_rate", r.error_rate), ("drop_rate", r.drop_rate)] {
+                if !(0.0..=1.0).contains(&v) {
+                    return Err(format!("fault rule {name} = {v} is outside [0, 1]"));
+                }
+            }
+            if r.error_rate + r.drop_rate > 1.0 {
+                return Err("fault rule error_rate + drop_rate exceeds 1".to_owned());
+            }
+            if let Some((lo, hi)) = r.latency_ms {
+                if lo > hi {
+                    return Err(format!("fault rule latency_ms [{lo}, {hi}] is reversed"));
+                }
+            }
+            if r.qps == Some(0) {
+                return Err("fault rule qps = 0 would refuse everything".to_owned());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What the emulator does to one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultKind {
+    /// Answer with the cloud's throttling code.
+    Throttle,
+    /// Answer with the cloud's 5xx error.
+    ServerError,
+    /// Close the connection without answering.
+    Drop,
+}
+
+/// The decision for one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    /// Latency to add before answering.
+    pub delay: Duration,
+    /// The fault, if any.
+    pub fault: Option<FaultKind>,
+}
+
+/// A fault the emulator served, for inspection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FaultEvent {
+    /// Provider.
+    pub provider: Provider,
+    /// Action.
+    pub action: String,
+    /// What was done.
+    pub kind: FaultKind,
+}
+
+#[derive(Debug)]
+struct Lane {
+    rng: fastrand::Rng,
+    window: VecDeque<Instant>,
+}
+
+/// Runtime state of a fault plan.
+#[derive(Debug)]
+pub struct FaultInjector {
+    plan: FaultPlan,
+    lanes: BTreeMap<(Provider, String), Lane>,
+    events: Vec<FaultEvent>,
+}
+
+fn lane_seed(seed: u64, provider: Provider, action: &str) -> u64 {
+    // FNV-1a over "provider/action", mixed with the seed.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in provider.name().bytes().chain([b'/']).chain(action.bytes()) {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+impl FaultInjector {
+    /// Runtime state for `plan`.
+    pub fn new(plan: FaultPlan) -> Self {
+        Self {
+            plan,
+            lanes: BTreeMap::new(),
+            events: Vec::new(),
+        }
+    }
+
+    /// Decides what happens to a request to `action` of `provider` arriving `now`.
+    pub fn decide(&mut self, provider: Provider, action: &str, now: Instant) -> Decision {
+        let Some(rule) = self
+            .plan
+            .rules
+            .iter()
+            .filter(|r| r.matches(provider, action))
+            .max_by_key(|r| r.specificity())
+            .cloned()
+        else {
+            return Decision {
+                delay: Duration::ZERO,
+                fault: None,
+            };
+        };
+        let seed = self.plan.seed;
+        let lane = self
+            .lanes
+            .entry((provider, action.to_owned()))
+            .or_insert_with(|| Lane {
+                rng: fastrand::Rng::with_seed(lane_seed(seed, provider, action)),
+                window: VecDeque::new(),
+            });
+        // Draw the same number of values for every request so the sequence is stable.
+        let roll = lane.rng.f64();
+        let latency_roll = lane.rng.f64();
+        let delay = match rule.latency_ms {
+            Some((lo, hi)) => {
+                Duration::from_millis(lo + ((hi - lo) as f64 * latency_roll).round() as u64)
+            }
+            None => Duration::ZERO,
+        };
+        let mut fault = None;
+        if let Some(qps) = rule.qps {
+            while lane
+                .window
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+            {
+                lane.window.pop_front();
+            }
+            if lane.window.len() >= qps as usize {
+                fault = Some(FaultKind::Throttle);
+            } else {
+                lane.window.push_back(now);
+            }
+        }
+        if fault.is_none() {
+            if roll < rule.drop_rate {
+                fault = Some(FaultKind::Drop);
+            } else if roll < rule.drop_rate + rule.error_rate {
+                fault = Some(FaultKind::ServerError);
+            }
+        }
+        if let Some(kind) = fault {
+            self.events.push(FaultEvent {
+                provider,
+                action: action.to_owned(),
+                kind,
+            });
+        }
+        Decision { delay, fault }
+    }
+
+    /// Every fault served so far, in order.
+    pub fn events(&self) -> &[FaultEvent] {
+        &self.events
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(seed: u64) -> FaultPlan {
+        FaultPlan::seeded(seed).rule(FaultRule {
+            error_rate: 0.2,
+            drop_rate: 0.1,
+            latency_ms: Some((1, 9)),
+            ..Default::default()
+        })
+    }
+
+    fn sequence(seed: u64, interleave: bool) -> Vec<(Option<FaultKind>, Duration)> {
+        let mut inj = FaultInjector::new(plan(seed));
+        let now = Instant::now();
+        let mut out = Vec::new();
+        for _ in 0..200 {
+            if interleave {
+                inj.decide(Provider::AlibabaEcs, "DescribeImages", now);
+            }
+            let d = inj.decide(Provider::TencentCvm, "ModifyImageSharePermission", now);
+            out.push((d.fault, d.delay));
+        }
+        out
+    }
+
+    #[test]
+    fn same_seed_same_faults_whatever_the_interleaving() {
+        let a = sequence(7, false);
+        assert_eq!(a, sequence(7, false));
+        assert_eq!(
+            a,
+            sequence(7, true),
+            "other actions must not shift the sequence"
+        );
+        assert_ne!(a, sequence(8, false));
+        let errors = a
+            .iter()
+            .filter(|(f, _)| *f == Some(FaultKind::ServerError))
+            .count();
+        let drops = a
+            .iter()
+            .filter(|(f, _)| *f == Some(FaultKind::Drop))
+            .count();
+        // 200 draws at 20% / 10%: far from 0 and from 200.
+        assert!((15..=65).contains(&errors), "{errors}");
+        assert!((5..=40).contains(&drops), "{drops}");
+        assert!(a
+            .iter()
+            .all(|(_, d)| (1..=9).contains(&(d.as_millis() as u64))));
+    }
+
+    #[test]
+    fn qps_quota_throttles_within_a_second_and_recovers() {
+        let mut inj = FaultInjector::new(FaultPlan::seeded(1).rule(FaultRule {
+            provider: Some(Provider::TencentCvm),
+            action: Some("ModifyImageSharePermission".into()),
+            qps: Some(3),
+            ..Default::default()
+        }));
+        let t0 = Instant::now();
+        let kinds: Vec<_> = (0..5)
+            .map(|_| {
+                inj.decide(Provider::TencentCvm, "ModifyImageSharePermission", t0)
+                    .fault
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                None,
+                None,
+                None,
+                Some(FaultKind::Throttle),
+                Some(FaultKind::Throttle)
+            ]
+        );
+        // Another action is not limited by this rule.
+        assert_eq!(
+            inj.decide(Provider::TencentCvm, "DescribeImages", t0).fault,
+            None
+        );
+        let later = t0 + Duration::from_millis(1001);
+        assert_eq!(
+            inj.decide(Provider::TencentCvm, "ModifyImageSharePermission", later)
+                .fault,
+            None
+        );
+        assert_eq!(inj.events().len(), 2);
+    }
+
+    #[test]
+    fn most_specific_rule_wins_and_bad_plans_are_refused() {
+        let p = FaultPlan::seeded(1)
+            .rule(FaultRule {
+                error_rate: 1.0,
+                ..Default::default()
+            })
+            .rule(FaultRule {
+                provider: Some(Provider::UCloud),
+                action: Some("DescribeImage".into()),
+                ..Default::default()
+            });
+        let mut inj = FaultInjector::new(p);
+        let now = Instant::now();
+        assert_eq!(
+            inj.decide(Provider::UCloud, "DescribeImage", now).fault,
+            None
+        );
+        assert_eq!(
+            inj.decide(Provider::UCloud, "TerminateCustomImage", now)
+                .fault,
+            Some(FaultKind::ServerError)
+        );
+        let bad = FaultPlan::seeded(0).rule(FaultRule {
+            error_rate: 1.5,
+            ..Default::default()
+        });
+        assert!(bad.validate().is_err());
+    }
+}

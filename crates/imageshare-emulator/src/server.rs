@@ -1,0 +1,439 @@
+//! The HTTP server: one loopback address serves every provider. Requests are told apart by
+//! the markers a real request carries (never by path), authenticated as the cloud does,
+//! passed through fault injection, and answered by the provider's front-end.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use imageshare_core::Provider;
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::engine::{Engine, Grant};
+use crate::faults::{FaultEvent, FaultInjector, FaultKind};
+use crate::frontend;
+use crate::world::{Account, World};
+
+/// Largest request body accepted.
+const MAX_BODY: usize = 1 << 20;
+
+/// A request as received, decoded once for every front-end.
+#[derive(Debug, Clone)]
+pub struct WireRequest {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The path, as sent.
+    pub path: String,
+    /// The raw query string (without `?`).
+    pub raw_query: String,
+    /// Query parameters, percent-decoded, in order.
+    pub query: Vec<(String, String)>,
+    /// Headers with lowercase names, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl WireRequest {
+    /// The first header named `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    /// The content type without parameters, lowercase.
+    pub fn content_type(&self) -> String {
+        self.header("content-type")
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    }
+    /// Form parameters of an `application/x-www-form-urlencoded` body, decoded.
+    pub fn form(&self) -> Vec<(String, String)> {
+        if self.content_type() == "application/x-www-form-urlencoded" {
+            parse_urlencoded(&String::from_utf8_lossy(&self.body))
+        } else {
+            Vec::new()
+        }
+    }
+    /// Query and form parameters together (query first).
+    pub fn params(&self) -> Vec<(String, String)> {
+        let mut p = self.query.clone();
+        p.extend(self.form());
+        p
+    }
+}
+
+/// Decodes `a=b&c=d` (with `+` as space, as HTML forms send it).
+pub fn parse_urlencoded(s: &str) -> Vec<(String, String)> {
+    s.split('&')
+        .filter(|kv| !kv.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (decode_component(k), decode_component(v))
+        })
+        .collect()
+}
+
+fn decode_component(s: &str) -> String {
+    let s = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// An answer from a front-end.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+    /// The provider's error code, if this is an error (for the call log).
+    pub code: Option<String>,
+}
+
+impl Reply {
+    /// A JSON reply.
+    pub fn json(status: u16, value: &serde_json::Value, code: Option<String>) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: serde_json::to_vec(value).unwrap_or_default(),
+            code,
+        }
+    }
+}
+
+/// One call the emulator received, for inspection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallRecord {
+    /// Provider.
+    pub provider: Provider,
+    /// Action.
+    pub action: String,
+    /// The authenticated account, if authentication passed.
+    pub account: Option<String>,
+    /// `None` on success, else the error code answered (or `dropped`).
+    pub error: Option<String>,
+}
+
+/// State shared by every connection.
+pub(crate) struct Shared {
+    pub(crate) engine: Mutex<Engine>,
+    pub(crate) faults: Mutex<FaultInjector>,
+    pub(crate) calls: Mutex<Vec<CallRecord>>,
+    pub(crate) nonces: Mutex<HashSet<String>>,
+    serial: AtomicU64,
+    seed: u64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    /// A fresh request id in the shape `8-4-4-4-12` hex, reproducible from the seed.
+    pub(crate) fn request_id(&self) -> String {
+        let n = self.serial.fetch_add(1, Ordering::Relaxed);
+        let mut rng = fastrand::Rng::with_seed(self.seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        format!(
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            rng.u32(..),
+            rng.u16(..),
+            rng.u16(..0x1000),
+            0x8000 | rng.u16(..0x4000),
+            rng.u64(..1 << 48)
+        )
+    }
+    pub(crate) fn engine(&self) -> MutexGuard<'_, Engine> {
+        lock(&self.engine)
+    }
+    /// Records a nonce; false when it was seen before.
+    pub(crate) fn fresh_nonce(&self, key_id: &str, nonce: &str) -> bool {
+        lock(&self.nonces).insert(format!("{key_id}\u{0}{nonce}"))
+    }
+}
+
+/// A running emulator. Dropping it stops the server.
+pub struct Emulator {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+impl Emulator {
+    /// Starts an emulator of `world` on 127.0.0.1 with an ephemeral port.
+    pub async fn start(world: World) -> std::io::Result<Emulator> {
+        Self::bind(world, SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Starts an emulator of `world` on `addr`.
+    pub async fn bind(world: World, addr: SocketAddr) -> std::io::Result<Emulator> {
+        world
+            .validate()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let seed = world.faults.seed;
+        let shared = Arc::new(Shared {
+            faults: Mutex::new(FaultInjector::new(world.faults.clone())),
+            engine: Mutex::new(Engine::new(world)),
+            calls: Mutex::new(Vec::new()),
+            nonces: Mutex::new(HashSet::new()),
+            serial: AtomicU64::new(1),
+            seed,
+        });
+        let (stop, mut stopped) = watch::channel(false);
+        let task_shared = shared.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = stopped.changed() => break,
+                    accepted = listener.accept() => {
+                        let Ok((stream, _)) = accepted else { continue };
+                        let shared = task_shared.clone();
+                        let mut conn_stop = stopped.clone();
+                        tokio::spawn(async move {
+                            let service = service_fn(move |req| {
+                                let shared = shared.clone();
+                                async move { serve(shared, req).await }
+                            });
+                            let conn = hyper::server::conn::http1::Builder::new()
+                                .serve_connection(TokioIo::new(stream), service);
+                            tokio::pin!(conn);
+                            tokio::select! {
+                                _ = conn.as_mut() => {}
+                                _ = conn_stop.changed() => {}
+                            }
+                        });
+                    }
+                }
+            }
+        });
+        tracing::info!(%addr, "emulator listening");
+        Ok(Emulator {
+            addr,
+            shared,
+            stop,
+            task: Some(task),
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`: point every adapter's endpoint here.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The socket address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The seed world (accounts and keys).
+    pub fn world(&self) -> World {
+        self.shared.engine().world().clone()
+    }
+
+    /// The account with this id (for its keys).
+    pub fn account(&self, id: &str) -> Option<Account> {
+        self.shared.engine().world().account(id).cloned()
+    }
+
+    /// Current grants of an image.
+    pub fn grants(&self, image: &str) -> Vec<Grant> {
+        self.shared.engine().grants(image)
+    }
+
+    /// Runs `f` on the engine (inspection or direct seeding).
+    pub fn with_engine<R>(&self, f: impl FnOnce(&mut Engine) -> R) -> R {
+        f(&mut self.shared.engine())
+    }
+
+    /// Every call received, in order.
+    pub fn calls(&self) -> Vec<CallRecord> {
+        lock(&self.shared.calls).clone()
+    }
+
+    /// Calls received per (provider, action).
+    pub fn action_counts(&self) -> BTreeMap<(Provider, String), usize> {
+        let mut out = BTreeMap::new();
+        for c in lock(&self.shared.calls).iter() {
+            *out.entry((c.provider, c.action.clone())).or_insert(0) += 1;
+        }
+        out
+    }
+
+    /// Calls received for one action of one provider.
+    pub fn action_count(&self, provider: Provider, action: &str) -> usize {
+        lock(&self.shared.calls)
+            .iter()
+            .filter(|c| c.provider == provider && c.action == action)
+            .count()
+    }
+
+    /// Faults served so far.
+    pub fn faults_served(&self) -> Vec<FaultEvent> {
+        lock(&self.shared.faults).events().to_vec()
+    }
+
+    /// Stops the server and waits for the accept loop to end.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// Serves one request. `Err` closes the connection without an answer (dropped-connection
+/// fault).
+async fn serve(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, std::io::Error> {
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return Ok(plain(413, "request body too large or unreadable")),
+    };
+    let raw_query = parts.uri.query().unwrap_or("").to_owned();
+    let wire = WireRequest {
+        method: parts.method.as_str().to_owned(),
+        path: parts.uri.path().to_owned(),
+        query: parse_urlencoded(&raw_query),
+        raw_query,
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body,
+    };
+    let Some(surface) = frontend::classify(&wire) else {
+        return Ok(plain(
+            400,
+            "imageshare-emulator: not a request of any emulated cloud (no Alibaba Version, \
+             Tencent TC3 authorization or UCloud PublicKey/Action)",
+        ));
+    };
+    let (provider, action) = (surface.provider(), surface.action().to_owned());
+    let request_id = shared.request_id();
+
+    let reply = match frontend::authenticate(&shared, &surface, &wire, &request_id) {
+        Err(reply) => {
+            record(&shared, provider, &action, None, reply.code.clone());
+            reply
+        }
+        Ok(caller) => {
+            let decision = lock(&shared.faults).decide(provider, &action, Instant::now());
+            if !decision.delay.is_zero() {
+                tokio::time::sleep(decision.delay).await;
+            }
+            match decision.fault {
+                Some(FaultKind::Drop) => {
+                    record(
+                        &shared,
+                        provider,
+                        &action,
+                        Some(caller.id),
+                        Some("dropped".into()),
+                    );
+                    return Err(std::io::Error::other("fault injection: connection dropped"));
+                }
+                Some(kind) => {
+                    let reply = frontend::fault_reply(&surface, kind, &request_id);
+                    record(
+                        &shared,
+                        provider,
+                        &action,
+                        Some(caller.id),
+                        reply.code.clone(),
+                    );
+                    reply
+                }
+                None => {
+                    let reply = frontend::dispatch(&shared, &surface, &wire, &caller, &request_id);
+                    record(
+                        &shared,
+                        provider,
+                        &action,
+                        Some(caller.id),
+                        reply.code.clone(),
+                    );
+                    reply
+                }
+            }
+        }
+    };
+    Ok(to_response(reply, &request_id))
+}
+
+fn record(
+    shared: &Shared,
+    provider: Provider,
+    action: &str,
+    account: Option<String>,
+    error: Option<String>,
+) {
+    lock(&shared.calls).push(CallRecord {
+        provider,
+        action: action.to_owned(),
+        account,
+        error,
+    });
+}
+
+fn plain(status: u16, text: &str) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "text/plain")
+        .body(Full::new(Bytes::from(text.to_owned())))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+fn to_response(reply: Reply, request_id: &str) -> Response<Full<Bytes>> {
+    let mut b = Response::builder().status(reply.status);
+    for (k, v) in &reply.headers {
+        b = b.header(k.as_str(), v.as_str());
+    }
+    b = b.header("x-emulator-request-id", request_id);
+    b.body(Full::new(Bytes::from(reply.body)))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}

@@ -1,0 +1,499 @@
+//! The emulator's seed world: accounts with their keys, UCloud projects, images and
+//! initial grants, and the fault plan. Built in code ([`World::builder`]) or read from a
+//! TOML file ([`World::from_toml_str`], [`World::from_toml_file`]).
+//!
+//! The file format (stable; more fields may be added):
+//!
+//! ```toml
+//! [[account]]
+//! id = "100000000001"            # the account id as the cloud writes it
+//! site = "china"                 # or "international"
+//! projects = ["org-a1b2c3"]      # UCloud projects owned by this account
+//! roles = ["AliyunECSShareEncryptImageDefaultRole"]   # optional service roles
+//! keys.tencent = { id = "AKID...", secret = "...", token = "..." }  # token: optional (STS)
+//! keys.alibaba = { id = "LTAI...", secret = "..." }
+//! keys.ucloud  = { public = "...", private = "..." }
+//!
+//! [[image]]
+//! provider = "tencent-cvm"       # alibaba-ecs | alibaba-sas | tencent-cvm | tencent-lighthouse | ucloud
+//! id = "img-abc12345"
+//! owner = "100000000001"         # account id (UCloud: project id)
+//! region = "ap-guangzhou"
+//! origin = "custom"              # custom | marketplace | imported | public
+//! encrypted = "none"             # none | service-key | cmk
+//! kind = "system-disk"           # system-disk | whole-machine | lightweight-host
+//! state = "available"            # available | creating | unavailable
+//! name = "golden"                # optional
+//! shared_with = ["100000000002"] # optional initial grants
+//!
+//! [faults]                       # optional
+//! seed = 42
+//! [[faults.rule]]
+//! provider = "tencent-cvm"       # optional: every provider when absent
+//! action = "ModifyImageSharePermission"   # optional: every action when absent
+//! qps = 10                       # requests per second before the cloud's throttling code
+//! error_rate = 0.05              # share of requests answered with the cloud's 5xx
+//! drop_rate = 0.02               # share of connections closed without an answer
+//! latency_ms = [5, 20]           # added latency, uniform in [min, max]
+//! ```
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use imageshare_core::{Provider, Site};
+use serde::{Deserialize, Serialize};
+
+use crate::faults::FaultPlan;
+
+/// Errors reading a world.
+#[derive(Debug, thiserror::Error)]
+pub enum WorldError {
+    /// The file could not be read.
+    #[error("cannot read world file {path}: {source}")]
+    Read {
+        /// The path.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or has unknown values.
+    #[error("invalid world{}: {message}", path.as_ref().map(|p| format!(" file {p}")).unwrap_or_default())]
+    Parse {
+        /// The path, when read from a file.
+        path: Option<String>,
+        /// What is wrong (with line and column from the TOML parser).
+        message: String,
+    },
+    /// The world is well-formed but inconsistent (duplicate ids, unknown owner, ...).
+    #[error("inconsistent world: {0}")]
+    Invalid(String),
+}
+
+/// Tencent API key of an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TencentKey {
+    /// SecretId.
+    pub id: String,
+    /// SecretKey.
+    pub secret: String,
+    /// Session token, for keys that are temporary credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+/// Alibaba Cloud AccessKey of an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlibabaKey {
+    /// AccessKeyId.
+    pub id: String,
+    /// AccessKeySecret.
+    pub secret: String,
+    /// STS security token, for temporary credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+/// UCloud API key pair of an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UCloudKey {
+    /// PublicKey.
+    pub public: String,
+    /// PrivateKey.
+    pub private: String,
+}
+
+/// An account's keys, per cloud.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Keys {
+    /// Tencent Cloud key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tencent: Option<TencentKey>,
+    /// Alibaba Cloud key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alibaba: Option<AlibabaKey>,
+    /// UCloud key pair.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ucloud: Option<UCloudKey>,
+}
+
+/// An account of the world.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    /// The account id as the cloud writes it.
+    pub id: String,
+    /// China or international site.
+    #[serde(default = "default_site")]
+    pub site: Site,
+    /// UCloud projects owned by the account.
+    #[serde(default)]
+    pub projects: Vec<String>,
+    /// Service roles granted (e.g. `AliyunECSShareEncryptImageDefaultRole`).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Keys, per cloud.
+    #[serde(default)]
+    pub keys: Keys,
+}
+
+fn default_site() -> Site {
+    Site::China
+}
+
+/// Where an image of the world comes from (the world's view; "received" is derived from
+/// grants).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    /// Created by the owner.
+    Custom,
+    /// Built from a marketplace image.
+    Marketplace,
+    /// Imported from an image file.
+    Imported,
+    /// A public (provider) image.
+    Public,
+}
+
+/// Encryption of an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Encrypted {
+    /// Not encrypted.
+    None,
+    /// Service key.
+    ServiceKey,
+    /// Customer-managed key.
+    Cmk,
+}
+
+/// Lifecycle state of an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    /// Usable.
+    Available,
+    /// Being created or copied.
+    Creating,
+    /// Deprecated or broken.
+    Unavailable,
+}
+
+/// An image of the world.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageSeed {
+    /// Which surface the image belongs to.
+    pub provider: Provider,
+    /// Image id.
+    pub id: String,
+    /// Owner account id (UCloud: project id).
+    pub owner: String,
+    /// Region.
+    pub region: String,
+    /// Origin.
+    #[serde(default = "default_origin")]
+    pub origin: Origin,
+    /// Encryption.
+    #[serde(default = "default_encrypted")]
+    pub encrypted: Encrypted,
+    /// Kind.
+    #[serde(default = "default_kind")]
+    pub kind: imageshare_core::ImageKind,
+    /// State.
+    #[serde(default = "default_state")]
+    pub state: State,
+    /// Name; the id when absent.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Initial grants (account ids; UCloud: project ids).
+    #[serde(default)]
+    pub shared_with: Vec<String>,
+}
+
+fn default_origin() -> Origin {
+    Origin::Custom
+}
+fn default_encrypted() -> Encrypted {
+    Encrypted::None
+}
+fn default_kind() -> imageshare_core::ImageKind {
+    imageshare_core::ImageKind::SystemDisk
+}
+fn default_state() -> State {
+    State::Available
+}
+
+impl ImageSeed {
+    /// An available, unencrypted, custom system-disk image.
+    pub fn new(provider: Provider, id: &str, owner: &str, region: &str) -> Self {
+        Self {
+            provider,
+            id: id.to_owned(),
+            owner: owner.to_owned(),
+            region: region.to_owned(),
+            origin: Origin::Custom,
+            encrypted: Encrypted::None,
+            kind: default_kind(),
+            state: State::Available,
+            name: None,
+            shared_with: Vec::new(),
+        }
+    }
+    /// Sets the origin.
+    pub fn origin(mut self, origin: Origin) -> Self {
+        self.origin = origin;
+        self
+    }
+    /// Sets the encryption.
+    pub fn encrypted(mut self, e: Encrypted) -> Self {
+        self.encrypted = e;
+        self
+    }
+    /// Sets the kind.
+    pub fn kind(mut self, k: imageshare_core::ImageKind) -> Self {
+        self.kind = k;
+        self
+    }
+    /// Sets the state.
+    pub fn state(mut self, s: State) -> Self {
+        self.state = s;
+        self
+    }
+    /// Sets the name.
+    pub fn name(mut self, n: &str) -> Self {
+        self.name = Some(n.to_owned());
+        self
+    }
+    /// Adds initial grants.
+    pub fn shared_with(mut self, who: &[&str]) -> Self {
+        self.shared_with.extend(who.iter().map(|s| (*s).to_owned()));
+        self
+    }
+}
+
+/// The seed world of an emulator.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct World {
+    /// Accounts.
+    #[serde(default, rename = "account")]
+    pub accounts: Vec<Account>,
+    /// Images.
+    #[serde(default, rename = "image")]
+    pub images: Vec<ImageSeed>,
+    /// Fault injection.
+    #[serde(default)]
+    pub faults: FaultPlan,
+    /// Milliseconds a copied image stays `creating` before it becomes available.
+    #[serde(default)]
+    pub copy_ready_after_ms: u64,
+}
+
+impl World {
+    /// An empty world to fill in code.
+    pub fn builder() -> WorldBuilder {
+        WorldBuilder::default()
+    }
+
+    /// Parses a world from TOML text.
+    pub fn from_toml_str(text: &str) -> Result<World, WorldError> {
+        Self::parse(text, None)
+    }
+
+    /// Reads a world from a TOML file.
+    pub fn from_toml_file(path: impl AsRef<Path>) -> Result<World, WorldError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| WorldError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text, Some(path.display().to_string()))
+    }
+
+    /// The world shipped as `examples/world.toml` (what `serve` loads by default).
+    pub fn example() -> World {
+        Self::from_toml_str(include_str!("../../../examples/world.toml"))
+            .expect("examples/world.toml is valid")
+    }
+
+    fn parse(text: &str, path: Option<String>) -> Result<World, WorldError> {
+        let world: World = toml::from_str(text).map_err(|e| WorldError::Parse {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        world.validate()?;
+        Ok(world)
+    }
+
+    /// Checks that ids are unique and owners and grantees exist.
+    pub fn validate(&self) -> Result<(), WorldError> {
+        let mut ids = BTreeSet::new();
+        let mut projects = BTreeSet::new();
+        let mut keys = BTreeSet::new();
+        for a in &self.accounts {
+            if !ids.insert(a.id.as_str()) {
+                return Err(WorldError::Invalid(format!(
+                    "account {} appears twice",
+                    a.id
+                )));
+            }
+            for p in &a.projects {
+                if !projects.insert(p.as_str()) {
+                    return Err(WorldError::Invalid(format!("project {p} appears twice")));
+                }
+            }
+            for k in [
+                a.keys.tencent.as_ref().map(|k| k.id.as_str()),
+                a.keys.alibaba.as_ref().map(|k| k.id.as_str()),
+                a.keys.ucloud.as_ref().map(|k| k.public.as_str()),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if !keys.insert(k) {
+                    return Err(WorldError::Invalid(format!("key id {k} appears twice")));
+                }
+            }
+        }
+        let mut images = BTreeSet::new();
+        for i in &self.images {
+            if !images.insert(i.id.as_str()) {
+                return Err(WorldError::Invalid(format!("image {} appears twice", i.id)));
+            }
+            let owner_known = if i.provider == Provider::UCloud {
+                projects.contains(i.owner.as_str())
+            } else {
+                ids.contains(i.owner.as_str())
+            };
+            if !owner_known {
+                return Err(WorldError::Invalid(format!(
+                    "image {}: owner {} is not a known {}",
+                    i.id,
+                    i.owner,
+                    if i.provider == Provider::UCloud {
+                        "project"
+                    } else {
+                        "account"
+                    }
+                )));
+            }
+            for g in &i.shared_with {
+                let known = if i.provider == Provider::UCloud {
+                    projects.contains(g.as_str())
+                } else {
+                    ids.contains(g.as_str())
+                };
+                if !known {
+                    return Err(WorldError::Invalid(format!(
+                        "image {}: shared_with {g} is not a known principal",
+                        i.id
+                    )));
+                }
+            }
+        }
+        self.faults.validate().map_err(WorldError::Invalid)?;
+        Ok(())
+    }
+
+    /// The account holding this Tencent SecretId.
+    pub fn account_by_tencent_key(&self, id: &str) -> Option<&Account> {
+        self.accounts
+            .iter()
+            .find(|a| a.keys.tencent.as_ref().is_some_and(|k| k.id == id))
+    }
+    /// The account holding this Alibaba AccessKeyId.
+    pub fn account_by_alibaba_key(&self, id: &str) -> Option<&Account> {
+        self.accounts
+            .iter()
+            .find(|a| a.keys.alibaba.as_ref().is_some_and(|k| k.id == id))
+    }
+    /// The account holding this UCloud PublicKey.
+    pub fn account_by_ucloud_key(&self, public: &str) -> Option<&Account> {
+        self.accounts
+            .iter()
+            .find(|a| a.keys.ucloud.as_ref().is_some_and(|k| k.public == public))
+    }
+    /// An account by id.
+    pub fn account(&self, id: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.id == id)
+    }
+    /// The account owning a UCloud project.
+    pub fn project_owner(&self, project: &str) -> Option<&Account> {
+        self.accounts
+            .iter()
+            .find(|a| a.projects.iter().any(|p| p == project))
+    }
+}
+
+/// Builds a [`World`] in code.
+#[derive(Debug, Default)]
+pub struct WorldBuilder {
+    world: World,
+}
+
+impl WorldBuilder {
+    /// Adds an account with deterministic keys for every cloud, derived from its id
+    /// (`AKID<id>`, `LTAI<id>`, `ucloud<id>@example.com` with secrets `secret-<id>`).
+    pub fn account(mut self, id: &str, site: Site) -> Self {
+        self.world.accounts.push(Account {
+            id: id.to_owned(),
+            site,
+            projects: Vec::new(),
+            roles: Vec::new(),
+            keys: Keys {
+                tencent: Some(TencentKey {
+                    id: format!("AKID{id}"),
+                    secret: format!("tc-secret-{id}"),
+                    token: None,
+                }),
+                alibaba: Some(AlibabaKey {
+                    id: format!("LTAI{id}"),
+                    secret: format!("ali-secret-{id}"),
+                    token: None,
+                }),
+                ucloud: Some(UCloudKey {
+                    public: format!("ucloud{id}@example.com"),
+                    private: format!("uc-private-{id}"),
+                }),
+            },
+        });
+        self
+    }
+    /// Adds a fully specified account.
+    pub fn account_with(mut self, account: Account) -> Self {
+        self.world.accounts.push(account);
+        self
+    }
+    /// Gives the last added account a UCloud project.
+    pub fn project(mut self, project: &str) -> Self {
+        if let Some(a) = self.world.accounts.last_mut() {
+            a.projects.push(project.to_owned());
+        }
+        self
+    }
+    /// Gives the last added account a service role.
+    pub fn role(mut self, role: &str) -> Self {
+        if let Some(a) = self.world.accounts.last_mut() {
+            a.roles.push(role.to_owned());
+        }
+        self
+    }
+    /// Adds an image.
+    pub fn image(mut self, image: ImageSeed) -> Self {
+        self.world.images.push(image);
+        self
+    }
+    /// Sets the fault plan.
+    pub fn faults(mut self, faults: FaultPlan) -> Self {
+        self.world.faults = faults;
+        self
+    }
+    /// Sets how long copies stay `creating`.
+    pub fn copy_ready_after_ms(mut self, ms: u64) -> Self {
+        self.world.copy_ready_after_ms = ms;
+        self
+    }
+    /// Validates and returns the world.
+    pub fn build(self) -> Result<World, WorldError> {
+        self.world.validate()?;
+        Ok(self.world)
+    }
+}
