@@ -223,6 +223,11 @@ impl FaultInjector {
         Decision { delay, fault }
     }
 
+    /// Re-installs a log of served faults (used when the plan is replaced).
+    pub fn restore_events(&mut self, events: Vec<FaultEvent>) {
+        self.events = events;
+    }
+
     /// Every fault served so far, in order.
     pub fn events(&self) -> &[FaultEvent] {
         &self.events

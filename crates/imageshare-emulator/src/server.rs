@@ -297,6 +297,15 @@ impl Emulator {
             .count()
     }
 
+    /// Replaces the fault plan (the served-fault log is kept; generators restart from the
+    /// new plan's seed).
+    pub fn set_faults(&self, plan: crate::faults::FaultPlan) {
+        let mut f = lock(&self.shared.faults);
+        let events = f.events().to_vec();
+        *f = FaultInjector::new(plan);
+        f.restore_events(events);
+    }
+
     /// Faults served so far.
     pub fn faults_served(&self) -> Vec<FaultEvent> {
         lock(&self.shared.faults).events().to_vec()
