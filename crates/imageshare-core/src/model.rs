@@ -17,6 +17,7 @@ pub enum Provider {
     /// Alibaba Cloud Simple Application Server (SWAS-OPEN, API 2020-06-01).
     AlibabaSas,
     /// UCloud UHost (project-level sharing).
+    #[serde(rename = "ucloud")]
     UCloud,
     /// Tencent Cloud CVM (API 2017-03-12).
     TencentCvm,
@@ -49,6 +50,21 @@ impl Provider {
 impl fmt::Display for Provider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_names_are_the_cli_names() {
+        for p in Provider::ALL {
+            let json = serde_json::to_string(&p).unwrap();
+            assert_eq!(json, format!("\"{}\"", p.name()));
+            assert_eq!(serde_json::from_str::<Provider>(&json).unwrap(), p);
+            assert_eq!(p.name().parse::<Provider>().unwrap(), p);
+        }
     }
 }
 
