@@ -229,7 +229,10 @@ impl Engine {
     }
 
     fn relation(&self, caller: &str, img: &ImageRecord) -> Option<Relation> {
-        if self.is_caller(caller, &img.owner) {
+        // A public image belongs to the cloud, whoever the world lists as its owner.
+        if img.origin == Origin::Public {
+            Some(Relation::Public)
+        } else if self.is_caller(caller, &img.owner) {
             Some(Relation::Owner)
         } else if self
             .grants
@@ -237,8 +240,6 @@ impl Engine {
             .is_some_and(|g| g.iter().any(|g| g.principal == caller))
         {
             Some(Relation::Received)
-        } else if img.origin == Origin::Public {
-            Some(Relation::Public)
         } else {
             None
         }
