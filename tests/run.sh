@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The project's test command (README.md and .ci/run call exactly this).
+#
+# 1. Creates a virtualenv with the clouds' official Python SDKs, pinned in
+#    tests/interop/*/requirements.txt (re-installed only when those files change).
+# 2. Runs the whole Rust test suite with IMAGESHARE_INTEROP_PYTHON pointing at it, so the
+#    interop tests drive the emulator with each cloud's own SDK.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv="${IMAGESHARE_VENV:-target/interop-venv}"
+shopt -s nullglob
+reqs=(tests/interop/*/requirements.txt)
+if [ ${#reqs[@]} -gt 0 ]; then
+  if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+  fi
+  stamp="$venv/.requirements.sha256"
+  sum=$(cat "${reqs[@]}" | sha256sum | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null || true)" != "$sum" ]; then
+    args=()
+    for r in "${reqs[@]}"; do args+=(-r "$r"); done
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${args[@]}"
+    echo "$sum" > "$stamp"
+  fi
+  IMAGESHARE_INTEROP_PYTHON="$(cd "$venv" && pwd)/bin/python"
+  export IMAGESHARE_INTEROP_PYTHON
+fi
+
+cargo test --workspace --locked "$@"
