@@ -59,6 +59,7 @@ pub mod error;
 pub mod limits;
 pub mod memory;
 pub mod model;
+pub mod plan;
 pub mod secret;
 pub mod sharing;
 pub mod time;
