@@ -33,6 +33,13 @@ pub use imageshare_tencent as tencent;
 #[cfg(feature = "ucloud")]
 pub use imageshare_ucloud as ucloud;
 
+pub mod manifest;
+
+/// The documented limit table of `provider`; `None` when its cloud's cargo feature is off.
+pub fn limits_of(provider: Provider) -> Option<&'static ShareLimits> {
+    limit_tables().into_iter().find(|t| t.provider == provider)
+}
+
 /// The documented limit table of every provider compiled in, in [`Provider::ALL`] order.
 pub fn limit_tables() -> Vec<&'static ShareLimits> {
     #[allow(unused_mut)]

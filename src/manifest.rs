@@ -1,0 +1,278 @@
+//! The plan/apply manifest: which principals each image must be shared with.
+//!
+//! ```toml
+//! [[image]]
+//! provider = "tencent-cvm"          # alibaba-ecs | alibaba-sas | tencent-cvm | tencent-lighthouse | ucloud
+//! region = "ap-guangzhou"
+//! id = "img-6pb6lrmy"
+//! share_with = ["100000000002", "100000000003"]   # account ids (UCloud: project ids)
+//! prune = true                      # unshare principals not listed (default: false)
+//! ```
+//!
+//! Every validation error names the file, the line and column, and the field.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use imageshare_core::{Principal, PrincipalKind, Provider};
+use serde::Deserialize;
+use toml::Spanned;
+
+/// One image entry of a manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestImage {
+    /// The provider.
+    pub provider: Provider,
+    /// The region.
+    pub region: String,
+    /// The image id.
+    pub id: String,
+    /// Who it must be shared with.
+    pub share_with: Vec<Principal>,
+    /// Whether to unshare principals not listed.
+    pub prune: bool,
+    /// Line of the entry in the file (1-based).
+    pub line: usize,
+}
+
+/// A parsed, validated manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    /// Where it was read from (`<string>` when parsed from text).
+    pub path: PathBuf,
+    /// The images, in file order.
+    pub images: Vec<ManifestImage>,
+}
+
+/// A manifest that cannot be used, with the place at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestError {
+    /// The file.
+    pub path: PathBuf,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// The field at fault (`image[2].share_with[1]`), when known.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+            if let Some(c) = self.column {
+                write!(f, ":{c}")?;
+            }
+        }
+        if let Some(field) = &self.field {
+            write!(f, ": {field}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ManifestError {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    #[serde(default)]
+    image: Vec<Spanned<RawImage>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawImage {
+    provider: Spanned<String>,
+    region: Spanned<String>,
+    id: Spanned<String>,
+    #[serde(default)]
+    share_with: Vec<Spanned<String>>,
+    #[serde(default)]
+    prune: bool,
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, col)
+}
+
+impl Manifest {
+    /// Reads and validates a manifest file.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Manifest, ManifestError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| ManifestError {
+            path: path.to_owned(),
+            line: None,
+            column: None,
+            field: None,
+            message: format!("cannot read the manifest: {e}"),
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and validates manifest text; `path` is only used in error messages.
+    pub fn parse(text: &str, path: impl AsRef<Path>) -> Result<Manifest, ManifestError> {
+        let path = path.as_ref().to_owned();
+        let err = |span: Option<Range<usize>>, field: Option<String>, message: String| {
+            let (line, column) = match span {
+                Some(s) => {
+                    let (l, c) = line_col(text, s.start);
+                    (Some(l), Some(c))
+                }
+                None => (None, None),
+            };
+            ManifestError {
+                path: path.clone(),
+                line,
+                column,
+                field,
+                message,
+            }
+        };
+        let raw: RawManifest =
+            toml::from_str(text).map_err(|e| err(e.span(), None, e.message().trim().to_owned()))?;
+        if raw.image.is_empty() {
+            return Err(err(None, None, "no [[image]] entries".to_owned()));
+        }
+        let mut images = Vec::with_capacity(raw.image.len());
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, entry) in raw.image.into_iter().enumerate() {
+            let entry_span = entry.span();
+            let img = entry.into_inner();
+            let field = |name: &str| Some(format!("image[{i}].{name}"));
+            let provider: Provider =
+                img.provider.get_ref().parse().map_err(|e| {
+                    err(Some(img.provider.span()), field("provider"), format!("{e}"))
+                })?;
+            for (name, v) in [("region", &img.region), ("id", &img.id)] {
+                if v.get_ref().trim().is_empty() {
+                    return Err(err(Some(v.span()), field(name), "must not be empty".into()));
+                }
+            }
+            let key = (
+                provider,
+                img.region.get_ref().clone(),
+                img.id.get_ref().clone(),
+            );
+            if !seen.insert(key) {
+                return Err(err(
+                    Some(img.id.span()),
+                    field("id"),
+                    format!(
+                        "image {} of {provider} in {} is listed twice",
+                        img.id.get_ref(),
+                        img.region.get_ref()
+                    ),
+                ));
+            }
+            let limits = crate::limits_of(provider).ok_or_else(|| {
+                err(
+                    Some(img.provider.span()),
+                    field("provider"),
+                    format!("{provider} support is not compiled in (cargo feature)"),
+                )
+            })?;
+            let mut share_with = Vec::with_capacity(img.share_with.len());
+            for (j, who) in img.share_with.iter().enumerate() {
+                let p = match limits.principal_kind {
+                    PrincipalKind::Account => Principal::account(who.get_ref().as_str()),
+                    PrincipalKind::Project => Principal::project(who.get_ref().as_str()),
+                };
+                if let Err((limit, why)) = limits.check_principal_form(&p) {
+                    return Err(err(
+                        Some(who.span()),
+                        Some(format!("image[{i}].share_with[{j}]")),
+                        format!("{why} (expected {limit})"),
+                    ));
+                }
+                share_with.push(p);
+            }
+            images.push(ManifestImage {
+                provider,
+                region: img.region.into_inner(),
+                id: img.id.into_inner(),
+                share_with,
+                prune: img.prune,
+                line: line_col(text, entry_span.start).0,
+            });
+        }
+        Ok(Manifest { path, images })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[[image]]
+provider = "tencent-cvm"
+region = "ap-guangzhou"
+id = "img-6pb6lrmy"
+share_with = ["100000000002", "100000000003"]
+prune = true
+
+[[image]]
+provider = "ucloud"
+region = "cn-bj2"
+id = "uimage-golden01"
+share_with = ["org-d4e5f6"]
+"#;
+
+    #[test]
+    fn parses_a_good_manifest() {
+        let m = Manifest::parse(GOOD, "m.toml").unwrap();
+        assert_eq!(m.images.len(), 2);
+        assert_eq!(m.images[0].provider, Provider::TencentCvm);
+        assert!(m.images[0].prune);
+        assert_eq!(
+            m.images[1].share_with,
+            vec![Principal::project("org-d4e5f6")]
+        );
+        assert!(!m.images[1].prune);
+    }
+
+    fn error(text: &str) -> ManifestError {
+        Manifest::parse(text, "m.toml").unwrap_err()
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let e = error(&GOOD.replace("\"tencent-cvm\"", "\"aws\""));
+        assert_eq!(e.line, Some(3));
+        assert_eq!(e.field.as_deref(), Some("image[0].provider"));
+        assert!(e.to_string().starts_with("m.toml:3:"), "{e}");
+        assert!(e.message.contains("unknown provider"), "{e}");
+
+        let e = error(&GOOD.replace("\"100000000003\"", "\"bob@x.onaliyun.com\""));
+        assert_eq!(e.line, Some(6));
+        assert_eq!(e.field.as_deref(), Some("image[0].share_with[1]"));
+
+        let e = error(&GOOD.replace("\"org-d4e5f6\"", "\"100000000002\""));
+        assert_eq!(e.field.as_deref(), Some("image[1].share_with[0]"));
+        assert!(e.message.contains("project id"), "{e}");
+
+        let e = error("[[image]]\nprovider = \"ucloud\"\nregion = \"cn-bj2\"\n");
+        assert!(e.message.contains("id"), "{e}");
+        let e = error("[[image]\nprovider = ");
+        assert_eq!(e.line, Some(1), "{e}");
+        let e = error(&format!("{GOOD}\nextra = 1\n"));
+        assert!(e.message.contains("extra"), "{e}");
+        let e = error(&format!(
+            "{GOOD}\n[[image]]\nprovider = \"ucloud\"\nregion = \"cn-bj2\"\nid = \"uimage-golden01\"\n"
+        ));
+        assert!(e.message.contains("listed twice"), "{e}");
+        let e = error("");
+        assert!(e.message.contains("no [[image]]"), "{e}");
+        let e = Manifest::from_file("/nonexistent/m.toml").unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/m.toml"), "{e}");
+    }
+}
