@@ -1,7 +1,14 @@
 //! # imageshare-alibaba
 //!
-//! Alibaba Cloud pieces of imageshare:
+//! Alibaba Cloud image sharing for imageshare:
 //!
+//! - [`EcsImageSharing`] (ECS, API 2014-05-26) and [`SasImageSharing`] (Simple
+//!   Application Server, SWAS-OPEN 2020-06-01): the `imageshare_core::ImageSharing`
+//!   adapters, with [`SasImageSharing::share_to_ecs`] for the SAS -> ECS move.
+//! - [`client`]: the shared OpenAPI client: `ACS3-HMAC-SHA256` by default, RPC signature
+//!   v1 selectable ([`SignatureVersion`]), a fresh nonce and timestamp on every attempt,
+//!   STS tokens, error codes kept verbatim.
+//! - [`model`]: the wire models of the answers.
 //! - [`signer`]: request signing and verification, as pure functions:
 //!   [`signer::rpc_v1`] (signature V2 for RPC APIs, `HMAC-SHA1`) and [`signer::acs3`]
 //!   (`ACS3-HMAC-SHA256`), with [`percent_encode`]. The verifying side is what the
@@ -11,7 +18,34 @@
 //! - [`limits`]: the documented sharing limits of ECS ([`ECS_LIMITS`]) and Simple
 //!   Application Server ([`SAS_LIMITS`]) for the core limit checker.
 //!
-//! The ECS and SAS adapters (the `ImageSharing` implementations) come in a later issue.
+//! Sharing a golden image with two accounts, behind the limit checker (which dedupes,
+//! skips accounts that already have a grant and batches by 10):
+//!
+//! ```no_run
+//! use imageshare_alibaba::{AlibabaCredentials, EcsImageSharing};
+//! use imageshare_core::{Checked, ImageSharing, Principal};
+//!
+//! # async fn demo() -> imageshare_core::Result<()> {
+//! // Explicit values here; EcsImageSharing::from_env()? reads the same variables and
+//! // profile file as the Aliyun CLI.
+//! let ecs = EcsImageSharing::builder()
+//!     .region("cn-hangzhou")
+//!     .credentials(AlibabaCredentials::new("LTAI5tExampleKeyId", "example-secret"))
+//!     .build()?;
+//! let ecs = Checked::new(ecs);
+//! let report = ecs
+//!     .share(
+//!         &"m-bp18ygjuqnwhechc".into(),
+//!         &[Principal::account("1234567890"), Principal::account("1234567891")],
+//!     )
+//!     .await?;
+//! for (who, outcome) in report.iter() {
+//!     println!("{who}: {outcome}");
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! The signers are pure functions of credentials, request, time and nonce:
 //!
 //! ```
 //! use imageshare_alibaba::{rpc_v1, AlibabaCredentials};
@@ -38,12 +72,60 @@
 //! ```
 #![warn(missing_docs)]
 
+/// The builder setters shared by [`EcsBuilder`] and [`SasBuilder`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! builder_setters {
+    ($builder:ident, $product:literal, $example_endpoint:literal) => {
+        impl $builder {
+            #[doc = concat!("The region (`RegionId`, and the default endpoint's region) of the ", $product, " client.")]
+            pub fn region(mut self, region: impl Into<imageshare_core::Region>) -> Self {
+                self.config.region = Some(region.into());
+                self
+            }
+            #[doc = concat!("Overrides the endpoint (`http(s)://host[:port]`, no path), e.g. `", $example_endpoint, "`, a VPC endpoint or the emulator. Validated at `build`.")]
+            pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+                self.config.endpoint = Some(endpoint.into());
+                self
+            }
+            /// Explicit credentials (an AccessKey pair, optionally with an STS token);
+            /// without them `build` runs the credential chain.
+            pub fn credentials(mut self, credentials: $crate::AlibabaCredentials) -> Self {
+                self.config.credentials = Some(credentials);
+                self
+            }
+            /// The signature version (default: `ACS3-HMAC-SHA256`).
+            pub fn signature_version(mut self, version: $crate::SignatureVersion) -> Self {
+                self.config.signature = version;
+                self
+            }
+            /// HTTP options (timeouts, user agent, concurrency bound).
+            pub fn client_options(mut self, options: imageshare_core::transport::ClientOptions) -> Self {
+                self.config.options = options;
+                self
+            }
+            /// Retry policy (attempts, backoff).
+            pub fn retry_config(mut self, retry: imageshare_core::transport::RetryConfig) -> Self {
+                self.config.retry = retry;
+                self
+            }
+        }
+    };
+}
+
+pub mod client;
 pub mod credential;
+pub mod ecs;
 pub mod limits;
+pub mod model;
+pub mod sas;
 pub mod signer;
 
+pub use client::{OpenApiClient, SignatureVersion, ECS_VERSION, SAS_VERSION};
 pub use credential::{
     resolve_credentials, resolve_region, AlibabaCredentials, CredentialSource, ResolvedCredentials,
 };
+pub use ecs::{CopyOptions, EcsBuilder, EcsImageSharing};
 pub use limits::{ECS_LIMITS, SAS_LIMITS};
+pub use sas::{SasBuilder, SasImageSharing};
 pub use signer::{acs3, percent_encode, rpc_v1};

@@ -2,6 +2,20 @@
 //!
 //! Tencent Cloud support for imageshare:
 //!
+//! - [`TencentCvmImageSharing`] (alias [`Cvm`]): custom-image sharing on CVM (API
+//!   2017-03-12) as an [`ImageSharing`](imageshare_core::ImageSharing): `DescribeImages`,
+//!   `ModifyImageSharePermission`, `DescribeImageSharePermission`, `SyncImages`,
+//!   `DeleteImages`;
+//! - [`TencentLighthouseImageSharing`] (alias [`Lighthouse`]): blueprint sharing on
+//!   Lighthouse (API 2020-03-24), plus the named CVM -> Lighthouse move
+//!   ([`share_from_cvm`](TencentLighthouseImageSharing::share_from_cvm)) and the typed
+//!   "no public API" answer for Lighthouse -> CVM
+//!   ([`share_to_cvm`](TencentLighthouseImageSharing::share_to_cvm));
+//! - [`client`]: the TC3 HTTP client both use ([`TencentClient`]): a fresh signature per
+//!   attempt, `X-TC-*` headers, the `{"Response": ...}` envelope, error codes kept verbatim
+//!   (throttling and busy codes retryable, `AuthFailure.*` as
+//!   [`Error::Auth`](imageshare_core::Error::Auth), not-found codes as
+//!   [`Error::NotFound`](imageshare_core::Error::NotFound));
 //! - [`signer`]: TC3-HMAC-SHA256 (API signature v3) as a pure function of credentials,
 //!   request parts and time ([`Tc3Signer`], [`Tc3Request`], [`Tc3Signature`]), and the
 //!   verifying side the emulator uses ([`Tc3Verifier`], [`Tc3Authorization`],
@@ -9,10 +23,52 @@
 //! - [`credential`]: [`TencentCredentials`] and the credential chain (explicit ->
 //!   `TENCENTCLOUD_*` environment -> `~/.tencentcloud/credentials`);
 //! - [`limits`]: the documented sharing limits of CVM ([`CVM_LIMITS`]) and Lighthouse
-//!   ([`LIGHTHOUSE_LIMITS`]) for the core limit checker.
+//!   ([`LIGHTHOUSE_LIMITS`]) for the core limit checker;
+//! - [`model`]: the serde wire models.
 //!
-//! The CVM and Lighthouse [`ImageSharing`](imageshare_core::ImageSharing) adapters that use
-//! these pieces come in a later issue.
+//! ## Share a golden image
+//!
+//! ```no_run
+//! use imageshare_core::{Checked, ImageSharing, Principal};
+//! use imageshare_tencent::TencentCvmImageSharing;
+//!
+//! # async fn run() -> imageshare_core::Result<()> {
+//! // Credentials from TENCENTCLOUD_SECRET_ID/KEY or ~/.tencentcloud/credentials.
+//! let cvm = TencentCvmImageSharing::from_env()?
+//!     .region("ap-guangzhou")
+//!     .build()?;
+//! // The limit checker refuses what CVM would refuse, before anything is sent, and
+//! // batches the accounts.
+//! let cvm = Checked::new(cvm);
+//! let report = cvm
+//!     .share(&"img-6pb6lrmy".into(), &[Principal::account("100000000002")])
+//!     .await?;
+//! for (who, outcome) in report.iter() {
+//!     println!("{who}: {outcome}");
+//! }
+//! for sharee in cvm.sharees(&"img-6pb6lrmy".into()).await? {
+//!     println!("shared with {}", sharee.principal);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! ## Against the emulator (or any endpoint), with explicit keys
+//!
+//! ```no_run
+//! use imageshare_core::ImageSharing;
+//! use imageshare_tencent::{TencentCredentials, TencentLighthouseImageSharing};
+//!
+//! # async fn run() -> imageshare_core::Result<()> {
+//! let lighthouse = TencentLighthouseImageSharing::builder()
+//!     .endpoint("http://127.0.0.1:8080")
+//!     .credentials(TencentCredentials::new("AKIDEMU0000000000000000000000001", "emu-tencent-secret-1"))
+//!     .region("ap-guangzhou")
+//!     .build()?;
+//! // Move a CVM custom image into this account's Lighthouse in one call.
+//! let blueprint = lighthouse.share_from_cvm(&"img-6pb6lrmy".into()).await?;
+//! println!("new blueprint {blueprint}: {:?}", lighthouse.image(&blueprint).await?.state);
+//! # Ok(()) }
+//! ```
 //!
 //! ## Sign a request, then verify it as the server does
 //!
@@ -54,10 +110,24 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod client;
+mod common;
 pub mod credential;
+pub mod cvm;
 pub mod ini;
+pub mod lighthouse;
 pub mod limits;
+pub mod model;
 pub mod signer;
+
+pub use client::{Clock, Language, TencentClient};
+pub use cvm::{CvmBuilder, TencentCvmImageSharing};
+pub use lighthouse::{Eligibility, LighthouseBuilder, TencentLighthouseImageSharing};
+
+/// Short name of [`TencentCvmImageSharing`] (`imageshare::tencent::Cvm`).
+pub type Cvm = TencentCvmImageSharing;
+/// Short name of [`TencentLighthouseImageSharing`] (`imageshare::tencent::Lighthouse`).
+pub type Lighthouse = TencentLighthouseImageSharing;
 
 pub use credential::{
     from_env, CredentialChain, CredentialSource, ResolvedCredentials, TencentCredentials,

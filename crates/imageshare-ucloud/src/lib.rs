@@ -1,24 +1,83 @@
 //! # imageshare-ucloud
 //!
-//! UCloud UHost support for imageshare: the UCloud SHA1 parameter signer ([`signer`]), the
-//! credential and settings chain ([`credential`]) and the documented sharing limits
-//! ([`UHOST_LIMITS`]).
+//! UCloud UHost support for imageshare: the project-sharing adapter
+//! [`UCloudImageSharing`] (an [`imageshare_core::ImageSharing`]), its API client
+//! ([`client`]), wire models ([`model`]) and RetCodes ([`retcode`]), the UCloud SHA1
+//! parameter signer ([`signer`]), the credential and settings chain ([`credential`]) and
+//! the documented sharing limits ([`UHOST_LIMITS`]).
 //!
 //! ## What UCloud offers, plainly
 //!
 //! UCloud documents custom-image sharing to other **projects** (`org-...`, across accounts
-//! too) as a **console feature only**. Its API catalogue, its Go, Python and Java SDKs, its
-//! CLI and its Terraform provider publish **no API action** to share, cancel a share, list
-//! sharees or save a shared image. The documented API route between projects is
-//! `CopyCustomImage` with `TargetProjectId`, which makes an independent copy in the target
-//! project (not a live share); it works on the public cloud today.
+//! too) as a **console feature only** (UHost guide 共享镜像: 50 projects per image, same
+//! region, system-disk images only, no Lightweight App UHost images, only the sharer
+//! cancels, the recipient may save a copy). Its API catalogue, its Go, Python and Java
+//! SDKs, its CLI and its Terraform provider publish **no API action** to share, cancel a
+//! share, list sharees or save a shared image.
 //!
-//! The UHost adapter (a later issue) therefore speaks UCloud's real protocol (endpoint,
-//! this signature, the `RetCode` envelope, `DescribeImage`, `CopyCustomImage`,
-//! `TerminateCustomImage`) and, for project sharing, uses action names in UCloud's style
-//! that the builder can **override**; the imageshare emulator serves them. Against the
-//! public UCloud API those share actions do not exist; `copy_to_project`
-//! (`CopyCustomImage`) is the documented route.
+//! This adapter therefore speaks UCloud's real protocol (endpoint, signature, `RetCode`
+//! envelope) with the documented actions `DescribeImage` (lookup, listing, paging, image
+//! kinds), `CopyCustomImage` and `TerminateCustomImage`, and, for project sharing, uses
+//! five action names in UCloud's style ([`SharingActions`]: `ShareCustomImage`,
+//! `CancelShareCustomImage`, `DescribeCustomImageShare`, `DescribeSharedImage`,
+//! `SaveSharedImage`). **Those five are not part of UCloud's published API.** The
+//! imageshare emulator serves them; the builder can rename each one for an endpoint that
+//! serves them under other names. Against the public UCloud API they are answered with
+//! RetCode 161, which the adapter reports as [`imageshare_core::Error::Unsupported`].
+//!
+//! **On the public cloud today, use [`UCloudImageSharing::copy_to_project`]**
+//! (`CopyCustomImage` with `TargetProjectId`, and `TargetRegion` across regions): it is
+//! documented and gives the target project an independent copy. See its docs for when to
+//! prefer it over sharing.
+//!
+//! ## Using it
+//!
+//! Principals are projects ([`imageshare_core::Principal::Project`]); an account principal
+//! is refused with a typed [`imageshare_core::Error::Limit`] (rule `principal-kind`). Wrap
+//! the adapter in [`imageshare_core::Checked`] to have the documented limits checked before
+//! anything is sent.
+//!
+//! ```no_run
+//! use imageshare_core::{Checked, ImageSharing, Principal, ProjectId};
+//! use imageshare_ucloud::UCloudImageSharing;
+//!
+//! # async fn demo() -> imageshare_core::Result<()> {
+//! // Keys, project and region from UCLOUD_* variables or ~/.ucloud/*.json; builder values win.
+//! let uhost = UCloudImageSharing::from_env().region("cn-bj2").build()?;
+//!
+//! // The documented route on the public cloud: an independent copy in another project.
+//! let copy = uhost
+//!     .copy_to_project(&"uimage-golden".into(), &ProjectId::from("org-team2"), None, None)
+//!     .await?;
+//! println!("copied into org-team2 as {}", copy.image_id);
+//!
+//! // Project sharing, served by the imageshare emulator (or an endpoint with these actions).
+//! let uhost = Checked::new(
+//!     UCloudImageSharing::builder()
+//!         .base_url("http://127.0.0.1:8080") // the emulator
+//!         .credentials(imageshare_ucloud::UCloudCredentials::new("pub", "priv"))
+//!         .region("cn-bj2")
+//!         .project_id("org-a1b2c3")
+//!         .build()?,
+//! );
+//! let report = uhost
+//!     .share(&"uimage-golden".into(), &[Principal::project("org-d4e5f6")])
+//!     .await?;
+//! for (who, outcome) in report.iter() {
+//!     println!("{who}: {outcome}");
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! ## Errors
+//!
+//! `RetCode` 170, 171, 172, 174 are [`imageshare_core::Error::Auth`]; RetCode 8956 ("resource
+//! does not exist or is not a custom image") and an empty `ImageSet` for one id are
+//! [`imageshare_core::Error::NotFound`]; every other RetCode is an
+//! [`imageshare_core::Error::Api`] whose `code` is the RetCode. 153 (throttled), 150 and HTTP
+//! 429 / 502 / 503 / 504 are retried with backoff on idempotent actions; `CopyCustomImage`
+//! and `SaveSharedImage` are never retried once sent. The emulator's codes for the sharing
+//! rules (which UCloud documents no code for) are listed in [`retcode`].
 //!
 //! ## Signing
 //!
@@ -68,9 +127,16 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod client;
 pub mod credential;
 pub mod limits;
+pub mod model;
+pub mod retcode;
+pub mod sharing;
 pub mod signer;
+
+pub use client::{Idempotency, UCloudClient, GLOBAL_BASE_URL};
+pub use sharing::{CopiedImage, SharingActions, UCloudImageSharing, UCloudImageSharingBuilder};
 
 pub use credential::{
     CredentialSource, ResolvedUCloud, UCloudChain, UCloudConfig, UCloudCredentials,

@@ -3,13 +3,14 @@
 //! envelope, throttling and server-error answers.
 
 use imageshare_alibaba::signer::{acs3, rpc_v1};
-use imageshare_core::{time, Provider, Secret};
+use imageshare_core::{time, ImageKind, LimitRule, Provider, Secret};
 use serde_json::{json, Value};
 
 use super::AlibabaStyle;
+use crate::engine::{CopySpec, Engine, EngineError, ImageView, Relation};
 use crate::faults::FaultKind;
 use crate::server::{Reply, Shared, WireRequest};
-use crate::world::Account;
+use crate::world::{Account, Encrypted, ImageSeed, Origin, State};
 
 /// ECS API version.
 pub const ECS_VERSION: &str = "2014-05-26";
@@ -69,7 +70,16 @@ fn host_of(wire: &WireRequest) -> String {
 }
 
 fn error_reply(e: AliError, wire: &WireRequest, request_id: &str) -> Reply {
-    e.reply(request_id, &host_of(wire), "Ecs")
+    let product = match wire.header("x-acs-version").or_else(|| {
+        wire.query
+            .iter()
+            .find(|(k, _)| k == "Version")
+            .map(|(_, v)| v.as_str())
+    }) {
+        Some(SAS_VERSION) => "swas-open",
+        _ => "Ecs",
+    };
+    e.reply(request_id, &host_of(wire), product)
 }
 
 /// A successful JSON answer: `body` with `RequestId` added.
@@ -88,6 +98,18 @@ pub(crate) fn authenticate(
     request_id: &str,
 ) -> Result<Account, Reply> {
     let fail = |e: AliError| error_reply(e, wire, request_id);
+    // The official Tea SDK's V2 path (`signatureAlgorithm = "v2"`) sends `x-acs-action`
+    // and `x-acs-version` headers too, so routing sees ACS3; the request is an RPC v1
+    // one when it carries no Authorization header but a Signature parameter.
+    let style = if style == AlibabaStyle::Acs3
+        && wire.header("authorization").is_none()
+        && wire.query.iter().any(|(k, _)| k == "Signature")
+        && wire.query.iter().any(|(k, _)| k == "SignatureMethod")
+    {
+        AlibabaStyle::RpcV1
+    } else {
+        style
+    };
     match style {
         AlibabaStyle::RpcV1 => authenticate_rpc(shared, wire).map_err(fail),
         AlibabaStyle::Acs3 => authenticate_acs3(shared, wire).map_err(fail),
@@ -226,8 +248,21 @@ pub fn fault_reply(kind: FaultKind, request_id: &str) -> Reply {
             "The request processing has failed due to some unknown error, exception or failure.",
         ),
     };
-    e.reply(request_id, "ecs.aliyuncs.com", "Ecs")
+    let mut reply = e.reply(request_id, "ecs.aliyuncs.com", "Ecs");
+    if kind == FaultKind::Throttle {
+        // The gateway's hint, in milliseconds, which the official SDK (and the imageshare
+        // client) sleep before the next attempt.
+        reply.headers.push((
+            "x-acs-retry-after".into(),
+            THROTTLE_RETRY_AFTER_MS.to_string(),
+        ));
+    }
+    reply
 }
+
+/// The `x-acs-retry-after` (milliseconds) sent with an injected throttling answer: the
+/// length of the one-second window of the emulated QPS quota.
+pub const THROTTLE_RETRY_AFTER_MS: u64 = 1000;
 
 /// Answers an authenticated request.
 pub(crate) fn dispatch(
@@ -240,18 +275,27 @@ pub(crate) fn dispatch(
     request_id: &str,
 ) -> Reply {
     let params = wire.params();
-    let result = match product {
-        Some(Provider::AlibabaEcs) => ecs_action(shared, action, &params, caller),
-        Some(Provider::AlibabaSas) => sas_action(shared, action, &params, caller),
-        _ => Err(AliError::new(
-            400,
-            "InvalidVersion",
-            format!("Specified parameter Version {version:?} is not valid."),
-        )),
+    let (result, product_code) = match product {
+        Some(Provider::AlibabaEcs) => (
+            ecs_action(&mut shared.engine(), action, &params, caller),
+            "Ecs",
+        ),
+        Some(Provider::AlibabaSas) => (
+            sas_action(&mut shared.engine(), action, &params, caller),
+            "swas-open",
+        ),
+        _ => (
+            Err(AliError::new(
+                400,
+                "InvalidVersion",
+                format!("Specified parameter Version {version:?} is not valid."),
+            )),
+            "Ecs",
+        ),
     };
     match result {
         Ok(body) => ok(body, request_id),
-        Err(e) => error_reply(e, wire, request_id),
+        Err(e) => e.reply(request_id, &host_of(wire), product_code),
     }
 }
 
@@ -263,20 +307,741 @@ fn not_found_action(action: &str) -> AliError {
     )
 }
 
+// ---- parameters ---------------------------------------------------------------------------
+
+fn get<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    super::param(params, name).filter(|v| !v.is_empty())
+}
+
+fn required<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str, AliError> {
+    get(params, name).ok_or_else(|| {
+        AliError::new(
+            400,
+            "MissingParameter",
+            format!(
+                "The input parameter \"{name}\" that is mandatory for processing this request is not supplied."
+            ),
+        )
+    })
+}
+
+fn invalid_parameter(name: &str, value: &str) -> AliError {
+    AliError::new(
+        400,
+        "InvalidParameter",
+        format!("The specified parameter \"{name}\" is not valid: {value:?}."),
+    )
+}
+
+/// A boolean parameter: `true` / `false` in any case (the Python SDKs send `True`).
+fn boolean(params: &[(String, String)], name: &str) -> Result<Option<bool>, AliError> {
+    match get(params, name) {
+        None => Ok(None),
+        Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
+        Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
+        Some(v) => Err(invalid_parameter(name, v)),
+    }
+}
+
+/// A repeat list `name.1`, `name.2`, ... ordered by N (the SDKs flatten lists 1-based).
+fn repeat_list(params: &[(String, String)], name: &str) -> Result<Vec<String>, AliError> {
+    let prefix = format!("{name}.");
+    let mut items: Vec<(u32, String)> = Vec::new();
+    for (k, v) in params {
+        if let Some(n) = k.strip_prefix(&prefix) {
+            let n: u32 = n
+                .parse()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| invalid_parameter(k, v))?;
+            items.push((n, v.clone()));
+        }
+    }
+    items.sort_by_key(|(n, _)| *n);
+    Ok(items.into_iter().map(|(_, v)| v).collect())
+}
+
+/// `PageNumber` (min 1, default 1) and `PageSize` (1..=max, default 10).
+fn paging(params: &[(String, String)], max: u64) -> Result<(u64, u64), AliError> {
+    let number = match get(params, "PageNumber") {
+        None => 1,
+        Some(v) => v
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| invalid_parameter("PageNumber", v))?,
+    };
+    let size = match get(params, "PageSize") {
+        None => 10,
+        Some(v) => v
+            .parse::<u64>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| {
+                AliError::new(
+                    400,
+                    "InvalidParameter",
+                    format!(
+                        "The specified parameter \"PageSize\" {v:?} must be between 1 and {max}."
+                    ),
+                )
+            })?,
+    };
+    Ok((number, size))
+}
+
+/// The entries of page `number` of `size`.
+fn page<T: Clone>(items: &[T], number: u64, size: u64) -> Vec<T> {
+    let start = ((number - 1).saturating_mul(size)).min(items.len() as u64) as usize;
+    let end = (start as u64 + size).min(items.len() as u64) as usize;
+    items[start..end].to_vec()
+}
+
+/// An account id as the JSON number the SDK models expect (`ImageOwnerId`, `UserId` are
+/// longs), or the string when it is not numeric.
+fn account_json(id: &str) -> Value {
+    id.parse::<u64>()
+        .map(Value::from)
+        .unwrap_or_else(|_| Value::from(id))
+}
+
+// ---- SAS -> ECS ---------------------------------------------------------------------------
+
+/// The emulator's stand-in owner of SAS images shared to ECS (`ModifyImageShareStatus`):
+/// ECS lists such an image with the shared images (`ImageOwnerAlias=others`) of the
+/// account that owns it in SAS. The real owner id is not documented.
+pub const SAS_TO_ECS_OWNER: &str = "1999999999999999";
+
+/// Suffix of the engine key of the ECS side of a SAS image shared to ECS. The image keeps
+/// its id on the wire (the action returns no other id), but the engine keys images by id
+/// alone, so the ECS record is stored as `<id>#ecs` and translated at the edge.
+pub const SAS_TO_ECS_SUFFIX: &str = "#ecs";
+
+/// The engine key of the ECS side of SAS image `id` (for `Emulator::grants` and the like).
+pub fn sas_to_ecs_key(id: &str) -> String {
+    format!("{id}{SAS_TO_ECS_SUFFIX}")
+}
+
+/// The id a client sees for an engine key.
+fn wire_id(key: &str) -> &str {
+    key.strip_suffix(SAS_TO_ECS_SUFFIX).unwrap_or(key)
+}
+
+fn has_image(engine: &Engine, provider: Provider, key: &str) -> bool {
+    engine
+        .images()
+        .any(|i| i.provider == provider && i.id == key)
+}
+
+/// The engine key of the ECS image a client calls `id`.
+fn ecs_key(engine: &Engine, id: &str) -> String {
+    let alias = sas_to_ecs_key(id);
+    if !has_image(engine, Provider::AlibabaEcs, id)
+        && has_image(engine, Provider::AlibabaEcs, &alias)
+    {
+        alias
+    } else {
+        id.to_owned()
+    }
+}
+
+// ---- error mapping ------------------------------------------------------------------------
+
+fn image_not_found(id: &str) -> AliError {
+    AliError::new(
+        404,
+        "InvalidImageId.NotFound",
+        format!("The specified image {id} does not exist."),
+    )
+}
+
+/// Maps an engine refusal to ECS's documented code and status (alibaba.md 2.2). `id` is
+/// the image id as the client sent it.
+fn ecs_error(e: EngineError, id: &str) -> AliError {
+    match e {
+        EngineError::ImageNotFound(_) | EngineError::NotOwner(_) => image_not_found(id),
+        EngineError::PrincipalNotFound(p) => account_not_found(&p),
+        EngineError::MissingRole(role) => AliError::new(
+            403,
+            "AssumeRoleError",
+            format!(
+                "Failed to assume the role {role}: authorize ECS to use KMS before sharing an encrypted image."
+            ),
+        ),
+        EngineError::InvalidState { .. } => incorrect_status(id),
+        EngineError::InvalidParameter { name, message } => AliError::new(
+            400,
+            "InvalidParameter",
+            format!("The specified parameter \"{name}\" is not valid: {message}."),
+        ),
+        EngineError::Rule { rule, message } => match rule {
+            LimitRule::MaxShareesPerImage => AliError::new(
+                403,
+                "QuotaExceed.ShareImageUser",
+                format!("The number of users the image is shared with exceeds the quota: {message}."),
+            ),
+            LimitRule::ShareWithSelf => AliError::new(
+                404,
+                "InvalidAccount.Forbbiden",
+                "The specified account is the owner of the image; an image cannot be shared with its owner.",
+            ),
+            // A malformed id (a RAM user name, letters) can never be an account: the
+            // service looks it up and finds none.
+            LimitRule::PrincipalForm | LimitRule::PrincipalKind => AliError::new(
+                404,
+                "InvalidAccount.NotFound",
+                format!("The specified account in parameter \"AddAccount.n\" or \"RemoveAccount.n\" does not exist: {message}"),
+            ),
+            LimitRule::CrossSite => AliError::new(
+                403,
+                "InvalidImageId.BidMismatch",
+                format!("Cannot share the image with users of other sites: {message}."),
+            ),
+            LimitRule::EncryptedImage => AliError::new(
+                403,
+                "InvalidOperation.ServiceKeyEncryptedImageUnsupported",
+                "The operation is not supported for images encrypted with a service key.",
+            ),
+            // The service looks the image up among the caller's own images; a received
+            // image is not there (alibaba.md 2.2: expected, UNCONFIRMED).
+            LimitRule::ReceivedImage | LimitRule::SameRegion => image_not_found(id),
+            LimitRule::PublicImage => AliError::new(
+                403,
+                "Image.Public",
+                format!("The image {id} is a public image."),
+            ),
+            // alibaba.md documents no code for marketplace-derived images; `Forbidden`
+            // (the common "not authorized to operate on the specified resource") is the
+            // closest documented one.
+            LimitRule::MarketplaceDerived => AliError::new(
+                403,
+                "Forbidden",
+                format!("User not authorized to operate on the specified resource: {id} is derived from a marketplace image."),
+            ),
+            LimitRule::ImageState if message.ends_with("unavailable") => AliError::new(
+                403,
+                "OperationDenied.InvalidImageStatus",
+                format!("The operation is denied due to the status of image {id}."),
+            ),
+            LimitRule::ImageState => incorrect_status(id),
+            // DeleteImage doc (help.aliyun.com/document_detail/25537.html): 403 ImageUseShared.
+            LimitRule::DeleteWhileShared => AliError::new(
+                403,
+                "ImageUseShared",
+                "The specified image has been shared to others. You can use the DescribeImageSharePermission API to query the users who have been shared.",
+            ),
+            // No ECS image kind is refused by the table; `Forbidden` is the closest
+            // documented code should one ever be.
+            _ => AliError::new(
+                403,
+                "Forbidden",
+                format!("User not authorized to operate on the specified resource: {message}."),
+            ),
+        },
+    }
+}
+
+fn account_not_found(p: &str) -> AliError {
+    AliError::new(
+        404,
+        "InvalidAccount.NotFound",
+        format!(
+            "The specified account {p} in parameter \"AddAccount.n\" or \"RemoveAccount.n\" does not exist."
+        ),
+    )
+}
+
+/// `IncorrectImageStatus` (legacy ECS table, alibaba.md 2.2): the image is not available.
+fn incorrect_status(id: &str) -> AliError {
+    AliError::new(
+        400,
+        "IncorrectImageStatus",
+        format!("The current status of the image {id} does not support this operation."),
+    )
+}
+
+/// Maps an engine refusal to SWAS-OPEN. Its per-action error tables are not published
+/// (alibaba.md 3.8): `CustomImageInShare` is documented; elsewhere the closest documented
+/// ECS code is used (same gateway, same account model), as commented.
+fn sas_error(e: EngineError, id: &str) -> AliError {
+    match e {
+        EngineError::Rule {
+            rule: LimitRule::DeleteWhileShared,
+            ..
+        } => custom_image_in_share(),
+        // Closest documented: ECS's InvalidParameter for a malformed Account.N (a RAM user
+        // cannot be named by a numeric account id).
+        EngineError::Rule {
+            rule: LimitRule::PrincipalForm,
+            message,
+        } => AliError::new(
+            400,
+            "InvalidParameter",
+            format!("The specified parameter \"Account.N\" is not valid: {message}"),
+        ),
+        other => {
+            let mut err = ecs_error(other, id);
+            err.message = err.message.replace("AddAccount.n", "Account.N");
+            err.message = err.message.replace("\"RemoveAccount.n\"", "\"Account.N\"");
+            err
+        }
+    }
+}
+
+fn custom_image_in_share() -> AliError {
+    AliError::new(
+        400,
+        "CustomImageInShare",
+        "The custom image is being shared. Please disable sharing first and then delete it.",
+    )
+}
+
+// ---- ECS ----------------------------------------------------------------------------------
+
+fn ecs_status(state: State) -> &'static str {
+    match state {
+        State::Available => "Available",
+        State::Creating => "Creating",
+        State::Unavailable => "UnAvailable",
+    }
+}
+
+/// One `Images.Image[]` entry, in the SDK model's field names (alibaba.md 1.3).
+fn ecs_image_json(view: &ImageView) -> Value {
+    let img = &view.image;
+    let id = wire_id(&img.id);
+    let encrypted = img.encrypted != Encrypted::None;
+    let alias = match view.relation {
+        Relation::Owner => "self",
+        Relation::Received => "others",
+        Relation::Public => "system",
+    };
+    let mut disks = vec![json!({
+        "Device": "/dev/xvda", "Type": "system", "Size": "40",
+        "SnapshotId": format!("s-{}", id.trim_start_matches("m-")),
+        "Format": "", "ImportOSSBucket": "", "ImportOSSObject": "", "Progress": "100%",
+        "RemainTime": 0, "Encrypted": encrypted,
+    })];
+    if img.kind == ImageKind::WholeMachine {
+        disks.push(json!({
+            "Device": "/dev/xvdb", "Type": "data", "Size": "100",
+            "SnapshotId": format!("s-{}d", id.trim_start_matches("m-")),
+            "Format": "", "ImportOSSBucket": "", "ImportOSSObject": "", "Progress": "100%",
+            "RemainTime": 0, "Encrypted": encrypted,
+        }));
+    }
+    let product_code = if img.origin == Origin::Marketplace {
+        "cmjj000001"
+    } else {
+        ""
+    };
+    let state = ecs_status(img.state);
+    json!({
+        "ImageId": id,
+        "ImageName": img.name,
+        "ImageOwnerAlias": alias,
+        "ImageOwnerId": account_json(&img.owner),
+        "ImageVersion": "",
+        "ImageFamily": "",
+        "Description": "",
+        "Status": state,
+        "Progress": if state == "Creating" { "50%" } else { "100%" },
+        "Size": if img.kind == ImageKind::WholeMachine { 140 } else { 40 },
+        "IsCopied": img.copied_from.is_some(),
+        "IsPublic": false,
+        "IsSelfShared": if view.relation == Relation::Owner && view.shared { "true" } else { "false" },
+        "IsSubscribed": false,
+        "IsSupportCloudinit": true,
+        "IsSupportIoOptimized": true,
+        "Platform": "Ubuntu",
+        "OSType": "linux",
+        "OSName": "Ubuntu 22.04 64 bit",
+        "OSNameEn": "Ubuntu 22.04 64 bit",
+        "Architecture": "x86_64",
+        "BootMode": "BIOS",
+        "CreationTime": img.created_iso(),
+        "ProductCode": product_code,
+        "Usage": "instance",
+        "LoginAsNonRootSupported": false,
+        "ResourceGroupId": "",
+        "Features": {"NvmeSupport": "supported"},
+        "Tags": {"Tag": []},
+        "DiskDeviceMappings": {"DiskDeviceMapping": disks},
+    })
+}
+
 fn ecs_action(
-    _shared: &Shared,
+    engine: &mut Engine,
     action: &str,
-    _params: &[(String, String)],
-    _caller: &Account,
+    params: &[(String, String)],
+    caller: &Account,
 ) -> Result<Value, AliError> {
-    Err(not_found_action(action))
+    const P: Provider = Provider::AlibabaEcs;
+    match action {
+        "DescribeImages" => {
+            let region = required(params, "RegionId")?;
+            let relations: Vec<Relation> = match get(params, "ImageOwnerAlias") {
+                None => vec![Relation::Owner, Relation::Received, Relation::Public],
+                Some("self") => vec![Relation::Owner],
+                // Community images (IsPublic=true) are not modelled.
+                Some("others") if boolean(params, "IsPublic")? == Some(true) => vec![],
+                Some("others") => vec![Relation::Received],
+                Some("system") => vec![Relation::Public],
+                // Marketplace images themselves are not modelled.
+                Some("marketplace") => vec![],
+                Some(other) => return Err(invalid_parameter("ImageOwnerAlias", other)),
+            };
+            let ids: Option<Vec<&str>> =
+                get(params, "ImageId").map(|v| v.split(',').map(str::trim).collect());
+            let statuses: Vec<&str> = get(params, "Status")
+                .unwrap_or("Available")
+                .split(',')
+                .map(str::trim)
+                .collect();
+            let (number, size) = paging(params, 100)?;
+            let views: Vec<ImageView> = engine
+                .list(P, &caller.id, region, &relations)
+                .into_iter()
+                .filter(|v| {
+                    ids.as_ref()
+                        .is_none_or(|ids| ids.contains(&wire_id(&v.image.id)))
+                })
+                .filter(|v| {
+                    let s = ecs_status(v.image.state);
+                    statuses
+                        .iter()
+                        .any(|w| w.eq_ignore_ascii_case(s) || w.eq_ignore_ascii_case("ALL"))
+                })
+                .collect();
+            let images: Vec<Value> = page(&views, number, size)
+                .iter()
+                .map(ecs_image_json)
+                .collect();
+            Ok(json!({
+                "RegionId": region,
+                "PageNumber": number,
+                "PageSize": size,
+                "TotalCount": views.len(),
+                "Images": {"Image": images},
+            }))
+        }
+        "ModifyImageSharePermission" => {
+            let region = required(params, "RegionId")?;
+            let id = required(params, "ImageId")?;
+            // The service processes AddAccount.1..10 / RemoveAccount.1..10 and silently
+            // ignores the rest (alibaba.md 1.1).
+            let mut adds = repeat_list(params, "AddAccount")?;
+            adds.truncate(10);
+            let mut removes = repeat_list(params, "RemoveAccount")?;
+            removes.truncate(10);
+            if get(params, "LaunchPermission").is_some() && !(adds.is_empty() && removes.is_empty())
+            {
+                return Err(AliError::new(
+                    400,
+                    "UnnecessaryParameter.LaunchPermission",
+                    "LaunchPermission cannot be specified together with AddAccount or RemoveAccount.",
+                ));
+            }
+            if boolean(params, "IsPublic")? == Some(true) {
+                // Publishing community images is not modelled: no account of the world has
+                // signed the community-image terms.
+                return Err(AliError::new(
+                    403,
+                    "PublicImageAgreement.NotSigned",
+                    "The community image agreement has not been signed.",
+                ));
+            }
+            let key = ecs_key(engine, id);
+            // Removals first, so one call can swap accounts at the quota.
+            engine
+                .unshare(P, &caller.id, region, &key, &removes)
+                .map_err(|e| ecs_error(e, id))?;
+            if !adds.is_empty() {
+                engine
+                    .share(P, &caller.id, region, &key, &adds)
+                    .map_err(|e| ecs_error(e, id))?;
+            }
+            Ok(json!({}))
+        }
+        "DescribeImageSharePermission" => {
+            let region = required(params, "RegionId")?;
+            let id = required(params, "ImageId")?;
+            let (number, size) = paging(params, 100)?;
+            let key = ecs_key(engine, id);
+            let grants = engine
+                .sharees(P, &caller.id, region, &key)
+                .map_err(|e| ecs_error(e, id))?;
+            let accounts: Vec<Value> = page(&grants, number, size)
+                .iter()
+                .map(|g| json!({"AliyunId": g.principal, "SharedTime": g.created_iso()}))
+                .collect();
+            Ok(json!({
+                "RegionId": region,
+                "ImageId": id,
+                "PageNumber": number,
+                "PageSize": size,
+                "TotalCount": grants.len(),
+                "ShareGroups": {"ShareGroup": []},
+                "Accounts": {"Account": accounts},
+            }))
+        }
+        "CopyImage" => {
+            let region = required(params, "RegionId")?;
+            let id = required(params, "ImageId")?;
+            let destination = get(params, "DestinationRegionId")
+                .unwrap_or(region)
+                .to_owned();
+            let encrypted = boolean(params, "Encrypted")?;
+            let kms = get(params, "KMSKeyId");
+            let key = ecs_key(engine, id);
+            let new_id = engine
+                .copy(
+                    P,
+                    &caller.id,
+                    region,
+                    &key,
+                    CopySpec {
+                        region: Some(destination),
+                        project: None,
+                        name: get(params, "DestinationImageName").map(str::to_owned),
+                    },
+                )
+                .map_err(|e| ecs_error(e, id))?;
+            if encrypted == Some(true) || kms.is_some() {
+                encrypt_copy(engine, &new_id, kms.is_some());
+            }
+            Ok(json!({"ImageId": new_id}))
+        }
+        "DeleteImage" => {
+            let region = required(params, "RegionId")?;
+            let id = required(params, "ImageId")?;
+            let key = ecs_key(engine, id);
+            match engine.delete(P, &caller.id, region, &key) {
+                // "If the specified custom image does not exist, the request is ignored"
+                // (DeleteImage doc, alibaba.md 1.5).
+                Ok(()) | Err(EngineError::ImageNotFound(_)) => Ok(json!({})),
+                Err(e) => Err(ecs_error(e, id)),
+            }
+        }
+        _ => Err(not_found_action(action)),
+    }
+}
+
+/// Makes a fresh copy encrypted (`CopyImage` with `Encrypted=true` / `KMSKeyId`): with a
+/// KMS key the copy is CMK-encrypted (the documented route to a shareable encrypted
+/// image), otherwise it keeps the source's key or gets the service key. The engine's copy
+/// has no encryption option, so the record is replaced; a copy still `creating` becomes
+/// available at once in that case.
+fn encrypt_copy(engine: &mut Engine, new_id: &str, with_kms_key: bool) {
+    let Some(rec) = engine.remove_image(new_id) else {
+        return;
+    };
+    let encrypted = if with_kms_key {
+        Encrypted::Cmk
+    } else if rec.encrypted == Encrypted::None {
+        Encrypted::ServiceKey
+    } else {
+        rec.encrypted
+    };
+    let mut seed = ImageSeed::new(rec.provider, &rec.id, &rec.owner, &rec.region)
+        .origin(rec.origin)
+        .encrypted(encrypted)
+        .kind(rec.kind)
+        .name(&rec.name);
+    seed.state = State::Available;
+    engine.add_image(&seed);
+}
+
+// ---- SAS ----------------------------------------------------------------------------------
+
+fn sas_status(state: State) -> &'static str {
+    match state {
+        State::Available => "1",
+        State::Creating => "4",
+        State::Unavailable => "2",
+    }
+}
+
+/// One `CustomImages[]` entry (alibaba.md 3.5).
+fn sas_image_json(engine: &Engine, view: &ImageView) -> Value {
+    let img = &view.image;
+    json!({
+        "ImageId": img.id,
+        "Name": img.name,
+        "Description": "",
+        "Status": sas_status(img.state),
+        "CreationTime": img.created_iso(),
+        "RegionId": img.region,
+        "OsType": "Linux",
+        "UserId": account_json(&img.owner),
+        "InShare": has_image(engine, Provider::AlibabaEcs, &sas_to_ecs_key(&img.id)),
+        "InShareUser": view.shared,
+        "InstanceId": "",
+        "InstanceName": "",
+        "SystemSnapshotId": format!("s-{}", img.id.trim_start_matches("m-")),
+        "SystemSnapshotName": "",
+        "DataSnapshotId": "",
+        "DataSnapshotName": "",
+        "RequiredSystemDiskSize": 40,
+        "RequiredDataDiskSize": 0,
+        "SourceImageName": "Ubuntu",
+        "SourceImageVersion": "22.04",
+        "ResourceGroupId": "",
+        "CreateInstances": [],
+        "Tags": [],
+    })
+}
+
+/// `ImageIds`: a JSON array string (`["m-a","m-b"]`), or a comma-separated list.
+fn image_ids(params: &[(String, String)]) -> Result<Option<Vec<String>>, AliError> {
+    let Some(v) = get(params, "ImageIds") else {
+        return Ok(None);
+    };
+    if v.trim_start().starts_with('[') {
+        serde_json::from_str::<Vec<String>>(v)
+            .map(Some)
+            .map_err(|_| invalid_parameter("ImageIds", v))
+    } else {
+        Ok(Some(v.split(',').map(|s| s.trim().to_owned()).collect()))
+    }
 }
 
 fn sas_action(
-    _shared: &Shared,
+    engine: &mut Engine,
     action: &str,
-    _params: &[(String, String)],
-    _caller: &Account,
+    params: &[(String, String)],
+    caller: &Account,
 ) -> Result<Value, AliError> {
-    Err(not_found_action(action))
+    const P: Provider = Provider::AlibabaSas;
+    match action {
+        "ListCustomImages" => {
+            let region = required(params, "RegionId")?;
+            // Share=false: own images only; Share=true: images shared with the caller;
+            // unset: both (alibaba.md 3.5).
+            let relations = match boolean(params, "Share")? {
+                Some(false) => vec![Relation::Owner],
+                Some(true) => vec![Relation::Received],
+                None => vec![Relation::Owner, Relation::Received],
+            };
+            let ids = image_ids(params)?;
+            let (number, size) = paging(params, 100)?;
+            let views: Vec<ImageView> = engine
+                .list(P, &caller.id, region, &relations)
+                .into_iter()
+                .filter(|v| ids.as_ref().is_none_or(|ids| ids.contains(&v.image.id)))
+                .collect();
+            let images: Vec<Value> = page(&views, number, size)
+                .iter()
+                .map(|v| sas_image_json(engine, v))
+                .collect();
+            Ok(json!({
+                "PageNumber": number,
+                "PageSize": size,
+                "TotalCount": views.len(),
+                "CustomImages": images,
+            }))
+        }
+        "AddCustomImageShareAccount" | "RemoveCustomImageShareAccount" => {
+            let region = required(params, "RegionId")?;
+            let id = required(params, "ImageId")?;
+            let accounts = repeat_list(params, "Account")?;
+            if accounts.is_empty() {
+                return Err(AliError::new(
+                    400,
+                    "MissingParameter",
+                    "The input parameter \"Account\" that is mandatory for processing this request is not supplied.",
+                ));
+            }
+            if action == "AddCustomImageShareAccount" {
+                engine.share(P, &caller.id, region, id, &accounts)
+            } else {
+                engine.unshare(P, &caller.id, region, id, &accounts)
+            }
+            .map_err(|e| sas_error(e, id))?;
+            Ok(json!({}))
+        }
+        "ListCustomImageShareAccounts" => {
+            let region = required(params, "RegionId")?;
+            let id = required(params, "ImageId")?;
+            let (number, size) = paging(params, 50)?;
+            let grants = engine
+                .sharees(P, &caller.id, region, id)
+                .map_err(|e| sas_error(e, id))?;
+            let users: Vec<Value> = page(&grants, number, size)
+                .iter()
+                .map(|g| json!({"UserId": account_json(&g.principal), "SharedTime": g.created_iso()}))
+                .collect();
+            Ok(json!({
+                "PageNumber": number,
+                "PageSize": size,
+                "TotalCount": grants.len(),
+                "ImageShareUsers": users,
+            }))
+        }
+        "DeleteCustomImage" => {
+            let region = required(params, "RegionId")?;
+            let id = required(params, "ImageId")?;
+            let view = engine
+                .image(P, &caller.id, region, id)
+                .map_err(|e| sas_error(e, id))?;
+            if view.relation == Relation::Owner
+                && has_image(engine, Provider::AlibabaEcs, &sas_to_ecs_key(id))
+            {
+                // Shared to ECS counts as shared.
+                return Err(custom_image_in_share());
+            }
+            engine
+                .delete(P, &caller.id, region, id)
+                .map_err(|e| sas_error(e, id))?;
+            Ok(json!({}))
+        }
+        "ModifyImageShareStatus" => {
+            let region = required(params, "RegionId")?;
+            let id = required(params, "ImageId")?;
+            let operation = required(params, "Operation")?;
+            let view = engine
+                .image(P, &caller.id, region, id)
+                .map_err(|e| sas_error(e, id))?;
+            if view.relation != Relation::Owner {
+                return Err(image_not_found(id));
+            }
+            let key = sas_to_ecs_key(id);
+            match operation {
+                "Share" => {
+                    if has_image(engine, Provider::AlibabaEcs, &key) {
+                        return Ok(json!({}));
+                    }
+                    if view.image.state != State::Available {
+                        return Err(incorrect_status(id));
+                    }
+                    let seed = ImageSeed::new(Provider::AlibabaEcs, &key, SAS_TO_ECS_OWNER, region)
+                        .origin(view.image.origin)
+                        .kind(ImageKind::SystemDisk)
+                        .name(&view.image.name);
+                    engine.add_image(&seed);
+                    if let Err(e) = engine.share(
+                        Provider::AlibabaEcs,
+                        SAS_TO_ECS_OWNER,
+                        region,
+                        &key,
+                        std::slice::from_ref(&caller.id),
+                    ) {
+                        engine.remove_image(&key);
+                        return Err(AliError::new(500, "InternalError", e.to_string()));
+                    }
+                    Ok(json!({}))
+                }
+                "UnShare" => {
+                    engine.remove_image(&key);
+                    Ok(json!({}))
+                }
+                _ => Err(AliError::new(
+                    400,
+                    "InvalidParam.OperationIllegal",
+                    "The specified parameter operation is illegal.",
+                )),
+            }
+        }
+        _ => Err(not_found_action(action)),
+    }
 }

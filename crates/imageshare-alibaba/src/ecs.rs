@@ -1,0 +1,473 @@
+//! `EcsImageSharing`: ECS (API 2014-05-26) custom-image sharing (alibaba.md 1).
+//!
+//! | trait call | ECS action |
+//! |---|---|
+//! | `image` | `DescribeImages` with `ImageId` (every status) |
+//! | `share` / `unshare` | `ModifyImageSharePermission` with `AddAccount.N` / `RemoveAccount.N` (N <= 10) |
+//! | `sharees` | `DescribeImageSharePermission`, all pages (`SharedTime`) |
+//! | `shared_with_me` | `DescribeImages` with `ImageOwnerAlias=others`, `IsPublic=false`, all pages |
+//! | `copy` | `CopyImage` (with `Encrypted` / `KMSKeyId` for encrypted images) |
+//! | `delete` | `DeleteImage` |
+
+use async_trait::async_trait;
+use imageshare_core::credentials::Env;
+use imageshare_core::{
+    CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin, ImageSharing,
+    ImageState, Principal, Provider, Region, Result, ShareLimits, ShareOutcome, ShareReport,
+    Sharee,
+};
+
+use crate::client::{
+    more_pages, params, push_list, CallContext, ClientConfig, OpenApiClient, ECS_VERSION, MAX_PAGES,
+};
+use crate::limits::ECS_LIMITS;
+use crate::model::{
+    CopyImageResponse, DescribeImageSharePermissionResponse, DescribeImagesResponse, EcsImage,
+    Empty,
+};
+
+/// Most accounts one `ModifyImageSharePermission` call may carry: the service processes
+/// `AddAccount.1..10` / `RemoveAccount.1..10` and silently ignores the rest (alibaba.md 1.1),
+/// so this adapter refuses to send more.
+pub const MAX_ACCOUNTS_PER_CALL: usize = 10;
+
+/// Page size used for `DescribeImages` and `DescribeImageSharePermission` (their maximum).
+pub const PAGE_SIZE: u64 = 100;
+
+/// Every image status `DescribeImages` knows; `image()` asks for all of them, since the
+/// service's default is `Available` only (alibaba.md 1.3).
+pub const ALL_STATUSES: &str = "Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated";
+
+/// The default ECS endpoint of a region: `https://ecs.<region>.aliyuncs.com`.
+pub fn default_endpoint(region: &str) -> String {
+    format!("https://ecs.{region}.aliyuncs.com")
+}
+
+/// Options of [`EcsImageSharing::copy_with`] (the `CopyImage` parameters imageshare uses).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CopyOptions {
+    /// `DestinationRegionId`; the client's region when `None`.
+    pub destination_region: Option<Region>,
+    /// `DestinationImageName`.
+    pub name: Option<String>,
+    /// `DestinationDescription`.
+    pub description: Option<String>,
+    /// `Encrypted`: `Some(true)` encrypts the copy, `Some(false)` does not, `None` lets the
+    /// service decide.
+    pub encrypted: Option<bool>,
+    /// `KMSKeyId`: the KMS key to encrypt the copy with.
+    pub kms_key_id: Option<String>,
+}
+
+/// Builds an [`EcsImageSharing`].
+#[derive(Debug, Clone, Default)]
+pub struct EcsBuilder {
+    config: ClientConfig,
+    kms_key_id: Option<String>,
+}
+
+crate::builder_setters!(EcsBuilder, "ECS", "https://ecs.cn-hangzhou.aliyuncs.com");
+
+impl EcsBuilder {
+    /// The KMS key `copy` uses for encrypted images (`KMSKeyId`). Without one the copy of
+    /// an encrypted image is encrypted with the service key, which ECS cannot share.
+    pub fn kms_key_id(mut self, key: impl Into<String>) -> Self {
+        self.kms_key_id = Some(key.into());
+        self
+    }
+
+    /// Validates the settings and builds the adapter. Without explicit credentials the
+    /// credential chain runs (environment variables, then `~/.aliyun/config.json`).
+    pub fn build(self) -> Result<EcsImageSharing> {
+        Ok(EcsImageSharing {
+            client: self
+                .config
+                .build(Provider::AlibabaEcs, ECS_VERSION, default_endpoint)?,
+            kms_key_id: self.kms_key_id,
+        })
+    }
+}
+
+/// The ECS image-sharing adapter. Wrap it in `imageshare_core::Checked` to have the
+/// documented limits ([`ECS_LIMITS`]) enforced and principals batched by 10.
+#[derive(Debug, Clone)]
+pub struct EcsImageSharing {
+    client: OpenApiClient,
+    kms_key_id: Option<String>,
+}
+
+impl EcsImageSharing {
+    /// A builder with nothing set.
+    pub fn builder() -> EcsBuilder {
+        EcsBuilder::default()
+    }
+
+    /// A builder pre-filled from the process environment: credentials from the chain
+    /// (`ALIBABA_CLOUD_ACCESS_KEY_ID` / `_SECRET` / `_SECURITY_TOKEN` and the other names
+    /// the Aliyun CLI reads, then `~/.aliyun/config.json`) and the region from
+    /// `ALIBABA_CLOUD_REGION_ID` (and the CLI's other region variables, then the profile).
+    pub fn from_env() -> Result<EcsBuilder> {
+        Self::from_env_in(&imageshare_core::credentials::OsEnv)
+    }
+
+    /// [`Self::from_env`] reading from `env` (tests use a `StaticEnv`).
+    pub fn from_env_in(env: &dyn Env) -> Result<EcsBuilder> {
+        Ok(EcsBuilder {
+            config: ClientConfig::from_env(Provider::AlibabaEcs, env)?,
+            kms_key_id: None,
+        })
+    }
+
+    /// The underlying OpenAPI client.
+    pub fn client(&self) -> &OpenApiClient {
+        &self.client
+    }
+
+    fn region_param(&self) -> (String, String) {
+        ("RegionId".to_owned(), self.client.region().to_string())
+    }
+
+    /// One page of `DescribeImages` with extra filter parameters.
+    pub async fn describe_images_page(
+        &self,
+        filters: &[(&str, &str)],
+        page_number: u64,
+        page_size: u64,
+    ) -> Result<DescribeImagesResponse> {
+        let mut p = vec![self.region_param()];
+        p.extend(
+            filters
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        p.push(("PageNumber".to_owned(), page_number.to_string()));
+        p.push(("PageSize".to_owned(), page_size.to_string()));
+        self.client
+            .call(
+                "DescribeImages",
+                p,
+                CallContext {
+                    idempotent: true,
+                    image: None,
+                },
+            )
+            .await
+    }
+
+    /// Every image `DescribeImages` returns for `filters`, all pages.
+    pub async fn describe_images(&self, filters: &[(&str, &str)]) -> Result<Vec<EcsImage>> {
+        let mut out = Vec::new();
+        let mut page = 1;
+        while page <= MAX_PAGES {
+            let resp = self.describe_images_page(filters, page, PAGE_SIZE).await?;
+            let got = resp.images.image.len();
+            out.extend(resp.images.image);
+            if !more_pages(page, PAGE_SIZE, resp.total_count, got) {
+                break;
+            }
+            page += 1;
+        }
+        Ok(out)
+    }
+
+    /// `CopyImage` with explicit options; returns the id of the copy.
+    pub async fn copy_with(&self, id: &ImageId, options: CopyOptions) -> Result<ImageId> {
+        let mut p = vec![
+            self.region_param(),
+            ("ImageId".to_owned(), id.to_string()),
+            (
+                "DestinationRegionId".to_owned(),
+                options
+                    .destination_region
+                    .unwrap_or_else(|| self.client.region().clone())
+                    .to_string(),
+            ),
+        ];
+        if let Some(name) = options.name {
+            p.push(("DestinationImageName".to_owned(), name));
+        }
+        if let Some(d) = options.description {
+            p.push(("DestinationDescription".to_owned(), d));
+        }
+        if let Some(e) = options.encrypted {
+            p.push(("Encrypted".to_owned(), e.to_string()));
+        }
+        if let Some(k) = options.kms_key_id {
+            p.push(("KMSKeyId".to_owned(), k));
+        }
+        let resp: CopyImageResponse = self
+            .client
+            .call(
+                "CopyImage",
+                p,
+                CallContext {
+                    idempotent: false,
+                    image: Some(id.as_str()),
+                },
+            )
+            .await?;
+        if resp.image_id.is_empty() {
+            return Err(Error::Decode {
+                provider: Provider::AlibabaEcs,
+                action: "CopyImage".to_owned(),
+                message: "the answer has no ImageId".to_owned(),
+                request_id: Some(resp.request_id),
+            });
+        }
+        Ok(ImageId::new(resp.image_id))
+    }
+
+    async fn modify(
+        &self,
+        id: &ImageId,
+        list: &str,
+        principals: &[Principal],
+        outcome: ShareOutcome,
+    ) -> Result<ShareReport> {
+        let accounts = accounts_of(principals)?;
+        let mut p = vec![self.region_param(), ("ImageId".to_owned(), id.to_string())];
+        push_list(&mut p, list, accounts.iter().map(|a| a.id()));
+        let _: Empty = self
+            .client
+            .call(
+                "ModifyImageSharePermission",
+                p,
+                CallContext {
+                    // Adding or removing the same accounts again converges.
+                    idempotent: true,
+                    image: Some(id.as_str()),
+                },
+            )
+            .await?;
+        let mut report = ShareReport::new(id.clone());
+        report.push_all(&accounts, outcome);
+        Ok(report)
+    }
+}
+
+/// Checks the principals of one `ModifyImageSharePermission` call: accounts only, 1 to 10
+/// of them; duplicates dropped (order kept).
+fn accounts_of(principals: &[Principal]) -> Result<Vec<Principal>> {
+    let mut out: Vec<Principal> = Vec::with_capacity(principals.len());
+    for p in principals {
+        if !matches!(p, Principal::Account(_)) {
+            return Err(Error::invalid_input(
+                "principals",
+                format!("ECS shares images with accounts; {p} is not an account"),
+            ));
+        }
+        if !out.contains(p) {
+            out.push(p.clone());
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::invalid_input(
+            "principals",
+            "the list of accounts is empty; give at least one",
+        ));
+    }
+    if out.len() > MAX_ACCOUNTS_PER_CALL {
+        return Err(Error::invalid_input(
+            "principals",
+            format!(
+                "{} accounts in one ModifyImageSharePermission call; ECS takes at most \
+                 {MAX_ACCOUNTS_PER_CALL} and silently ignores the rest, so split them \
+                 (imageshare_core::Checked batches automatically)",
+                out.len()
+            ),
+        ));
+    }
+    Ok(out)
+}
+
+/// Maps an ECS `Status` to the normalised state.
+pub fn ecs_state(status: &str) -> ImageState {
+    match status {
+        "Available" => ImageState::Available,
+        "Creating" | "Waiting" => ImageState::Pending,
+        "CreateFailed" => ImageState::Failed,
+        "UnAvailable" | "Deprecated" => ImageState::Unavailable,
+        other => ImageState::Other(other.to_owned()),
+    }
+}
+
+/// Maps a `DescribeImages` entry to an [`Image`]: origin from `ImageOwnerAlias` and
+/// `ProductCode` (a custom image with a product code is derived from a marketplace
+/// image), kind from the disk mappings (any data disk: whole-machine image), encryption
+/// from the disk mappings (`Encrypted`; the API does not say which key, so
+/// [`Encryption::Unknown`]).
+pub fn image_from_ecs(img: &EcsImage, region: &Region) -> Image {
+    let origin = match img.image_owner_alias.as_str() {
+        "self" if !img.product_code.is_empty() => ImageOrigin::MarketplaceDerived,
+        "self" => ImageOrigin::Custom,
+        "others" if img.is_public => ImageOrigin::Public,
+        "others" => ImageOrigin::Received,
+        "system" | "marketplace" => ImageOrigin::Public,
+        _ if !img.product_code.is_empty() => ImageOrigin::MarketplaceDerived,
+        _ => ImageOrigin::Custom,
+    };
+    let disks = &img.disk_device_mappings.disk_device_mapping;
+    let kind = if disks
+        .iter()
+        .any(|d| d.disk_type.eq_ignore_ascii_case("data"))
+    {
+        ImageKind::WholeMachine
+    } else {
+        ImageKind::SystemDisk
+    };
+    let encryption = if disks.iter().any(|d| d.encrypted) {
+        Encryption::Unknown
+    } else {
+        Encryption::None
+    };
+    Image {
+        id: ImageId::new(img.image_id.clone()),
+        name: img.image_name.clone(),
+        owner: (!img.image_owner_id.is_empty() && img.image_owner_id != "0")
+            .then(|| Principal::account(img.image_owner_id.clone())),
+        owner_site: None,
+        region: region.clone(),
+        state: ecs_state(&img.status),
+        origin,
+        encryption,
+        kind,
+        created_at: (!img.creation_time.is_empty()).then(|| img.creation_time.clone()),
+    }
+}
+
+#[async_trait]
+impl ImageSharing for EcsImageSharing {
+    fn provider(&self) -> Provider {
+        Provider::AlibabaEcs
+    }
+    fn region(&self) -> &Region {
+        self.client.region()
+    }
+    fn limits(&self) -> &ShareLimits {
+        &ECS_LIMITS
+    }
+
+    async fn image(&self, id: &ImageId) -> Result<Image> {
+        let resp = self
+            .describe_images_page(&[("ImageId", id.as_str()), ("Status", ALL_STATUSES)], 1, 10)
+            .await?;
+        resp.images
+            .image
+            .iter()
+            .find(|i| i.image_id == id.as_str())
+            .map(|i| image_from_ecs(i, self.client.region()))
+            .ok_or_else(|| Error::NotFound {
+                provider: Provider::AlibabaEcs,
+                what: "image",
+                id: id.to_string(),
+            })
+    }
+
+    async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport> {
+        self.modify(id, "AddAccount", to, ShareOutcome::Granted)
+            .await
+    }
+
+    async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport> {
+        self.modify(id, "RemoveAccount", from, ShareOutcome::Revoked)
+            .await
+    }
+
+    async fn sharees(&self, id: &ImageId) -> Result<Vec<Sharee>> {
+        let mut out = Vec::new();
+        let mut page = 1;
+        while page <= MAX_PAGES {
+            let mut p = vec![self.region_param()];
+            p.extend(params([
+                ("ImageId", id.as_str()),
+                ("PageNumber", &page.to_string()),
+                ("PageSize", &PAGE_SIZE.to_string()),
+            ]));
+            let resp: DescribeImageSharePermissionResponse = self
+                .client
+                .call(
+                    "DescribeImageSharePermission",
+                    p,
+                    CallContext {
+                        idempotent: true,
+                        image: Some(id.as_str()),
+                    },
+                )
+                .await?;
+            let got = resp.accounts.account.len();
+            out.extend(resp.accounts.account.into_iter().map(|a| Sharee {
+                principal: Principal::account(a.aliyun_id),
+                shared_at: (!a.shared_time.is_empty()).then_some(a.shared_time),
+            }));
+            if !more_pages(page, PAGE_SIZE, resp.total_count, got) {
+                break;
+            }
+            page += 1;
+        }
+        Ok(out)
+    }
+
+    async fn shared_with_me(&self) -> Result<Vec<Image>> {
+        let images = self
+            .describe_images(&[
+                ("ImageOwnerAlias", "others"),
+                ("IsPublic", "false"),
+                ("Status", ALL_STATUSES),
+            ])
+            .await?;
+        Ok(images
+            .iter()
+            .map(|i| image_from_ecs(i, self.client.region()))
+            .collect())
+    }
+
+    async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
+        let (destination_region, name) = match to {
+            CopyTarget::OwnCopy { name } => (None, name),
+            CopyTarget::Region { region, name } => (Some(region), name),
+            CopyTarget::Project { .. } => {
+                return Err(Error::Unsupported {
+                    provider: Provider::AlibabaEcs,
+                    operation: "copy to a project".to_owned(),
+                    reason: "ECS images belong to accounts, not projects; copy to a region \
+                             (CopyTarget::Region) or make an own copy (CopyTarget::OwnCopy)"
+                        .to_owned(),
+                })
+            }
+        };
+        // An encrypted source is copied encrypted, with the configured KMS key if any
+        // (the documented route to a shareable, CMK-encrypted copy).
+        let encrypted = self.image(id).await?.encryption.is_encrypted();
+        self.copy_with(
+            id,
+            CopyOptions {
+                destination_region,
+                name,
+                description: None,
+                encrypted: encrypted.then_some(true),
+                kms_key_id: if encrypted {
+                    self.kms_key_id.clone()
+                } else {
+                    None
+                },
+            },
+        )
+        .await
+    }
+
+    async fn delete(&self, id: &ImageId) -> Result<()> {
+        let p = vec![self.region_param(), ("ImageId".to_owned(), id.to_string())];
+        let _: Empty = self
+            .client
+            .call(
+                "DeleteImage",
+                p,
+                CallContext {
+                    idempotent: true,
+                    image: Some(id.as_str()),
+                },
+            )
+            .await?;
+        Ok(())
+    }
+}

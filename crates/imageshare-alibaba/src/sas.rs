@@ -1,0 +1,406 @@
+//! `SasImageSharing`: Simple Application Server (SWAS-OPEN, API 2020-06-01) custom-image
+//! sharing (alibaba.md 3).
+//!
+//! | call | SWAS-OPEN action |
+//! |---|---|
+//! | `image` | `ListCustomImages` with `ImageIds` (own images first, then `Share=true`) |
+//! | `share` / `unshare` | `AddCustomImageShareAccount` / `RemoveCustomImageShareAccount` (`Account.N`) |
+//! | `sharees` | `ListCustomImageShareAccounts`, all pages |
+//! | `shared_with_me` | `ListCustomImages` with `Share=true`, all pages |
+//! | `copy` | not offered by the API: `Error::Unsupported` |
+//! | `delete` | `DeleteCustomImage` (refused by the service while shared: `CustomImageInShare`) |
+//! | [`SasImageSharing::share_to_ecs`] / [`SasImageSharing::unshare_from_ecs`] | `ModifyImageShareStatus` `Operation=Share` / `UnShare` |
+//!
+//! The SAS -> ECS move: `share_to_ecs` makes the custom image visible to ECS in the same
+//! region and account, under the same image id; ECS lists it with the shared images
+//! (`ImageOwnerAlias=others`). To share it onward to other accounts from ECS, make an own
+//! ECS copy (`EcsImageSharing::copy` with `CopyTarget::OwnCopy`) and share the copy; the
+//! core limit checker says the same if one tries to share the received image directly.
+
+use async_trait::async_trait;
+use imageshare_core::credentials::Env;
+use imageshare_core::{
+    CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin, ImageSharing,
+    ImageState, Principal, Provider, Region, Result, ShareLimits, ShareOutcome, ShareReport,
+    Sharee,
+};
+
+use crate::client::{
+    more_pages, push_list, CallContext, ClientConfig, OpenApiClient, MAX_PAGES, SAS_VERSION,
+};
+use crate::limits::SAS_LIMITS;
+use crate::model::{
+    Empty, ListCustomImageShareAccountsResponse, ListCustomImagesResponse, SasCustomImage,
+};
+
+/// Most accounts one `AddCustomImageShareAccount` / `RemoveCustomImageShareAccount` call
+/// carries. The per-call maximum is unpublished (alibaba.md 3.1); no call can usefully
+/// carry more than the per-image cap of 10.
+pub const MAX_ACCOUNTS_PER_CALL: usize = 10;
+
+/// Page size for `ListCustomImages` (its maximum, alibaba.md 3.5).
+pub const IMAGES_PAGE_SIZE: u64 = 100;
+/// Page size for `ListCustomImageShareAccounts` (its maximum, alibaba.md 3.3).
+pub const SHAREES_PAGE_SIZE: u64 = 50;
+
+/// The default SAS endpoint of a region: `https://swas.<region>.aliyuncs.com`
+/// (alibaba.md 3.9).
+pub fn default_endpoint(region: &str) -> String {
+    format!("https://swas.{region}.aliyuncs.com")
+}
+
+/// Builds a [`SasImageSharing`].
+#[derive(Debug, Clone, Default)]
+pub struct SasBuilder {
+    config: ClientConfig,
+}
+
+crate::builder_setters!(SasBuilder, "SAS", "https://swas.cn-hangzhou.aliyuncs.com");
+
+impl SasBuilder {
+    /// Validates the settings and builds the adapter. Without explicit credentials the
+    /// credential chain runs (environment variables, then `~/.aliyun/config.json`).
+    pub fn build(self) -> Result<SasImageSharing> {
+        Ok(SasImageSharing {
+            client: self
+                .config
+                .build(Provider::AlibabaSas, SAS_VERSION, default_endpoint)?,
+        })
+    }
+}
+
+/// The Simple Application Server image-sharing adapter. Wrap it in
+/// `imageshare_core::Checked` to have the documented limits ([`SAS_LIMITS`]) enforced.
+#[derive(Debug, Clone)]
+pub struct SasImageSharing {
+    client: OpenApiClient,
+}
+
+impl SasImageSharing {
+    /// A builder with nothing set.
+    pub fn builder() -> SasBuilder {
+        SasBuilder::default()
+    }
+
+    /// A builder pre-filled from the process environment (credential chain and region
+    /// variables, as [`crate::EcsImageSharing::from_env`]).
+    pub fn from_env() -> Result<SasBuilder> {
+        Self::from_env_in(&imageshare_core::credentials::OsEnv)
+    }
+
+    /// [`Self::from_env`] reading from `env`.
+    pub fn from_env_in(env: &dyn Env) -> Result<SasBuilder> {
+        Ok(SasBuilder {
+            config: ClientConfig::from_env(Provider::AlibabaSas, env)?,
+        })
+    }
+
+    /// The underlying OpenAPI client.
+    pub fn client(&self) -> &OpenApiClient {
+        &self.client
+    }
+
+    fn base(&self) -> Vec<(String, String)> {
+        vec![("RegionId".to_owned(), self.client.region().to_string())]
+    }
+
+    /// One page of `ListCustomImages`. `image_ids` becomes the JSON-array `ImageIds`;
+    /// `share` is the `Share` filter (`Some(false)`: own images only, `Some(true)`: images
+    /// shared with the caller).
+    pub async fn list_custom_images_page(
+        &self,
+        image_ids: &[&str],
+        share: Option<bool>,
+        page_number: u64,
+        page_size: u64,
+    ) -> Result<ListCustomImagesResponse> {
+        let mut p = self.base();
+        if !image_ids.is_empty() {
+            let ids = serde_json::to_string(image_ids).unwrap_or_default();
+            p.push(("ImageIds".to_owned(), ids));
+        }
+        if let Some(s) = share {
+            p.push(("Share".to_owned(), s.to_string()));
+        }
+        p.push(("PageNumber".to_owned(), page_number.to_string()));
+        p.push(("PageSize".to_owned(), page_size.to_string()));
+        self.client
+            .call(
+                "ListCustomImages",
+                p,
+                CallContext {
+                    idempotent: true,
+                    image: None,
+                },
+            )
+            .await
+    }
+
+    /// Every image of `ListCustomImages` with this `Share` filter, all pages.
+    pub async fn list_custom_images(&self, share: Option<bool>) -> Result<Vec<SasCustomImage>> {
+        let mut out = Vec::new();
+        let mut page = 1;
+        while page <= MAX_PAGES {
+            let resp = self
+                .list_custom_images_page(&[], share, page, IMAGES_PAGE_SIZE)
+                .await?;
+            let got = resp.custom_images.len();
+            out.extend(resp.custom_images);
+            if !more_pages(page, IMAGES_PAGE_SIZE, resp.total_count, got) {
+                break;
+            }
+            page += 1;
+        }
+        Ok(out)
+    }
+
+    async fn image_status_call(&self, id: &ImageId, operation: &str) -> Result<()> {
+        let mut p = self.base();
+        p.push(("ImageId".to_owned(), id.to_string()));
+        p.push(("Operation".to_owned(), operation.to_owned()));
+        let _: Empty = self
+            .client
+            .call(
+                "ModifyImageShareStatus",
+                p,
+                CallContext {
+                    idempotent: true,
+                    image: Some(id.as_str()),
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Shares the custom image with ECS in the same account and region
+    /// (`ModifyImageShareStatus`, `Operation=Share`): the SAS -> ECS move. Returns the id
+    /// under which ECS lists the image (the same id; the action returns no other). ECS
+    /// lists it with the shared images; to share it onward, copy it in ECS first.
+    pub async fn share_to_ecs(&self, id: &ImageId) -> Result<ImageId> {
+        self.image_status_call(id, "Share").await?;
+        Ok(id.clone())
+    }
+
+    /// Withdraws the image from ECS (`ModifyImageShareStatus`, `Operation=UnShare`).
+    /// ECS instances created from it can no longer re-initialise their disks.
+    pub async fn unshare_from_ecs(&self, id: &ImageId) -> Result<()> {
+        self.image_status_call(id, "UnShare").await
+    }
+
+    async fn account_call(
+        &self,
+        action: &str,
+        id: &ImageId,
+        principals: &[Principal],
+        outcome: ShareOutcome,
+    ) -> Result<ShareReport> {
+        let accounts = accounts_of(principals)?;
+        let mut p = self.base();
+        p.push(("ImageId".to_owned(), id.to_string()));
+        push_list(&mut p, "Account", accounts.iter().map(|a| a.id()));
+        let _: Empty = self
+            .client
+            .call(
+                action,
+                p,
+                CallContext {
+                    idempotent: true,
+                    image: Some(id.as_str()),
+                },
+            )
+            .await?;
+        let mut report = ShareReport::new(id.clone());
+        report.push_all(&accounts, outcome);
+        Ok(report)
+    }
+}
+
+/// Accounts only, 1 to [`MAX_ACCOUNTS_PER_CALL`], duplicates dropped (order kept).
+fn accounts_of(principals: &[Principal]) -> Result<Vec<Principal>> {
+    let mut out: Vec<Principal> = Vec::with_capacity(principals.len());
+    for p in principals {
+        if !matches!(p, Principal::Account(_)) {
+            return Err(Error::invalid_input(
+                "principals",
+                format!(
+                    "Simple Application Server shares images with accounts; {p} is not an account"
+                ),
+            ));
+        }
+        if !out.contains(p) {
+            out.push(p.clone());
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::invalid_input(
+            "principals",
+            "the list of accounts is empty; give at least one",
+        ));
+    }
+    if out.len() > MAX_ACCOUNTS_PER_CALL {
+        return Err(Error::invalid_input(
+            "principals",
+            format!(
+                "{} accounts in one call; Simple Application Server shares an image with at \
+                 most {MAX_ACCOUNTS_PER_CALL} accounts",
+                out.len()
+            ),
+        ));
+    }
+    Ok(out)
+}
+
+/// Maps a SWAS status code (`0` copying, `1` available, `2` unavailable, `3` creation
+/// failed, `4` creating) to the normalised state.
+pub fn sas_state(status: &str) -> ImageState {
+    match status {
+        "1" => ImageState::Available,
+        "0" | "4" => ImageState::Pending,
+        "3" => ImageState::Failed,
+        "2" => ImageState::Unavailable,
+        other => ImageState::Other(other.to_owned()),
+    }
+}
+
+/// Maps a `ListCustomImages` entry to an [`Image`] (a lightweight-host image, never
+/// reported as encrypted). `received` says whether it was listed as shared with the caller.
+pub fn image_from_sas(img: &SasCustomImage, region: &Region, received: bool) -> Image {
+    Image {
+        id: ImageId::new(img.image_id.clone()),
+        name: img.name.clone(),
+        owner: (!img.user_id.is_empty() && img.user_id != "0")
+            .then(|| Principal::account(img.user_id.clone())),
+        owner_site: None,
+        region: if img.region_id.is_empty() {
+            region.clone()
+        } else {
+            Region::new(img.region_id.clone())
+        },
+        state: sas_state(&img.status),
+        origin: if received {
+            ImageOrigin::Received
+        } else {
+            ImageOrigin::Custom
+        },
+        encryption: Encryption::None,
+        kind: ImageKind::LightweightHost,
+        created_at: (!img.creation_time.is_empty()).then(|| img.creation_time.clone()),
+    }
+}
+
+#[async_trait]
+impl ImageSharing for SasImageSharing {
+    fn provider(&self) -> Provider {
+        Provider::AlibabaSas
+    }
+    fn region(&self) -> &Region {
+        self.client.region()
+    }
+    fn limits(&self) -> &ShareLimits {
+        &SAS_LIMITS
+    }
+
+    async fn image(&self, id: &ImageId) -> Result<Image> {
+        // Own images first (Share=false); then images shared with the caller.
+        for (share, received) in [(false, false), (true, true)] {
+            let resp = self
+                .list_custom_images_page(&[id.as_str()], Some(share), 1, 10)
+                .await?;
+            if let Some(img) = resp
+                .custom_images
+                .iter()
+                .find(|i| i.image_id == id.as_str())
+            {
+                return Ok(image_from_sas(img, self.client.region(), received));
+            }
+        }
+        Err(Error::NotFound {
+            provider: Provider::AlibabaSas,
+            what: "image",
+            id: id.to_string(),
+        })
+    }
+
+    async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport> {
+        self.account_call("AddCustomImageShareAccount", id, to, ShareOutcome::Granted)
+            .await
+    }
+
+    async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport> {
+        self.account_call(
+            "RemoveCustomImageShareAccount",
+            id,
+            from,
+            ShareOutcome::Revoked,
+        )
+        .await
+    }
+
+    async fn sharees(&self, id: &ImageId) -> Result<Vec<Sharee>> {
+        let mut out = Vec::new();
+        let mut page = 1;
+        while page <= MAX_PAGES {
+            let mut p = self.base();
+            p.push(("ImageId".to_owned(), id.to_string()));
+            p.push(("PageNumber".to_owned(), page.to_string()));
+            p.push(("PageSize".to_owned(), SHAREES_PAGE_SIZE.to_string()));
+            let resp: ListCustomImageShareAccountsResponse = self
+                .client
+                .call(
+                    "ListCustomImageShareAccounts",
+                    p,
+                    CallContext {
+                        idempotent: true,
+                        image: Some(id.as_str()),
+                    },
+                )
+                .await?;
+            let got = resp.image_share_users.len();
+            out.extend(resp.image_share_users.into_iter().map(|u| Sharee {
+                principal: Principal::account(u.user_id),
+                shared_at: (!u.shared_time.is_empty()).then_some(u.shared_time),
+            }));
+            if !more_pages(page, SHAREES_PAGE_SIZE, resp.total_count, got) {
+                break;
+            }
+            page += 1;
+        }
+        Ok(out)
+    }
+
+    async fn shared_with_me(&self) -> Result<Vec<Image>> {
+        Ok(self
+            .list_custom_images(Some(true))
+            .await?
+            .iter()
+            .map(|i| image_from_sas(i, self.client.region(), true))
+            .collect())
+    }
+
+    async fn copy(&self, _id: &ImageId, _to: CopyTarget) -> Result<ImageId> {
+        Err(Error::Unsupported {
+            provider: Provider::AlibabaSas,
+            operation: "copy".to_owned(),
+            reason: "the SWAS-OPEN API has no copy action (the console copies custom images \
+                     across regions); share the image to ECS (share_to_ecs) and copy it there"
+                .to_owned(),
+        })
+    }
+
+    async fn delete(&self, id: &ImageId) -> Result<()> {
+        let mut p = self.base();
+        p.push(("ImageId".to_owned(), id.to_string()));
+        let _: Empty = self
+            .client
+            .call(
+                "DeleteCustomImage",
+                p,
+                CallContext {
+                    idempotent: true,
+                    image: Some(id.as_str()),
+                },
+            )
+            .await?;
+        Ok(())
+    }
+}

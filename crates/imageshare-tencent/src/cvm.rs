@@ -1,0 +1,466 @@
+//! [`TencentCvmImageSharing`]: custom-image sharing on Tencent Cloud CVM (API 2017-03-12).
+//!
+//! | trait call | CVM action |
+//! |---|---|
+//! | `image` | `DescribeImages` with `ImageIds` (never combined with `Filters`) |
+//! | `share` / `unshare` | `ModifyImageSharePermission`, `Permission` `SHARE` / `CANCEL` |
+//! | `sharees` | `DescribeImageSharePermission` (not paged) |
+//! | `shared_with_me` | `DescribeImages`, filter `image-type` = `SHARED_IMAGE`, every page (`Offset`/`Limit` 100) |
+//! | `copy` | `SyncImages` (own copy of a received image into its source region; cross-region copy) |
+//! | `delete` | `DeleteImages` |
+//!
+//! How a CVM `Image` maps to [`Image`]:
+//! - origin: `PRIVATE_IMAGE` is custom, `SHARED_IMAGE` received, anything else public;
+//! - owner: `ImageCreator` (not for public images, whose creator is `tencent`);
+//! - state: `NORMAL` available; `CREATING`, `SYNCING`, `IMPORTING` pending;
+//!   `CREATEFAILED`, `IMPORTFAILED` failed; anything else verbatim;
+//! - kind: whole-machine when `SnapshotSet` holds a `DATA_DISK` snapshot (a whole-instance
+//!   image is the one that carries data-disk snapshots), else system-disk;
+//! - encryption: `DescribeImages` reports none, so it is [`Encryption::None`]; the server
+//!   refuses encrypted images with `UnsupportedOperation.EncryptedImagesNotSupported`, which
+//!   comes back verbatim as [`Error::Api`].
+
+use async_trait::async_trait;
+use imageshare_core::{
+    CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin, ImageSharing,
+    ImageState, Principal, Provider, Region, Result, ShareLimits, ShareReport, Sharee,
+};
+
+use crate::client::{CallOptions, Config, TencentClient, CVM_SERVICE};
+use crate::common::{account_ids, all_pages, apply, check_id, common_setters, PAGE_SIZE};
+use crate::limits::{CVM_LIMITS, CVM_MAX_SHAREES_PER_IMAGE};
+use crate::model::{
+    CvmImage, DeleteImagesRequest, DescribeImageSharePermissionRequest,
+    DescribeImageSharePermissionResponse, DescribeImagesRequest, DescribeImagesResponse, Empty,
+    Filter, ModifyImageSharePermissionRequest, SyncImage, SyncImagesRequest, SyncImagesResponse,
+};
+
+/// The code CVM answers when a SHARE names an account that already has a grant.
+pub const ACCOUNT_ALREADY_EXISTS: &str = "FailedOperation.AccountAlreadyExists";
+
+/// Builds a [`TencentCvmImageSharing`]. Credentials: explicit, else the chain
+/// (`TENCENTCLOUD_*` variables, then `~/.tencentcloud/credentials`).
+#[derive(Debug, Clone, Default)]
+pub struct CvmBuilder {
+    config: Config,
+    max_accounts_per_call: Option<usize>,
+}
+
+impl CvmBuilder {
+    common_setters!();
+
+    /// Accounts per `ModifyImageSharePermission` call (the limit checker batches by it).
+    /// Tencent publishes no maximum; the default is
+    /// [`CVM_DEFAULT_MAX_ACCOUNTS_PER_CALL`](crate::limits::CVM_DEFAULT_MAX_ACCOUNTS_PER_CALL)
+    /// (see [`crate::limits`] for why). Must be 1 to 500.
+    pub fn max_accounts_per_call(mut self, n: usize) -> Self {
+        self.max_accounts_per_call = Some(n);
+        self
+    }
+
+    /// Builds the adapter. Fails on a missing region or credentials, a bad endpoint, or a
+    /// per-call maximum outside 1..=500.
+    pub fn build(self) -> Result<TencentCvmImageSharing> {
+        let mut limits = CVM_LIMITS;
+        if let Some(n) = self.max_accounts_per_call {
+            if n == 0 || n > CVM_MAX_SHAREES_PER_IMAGE {
+                return Err(Error::invalid_input(
+                    "max_accounts_per_call",
+                    format!("{n} is outside 1..={CVM_MAX_SHAREES_PER_IMAGE}"),
+                ));
+            }
+            limits = limits.with_max_principals_per_call(n);
+        }
+        Ok(TencentCvmImageSharing {
+            client: self.config.build(CVM_SERVICE)?,
+            limits,
+        })
+    }
+}
+
+/// [`ImageSharing`] for Tencent Cloud CVM custom images, in one region.
+///
+/// Wrap it in [`Checked`](imageshare_core::Checked) to have CVM's documented limits (500
+/// sharees per image, NORMAL images only, no re-sharing of received images, same region,
+/// unshare before delete) enforced before anything is sent.
+#[derive(Debug, Clone)]
+pub struct TencentCvmImageSharing {
+    client: TencentClient,
+    limits: ShareLimits,
+}
+
+impl TencentCvmImageSharing {
+    /// A builder with nothing set.
+    pub fn builder() -> CvmBuilder {
+        CvmBuilder::default()
+    }
+
+    /// A builder with credentials (and `TENCENTCLOUD_REGION`, if set) resolved now from the
+    /// environment and the profile file; fails when none are found, listing every source.
+    pub fn from_env() -> Result<CvmBuilder> {
+        Ok(CvmBuilder {
+            config: Config::default().resolve_env(Provider::TencentCvm)?,
+            max_accounts_per_call: None,
+        })
+    }
+
+    /// The underlying signed-JSON client (for actions the trait does not cover).
+    pub fn client(&self) -> &TencentClient {
+        &self.client
+    }
+
+    /// One page of `DescribeImages`.
+    pub async fn describe_images(
+        &self,
+        request: &DescribeImagesRequest,
+    ) -> Result<DescribeImagesResponse> {
+        if request.image_ids.is_some() && request.filters.is_some() {
+            return Err(Error::invalid_input(
+                "DescribeImages",
+                "ImageIds and Filters cannot be combined",
+            ));
+        }
+        self.client
+            .call(
+                "DescribeImages",
+                request,
+                CallOptions {
+                    idempotent: true,
+                    subject: None,
+                },
+            )
+            .await
+    }
+
+    /// `SyncImages`: copies one image into `regions` (for a received image, only its own
+    /// region is allowed, which makes a custom image owned by the caller). Returns the new
+    /// image per region.
+    pub async fn sync_images(
+        &self,
+        id: &ImageId,
+        regions: &[Region],
+        name: Option<&str>,
+    ) -> Result<Vec<SyncImage>> {
+        check_id(id, "image")?;
+        if regions.is_empty() {
+            return Err(Error::invalid_input(
+                "regions",
+                "give at least one destination region",
+            ));
+        }
+        let req = SyncImagesRequest {
+            image_ids: vec![id.to_string()],
+            destination_regions: regions.iter().map(|r| r.to_string()).collect(),
+            image_name: name.map(str::to_owned),
+            image_set_required: true,
+        };
+        let resp: SyncImagesResponse = self
+            .client
+            .call(
+                "SyncImages",
+                &req,
+                CallOptions {
+                    idempotent: false,
+                    subject: Some(id.as_str()),
+                },
+            )
+            .await?;
+        Ok(resp.image_set)
+    }
+
+    async fn modify(&self, id: &ImageId, accounts: Vec<String>, permission: &str) -> Result<()> {
+        let req = ModifyImageSharePermissionRequest {
+            image_id: id.to_string(),
+            account_ids: accounts,
+            permission: permission.to_owned(),
+        };
+        let _: Empty = self
+            .client
+            .call(
+                "ModifyImageSharePermission",
+                &req,
+                CallOptions {
+                    idempotent: true,
+                    subject: Some(id.as_str()),
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn sharee_ids(&self, id: &ImageId) -> Result<Vec<String>> {
+        Ok(self
+            .sharees(id)
+            .await?
+            .into_iter()
+            .map(|s| s.principal.id().to_owned())
+            .collect())
+    }
+}
+
+/// Maps a CVM `Image` (see the module docs for the rules).
+pub fn image_from_cvm(img: CvmImage, region: &Region) -> Image {
+    let origin = match img.image_type.as_deref() {
+        Some("PRIVATE_IMAGE") => ImageOrigin::Custom,
+        Some("SHARED_IMAGE") => ImageOrigin::Received,
+        _ => ImageOrigin::Public,
+    };
+    let owner = match origin {
+        ImageOrigin::Public => None,
+        _ => img
+            .image_creator
+            .filter(|c| !c.is_empty() && c != "tencent")
+            .map(Principal::account),
+    };
+    let state = match img.image_state.as_deref().unwrap_or("") {
+        "NORMAL" => ImageState::Available,
+        "CREATING" | "SYNCING" | "IMPORTING" => ImageState::Pending,
+        "CREATEFAILED" | "IMPORTFAILED" => ImageState::Failed,
+        other => ImageState::Other(other.to_owned()),
+    };
+    let whole = img.snapshot_set.as_deref().is_some_and(|s| {
+        s.iter()
+            .any(|snap| snap.disk_usage.as_deref() == Some("DATA_DISK"))
+    });
+    Image {
+        id: ImageId::new(img.image_id),
+        name: img.image_name.unwrap_or_default(),
+        owner,
+        owner_site: None,
+        region: region.clone(),
+        state,
+        origin,
+        encryption: Encryption::None,
+        kind: if whole {
+            ImageKind::WholeMachine
+        } else {
+            ImageKind::SystemDisk
+        },
+        created_at: img.created_time,
+    }
+}
+
+#[async_trait]
+impl ImageSharing for TencentCvmImageSharing {
+    fn provider(&self) -> Provider {
+        Provider::TencentCvm
+    }
+
+    fn region(&self) -> &Region {
+        self.client.region()
+    }
+
+    fn limits(&self) -> &ShareLimits {
+        &self.limits
+    }
+
+    async fn image(&self, id: &ImageId) -> Result<Image> {
+        check_id(id, "image")?;
+        let resp = self
+            .describe_images(&DescribeImagesRequest {
+                image_ids: Some(vec![id.to_string()]),
+                ..Default::default()
+            })
+            .await?;
+        resp.image_set
+            .into_iter()
+            .find(|i| i.image_id == id.as_str())
+            .map(|i| image_from_cvm(i, self.region()))
+            .ok_or_else(|| Error::NotFound {
+                provider: Provider::TencentCvm,
+                what: "image",
+                id: id.to_string(),
+            })
+    }
+
+    async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport> {
+        check_id(id, "image")?;
+        let accounts = account_ids(Provider::TencentCvm, to)?;
+        apply(
+            id,
+            accounts,
+            true,
+            Some(ACCOUNT_ALREADY_EXISTS),
+            |batch| self.modify(id, batch, "SHARE"),
+            || self.sharee_ids(id),
+        )
+        .await
+    }
+
+    async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport> {
+        check_id(id, "image")?;
+        let accounts = account_ids(Provider::TencentCvm, from)?;
+        apply(
+            id,
+            accounts,
+            false,
+            None,
+            |batch| self.modify(id, batch, "CANCEL"),
+            || self.sharee_ids(id),
+        )
+        .await
+    }
+
+    async fn sharees(&self, id: &ImageId) -> Result<Vec<Sharee>> {
+        check_id(id, "image")?;
+        let resp: DescribeImageSharePermissionResponse = self
+            .client
+            .call(
+                "DescribeImageSharePermission",
+                &DescribeImageSharePermissionRequest {
+                    image_id: id.to_string(),
+                },
+                CallOptions {
+                    idempotent: true,
+                    subject: Some(id.as_str()),
+                },
+            )
+            .await?;
+        Ok(resp
+            .share_permission_set
+            .into_iter()
+            .map(|p| Sharee {
+                principal: Principal::account(p.account_id),
+                shared_at: p.created_time,
+            })
+            .collect())
+    }
+
+    async fn shared_with_me(&self) -> Result<Vec<Image>> {
+        let region = self.region().clone();
+        let images = all_pages(|offset| async move {
+            let page = self
+                .describe_images(&DescribeImagesRequest {
+                    filters: Some(vec![Filter::one("image-type", "SHARED_IMAGE")]),
+                    offset: Some(offset),
+                    limit: Some(PAGE_SIZE),
+                    ..Default::default()
+                })
+                .await?;
+            Ok((page.total_count, page.image_set))
+        })
+        .await?;
+        let mut seen = std::collections::HashSet::new();
+        Ok(images
+            .into_iter()
+            .filter(|i| seen.insert(i.image_id.clone()))
+            .map(|i| image_from_cvm(i, &region))
+            .collect())
+    }
+
+    async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
+        let (region, name) = match to {
+            CopyTarget::OwnCopy { name } => (self.region().clone(), name),
+            CopyTarget::Region { region, name } => (region, name),
+            CopyTarget::Project { .. } => {
+                return Err(Error::Unsupported {
+                    provider: Provider::TencentCvm,
+                    operation: "copy to a project".to_owned(),
+                    reason: "CVM custom images belong to an account, not a project; copy with \
+                             CopyTarget::OwnCopy or CopyTarget::Region"
+                        .to_owned(),
+                })
+            }
+        };
+        let set = self
+            .sync_images(id, std::slice::from_ref(&region), name.as_deref())
+            .await?;
+        set.iter()
+            .find(|s| s.region == region.as_str())
+            .or(set.first())
+            .map(|s| ImageId::new(s.image_id.clone()))
+            .ok_or_else(|| Error::Decode {
+                provider: Provider::TencentCvm,
+                action: "SyncImages".to_owned(),
+                message: "the answer lists no new image although ImageSetRequired was true"
+                    .to_owned(),
+                request_id: None,
+            })
+    }
+
+    async fn delete(&self, id: &ImageId) -> Result<()> {
+        check_id(id, "image")?;
+        let _: Empty = self
+            .client
+            .call(
+                "DeleteImages",
+                &DeleteImagesRequest {
+                    image_ids: vec![id.to_string()],
+                },
+                CallOptions {
+                    idempotent: false,
+                    subject: Some(id.as_str()),
+                },
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::CvmSnapshot;
+
+    fn raw(kind: &str, state: &str, disks: &[&str]) -> CvmImage {
+        CvmImage {
+            image_id: "img-1".into(),
+            os_name: None,
+            image_type: Some(kind.into()),
+            created_time: Some("2020-09-22T00:00:00+00:00".into()),
+            image_name: Some("n".into()),
+            image_description: None,
+            image_size: None,
+            architecture: None,
+            image_state: Some(state.into()),
+            platform: None,
+            image_creator: Some("3205597606".into()),
+            image_source: None,
+            sync_percent: None,
+            is_support_cloudinit: None,
+            snapshot_set: Some(
+                disks
+                    .iter()
+                    .map(|d| CvmSnapshot {
+                        disk_usage: Some((*d).into()),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
+            tags: None,
+            license_type: None,
+            image_family: None,
+            image_deprecated: None,
+        }
+    }
+
+    #[test]
+    fn maps_origin_state_kind_owner() {
+        let r = Region::from("ap-guangzhou");
+        let i = image_from_cvm(raw("PRIVATE_IMAGE", "NORMAL", &["SYSTEM_DISK"]), &r);
+        assert_eq!(i.origin, ImageOrigin::Custom);
+        assert_eq!(i.state, ImageState::Available);
+        assert_eq!(i.kind, ImageKind::SystemDisk);
+        assert_eq!(i.owner, Some(Principal::account("3205597606")));
+        assert_eq!(i.created_at.as_deref(), Some("2020-09-22T00:00:00+00:00"));
+
+        let i = image_from_cvm(
+            raw("SHARED_IMAGE", "SYNCING", &["SYSTEM_DISK", "DATA_DISK"]),
+            &r,
+        );
+        assert_eq!(i.origin, ImageOrigin::Received);
+        assert_eq!(i.state, ImageState::Pending);
+        assert_eq!(i.kind, ImageKind::WholeMachine);
+
+        let mut public = raw("PUBLIC_IMAGE", "USING", &[]);
+        public.image_creator = Some("tencent".into());
+        let i = image_from_cvm(public, &r);
+        assert_eq!(i.origin, ImageOrigin::Public);
+        assert_eq!(i.owner, None);
+        assert_eq!(i.state, ImageState::Other("USING".into()));
+        assert_eq!(
+            image_from_cvm(raw("PRIVATE_IMAGE", "IMPORTFAILED", &[]), &r).state,
+            ImageState::Failed
+        );
+    }
+}

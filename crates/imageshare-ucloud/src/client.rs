@@ -1,0 +1,414 @@
+//! The UCloud API client: signed form POSTs to the API base URL over the shared
+//! [`Transport`] (retry, backoff, timeouts, tracing span), and the `RetCode` envelope.
+//!
+//! # Wire format (ucloud.md §3)
+//!
+//! * `POST <base URL>` (`https://api.ucloud.cn` by default; `https://api.ucloud-global.com`
+//!   for UCloud Global), `Content-Type: application/x-www-form-urlencoded`, as both official
+//!   SDKs send it;
+//! * the body holds the action's parameters plus the common ones: `Action`, `Region`,
+//!   `Zone` (when configured), `ProjectId` (when configured; required for sub-accounts),
+//!   `PublicKey` (and `SecurityToken` for STS keys) and `Signature` (the SHA1 parameter
+//!   signature, [`crate::signer`]); arrays travel flattened as `Name.0`, `Name.1`, ...;
+//! * the answer is JSON with HTTP 200 whatever happened: `RetCode` 0 is success, any
+//!   other `RetCode` is an error with a `Message`. `RetCode` may arrive as a number or a
+//!   string. The request id is the `X-UCLOUD-REQUEST-UUID` response header; it is recorded
+//!   on the API-call span and carried by every error.
+//!
+//! # Errors and retries
+//!
+//! | answer | error | retried |
+//! |---|---|---|
+//! | RetCode 170, 171, 172, 174 | [`Error::Auth`] with the RetCode as `code` | no |
+//! | RetCode 153 (throttled), 150 (unavailable) | [`Error::Api`] | yes, idempotent actions only |
+//! | any other RetCode | [`Error::Api`], `code` = the RetCode | no |
+//! | HTTP 429, 502, 503, 504 | [`Error::Api`], `code` = `HTTP<status>` | yes, idempotent actions only |
+//! | other non-2xx HTTP status | [`Error::Api`], `code` = `HTTP<status>` | no |
+//! | empty or non-JSON body, no `RetCode` | [`Error::Decode`] | no |
+//!
+//! Actions that create something (`CopyCustomImage`, and the save-shared-image action) are
+//! sent with [`Idempotency::NonIdempotent`]: they are never retried, except when the
+//! connection could not even be opened (nothing was sent), as ucloud.md §6 advises.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use imageshare_core::transport::{
+    parse_endpoint, record_request_id, ApiCall, ClientOptions, HttpRequest, HttpResponse,
+    RetryConfig, Transport,
+};
+use imageshare_core::{ApiError, Error, Provider, Region, Result};
+
+use crate::credential::UCloudCredentials;
+use crate::model;
+use crate::retcode;
+use crate::signer::{self, Param};
+
+/// The response header that carries UCloud's request id.
+pub const REQUEST_ID_HEADER: &str = "x-ucloud-request-uuid";
+/// The form content type both official SDKs send.
+pub const FORM_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+/// The UCloud Global API base URL.
+pub const GLOBAL_BASE_URL: &str = "https://api.ucloud-global.com";
+
+/// Whether sending an action twice is harmless.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idempotency {
+    /// Reads, deletes, share and cancel-share: retried on throttling and gateway errors.
+    Idempotent,
+    /// Actions that create something (copy, save): never retried once sent.
+    NonIdempotent,
+}
+
+impl Idempotency {
+    fn is_idempotent(self) -> bool {
+        self == Idempotency::Idempotent
+    }
+}
+
+/// A successful answer: the JSON body and the request id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer<T> {
+    /// The decoded body.
+    pub body: T,
+    /// `X-UCLOUD-REQUEST-UUID`, when the server sent it.
+    pub request_id: Option<String>,
+    /// Attempts made (1 = no retry).
+    pub attempts: u32,
+}
+
+/// A UCloud API client bound to one key pair, region, zone and project.
+///
+/// `Debug` never prints the private key or token.
+#[derive(Debug, Clone)]
+pub struct UCloudClient {
+    transport: Transport,
+    base_url: String,
+    credentials: UCloudCredentials,
+    region: Region,
+    zone: Option<String>,
+    project_id: Option<String>,
+}
+
+impl UCloudClient {
+    /// A client. `base_url` must be an absolute `http(s)` URL ([`parse_endpoint`]).
+    pub fn new(
+        base_url: &str,
+        credentials: UCloudCredentials,
+        region: Region,
+        zone: Option<String>,
+        project_id: Option<String>,
+        options: ClientOptions,
+        retry: RetryConfig,
+    ) -> Result<Self> {
+        let url = parse_endpoint(base_url)?;
+        Ok(Self {
+            transport: Transport::new(options, retry)?,
+            base_url: url.to_string(),
+            credentials,
+            region,
+            zone: zone.filter(|z| !z.is_empty()),
+            project_id: project_id.filter(|p| !p.is_empty()),
+        })
+    }
+
+    /// The base URL requests are posted to (normalised, with a trailing `/`).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+    /// The region sent as `Region`.
+    pub fn region(&self) -> &Region {
+        &self.region
+    }
+    /// The zone sent as `Zone`, if configured.
+    pub fn zone(&self) -> Option<&str> {
+        self.zone.as_deref()
+    }
+    /// The project sent as `ProjectId`, if configured (else UCloud uses the account's
+    /// default project).
+    pub fn project_id(&self) -> Option<&str> {
+        self.project_id.as_deref()
+    }
+    /// The public key (never the private key).
+    pub fn public_key(&self) -> &str {
+        &self.credentials.public_key
+    }
+    /// The transport (options and retry policy in force).
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// The parameters of `action` as sent, before signing: `Action`, then the common
+    /// `Region`, `Zone` and `ProjectId` unless `params` sets them, then `params`. Parameters
+    /// with an empty value are dropped (as the Go SDK does).
+    pub fn request_params(&self, action: &str, params: Vec<Param>) -> Vec<Param> {
+        let has = |name: &str| params.iter().any(|(k, _)| k == name);
+        let mut out: Vec<Param> = vec![("Action".to_owned(), action.to_owned())];
+        if !has("Region") {
+            out.push(("Region".to_owned(), self.region.to_string()));
+        }
+        if let (Some(zone), false) = (&self.zone, has("Zone")) {
+            out.push(("Zone".to_owned(), zone.clone()));
+        }
+        if let (Some(project), false) = (&self.project_id, has("ProjectId")) {
+            out.push(("ProjectId".to_owned(), project.clone()));
+        }
+        out.extend(
+            params
+                .into_iter()
+                .filter(|(k, v)| k != "Action" && !v.is_empty()),
+        );
+        out
+    }
+
+    /// The signed HTTP request for `action` (what [`UCloudClient::call`] sends).
+    pub fn signed_request(&self, action: &str, params: Vec<Param>) -> HttpRequest {
+        let signed = signer::sign_request(self.request_params(action, params), &self.credentials);
+        HttpRequest {
+            method: "POST".to_owned(),
+            url: self.base_url.clone(),
+            headers: vec![("Content-Type".to_owned(), FORM_CONTENT_TYPE.to_owned())],
+            body: signer::form_encode(&signed).into_bytes(),
+        }
+    }
+
+    /// Calls `action` and decodes the success body into `T`.
+    pub async fn call<T: DeserializeOwned + Send>(
+        &self,
+        action: &str,
+        params: Vec<Param>,
+        idempotency: Idempotency,
+    ) -> Result<Answer<T>> {
+        let answer = self.call_value(action, params, idempotency).await?;
+        let body = serde_json::from_value(answer.body).map_err(|e| Error::Decode {
+            provider: Provider::UCloud,
+            action: action.to_owned(),
+            message: format!("unexpected {action} response shape: {e}"),
+            request_id: answer.request_id.clone(),
+        })?;
+        Ok(Answer {
+            body,
+            request_id: answer.request_id,
+            attempts: answer.attempts,
+        })
+    }
+
+    /// Calls `action` and returns the success body as JSON (`RetCode` 0). Every other
+    /// answer is an error, classified as the [module docs](self) say.
+    pub async fn call_value(
+        &self,
+        action: &str,
+        params: Vec<Param>,
+        idempotency: Idempotency,
+    ) -> Result<Answer<Value>> {
+        let request = self.signed_request(action, params);
+        let attempts = AtomicU32::new(0);
+        let call = ApiCall {
+            provider: Provider::UCloud,
+            action,
+            region: self.region.as_str(),
+            idempotent: idempotency.is_idempotent(),
+        };
+        let (body, request_id) = self
+            .transport
+            .call(
+                call,
+                |attempt| {
+                    attempts.store(attempt, Ordering::Relaxed);
+                    // UCloud's signature has no timestamp or nonce: every attempt can send
+                    // the same signed body.
+                    Ok(request.clone())
+                },
+                |response| decode_response(action, response, idempotency),
+            )
+            .await?;
+        Ok(Answer {
+            body,
+            request_id,
+            attempts: attempts.load(Ordering::Relaxed),
+        })
+    }
+}
+
+/// Classifies one HTTP answer of `action` (see the [module docs](self)). On success returns
+/// the JSON body and the request id. Records the request id on the current span.
+pub fn decode_response(
+    action: &str,
+    response: HttpResponse,
+    idempotency: Idempotency,
+) -> Result<(Value, Option<String>)> {
+    let request_id = response
+        .header(REQUEST_ID_HEADER)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
+    if let Some(id) = &request_id {
+        record_request_id(id);
+    }
+    let idempotent = idempotency.is_idempotent();
+    if !(200..300).contains(&response.status) {
+        let text = String::from_utf8_lossy(&response.body);
+        let message: String = text.trim().chars().take(200).collect();
+        return Err(Error::Api(ApiError {
+            provider: Provider::UCloud,
+            action: action.to_owned(),
+            status: response.status,
+            code: format!("HTTP{}", response.status),
+            message: if message.is_empty() {
+                format!("HTTP status {}", response.status)
+            } else {
+                message
+            },
+            request_id,
+            retryable: idempotent && retcode::status_is_retryable(response.status),
+            retry_after: None,
+        }));
+    }
+    let decode_error = |message: String| Error::Decode {
+        provider: Provider::UCloud,
+        action: action.to_owned(),
+        message,
+        request_id: request_id.clone(),
+    };
+    if response.body.iter().all(u8::is_ascii_whitespace) {
+        return Err(decode_error("empty response body".to_owned()));
+    }
+    let body: Value = serde_json::from_slice(&response.body)
+        .map_err(|e| decode_error(format!("the response is not JSON: {e}")))?;
+    if !body.is_object() {
+        return Err(decode_error("the response is not a JSON object".to_owned()));
+    }
+    let code = model::ret_code(&body)
+        .ok_or_else(|| decode_error("the response has no numeric RetCode".to_owned()))?;
+    if code == retcode::OK {
+        return Ok((body, request_id));
+    }
+    let message = body
+        .get("Message")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    if retcode::is_auth(code) {
+        return Err(Error::Auth {
+            provider: Provider::UCloud,
+            code: code.to_string(),
+            message,
+            request_id,
+        });
+    }
+    Err(Error::Api(ApiError {
+        provider: Provider::UCloud,
+        action: action.to_owned(),
+        status: response.status,
+        code: code.to_string(),
+        message,
+        request_id,
+        retryable: idempotent && retcode::is_retryable(code),
+        retry_after: None,
+    }))
+}
+
+/// The `RetCode` of an [`Error::Api`] or [`Error::Auth`] from UCloud, as a number.
+pub fn error_ret_code(error: &Error) -> Option<i64> {
+    match error {
+        Error::Api(e) if e.provider == Provider::UCloud => e.code.parse().ok(),
+        Error::Auth {
+            provider: Provider::UCloud,
+            code,
+            ..
+        } => code.parse().ok(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resp(status: u16, body: &str) -> HttpResponse {
+        HttpResponse {
+            status,
+            headers: vec![(REQUEST_ID_HEADER.into(), "req-1".into())],
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn classifies_answers() {
+        let ok = decode_response(
+            "A",
+            resp(200, r#"{"RetCode":"0","X":1}"#),
+            Idempotency::Idempotent,
+        )
+        .unwrap();
+        assert_eq!(ok.0["X"], 1);
+        assert_eq!(ok.1.as_deref(), Some("req-1"));
+
+        let e = decode_response(
+            "A",
+            resp(200, r#"{"RetCode":171,"Message":"m"}"#),
+            Idempotency::Idempotent,
+        )
+        .unwrap_err();
+        assert!(matches!(&e, Error::Auth { code, .. } if code == "171"));
+
+        let e = decode_response(
+            "A",
+            resp(200, r#"{"RetCode":"153","Message":"t"}"#),
+            Idempotency::Idempotent,
+        )
+        .unwrap_err();
+        assert!(e.is_retryable());
+        assert_eq!(e.code(), Some("153"));
+        assert_eq!(e.request_id(), Some("req-1"));
+        let e = decode_response(
+            "A",
+            resp(200, r#"{"RetCode":153}"#),
+            Idempotency::NonIdempotent,
+        )
+        .unwrap_err();
+        assert!(!e.is_retryable());
+
+        let e = decode_response("A", resp(503, "busy"), Idempotency::Idempotent).unwrap_err();
+        assert_eq!((e.code(), e.is_retryable()), (Some("HTTP503"), true));
+        let e = decode_response("A", resp(500, ""), Idempotency::Idempotent).unwrap_err();
+        assert_eq!((e.code(), e.is_retryable()), (Some("HTTP500"), false));
+
+        for body in ["", "  ", "<html>", "[1]", r#"{"Message":"no code"}"#] {
+            let e = decode_response("A", resp(200, body), Idempotency::Idempotent).unwrap_err();
+            assert!(matches!(e, Error::Decode { .. }), "{body:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn common_params_are_added_unless_given() {
+        let c = UCloudClient::new(
+            "http://127.0.0.1:1",
+            UCloudCredentials::new("pub", "priv-SECRET-1"),
+            "cn-bj2".into(),
+            Some("cn-bj2-02".into()),
+            Some("org-a".into()),
+            ClientOptions::default(),
+            RetryConfig::none(),
+        )
+        .unwrap();
+        let p = c.request_params(
+            "DescribeImage",
+            vec![
+                ("ProjectId".into(), "org-b".into()),
+                ("Empty".into(), String::new()),
+            ],
+        );
+        assert_eq!(
+            p,
+            vec![
+                ("Action".to_owned(), "DescribeImage".to_owned()),
+                ("Region".into(), "cn-bj2".into()),
+                ("Zone".into(), "cn-bj2-02".into()),
+                ("ProjectId".into(), "org-b".into()),
+            ]
+        );
+        assert!(!format!("{c:?}").contains("SECRET"));
+    }
+}

@@ -1,0 +1,124 @@
+//! Interop: Alibaba Cloud's own Python SDKs (alibabacloud-ecs20140526 and
+//! alibabacloud-swas-open20200601 on the Tea stack, ACS3 and V2; aliyun-python-sdk-core +
+//! aliyun-python-sdk-ecs, RPC v1), unchanged, against the emulator started in-process.
+//!
+//! Runs when `IMAGESHARE_INTEROP_PYTHON` names a Python with the packages of
+//! `tests/interop/alibaba/requirements.txt` installed (tests/run.sh sets one up);
+//! otherwise it prints a skip line and passes.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use imageshare_core::{Provider, Site};
+use imageshare_emulator::{Emulator, ImageSeed, World};
+
+const OWNER: &str = "100000000001";
+const PEER: &str = "100000000002";
+const REGION: &str = "cn-hangzhou";
+
+fn sharee(i: usize) -> String {
+    format!("1100000000{i:02}")
+}
+
+fn world() -> World {
+    let mut b = World::builder()
+        .account(OWNER, Site::China)
+        .account(PEER, Site::China);
+    for i in 0..51 {
+        b = b.account(&sharee(i), Site::China);
+    }
+    let fifty: Vec<String> = (0..50).map(sharee).collect();
+    let fifty: Vec<&str> = fifty.iter().map(String::as_str).collect();
+    b.image(ImageSeed::new(Provider::AlibabaEcs, "m-interop0001", OWNER, REGION).name("golden"))
+        .image(
+            ImageSeed::new(Provider::AlibabaEcs, "m-interopfull", OWNER, REGION)
+                .shared_with(&fifty),
+        )
+        .image(
+            ImageSeed::new(Provider::AlibabaSas, "m-interopsas1", OWNER, REGION)
+                .kind(imageshare_core::ImageKind::LightweightHost),
+        )
+        .build()
+        .expect("valid interop world")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_alibaba_sdks_work_against_the_emulator() {
+    let Some(python) = std::env::var_os("IMAGESHARE_INTEROP_PYTHON").filter(|p| !p.is_empty())
+    else {
+        println!(
+            "skipped: IMAGESHARE_INTEROP_PYTHON is not set; run tests/run.sh (or point it at a \
+             Python with tests/interop/alibaba/requirements.txt installed)"
+        );
+        return;
+    };
+    let emu = Emulator::start(world()).await.expect("emulator starts");
+    let script: PathBuf = [
+        env!("CARGO_MANIFEST_DIR"),
+        "tests",
+        "interop",
+        "alibaba",
+        "interop.py",
+    ]
+    .iter()
+    .collect();
+    let mut cmd = Command::new(&python);
+    cmd.arg(&script)
+        .arg(emu.base_url())
+        .arg(format!("LTAI{OWNER}"))
+        .arg(format!("ali-secret-{OWNER}"))
+        .args(["--region", REGION, "--image", "m-interop0001"])
+        .args([
+            "--quota-image",
+            "m-interopfull",
+            "--sas-image",
+            "m-interopsas1",
+        ])
+        .args(["--peer", PEER, "--extra", &sharee(50)]);
+    let output = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("join")
+        .expect("the interop script runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "interop.py failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+
+    // The emulator saw what the SDKs did.
+    assert!(
+        emu.grants("m-interop0001").is_empty(),
+        "shared, then unshared"
+    );
+    assert_eq!(
+        emu.grants("m-interopfull").len(),
+        50,
+        "the over-quota share changed nothing"
+    );
+    assert!(emu.grants("m-interopsas1").is_empty());
+    let calls = emu.calls();
+    let count = |code: &str| {
+        calls
+            .iter()
+            .filter(|c| c.error.as_deref() == Some(code))
+            .count()
+    };
+    assert!(count("SignatureDoesNotMatch") >= 4, "{calls:?}");
+    assert!(count("SignatureNonceUsed") >= 3, "{calls:?}");
+    assert!(count("QuotaExceed.ShareImageUser") >= 3, "{calls:?}");
+    assert!(count("CustomImageInShare") >= 1, "{calls:?}");
+    // Share + unshare for each of ECS ACS3, ECS V2 and the legacy SDK, plus over-quota tries.
+    assert!(emu.action_count(Provider::AlibabaEcs, "ModifyImageSharePermission") >= 8);
+    assert_eq!(
+        emu.action_count(Provider::AlibabaSas, "AddCustomImageShareAccount"),
+        1
+    );
+    assert_eq!(
+        emu.action_count(Provider::AlibabaSas, "RemoveCustomImageShareAccount"),
+        1
+    );
+}
