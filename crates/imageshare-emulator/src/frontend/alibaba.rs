@@ -98,18 +98,6 @@ pub(crate) fn authenticate(
     request_id: &str,
 ) -> Result<Account, Reply> {
     let fail = |e: AliError| error_reply(e, wire, request_id);
-    // The official Tea SDK's V2 path (`signatureAlgorithm = "v2"`) sends `x-acs-action`
-    // and `x-acs-version` headers too, so routing sees ACS3; the request is an RPC v1
-    // one when it carries no Authorization header but a Signature parameter.
-    let style = if style == AlibabaStyle::Acs3
-        && wire.header("authorization").is_none()
-        && wire.query.iter().any(|(k, _)| k == "Signature")
-        && wire.query.iter().any(|(k, _)| k == "SignatureMethod")
-    {
-        AlibabaStyle::RpcV1
-    } else {
-        style
-    };
     match style {
         AlibabaStyle::RpcV1 => authenticate_rpc(shared, wire).map_err(fail),
         AlibabaStyle::Acs3 => authenticate_acs3(shared, wire).map_err(fail),

@@ -101,8 +101,14 @@ pub fn classify(wire: &WireRequest) -> Option<Surface> {
             version: wire.header("x-tc-version").unwrap_or("").to_owned(),
         });
     }
+    let params = wire.params();
+    // The official Tea SDK's V2 path sends `x-acs-action` / `x-acs-version` headers too,
+    // but signs RPC v1 style: no ACS3 Authorization, `Signature` + `SignatureMethod` in
+    // the parameters. Only the signature decides the style.
+    let rpc_signed =
+        param(&params, "Signature").is_some() && param(&params, "SignatureMethod").is_some();
     if auth.starts_with(imageshare_alibaba::signer::acs3::ALGORITHM)
-        || wire.header("x-acs-action").is_some()
+        || (wire.header("x-acs-action").is_some() && !rpc_signed)
     {
         let version = wire.header("x-acs-version").unwrap_or("").to_owned();
         return Some(Surface::Alibaba {
@@ -112,7 +118,6 @@ pub fn classify(wire: &WireRequest) -> Option<Surface> {
             style: AlibabaStyle::Acs3,
         });
     }
-    let params = wire.params();
     if let (Some(action), Some(version)) = (param(&params, "Action"), param(&params, "Version")) {
         if param(&params, "AccessKeyId").is_some() || param(&params, "SignatureMethod").is_some() {
             return Some(Surface::Alibaba {
