@@ -129,7 +129,7 @@ async fn post(
         .get("content-type")
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
-    let body = resp.json().await.unwrap();
+    let body = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
     Answer {
         status,
         content_type,
