@@ -27,11 +27,13 @@
 //! # Ok(()) }
 //! ```
 //!
-//! **Status:** the server, routing, authentication of all three clouds, the world engine
-//! and fault injection are built (issue #3). The per-cloud actions (DescribeImages,
-//! ModifyImageSharePermission, ...) are added by the adapter issues (#4, #5, #6); until
-//! an action is served, an authenticated request for it gets the cloud's own "no such
-//! action" answer (`InvalidAction.NotFound`, `InvalidAction`, RetCode 161).
+//! Served actions: Alibaba ECS (DescribeImages, ModifyImageSharePermission,
+//! DescribeImageSharePermission, CopyImage, DeleteImage) and SWAS (ListCustomImages,
+//! Add/RemoveCustomImageShareAccount, ListCustomImageShareAccounts, DeleteCustomImage,
+//! ModifyImageShareStatus); Tencent CVM and Lighthouse (see the `tencent` front-end);
+//! UCloud UHost (DescribeImage, CopyCustomImage, TerminateCustomImage, and imageshare's own
+//! sharing actions, which UCloud does not publish). Any other action gets the cloud's own
+//! "no such action" answer (`InvalidAction.NotFound`, `InvalidAction`, RetCode 161).
 //!
 //! The world file format is documented in [`world`]; `examples/world.toml` is the default
 //! world of `imageshare-emulator serve`.
