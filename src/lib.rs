@@ -33,7 +33,10 @@ pub use imageshare_tencent as tencent;
 #[cfg(feature = "ucloud")]
 pub use imageshare_ucloud as ucloud;
 
+pub mod connect;
 pub mod manifest;
+
+pub use connect::{connect, Connect, Credentials, DynSharing};
 
 /// The documented limit table of `provider`; `None` when its cloud's cargo feature is off.
 pub fn limits_of(provider: Provider) -> Option<&'static ShareLimits> {

@@ -154,7 +154,7 @@ impl Target for Ecs {
                 .endpoint(emu.base_url())
                 .region(region)
                 .credentials(alibaba_creds(emu, account, &o))
-                .retry_config(o.retry)
+                .retry(o.retry)
                 .build()
                 .unwrap(),
         )
@@ -192,7 +192,7 @@ impl Target for Sas {
                 .endpoint(emu.base_url())
                 .region(region)
                 .credentials(alibaba_creds(emu, account, &o))
-                .retry_config(o.retry)
+                .retry(o.retry)
                 .build()
                 .unwrap(),
         )

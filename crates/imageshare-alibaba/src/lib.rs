@@ -105,7 +105,7 @@ macro_rules! builder_setters {
                 self
             }
             /// Retry policy (attempts, backoff).
-            pub fn retry_config(mut self, retry: imageshare_core::transport::RetryConfig) -> Self {
+            pub fn retry(mut self, retry: imageshare_core::transport::RetryConfig) -> Self {
                 self.config.retry = retry;
                 self
             }

@@ -744,6 +744,41 @@ async fn lighthouse_ten_accounts_per_call_and_cross_site() {
 }
 
 #[tokio::test]
+async fn lighthouse_received_blueprint_of_the_example_world() {
+    let emu = example().await;
+    let mine = lighthouse(&emu, OWNER).shared_with_me().await.unwrap();
+    let ids: Vec<&str> = mine.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(ids, ["lhbp-recv0001"]);
+    assert_eq!(mine[0].name, "peer-blueprint");
+    let checked = Checked::new(lighthouse(&emu, OWNER));
+    assert_eq!(
+        limit_rule(
+            &checked
+                .share(&id("lhbp-recv0001"), &[acct(INTL)])
+                .await
+                .unwrap_err()
+        ),
+        LimitRule::ReceivedImage
+    );
+    assert_eq!(
+        api_code(
+            &lighthouse(&emu, OWNER)
+                .share(&id("lhbp-recv0001"), &[acct(INTL)])
+                .await
+                .unwrap_err()
+        ),
+        "ResourceNotFound.PrivateBlueprintNotFound"
+    );
+    // The owner sees its grant to 100000000001.
+    let sharees = lighthouse(&emu, PEER)
+        .sharees(&id("lhbp-recv0001"))
+        .await
+        .unwrap();
+    assert_eq!(sharees.len(), 1);
+    assert_eq!(sharees[0].principal, acct(OWNER));
+}
+
+#[tokio::test]
 async fn lighthouse_copies() {
     let emu = example().await;
     let l = lighthouse(&emu, OWNER);

@@ -360,7 +360,7 @@ async fn describe_images_shape_filters_and_paging() {
     .await;
     assert_eq!(none.ok()["TotalCount"], 0);
 
-    // PRIVATE_IMAGE of the owner: 5 in the example world; paged 2 at a time.
+    // PRIVATE_IMAGE of the owner: 4 in the example world; paged 2 at a time.
     let mut seen = Vec::new();
     for offset in [0, 2, 4] {
         let page = cvm(

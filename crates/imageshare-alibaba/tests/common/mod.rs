@@ -36,7 +36,7 @@ pub fn ecs(uri: &str, sig: SignatureVersion, creds: AlibabaCredentials) -> EcsIm
         .endpoint(uri)
         .credentials(creds)
         .signature_version(sig)
-        .retry_config(fast_retry(3))
+        .retry(fast_retry(3))
         .build()
         .expect("valid ECS builder")
 }
@@ -47,7 +47,7 @@ pub fn sas(uri: &str, sig: SignatureVersion, creds: AlibabaCredentials) -> SasIm
         .endpoint(uri)
         .credentials(creds)
         .signature_version(sig)
-        .retry_config(fast_retry(3))
+        .retry(fast_retry(3))
         .build()
         .expect("valid SAS builder")
 }

@@ -87,7 +87,7 @@ pub fn ecs(base: &str, account: &str, sig: SignatureVersion) -> EcsImageSharing 
         .region(REGION)
         .credentials(creds(account))
         .signature_version(sig)
-        .retry_config(retry())
+        .retry(retry())
         .build()
         .expect("ECS adapter")
 }
@@ -98,7 +98,7 @@ pub fn sas(base: &str, account: &str, sig: SignatureVersion) -> SasImageSharing 
         .region(REGION)
         .credentials(creds(account))
         .signature_version(sig)
-        .retry_config(retry())
+        .retry(retry())
         .build()
         .expect("SAS adapter")
 }

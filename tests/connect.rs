@@ -1,0 +1,77 @@
+//! `imageshare::Connect` builds every provider's adapter behind the limit checker.
+
+use imageshare::alibaba::AlibabaCredentials;
+use imageshare::core::{Error, ImageSharing, Principal, Provider};
+use imageshare::tencent::TencentCredentials;
+use imageshare::ucloud::UCloudCredentials;
+use imageshare::{Connect, Credentials};
+use imageshare_emulator::{Emulator, World};
+
+fn credentials(emu: &Emulator, provider: Provider) -> Credentials {
+    let keys = emu.account("100000000001").unwrap().keys;
+    match provider {
+        Provider::AlibabaEcs | Provider::AlibabaSas => {
+            let k = keys.alibaba.unwrap();
+            Credentials::Alibaba(AlibabaCredentials::new(k.id, k.secret))
+        }
+        Provider::TencentCvm | Provider::TencentLighthouse => {
+            let k = keys.tencent.unwrap();
+            Credentials::Tencent(TencentCredentials::new(k.id, k.secret))
+        }
+        _ => {
+            let k = keys.ucloud.unwrap();
+            Credentials::UCloud(UCloudCredentials::new(k.public, k.private))
+        }
+    }
+}
+
+#[tokio::test]
+async fn connects_every_provider_to_the_emulator() {
+    let emu = Emulator::start(World::example()).await.unwrap();
+    for (provider, region, image) in [
+        (Provider::AlibabaEcs, "cn-hangzhou", "m-bp18ygjuqnwhechc"),
+        (Provider::AlibabaSas, "cn-hangzhou", "m-sas000000001"),
+        (Provider::TencentCvm, "ap-guangzhou", "img-6pb6lrmy"),
+        (Provider::TencentLighthouse, "ap-guangzhou", "lhbp-6jc6l8yb"),
+        (Provider::UCloud, "cn-bj2", "uimage-golden01"),
+    ] {
+        let sharing = Connect::new(provider)
+            .region(region)
+            .endpoint(emu.base_url())
+            .credentials(credentials(&emu, provider))
+            .project_id("org-a1b2c3")
+            .build()
+            .unwrap_or_else(|e| panic!("{provider}: {e}"));
+        assert_eq!(sharing.provider(), provider);
+        let img = sharing.image(&image.into()).await.unwrap();
+        assert_eq!(img.id.as_str(), image, "{provider}");
+        // The checker is in front: a principal of the wrong kind is refused locally.
+        let wrong = if provider == Provider::UCloud {
+            Principal::account("100000000002")
+        } else {
+            Principal::project("org-d4e5f6")
+        };
+        let err = sharing.share(&image.into(), &[wrong]).await.unwrap_err();
+        assert!(err.as_limit().is_some(), "{provider}: {err}");
+    }
+}
+
+#[test]
+fn refuses_unknown_providers_and_foreign_credentials() {
+    let e = imageshare::connect("aws-ec2", "us-east-1").unwrap_err();
+    assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+    assert!(e.to_string().contains("tencent-cvm"), "{e}");
+    let e = Connect::new(Provider::TencentCvm)
+        .region("ap-guangzhou")
+        .credentials(Credentials::UCloud(UCloudCredentials::new("p", "q")))
+        .build()
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+    let e = Connect::new(Provider::AlibabaEcs)
+        .region("cn-hangzhou")
+        .endpoint("not a url")
+        .credentials(Credentials::Alibaba(AlibabaCredentials::new("a", "b")))
+        .build()
+        .unwrap_err();
+    assert!(e.to_string().contains("endpoint"), "{e}");
+}
