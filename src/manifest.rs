@@ -16,11 +16,11 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use imageshare_core::{Principal, PrincipalKind, Provider};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 /// One image entry of a manifest.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ManifestImage {
     /// The provider.
     pub provider: Provider,
