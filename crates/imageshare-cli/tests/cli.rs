@@ -1,0 +1,259 @@
+//! The `imageshare` binary against an in-process emulator: credentials from the clouds'
+//! own environment variables, exit codes, JSON output, plan/apply convergence, and the demo.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use imageshare_emulator::{Emulator, World};
+
+/// Runs the binary with a clean environment (no cloud variables, an empty HOME) plus `env`.
+fn run(args: &[&str], env: &[(&str, String)]) -> Output {
+    let home = std::env::temp_dir().join(format!("imageshare-cli-home-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_imageshare"));
+    cmd.args(args).env_clear().env("HOME", &home);
+    if let Ok(path) = std::env::var("PATH") {
+        cmd.env("PATH", path);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The owner account's keys, as each cloud's own variables.
+fn owner_env(emu: &Emulator) -> Vec<(&'static str, String)> {
+    let k = emu.account("100000000001").unwrap().keys;
+    let (t, a, u) = (k.tencent.unwrap(), k.alibaba.unwrap(), k.ucloud.unwrap());
+    vec![
+        ("TENCENTCLOUD_SECRET_ID", t.id),
+        ("TENCENTCLOUD_SECRET_KEY", t.secret),
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", a.id),
+        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", a.secret),
+        ("UCLOUD_PUBLIC_KEY", u.public),
+        ("UCLOUD_PRIVATE_KEY", u.private),
+        ("UCLOUD_PROJECT_ID", "org-a1b2c3".into()),
+        ("IMAGESHARE_ENDPOINT", emu.base_url()),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn share_sharees_unshare_with_cloud_variables() {
+    let emu = Emulator::start(World::example()).await.unwrap();
+    let env = owner_env(&emu);
+    let base = ["--provider", "tencent-cvm", "--region", "ap-guangzhou"];
+    let share = [
+        &base[..],
+        &["share", "img-6pb6lrmy", "--to", "100000000002,200000000001"],
+    ]
+    .concat();
+    let o = run(&share, &env);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("account:100000000002: granted"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(emu.grants("img-6pb6lrmy").len(), 2);
+
+    let o = run(
+        &[&base[..], &["--output", "json", "sharees", "img-6pb6lrmy"]].concat(),
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 2);
+
+    let o = run(
+        &[
+            &base[..],
+            &["unshare", "img-6pb6lrmy", "--from", "200000000001"],
+        ]
+        .concat(),
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(emu.grants("img-6pb6lrmy").len(), 1);
+    // No secret in anything printed.
+    for out in [stdout(&o), stderr(&o)] {
+        assert!(!out.contains("emu-tencent-secret-1"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_codes_say_what_went_wrong() {
+    let emu = Emulator::start(World::example()).await.unwrap();
+    let env = owner_env(&emu);
+    let sas = ["--provider", "alibaba-sas", "--region", "cn-hangzhou"];
+    // A RAM user: refused by the limit checker, nothing sent (3).
+    let o = run(
+        &[
+            &sas[..],
+            &["share", "m-sas000000001", "--to", "alice@1234.onaliyun.com"],
+        ]
+        .concat(),
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("RAM user"), "{}", stderr(&o));
+    assert_eq!(
+        emu.action_count(
+            imageshare::core::Provider::AlibabaSas,
+            "AddCustomImageShareAccount"
+        ),
+        0
+    );
+    // Unknown provider: usage (2).
+    let o = run(
+        &["--provider", "aws", "--region", "x", "sharees", "i-1"],
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    // No credentials anywhere: 4, and the message lists the sources tried.
+    let o = run(
+        &[
+            "--provider",
+            "tencent-cvm",
+            "--region",
+            "ap-guangzhou",
+            "sharees",
+            "img-6pb6lrmy",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("TENCENTCLOUD_SECRET_ID"),
+        "{}",
+        stderr(&o)
+    );
+    // Wrong secret: the cloud rejects it (4).
+    let mut bad = env.clone();
+    bad.retain(|(k, _)| *k != "TENCENTCLOUD_SECRET_KEY");
+    bad.push(("TENCENTCLOUD_SECRET_KEY", "wrong".into()));
+    let o = run(
+        &[
+            "--provider",
+            "tencent-cvm",
+            "--region",
+            "ap-guangzhou",
+            "sharees",
+            "img-6pb6lrmy",
+        ],
+        &bad,
+    );
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    assert!(stderr(&o).contains("AuthFailure"), "{}", stderr(&o));
+    // An endpoint that is not a URL: invalid input (2).
+    let mut e2 = env.clone();
+    e2.push(("IMAGESHARE_ENDPOINT", "not a url".into()));
+    let o = run(
+        &[
+            "--provider",
+            "alibaba-ecs",
+            "--region",
+            "cn-hangzhou",
+            "--endpoint",
+            "not a url",
+            "sharees",
+            "m-1",
+        ],
+        &e2,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+fn manifest(dir: &str, text: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("imageshare-cli-{dir}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let p = d.join("images.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_then_apply_converges_and_a_second_apply_changes_nothing() {
+    let emu = Emulator::start(World::example()).await.unwrap();
+    let env = owner_env(&emu);
+    let path = manifest(
+        "apply",
+        r#"
+[[image]]
+provider = "alibaba-ecs"
+region = "cn-hangzhou"
+id = "m-bp18ygjuqnwhechc"
+share_with = ["100000000002", "200000000001"]
+
+[[image]]
+provider = "ucloud"
+region = "cn-bj2"
+id = "uimage-golden01"
+share_with = ["org-d4e5f6"]
+prune = true
+"#,
+    );
+    let f = path.to_str().unwrap();
+    let o = run(&["plan", "-f", f], &env);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("3 to share, 0 to unshare"),
+        "{}",
+        stdout(&o)
+    );
+    // Without --yes nothing is applied.
+    let o = run(&["apply", "-f", f], &env);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(emu.grants("m-bp18ygjuqnwhechc").is_empty());
+    let o = run(&["apply", "-f", f, "--yes"], &env);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(emu.grants("m-bp18ygjuqnwhechc").len(), 2);
+    assert_eq!(emu.grants("uimage-golden01").len(), 1);
+    let o = run(&["apply", "-f", f, "--yes"], &env);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("nothing to do"), "{}", stdout(&o));
+}
+
+#[test]
+fn bad_manifest_names_file_line_and_field() {
+    let path = manifest(
+        "bad",
+        "[[image]]\nprovider = \"tencent-cvm\"\nregion = \"ap-guangzhou\"\nid = \"img-1\"\nshare_with = [\"12ab\"]\n",
+    );
+    let o = run(&["plan", "-f", path.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains(&format!("{}:5:", path.display())), "{err}");
+    assert!(err.contains("image[0].share_with[0]"), "{err}");
+}
+
+#[test]
+fn demo_runs_the_whole_story_without_credentials() {
+    let o = run(&["demo"], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.matches(": granted").count(), 5, "{out}");
+    assert!(out.contains("calls sent for them: 0"), "{out}");
+}
+
+#[test]
+fn limits_as_json() {
+    let o = run(&["--output", "json", "limits"], &[]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 5);
+    let ecs = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["provider"] == "alibaba-ecs")
+        .unwrap();
+    assert_eq!(ecs["max_principals_per_call"], 10);
+}
