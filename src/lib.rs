@@ -35,6 +35,7 @@ pub use imageshare_ucloud as ucloud;
 
 pub mod connect;
 pub mod manifest;
+pub mod migrate;
 
 pub use connect::{connect, Connect, Credentials, DynSharing};
 

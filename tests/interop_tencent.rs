@@ -89,7 +89,10 @@ async fn official_python_sdk_works_against_the_emulator() {
         (Provider::TencentCvm, "DeleteImages"),
         (Provider::TencentLighthouse, "DescribeBlueprints"),
         (Provider::TencentLighthouse, "ShareBlueprintAcrossAccounts"),
-        (Provider::TencentLighthouse, "CancelShareBlueprintAcrossAccounts"),
+        (
+            Provider::TencentLighthouse,
+            "CancelShareBlueprintAcrossAccounts",
+        ),
         (
             Provider::TencentLighthouse,
             "DescribeBlueprintsShareAcrossAccountInfos",

@@ -43,9 +43,9 @@ pub trait ImageSharing: Send + Sync + std::fmt::Debug {
 }
 
 macro_rules! forward_image_sharing {
-    ($ty:ty) => {
+    ([$($lt:lifetime)?] $ty:ty) => {
         #[async_trait]
-        impl<T: ImageSharing + ?Sized> ImageSharing for $ty {
+        impl<$($lt,)? T: ImageSharing + ?Sized> ImageSharing for $ty {
             fn provider(&self) -> Provider {
                 (**self).provider()
             }
@@ -80,8 +80,9 @@ macro_rules! forward_image_sharing {
     };
 }
 
-forward_image_sharing!(Arc<T>);
-forward_image_sharing!(Box<T>);
+forward_image_sharing!([] Arc<T>);
+forward_image_sharing!([] Box<T>);
+forward_image_sharing!(['a] &'a T);
 
 /// Conveniences built once on [`ImageSharing`], for every adapter.
 #[async_trait]

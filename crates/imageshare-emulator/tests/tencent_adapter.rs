@@ -262,6 +262,35 @@ async fn cvm_limit_rules_client_side_and_server_side() {
 }
 
 #[tokio::test]
+async fn cvm_deprecated_image_is_unavailable() {
+    let mut world = World::example();
+    world.images.push(
+        ImageSeed::new(Provider::TencentCvm, "img-old00001", OWNER, REGION)
+            .state(State::Unavailable),
+    );
+    let emu = Emulator::start(world).await.unwrap();
+    let img = id("img-old00001");
+    let checked = Checked::new(cvm(&emu, OWNER));
+    assert_eq!(
+        checked.image(&img).await.unwrap().state,
+        ImageState::Unavailable
+    );
+    assert_eq!(
+        limit_rule(&checked.share(&img, &[acct(PEER)]).await.unwrap_err()),
+        LimitRule::ImageState
+    );
+    assert_eq!(
+        api_code(
+            &cvm(&emu, OWNER)
+                .share(&img, &[acct(PEER)])
+                .await
+                .unwrap_err()
+        ),
+        "InvalidParameterValue.InvalidImageId"
+    );
+}
+
+#[tokio::test]
 async fn cvm_busy_image_is_retried_then_reported() {
     let emu = example().await;
     let raw = TencentCvmImageSharing::builder()

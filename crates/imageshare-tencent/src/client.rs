@@ -49,11 +49,14 @@ pub const BUSY_CODES: &[&str] = &[
 /// Codes that say the image or blueprint the call is about does not exist (CVM
 /// `InvalidImageId.NotFound`, Lighthouse `ResourceNotFound.*`); mapped to
 /// [`Error::NotFound`] for calls about one image.
+///
+/// `ResourceNotFound.PrivateBlueprintNotFound` ("custom blueprint not found") is left out on
+/// purpose: Lighthouse also answers it for a blueprint the caller can see but does not own
+/// (a received one), so it stays a verbatim [`Error::Api`].
 pub const NOT_FOUND_CODES: &[&str] = &[
     "InvalidImageId.NotFound",
     "ResourceNotFound.BlueprintIdNotFound",
     "ResourceNotFound.BlueprintNotFound",
-    "ResourceNotFound.PrivateBlueprintNotFound",
     "ResourceNotFound.ImageIdNotFound",
 ];
 

@@ -12,8 +12,9 @@
 //! How a CVM `Image` maps to [`Image`]:
 //! - origin: `PRIVATE_IMAGE` is custom, `SHARED_IMAGE` received, anything else public;
 //! - owner: `ImageCreator` (not for public images, whose creator is `tencent`);
-//! - state: `NORMAL` available; `CREATING`, `SYNCING`, `IMPORTING` pending;
-//!   `CREATEFAILED`, `IMPORTFAILED` failed; anything else verbatim;
+//! - state: `NORMAL` available (unavailable when `ImageDeprecated` is true); `CREATING`,
+//!   `SYNCING`, `IMPORTING` pending; `CREATEFAILED`, `IMPORTFAILED` failed; anything else
+//!   verbatim;
 //! - kind: whole-machine when `SnapshotSet` holds a `DATA_DISK` snapshot (a whole-instance
 //!   image is the one that carries data-disk snapshots), else system-disk;
 //! - encryption: `DescribeImages` reports none, so it is [`Encryption::None`]; the server
@@ -212,7 +213,9 @@ pub fn image_from_cvm(img: CvmImage, region: &Region) -> Image {
             .filter(|c| !c.is_empty() && c != "tencent")
             .map(Principal::account),
     };
+    let deprecated = img.image_deprecated == Some(true);
     let state = match img.image_state.as_deref().unwrap_or("") {
+        "NORMAL" if deprecated => ImageState::Unavailable,
         "NORMAL" => ImageState::Available,
         "CREATING" | "SYNCING" | "IMPORTING" => ImageState::Pending,
         "CREATEFAILED" | "IMPORTFAILED" => ImageState::Failed,
@@ -461,6 +464,12 @@ mod tests {
         assert_eq!(
             image_from_cvm(raw("PRIVATE_IMAGE", "IMPORTFAILED", &[]), &r).state,
             ImageState::Failed
+        );
+        let mut deprecated = raw("PRIVATE_IMAGE", "NORMAL", &[]);
+        deprecated.image_deprecated = Some(true);
+        assert_eq!(
+            image_from_cvm(deprecated, &r).state,
+            ImageState::Unavailable
         );
     }
 }
