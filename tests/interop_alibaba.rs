@@ -6,6 +6,9 @@
 //! `tests/interop/alibaba/requirements.txt` installed (tests/run.sh sets one up);
 //! otherwise it prints a skip line and passes.
 
+#[path = "interop/support.rs"]
+mod support;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -44,12 +47,7 @@ fn world() -> World {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn official_alibaba_sdks_work_against_the_emulator() {
-    let Some(python) = std::env::var_os("IMAGESHARE_INTEROP_PYTHON").filter(|p| !p.is_empty())
-    else {
-        println!(
-            "skipped: IMAGESHARE_INTEROP_PYTHON is not set; run tests/run.sh (or point it at a \
-             Python with tests/interop/alibaba/requirements.txt installed)"
-        );
+    let Some(python) = support::python("alibaba") else {
         return;
     };
     let emu = Emulator::start(world()).await.expect("emulator starts");

@@ -16,6 +16,9 @@
 //!
 //! Without it the test prints why it skipped and passes.
 
+#[path = "interop/support.rs"]
+mod support;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -37,11 +40,7 @@ fn key_arg(emu: &Emulator, account: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn official_python_sdk_works_against_the_emulator() {
-    let Some(python) = std::env::var_os("IMAGESHARE_INTEROP_PYTHON") else {
-        println!(
-            "skipped: IMAGESHARE_INTEROP_PYTHON is not set; run tests/run.sh (or set it to a \
-             Python with tests/interop/tencent/requirements.txt installed)"
-        );
+    let Some(python) = support::python("tencent") else {
         return;
     };
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/tencent/interop.py");

@@ -8,20 +8,17 @@
 //! generic `invoke`, and checks RetCode 171 for a wrong private key; this test then checks
 //! the emulator's state and call log.
 
+#[path = "interop/support.rs"]
+mod support;
+
 use std::process::Command;
 
 use imageshare_core::Provider;
 use imageshare_emulator::{Emulator, World};
 
-const ENV: &str = "IMAGESHARE_INTEROP_PYTHON";
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn official_python_sdk_against_the_emulator() {
-    let Some(python) = std::env::var_os(ENV).filter(|p| !p.is_empty()) else {
-        println!(
-            "skipped: {ENV} is not set; run tests/run.sh (it installs \
-             tests/interop/ucloud/requirements.txt into a virtualenv and sets {ENV})"
-        );
+    let Some(python) = support::python("ucloud") else {
         return;
     };
     let world = World::example();
