@@ -7,6 +7,7 @@
 //! Every function is pure: credentials, request parts, time and nonce in, strings out.
 //! Both share [`percent_encode`] (alibaba.md 5.1).
 
+use imageshare_core::secret::constant_time_eq;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 
 pub mod acs3;
@@ -41,14 +42,6 @@ fn sorted_pairs<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> Vec<(&str, &s
         .collect();
     out.sort_unstable();
     out
-}
-
-/// Equality that does not stop at the first differing byte (for signature comparison).
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]
@@ -94,13 +87,5 @@ mod tests {
             sorted_pairs(&pairs),
             vec![("B", "0"), ("a", "1"), ("a", "2"), ("b", "1")]
         );
-    }
-
-    #[test]
-    fn constant_time_eq_compares() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"ab"));
-        assert!(constant_time_eq(b"", b""));
     }
 }

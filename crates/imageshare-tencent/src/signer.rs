@@ -23,6 +23,7 @@
 //! `content-type` and `host` are lowercase in every official example, so lowercasing every
 //! signed value reproduces all published vectors. Both the signer and the verifier apply it.
 
+use imageshare_core::secret::constant_time_eq;
 use std::fmt;
 
 use hmac::{Hmac, Mac};
@@ -1009,13 +1010,6 @@ impl Tc3Verifier {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1059,13 +1053,6 @@ mod tests {
             "content-type:application/json\nhost:cvm.tencentcloudapi.com\nx-tc-action:describeinstances\n"
         );
         assert_eq!(signed, "content-type;host;x-tc-action");
-    }
-
-    #[test]
-    fn constant_time_eq_compares_bytes() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"ab"));
     }
 
     #[test]

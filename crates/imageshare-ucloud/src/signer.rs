@@ -35,6 +35,7 @@
 //! assert_eq!(sig.len(), 40);
 //! ```
 
+use imageshare_core::secret::constant_time_eq;
 use serde_json::{Map, Number, Value};
 use sha1::{Digest, Sha1};
 
@@ -332,14 +333,6 @@ fn single_value<'a, K: AsRef<str>, V: AsRef<str>>(
     Ok(found)
 }
 
-/// Byte equality whose time does not depend on where the inputs differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// Why a form body could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FormError {
@@ -444,14 +437,6 @@ fn hex_digit(c: u8) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn constant_time_eq_compares_bytes() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"ab"));
-        assert!(constant_time_eq(b"", b""));
-    }
 
     #[test]
     fn unescape_reports_bad_escapes_with_their_offset() {
