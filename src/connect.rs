@@ -1,6 +1,8 @@
 //! One entry point that builds any adapter, already behind the limit checker, from a
 //! provider name: [`connect`] for the defaults, [`Connect`] for the options.
 
+#[allow(unused_imports)]
+use imageshare_core::credentials::{OsEnv, OverlayEnv};
 use imageshare_core::transport::{ClientOptions, RetryConfig};
 use imageshare_core::{CheckOptions, Checked, Error, ImageSharing, Provider, Result};
 
@@ -22,6 +24,42 @@ macro_rules! configure {
         }
         b
     }};
+}
+
+/// Starts an Alibaba builder: explicit credentials, else the chain (with the profile).
+#[cfg(feature = "alibaba")]
+macro_rules! alibaba_start {
+    ($opts:expr, $adapter:ty) => {
+        match &$opts.credentials {
+            None => match &$opts.profile {
+                Some(p) => <$adapter>::from_env_in(
+                    &OverlayEnv::new(OsEnv).with_var(crate::alibaba::credential::PROFILE_VAR, p),
+                )?,
+                None => <$adapter>::from_env()?,
+            },
+            Some(Credentials::Alibaba(c)) => <$adapter>::builder().credentials(c.clone()),
+            #[allow(unreachable_patterns)]
+            Some(_) => return Err($opts.wrong_credentials()),
+        }
+    };
+}
+
+/// Starts a Tencent builder: explicit credentials, else the chain (with the profile).
+#[cfg(feature = "tencent")]
+macro_rules! tencent_start {
+    ($opts:expr, $adapter:ty, $provider:expr) => {
+        match &$opts.credentials {
+            None => match &$opts.profile {
+                Some(p) => <$adapter>::builder().credential_chain(
+                    crate::tencent::CredentialChain::for_provider($provider).profile(p),
+                ),
+                None => <$adapter>::from_env()?,
+            },
+            Some(Credentials::Tencent(c)) => <$adapter>::builder().credentials(c.clone()),
+            #[allow(unreachable_patterns)]
+            Some(_) => return Err($opts.wrong_credentials()),
+        }
+    };
 }
 
 /// An adapter behind the limit checker, whatever the provider.
@@ -51,6 +89,7 @@ pub struct Connect {
     endpoint: Option<String>,
     credentials: Option<Credentials>,
     project_id: Option<String>,
+    profile: Option<String>,
     client: Option<ClientOptions>,
     retry: Option<RetryConfig>,
     check: CheckOptions,
@@ -65,6 +104,7 @@ impl Connect {
             endpoint: None,
             credentials: None,
             project_id: None,
+            profile: None,
             client: None,
             retry: None,
             check: CheckOptions::default(),
@@ -88,6 +128,14 @@ impl Connect {
     /// The UCloud project to act in (ignored by other providers).
     pub fn project_id(mut self, project: impl Into<String>) -> Self {
         self.project_id = Some(project.into());
+        self
+    }
+    /// A named profile of the cloud's CLI profile file (`ALIBABA_CLOUD_PROFILE`, a section
+    /// of `~/.tencentcloud/credentials`, `UCLOUD_PROFILE`), used when no explicit
+    /// credentials are given. Environment variables still come first, as in each cloud's
+    /// own chain.
+    pub fn profile(mut self, name: impl Into<String>) -> Self {
+        self.profile = Some(name.into());
         self
     }
     /// HTTP options (timeouts, concurrency bound).
@@ -115,66 +163,18 @@ impl Connect {
 
     /// Builds the adapter and wraps it in the limit checker.
     pub fn build(self) -> Result<DynSharing> {
+        let check = self.check.clone();
         let adapter: Box<dyn ImageSharing> = match self.provider {
             #[cfg(feature = "alibaba")]
-            Provider::AlibabaEcs => {
-                use crate::alibaba::EcsImageSharing as A;
-                let b = match &self.credentials {
-                    None => A::from_env()?,
-                    Some(Credentials::Alibaba(c)) => A::builder().credentials(c.clone()),
-                    #[allow(unreachable_patterns)]
-                    Some(_) => return Err(self.wrong_credentials()),
-                };
-                Box::new(configure!(self, b).build()?)
-            }
+            Provider::AlibabaEcs => Box::new(self.ecs()?),
             #[cfg(feature = "alibaba")]
-            Provider::AlibabaSas => {
-                use crate::alibaba::SasImageSharing as A;
-                let b = match &self.credentials {
-                    None => A::from_env()?,
-                    Some(Credentials::Alibaba(c)) => A::builder().credentials(c.clone()),
-                    #[allow(unreachable_patterns)]
-                    Some(_) => return Err(self.wrong_credentials()),
-                };
-                Box::new(configure!(self, b).build()?)
-            }
+            Provider::AlibabaSas => Box::new(self.sas()?),
             #[cfg(feature = "tencent")]
-            Provider::TencentCvm => {
-                use crate::tencent::TencentCvmImageSharing as A;
-                let b = match &self.credentials {
-                    None => A::from_env()?,
-                    Some(Credentials::Tencent(c)) => A::builder().credentials(c.clone()),
-                    #[allow(unreachable_patterns)]
-                    Some(_) => return Err(self.wrong_credentials()),
-                };
-                Box::new(configure!(self, b).build()?)
-            }
+            Provider::TencentCvm => Box::new(self.cvm()?),
             #[cfg(feature = "tencent")]
-            Provider::TencentLighthouse => {
-                use crate::tencent::TencentLighthouseImageSharing as A;
-                let b = match &self.credentials {
-                    None => A::from_env()?,
-                    Some(Credentials::Tencent(c)) => A::builder().credentials(c.clone()),
-                    #[allow(unreachable_patterns)]
-                    Some(_) => return Err(self.wrong_credentials()),
-                };
-                Box::new(configure!(self, b).build()?)
-            }
+            Provider::TencentLighthouse => Box::new(self.lighthouse()?),
             #[cfg(feature = "ucloud")]
-            Provider::UCloud => {
-                use crate::ucloud::UCloudImageSharing as A;
-                let b = match &self.credentials {
-                    None => A::from_env(),
-                    Some(Credentials::UCloud(c)) => A::builder().credentials(c.clone()),
-                    #[allow(unreachable_patterns)]
-                    Some(_) => return Err(self.wrong_credentials()),
-                };
-                let b = match &self.project_id {
-                    Some(p) => b.project_id(p.as_str()),
-                    None => b,
-                };
-                Box::new(configure!(self, b).build()?)
-            }
+            Provider::UCloud => Box::new(self.ucloud()?),
             #[allow(unreachable_patterns)]
             other => {
                 return Err(Error::Unsupported {
@@ -184,7 +184,64 @@ impl Connect {
                 })
             }
         };
-        Ok(Checked::with_options(adapter, self.check))
+        Ok(Checked::with_options(adapter, check))
+    }
+
+    /// The ECS adapter itself (for ECS-only operations such as `copy_with`), without the
+    /// limit checker.
+    #[cfg(feature = "alibaba")]
+    pub fn ecs(self) -> Result<crate::alibaba::EcsImageSharing> {
+        let b = alibaba_start!(self, crate::alibaba::EcsImageSharing);
+        configure!(self, b).build()
+    }
+
+    /// The SAS adapter itself (for `share_to_ecs`), without the limit checker.
+    #[cfg(feature = "alibaba")]
+    pub fn sas(self) -> Result<crate::alibaba::SasImageSharing> {
+        let b = alibaba_start!(self, crate::alibaba::SasImageSharing);
+        configure!(self, b).build()
+    }
+
+    /// The CVM adapter itself, without the limit checker.
+    #[cfg(feature = "tencent")]
+    pub fn cvm(self) -> Result<crate::tencent::TencentCvmImageSharing> {
+        let b = tencent_start!(
+            self,
+            crate::tencent::TencentCvmImageSharing,
+            Provider::TencentCvm
+        );
+        configure!(self, b).build()
+    }
+
+    /// The Lighthouse adapter itself (for `share_from_cvm`), without the limit checker.
+    #[cfg(feature = "tencent")]
+    pub fn lighthouse(self) -> Result<crate::tencent::TencentLighthouseImageSharing> {
+        let b = tencent_start!(
+            self,
+            crate::tencent::TencentLighthouseImageSharing,
+            Provider::TencentLighthouse
+        );
+        configure!(self, b).build()
+    }
+
+    /// The UCloud adapter itself (for `copy_to_project`), without the limit checker.
+    #[cfg(feature = "ucloud")]
+    pub fn ucloud(self) -> Result<crate::ucloud::UCloudImageSharing> {
+        use crate::ucloud::UCloudImageSharing as A;
+        let b = match &self.credentials {
+            None => match &self.profile {
+                Some(p) => A::from_env().chain(crate::ucloud::UCloudChain::new().profile(p)),
+                None => A::from_env(),
+            },
+            Some(Credentials::UCloud(c)) => A::builder().credentials(c.clone()),
+            #[allow(unreachable_patterns)]
+            Some(_) => return Err(self.wrong_credentials()),
+        };
+        let b = match &self.project_id {
+            Some(p) => b.project_id(p.as_str()),
+            None => b,
+        };
+        configure!(self, b).build()
     }
 }
 

@@ -84,6 +84,45 @@ impl Env for StaticEnv {
     }
 }
 
+/// Another environment with some variables set on top (for example a profile name chosen
+/// on a command line), without touching the process environment.
+#[derive(Debug, Clone)]
+pub struct OverlayEnv<E> {
+    base: E,
+    vars: HashMap<String, String>,
+}
+
+impl<E: Env> OverlayEnv<E> {
+    /// `base` with no overrides yet.
+    pub fn new(base: E) -> Self {
+        Self {
+            base,
+            vars: HashMap::new(),
+        }
+    }
+    /// Sets a variable over the base.
+    pub fn with_var(mut self, name: &str, value: &str) -> Self {
+        self.vars.insert(name.to_owned(), value.to_owned());
+        self
+    }
+}
+
+impl<E: Env> Env for OverlayEnv<E> {
+    fn var(&self, name: &str) -> Option<String> {
+        match self.vars.get(name) {
+            Some(v) if !v.is_empty() => Some(v.clone()),
+            Some(_) => None,
+            None => self.base.var(name),
+        }
+    }
+    fn home_dir(&self) -> Option<PathBuf> {
+        self.base.home_dir()
+    }
+    fn read_file(&self, path: &Path) -> std::io::Result<String> {
+        self.base.read_file(path)
+    }
+}
+
 /// Records the sources a credential chain tried, for the "nothing found" error.
 #[derive(Debug, Clone)]
 pub struct SourceTrail {
@@ -156,6 +195,15 @@ mod tests {
         let msg = trail.into_error().to_string();
         assert!(msg.contains("TENCENTCLOUD_SECRET_ID"), "{msg}");
         assert!(msg.contains("~/.tencentcloud/credentials"), "{msg}");
+    }
+
+    #[test]
+    fn overlay_env_overrides_and_falls_back() {
+        let base = StaticEnv::new().with_var("A", "1").with_var("B", "2");
+        let env = OverlayEnv::new(base).with_var("A", "9").with_var("B", "");
+        assert_eq!(env.var("A").as_deref(), Some("9"));
+        assert_eq!(env.var("B"), None, "an empty override unsets");
+        assert_eq!(env.var("C"), None);
     }
 
     #[test]
