@@ -39,8 +39,16 @@ pub async fn serve(port: u16, world: Option<&str>, out: &mut dyn Write) -> Resul
     Ok(())
 }
 
-/// Connects `provider` to the emulator as `account` (with its world keys).
+/// Connects `provider` to the emulator as `account` (with its world keys), behind the
+/// limit checker.
 pub fn connect_as(emu: &Emulator, provider: Provider, region: &str, account: &str) -> DynSharing {
+    options_as(emu, provider, region, account)
+        .build()
+        .expect("the example world's keys build every adapter")
+}
+
+/// The connection options for `account` on the emulator.
+pub fn options_as(emu: &Emulator, provider: Provider, region: &str, account: &str) -> Connect {
     let keys = emu.account(account).expect("account in the world").keys;
     let (credentials, project) = match provider {
         Provider::AlibabaEcs | Provider::AlibabaSas => {
@@ -75,8 +83,7 @@ pub fn connect_as(emu: &Emulator, provider: Provider, region: &str, account: &st
     if let Some(p) = project {
         c = c.project_id(p);
     }
-    c.build()
-        .expect("the example world's keys build every adapter")
+    c
 }
 
 fn step(message: impl Into<String>) -> impl FnOnce(imageshare::core::Error) -> Failure {
@@ -224,9 +231,133 @@ pub async fn run(out: &mut dyn Write) -> Result<(), Failure> {
             .map_err(step(format!("{provider} unshare")))?;
         writeln!(out, "   {provider} {image}: {}", r.summary()).map_err(io)?;
     }
+    migrations(&emu, out).await?;
+    plan_apply_twice(&emu, out).await?;
+
     writeln!(out, "\n== calls the emulator received").map_err(io)?;
     for ((p, a), n) in emu.action_counts() {
         writeln!(out, "   {:<20} {a:<45} {n}", p.name()).map_err(io)?;
+    }
+    Ok(())
+}
+
+async fn migrations(emu: &Emulator, out: &mut dyn Write) -> Result<(), Failure> {
+    use imageshare::migrate::{self, Wait};
+    let wait = Wait {
+        timeout: std::time::Duration::from_secs(30),
+        poll: std::time::Duration::from_millis(100),
+    };
+    let owner = "100000000001";
+    let to = [Principal::account("100000000002")];
+
+    writeln!(
+        out,
+        "\n== migrate a Simple Application Server image to ECS, share it onward"
+    )
+    .map_err(io)?;
+    let sas = options_as(emu, Provider::AlibabaSas, "cn-hangzhou", owner)
+        .sas()
+        .map_err(step("build the SAS adapter"))?;
+    let ecs = connect_as(emu, Provider::AlibabaEcs, "cn-hangzhou", owner);
+    let r = migrate::sas_to_ecs(&sas, &ecs, &"m-sas000000001".into(), &to, wait)
+        .await
+        .map_err(step("SAS -> ECS"))?;
+    for s in &r.steps {
+        writeln!(out, "   {}: {}", s.action, s.result).map_err(io)?;
+    }
+
+    writeln!(
+        out,
+        "\n== migrate a CVM image to a Lighthouse blueprint, share it"
+    )
+    .map_err(io)?;
+    let lh = options_as(emu, Provider::TencentLighthouse, "ap-guangzhou", owner)
+        .lighthouse()
+        .map_err(step("build the Lighthouse adapter"))?;
+    let r = migrate::cvm_to_lighthouse(&lh, &"img-6pb6lrmy".into(), &to, wait)
+        .await
+        .map_err(step("CVM -> Lighthouse"))?;
+    for s in &r.steps {
+        writeln!(out, "   {}: {}", s.action, s.result).map_err(io)?;
+    }
+    match migrate::lighthouse_to_cvm(&lh, &r.image).await {
+        Err(e @ imageshare::core::Error::Unsupported { .. }) => {
+            writeln!(out, "   and back? {e}").map_err(io)?
+        }
+        other => {
+            return Err(Failure {
+                code: 1,
+                message: format!("demo: Lighthouse -> CVM must be refused, got {other:?}"),
+            })
+        }
+    }
+    Ok(())
+}
+
+const DEMO_MANIFEST: &str = r#"
+[[image]]
+provider = "tencent-cvm"
+region = "ap-guangzhou"
+id = "img-6pb6lrmy"
+share_with = ["100000000002", "200000000001"]
+prune = true
+
+[[image]]
+provider = "ucloud"
+region = "cn-bj2"
+id = "uimage-golden01"
+share_with = ["org-d4e5f6", "org-g7h8i9"]
+"#;
+
+const WRITE_ACTIONS: [&str; 6] = [
+    "ModifyImageSharePermission",
+    "ShareBlueprintAcrossAccounts",
+    "CancelShareBlueprintAcrossAccounts",
+    "ShareCustomImage",
+    "CancelShareCustomImage",
+    "AddCustomImageShareAccount",
+];
+
+fn writes(emu: &Emulator) -> usize {
+    emu.action_counts()
+        .into_iter()
+        .filter(|((_, a), _)| WRITE_ACTIONS.contains(&a.as_str()))
+        .map(|(_, n)| n)
+        .sum()
+}
+
+async fn plan_apply_twice(emu: &Emulator, out: &mut dyn Write) -> Result<(), Failure> {
+    use imageshare::core::plan;
+    writeln!(out, "\n== plan and apply a manifest, twice").map_err(io)?;
+    let manifest = imageshare::manifest::Manifest::parse(DEMO_MANIFEST, "demo.toml")
+        .map_err(|e| crate::usage(e.to_string()))?;
+    for round in 1..=2 {
+        let before = writes(emu);
+        for img in &manifest.images {
+            let s = connect_as(emu, img.provider, &img.region, "100000000001");
+            let p = plan::plan(&s, &img.id.as_str().into(), &img.share_with, img.prune)
+                .await
+                .map_err(step("plan"))?;
+            writeln!(
+                out,
+                "   round {round}: {} {}: +{} -{} ={}",
+                img.provider,
+                img.id,
+                p.add.len(),
+                p.remove.len(),
+                p.unchanged.len()
+            )
+            .map_err(io)?;
+            plan::apply(&s, &p).await.map_err(step("apply"))?;
+        }
+        let sent = writes(emu) - before;
+        writeln!(out, "   round {round}: {sent} write calls sent").map_err(io)?;
+        if round == 2 && sent != 0 {
+            return Err(Failure {
+                code: 1,
+                message: format!("demo: the second apply sent {sent} write calls"),
+            });
+        }
     }
     Ok(())
 }

@@ -20,6 +20,7 @@ use imageshare::{Connect, DynSharing};
 use serde_json::{json, Value};
 
 mod demo;
+mod progress;
 
 const EXIT_HELP: &str = "\
 Exit status: 0 done; 1 the cloud refused or failed; 2 bad usage or input; 3 refused by the \
@@ -47,6 +48,10 @@ struct Global {
     /// Endpoint override (private endpoint, VPC endpoint, the emulator).
     #[arg(long, global = true, env = "IMAGESHARE_ENDPOINT")]
     endpoint: Option<String>,
+    /// Named profile of the cloud's CLI profile file (ALIBABA_CLOUD_PROFILE, a section of
+    /// ~/.tencentcloud/credentials, UCLOUD_PROFILE). Credentials never come from flags.
+    #[arg(long, global = true)]
+    profile: Option<String>,
     /// UCloud project to act in.
     #[arg(long, global = true, env = "UCLOUD_PROJECT_ID")]
     project: Option<String>,
@@ -85,8 +90,16 @@ enum Command {
     Unshare {
         id: String,
         /// Principals, comma-separated or repeated.
-        #[arg(long, required = true, value_delimiter = ',')]
+        #[arg(
+            long,
+            value_delimiter = ',',
+            required_unless_present = "all",
+            conflicts_with = "all"
+        )]
         from: Vec<String>,
+        /// Every current sharee.
+        #[arg(long)]
+        all: bool,
     },
     /// List who an image is shared with.
     Sharees { id: String },
@@ -112,6 +125,11 @@ enum Command {
         #[arg(long)]
         unshare_first: bool,
     },
+    /// Move images between products and regions, then share them onward.
+    Migrate {
+        #[command(subcommand)]
+        flow: MigrateFlow,
+    },
     /// Show what `apply` would change for a manifest.
     Plan {
         /// The manifest (TOML).
@@ -134,6 +152,39 @@ enum Command {
     },
     /// The whole story on the embedded emulator, no credentials needed.
     Demo,
+}
+
+#[derive(Debug, Subcommand)]
+enum MigrateFlow {
+    /// Alibaba: a Simple Application Server custom image to ECS, then share it from ECS.
+    SasToEcs(MigrateArgs),
+    /// Tencent: a CVM image to a Lighthouse blueprint, then share the blueprint.
+    CvmToLighthouse(MigrateArgs),
+    /// Tencent: a Lighthouse blueprint to CVM (no public API: always refused).
+    LighthouseToCvm {
+        /// The blueprint.
+        blueprint: String,
+    },
+    /// Copy to another region (of --provider), wait until available, then share there.
+    Copy {
+        #[command(flatten)]
+        args: MigrateArgs,
+        /// Destination region.
+        #[arg(long)]
+        to_region: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct MigrateArgs {
+    /// The image to move.
+    image: String,
+    /// Principals to share the result with, comma-separated or repeated.
+    #[arg(long, value_delimiter = ',')]
+    to: Vec<String>,
+    /// Longest wait for a copy to become available, in seconds.
+    #[arg(long, default_value_t = 1800)]
+    wait_secs: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -200,7 +251,7 @@ fn provider(g: &Global) -> Result<Provider, Failure> {
     name.parse().map_err(|e: Error| usage(e.to_string()))
 }
 
-fn connect(g: &Global, provider: Provider, region: Option<&str>) -> Result<DynSharing, Failure> {
+fn options(g: &Global, provider: Provider, region: Option<&str>) -> Connect {
     let mut c = Connect::new(provider)
         .client_options(ClientOptions::default().with_timeout(Duration::from_secs(g.timeout)))
         .check_options(CheckOptions {
@@ -216,7 +267,14 @@ fn connect(g: &Global, provider: Provider, region: Option<&str>) -> Result<DynSh
     if let Some(p) = &g.project {
         c = c.project_id(p.as_str());
     }
-    Ok(c.build()?)
+    if let Some(p) = &g.profile {
+        c = c.profile(p.as_str());
+    }
+    c
+}
+
+fn connect(g: &Global, provider: Provider, region: Option<&str>) -> Result<DynSharing, Failure> {
+    Ok(options(g, provider, region).build()?)
 }
 
 fn principals(provider: Provider, raw: &[String]) -> Vec<Principal> {
@@ -277,18 +335,54 @@ fn partial(out: &mut dyn Write, output: Output, e: Error) -> Failure {
     e.into()
 }
 
-fn image_text(i: &Image) -> String {
-    format!(
-        "{}  {}  region={} state={} origin={} kind={} encryption={:?} owner={}",
-        i.id,
-        i.name,
-        i.region,
-        i.state,
-        i.origin,
-        i.kind,
-        i.encryption,
-        i.owner.as_ref().map_or("-".to_owned(), |o| o.to_string())
-    )
+const IMAGE_COLUMNS: [&str; 8] = [
+    "ID",
+    "NAME",
+    "REGION",
+    "STATE",
+    "ORIGIN",
+    "KIND",
+    "ENCRYPTION",
+    "OWNER",
+];
+
+fn image_row(i: &Image) -> Vec<String> {
+    vec![
+        i.id.to_string(),
+        i.name.clone(),
+        i.region.to_string(),
+        i.state.to_string(),
+        i.origin.to_string(),
+        i.kind.to_string(),
+        format!("{:?}", i.encryption).to_lowercase(),
+        i.owner.as_ref().map_or("-".to_owned(), |o| o.to_string()),
+    ]
+}
+
+/// A plain text table: a header row, then aligned columns.
+fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+    };
+    let mut out = vec![line(header.iter().map(|h| h.to_string()).collect())];
+    if rows.is_empty() {
+        out.push("(none)".to_owned());
+    }
+    out.extend(rows.into_iter().map(line));
+    out.join("\n")
 }
 
 async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
@@ -317,20 +411,50 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
         Command::Image { id } => {
             let s = connect(g, provider(g)?, None)?;
             let img = s.image(&id.into()).await?;
-            emit(out, o, image_text(&img), json!(img))
+            emit(
+                out,
+                o,
+                table(&IMAGE_COLUMNS, vec![image_row(&img)]),
+                json!(img),
+            )
         }
         Command::Share { id, to } => {
             let p = provider(g)?;
             let s = connect(g, p, None)?;
-            match s.share(&id.into(), &principals(p, &to)).await {
+            let to = principals(p, &to);
+            let bar = progress::spinner(&format!("sharing {id} with {} principals", to.len()));
+            let result = s.share(&id.into(), &to).await;
+            bar.finish_and_clear();
+            match result {
                 Ok(r) => emit(out, o, report_text(&r), report_json(&r)),
                 Err(e) => Err(partial(out, o, e)),
             }
         }
-        Command::Unshare { id, from } => {
+        Command::Unshare { id, from, all } => {
             let p = provider(g)?;
             let s = connect(g, p, None)?;
-            match s.unshare(&id.into(), &principals(p, &from)).await {
+            let id = id.into();
+            let from = if all {
+                s.sharees(&id)
+                    .await?
+                    .into_iter()
+                    .map(|x| x.principal)
+                    .collect()
+            } else {
+                principals(p, &from)
+            };
+            if from.is_empty() {
+                return emit(
+                    out,
+                    o,
+                    format!("{id} has no sharees"),
+                    json!({"image": id, "results": []}),
+                );
+            }
+            let bar = progress::spinner(&format!("unsharing {id} from {} principals", from.len()));
+            let result = s.unshare(&id, &from).await;
+            bar.finish_and_clear();
+            match result {
                 Ok(r) => emit(out, o, report_text(&r), report_json(&r)),
                 Err(e) => Err(partial(out, o, e)),
             }
@@ -338,18 +462,27 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
         Command::Sharees { id } => {
             let s = connect(g, provider(g)?, None)?;
             let list = s.sharees(&id.into()).await?;
-            let text = list
+            let rows = list
                 .iter()
-                .map(|x| format!("{}  {}", x.principal, x.shared_at.as_deref().unwrap_or("-")))
-                .collect::<Vec<_>>()
-                .join("\n");
-            emit(out, o, text, json!(list))
+                .map(|x| {
+                    vec![
+                        x.principal.to_string(),
+                        x.shared_at.clone().unwrap_or_else(|| "-".into()),
+                    ]
+                })
+                .collect();
+            emit(
+                out,
+                o,
+                table(&["PRINCIPAL", "SHARED AT"], rows),
+                json!(list),
+            )
         }
         Command::SharedWithMe => {
             let s = connect(g, provider(g)?, None)?;
             let list = s.shared_with_me().await?;
-            let text = list.iter().map(image_text).collect::<Vec<_>>().join("\n");
-            emit(out, o, text, json!(list))
+            let rows = list.iter().map(image_row).collect();
+            emit(out, o, table(&IMAGE_COLUMNS, rows), json!(list))
         }
         Command::Copy {
             id,
@@ -413,10 +546,16 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
             let mut results = Vec::new();
             let mut text = String::new();
             let mut failed = None;
+            let bar = progress::bar(
+                plans.iter().filter(|(_, p)| !p.is_noop()).count() as u64,
+                "applying",
+            );
             for (img, p) in &plans {
                 if p.is_noop() {
                     continue;
                 }
+                bar.set_message(format!("{} {}", img.provider, p.image));
+                bar.inc(1);
                 let key = (img.provider, img.region.clone());
                 if !conns.contains_key(&key) {
                     conns.insert(key.clone(), connect(g, img.provider, Some(&img.region))?);
@@ -435,17 +574,76 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
                     }
                 }
             }
+            bar.finish_and_clear();
             emit(out, o, text, json!(results))?;
             match failed {
                 Some(e) => Err(e.into()),
                 None => Ok(()),
             }
         }
+        Command::Migrate { flow } => migrate(g, flow, out).await,
         Command::Emulator {
             command: EmulatorCommand::Serve { port, world },
         } => demo::serve(port, world.as_deref(), out).await,
         Command::Demo => demo::run(out).await,
     }
+}
+
+fn wait(secs: u64) -> imageshare::migrate::Wait {
+    imageshare::migrate::Wait {
+        timeout: Duration::from_secs(secs),
+        poll: Duration::from_secs(secs.clamp(1, 10)),
+    }
+}
+
+fn region_of(g: &Global) -> Result<&str, Failure> {
+    g.region
+        .as_deref()
+        .ok_or_else(|| usage("--region is required for this command"))
+}
+
+async fn migrate(g: &Global, flow: MigrateFlow, out: &mut dyn Write) -> Result<(), Failure> {
+    use imageshare::migrate as m;
+    let report = match flow {
+        MigrateFlow::SasToEcs(a) => {
+            let r = region_of(g)?;
+            let sas = options(g, Provider::AlibabaSas, Some(r)).sas()?;
+            let ecs = connect(g, Provider::AlibabaEcs, Some(r))?;
+            let to = principals(Provider::AlibabaEcs, &a.to);
+            m::sas_to_ecs(&sas, &ecs, &a.image.into(), &to, wait(a.wait_secs)).await
+        }
+        MigrateFlow::CvmToLighthouse(a) => {
+            let r = region_of(g)?;
+            let lh = options(g, Provider::TencentLighthouse, Some(r)).lighthouse()?;
+            let to = principals(Provider::TencentLighthouse, &a.to);
+            m::cvm_to_lighthouse(&lh, &a.image.into(), &to, wait(a.wait_secs)).await
+        }
+        MigrateFlow::LighthouseToCvm { blueprint } => {
+            let r = region_of(g)?;
+            let lh = options(g, Provider::TencentLighthouse, Some(r)).lighthouse()?;
+            let id = m::lighthouse_to_cvm(&lh, &blueprint.into()).await?;
+            return emit(out, g.output, id.to_string(), json!({ "image": id }));
+        }
+        MigrateFlow::Copy { args: a, to_region } => {
+            let p = provider(g)?;
+            let source = connect(g, p, None)?;
+            let target = connect(g, p, Some(&to_region))?;
+            let to = principals(p, &a.to);
+            m::copy_then_share(&source, &target, &a.image.into(), &to, wait(a.wait_secs)).await
+        }
+    }
+    .map_err(|e| partial(out, g.output, e))?;
+    let mut text = String::new();
+    for (i, s) in report.steps.iter().enumerate() {
+        text.push_str(&format!("{}. {}: {}\n", i + 1, s.action, s.result));
+    }
+    text.push_str(&format!("result: {}\n", report.image));
+    let json = json!({
+        "image": report.image,
+        "steps": report.steps,
+        "shared": report.shared.as_ref().map(report_json),
+    });
+    emit(out, g.output, text, json)
 }
 
 /// The manifest's image entry and its plan.
