@@ -592,7 +592,8 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
 fn wait(secs: u64) -> imageshare::migrate::Wait {
     imageshare::migrate::Wait {
         timeout: Duration::from_secs(secs),
-        poll: Duration::from_secs(secs.clamp(1, 10)),
+        // Look about 30 times over the allowed wait, at least every 10 s.
+        poll: Duration::from_millis((secs * 1000 / 30).clamp(100, 10_000)),
     }
 }
 

@@ -257,3 +257,252 @@ fn limits_as_json() {
         .unwrap();
     assert_eq!(ecs["max_principals_per_call"], 10);
 }
+
+/// Runs `args` in text and JSON; both must exit 0, the JSON must parse.
+fn both_formats(args: &[&str], env: &[(&str, String)]) -> (String, serde_json::Value) {
+    let o = run(args, env);
+    assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+    let text = stdout(&o);
+    assert!(!text.trim().is_empty(), "{args:?}: empty text output");
+    let o = run(&[&["--output", "json"][..], args].concat(), env);
+    assert_eq!(o.status.code(), Some(0), "{args:?} json: {}", stderr(&o));
+    let json = serde_json::from_str(&stdout(&o))
+        .unwrap_or_else(|e| panic!("{args:?}: not one JSON document ({e}): {}", stdout(&o)));
+    (text, json)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_command_in_both_output_formats() {
+    let mut world = World::example();
+    world.copy_ready_after_ms = 100;
+    let emu = Emulator::start(world).await.unwrap();
+    let env = owner_env(&emu);
+    let ecs = ["--provider", "alibaba-ecs", "--region", "cn-hangzhou"];
+    fn at<'a>(ecs: &[&'a str], rest: &[&'a str]) -> Vec<&'a str> {
+        [ecs, rest].concat()
+    }
+    let at = |rest: &[&'static str]| at(&ecs, rest);
+
+    let (text, json) = both_formats(&at(&["image", "m-bp18ygjuqnwhechc"]), &env);
+    assert!(text.starts_with("ID"), "a table: {text}");
+    assert_eq!(json["id"], "m-bp18ygjuqnwhechc");
+
+    // share (text), then share again (json): already granted.
+    let o = run(
+        &at(&["share", "m-bp18ygjuqnwhechc", "--to", "100000000002"]),
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (_, json) = both_formats(
+        &at(&["share", "m-bp18ygjuqnwhechc", "--to", "100000000002"]),
+        &env,
+    );
+    assert_eq!(json["results"][0]["outcome"], "already-granted");
+
+    let (text, json) = both_formats(&at(&["sharees", "m-bp18ygjuqnwhechc"]), &env);
+    assert!(
+        text.contains("PRINCIPAL") && text.contains("100000000002"),
+        "{text}"
+    );
+    assert_eq!(json[0]["principal"]["id"], "100000000002");
+
+    // The recipient's view, with the recipient's keys.
+    let k = emu.account("100000000002").unwrap().keys.alibaba.unwrap();
+    let recipient = vec![
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", k.id),
+        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", k.secret),
+        ("IMAGESHARE_ENDPOINT", emu.base_url()),
+    ];
+    let (text, json) = both_formats(&at(&["shared-with-me"]), &recipient);
+    assert!(text.contains("m-bp18ygjuqnwhechc"), "{text}");
+    assert!(json
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["id"] == "m-bp18ygjuqnwhechc"));
+
+    // unshare --all in JSON, then text says there is nothing left.
+    let o = run(
+        &[
+            &["--output", "json"][..],
+            &at(&["unshare", "m-bp18ygjuqnwhechc", "--all"]),
+        ]
+        .concat(),
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["results"][0]["outcome"], "revoked");
+    let o = run(&at(&["unshare", "m-bp18ygjuqnwhechc", "--all"]), &env);
+    assert!(stdout(&o).contains("no sharees"), "{}", stdout(&o));
+
+    // copy (own copy in another region), then delete it with --unshare-first.
+    let (text, _) = both_formats(
+        &at(&["copy", "m-bp18ygjuqnwhechc", "--to-region", "cn-shanghai"]),
+        &env,
+    );
+    let copy = text.trim().to_owned();
+    assert!(copy.starts_with("m-"), "{copy}");
+    let sh = ["--provider", "alibaba-ecs", "--region", "cn-shanghai"];
+    let o = run(
+        &[&sh[..], &["delete", &copy, "--unshare-first"]].concat(),
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(&format!("deleted {copy}")),
+        "{}",
+        stdout(&o)
+    );
+
+    // Migrations.
+    let (text, json) = both_formats(
+        &[
+            "--region",
+            "cn-hangzhou",
+            "migrate",
+            "sas-to-ecs",
+            "m-sas000000001",
+            "--to",
+            "100000000002",
+            "--wait-secs",
+            "10",
+        ],
+        &env,
+    );
+    assert!(text.contains("ModifyImageShareStatus"), "{text}");
+    // Each run makes a fresh own ECS copy, so the JSON run grants on a new image.
+    assert_eq!(json["shared"]["results"][0]["outcome"], "granted");
+    assert!(
+        !text.contains(json["image"].as_str().unwrap()),
+        "a new copy each run"
+    );
+    let cvm_to_lh = [
+        "--region",
+        "ap-guangzhou",
+        "migrate",
+        "cvm-to-lighthouse",
+        "img-6pb6lrmy",
+        "--to",
+        "100000000002",
+    ];
+    let o = run(&[&["--output", "json"][..], &cvm_to_lh[..]].concat(), &env);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(v["image"].as_str().unwrap().starts_with("lhbp-"), "{v}");
+    // An image goes to Lighthouse once: the second run is refused with Tencent's reason.
+    let o = run(&cvm_to_lh, &env);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("already been shared"), "{}", stderr(&o));
+    let o = run(
+        &[
+            "--region",
+            "ap-guangzhou",
+            "migrate",
+            "lighthouse-to-cvm",
+            "lhbp-6jc6l8yb",
+        ],
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not supported"), "{}", stderr(&o));
+    let (_, json) = both_formats(
+        &[
+            &ecs[..],
+            &[
+                "migrate",
+                "copy",
+                "m-bp18ygjuqnwhechc",
+                "--to-region",
+                "cn-beijing",
+                "--to",
+                "100000000002",
+                "--wait-secs",
+                "10",
+            ],
+        ]
+        .concat(),
+        &env,
+    );
+    assert!(json["image"].as_str().unwrap().starts_with("m-"), "{json}");
+
+    // limits in both formats.
+    both_formats(&["limits"], &[]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_errors_exit_1_and_keep_the_provider_code() {
+    let emu = Emulator::start(World::example()).await.unwrap();
+    let env = owner_env(&emu);
+    // A well-formed account that does not exist: the cloud refuses (1), code kept.
+    let o = run(
+        &[
+            "--provider",
+            "alibaba-ecs",
+            "--region",
+            "cn-hangzhou",
+            "share",
+            "m-bp18ygjuqnwhechc",
+            "--to",
+            "123456789012",
+        ],
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("InvalidAccount.NotFound"),
+        "{}",
+        stderr(&o)
+    );
+    // Not found: 1.
+    let o = run(
+        &[
+            "--provider",
+            "tencent-cvm",
+            "--region",
+            "ap-guangzhou",
+            "image",
+            "img-nothere1",
+        ],
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    // Missing --provider: usage (2).
+    let o = run(&["sharees", "img-1"], &env);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profile_selects_a_named_section_of_the_cloud_profile_file() {
+    let emu = Emulator::start(World::example()).await.unwrap();
+    let k = emu.account("100000000001").unwrap().keys.tencent.unwrap();
+    let dir = std::env::temp_dir().join(format!("imageshare-cli-profile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("credentials");
+    std::fs::write(
+        &file,
+        format!("[default]\nsecret_id = AKIDnobody\nsecret_key = x\n\n[work]\nsecret_id = {}\nsecret_key = {}\n", k.id, k.secret),
+    )
+    .unwrap();
+    let env = vec![
+        ("TENCENTCLOUD_CREDENTIALS_FILE", file.display().to_string()),
+        ("IMAGESHARE_ENDPOINT", emu.base_url()),
+    ];
+    let base = [
+        "--provider",
+        "tencent-cvm",
+        "--region",
+        "ap-guangzhou",
+        "sharees",
+        "img-6pb6lrmy",
+    ];
+    let o = run(&base, &env);
+    assert_eq!(
+        o.status.code(),
+        Some(4),
+        "default profile has a bogus key: {}",
+        stderr(&o)
+    );
+    let o = run(&[&["--profile", "work"][..], &base[..]].concat(), &env);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
