@@ -63,3 +63,8 @@ pub fn limit_tables() -> Vec<&'static ShareLimits> {
     tables.sort_by_key(|t| Provider::ALL.iter().position(|p| *p == t.provider));
     tables
 }
+
+/// The README's Rust snippets, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
