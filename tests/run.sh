@@ -5,6 +5,8 @@
 #    tests/interop/*/requirements.txt (re-installed only when those files change).
 # 2. Runs the whole Rust test suite with IMAGESHARE_INTEROP_PYTHON pointing at it, so the
 #    interop tests drive the emulator with each cloud's own SDK.
+# 3. Runs every example in examples/ with the clouds' credential variables unset, so each
+#    runs against its embedded emulator (an example exits non-zero when anything is off).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,3 +30,17 @@ if [ ${#reqs[@]} -gt 0 ]; then
 fi
 
 cargo test --workspace --locked "$@"
+
+examples=(examples/*.rs)
+if [ ${#examples[@]} -gt 0 ]; then
+  cargo build --locked --examples --quiet
+  for ex in "${examples[@]}"; do
+    name=$(basename "$ex" .rs)
+    echo "== example $name"
+    env -u TENCENTCLOUD_SECRET_ID -u TENCENTCLOUD_SECRET_KEY \
+        -u ALIBABA_CLOUD_ACCESS_KEY_ID -u ALIBABACLOUD_ACCESS_KEY_ID -u ALICLOUD_ACCESS_KEY_ID \
+        -u ACCESS_KEY_ID -u UCLOUD_PUBLIC_KEY -u UCLOUD_PRIVATE_KEY \
+        cargo run --locked --quiet --example "$name"
+  done
+  echo "== all ${#examples[@]} examples ran"
+fi

@@ -1,0 +1,223 @@
+//! Share a golden image with several accounts (UCloud: projects) on one provider: the
+//! per-principal report, an idempotent re-run, the sharee list, a request the limit checker
+//! refuses before anything is sent, and unsharing what this run granted.
+//!
+//! ```sh
+//! cargo run --example share_across_accounts                          # embedded emulator, Alibaba ECS
+//! cargo run --example share_across_accounts -- --provider ucloud     # any provider, on the emulator
+//!
+//! # the real cloud: its credentials in the environment and a region (flag or variable)
+//! TENCENTCLOUD_SECRET_ID=... TENCENTCLOUD_SECRET_KEY=... \
+//!   cargo run --example share_across_accounts -- --provider tencent-cvm \
+//!     --region ap-guangzhou --image img-xxxxxxxx --to 100000000002,100000000003
+//! ```
+//!
+//! Providers: alibaba-ecs, alibaba-sas, tencent-cvm, tencent-lighthouse, ucloud. Against a
+//! real cloud the run leaves the image as it found it: it unshares only the grants it made.
+
+use std::process::ExitCode;
+
+use imageshare::alibaba::AlibabaCredentials;
+use imageshare::core::PrincipalKind;
+use imageshare::tencent::TencentCredentials;
+use imageshare::ucloud::UCloudCredentials;
+use imageshare::{Connect, Credentials, ImageId, ImageSharing, Principal, Provider, ShareOutcome};
+use imageshare_emulator::{Emulator, World};
+
+type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<()> {
+    let provider: Provider = flag("--provider")
+        .as_deref()
+        .unwrap_or("alibaba-ecs")
+        .parse()?;
+    let emulator;
+    let (sharing, image, to): (_, _, Vec<Principal>) = match cloud_region(provider) {
+        Some(region) => {
+            println!("running against {provider} in {region}, credentials from the environment");
+            let image = flag("--image").ok_or("--image ID is required against a real cloud")?;
+            let to = flag("--to").ok_or("--to ID[,ID...] is required against a real cloud")?;
+            let to = to.split(',').map(|id| principal(provider, id)).collect();
+            let sharing = Connect::new(provider).region(region).build()?;
+            (sharing, ImageId::from(image), to)
+        }
+        None => {
+            emulator = Emulator::start(World::example()).await?;
+            println!(
+                "no {provider} credentials and region in the environment: running on the \
+                 embedded emulator at {} (world: examples/world.toml)",
+                emulator.base_url()
+            );
+            let (region, image, to) = golden_image_of_the_example_world(provider);
+            let sharing = Connect::new(provider)
+                .region(region)
+                .endpoint(emulator.base_url())
+                .credentials(keys_of_the_owner(&emulator, provider))
+                .project_id("org-a1b2c3") // UCloud acts in a project; ignored elsewhere
+                .build()?;
+            let to = to.iter().map(|id| principal(provider, id)).collect();
+            (sharing, ImageId::from(image), to)
+        }
+    };
+
+    let img = sharing.image(&image).await?;
+    println!(
+        "\n1. image {}: {} ({}, {})",
+        img.id, img.name, img.kind, img.state
+    );
+
+    // The limit checker (in front of every adapter Connect builds) dedupes the principals,
+    // skips those already granted and batches the rest by the provider's per-call maximum.
+    let report = sharing.share(&image, &to).await?;
+    println!("2. share:");
+    for (who, outcome) in report.iter() {
+        println!("     {who}: {outcome}");
+    }
+    let granted: Vec<Principal> = report
+        .iter()
+        .filter(|(_, o)| matches!(o, ShareOutcome::Granted))
+        .map(|(p, _)| p.clone())
+        .collect();
+
+    let again = sharing.share(&image, &to).await?;
+    println!("3. the same share again: {}", again.summary());
+    expect(
+        again.count("already-granted") == again.len(),
+        "a re-run grants nothing new",
+    )?;
+
+    let sharees = sharing.sharees(&image).await?;
+    let names: Vec<String> = sharees.iter().map(|s| s.principal.to_string()).collect();
+    println!("4. sharees: {}", names.join(", "));
+    expect(
+        to.iter().all(|p| sharees.iter().any(|s| &s.principal == p)),
+        "every principal is listed as a sharee",
+    )?;
+
+    // One principal more than the provider allows per image (or, where it publishes no
+    // maximum, a principal of the wrong kind): refused with Error::Limit, no share is sent.
+    let limits = sharing.limits();
+    let one_too_many: Vec<Principal> = match limits.max_sharees_per_image {
+        Some(max) => (0..=max.saturating_sub(sharees.len()) as u64)
+            .map(|n| match limits.principal_kind {
+                PrincipalKind::Account => Principal::account((300_000_000_000 + n).to_string()),
+                PrincipalKind::Project => Principal::project(format!("org-bulk{n}")),
+            })
+            .collect(),
+        None => vec![Principal::project("org-d4e5f6")],
+    };
+    let err = sharing
+        .share(&image, &one_too_many)
+        .await
+        .err()
+        .ok_or("the limit checker let an impossible share through")?;
+    let violation = err
+        .as_limit()
+        .ok_or_else(|| format!("not a limit: {err}"))?;
+    println!("5. {} more principals refused: {err}", one_too_many.len());
+    println!("     rule {}, limit {}", violation.rule, violation.limit);
+
+    if granted.is_empty() {
+        println!("6. nothing to unshare: every principal had a grant before this run");
+    } else {
+        let report = sharing.unshare(&image, &granted).await?;
+        println!("6. unshare what this run granted: {}", report.summary());
+        let left = sharing.sharees(&image).await?;
+        expect(
+            !left.iter().any(|s| granted.contains(&s.principal)),
+            "unshared principals are gone from the sharee list",
+        )?;
+    }
+    Ok(())
+}
+
+/// An account id, or on UCloud a project id.
+fn principal(provider: Provider, id: &str) -> Principal {
+    match imageshare::limits_of(provider).map(|l| l.principal_kind) {
+        Some(PrincipalKind::Project) => Principal::project(id.trim()),
+        _ => Principal::account(id.trim()),
+    }
+}
+
+/// The region when the provider's cloud credentials are in the environment and a region
+/// is given (`--region` or the cloud's region variable); `None` means: use the emulator.
+fn cloud_region(provider: Provider) -> Option<String> {
+    let (key, region_var) = match provider {
+        Provider::AlibabaEcs | Provider::AlibabaSas => {
+            ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_REGION_ID")
+        }
+        Provider::TencentCvm | Provider::TencentLighthouse => {
+            ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_REGION")
+        }
+        _ => ("UCLOUD_PUBLIC_KEY", "UCLOUD_REGION"),
+    };
+    std::env::var(key).ok()?;
+    flag("--region").or_else(|| std::env::var(region_var).ok())
+}
+
+/// The value after `name` on the command line.
+fn flag(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    let i = args.iter().position(|a| a == name)?;
+    args.get(i + 1).cloned()
+}
+
+/// Region, golden image and recipients of `provider` in examples/world.toml. SAS and
+/// Lighthouse refuse China-site to international-site sharing, so they get one recipient.
+fn golden_image_of_the_example_world(
+    provider: Provider,
+) -> (&'static str, &'static str, &'static [&'static str]) {
+    match provider {
+        Provider::AlibabaEcs => (
+            "cn-hangzhou",
+            "m-bp18ygjuqnwhechc",
+            &["100000000002", "200000000001"],
+        ),
+        Provider::AlibabaSas => ("cn-hangzhou", "m-sas000000001", &["100000000002"]),
+        Provider::TencentCvm => (
+            "ap-guangzhou",
+            "img-6pb6lrmy",
+            &["100000000002", "200000000001"],
+        ),
+        Provider::TencentLighthouse => ("ap-guangzhou", "lhbp-6jc6l8yb", &["100000000002"]),
+        _ => ("cn-bj2", "uimage-golden01", &["org-d4e5f6", "org-g7h8i9"]),
+    }
+}
+
+/// The emulator keys of the image owner, account 100000000001, for `provider`'s cloud.
+fn keys_of_the_owner(emu: &Emulator, provider: Provider) -> Credentials {
+    let keys = emu.account("100000000001").expect("owner account").keys;
+    match provider {
+        Provider::AlibabaEcs | Provider::AlibabaSas => {
+            let k = keys.alibaba.expect("alibaba key");
+            Credentials::Alibaba(AlibabaCredentials::new(k.id, k.secret))
+        }
+        Provider::TencentCvm | Provider::TencentLighthouse => {
+            let k = keys.tencent.expect("tencent key");
+            Credentials::Tencent(TencentCredentials::new(k.id, k.secret))
+        }
+        _ => {
+            let k = keys.ucloud.expect("ucloud key");
+            Credentials::UCloud(UCloudCredentials::new(k.public, k.private))
+        }
+    }
+}
+
+fn expect(ok: bool, what: &str) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("unexpected: it is not true that {what}").into())
+    }
+}
