@@ -224,7 +224,7 @@ impl EcsImageSharing {
         principals: &[Principal],
         outcome: ShareOutcome,
     ) -> Result<ShareReport> {
-        let accounts = accounts_of(principals)?;
+        let accounts = self.limits().principals_for_call(principals)?;
         let mut p = vec![self.region_param(), ("ImageId".to_owned(), id.to_string())];
         push_list(&mut p, list, accounts.iter().map(|a| a.id()));
         let _: Empty = self
@@ -243,41 +243,6 @@ impl EcsImageSharing {
         report.push_all(&accounts, outcome);
         Ok(report)
     }
-}
-
-/// Checks the principals of one `ModifyImageSharePermission` call: accounts only, 1 to 10
-/// of them; duplicates dropped (order kept).
-fn accounts_of(principals: &[Principal]) -> Result<Vec<Principal>> {
-    let mut out: Vec<Principal> = Vec::with_capacity(principals.len());
-    for p in principals {
-        if !matches!(p, Principal::Account(_)) {
-            return Err(Error::invalid_input(
-                "principals",
-                format!("ECS shares images with accounts; {p} is not an account"),
-            ));
-        }
-        if !out.contains(p) {
-            out.push(p.clone());
-        }
-    }
-    if out.is_empty() {
-        return Err(Error::invalid_input(
-            "principals",
-            "the list of accounts is empty; give at least one",
-        ));
-    }
-    if out.len() > MAX_ACCOUNTS_PER_CALL {
-        return Err(Error::invalid_input(
-            "principals",
-            format!(
-                "{} accounts in one ModifyImageSharePermission call; ECS takes at most \
-                 {MAX_ACCOUNTS_PER_CALL} and silently ignores the rest, so split them \
-                 (imageshare_core::Checked batches automatically)",
-                out.len()
-            ),
-        ));
-    }
-    Ok(out)
 }
 
 /// Maps an ECS `Status` to the normalised state.

@@ -194,7 +194,7 @@ impl SasImageSharing {
         principals: &[Principal],
         outcome: ShareOutcome,
     ) -> Result<ShareReport> {
-        let accounts = accounts_of(principals)?;
+        let accounts = self.limits().principals_for_call(principals)?;
         let mut p = self.base();
         p.push(("ImageId".to_owned(), id.to_string()));
         push_list(&mut p, "Account", accounts.iter().map(|a| a.id()));
@@ -213,41 +213,6 @@ impl SasImageSharing {
         report.push_all(&accounts, outcome);
         Ok(report)
     }
-}
-
-/// Accounts only, 1 to [`MAX_ACCOUNTS_PER_CALL`], duplicates dropped (order kept).
-fn accounts_of(principals: &[Principal]) -> Result<Vec<Principal>> {
-    let mut out: Vec<Principal> = Vec::with_capacity(principals.len());
-    for p in principals {
-        if !matches!(p, Principal::Account(_)) {
-            return Err(Error::invalid_input(
-                "principals",
-                format!(
-                    "Simple Application Server shares images with accounts; {p} is not an account"
-                ),
-            ));
-        }
-        if !out.contains(p) {
-            out.push(p.clone());
-        }
-    }
-    if out.is_empty() {
-        return Err(Error::invalid_input(
-            "principals",
-            "the list of accounts is empty; give at least one",
-        ));
-    }
-    if out.len() > MAX_ACCOUNTS_PER_CALL {
-        return Err(Error::invalid_input(
-            "principals",
-            format!(
-                "{} accounts in one call; Simple Application Server shares an image with at \
-                 most {MAX_ACCOUNTS_PER_CALL} accounts",
-                out.len()
-            ),
-        ));
-    }
-    Ok(out)
 }
 
 /// Maps a SWAS status code (`0` copying, `1` available, `2` unavailable, `3` creation

@@ -239,7 +239,11 @@ async fn never_sends_more_than_ten_accounts_in_one_call() {
         .share(&IMAGE.into(), &[Principal::project("org-abc")])
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
+    assert_eq!(
+        err.as_limit().map(|v| v.rule),
+        Some(imageshare_core::LimitRule::PrincipalKind),
+        "{err}"
+    );
     assert!(ecs.share(&IMAGE.into(), &[]).await.is_err());
     // Exactly ten is fine.
     let report = ecs.share(&IMAGE.into(), &accounts(10)).await.unwrap();

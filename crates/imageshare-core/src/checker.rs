@@ -76,37 +76,7 @@ impl<A: ImageSharing> Checked<A> {
 
     /// Checks principal kinds and forms; returns them deduplicated in request order.
     pub fn check_principals(&self, principals: &[Principal]) -> Result<Vec<Principal>> {
-        if principals.is_empty() {
-            return Err(Error::invalid_input(
-                "principals",
-                "the list of principals is empty; give at least one",
-            ));
-        }
-        let limits = self.inner.limits();
-        let mut seen = HashSet::new();
-        let mut out = Vec::with_capacity(principals.len());
-        for p in principals {
-            if p.kind() != limits.principal_kind {
-                return Err(self.violation(
-                    LimitRule::PrincipalKind,
-                    format!("{} principals only", limits.principal_kind),
-                    p.to_string(),
-                    format!(
-                        "{} shares images with {}s, not {}s",
-                        limits.provider,
-                        limits.principal_kind,
-                        p.kind()
-                    ),
-                ));
-            }
-            limits.check_principal_form(p).map_err(|(limit, why)| {
-                self.violation(LimitRule::PrincipalForm, limit, p.to_string(), why)
-            })?;
-            if seen.insert(p.clone()) {
-                out.push(p.clone());
-            }
-        }
-        Ok(out)
+        self.inner.limits().check_principals(principals)
     }
 
     /// Checks the image-level rules for sharing `image` with `principals`.

@@ -3,6 +3,7 @@
 //! Each provider crate holds its table as a `const`; the one checker in
 //! [`crate::checker`] applies any table.
 
+use crate::error::{Error, LimitRule, LimitViolation, Result};
 use crate::model::{ImageKind, Principal, PrincipalKind, Provider};
 
 /// What form a principal id must have.
@@ -121,5 +122,89 @@ impl ShareLimits {
             }
         }
         Ok(())
+    }
+}
+
+impl ShareLimits {
+    fn violation(&self, rule: LimitRule, limit: String, value: String, why: String) -> Error {
+        Error::Limit(LimitViolation {
+            provider: self.provider,
+            rule,
+            limit,
+            value,
+            explanation: why,
+        })
+    }
+
+    /// Checks a list of principals against this table's kind and form rules and returns
+    /// them de-duplicated in request order. An empty list is `InvalidInput`; a principal of
+    /// the wrong kind or form is `Error::Limit`. This is the limit checker's principal rule.
+    pub fn check_principals(&self, principals: &[Principal]) -> Result<Vec<Principal>> {
+        self.dedupe_principals(principals, true)
+    }
+
+    fn dedupe_principals(
+        &self,
+        principals: &[Principal],
+        check_form: bool,
+    ) -> Result<Vec<Principal>> {
+        if principals.is_empty() {
+            return Err(Error::invalid_input(
+                "principals",
+                format!(
+                    "the list of {}s is empty; give at least one",
+                    self.principal_kind
+                ),
+            ));
+        }
+        let mut out: Vec<Principal> = Vec::with_capacity(principals.len());
+        for p in principals {
+            if p.kind() != self.principal_kind {
+                return Err(self.violation(
+                    LimitRule::PrincipalKind,
+                    format!("{} principals only", self.principal_kind),
+                    p.to_string(),
+                    format!(
+                        "{} shares images with {}s, not {}s",
+                        self.provider,
+                        self.principal_kind,
+                        p.kind()
+                    ),
+                ));
+            }
+            if check_form {
+                self.check_principal_form(p).map_err(|(limit, why)| {
+                    self.violation(LimitRule::PrincipalForm, limit, p.to_string(), why)
+                })?;
+            }
+            if !out.contains(p) {
+                out.push(p.clone());
+            }
+        }
+        Ok(out)
+    }
+
+    /// What an adapter checks before building one API call: the list is not empty, every
+    /// principal is of the kind the wire can carry (`Error::Limit`), and there are no more
+    /// than one call may carry (`InvalidInput`: ECS would silently ignore the rest;
+    /// [`Checked`](crate::Checked) splits into batches). Duplicates are dropped, order
+    /// kept. Rule-level checks (id form, quotas) stay with the checker, so an adapter used
+    /// without it lets the server judge them.
+    pub fn principals_for_call(&self, principals: &[Principal]) -> Result<Vec<Principal>> {
+        let out = self.dedupe_principals(principals, false)?;
+        if out.len() > self.max_principals_per_call {
+            return Err(Error::invalid_input(
+                "principals",
+                format!(
+                    "{} {}s in one call; {} takes at most {} per call (wrap the adapter in \
+                     imageshare_core::Checked, which splits the list into batches)",
+                    out.len(),
+                    self.principal_kind,
+                    self.provider,
+                    self.max_principals_per_call
+                ),
+            ));
+        }
+        Ok(out)
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::future::Future;
 
-use imageshare_core::{Error, ImageId, Principal, Provider, Result, ShareOutcome, ShareReport};
+use imageshare_core::{Error, ImageId, Principal, Result, ShareLimits, ShareOutcome, ShareReport};
 
 /// Page size for every paged Describe call (Tencent's documented maximum).
 pub const PAGE_SIZE: u64 = 100;
@@ -12,34 +12,12 @@ pub const PAGE_SIZE: u64 = 100;
 /// The account ids of `principals`, deduplicated in order. Refuses an empty list,
 /// project principals and ids that are not plain numbers (root-account UINs); the limit
 /// checker does the full form check, this only keeps garbage off the wire.
-pub(crate) fn account_ids(provider: Provider, principals: &[Principal]) -> Result<Vec<String>> {
-    if principals.is_empty() {
-        return Err(Error::invalid_input(
-            "principals",
-            "the list of accounts is empty; give at least one",
-        ));
-    }
-    let mut seen = HashSet::new();
-    let mut out = Vec::with_capacity(principals.len());
-    for p in principals {
-        let Principal::Account(a) = p else {
-            return Err(Error::invalid_input(
-                "principals",
-                format!("{provider} shares with accounts (root-account UINs), not {p}"),
-            ));
-        };
-        let id = a.as_str();
-        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Error::invalid_input(
-                "principals",
-                format!("{id:?} is not a Tencent Cloud root-account id (digits only)"),
-            ));
-        }
-        if seen.insert(id.to_owned()) {
-            out.push(id.to_owned());
-        }
-    }
-    Ok(out)
+pub(crate) fn account_ids(limits: &ShareLimits, principals: &[Principal]) -> Result<Vec<String>> {
+    Ok(limits
+        .principals_for_call(principals)?
+        .into_iter()
+        .map(|p| p.id().to_owned())
+        .collect())
 }
 
 /// Grants (`granting`) or revokes the accounts' access and reports per account.
@@ -232,7 +210,7 @@ mod tests {
     #[test]
     fn account_ids_dedupe_and_refuse_projects() {
         let ids = account_ids(
-            Provider::TencentCvm,
+            &crate::CVM_LIMITS,
             &[
                 Principal::account("100"),
                 Principal::account("200"),
@@ -241,9 +219,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ids, ["100", "200"]);
-        assert!(account_ids(Provider::TencentCvm, &[Principal::project("org-a")]).is_err());
-        assert!(account_ids(Provider::TencentCvm, &[Principal::account("x@y")]).is_err());
-        assert!(account_ids(Provider::TencentCvm, &[]).is_err());
+        assert!(account_ids(&crate::CVM_LIMITS, &[Principal::project("org-a")]).is_err());
+        // More than one call carries is refused (the id form is the limit checker's rule).
+        let eleven: Vec<Principal> = (0..11)
+            .map(|i| Principal::account(format!("10{i}")))
+            .collect();
+        assert!(account_ids(&crate::CVM_LIMITS, &eleven).is_err());
+        assert!(account_ids(&crate::CVM_LIMITS, &[]).is_err());
     }
 
     #[tokio::test]
@@ -260,7 +242,7 @@ mod tests {
                 async move {
                     if first {
                         Err(Error::Api(imageshare_core::ApiError {
-                            provider: Provider::TencentCvm,
+                            provider: imageshare_core::Provider::TencentCvm,
                             action: "ModifyImageSharePermission".into(),
                             status: 200,
                             code: "FailedOperation.AccountAlreadyExists".into(),

@@ -278,7 +278,7 @@ impl ImageSharing for TencentCvmImageSharing {
 
     async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport> {
         check_id(id, "image")?;
-        let accounts = account_ids(Provider::TencentCvm, to)?;
+        let accounts = account_ids(self.limits(), to)?;
         apply(
             id,
             accounts,
@@ -292,7 +292,7 @@ impl ImageSharing for TencentCvmImageSharing {
 
     async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport> {
         check_id(id, "image")?;
-        let accounts = account_ids(Provider::TencentCvm, from)?;
+        let accounts = account_ids(self.limits(), from)?;
         apply(
             id,
             accounts,

@@ -410,7 +410,7 @@ impl ImageSharing for TencentLighthouseImageSharing {
 
     async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport> {
         check_id(id, "blueprint")?;
-        let accounts = account_ids(Provider::TencentLighthouse, to)?;
+        let accounts = account_ids(self.limits(), to)?;
         apply(
             id,
             accounts,
@@ -424,7 +424,7 @@ impl ImageSharing for TencentLighthouseImageSharing {
 
     async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport> {
         check_id(id, "blueprint")?;
-        let accounts = account_ids(Provider::TencentLighthouse, from)?;
+        let accounts = account_ids(self.limits(), from)?;
         apply(
             id,
             accounts,

@@ -847,5 +847,9 @@ async fn builder_validates_before_anything_is_sent() {
         .share(&"img-6pb6lrmy".into(), &[Principal::project("org-a1b2c3")])
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::InvalidInput { .. }));
+    assert_eq!(
+        err.as_limit().map(|v| v.rule),
+        Some(imageshare_core::LimitRule::PrincipalKind),
+        "{err}"
+    );
 }

@@ -11,7 +11,6 @@
 //! answered with RetCode 161 ("Action does not exist"), which this adapter reports as
 //! [`Error::Unsupported`] naming the documented alternative, `copy_to_project`.
 
-use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,8 +21,8 @@ use imageshare_core::credentials::{Env, OsEnv};
 use imageshare_core::transport::{parse_endpoint, ClientOptions, RetryConfig};
 use imageshare_core::{
     time, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin, ImageSharing,
-    ImageState, LimitRule, LimitViolation, Principal, ProjectId, Provider, Region, Result,
-    ShareLimits, ShareOutcome, ShareReport, Sharee,
+    ImageState, Principal, ProjectId, Provider, Region, Result, ShareLimits, ShareOutcome,
+    ShareReport, Sharee,
 };
 
 use crate::client::{error_ret_code, Idempotency, UCloudClient, GLOBAL_BASE_URL};
@@ -407,36 +406,16 @@ impl UCloudImageSharing {
         }
     }
 
-    fn projects<'a>(&self, principals: &'a [Principal]) -> Result<Vec<&'a ProjectId>> {
-        if principals.is_empty() {
-            return Err(Error::invalid_input(
-                "principals",
-                "the list of projects is empty; give at least one",
-            ));
-        }
-        let mut seen = HashSet::new();
-        let mut out = Vec::with_capacity(principals.len());
-        for p in principals {
-            match p {
-                Principal::Project(id) => {
-                    if seen.insert(id) {
-                        out.push(id);
-                    }
-                }
-                Principal::Account(_) => {
-                    return Err(Error::Limit(LimitViolation {
-                        provider: Provider::UCloud,
-                        rule: LimitRule::PrincipalKind,
-                        limit: "project principals only".to_owned(),
-                        value: p.to_string(),
-                        explanation: "UCloud shares images with projects (org-...), not \
-                                      accounts; ask the other account for its project id"
-                            .to_owned(),
-                    }))
-                }
-            }
-        }
-        Ok(out)
+    fn projects(&self, principals: &[Principal]) -> Result<Vec<ProjectId>> {
+        Ok(self
+            .limits()
+            .principals_for_call(principals)?
+            .into_iter()
+            .filter_map(|p| match p {
+                Principal::Project(id) => Some(id),
+                Principal::Account(_) => None,
+            })
+            .collect())
     }
 
     async fn share_call(

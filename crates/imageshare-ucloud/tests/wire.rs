@@ -341,7 +341,8 @@ async fn share_and_cancel_send_every_project_and_report_per_project() {
         json!({"Action": "CancelShareCustomImageResponse", "RetCode": 0, "ImageId": "uimage-a"}),
     )
     .await;
-    let a = builder(&server).build().unwrap();
+    // Two projects in one call (the per-call maximum is ours to choose: configured to 2).
+    let a = builder(&server).max_projects_per_call(2).build().unwrap();
     let to = [Principal::project("org-b1"), Principal::project("org-c2")];
     let report = a.share(&"uimage-a".into(), &to).await.unwrap();
     assert_eq!(report.len(), 2);
