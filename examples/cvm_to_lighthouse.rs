@@ -17,7 +17,8 @@
 use std::process::ExitCode;
 
 use imageshare::migrate::{self, Wait};
-use imageshare::tencent::{TencentCredentials, TencentLighthouseImageSharing};
+use imageshare::tencent::TencentLighthouseImageSharing;
+use imageshare::{Connect, Provider};
 use imageshare::{Error, ImageId, Principal};
 use imageshare_emulator::{Emulator, World};
 
@@ -59,13 +60,10 @@ async fn run() -> Result<()> {
                  emulator at {} (world: examples/world.toml)",
                 emulator.base_url()
             );
-            let key = emulator.account("100000000001").expect("owner").keys;
-            let key = key.tencent.expect("tencent key");
-            let lighthouse = TencentLighthouseImageSharing::builder()
-                .endpoint(emulator.base_url())
+            let lighthouse = Connect::new(Provider::TencentLighthouse)
                 .region("ap-guangzhou")
-                .credentials(TencentCredentials::new(key.id, key.secret))
-                .build()?;
+                .emulator(&emulator, "100000000001")
+                .lighthouse()?;
             let to = vec![Principal::account("100000000002")];
             (lighthouse, ImageId::from("img-6pb6lrmy"), to)
         }

@@ -13,12 +13,9 @@
 
 use std::process::ExitCode;
 
-use imageshare::alibaba::AlibabaCredentials;
 use imageshare::core::plan::{self, SharePlan};
 use imageshare::manifest::Manifest;
-use imageshare::tencent::TencentCredentials;
-use imageshare::ucloud::UCloudCredentials;
-use imageshare::{Connect, Credentials, DynSharing, ImageId, ImageSharing, Principal, Provider};
+use imageshare::{Connect, DynSharing, ImageId, ImageSharing, Principal};
 use imageshare_emulator::{Emulator, World};
 
 type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
@@ -81,10 +78,7 @@ async fn run() -> Result<()> {
     for entry in &manifest.images {
         let mut c = Connect::new(entry.provider).region(entry.region.as_str());
         if let Some(emu) = &emulator {
-            c = c
-                .endpoint(emu.base_url())
-                .credentials(keys_of_the_owner(emu, entry.provider))
-                .project_id("org-a1b2c3");
+            c = c.emulator(emu, "100000000001");
         }
         targets.push((c.build()?, entry));
     }
@@ -182,23 +176,4 @@ fn flag(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
     let i = args.iter().position(|a| a == name)?;
     args.get(i + 1).cloned()
-}
-
-/// The emulator keys of account 100000000001 (owner of the images) for `provider`'s cloud.
-fn keys_of_the_owner(emu: &Emulator, provider: Provider) -> Credentials {
-    let keys = emu.account("100000000001").expect("owner account").keys;
-    match provider {
-        Provider::AlibabaEcs | Provider::AlibabaSas => {
-            let k = keys.alibaba.expect("alibaba key");
-            Credentials::Alibaba(AlibabaCredentials::new(k.id, k.secret))
-        }
-        Provider::TencentCvm | Provider::TencentLighthouse => {
-            let k = keys.tencent.expect("tencent key");
-            Credentials::Tencent(TencentCredentials::new(k.id, k.secret))
-        }
-        _ => {
-            let k = keys.ucloud.expect("ucloud key");
-            Credentials::UCloud(UCloudCredentials::new(k.public, k.private))
-        }
-    }
 }

@@ -13,9 +13,9 @@
 
 use std::process::ExitCode;
 
-use imageshare::alibaba::{AlibabaCredentials, SasImageSharing};
+use imageshare::alibaba::SasImageSharing;
 use imageshare::migrate::{self, Wait};
-use imageshare::{Connect, Credentials, ImageId, ImageSharing, Principal, Provider};
+use imageshare::{Connect, ImageId, ImageSharing, Principal, Provider};
 use imageshare_emulator::{Emulator, World};
 
 type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
@@ -57,18 +57,13 @@ async fn run() -> Result<()> {
                  emulator at {} (world: examples/world.toml)",
                 emulator.base_url()
             );
-            let key = emulator.account("100000000001").expect("owner").keys;
-            let key = key.alibaba.expect("alibaba key");
-            let credentials = AlibabaCredentials::new(key.id, key.secret);
-            let sas = SasImageSharing::builder()
-                .endpoint(emulator.base_url())
+            let sas = Connect::new(Provider::AlibabaSas)
                 .region("cn-hangzhou")
-                .credentials(credentials.clone())
-                .build()?;
+                .emulator(&emulator, "100000000001")
+                .sas()?;
             let ecs = Connect::new(Provider::AlibabaEcs)
-                .endpoint(emulator.base_url())
                 .region("cn-hangzhou")
-                .credentials(Credentials::Alibaba(credentials))
+                .emulator(&emulator, "100000000001")
                 .build()?;
             let to = vec![Principal::account("100000000002")];
             (sas, ecs, ImageId::from("m-sas000000001"), to)

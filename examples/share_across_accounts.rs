@@ -17,11 +17,8 @@
 
 use std::process::ExitCode;
 
-use imageshare::alibaba::AlibabaCredentials;
 use imageshare::core::PrincipalKind;
-use imageshare::tencent::TencentCredentials;
-use imageshare::ucloud::UCloudCredentials;
-use imageshare::{Connect, Credentials, ImageId, ImageSharing, Principal, Provider, ShareOutcome};
+use imageshare::{Connect, ImageId, ImageSharing, Principal, Provider, ShareOutcome};
 use imageshare_emulator::{Emulator, World};
 
 type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
@@ -62,9 +59,7 @@ async fn run() -> Result<()> {
             let (region, image, to) = golden_image_of_the_example_world(provider);
             let sharing = Connect::new(provider)
                 .region(region)
-                .endpoint(emulator.base_url())
-                .credentials(keys_of_the_owner(&emulator, provider))
-                .project_id("org-a1b2c3") // UCloud acts in a project; ignored elsewhere
+                .emulator(&emulator, "100000000001")
                 .build()?;
             let to = to.iter().map(|id| principal(provider, id)).collect();
             (sharing, ImageId::from(image), to)
@@ -192,25 +187,6 @@ fn golden_image_of_the_example_world(
         ),
         Provider::TencentLighthouse => ("ap-guangzhou", "lhbp-6jc6l8yb", &["100000000002"]),
         _ => ("cn-bj2", "uimage-golden01", &["org-d4e5f6", "org-g7h8i9"]),
-    }
-}
-
-/// The emulator keys of the image owner, account 100000000001, for `provider`'s cloud.
-fn keys_of_the_owner(emu: &Emulator, provider: Provider) -> Credentials {
-    let keys = emu.account("100000000001").expect("owner account").keys;
-    match provider {
-        Provider::AlibabaEcs | Provider::AlibabaSas => {
-            let k = keys.alibaba.expect("alibaba key");
-            Credentials::Alibaba(AlibabaCredentials::new(k.id, k.secret))
-        }
-        Provider::TencentCvm | Provider::TencentLighthouse => {
-            let k = keys.tencent.expect("tencent key");
-            Credentials::Tencent(TencentCredentials::new(k.id, k.secret))
-        }
-        _ => {
-            let k = keys.ucloud.expect("ucloud key");
-            Credentials::UCloud(UCloudCredentials::new(k.public, k.private))
-        }
     }
 }
 

@@ -80,6 +80,27 @@ pub enum Credentials {
     UCloud(crate::ucloud::UCloudCredentials),
 }
 
+#[cfg(feature = "alibaba")]
+impl From<crate::alibaba::AlibabaCredentials> for Credentials {
+    fn from(c: crate::alibaba::AlibabaCredentials) -> Self {
+        Credentials::Alibaba(c)
+    }
+}
+
+#[cfg(feature = "tencent")]
+impl From<crate::tencent::TencentCredentials> for Credentials {
+    fn from(c: crate::tencent::TencentCredentials) -> Self {
+        Credentials::Tencent(c)
+    }
+}
+
+#[cfg(feature = "ucloud")]
+impl From<crate::ucloud::UCloudCredentials> for Credentials {
+    fn from(c: crate::ucloud::UCloudCredentials) -> Self {
+        Credentials::UCloud(c)
+    }
+}
+
 /// Options for building an adapter. Anything left unset comes from the cloud's own
 /// credential chain and configuration (environment variables, then the CLI profile file).
 #[derive(Debug, Clone)]
@@ -121,8 +142,8 @@ impl Connect {
         self
     }
     /// Explicit credentials (they must be the provider's cloud's).
-    pub fn credentials(mut self, credentials: Credentials) -> Self {
-        self.credentials = Some(credentials);
+    pub fn credentials(mut self, credentials: impl Into<Credentials>) -> Self {
+        self.credentials = Some(credentials.into());
         self
     }
     /// The UCloud project to act in (ignored by other providers).
@@ -136,6 +157,37 @@ impl Connect {
     /// own chain.
     pub fn profile(mut self, name: impl Into<String>) -> Self {
         self.profile = Some(name.into());
+        self
+    }
+    /// Points the adapter at a running emulator, acting as `account` of its world: sets
+    /// the endpoint, that account's keys for this provider's cloud, and (UCloud) its first
+    /// project unless a project was given.
+    ///
+    /// # Panics
+    /// When `account` is not in the emulator's world or has no key for this cloud (a
+    /// mistake in the test's world, not a runtime condition).
+    #[cfg(feature = "emulator")]
+    pub fn emulator(mut self, emu: &imageshare_emulator::Emulator, account: &str) -> Self {
+        let a = emu
+            .account(account)
+            .unwrap_or_else(|| panic!("account {account} is not in the emulator's world"));
+        let credentials: Option<Credentials> = match self.provider {
+            Provider::AlibabaEcs | Provider::AlibabaSas => a.alibaba_credentials().map(Into::into),
+            Provider::TencentCvm | Provider::TencentLighthouse => {
+                a.tencent_credentials().map(Into::into)
+            }
+            Provider::UCloud => a.ucloud_credentials().map(Into::into),
+        };
+        self.credentials = Some(credentials.unwrap_or_else(|| {
+            panic!(
+                "account {account} has no {} key in the world",
+                self.provider
+            )
+        }));
+        if self.project_id.is_none() && self.provider == Provider::UCloud {
+            self.project_id = a.projects.first().cloned();
+        }
+        self.endpoint = Some(emu.base_url());
         self
     }
     /// HTTP options (timeouts, concurrency bound).

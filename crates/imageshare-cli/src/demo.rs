@@ -4,11 +4,8 @@
 use std::io::Write;
 use std::net::SocketAddr;
 
-use imageshare::alibaba::AlibabaCredentials;
 use imageshare::core::{ImageSharing, Principal, Provider};
-use imageshare::tencent::TencentCredentials;
-use imageshare::ucloud::UCloudCredentials;
-use imageshare::{Connect, Credentials, DynSharing};
+use imageshare::{Connect, DynSharing};
 use imageshare_emulator::{Emulator, World};
 
 use crate::Failure;
@@ -49,41 +46,7 @@ pub fn connect_as(emu: &Emulator, provider: Provider, region: &str, account: &st
 
 /// The connection options for `account` on the emulator.
 pub fn options_as(emu: &Emulator, provider: Provider, region: &str, account: &str) -> Connect {
-    let keys = emu.account(account).expect("account in the world").keys;
-    let (credentials, project) = match provider {
-        Provider::AlibabaEcs | Provider::AlibabaSas => {
-            let k = keys.alibaba.expect("alibaba key");
-            (
-                Credentials::Alibaba(AlibabaCredentials::new(k.id, k.secret)),
-                None,
-            )
-        }
-        Provider::TencentCvm | Provider::TencentLighthouse => {
-            let k = keys.tencent.expect("tencent key");
-            (
-                Credentials::Tencent(TencentCredentials::new(k.id, k.secret)),
-                None,
-            )
-        }
-        _ => {
-            let k = keys.ucloud.expect("ucloud key");
-            let project = emu
-                .account(account)
-                .and_then(|a| a.projects.first().cloned());
-            (
-                Credentials::UCloud(UCloudCredentials::new(k.public, k.private)),
-                project,
-            )
-        }
-    };
-    let mut c = Connect::new(provider)
-        .region(region)
-        .endpoint(emu.base_url())
-        .credentials(credentials);
-    if let Some(p) = project {
-        c = c.project_id(p);
-    }
-    c
+    Connect::new(provider).region(region).emulator(emu, account)
 }
 
 fn step(message: impl Into<String>) -> impl FnOnce(imageshare::core::Error) -> Failure {

@@ -135,6 +135,35 @@ pub struct Account {
     pub keys: Keys,
 }
 
+impl Account {
+    /// This account's Alibaba Cloud key as adapter credentials (with its STS token).
+    pub fn alibaba_credentials(&self) -> Option<imageshare_alibaba::AlibabaCredentials> {
+        self.keys.alibaba.as_ref().map(|k| {
+            let c = imageshare_alibaba::AlibabaCredentials::new(k.id.as_str(), k.secret.as_str());
+            match &k.token {
+                Some(t) => c.with_security_token(t.as_str()),
+                None => c,
+            }
+        })
+    }
+    /// This account's Tencent Cloud key as adapter credentials (with its token).
+    pub fn tencent_credentials(&self) -> Option<imageshare_tencent::TencentCredentials> {
+        self.keys.tencent.as_ref().map(|k| {
+            let c = imageshare_tencent::TencentCredentials::new(k.id.as_str(), k.secret.as_str());
+            match &k.token {
+                Some(t) => c.with_token(t.as_str()),
+                None => c,
+            }
+        })
+    }
+    /// This account's UCloud key pair as adapter credentials.
+    pub fn ucloud_credentials(&self) -> Option<imageshare_ucloud::UCloudCredentials> {
+        self.keys.ucloud.as_ref().map(|k| {
+            imageshare_ucloud::UCloudCredentials::new(k.public.as_str(), k.private.as_str())
+        })
+    }
+}
+
 fn default_site() -> Site {
     Site::China
 }
