@@ -216,9 +216,66 @@ prune = true
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(emu.grants("m-bp18ygjuqnwhechc").len(), 2);
     assert_eq!(emu.grants("uimage-golden01").len(), 1);
+    let writes = |emu: &Emulator| {
+        emu.calls()
+            .iter()
+            .filter(|c| {
+                [
+                    "ModifyImageSharePermission",
+                    "ShareCustomImage",
+                    "CancelShareCustomImage",
+                ]
+                .contains(&c.action.as_str())
+            })
+            .count()
+    };
+    let before = writes(&emu);
     let o = run(&["apply", "-f", f, "--yes"], &env);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("nothing to do"), "{}", stdout(&o));
+    assert_eq!(writes(&emu), before, "the second apply sends no write call");
+    // The plan as one JSON document: every image unchanged now.
+    let o = run(&["--output", "json", "plan", "-f", f], &env);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    for entry in v.as_array().unwrap() {
+        assert!(entry[1]["add"].as_array().unwrap().is_empty(), "{entry}");
+        assert!(
+            !entry[1]["unchanged"].as_array().unwrap().is_empty(),
+            "{entry}"
+        );
+    }
+}
+
+#[test]
+fn emulator_serve_prints_its_address_and_answers() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_imageshare"))
+        .args(["emulator", "serve", "--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().strip_prefix("listening on ").map(str::to_owned);
+    // A request of no cloud gets the emulator's 400, which proves it is serving.
+    let answered = url.as_ref().map(|u| {
+        let addr = u.strip_prefix("http://").unwrap().to_owned();
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        use std::io::{Read, Write};
+        s.write_all(b"GET /?x=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        resp
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    let url = url.unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert!(answered.unwrap().starts_with("HTTP/1.1 400"));
 }
 
 #[test]
