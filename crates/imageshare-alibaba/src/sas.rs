@@ -247,7 +247,7 @@ pub fn image_from_sas(img: &SasCustomImage, region: &Region, received: bool) -> 
         } else {
             ImageOrigin::Custom
         },
-        encryption: Encryption::None,
+        encryption: Encryption::NotReported,
         kind: ImageKind::LightweightHost,
         created_at: (!img.creation_time.is_empty()).then(|| img.creation_time.clone()),
     }

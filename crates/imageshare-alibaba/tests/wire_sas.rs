@@ -169,7 +169,7 @@ async fn image_looks_in_own_images_then_shared_ones() {
     assert_eq!(img.origin, ImageOrigin::Received);
     assert_eq!(img.owner, Some(Principal::account("1000000000000002")));
     assert_eq!(img.kind, ImageKind::LightweightHost);
-    assert_eq!(img.encryption, Encryption::None);
+    assert_eq!(img.encryption, Encryption::NotReported);
     assert_eq!(img.state, ImageState::Available);
     let reqs = server.received_requests().await.unwrap();
     let ids = format!("[\"{IMAGE}\"]");

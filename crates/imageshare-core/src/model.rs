@@ -287,12 +287,18 @@ pub enum Encryption {
     CustomerKey,
     /// Encrypted, key type not reported by the API.
     Unknown,
+    /// The API does not say whether the image is encrypted (Tencent CVM and Lighthouse,
+    /// SAS, UCloud): the client cannot check encryption rules, the server does.
+    NotReported,
 }
 
 impl Encryption {
-    /// True unless the image is known to be unencrypted.
+    /// True when the image is known to be encrypted.
     pub fn is_encrypted(self) -> bool {
-        !matches!(self, Encryption::None)
+        matches!(
+            self,
+            Encryption::ServiceKey | Encryption::CustomerKey | Encryption::Unknown
+        )
     }
 }
 

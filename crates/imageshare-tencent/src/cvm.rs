@@ -17,7 +17,7 @@
 //!   verbatim;
 //! - kind: whole-machine when `SnapshotSet` holds a `DATA_DISK` snapshot (a whole-instance
 //!   image is the one that carries data-disk snapshots), else system-disk;
-//! - encryption: `DescribeImages` reports none, so it is [`Encryption::None`]; the server
+//! - encryption: `DescribeImages` does not report it, so it is [`Encryption::NotReported`]; the server
 //!   refuses encrypted images with `UnsupportedOperation.EncryptedImagesNotSupported`, which
 //!   comes back verbatim as [`Error::Api`].
 
@@ -233,7 +233,7 @@ pub fn image_from_cvm(img: CvmImage, region: &Region) -> Image {
         region: region.clone(),
         state,
         origin,
-        encryption: Encryption::None,
+        encryption: Encryption::NotReported,
         kind: if whole {
             ImageKind::WholeMachine
         } else {

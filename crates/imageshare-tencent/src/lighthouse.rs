@@ -362,7 +362,7 @@ pub fn image_from_blueprint(b: Blueprint, region: &Region) -> Image {
         region: region.clone(),
         state,
         origin,
-        encryption: Encryption::None,
+        encryption: Encryption::NotReported,
         kind: ImageKind::LightweightHost,
         created_at: b.created_time,
     }

@@ -610,7 +610,7 @@ impl ImageSharing for UCloudImageSharing {
 ///   is [`ImageKind::SystemDisk`];
 /// * state: `Available` -> available, `Making` / `Copying` -> pending, `Unavailable` ->
 ///   unavailable, anything else verbatim;
-/// * encryption: UCloud reports none ([`Encryption::None`]).
+/// * encryption: UCloud does not report it ([`Encryption::NotReported`]).
 pub fn to_image(
     set: &UHostImageSet,
     region: &Region,
@@ -638,7 +638,7 @@ pub fn to_image(
         region: region.clone(),
         state,
         origin,
-        encryption: Encryption::None,
+        encryption: Encryption::NotReported,
         kind,
         created_at: (set.create_time > 0).then(|| time::format_iso8601(set.create_time)),
     }
