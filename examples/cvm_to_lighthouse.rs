@@ -14,7 +14,10 @@
 //!     --image img-xxxxxxxx --to 100000000002
 //! ```
 
+#[path = "support/mod.rs"]
+mod support;
 use std::process::ExitCode;
+use support::{cloud_region, flag};
 
 use imageshare::migrate::{self, Wait};
 use imageshare::tencent::TencentLighthouseImageSharing;
@@ -26,20 +29,14 @@ type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    support::exit(run().await)
 }
 
 async fn run() -> Result<()> {
     let emulator;
     // The flows need the Lighthouse adapter itself (for its CVM operations), so it is built
     // with its own builder rather than `imageshare::Connect`.
-    let (lighthouse, image, to) = match cloud_region() {
+    let (lighthouse, image, to) = match cloud_region(Provider::TencentCvm) {
         Some(region) => {
             println!("running against Tencent Cloud in {region}, credentials from the environment");
             let image = flag("--image").ok_or("--image ID (a CVM custom image) is required")?;
@@ -99,18 +96,4 @@ async fn run() -> Result<()> {
         Err(other) => Err(format!("expected Error::Unsupported, got: {other}").into()),
         Ok(id) => Err(format!("Lighthouse -> CVM has no public API, yet it made {id}").into()),
     }
-}
-
-/// The region when Tencent credentials are in the environment and a region is given
-/// (`--region` or `TENCENTCLOUD_REGION`); `None` means: use the emulator.
-fn cloud_region() -> Option<String> {
-    std::env::var("TENCENTCLOUD_SECRET_ID").ok()?;
-    flag("--region").or_else(|| std::env::var("TENCENTCLOUD_REGION").ok())
-}
-
-/// The value after `name` on the command line.
-fn flag(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    let i = args.iter().position(|a| a == name)?;
-    args.get(i + 1).cloned()
 }

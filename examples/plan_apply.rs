@@ -11,7 +11,10 @@
 //! cargo run --example plan_apply -- --manifest images.toml [--yes]
 //! ```
 
+#[path = "support/mod.rs"]
+mod support;
 use std::process::ExitCode;
+use support::flag;
 
 use imageshare::core::plan::{self, SharePlan};
 use imageshare::manifest::Manifest;
@@ -44,13 +47,7 @@ share_with = ["org-d4e5f6", "org-g7h8i9"]
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    support::exit(run().await)
 }
 
 async fn run() -> Result<()> {
@@ -169,11 +166,4 @@ async fn run() -> Result<()> {
 fn list(principals: &[Principal]) -> String {
     let ids: Vec<&str> = principals.iter().map(|p| p.id()).collect();
     ids.join(", ")
-}
-
-/// The value after `name` on the command line.
-fn flag(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    let i = args.iter().position(|a| a == name)?;
-    args.get(i + 1).cloned()
 }

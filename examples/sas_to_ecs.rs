@@ -11,7 +11,10 @@
 //!   cargo run --example sas_to_ecs -- --region cn-hangzhou --image m-xxxxxxxx --to 1234567890
 //! ```
 
+#[path = "support/mod.rs"]
+mod support;
 use std::process::ExitCode;
+use support::{cloud_region, flag};
 
 use imageshare::alibaba::SasImageSharing;
 use imageshare::migrate::{self, Wait};
@@ -22,20 +25,14 @@ type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    support::exit(run().await)
 }
 
 async fn run() -> Result<()> {
     let emulator;
     // `migrate::sas_to_ecs` needs the SAS adapter itself (for `share_to_ecs`), so SAS is
     // built with its own builder; ECS can be any adapter, here one from `Connect`.
-    let (sas, ecs, image, to) = match cloud_region() {
+    let (sas, ecs, image, to) = match cloud_region(Provider::AlibabaSas) {
         Some(region) => {
             println!("running against Alibaba Cloud in {region}, credentials from the environment");
             let image = flag("--image").ok_or("--image ID (a SAS custom image) is required")?;
@@ -98,18 +95,4 @@ async fn run() -> Result<()> {
         sharees.len()
     );
     Ok(())
-}
-
-/// The region when Alibaba credentials are in the environment and a region is given
-/// (`--region` or `ALIBABA_CLOUD_REGION_ID`); `None` means: use the emulator.
-fn cloud_region() -> Option<String> {
-    std::env::var("ALIBABA_CLOUD_ACCESS_KEY_ID").ok()?;
-    flag("--region").or_else(|| std::env::var("ALIBABA_CLOUD_REGION_ID").ok())
-}
-
-/// The value after `name` on the command line.
-fn flag(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    let i = args.iter().position(|a| a == name)?;
-    args.get(i + 1).cloned()
 }

@@ -15,7 +15,10 @@
 //! Providers: alibaba-ecs, alibaba-sas, tencent-cvm, tencent-lighthouse, ucloud. Against a
 //! real cloud the run leaves the image as it found it: it unshares only the grants it made.
 
+#[path = "support/mod.rs"]
+mod support;
 use std::process::ExitCode;
+use support::{cloud_region, flag};
 
 use imageshare::core::PrincipalKind;
 use imageshare::{Connect, ImageId, ImageSharing, Principal, Provider, ShareOutcome};
@@ -25,13 +28,7 @@ type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    support::exit(run().await)
 }
 
 async fn run() -> Result<()> {
@@ -143,29 +140,6 @@ fn principal(provider: Provider, id: &str) -> Principal {
         Some(PrincipalKind::Project) => Principal::project(id.trim()),
         _ => Principal::account(id.trim()),
     }
-}
-
-/// The region when the provider's cloud credentials are in the environment and a region
-/// is given (`--region` or the cloud's region variable); `None` means: use the emulator.
-fn cloud_region(provider: Provider) -> Option<String> {
-    let (key, region_var) = match provider {
-        Provider::AlibabaEcs | Provider::AlibabaSas => {
-            ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_REGION_ID")
-        }
-        Provider::TencentCvm | Provider::TencentLighthouse => {
-            ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_REGION")
-        }
-        _ => ("UCLOUD_PUBLIC_KEY", "UCLOUD_REGION"),
-    };
-    std::env::var(key).ok()?;
-    flag("--region").or_else(|| std::env::var(region_var).ok())
-}
-
-/// The value after `name` on the command line.
-fn flag(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    let i = args.iter().position(|a| a == name)?;
-    args.get(i + 1).cloned()
 }
 
 /// Region, golden image and recipients of `provider` in examples/world.toml. SAS and

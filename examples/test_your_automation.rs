@@ -17,6 +17,8 @@
 //!     --image img-xxxxxxxx --to 100000000002,100000000003
 //! ```
 
+#[path = "support/mod.rs"]
+mod support;
 use imageshare::core::LimitRule;
 use imageshare::tencent::TencentCredentials;
 use imageshare::{
@@ -24,6 +26,7 @@ use imageshare::{
     ShareOutcome,
 };
 use imageshare_emulator::{Emulator, FaultKind, FaultPlan, FaultRule, World};
+use support::{cloud_region, flag};
 
 // ---- your automation ---------------------------------------------------------------------
 
@@ -143,17 +146,11 @@ async fn test_survives_throttling() {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    match run().await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    support::exit(run().await)
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    if let Some(region) = cloud_region() {
+    if let Some(region) = cloud_region(Provider::TencentCvm) {
         println!("running share_golden_image against Tencent CVM in {region}");
         let image = flag("--image").ok_or("--image ID is required against the real cloud")?;
         let to = flag("--to").ok_or("--to ACCOUNT[,ACCOUNT...] is required")?;
@@ -174,18 +171,4 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("test survives_throttling ... ok");
     println!("\n4 passed");
     Ok(())
-}
-
-/// The region when Tencent credentials are in the environment and a region is given
-/// (`--region` or `TENCENTCLOUD_REGION`); `None` means: run the tests on the emulator.
-fn cloud_region() -> Option<String> {
-    std::env::var("TENCENTCLOUD_SECRET_ID").ok()?;
-    flag("--region").or_else(|| std::env::var("TENCENTCLOUD_REGION").ok())
-}
-
-/// The value after `name` on the command line.
-fn flag(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    let i = args.iter().position(|a| a == name)?;
-    args.get(i + 1).cloned()
 }
