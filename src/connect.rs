@@ -3,10 +3,12 @@
 
 #[allow(unused_imports)]
 use imageshare_core::credentials::{OsEnv, OverlayEnv};
+use imageshare_core::ratelimit::{Rate, RateLimits};
 use imageshare_core::transport::{ClientOptions, RetryConfig};
 use imageshare_core::{CheckOptions, Checked, Error, ImageSharing, Provider, Result};
 
-/// Applies the options every builder shares (region, endpoint, HTTP options, retry).
+/// Applies the options every builder shares (region, endpoint, HTTP options, retry, rate
+/// limits).
 macro_rules! configure {
     ($opts:expr, $builder:expr) => {{
         let mut b = $builder;
@@ -21,6 +23,12 @@ macro_rules! configure {
         }
         if let Some(r) = &$opts.retry {
             b = b.retry(r.clone());
+        }
+        if let Some(t) = &$opts.rate_limits {
+            b = b.rate_limits(t.clone());
+        }
+        for (action, rate) in &$opts.rate_overrides {
+            b = b.rate_limit(action.as_str(), *rate);
         }
         b
     }};
@@ -113,6 +121,8 @@ pub struct Connect {
     profile: Option<String>,
     client: Option<ClientOptions>,
     retry: Option<RetryConfig>,
+    rate_limits: Option<RateLimits>,
+    rate_overrides: Vec<(String, Rate)>,
     check: CheckOptions,
 }
 
@@ -128,6 +138,8 @@ impl Connect {
             profile: None,
             client: None,
             retry: None,
+            rate_limits: None,
+            rate_overrides: Vec::new(),
             check: CheckOptions::default(),
         }
     }
@@ -199,6 +211,39 @@ impl Connect {
     pub fn retry(mut self, retry: RetryConfig) -> Self {
         self.retry = Some(retry);
         self
+    }
+    /// Client-side rate limits per action for this provider, replacing its published (or
+    /// chosen) defaults; `RateLimits::none()` turns client-side limiting off. They are set
+    /// on the rate limiter of the client options: adapters built from clones of the same
+    /// [`ClientOptions`] share one limiter, and so one quota per (provider, action).
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.rate_limits = Some(limits);
+        self
+    }
+    /// The client-side rate of one action, on top of the provider's defaults (or of
+    /// [`rate_limits`](Self::rate_limits)).
+    pub fn rate_limit(mut self, action: impl Into<String>, rate: Rate) -> Self {
+        self.rate_overrides.push((action.into(), rate));
+        self
+    }
+    /// The default client-side rate limits of `provider` (its cloud's published quotas, or
+    /// imageshare's conservative choice where none is published); `None` when its cloud's
+    /// cargo feature is off.
+    pub fn default_rate_limits(provider: Provider) -> Option<RateLimits> {
+        match provider {
+            #[cfg(feature = "alibaba")]
+            Provider::AlibabaEcs => Some(crate::alibaba::limits::ecs_rate_limits()),
+            #[cfg(feature = "alibaba")]
+            Provider::AlibabaSas => Some(crate::alibaba::limits::sas_rate_limits()),
+            #[cfg(feature = "tencent")]
+            Provider::TencentCvm => Some(crate::tencent::limits::cvm_rate_limits()),
+            #[cfg(feature = "tencent")]
+            Provider::TencentLighthouse => Some(crate::tencent::limits::lighthouse_rate_limits()),
+            #[cfg(feature = "ucloud")]
+            Provider::UCloud => Some(crate::ucloud::limits::uhost_rate_limits()),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
     }
     /// Limit-checker options (encrypted-image acknowledgement, known principal sites).
     pub fn check_options(mut self, options: CheckOptions) -> Self {

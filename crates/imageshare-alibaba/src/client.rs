@@ -19,6 +19,7 @@ use std::fmt;
 use std::time::Duration;
 
 use imageshare_core::credentials::{Env, OsEnv};
+use imageshare_core::ratelimit::{Rate, RateLimits};
 use imageshare_core::transport::{
     parse_endpoint, record_request_id, status_is_retryable, ApiCall, ClientOptions, HttpRequest,
     HttpResponse, RetryConfig, Transport,
@@ -105,6 +106,10 @@ pub(crate) struct ClientConfig {
     pub(crate) signature: SignatureVersion,
     pub(crate) options: ClientOptions,
     pub(crate) retry: RetryConfig,
+    /// A whole rate-limit table replacing the product's defaults.
+    pub(crate) rate_limits: Option<RateLimits>,
+    /// Per-action rates applied on top of the table (defaults or `rate_limits`).
+    pub(crate) rate_overrides: Vec<(String, Rate)>,
 }
 
 impl fmt::Debug for ClientConfig {
@@ -117,6 +122,8 @@ impl fmt::Debug for ClientConfig {
             .field("signature", &self.signature)
             .field("options", &self.options)
             .field("retry", &self.retry)
+            .field("rate_limits", &self.rate_limits)
+            .field("rate_overrides", &self.rate_overrides)
             .finish()
     }
 }
@@ -168,7 +175,21 @@ impl ClientConfig {
             None => Endpoint::parse(&default_endpoint(region.as_str()))?,
         };
         let credentials = resolve_credentials(provider, self.credentials, &OsEnv)?.credentials;
-        let transport = Transport::new(self.options, self.retry)?;
+        let defaults = match provider {
+            Provider::AlibabaSas => crate::limits::sas_rate_limits(),
+            _ => crate::limits::ecs_rate_limits(),
+        };
+        let overrides = if self.rate_limits.is_some() || !self.rate_overrides.is_empty() {
+            let mut table = self.rate_limits.unwrap_or_else(|| defaults.clone());
+            for (action, rate) in self.rate_overrides {
+                table.set(action, rate);
+            }
+            Some(table)
+        } else {
+            None
+        };
+        let transport = Transport::new(self.options, self.retry)?
+            .with_rate_limits(provider, defaults, overrides)?;
         Ok(OpenApiClient {
             provider,
             version,

@@ -109,6 +109,25 @@ macro_rules! builder_setters {
                 self.config.retry = retry;
                 self
             }
+            /// Client-side rate limits per action, replacing the defaults
+            /// ([`limits::ecs_rate_limits`]($crate::limits::ecs_rate_limits),
+            /// [`limits::sas_rate_limits`]($crate::limits::sas_rate_limits));
+            /// `RateLimits::none()` limits nothing. The table is set on the rate limiter of
+            /// the client options, so every adapter sharing that limiter follows it.
+            pub fn rate_limits(mut self, limits: imageshare_core::ratelimit::RateLimits) -> Self {
+                self.config.rate_limits = Some(limits);
+                self
+            }
+            /// The client-side rate of one action, on top of the defaults (or of
+            /// `rate_limits`).
+            pub fn rate_limit(
+                mut self,
+                action: impl Into<String>,
+                rate: imageshare_core::ratelimit::Rate,
+            ) -> Self {
+                self.config.rate_overrides.push((action.into(), rate));
+                self
+            }
         }
     };
 }

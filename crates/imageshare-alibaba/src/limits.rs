@@ -3,6 +3,7 @@
 //! `protocols/alibaba.md`; `[Sx]` are its source tags.
 
 use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
+use imageshare_core::ratelimit::{Rate, RateLimits};
 use imageshare_core::{ImageKind, PrincipalKind, Provider, ShareLimits};
 
 /// Account ids are numeric main-account UIDs. Real UIDs have 16 digits, the API docs use
@@ -88,5 +89,37 @@ pub const SAS_LIMITS: ShareLimits = ShareLimits {
              AddCustomImageShareAccount and DeleteCustomImage API docs, SWAS error codes \
              (alibaba.md 3.1, 3.7, 3.8)",
 };
+
+/// Client-side request rate of every ECS action: **imageshare's choice, not a published
+/// quota**. Alibaba publishes no per-API QPS for `ModifyImageSharePermission`,
+/// `DescribeImageSharePermission`, `DescribeImages`, `CopyImage` or `DeleteImage`
+/// (alibaba.md 7: "not found — UNCONFIRMED"); 10/s is the quota Tencent publishes for the
+/// same image-sharing actions on CVM, and is low enough that a bulk job is not throttled
+/// by an account-level flow control set for interactive use. The server's `Throttling*`
+/// answers are retried anyway. Change it with the builders' `rate_limit` / `rate_limits`.
+pub const ECS_DEFAULT_RATE: Rate = Rate::per_second(10.0);
+
+/// The SWAS-OPEN quotas Alibaba publishes: `ListRegions` 10 calls per minute per user
+/// (alibaba.md 7 [S19b]). None is published for the image actions the adapter calls.
+pub const SAS_RATE_TABLE: &[(&str, Rate)] = &[("ListRegions", Rate::per_minute(10.0))];
+
+/// Client-side request rate of the SAS actions [`SAS_RATE_TABLE`] does not list:
+/// **imageshare's choice** (unpublished, alibaba.md 7), 10/s as for ECS. Issue #8 mentions
+/// "10 per minute" for share-to-ECS (`ModifyImageShareStatus`); the protocol notes found no
+/// source for it, so it is not the default. Where it applies, set it with
+/// `.rate_limit("ModifyImageShareStatus", Rate::per_minute(10.0))`.
+pub const SAS_DEFAULT_RATE: Rate = Rate::per_second(10.0);
+
+/// The default client-side rate limits of the ECS adapter (every action at
+/// [`ECS_DEFAULT_RATE`]).
+pub fn ecs_rate_limits() -> RateLimits {
+    RateLimits::from_table(&[], Some(ECS_DEFAULT_RATE))
+}
+
+/// The default client-side rate limits of the SAS adapter ([`SAS_RATE_TABLE`], other
+/// actions at [`SAS_DEFAULT_RATE`]).
+pub fn sas_rate_limits() -> RateLimits {
+    RateLimits::from_table(SAS_RATE_TABLE, Some(SAS_DEFAULT_RATE))
+}
 
 // The tables are exercised through the core checker in tests/limits.rs.

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use imageshare::core::bulk::Bulk;
 use imageshare::core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare::core::plan::{self, SharePlan};
 use imageshare::core::transport::ClientOptions;
@@ -208,7 +209,13 @@ struct Failure {
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
-        let code = match &e {
+        Failure::from(&e)
+    }
+}
+
+impl From<&Error> for Failure {
+    fn from(e: &Error) -> Self {
+        let code = match e {
             Error::Limit(_) => 3,
             Error::Auth { .. } | Error::CredentialsNotFound { .. } => 4,
             Error::Partial(_) => 5,
@@ -251,9 +258,24 @@ fn provider(g: &Global) -> Result<Provider, Failure> {
     name.parse().map_err(|e: Error| usage(e.to_string()))
 }
 
+/// The HTTP options of one command: the timeout, and a fresh rate limiter that every
+/// adapter built from clones of these options shares.
+fn client_options(g: &Global) -> ClientOptions {
+    ClientOptions::default().with_timeout(Duration::from_secs(g.timeout))
+}
+
 fn options(g: &Global, provider: Provider, region: Option<&str>) -> Connect {
+    options_with(g, provider, region, client_options(g))
+}
+
+fn options_with(
+    g: &Global,
+    provider: Provider,
+    region: Option<&str>,
+    client: ClientOptions,
+) -> Connect {
     let mut c = Connect::new(provider)
-        .client_options(ClientOptions::default().with_timeout(Duration::from_secs(g.timeout)))
+        .client_options(client)
         .check_options(CheckOptions {
             allow_encrypted: g.allow_encrypted,
             ..Default::default()
@@ -542,44 +564,7 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
                     "not applied: run again with --yes to apply this plan",
                 ));
             }
-            let mut conns: BTreeMap<(Provider, String), DynSharing> = BTreeMap::new();
-            let mut results = Vec::new();
-            let mut text = String::new();
-            let mut failed = None;
-            let bar = progress::bar(
-                plans.iter().filter(|(_, p)| !p.is_noop()).count() as u64,
-                "applying",
-            );
-            for (img, p) in &plans {
-                if p.is_noop() {
-                    continue;
-                }
-                bar.set_message(format!("{} {}", img.provider, p.image));
-                bar.inc(1);
-                let key = (img.provider, img.region.clone());
-                if !conns.contains_key(&key) {
-                    conns.insert(key.clone(), connect(g, img.provider, Some(&img.region))?);
-                }
-                match plan::apply(&conns[&key], p).await {
-                    Ok(r) => {
-                        for rep in [&r.unshared, &r.shared].into_iter().flatten() {
-                            text.push_str(&report_text(rep));
-                            results.push(report_json(rep));
-                        }
-                    }
-                    Err(e) => {
-                        text.push_str(&format!("{}: {e}\n", p.image));
-                        results.push(json!({"image": p.image, "error": e.to_string()}));
-                        failed.get_or_insert(e);
-                    }
-                }
-            }
-            bar.finish_and_clear();
-            emit(out, o, text, json!(results))?;
-            match failed {
-                Some(e) => Err(e.into()),
-                None => Ok(()),
-            }
+            apply_plans(g, &plans, out).await
         }
         Command::Migrate { flow } => migrate(g, flow, out).await,
         Command::Emulator {
@@ -649,6 +634,93 @@ async fn migrate(g: &Global, flow: MigrateFlow, out: &mut dyn Write) -> Result<(
 
 /// The manifest's image entry and its plan.
 type Planned = (imageshare::manifest::ManifestImage, SharePlan);
+
+/// Images `apply` works on at once (each through its provider's rate limiter).
+const APPLY_CONCURRENCY: usize = 8;
+
+/// Applies every plan that changes something with the bulk engine: unshare then share per
+/// image, images in parallel (bounded), every call paced by the provider's rate limits
+/// (one limiter for the whole run, shared by every adapter). Ctrl-C stops starting new
+/// work; what was done is printed and the status is 5.
+async fn apply_plans(g: &Global, plans: &[Planned], out: &mut dyn Write) -> Result<(), Failure> {
+    let o = g.output;
+    let client = client_options(g);
+    let mut conns: BTreeMap<(Provider, String), DynSharing> = BTreeMap::new();
+    for (img, _) in plans.iter().filter(|(_, p)| !p.is_noop()) {
+        let key = (img.provider, img.region.clone());
+        if let std::collections::btree_map::Entry::Vacant(slot) = conns.entry(key) {
+            let c = options_with(g, img.provider, Some(&img.region), client.clone()).build()?;
+            slot.insert(c);
+        }
+    }
+    let steps: usize = plans
+        .iter()
+        .map(|(_, p)| usize::from(!p.remove.is_empty()) + usize::from(!p.add.is_empty()))
+        .sum();
+    let bar = progress::bar(steps as u64, "applying");
+    let mut job = Bulk::new()
+        .concurrency(APPLY_CONCURRENCY)
+        .on_progress(|op| {
+            bar.set_message(format!("{} {} {}", op.provider, op.op, op.image));
+            bar.inc(1);
+        });
+    for (img, p) in plans.iter().filter(|(_, p)| !p.is_noop()) {
+        job = job.plan(&conns[&(img.provider, img.region.clone())], p);
+    }
+    let report = job
+        .run_until(async {
+            // Without signal support, never cancel.
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+        .await;
+    bar.finish_and_clear();
+    let mut results = Vec::new();
+    let mut text = String::new();
+    let mut failed: Option<Failure> = None;
+    for op in &report.ops {
+        if op.passes == 0 {
+            // Skipped after a failed unshare (reported there), or cancelled.
+            if report.cancelled {
+                text.push_str(&format!(
+                    "{}: {} of {} principals not attempted (cancelled)\n",
+                    op.image,
+                    op.op,
+                    op.not_attempted.len()
+                ));
+                results.push(json!({
+                    "image": op.image,
+                    "operation": op.op,
+                    "not_attempted": op.not_attempted,
+                }));
+            }
+            continue;
+        }
+        match op.failure() {
+            Some(e) => {
+                text.push_str(&format!("{}: {e}\n", op.image));
+                results.push(json!({"image": op.image, "error": e.to_string()}));
+                failed.get_or_insert_with(|| Failure::from(e.as_ref()));
+            }
+            None => {
+                text.push_str(&report_text(&op.report));
+                results.push(report_json(&op.report));
+            }
+        }
+    }
+    emit(out, o, text, json!(results))?;
+    if let Some(f) = failed {
+        return Err(f);
+    }
+    if report.cancelled {
+        return Err(Failure {
+            code: 5,
+            message: format!("cancelled: {}; run apply again to finish", report.summary()),
+        });
+    }
+    Ok(())
+}
 
 async fn plan_manifest(g: &Global, m: &Manifest) -> Result<Vec<Planned>, Failure> {
     let mut conns: BTreeMap<(Provider, String), DynSharing> = BTreeMap::new();

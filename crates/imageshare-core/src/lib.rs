@@ -2,8 +2,9 @@
 //!
 //! The core of imageshare: the [`ImageSharing`] trait every provider adapter implements,
 //! the domain model, the one [`Error`] type, the limit checker [`Checked`] with its
-//! [`ShareLimits`] tables, credentials ([`Secret`], [`credentials`]) and the HTTP
-//! [`transport`] with retry, backoff and tracing, written once for every adapter.
+//! [`ShareLimits`] tables, credentials ([`Secret`], [`credentials`]), the HTTP
+//! [`transport`] with retry, backoff, tracing and a client-side [`ratelimit`] per provider
+//! and action, and the [`bulk`] fan-out engine, written once for every adapter.
 //!
 //! ```
 //! use imageshare_core::{
@@ -53,6 +54,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod bulk;
 pub mod checker;
 pub mod credentials;
 pub mod error;
@@ -60,11 +62,13 @@ pub mod limits;
 pub mod memory;
 pub mod model;
 pub mod plan;
+pub mod ratelimit;
 pub mod secret;
 pub mod sharing;
 pub mod time;
 pub mod transport;
 
+pub use bulk::{Bulk, BulkOptions, BulkReport};
 pub use checker::{CheckOptions, Checked};
 pub use error::{ApiError, Error, LimitRule, LimitViolation, Result};
 pub use limits::ShareLimits;
@@ -72,5 +76,6 @@ pub use model::{
     AccountId, CopyTarget, Encryption, Image, ImageId, ImageKind, ImageOrigin, ImageState,
     Principal, PrincipalKind, ProjectId, Provider, Region, ShareOutcome, ShareReport, Sharee, Site,
 };
+pub use ratelimit::{Rate, RateLimiter, RateLimits};
 pub use secret::Secret;
 pub use sharing::{ImageSharing, ImageSharingExt};

@@ -7,9 +7,16 @@
 //! value or a classified [`Error`]. The transport retries when the error says
 //! [`Error::is_retryable`], honouring [`Error::retry_after`].
 //!
-//! Order of the stack (outside in): limit checker -> concurrency bound -> retry ->
-//! per-attempt timeout -> tracing span -> signer -> HTTP. The timeout sits inside the retry
-//! loop, so a slow attempt is retried rather than ending the whole call.
+//! Order of the stack (outside in): limit checker -> rate limiter -> concurrency bound ->
+//! retry -> per-attempt timeout -> tracing span -> signer -> HTTP. The timeout sits inside
+//! the retry loop, so a slow attempt is retried rather than ending the whole call.
+//!
+//! The rate limiter ([`RateLimiter`], per provider and action, see [`crate::ratelimit`])
+//! is asked for a permit before every attempt: the first one before the concurrency bound,
+//! each retry inside it (a retry already holds its concurrency permit). It lives in
+//! [`ClientOptions`], so adapters built from the same options share its buckets; each
+//! adapter registers its cloud's published quotas with
+//! [`Transport::with_rate_limits`].
 
 use std::fmt;
 use std::sync::Arc;
@@ -20,6 +27,7 @@ use tracing::Instrument;
 
 use crate::error::{Error, Result};
 use crate::model::Provider;
+pub use crate::ratelimit::{Rate, RateLimiter, RateLimits};
 
 /// Transport options shared by every adapter (the `ClientOptions` of object_store).
 #[derive(Debug, Clone)]
@@ -32,6 +40,11 @@ pub struct ClientOptions {
     pub user_agent: String,
     /// Most requests in flight at once through this transport; `None` for no bound.
     pub max_concurrency: Option<usize>,
+    /// The client-side rate limiter (per provider and action); `None` for no client-side
+    /// limit. The default is a fresh limiter, which each adapter fills with its cloud's
+    /// published quotas when it is built. Clones of these options share the limiter, so
+    /// every adapter built from them is held to one quota per `(provider, action)`.
+    pub rate_limiter: Option<RateLimiter>,
 }
 
 impl Default for ClientOptions {
@@ -41,6 +54,7 @@ impl Default for ClientOptions {
             timeout: Duration::from_secs(30),
             user_agent: format!("imageshare/{}", env!("CARGO_PKG_VERSION")),
             max_concurrency: Some(64),
+            rate_limiter: Some(RateLimiter::new()),
         }
     }
 }
@@ -64,6 +78,17 @@ impl ClientOptions {
     /// Sets the `User-Agent`.
     pub fn with_user_agent(mut self, ua: impl Into<String>) -> Self {
         self.user_agent = ua.into();
+        self
+    }
+    /// Uses `limiter` (e.g. one shared with other options) as the client-side rate limiter.
+    pub fn with_rate_limiter(mut self, limiter: RateLimiter) -> Self {
+        self.rate_limiter = Some(limiter);
+        self
+    }
+    /// Turns the client-side rate limiter off (the server's throttling answers are still
+    /// retried).
+    pub fn without_rate_limiter(mut self) -> Self {
+        self.rate_limiter = None;
         self
     }
 }
@@ -232,8 +257,8 @@ pub fn parse_endpoint(endpoint: &str) -> Result<reqwest::Url> {
     Ok(url)
 }
 
-/// The shared HTTP transport. Cheap to clone; clones share the connection pool and the
-/// concurrency bound.
+/// The shared HTTP transport. Cheap to clone; clones share the connection pool, the
+/// concurrency bound and the rate limiter.
 #[derive(Clone)]
 pub struct Transport {
     client: reqwest::Client,
@@ -271,6 +296,32 @@ impl Transport {
             retry,
             permits,
         })
+    }
+
+    /// Registers `provider`'s quotas with the rate limiter of these options (no-op without
+    /// one): `overrides` when given (they replace the provider's table for every adapter
+    /// sharing the limiter), else `defaults` unless the limiter already has a table for
+    /// `provider` (set by the caller or by another adapter sharing it).
+    pub fn with_rate_limits(
+        self,
+        provider: Provider,
+        defaults: RateLimits,
+        overrides: Option<RateLimits>,
+    ) -> Result<Self> {
+        if let Some(limiter) = &self.options.rate_limiter {
+            match overrides {
+                Some(table) => limiter.set_limits(provider, table)?,
+                None => {
+                    limiter.set_default_limits(provider, defaults)?;
+                }
+            }
+        }
+        Ok(self)
+    }
+
+    /// The rate limiter in force, if any.
+    pub fn rate_limiter(&self) -> Option<&RateLimiter> {
+        self.options.rate_limiter.as_ref()
     }
 
     /// The options in force.
@@ -359,6 +410,14 @@ impl Transport {
             request_id = tracing::field::Empty,
         );
         async move {
+            let limiter = self.options.rate_limiter.as_ref();
+            // Rate limiter before the concurrency bound (DESIGN order) for the first attempt.
+            if let Some(l) = limiter {
+                let waited = l.acquire(call.provider, call.action).await;
+                if !waited.is_zero() {
+                    tracing::trace!(?waited, "rate limited");
+                }
+            }
             let _permit = match &self.permits {
                 Some(s) => Some(s.acquire().await.map_err(|_| {
                     Error::transport(call.provider, call.action, "transport closed", false, None)
@@ -370,6 +429,12 @@ impl Transport {
             loop {
                 attempt += 1;
                 tracing::Span::current().record("attempt", attempt);
+                if attempt > 1 {
+                    // Every retry is a request too: it waits for its own permit.
+                    if let Some(l) = limiter {
+                        l.acquire(call.provider, call.action).await;
+                    }
+                }
                 let req = build(attempt)?;
                 let outcome = match self.send(&call, req).await {
                     Ok(resp) => {

@@ -15,6 +15,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use imageshare_core::ratelimit::{Rate, RateLimits};
 use imageshare_core::transport::{
     parse_endpoint, record_request_id, status_is_retryable, ApiCall, ClientOptions, HttpRequest,
     HttpResponse, RetryConfig, Transport,
@@ -188,6 +189,10 @@ pub(crate) struct Config {
     pub(crate) retry: RetryConfig,
     pub(crate) language: Option<Language>,
     pub(crate) clock: Clock,
+    /// A whole rate-limit table replacing the service's published defaults.
+    pub(crate) rate_limits: Option<RateLimits>,
+    /// Per-action rates applied on top of the table (defaults or `rate_limits`).
+    pub(crate) rate_overrides: Vec<(String, Rate)>,
 }
 
 impl Default for Config {
@@ -202,6 +207,8 @@ impl Default for Config {
             retry: RetryConfig::default(),
             language: None,
             clock: Clock::system(),
+            rate_limits: None,
+            rate_overrides: Vec::new(),
         }
     }
 }
@@ -274,7 +281,24 @@ impl Config {
             Some(port) => format!("{host_name}:{port}"),
             None => host_name.to_owned(),
         };
-        let transport = Transport::new(cfg.options, cfg.retry)?;
+        let defaults = match spec.provider {
+            Provider::TencentLighthouse => crate::limits::lighthouse_rate_limits(),
+            _ => crate::limits::cvm_rate_limits(),
+        };
+        let overrides = if cfg.rate_limits.is_some() || !cfg.rate_overrides.is_empty() {
+            let mut table = cfg.rate_limits.take().unwrap_or_else(|| defaults.clone());
+            for (action, rate) in cfg.rate_overrides.drain(..) {
+                table.set(action, rate);
+            }
+            Some(table)
+        } else {
+            None
+        };
+        let transport = Transport::new(cfg.options, cfg.retry)?.with_rate_limits(
+            spec.provider,
+            defaults,
+            overrides,
+        )?;
         Ok(TencentClient {
             transport,
             credentials,

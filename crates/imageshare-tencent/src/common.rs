@@ -186,6 +186,26 @@ macro_rules! common_setters {
             self
         }
 
+        /// Client-side rate limits per action, replacing the published defaults
+        /// ([`crate::limits::cvm_rate_limits`], [`crate::limits::lighthouse_rate_limits`]);
+        /// `RateLimits::none()` limits nothing. The table is set on the rate limiter of the
+        /// client options, so every adapter sharing that limiter follows it.
+        pub fn rate_limits(mut self, limits: imageshare_core::ratelimit::RateLimits) -> Self {
+            self.config.rate_limits = Some(limits);
+            self
+        }
+
+        /// The client-side rate of one action, on top of the defaults (or of
+        /// [`rate_limits`](Self::rate_limits)).
+        pub fn rate_limit(
+            mut self,
+            action: impl Into<String>,
+            rate: imageshare_core::ratelimit::Rate,
+        ) -> Self {
+            self.config.rate_overrides.push((action.into(), rate));
+            self
+        }
+
         /// `X-TC-Language` (`zh-CN` or `en-US`) for error messages; not sent by default.
         pub fn language(mut self, language: $crate::Language) -> Self {
             self.config.language = Some(language);

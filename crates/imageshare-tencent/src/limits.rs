@@ -38,6 +38,7 @@
 //! authority (`InvalidAccountId.NotFound`).
 
 use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
+use imageshare_core::ratelimit::{Rate, RateLimits};
 use imageshare_core::{ImageKind, PrincipalKind, Provider, ShareLimits};
 
 /// Fewest digits accepted in a Tencent root-account id (see the module docs).
@@ -130,6 +131,61 @@ pub const LIGHTHOUSE_LIMITS: ShareLimits = ShareLimits {
              lighthouse/v20200324 errors); per-blueprint total unpublished",
 };
 
+/// CVM's published per-action request quotas, requests per second (tencent.md §6, from the
+/// "request frequency limit" line of each official API page: ModifyImageSharePermission,
+/// DescribeImageSharePermission, SyncImages and DeleteImages 10/s, DescribeImages 40/s).
+/// Whether Tencent counts them per account, per region or per key is not stated; the
+/// client-side limiter counts per `(provider, action)` across every adapter sharing it,
+/// which is never looser than any of those. Requests are spaced evenly (burst 1).
+pub const CVM_RATE_TABLE: &[(&str, Rate)] = &[
+    ("ModifyImageSharePermission", Rate::per_second(10.0)),
+    ("DescribeImageSharePermission", Rate::per_second(10.0)),
+    ("DescribeImages", Rate::per_second(40.0)),
+    ("SyncImages", Rate::per_second(10.0)),
+    ("DeleteImages", Rate::per_second(10.0)),
+];
+
+/// Rate of CVM actions [`CVM_RATE_TABLE`] does not list (CreateImage's quota is
+/// UNCONFIRMED): 10/s, the smallest quota CVM publishes for an image action.
+pub const CVM_DEFAULT_RATE: Rate = Rate::per_second(10.0);
+
+/// Lighthouse's published per-action request quotas, requests per second (tencent.md §6):
+/// the blueprint-sharing actions, the CVM-to-Lighthouse `ModifyImageSharePermission`,
+/// `DescribeImagesToShare`, `SyncBlueprint`, `CreateBlueprint` and `DeleteBlueprints` 20/s;
+/// `DescribeBlueprints` and `DescribeBlueprintInstances` 10/s.
+pub const LIGHTHOUSE_RATE_TABLE: &[(&str, Rate)] = &[
+    ("ShareBlueprintAcrossAccounts", Rate::per_second(20.0)),
+    ("CancelShareBlueprintAcrossAccounts", Rate::per_second(20.0)),
+    (
+        "DescribeBlueprintsShareAcrossAccountInfos",
+        Rate::per_second(20.0),
+    ),
+    ("ModifyImageSharePermission", Rate::per_second(20.0)),
+    ("DescribeImagesToShare", Rate::per_second(20.0)),
+    ("SyncBlueprint", Rate::per_second(20.0)),
+    ("CreateBlueprint", Rate::per_second(20.0)),
+    ("DeleteBlueprints", Rate::per_second(20.0)),
+    ("DescribeBlueprints", Rate::per_second(10.0)),
+    ("DescribeBlueprintInstances", Rate::per_second(10.0)),
+];
+
+/// Rate of Lighthouse actions [`LIGHTHOUSE_RATE_TABLE`] does not list: 10/s, the smallest
+/// quota Lighthouse publishes.
+pub const LIGHTHOUSE_DEFAULT_RATE: Rate = Rate::per_second(10.0);
+
+/// The default client-side rate limits of the CVM adapter ([`CVM_RATE_TABLE`], unlisted
+/// actions at [`CVM_DEFAULT_RATE`]). Builders take another table with `rate_limits` or
+/// change one action with `rate_limit`.
+pub fn cvm_rate_limits() -> RateLimits {
+    RateLimits::from_table(CVM_RATE_TABLE, Some(CVM_DEFAULT_RATE))
+}
+
+/// The default client-side rate limits of the Lighthouse adapter
+/// ([`LIGHTHOUSE_RATE_TABLE`], unlisted actions at [`LIGHTHOUSE_DEFAULT_RATE`]).
+pub fn lighthouse_rate_limits() -> RateLimits {
+    RateLimits::from_table(LIGHTHOUSE_RATE_TABLE, Some(LIGHTHOUSE_DEFAULT_RATE))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +220,24 @@ mod tests {
         assert_eq!(l.shareable_kinds, &[ImageKind::LightweightHost]);
         assert!(!l.cross_site && !l.reshare_received && l.require_available);
         assert_eq!(l.principal_kind, PrincipalKind::Account);
+    }
+
+    #[test]
+    fn rate_tables_match_the_published_quotas() {
+        let cvm = cvm_rate_limits();
+        assert_eq!(
+            cvm.rate("ModifyImageSharePermission"),
+            Some(Rate::per_second(10.0))
+        );
+        assert_eq!(cvm.rate("DescribeImages"), Some(Rate::per_second(40.0)));
+        assert_eq!(cvm.rate("CreateImage"), Some(CVM_DEFAULT_RATE));
+        let lh = lighthouse_rate_limits();
+        assert_eq!(
+            lh.rate("ShareBlueprintAcrossAccounts"),
+            Some(Rate::per_second(20.0))
+        );
+        assert_eq!(lh.rate("DescribeBlueprints"), Some(Rate::per_second(10.0)));
+        assert!(cvm.validate().is_ok() && lh.validate().is_ok());
     }
 
     #[test]

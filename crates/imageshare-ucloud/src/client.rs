@@ -35,6 +35,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use imageshare_core::ratelimit::RateLimits;
 use imageshare_core::transport::{
     parse_endpoint, record_request_id, ApiCall, ClientOptions, HttpRequest, HttpResponse,
     RetryConfig, Transport,
@@ -93,7 +94,9 @@ pub struct UCloudClient {
 }
 
 impl UCloudClient {
-    /// A client. `base_url` must be an absolute `http(s)` URL ([`parse_endpoint`]).
+    /// A client. `base_url` must be an absolute `http(s)` URL ([`parse_endpoint`]). The rate
+    /// limiter of `options` gets UCloud's default table
+    /// ([`uhost_rate_limits`](crate::limits::uhost_rate_limits)) unless it has one.
     pub fn new(
         base_url: &str,
         credentials: UCloudCredentials,
@@ -105,13 +108,26 @@ impl UCloudClient {
     ) -> Result<Self> {
         let url = parse_endpoint(base_url)?;
         Ok(Self {
-            transport: Transport::new(options, retry)?,
+            transport: Transport::new(options, retry)?.with_rate_limits(
+                Provider::UCloud,
+                crate::limits::uhost_rate_limits(),
+                None,
+            )?,
             base_url: url.to_string(),
             credentials,
             region,
             zone: zone.filter(|z| !z.is_empty()),
             project_id: project_id.filter(|p| !p.is_empty()),
         })
+    }
+
+    /// Sets UCloud's client-side rate limits on the rate limiter of this client's options
+    /// (every client sharing that limiter follows them); no-op without a limiter.
+    pub fn with_rate_limits(self, limits: RateLimits) -> Result<Self> {
+        if let Some(l) = self.transport.rate_limiter() {
+            l.set_limits(Provider::UCloud, limits)?;
+        }
+        Ok(self)
     }
 
     /// The base URL requests are posted to (normalised, with a trailing `/`).

@@ -2,6 +2,7 @@
 //! checker in `imageshare-core`.
 
 use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
+use imageshare_core::ratelimit::{Rate, RateLimits};
 use imageshare_core::{ImageKind, PrincipalKind, Provider, ShareLimits};
 
 /// UCloud UHost project sharing ("共享镜像", console only; ucloud.md §1.1).
@@ -64,3 +65,17 @@ pub const UHOST_LIMITS: ShareLimits = ShareLimits {
              and cancels, deleting the source hides it from recipients. Sharing is console-only \
              (no public API action): the per-call maximum of 1 is imageshare's choice.",
 };
+
+/// Client-side request rate of every UCloud action: **imageshare's choice, not a published
+/// quota**. UCloud publishes no numeric rate limit for its OpenAPI or the UHost image
+/// actions; the only signal is RetCode 153 "API request throttled" (ucloud.md §6). 10/s is
+/// the quota Tencent publishes for its image-sharing actions, a conservative pace for an
+/// account-level limit; it applies to every action, so renamed sharing actions are covered
+/// too. Change it with the builder's `rate_limit` / `rate_limits`.
+pub const UHOST_DEFAULT_RATE: Rate = Rate::per_second(10.0);
+
+/// The default client-side rate limits of the UCloud adapter (every action at
+/// [`UHOST_DEFAULT_RATE`]).
+pub fn uhost_rate_limits() -> RateLimits {
+    RateLimits::from_table(&[], Some(UHOST_DEFAULT_RATE))
+}

@@ -18,6 +18,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use imageshare_core::credentials::{Env, OsEnv};
+use imageshare_core::ratelimit::{Rate, RateLimits};
 use imageshare_core::transport::{parse_endpoint, ClientOptions, RetryConfig};
 use imageshare_core::{
     time, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin, ImageSharing,
@@ -723,6 +724,8 @@ pub struct UCloudImageSharingBuilder {
     actions: SharingActions,
     page_size: u32,
     max_projects_per_call: Option<usize>,
+    rate_limits: Option<RateLimits>,
+    rate_overrides: Vec<(String, Rate)>,
 }
 
 impl fmt::Debug for UCloudImageSharingBuilder {
@@ -738,6 +741,8 @@ impl fmt::Debug for UCloudImageSharingBuilder {
             .field("retry", &self.retry)
             .field("actions", &self.actions)
             .field("page_size", &self.page_size)
+            .field("rate_limits", &self.rate_limits)
+            .field("rate_overrides", &self.rate_overrides)
             .finish_non_exhaustive()
     }
 }
@@ -758,6 +763,8 @@ impl UCloudImageSharingBuilder {
             actions: SharingActions::default(),
             page_size: DEFAULT_PAGE_SIZE,
             max_projects_per_call: None,
+            rate_limits: None,
+            rate_overrides: Vec::new(),
         }
     }
 
@@ -805,6 +812,20 @@ impl UCloudImageSharingBuilder {
     /// Retry policy for idempotent actions (default: [`RetryConfig::default`]).
     pub fn retry(mut self, retry: RetryConfig) -> Self {
         self.retry = retry;
+        self
+    }
+    /// Client-side rate limits per action, replacing the default
+    /// ([`uhost_rate_limits`](crate::limits::uhost_rate_limits)); `RateLimits::none()`
+    /// limits nothing. The table is set on the rate limiter of the client options, so every
+    /// adapter sharing that limiter follows it.
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.rate_limits = Some(limits);
+        self
+    }
+    /// The client-side rate of one action, on top of the defaults (or of
+    /// [`rate_limits`](Self::rate_limits)).
+    pub fn rate_limit(mut self, action: impl Into<String>, rate: Rate) -> Self {
+        self.rate_overrides.push((action.into(), rate));
         self
     }
     /// All the sharing action names at once.
@@ -958,6 +979,17 @@ impl UCloudImageSharingBuilder {
             options,
             self.retry,
         )?;
+        let client = if self.rate_limits.is_some() || !self.rate_overrides.is_empty() {
+            let mut table = self
+                .rate_limits
+                .unwrap_or_else(crate::limits::uhost_rate_limits);
+            for (action, rate) in self.rate_overrides {
+                table.set(action, rate);
+            }
+            client.with_rate_limits(table)?
+        } else {
+            client
+        };
         let limits = match self.max_projects_per_call {
             Some(n) => UHOST_LIMITS.with_max_principals_per_call(n),
             None => UHOST_LIMITS,

@@ -1,0 +1,255 @@
+//! The client-side rate limiter inside the transport, against a local wiremock server:
+//! every attempt (retries included) waits for a permit of its (provider, action) bucket,
+//! transports built from clones of one `ClientOptions` share the buckets, other actions
+//! and providers are not slowed, and the limiter can be turned off.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use imageshare_core::ratelimit::{Rate, RateLimiter, RateLimits};
+use imageshare_core::transport::{
+    ApiCall, ClientOptions, HttpRequest, HttpResponse, RetryConfig, Transport,
+};
+use imageshare_core::{ApiError, Error, Provider};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn call(provider: Provider, action: &'static str) -> ApiCall<'static> {
+    ApiCall {
+        provider,
+        action,
+        region: "ap-guangzhou",
+        idempotent: true,
+    }
+}
+
+fn no_backoff(max_attempts: u32) -> RetryConfig {
+    RetryConfig {
+        max_attempts,
+        initial_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(1),
+        multiplier: 1.0,
+        max_elapsed: None,
+    }
+}
+
+fn decode(resp: HttpResponse) -> Result<(), Error> {
+    if resp.status == 200 {
+        Ok(())
+    } else {
+        Err(Error::Api(ApiError {
+            provider: Provider::TencentCvm,
+            action: "X".into(),
+            status: resp.status,
+            code: "RequestLimitExceeded".into(),
+            message: "test".into(),
+            request_id: None,
+            retryable: true,
+            retry_after: None,
+        }))
+    }
+}
+
+async fn ok_server() -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn send(t: &Transport, server: &MockServer, c: ApiCall<'static>) -> Result<(), Error> {
+    let url = format!("{}/", server.uri());
+    t.call(
+        c,
+        |_| {
+            Ok(HttpRequest {
+                method: "POST".into(),
+                url: url.clone(),
+                headers: vec![],
+                body: vec![],
+            })
+        },
+        decode,
+    )
+    .await
+}
+
+fn cvm_table(per_second: f64) -> RateLimits {
+    RateLimits::new().with("ModifyImageSharePermission", Rate::per_second(per_second))
+}
+
+#[tokio::test]
+async fn concurrent_calls_are_spaced_at_the_quota() {
+    let server = Arc::new(ok_server().await);
+    let t = Transport::new(ClientOptions::default(), no_backoff(1))
+        .unwrap()
+        .with_rate_limits(Provider::TencentCvm, cvm_table(50.0), None)
+        .unwrap();
+    let t = Arc::new(t);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let (t, server) = (t.clone(), server.clone());
+            tokio::spawn(async move {
+                send(
+                    &t,
+                    &server,
+                    call(Provider::TencentCvm, "ModifyImageSharePermission"),
+                )
+                .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let elapsed = started.elapsed();
+    // 16 requests at 50/s, burst 1: at least 15 intervals of 20 ms.
+    assert!(elapsed >= Duration::from_millis(295), "{elapsed:?}");
+    assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 16);
+
+    // Another action of the same provider has no rate in this table: not slowed.
+    let started = Instant::now();
+    for _ in 0..10 {
+        send(&t, &server, call(Provider::TencentCvm, "DescribeImages"))
+            .await
+            .unwrap();
+    }
+    assert!(started.elapsed() < Duration::from_millis(250));
+}
+
+#[tokio::test]
+async fn every_retry_waits_for_its_own_permit() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(3)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let t = Transport::new(ClientOptions::default(), no_backoff(5))
+        .unwrap()
+        .with_rate_limits(Provider::TencentCvm, cvm_table(10.0), None)
+        .unwrap();
+    let started = Instant::now();
+    send(
+        &t,
+        &server,
+        call(Provider::TencentCvm, "ModifyImageSharePermission"),
+    )
+    .await
+    .unwrap();
+    // Four attempts (three throttled) at 10/s with ~no backoff: three intervals of 100 ms.
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_millis(295), "{elapsed:?}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn transports_from_one_options_share_the_buckets() {
+    let server = ok_server().await;
+    let shared = ClientOptions::default();
+    // Two adapters (say, two regions) built from clones of the same options.
+    let a = Transport::new(shared.clone(), no_backoff(1))
+        .unwrap()
+        .with_rate_limits(Provider::TencentCvm, cvm_table(20.0), None)
+        .unwrap();
+    // The second registration of defaults keeps the first table.
+    let b = Transport::new(shared.clone(), no_backoff(1))
+        .unwrap()
+        .with_rate_limits(Provider::TencentCvm, cvm_table(1000.0), None)
+        .unwrap();
+    assert_eq!(
+        b.rate_limiter()
+            .unwrap()
+            .rate(Provider::TencentCvm, "ModifyImageSharePermission"),
+        Some(Rate::per_second(20.0))
+    );
+    let c = call(Provider::TencentCvm, "ModifyImageSharePermission");
+    let started = Instant::now();
+    let (ra, rb) = tokio::join!(
+        async {
+            for _ in 0..4 {
+                send(&a, &server, c).await?;
+            }
+            Ok::<_, Error>(())
+        },
+        async {
+            for _ in 0..4 {
+                send(&b, &server, c).await?;
+            }
+            Ok::<_, Error>(())
+        }
+    );
+    ra.unwrap();
+    rb.unwrap();
+    // 8 requests through one 20/s bucket: 7 intervals of 50 ms.
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_millis(345), "{elapsed:?}");
+
+    // Separate options: separate limiters, no shared pace.
+    let own = Transport::new(ClientOptions::default(), no_backoff(1))
+        .unwrap()
+        .with_rate_limits(Provider::TencentCvm, cvm_table(1000.0), None)
+        .unwrap();
+    let started = Instant::now();
+    for _ in 0..8 {
+        send(&own, &server, c).await.unwrap();
+    }
+    assert!(started.elapsed() < Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn overrides_replace_the_table_and_the_limiter_can_be_off() {
+    let server = ok_server().await;
+    let limiter = RateLimiter::new();
+    let opts = ClientOptions::default().with_rate_limiter(limiter.clone());
+    let _t = Transport::new(opts.clone(), no_backoff(1))
+        .unwrap()
+        .with_rate_limits(Provider::AlibabaEcs, cvm_table(10.0), None)
+        .unwrap();
+    // An explicit table (a builder's `rate_limits`) replaces it for every sharer.
+    let _u = Transport::new(opts, no_backoff(1))
+        .unwrap()
+        .with_rate_limits(
+            Provider::AlibabaEcs,
+            cvm_table(10.0),
+            Some(cvm_table(100.0)),
+        )
+        .unwrap();
+    assert_eq!(
+        limiter.rate(Provider::AlibabaEcs, "ModifyImageSharePermission"),
+        Some(Rate::per_second(100.0))
+    );
+    // Invalid rates are refused when the adapter is built.
+    let bad = Transport::new(ClientOptions::default(), no_backoff(1))
+        .unwrap()
+        .with_rate_limits(Provider::AlibabaEcs, cvm_table(0.0), None);
+    assert!(matches!(bad, Err(Error::InvalidInput { .. })));
+
+    let off = Transport::new(
+        ClientOptions::default().without_rate_limiter(),
+        no_backoff(1),
+    )
+    .unwrap()
+    .with_rate_limits(Provider::TencentCvm, cvm_table(1.0), None)
+    .unwrap();
+    assert!(off.rate_limiter().is_none());
+    let started = Instant::now();
+    for _ in 0..5 {
+        send(
+            &off,
+            &server,
+            call(Provider::TencentCvm, "ModifyImageSharePermission"),
+        )
+        .await
+        .unwrap();
+    }
+    assert!(started.elapsed() < Duration::from_millis(500));
+}
