@@ -465,6 +465,38 @@ pub fn classify_error(
 }
 
 /// Flattens a list as `name.1`, `name.2`, ... (1-based, as the SDKs do).
+/// One share or unshare call that carries an account list: `params` (region, image, ...)
+/// plus `list.1..N` of the accounts (at most the per-call maximum of `limits`), reporting
+/// `outcome` for every account of the call. ECS and SAS both share this way.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn account_list_call(
+    client: &OpenApiClient,
+    action: &str,
+    mut params: Vec<(String, String)>,
+    list: &str,
+    id: &imageshare_core::ImageId,
+    limits: &imageshare_core::ShareLimits,
+    principals: &[imageshare_core::Principal],
+    outcome: imageshare_core::ShareOutcome,
+) -> Result<imageshare_core::ShareReport> {
+    let accounts = limits.principals_for_call(principals)?;
+    push_list(&mut params, list, accounts.iter().map(|a| a.id()));
+    let _: crate::model::Empty = client
+        .call(
+            action,
+            params,
+            CallContext {
+                // Adding or removing the same accounts again converges.
+                idempotent: true,
+                image: Some(id.as_str()),
+            },
+        )
+        .await?;
+    let mut report = imageshare_core::ShareReport::new(id.clone());
+    report.push_all(&accounts, outcome);
+    Ok(report)
+}
+
 pub(crate) fn push_list<'a>(
     params: &mut Vec<(String, String)>,
     name: &str,

@@ -18,7 +18,8 @@ use imageshare_core::{
 };
 
 use crate::client::{
-    more_pages, params, push_list, CallContext, ClientConfig, OpenApiClient, ECS_VERSION, MAX_PAGES,
+    account_list_call, more_pages, params, CallContext, ClientConfig, OpenApiClient, ECS_VERSION,
+    MAX_PAGES,
 };
 use crate::limits::ECS_LIMITS;
 use crate::model::{
@@ -224,24 +225,18 @@ impl EcsImageSharing {
         principals: &[Principal],
         outcome: ShareOutcome,
     ) -> Result<ShareReport> {
-        let accounts = self.limits().principals_for_call(principals)?;
-        let mut p = vec![self.region_param(), ("ImageId".to_owned(), id.to_string())];
-        push_list(&mut p, list, accounts.iter().map(|a| a.id()));
-        let _: Empty = self
-            .client
-            .call(
-                "ModifyImageSharePermission",
-                p,
-                CallContext {
-                    // Adding or removing the same accounts again converges.
-                    idempotent: true,
-                    image: Some(id.as_str()),
-                },
-            )
-            .await?;
-        let mut report = ShareReport::new(id.clone());
-        report.push_all(&accounts, outcome);
-        Ok(report)
+        let params = vec![self.region_param(), ("ImageId".to_owned(), id.to_string())];
+        account_list_call(
+            &self.client,
+            "ModifyImageSharePermission",
+            params,
+            list,
+            id,
+            self.limits(),
+            principals,
+            outcome,
+        )
+        .await
     }
 }
 

@@ -26,7 +26,7 @@ use imageshare_core::{
 };
 
 use crate::client::{
-    more_pages, push_list, CallContext, ClientConfig, OpenApiClient, MAX_PAGES, SAS_VERSION,
+    account_list_call, more_pages, CallContext, ClientConfig, OpenApiClient, MAX_PAGES, SAS_VERSION,
 };
 use crate::limits::SAS_LIMITS;
 use crate::model::{
@@ -194,24 +194,19 @@ impl SasImageSharing {
         principals: &[Principal],
         outcome: ShareOutcome,
     ) -> Result<ShareReport> {
-        let accounts = self.limits().principals_for_call(principals)?;
-        let mut p = self.base();
-        p.push(("ImageId".to_owned(), id.to_string()));
-        push_list(&mut p, "Account", accounts.iter().map(|a| a.id()));
-        let _: Empty = self
-            .client
-            .call(
-                action,
-                p,
-                CallContext {
-                    idempotent: true,
-                    image: Some(id.as_str()),
-                },
-            )
-            .await?;
-        let mut report = ShareReport::new(id.clone());
-        report.push_all(&accounts, outcome);
-        Ok(report)
+        let mut params = self.base();
+        params.push(("ImageId".to_owned(), id.to_string()));
+        account_list_call(
+            &self.client,
+            action,
+            params,
+            "Account",
+            id,
+            self.limits(),
+            principals,
+            outcome,
+        )
+        .await
     }
 }
 
