@@ -549,12 +549,13 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
         }
         Command::Plan { file } => {
             let m = Manifest::from_file(&file).map_err(|e| usage(e.to_string()))?;
-            let plans = plan_manifest(g, &m).await?;
+            let plans = plan_manifest(&connect_manifest(g, &m)?, &m).await?;
             emit(out, o, plans_text(&plans), json!(plans))
         }
         Command::Apply { file, yes } => {
             let m = Manifest::from_file(&file).map_err(|e| usage(e.to_string()))?;
-            let plans = plan_manifest(g, &m).await?;
+            let conns = connect_manifest(g, &m)?;
+            let plans = plan_manifest(&conns, &m).await?;
             if plans.iter().all(|(_, p)| p.is_noop()) {
                 return emit(out, o, "nothing to do".into(), json!({"changes": 0}));
             }
@@ -564,7 +565,7 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
                     "not applied: run again with --yes to apply this plan",
                 ));
             }
-            apply_plans(g, &plans, out).await
+            apply_plans(g, &conns, &plans, out).await
         }
         Command::Migrate { flow } => migrate(g, flow, out).await,
         Command::Emulator {
@@ -642,17 +643,13 @@ const APPLY_CONCURRENCY: usize = 8;
 /// image, images in parallel (bounded), every call paced by the provider's rate limits
 /// (one limiter for the whole run, shared by every adapter). Ctrl-C stops starting new
 /// work; what was done is printed and the status is 5.
-async fn apply_plans(g: &Global, plans: &[Planned], out: &mut dyn Write) -> Result<(), Failure> {
+async fn apply_plans(
+    g: &Global,
+    conns: &Connections,
+    plans: &[Planned],
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
     let o = g.output;
-    let client = client_options(g);
-    let mut conns: BTreeMap<(Provider, String), DynSharing> = BTreeMap::new();
-    for (img, _) in plans.iter().filter(|(_, p)| !p.is_noop()) {
-        let key = (img.provider, img.region.clone());
-        if let std::collections::btree_map::Entry::Vacant(slot) = conns.entry(key) {
-            let c = options_with(g, img.provider, Some(&img.region), client.clone()).build()?;
-            slot.insert(c);
-        }
-    }
     let steps: usize = plans
         .iter()
         .map(|(_, p)| usize::from(!p.remove.is_empty()) + usize::from(!p.add.is_empty()))
@@ -722,16 +719,28 @@ async fn apply_plans(g: &Global, plans: &[Planned], out: &mut dyn Write) -> Resu
     Ok(())
 }
 
-async fn plan_manifest(g: &Global, m: &Manifest) -> Result<Vec<Planned>, Failure> {
-    let mut conns: BTreeMap<(Provider, String), DynSharing> = BTreeMap::new();
-    let mut plans = Vec::new();
+/// One adapter per (provider, region) of a manifest.
+type Connections = BTreeMap<(Provider, String), DynSharing>;
+
+/// Connects every (provider, region) of a manifest once, before anything is sent, from one
+/// `ClientOptions`: one rate limiter paces the plan's reads and the apply's writes alike.
+fn connect_manifest(g: &Global, m: &Manifest) -> Result<Connections, Failure> {
+    let client = client_options(g);
+    let mut conns = Connections::new();
     for img in &m.images {
         let key = (img.provider, img.region.clone());
-        if !conns.contains_key(&key) {
-            conns.insert(key.clone(), connect(g, img.provider, Some(&img.region))?);
+        if let std::collections::btree_map::Entry::Vacant(slot) = conns.entry(key) {
+            slot.insert(options_with(g, img.provider, Some(&img.region), client.clone()).build()?);
         }
+    }
+    Ok(conns)
+}
+
+async fn plan_manifest(conns: &Connections, m: &Manifest) -> Result<Vec<Planned>, Failure> {
+    let mut plans = Vec::new();
+    for img in &m.images {
         let p = plan::plan(
-            &conns[&key],
+            &conns[&(img.provider, img.region.clone())],
             &img.id.as_str().into(),
             &img.share_with,
             img.prune,
