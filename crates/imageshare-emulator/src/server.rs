@@ -42,9 +42,37 @@ pub struct WireRequest {
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Bytes,
+    /// Form parameters of an `application/x-www-form-urlencoded` body, decoded.
+    form: Vec<(String, String)>,
+    /// Query and form parameters together (query first).
+    params: Vec<(String, String)>,
 }
 
 impl WireRequest {
+    /// A request; the query and a form body are decoded here, once for every front-end.
+    pub fn new(
+        method: String,
+        path: String,
+        raw_query: String,
+        headers: Vec<(String, String)>,
+        body: Bytes,
+    ) -> Self {
+        let mut wire = WireRequest {
+            method,
+            path,
+            query: parse_urlencoded(&raw_query),
+            raw_query,
+            headers,
+            body,
+            form: Vec::new(),
+            params: Vec::new(),
+        };
+        if wire.content_type() == "application/x-www-form-urlencoded" {
+            wire.form = parse_urlencoded(&String::from_utf8_lossy(&wire.body));
+        }
+        wire.params = wire.query.iter().chain(&wire.form).cloned().collect();
+        wire
+    }
     /// The first header named `name` (lowercase).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -63,18 +91,12 @@ impl WireRequest {
             .to_ascii_lowercase()
     }
     /// Form parameters of an `application/x-www-form-urlencoded` body, decoded.
-    pub fn form(&self) -> Vec<(String, String)> {
-        if self.content_type() == "application/x-www-form-urlencoded" {
-            parse_urlencoded(&String::from_utf8_lossy(&self.body))
-        } else {
-            Vec::new()
-        }
+    pub fn form(&self) -> &[(String, String)] {
+        &self.form
     }
     /// Query and form parameters together (query first).
-    pub fn params(&self) -> Vec<(String, String)> {
-        let mut p = self.query.clone();
-        p.extend(self.form());
-        p
+    pub fn params(&self) -> &[(String, String)] {
+        &self.params
     }
 }
 
@@ -338,12 +360,11 @@ async fn serve(
         Err(_) => return Ok(plain(413, "request body too large or unreadable")),
     };
     let raw_query = parts.uri.query().unwrap_or("").to_owned();
-    let wire = WireRequest {
-        method: parts.method.as_str().to_owned(),
-        path: parts.uri.path().to_owned(),
-        query: parse_urlencoded(&raw_query),
+    let wire = WireRequest::new(
+        parts.method.as_str().to_owned(),
+        parts.uri.path().to_owned(),
         raw_query,
-        headers: parts
+        parts
             .headers
             .iter()
             .map(|(k, v)| {
@@ -354,7 +375,7 @@ async fn serve(
             })
             .collect(),
         body,
-    };
+    );
     let Some(surface) = frontend::classify(&wire) else {
         return Ok(plain(
             400,

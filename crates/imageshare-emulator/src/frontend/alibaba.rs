@@ -168,7 +168,7 @@ fn used_nonce() -> AliError {
 
 fn authenticate_rpc(shared: &Shared, wire: &WireRequest) -> Result<Account, AliError> {
     let params = wire.params();
-    let get = |n: &str| super::param(&params, n);
+    let get = |n: &str| super::param(params, n);
     let key_id = get("AccessKeyId").ok_or_else(|| {
         AliError::new(
             400,
@@ -178,7 +178,7 @@ fn authenticate_rpc(shared: &Shared, wire: &WireRequest) -> Result<Account, AliE
     })?;
     let (account, secret, token) = lookup(shared, key_id)?;
     check_time(get("Timestamp").or_else(|| get("TimeStamp")))?;
-    rpc_v1::verify(&wire.method, &params, &secret)
+    rpc_v1::verify(&wire.method, params, &secret)
         .map_err(|e| AliError::new(e.http_status(), e.code(), e.to_string()))?;
     check_token(token.as_deref(), get("SecurityToken"))?;
     let nonce = get("SignatureNonce").ok_or_else(|| {
@@ -265,11 +265,11 @@ pub(crate) fn dispatch(
     let params = wire.params();
     let (result, product_code) = match product {
         Some(Provider::AlibabaEcs) => (
-            ecs_action(&mut shared.engine(), action, &params, caller),
+            ecs_action(&mut shared.engine(), action, params, caller),
             "Ecs",
         ),
         Some(Provider::AlibabaSas) => (
-            sas_action(&mut shared.engine(), action, &params, caller),
+            sas_action(&mut shared.engine(), action, params, caller),
             "swas-open",
         ),
         _ => (

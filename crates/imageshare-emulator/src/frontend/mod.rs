@@ -106,7 +106,7 @@ pub fn classify(wire: &WireRequest) -> Option<Surface> {
     // but signs RPC v1 style: no ACS3 Authorization, `Signature` + `SignatureMethod` in
     // the parameters. Only the signature decides the style.
     let rpc_signed =
-        param(&params, "Signature").is_some() && param(&params, "SignatureMethod").is_some();
+        param(params, "Signature").is_some() && param(params, "SignatureMethod").is_some();
     if auth.starts_with(imageshare_alibaba::signer::acs3::ALGORITHM)
         || (wire.header("x-acs-action").is_some() && !rpc_signed)
     {
@@ -118,8 +118,8 @@ pub fn classify(wire: &WireRequest) -> Option<Surface> {
             style: AlibabaStyle::Acs3,
         });
     }
-    if let (Some(action), Some(version)) = (param(&params, "Action"), param(&params, "Version")) {
-        if param(&params, "AccessKeyId").is_some() || param(&params, "SignatureMethod").is_some() {
+    if let (Some(action), Some(version)) = (param(params, "Action"), param(params, "Version")) {
+        if param(params, "AccessKeyId").is_some() || param(params, "SignatureMethod").is_some() {
             return Some(Surface::Alibaba {
                 product: alibaba::product(version),
                 version: version.to_owned(),

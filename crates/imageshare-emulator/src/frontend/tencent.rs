@@ -258,7 +258,7 @@ fn request_params(wire: &WireRequest) -> Result<Value, TcError> {
     if wire.method == "GET" || wire.content_type() == "application/x-www-form-urlencoded" {
         let mut root = Value::Object(Map::new());
         for (k, v) in wire.params() {
-            insert_flat(&mut root, &k, v)?;
+            insert_flat(&mut root, k, v.clone())?;
         }
         return Ok(root);
     }

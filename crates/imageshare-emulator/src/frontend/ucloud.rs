@@ -87,7 +87,7 @@ pub fn params(wire: &WireRequest) -> Option<Vec<(String, String)>> {
         let v: Value = serde_json::from_slice(&wire.body).ok()?;
         flatten(&v).ok()?
     } else {
-        wire.form()
+        wire.form().to_vec()
     };
     for (k, v) in &wire.query {
         if !out.iter().any(|(name, _)| name == k) {
