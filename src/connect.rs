@@ -261,6 +261,12 @@ impl Connect {
     /// Builds the adapter and wraps it in the limit checker.
     pub fn build(self) -> Result<DynSharing> {
         let check = self.check.clone();
+        Ok(Checked::with_options(self.build_unchecked()?, check))
+    }
+
+    /// Builds the adapter without the limit checker (tests that show what the server itself
+    /// refuses; wrap it in [`Checked`] for anything else).
+    pub fn build_unchecked(self) -> Result<Box<dyn ImageSharing>> {
         let adapter: Box<dyn ImageSharing> = match self.provider {
             #[cfg(feature = "alibaba")]
             Provider::AlibabaEcs => Box::new(self.ecs()?),
@@ -281,7 +287,7 @@ impl Connect {
                 })
             }
         };
-        Ok(Checked::with_options(adapter, check))
+        Ok(adapter)
     }
 
     /// The ECS adapter itself (for ECS-only operations such as `copy_with`), without the

@@ -10,11 +10,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use imageshare::alibaba::AlibabaCredentials;
 use imageshare::core::transport::RetryConfig;
 use imageshare::core::{
     CheckOptions, Checked, Error, ImageId, ImageKind, ImageSharing, LimitRule, Principal,
     PrincipalKind, Provider, ShareOutcome, Site,
 };
+use imageshare::tencent::TencentCredentials;
+use imageshare::ucloud::UCloudCredentials;
+use imageshare::{Connect, Credentials};
 use imageshare_emulator::world::{Encrypted, ImageSeed, Origin, State};
 use imageshare_emulator::{Emulator, FaultPlan, FaultRule, World, WorldBuilder};
 
@@ -73,14 +77,46 @@ pub trait Target: Send + Sync {
     fn server_only_rules(&self) -> &'static [LimitRule] {
         &[]
     }
-    /// An adapter acting as `account` (its keys are in `emu.world()`), in `region`.
+    /// An adapter acting as `account` (its keys are in `emu.world()`), in `region`, without
+    /// the limit checker (tests wrap it, or bypass it to see what the server refuses).
     fn adapter(
         &self,
         emu: &Emulator,
         account: &str,
         region: &str,
         options: AdapterOptions,
-    ) -> Arc<dyn ImageSharing>;
+    ) -> Arc<dyn ImageSharing> {
+        let mut c = Connect::new(self.provider())
+            .region(region)
+            .emulator(emu, account)
+            .retry(options.retry);
+        if options.wrong_secret {
+            c = c.credentials(wrong_secret(emu, self.provider(), account));
+        }
+        Arc::from(
+            c.build_unchecked()
+                .expect("the test world builds every adapter"),
+        )
+    }
+}
+
+/// `account`'s key id for `provider`'s cloud with a secret that is not its own.
+fn wrong_secret(emu: &Emulator, provider: Provider, account: &str) -> Credentials {
+    let a = emu.account(account).expect("account in the world");
+    match provider {
+        Provider::AlibabaEcs | Provider::AlibabaSas => {
+            let k = a.alibaba_credentials().expect("alibaba key");
+            AlibabaCredentials::new(k.access_key_id, "not-the-secret").into()
+        }
+        Provider::TencentCvm | Provider::TencentLighthouse => {
+            let k = a.tencent_credentials().expect("tencent key");
+            TencentCredentials::new(k.secret_id, "not-the-secret").into()
+        }
+        Provider::UCloud => {
+            let k = a.ucloud_credentials().expect("ucloud key");
+            UCloudCredentials::new(k.public_key, "not-the-secret").into()
+        }
+    }
 }
 
 /// The project id the world gives `account`.

@@ -1,26 +1,10 @@
-//! How each provider's adapter is built for the behaviour suite: region, id format, and
-//! the adapter pointed at the emulator with the account's own keys. Nothing here tests
-//! anything; the tests are in `suite.rs`.
+//! What differs per provider in the behaviour suite: region, id format, the share action,
+//! the image kinds its surface has. Adapters are built in `suite.rs` through
+//! `imageshare::Connect::emulator`; nothing here tests anything.
 
-use std::sync::Arc;
+use imageshare::core::{ImageKind, LimitRule, Provider};
 
-use imageshare::alibaba::{AlibabaCredentials, EcsImageSharing, SasImageSharing};
-use imageshare::core::{ImageKind, ImageSharing, LimitRule, Provider};
-use imageshare::tencent::{
-    TencentCredentials, TencentCvmImageSharing, TencentLighthouseImageSharing,
-};
-use imageshare::ucloud::{UCloudCredentials, UCloudImageSharing};
-use imageshare_emulator::Emulator;
-
-use crate::suite::{project_of, AdapterOptions, Target};
-
-fn secret(real: &str, options: &AdapterOptions) -> String {
-    if options.wrong_secret {
-        format!("{real}-wrong")
-    } else {
-        real.to_owned()
-    }
-}
+use crate::suite::Target;
 
 /// Tencent CVM.
 pub struct Cvm;
@@ -32,16 +16,6 @@ pub struct Ecs;
 pub struct Sas;
 /// UCloud UHost.
 pub struct UCloud;
-
-fn tencent_creds(emu: &Emulator, account: &str, o: &AdapterOptions) -> TencentCredentials {
-    let key = emu.account(account).unwrap().keys.tencent.unwrap();
-    TencentCredentials::new(key.id, secret(&key.secret, o))
-}
-
-fn alibaba_creds(emu: &Emulator, account: &str, o: &AdapterOptions) -> AlibabaCredentials {
-    let key = emu.account(account).unwrap().keys.alibaba.unwrap();
-    AlibabaCredentials::new(key.id, secret(&key.secret, o))
-}
 
 impl Target for Cvm {
     fn kinds(&self) -> &'static [ImageKind] {
@@ -66,23 +40,6 @@ impl Target for Cvm {
         // DescribeImages reports no encryption flag for an image.
         &[LimitRule::EncryptedImage]
     }
-    fn adapter(
-        &self,
-        emu: &Emulator,
-        account: &str,
-        region: &str,
-        o: AdapterOptions,
-    ) -> Arc<dyn ImageSharing> {
-        Arc::new(
-            TencentCvmImageSharing::builder()
-                .endpoint(emu.base_url())
-                .region(region)
-                .credentials(tencent_creds(emu, account, &o))
-                .retry(o.retry)
-                .build()
-                .unwrap(),
-        )
-    }
 }
 
 impl Target for Lighthouse {
@@ -103,23 +60,6 @@ impl Target for Lighthouse {
     }
     fn share_action(&self) -> &'static str {
         "ShareBlueprintAcrossAccounts"
-    }
-    fn adapter(
-        &self,
-        emu: &Emulator,
-        account: &str,
-        region: &str,
-        o: AdapterOptions,
-    ) -> Arc<dyn ImageSharing> {
-        Arc::new(
-            TencentLighthouseImageSharing::builder()
-                .endpoint(emu.base_url())
-                .region(region)
-                .credentials(tencent_creds(emu, account, &o))
-                .retry(o.retry)
-                .build()
-                .unwrap(),
-        )
     }
 }
 
@@ -142,23 +82,6 @@ impl Target for Ecs {
     fn share_action(&self) -> &'static str {
         "ModifyImageSharePermission"
     }
-    fn adapter(
-        &self,
-        emu: &Emulator,
-        account: &str,
-        region: &str,
-        o: AdapterOptions,
-    ) -> Arc<dyn ImageSharing> {
-        Arc::new(
-            EcsImageSharing::builder()
-                .endpoint(emu.base_url())
-                .region(region)
-                .credentials(alibaba_creds(emu, account, &o))
-                .retry(o.retry)
-                .build()
-                .unwrap(),
-        )
-    }
 }
 
 impl Target for Sas {
@@ -180,23 +103,6 @@ impl Target for Sas {
     fn share_action(&self) -> &'static str {
         "AddCustomImageShareAccount"
     }
-    fn adapter(
-        &self,
-        emu: &Emulator,
-        account: &str,
-        region: &str,
-        o: AdapterOptions,
-    ) -> Arc<dyn ImageSharing> {
-        Arc::new(
-            SasImageSharing::builder()
-                .endpoint(emu.base_url())
-                .region(region)
-                .credentials(alibaba_creds(emu, account, &o))
-                .retry(o.retry)
-                .build()
-                .unwrap(),
-        )
-    }
 }
 
 impl Target for UCloud {
@@ -214,24 +120,5 @@ impl Target for UCloud {
     }
     fn share_action(&self) -> &'static str {
         imageshare::ucloud::SharingActions::SHARE
-    }
-    fn adapter(
-        &self,
-        emu: &Emulator,
-        account: &str,
-        region: &str,
-        o: AdapterOptions,
-    ) -> Arc<dyn ImageSharing> {
-        let key = emu.account(account).unwrap().keys.ucloud.unwrap();
-        Arc::new(
-            UCloudImageSharing::builder()
-                .endpoint(emu.base_url())
-                .region(region)
-                .project_id(project_of(account))
-                .credentials(UCloudCredentials::new(key.public, secret(&key.private, &o)))
-                .retry(o.retry)
-                .build()
-                .unwrap(),
-        )
     }
 }
