@@ -5,7 +5,10 @@
 use imageshare_core::credentials::{OsEnv, OverlayEnv};
 use imageshare_core::ratelimit::{Rate, RateLimits};
 use imageshare_core::transport::{ClientOptions, RetryConfig};
-use imageshare_core::{CheckOptions, Checked, Error, ImageSharing, Provider, Result};
+use imageshare_core::{
+    AuditLog, Audited, CheckOptions, Checked, Error, ImageSharing, Provider, Result, TrustPolicy,
+    Trusted,
+};
 
 /// Applies the options every builder shares (region, endpoint, HTTP options, retry, rate
 /// limits).
@@ -124,6 +127,8 @@ pub struct Connect {
     rate_limits: Option<RateLimits>,
     rate_overrides: Vec<(String, Rate)>,
     check: CheckOptions,
+    audit: Option<AuditLog>,
+    trust: TrustPolicy,
 }
 
 impl Connect {
@@ -141,6 +146,8 @@ impl Connect {
             rate_limits: None,
             rate_overrides: Vec::new(),
             check: CheckOptions::default(),
+            audit: None,
+            trust: TrustPolicy::default(),
         }
     }
     /// The region.
@@ -251,6 +258,55 @@ impl Connect {
         self
     }
 
+    /// Records every grant, revoke and cross-project copy of the adapters built from these
+    /// options in `log` (an [`Audited`] layer under the limit checker, so each call is one
+    /// set of lines with its own request id). Clones of one `AuditLog` share one writer:
+    /// open it once and give every connection a clone.
+    pub fn audit(mut self, log: AuditLog) -> Self {
+        self.audit = Some(log);
+        self
+    }
+    /// Accepts images shared by other owners only as `policy` says (a [`Trusted`] layer:
+    /// `shared_with_me` lists accepted images only, `copy` refuses the others before
+    /// sending anything). The default accepts any owner.
+    pub fn trust(mut self, policy: TrustPolicy) -> Self {
+        self.trust = policy;
+        self
+    }
+    /// The audit trail set with [`audit`](Self::audit).
+    pub fn audit_log(&self) -> Option<&AuditLog> {
+        self.audit.as_ref()
+    }
+    /// The trust policy set with [`trust`](Self::trust).
+    pub fn trust_policy(&self) -> &TrustPolicy {
+        &self.trust
+    }
+    /// The migration flows with these options' audit trail and trust policy.
+    pub fn flows(&self) -> crate::migrate::Flows {
+        let flows = crate::migrate::Flows::new().trust(self.trust.clone());
+        match &self.audit {
+            Some(log) => flows.audit(log.clone()),
+            None => flows,
+        }
+    }
+
+    /// Puts the audit and trust layers (when set) in front of `adapter`.
+    fn layered(
+        adapter: Box<dyn ImageSharing>,
+        audit: Option<AuditLog>,
+        trust: TrustPolicy,
+    ) -> Box<dyn ImageSharing> {
+        let adapter: Box<dyn ImageSharing> = match audit {
+            Some(log) => Box::new(Audited::new(adapter, log)),
+            None => adapter,
+        };
+        if trust.restricts(adapter.provider()) {
+            Box::new(Trusted::new(adapter, trust))
+        } else {
+            adapter
+        }
+    }
+
     fn wrong_credentials(&self) -> Error {
         Error::invalid_input(
             "credentials",
@@ -258,15 +314,22 @@ impl Connect {
         )
     }
 
-    /// Builds the adapter and wraps it in the limit checker.
+    /// Builds the adapter, behind the trust policy and the audit trail when set, and wraps
+    /// it in the limit checker.
     pub fn build(self) -> Result<DynSharing> {
         let check = self.check.clone();
         Ok(Checked::with_options(self.build_unchecked()?, check))
     }
 
-    /// Builds the adapter without the limit checker (tests that show what the server itself
-    /// refuses; wrap it in [`Checked`] for anything else).
+    /// Builds the adapter, behind the trust policy and the audit trail when set, without
+    /// the limit checker (tests that show what the server itself refuses; wrap it in
+    /// [`Checked`] for anything else).
     pub fn build_unchecked(self) -> Result<Box<dyn ImageSharing>> {
+        let (audit, trust) = (self.audit.clone(), self.trust.clone());
+        Ok(Self::layered(self.build_bare()?, audit, trust))
+    }
+
+    fn build_bare(self) -> Result<Box<dyn ImageSharing>> {
         let adapter: Box<dyn ImageSharing> = match self.provider {
             #[cfg(feature = "alibaba")]
             Provider::AlibabaEcs => Box::new(self.ecs()?),
@@ -291,21 +354,23 @@ impl Connect {
     }
 
     /// The ECS adapter itself (for ECS-only operations such as `copy_with`), without the
-    /// limit checker.
+    /// limit checker, the trust policy or the audit trail (the migration flows of
+    /// [`flows`](Self::flows) apply those to the adapters they are given).
     #[cfg(feature = "alibaba")]
     pub fn ecs(self) -> Result<crate::alibaba::EcsImageSharing> {
         let b = alibaba_start!(self, crate::alibaba::EcsImageSharing);
         configure!(self, b).build()
     }
 
-    /// The SAS adapter itself (for `share_to_ecs`), without the limit checker.
+    /// The SAS adapter itself (for `share_to_ecs`), without the limit checker, trust
+    /// policy or audit trail.
     #[cfg(feature = "alibaba")]
     pub fn sas(self) -> Result<crate::alibaba::SasImageSharing> {
         let b = alibaba_start!(self, crate::alibaba::SasImageSharing);
         configure!(self, b).build()
     }
 
-    /// The CVM adapter itself, without the limit checker.
+    /// The CVM adapter itself, without the limit checker, trust policy or audit trail.
     #[cfg(feature = "tencent")]
     pub fn cvm(self) -> Result<crate::tencent::TencentCvmImageSharing> {
         let b = tencent_start!(
@@ -316,7 +381,8 @@ impl Connect {
         configure!(self, b).build()
     }
 
-    /// The Lighthouse adapter itself (for `share_from_cvm`), without the limit checker.
+    /// The Lighthouse adapter itself (for `share_from_cvm`), without the limit checker, trust
+    /// policy or audit trail.
     #[cfg(feature = "tencent")]
     pub fn lighthouse(self) -> Result<crate::tencent::TencentLighthouseImageSharing> {
         let b = tencent_start!(
@@ -327,7 +393,8 @@ impl Connect {
         configure!(self, b).build()
     }
 
-    /// The UCloud adapter itself (for `copy_to_project`), without the limit checker.
+    /// The UCloud adapter itself (for `copy_to_project`), without the limit checker, trust
+    /// policy or audit trail.
     #[cfg(feature = "ucloud")]
     pub fn ucloud(self) -> Result<crate::ucloud::UCloudImageSharing> {
         use crate::ucloud::UCloudImageSharing as A;

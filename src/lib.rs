@@ -8,6 +8,10 @@
 //! cargo feature per cloud (all on by default), the provider crates as [`alibaba`],
 //! [`tencent`] and [`ucloud`].
 //!
+//! [`Connect::audit`] records every grant and revoke in an [`AuditLog`];
+//! [`Connect::trust`] accepts images shared by other owners only as a [`TrustPolicy`]
+//! says; [`migrate::Flows`] applies both to the migration flows (see `SECURITY.md`).
+//!
 //! ```
 //! // Every provider's documented limits are data; the checker applies them.
 //! let tables = imageshare::limit_tables();
@@ -19,8 +23,9 @@
 
 pub use imageshare_core as core;
 pub use imageshare_core::{
-    CheckOptions, Checked, CopyTarget, Error, Image, ImageId, ImageSharing, ImageSharingExt,
-    Principal, Provider, Region, Result, ShareLimits, ShareOutcome, ShareReport, Sharee,
+    AuditLog, Audited, CheckOptions, Checked, CopyTarget, Error, Image, ImageId, ImageSharing,
+    ImageSharingExt, Principal, Provider, Region, Result, ShareLimits, ShareOutcome, ShareReport,
+    Sharee, TrustPolicy, Trusted,
 };
 
 /// Alibaba Cloud: ECS and Simple Application Server.
@@ -38,6 +43,7 @@ pub mod manifest;
 pub mod migrate;
 
 pub use connect::{connect, Connect, Credentials, DynSharing};
+pub use migrate::Flows;
 
 /// The documented limit table of `provider`; `None` when its cloud's cargo feature is off.
 pub fn limits_of(provider: Provider) -> Option<&'static ShareLimits> {
@@ -68,3 +74,8 @@ pub fn limit_tables() -> Vec<&'static ShareLimits> {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// SECURITY.md's Rust snippet, compiled as a doctest so it cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../SECURITY.md")]
+struct SecurityDoctests;

@@ -12,12 +12,29 @@
 //! - [`copy_then_share`]: copy to another region, wait until the copy is available (a
 //!   bounded wait), then share it there.
 //! - safe delete is [`ImageSharingExt::unshare_all_and_delete`](crate::ImageSharingExt).
+//!
+//! [`Flows`] runs the same flows with an audit trail and a trust policy (the free
+//! functions are `Flows::new()`'s: no trail, any owner); `Connect::flows` gives the flows
+//! of a connection's options:
+//!
+//! - **audit**: the grants a flow makes outside the trait (SAS `share_to_ecs`, Lighthouse
+//!   `share_from_cvm`) are recorded as `grant` to the `service` that received the image,
+//!   and the onward share is recorded per principal (once, even when the adapter given is
+//!   itself audited into the same trail).
+//! - **trust**: the image a flow consumes is checked before any mutating call. `copy_then_share`
+//!   and `sas_to_ecs` look the source image up and refuse an untrusted one with
+//!   `Error::Untrusted`; `sas_to_ecs` then vouches for the ECS side of the (own) SAS image,
+//!   which ECS lists as shared by another account. `cvm_to_lighthouse` has nothing to
+//!   check: Lighthouse takes only the caller's own CVM images (`DescribeImagesToShare`).
 
 use std::time::Duration;
 
+#[cfg(any(feature = "alibaba", feature = "tencent"))]
+use imageshare_core::audit::{AuditAction, AuditOutcome, AuditPrincipal, AuditRecord};
+use imageshare_core::trust::vouched;
 use imageshare_core::{
-    Checked, CopyTarget, ImageId, ImageOrigin, ImageSharing, ImageSharingExt, Principal, Region,
-    Result, ShareReport,
+    AuditLog, Audited, Checked, CopyTarget, Image, ImageId, ImageSharing, ImageSharingExt,
+    Principal, Provider, Region, Result, ShareReport, TrustPolicy,
 };
 use serde::Serialize;
 
@@ -73,25 +90,240 @@ impl MigrationReport {
             result: result.into(),
         });
     }
+}
+
+/// The migration flows with an audit trail and a trust policy (see the module docs).
+#[derive(Debug, Clone, Default)]
+pub struct Flows {
+    audit: Option<AuditLog>,
+    trust: TrustPolicy,
+}
+
+impl Flows {
+    /// Flows without an audit trail, accepting any owner.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Records the flows' grants in `log`.
+    pub fn audit(mut self, log: AuditLog) -> Self {
+        self.audit = Some(log);
+        self
+    }
+    /// Refuses source images `policy` does not accept.
+    pub fn trust(mut self, policy: TrustPolicy) -> Self {
+        self.trust = policy;
+        self
+    }
+
+    /// Checks the image a flow consumes against the policy of each of `providers` that it
+    /// restricts; returns the image when it was looked up (and accepted).
+    async fn check_source<A: ImageSharing + ?Sized>(
+        &self,
+        adapter: &A,
+        providers: &[Provider],
+        image: &ImageId,
+        operation: &str,
+    ) -> Result<Option<Image>> {
+        if !providers.iter().any(|p| self.trust.restricts(*p)) {
+            return Ok(None);
+        }
+        let found = adapter.image(image).await?;
+        for p in providers {
+            self.trust.check(*p, &found, operation)?;
+        }
+        Ok(Some(found))
+    }
+
+    /// Records a grant made outside the trait: `image` handed to the caller's own `service`.
+    #[cfg(any(feature = "alibaba", feature = "tencent"))]
+    async fn record_service_grant(
+        &self,
+        provider: Provider,
+        region: &Region,
+        image: &ImageId,
+        service: Provider,
+        result: Result<ImageId>,
+    ) -> Result<ImageId> {
+        let Some(log) = &self.audit else {
+            return result;
+        };
+        let record = AuditRecord::now(
+            provider,
+            region.clone(),
+            image.clone(),
+            AuditPrincipal::Service(service),
+            AuditAction::Grant,
+            AuditOutcome::Granted,
+        );
+        log.record_produced(record, result).await
+    }
+
+    /// Shares the report's image onward from `adapter` through the checker (and the audit
+    /// layer when a trail is set).
     async fn share_onward<A: ImageSharing + ?Sized>(
-        &mut self,
+        &self,
+        report: &mut MigrationReport,
         adapter: &A,
         to: &[Principal],
     ) -> Result<()> {
         if to.is_empty() {
             return Ok(());
         }
-        let report = Checked::new(adapter).share(&self.image, to).await?;
-        self.step(
-            format!("share {} with {} principals", self.image, to.len()),
-            report.summary(),
+        let shared = match &self.audit {
+            Some(log) => {
+                Checked::new(Audited::new(adapter, log.clone()))
+                    .share(&report.image, to)
+                    .await?
+            }
+            None => Checked::new(adapter).share(&report.image, to).await?,
+        };
+        report.step(
+            format!("share {} with {} principals", report.image, to.len()),
+            shared.summary(),
         );
-        self.shared = Some(report);
+        report.shared = Some(shared);
         Ok(())
+    }
+
+    /// SAS custom image -> ECS -> shared onward from ECS.
+    #[cfg(feature = "alibaba")]
+    pub async fn sas_to_ecs<E: ImageSharing + ?Sized>(
+        &self,
+        sas: &crate::alibaba::SasImageSharing,
+        ecs: &E,
+        image: &ImageId,
+        to: &[Principal],
+        wait: Wait,
+    ) -> Result<MigrationReport> {
+        let checked = self
+            .check_source(
+                sas,
+                &[Provider::AlibabaSas, Provider::AlibabaEcs],
+                image,
+                "migrate to ECS",
+            )
+            .await?;
+        let in_ecs = self
+            .record_service_grant(
+                Provider::AlibabaSas,
+                sas.region(),
+                image,
+                Provider::AlibabaEcs,
+                sas.share_to_ecs(image).await,
+            )
+            .await?;
+        let mut report = MigrationReport::new(in_ecs.clone());
+        report.step(
+            format!("ModifyImageShareStatus Operation=Share {image}"),
+            format!("{in_ecs} visible in ECS"),
+        );
+        let seen = ecs.image(&in_ecs).await?;
+        if seen.origin == imageshare_core::ImageOrigin::Received {
+            // ECS shows the SAS image as shared with the account; only an own copy can be
+            // shared onward. When the SAS source is the caller's own, the flow vouches for
+            // its ECS side (listed as shared by another account) to any trust layer of `ecs`.
+            let source = match checked {
+                Some(image) => image,
+                None => sas.image(image).await?,
+            };
+            let copy = ecs.copy(&in_ecs, CopyTarget::OwnCopy { name: None });
+            let own = if matches!(
+                source.origin,
+                imageshare_core::ImageOrigin::Custom
+                    | imageshare_core::ImageOrigin::MarketplaceDerived
+            ) {
+                vouched(Provider::AlibabaEcs, in_ecs.clone(), copy).await?
+            } else {
+                copy.await?
+            };
+            report.step(
+                format!("CopyImage {in_ecs} (own ECS copy)"),
+                own.to_string(),
+            );
+            ecs.wait_until_available(&own, wait.timeout, wait.poll)
+                .await?;
+            report.step(format!("wait for {own}"), "available");
+            report.image = own;
+        }
+        self.share_onward(&mut report, ecs, to).await?;
+        Ok(report)
+    }
+
+    /// CVM image -> Lighthouse blueprint (same account) -> shared across accounts.
+    #[cfg(feature = "tencent")]
+    pub async fn cvm_to_lighthouse(
+        &self,
+        lighthouse: &crate::tencent::TencentLighthouseImageSharing,
+        image: &ImageId,
+        to: &[Principal],
+        wait: Wait,
+    ) -> Result<MigrationReport> {
+        let blueprint = self
+            .record_service_grant(
+                Provider::TencentLighthouse,
+                lighthouse.region(),
+                image,
+                Provider::TencentLighthouse,
+                lighthouse.share_from_cvm(image).await,
+            )
+            .await?;
+        let mut report = MigrationReport::new(blueprint.clone());
+        report.step(
+            format!("DescribeImagesToShare + ModifyImageSharePermission SHARE {image}"),
+            format!("blueprint {blueprint}"),
+        );
+        lighthouse
+            .wait_until_available(&blueprint, wait.timeout, wait.poll)
+            .await?;
+        report.step(format!("wait for {blueprint}"), "NORMAL");
+        self.share_onward(&mut report, lighthouse, to).await?;
+        Ok(report)
+    }
+
+    /// Copies `image` from `source` into `target`'s region, waits until the copy is
+    /// available, then shares it from `target`.
+    pub async fn copy_then_share<S, T>(
+        &self,
+        source: &S,
+        target: &T,
+        image: &ImageId,
+        to: &[Principal],
+        wait: Wait,
+    ) -> Result<MigrationReport>
+    where
+        S: ImageSharing + ?Sized,
+        T: ImageSharing + ?Sized,
+    {
+        let provider = source.provider();
+        let checked = self
+            .check_source(source, &[provider], image, "copy")
+            .await?;
+        let region: Region = target.region().clone();
+        let copy = source.copy(
+            image,
+            CopyTarget::Region {
+                region: region.clone(),
+                name: None,
+            },
+        );
+        let copy = match checked {
+            // Accepted above: a trust layer in `source` need not look it up again.
+            Some(_) => vouched(provider, image.clone(), copy).await?,
+            None => copy.await?,
+        };
+        let mut report = MigrationReport::new(copy.clone());
+        report.step(format!("copy {image} to {region}"), copy.to_string());
+        target
+            .wait_until_available(&copy, wait.timeout, wait.poll)
+            .await?;
+        report.step(format!("wait for {copy}"), "available");
+        self.share_onward(&mut report, target, to).await?;
+        Ok(report)
     }
 }
 
-/// SAS custom image -> ECS -> shared onward from ECS.
+/// SAS custom image -> ECS -> shared onward from ECS ([`Flows::sas_to_ecs`] without an
+/// audit trail or trust policy of its own).
 #[cfg(feature = "alibaba")]
 pub async fn sas_to_ecs<E: ImageSharing + ?Sized>(
     sas: &crate::alibaba::SasImageSharing,
@@ -100,33 +332,11 @@ pub async fn sas_to_ecs<E: ImageSharing + ?Sized>(
     to: &[Principal],
     wait: Wait,
 ) -> Result<MigrationReport> {
-    let in_ecs = sas.share_to_ecs(image).await?;
-    let mut report = MigrationReport::new(in_ecs.clone());
-    report.step(
-        format!("ModifyImageShareStatus Operation=Share {image}"),
-        format!("{in_ecs} visible in ECS"),
-    );
-    let seen = ecs.image(&in_ecs).await?;
-    if seen.origin == ImageOrigin::Received {
-        // ECS shows the SAS image as shared with the account; only an own copy can be
-        // shared onward.
-        let own = ecs
-            .copy(&in_ecs, CopyTarget::OwnCopy { name: None })
-            .await?;
-        report.step(
-            format!("CopyImage {in_ecs} (own ECS copy)"),
-            own.to_string(),
-        );
-        ecs.wait_until_available(&own, wait.timeout, wait.poll)
-            .await?;
-        report.step(format!("wait for {own}"), "available");
-        report.image = own;
-    }
-    report.share_onward(ecs, to).await?;
-    Ok(report)
+    Flows::new().sas_to_ecs(sas, ecs, image, to, wait).await
 }
 
-/// CVM image -> Lighthouse blueprint (same account) -> shared across accounts.
+/// CVM image -> Lighthouse blueprint (same account) -> shared across accounts
+/// ([`Flows::cvm_to_lighthouse`] without an audit trail or trust policy).
 #[cfg(feature = "tencent")]
 pub async fn cvm_to_lighthouse(
     lighthouse: &crate::tencent::TencentLighthouseImageSharing,
@@ -134,18 +344,9 @@ pub async fn cvm_to_lighthouse(
     to: &[Principal],
     wait: Wait,
 ) -> Result<MigrationReport> {
-    let blueprint = lighthouse.share_from_cvm(image).await?;
-    let mut report = MigrationReport::new(blueprint.clone());
-    report.step(
-        format!("DescribeImagesToShare + ModifyImageSharePermission SHARE {image}"),
-        format!("blueprint {blueprint}"),
-    );
-    lighthouse
-        .wait_until_available(&blueprint, wait.timeout, wait.poll)
-        .await?;
-    report.step(format!("wait for {blueprint}"), "NORMAL");
-    report.share_onward(lighthouse, to).await?;
-    Ok(report)
+    Flows::new()
+        .cvm_to_lighthouse(lighthouse, image, to, wait)
+        .await
 }
 
 /// Lighthouse blueprint -> CVM: no public Tencent API does this; always
@@ -159,7 +360,8 @@ pub async fn lighthouse_to_cvm(
 }
 
 /// Copies `image` from `source` into `target`'s region, waits until the copy is
-/// available, then shares it from `target`.
+/// available, then shares it from `target` ([`Flows::copy_then_share`] without an audit
+/// trail or trust policy of its own; trust layers of the adapters still apply).
 pub async fn copy_then_share<S, T>(
     source: &S,
     target: &T,
@@ -171,22 +373,7 @@ where
     S: ImageSharing + ?Sized,
     T: ImageSharing + ?Sized,
 {
-    let region: Region = target.region().clone();
-    let copy = source
-        .copy(
-            image,
-            CopyTarget::Region {
-                region: region.clone(),
-                name: None,
-            },
-        )
-        .await?;
-    let mut report = MigrationReport::new(copy.clone());
-    report.step(format!("copy {image} to {region}"), copy.to_string());
-    target
-        .wait_until_available(&copy, wait.timeout, wait.poll)
-        .await?;
-    report.step(format!("wait for {copy}"), "available");
-    report.share_onward(target, to).await?;
-    Ok(report)
+    Flows::new()
+        .copy_then_share(source, target, image, to, wait)
+        .await
 }

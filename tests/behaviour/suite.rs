@@ -11,10 +11,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use imageshare::alibaba::AlibabaCredentials;
+use imageshare::core::paging::{StreamExt, TryStreamExt};
 use imageshare::core::transport::RetryConfig;
 use imageshare::core::{
-    CheckOptions, Checked, Error, ImageId, ImageKind, ImageSharing, LimitRule, Principal,
-    PrincipalKind, Provider, ShareOutcome, Site,
+    CheckOptions, Checked, Error, Image, ImageId, ImageKind, ImageSharing, ImageSharingExt,
+    LimitRule, Principal, PrincipalKind, Provider, ShareOutcome, Sharee, Site,
 };
 use imageshare::tencent::TencentCredentials;
 use imageshare::ucloud::UCloudCredentials;
@@ -64,6 +65,10 @@ pub trait Target: Send + Sync {
     fn image_id(&self, n: usize) -> String;
     /// The provider's name of the action that shares (for call counting).
     fn share_action(&self) -> &'static str;
+    /// The action that lists an image's sharees, and its page size (`None`: not paged).
+    fn sharees_listing(&self) -> (&'static str, Option<usize>);
+    /// The action that lists the images shared with the caller, and its page size.
+    fn shared_listing(&self) -> (&'static str, usize);
     /// The image kinds that exist on this surface (a lightweight-host image cannot be an
     /// ECS image, nor a system-disk image a Lighthouse blueprint).
     fn kinds(&self) -> &'static [ImageKind] {
@@ -229,6 +234,10 @@ pub async fn share_list_unshare(t: &dyn Target) {
     let to = extras(t, 3);
     let report = c.share(&e.image, &to).await.expect("share");
     assert_eq!(report.count("granted"), 3, "{report}");
+    assert!(
+        report.request_id().is_some_and(|r| !r.is_empty()),
+        "the report carries the request id of the share call"
+    );
     let mut listed: Vec<Principal> = c
         .sharees(&e.image)
         .await
@@ -247,6 +256,12 @@ pub async fn share_list_unshare(t: &dyn Target) {
         matches!(un.outcome(&to[0]), Some(ShareOutcome::Revoked)),
         "{un}"
     );
+    assert_ne!(
+        un.request_id(),
+        report.request_id(),
+        "each call has its own request id"
+    );
+    assert!(un.request_id().is_some());
     assert_eq!(c.sharees(&e.image).await.unwrap().len(), 2);
     assert_eq!(grant_ids(&e).len(), 2);
 }
@@ -325,6 +340,110 @@ pub async fn paging(t: &dyn Target, sharees: usize, received_images: usize) {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), received_images, "no image listed twice");
+}
+
+/// The streams and the collected lists agree, item for item, and the streams are lazy: the
+/// first item costs one listing call, the next page is fetched only past the current one.
+pub async fn streams_are_lazy_and_agree_with_lists(t: &dyn Target) {
+    let (sharees_action, sharees_page) = t.sharees_listing();
+    let (shared_action, shared_page) = t.shared_listing();
+    // Two and a half pages of sharees (120 where the listing is not paged), two pages of
+    // received images.
+    let sharees = sharees_page.map_or(120, |n| 2 * n + n / 2);
+    let received = shared_page + 5;
+    let grantees: Vec<String> = (0..sharees)
+        .map(|i| principal_id(t, &extra_account(i)))
+        .collect();
+    let grantees: Vec<&str> = grantees.iter().map(String::as_str).collect();
+    let mut b = base_world(sharees).image(owned_image(t, 0).shared_with(&grantees));
+    for n in 1..=received {
+        b = b.image(owned_image(t, n).shared_with(&[&principal_id(t, RECIPIENT)]));
+    }
+    let e = env(t, b.build().unwrap()).await;
+    let p = t.provider();
+    let listed = |action: &str| e.emu.action_count(p, action);
+
+    // Sharees: nothing is sent before the first poll; one page per page consumed.
+    let mut stream = e.owner.sharees_stream(&e.image);
+    assert_eq!(
+        listed(sharees_action),
+        0,
+        "{p}: nothing before the first poll"
+    );
+    let first = stream.next().await.expect("a sharee").expect("no error");
+    assert_eq!(
+        listed(sharees_action),
+        1,
+        "{p}: the first sharee costs one call"
+    );
+    let page = sharees_page.unwrap_or(sharees);
+    for _ in 1..page {
+        stream.next().await.expect("a sharee").expect("no error");
+    }
+    assert_eq!(
+        listed(sharees_action),
+        1,
+        "{p}: the rest of page one costs nothing"
+    );
+    if sharees_page.is_some() {
+        stream.next().await.expect("a sharee").expect("no error");
+        assert_eq!(
+            listed(sharees_action),
+            2,
+            "{p}: past page one, the second page"
+        );
+    } else {
+        assert!(
+            stream.next().await.is_none(),
+            "{p}: one page holds them all"
+        );
+    }
+    drop(stream);
+
+    let before = listed(sharees_action);
+    let streamed: Vec<Sharee> = e
+        .owner
+        .sharees_stream(&e.image)
+        .try_collect()
+        .await
+        .unwrap();
+    let pages = sharees.div_ceil(page);
+    assert_eq!(listed(sharees_action) - before, pages, "{p}: {pages} pages");
+    let collected = e.owner.sharees(&e.image).await.unwrap();
+    assert_eq!(streamed, collected, "{p}: the stream and the Vec agree");
+    assert_eq!(streamed[0], first);
+    let mut ids: Vec<String> = streamed
+        .iter()
+        .map(|s| s.principal.id().to_owned())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, grant_ids(&e), "{p}: every grant, once");
+
+    // Images shared with the recipient, the same way.
+    let recipient = t.adapter(&e.emu, RECIPIENT, t.region(), AdapterOptions::default());
+    let before = listed(shared_action);
+    let mut stream = recipient.shared_with_me_stream();
+    stream.next().await.expect("an image").expect("no error");
+    assert_eq!(
+        listed(shared_action) - before,
+        1,
+        "{p}: one call for the first image"
+    );
+    drop(stream);
+    let before = listed(shared_action);
+    let streamed: Vec<Image> = recipient
+        .shared_with_me_stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed(shared_action) - before,
+        2,
+        "{p}: two pages of images"
+    );
+    let collected = recipient.shared_with_me().await.unwrap();
+    assert_eq!(streamed, collected, "{p}: the stream and the Vec agree");
+    assert_eq!(streamed.len(), received);
 }
 
 /// A missing image is `Error::NotFound`, for every call that names one.
@@ -593,6 +712,10 @@ macro_rules! behaviour_suite {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn paging() {
             $crate::suite::paging(&$target, $sharees, $received).await
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn streams_are_lazy_and_agree_with_lists() {
+            $crate::suite::streams_are_lazy_and_agree_with_lists(&$target).await
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn not_found() {

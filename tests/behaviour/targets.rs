@@ -36,6 +36,13 @@ impl Target for Cvm {
     fn share_action(&self) -> &'static str {
         "ModifyImageSharePermission"
     }
+    fn sharees_listing(&self) -> (&'static str, Option<usize>) {
+        // Not paged: one call answers every sharee.
+        ("DescribeImageSharePermission", None)
+    }
+    fn shared_listing(&self) -> (&'static str, usize) {
+        ("DescribeImages", imageshare::tencent::PAGE_SIZE as usize)
+    }
     fn server_only_rules(&self) -> &'static [LimitRule] {
         // DescribeImages reports no encryption flag for an image.
         &[LimitRule::EncryptedImage]
@@ -61,6 +68,18 @@ impl Target for Lighthouse {
     fn share_action(&self) -> &'static str {
         "ShareBlueprintAcrossAccounts"
     }
+    fn sharees_listing(&self) -> (&'static str, Option<usize>) {
+        (
+            "DescribeBlueprintsShareAcrossAccountInfos",
+            Some(imageshare::tencent::PAGE_SIZE as usize),
+        )
+    }
+    fn shared_listing(&self) -> (&'static str, usize) {
+        (
+            "DescribeBlueprints",
+            imageshare::tencent::PAGE_SIZE as usize,
+        )
+    }
 }
 
 impl Target for Ecs {
@@ -81,6 +100,18 @@ impl Target for Ecs {
     }
     fn share_action(&self) -> &'static str {
         "ModifyImageSharePermission"
+    }
+    fn sharees_listing(&self) -> (&'static str, Option<usize>) {
+        (
+            "DescribeImageSharePermission",
+            Some(imageshare::alibaba::ecs::PAGE_SIZE as usize),
+        )
+    }
+    fn shared_listing(&self) -> (&'static str, usize) {
+        (
+            "DescribeImages",
+            imageshare::alibaba::ecs::PAGE_SIZE as usize,
+        )
     }
 }
 
@@ -103,6 +134,18 @@ impl Target for Sas {
     fn share_action(&self) -> &'static str {
         "AddCustomImageShareAccount"
     }
+    fn sharees_listing(&self) -> (&'static str, Option<usize>) {
+        (
+            "ListCustomImageShareAccounts",
+            Some(imageshare::alibaba::sas::SHAREES_PAGE_SIZE as usize),
+        )
+    }
+    fn shared_listing(&self) -> (&'static str, usize) {
+        (
+            "ListCustomImages",
+            imageshare::alibaba::sas::IMAGES_PAGE_SIZE as usize,
+        )
+    }
 }
 
 impl Target for UCloud {
@@ -120,5 +163,17 @@ impl Target for UCloud {
     }
     fn share_action(&self) -> &'static str {
         imageshare::ucloud::SharingActions::SHARE
+    }
+    fn sharees_listing(&self) -> (&'static str, Option<usize>) {
+        (
+            imageshare::ucloud::SharingActions::DESCRIBE_SHARE,
+            Some(imageshare::ucloud::sharing::DEFAULT_PAGE_SIZE as usize),
+        )
+    }
+    fn shared_listing(&self) -> (&'static str, usize) {
+        (
+            imageshare::ucloud::SharingActions::DESCRIBE_SHARED,
+            imageshare::ucloud::sharing::DEFAULT_PAGE_SIZE as usize,
+        )
     }
 }

@@ -345,15 +345,6 @@ struct RequestIdOnly {
     request_id: Option<String>,
 }
 
-/// The error envelope (alibaba.md 2.1); the SDK also accepts lowercase keys.
-#[derive(Debug, Deserialize)]
-struct ErrorEnvelope {
-    #[serde(rename = "Code", alias = "code", default)]
-    code: Option<String>,
-    #[serde(rename = "Message", alias = "message", default)]
-    message: Option<String>,
-}
-
 /// Decodes one HTTP answer of `action`: the JSON body on 2xx, else the classified error.
 /// `image` is the image the call is about (for `InvalidImageId.NotFound`).
 pub fn decode_response<T: DeserializeOwned>(
@@ -381,12 +372,19 @@ pub fn decode_response<T: DeserializeOwned>(
         .and_then(|v| v.trim().parse::<u64>().ok())
         .filter(|ms| *ms > 0)
         .map(Duration::from_millis);
-    let (code, message) = match serde_json::from_slice::<ErrorEnvelope>(&resp.body) {
-        Ok(env) if env.code.as_deref().is_some_and(|c| !c.is_empty()) => (
-            env.code.unwrap_or_default(),
-            env.message.unwrap_or_default(),
-        ),
-        _ => (
+    // The error envelope (alibaba.md 2.1), read as the SDKs read it: a JSON map whose
+    // `Code` (or `code`) is a non-empty string. Any other field (a repeated key, a
+    // `Message` that is not a string) must not cost the code its classification.
+    let envelope: Option<serde_json::Value> = serde_json::from_slice(&resp.body).ok();
+    let text = |keys: [&str; 2]| {
+        keys.iter()
+            .find_map(|k| envelope.as_ref()?.get(*k)?.as_str())
+            .map(str::to_owned)
+    };
+    let request_id = request_id.or_else(|| text(["RequestId", "requestId"]));
+    let (code, message) = match text(["Code", "code"]).filter(|c| !c.is_empty()) {
+        Some(code) => (code, text(["Message", "message"]).unwrap_or_default()),
+        None => (
             // No envelope (a proxy or load balancer answered): keep the status.
             format!("HTTP{}", resp.status),
             String::from_utf8_lossy(&resp.body)
@@ -481,7 +479,7 @@ pub(crate) async fn account_list_call(
 ) -> Result<imageshare_core::ShareReport> {
     let accounts = limits.principals_for_call(principals)?;
     push_list(&mut params, list, accounts.iter().map(|a| a.id()));
-    let _: crate::model::Empty = client
+    let answer: crate::model::Empty = client
         .call(
             action,
             params,
@@ -492,7 +490,8 @@ pub(crate) async fn account_list_call(
             },
         )
         .await?;
-    let mut report = imageshare_core::ShareReport::new(id.clone());
+    let mut report =
+        imageshare_core::ShareReport::new(id.clone()).with_request_id(answer.request_id);
     report.push_all(&accounts, outcome);
     Ok(report)
 }
@@ -514,16 +513,6 @@ pub(crate) fn params<const N: usize>(pairs: [(&str, &str); N]) -> Vec<(String, S
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect()
 }
-
-/// Whether one more page must be fetched after `page` (1-based) of `size` entries when
-/// the service reports `total` entries and this page held `got`.
-pub(crate) fn more_pages(page: u64, size: u64, total: u64, got: usize) -> bool {
-    got > 0 && page.saturating_mul(size) < total
-}
-
-/// Pages are fetched until `more_pages` says stop, but never more than this many (a
-/// server that keeps reporting a larger total cannot loop a client forever).
-pub(crate) const MAX_PAGES: u64 = 10_000;
 
 #[cfg(test)]
 mod tests {
@@ -578,14 +567,5 @@ mod tests {
         let e = c(404, "InvalidAccount.Forbbiden");
         assert!(!e.is_retryable());
         assert_eq!(e.code(), Some("InvalidAccount.Forbbiden"));
-    }
-
-    #[test]
-    fn pages_until_total() {
-        assert!(more_pages(1, 10, 25, 10));
-        assert!(more_pages(2, 10, 25, 10));
-        assert!(!more_pages(3, 10, 25, 5));
-        assert!(!more_pages(1, 10, 10, 10));
-        assert!(!more_pages(1, 10, 50, 0));
     }
 }

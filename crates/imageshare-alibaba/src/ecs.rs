@@ -4,22 +4,22 @@
 //! |---|---|
 //! | `image` | `DescribeImages` with `ImageId` (every status) |
 //! | `share` / `unshare` | `ModifyImageSharePermission` with `AddAccount.N` / `RemoveAccount.N` (N <= 10) |
-//! | `sharees` | `DescribeImageSharePermission`, all pages (`SharedTime`) |
-//! | `shared_with_me` | `DescribeImages` with `ImageOwnerAlias=others`, `IsPublic=false`, all pages |
+//! | `sharees_page` | `DescribeImageSharePermission`, `PageNumber` / `PageSize` 100 / `TotalCount` (`SharedTime`) |
+//! | `shared_with_me_page` | `DescribeImages` with `ImageOwnerAlias=others`, `IsPublic=false`, `PageNumber` / `PageSize` 100 |
 //! | `copy` | `CopyImage` (with `Encrypted` / `KMSKeyId` for encrypted images) |
 //! | `delete` | `DeleteImage` |
 
 use async_trait::async_trait;
 use imageshare_core::credentials::Env;
+use imageshare_core::paging::{paginate, BoxStream, Listing, TryStreamExt};
 use imageshare_core::{
     CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin, ImageSharing,
-    ImageState, Principal, Provider, Region, Result, ShareLimits, ShareOutcome, ShareReport,
-    Sharee,
+    ImageState, Page, PageCursor, Principal, Provider, Region, Result, ShareLimits, ShareOutcome,
+    ShareReport, Sharee,
 };
 
 use crate::client::{
-    account_list_call, more_pages, params, CallContext, ClientConfig, OpenApiClient, ECS_VERSION,
-    MAX_PAGES,
+    account_list_call, params, CallContext, ClientConfig, OpenApiClient, ECS_VERSION,
 };
 use crate::limits::ECS_LIMITS;
 use crate::model::{
@@ -155,20 +155,34 @@ impl EcsImageSharing {
             .await
     }
 
+    /// One page of `DescribeImages` for `filters` at `cursor` (`None`: the first), of
+    /// [`PAGE_SIZE`] images, with the cursor of the next page.
+    async fn describe_images_at(
+        &self,
+        filters: &[(&str, &str)],
+        cursor: Option<PageCursor>,
+    ) -> Result<Page<EcsImage>> {
+        let page = PageCursor::page_number(cursor.as_ref())?;
+        let resp = self.describe_images_page(filters, page, PAGE_SIZE).await?;
+        let got = resp.images.image.len();
+        let next = PageCursor::after_number(page, PAGE_SIZE, resp.total_count, got);
+        Ok(Page::new(resp.images.image, next))
+    }
+
+    /// Every image `DescribeImages` returns for `filters`, as a lazy stream over the pages.
+    pub fn describe_images_stream<'a>(
+        &'a self,
+        filters: &'a [(&'a str, &'a str)],
+    ) -> BoxStream<'a, Result<EcsImage>> {
+        paginate(
+            Listing::new(Provider::AlibabaEcs, "DescribeImages"),
+            move |cursor| self.describe_images_at(filters, cursor),
+        )
+    }
+
     /// Every image `DescribeImages` returns for `filters`, all pages.
     pub async fn describe_images(&self, filters: &[(&str, &str)]) -> Result<Vec<EcsImage>> {
-        let mut out = Vec::new();
-        let mut page = 1;
-        while page <= MAX_PAGES {
-            let resp = self.describe_images_page(filters, page, PAGE_SIZE).await?;
-            let got = resp.images.image.len();
-            out.extend(resp.images.image);
-            if !more_pages(page, PAGE_SIZE, resp.total_count, got) {
-                break;
-            }
-            page += 1;
-        }
-        Ok(out)
+        self.describe_images_stream(filters).try_collect().await
     }
 
     /// `CopyImage` with explicit options; returns the id of the copy.
@@ -333,52 +347,51 @@ impl ImageSharing for EcsImageSharing {
             .await
     }
 
-    async fn sharees(&self, id: &ImageId) -> Result<Vec<Sharee>> {
-        let mut out = Vec::new();
-        let mut page = 1;
-        while page <= MAX_PAGES {
-            let mut p = vec![self.region_param()];
-            p.extend(params([
-                ("ImageId", id.as_str()),
-                ("PageNumber", &page.to_string()),
-                ("PageSize", &PAGE_SIZE.to_string()),
-            ]));
-            let resp: DescribeImageSharePermissionResponse = self
-                .client
-                .call(
-                    "DescribeImageSharePermission",
-                    p,
-                    CallContext {
-                        idempotent: true,
-                        image: Some(id.as_str()),
-                    },
-                )
-                .await?;
-            let got = resp.accounts.account.len();
-            out.extend(resp.accounts.account.into_iter().map(|a| Sharee {
+    async fn sharees_page(&self, id: &ImageId, cursor: Option<PageCursor>) -> Result<Page<Sharee>> {
+        let page = PageCursor::page_number(cursor.as_ref())?;
+        let mut p = vec![self.region_param()];
+        p.extend(params([
+            ("ImageId", id.as_str()),
+            ("PageNumber", &page.to_string()),
+            ("PageSize", &PAGE_SIZE.to_string()),
+        ]));
+        let resp: DescribeImageSharePermissionResponse = self
+            .client
+            .call(
+                "DescribeImageSharePermission",
+                p,
+                CallContext {
+                    idempotent: true,
+                    image: Some(id.as_str()),
+                },
+            )
+            .await?;
+        let got = resp.accounts.account.len();
+        let next = PageCursor::after_number(page, PAGE_SIZE, resp.total_count, got);
+        let sharees = resp
+            .accounts
+            .account
+            .into_iter()
+            .map(|a| Sharee {
                 principal: Principal::account(a.aliyun_id),
                 shared_at: (!a.shared_time.is_empty()).then_some(a.shared_time),
-            }));
-            if !more_pages(page, PAGE_SIZE, resp.total_count, got) {
-                break;
-            }
-            page += 1;
-        }
-        Ok(out)
+            })
+            .collect();
+        Ok(Page::new(sharees, next))
     }
 
-    async fn shared_with_me(&self) -> Result<Vec<Image>> {
-        let images = self
-            .describe_images(&[
-                ("ImageOwnerAlias", "others"),
-                ("IsPublic", "false"),
-                ("Status", ALL_STATUSES),
-            ])
+    async fn shared_with_me_page(&self, cursor: Option<PageCursor>) -> Result<Page<Image>> {
+        let page = self
+            .describe_images_at(
+                &[
+                    ("ImageOwnerAlias", "others"),
+                    ("IsPublic", "false"),
+                    ("Status", ALL_STATUSES),
+                ],
+                cursor,
+            )
             .await?;
-        Ok(images
-            .iter()
-            .map(|i| image_from_ecs(i, self.client.region()))
-            .collect())
+        Ok(page.map(|i| image_from_ecs(&i, self.client.region())))
     }
 
     async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId> {

@@ -5,8 +5,8 @@
 //! |---|---|
 //! | `image` | `ListCustomImages` with `ImageIds` (own images first, then `Share=true`) |
 //! | `share` / `unshare` | `AddCustomImageShareAccount` / `RemoveCustomImageShareAccount` (`Account.N`) |
-//! | `sharees` | `ListCustomImageShareAccounts`, all pages |
-//! | `shared_with_me` | `ListCustomImages` with `Share=true`, all pages |
+//! | `sharees_page` | `ListCustomImageShareAccounts`, `PageNumber` / `PageSize` 50 / `TotalCount` |
+//! | `shared_with_me_page` | `ListCustomImages` with `Share=true`, `PageNumber` / `PageSize` 100 |
 //! | `copy` | not offered by the API: `Error::Unsupported` |
 //! | `delete` | `DeleteCustomImage` (refused by the service while shared: `CustomImageInShare`) |
 //! | [`SasImageSharing::share_to_ecs`] / [`SasImageSharing::unshare_from_ecs`] | `ModifyImageShareStatus` `Operation=Share` / `UnShare` |
@@ -19,15 +19,14 @@
 
 use async_trait::async_trait;
 use imageshare_core::credentials::Env;
+use imageshare_core::paging::{paginate, BoxStream, Listing, TryStreamExt};
 use imageshare_core::{
     CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin, ImageSharing,
-    ImageState, Principal, Provider, Region, Result, ShareLimits, ShareOutcome, ShareReport,
-    Sharee,
+    ImageState, Page, PageCursor, Principal, Provider, Region, Result, ShareLimits, ShareOutcome,
+    ShareReport, Sharee,
 };
 
-use crate::client::{
-    account_list_call, more_pages, CallContext, ClientConfig, OpenApiClient, MAX_PAGES, SAS_VERSION,
-};
+use crate::client::{account_list_call, CallContext, ClientConfig, OpenApiClient, SAS_VERSION};
 use crate::limits::SAS_LIMITS;
 use crate::model::{
     Empty, ListCustomImageShareAccountsResponse, ListCustomImagesResponse, SasCustomImage,
@@ -136,22 +135,37 @@ impl SasImageSharing {
             .await
     }
 
+    /// One page of `ListCustomImages` with this `Share` filter at `cursor` (`None`: the
+    /// first), of [`IMAGES_PAGE_SIZE`] images, with the cursor of the next page.
+    async fn list_custom_images_at(
+        &self,
+        share: Option<bool>,
+        cursor: Option<PageCursor>,
+    ) -> Result<Page<SasCustomImage>> {
+        let page = PageCursor::page_number(cursor.as_ref())?;
+        let resp = self
+            .list_custom_images_page(&[], share, page, IMAGES_PAGE_SIZE)
+            .await?;
+        let got = resp.custom_images.len();
+        let next = PageCursor::after_number(page, IMAGES_PAGE_SIZE, resp.total_count, got);
+        Ok(Page::new(resp.custom_images, next))
+    }
+
+    /// Every image of `ListCustomImages` with this `Share` filter, as a lazy stream over
+    /// the pages.
+    pub fn list_custom_images_stream(
+        &self,
+        share: Option<bool>,
+    ) -> BoxStream<'_, Result<SasCustomImage>> {
+        paginate(
+            Listing::new(Provider::AlibabaSas, "ListCustomImages"),
+            move |cursor| self.list_custom_images_at(share, cursor),
+        )
+    }
+
     /// Every image of `ListCustomImages` with this `Share` filter, all pages.
     pub async fn list_custom_images(&self, share: Option<bool>) -> Result<Vec<SasCustomImage>> {
-        let mut out = Vec::new();
-        let mut page = 1;
-        while page <= MAX_PAGES {
-            let resp = self
-                .list_custom_images_page(&[], share, page, IMAGES_PAGE_SIZE)
-                .await?;
-            let got = resp.custom_images.len();
-            out.extend(resp.custom_images);
-            if !more_pages(page, IMAGES_PAGE_SIZE, resp.total_count, got) {
-                break;
-            }
-            page += 1;
-        }
-        Ok(out)
+        self.list_custom_images_stream(share).try_collect().await
     }
 
     async fn image_status_call(&self, id: &ImageId, operation: &str) -> Result<()> {
@@ -296,45 +310,39 @@ impl ImageSharing for SasImageSharing {
         .await
     }
 
-    async fn sharees(&self, id: &ImageId) -> Result<Vec<Sharee>> {
-        let mut out = Vec::new();
-        let mut page = 1;
-        while page <= MAX_PAGES {
-            let mut p = self.base();
-            p.push(("ImageId".to_owned(), id.to_string()));
-            p.push(("PageNumber".to_owned(), page.to_string()));
-            p.push(("PageSize".to_owned(), SHAREES_PAGE_SIZE.to_string()));
-            let resp: ListCustomImageShareAccountsResponse = self
-                .client
-                .call(
-                    "ListCustomImageShareAccounts",
-                    p,
-                    CallContext {
-                        idempotent: true,
-                        image: Some(id.as_str()),
-                    },
-                )
-                .await?;
-            let got = resp.image_share_users.len();
-            out.extend(resp.image_share_users.into_iter().map(|u| Sharee {
+    async fn sharees_page(&self, id: &ImageId, cursor: Option<PageCursor>) -> Result<Page<Sharee>> {
+        let page = PageCursor::page_number(cursor.as_ref())?;
+        let mut p = self.base();
+        p.push(("ImageId".to_owned(), id.to_string()));
+        p.push(("PageNumber".to_owned(), page.to_string()));
+        p.push(("PageSize".to_owned(), SHAREES_PAGE_SIZE.to_string()));
+        let resp: ListCustomImageShareAccountsResponse = self
+            .client
+            .call(
+                "ListCustomImageShareAccounts",
+                p,
+                CallContext {
+                    idempotent: true,
+                    image: Some(id.as_str()),
+                },
+            )
+            .await?;
+        let got = resp.image_share_users.len();
+        let next = PageCursor::after_number(page, SHAREES_PAGE_SIZE, resp.total_count, got);
+        let sharees = resp
+            .image_share_users
+            .into_iter()
+            .map(|u| Sharee {
                 principal: Principal::account(u.user_id),
                 shared_at: (!u.shared_time.is_empty()).then_some(u.shared_time),
-            }));
-            if !more_pages(page, SHAREES_PAGE_SIZE, resp.total_count, got) {
-                break;
-            }
-            page += 1;
-        }
-        Ok(out)
+            })
+            .collect();
+        Ok(Page::new(sharees, next))
     }
 
-    async fn shared_with_me(&self) -> Result<Vec<Image>> {
-        Ok(self
-            .list_custom_images(Some(true))
-            .await?
-            .iter()
-            .map(|i| image_from_sas(i, self.client.region(), true))
-            .collect())
+    async fn shared_with_me_page(&self, cursor: Option<PageCursor>) -> Result<Page<Image>> {
+        let page = self.list_custom_images_at(Some(true), cursor).await?;
+        Ok(page.map(|i| image_from_sas(&i, self.client.region(), true)))
     }
 
     async fn copy(&self, _id: &ImageId, _to: CopyTarget) -> Result<ImageId> {

@@ -181,6 +181,11 @@ async fn share_and_unshare_send_add_and_remove_account_lists() {
         let report = ecs.share(&IMAGE.into(), &with_dup).await.unwrap();
         assert_eq!(report.len(), 3);
         assert_eq!(report.count("granted"), 3);
+        assert_eq!(
+            report.request_id(),
+            Some("473469C7-AA6F-4DC5-B3DB-A3DC0DE3C83E"),
+            "the report carries the request id of the call"
+        );
         let report = ecs.unshare(&IMAGE.into(), &to[..2]).await.unwrap();
         assert_eq!(report.count("revoked"), 2);
         assert_eq!(report.outcome(&to[1]).unwrap().label(), "revoked");

@@ -16,7 +16,8 @@ use crate::model::{
     CopyTarget, Encryption, Image, ImageId, ImageOrigin, ImageState, Principal, Provider, Region,
     ShareOutcome, ShareReport, Sharee, Site,
 };
-use crate::sharing::ImageSharing;
+use crate::paging::{Page, PageCursor, TryStreamExt};
+use crate::sharing::{ImageSharing, ImageSharingExt};
 
 /// Choices the caller makes that the checker cannot infer.
 #[derive(Debug, Clone, Default)]
@@ -234,10 +235,12 @@ impl<A: ImageSharing> Checked<A> {
         let per_call = self.inner.limits().max_principals_per_call.max(1);
         let mut first_error: Option<Arc<Error>> = None;
         let mut any_success = false;
+        let mut request_ids = Vec::new();
         for batch in pending.chunks(per_call) {
             match op(batch.to_vec()).await {
                 Ok(report) => {
                     any_success = true;
+                    request_ids.extend(report.request_ids().iter().cloned());
                     for (p, o) in report.iter() {
                         done.insert(p.clone(), o.clone());
                     }
@@ -269,6 +272,9 @@ impl<A: ImageSharing> Checked<A> {
             }
         }
         let mut report = ShareReport::new(id.clone());
+        for request_id in request_ids {
+            report.add_request_id(request_id);
+        }
         for p in ordered {
             if let Some(o) = done.remove(p) {
                 report.push(p.clone(), o);
@@ -365,6 +371,12 @@ impl<A: ImageSharing> ImageSharing for Checked<A> {
         .await
     }
 
+    async fn sharees_page(&self, id: &ImageId, cursor: Option<PageCursor>) -> Result<Page<Sharee>> {
+        self.inner.sharees_page(id, cursor).await
+    }
+    async fn shared_with_me_page(&self, cursor: Option<PageCursor>) -> Result<Page<Image>> {
+        self.inner.shared_with_me_page(cursor).await
+    }
     async fn sharees(&self, id: &ImageId) -> Result<Vec<Sharee>> {
         self.inner.sharees(id).await
     }
@@ -377,20 +389,25 @@ impl<A: ImageSharing> ImageSharing for Checked<A> {
 
     async fn delete(&self, id: &ImageId) -> Result<()> {
         if self.inner.limits().delete_requires_unshare {
-            let sharees = self.inner.sharees(id).await?;
-            if !sharees.is_empty() {
-                let mut names: Vec<String> = sharees
-                    .iter()
-                    .take(5)
-                    .map(|s| s.principal.to_string())
-                    .collect();
-                if sharees.len() > 5 {
-                    names.push(format!("and {} more", sharees.len() - 5));
+            // Streamed: the first five are named, the rest only counted.
+            let mut sharees = self.inner.sharees_stream(id);
+            let mut names: Vec<String> = Vec::new();
+            let mut count = 0usize;
+            while let Some(sharee) = sharees.try_next().await? {
+                if names.len() < 5 {
+                    names.push(sharee.principal.to_string());
+                }
+                count += 1;
+            }
+            drop(sharees);
+            if count > 0 {
+                if count > names.len() {
+                    names.push(format!("and {} more", count - names.len()));
                 }
                 return Err(self.violation(
                     LimitRule::DeleteWhileShared,
                     "no sharees",
-                    format!("{} sharees ({})", sharees.len(), names.join(", ")),
+                    format!("{count} sharees ({})", names.join(", ")),
                     format!(
                         "{} refuses to delete an image that is still shared; unshare it from \
                          everyone first (ImageSharingExt::unshare_all_and_delete, CLI: delete \

@@ -122,6 +122,35 @@ pub enum Error {
     /// report says which.
     #[error("partially applied: {0}")]
     Partial(Box<ShareReport>),
+
+    /// The trust policy does not accept this image: it belongs to an owner outside the
+    /// allow-list (or its owner is not reported). Raised before any mutating call.
+    #[error("{provider}: refusing to {operation} image {image}: {reason}")]
+    Untrusted {
+        /// Which provider.
+        provider: Provider,
+        /// What was refused (`copy`, `migrate to ECS`, ...).
+        operation: String,
+        /// The image.
+        image: String,
+        /// Its owner, when the provider reports one.
+        owner: Option<String>,
+        /// Why the policy refuses it, and how to allow it.
+        reason: String,
+    },
+
+    /// The audit trail could not be opened or written. The message says whether the
+    /// operation itself was carried out (and is missing from the trail) or nothing was
+    /// sent; for a share or unshare that was carried out, `unrecorded` holds its report.
+    #[error("audit trail {path}: {message}")]
+    Audit {
+        /// The trail's path.
+        path: String,
+        /// What failed, and what that means for the operation.
+        message: String,
+        /// The report of a share or unshare carried out but not recorded.
+        unrecorded: Option<Box<ShareReport>>,
+    },
 }
 
 impl Error {

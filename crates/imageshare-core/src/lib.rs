@@ -4,7 +4,8 @@
 //! the domain model, the one [`Error`] type, the limit checker [`Checked`] with its
 //! [`ShareLimits`] tables, credentials ([`Secret`], [`credentials`]), the HTTP
 //! [`transport`] with retry, backoff, tracing and a client-side [`ratelimit`] per provider
-//! and action, and the [`bulk`] fan-out engine, written once for every adapter.
+//! and action, the [`bulk`] fan-out engine, and streaming [`paging`] (adapters implement
+//! one page of a listing, the loop that streams them is written once), for every adapter.
 //!
 //! ```
 //! use imageshare_core::{
@@ -54,6 +55,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod bulk;
 pub mod checker;
 pub mod credentials;
@@ -61,13 +63,16 @@ pub mod error;
 pub mod limits;
 pub mod memory;
 pub mod model;
+pub mod paging;
 pub mod plan;
 pub mod ratelimit;
 pub mod secret;
 pub mod sharing;
 pub mod time;
 pub mod transport;
+pub mod trust;
 
+pub use audit::{AuditLog, Audited};
 pub use bulk::{Bulk, BulkOptions, BulkReport};
 pub use checker::{CheckOptions, Checked};
 pub use error::{ApiError, Error, LimitRule, LimitViolation, Result};
@@ -76,6 +81,8 @@ pub use model::{
     AccountId, CopyTarget, Encryption, Image, ImageId, ImageKind, ImageOrigin, ImageState,
     Principal, PrincipalKind, ProjectId, Provider, Region, ShareOutcome, ShareReport, Sharee, Site,
 };
+pub use paging::{Page, PageCursor};
 pub use ratelimit::{Rate, RateLimiter, RateLimits};
 pub use secret::Secret;
 pub use sharing::{ImageSharing, ImageSharingExt};
+pub use trust::{TrustPolicy, Trusted};

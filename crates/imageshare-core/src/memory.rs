@@ -3,6 +3,11 @@
 //! counts every call, and can be told to fail the next calls. It applies no provider
 //! rules itself: put it behind [`Checked`](crate::checker::Checked) to test the limit
 //! checker, or use `imageshare-emulator` for server-side fidelity.
+//!
+//! Its listings are paged by offset, [`DEFAULT_PAGE_SIZE`] items per page unless
+//! [`InMemorySharing::with_page_size`] says otherwise, so code on top of it goes through
+//! the same [`paging`](crate::paging) loop as with a cloud. Every successful share and
+//! unshare carries a request id (`mem-<n>`).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
@@ -14,7 +19,12 @@ use crate::limits::ShareLimits;
 use crate::model::{
     CopyTarget, Image, ImageId, Principal, Provider, Region, ShareOutcome, ShareReport, Sharee,
 };
+use crate::paging::{Page, PageCursor};
 use crate::sharing::ImageSharing;
+
+/// Items per page of the listings of an [`InMemorySharing`] unless set otherwise: small,
+/// so that paging is exercised by tests with a handful of sharees.
+pub const DEFAULT_PAGE_SIZE: usize = 5;
 
 /// Calls received by an [`InMemorySharing`], per operation.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,9 +35,9 @@ pub struct CallCounts {
     pub share: usize,
     /// `unshare` calls.
     pub unshare: usize,
-    /// `sharees` calls.
+    /// `sharees_page` calls (one per page listed).
     pub sharees: usize,
-    /// `shared_with_me` calls.
+    /// `shared_with_me_page` calls (one per page listed).
     pub shared_with_me: usize,
     /// `copy` calls.
     pub copy: usize,
@@ -51,6 +61,26 @@ struct State {
     share_batches: Vec<Vec<Principal>>,
     fail_next: VecDeque<Error>,
     next_copy: u64,
+    next_request: u64,
+}
+
+impl State {
+    fn request_id(&mut self) -> String {
+        self.next_request += 1;
+        format!("mem-{}", self.next_request)
+    }
+}
+
+/// The page of `items` at `cursor` (offset paging), `size` per page.
+fn page_of<T: Clone>(items: &[T], cursor: Option<&PageCursor>, size: usize) -> Result<Page<T>> {
+    let offset = PageCursor::offset(cursor)?;
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(items.len());
+    let end = start.saturating_add(size).min(items.len());
+    let page = items[start..end].to_vec();
+    let next = PageCursor::after_offset(offset, page.len(), size as u64, Some(items.len() as u64));
+    Ok(Page::new(page, next))
 }
 
 /// An in-memory image-sharing backend; see the module docs.
@@ -58,6 +88,7 @@ struct State {
 pub struct InMemorySharing {
     region: Region,
     limits: ShareLimits,
+    page_size: usize,
     state: Mutex<State>,
 }
 
@@ -67,8 +98,18 @@ impl InMemorySharing {
         Self {
             region: region.into(),
             limits,
+            page_size: DEFAULT_PAGE_SIZE,
             state: Mutex::new(State::default()),
         }
+    }
+    /// The same backend listing `page_size` items per page (at least 1).
+    pub fn with_page_size(mut self, page_size: usize) -> Self {
+        self.page_size = page_size.max(1);
+        self
+    }
+    /// Items per page of the listings.
+    pub fn page_size(&self) -> usize {
+        self.page_size
     }
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -142,8 +183,8 @@ impl ImageSharing for InMemorySharing {
         if !st.images.contains_key(id) {
             return Err(self.not_found(id));
         }
+        let mut report = ShareReport::new(id.clone()).with_request_id(st.request_id());
         let grants = st.grants.entry(id.clone()).or_default();
-        let mut report = ShareReport::new(id.clone());
         for p in to {
             if grants.contains(p) {
                 report.push(p.clone(), ShareOutcome::AlreadyGranted);
@@ -163,8 +204,8 @@ impl ImageSharing for InMemorySharing {
         if !st.images.contains_key(id) {
             return Err(self.not_found(id));
         }
+        let mut report = ShareReport::new(id.clone()).with_request_id(st.request_id());
         let grants = st.grants.entry(id.clone()).or_default();
-        let mut report = ShareReport::new(id.clone());
         for p in from {
             if let Some(pos) = grants.iter().position(|g| g == p) {
                 grants.remove(pos);
@@ -175,29 +216,24 @@ impl ImageSharing for InMemorySharing {
         }
         Ok(report)
     }
-    async fn sharees(&self, id: &ImageId) -> Result<Vec<Sharee>> {
+    async fn sharees_page(&self, id: &ImageId, cursor: Option<PageCursor>) -> Result<Page<Sharee>> {
         let mut st = self.state();
         st.calls.sharees += 1;
         if !st.images.contains_key(id) {
             return Err(self.not_found(id));
         }
-        Ok(st
-            .grants
-            .get(id)
-            .map(|g| {
-                g.iter()
-                    .map(|p| Sharee {
-                        principal: p.clone(),
-                        shared_at: None,
-                    })
-                    .collect()
-            })
-            .unwrap_or_default())
+        let grants = st.grants.get(id).map(Vec::as_slice).unwrap_or_default();
+        Ok(
+            page_of(grants, cursor.as_ref(), self.page_size)?.map(|p| Sharee {
+                principal: p,
+                shared_at: None,
+            }),
+        )
     }
-    async fn shared_with_me(&self) -> Result<Vec<Image>> {
+    async fn shared_with_me_page(&self, cursor: Option<PageCursor>) -> Result<Page<Image>> {
         let mut st = self.state();
         st.calls.shared_with_me += 1;
-        Ok(st.received.clone())
+        page_of(&st.received, cursor.as_ref(), self.page_size)
     }
     async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
         let mut st = self.state();
@@ -242,5 +278,93 @@ impl ImageSharing for InMemorySharing {
         st.images.remove(id).ok_or_else(|| self.not_found(id))?;
         st.grants.remove(id);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::{EncryptedPolicy, PrincipalForm};
+    use crate::model::{Encryption, ImageKind, ImageOrigin, ImageState, PrincipalKind};
+    use crate::paging::StreamExt;
+    use crate::sharing::ImageSharingExt;
+
+    const LIMITS: ShareLimits = ShareLimits {
+        provider: Provider::AlibabaEcs,
+        principal_kind: PrincipalKind::Account,
+        principal_form: PrincipalForm::NumericAccountId {
+            min_len: 1,
+            max_len: 20,
+        },
+        max_sharees_per_image: None,
+        max_principals_per_call: 10,
+        same_region_only: true,
+        reshare_received: false,
+        share_marketplace_derived: false,
+        encrypted: EncryptedPolicy::Forbidden,
+        cross_site: true,
+        shareable_kinds: &[ImageKind::SystemDisk],
+        require_available: true,
+        delete_requires_unshare: true,
+        source: "test",
+    };
+
+    fn image(id: &str) -> Image {
+        Image {
+            id: id.into(),
+            name: id.into(),
+            owner: Some(Principal::account("1")),
+            owner_site: None,
+            region: "r".into(),
+            state: ImageState::Available,
+            origin: ImageOrigin::Custom,
+            encryption: Encryption::None,
+            kind: ImageKind::SystemDisk,
+            created_at: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn listings_are_paged_and_streamed_lazily() {
+        let b = InMemorySharing::new("r", LIMITS).with_page_size(3);
+        let id = ImageId::from("m-1");
+        b.add_image(image("m-1"));
+        b.seed_grants(&id, (0..8).map(|i| Principal::account(format!("{i}"))));
+        for i in 0..4 {
+            b.add_received(image(&format!("m-r{i}")));
+        }
+
+        let first = b.sharees_page(&id, None).await.unwrap();
+        assert_eq!(first.items.len(), 3);
+        assert_eq!(first.next, Some(PageCursor::Offset(3)));
+        let last = b
+            .sharees_page(&id, Some(PageCursor::Offset(6)))
+            .await
+            .unwrap();
+        assert_eq!(last.items.len(), 2);
+        assert_eq!(last.next, None);
+
+        let before = b.calls().sharees;
+        let mut s = b.sharees_stream(&id);
+        assert_eq!(s.next().await.unwrap().unwrap().principal.id(), "0");
+        assert_eq!(b.calls().sharees, before + 1, "one page for the first item");
+        drop(s);
+
+        let all = b.sharees(&id).await.unwrap();
+        assert_eq!(all.len(), 8);
+        assert_eq!(b.calls().sharees, before + 1 + 3, "8 sharees, 3 per page");
+        assert_eq!(b.shared_with_me().await.unwrap().len(), 4);
+        assert_eq!(b.calls().shared_with_me, 2);
+    }
+
+    #[tokio::test]
+    async fn share_and_unshare_carry_a_request_id() {
+        let b = InMemorySharing::new("r", LIMITS);
+        let id = ImageId::from("m-1");
+        b.add_image(image("m-1"));
+        let r = b.share(&id, &[Principal::account("2")]).await.unwrap();
+        assert_eq!(r.request_id(), Some("mem-1"));
+        let r = b.unshare(&id, &[Principal::account("2")]).await.unwrap();
+        assert_eq!(r.request_id(), Some("mem-2"));
     }
 }

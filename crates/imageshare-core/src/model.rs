@@ -66,6 +66,19 @@ mod tests {
             assert_eq!(p.name().parse::<Provider>().unwrap(), p);
         }
     }
+
+    #[test]
+    fn share_report_keeps_request_ids_in_call_order() {
+        let mut r = ShareReport::new(ImageId::from("m-1"));
+        assert_eq!(r.request_id(), None);
+        r.add_request_id("");
+        assert!(r.request_ids().is_empty(), "an empty id is not recorded");
+        let mut r = r.with_request_id("req-1");
+        assert_eq!(r.request_id(), Some("req-1"));
+        r.extend(ShareReport::new(ImageId::from("m-1")).with_request_id("req-2"));
+        assert_eq!(r.request_id(), Some("req-2"));
+        assert_eq!(r.request_ids(), ["req-1", "req-2"]);
+    }
 }
 
 impl std::str::FromStr for Provider {
@@ -437,21 +450,48 @@ impl fmt::Display for ShareOutcome {
     }
 }
 
-/// Per-principal result of a share or unshare, in request order (after de-duplication).
+/// Per-principal result of a share or unshare, in request order (after de-duplication),
+/// with the request ids of the API calls that produced it (for an audit trail).
 #[derive(Debug, Clone)]
 pub struct ShareReport {
     /// The image the report is about.
     pub image: ImageId,
     entries: Vec<(Principal, ShareOutcome)>,
+    request_ids: Vec<String>,
 }
 
 impl ShareReport {
-    /// An empty report for `image`.
+    /// An empty report for `image`, with no request id.
     pub fn new(image: ImageId) -> Self {
         Self {
             image,
             entries: Vec::new(),
+            request_ids: Vec::new(),
         }
+    }
+    /// The report with `request_id` recorded as the id of (one of) the API calls that
+    /// produced it; an empty id is ignored.
+    pub fn with_request_id(mut self, request_id: impl Into<String>) -> Self {
+        self.add_request_id(request_id);
+        self
+    }
+    /// Records the request id of an API call that contributed to the report (in call
+    /// order); an empty id is ignored.
+    pub fn add_request_id(&mut self, request_id: impl Into<String>) {
+        let id = request_id.into();
+        if !id.is_empty() {
+            self.request_ids.push(id);
+        }
+    }
+    /// The request id of the API call that produced the report: the last one when several
+    /// calls did (batches, a retried conflict); `None` when no call was made or the
+    /// provider sent none.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_ids.last().map(String::as_str)
+    }
+    /// The request ids of every API call that contributed, in call order.
+    pub fn request_ids(&self) -> &[String] {
+        &self.request_ids
     }
     /// Records the outcome for one principal.
     pub fn push(&mut self, principal: Principal, outcome: ShareOutcome) {
@@ -467,9 +507,10 @@ impl ShareReport {
             self.entries.push((p.clone(), outcome.clone()));
         }
     }
-    /// Appends another report's entries (same image).
+    /// Appends another report's entries and request ids (same image).
     pub fn extend(&mut self, other: ShareReport) {
         self.entries.extend(other.entries);
+        self.request_ids.extend(other.request_ids);
     }
     /// Iterates over `(principal, outcome)` pairs.
     pub fn iter(&self) -> impl Iterator<Item = (&Principal, &ShareOutcome)> {

@@ -1,5 +1,10 @@
 //! The `ImageSharing` trait every adapter implements, and `ImageSharingExt`, the
 //! conveniences written once on top of it.
+//!
+//! Listings are paged: adapters implement one page ([`ImageSharing::sharees_page`],
+//! [`ImageSharing::shared_with_me_page`]) and the [`crate::paging`] loop, written
+//! once, streams them ([`ImageSharingExt::sharees_stream`]) or collects them
+//! ([`ImageSharing::sharees`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,6 +16,7 @@ use crate::limits::ShareLimits;
 use crate::model::{
     CopyTarget, Image, ImageId, ImageState, Principal, Provider, Region, ShareReport, Sharee,
 };
+use crate::paging::{self, BoxStream, Page, PageCursor, TryStreamExt};
 
 /// Share custom images with other accounts or projects on one provider, in one region.
 ///
@@ -32,10 +38,23 @@ pub trait ImageSharing: Send + Sync + std::fmt::Debug {
     async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport>;
     /// Revokes the grants of `from` on `id`.
     async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport>;
-    /// Every principal `id` is shared with (all pages).
-    async fn sharees(&self, id: &ImageId) -> Result<Vec<Sharee>>;
-    /// Every image other accounts (or projects) shared with the caller (all pages).
-    async fn shared_with_me(&self) -> Result<Vec<Image>>;
+    /// One page of the principals `id` is shared with, starting at `cursor` (`None`: the
+    /// first page), in the cloud's own paging; the page says where the next one starts.
+    async fn sharees_page(&self, id: &ImageId, cursor: Option<PageCursor>) -> Result<Page<Sharee>>;
+    /// One page of the images other accounts (or projects) shared with the caller,
+    /// starting at `cursor` (`None`: the first page).
+    async fn shared_with_me_page(&self, cursor: Option<PageCursor>) -> Result<Page<Image>>;
+    /// Every principal `id` is shared with (all pages), collected from
+    /// [`ImageSharingExt::sharees_stream`]. Adapters implement `sharees_page` instead.
+    async fn sharees(&self, id: &ImageId) -> Result<Vec<Sharee>> {
+        paging::sharees(self, id).try_collect().await
+    }
+    /// Every image other accounts (or projects) shared with the caller (all pages),
+    /// collected from [`ImageSharingExt::shared_with_me_stream`]. Adapters implement
+    /// `shared_with_me_page` instead.
+    async fn shared_with_me(&self) -> Result<Vec<Image>> {
+        paging::shared_with_me(self).try_collect().await
+    }
     /// Copies an image (own copy, other region, other project); returns the new id.
     async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId>;
     /// Deletes an image.
@@ -64,6 +83,16 @@ macro_rules! forward_image_sharing {
             async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport> {
                 (**self).unshare(id, from).await
             }
+            async fn sharees_page(
+                &self,
+                id: &ImageId,
+                cursor: Option<PageCursor>,
+            ) -> Result<Page<Sharee>> {
+                (**self).sharees_page(id, cursor).await
+            }
+            async fn shared_with_me_page(&self, cursor: Option<PageCursor>) -> Result<Page<Image>> {
+                (**self).shared_with_me_page(cursor).await
+            }
             async fn sharees(&self, id: &ImageId) -> Result<Vec<Sharee>> {
                 (**self).sharees(id).await
             }
@@ -87,6 +116,19 @@ forward_image_sharing!(['a] &'a T);
 /// Conveniences built once on [`ImageSharing`], for every adapter.
 #[async_trait]
 pub trait ImageSharingExt: ImageSharing {
+    /// Every principal `id` is shared with, as a lazy stream: the next page is fetched only
+    /// once the consumer has taken every item of the current one, so memory stays flat
+    /// whatever the number of sharees. An error ends the stream; see [`paging::paginate`]
+    /// for the guards (non-advancing cursor, page cap).
+    fn sharees_stream<'a>(&'a self, id: &'a ImageId) -> BoxStream<'a, Result<Sharee>> {
+        paging::sharees(self, id)
+    }
+
+    /// Every image shared with the caller, as a lazy stream (each image once).
+    fn shared_with_me_stream(&self) -> BoxStream<'_, Result<Image>> {
+        paging::shared_with_me(self)
+    }
+
     /// Revokes every grant of `id` (all pages), then deletes it. The report says what was
     /// revoked; if the unshare fails partially the image is not deleted.
     async fn unshare_all_and_delete(&self, id: &ImageId) -> Result<ShareReport> {

@@ -148,11 +148,18 @@ impl ImageSharing for Faulty {
     async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport> {
         self.mutate(id, self.inner.unshare(id, from)).await
     }
-    async fn sharees(&self, id: &ImageId) -> Result<Vec<Sharee>> {
-        self.inner.sharees(id).await
+    async fn sharees_page(
+        &self,
+        id: &ImageId,
+        cursor: Option<imageshare_core::PageCursor>,
+    ) -> Result<imageshare_core::Page<Sharee>> {
+        self.inner.sharees_page(id, cursor).await
     }
-    async fn shared_with_me(&self) -> Result<Vec<Image>> {
-        self.inner.shared_with_me().await
+    async fn shared_with_me_page(
+        &self,
+        cursor: Option<imageshare_core::PageCursor>,
+    ) -> Result<imageshare_core::Page<Image>> {
+        self.inner.shared_with_me_page(cursor).await
     }
     async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
         self.inner.copy(id, to).await

@@ -487,11 +487,41 @@ impl Engine {
         region: &str,
         id: &str,
     ) -> Result<Vec<Grant>, EngineError> {
-        let view = self.image(provider, caller, region, id)?;
-        if view.relation != Relation::Owner {
+        Ok(self.sharees_slice(provider, caller, region, id)?.to_vec())
+    }
+
+    /// The grants of an image the caller owns, oldest first, borrowed: paged listings take
+    /// one page of them without copying the rest (an image may have 100,000 grants).
+    pub fn sharees_slice(
+        &mut self,
+        provider: Provider,
+        caller: &str,
+        region: &str,
+        id: &str,
+    ) -> Result<&[Grant], EngineError> {
+        if !self.owns(provider, caller, region, id) {
             return Err(EngineError::ImageNotFound(id.to_owned()));
         }
-        Ok(self.grants(id))
+        Ok(self.grants_of(id))
+    }
+
+    /// Whether `caller` owns image `id` in `region` on `provider`, without copying it.
+    fn owns(&mut self, provider: Provider, caller: &str, region: &str, id: &str) -> bool {
+        self.refresh(id);
+        self.images.get(id).is_some_and(|i| {
+            i.provider == provider
+                && i.region == region
+                && i.origin != Origin::Public
+                && self.is_caller(caller, &i.owner)
+        })
+    }
+
+    /// The grants of an image, borrowed (inspection and paged listings).
+    pub fn grants_of(&self, image: &str) -> &[Grant] {
+        self.grants
+            .get(image)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 
     /// Copies an image. Grants are not copied. A received image can be copied only into

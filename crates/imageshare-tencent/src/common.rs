@@ -1,10 +1,12 @@
 //! Pieces both adapters share: principal checks, the idempotent share/unshare with
-//! reconciliation, paging, and the builder setters.
+//! reconciliation, offset paging, and the builder setters.
 
 use std::collections::HashSet;
 use std::future::Future;
 
-use imageshare_core::{Error, ImageId, Principal, Result, ShareLimits, ShareOutcome, ShareReport};
+use imageshare_core::{
+    Error, ImageId, Page, PageCursor, Principal, Result, ShareLimits, ShareOutcome, ShareReport,
+};
 
 /// Page size for every paged Describe call (Tencent's documented maximum).
 pub const PAGE_SIZE: u64 = 100;
@@ -22,7 +24,8 @@ pub(crate) fn account_ids(limits: &ShareLimits, principals: &[Principal]) -> Res
 
 /// Grants (`granting`) or revokes the accounts' access and reports per account.
 ///
-/// `send(accounts)` makes one call for the accounts. If it fails with `conflict_code`
+/// `send(accounts)` makes one call for the accounts and returns its request id, which
+/// the report records (both calls' ids after a reconciliation). If it fails with `conflict_code`
 /// (Tencent's answer when some account already has / does not have a grant, e.g. after a
 /// retried request that had in fact been applied), the current sharees are read with
 /// `list()`, the accounts already in the wanted state are reported as `AlreadyGranted` /
@@ -38,7 +41,7 @@ pub(crate) async fn apply<S, SF, L, LF>(
 ) -> Result<ShareReport>
 where
     S: Fn(Vec<String>) -> SF,
-    SF: Future<Output = Result<()>>,
+    SF: Future<Output = Result<Option<String>>>,
     L: FnOnce() -> LF,
     LF: Future<Output = Result<Vec<String>>>,
 {
@@ -54,7 +57,8 @@ where
     };
     let mut report = ShareReport::new(image.clone());
     match send(accounts.clone()).await {
-        Ok(()) => {
+        Ok(request_id) => {
+            report.add_request_id(request_id.unwrap_or_default());
             for a in &accounts {
                 report.push(Principal::account(a.as_str()), changed.clone());
             }
@@ -74,7 +78,8 @@ where
             let settled = |a: &String| current.contains(a) == granting;
             let rest: Vec<String> = accounts.iter().filter(|a| !settled(a)).cloned().collect();
             if !rest.is_empty() {
-                send(rest.clone()).await?;
+                let request_id = send(rest.clone()).await?;
+                report.add_request_id(request_id.unwrap_or_default());
             }
             for a in &accounts {
                 let outcome = if rest.contains(a) {
@@ -90,24 +95,11 @@ where
     }
 }
 
-/// Reads every page of a Describe call: `page(offset)` returns `(total_count, items)`.
-/// Stops at the total, at an empty page, or (defensively) after 100 000 items.
-pub(crate) async fn all_pages<T, P, PF>(mut page: P) -> Result<Vec<T>>
-where
-    P: FnMut(u64) -> PF,
-    PF: Future<Output = Result<(u64, Vec<T>)>>,
-{
-    let mut out = Vec::new();
-    let mut offset = 0u64;
-    loop {
-        let (total, items) = page(offset).await?;
-        let n = items.len() as u64;
-        out.extend(items);
-        offset += n;
-        if n == 0 || offset >= total || offset >= 100_000 {
-            return Ok(out);
-        }
-    }
+/// One page of a Describe call paged by `Offset` / `Limit` ([`PAGE_SIZE`]): the page at
+/// `offset` held `items` of `total` (`TotalCount`); the next page starts after them.
+pub(crate) fn offset_page<T>(offset: u64, total: u64, items: Vec<T>) -> Page<T> {
+    let next = PageCursor::after_offset(offset, items.len(), PAGE_SIZE, Some(total));
+    Page::new(items, next)
 }
 
 /// Refuses an empty or blank image id before anything is sent.
@@ -272,7 +264,7 @@ mod tests {
                             retry_after: None,
                         }))
                     } else {
-                        Ok(())
+                        Ok(Some("req-2".to_owned()))
                     }
                 }
             },
@@ -286,21 +278,18 @@ mod tests {
         );
         let labels: Vec<&str> = report.iter().map(|(_, o)| o.label()).collect();
         assert_eq!(labels, ["granted", "already-granted", "granted"]);
+        assert_eq!(
+            report.request_id(),
+            Some("req-2"),
+            "the call that applied it"
+        );
     }
 
-    #[tokio::test]
-    async fn pages_until_total() {
-        let calls = Mutex::new(Vec::new());
-        let items = all_pages(|offset| {
-            calls.lock().unwrap().push(offset);
-            async move {
-                let n = if offset < 200 { 100 } else { 50 };
-                Ok((250u64, (0..n).map(|i| offset + i).collect::<Vec<u64>>()))
-            }
-        })
-        .await
-        .unwrap();
-        assert_eq!(items.len(), 250);
-        assert_eq!(*calls.lock().unwrap(), [0, 100, 200]);
+    #[test]
+    fn offset_pages_advance_to_the_total() {
+        let p = offset_page(0, 250, vec![0u8; 100]);
+        assert_eq!(p.next, Some(PageCursor::Offset(100)));
+        assert_eq!(offset_page(200, 250, vec![0u8; 50]).next, None);
+        assert_eq!(offset_page(100, 250, Vec::<u8>::new()).next, None);
     }
 }

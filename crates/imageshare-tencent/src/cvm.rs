@@ -4,8 +4,8 @@
 //! |---|---|
 //! | `image` | `DescribeImages` with `ImageIds` (never combined with `Filters`) |
 //! | `share` / `unshare` | `ModifyImageSharePermission`, `Permission` `SHARE` / `CANCEL` |
-//! | `sharees` | `DescribeImageSharePermission` (not paged) |
-//! | `shared_with_me` | `DescribeImages`, filter `image-type` = `SHARED_IMAGE`, every page (`Offset`/`Limit` 100) |
+//! | `sharees_page` | `DescribeImageSharePermission` (not paged: one page) |
+//! | `shared_with_me_page` | `DescribeImages`, filter `image-type` = `SHARED_IMAGE`, `Offset` / `Limit` 100 / `TotalCount` |
 //! | `copy` | `SyncImages` (own copy of a received image into its source region; cross-region copy) |
 //! | `delete` | `DeleteImages` |
 //!
@@ -24,11 +24,12 @@
 use async_trait::async_trait;
 use imageshare_core::{
     CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin, ImageSharing,
-    ImageState, Principal, Provider, Region, Result, ShareLimits, ShareReport, Sharee,
+    ImageState, Page, PageCursor, Principal, Provider, Region, Result, ShareLimits, ShareReport,
+    Sharee,
 };
 
 use crate::client::{CallOptions, Config, TencentClient, CVM_SERVICE};
-use crate::common::{account_ids, all_pages, apply, check_id, common_setters, PAGE_SIZE};
+use crate::common::{account_ids, apply, check_id, common_setters, offset_page, PAGE_SIZE};
 use crate::limits::{CVM_LIMITS, CVM_MAX_SHAREES_PER_IMAGE};
 use crate::model::{
     CvmImage, DeleteImagesRequest, DescribeImageSharePermissionRequest,
@@ -169,13 +170,19 @@ impl TencentCvmImageSharing {
         Ok(resp.image_set)
     }
 
-    async fn modify(&self, id: &ImageId, accounts: Vec<String>, permission: &str) -> Result<()> {
+    /// One `ModifyImageSharePermission` call; returns its request id.
+    async fn modify(
+        &self,
+        id: &ImageId,
+        accounts: Vec<String>,
+        permission: &str,
+    ) -> Result<Option<String>> {
         let req = ModifyImageSharePermissionRequest {
             image_id: id.to_string(),
             account_ids: accounts,
             permission: permission.to_owned(),
         };
-        let _: Empty = self
+        let answer: Empty = self
             .client
             .call(
                 "ModifyImageSharePermission",
@@ -186,7 +193,7 @@ impl TencentCvmImageSharing {
                 },
             )
             .await?;
-        Ok(())
+        Ok(answer.request_id)
     }
 
     async fn sharee_ids(&self, id: &ImageId) -> Result<Vec<String>> {
@@ -304,8 +311,9 @@ impl ImageSharing for TencentCvmImageSharing {
         .await
     }
 
-    async fn sharees(&self, id: &ImageId) -> Result<Vec<Sharee>> {
+    async fn sharees_page(&self, id: &ImageId, cursor: Option<PageCursor>) -> Result<Page<Sharee>> {
         check_id(id, "image")?;
+        PageCursor::first_only(cursor.as_ref(), "CVM DescribeImageSharePermission")?;
         let resp: DescribeImageSharePermissionResponse = self
             .client
             .call(
@@ -319,36 +327,31 @@ impl ImageSharing for TencentCvmImageSharing {
                 },
             )
             .await?;
-        Ok(resp
-            .share_permission_set
-            .into_iter()
-            .map(|p| Sharee {
-                principal: Principal::account(p.account_id),
-                shared_at: p.created_time,
-            })
-            .collect())
+        Ok(Page::last(
+            resp.share_permission_set
+                .into_iter()
+                .map(|p| Sharee {
+                    principal: Principal::account(p.account_id),
+                    shared_at: p.created_time,
+                })
+                .collect(),
+        ))
     }
 
-    async fn shared_with_me(&self) -> Result<Vec<Image>> {
-        let region = self.region().clone();
-        let images = all_pages(|offset| async move {
-            let page = self
-                .describe_images(&DescribeImagesRequest {
-                    filters: Some(vec![Filter::one("image-type", "SHARED_IMAGE")]),
-                    offset: Some(offset),
-                    limit: Some(PAGE_SIZE),
-                    ..Default::default()
-                })
-                .await?;
-            Ok((page.total_count, page.image_set))
-        })
-        .await?;
-        let mut seen = std::collections::HashSet::new();
-        Ok(images
-            .into_iter()
-            .filter(|i| seen.insert(i.image_id.clone()))
-            .map(|i| image_from_cvm(i, &region))
-            .collect())
+    /// One page of the shared images; an image listed again on a later page is yielded
+    /// once by the core paging loop.
+    async fn shared_with_me_page(&self, cursor: Option<PageCursor>) -> Result<Page<Image>> {
+        let offset = PageCursor::offset(cursor.as_ref())?;
+        let page = self
+            .describe_images(&DescribeImagesRequest {
+                filters: Some(vec![Filter::one("image-type", "SHARED_IMAGE")]),
+                offset: Some(offset),
+                limit: Some(PAGE_SIZE),
+                ..Default::default()
+            })
+            .await?;
+        Ok(offset_page(offset, page.total_count, page.image_set)
+            .map(|i| image_from_cvm(i, self.region())))
     }
 
     async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId> {

@@ -121,6 +121,7 @@ pub mod model;
 pub mod signer;
 
 pub use client::{Clock, Language, TencentClient};
+pub use common::PAGE_SIZE;
 pub use cvm::{CvmBuilder, TencentCvmImageSharing};
 pub use lighthouse::{Eligibility, LighthouseBuilder, TencentLighthouseImageSharing};
 

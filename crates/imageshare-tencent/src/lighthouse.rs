@@ -5,8 +5,8 @@
 //! |---|---|
 //! | `image` | `DescribeBlueprints` with `BlueprintIds` |
 //! | `share` / `unshare` | `ShareBlueprintAcrossAccounts` / `CancelShareBlueprintAcrossAccounts` (at most 10 accounts per call) |
-//! | `sharees` | `DescribeBlueprintsShareAcrossAccountInfos`, every page; the China-site spec has it, and where a site does not (`InvalidAction`) the answer is [`Error::Unsupported`] |
-//! | `shared_with_me` | `DescribeBlueprints`, filter `blueprint-type` = `SHARED`, every page |
+//! | `sharees_page` | `DescribeBlueprintsShareAcrossAccountInfos`, `Offset` / `Limit` 100; the China-site spec has it, and where a site does not (`InvalidAction`) the answer is [`Error::Unsupported`] |
+//! | `shared_with_me_page` | `DescribeBlueprints`, filter `blueprint-type` = `SHARED`, `Offset` / `Limit` 100 |
 //! | `copy` | `SyncBlueprint` (other regions only) |
 //! | `delete` | `DeleteBlueprints` |
 //!
@@ -25,13 +25,15 @@
 //! lightweight-host; no owner (the `Blueprint` object carries none); not encrypted.
 
 use async_trait::async_trait;
+use imageshare_core::paging::{paginate, Listing, TryStreamExt};
 use imageshare_core::{
     CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin, ImageSharing,
-    ImageState, Principal, Provider, Region, Result, ShareLimits, ShareReport, Sharee,
+    ImageState, Page, PageCursor, Principal, Provider, Region, Result, ShareLimits, ShareReport,
+    Sharee,
 };
 
 use crate::client::{CallOptions, Config, TencentClient, LIGHTHOUSE_SERVICE};
-use crate::common::{account_ids, all_pages, apply, check_id, common_setters, PAGE_SIZE};
+use crate::common::{account_ids, apply, check_id, common_setters, offset_page, PAGE_SIZE};
 use crate::limits::LIGHTHOUSE_LIMITS;
 use crate::model::{
     Blueprint, BlueprintAccountsRequest, DeleteBlueprintsRequest, DescribeBlueprintsRequest,
@@ -174,16 +176,21 @@ impl TencentLighthouseImageSharing {
     pub async fn images_to_share(&self, ids: &[ImageId]) -> Result<Vec<ShareableCvmImage>> {
         let mut out = Vec::new();
         if ids.is_empty() {
-            return all_pages(|offset| async move {
-                let page = self
-                    .describe_images_to_share(&DescribeImagesToShareRequest {
-                        offset: Some(offset),
-                        limit: Some(PAGE_SIZE),
-                        ..Default::default()
-                    })
-                    .await?;
-                Ok((page.total_count, page.image_set))
-            })
+            return paginate(
+                Listing::new(Provider::TencentLighthouse, "DescribeImagesToShare"),
+                |cursor| async move {
+                    let offset = PageCursor::offset(cursor.as_ref())?;
+                    let page = self
+                        .describe_images_to_share(&DescribeImagesToShareRequest {
+                            offset: Some(offset),
+                            limit: Some(PAGE_SIZE),
+                            ..Default::default()
+                        })
+                        .await?;
+                    Ok(offset_page(offset, page.total_count, page.image_set))
+                },
+            )
+            .try_collect()
             .await;
         }
         for chunk in ids.chunks(PAGE_SIZE as usize) {
@@ -312,8 +319,14 @@ impl TencentLighthouseImageSharing {
         })
     }
 
-    async fn modify(&self, action: &str, id: &ImageId, accounts: Vec<String>) -> Result<()> {
-        let _: Empty = self
+    /// One share or cancel call; returns its request id.
+    async fn modify(
+        &self,
+        action: &str,
+        id: &ImageId,
+        accounts: Vec<String>,
+    ) -> Result<Option<String>> {
+        let answer: Empty = self
             .client
             .call(
                 action,
@@ -327,7 +340,7 @@ impl TencentLighthouseImageSharing {
                 },
             )
             .await?;
-        Ok(())
+        Ok(answer.request_id)
     }
 
     async fn sharee_ids(&self, id: &ImageId) -> Result<Vec<String>> {
@@ -436,78 +449,70 @@ impl ImageSharing for TencentLighthouseImageSharing {
         .await
     }
 
-    async fn sharees(&self, id: &ImageId) -> Result<Vec<Sharee>> {
+    async fn sharees_page(&self, id: &ImageId, cursor: Option<PageCursor>) -> Result<Page<Sharee>> {
         check_id(id, "blueprint")?;
-        let infos = all_pages(|offset| async move {
-            let page: DescribeBlueprintsShareAcrossAccountInfosResponse = self
-                .client
-                .call(
-                    "DescribeBlueprintsShareAcrossAccountInfos",
-                    &DescribeBlueprintsShareAcrossAccountInfosRequest {
-                        blueprint_ids: vec![id.to_string()],
-                        offset,
-                        limit: PAGE_SIZE,
-                    },
-                    CallOptions {
-                        idempotent: true,
-                        subject: Some(id.as_str()),
-                    },
-                )
-                .await?;
-            Ok((
-                page.total_count,
-                page.blueprint_share_across_account_info_set,
-            ))
-        })
-        .await
-        .map_err(|e| {
-            if is_missing_action(&e) {
-                Error::Unsupported {
-                    provider: Provider::TencentLighthouse,
-                    operation: "list the accounts a blueprint is shared with".to_owned(),
-                    reason: format!(
+        let offset = PageCursor::offset(cursor.as_ref())?;
+        let page: DescribeBlueprintsShareAcrossAccountInfosResponse = self
+            .client
+            .call(
+                "DescribeBlueprintsShareAcrossAccountInfos",
+                &DescribeBlueprintsShareAcrossAccountInfosRequest {
+                    blueprint_ids: vec![id.to_string()],
+                    offset,
+                    limit: PAGE_SIZE,
+                },
+                CallOptions {
+                    idempotent: true,
+                    subject: Some(id.as_str()),
+                },
+            )
+            .await
+            .map_err(|e| {
+                if is_missing_action(&e) {
+                    Error::Unsupported {
+                        provider: Provider::TencentLighthouse,
+                        operation: "list the accounts a blueprint is shared with".to_owned(),
+                        reason: format!(
                         "this endpoint does not offer DescribeBlueprintsShareAcrossAccountInfos \
                          (only the China-site API has it): {e}"
                     ),
+                    }
+                } else {
+                    e
                 }
-            } else {
-                e
-            }
-        })?;
-        if infos.is_empty() {
+            })?;
+        let infos = page.blueprint_share_across_account_info_set;
+        if offset == 0 && infos.is_empty() {
             // The action answers an unknown blueprint with an empty list: tell the two apart.
             self.image(id).await?;
         }
-        Ok(infos
+        // The next offset counts every row of the answer, kept or not.
+        let next = PageCursor::after_offset(offset, infos.len(), PAGE_SIZE, Some(page.total_count));
+        let sharees = infos
             .into_iter()
             .filter(|i| i.blueprint_id == id.as_str())
             .map(|i| Sharee {
                 principal: Principal::account(i.account_id),
                 shared_at: i.created_time,
             })
-            .collect())
+            .collect();
+        Ok(Page::new(sharees, next))
     }
 
-    async fn shared_with_me(&self) -> Result<Vec<Image>> {
-        let region = self.region().clone();
-        let blueprints = all_pages(|offset| async move {
-            let page = self
-                .describe_blueprints(&DescribeBlueprintsRequest {
-                    offset: Some(offset),
-                    limit: Some(PAGE_SIZE),
-                    filters: Some(vec![Filter::one("blueprint-type", "SHARED")]),
-                    ..Default::default()
-                })
-                .await?;
-            Ok((page.total_count, page.blueprint_set))
-        })
-        .await?;
-        let mut seen = std::collections::HashSet::new();
-        Ok(blueprints
-            .into_iter()
-            .filter(|b| seen.insert(b.blueprint_id.clone()))
-            .map(|b| image_from_blueprint(b, &region))
-            .collect())
+    /// One page of the shared blueprints; a blueprint listed again on a later page is
+    /// yielded once by the core paging loop.
+    async fn shared_with_me_page(&self, cursor: Option<PageCursor>) -> Result<Page<Image>> {
+        let offset = PageCursor::offset(cursor.as_ref())?;
+        let page = self
+            .describe_blueprints(&DescribeBlueprintsRequest {
+                offset: Some(offset),
+                limit: Some(PAGE_SIZE),
+                filters: Some(vec![Filter::one("blueprint-type", "SHARED")]),
+                ..Default::default()
+            })
+            .await?;
+        Ok(offset_page(offset, page.total_count, page.blueprint_set)
+            .map(|b| image_from_blueprint(b, self.region())))
     }
 
     async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId> {

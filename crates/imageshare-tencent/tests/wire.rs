@@ -190,6 +190,11 @@ async fn cvm_share_and_unshare() {
     ];
     let report = c.share(&img, &to).await.unwrap();
     assert_eq!(report.count("granted"), 2);
+    assert_eq!(
+        report.request_id(),
+        Some("71e69b56-32be-4412-ab45-49eded6a87be"),
+        "the report carries the request id of the call"
+    );
     let report = c.unshare(&img, &to[..1]).await.unwrap();
     assert!(matches!(
         report.outcome(&to[0]),

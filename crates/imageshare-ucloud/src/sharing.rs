@@ -18,12 +18,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use imageshare_core::credentials::{Env, OsEnv};
+use imageshare_core::paging::{paginate, BoxStream, Listing, StreamExt, TryStreamExt};
 use imageshare_core::ratelimit::{Rate, RateLimits};
 use imageshare_core::transport::{parse_endpoint, ClientOptions, RetryConfig};
 use imageshare_core::{
     time, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin, ImageSharing,
-    ImageState, Principal, ProjectId, Provider, Region, Result, ShareLimits, ShareOutcome,
-    ShareReport, Sharee,
+    ImageState, Page, PageCursor, Principal, ProjectId, Provider, Region, Result, ShareLimits,
+    ShareOutcome, ShareReport, Sharee,
 };
 
 use crate::client::{error_ret_code, Idempotency, UCloudClient, GLOBAL_BASE_URL};
@@ -178,20 +179,39 @@ impl UCloudImageSharing {
             .body)
     }
 
+    /// The `Limit` of the listing calls: the page size, within 1..=[`MAX_PAGE_SIZE`].
+    fn limit(&self) -> u32 {
+        self.page_size.clamp(1, MAX_PAGE_SIZE)
+    }
+
+    /// Every image `DescribeImage` lists (`Offset` / `Limit` / `TotalCount`), filtered by
+    /// `image_type`, as a lazy stream over the pages.
+    pub fn list_images_stream(
+        &self,
+        image_type: Option<ImageType>,
+    ) -> BoxStream<'_, Result<Image>> {
+        let limit = self.limit();
+        paginate(
+            Listing::new(Provider::UCloud, DESCRIBE_IMAGE),
+            move |cursor| {
+                let image_type = image_type.clone();
+                async move {
+                    let offset = PageCursor::offset(cursor.as_ref())?;
+                    let page = self
+                        .describe_image_page(image_type.as_ref(), offset, limit)
+                        .await?;
+                    Ok(offset_page(offset, limit, page.total_count, page.image_set))
+                }
+            },
+        )
+        .map(move |set| set.map(|s| self.own_image(&s)))
+        .boxed()
+    }
+
     /// Every image `DescribeImage` lists (all pages, `Offset` / `Limit` / `TotalCount`),
     /// filtered by `image_type`.
     pub async fn list_images(&self, image_type: Option<ImageType>) -> Result<Vec<Image>> {
-        let sets = collect_pages(self.page_size, |offset, limit| {
-            let image_type = image_type.clone();
-            async move {
-                let page = self
-                    .describe_image_page(image_type.as_ref(), offset, limit)
-                    .await?;
-                Ok((page.total_count, page.image_set))
-            }
-        })
-        .await?;
-        Ok(sets.iter().map(|s| self.own_image(s)).collect())
+        self.list_images_stream(image_type).try_collect().await
     }
 
     /// Copies an image into another project (`CopyCustomImage` with `TargetProjectId`, and
@@ -431,13 +451,13 @@ impl UCloudImageSharing {
         for (i, p) in projects.iter().enumerate() {
             params.push((format!("TargetProjectIds.{i}"), p.to_string()));
         }
-        let _: ShareCustomImageResponse = self
+        let answer = self
             .client
-            .call(action, params, Idempotency::Idempotent)
+            .call::<ShareCustomImageResponse>(action, params, Idempotency::Idempotent)
             .await
-            .map_err(|e| self.sharing_error(e, action, id))?
-            .body;
+            .map_err(|e| self.sharing_error(e, action, id))?;
         let mut report = ShareReport::new(id.clone());
+        report.add_request_id(answer.request_id.unwrap_or_default());
         for p in projects {
             report.push(Principal::Project(p.clone()), outcome.clone());
         }
@@ -519,36 +539,36 @@ impl ImageSharing for UCloudImageSharing {
             .await
     }
 
-    /// All pages of [`SharingActions::describe_share`].
-    async fn sharees(&self, id: &ImageId) -> Result<Vec<Sharee>> {
-        let sets = collect_pages(self.page_size, |offset, limit| async move {
-            let page = self.describe_share_page(id, offset, limit).await?;
-            Ok((page.total_count, page.project_set))
-        })
-        .await
-        .map_err(|e| self.sharing_error(e, &self.actions.describe_share, id))?;
-        Ok(sets
-            .into_iter()
-            .map(|s| Sharee {
+    /// One page of [`SharingActions::describe_share`] (`Offset` / `Limit` / `TotalCount`).
+    async fn sharees_page(&self, id: &ImageId, cursor: Option<PageCursor>) -> Result<Page<Sharee>> {
+        let offset = PageCursor::offset(cursor.as_ref())?;
+        let limit = self.limit();
+        let page = self
+            .describe_share_page(id, offset, limit)
+            .await
+            .map_err(|e| self.sharing_error(e, &self.actions.describe_share, id))?;
+        Ok(
+            offset_page(offset, limit, page.total_count, page.project_set).map(|s| Sharee {
                 principal: Principal::project(s.project_id),
                 shared_at: (s.create_time > 0).then(|| time::format_iso8601(s.create_time)),
-            })
-            .collect())
+            }),
+        )
     }
 
-    /// All pages of [`SharingActions::describe_shared`]: images other projects share with
+    /// One page of [`SharingActions::describe_shared`]: images other projects share with
     /// the caller's project, in this region.
-    async fn shared_with_me(&self) -> Result<Vec<Image>> {
-        let sets = collect_pages(self.page_size, |offset, limit| async move {
-            let page = self.describe_shared_page(None, offset, limit).await?;
-            Ok((page.total_count, page.image_set))
-        })
-        .await
-        .map_err(|e| match error_ret_code(&e) {
-            Some(retcode::ACTION_NOT_EXISTS) => unsupported(&self.actions.describe_shared),
-            _ => e,
-        })?;
-        Ok(sets.iter().map(|s| self.received_image(s)).collect())
+    async fn shared_with_me_page(&self, cursor: Option<PageCursor>) -> Result<Page<Image>> {
+        let offset = PageCursor::offset(cursor.as_ref())?;
+        let limit = self.limit();
+        let page = self
+            .describe_shared_page(None, offset, limit)
+            .await
+            .map_err(|e| match error_ret_code(&e) {
+                Some(retcode::ACTION_NOT_EXISTS) => unsupported(&self.actions.describe_shared),
+                _ => e,
+            })?;
+        Ok(offset_page(offset, limit, page.total_count, page.image_set)
+            .map(|s| self.received_image(&s)))
     }
 
     /// * `OwnCopy`: a received image is saved with [`SharingActions::save_shared`]; an own
@@ -645,34 +665,18 @@ pub fn to_image(
     }
 }
 
-/// Collects every page: `fetch(offset, limit)` returns `(TotalCount, items)`. Stops at an
-/// empty page, once `TotalCount` items are collected, or (when the server sends no
-/// `TotalCount`) at a short page. Offsets advance by the items received, so a server that
-/// caps `Limit` below the page size is still read to the end.
-pub async fn collect_pages<T, F, Fut>(page_size: u32, mut fetch: F) -> Result<Vec<T>>
-where
-    F: FnMut(u64, u32) -> Fut,
-    Fut: std::future::Future<Output = Result<(u64, Vec<T>)>>,
-{
-    /// A bound on pages, so that a server that ignores `Offset` cannot loop us forever.
-    const MAX_PAGES: usize = 100_000;
-    let limit = page_size.clamp(1, MAX_PAGE_SIZE);
-    let mut out = Vec::new();
-    let mut offset = 0u64;
-    for _ in 0..MAX_PAGES {
-        let (total, items) = fetch(offset, limit).await?;
-        let n = items.len();
-        out.extend(items);
-        offset += n as u64;
-        if n == 0 || (total > 0 && out.len() as u64 >= total) || (total == 0 && n < limit as usize)
-        {
-            return Ok(out);
-        }
-    }
-    Err(Error::invalid_input(
-        "paging",
-        format!("gave up after {MAX_PAGES} pages: the server keeps returning full pages"),
-    ))
+/// The page at `offset` of a listing asked for with `limit`, holding `items` of `total`
+/// (`TotalCount`). The next page starts after the items received, so a server that caps
+/// `Limit` below the page size is still read to the end; without a `TotalCount` (0) a
+/// short page is the last.
+fn offset_page<T>(offset: u64, limit: u32, total: u64, items: Vec<T>) -> Page<T> {
+    let next = PageCursor::after_offset(
+        offset,
+        items.len(),
+        u64::from(limit),
+        (total > 0).then_some(total),
+    );
+    Page::new(items, next)
 }
 
 fn not_found(id: &ImageId) -> Error {
@@ -1007,29 +1011,19 @@ impl UCloudImageSharingBuilder {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn collect_pages_follows_total_count_and_short_pages() {
-        let data: Vec<u32> = (0..7).collect();
+    #[test]
+    fn offset_pages_follow_total_count_and_short_pages() {
         // Server caps Limit at 3 although we ask for 5: TotalCount keeps us going.
-        let mut calls = Vec::new();
-        let got = collect_pages(5, |offset, limit| {
-            calls.push((offset, limit));
-            let page: Vec<u32> = data.iter().skip(offset as usize).take(3).copied().collect();
-            async move { Ok((7, page)) }
-        })
-        .await
-        .unwrap();
-        assert_eq!(got, data);
-        assert_eq!(calls, vec![(0, 5), (3, 5), (6, 5)]);
-
-        // No TotalCount: a short page ends it.
-        let got = collect_pages(2, |offset, _| {
-            let page: Vec<u32> = data.iter().skip(offset as usize).take(2).copied().collect();
-            async move { Ok((0, page)) }
-        })
-        .await
-        .unwrap();
-        assert_eq!(got, data);
+        let p = offset_page(0, 5, 7, vec![0u8; 3]);
+        assert_eq!(p.next, Some(PageCursor::Offset(3)));
+        assert_eq!(offset_page(6, 5, 7, vec![0u8; 1]).next, None);
+        // No TotalCount: a full page goes on, a short page ends it.
+        assert_eq!(
+            offset_page(0, 2, 0, vec![0u8; 2]).next,
+            Some(PageCursor::Offset(2))
+        );
+        assert_eq!(offset_page(6, 2, 0, vec![0u8; 1]).next, None);
+        assert_eq!(offset_page(0, 2, 9, Vec::<u8>::new()).next, None);
     }
 
     #[test]

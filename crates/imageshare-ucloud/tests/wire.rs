@@ -349,6 +349,11 @@ async fn share_and_cancel_send_every_project_and_report_per_project() {
     assert!(report
         .iter()
         .all(|(_, o)| matches!(o, ShareOutcome::Granted)));
+    assert_eq!(
+        report.request_id(),
+        Some(UUID),
+        "the call's X-UCloud-Request-UUID"
+    );
     let report = a.unshare(&"uimage-a".into(), &to[..1]).await.unwrap();
     assert!(matches!(
         report.outcome(&to[0]),

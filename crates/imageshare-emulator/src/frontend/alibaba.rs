@@ -378,11 +378,11 @@ fn paging(params: &[(String, String)], max: u64) -> Result<(u64, u64), AliError>
     Ok((number, size))
 }
 
-/// The entries of page `number` of `size`.
-fn page<T: Clone>(items: &[T], number: u64, size: u64) -> Vec<T> {
+/// The entries of page `number` of `size`, borrowed.
+fn page<T>(items: &[T], number: u64, size: u64) -> &[T] {
     let start = ((number - 1).saturating_mul(size)).min(items.len() as u64) as usize;
     let end = (start as u64 + size).min(items.len() as u64) as usize;
-    items[start..end].to_vec()
+    &items[start..end]
 }
 
 /// An account id as the JSON number the SDK models expect (`ImageOwnerId`, `UserId` are
@@ -757,9 +757,9 @@ fn ecs_action(
             let (number, size) = paging(params, 100)?;
             let key = ecs_key(engine, id);
             let grants = engine
-                .sharees(P, &caller.id, region, &key)
+                .sharees_slice(P, &caller.id, region, &key)
                 .map_err(|e| ecs_error(e, id))?;
-            let accounts: Vec<Value> = page(&grants, number, size)
+            let accounts: Vec<Value> = page(grants, number, size)
                 .iter()
                 .map(|g| json!({"AliyunId": g.principal, "SharedTime": g.created_iso()}))
                 .collect();
@@ -953,9 +953,9 @@ fn sas_action(
             let id = required(params, "ImageId")?;
             let (number, size) = paging(params, 50)?;
             let grants = engine
-                .sharees(P, &caller.id, region, id)
+                .sharees_slice(P, &caller.id, region, id)
                 .map_err(|e| sas_error(e, id))?;
-            let users: Vec<Value> = page(&grants, number, size)
+            let users: Vec<Value> = page(grants, number, size)
                 .iter()
                 .map(|g| json!({"UserId": account_json(&g.principal), "SharedTime": g.created_iso()}))
                 .collect();

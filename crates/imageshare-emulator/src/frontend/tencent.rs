@@ -1397,31 +1397,37 @@ fn lh_describe_share(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     let ids = lh_ids(ctx, "BlueprintIds", true)?.unwrap_or_default();
     let filters = ctx.filters(Flavor::Lighthouse, &["account-id"], 5)?;
     let (offset, limit) = ctx.paging(Flavor::Lighthouse)?;
+    // Rows are counted over every grant, but only the page's rows are built (an image may
+    // have 100,000 grants and a client reads them 100 at a time).
+    let mut total = 0usize;
     let mut rows = Vec::new();
     for id in &ids {
-        let owned = ctx
-            .engine
-            .image(Provider::TencentLighthouse, ctx.caller, ctx.region, id)
-            .is_ok_and(|v| v.relation == Relation::Owner);
-        if !owned {
+        let Ok(grants) =
+            ctx.engine
+                .sharees_slice(Provider::TencentLighthouse, ctx.caller, ctx.region, id)
+        else {
             continue;
-        }
-        for g in ctx.engine.grants(id) {
+        };
+        for g in grants {
             let keep = filters
                 .iter()
                 .all(|(_, vals)| vals.iter().any(|v| v == &g.principal));
-            if keep {
+            if !keep {
+                continue;
+            }
+            if total >= offset && rows.len() < limit {
                 rows.push(json!({
                     "BlueprintId": id,
                     "AccountId": g.principal,
                     "CreatedTime": g.created_iso(),
                 }));
             }
+            total += 1;
         }
     }
     Ok(json!({
-        "TotalCount": rows.len(),
-        "BlueprintShareAcrossAccountInfoSet": page(&rows, offset, limit),
+        "TotalCount": total,
+        "BlueprintShareAcrossAccountInfoSet": rows,
     }))
 }
 

@@ -686,17 +686,18 @@ fn describe_share(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcError> 
         Relation::Received => return Err(not_sharer(id, Op::Share)),
         Relation::Public => return Err(not_found(id, req.project)),
     }
-    let grants = engine
-        .sharees(Provider::UCloud, req.project, region, id)
-        .map_err(|e| map_engine(engine, e, Op::Other, id, req.project))?;
+    let grants = match engine.sharees_slice(Provider::UCloud, req.project, region, id) {
+        Ok(grants) => grants,
+        Err(e) => return Err(map_engine(engine, e, Op::Other, id, req.project)),
+    };
     Ok(to_value(&DescribeImageShareResponse {
         total_count: grants.len() as u64,
         project_set: grants
-            .into_iter()
+            .iter()
             .skip(offset)
             .take(limit)
             .map(|g| SharedProjectSet {
-                project_id: g.principal,
+                project_id: g.principal.clone(),
                 create_time: g.created_unix,
             })
             .collect(),

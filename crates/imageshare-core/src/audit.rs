@@ -1,0 +1,792 @@
+//! The audit trail: every grant, revoke and cross-project copy the library performs,
+//! appended as one JSON line per `(image, principal)` to a file, so that "who shared this
+//! image with whom, and when" can be answered later.
+//!
+//! - [`AuditLog`] is the file: opened once ([`AuditLog::open`] creates it with mode `0600` on
+//!   unix, and its directory with `0700`), appended by one writer at a time (clones share
+//!   it), each batch written in one `write` and synced to disk before the call that made
+//!   it returns. A record holds ids, codes and outcomes: never a key, token or signature.
+//! - [`Audited`] is the layer, in the opendal style: it wraps any [`ImageSharing`] adapter
+//!   and records each `share` / `unshare` report per principal (the granted part of an
+//!   [`Error::Partial`] included, failures with their error code and request id) and each
+//!   copy into another project. `imageshare::Connect::audit` puts it under the limit
+//!   checker of every adapter it builds, so each call the checker sends is one set of
+//!   lines with that call's own request id.
+//! - A write that fails turns the operation into [`Error::Audit`], which says what was
+//!   carried out but is missing from the trail: never silently.
+//!
+//! Layers that write to the same `AuditLog` may be nested (a migration flow wrapping an
+//! adapter that is already audited): each call is recorded once, by the innermost layer.
+//!
+//! ```
+//! use imageshare_core::audit::{AuditAction, AuditLog, AuditOutcome, Audited};
+//! use imageshare_core::{
+//!     Checked, Encryption, Image, ImageKind, ImageOrigin, ImageSharing, ImageState, Principal,
+//!     memory::InMemorySharing,
+//! };
+//! # use imageshare_core::{PrincipalKind, Provider, ShareLimits, limits::{EncryptedPolicy, PrincipalForm}};
+//! # const LIMITS: ShareLimits = ShareLimits {
+//! #     provider: Provider::AlibabaEcs, principal_kind: PrincipalKind::Account,
+//! #     principal_form: PrincipalForm::NumericAccountId { min_len: 5, max_len: 20 },
+//! #     max_sharees_per_image: Some(50), max_principals_per_call: 10, same_region_only: true,
+//! #     reshare_received: false, share_marketplace_derived: false,
+//! #     encrypted: EncryptedPolicy::Forbidden, cross_site: true,
+//! #     shareable_kinds: &[ImageKind::SystemDisk], require_available: true,
+//! #     delete_requires_unshare: true, source: "example",
+//! # };
+//! # let dir = std::env::temp_dir().join(format!("imageshare-audit-doc-{}", std::process::id()));
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let backend = InMemorySharing::new("cn-hangzhou", LIMITS);
+//! backend.add_image(Image {
+//!     id: "m-golden".into(), name: "golden".into(), owner: Some(Principal::account("1000000001")),
+//!     owner_site: None, region: "cn-hangzhou".into(), state: ImageState::Available,
+//!     origin: ImageOrigin::Custom, encryption: Encryption::None, kind: ImageKind::SystemDisk,
+//!     created_at: None,
+//! });
+//! let path = dir.join("audit.jsonl");
+//! let log = AuditLog::open(&path).unwrap();
+//! // The checker in front, the audit layer under it: one record per principal sent.
+//! let sharing = Checked::new(Audited::new(backend, log));
+//! let id = "m-golden".into();
+//! sharing.share(&id, &[Principal::account("1000000002")]).await.unwrap();
+//! sharing.unshare(&id, &[Principal::account("1000000002")]).await.unwrap();
+//!
+//! let trail = AuditLog::read(&path).unwrap();
+//! assert_eq!(trail.len(), 2);
+//! assert_eq!((trail[0].action, trail[0].outcome), (AuditAction::Grant, AuditOutcome::Granted));
+//! assert_eq!((trail[1].action, trail[1].outcome), (AuditAction::Revoke, AuditOutcome::Revoked));
+//! assert_eq!(trail[1].principal.id(), "1000000002");
+//! # });
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! ```
+
+use std::fmt;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::limits::ShareLimits;
+use crate::model::{
+    CopyTarget, Image, ImageId, Principal, Provider, Region, ShareOutcome, ShareReport, Sharee,
+};
+use crate::paging::{Page, PageCursor};
+use crate::sharing::ImageSharing;
+
+/// What the library did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuditAction {
+    /// Granted access (a share, a SAS -> ECS or CVM -> Lighthouse share).
+    Grant,
+    /// Revoked access.
+    Revoke,
+    /// Copied the image into another project (UCloud's cross-project route).
+    Copy,
+}
+
+impl fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AuditAction::Grant => "grant",
+            AuditAction::Revoke => "revoke",
+            AuditAction::Copy => "copy",
+        })
+    }
+}
+
+/// What came of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuditOutcome {
+    /// The grant was created.
+    Granted,
+    /// The principal already had a grant.
+    AlreadyGranted,
+    /// The grant was removed.
+    Revoked,
+    /// The principal had no grant to remove.
+    NotGranted,
+    /// The copy was made (its id is [`AuditRecord::new_image`]).
+    Copied,
+    /// The call failed ([`AuditRecord::error_code`] says how).
+    Failed,
+}
+
+impl AuditOutcome {
+    fn of(outcome: &ShareOutcome) -> Self {
+        match outcome {
+            ShareOutcome::Granted => AuditOutcome::Granted,
+            ShareOutcome::AlreadyGranted => AuditOutcome::AlreadyGranted,
+            ShareOutcome::Revoked => AuditOutcome::Revoked,
+            ShareOutcome::NotGranted => AuditOutcome::NotGranted,
+            ShareOutcome::Failed(_) => AuditOutcome::Failed,
+        }
+    }
+}
+
+/// Who received (or lost) access: `{"kind": "account", "id": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "kebab-case")]
+pub enum AuditPrincipal {
+    /// An account.
+    Account(String),
+    /// A project (UCloud).
+    Project(String),
+    /// The caller's own account in another service (SAS -> ECS, CVM -> Lighthouse).
+    Service(Provider),
+}
+
+impl AuditPrincipal {
+    /// The id (account id, project id, or the service's provider name).
+    pub fn id(&self) -> &str {
+        match self {
+            AuditPrincipal::Account(id) | AuditPrincipal::Project(id) => id,
+            AuditPrincipal::Service(p) => p.name(),
+        }
+    }
+}
+
+impl From<&Principal> for AuditPrincipal {
+    fn from(p: &Principal) -> Self {
+        match p {
+            Principal::Account(a) => AuditPrincipal::Account(a.to_string()),
+            Principal::Project(p) => AuditPrincipal::Project(p.to_string()),
+        }
+    }
+}
+
+/// One line of the trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// When the outcome was known, RFC 3339 UTC with milliseconds.
+    pub time: String,
+    /// The provider API that did it.
+    pub provider: Provider,
+    /// The region of the adapter.
+    pub region: Region,
+    /// The image.
+    pub image: ImageId,
+    /// Who.
+    pub principal: AuditPrincipal,
+    /// What.
+    pub action: AuditAction,
+    /// What came of it.
+    pub outcome: AuditOutcome,
+    /// The provider's request id of the call, when it answered with one.
+    pub request_id: Option<String>,
+    /// The provider's error code (or imageshare's error kind) of a failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// The error of a failure, as text (errors never carry secrets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The image the action produced (the copy, the blueprint), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_image: Option<ImageId>,
+}
+
+impl AuditRecord {
+    /// A record stamped now, with no request id, error or new image.
+    pub fn now(
+        provider: Provider,
+        region: Region,
+        image: ImageId,
+        principal: AuditPrincipal,
+        action: AuditAction,
+        outcome: AuditOutcome,
+    ) -> Self {
+        Self {
+            time: rfc3339_now(),
+            provider,
+            region,
+            image,
+            principal,
+            action,
+            outcome,
+            request_id: None,
+            error_code: None,
+            error: None,
+            new_image: None,
+        }
+    }
+
+    /// Marks the record failed with `error` (its code, text and request id).
+    pub fn failed_with(mut self, error: &Error) -> Self {
+        self.outcome = AuditOutcome::Failed;
+        self.error_code = Some(error_code(error));
+        self.error = Some(error.to_string());
+        if let Some(id) = error.request_id() {
+            self.request_id = Some(id.to_owned());
+        }
+        self
+    }
+
+    /// One record per entry of `report` (failures carry their error), with the report's
+    /// request id.
+    pub fn from_report(
+        provider: Provider,
+        region: &Region,
+        action: AuditAction,
+        report: &ShareReport,
+    ) -> Vec<AuditRecord> {
+        report
+            .iter()
+            .map(|(principal, outcome)| {
+                let mut r = AuditRecord::now(
+                    provider,
+                    region.clone(),
+                    report.image.clone(),
+                    principal.into(),
+                    action,
+                    AuditOutcome::of(outcome),
+                );
+                r.request_id = report.request_id().map(str::to_owned);
+                match outcome {
+                    ShareOutcome::Failed(e) => r.failed_with(e),
+                    _ => r,
+                }
+            })
+            .collect()
+    }
+}
+
+/// The provider's code of an error, else a stable kebab-case name of its kind.
+fn error_code(e: &Error) -> String {
+    if let Some(code) = e.code() {
+        return code.to_owned();
+    }
+    match e {
+        Error::Transport { .. } => "transport",
+        Error::Decode { .. } => "decode",
+        Error::NotFound { .. } => "not-found",
+        Error::Unsupported { .. } => "unsupported",
+        Error::Timeout { .. } => "timeout",
+        Error::Partial(_) => "partial",
+        Error::Limit(_) => "limit",
+        Error::InvalidInput { .. } => "invalid-input",
+        Error::Untrusted { .. } => "untrusted",
+        Error::Audit { .. } => "audit",
+        Error::CredentialsNotFound { .. } => "credentials-not-found",
+        _ => "error",
+    }
+    .to_owned()
+}
+
+/// Whether a failed call may have reached the provider. Errors raised before anything is
+/// sent (limits, bad input, trust, missing credentials) change nothing and are not
+/// recorded.
+fn may_have_been_sent(e: &Error) -> bool {
+    !matches!(
+        e,
+        Error::Limit(_)
+            | Error::InvalidInput { .. }
+            | Error::Untrusted { .. }
+            | Error::Audit { .. }
+            | Error::CredentialsNotFound { .. }
+    )
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ`, now.
+fn rfc3339_now() -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = crate::time::format_iso8601(now.as_secs());
+    let whole = secs.strip_suffix('Z').unwrap_or(&secs);
+    format!("{whole}.{:03}Z", now.subsec_millis())
+}
+
+struct LogFile {
+    path: PathBuf,
+    file: Mutex<File>,
+    /// Regular files are synced after each batch; devices and pipes cannot be.
+    sync: bool,
+}
+
+/// An append-only JSON-lines audit trail. Cheap to clone; clones share one file handle and
+/// one lock, so lines are never interleaved.
+#[derive(Clone)]
+pub struct AuditLog {
+    file: Arc<LogFile>,
+}
+
+impl fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuditLog")
+            .field("path", &self.file.path)
+            .finish()
+    }
+}
+
+impl AuditLog {
+    /// Opens `path` for appending, creating it (mode `0600` on unix) and its directory
+    /// (mode `0700`) if needed. Fails with [`Error::Audit`] when the path cannot be
+    /// written, so a job fails before anything is sent. An existing trail readable by
+    /// others is used as is, with a warning.
+    pub fn open(path: impl AsRef<Path>) -> Result<AuditLog> {
+        let path = path.as_ref().to_path_buf();
+        let fail = |what: &str, e: std::io::Error| Error::Audit {
+            path: path.display().to_string(),
+            message: format!("{what}: {e}; nothing was sent"),
+            unrecorded: None,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.exists() {
+                let mut builder = std::fs::DirBuilder::new();
+                builder.recursive(true);
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+                builder.create(dir).map_err(|e| {
+                    fail(&format!("cannot create its directory {}", dir.display()), e)
+                })?;
+            }
+        }
+        let mut options = OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options
+            .open(&path)
+            .map_err(|e| fail("cannot open it for appending", e))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| fail("cannot read its metadata", e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = meta.permissions().mode() & 0o777;
+            if meta.is_file() && mode & 0o077 != 0 {
+                tracing::warn!(
+                    path = %path.display(),
+                    mode = format!("{mode:o}"),
+                    "the audit trail is readable or writable by others; chmod 600 it"
+                );
+            }
+        }
+        Ok(AuditLog {
+            file: Arc::new(LogFile {
+                path,
+                file: Mutex::new(file),
+                sync: meta.is_file(),
+            }),
+        })
+    }
+
+    /// The trail's path.
+    pub fn path(&self) -> &Path {
+        &self.file.path
+    }
+
+    /// Appends `records` as one write, then syncs the file (blocking). Fails with
+    /// [`Error::Audit`] (`unrecorded: None`; callers that changed something say what).
+    pub fn append(&self, records: &[AuditRecord]) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let mut buf = Vec::with_capacity(records.len() * 256);
+        for r in records {
+            serde_json::to_writer(&mut buf, r).map_err(|e| self.write_error(e.to_string()))?;
+            buf.push(b'\n');
+        }
+        let mut file = self.file.file.lock().unwrap_or_else(|e| e.into_inner());
+        file.write_all(&buf)
+            .and_then(|()| file.flush())
+            .and_then(|()| {
+                if self.file.sync {
+                    file.sync_data()
+                } else {
+                    Ok(())
+                }
+            })
+            .map_err(|e| self.write_error(e.to_string()))
+    }
+
+    /// [`append`](Self::append) on tokio's blocking pool, for async callers.
+    pub async fn append_async(&self, records: Vec<AuditRecord>) -> Result<()> {
+        let log = self.clone();
+        tokio::task::spawn_blocking(move || log.append(&records))
+            .await
+            .map_err(|e| self.write_error(format!("the writer task failed: {e}")))?
+    }
+
+    fn write_error(&self, message: String) -> Error {
+        Error::Audit {
+            path: self.file.path.display().to_string(),
+            message: format!("cannot append to it: {message}"),
+            unrecorded: None,
+        }
+    }
+
+    /// Reads a whole trail back. A line that is not a record (a torn last line after a
+    /// crash, a hand edit) is an error naming its line number.
+    pub fn read(path: impl AsRef<Path>) -> Result<Vec<AuditRecord>> {
+        let path = path.as_ref();
+        let fail = |message: String| Error::Audit {
+            path: path.display().to_string(),
+            message,
+            unrecorded: None,
+        };
+        let file = File::open(path).map_err(|e| fail(format!("cannot open it: {e}")))?;
+        let mut out = Vec::new();
+        for (n, line) in BufReader::new(file).lines().enumerate() {
+            let line = line.map_err(|e| fail(format!("cannot read line {}: {e}", n + 1)))?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            out.push(
+                serde_json::from_str(&line)
+                    .map_err(|e| fail(format!("line {} is not an audit record: {e}", n + 1)))?,
+            );
+        }
+        Ok(out)
+    }
+
+    fn id(&self) -> usize {
+        Arc::as_ptr(&self.file) as usize
+    }
+}
+
+tokio::task_local! {
+    /// The audit layers the current call runs under: (log id, "an inner layer recorded").
+    static RECORDING: Vec<(usize, Arc<AtomicBool>)>;
+}
+
+/// Runs `fut` as a call made under an audit layer writing to `log`. Returns its output
+/// and whether a layer under it, writing to the same log, already recorded it.
+pub(crate) async fn scoped<F: std::future::Future>(log: &AuditLog, fut: F) -> (F::Output, bool) {
+    let flag = Arc::new(AtomicBool::new(false));
+    let mut stack = RECORDING.try_with(Clone::clone).unwrap_or_default();
+    stack.push((log.id(), flag.clone()));
+    let out = RECORDING.scope(stack, fut).await;
+    (out, flag.load(Ordering::SeqCst))
+}
+
+/// Tells the nearest enclosing layer writing to `log` that this call is recorded.
+fn mark_recorded(log: &AuditLog) {
+    let _ = RECORDING.try_with(|stack| {
+        if let Some((_, flag)) = stack.iter().rev().find(|(id, _)| *id == log.id()) {
+            flag.store(true, Ordering::SeqCst);
+        }
+    });
+}
+
+impl AuditLog {
+    /// Appends `records` made by a change under an audit layer (marking enclosing layers
+    /// writing to the same log, so that they do not record it again).
+    pub async fn record(&self, records: Vec<AuditRecord>) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        mark_recorded(self);
+        self.append_async(records).await
+    }
+
+    /// Records the outcome of a share or unshare call on `image` with `principals` that
+    /// returned `result`, and returns `result`; if the trail cannot be written, returns
+    /// [`Error::Audit`] carrying what was done. Errors raised before anything was sent are
+    /// passed through unrecorded.
+    pub async fn record_share_result(
+        &self,
+        provider: Provider,
+        region: &Region,
+        action: AuditAction,
+        image: &ImageId,
+        principals: &[Principal],
+        result: Result<ShareReport>,
+    ) -> Result<ShareReport> {
+        let records = match &result {
+            Ok(report) => AuditRecord::from_report(provider, region, action, report),
+            // The granted part of a partial failure; a change another trail failed to record.
+            Err(Error::Partial(report))
+            | Err(Error::Audit {
+                unrecorded: Some(report),
+                ..
+            }) => AuditRecord::from_report(provider, region, action, report),
+            Err(e) if may_have_been_sent(e) => principals
+                .iter()
+                .map(|p| {
+                    AuditRecord::now(
+                        provider,
+                        region.clone(),
+                        image.clone(),
+                        p.into(),
+                        action,
+                        AuditOutcome::Failed,
+                    )
+                    .failed_with(e)
+                })
+                .collect(),
+            Err(_) => return result,
+        };
+        match self.record(records).await {
+            Ok(()) => result,
+            Err(write) => Err(self.unrecorded(action, image, result, &write)),
+        }
+    }
+
+    /// Records the outcome of an operation that hands an image to `record.principal` and
+    /// returns `result` (the image it produced): `record` as given, with the new image, on
+    /// success; failed with the error when the call may have been sent; nothing when it was
+    /// refused before sending. [`Error::Audit`] when the trail cannot be written.
+    pub async fn record_produced(
+        &self,
+        record: AuditRecord,
+        result: Result<ImageId>,
+    ) -> Result<ImageId> {
+        let record = match &result {
+            Ok(new) => AuditRecord {
+                new_image: Some(new.clone()),
+                ..record
+            },
+            Err(e) if may_have_been_sent(e) => record.failed_with(e),
+            Err(_) => return result,
+        };
+        self.record_one(record, result).await
+    }
+
+    /// Records a single outcome produced outside the trait (a migration step) and returns
+    /// `result`, or [`Error::Audit`] when the trail cannot be written.
+    pub async fn record_one<T>(&self, record: AuditRecord, result: Result<T>) -> Result<T> {
+        let (action, image) = (record.action, record.image.clone());
+        let changed = record.outcome != AuditOutcome::Failed;
+        match self.record(vec![record]).await {
+            Ok(()) => result,
+            Err(write) => Err(Error::Audit {
+                path: self.file.path.display().to_string(),
+                message: if changed {
+                    format!(
+                        "the {action} on {image} was carried out but is missing from the \
+                         trail ({write})"
+                    )
+                } else {
+                    format!("a failed {action} on {image} is missing from the trail ({write})")
+                },
+                unrecorded: None,
+            }),
+        }
+    }
+
+    fn unrecorded(
+        &self,
+        action: AuditAction,
+        image: &ImageId,
+        result: Result<ShareReport>,
+        write: &Error,
+    ) -> Error {
+        let path = self.file.path.display().to_string();
+        let changed = match result {
+            Ok(report) => Ok(report),
+            Err(Error::Partial(report))
+            | Err(Error::Audit {
+                unrecorded: Some(report),
+                ..
+            }) => Ok(*report),
+            Err(e) => Err(e),
+        };
+        match changed {
+            Ok(report) => Error::Audit {
+                path,
+                message: format!(
+                    "the {action} on {image} was carried out ({}) but is missing from the \
+                     trail ({write}); check the image's sharees",
+                    report.summary()
+                ),
+                unrecorded: Some(Box::new(report)),
+            },
+            Err(e) => Error::Audit {
+                path,
+                message: format!(
+                    "a failed {action} on {image} ({e}) is missing from the trail ({write})"
+                ),
+                unrecorded: None,
+            },
+        }
+    }
+}
+
+/// An [`ImageSharing`] adapter whose grants, revokes and cross-project copies are recorded
+/// in an [`AuditLog`] before each call returns. Itself an `ImageSharing`; put it under
+/// [`Checked`](crate::Checked) so each provider call is recorded with its own request id.
+#[derive(Debug, Clone)]
+pub struct Audited<A> {
+    inner: A,
+    log: AuditLog,
+}
+
+impl<A: ImageSharing> Audited<A> {
+    /// Wraps `inner`, recording to `log`.
+    pub fn new(inner: A, log: AuditLog) -> Self {
+        Self { inner, log }
+    }
+    /// The wrapped adapter.
+    pub fn inner(&self) -> &A {
+        &self.inner
+    }
+    /// The trail.
+    pub fn log(&self) -> &AuditLog {
+        &self.log
+    }
+    /// Unwraps the adapter.
+    pub fn into_inner(self) -> A {
+        self.inner
+    }
+
+    async fn change<F>(
+        &self,
+        action: AuditAction,
+        id: &ImageId,
+        principals: &[Principal],
+        call: F,
+    ) -> Result<ShareReport>
+    where
+        F: std::future::Future<Output = Result<ShareReport>> + Send,
+    {
+        let (result, recorded) = scoped(&self.log, call).await;
+        if recorded {
+            return result;
+        }
+        self.log
+            .record_share_result(
+                self.inner.provider(),
+                self.inner.region(),
+                action,
+                id,
+                principals,
+                result,
+            )
+            .await
+    }
+}
+
+#[async_trait]
+impl<A: ImageSharing> ImageSharing for Audited<A> {
+    fn provider(&self) -> Provider {
+        self.inner.provider()
+    }
+    fn region(&self) -> &Region {
+        self.inner.region()
+    }
+    fn limits(&self) -> &ShareLimits {
+        self.inner.limits()
+    }
+    async fn image(&self, id: &ImageId) -> Result<Image> {
+        self.inner.image(id).await
+    }
+    async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport> {
+        self.change(AuditAction::Grant, id, to, self.inner.share(id, to))
+            .await
+    }
+    async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport> {
+        self.change(AuditAction::Revoke, id, from, self.inner.unshare(id, from))
+            .await
+    }
+    async fn sharees_page(&self, id: &ImageId, cursor: Option<PageCursor>) -> Result<Page<Sharee>> {
+        self.inner.sharees_page(id, cursor).await
+    }
+    async fn shared_with_me_page(&self, cursor: Option<PageCursor>) -> Result<Page<Image>> {
+        self.inner.shared_with_me_page(cursor).await
+    }
+    async fn sharees(&self, id: &ImageId) -> Result<Vec<Sharee>> {
+        self.inner.sharees(id).await
+    }
+    async fn shared_with_me(&self) -> Result<Vec<Image>> {
+        self.inner.shared_with_me().await
+    }
+    async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
+        // Only a copy into another project hands the image to someone else.
+        let CopyTarget::Project { project, .. } = &to else {
+            return self.inner.copy(id, to).await;
+        };
+        let principal = AuditPrincipal::Project(project.to_string());
+        let (result, recorded) = scoped(&self.log, self.inner.copy(id, to.clone())).await;
+        if recorded {
+            return result;
+        }
+        let record = AuditRecord::now(
+            self.inner.provider(),
+            self.inner.region().clone(),
+            id.clone(),
+            principal,
+            AuditAction::Copy,
+            AuditOutcome::Copied,
+        );
+        self.log.record_produced(record, result).await
+    }
+    async fn delete(&self, id: &ImageId) -> Result<()> {
+        self.inner.delete(id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_is_rfc3339_utc_with_millis() {
+        let t = rfc3339_now();
+        assert_eq!(t.len(), "2025-01-01T00:00:00.000Z".len(), "{t}");
+        assert!(t.ends_with('Z') && t.as_bytes()[10] == b'T' && t.as_bytes()[19] == b'.');
+    }
+
+    #[test]
+    fn records_round_trip_as_one_json_line_each() {
+        let mut r = AuditRecord::now(
+            Provider::TencentCvm,
+            "ap-guangzhou".into(),
+            "img-1".into(),
+            AuditPrincipal::Account("100000000002".into()),
+            AuditAction::Grant,
+            AuditOutcome::Granted,
+        );
+        r.request_id = Some("req-1".into());
+        let line = serde_json::to_string(&r).unwrap();
+        assert!(!line.contains('\n'));
+        assert!(
+            line.contains(r#""principal":{"kind":"account","id":"100000000002"}"#),
+            "{line}"
+        );
+        assert!(
+            line.contains(r#""action":"grant","outcome":"granted""#),
+            "{line}"
+        );
+        assert_eq!(serde_json::from_str::<AuditRecord>(&line).unwrap(), r);
+        let service =
+            serde_json::to_string(&AuditPrincipal::Service(Provider::AlibabaEcs)).unwrap();
+        assert_eq!(service, r#"{"kind":"service","id":"alibaba-ecs"}"#);
+    }
+
+    #[test]
+    fn failures_carry_code_text_and_request_id() {
+        let e = Error::Api(crate::ApiError {
+            provider: Provider::AlibabaEcs,
+            action: "ModifyImageSharePermission".into(),
+            status: 503,
+            code: "ServiceUnavailable".into(),
+            message: "try later".into(),
+            request_id: Some("rid-9".into()),
+            retryable: true,
+            retry_after: None,
+        });
+        let r = AuditRecord::now(
+            Provider::AlibabaEcs,
+            "cn-hangzhou".into(),
+            "m-1".into(),
+            AuditPrincipal::Account("1".into()),
+            AuditAction::Revoke,
+            AuditOutcome::Revoked,
+        )
+        .failed_with(&e);
+        assert_eq!(r.outcome, AuditOutcome::Failed);
+        assert_eq!(r.error_code.as_deref(), Some("ServiceUnavailable"));
+        assert_eq!(r.request_id.as_deref(), Some("rid-9"));
+        assert!(!may_have_been_sent(&Error::invalid_input("x", "y")));
+        assert!(may_have_been_sent(&e));
+    }
+}

@@ -1,0 +1,407 @@
+//! The trust policy of a consumer: from which owners images shared with the caller are
+//! accepted by `shared_with_me`, `copy` and the migration flows.
+//!
+//! - [`TrustPolicy`] holds an allow-list of owner accounts (UCloud: projects) per provider.
+//!   A provider without a list accepts any owner (the default: no policy). A provider with
+//!   a list accepts the caller's own images (custom and marketplace-derived), images
+//!   received from a listed owner, and public or marketplace images only when
+//!   [`allow_public`](TrustPolicy::allow_public) is set. A received image whose owner the
+//!   provider does not report cannot be vouched for and is refused.
+//! - [`Trusted`] is the layer that applies it to an [`ImageSharing`] adapter:
+//!   - `shared_with_me` **lists the accepted images only**: the refused ones are left out
+//!     (a `tracing` warning gives their number, ids and owners). Refusing the whole
+//!     listing would let anyone who shares an image with the caller break it; callers
+//!     that want to show what was left out call [`TrustPolicy::partition`] on an
+//!     unfiltered listing.
+//!   - `copy` looks the image up first and refuses an untrusted one with
+//!     [`Error::Untrusted`], which names the image, its owner and how to allow it, before
+//!     any mutating call is sent.
+//!   - everything else is passed through (sharing a received image onward is the limit
+//!     checker's to refuse).
+//!
+//! `imageshare::Connect::trust` puts the layer in front of every adapter it builds, and
+//! the migration flows check the image they consume against the same policy.
+//!
+//! ```
+//! use imageshare_core::trust::TrustPolicy;
+//! use imageshare_core::{
+//!     Encryption, Error, Image, ImageKind, ImageOrigin, ImageState, Principal, Provider,
+//! };
+//!
+//! let policy = TrustPolicy::new().allow(Provider::TencentCvm, "100000000002");
+//! let received = |owner: &str| Image {
+//!     id: "img-shared".into(), name: "base".into(), owner: Some(Principal::account(owner)),
+//!     owner_site: None, region: "ap-guangzhou".into(), state: ImageState::Available,
+//!     origin: ImageOrigin::Received, encryption: Encryption::NotReported,
+//!     kind: ImageKind::SystemDisk, created_at: None,
+//! };
+//! assert!(policy.check(Provider::TencentCvm, &received("100000000002"), "copy").is_ok());
+//! let err = policy.check(Provider::TencentCvm, &received("100000000666"), "copy").unwrap_err();
+//! assert!(matches!(err, Error::Untrusted { .. }));
+//! assert!(err.to_string().contains("100000000666"), "{err}");
+//! // No list for Lighthouse: any owner is accepted there.
+//! assert!(policy.check(Provider::TencentLighthouse, &received("100000000666"), "copy").is_ok());
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+
+use async_trait::async_trait;
+
+use crate::error::{Error, Result};
+use crate::limits::ShareLimits;
+use crate::model::{
+    CopyTarget, Image, ImageId, ImageOrigin, Principal, Provider, Region, ShareReport, Sharee,
+};
+use crate::paging::{Page, PageCursor};
+use crate::sharing::ImageSharing;
+
+/// Which owners' images a consumer accepts, per provider. The default accepts any owner.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustPolicy {
+    owners: BTreeMap<Provider, BTreeSet<String>>,
+    public: bool,
+}
+
+/// The images of a listing split by a [`TrustPolicy`].
+#[derive(Debug, Default)]
+pub struct TrustSplit {
+    /// Images the policy accepts.
+    pub accepted: Vec<Image>,
+    /// Images it refuses, each with the error that says why and how to allow it.
+    pub refused: Vec<(Image, Error)>,
+}
+
+impl TrustPolicy {
+    /// A policy that accepts any owner on every provider.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Accepts images owned by `owner` (an account id; UCloud: a project id) on
+    /// `provider`, which from then on accepts only listed owners.
+    pub fn allow(mut self, provider: Provider, owner: impl Into<String>) -> Self {
+        self.owners
+            .entry(provider)
+            .or_default()
+            .insert(owner.into());
+        self
+    }
+    /// Accepts images owned by `owner` on every provider, all of which from then on accept
+    /// only listed owners.
+    pub fn allow_everywhere(mut self, owner: impl Into<String>) -> Self {
+        let owner = owner.into();
+        for p in Provider::ALL {
+            self = self.allow(p, owner.clone());
+        }
+        self
+    }
+    /// Accepts only the caller's own images on `provider` (until owners are allowed).
+    pub fn restrict(mut self, provider: Provider) -> Self {
+        self.owners.entry(provider).or_default();
+        self
+    }
+    /// On restricted providers, also accept public and marketplace images (default: no;
+    /// their publisher is not an owner the allow-list can name).
+    pub fn allow_public(mut self, yes: bool) -> Self {
+        self.public = yes;
+        self
+    }
+    /// True when `provider` accepts only listed owners.
+    pub fn restricts(&self, provider: Provider) -> bool {
+        self.owners.contains_key(&provider)
+    }
+    /// True when no provider is restricted.
+    pub fn is_unrestricted(&self) -> bool {
+        self.owners.is_empty()
+    }
+    /// The owners allowed on `provider`; `None` when it accepts any owner.
+    pub fn allowed(&self, provider: Provider) -> Option<impl Iterator<Item = &str>> {
+        self.owners
+            .get(&provider)
+            .map(|s| s.iter().map(String::as_str))
+    }
+
+    /// Accepts `image`, found on `provider`, for `operation` (`copy`, `migrate ...`), or
+    /// says why not with [`Error::Untrusted`].
+    pub fn check(&self, provider: Provider, image: &Image, operation: &str) -> Result<()> {
+        let Some(owners) = self.owners.get(&provider) else {
+            return Ok(());
+        };
+        let listed = if owners.is_empty() {
+            "it lists no owner, only the caller's own images are accepted".to_owned()
+        } else {
+            format!(
+                "allowed: {}",
+                owners.iter().cloned().collect::<Vec<_>>().join(", ")
+            )
+        };
+        let refuse = |owner: Option<&Principal>, reason: String, how: String| Error::Untrusted {
+            provider,
+            operation: operation.to_owned(),
+            image: image.id.to_string(),
+            owner: owner.map(|o| o.id().to_owned()),
+            reason: format!("{reason}; to accept it, {how}"),
+        };
+        match image.origin {
+            ImageOrigin::Custom | ImageOrigin::MarketplaceDerived => Ok(()),
+            ImageOrigin::Public if self.public => Ok(()),
+            ImageOrigin::Public => Err(refuse(
+                None,
+                format!(
+                    "it is a public or marketplace image and the trust policy for {provider} \
+                     accepts listed owners only ({listed})"
+                ),
+                "allow public images in the trust policy (TrustPolicy::allow_public(true))"
+                    .to_owned(),
+            )),
+            ImageOrigin::Received => match &image.owner {
+                Some(owner) if owners.contains(owner.id()) => Ok(()),
+                Some(owner) => Err(refuse(
+                    Some(owner),
+                    format!(
+                        "it is owned by {} {}, which is not in the trust policy for \
+                         {provider} ({listed})",
+                        owner.kind(),
+                        owner.id()
+                    ),
+                    format!(
+                        "add the owner to the trust policy if you trust it \
+                         (TrustPolicy::allow(Provider::{provider:?}, \"{id}\"); \
+                         CLI: --trust-owner {id})",
+                        id = owner.id()
+                    ),
+                )),
+                None => Err(refuse(
+                    None,
+                    format!(
+                        "{provider} does not report who owns it, so the trust policy \
+                         ({listed}) cannot vouch for it"
+                    ),
+                    format!(
+                        "check where it comes from by other means, then use it without a \
+                         trust policy for {provider}"
+                    ),
+                )),
+            },
+        }
+    }
+
+    /// Splits a listing of `provider` into the images the policy accepts and those it
+    /// refuses.
+    pub fn partition(&self, provider: Provider, images: Vec<Image>) -> TrustSplit {
+        let mut split = TrustSplit::default();
+        for image in images {
+            match self.check(provider, &image, "use") {
+                Ok(()) => split.accepted.push(image),
+                Err(e) => split.refused.push((image, e)),
+            }
+        }
+        split
+    }
+}
+
+tokio::task_local! {
+    /// Images the running flow produced itself from the caller's own image.
+    static VOUCHED: Vec<(Provider, ImageId)>;
+}
+
+/// Runs `fut` with `image` on `provider` accepted by every [`Trusted`] layer it calls,
+/// whatever the policy. For a flow that produced the image itself from an image of the
+/// caller's own (the ECS side of an own SAS image is listed as shared by a service
+/// account), after checking that source image against the policy.
+pub async fn vouched<F: Future>(provider: Provider, image: ImageId, fut: F) -> F::Output {
+    let mut list = VOUCHED.try_with(Clone::clone).unwrap_or_default();
+    list.push((provider, image));
+    VOUCHED.scope(list, fut).await
+}
+
+fn is_vouched(provider: Provider, image: &ImageId) -> bool {
+    VOUCHED
+        .try_with(|list| list.iter().any(|(p, i)| *p == provider && i == image))
+        .unwrap_or(false)
+}
+
+/// An [`ImageSharing`] adapter behind a [`TrustPolicy`]: `shared_with_me` lists accepted
+/// images only, and `copy` refuses an untrusted image before sending anything.
+#[derive(Debug, Clone)]
+pub struct Trusted<A> {
+    inner: A,
+    policy: TrustPolicy,
+}
+
+impl<A: ImageSharing> Trusted<A> {
+    /// Wraps `inner` with `policy`.
+    pub fn new(inner: A, policy: TrustPolicy) -> Self {
+        Self { inner, policy }
+    }
+    /// The wrapped adapter.
+    pub fn inner(&self) -> &A {
+        &self.inner
+    }
+    /// The policy in force.
+    pub fn policy(&self) -> &TrustPolicy {
+        &self.policy
+    }
+    /// Unwraps the adapter.
+    pub fn into_inner(self) -> A {
+        self.inner
+    }
+    /// Every image shared with the caller, split by the policy (nothing left out).
+    pub async fn shared_with_me_split(&self) -> Result<TrustSplit> {
+        let all = self.inner.shared_with_me().await?;
+        Ok(self.policy.partition(self.inner.provider(), all))
+    }
+
+    /// The accepted images of `split`, with a warning naming those left out.
+    fn accepted(&self, split: TrustSplit) -> Vec<Image> {
+        if !split.refused.is_empty() {
+            let left_out: Vec<String> = split
+                .refused
+                .iter()
+                .map(|(i, _)| match &i.owner {
+                    Some(o) => format!("{} (owner {})", i.id, o.id()),
+                    None => format!("{} (owner not reported)", i.id),
+                })
+                .collect();
+            tracing::warn!(
+                provider = %self.inner.provider(),
+                count = split.refused.len(),
+                images = %left_out.join(", "),
+                "images shared by owners outside the trust policy were left out"
+            );
+        }
+        split.accepted
+    }
+}
+
+#[async_trait]
+impl<A: ImageSharing> ImageSharing for Trusted<A> {
+    fn provider(&self) -> Provider {
+        self.inner.provider()
+    }
+    fn region(&self) -> &Region {
+        self.inner.region()
+    }
+    fn limits(&self) -> &ShareLimits {
+        self.inner.limits()
+    }
+    async fn image(&self, id: &ImageId) -> Result<Image> {
+        self.inner.image(id).await
+    }
+    async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport> {
+        self.inner.share(id, to).await
+    }
+    async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport> {
+        self.inner.unshare(id, from).await
+    }
+    async fn sharees(&self, id: &ImageId) -> Result<Vec<Sharee>> {
+        self.inner.sharees(id).await
+    }
+    async fn sharees_page(&self, id: &ImageId, cursor: Option<PageCursor>) -> Result<Page<Sharee>> {
+        self.inner.sharees_page(id, cursor).await
+    }
+    async fn shared_with_me_page(&self, cursor: Option<PageCursor>) -> Result<Page<Image>> {
+        let page = self.inner.shared_with_me_page(cursor).await?;
+        let split = self.policy.partition(self.inner.provider(), page.items);
+        Ok(Page::new(self.accepted(split), page.next))
+    }
+    async fn shared_with_me(&self) -> Result<Vec<Image>> {
+        let split = self.shared_with_me_split().await?;
+        Ok(self.accepted(split))
+    }
+    async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
+        let provider = self.inner.provider();
+        if self.policy.restricts(provider) && !is_vouched(provider, id) {
+            let image = self.inner.image(id).await?;
+            self.policy.check(provider, &image, "copy")?;
+        }
+        self.inner.copy(id, to).await
+    }
+    async fn delete(&self, id: &ImageId) -> Result<()> {
+        self.inner.delete(id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Encryption, ImageKind, ImageState};
+
+    fn image(origin: ImageOrigin, owner: Option<&str>) -> Image {
+        Image {
+            id: "img-1".into(),
+            name: "n".into(),
+            owner: owner.map(Principal::account),
+            owner_site: None,
+            region: "ap-guangzhou".into(),
+            state: ImageState::Available,
+            origin,
+            encryption: Encryption::NotReported,
+            kind: ImageKind::SystemDisk,
+            created_at: None,
+        }
+    }
+
+    #[test]
+    fn a_restricted_provider_accepts_own_and_listed_images_only() {
+        let p = TrustPolicy::new().allow(Provider::TencentCvm, "2");
+        let cvm = Provider::TencentCvm;
+        assert!(p
+            .check(cvm, &image(ImageOrigin::Custom, Some("1")), "copy")
+            .is_ok());
+        assert!(p
+            .check(
+                cvm,
+                &image(ImageOrigin::MarketplaceDerived, Some("1")),
+                "copy"
+            )
+            .is_ok());
+        assert!(p
+            .check(cvm, &image(ImageOrigin::Received, Some("2")), "copy")
+            .is_ok());
+        for refused in [
+            image(ImageOrigin::Received, Some("3")),
+            image(ImageOrigin::Received, None),
+            image(ImageOrigin::Public, None),
+        ] {
+            let e = p.check(cvm, &refused, "copy").unwrap_err();
+            let Error::Untrusted { image, reason, .. } = &e else {
+                panic!("{e}")
+            };
+            assert_eq!(image, "img-1");
+            assert!(reason.contains("to accept it, "), "{e}");
+        }
+        let with_public = p.clone().allow_public(true);
+        assert!(with_public
+            .check(cvm, &image(ImageOrigin::Public, None), "copy")
+            .is_ok());
+    }
+
+    #[test]
+    fn restrict_and_allow_everywhere_set_every_list() {
+        let p = TrustPolicy::new().restrict(Provider::UCloud);
+        assert!(p.restricts(Provider::UCloud) && !p.restricts(Provider::AlibabaEcs));
+        assert_eq!(p.allowed(Provider::UCloud).unwrap().count(), 0);
+        assert!(p.allowed(Provider::AlibabaEcs).is_none());
+        let p = TrustPolicy::new().allow_everywhere("9");
+        assert!(Provider::ALL.iter().all(|x| p.restricts(*x)));
+        assert!(TrustPolicy::new().is_unrestricted());
+    }
+
+    #[test]
+    fn partition_keeps_every_image_on_one_side() {
+        let p = TrustPolicy::new().allow(Provider::TencentCvm, "2");
+        let split = p.partition(
+            Provider::TencentCvm,
+            vec![
+                image(ImageOrigin::Received, Some("2")),
+                image(ImageOrigin::Received, Some("3")),
+            ],
+        );
+        assert_eq!((split.accepted.len(), split.refused.len()), (1, 1));
+        assert!(split.refused[0]
+            .1
+            .to_string()
+            .contains("owned by account 3"));
+    }
+}
