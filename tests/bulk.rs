@@ -11,18 +11,20 @@
 //! - cancellation leaves an accurate report (granted / not attempted) and starts nothing
 //!   after it returns; running the job again completes it without duplicates;
 //! - the client-side rate limiter keeps the request rate under the quota: with it, an
-//!   emulator QPS quota never throttles; without it, the same job is throttled.
+//!   emulator QPS quota never throttles; without it, the same job is throttled;
+//! - the report accounts for every retry: its failed attempts per (provider, action) and
+//!   reason are exactly the faults the emulator served during the job.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use imageshare::core::bulk::{Bulk, BulkOptions, BulkReport};
 use imageshare::core::ratelimit::{Rate, RateLimits};
-use imageshare::core::transport::{ClientOptions, RetryConfig};
+use imageshare::core::transport::{ClientOptions, RetryConfig, RetryCounts, RetryReason};
 use imageshare::core::{ImageId, Principal, Provider, Site};
 use imageshare::{Connect, DynSharing};
 use imageshare_emulator::world::{Encrypted, ImageSeed};
-use imageshare_emulator::{Emulator, FaultKind, FaultPlan, FaultRule, World};
+use imageshare_emulator::{Emulator, FaultEvent, FaultKind, FaultPlan, FaultRule, World};
 
 const OWNER: &str = "100000000001";
 const CVM_REGION: &str = "ap-guangzhou";
@@ -163,6 +165,38 @@ fn assert_report_is_the_truth(emu: &Emulator, report: &BulkReport) {
     }
 }
 
+/// The failed attempts a client sees for each fault the emulator serves.
+fn reason(kind: FaultKind) -> RetryReason {
+    match kind {
+        FaultKind::Throttle => RetryReason::Throttled,
+        FaultKind::ServerError => RetryReason::ServerError,
+        FaultKind::Drop => RetryReason::Connection,
+    }
+}
+
+/// The report's failed attempts per (provider, action) equal the faults the emulator
+/// served on the calls of the job (`served`): every retry, and every attempt given up,
+/// is accounted for.
+fn assert_retries_accounted(served: &[FaultEvent], report: &BulkReport) {
+    let mut want: BTreeMap<(Provider, String), RetryCounts> = BTreeMap::new();
+    for f in served {
+        want.entry((f.provider, f.action.clone()))
+            .or_default()
+            .add(reason(f.kind));
+    }
+    let got: BTreeMap<(Provider, String), RetryCounts> = report
+        .retries()
+        .actions()
+        .iter()
+        .map(|a| ((a.provider, a.action.clone()), a.failed_attempts()))
+        .collect();
+    assert_eq!(got, want, "report retries vs faults served");
+    let summary = report.retry_summary();
+    let mut total = summary.retried;
+    total.merge(&summary.gave_up);
+    assert_eq!(total.total(), served.len() as u64, "{summary}");
+}
+
 fn share_faults(emu: &Emulator, provider: Provider) -> (usize, usize, usize) {
     let f: Vec<_> = emu
         .faults_served()
@@ -217,6 +251,9 @@ async fn every_grant_once_under_faults(provider: Provider) {
     // request reaches the engine, so a retried call never lands twice).
     assert_eq!(successful(&emu, provider, SHARE), 20 * 3);
     assert_report_is_the_truth(&emu, &report);
+    // Nothing ran before the job: every fault served is one of its failed attempts.
+    assert_retries_accounted(&emu.faults_served(), &report);
+    assert!(report.retry_summary().retried.throttled > 0, "{report}");
 
     // The faults did happen, in the proportions asked for.
     let (throttled, errors, drops) = share_faults(&emu, provider);
@@ -298,6 +335,10 @@ async fn every_failure_is_reported_per_principal() {
     assert_eq!(grants(&emu, &"m-crowded00000".into()).len(), 25);
     // Whatever the faults did to the 10 good images, the report says exactly what holds.
     assert_report_is_the_truth(&emu, &report);
+    // With 2 attempts and no retry pass, the faults that ended a call are reported as
+    // given up, and still accounted for.
+    assert_retries_accounted(&emu.faults_served(), &report);
+    assert_eq!(report.retry_passes(), 0);
     let failed_good: usize = cvm_ids
         .iter()
         .map(|id| op(id.as_str()).report.count("failed"))
@@ -307,10 +348,16 @@ async fn every_failure_is_reported_per_principal() {
             assert!(e.is_retryable(), "{image} {p}: {e}");
         }
     }
+    let gave_up = report.retry_summary().gave_up.total();
+    assert!(
+        failed_good == 0 || gave_up > 0,
+        "{failed_good} retryable failures but no attempt given up"
+    );
     eprintln!(
         "failures: {} in all, {failed_good} on shareable images (retryable faults after 2 \
-         attempts)",
-        report.count("failed")
+         attempts); retries: {}",
+        report.count("failed"),
+        report.retry_summary()
     );
 }
 

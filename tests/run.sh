@@ -51,4 +51,6 @@ fi
 echo "== benchmarks (quick mode)"
 IMAGESHARE_BENCH_QUICK=1 cargo bench --locked --bench sign_ratio
 IMAGESHARE_BENCH_QUICK=1 cargo bench --locked --bench overhead
+IMAGESHARE_BENCH_QUICK=1 cargo bench --locked --bench bulk_floor
+IMAGESHARE_BENCH_QUICK=1 cargo bench --locked --bench stream_rss
 cargo bench --locked --bench signing -- --quick

@@ -8,7 +8,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use imageshare_core::credentials::{profile_path, Env, OsEnv, SourceTrail};
+use imageshare_core::credentials::{profile_path, read_credentials_file, Env, OsEnv, SourceTrail};
 use imageshare_core::{Error, Provider, Region, Result, Secret};
 use serde::Deserialize;
 
@@ -218,7 +218,7 @@ pub fn resolve_region(env: &dyn Env) -> Option<Region> {
         return None;
     }
     let path = profile_path(env, None, PROFILE_FILE)?;
-    let file = parse_profile_file(&env.read_file(&path).ok()?).ok()?;
+    let file = parse_profile_file(&read_credentials_file(env, &path).ok()?).ok()?;
     let name = selected_profile(env, &file)?;
     let profile = file.profiles.iter().find(|p| p.name == name)?;
     profile
@@ -279,7 +279,7 @@ fn from_profile_file(env: &dyn Env, trail: &mut SourceTrail) -> Option<ResolvedC
         trail.tried(format!("profile file {shown} (no home directory)"));
         return None;
     };
-    let text = match env.read_file(&path) {
+    let text = match read_credentials_file(env, &path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             trail.tried(format!("profile file {} (not found)", path.display()));
@@ -725,6 +725,44 @@ mod tests {
             let text = format!("{err} {err:?}");
             assert!(!text.contains(SECRET) && !text.contains(TOKEN), "{text}");
         }
+    }
+
+    #[test]
+    fn profile_file_open_to_others_is_reported_and_still_used() {
+        let env =
+            StaticEnv::new()
+                .with_home(HOME)
+                .with_file_mode(config_path(), &profile_json(), 0o644);
+        let r = resolve(&env).unwrap();
+        assert_eq!(r.credentials.access_key_id, "LTAIprofile");
+        let w = env.warnings();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].path, config_path());
+        assert_eq!(w[0].mode, 0o644);
+        let msg = w[0].to_string();
+        assert!(
+            msg.contains("chmod 600 /home/tester/.aliyun/config.json"),
+            "{msg}"
+        );
+        assert!(!msg.contains(SECRET), "{msg}");
+        // The region lookup reads the same file: reported too.
+        assert_eq!(resolve_region(&env), Some(Region::from("cn-hangzhou")));
+        assert_eq!(env.warnings().len(), 2);
+
+        // Owner-only: no warning. Environment credentials: the file is never read.
+        let private =
+            StaticEnv::new()
+                .with_home(HOME)
+                .with_file_mode(config_path(), &profile_json(), 0o600);
+        resolve(&private).unwrap();
+        assert!(private.warnings().is_empty());
+        let from_env = StaticEnv::new()
+            .with_home(HOME)
+            .with_file_mode(config_path(), &profile_json(), 0o666)
+            .with_var("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIenv")
+            .with_var("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "envsecret");
+        resolve(&from_env).unwrap();
+        assert!(from_env.warnings().is_empty());
     }
 
     #[test]

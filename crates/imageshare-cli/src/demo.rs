@@ -11,10 +11,7 @@ use imageshare_emulator::{Emulator, World};
 use crate::Failure;
 
 fn io(e: std::io::Error) -> Failure {
-    Failure {
-        code: 1,
-        message: format!("cannot write output: {e}"),
-    }
+    Failure::new(1, format!("cannot write output: {e}"))
 }
 
 /// `imageshare emulator serve`: runs until Ctrl-C.
@@ -25,10 +22,7 @@ pub async fn serve(port: u16, world: Option<&str>, out: &mut dyn Write) -> Resul
     };
     let emu = Emulator::bind(world, SocketAddr::from(([127, 0, 0, 1], port)))
         .await
-        .map_err(|e| Failure {
-            code: 1,
-            message: format!("cannot listen on 127.0.0.1:{port}: {e}"),
-        })?;
+        .map_err(|e| Failure::new(1, format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
     writeln!(out, "listening on {}", emu.base_url()).map_err(io)?;
     out.flush().map_err(io)?;
     let _ = tokio::signal::ctrl_c().await;
@@ -51,20 +45,14 @@ pub fn options_as(emu: &Emulator, provider: Provider, region: &str, account: &st
 
 fn step(message: impl Into<String>) -> impl FnOnce(imageshare::core::Error) -> Failure {
     let message = message.into();
-    move |e| Failure {
-        code: 1,
-        message: format!("demo step failed: {message}: {e}"),
-    }
+    move |e| Failure::new(1, format!("demo step failed: {message}: {e}"))
 }
 
 /// `imageshare demo`.
 pub async fn run(out: &mut dyn Write) -> Result<(), Failure> {
     let emu = Emulator::start(World::example())
         .await
-        .map_err(|e| Failure {
-            code: 1,
-            message: format!("cannot start the emulator: {e}"),
-        })?;
+        .map_err(|e| Failure::new(1, format!("cannot start the emulator: {e}")))?;
     writeln!(
         out,
         "emulator listening on {} (world: examples/world.toml)\n",
@@ -170,10 +158,10 @@ pub async fn run(out: &mut dyn Write) -> Result<(), Failure> {
         {
             Err(e) if e.as_limit().is_some() => writeln!(out, "   {what}: {e}").map_err(io)?,
             other => {
-                return Err(Failure {
-                    code: 1,
-                    message: format!("demo: {what} was not refused by the checker: {other:?}"),
-                })
+                return Err(Failure::new(
+                    1,
+                    format!("demo: {what} was not refused by the checker: {other:?}"),
+                ))
             }
         }
     }
@@ -248,10 +236,10 @@ async fn migrations(emu: &Emulator, out: &mut dyn Write) -> Result<(), Failure> 
             writeln!(out, "   and back? {e}").map_err(io)?
         }
         other => {
-            return Err(Failure {
-                code: 1,
-                message: format!("demo: Lighthouse -> CVM must be refused, got {other:?}"),
-            })
+            return Err(Failure::new(
+                1,
+                format!("demo: Lighthouse -> CVM must be refused, got {other:?}"),
+            ))
         }
     }
     Ok(())
@@ -316,10 +304,10 @@ async fn plan_apply_twice(emu: &Emulator, out: &mut dyn Write) -> Result<(), Fai
         let sent = writes(emu) - before;
         writeln!(out, "   round {round}: {sent} write calls sent").map_err(io)?;
         if round == 2 && sent != 0 {
-            return Err(Failure {
-                code: 1,
-                message: format!("demo: the second apply sent {sent} write calls"),
-            });
+            return Err(Failure::new(
+                1,
+                format!("demo: the second apply sent {sent} write calls"),
+            ));
         }
     }
     Ok(())

@@ -11,14 +11,18 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use imageshare::core::bulk::Bulk;
 use imageshare::core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare::core::plan::{self, SharePlan};
-use imageshare::core::transport::ClientOptions;
+use imageshare::core::transport::{ClientOptions, RetryConfig};
 use imageshare::core::{
-    CheckOptions, CopyTarget, Error, Image, ImageSharing, ImageSharingExt, Principal,
+    CheckOptions, CopyTarget, Error, Image, ImageId, ImageSharing, ImageSharingExt, Principal,
     PrincipalKind, Provider, ShareLimits, ShareReport,
 };
 use imageshare::manifest::Manifest;
 use imageshare::{Connect, DynSharing};
 use serde_json::{json, Value};
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::Layer;
 
 mod demo;
 mod progress;
@@ -63,9 +67,82 @@ struct Global {
     /// in place).
     #[arg(long, global = true)]
     allow_encrypted: bool,
-    /// Per-request timeout in seconds.
-    #[arg(long, global = true, default_value_t = 30)]
+    /// Seconds allowed for one attempt of one API call (1-3600). A call is tried at most 5
+    /// times (a timed-out write is retried only when repeating it is harmless), with at
+    /// most 3 s of backoff in all, and not retried once 120 s have passed: one call gives
+    /// up after at most min(5 x TIMEOUT, 120 + TIMEOUT) + 3 seconds. A command stops at
+    /// its first failed call, so an endpoint that never answers fails it within that bound.
+    #[arg(
+        long,
+        global = true,
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
     timeout: u64,
+    /// Log to stderr: a level (off, error, warn, info, debug, trace) or comma-separated
+    /// `target=level` directives with an optional default level
+    /// (`imageshare_core=trace,info`). Warnings (such as a credentials file other users can
+    /// read) are always shown unless this says `off`.
+    #[arg(long, global = true, env = "IMAGESHARE_LOG", value_parser = parse_log_filter)]
+    log_level: Option<Targets>,
+}
+
+/// Attempts per API call (the transport's retry policy; the `--timeout` help quotes it).
+const RETRY_ATTEMPTS: u32 = 5;
+/// The most time spent waiting between the attempts of one call, in seconds.
+const RETRY_BACKOFF_SECS: u64 = 3;
+/// No retry once this many seconds have passed since the first attempt.
+const RETRY_WINDOW_SECS: u64 = 120;
+
+/// The longest one API call can take with `--timeout timeout_secs`, in seconds: see the
+/// `--timeout` help.
+fn call_bound_secs(timeout_secs: u64) -> u64 {
+    (u64::from(RETRY_ATTEMPTS) * timeout_secs).min(RETRY_WINDOW_SECS + timeout_secs)
+        + RETRY_BACKOFF_SECS
+}
+
+/// The retry policy of every call the CLI makes: the transport's default, whose bounds the
+/// `--timeout` help states (a unit test holds them together).
+fn retry_policy() -> RetryConfig {
+    RetryConfig::default()
+}
+
+/// Parses `--log-level`: a level, or `target=level` directives and at most one bare level
+/// (the default for other targets). Unknown levels are refused rather than read as target
+/// names.
+fn parse_log_filter(spec: &str) -> Result<Targets, String> {
+    const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+    let level_ok = |l: &str| LEVELS.contains(&l.trim().to_ascii_lowercase().as_str());
+    for d in spec.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        let level = match d.split_once('=') {
+            Some((target, level)) if !target.trim().is_empty() => level,
+            Some(_) => return Err(format!("{d:?} has no target before `=`")),
+            None => d,
+        };
+        if !level_ok(level) {
+            return Err(format!(
+                "{level:?} is not a log level (expected one of {})",
+                LEVELS.join(", ")
+            ));
+        }
+    }
+    let targets: Targets = spec.parse().map_err(|e| format!("not a log filter: {e}"))?;
+    Ok(match targets.default_level() {
+        Some(_) => targets,
+        None => targets.with_default(LevelFilter::WARN),
+    })
+}
+
+/// Installs the stderr log: warnings always, more with `--log-level` / `IMAGESHARE_LOG`.
+fn init_logging(filter: Option<Targets>) {
+    let filter = filter.unwrap_or_else(|| Targets::new().with_default(LevelFilter::WARN));
+    let layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(true);
+    // Fails only when a subscriber is already set, which this binary never does.
+    let _ = tracing_subscriber::registry()
+        .with(layer.with_filter(filter))
+        .try_init();
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -205,6 +282,20 @@ enum EmulatorCommand {
 struct Failure {
     code: u8,
     message: String,
+    /// No answer came from the cloud (timeout, connection failure): `main` names the
+    /// endpoint and the timeout in force.
+    transport: bool,
+}
+
+impl Failure {
+    /// A failure with this exit status and message.
+    fn new(code: u8, message: impl Into<String>) -> Self {
+        Failure {
+            code,
+            message: message.into(),
+            transport: false,
+        }
+    }
 }
 
 impl From<Error> for Failure {
@@ -225,26 +316,37 @@ impl From<&Error> for Failure {
         Failure {
             code,
             message: e.to_string(),
+            transport: matches!(e, Error::Transport { .. }),
         }
     }
 }
 
 fn usage(message: impl Into<String>) -> Failure {
-    Failure {
-        code: 2,
-        message: message.into(),
-    }
+    Failure::new(2, message)
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging(cli.global.log_level.clone());
+    let endpoint = cli.global.endpoint.clone();
+    let timeout = cli.global.timeout;
     let mut out = std::io::stdout().lock();
     match run(cli, &mut out).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             let _ = out.flush();
             eprintln!("imageshare: {}", f.message);
+            if f.transport {
+                let endpoint = endpoint
+                    .map(|e| format!("endpoint {e}"))
+                    .unwrap_or_else(|| "the provider's endpoint".to_owned());
+                eprintln!(
+                    "imageshare: no answer from {endpoint}: each attempt may take up to \
+                     --timeout {timeout} s; a call gives up after at most {} s",
+                    call_bound_secs(timeout)
+                );
+            }
             ExitCode::from(f.code)
         }
     }
@@ -255,7 +357,24 @@ fn provider(g: &Global) -> Result<Provider, Failure> {
         .provider
         .as_deref()
         .ok_or_else(|| usage("--provider is required for this command"))?;
-    name.parse().map_err(|e: Error| usage(e.to_string()))
+    let p: Provider = name.parse().map_err(|e: Error| usage(e.to_string()))?;
+    if p == Provider::UCloud {
+        if let Some(project) = &g.project {
+            check_project_id("--project", project)?;
+        }
+    }
+    Ok(p)
+}
+
+/// Checks a UCloud project id (`org-...`) given on the command line, with the UCloud
+/// limits table's own rule, before anything is sent.
+fn check_project_id(flag: &str, raw: &str) -> Result<(), Failure> {
+    let Some(limits) = imageshare::limits_of(Provider::UCloud) else {
+        return Ok(()); // UCloud not compiled in: the build step says so.
+    };
+    limits
+        .check_principal_form(&Principal::project(raw))
+        .map_err(|(limit, why)| usage(format!("invalid {flag}: {why}; expected {limit}")))
 }
 
 /// The HTTP options of one command: the timeout, and a fresh rate limiter that every
@@ -276,6 +395,7 @@ fn options_with(
 ) -> Connect {
     let mut c = Connect::new(provider)
         .client_options(client)
+        .retry(retry_policy())
         .check_options(CheckOptions {
             allow_encrypted: g.allow_encrypted,
             ..Default::default()
@@ -299,6 +419,48 @@ fn connect(g: &Global, provider: Provider, region: Option<&str>) -> Result<DynSh
     Ok(options(g, provider, region).build()?)
 }
 
+/// The prefix of the custom image ids of `provider` (what share, copy and delete act on).
+fn custom_image_prefix(provider: Provider) -> &'static str {
+    match provider {
+        Provider::AlibabaEcs | Provider::AlibabaSas => "m-",
+        Provider::TencentCvm => "img-",
+        Provider::TencentLighthouse => "lhbp-",
+        Provider::UCloud => "uimage-",
+    }
+}
+
+/// Checks an image id before anything is sent: 1-128 ASCII letters, digits, `-`, `_` or
+/// `.`; when `custom`, also the provider's custom-image prefix (`m-`, `img-`, `lhbp-`,
+/// `uimage-`) followed by letters and digits. `image` accepts public image ids too
+/// (`custom` false): an ECS public image id has no `m-`.
+fn image_id(provider: Provider, raw: &str, custom: bool) -> Result<ImageId, Failure> {
+    let bad = |why: String| usage(format!("invalid image id {raw:?}: {why}"));
+    if raw.is_empty() {
+        return Err(bad("it is empty".into()));
+    }
+    if raw.len() > 128 {
+        return Err(bad(format!("{} characters, at most 128", raw.len())));
+    }
+    if let Some(c) = raw
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(bad(format!(
+            "{c:?} is not allowed (letters, digits, `-`, `_` and `.` only)"
+        )));
+    }
+    let prefix = custom_image_prefix(provider);
+    if custom {
+        let rest = raw.strip_prefix(prefix).unwrap_or("");
+        if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(bad(format!(
+                "{provider} custom image ids have the form {prefix}<letters and digits>"
+            )));
+        }
+    }
+    Ok(ImageId::from(raw))
+}
+
 fn principals(provider: Provider, raw: &[String]) -> Vec<Principal> {
     let kind = imageshare::limits_of(provider).map(|l| l.principal_kind);
     raw.iter()
@@ -320,10 +482,7 @@ fn emit(out: &mut dyn Write, output: Output, text: String, json: Value) -> Resul
             serde_json::to_string_pretty(&json).unwrap_or_default()
         ),
     };
-    written.map_err(|e| Failure {
-        code: 1,
-        message: format!("cannot write output: {e}"),
-    })
+    written.map_err(|e| Failure::new(1, format!("cannot write output: {e}")))
 }
 
 fn report_json(r: &ShareReport) -> Value {
@@ -431,8 +590,10 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
             emit(out, o, text, json)
         }
         Command::Image { id } => {
-            let s = connect(g, provider(g)?, None)?;
-            let img = s.image(&id.into()).await?;
+            let p = provider(g)?;
+            let id = image_id(p, &id, false)?;
+            let s = connect(g, p, None)?;
+            let img = s.image(&id).await?;
             emit(
                 out,
                 o,
@@ -442,10 +603,11 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
         }
         Command::Share { id, to } => {
             let p = provider(g)?;
+            let id = image_id(p, &id, true)?;
             let s = connect(g, p, None)?;
             let to = principals(p, &to);
             let bar = progress::spinner(&format!("sharing {id} with {} principals", to.len()));
-            let result = s.share(&id.into(), &to).await;
+            let result = s.share(&id, &to).await;
             bar.finish_and_clear();
             match result {
                 Ok(r) => emit(out, o, report_text(&r), report_json(&r)),
@@ -454,8 +616,8 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
         }
         Command::Unshare { id, from, all } => {
             let p = provider(g)?;
+            let id = image_id(p, &id, true)?;
             let s = connect(g, p, None)?;
-            let id = id.into();
             let from = if all {
                 s.sharees(&id)
                     .await?
@@ -465,7 +627,9 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
             } else {
                 principals(p, &from)
             };
-            if from.is_empty() {
+            // An empty --from list is refused by the checker below; an image with no
+            // sharees makes --all a no-op.
+            if all && from.is_empty() {
                 return emit(
                     out,
                     o,
@@ -482,8 +646,10 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
             }
         }
         Command::Sharees { id } => {
-            let s = connect(g, provider(g)?, None)?;
-            let list = s.sharees(&id.into()).await?;
+            let p = provider(g)?;
+            let id = image_id(p, &id, true)?;
+            let s = connect(g, p, None)?;
+            let list = s.sharees(&id).await?;
             let rows = list
                 .iter()
                 .map(|x| {
@@ -512,7 +678,19 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
             to_project,
             name,
         } => {
-            let s = connect(g, provider(g)?, None)?;
+            let p = provider(g)?;
+            let id = image_id(p, &id, true)?;
+            if let Some(project) = &to_project {
+                if p != Provider::UCloud {
+                    return Err(usage(format!(
+                        "--to-project is for UCloud only: {p} images belong to an account, \
+                         not a project (copy with --to-region, or without either for an own \
+                         copy)"
+                    )));
+                }
+                check_project_id("--to-project", project)?;
+            }
+            let s = connect(g, p, None)?;
             let target = match (to_region, to_project) {
                 (_, Some(project)) => CopyTarget::Project {
                     project: project.into(),
@@ -525,12 +703,13 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
                 },
                 (None, None) => CopyTarget::OwnCopy { name },
             };
-            let new_id = s.copy(&id.into(), target).await?;
+            let new_id = s.copy(&id, target).await?;
             emit(out, o, new_id.to_string(), json!({ "image": new_id }))
         }
         Command::Delete { id, unshare_first } => {
-            let s = connect(g, provider(g)?, None)?;
-            let id = id.into();
+            let p = provider(g)?;
+            let id = image_id(p, &id, true)?;
+            let s = connect(g, p, None)?;
             if unshare_first {
                 let r = s
                     .unshare_all_and_delete(&id)
@@ -594,29 +773,33 @@ async fn migrate(g: &Global, flow: MigrateFlow, out: &mut dyn Write) -> Result<(
     let report = match flow {
         MigrateFlow::SasToEcs(a) => {
             let r = region_of(g)?;
+            let id = image_id(Provider::AlibabaSas, &a.image, true)?;
             let sas = options(g, Provider::AlibabaSas, Some(r)).sas()?;
             let ecs = connect(g, Provider::AlibabaEcs, Some(r))?;
             let to = principals(Provider::AlibabaEcs, &a.to);
-            m::sas_to_ecs(&sas, &ecs, &a.image.into(), &to, wait(a.wait_secs)).await
+            m::sas_to_ecs(&sas, &ecs, &id, &to, wait(a.wait_secs)).await
         }
         MigrateFlow::CvmToLighthouse(a) => {
             let r = region_of(g)?;
+            let id = image_id(Provider::TencentCvm, &a.image, true)?;
             let lh = options(g, Provider::TencentLighthouse, Some(r)).lighthouse()?;
             let to = principals(Provider::TencentLighthouse, &a.to);
-            m::cvm_to_lighthouse(&lh, &a.image.into(), &to, wait(a.wait_secs)).await
+            m::cvm_to_lighthouse(&lh, &id, &to, wait(a.wait_secs)).await
         }
         MigrateFlow::LighthouseToCvm { blueprint } => {
             let r = region_of(g)?;
+            let blueprint = image_id(Provider::TencentLighthouse, &blueprint, true)?;
             let lh = options(g, Provider::TencentLighthouse, Some(r)).lighthouse()?;
-            let id = m::lighthouse_to_cvm(&lh, &blueprint.into()).await?;
+            let id = m::lighthouse_to_cvm(&lh, &blueprint).await?;
             return emit(out, g.output, id.to_string(), json!({ "image": id }));
         }
         MigrateFlow::Copy { args: a, to_region } => {
             let p = provider(g)?;
+            let id = image_id(p, &a.image, true)?;
             let source = connect(g, p, None)?;
             let target = connect(g, p, Some(&to_region))?;
             let to = principals(p, &a.to);
-            m::copy_then_share(&source, &target, &a.image.into(), &to, wait(a.wait_secs)).await
+            m::copy_then_share(&source, &target, &id, &to, wait(a.wait_secs)).await
         }
     }
     .map_err(|e| partial(out, g.output, e))?;
@@ -711,10 +894,10 @@ async fn apply_plans(
         return Err(f);
     }
     if report.cancelled {
-        return Err(Failure {
-            code: 5,
-            message: format!("cancelled: {}; run apply again to finish", report.summary()),
-        });
+        return Err(Failure::new(
+            5,
+            format!("cancelled: {}; run apply again to finish", report.summary()),
+        ));
     }
     Ok(())
 }
@@ -728,6 +911,11 @@ fn connect_manifest(g: &Global, m: &Manifest) -> Result<Connections, Failure> {
     let client = client_options(g);
     let mut conns = Connections::new();
     for img in &m.images {
+        image_id(img.provider, &img.id, true)
+            .map_err(|f| f.with_context(&format!("{}:{}", m.path.display(), img.line)))?;
+        if let (Provider::UCloud, Some(project)) = (img.provider, &g.project) {
+            check_project_id("--project", project)?;
+        }
         let key = (img.provider, img.region.clone());
         if let std::collections::btree_map::Entry::Vacant(slot) = conns.entry(key) {
             slot.insert(options_with(g, img.provider, Some(&img.region), client.clone()).build()?);
@@ -841,4 +1029,87 @@ fn render_limits(t: &ShareLimits) -> String {
         del = yes_no(t.delete_requires_unshare),
         source = t.source,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeout_help_matches_the_retry_policy() {
+        let r = retry_policy();
+        assert_eq!(r.max_attempts, RETRY_ATTEMPTS);
+        assert_eq!(r.max_elapsed, Some(Duration::from_secs(RETRY_WINDOW_SECS)));
+        // The longest waits (jitter at its top) between the attempts of one call.
+        let backoff: Duration = (1..RETRY_ATTEMPTS).map(|a| r.backoff(a, 1.0)).sum();
+        assert!(
+            backoff <= Duration::from_secs(RETRY_BACKOFF_SECS),
+            "{backoff:?}"
+        );
+        assert_eq!(call_bound_secs(1), 8);
+        assert_eq!(call_bound_secs(30), 153);
+        assert_eq!(call_bound_secs(60), 183);
+        // The help text quotes the same numbers.
+        use clap::CommandFactory;
+        let help = Cli::command()
+            .get_arguments()
+            .find(|a| a.get_id() == "timeout")
+            .and_then(|a| a.get_help().map(|h| h.to_string()))
+            .unwrap();
+        for quoted in [
+            format!("at most {RETRY_ATTEMPTS}"),
+            format!("at most {RETRY_BACKOFF_SECS} s"),
+            format!("once {RETRY_WINDOW_SECS} s have passed"),
+            format!("{RETRY_WINDOW_SECS} + TIMEOUT) + {RETRY_BACKOFF_SECS}"),
+        ] {
+            assert!(help.contains(&quoted), "{quoted:?} not in {help:?}");
+        }
+    }
+
+    #[test]
+    fn log_filters_accept_levels_and_directives_only() {
+        for ok in [
+            "trace",
+            "WARN",
+            "off",
+            "imageshare_core=trace",
+            "imageshare=debug,info",
+        ] {
+            assert!(parse_log_filter(ok).is_ok(), "{ok}");
+        }
+        // Warnings stay on by default when only targets are named.
+        let t = parse_log_filter("imageshare_core=trace").unwrap();
+        assert_eq!(t.default_level(), Some(LevelFilter::WARN));
+        assert_eq!(
+            parse_log_filter("debug").unwrap().default_level(),
+            Some(LevelFilter::DEBUG)
+        );
+        for bad in ["verbose", "imageshare=loud", "=debug"] {
+            assert!(parse_log_filter(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn image_ids_are_checked_per_provider() {
+        for (p, id) in [
+            (Provider::AlibabaEcs, "m-bp18ygjuqnwhechc"),
+            (Provider::AlibabaSas, "m-sas000000001"),
+            (Provider::TencentCvm, "img-6pb6lrmy"),
+            (Provider::TencentLighthouse, "lhbp-6jc6l8yb"),
+            (Provider::UCloud, "uimage-golden01"),
+        ] {
+            assert!(image_id(p, id, true).is_ok(), "{p} {id}");
+            for other in ["", "m-", "img-a b", "uimage-x&y=1", "m-bp1-x"] {
+                assert!(image_id(p, other, true).is_err(), "{p} {other:?}");
+            }
+        }
+        // `image` also shows public images, whose ECS ids have no m- prefix.
+        let public = "ubuntu_22_04_x64_20G_alibase_20230907.vhd";
+        assert!(image_id(Provider::AlibabaEcs, public, false).is_ok());
+        assert!(image_id(Provider::AlibabaEcs, public, true).is_err());
+        let long = format!("m-{}", "a".repeat(127));
+        let f = image_id(Provider::AlibabaEcs, &long, false).err().unwrap();
+        assert_eq!(f.code, 2);
+        assert!(f.message.contains("at most 128"), "{}", f.message);
+    }
 }

@@ -16,6 +16,10 @@
 //!   failed with a retryable error go through the checker once more, which re-reads the
 //!   sharees first, so a grant whose answer was lost is found and never sent twice (and a
 //!   share of an already-granted principal is a no-op on every cloud anyway).
+//! - **Retry accounting**: each step runs in a [`RetryLog`] scope, so every failed attempt
+//!   the transport saw (throttled, 5xx, connection, timeout; retried or given up) is in
+//!   [`ImageOp::retries`], next to the engine's own [`ImageOp::retry_passes`];
+//!   [`BulkReport::retries`] and [`BulkReport::retry_summary`] add them up.
 //! - **Per-principal outcomes**: a [`BulkReport`] holds one [`ImageOp`] per image and
 //!   operation, with the checker's [`ShareReport`] (granted, already-granted, revoked,
 //!   not-granted, failed with its error) and the principals not attempted.
@@ -75,6 +79,7 @@ use crate::error::Error;
 use crate::model::{ImageId, Principal, Provider, Region, ShareOutcome, ShareReport};
 use crate::plan::SharePlan;
 use crate::sharing::ImageSharing;
+use crate::transport::{RetryCounts, RetryLog};
 
 /// Share or unshare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -98,21 +103,25 @@ impl fmt::Display for BulkOp {
 /// How the engine runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BulkOptions {
-    /// Images worked on at once (at least 1). Default 8: enough to keep a 10-40 requests/s
-    /// bucket busy at loopback-to-cloud latencies while staying far under the transport's
+    /// Images worked on at once (at least 1). Default 16: enough to keep a 10-50
+    /// requests/s bucket busy even while a quarter of the calls wait out a throttling
+    /// backoff or a 1 s `retry-after` (at 8, a throttled Alibaba job ran at ~29 calls/s
+    /// against a 50/s quota; `benches/bulk_floor.rs`), and far under the transport's
     /// concurrency bound (64).
     pub concurrency: usize,
     /// Further passes over the principals of an image that failed with a retryable error
     /// after the transport's own retries (each pass re-reads the sharees through the
-    /// checker). Default 1.
+    /// checker). Default 2: when a third of the requests fail (a throttled cloud), about
+    /// one call in 150 exhausts the transport's 5 attempts, and a job of a few thousand
+    /// grants makes hundreds of calls.
     pub retry_passes: u32,
 }
 
 impl Default for BulkOptions {
     fn default() -> Self {
         Self {
-            concurrency: 8,
-            retry_passes: 1,
+            concurrency: 16,
+            retry_passes: 2,
         }
     }
 }
@@ -351,9 +360,16 @@ pub struct ImageOp {
     pub error: Option<Arc<Error>>,
     /// Checker calls made for this step (0: not attempted).
     pub passes: u32,
+    /// Every failed attempt of every API call of this step (its reads included), by
+    /// provider, action and reason: the transport's retries and the attempts it gave up on.
+    pub retries: RetryLog,
 }
 
 impl ImageOp {
+    /// The engine's own retry passes over this step (checker calls after the first).
+    pub fn retry_passes(&self) -> u32 {
+        self.passes.saturating_sub(1)
+    }
     /// True when some principal failed.
     pub fn has_failures(&self) -> bool {
         self.report.has_failures()
@@ -402,6 +418,30 @@ impl fmt::Display for BulkOutcome {
             BulkOutcome::Done(o) => o.fmt(f),
             BulkOutcome::NotAttempted => f.write_str("not-attempted"),
         }
+    }
+}
+
+/// Every retry a bulk job took, in one serializable value (see
+/// [`BulkReport::retry_summary`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RetrySummary {
+    /// Failed attempts the transport retried, by reason.
+    pub retried: RetryCounts,
+    /// Failed attempts the transport gave up on (the engine's retry passes took those
+    /// principals again, if passes were left), by reason.
+    pub gave_up: RetryCounts,
+    /// The engine's retry passes, over every step.
+    pub retry_passes: u32,
+    /// The failed attempts per provider and action.
+    pub by_action: RetryLog,
+}
+
+impl fmt::Display for RetrySummary {
+    /// `7 retried (5 throttled, 2 connection), 1 given up (1 throttled), 1 retry pass`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.by_action)?;
+        let s = if self.retry_passes == 1 { "" } else { "es" };
+        write!(f, ", {} retry pass{s}", self.retry_passes)
     }
 }
 
@@ -502,6 +542,28 @@ impl BulkReport {
     pub fn has_failures(&self) -> bool {
         self.ops.iter().any(ImageOp::has_failures)
     }
+    /// Every failed API attempt of the job (retried or given up), per provider and action.
+    pub fn retries(&self) -> RetryLog {
+        let mut log = RetryLog::new();
+        for op in &self.ops {
+            log.merge(&op.retries);
+        }
+        log
+    }
+    /// The engine's retry passes over every step.
+    pub fn retry_passes(&self) -> u32 {
+        self.ops.iter().map(ImageOp::retry_passes).sum()
+    }
+    /// The transport's retries and the engine's retry passes together.
+    pub fn retry_summary(&self) -> RetrySummary {
+        let by_action = self.retries();
+        RetrySummary {
+            retried: by_action.retried(),
+            gave_up: by_action.gave_up(),
+            retry_passes: self.retry_passes(),
+            by_action,
+        }
+    }
     /// True when everything was attempted and nothing failed.
     pub fn is_complete(&self) -> bool {
         self.ops.iter().all(ImageOp::is_complete)
@@ -556,6 +618,7 @@ fn empty_op(item: &BulkItem<'_>, op: BulkOp, not_attempted: Vec<Principal>) -> I
         not_attempted,
         error: None,
         passes: 0,
+        retries: RetryLog::new(),
     }
 }
 
@@ -616,16 +679,21 @@ async fn run_step(
     let mut todo: Vec<usize> = (0..principals.len()).collect();
     let mut error = None;
     let mut passes = 0;
+    let mut retries = RetryLog::new();
     while !todo.is_empty() {
         if passes > options.retry_passes || (passes > 0 && cancelled.load(Ordering::Relaxed)) {
             break;
         }
         passes += 1;
         let batch: Vec<Principal> = todo.iter().map(|&i| principals[i].clone()).collect();
-        let result = match op {
-            BulkOp::Share => item.adapter.share(&item.image, &batch).await,
-            BulkOp::Unshare => item.adapter.unshare(&item.image, &batch).await,
-        };
+        let (result, log) = RetryLog::collect(async {
+            match op {
+                BulkOp::Share => item.adapter.share(&item.image, &batch).await,
+                BulkOp::Unshare => item.adapter.unshare(&item.image, &batch).await,
+            }
+        })
+        .await;
+        retries.merge(&log);
         let report = match result {
             Ok(r) => {
                 error = None;
@@ -673,5 +741,277 @@ async fn run_step(
         not_attempted,
         error,
         passes,
+        retries,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ApiError;
+    use crate::limits::{EncryptedPolicy, PrincipalForm};
+    use crate::memory::InMemorySharing;
+    use crate::model::{
+        CopyTarget, Encryption, Image, ImageKind, ImageOrigin, ImageState, PrincipalKind, Sharee,
+    };
+    use crate::paging::{Page, PageCursor};
+    use crate::transport::{ApiCall, ClientOptions, HttpRequest, RetryConfig, Transport};
+    use crate::{Checked, ShareLimits};
+    use async_trait::async_trait;
+    use wiremock::matchers::path;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    const LIMITS: ShareLimits = ShareLimits {
+        provider: Provider::AlibabaEcs,
+        principal_kind: PrincipalKind::Account,
+        principal_form: PrincipalForm::NumericAccountId {
+            min_len: 5,
+            max_len: 20,
+        },
+        max_sharees_per_image: Some(50),
+        max_principals_per_call: 10,
+        same_region_only: true,
+        reshare_received: false,
+        share_marketplace_derived: false,
+        encrypted: EncryptedPolicy::Forbidden,
+        cross_site: true,
+        shareable_kinds: &[ImageKind::SystemDisk],
+        require_available: true,
+        delete_requires_unshare: true,
+        source: "test",
+    };
+    const SHARE: &str = "ModifyImageSharePermission";
+
+    /// The in-memory backend behind a real [`Transport`]: every share first makes an API
+    /// call to a wiremock server at `/<image>` (which answers with the faults the test
+    /// mounted), and lands only when that call succeeds.
+    #[derive(Debug)]
+    struct OverHttp {
+        inner: InMemorySharing,
+        transport: Transport,
+        base: String,
+    }
+
+    impl OverHttp {
+        async fn call(&self, id: &ImageId) -> Result<(), Error> {
+            let call = ApiCall {
+                provider: Provider::AlibabaEcs,
+                action: SHARE,
+                region: "cn-hangzhou",
+                idempotent: true,
+            };
+            let url = format!("{}/{id}", self.base);
+            let build = |_| {
+                Ok(HttpRequest {
+                    method: "POST".into(),
+                    url: url.clone(),
+                    headers: vec![],
+                    body: vec![],
+                })
+            };
+            let decode = |resp: crate::transport::HttpResponse| {
+                if resp.status == 200 {
+                    return Ok(());
+                }
+                Err(Error::Api(ApiError {
+                    provider: Provider::AlibabaEcs,
+                    action: SHARE.into(),
+                    status: resp.status,
+                    code: String::from_utf8_lossy(&resp.body).into_owned(),
+                    message: "injected".into(),
+                    request_id: None,
+                    retryable: true,
+                    retry_after: None,
+                }))
+            };
+            self.transport.call(call, build, decode).await
+        }
+    }
+
+    #[async_trait]
+    impl ImageSharing for OverHttp {
+        fn provider(&self) -> Provider {
+            self.inner.provider()
+        }
+        fn region(&self) -> &Region {
+            self.inner.region()
+        }
+        fn limits(&self) -> &ShareLimits {
+            self.inner.limits()
+        }
+        async fn image(&self, id: &ImageId) -> Result<Image, Error> {
+            self.inner.image(id).await
+        }
+        async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport, Error> {
+            self.call(id).await?;
+            self.inner.share(id, to).await
+        }
+        async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport, Error> {
+            self.inner.unshare(id, from).await
+        }
+        async fn sharees_page(
+            &self,
+            id: &ImageId,
+            cursor: Option<PageCursor>,
+        ) -> Result<Page<Sharee>, Error> {
+            self.inner.sharees_page(id, cursor).await
+        }
+        async fn shared_with_me_page(
+            &self,
+            cursor: Option<PageCursor>,
+        ) -> Result<Page<Image>, Error> {
+            self.inner.shared_with_me_page(cursor).await
+        }
+        async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId, Error> {
+            self.inner.copy(id, to).await
+        }
+        async fn delete(&self, id: &ImageId) -> Result<(), Error> {
+            self.inner.delete(id).await
+        }
+    }
+
+    /// `/<image>` answers `faults` in order, each once (after a short delay, so the
+    /// images' calls interleave), then 200.
+    async fn mount(server: &MockServer, image: &str, faults: &[(u16, &str)]) {
+        let at = format!("/{image}");
+        for (i, (status, code)) in faults.iter().enumerate() {
+            Mock::given(path(at.as_str()))
+                .respond_with(
+                    ResponseTemplate::new(*status)
+                        .set_body_string(*code)
+                        .set_delay(Duration::from_millis(5)),
+                )
+                .up_to_n_times(1)
+                .with_priority(1 + i as u8)
+                .mount(server)
+                .await;
+        }
+        Mock::given(path(at.as_str()))
+            .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(5)))
+            .with_priority(100)
+            .mount(server)
+            .await;
+    }
+
+    #[tokio::test]
+    async fn each_step_reports_its_own_retries_and_the_report_adds_them_up() {
+        let server = MockServer::start().await;
+        let inner = InMemorySharing::new("cn-hangzhou", LIMITS);
+        let ids: Vec<ImageId> = (0..4).map(|i| ImageId::new(format!("m-{i}"))).collect();
+        for id in &ids {
+            inner.add_image(Image {
+                id: id.clone(),
+                name: "golden".into(),
+                owner: Some(Principal::account("1000000001")),
+                owner_site: None,
+                region: "cn-hangzhou".into(),
+                state: ImageState::Available,
+                origin: ImageOrigin::Custom,
+                encryption: Encryption::None,
+                kind: ImageKind::SystemDisk,
+                created_at: None,
+            });
+        }
+        // m-0: two throttles then fine; m-1: one 503; m-2: nothing; m-3: throttled on
+        // three attempts in a row, so its first pass gives up and the retry pass shares.
+        mount(
+            &server,
+            "m-0",
+            &[(400, "Throttling.User"), (429, "Throttling")],
+        )
+        .await;
+        mount(&server, "m-1", &[(503, "ServiceUnavailable")]).await;
+        mount(&server, "m-2", &[]).await;
+        mount(&server, "m-3", &[(400, "Throttling.User"); 3]).await;
+        let retry = RetryConfig {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(5),
+            multiplier: 2.0,
+            max_elapsed: None,
+        };
+        let transport =
+            Transport::new(ClientOptions::default().without_rate_limiter(), retry).expect("client");
+        let checked = Checked::new(OverHttp {
+            inner,
+            transport,
+            base: server.uri(),
+        });
+        let to: Vec<Principal> = (0..5)
+            .map(|i| Principal::account(format!("200000000{i}")))
+            .collect();
+
+        let report = Bulk::new()
+            .concurrency(4)
+            .retry_passes(1)
+            .share_all(&checked, ids.clone(), &to)
+            .run()
+            .await;
+        assert!(report.is_complete(), "{report}");
+        assert_eq!(report.count("granted"), 4 * 5);
+        let op = |i: usize| &report.ops[i];
+        let throttled = |n| RetryCounts {
+            throttled: n,
+            ..RetryCounts::default()
+        };
+        assert_eq!(op(0).retries.retried(), throttled(2));
+        assert_eq!(
+            op(1).retries.retried(),
+            RetryCounts {
+                server_error: 1,
+                ..RetryCounts::default()
+            }
+        );
+        assert!(op(2).retries.is_empty());
+        assert_eq!(op(3).retries.retried(), throttled(2));
+        assert_eq!(op(3).retries.gave_up(), throttled(1));
+        assert_eq!(
+            [0, 1, 2, 3].map(|i| op(i).retry_passes()),
+            [0, 0, 0, 1],
+            "only m-3 needed the engine's retry pass"
+        );
+        for i in 0..4 {
+            assert!(op(i).retries.actions().iter().all(|a| a.action == SHARE));
+        }
+
+        let summary = report.retry_summary();
+        assert_eq!(
+            summary.retried,
+            RetryCounts {
+                throttled: 4,
+                server_error: 1,
+                ..RetryCounts::default()
+            }
+        );
+        assert_eq!(summary.gave_up, throttled(1));
+        assert_eq!(summary.retry_passes, 1);
+        assert_eq!(report.retries(), summary.by_action);
+        assert_eq!(
+            summary.to_string(),
+            "5 retried (4 throttled, 1 server-error), 1 given up (1 throttled), 1 retry pass"
+        );
+        let json = serde_json::to_value(&summary).unwrap();
+        assert_eq!(json["retried"]["throttled"], 4);
+        assert_eq!(json["gave_up"]["throttled"], 1);
+        assert_eq!(json["retry_passes"], 1);
+        assert_eq!(json["by_action"][0]["action"], SHARE);
+        // Every failed attempt the server served is in the report: 2 + 1 + 0 + 3.
+        assert_eq!(summary.by_action.failed_attempts().total(), 6);
+    }
+
+    #[tokio::test]
+    async fn a_job_without_faults_reports_no_retries() {
+        let backend = InMemorySharing::new("cn-hangzhou", LIMITS);
+        let checked = Checked::new(backend);
+        let report = Bulk::new()
+            .share(&checked, "m-missing", &[Principal::account("2000000001")])
+            .run()
+            .await;
+        // The image does not exist: a failure, but no retry material.
+        assert!(report.has_failures());
+        let s = report.retry_summary();
+        assert!(s.retried.is_empty() && s.gave_up.is_empty() && s.by_action.is_empty());
+        assert_eq!(s.retry_passes, 0);
+        assert_eq!(s.to_string(), "0 retried, 0 retry passes");
     }
 }

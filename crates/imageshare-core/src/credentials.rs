@@ -1,13 +1,15 @@
 //! Credential plumbing shared by the per-cloud credential chains: an injectable
-//! environment ([`Env`]), and [`SourceTrail`], which records every source tried so that
-//! "no credentials" errors list them all.
+//! environment ([`Env`]), [`SourceTrail`], which records every source tried so that
+//! "no credentials" errors list them all, and [`read_credentials_file`], which reads a
+//! file holding a secret and warns when its permissions let group or others at it.
 //!
 //! The chains themselves (which variables, which profile file) live in each provider
 //! crate, because the names are the cloud's own.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use crate::error::Error;
 use crate::model::Provider;
@@ -20,6 +22,14 @@ pub trait Env: Send + Sync + fmt::Debug {
     fn home_dir(&self) -> Option<PathBuf>;
     /// Reads a whole file.
     fn read_file(&self, path: &Path) -> std::io::Result<String>;
+    /// The permission bits of a file (`mode & 0o777`), when the platform has them and the
+    /// file exists. The default knows none (no permission check is then possible).
+    fn file_mode(&self, _path: &Path) -> Option<u32> {
+        None
+    }
+    /// Called once for every credentials file found exposed by [`read_credentials_file`],
+    /// after the `tracing` warning. The default does nothing; [`StaticEnv`] records them.
+    fn exposed_file(&self, _warning: &ExposedFile) {}
 }
 
 /// The process environment and file system.
@@ -38,14 +48,25 @@ impl Env for OsEnv {
     fn read_file(&self, path: &Path) -> std::io::Result<String> {
         std::fs::read_to_string(path)
     }
+    #[cfg(unix)]
+    fn file_mode(&self, path: &Path) -> Option<u32> {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path)
+            .ok()
+            .map(|m| m.permissions().mode() & 0o777)
+    }
 }
 
-/// A fixed environment for tests: variables, files and a home directory.
+/// A fixed environment for tests: variables, files (with optional permission bits) and a
+/// home directory. It records the [`ExposedFile`] warnings the chains raise; clones share
+/// that record.
 #[derive(Debug, Clone, Default)]
 pub struct StaticEnv {
     vars: HashMap<String, String>,
     files: HashMap<PathBuf, String>,
+    modes: HashMap<PathBuf, u32>,
     home: Option<PathBuf>,
+    warnings: Arc<Mutex<Vec<ExposedFile>>>,
 }
 
 impl StaticEnv {
@@ -63,10 +84,23 @@ impl StaticEnv {
         self.files.insert(path.into(), contents.to_owned());
         self
     }
+    /// Adds a file with permission bits (`0o644`, ...), as [`Env::file_mode`] reports them.
+    pub fn with_file_mode(mut self, path: impl Into<PathBuf>, contents: &str, mode: u32) -> Self {
+        let path = path.into();
+        self.modes.insert(path.clone(), mode & 0o777);
+        self.with_file(path, contents)
+    }
     /// Sets the home directory.
     pub fn with_home(mut self, home: impl Into<PathBuf>) -> Self {
         self.home = Some(home.into());
         self
+    }
+    /// The exposed-file warnings raised so far, in order.
+    pub fn warnings(&self) -> Vec<ExposedFile> {
+        self.warnings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
@@ -81,6 +115,15 @@ impl Env for StaticEnv {
         self.files.get(path).cloned().ok_or_else(|| {
             std::io::Error::new(std::io::ErrorKind::NotFound, "no such file (StaticEnv)")
         })
+    }
+    fn file_mode(&self, path: &Path) -> Option<u32> {
+        self.modes.get(path).copied()
+    }
+    fn exposed_file(&self, warning: &ExposedFile) {
+        self.warnings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(warning.clone());
     }
 }
 
@@ -120,6 +163,12 @@ impl<E: Env> Env for OverlayEnv<E> {
     }
     fn read_file(&self, path: &Path) -> std::io::Result<String> {
         self.base.read_file(path)
+    }
+    fn file_mode(&self, path: &Path) -> Option<u32> {
+        self.base.file_mode(path)
+    }
+    fn exposed_file(&self, warning: &ExposedFile) {
+        self.base.exposed_file(warning)
     }
 }
 
@@ -168,6 +217,61 @@ impl SourceTrail {
     }
 }
 
+/// A credentials file that group or others may read or write (`mode & 0o077 != 0`).
+/// `Display` names the file, its mode and the fix; never its contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExposedFile {
+    /// The file.
+    pub path: PathBuf,
+    /// Its permission bits (`mode & 0o777`).
+    pub mode: u32,
+}
+
+impl fmt::Display for ExposedFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = self.path.display();
+        write!(
+            f,
+            "credentials file {path} is accessible by other users (mode {:03o}); it holds a \
+             secret key: run `chmod 600 {path}`",
+            self.mode
+        )
+    }
+}
+
+/// The permission check of a credentials file: `Some` when the file's mode lets group or
+/// others read or write it. Files whose mode is unknown (not Unix, not found) pass.
+pub fn exposed_file(env: &dyn Env, path: &Path) -> Option<ExposedFile> {
+    let mode = env.file_mode(path)?;
+    (mode & 0o077 != 0).then(|| ExposedFile {
+        path: path.to_owned(),
+        mode,
+    })
+}
+
+/// Reads a file that holds a secret (a cloud CLI's credentials or profile file). When the
+/// file is readable or writable by group or others, emits a `tracing` warning naming the
+/// file and the fix (`chmod 600 <path>`), once per file and process however often the
+/// chains read it, and reports it to [`Env::exposed_file`] on every read. The file is
+/// still used, as the clouds' own CLIs do. Every credential chain reads its secret
+/// files through this function.
+pub fn read_credentials_file(env: &dyn Env, path: &Path) -> std::io::Result<String> {
+    static WARNED: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+    let text = env.read_file(path)?;
+    if let Some(w) = exposed_file(env, path) {
+        let first = WARNED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert_with(HashSet::new)
+            .insert(w.path.clone());
+        if first {
+            tracing::warn!(path = %w.path.display(), mode = %format_args!("{:03o}", w.mode), "{w}");
+        }
+        env.exposed_file(&w);
+    }
+    Ok(text)
+}
+
 /// Resolves a profile-file path: an explicit override variable, else `~/<default>`.
 pub fn profile_path(
     env: &dyn Env,
@@ -204,6 +308,65 @@ mod tests {
         assert_eq!(env.var("A").as_deref(), Some("9"));
         assert_eq!(env.var("B"), None, "an empty override unsets");
         assert_eq!(env.var("C"), None);
+    }
+
+    #[test]
+    fn credentials_files_open_to_group_or_others_are_reported() {
+        let env = StaticEnv::new()
+            .with_file_mode("/h/open", "k = v", 0o644)
+            .with_file_mode("/h/group-write", "k = v", 0o620)
+            .with_file_mode("/h/private", "k = v", 0o600)
+            .with_file_mode("/h/read-only", "k = v", 0o400)
+            .with_file("/h/unknown", "k = v");
+        for p in ["/h/private", "/h/read-only", "/h/unknown"] {
+            assert_eq!(read_credentials_file(&env, Path::new(p)).unwrap(), "k = v");
+        }
+        assert!(env.warnings().is_empty(), "{:?}", env.warnings());
+        read_credentials_file(&env, Path::new("/h/open")).unwrap();
+        read_credentials_file(&env, Path::new("/h/group-write")).unwrap();
+        let w = env.warnings();
+        assert_eq!(
+            w,
+            vec![
+                ExposedFile {
+                    path: "/h/open".into(),
+                    mode: 0o644
+                },
+                ExposedFile {
+                    path: "/h/group-write".into(),
+                    mode: 0o620
+                },
+            ]
+        );
+        let msg = w[0].to_string();
+        assert!(msg.contains("chmod 600 /h/open"), "{msg}");
+        assert!(msg.contains("mode 644"), "{msg}");
+        assert!(!msg.contains("k = v"), "{msg}");
+        // A missing file is an error and no warning.
+        let err = read_credentials_file(&env, Path::new("/h/none")).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+        assert_eq!(env.warnings().len(), 2);
+        // An overlay passes modes and warnings through to its base.
+        let overlay = OverlayEnv::new(env.clone()).with_var("X", "1");
+        read_credentials_file(&overlay, Path::new("/h/open")).unwrap();
+        assert_eq!(env.warnings().len(), 3);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn os_env_reports_real_permission_bits() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("imageshare-mode-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("credentials");
+        std::fs::write(&file, "x").unwrap();
+        for mode in [0o600, 0o640, 0o604, 0o666] {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+            assert_eq!(OsEnv.file_mode(&file), Some(mode));
+            assert_eq!(exposed_file(&OsEnv, &file).is_some(), mode != 0o600);
+        }
+        assert_eq!(OsEnv.file_mode(&dir.join("missing")), None);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -1,5 +1,22 @@
 //! Seeded, reproducible fault injection: a QPS quota per action answered with the cloud's
-//! throttling code, a rate of 5xx answers, of dropped connections, and added latency.
+//! throttling code, a rate of throttling answers independent of that quota, a rate of 5xx
+//! answers, of dropped connections, and added latency.
+//!
+//! The order of the decisions is that of a cloud's API gateway in front of its service:
+//!
+//! 1. `throttle_rate`: throttling in front of the quota (a gateway's or a shared backend's
+//!    flow control). Such a request is refused before the quota sees it and is **not**
+//!    charged to the QPS window.
+//! 2. `qps`: the per-action quota, a sliding one-second window. A request over it is
+//!    refused with the throttling code and is **not** charged either: the window counts
+//!    only the requests it admitted, as a token-bucket server takes no token for a request
+//!    it refuses. (Charging refusals would let a client that retries throttled calls keep
+//!    the window full with its own refusals, which no cloud's quota does.)
+//! 3. `drop_rate`, `error_rate`: the request was admitted and reached the service, which
+//!    closed the connection or answered 5xx. These **are** charged to the window.
+//!
+//! So a client paced at `qps` by its own rate limiter is never refused by the quota, whatever
+//! the injected faults.
 //!
 //! Each (provider, action) pair draws from its own generator seeded from the plan's seed
 //! and the pair's name, so the sequence of faults one action sees does not depend on how
@@ -21,9 +38,14 @@ pub struct FaultRule {
     /// Action this rule applies to; every action when `None`.
     #[serde(default)]
     pub action: Option<String>,
-    /// Requests per second before the cloud's throttling answer (sliding one-second window).
+    /// Requests per second before the cloud's throttling answer (sliding one-second window
+    /// over the requests it admitted; see the module docs for what is charged).
     #[serde(default)]
     pub qps: Option<u32>,
+    /// Share of requests answered with the cloud's throttling code whatever the quota, in
+    /// `[0, 1]`; decided first, and not charged to the `qps` window.
+    #[serde(default)]
+    pub throttle_rate: f64,
     /// Share of requests answered with the cloud's 5xx error, in `[0, 1]`.
     #[serde(default)]
     pub error_rate: f64,
@@ -69,16 +91,24 @@ impl FaultPlan {
         self.rules.push(rule);
         self
     }
-    /// Checks rates are in `[0, 1]` and latency ranges are ordered.
+    /// Checks rates are in `[0, 1]` and sum to at most 1, and latency ranges are ordered.
     pub fn validate(&self) -> Result<(), String> {
         for r in &self.rules {
-            for (name, v) in [("error_rate", r.error_rate), ("drop_rate", r.drop_rate)] {
+            let rates = [
+                ("throttle_rate", r.throttle_rate),
+                ("error_rate", r.error_rate),
+                ("drop_rate", r.drop_rate),
+            ];
+            for (name, v) in rates {
                 if !(0.0..=1.0).contains(&v) {
                     return Err(format!("fault rule {name} = {v} is outside [0, 1]"));
                 }
             }
-            if r.error_rate + r.drop_rate > 1.0 {
-                return Err("fault rule error_rate + drop_rate exceeds 1".to_owned());
+            let sum: f64 = rates.iter().map(|(_, v)| v).sum();
+            if sum > 1.0 {
+                return Err(format!(
+                    "fault rule throttle_rate + error_rate + drop_rate = {sum} exceeds 1"
+                ));
             }
             if let Some((lo, hi)) = r.latency_ms {
                 if lo > hi {
@@ -123,12 +153,35 @@ pub struct FaultEvent {
     pub action: String,
     /// What was done.
     pub kind: FaultKind,
+    /// True for a throttling answer because the `qps` quota was full; false for every
+    /// injected fault (`throttle_rate`, `error_rate`, `drop_rate`).
+    pub quota: bool,
 }
 
 #[derive(Debug)]
 struct Lane {
     rng: fastrand::Rng,
+    /// Arrival times of the requests the quota admitted in the last second.
     window: VecDeque<Instant>,
+}
+
+impl Lane {
+    /// Admits a request arriving `now` under a quota of `qps` per sliding second, charging
+    /// it to the window; false (nothing charged) when the window is full.
+    fn admit(&mut self, qps: u32, now: Instant) -> bool {
+        while self
+            .window
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+        {
+            self.window.pop_front();
+        }
+        if self.window.len() >= qps as usize {
+            return false;
+        }
+        self.window.push_back(now);
+        true
+    }
 }
 
 /// Runtime state of a fault plan.
@@ -182,7 +235,9 @@ impl FaultInjector {
                 rng: fastrand::Rng::with_seed(lane_seed(seed, provider, action)),
                 window: VecDeque::new(),
             });
-        // Draw the same number of values for every request so the sequence is stable.
+        // Draw the same number of values for every request so the sequence is stable. One
+        // roll decides the injected fault: [0, throttle) throttles, then [.., + drop) drops,
+        // then [.., + error) answers 5xx.
         let roll = lane.rng.f64();
         let latency_roll = lane.rng.f64();
         let delay = match rule.latency_ms {
@@ -191,33 +246,29 @@ impl FaultInjector {
             }
             None => Duration::ZERO,
         };
-        let mut fault = None;
-        if let Some(qps) = rule.qps {
-            while lane
-                .window
-                .front()
-                .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
-            {
-                lane.window.pop_front();
-            }
-            if lane.window.len() >= qps as usize {
-                fault = Some(FaultKind::Throttle);
-            } else {
-                lane.window.push_back(now);
-            }
-        }
-        if fault.is_none() {
+        let mut quota = false;
+        let fault = if roll < rule.throttle_rate {
+            // Refused in front of the quota: not charged to its window.
+            Some(FaultKind::Throttle)
+        } else if rule.qps.is_some_and(|qps| !lane.admit(qps, now)) {
+            quota = true;
+            Some(FaultKind::Throttle)
+        } else {
+            let roll = roll - rule.throttle_rate;
             if roll < rule.drop_rate {
-                fault = Some(FaultKind::Drop);
+                Some(FaultKind::Drop)
             } else if roll < rule.drop_rate + rule.error_rate {
-                fault = Some(FaultKind::ServerError);
+                Some(FaultKind::ServerError)
+            } else {
+                None
             }
-        }
+        };
         if let Some(kind) = fault {
             self.events.push(FaultEvent {
                 provider,
                 action: action.to_owned(),
                 kind,
+                quota,
             });
         }
         Decision { delay, fault }
@@ -324,6 +375,133 @@ mod tests {
             None
         );
         assert_eq!(inj.events().len(), 2);
+    }
+
+    fn share_rule(qps: Option<u32>) -> FaultRule {
+        FaultRule {
+            provider: Some(Provider::AlibabaEcs),
+            action: Some("ModifyImageSharePermission".into()),
+            qps,
+            ..Default::default()
+        }
+    }
+
+    fn kinds(inj: &mut FaultInjector, n: usize, now: Instant) -> Vec<Option<FaultKind>> {
+        (0..n)
+            .map(|_| {
+                inj.decide(Provider::AlibabaEcs, "ModifyImageSharePermission", now)
+                    .fault
+            })
+            .collect()
+    }
+
+    #[test]
+    fn throttle_rate_is_seeded_and_in_proportion() {
+        let plan = |seed| {
+            FaultPlan::seeded(seed).rule(FaultRule {
+                throttle_rate: 0.2,
+                error_rate: 0.05,
+                ..share_rule(None)
+            })
+        };
+        let now = Instant::now();
+        let a = kinds(&mut FaultInjector::new(plan(9)), 2000, now);
+        assert_eq!(a, kinds(&mut FaultInjector::new(plan(9)), 2000, now));
+        assert_ne!(a, kinds(&mut FaultInjector::new(plan(10)), 2000, now));
+        let n = |k| a.iter().filter(|f| **f == Some(k)).count();
+        // 2,000 draws at 20 % / 5 %: within about 4 standard deviations.
+        assert!((330..=470).contains(&n(FaultKind::Throttle)), "{a:?}");
+        assert!((55..=145).contains(&n(FaultKind::ServerError)), "{a:?}");
+        assert_eq!(n(FaultKind::Drop), 0);
+        // With throttle_rate 0 the rest of the rule draws as before: the same 5xx answers.
+        let without = FaultPlan::seeded(9).rule(FaultRule {
+            error_rate: 0.05,
+            ..share_rule(None)
+        });
+        let b = kinds(&mut FaultInjector::new(without), 2000, now);
+        assert_eq!(
+            b.iter().filter(|f| f.is_some()).count(),
+            b.iter()
+                .filter(|f| **f == Some(FaultKind::ServerError))
+                .count()
+        );
+    }
+
+    #[test]
+    fn injected_throttles_are_not_charged_to_the_quota_but_5xx_are() {
+        let now = Instant::now();
+        // Half the requests throttled in front of a quota of 3: whatever their number,
+        // exactly 3 are admitted within the second, and every other refusal is the quota's.
+        let mut inj = FaultInjector::new(FaultPlan::seeded(4).rule(FaultRule {
+            throttle_rate: 0.5,
+            ..share_rule(Some(3))
+        }));
+        let got = kinds(&mut inj, 40, now);
+        assert_eq!(got.iter().filter(|f| f.is_none()).count(), 3, "{got:?}");
+        let injected = inj.events().iter().filter(|e| !e.quota).count();
+        let quota = inj.events().iter().filter(|e| e.quota).count();
+        assert!((8..=32).contains(&injected), "{injected} injected of 40");
+        assert_eq!(injected + quota, 37);
+        assert!(inj.events().iter().all(|e| e.kind == FaultKind::Throttle));
+        // The admitted requests leave the window after a second, the refused ones never
+        // entered it.
+        let later = now + Duration::from_secs(1);
+        let after = kinds(&mut inj, 40, later);
+        assert_eq!(after.iter().filter(|f| f.is_none()).count(), 3);
+
+        // A 5xx answer (or a drop) was admitted: it uses the quota.
+        let mut inj = FaultInjector::new(FaultPlan::seeded(4).rule(FaultRule {
+            error_rate: 1.0,
+            ..share_rule(Some(2))
+        }));
+        assert_eq!(
+            kinds(&mut inj, 3, now),
+            [
+                Some(FaultKind::ServerError),
+                Some(FaultKind::ServerError),
+                Some(FaultKind::Throttle)
+            ]
+        );
+        assert_eq!(
+            inj.events().iter().map(|e| e.quota).collect::<Vec<_>>(),
+            [false, false, true]
+        );
+    }
+
+    #[test]
+    fn throttle_rate_is_validated_and_read_from_toml() {
+        let rule = |throttle_rate, error_rate| {
+            FaultPlan::seeded(0).rule(FaultRule {
+                throttle_rate,
+                error_rate,
+                ..Default::default()
+            })
+        };
+        assert!(rule(0.2, 0.05).validate().is_ok());
+        assert!(rule(1.0, 0.0).validate().is_ok());
+        for bad in [-0.1, 1.5, f64::NAN] {
+            let e = rule(bad, 0.0).validate().unwrap_err();
+            assert!(e.contains("throttle_rate"), "{e}");
+        }
+        let e = rule(0.7, 0.4).validate().unwrap_err();
+        assert!(e.contains("exceeds 1"), "{e}");
+
+        let plan: FaultPlan = toml::from_str(
+            "seed = 5\n\
+             [[rule]]\n\
+             provider = \"tencent-cvm\"\n\
+             action = \"ModifyImageSharePermission\"\n\
+             qps = 50\n\
+             throttle_rate = 0.2\n\
+             error_rate = 0.05\n\
+             [[rule]]\n\
+             drop_rate = 0.01\n",
+        )
+        .unwrap();
+        assert_eq!(plan.rules[0].throttle_rate, 0.2);
+        assert_eq!(plan.rules[0].qps, Some(50));
+        assert_eq!(plan.rules[1].throttle_rate, 0.0, "absent means 0");
+        assert!(plan.validate().is_ok());
     }
 
     #[test]

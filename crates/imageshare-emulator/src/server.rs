@@ -154,6 +154,9 @@ pub struct CallRecord {
     pub account: Option<String>,
     /// `None` on success, else the error code answered (or `dropped`).
     pub error: Option<String>,
+    /// The request id the emulator gave this call (also sent in the answer, except for a
+    /// dropped connection), so a client's record of a call can be matched to this log.
+    pub request_id: String,
 }
 
 /// State shared by every connection.
@@ -388,7 +391,7 @@ async fn serve(
 
     let reply = match frontend::authenticate(&shared, &surface, &wire, &request_id) {
         Err(reply) => {
-            record(&shared, provider, &action, None, reply.code.clone());
+            record(&shared, provider, &action, &request_id, None, reply.code.clone());
             reply
         }
         Ok(caller) => {
@@ -402,6 +405,7 @@ async fn serve(
                         &shared,
                         provider,
                         &action,
+                        &request_id,
                         Some(caller.id),
                         Some("dropped".into()),
                     );
@@ -413,6 +417,7 @@ async fn serve(
                         &shared,
                         provider,
                         &action,
+                        &request_id,
                         Some(caller.id),
                         reply.code.clone(),
                     );
@@ -424,6 +429,7 @@ async fn serve(
                         &shared,
                         provider,
                         &action,
+                        &request_id,
                         Some(caller.id),
                         reply.code.clone(),
                     );
@@ -439,6 +445,7 @@ fn record(
     shared: &Shared,
     provider: Provider,
     action: &str,
+    request_id: &str,
     account: Option<String>,
     error: Option<String>,
 ) {
@@ -447,6 +454,7 @@ fn record(
         action: action.to_owned(),
         account,
         error,
+        request_id: request_id.to_owned(),
     });
 }
 

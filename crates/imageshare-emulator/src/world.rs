@@ -32,6 +32,7 @@
 //! provider = "tencent-cvm"       # optional: every provider when absent
 //! action = "ModifyImageSharePermission"   # optional: every action when absent
 //! qps = 10                       # requests per second before the cloud's throttling code
+//! throttle_rate = 0.2            # share answered with the throttling code (not counted in the qps window)
 //! error_rate = 0.05              # share of requests answered with the cloud's 5xx
 //! drop_rate = 0.02               # share of connections closed without an answer
 //! latency_ms = [5, 20]           # added latency, uniform in [min, max]

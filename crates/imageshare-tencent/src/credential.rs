@@ -27,7 +27,7 @@ use std::fmt;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
-use imageshare_core::credentials::{profile_path, Env, OsEnv, SourceTrail};
+use imageshare_core::credentials::{profile_path, read_credentials_file, Env, OsEnv, SourceTrail};
 use imageshare_core::{Error, Provider, Result, Secret};
 
 use crate::ini::Ini;
@@ -331,7 +331,7 @@ fn from_profile_file(
     trail: &mut SourceTrail,
 ) -> Result<Option<TencentCredentials>> {
     let shown = path.display();
-    let text = match env.read_file(path) {
+    let text = match read_credentials_file(env, path) {
         Ok(t) => t,
         Err(e) if e.kind() == ErrorKind::NotFound => {
             trail.tried(format!("profile file {shown} (not found)"));
@@ -370,5 +370,63 @@ fn from_profile_file(
             format!("profile file {shown}"),
             format!("[{profile}] has secret_key but no secret_id"),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use imageshare_core::credentials::StaticEnv;
+
+    const KEY: &str = "tc-file-key-never-shown";
+
+    fn file() -> String {
+        format!("[default]\nsecret_id = AKIDfile\nsecret_key = {KEY}\n")
+    }
+
+    #[test]
+    fn profile_files_open_to_others_are_reported_and_still_used() {
+        let home_file = "/home/t/.tencentcloud/credentials";
+        let env = StaticEnv::new()
+            .with_home("/home/t")
+            .with_file_mode(home_file, &file(), 0o604);
+        let r = CredentialChain::new().resolve(&env).unwrap();
+        assert_eq!(r.credentials.secret_id, "AKIDfile");
+        let w = env.warnings();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].path, PathBuf::from(home_file));
+        let msg = w[0].to_string();
+        assert!(msg.contains(&format!("chmod 600 {home_file}")), "{msg}");
+        assert!(msg.contains("mode 604"), "{msg}");
+        assert!(!msg.contains(KEY), "{msg}");
+
+        // The file named by TENCENTCLOUD_CREDENTIALS_FILE and the system fallback too.
+        let env = StaticEnv::new()
+            .with_var(ENV_CREDENTIALS_FILE, "/srv/creds")
+            .with_file_mode("/srv/creds", "[other]\n", 0o660)
+            .with_file_mode(SYSTEM_PROFILE_FILE, &file(), 0o644);
+        let r = CredentialChain::new().resolve(&env).unwrap();
+        assert_eq!(
+            r.source,
+            CredentialSource::ProfileFile {
+                path: SYSTEM_PROFILE_FILE.into(),
+                profile: DEFAULT_PROFILE.into()
+            }
+        );
+        let paths: Vec<PathBuf> = env.warnings().into_iter().map(|w| w.path).collect();
+        assert_eq!(
+            paths,
+            vec![
+                PathBuf::from("/srv/creds"),
+                PathBuf::from(SYSTEM_PROFILE_FILE)
+            ]
+        );
+
+        // Owner-only files raise nothing.
+        let env = StaticEnv::new()
+            .with_home("/home/t")
+            .with_file_mode(home_file, &file(), 0o600);
+        CredentialChain::new().resolve(&env).unwrap();
+        assert!(env.warnings().is_empty());
     }
 }

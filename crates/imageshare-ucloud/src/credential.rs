@@ -40,7 +40,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer};
 
-use imageshare_core::credentials::{profile_path, Env, OsEnv, SourceTrail};
+use imageshare_core::credentials::{profile_path, read_credentials_file, Env, OsEnv, SourceTrail};
 use imageshare_core::{Error, Provider, Result, Secret};
 
 use crate::signer::{self, Param};
@@ -482,7 +482,7 @@ impl SharedFiles {
         let Some((path, _)) = &self.config else {
             return Ok(None);
         };
-        let Some(entries) = read_profiles::<ConfigEntry>(env, path)? else {
+        let Some(entries) = read_profiles::<ConfigEntry>(env, path, false)? else {
             return Ok(None);
         };
         Ok(entries.into_iter().rev().find(|e| match profile {
@@ -514,7 +514,7 @@ impl SharedFiles {
             }
             PathOrigin::Default => format!("shared credential file {}", path.display()),
         };
-        let Some(entries) = read_profiles::<CredentialEntry>(env, path)? else {
+        let Some(entries) = read_profiles::<CredentialEntry>(env, path, true)? else {
             trail.tried(format!("{label} (not found)"));
             return Ok(None);
         };
@@ -561,13 +561,21 @@ impl SharedFiles {
 }
 
 /// Reads a shared file as a JSON array of profiles. `Ok(None)` when the file does not
-/// exist. Parse errors name the position and the kind of problem only, never the text
-/// around it (it could be a private key).
+/// exist. A file that holds `secrets` (`credential.json`) is read through
+/// [`read_credentials_file`], which warns when group or others may read it. Parse errors
+/// name the position and the kind of problem only, never the text around it (it could be
+/// a private key).
 fn read_profiles<T: for<'de> Deserialize<'de>>(
     env: &dyn Env,
     path: &Path,
+    secrets: bool,
 ) -> Result<Option<Vec<T>>> {
-    let text = match env.read_file(path) {
+    let read = if secrets {
+        read_credentials_file(env, path)
+    } else {
+        env.read_file(path)
+    };
+    let text = match read {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
@@ -636,6 +644,36 @@ mod tests {
             expand_home(Path::new("~/x"), &StaticEnv::new()),
             PathBuf::from("~/x")
         );
+    }
+
+    #[test]
+    fn credential_file_open_to_others_is_reported_config_file_is_not() {
+        let creds = r#"[{"public_key": "pub-file", "private_key": "PRIV-never-shown", "profile": "default"}]"#;
+        let config = r#"[{"profile": "default", "active": true, "project_id": "org-abc"}]"#;
+        let env = StaticEnv::new()
+            .with_home("/home/u")
+            .with_file_mode("/home/u/.ucloud/credential.json", creds, 0o640)
+            .with_file_mode("/home/u/.ucloud/config.json", config, 0o644);
+        let found = UCloudChain::new().resolve(&env).unwrap();
+        assert_eq!(found.credentials.public_key, "pub-file");
+        assert_eq!(found.config.project_id.as_deref(), Some("org-abc"));
+        let w = env.warnings();
+        assert_eq!(w.len(), 1, "only the file with the private key: {w:?}");
+        assert_eq!(w[0].path, PathBuf::from("/home/u/.ucloud/credential.json"));
+        assert_eq!(w[0].mode, 0o640);
+        let msg = w[0].to_string();
+        assert!(
+            msg.contains("chmod 600 /home/u/.ucloud/credential.json"),
+            "{msg}"
+        );
+        assert!(!msg.contains("PRIV-never-shown"), "{msg}");
+
+        let private = StaticEnv::new()
+            .with_home("/home/u")
+            .with_file_mode("/home/u/.ucloud/credential.json", creds, 0o600)
+            .with_file_mode("/home/u/.ucloud/config.json", config, 0o644);
+        UCloudChain::new().resolve(&private).unwrap();
+        assert!(private.warnings().is_empty());
     }
 
     #[test]
