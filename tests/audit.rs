@@ -204,6 +204,15 @@ async fn the_trail_of_an_apply_equals_the_emulator_grant_log() {
             successful_share_calls(&emu, provider),
             "{provider}"
         );
+        // ... and each is the id of a successful share call in the emulator's own log.
+        let served: BTreeSet<String> = emu
+            .calls()
+            .into_iter()
+            .filter(|c| c.provider == provider && c.action == SHARE && c.error.is_none())
+            .map(|c| c.request_id)
+            .collect();
+        let ids: BTreeSet<String> = ids.into_iter().map(str::to_owned).collect();
+        assert_eq!(ids, served, "{provider}: trail request ids vs emulator call log");
     }
     for r in &trail {
         assert_eq!(
