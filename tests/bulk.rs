@@ -270,7 +270,9 @@ async fn every_grant_once_under_faults(provider: Provider) {
     );
     let share = throttled as f64 / sent as f64;
     assert!(
-        (0.15..=0.40).contains(&share),
+        // The quota throttles what the client sends above it; the first retry after a
+        // throttling answer reuses its permit, so some retries meet a full window again.
+        (0.15..=0.50).contains(&share),
         "throttled {throttled} of {sent}"
     );
     assert!(errors + drops > 0, "no 5xx or drop served on {SHARE}");

@@ -14,11 +14,12 @@
 //! The rate limiter ([`RateLimiter`], per provider and action, see [`crate::ratelimit`])
 //! is asked for a permit before every attempt: the first one before the concurrency bound,
 //! each retry inside it (a retry already holds its concurrency permit). The one exception
-//! is the retry of an attempt the server answered with its throttling code: the server
-//! did not count that refusal against its quota, so the permit the refused attempt spent
-//! is reused and the retry is paced by the backoff (or the server's retry-after) alone.
-//! Charging it again would make a client that meets p throttling answers per attempt run
-//! at (1 - p) of the quota. It lives in
+//! is the first retry of a call after the server answered with its throttling code: the
+//! server did not count that refusal against its quota, so the permit the refused attempt
+//! spent is reused and the retry is paced by the backoff (or the server's retry-after)
+//! alone. Charging it again would make a client that meets p throttling answers per
+//! attempt run at (1 - p) of the quota. Only once per call: a second throttling answer
+//! means the quota is exhausted for real, and later retries wait for permits. It lives in
 //! [`ClientOptions`], so adapters built from the same options share its buckets; each
 //! adapter registers its cloud's published quotas with
 //! [`Transport::with_rate_limits`].
@@ -665,6 +666,7 @@ impl Transport {
                 Error::invalid_input("method", format!("{:?} is not an HTTP method", req.method));
             (e, None)
         })?;
+        let host = host_of(&req.url);
         let mut builder = self.client.request(method, &req.url).body(req.body);
         for (k, v) in &req.headers {
             builder = builder.header(k.as_str(), v.as_str());
@@ -694,7 +696,10 @@ impl Transport {
                 Error::transport(
                     call.provider,
                     call.action,
-                    format!("no complete answer within {:?}", self.options.timeout),
+                    format!(
+                        "timed out: no complete answer within {:?} from {host}",
+                        self.options.timeout
+                    ),
                     call.idempotent,
                     None,
                 ),
@@ -763,15 +768,21 @@ impl Transport {
             let started = tokio::time::Instant::now();
             let mut attempt = 0u32;
             let mut last_reason: Option<RetryReason> = None;
+            let mut permit_reused = false;
             loop {
                 attempt += 1;
                 tracing::Span::current().record("attempt", attempt);
-                // A retry is a request too and waits for its own permit, except after a
-                // throttling answer: the server refused that request without counting it
-                // against the quota (a token bucket takes no token for a refusal), so the
-                // permit it spent is still unused, and the backoff paces the retry.
-                if attempt > 1 && last_reason != Some(RetryReason::Throttled) {
-                    if let Some(l) = limiter {
+                // A retry is a request too and waits for its own permit, except the first
+                // retry after a throttling answer: the server refused that request without
+                // counting it against the quota (a token bucket takes no token for a
+                // refusal), so the permit it spent is still unused, and the backoff paces
+                // the retry. A second throttling answer on the same call means the quota
+                // really is exhausted (another client shares it, or the configured rate is
+                // above the cloud's): from then on every retry waits for a permit again.
+                if attempt > 1 {
+                    let reuse = last_reason == Some(RetryReason::Throttled) && !permit_reused;
+                    permit_reused |= reuse;
+                    if let (Some(l), false) = (limiter, reuse) {
                         l.acquire(call.provider, call.action).await;
                     }
                 }
@@ -813,6 +824,20 @@ impl Transport {
         .instrument(span)
         .await
     }
+}
+
+/// The host (and port, when given) of `url`, for messages: never the path or the query
+/// string, which may carry a signature.
+fn host_of(url: &str) -> String {
+    reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.host_str().map(|h| match u.port() {
+                Some(p) => format!("{h}:{p}"),
+                None => h.to_owned(),
+            })
+        })
+        .unwrap_or_else(|| "the endpoint".to_owned())
 }
 
 fn without_url(e: &reqwest::Error) -> String {
@@ -1085,6 +1110,55 @@ mod tests {
             (0, 1),
             "{log:?}"
         );
+    }
+
+    #[test]
+    fn host_of_names_host_and_port_only() {
+        assert_eq!(
+            host_of("https://ecs.aliyuncs.com/?Action=X&Signature=s3cr3t"),
+            "ecs.aliyuncs.com"
+        );
+        assert_eq!(host_of("http://127.0.0.1:8080/a?b=c"), "127.0.0.1:8080");
+        assert_eq!(host_of("not a url"), "the endpoint");
+    }
+
+    #[tokio::test]
+    async fn a_timeout_says_so_and_names_the_host_never_the_query() {
+        let server = MockServer::start().await;
+        Mock::given(path("/slow"))
+            .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(2)))
+            .mount(&server)
+            .await;
+        let t = transport(1, Duration::from_millis(50));
+        let url = format!("{}/slow?Action=Read&Signature=s3cr3t", server.uri());
+        let err = call(&t, &url, "Read", true).await.unwrap_err().to_string();
+        assert!(err.contains("timed out"), "{err}");
+        assert!(err.contains(&host_of(&server.uri())), "{err}");
+        assert!(!err.contains("s3cr3t"), "{err}");
+        // The transport's own guard alone: an HTTP client without a timer of its own.
+        let t = Transport {
+            client: reqwest::Client::new(),
+            ..transport(1, Duration::from_millis(50))
+        };
+        let call = ApiCall {
+            provider: Provider::TencentCvm,
+            action: "DescribeImages",
+            region: "ap-guangzhou",
+            idempotent: true,
+        };
+        let req = HttpRequest {
+            method: "GET".into(),
+            url,
+            headers: vec![],
+            body: vec![],
+        };
+        let err = t.send(&call, req).await.unwrap_err().to_string();
+        let want = format!(
+            "tencent-cvm DescribeImages: transport error: timed out: no complete answer \
+             within 50ms from {}",
+            host_of(&server.uri())
+        );
+        assert_eq!(err, want);
     }
 
     #[tokio::test]

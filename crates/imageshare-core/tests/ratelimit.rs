@@ -41,7 +41,12 @@ fn decode(resp: HttpResponse) -> Result<(), Error> {
             provider: Provider::TencentCvm,
             action: "X".into(),
             status: resp.status,
-            code: "RequestLimitExceeded".into(),
+            // 429: the cloud's throttling answer; anything else: a retryable server error.
+            code: if resp.status == 429 {
+                "RequestLimitExceeded".into()
+            } else {
+                "InternalError".into()
+            },
             message: "test".into(),
             request_id: None,
             retryable: true,
@@ -122,7 +127,7 @@ async fn concurrent_calls_are_spaced_at_the_quota() {
 }
 
 #[tokio::test]
-async fn every_retry_waits_for_its_own_permit() {
+async fn every_retry_after_a_server_error_waits_for_its_own_permit() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(503))
@@ -145,10 +150,53 @@ async fn every_retry_waits_for_its_own_permit() {
     )
     .await
     .unwrap();
-    // Four attempts (three throttled) at 10/s with ~no backoff: three intervals of 100 ms.
+    // Four attempts (three answered 5xx, which the server did charge) at 10/s with ~no
+    // backoff: three intervals of 100 ms.
     let elapsed = started.elapsed();
     assert!(elapsed >= Duration::from_millis(295), "{elapsed:?}");
     assert_eq!(server.received_requests().await.unwrap().len(), 4);
+}
+
+/// `throttled` answers of 429, then 200, at one permit per second.
+async fn throttled_then_ok(throttled: u64) -> (Duration, usize) {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429))
+        .up_to_n_times(throttled)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let t = Transport::new(ClientOptions::default(), no_backoff(5))
+        .unwrap()
+        .with_rate_limits(Provider::TencentCvm, cvm_table(1.0), None)
+        .unwrap();
+    let started = Instant::now();
+    send(
+        &t,
+        &server,
+        call(Provider::TencentCvm, "ModifyImageSharePermission"),
+    )
+    .await
+    .unwrap();
+    let elapsed = started.elapsed();
+    (elapsed, server.received_requests().await.unwrap().len())
+}
+
+#[tokio::test]
+async fn the_first_retry_after_a_throttling_answer_reuses_its_permit() {
+    // The refused request was not charged by the server: its retry goes out after the
+    // backoff (1 ms), not after the next permit (1 s at 1/s).
+    let (elapsed, sent) = throttled_then_ok(1).await;
+    assert_eq!(sent, 2);
+    assert!(elapsed < Duration::from_millis(900), "{elapsed:?}");
+    // A second throttling answer on the same call: the quota is exhausted for real, so
+    // the next retry waits for a new permit.
+    let (elapsed, sent) = throttled_then_ok(2).await;
+    assert_eq!(sent, 3);
+    assert!(elapsed >= Duration::from_millis(950), "{elapsed:?}");
 }
 
 #[tokio::test]
