@@ -9,13 +9,19 @@
 //! prune = true                      # unshare principals not listed (default: false)
 //! ```
 //!
-//! Every validation error names the file, the line and column, and the field.
+//! Every validation error names the file, the line and column, and the field. An entry is
+//! checked against its provider before anything is sent: the region must be a region id
+//! ([`Region::check`]), the id a custom image id of the provider
+//! ([`ImageIdRule`](imageshare_core::limits::ImageIdRule)), every principal of the form the
+//! provider shares to, and there may be no more distinct principals than the provider
+//! shares one image with (`max_sharees_per_image`).
 
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use imageshare_core::{Principal, PrincipalKind, Provider};
+use imageshare_core::limits::ImageIdUse;
+use imageshare_core::{Error, Principal, PrincipalKind, Provider, Region};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
@@ -157,6 +163,14 @@ impl Manifest {
                     return Err(err(Some(v.span()), field(name), "must not be empty".into()));
                 }
             }
+            // The message of an `InvalidInput`, without its field (the manifest names it).
+            let message = |e: Error| match e {
+                Error::InvalidInput { message, .. } => message,
+                other => other.to_string(),
+            };
+            Region::new(img.region.get_ref().as_str())
+                .check(provider, "region")
+                .map_err(|e| err(Some(img.region.span()), field("region"), message(e)))?;
             let key = (
                 provider,
                 img.region.get_ref().clone(),
@@ -180,7 +194,12 @@ impl Manifest {
                     format!("{provider} support is not compiled in (cargo feature)"),
                 )
             })?;
-            let mut share_with = Vec::with_capacity(img.share_with.len());
+            limits
+                .image_id_rule()
+                .check(img.id.get_ref(), ImageIdUse::Custom)
+                .map_err(|e| err(Some(img.id.span()), field("id"), message(e)))?;
+            let mut share_with: Vec<Principal> = Vec::with_capacity(img.share_with.len());
+            let mut first_too_many = None;
             for (j, who) in img.share_with.iter().enumerate() {
                 let p = match limits.principal_kind {
                     PrincipalKind::Account => Principal::account(who.get_ref().as_str()),
@@ -193,7 +212,25 @@ impl Manifest {
                         format!("{why} (expected {limit})"),
                     ));
                 }
+                if share_with.contains(&p) {
+                    continue;
+                }
                 share_with.push(p);
+                if Some(share_with.len()) == limits.max_sharees_per_image.map(|m| m + 1) {
+                    first_too_many = Some((j, who.span()));
+                }
+            }
+            if let (Some(max), Some((j, span))) = (limits.max_sharees_per_image, first_too_many) {
+                let kind = limits.principal_kind;
+                return Err(err(
+                    Some(span),
+                    Some(format!("image[{i}].share_with[{j}]")),
+                    format!(
+                        "{} distinct {kind}s for one image; {provider} shares one image with at \
+                         most {max} {kind}s (this entry is the first one too many)",
+                        share_with.len()
+                    ),
+                ));
             }
             images.push(ManifestImage {
                 provider,
@@ -274,5 +311,72 @@ share_with = ["org-d4e5f6"]
         assert!(e.message.contains("no [[image]]"), "{e}");
         let e = Manifest::from_file("/nonexistent/m.toml").unwrap_err();
         assert!(e.to_string().contains("/nonexistent/m.toml"), "{e}");
+    }
+
+    #[test]
+    fn ids_and_regions_are_checked_against_the_provider() {
+        // A CVM image id on a UCloud entry (line 12).
+        let e = error(&GOOD.replace("\"uimage-golden01\"", "\"img-6pb6lrmy\""));
+        assert_eq!((e.line, e.column), (Some(12), Some(6)), "{e}");
+        assert_eq!(e.field.as_deref(), Some("image[1].id"));
+        assert!(
+            e.message
+                .contains("ucloud custom image ids have the form uimage-<letters and digits>"),
+            "{e}"
+        );
+        assert!(
+            e.to_string()
+                .starts_with("m.toml:12:6: image[1].id: \"img-6pb6lrmy\""),
+            "{e}"
+        );
+
+        let e = error(&GOOD.replace("\"img-6pb6lrmy\"", "\"img-6pb6&Action=DeleteImages\""));
+        assert_eq!((e.line, e.field.as_deref()), (Some(5), Some("image[0].id")));
+        assert!(e.message.contains("'&' is not allowed"), "{e}");
+
+        let e = error(&GOOD.replace("\"img-6pb6lrmy\"", &format!("\"img-{}\"", "a".repeat(200))));
+        assert!(e.message.contains("204 characters, at most 128"), "{e}");
+
+        let e = error(&GOOD.replace("\"cn-bj2\"", "\"cn-bj2&x=1\""));
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(11), Some("image[1].region"))
+        );
+        assert!(
+            e.message
+                .contains("\"cn-bj2&x=1\" is not a region id of ucloud"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn more_principals_than_the_provider_shares_one_image_with_are_refused() {
+        // SAS shares one image with at most 10 accounts; duplicates count once.
+        let mut ids: Vec<String> = (0..10).map(|i| format!("3{i:011}")).collect();
+        ids.push(ids[0].clone());
+        let entry = |ids: &[String]| {
+            let list: Vec<String> = ids.iter().map(|p| format!("{p:?}")).collect();
+            format!(
+                "[[image]]\nprovider = \"alibaba-sas\"\nregion = \"cn-hangzhou\"\n\
+                 id = \"m-sas000000001\"\nshare_with = [\n{}\n]\n",
+                list.join(",\n")
+            )
+        };
+        let m = Manifest::parse(&entry(&ids), "m.toml").unwrap();
+        assert_eq!(m.images[0].share_with.len(), 10);
+
+        ids.push("300000000099".into());
+        ids.push("300000000098".into());
+        let e = Manifest::parse(&entry(&ids), "m.toml").unwrap_err();
+        // The 11th distinct account is the 12th entry (index 11), on line 17.
+        assert_eq!(e.field.as_deref(), Some("image[0].share_with[11]"), "{e}");
+        assert_eq!(e.line, Some(17), "{e}");
+        assert!(
+            e.message.contains(
+                "12 distinct accounts for one image; alibaba-sas shares one image with at most \
+                 10 accounts"
+            ),
+            "{e}"
+        );
     }
 }

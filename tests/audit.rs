@@ -212,7 +212,10 @@ async fn the_trail_of_an_apply_equals_the_emulator_grant_log() {
             .map(|c| c.request_id)
             .collect();
         let ids: BTreeSet<String> = ids.into_iter().map(str::to_owned).collect();
-        assert_eq!(ids, served, "{provider}: trail request ids vs emulator call log");
+        assert_eq!(
+            ids, served,
+            "{provider}: trail request ids vs emulator call log"
+        );
     }
     for r in &trail {
         assert_eq!(

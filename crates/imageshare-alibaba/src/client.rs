@@ -160,16 +160,7 @@ impl ClientConfig {
                     ),
                 )
             })?;
-        if !region
-            .as_str()
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
-            return Err(Error::invalid_input(
-                "region",
-                format!("{region:?} is not a region id such as cn-hangzhou"),
-            ));
-        }
+        region.check(provider, "region")?;
         let endpoint = match &self.endpoint {
             Some(e) => Endpoint::parse(e)?,
             None => Endpoint::parse(&default_endpoint(region.as_str()))?,

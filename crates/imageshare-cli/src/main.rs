@@ -4,17 +4,19 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use imageshare::core::bulk::Bulk;
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+use imageshare::core::bulk::{Bulk, BulkOptions};
 use imageshare::core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare::core::plan::{self, SharePlan};
-use imageshare::core::transport::{ClientOptions, RetryConfig};
+use imageshare::core::transport::{ClientOptions, RetryConfig, RetryLog};
 use imageshare::core::{
-    CheckOptions, CopyTarget, Error, Image, ImageId, ImageSharing, ImageSharingExt, Principal,
-    PrincipalKind, Provider, ShareLimits, ShareReport,
+    AuditLog, CheckOptions, CopyTarget, Error, Image, ImageId, ImageOrigin, ImageSharing,
+    ImageSharingExt, Principal, PrincipalKind, Provider, ShareLimits, ShareReport, TrustPolicy,
 };
 use imageshare::manifest::Manifest;
 use imageshare::{Connect, DynSharing};
@@ -24,13 +26,22 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::Layer;
 
+mod bulk;
 mod demo;
+mod listing;
 mod progress;
+mod trail;
 
 const EXIT_HELP: &str = "\
-Exit status: 0 done; 1 the cloud refused or failed; 2 bad usage or input; 3 refused by the \
-limit checker before anything was sent; 4 credentials missing or rejected; 5 partially \
-applied (the report says what was done).";
+Exit status: 0 done; 1 the cloud refused or failed, or the audit trail could not be opened, \
+written or read; 2 bad usage or input; 3 refused before anything was sent, by the limit \
+checker or by the trust policy (--trust-owner); 4 credentials missing or rejected; 5 \
+partially applied or cancelled (the report says what was done).
+
+Audit trail: share, unshare, delete --unshare-first, copy --to-project, migrate and apply \
+--yes record every grant and revoke, one JSON line each, in --audit-log PATH (default \
+$XDG_STATE_HOME/imageshare/audit.jsonl, else ~/.local/state/imageshare/audit.jsonl) unless \
+--no-audit is given; `imageshare audit` prints it.";
 
 /// Share custom machine images across accounts and projects.
 #[derive(Debug, Parser)]
@@ -70,8 +81,12 @@ struct Global {
     /// Seconds allowed for one attempt of one API call (1-3600). A call is tried at most 5
     /// times (a timed-out write is retried only when repeating it is harmless), with at
     /// most 3 s of backoff in all, and not retried once 120 s have passed: one call gives
-    /// up after at most min(5 x TIMEOUT, 120 + TIMEOUT) + 3 seconds. A command stops at
-    /// its first failed call, so an endpoint that never answers fails it within that bound.
+    /// up after at most min(5 x TIMEOUT, 120 + TIMEOUT) + 3 seconds. A command on one
+    /// image stops at its first failed call, so an endpoint that never answers fails it
+    /// within that bound. `apply` and `share` / `unshare` of several images work on many
+    /// images at once and give a step whose call failed with a retryable error up to 2
+    /// more passes (each re-reads the sharees, then sends the call again): a step gives up
+    /// after at most 3 such calls and their reads.
     #[arg(
         long,
         global = true,
@@ -85,6 +100,84 @@ struct Global {
     /// read) are always shown unless this says `off`.
     #[arg(long, global = true, env = "IMAGESHARE_LOG", value_parser = parse_log_filter)]
     log_level: Option<Targets>,
+    /// The audit trail (JSON lines) that commands which grant or revoke append to, and that
+    /// `imageshare audit` reads. Default: $XDG_STATE_HOME/imageshare/audit.jsonl, else
+    /// $HOME/.local/state/imageshare/audit.jsonl. A trail that cannot be opened fails the
+    /// command before anything is sent.
+    #[arg(long, global = true, value_name = "PATH", conflicts_with = "no_audit")]
+    audit_log: Option<PathBuf>,
+    /// Record nothing in the audit trail.
+    #[arg(long, global = true)]
+    no_audit: bool,
+    /// Accept images shared with you only from this owner (an account id; UCloud: a
+    /// project id): `ID` on every provider the command uses, `PROVIDER:ID` on that one.
+    /// Repeat it or separate with commas. `shared-with-me` then hides the other owners'
+    /// images (and says how many), `copy` and `migrate` refuse them before sending
+    /// anything (status 3). Your own images are always accepted.
+    #[arg(
+        long,
+        global = true,
+        value_name = "[PROVIDER:]ID",
+        value_delimiter = ',',
+        value_parser = parse_trust_owner
+    )]
+    trust_owner: Vec<TrustOwner>,
+    /// With --trust-owner: also accept public and marketplace images.
+    #[arg(long, global = true, requires = "trust_owner")]
+    trust_public: bool,
+}
+
+/// One `--trust-owner`: an owner id, on one provider or on all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TrustOwner {
+    provider: Option<Provider>,
+    id: String,
+}
+
+/// Parses `--trust-owner`: `ID` or `PROVIDER:ID`, the id made of letters, digits, `-`,
+/// `_` and `.`.
+fn parse_trust_owner(raw: &str) -> Result<TrustOwner, String> {
+    let raw = raw.trim();
+    let (provider, id) = match raw.split_once(':') {
+        Some((p, id)) => (
+            Some(
+                p.trim()
+                    .parse::<Provider>()
+                    .map_err(|e| format!("{raw:?}: {e}"))?,
+            ),
+            id.trim(),
+        ),
+        None => (None, raw),
+    };
+    if id.is_empty() {
+        return Err(format!("{raw:?} names no owner id"));
+    }
+    if let Some(c) = id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!(
+            "{raw:?}: {c:?} is not allowed in an owner id (letters, digits, `-`, `_` and `.`)"
+        ));
+    }
+    Ok(TrustOwner {
+        provider,
+        id: id.to_owned(),
+    })
+}
+
+impl Global {
+    /// The trust policy of `--trust-owner` / `--trust-public` (none: any owner).
+    fn trust_policy(&self) -> TrustPolicy {
+        let mut policy = TrustPolicy::new().allow_public(self.trust_public);
+        for owner in &self.trust_owner {
+            policy = match owner.provider {
+                Some(p) => policy.allow(p, owner.id.as_str()),
+                None => policy.allow_everywhere(owner.id.as_str()),
+            };
+        }
+        policy
+    }
 }
 
 /// Attempts per API call (the transport's retry policy; the `--timeout` help quotes it).
@@ -157,16 +250,26 @@ enum Command {
     Limits,
     /// Show one image.
     Image { id: String },
-    /// Share an image with accounts (UCloud: projects).
+    /// Share images with accounts (UCloud: projects).
+    ///
+    /// Several images go through the bulk engine: many at once, an outcome per image and
+    /// principal, retries counted; status 5 when some failed and others did not, or on
+    /// Ctrl-C (what was done is printed).
     Share {
-        id: String,
+        /// The images.
+        #[arg(value_name = "ID", required = true)]
+        ids: Vec<String>,
         /// Principals, comma-separated or repeated.
         #[arg(long, required = true, value_delimiter = ',')]
         to: Vec<String>,
     },
     /// Revoke grants.
+    ///
+    /// Several images go through the bulk engine, as with `share`.
     Unshare {
-        id: String,
+        /// The images.
+        #[arg(value_name = "ID", required = true)]
+        ids: Vec<String>,
         /// Principals, comma-separated or repeated.
         #[arg(
             long,
@@ -180,8 +283,14 @@ enum Command {
         all: bool,
     },
     /// List who an image is shared with.
+    ///
+    /// Printed as the pages arrive (JSON: one array, written element by element).
     Sharees { id: String },
     /// List images other accounts (projects) shared with me.
+    ///
+    /// Printed as the pages arrive (JSON: one array, written element by element). With
+    /// --trust-owner, the images of other owners are hidden, and their number per owner is
+    /// printed after the list (on stderr with --output json).
     SharedWithMe,
     /// Copy an image (own copy, another region, another UCloud project).
     Copy {
@@ -229,7 +338,25 @@ enum Command {
         command: EmulatorCommand,
     },
     /// The whole story on the embedded emulator, no credentials needed.
+    ///
+    /// Records nothing in the audit trail: its grants are made in a made-up world.
     Demo,
+    /// Print the audit trail: who was granted which image, and when.
+    ///
+    /// Every grant, revoke and cross-project copy recorded in --audit-log PATH (or the
+    /// default trail), oldest first, with the provider's request id; JSON: the records as
+    /// written. Filters combine; --provider selects one provider.
+    Audit {
+        /// Only this image.
+        #[arg(long)]
+        image: Option<String>,
+        /// Only this principal: its id, or `account:ID`, `project:ID`, `service:PROVIDER`.
+        #[arg(long)]
+        principal: Option<String>,
+        /// Only this action.
+        #[arg(long, value_enum)]
+        action: Option<trail::ActionFilter>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -307,7 +434,8 @@ impl From<Error> for Failure {
 impl From<&Error> for Failure {
     fn from(e: &Error) -> Self {
         let code = match e {
-            Error::Limit(_) => 3,
+            Error::Limit(_) | Error::Untrusted { .. } => 3,
+            Error::Audit { .. } => 1,
             Error::Auth { .. } | Error::CredentialsNotFound { .. } => 4,
             Error::Partial(_) => 5,
             Error::InvalidInput { .. } => 2,
@@ -383,15 +511,24 @@ fn client_options(g: &Global) -> ClientOptions {
     ClientOptions::default().with_timeout(Duration::from_secs(g.timeout))
 }
 
-fn options(g: &Global, provider: Provider, region: Option<&str>) -> Connect {
-    options_with(g, provider, region, client_options(g))
+/// The connection options of one command on `provider` (in `region`, else --region):
+/// fresh HTTP options, the trust policy, and `audit` when the command records its grants.
+fn options(
+    g: &Global,
+    provider: Provider,
+    region: Option<&str>,
+    audit: Option<&AuditLog>,
+) -> Connect {
+    options_with(g, provider, region, client_options(g), audit)
 }
 
+/// [`options`] with the HTTP options (and so the rate limiter) given.
 fn options_with(
     g: &Global,
     provider: Provider,
     region: Option<&str>,
     client: ClientOptions,
+    audit: Option<&AuditLog>,
 ) -> Connect {
     let mut c = Connect::new(provider)
         .client_options(client)
@@ -399,7 +536,11 @@ fn options_with(
         .check_options(CheckOptions {
             allow_encrypted: g.allow_encrypted,
             ..Default::default()
-        });
+        })
+        .trust(g.trust_policy());
+    if let Some(log) = audit {
+        c = c.audit(log.clone());
+    }
     if let Some(r) = region.or(g.region.as_deref()) {
         c = c.region(r);
     }
@@ -415,8 +556,14 @@ fn options_with(
     c
 }
 
-fn connect(g: &Global, provider: Provider, region: Option<&str>) -> Result<DynSharing, Failure> {
-    Ok(options(g, provider, region).build()?)
+/// The adapter of [`options`], behind the limit checker.
+fn connect(
+    g: &Global,
+    provider: Provider,
+    region: Option<&str>,
+    audit: Option<&AuditLog>,
+) -> Result<DynSharing, Failure> {
+    Ok(options(g, provider, region, audit).build()?)
 }
 
 /// The prefix of the custom image ids of `provider` (what share, copy and delete act on).
@@ -592,7 +739,7 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
         Command::Image { id } => {
             let p = provider(g)?;
             let id = image_id(p, &id, false)?;
-            let s = connect(g, p, None)?;
+            let s = connect(g, p, None, None)?;
             let img = s.image(&id).await?;
             emit(
                 out,
@@ -601,31 +748,55 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
                 json!(img),
             )
         }
-        Command::Share { id, to } => {
+        Command::Share { ids, to } => {
             let p = provider(g)?;
-            let id = image_id(p, &id, true)?;
-            let s = connect(g, p, None)?;
+            let ids = image_ids(p, &ids)?;
             let to = principals(p, &to);
+            let log = trail::open(g)?;
+            let s = connect(g, p, None, log.as_ref())?;
+            let [id] = ids.as_slice() else {
+                let job = Bulk::new().share_all(&s, ids.iter().cloned(), &to);
+                return run_bulk(job, ids.len(), "sharing", out, o).await;
+            };
             let bar = progress::spinner(&format!("sharing {id} with {} principals", to.len()));
-            let result = s.share(&id, &to).await;
+            let result = s.share(id, &to).await;
             bar.finish_and_clear();
             match result {
                 Ok(r) => emit(out, o, report_text(&r), report_json(&r)),
                 Err(e) => Err(partial(out, o, e)),
             }
         }
-        Command::Unshare { id, from, all } => {
+        Command::Unshare { ids, from, all } => {
             let p = provider(g)?;
-            let id = image_id(p, &id, true)?;
-            let s = connect(g, p, None)?;
+            let ids = image_ids(p, &ids)?;
+            let log = trail::open(g)?;
+            let s = connect(g, p, None, log.as_ref())?;
+            let from = principals(p, &from);
+            let [id] = ids.as_slice() else {
+                let mut job = Bulk::new();
+                for id in &ids {
+                    let from = if all {
+                        all_sharees(&s, id).await?
+                    } else {
+                        from.clone()
+                    };
+                    // An image with no sharees makes --all a no-op for it.
+                    if !from.is_empty() || !all {
+                        job = job.unshare(&s, id.clone(), &from);
+                    }
+                }
+                if job.is_empty() {
+                    let text = "none of these images has sharees".to_owned();
+                    let json = json!({"results": [], "retries": RetryLog::new()});
+                    return emit(out, o, text, json);
+                }
+                let steps = job.len();
+                return run_bulk(job, steps, "unsharing", out, o).await;
+            };
             let from = if all {
-                s.sharees(&id)
-                    .await?
-                    .into_iter()
-                    .map(|x| x.principal)
-                    .collect()
+                all_sharees(&s, id).await?
             } else {
-                principals(p, &from)
+                from
             };
             // An empty --from list is refused by the checker below; an image with no
             // sharees makes --all a no-op.
@@ -638,7 +809,7 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
                 );
             }
             let bar = progress::spinner(&format!("unsharing {id} from {} principals", from.len()));
-            let result = s.unshare(&id, &from).await;
+            let result = s.unshare(id, &from).await;
             bar.finish_and_clear();
             match result {
                 Ok(r) => emit(out, o, report_text(&r), report_json(&r)),
@@ -648,30 +819,24 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
         Command::Sharees { id } => {
             let p = provider(g)?;
             let id = image_id(p, &id, true)?;
-            let s = connect(g, p, None)?;
-            let list = s.sharees(&id).await?;
-            let rows = list
-                .iter()
-                .map(|x| {
-                    vec![
+            let s = connect(g, p, None, None)?;
+            let listing = listing::Listing::new(out, o, SHAREE_COLUMNS);
+            listing::print(
+                listing,
+                s.sharees_stream(&id),
+                |_| true,
+                |x| {
+                    let row = vec![
                         x.principal.to_string(),
                         x.shared_at.clone().unwrap_or_else(|| "-".into()),
-                    ]
-                })
-                .collect();
-            emit(
-                out,
-                o,
-                table(&["PRINCIPAL", "SHARED AT"], rows),
-                json!(list),
+                    ];
+                    (row, json!(x))
+                },
             )
+            .await
+            .map(|_| ())
         }
-        Command::SharedWithMe => {
-            let s = connect(g, provider(g)?, None)?;
-            let list = s.shared_with_me().await?;
-            let rows = list.iter().map(image_row).collect();
-            emit(out, o, table(&IMAGE_COLUMNS, rows), json!(list))
-        }
+        Command::SharedWithMe => shared_with_me(g, out).await,
         Command::Copy {
             id,
             to_region,
@@ -690,7 +855,12 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
                 }
                 check_project_id("--to-project", project)?;
             }
-            let s = connect(g, p, None)?;
+            // Only a copy into another project hands the image to someone else.
+            let log = match &to_project {
+                Some(_) => trail::open(g)?,
+                None => None,
+            };
+            let s = connect(g, p, None, log.as_ref())?;
             let target = match (to_region, to_project) {
                 (_, Some(project)) => CopyTarget::Project {
                     project: project.into(),
@@ -709,8 +879,9 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
         Command::Delete { id, unshare_first } => {
             let p = provider(g)?;
             let id = image_id(p, &id, true)?;
-            let s = connect(g, p, None)?;
             if unshare_first {
+                let log = trail::open(g)?;
+                let s = connect(g, p, None, log.as_ref())?;
                 let r = s
                     .unshare_all_and_delete(&id)
                     .await
@@ -722,19 +893,25 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
                     json!({"deleted": id, "unshared": report_json(&r)}),
                 )
             } else {
+                let s = connect(g, p, None, None)?;
                 s.delete(&id).await?;
                 emit(out, o, format!("deleted {id}"), json!({ "deleted": id }))
             }
         }
         Command::Plan { file } => {
             let m = Manifest::from_file(&file).map_err(|e| usage(e.to_string()))?;
-            let plans = plan_manifest(&connect_manifest(g, &m)?, &m).await?;
+            check_manifest(g, &m)?;
+            let plans = plan_manifest(&connect_manifest(g, &m, None)?, &m).await?;
             emit(out, o, plans_text(&plans), json!(plans))
         }
         Command::Apply { file, yes } => {
             let m = Manifest::from_file(&file).map_err(|e| usage(e.to_string()))?;
-            let conns = connect_manifest(g, &m)?;
-            let plans = plan_manifest(&conns, &m).await?;
+            check_manifest(g, &m)?;
+            // Without --yes nothing is changed, so nothing is recorded.
+            let log = if yes { trail::open(g)? } else { None };
+            let conns = connect_manifest(g, &m, log.as_ref())?;
+            let (plans, plan_retries) = RetryLog::collect(plan_manifest(&conns, &m)).await;
+            let plans = plans?;
             if plans.iter().all(|(_, p)| p.is_noop()) {
                 return emit(out, o, "nothing to do".into(), json!({"changes": 0}));
             }
@@ -744,14 +921,154 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
                     "not applied: run again with --yes to apply this plan",
                 ));
             }
-            apply_plans(g, &conns, &plans, out).await
+            apply_plans(g, &conns, &plans, &plan_retries, out).await
         }
         Command::Migrate { flow } => migrate(g, flow, out).await,
         Command::Emulator {
             command: EmulatorCommand::Serve { port, world },
         } => demo::serve(port, world.as_deref(), out).await,
         Command::Demo => demo::run(out).await,
+        Command::Audit {
+            image,
+            principal,
+            action,
+        } => {
+            let filter = trail::Filter {
+                provider: g
+                    .provider
+                    .as_deref()
+                    .map(|p| p.parse::<Provider>())
+                    .transpose()
+                    .map_err(|e| usage(e.to_string()))?,
+                image,
+                principal,
+                action,
+            };
+            trail::show(g, &filter, out)
+        }
     }
+}
+
+/// The text columns of `sharees` (streamed: fixed widths).
+const SHAREE_COLUMNS: &[listing::Column] = &[("PRINCIPAL", 28), ("SHARED AT", 20)];
+
+/// The text columns of `shared-with-me` (streamed: fixed widths).
+const SHARED_IMAGE_COLUMNS: &[listing::Column] = &[
+    ("ID", 22),
+    ("NAME", 20),
+    ("REGION", 14),
+    ("STATE", 11),
+    ("ORIGIN", 10),
+    ("KIND", 11),
+    ("ENCRYPTION", 12),
+    ("OWNER", 0),
+];
+
+/// Every current sharee of `id`, read page by page.
+async fn all_sharees(s: &DynSharing, id: &ImageId) -> Result<Vec<Principal>, Failure> {
+    Ok(s.sharees_stream(id)
+        .map_ok(|x| x.principal)
+        .try_collect()
+        .await?)
+}
+
+/// `shared-with-me`: the images other owners shared with the caller, printed as they
+/// arrive. With --trust-owner, the images of owners outside the policy are left out and
+/// counted per owner at the end (stdout in text, stderr with --output json, so the JSON
+/// stays one array of images).
+async fn shared_with_me(g: &Global, out: &mut dyn Write) -> Result<(), Failure> {
+    let p = provider(g)?;
+    let policy = g.trust_policy();
+    // The unfiltered listing: the policy is applied here, so the left-out images can be
+    // counted.
+    let s = options(g, p, None, None)
+        .trust(TrustPolicy::new())
+        .build()?;
+    let mut hidden: BTreeMap<String, usize> = BTreeMap::new();
+    let listing = listing::Listing::new(&mut *out, g.output, SHARED_IMAGE_COLUMNS);
+    listing::print(
+        listing,
+        s.shared_with_me_stream(),
+        |img| {
+            if !policy.restricts(p) {
+                return true;
+            }
+            let split = policy.partition(p, vec![img.clone()]);
+            for (refused, _) in &split.refused {
+                *hidden.entry(owner_label(refused)).or_insert(0) += 1;
+            }
+            split.refused.is_empty()
+        },
+        |img| (image_row(img), json!(img)),
+    )
+    .await?;
+    if hidden.is_empty() {
+        return Ok(());
+    }
+    let n: usize = hidden.values().sum();
+    let owners: Vec<String> = hidden.iter().map(|(o, k)| format!("{o}: {k}")).collect();
+    let note = format!(
+        "{n} image{} hidden by the trust policy ({}); --trust-owner ID shows an owner's images",
+        if n == 1 { "" } else { "s" },
+        owners.join(", ")
+    );
+    match g.output {
+        Output::Text => writeln!(out, "{note}")
+            .map_err(|e| Failure::new(1, format!("cannot write output: {e}"))),
+        Output::Json => {
+            eprintln!("imageshare: {note}");
+            Ok(())
+        }
+    }
+}
+
+/// Who an image left out by the trust policy belongs to, for the count.
+fn owner_label(img: &Image) -> String {
+    match (&img.owner, img.origin) {
+        (Some(owner), _) => format!("owner {}", owner.id()),
+        (None, ImageOrigin::Public) => "public or marketplace".to_owned(),
+        (None, _) => "owner not reported".to_owned(),
+    }
+}
+
+/// Checks the image ids of `share` / `unshare` and drops repeats (a repeated image would
+/// be worked on twice at once).
+fn image_ids(p: Provider, raw: &[String]) -> Result<Vec<ImageId>, Failure> {
+    let mut ids: Vec<ImageId> = Vec::with_capacity(raw.len());
+    for r in raw {
+        let id = image_id(p, r, true)?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+/// `share` / `unshare` of several images: the bulk engine, then one entry per image,
+/// the retries, and status 5 when some failed and others did not (or on Ctrl-C).
+async fn run_bulk(
+    job: Bulk<'_>,
+    steps: usize,
+    label: &str,
+    out: &mut dyn Write,
+    o: Output,
+) -> Result<(), Failure> {
+    let report = bulk::run(job, steps, label).await;
+    let summary = report.retry_summary();
+    let r = bulk::render(&report);
+    let text = format!("{}retries: {summary}", r.text);
+    emit(
+        out,
+        o,
+        text,
+        json!({"results": r.results, "retries": summary}),
+    )?;
+    bulk::finish(
+        &report,
+        r.first_failure,
+        bulk::Exit::Partial,
+        "run the command again to finish",
+    )
 }
 
 fn wait(secs: u64) -> imageshare::migrate::Wait {
@@ -768,38 +1085,55 @@ fn region_of(g: &Global) -> Result<&str, Failure> {
         .ok_or_else(|| usage("--region is required for this command"))
 }
 
+/// `migrate`: the flows of `imageshare::migrate`, with the trust policy and the audit
+/// trail of this command (`Connect::flows`).
 async fn migrate(g: &Global, flow: MigrateFlow, out: &mut dyn Write) -> Result<(), Failure> {
-    use imageshare::migrate as m;
     let report = match flow {
         MigrateFlow::SasToEcs(a) => {
             let r = region_of(g)?;
             let id = image_id(Provider::AlibabaSas, &a.image, true)?;
-            let sas = options(g, Provider::AlibabaSas, Some(r)).sas()?;
-            let ecs = connect(g, Provider::AlibabaEcs, Some(r))?;
             let to = principals(Provider::AlibabaEcs, &a.to);
-            m::sas_to_ecs(&sas, &ecs, &id, &to, wait(a.wait_secs)).await
+            let log = trail::open(g)?;
+            let ecs_options = options(g, Provider::AlibabaEcs, Some(r), log.as_ref());
+            let flows = ecs_options.flows();
+            let sas = options(g, Provider::AlibabaSas, Some(r), None).sas()?;
+            let ecs = ecs_options.build()?;
+            flows
+                .sas_to_ecs(&sas, &ecs, &id, &to, wait(a.wait_secs))
+                .await
         }
         MigrateFlow::CvmToLighthouse(a) => {
             let r = region_of(g)?;
             let id = image_id(Provider::TencentCvm, &a.image, true)?;
-            let lh = options(g, Provider::TencentLighthouse, Some(r)).lighthouse()?;
             let to = principals(Provider::TencentLighthouse, &a.to);
-            m::cvm_to_lighthouse(&lh, &id, &to, wait(a.wait_secs)).await
+            let log = trail::open(g)?;
+            let lh_options = options(g, Provider::TencentLighthouse, Some(r), log.as_ref());
+            let flows = lh_options.flows();
+            let lh = lh_options.lighthouse()?;
+            flows
+                .cvm_to_lighthouse(&lh, &id, &to, wait(a.wait_secs))
+                .await
         }
         MigrateFlow::LighthouseToCvm { blueprint } => {
+            // Always refused (no public API): nothing to record.
             let r = region_of(g)?;
             let blueprint = image_id(Provider::TencentLighthouse, &blueprint, true)?;
-            let lh = options(g, Provider::TencentLighthouse, Some(r)).lighthouse()?;
-            let id = m::lighthouse_to_cvm(&lh, &blueprint).await?;
+            let lh = options(g, Provider::TencentLighthouse, Some(r), None).lighthouse()?;
+            let id = imageshare::migrate::lighthouse_to_cvm(&lh, &blueprint).await?;
             return emit(out, g.output, id.to_string(), json!({ "image": id }));
         }
         MigrateFlow::Copy { args: a, to_region } => {
             let p = provider(g)?;
             let id = image_id(p, &a.image, true)?;
-            let source = connect(g, p, None)?;
-            let target = connect(g, p, Some(&to_region))?;
             let to = principals(p, &a.to);
-            m::copy_then_share(&source, &target, &id, &to, wait(a.wait_secs)).await
+            let log = trail::open(g)?;
+            let source_options = options(g, p, None, log.as_ref());
+            let flows = source_options.flows();
+            let source = source_options.build()?;
+            let target = connect(g, p, Some(&to_region), log.as_ref())?;
+            flows
+                .copy_then_share(&source, &target, &id, &to, wait(a.wait_secs))
+                .await
         }
     }
     .map_err(|e| partial(out, g.output, e))?;
@@ -819,127 +1153,100 @@ async fn migrate(g: &Global, flow: MigrateFlow, out: &mut dyn Write) -> Result<(
 /// The manifest's image entry and its plan.
 type Planned = (imageshare::manifest::ManifestImage, SharePlan);
 
-/// Images `apply` works on at once (each through its provider's rate limiter).
-const APPLY_CONCURRENCY: usize = 8;
-
-/// Applies every plan that changes something with the bulk engine: unshare then share per
-/// image, images in parallel (bounded), every call paced by the provider's rate limits
-/// (one limiter for the whole run, shared by every adapter). Ctrl-C stops starting new
-/// work; what was done is printed and the status is 5.
+/// Applies every plan that changes something with the bulk engine (its default options:
+/// bounded concurrency across images, retry passes): unshare then share per image, every call
+/// paced by the provider's rate limits (one limiter for the whole run, shared by every
+/// adapter). Ctrl-C stops starting new work; what was done is printed and the status is
+/// 5. The JSON output is `{"results": [one entry per step], "retries": {"plan": ...,
+/// "apply": ...}}`.
 async fn apply_plans(
     g: &Global,
     conns: &Connections,
     plans: &[Planned],
+    plan_retries: &RetryLog,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
-    let o = g.output;
     let steps: usize = plans
         .iter()
         .map(|(_, p)| usize::from(!p.remove.is_empty()) + usize::from(!p.add.is_empty()))
         .sum();
-    let bar = progress::bar(steps as u64, "applying");
-    let mut job = Bulk::new()
-        .concurrency(APPLY_CONCURRENCY)
-        .on_progress(|op| {
-            bar.set_message(format!("{} {} {}", op.provider, op.op, op.image));
-            bar.inc(1);
-        });
+    let mut job = Bulk::with_options(BulkOptions::default());
     for (img, p) in plans.iter().filter(|(_, p)| !p.is_noop()) {
         job = job.plan(&conns[&(img.provider, img.region.clone())], p);
     }
-    let report = job
-        .run_until(async {
-            // Without signal support, never cancel.
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        })
-        .await;
-    bar.finish_and_clear();
-    let mut results = Vec::new();
-    let mut text = String::new();
-    let mut failed: Option<Failure> = None;
-    for op in &report.ops {
-        if op.passes == 0 {
-            // Skipped after a failed unshare (reported there), or cancelled.
-            if report.cancelled {
-                text.push_str(&format!(
-                    "{}: {} of {} principals not attempted (cancelled)\n",
-                    op.image,
-                    op.op,
-                    op.not_attempted.len()
-                ));
-                results.push(json!({
-                    "image": op.image,
-                    "operation": op.op,
-                    "not_attempted": op.not_attempted,
-                }));
-            }
-            continue;
-        }
-        match op.failure() {
-            Some(e) => {
-                text.push_str(&format!("{}: {e}\n", op.image));
-                results.push(json!({"image": op.image, "error": e.to_string()}));
-                failed.get_or_insert_with(|| Failure::from(e.as_ref()));
-            }
-            None => {
-                text.push_str(&report_text(&op.report));
-                results.push(report_json(&op.report));
-            }
-        }
-    }
-    emit(out, o, text, json!(results))?;
-    if let Some(f) = failed {
-        return Err(f);
-    }
-    if report.cancelled {
-        return Err(Failure::new(
-            5,
-            format!("cancelled: {}; run apply again to finish", report.summary()),
-        ));
-    }
-    Ok(())
+    let report = bulk::run(job, steps, "applying").await;
+    let summary = report.retry_summary();
+    let r = bulk::render(&report);
+    let text = format!("{}retries: plan {plan_retries}; apply {summary}", r.text);
+    let json = json!({
+        "results": r.results,
+        "retries": {"plan": plan_retries, "apply": summary},
+    });
+    emit(out, g.output, text, json)?;
+    bulk::finish(
+        &report,
+        r.first_failure,
+        bulk::Exit::FirstFailure,
+        "run apply again to finish",
+    )
 }
 
 /// One adapter per (provider, region) of a manifest.
 type Connections = BTreeMap<(Provider, String), DynSharing>;
 
-/// Connects every (provider, region) of a manifest once, before anything is sent, from one
-/// `ClientOptions`: one rate limiter paces the plan's reads and the apply's writes alike.
-fn connect_manifest(g: &Global, m: &Manifest) -> Result<Connections, Failure> {
-    let client = client_options(g);
-    let mut conns = Connections::new();
+/// Checks every image id of a manifest (and --project) before anything is opened or sent.
+fn check_manifest(g: &Global, m: &Manifest) -> Result<(), Failure> {
     for img in &m.images {
         image_id(img.provider, &img.id, true)
             .map_err(|f| f.with_context(&format!("{}:{}", m.path.display(), img.line)))?;
         if let (Provider::UCloud, Some(project)) = (img.provider, &g.project) {
             check_project_id("--project", project)?;
         }
+    }
+    Ok(())
+}
+
+/// Connects every (provider, region) of a (checked) manifest once, before anything is
+/// sent, from one `ClientOptions`: one rate limiter paces the plan's reads and the apply's
+/// writes alike. `audit` records the apply's grants and revokes.
+fn connect_manifest(
+    g: &Global,
+    m: &Manifest,
+    audit: Option<&AuditLog>,
+) -> Result<Connections, Failure> {
+    let client = client_options(g);
+    let mut conns = Connections::new();
+    for img in &m.images {
         let key = (img.provider, img.region.clone());
         if let std::collections::btree_map::Entry::Vacant(slot) = conns.entry(key) {
-            slot.insert(options_with(g, img.provider, Some(&img.region), client.clone()).build()?);
+            let c = options_with(g, img.provider, Some(&img.region), client.clone(), audit);
+            slot.insert(c.build()?);
         }
     }
     Ok(conns)
 }
 
+/// Images planned at once (each plan is one listing of the image's sharees).
+const PLAN_CONCURRENCY: usize = 8;
+
+/// Plans every image of the manifest, [`PLAN_CONCURRENCY`] at a time, in manifest order.
+/// The first failure (with the manifest line of its image) ends it.
 async fn plan_manifest(conns: &Connections, m: &Manifest) -> Result<Vec<Planned>, Failure> {
-    let mut plans = Vec::new();
-    for img in &m.images {
-        let p = plan::plan(
-            &conns[&(img.provider, img.region.clone())],
-            &img.id.as_str().into(),
-            &img.share_with,
-            img.prune,
-        )
+    stream::iter(&m.images)
+        .map(|img| async move {
+            let conn = &conns[&(img.provider, img.region.clone())];
+            match plan::plan(conn, &img.id.as_str().into(), &img.share_with, img.prune).await {
+                Ok(p) => Ok((img.clone(), p)),
+                Err(e) => Err(Failure::from(e).with_context(&format!(
+                    "{}:{}",
+                    m.path.display(),
+                    img.line
+                ))),
+            }
+        })
+        .buffered(PLAN_CONCURRENCY)
+        .try_collect()
         .await
-        .map_err(|e| {
-            Failure::from(e).with_context(&format!("{}:{}", m.path.display(), img.line))
-        })?;
-        plans.push((img.clone(), p));
-    }
-    Ok(plans)
 }
 
 impl Failure {
@@ -1063,6 +1370,63 @@ mod tests {
             format!("{RETRY_WINDOW_SECS} + TIMEOUT) + {RETRY_BACKOFF_SECS}"),
         ] {
             assert!(help.contains(&quoted), "{quoted:?} not in {help:?}");
+        }
+        // ... and the bulk engine's defaults, which apply and several-image share use.
+        let bulk = BulkOptions::default();
+        for quoted in [
+            format!("up to {} more passes", bulk.retry_passes),
+            format!("at most {} such calls", bulk.retry_passes + 1),
+        ] {
+            let flat = help.replace('\n', " ");
+            let quoted = quoted.replace('\n', " ");
+            assert!(flat.contains(&quoted), "{quoted:?} not in {help:?}");
+        }
+    }
+
+    #[test]
+    fn trust_owners_build_the_policy() {
+        use clap::Parser;
+        let cli = Cli::try_parse_from([
+            "imageshare",
+            "--trust-owner",
+            "100000000002,tencent-cvm:100000000003",
+            "--trust-owner",
+            " ucloud:org-a1b2c3 ",
+            "shared-with-me",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.global.trust_owner[1],
+            TrustOwner {
+                provider: Some(Provider::TencentCvm),
+                id: "100000000003".into()
+            }
+        );
+        let policy = cli.global.trust_policy();
+        let cvm: Vec<&str> = policy.allowed(Provider::TencentCvm).unwrap().collect();
+        assert_eq!(cvm, ["100000000002", "100000000003"]);
+        let uc: Vec<&str> = policy.allowed(Provider::UCloud).unwrap().collect();
+        assert_eq!(uc, ["100000000002", "org-a1b2c3"]);
+        assert!(Provider::ALL.iter().all(|p| policy.restricts(*p)));
+        // No flag: no policy.
+        let cli = Cli::try_parse_from(["imageshare", "shared-with-me"]).unwrap();
+        assert!(cli.global.trust_policy().is_unrestricted());
+        for (bad, says) in [
+            ("", "names no owner"),
+            ("aws:1", "unknown provider"),
+            ("tencent-cvm:", "names no owner"),
+            ("1 2", "not allowed"),
+            ("a/b", "not allowed"),
+        ] {
+            let e = parse_trust_owner(bad).unwrap_err();
+            assert!(e.contains(says), "{bad:?}: {e}");
+        }
+        // --trust-public needs an owner list; --audit-log and --no-audit exclude each other.
+        for args in [
+            &["imageshare", "--trust-public", "shared-with-me"][..],
+            &["imageshare", "--audit-log", "/x", "--no-audit", "audit"][..],
+        ] {
+            assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }
     }
 

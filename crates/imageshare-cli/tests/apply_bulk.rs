@@ -99,7 +99,7 @@ async fn apply_many_images_reports_each_and_fails_with_the_first_error() {
         "{stderr}"
     );
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    let entries = v.as_array().unwrap();
+    let entries = v["results"].as_array().unwrap();
     // 6 CVM images: unshare (prune) + share; 6 ECS: share; the locked one: its error.
     assert_eq!(entries.len(), 6 * 2 + 6 + 1, "{stdout}");
     let locked: Vec<_> = entries
@@ -111,6 +111,23 @@ async fn apply_many_images_reports_each_and_fails_with_the_first_error() {
         .as_str()
         .unwrap()
         .contains("EncryptedImagesNotSupported"));
+    assert_eq!(locked[0]["operation"], "share");
+    assert_eq!(locked[0]["provider"], "tencent-cvm");
+    // Each step says what it did per principal, and its retries (none here: no faults).
+    for e in entries {
+        assert!(e["results"].is_array(), "{e}");
+        assert_eq!(e["retries"], serde_json::json!([]), "{e}");
+        assert_eq!(e["retry_passes"], 0, "{e}");
+    }
+    let unshares = entries
+        .iter()
+        .filter(|e| e["operation"] == "unshare")
+        .count();
+    assert_eq!(unshares, 6);
+    // The job's retries: the plan's reads and the apply's calls, none failed.
+    assert_eq!(v["retries"]["plan"], serde_json::json!([]), "{stdout}");
+    assert_eq!(v["retries"]["apply"]["retried"]["throttled"], 0, "{stdout}");
+    assert_eq!(v["retries"]["apply"]["retry_passes"], 0, "{stdout}");
     let want_set: BTreeSet<String> = want.iter().cloned().collect();
     for i in 0..6 {
         for id in [format!("img-apply{i}"), format!("m-apply{i}")] {

@@ -303,7 +303,29 @@ fn corpus() -> Vec<Case> {
                 "img-6pb6lrmy",
             ],
         )
-        .says("\"\" is not a Tencent Cloud region id"),
+        .says("\"\" is not a region id of tencent-cvm"),
+        cli(
+            "UCloud: region with query characters",
+            &[
+                "--provider",
+                "ucloud",
+                "--region",
+                "cn-bj2&x=1",
+                "sharees",
+                "uimage-golden01",
+            ],
+        )
+        .says("\"cn-bj2&x=1\" is not a region id of ucloud"),
+        cli(
+            "CVM: copy to a malformed region",
+            &at(&CVM, &["copy", "img-6pb6lrmy", "--to-region", "ap-shanghai&x=1"]),
+        )
+        .says("invalid target region: \"ap-shanghai&x=1\" is not a region id of tencent-cvm"),
+        cli(
+            "CVM: copy to its own region",
+            &at(&CVM, &["copy", "img-6pb6lrmy", "--to-region", "ap-guangzhou"]),
+        )
+        .says("ap-guangzhou is the adapter's own region"),
         cli(
             "unknown output format",
             &[&ECS[..], &["--output", "yaml", "sharees", "m-1"]].concat(),
@@ -736,9 +758,21 @@ fn corpus() -> Vec<Case> {
                 &accounts(10_001),
             ),
         )
-        .code(3)
-        .says("at most 500 accounts")
-        .reads_only(),
+        .says("10001 distinct accounts for one image; tencent-cvm shares one image with at most 500"),
+        cli(
+            "manifest region with query characters",
+            &["plan", "-f", "{dir}/m.toml"],
+        )
+        .file(
+            "m.toml",
+            manifest_entry(
+                "alibaba-ecs",
+                "cn-hangzhou&RegionId=x",
+                "m-bp18ygjuqnwhechc",
+                &strings(&["100000000002"]),
+            ),
+        )
+        .says("image[0].region: \"cn-hangzhou&RegionId=x\" is not a region id of alibaba-ecs"),
         // ---- credentials -------------------------------------------------------------
         cli(
             "no credentials anywhere",
@@ -1002,6 +1036,148 @@ fn corpus() -> Vec<Case> {
             },
         )
         .says("SecretId contains whitespace"),
+        lib(
+            "lib: an ECS image id on UCloud",
+            "InvalidInput",
+            |emu, _| async move {
+                owner(&emu, Provider::UCloud, "cn-bj2")
+                    .share(
+                        &"m-bp18ygjuqnwhechc".into(),
+                        &[Principal::project("org-d4e5f6")],
+                    )
+                    .await?;
+                Ok(())
+            },
+        )
+        .says("invalid image id: \"m-bp18ygjuqnwhechc\": ucloud custom image ids have the form uimage-"),
+        lib(
+            "lib: image id with query characters",
+            "InvalidInput",
+            |emu, _| async move {
+                owner(&emu, Provider::AlibabaEcs, "cn-hangzhou")
+                    .image(&"m-1&Action=DeleteImage".into())
+                    .await?;
+                Ok(())
+            },
+        )
+        .says("'&' is not allowed"),
+        lib(
+            "lib: delete a public image id",
+            "InvalidInput",
+            |emu, _| async move {
+                owner(&emu, Provider::AlibabaEcs, "cn-hangzhou")
+                    .delete(&"ubuntu_22_04_x64_20G_alibase_20230907.vhd".into())
+                    .await?;
+                Ok(())
+            },
+        )
+        .says("alibaba-ecs custom image ids have the form m-"),
+        lib(
+            "lib: sharees of a 200-character id",
+            "InvalidInput",
+            |emu, _| async move {
+                let long = format!("lhbp-{}", "a".repeat(195));
+                owner(&emu, Provider::TencentLighthouse, "ap-guangzhou")
+                    .sharees(&long.as_str().into())
+                    .await?;
+                Ok(())
+            },
+        )
+        .says("200 characters, at most 128"),
+        lib(
+            "lib: UCloud copy to an account id",
+            "InvalidInput",
+            |emu, _| async move {
+                owner(&emu, Provider::UCloud, "cn-bj2")
+                    .copy(
+                        &"uimage-golden01".into(),
+                        imageshare::core::CopyTarget::Project {
+                            project: "100000000002".into(),
+                            region: None,
+                            name: None,
+                        },
+                    )
+                    .await?;
+                Ok(())
+            },
+        )
+        .says("invalid target project: \"100000000002\" is not a ucloud project id"),
+        lib(
+            "lib: UCloud region with query characters",
+            "InvalidInput",
+            |emu, _| async move {
+                Connect::new(Provider::UCloud)
+                    .region("cn-bj2&x=1")
+                    .emulator(&emu, OWNER)
+                    .build()?;
+                Ok(())
+            },
+        )
+        .says("\"cn-bj2&x=1\" is not a region id of ucloud"),
+        lib(
+            "lib: ECS copy to a malformed region",
+            "InvalidInput",
+            |emu, _| async move {
+                owner(&emu, Provider::AlibabaEcs, "cn-hangzhou")
+                    .copy(
+                        &"m-bp18ygjuqnwhechc".into(),
+                        imageshare::core::CopyTarget::Region {
+                            region: "cn-shanghai\r\nX-Injected: 1".into(),
+                            name: None,
+                        },
+                    )
+                    .await?;
+                Ok(())
+            },
+        )
+        .says("invalid target region: \"cn-shanghai\\r\\nX-Injected: 1\" is not a region id"),
+        lib(
+            "lib: CVM copy to its own region",
+            "InvalidInput",
+            |emu, _| async move {
+                owner(&emu, Provider::TencentCvm, "ap-guangzhou")
+                    .copy(
+                        &"img-6pb6lrmy".into(),
+                        imageshare::core::CopyTarget::Region {
+                            region: "ap-guangzhou".into(),
+                            name: None,
+                        },
+                    )
+                    .await?;
+                Ok(())
+            },
+        )
+        .says("SyncImages copies a custom image to other regions only"),
+        lib(
+            "lib: manifest image id of another provider",
+            "ManifestError",
+            |_, _| async move {
+                let text = manifest_entry(
+                    "tencent-lighthouse",
+                    "ap-guangzhou",
+                    "img-6pb6lrmy",
+                    &strings(&["100000000002"]),
+                );
+                Manifest::parse(&text, "m.toml")?;
+                Ok(())
+            },
+        )
+        .says("m.toml:4:6: image[0].id: \"img-6pb6lrmy\": tencent-lighthouse custom image ids"),
+        lib(
+            "lib: manifest 11 accounts on SAS",
+            "ManifestError",
+            |_, _| async move {
+                let text = manifest_entry(
+                    "alibaba-sas",
+                    "cn-hangzhou",
+                    "m-sas000000001",
+                    &accounts(11),
+                );
+                Manifest::parse(&text, "m.toml")?;
+                Ok(())
+            },
+        )
+        .says("image[0].share_with[10]: 11 distinct accounts for one image; alibaba-sas shares"),
         lib(
             "lib: manifest half-written",
             "ManifestError",

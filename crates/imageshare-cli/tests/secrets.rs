@@ -474,6 +474,24 @@ async fn no_command_prints_a_secret_at_trace_level() {
     runs.push(run("apply without --yes", &["apply", "-f", &m], &env, 2));
     runs.push(run("apply", &["apply", "-f", &m, "--yes"], &env, 0));
     runs.push(run("apply again", &["apply", "-f", &m, "--yes"], &env, 0));
+    // Several images through the bulk engine (one missing: partial, 5), then the audit
+    // trail all of the above wrote.
+    runs.push(run(
+        "ecs share several images",
+        &at(
+            &ecs,
+            &[
+                "share",
+                "m-bp18ygjuqnwhechc",
+                "m-bpnothere0001",
+                "--to",
+                "100000000002",
+            ],
+        ),
+        &env,
+        5,
+    ));
+    runs.push(run("audit", &["audit"], &env, 0));
     // Rejected keys: a wrong secret (bad signature), an unknown key id, a wrong token.
     for (p, base, image, id_var, key_var, unknown) in [
         (
@@ -574,6 +592,11 @@ async fn no_command_prints_a_secret_at_trace_level() {
         }
         problems.extend(leaks(&r.label, &o, &forbidden));
     }
+    // The audit trail (the default one, under the scratch HOME) holds no secret either,
+    // nor a key id.
+    let trail = std::fs::read_to_string(dir.join(".local/state/imageshare/audit.jsonl")).unwrap();
+    assert!(trail.lines().count() > 10, "{trail}");
+    problems.extend(leaks_in("audit trail", &trail, "", &forbidden));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     // The logs were on: most runs send requests and so write TRACE lines.
     assert!(

@@ -9,12 +9,14 @@
 //!   the emulator throttles 30 % of every action's requests, answers 5 % with the cloud's
 //!   5xx, drops 2 % of the connections and adds latency. The final state is exactly the
 //!   manifest, each grant was made by exactly one successful share call (successful share
-//!   calls = batches), and nothing outside the manifest is granted.
+//!   calls = batches), nothing outside the manifest is granted, and the retries the CLI
+//!   prints (`retries.plan` and `retries.apply` of `apply --output json`) are, per
+//!   provider, action and reason, exactly the faults the emulator served.
 //! - **Retry accounting** (`the_library_report_accounts_for_every_fault_served`): the same
 //!   world, fault plan and manifest through the library (plan, then the `Bulk` engine, as
 //!   the CLI does): the failed attempts of the plan's retry log and of the bulk report, per
-//!   provider, action and reason, are exactly the faults the emulator served. (The CLI's
-//!   `apply --output json` does not print the report's retries yet.)
+//!   provider, action and reason, are exactly the faults the emulator served, plan and
+//!   apply each on its own.
 //! - **SIGKILL** (`apply_killed_mid_run_converges_on_the_next_run`): apply is killed while
 //!   it runs; what it left is a subset of the manifest, and the next apply completes it
 //!   with exactly the share calls the remainder needs (nothing granted twice).
@@ -34,6 +36,7 @@ use imageshare::manifest::Manifest;
 use imageshare::{Connect, DynSharing};
 use imageshare_emulator::world::ImageSeed;
 use imageshare_emulator::{Emulator, FaultEvent, FaultKind, FaultPlan, FaultRule, World};
+use serde_json::Value;
 
 use common::{fresh_dir, is_read, owner_env, run_async, stderr, stdout, strings, OWNER};
 
@@ -295,6 +298,36 @@ fn logged_attempts(log: &RetryLog) -> BTreeMap<(Provider, String), RetryCounts> 
         .collect()
 }
 
+/// The failed attempts (retried and given up) per (provider, action) of a retry log as
+/// the CLI prints it: `[{"provider", "action", "retried": {..}, "gave_up": {..}}]`.
+fn printed_attempts(log: &Value) -> BTreeMap<(Provider, String), RetryCounts> {
+    let counts = |v: &Value| {
+        let n = |reason: &str| {
+            v[reason]
+                .as_u64()
+                .unwrap_or_else(|| panic!("no {reason} count in {v}"))
+        };
+        RetryCounts {
+            throttled: n("throttled"),
+            server_error: n("server_error"),
+            connection: n("connection"),
+            timeout: n("timeout"),
+        }
+    };
+    let mut out: BTreeMap<(Provider, String), RetryCounts> = BTreeMap::new();
+    for a in log
+        .as_array()
+        .unwrap_or_else(|| panic!("not a retry log: {log}"))
+    {
+        let provider: Provider = a["provider"].as_str().unwrap().parse().unwrap();
+        let action = a["action"].as_str().unwrap().to_owned();
+        let entry = out.entry((provider, action)).or_default();
+        entry.merge(&counts(&a["retried"]));
+        entry.merge(&counts(&a["gave_up"]));
+    }
+    out
+}
+
 /// Faults served, all actions together, as the failed attempts they are.
 fn served_total(served: &[FaultEvent]) -> RetryCounts {
     let mut out = RetryCounts::default();
@@ -325,8 +358,8 @@ async fn apply_converges_under_throttling_5xx_and_drops() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 
     // What the CLI prints: one entry per image step, every principal granted, no error.
-    let out: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let entries = out.as_array().unwrap();
+    let out: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let entries = out["results"].as_array().unwrap();
     assert_eq!(entries.len(), wanted.len(), "{out}");
     let mut labels: BTreeMap<String, usize> = BTreeMap::new();
     for e in entries {
@@ -349,8 +382,16 @@ async fn apply_converges_under_throttling_5xx_and_drops() {
         batches(&wanted, |w| w.principals.len())
     );
 
-    // The faults were served on every surface, in about the proportions asked for.
+    // Every fault served is one failed attempt in the retries the CLI printed, with the
+    // right provider, action and reason: the plan's reads and the apply's calls together.
     let served = emu.faults_served();
+    let mut printed = printed_attempts(&out["retries"]["plan"]);
+    for (key, counts) in printed_attempts(&out["retries"]["apply"]["by_action"]) {
+        printed.entry(key).or_default().merge(&counts);
+    }
+    assert_eq!(printed, served_as_attempts(&served));
+
+    // The faults were served on every surface, in about the proportions asked for.
     let kinds = served_total(&served);
     let requests = emu.calls().len();
     assert!(
@@ -400,7 +441,7 @@ async fn the_library_report_accounts_for_every_fault_served() {
     let conns = connect_all(&emu, &m);
     let conn = |p: Provider, r: &str| &conns[&(p, r.to_owned())];
 
-    // Plan, as `apply` does (one image after the other), in a retry scope of its own.
+    // Plan (one image after the other), in a retry scope of its own, as `apply` does.
     let t0 = Instant::now();
     let (plans, plan_log) = RetryLog::collect(async {
         let mut plans: Vec<SharePlan> = Vec::new();
@@ -421,8 +462,8 @@ async fn the_library_report_accounts_for_every_fault_served() {
     let planned = emu.faults_served();
     assert_eq!(logged_attempts(&plan_log), served_as_attempts(&planned));
 
-    // Apply through the bulk engine, as `apply` does.
-    let mut job = Bulk::new().concurrency(8);
+    // Apply through the bulk engine with its default options, as `apply` does.
+    let mut job = Bulk::new();
     for (img, p) in m.images.iter().zip(&plans) {
         job = job.plan(conn(img.provider, &img.region), p);
     }

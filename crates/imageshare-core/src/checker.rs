@@ -2,7 +2,10 @@
 //!
 //! It applies the adapter's [`ShareLimits`] table and refuses, with
 //! [`Error::Limit`], any request the provider would refuse, before any mutating call is
-//! sent. It also dedupes principals, skips those already granted (or not granted, when
+//! sent. Every image id is checked against the provider's
+//! [`ImageIdRule`](crate::limits::ImageIdRule) first, and a copy's target region against
+//! [`Region::check`], so input that can never be right ([`Error::InvalidInput`]) is
+//! refused before any call at all. It also dedupes principals, skips those already granted (or not granted, when
 //! unsharing) and splits the rest into batches of the provider's per-call maximum.
 
 use std::collections::{BTreeMap, HashSet};
@@ -11,7 +14,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::error::{Error, LimitRule, LimitViolation, Result};
-use crate::limits::EncryptedPolicy;
+use crate::limits::{EncryptedPolicy, ImageIdUse};
 use crate::model::{
     CopyTarget, Encryption, Image, ImageId, ImageOrigin, ImageState, Principal, Provider, Region,
     ShareOutcome, ShareReport, Sharee, Site,
@@ -73,6 +76,25 @@ impl<A: ImageSharing> Checked<A> {
             value: value.into(),
             explanation: explanation.into(),
         })
+    }
+
+    /// Checks `id` against the provider's image-id rule for `use_`.
+    pub fn check_image_id(&self, id: &ImageId, use_: ImageIdUse) -> Result<()> {
+        self.inner.limits().check_image_id(id, use_)
+    }
+
+    /// Checks what `copy` is given: a custom image id, and a well-formed target region.
+    pub fn check_copy(&self, id: &ImageId, to: &CopyTarget) -> Result<()> {
+        self.check_image_id(id, ImageIdUse::Custom)?;
+        let region = match to {
+            CopyTarget::OwnCopy { .. } => None,
+            CopyTarget::Region { region, .. } => Some(region),
+            CopyTarget::Project { region, .. } => region.as_ref(),
+        };
+        match region {
+            Some(r) => r.check(self.inner.provider(), "target region"),
+            None => Ok(()),
+        }
     }
 
     /// Checks principal kinds and forms; returns them deduplicated in request order.
@@ -296,10 +318,12 @@ impl<A: ImageSharing> ImageSharing for Checked<A> {
         self.inner.limits()
     }
     async fn image(&self, id: &ImageId) -> Result<Image> {
+        self.check_image_id(id, ImageIdUse::Lookup)?;
         self.inner.image(id).await
     }
 
     async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport> {
+        self.check_image_id(id, ImageIdUse::Custom)?;
         let principals = self.check_principals(to)?;
         let image = self.inner.image(id).await?;
         self.check_image(&image, &principals)?;
@@ -347,6 +371,7 @@ impl<A: ImageSharing> ImageSharing for Checked<A> {
     }
 
     async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport> {
+        self.check_image_id(id, ImageIdUse::Custom)?;
         let principals = self.check_principals(from)?;
         let current: HashSet<Principal> = self
             .inner
@@ -372,22 +397,26 @@ impl<A: ImageSharing> ImageSharing for Checked<A> {
     }
 
     async fn sharees_page(&self, id: &ImageId, cursor: Option<PageCursor>) -> Result<Page<Sharee>> {
+        self.check_image_id(id, ImageIdUse::Custom)?;
         self.inner.sharees_page(id, cursor).await
     }
     async fn shared_with_me_page(&self, cursor: Option<PageCursor>) -> Result<Page<Image>> {
         self.inner.shared_with_me_page(cursor).await
     }
     async fn sharees(&self, id: &ImageId) -> Result<Vec<Sharee>> {
+        self.check_image_id(id, ImageIdUse::Custom)?;
         self.inner.sharees(id).await
     }
     async fn shared_with_me(&self) -> Result<Vec<Image>> {
         self.inner.shared_with_me().await
     }
     async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
+        self.check_copy(id, &to)?;
         self.inner.copy(id, to).await
     }
 
     async fn delete(&self, id: &ImageId) -> Result<()> {
+        self.check_image_id(id, ImageIdUse::Custom)?;
         if self.inner.limits().delete_requires_unshare {
             // Streamed: the first five are named, the rest only counted.
             let mut sharees = self.inner.sharees_stream(id);
@@ -418,5 +447,96 @@ impl<A: ImageSharing> ImageSharing for Checked<A> {
             }
         }
         self.inner.delete(id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::{PrincipalForm, ShareLimits};
+    use crate::memory::InMemorySharing;
+    use crate::model::{ImageKind, PrincipalKind};
+
+    const LIMITS: ShareLimits = ShareLimits {
+        provider: Provider::UCloud,
+        principal_kind: PrincipalKind::Project,
+        principal_form: PrincipalForm::PrefixedId { prefix: "org-" },
+        max_sharees_per_image: Some(50),
+        max_principals_per_call: 1,
+        same_region_only: true,
+        reshare_received: false,
+        share_marketplace_derived: true,
+        encrypted: EncryptedPolicy::Allowed,
+        cross_site: true,
+        shareable_kinds: &[ImageKind::SystemDisk],
+        require_available: true,
+        delete_requires_unshare: false,
+        source: "test",
+    };
+
+    fn invalid(r: Result<impl std::fmt::Debug>, field: &str, says: &str) {
+        match r {
+            Err(Error::InvalidInput { field: f, message }) => {
+                assert_eq!(f, field, "{message}");
+                assert!(message.contains(says), "{message}");
+            }
+            other => panic!("expected InvalidInput for {field}: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn malformed_image_ids_and_regions_are_refused_before_any_call() {
+        let checked = Checked::new(InMemorySharing::new("cn-bj2", LIMITS));
+        let to = [Principal::project("org-d4e5f6")];
+        let ecs_id = ImageId::from("m-bp18ygjuqnwhechc");
+        let custom = "ucloud custom image ids have the form uimage-";
+        invalid(checked.share(&ecs_id, &to).await, "image id", custom);
+        invalid(checked.unshare(&ecs_id, &to).await, "image id", custom);
+        invalid(checked.sharees(&ecs_id).await, "image id", custom);
+        invalid(
+            checked.sharees_page(&ecs_id, None).await,
+            "image id",
+            custom,
+        );
+        invalid(checked.delete(&ecs_id).await, "image id", custom);
+        let own = CopyTarget::OwnCopy { name: None };
+        invalid(checked.copy(&ecs_id, own).await, "image id", custom);
+        let injected = ImageId::from("uimage-a&Action=TerminateCustomImage");
+        invalid(
+            checked.image(&injected).await,
+            "image id",
+            "'&' is not allowed",
+        );
+        invalid(checked.image(&"".into()).await, "image id", "it is empty");
+        let good = ImageId::from("uimage-golden01");
+        let to_region = CopyTarget::Region {
+            region: "cn-bj2&x=1".into(),
+            name: None,
+        };
+        invalid(
+            checked.copy(&good, to_region).await,
+            "target region",
+            "\"cn-bj2&x=1\" is not a region id of ucloud",
+        );
+        let to_project = CopyTarget::Project {
+            project: "org-d4e5f6".into(),
+            region: Some("".into()),
+            name: None,
+        };
+        invalid(
+            checked.copy(&good, to_project).await,
+            "target region",
+            "it is empty",
+        );
+        assert_eq!(checked.inner().calls(), Default::default(), "nothing sent");
+    }
+
+    #[tokio::test]
+    async fn lookups_accept_ids_without_the_custom_prefix() {
+        let checked = Checked::new(InMemorySharing::new("cn-bj2", LIMITS));
+        // A well-formed id of no known image passes the rule and reaches the adapter.
+        let e = checked.image(&"public_image.v2".into()).await.unwrap_err();
+        assert!(matches!(e, Error::NotFound { .. }), "{e:?}");
+        assert_eq!(checked.inner().calls().image, 1);
     }
 }

@@ -4,7 +4,88 @@
 //! [`crate::checker`] applies any table.
 
 use crate::error::{Error, LimitRule, LimitViolation, Result};
-use crate::model::{ImageKind, Principal, PrincipalKind, Provider};
+use crate::model::{ImageId, ImageKind, Principal, PrincipalKind, Provider};
+
+/// What an operation does with an image id, which decides the form the id must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageIdUse {
+    /// A lookup (`image`): any image the provider lists, public images included, whose
+    /// ids need not carry the custom-image prefix (an ECS public image id has no `m-`).
+    /// Only the character set and length are checked.
+    Lookup,
+    /// An operation only custom images support (share, unshare, sharees, copy, delete,
+    /// a manifest entry): the id must also have the provider's custom-image form.
+    Custom,
+}
+
+/// The form of one provider's image ids, as data. [`ImageIdRule::of`] gives the rule of a
+/// provider; [`ImageIdRule::check`] (or [`ShareLimits::check_image_id`]) applies it. The
+/// limit checker, the manifest parser and the CLI all call it, so the rule lives here only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageIdRule {
+    /// The provider the rule is for (named in errors).
+    pub provider: Provider,
+    /// The prefix of the provider's custom image ids (`m-`, `img-`, `lhbp-`, `uimage-`);
+    /// at least one ASCII letter or digit follows it, and nothing else.
+    pub custom_prefix: &'static str,
+    /// Longest id accepted, in characters.
+    pub max_len: usize,
+}
+
+impl ImageIdRule {
+    /// Longest image id of any provider accepted.
+    pub const MAX_LEN: usize = 128;
+
+    /// The rule of `provider`: ECS and SAS custom images are `m-...`, CVM images `img-...`,
+    /// Lighthouse blueprints `lhbp-...`, UCloud images `uimage-...`; at most 128
+    /// characters of `[A-Za-z0-9._-]` (public ECS ids such as
+    /// `ubuntu_22_04_x64_20G_alibase_20230907.vhd` use `_` and `.`).
+    pub const fn of(provider: Provider) -> ImageIdRule {
+        let custom_prefix = match provider {
+            Provider::AlibabaEcs | Provider::AlibabaSas => "m-",
+            Provider::TencentCvm => "img-",
+            Provider::TencentLighthouse => "lhbp-",
+            Provider::UCloud => "uimage-",
+        };
+        ImageIdRule {
+            provider,
+            custom_prefix,
+            max_len: Self::MAX_LEN,
+        }
+    }
+
+    /// Checks `id` for `use_`. On failure, [`Error::InvalidInput`] for the field
+    /// `image id`, whose text names the id and the problem (`invalid image id "m-1&x":
+    /// '&' is not allowed ...`).
+    pub fn check(&self, id: &str, use_: ImageIdUse) -> Result<()> {
+        let bad = |why: String| Err(Error::invalid_input("image id", format!("{id:?}: {why}")));
+        if id.is_empty() {
+            return bad("it is empty".to_owned());
+        }
+        let chars = id.chars().count();
+        if chars > self.max_len {
+            return bad(format!("{chars} characters, at most {}", self.max_len));
+        }
+        if let Some(c) = id
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+        {
+            return bad(format!(
+                "{c:?} is not allowed (letters, digits, `-`, `_` and `.` only)"
+            ));
+        }
+        if use_ == ImageIdUse::Custom {
+            let rest = id.strip_prefix(self.custom_prefix).unwrap_or("");
+            if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return bad(format!(
+                    "{} custom image ids have the form {}<letters and digits>",
+                    self.provider, self.custom_prefix
+                ));
+            }
+        }
+        Ok(())
+    }
+}
 
 /// What form a principal id must have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,6 +166,17 @@ impl ShareLimits {
 }
 
 impl ShareLimits {
+    /// The image-id rule of this table's provider ([`ImageIdRule::of`]).
+    pub fn image_id_rule(&self) -> ImageIdRule {
+        ImageIdRule::of(self.provider)
+    }
+
+    /// Checks `id` against this provider's [`ImageIdRule`] for `use_`
+    /// ([`Error::InvalidInput`] naming the id and the problem).
+    pub fn check_image_id(&self, id: &ImageId, use_: ImageIdUse) -> Result<()> {
+        self.image_id_rule().check(id.as_str(), use_)
+    }
+
     /// Checks the form of a principal id against `principal_form` (not its kind).
     /// On failure returns `(the limit, an explanation)`. The limit checker and the
     /// emulator both call this, so the rule lives in one place.
@@ -206,5 +298,114 @@ impl ShareLimits {
             ));
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(p: Provider, id: &str, use_: ImageIdUse) -> String {
+        match ImageIdRule::of(p).check(id, use_) {
+            Err(Error::InvalidInput { field, message }) => {
+                assert_eq!(field, "image id");
+                message
+            }
+            other => panic!("{p} {id:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn image_ids_have_each_providers_custom_form() {
+        for (p, good) in [
+            (Provider::AlibabaEcs, "m-bp18ygjuqnwhechc"),
+            (Provider::AlibabaSas, "m-sas000000001"),
+            (Provider::TencentCvm, "img-6pb6lrmy"),
+            (Provider::TencentLighthouse, "lhbp-6jc6l8yb"),
+            (Provider::UCloud, "uimage-golden01"),
+        ] {
+            for use_ in [ImageIdUse::Lookup, ImageIdUse::Custom] {
+                assert!(ImageIdRule::of(p).check(good, use_).is_ok(), "{p} {good}");
+            }
+            let prefix = ImageIdRule::of(p).custom_prefix;
+            let dashed = format!("{prefix}bp1-x");
+            for other in ["m-", "img-", "lhbp-", "uimage-", "x", "public.vhd", &dashed] {
+                let m = refused(p, other, ImageIdUse::Custom);
+                assert!(
+                    m.contains(&format!("{p} custom image ids have the form {prefix}")),
+                    "{m}"
+                );
+            }
+        }
+        // Another provider's id is refused for custom use.
+        let m = refused(
+            Provider::TencentCvm,
+            "m-bp18ygjuqnwhechc",
+            ImageIdUse::Custom,
+        );
+        assert!(
+            m.contains("tencent-cvm custom image ids have the form img-"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn lookups_take_public_ids_but_never_bad_characters_or_lengths() {
+        let public = "ubuntu_22_04_x64_20G_alibase_20230907.vhd";
+        assert!(ImageIdRule::of(Provider::AlibabaEcs)
+            .check(public, ImageIdUse::Lookup)
+            .is_ok());
+        assert!(refused(Provider::AlibabaEcs, public, ImageIdUse::Custom)
+            .contains("alibaba-ecs custom image ids have the form m-"));
+        for use_ in [ImageIdUse::Lookup, ImageIdUse::Custom] {
+            assert_eq!(refused(Provider::UCloud, "", use_), "\"\": it is empty");
+            let m = refused(Provider::AlibabaEcs, "m-1&Action=DeleteImage", use_);
+            assert!(m.contains("'&' is not allowed"), "{m}");
+            let m = refused(Provider::TencentCvm, "img-a b", use_);
+            assert!(m.contains("' ' is not allowed"), "{m}");
+            let m = refused(Provider::TencentCvm, "img-a\r\nX: 1", use_);
+            assert!(m.contains("'\\r' is not allowed"), "{m}");
+            let m = refused(Provider::TencentCvm, "img-é", use_);
+            assert!(m.contains("'é' is not allowed"), "{m}");
+            let long = format!("uimage-{}", "a".repeat(193));
+            let m = refused(Provider::UCloud, &long, use_);
+            assert!(m.contains("200 characters, at most 128"), "{m}");
+        }
+        let longest = format!("m-{}", "a".repeat(126));
+        assert!(ImageIdRule::of(Provider::AlibabaEcs)
+            .check(&longest, ImageIdUse::Custom)
+            .is_ok());
+    }
+
+    #[test]
+    fn share_limits_apply_their_providers_rule() {
+        let limits = ShareLimits {
+            provider: Provider::TencentLighthouse,
+            principal_kind: PrincipalKind::Account,
+            principal_form: PrincipalForm::NumericAccountId {
+                min_len: 5,
+                max_len: 20,
+            },
+            max_sharees_per_image: None,
+            max_principals_per_call: 10,
+            same_region_only: true,
+            reshare_received: false,
+            share_marketplace_derived: true,
+            encrypted: EncryptedPolicy::Allowed,
+            cross_site: true,
+            shareable_kinds: &[],
+            require_available: true,
+            delete_requires_unshare: false,
+            source: "test",
+        };
+        assert_eq!(limits.image_id_rule().custom_prefix, "lhbp-");
+        let e = limits
+            .check_image_id(&"img-6pb6lrmy".into(), ImageIdUse::Custom)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid image id: \"img-6pb6lrmy\": tencent-lighthouse custom image ids have the \
+             form lhbp-<letters and digits>"
+        );
     }
 }

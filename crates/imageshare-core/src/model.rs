@@ -68,6 +68,37 @@ mod tests {
     }
 
     #[test]
+    fn region_ids_are_letters_digits_and_dashes() {
+        for ok in ["cn-hangzhou", "ap-guangzhou", "cn-bj2", "hk", "us-east-1"] {
+            assert!(
+                Region::from(ok).check(Provider::UCloud, "region").is_ok(),
+                "{ok}"
+            );
+        }
+        let long = "a".repeat(Region::MAX_LEN + 1);
+        for (bad, says) in [
+            ("", "it is empty"),
+            ("cn hangzhou", "' ' is not allowed"),
+            ("cn-bj2&x=1", "'&' is not allowed"),
+            ("cn-bj2\r\nX-Injected: 1", "'\\r' is not allowed"),
+            ("cn_hangzhou", "'_' is not allowed"),
+            (long.as_str(), "65 characters, at most 64"),
+        ] {
+            let e = Region::from(bad)
+                .check(Provider::AlibabaEcs, "region")
+                .unwrap_err();
+            assert!(
+                matches!(&e, Error::InvalidInput { field, .. } if field == "region"),
+                "{e:?}"
+            );
+            let text = e.to_string();
+            assert!(text.contains("is not a region id of alibaba-ecs"), "{text}");
+            assert!(text.contains(says), "{bad:?}: {text}");
+            assert!(text.contains("e.g. cn-hangzhou"), "{text}");
+        }
+    }
+
+    #[test]
     fn share_report_keeps_request_ids_in_call_order() {
         let mut r = ShareReport::new(ImageId::from("m-1"));
         assert_eq!(r.request_id(), None);
@@ -145,8 +176,47 @@ string_newtype!(
     /// A cloud region id as the provider spells it (`cn-hangzhou`, `ap-guangzhou`, `cn-bj2`).
     Region
 );
+impl Region {
+    /// Longest region id [`Region::check`] accepts.
+    pub const MAX_LEN: usize = 64;
+
+    /// Checks that this is a well-formed region id of `provider`: 1 to
+    /// [`Region::MAX_LEN`] ASCII letters, digits and `-` (`cn-hangzhou`, `ap-guangzhou`,
+    /// `cn-bj2`, `hk`), so nothing in it can change the query string, form body or header
+    /// it is sent in. Whether the region exists is the provider's to say. On failure,
+    /// [`Error::InvalidInput`] for `field` (`region`, `target region`, ...).
+    pub fn check(&self, provider: Provider, field: &str) -> Result<(), Error> {
+        let s = self.as_str();
+        let example = match provider {
+            Provider::AlibabaEcs | Provider::AlibabaSas => "cn-hangzhou",
+            Provider::TencentCvm | Provider::TencentLighthouse => "ap-guangzhou",
+            Provider::UCloud => "cn-bj2",
+        };
+        let why = if s.is_empty() {
+            "it is empty".to_owned()
+        } else if s.len() > Self::MAX_LEN {
+            format!("{} characters, at most {}", s.len(), Self::MAX_LEN)
+        } else if let Some(c) = s
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+        {
+            format!("{c:?} is not allowed")
+        } else {
+            return Ok(());
+        };
+        Err(Error::invalid_input(
+            field,
+            format!(
+                "{s:?} is not a region id of {provider} ({why}; letters, digits and `-` \
+                 only, e.g. {example})"
+            ),
+        ))
+    }
+}
+
 string_newtype!(
-    /// A provider image id (`m-...`, `img-...`, `lhbp-...`, `uimage-...`).
+    /// A provider image id (`m-...`, `img-...`, `lhbp-...`, `uimage-...`). The form each
+    /// provider accepts is [`ImageIdRule`](crate::limits::ImageIdRule).
     ImageId
 );
 string_newtype!(

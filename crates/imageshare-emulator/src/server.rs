@@ -391,7 +391,14 @@ async fn serve(
 
     let reply = match frontend::authenticate(&shared, &surface, &wire, &request_id) {
         Err(reply) => {
-            record(&shared, provider, &action, &request_id, None, reply.code.clone());
+            record(
+                &shared,
+                provider,
+                &action,
+                &request_id,
+                None,
+                reply.code.clone(),
+            );
             reply
         }
         Ok(caller) => {

@@ -245,20 +245,7 @@ impl Config {
                 "no region given; call .region(\"ap-guangzhou\") or set TENCENTCLOUD_REGION",
             )
         })?;
-        if region.as_str().is_empty()
-            || !region
-                .as_str()
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
-            return Err(Error::invalid_input(
-                "region",
-                format!(
-                    "{:?} is not a Tencent Cloud region id (e.g. ap-guangzhou)",
-                    region.as_str()
-                ),
-            ));
-        }
+        region.check(spec.provider, "region")?;
         let endpoint = match cfg.endpoint.take() {
             Some(e) => e,
             None => {

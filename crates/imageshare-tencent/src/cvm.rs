@@ -6,7 +6,7 @@
 //! | `share` / `unshare` | `ModifyImageSharePermission`, `Permission` `SHARE` / `CANCEL` |
 //! | `sharees_page` | `DescribeImageSharePermission` (not paged: one page) |
 //! | `shared_with_me_page` | `DescribeImages`, filter `image-type` = `SHARED_IMAGE`, `Offset` / `Limit` 100 / `TotalCount` |
-//! | `copy` | `SyncImages` (own copy of a received image into its source region; cross-region copy) |
+//! | `copy` | `SyncImages` (own copy of a received image into its source region; cross-region copy; a `CopyTarget::Region` naming the adapter's own region is refused before sending, as SyncImages refuses a custom image's source region) |
 //! | `delete` | `DeleteImages` |
 //!
 //! How a CVM `Image` maps to [`Image`]:
@@ -135,8 +135,9 @@ impl TencentCvmImageSharing {
     }
 
     /// `SyncImages`: copies one image into `regions` (for a received image, only its own
-    /// region is allowed, which makes a custom image owned by the caller). Returns the new
-    /// image per region.
+    /// region is allowed, which makes a custom image owned by the caller; for a custom
+    /// image, only other regions). Returns the new image per region. A malformed region is
+    /// [`Error::InvalidInput`] and nothing is sent.
     pub async fn sync_images(
         &self,
         id: &ImageId,
@@ -149,6 +150,9 @@ impl TencentCvmImageSharing {
                 "regions",
                 "give at least one destination region",
             ));
+        }
+        for r in regions {
+            r.check(Provider::TencentCvm, "regions")?;
         }
         let req = SyncImagesRequest {
             image_ids: vec![id.to_string()],
@@ -357,6 +361,16 @@ impl ImageSharing for TencentCvmImageSharing {
     async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
         let (region, name) = match to {
             CopyTarget::OwnCopy { name } => (self.region().clone(), name),
+            CopyTarget::Region { region, .. } if region == *self.region() => {
+                return Err(Error::invalid_input(
+                    "target region",
+                    format!(
+                        "{region} is the adapter's own region: CVM's SyncImages copies a \
+                         custom image to other regions only (the source region is refused); \
+                         for an own copy of a received image use CopyTarget::OwnCopy"
+                    ),
+                ))
+            }
             CopyTarget::Region { region, name } => (region, name),
             CopyTarget::Project { .. } => {
                 return Err(Error::Unsupported {
@@ -474,5 +488,71 @@ mod tests {
             image_from_cvm(deprecated, &r).state,
             ImageState::Unavailable
         );
+    }
+
+    /// An adapter whose endpoint nothing listens on: any request would fail with
+    /// `Error::Transport`, so an `InvalidInput` answer means nothing was sent.
+    fn unreachable() -> TencentCvmImageSharing {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", closed.local_addr().unwrap());
+        drop(closed);
+        TencentCvmImageSharing::builder()
+            .region("ap-guangzhou")
+            .endpoint(url)
+            .credentials(crate::TencentCredentials::new("AKIDtest", "key"))
+            .retry(imageshare_core::transport::RetryConfig {
+                max_attempts: 1,
+                ..Default::default()
+            })
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_copy_to_its_own_region_or_a_malformed_one_is_refused_before_sending() {
+        let cvm = unreachable();
+        let id = ImageId::from("img-6pb6lrmy");
+        let e = cvm
+            .copy(
+                &id,
+                CopyTarget::Region {
+                    region: "ap-guangzhou".into(),
+                    name: None,
+                },
+            )
+            .await
+            .unwrap_err();
+        match &e {
+            Error::InvalidInput { field, message } => {
+                assert_eq!(field, "target region");
+                assert!(
+                    message.contains("ap-guangzhou is the adapter's own region"),
+                    "{e}"
+                );
+                assert!(message.contains("CopyTarget::OwnCopy"), "{e}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = cvm
+            .sync_images(&id, &["ap-shanghai".into(), "ap-shanghai&x=1".into()], None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidInput { field, message }
+                if field == "regions" && message.contains("'&' is not allowed")),
+            "{e:?}"
+        );
+        // Another region passes the checks and reaches the (unreachable) endpoint.
+        let e = cvm
+            .copy(
+                &id,
+                CopyTarget::Region {
+                    region: "ap-shanghai".into(),
+                    name: None,
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Transport { .. }), "{e:?}");
     }
 }

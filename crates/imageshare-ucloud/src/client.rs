@@ -94,8 +94,9 @@ pub struct UCloudClient {
 }
 
 impl UCloudClient {
-    /// A client. `base_url` must be an absolute `http(s)` URL ([`parse_endpoint`]). The rate
-    /// limiter of `options` gets UCloud's default table
+    /// A client. `base_url` must be an absolute `http(s)` URL ([`parse_endpoint`]) and
+    /// `region` a well-formed region id ([`Region::check`]: letters, digits and `-`), else
+    /// [`Error::InvalidInput`]. The rate limiter of `options` gets UCloud's default table
     /// ([`uhost_rate_limits`](crate::limits::uhost_rate_limits)) unless it has one.
     pub fn new(
         base_url: &str,
@@ -106,6 +107,7 @@ impl UCloudClient {
         options: ClientOptions,
         retry: RetryConfig,
     ) -> Result<Self> {
+        region.check(Provider::UCloud, "region")?;
         let url = parse_endpoint(base_url)?;
         Ok(Self {
             transport: Transport::new(options, retry)?.with_rate_limits(

@@ -18,6 +18,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use imageshare_core::credentials::{Env, OsEnv};
+use imageshare_core::limits::ImageIdUse;
 use imageshare_core::paging::{paginate, BoxStream, Listing, StreamExt, TryStreamExt};
 use imageshare_core::ratelimit::{Rate, RateLimits};
 use imageshare_core::transport::{parse_endpoint, ClientOptions, RetryConfig};
@@ -227,6 +228,9 @@ impl UCloudImageSharing {
     /// **account's** project is not documented. Prefer sharing where the emulator or a
     /// deployment serves the share actions and the recipients should follow one image
     /// that the sharer controls and can revoke.
+    ///
+    /// A malformed image id, a `project` that is not a project id (`org-...`) or a
+    /// malformed region is [`Error::InvalidInput`], and nothing is sent.
     pub async fn copy_to_project(
         &self,
         id: &ImageId,
@@ -234,6 +238,7 @@ impl UCloudImageSharing {
         region: Option<&Region>,
         name: Option<&str>,
     ) -> Result<CopiedImage> {
+        self.check_copy(id, project, region.into_iter())?;
         let mut params: Vec<Param> = vec![
             ("SourceImageId".into(), id.to_string()),
             ("TargetProjectId".into(), project.to_string()),
@@ -273,7 +278,8 @@ impl UCloudImageSharing {
 
     /// Copies an image into `project` in several regions at once (`CopyCustomImage` with
     /// `TargetRegionList.N`, documented). Returns one [`CopiedImage`] per region, in the
-    /// order UCloud lists them (`Infos`).
+    /// order UCloud lists them (`Infos`). Input is checked as by
+    /// [`copy_to_project`](Self::copy_to_project) before anything is sent.
     pub async fn copy_to_regions(
         &self,
         id: &ImageId,
@@ -287,6 +293,7 @@ impl UCloudImageSharing {
                 "the list of target regions is empty; give at least one",
             ));
         }
+        self.check_copy(id, project, regions.iter())?;
         let mut params: Vec<Param> = vec![
             ("SourceImageId".into(), id.to_string()),
             ("TargetProjectId".into(), project.to_string()),
@@ -462,6 +469,29 @@ impl UCloudImageSharing {
             report.push(Principal::Project(p.clone()), outcome.clone());
         }
         Ok(report)
+    }
+
+    /// What a `CopyCustomImage` is given, checked before it is sent: a custom image id,
+    /// a project id of the form UCloud shares to (`org-...`), well-formed regions.
+    fn check_copy<'r>(
+        &self,
+        id: &ImageId,
+        project: &ProjectId,
+        regions: impl Iterator<Item = &'r Region>,
+    ) -> Result<()> {
+        self.limits.check_image_id(id, ImageIdUse::Custom)?;
+        self.limits
+            .check_principal_form(&Principal::project(project.as_str()))
+            .map_err(|(limit, why)| {
+                Error::invalid_input(
+                    "target project",
+                    format!("{why}; CopyCustomImage copies into a project, {limit}"),
+                )
+            })?;
+        for r in regions {
+            r.check(Provider::UCloud, "target region")?;
+        }
+        Ok(())
     }
 
     fn own_project_for_copy(&self) -> Result<ProjectId> {
@@ -1093,5 +1123,97 @@ mod tests {
             UCloudImageSharing::builder().credentials(creds).region("x")
         );
         assert!(!dbg.contains("priv-SECRET"), "{dbg}");
+    }
+
+    #[test]
+    fn builder_refuses_a_malformed_region() {
+        for bad in ["cn-bj2&x=1", "cn bj2", "cn-bj2\nX-Injected: 1"] {
+            let e = UCloudImageSharing::builder()
+                .credentials(UCloudCredentials::new("pub", "priv"))
+                .region(bad)
+                .build()
+                .unwrap_err();
+            assert!(
+                matches!(&e, Error::InvalidInput { field, message }
+                    if field == "region" && message.contains("is not a region id of ucloud")),
+                "{bad:?}: {e:?}"
+            );
+        }
+    }
+
+    /// An adapter whose endpoint nothing listens on: any request would fail with
+    /// `Error::Transport`, so an `InvalidInput` answer means nothing was sent.
+    fn unreachable() -> UCloudImageSharing {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", closed.local_addr().unwrap());
+        drop(closed);
+        UCloudImageSharing::builder()
+            .credentials(UCloudCredentials::new("pub", "priv"))
+            .region("cn-bj2")
+            .project_id("org-own001")
+            .base_url(url)
+            .retry(RetryConfig {
+                max_attempts: 1,
+                ..RetryConfig::default()
+            })
+            .build()
+            .unwrap()
+    }
+
+    fn invalid(r: Result<impl fmt::Debug>, field: &str, says: &str) {
+        match r {
+            Err(Error::InvalidInput { field: f, message }) => {
+                assert_eq!(f, field, "{message}");
+                assert!(message.contains(says), "{message}");
+            }
+            other => panic!("expected InvalidInput for {field}: {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn copies_to_a_non_project_or_a_bad_region_are_refused_before_sending() {
+        let a = unreachable();
+        let id = ImageId::from("uimage-golden01");
+        let account = ProjectId::from("100000000002");
+        let to_account = CopyTarget::Project {
+            project: account.clone(),
+            region: None,
+            name: None,
+        };
+        invalid(
+            a.copy(&id, to_account).await,
+            "target project",
+            "\"100000000002\" is not a ucloud project id",
+        );
+        invalid(
+            a.copy_to_regions(&id, &account, &["cn-sh2".into()], None)
+                .await,
+            "target project",
+            "not a ucloud project id",
+        );
+        let project = ProjectId::from("org-d4e5f6");
+        invalid(
+            a.copy_to_project(&id, &project, Some(&"cn-sh2&x=1".into()), None)
+                .await,
+            "target region",
+            "'&' is not allowed",
+        );
+        let to_region = CopyTarget::Region {
+            region: "".into(),
+            name: None,
+        };
+        invalid(a.copy(&id, to_region).await, "target region", "it is empty");
+        invalid(
+            a.copy_to_project(&"m-bp18ygjuqnwhechc".into(), &project, None, None)
+                .await,
+            "image id",
+            "ucloud custom image ids have the form uimage-",
+        );
+        // The check lets a good request through to the (unreachable) endpoint.
+        let e = a
+            .copy_to_project(&id, &project, Some(&"cn-sh2".into()), None)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Transport { .. }), "{e:?}");
     }
 }

@@ -1,0 +1,200 @@
+//! Listings printed as they arrive (`sharees`, `shared-with-me`): each item is written
+//! when the stream yields it, so memory stays flat however long the list is.
+//!
+//! - text: a header, then one row per item with fixed column widths (a longer cell pushes
+//!   the rest of its row to the right; nothing is buffered to measure the widest);
+//! - `--output json`: one JSON array, written one element at a time and closed at the end,
+//!   also when the listing fails part-way (the items received so far stay valid JSON; the
+//!   error goes to stderr and the status says it failed).
+
+use std::io::Write;
+
+use futures_util::stream::{BoxStream, StreamExt};
+use imageshare::core::Error;
+use serde_json::Value;
+
+use crate::{Failure, Output};
+
+/// One column of a streamed table: its header and its width.
+pub type Column = (&'static str, usize);
+
+/// A listing being written to stdout.
+pub struct Listing<'o> {
+    out: &'o mut dyn Write,
+    output: Output,
+    columns: &'static [Column],
+    /// Items written so far.
+    count: usize,
+}
+
+impl<'o> Listing<'o> {
+    /// A listing with these text columns, nothing written yet.
+    pub fn new(out: &'o mut dyn Write, output: Output, columns: &'static [Column]) -> Self {
+        Self {
+            out,
+            output,
+            columns,
+            count: 0,
+        }
+    }
+
+    /// Items written so far.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Writes one item: `row` (one cell per column) in text, `json` in JSON.
+    pub fn push(&mut self, row: &[String], json: &Value) -> Result<(), Failure> {
+        let first = self.count == 0;
+        self.count += 1;
+        match self.output {
+            Output::Text => {
+                if first {
+                    let header: Vec<String> =
+                        self.columns.iter().map(|(h, _)| (*h).to_owned()).collect();
+                    let line = self.row(&header);
+                    writeln!(self.out, "{line}").map_err(io)?;
+                }
+                let line = self.row(row);
+                writeln!(self.out, "{line}").map_err(io)
+            }
+            Output::Json => {
+                let element = serde_json::to_string_pretty(json).unwrap_or_default();
+                let indented = element.replace('\n', "\n  ");
+                let sep = if first { "[\n" } else { ",\n" };
+                write!(self.out, "{sep}  {indented}").map_err(io)?;
+                self.out.flush().map_err(io)
+            }
+        }
+    }
+
+    /// Ends the listing: the closing bracket in JSON; the header and `(none)` in text
+    /// when nothing was listed.
+    pub fn finish(self) -> Result<(), Failure> {
+        match (self.output, self.count) {
+            (Output::Json, 0) => writeln!(self.out, "[]"),
+            (Output::Json, _) => writeln!(self.out, "\n]"),
+            (Output::Text, 0) => {
+                let header: Vec<String> =
+                    self.columns.iter().map(|(h, _)| (*h).to_owned()).collect();
+                let line = self.row(&header);
+                writeln!(self.out, "{line}\n(none)")
+            }
+            (Output::Text, _) => Ok(()),
+        }
+        .map_err(io)
+    }
+
+    /// Ends a listing whose stream failed: closes what was started (so JSON output stays
+    /// valid), then returns the error.
+    pub fn fail(self, e: Error) -> Failure {
+        if self.count > 0 {
+            let _ = self.finish();
+        }
+        Failure::from(e)
+    }
+
+    fn row(&self, cells: &[String]) -> String {
+        let last = self.columns.len().saturating_sub(1);
+        let mut line = String::new();
+        for (i, ((_, width), cell)) in self.columns.iter().zip(cells).enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            if i == last {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<width$}"));
+            }
+        }
+        line.trim_end().to_owned()
+    }
+}
+
+fn io(e: std::io::Error) -> Failure {
+    Failure::new(1, format!("cannot write output: {e}"))
+}
+
+/// Writes every item of `items` as it arrives, `render` giving its row and JSON value and
+/// `keep` choosing which to list (the others are the caller's to count). Returns the
+/// number listed.
+pub async fn print<T>(
+    mut listing: Listing<'_>,
+    mut items: BoxStream<'_, Result<T, Error>>,
+    mut keep: impl FnMut(&T) -> bool,
+    render: impl Fn(&T) -> (Vec<String>, Value),
+) -> Result<usize, Failure> {
+    while let Some(item) = items.next().await {
+        match item {
+            Ok(item) if keep(&item) => {
+                let (row, json) = render(&item);
+                listing.push(&row, &json)?;
+            }
+            Ok(_) => {}
+            Err(e) => return Err(listing.fail(e)),
+        }
+    }
+    let n = listing.count();
+    listing.finish()?;
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::stream;
+    use serde_json::json;
+
+    const COLUMNS: &[Column] = &[("A", 4), ("B", 3)];
+
+    async fn run(
+        output: Output,
+        items: Vec<Result<u32, Error>>,
+    ) -> (String, Result<usize, Failure>) {
+        let mut buf = Vec::new();
+        let result = print(
+            Listing::new(&mut buf, output, COLUMNS),
+            stream::iter(items).boxed(),
+            |n| n % 2 == 1,
+            |n| (vec![n.to_string(), "x".into()], json!({ "n": n })),
+        )
+        .await;
+        (String::from_utf8(buf).unwrap(), result)
+    }
+
+    #[tokio::test]
+    async fn json_is_one_valid_array_whatever_happens() {
+        let (out, n) = run(Output::Json, vec![Ok(1), Ok(2), Ok(3)]).await;
+        assert_eq!(n.ok(), Some(2));
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v, json!([{ "n": 1 }, { "n": 3 }]));
+        // Pretty-printed like a whole array would be.
+        assert_eq!(out, serde_json::to_string_pretty(&v).unwrap() + "\n");
+
+        let (out, n) = run(Output::Json, vec![]).await;
+        assert_eq!((out.as_str(), n.ok()), ("[]\n", Some(0)));
+
+        // A failure part-way: what came is still one valid document, and the error is
+        // returned.
+        let err = Error::invalid_input("page", "second page refused");
+        let (out, n) = run(Output::Json, vec![Ok(1), Err(err)]).await;
+        assert_eq!(n.err().map(|f| f.code), Some(2));
+        assert_eq!(
+            serde_json::from_str::<Value>(&out).unwrap(),
+            json!([{ "n": 1 }])
+        );
+        // A failure before any item: nothing at all on stdout.
+        let err = Error::invalid_input("page", "first page refused");
+        let (out, n) = run(Output::Json, vec![Ok(2), Err(err)]).await;
+        assert!(n.is_err());
+        assert_eq!(out, "");
+    }
+
+    #[tokio::test]
+    async fn text_rows_have_fixed_columns() {
+        let (out, _) = run(Output::Text, vec![Ok(1), Ok(12345)]).await;
+        assert_eq!(out, "A     B\n1     x\n12345  x\n");
+        let (out, _) = run(Output::Text, vec![Ok(2)]).await;
+        assert_eq!(out, "A     B\n(none)\n");
+    }
+}
