@@ -121,7 +121,11 @@ struct Case {
 fn base(p: Provider) -> ImageSeed {
     let (owner, _, _) = ids(p);
     let kind = limits_for(p).shareable_kinds[0];
-    ImageSeed::new(p, "img-rule0001", owner, region(p)).kind(kind)
+    let id = format!(
+        "{}rule0001",
+        imageshare_core::limits::ImageIdRule::of(p).custom_prefix
+    );
+    ImageSeed::new(p, &id, owner, region(p)).kind(kind)
 }
 
 /// Every rule that `p`'s table makes a request violate, as a case.
@@ -303,7 +307,7 @@ async fn delete_while_shared_is_refused_on_both_sides_where_the_table_says_so() 
 fn engine_share_is_all_or_nothing_and_idempotent() {
     let p = Provider::AlibabaEcs;
     let mut engine = Engine::new(world(p, base(p), &[], 0));
-    let id = "img-rule0001";
+    let id = "m-rule0001";
     // One unknown account in the list: nothing is granted.
     let err = engine
         .share(

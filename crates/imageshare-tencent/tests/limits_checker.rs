@@ -169,9 +169,12 @@ async fn lighthouse_shares_blueprints_in_batches_of_ten() {
     let sizes: Vec<usize> = c.inner().share_batches().iter().map(Vec::len).collect();
     assert_eq!(sizes, [10, 10, 1]);
 
-    let c = checked(LIGHTHOUSE_LIMITS, image("img-cvm", ImageKind::SystemDisk));
+    let c = checked(
+        LIGHTHOUSE_LIMITS,
+        image("lhbp-cvmkind1", ImageKind::SystemDisk),
+    );
     assert_eq!(
-        refused(&c, "img-cvm", &accounts(1)).await,
+        refused(&c, "lhbp-cvmkind1", &accounts(1)).await,
         LimitRule::ImageKind
     );
 }
