@@ -11,7 +11,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use imageshare::core::bulk::{Bulk, BulkOptions};
-use imageshare::core::limits::{EncryptedPolicy, PrincipalForm};
+use imageshare::core::limits::{EncryptedPolicy, ImageIdRule, ImageIdUse, PrincipalForm};
 use imageshare::core::plan::{self, SharePlan};
 use imageshare::core::transport::{ClientOptions, RetryConfig, RetryLog};
 use imageshare::core::{
@@ -566,46 +566,24 @@ fn connect(
     Ok(options(g, provider, region, audit).build()?)
 }
 
-/// The prefix of the custom image ids of `provider` (what share, copy and delete act on).
-fn custom_image_prefix(provider: Provider) -> &'static str {
-    match provider {
-        Provider::AlibabaEcs | Provider::AlibabaSas => "m-",
-        Provider::TencentCvm => "img-",
-        Provider::TencentLighthouse => "lhbp-",
-        Provider::UCloud => "uimage-",
-    }
-}
-
-/// Checks an image id before anything is sent: 1-128 ASCII letters, digits, `-`, `_` or
+/// Checks an image id before anything is sent, with the core rule the limit checker and
+/// the manifest parser use ([`ImageIdRule`]): 1-128 ASCII letters, digits, `-`, `_` or
 /// `.`; when `custom`, also the provider's custom-image prefix (`m-`, `img-`, `lhbp-`,
 /// `uimage-`) followed by letters and digits. `image` accepts public image ids too
 /// (`custom` false): an ECS public image id has no `m-`.
 fn image_id(provider: Provider, raw: &str, custom: bool) -> Result<ImageId, Failure> {
-    let bad = |why: String| usage(format!("invalid image id {raw:?}: {why}"));
-    if raw.is_empty() {
-        return Err(bad("it is empty".into()));
-    }
-    if raw.len() > 128 {
-        return Err(bad(format!("{} characters, at most 128", raw.len())));
-    }
-    if let Some(c) = raw
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-    {
-        return Err(bad(format!(
-            "{c:?} is not allowed (letters, digits, `-`, `_` and `.` only)"
-        )));
-    }
-    let prefix = custom_image_prefix(provider);
-    if custom {
-        let rest = raw.strip_prefix(prefix).unwrap_or("");
-        if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(bad(format!(
-                "{provider} custom image ids have the form {prefix}<letters and digits>"
-            )));
+    let use_ = if custom {
+        ImageIdUse::Custom
+    } else {
+        ImageIdUse::Lookup
+    };
+    match ImageIdRule::of(provider).check(raw, use_) {
+        Ok(()) => Ok(ImageId::from(raw)),
+        Err(Error::InvalidInput { message, .. }) => {
+            Err(usage(format!("invalid image id {message}")))
         }
+        Err(e) => Err(usage(e.to_string())),
     }
-    Ok(ImageId::from(raw))
 }
 
 fn principals(provider: Provider, raw: &[String]) -> Vec<Principal> {
