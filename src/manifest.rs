@@ -143,8 +143,20 @@ impl Manifest {
                 message,
             }
         };
-        let raw: RawManifest =
-            toml::from_str(text).map_err(|e| err(e.span(), None, e.message().trim().to_owned()))?;
+        let raw: RawManifest = toml::from_str(text).map_err(|e| {
+            // The TOML parser gives some errors (a control character in a comment) no
+            // message: name the character at fault instead of printing nothing.
+            let message = match e.message().trim() {
+                "" => match e.span().and_then(|s| text.get(s.start..)?.chars().next()) {
+                    Some(c) if c.is_control() => {
+                        format!("control character U+{:04X} is not allowed here", u32::from(c))
+                    }
+                    _ => "invalid TOML syntax".to_owned(),
+                },
+                m => m.to_owned(),
+            };
+            err(e.span(), None, message)
+        })?;
         if raw.image.is_empty() {
             return Err(err(None, None, "no [[image]] entries".to_owned()));
         }
