@@ -149,7 +149,10 @@ impl Manifest {
             let message = match e.message().trim() {
                 "" => match e.span().and_then(|s| text.get(s.start..)?.chars().next()) {
                     Some(c) if c.is_control() => {
-                        format!("control character U+{:04X} is not allowed here", u32::from(c))
+                        format!(
+                            "control character U+{:04X} is not allowed here",
+                            u32::from(c)
+                        )
                     }
                     _ => "invalid TOML syntax".to_owned(),
                 },
