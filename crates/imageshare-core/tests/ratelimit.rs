@@ -126,12 +126,13 @@ async fn concurrent_calls_are_spaced_at_the_quota() {
     assert!(started.elapsed() < Duration::from_millis(250));
 }
 
-#[tokio::test]
-async fn every_retry_after_a_server_error_waits_for_its_own_permit() {
+/// `failures` answers of `status`, then 200, for one share call paced at `per_second`:
+/// the call's wall time and the number of requests the server received.
+async fn failures_then_ok(status: u16, failures: u64, per_second: f64) -> (Duration, usize) {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(3)
+        .respond_with(ResponseTemplate::new(status))
+        .up_to_n_times(failures)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
@@ -140,38 +141,7 @@ async fn every_retry_after_a_server_error_waits_for_its_own_permit() {
         .await;
     let t = Transport::new(ClientOptions::default(), no_backoff(5))
         .unwrap()
-        .with_rate_limits(Provider::TencentCvm, cvm_table(10.0), None)
-        .unwrap();
-    let started = Instant::now();
-    send(
-        &t,
-        &server,
-        call(Provider::TencentCvm, "ModifyImageSharePermission"),
-    )
-    .await
-    .unwrap();
-    // Four attempts (three answered 5xx, which the server did charge) at 10/s with ~no
-    // backoff: three intervals of 100 ms.
-    let elapsed = started.elapsed();
-    assert!(elapsed >= Duration::from_millis(295), "{elapsed:?}");
-    assert_eq!(server.received_requests().await.unwrap().len(), 4);
-}
-
-/// `throttled` answers of 429, then 200, at one permit per second.
-async fn throttled_then_ok(throttled: u64) -> (Duration, usize) {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(429))
-        .up_to_n_times(throttled)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&server)
-        .await;
-    let t = Transport::new(ClientOptions::default(), no_backoff(5))
-        .unwrap()
-        .with_rate_limits(Provider::TencentCvm, cvm_table(1.0), None)
+        .with_rate_limits(Provider::TencentCvm, cvm_table(per_second), None)
         .unwrap();
     let started = Instant::now();
     send(
@@ -186,15 +156,24 @@ async fn throttled_then_ok(throttled: u64) -> (Duration, usize) {
 }
 
 #[tokio::test]
+async fn every_retry_after_a_server_error_waits_for_its_own_permit() {
+    // Four attempts (three answered 5xx, which the server did charge) at 10/s with ~no
+    // backoff: three intervals of 100 ms.
+    let (elapsed, sent) = failures_then_ok(503, 3, 10.0).await;
+    assert!(elapsed >= Duration::from_millis(295), "{elapsed:?}");
+    assert_eq!(sent, 4);
+}
+
+#[tokio::test]
 async fn the_first_retry_after_a_throttling_answer_reuses_its_permit() {
     // The refused request was not charged by the server: its retry goes out after the
     // backoff (1 ms), not after the next permit (1 s at 1/s).
-    let (elapsed, sent) = throttled_then_ok(1).await;
+    let (elapsed, sent) = failures_then_ok(429, 1, 1.0).await;
     assert_eq!(sent, 2);
     assert!(elapsed < Duration::from_millis(900), "{elapsed:?}");
     // A second throttling answer on the same call: the quota is exhausted for real, so
     // the next retry waits for a new permit.
-    let (elapsed, sent) = throttled_then_ok(2).await;
+    let (elapsed, sent) = failures_then_ok(429, 2, 1.0).await;
     assert_eq!(sent, 3);
     assert!(elapsed >= Duration::from_millis(950), "{elapsed:?}");
 }
