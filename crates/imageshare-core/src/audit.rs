@@ -26,8 +26,8 @@
 //! };
 //! # use imageshare_core::{PrincipalKind, Provider, ShareLimits, limits::{EncryptedPolicy, PrincipalForm}};
 //! # const LIMITS: ShareLimits = ShareLimits {
-//! #     provider: Provider::AlibabaEcs, principal_kind: PrincipalKind::Account,
-//! #     principal_form: PrincipalForm::NumericAccountId { min_len: 5, max_len: 20 },
+//! #     provider: Provider::new("alibaba-ecs"), principal_kind: PrincipalKind::Account,
+//! #     principal_form: PrincipalForm::NumericAccountId { min_len: 5, max_len: 20, sub_user_markers: &["@", "acs:ram:", ".onaliyun.com"], sub_user_name: "a RAM user or sub-account" },
 //! #     max_sharees_per_image: Some(50), max_principals_per_call: 10, same_region_only: true,
 //! #     reshare_received: false, share_marketplace_derived: false,
 //! #     encrypted: EncryptedPolicy::Forbidden, cross_site: true,
@@ -64,20 +64,17 @@ use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
+use crate::context::CallContext;
 use crate::error::{Error, Result};
-use crate::limits::ShareLimits;
-use crate::model::{
-    CopyTarget, Image, ImageId, Principal, Provider, Region, ShareOutcome, ShareReport, Sharee,
-};
-use crate::paging::{Page, PageCursor};
-use crate::sharing::ImageSharing;
+use crate::model::{CopyTarget, ImageId, Principal, Provider, Region, ShareOutcome, ShareReport};
+use crate::sharing::{ImageSharing, Layer};
 
 /// What the library did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -453,38 +450,15 @@ impl AuditLog {
     }
 }
 
-tokio::task_local! {
-    /// The audit layers the current call runs under: (log id, "an inner layer recorded").
-    static RECORDING: Vec<(usize, Arc<AtomicBool>)>;
-}
-
-/// Runs `fut` as a call made under an audit layer writing to `log`. Returns its output
-/// and whether a layer under it, writing to the same log, already recorded it.
-pub(crate) async fn scoped<F: std::future::Future>(log: &AuditLog, fut: F) -> (F::Output, bool) {
-    let flag = Arc::new(AtomicBool::new(false));
-    let mut stack = RECORDING.try_with(Clone::clone).unwrap_or_default();
-    stack.push((log.id(), flag.clone()));
-    let out = RECORDING.scope(stack, fut).await;
-    (out, flag.load(Ordering::SeqCst))
-}
-
-/// Tells the nearest enclosing layer writing to `log` that this call is recorded.
-fn mark_recorded(log: &AuditLog) {
-    let _ = RECORDING.try_with(|stack| {
-        if let Some((_, flag)) = stack.iter().rev().find(|(id, _)| *id == log.id()) {
-            flag.store(true, Ordering::SeqCst);
-        }
-    });
-}
-
 impl AuditLog {
-    /// Appends `records` made by a change under an audit layer (marking enclosing layers
-    /// writing to the same log, so that they do not record it again).
-    pub async fn record(&self, records: Vec<AuditRecord>) -> Result<()> {
+    /// Appends `records` made by a change made in `cx`, and marks `cx` recorded for this
+    /// trail, so that an enclosing audit layer writing to the same trail does not record
+    /// the change again.
+    pub async fn record(&self, cx: &CallContext, records: Vec<AuditRecord>) -> Result<()> {
         if records.is_empty() {
             return Ok(());
         }
-        mark_recorded(self);
+        cx.mark_audited(self.id());
         self.append_async(records).await
     }
 
@@ -494,6 +468,7 @@ impl AuditLog {
     /// passed through unrecorded.
     pub async fn record_share_result(
         &self,
+        cx: &CallContext,
         provider: Provider,
         region: &Region,
         action: AuditAction,
@@ -525,7 +500,7 @@ impl AuditLog {
                 .collect(),
             Err(_) => return result,
         };
-        match self.record(records).await {
+        match self.record(cx, records).await {
             Ok(()) => result,
             Err(write) => Err(self.unrecorded(action, image, result, &write)),
         }
@@ -537,6 +512,7 @@ impl AuditLog {
     /// refused before sending. [`Error::Audit`] when the trail cannot be written.
     pub async fn record_produced(
         &self,
+        cx: &CallContext,
         record: AuditRecord,
         result: Result<ImageId>,
     ) -> Result<ImageId> {
@@ -548,15 +524,20 @@ impl AuditLog {
             Err(e) if may_have_been_sent(e) => record.failed_with(e),
             Err(_) => return result,
         };
-        self.record_one(record, result).await
+        self.record_one(cx, record, result).await
     }
 
     /// Records a single outcome produced outside the trait (a migration step) and returns
     /// `result`, or [`Error::Audit`] when the trail cannot be written.
-    pub async fn record_one<T>(&self, record: AuditRecord, result: Result<T>) -> Result<T> {
+    pub async fn record_one<T>(
+        &self,
+        cx: &CallContext,
+        record: AuditRecord,
+        result: Result<T>,
+    ) -> Result<T> {
         let (action, image) = (record.action, record.image.clone());
         let changed = record.outcome != AuditOutcome::Failed;
-        match self.record(vec![record]).await {
+        match self.record(cx, vec![record]).await {
             Ok(()) => result,
             Err(write) => Err(Error::Audit {
                 path: self.file.path.display().to_string(),
@@ -638,22 +619,29 @@ impl<A: ImageSharing> Audited<A> {
         self.inner
     }
 
-    async fn change<F>(
-        &self,
+    /// Makes a share or unshare (`call`, given the context to make it in) under this
+    /// layer and records its outcome, unless a layer under this one writing to the same
+    /// trail already did.
+    async fn change<'a, F, Fut>(
+        &'a self,
+        cx: &'a CallContext,
         action: AuditAction,
-        id: &ImageId,
-        principals: &[Principal],
+        id: &'a ImageId,
+        principals: &'a [Principal],
         call: F,
     ) -> Result<ShareReport>
     where
-        F: std::future::Future<Output = Result<ShareReport>> + Send,
+        F: FnOnce(CallContext) -> Fut,
+        Fut: std::future::Future<Output = Result<ShareReport>> + Send + 'a,
     {
-        let (result, recorded) = scoped(&self.log, call).await;
-        if recorded {
+        let (child, recorded) = cx.under_audit(self.log.id());
+        let result = call(child).await;
+        if recorded.load(Ordering::SeqCst) {
             return result;
         }
         self.log
             .record_share_result(
+                cx,
                 self.inner.provider(),
                 self.inner.region(),
                 action,
@@ -666,47 +654,44 @@ impl<A: ImageSharing> Audited<A> {
 }
 
 #[async_trait]
-impl<A: ImageSharing> ImageSharing for Audited<A> {
-    fn provider(&self) -> Provider {
-        self.inner.provider()
+impl<A: ImageSharing> Layer for Audited<A> {
+    type Inner = A;
+    fn inner(&self) -> &A {
+        &self.inner
     }
-    fn region(&self) -> &Region {
-        self.inner.region()
+    async fn share_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        to: &[Principal],
+    ) -> Result<ShareReport> {
+        let inner = &self.inner;
+        self.change(cx, AuditAction::Grant, id, to, |cx| async move {
+            inner.share_in(&cx, id, to).await
+        })
+        .await
     }
-    fn limits(&self) -> &ShareLimits {
-        self.inner.limits()
+    async fn unshare_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        from: &[Principal],
+    ) -> Result<ShareReport> {
+        let inner = &self.inner;
+        self.change(cx, AuditAction::Revoke, id, from, |cx| async move {
+            inner.unshare_in(&cx, id, from).await
+        })
+        .await
     }
-    async fn image(&self, id: &ImageId) -> Result<Image> {
-        self.inner.image(id).await
-    }
-    async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport> {
-        self.change(AuditAction::Grant, id, to, self.inner.share(id, to))
-            .await
-    }
-    async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport> {
-        self.change(AuditAction::Revoke, id, from, self.inner.unshare(id, from))
-            .await
-    }
-    async fn sharees_page(&self, id: &ImageId, cursor: Option<PageCursor>) -> Result<Page<Sharee>> {
-        self.inner.sharees_page(id, cursor).await
-    }
-    async fn shared_with_me_page(&self, cursor: Option<PageCursor>) -> Result<Page<Image>> {
-        self.inner.shared_with_me_page(cursor).await
-    }
-    async fn sharees(&self, id: &ImageId) -> Result<Vec<Sharee>> {
-        self.inner.sharees(id).await
-    }
-    async fn shared_with_me(&self) -> Result<Vec<Image>> {
-        self.inner.shared_with_me().await
-    }
-    async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
+    async fn copy_in(&self, cx: &CallContext, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
         // Only a copy into another project hands the image to someone else.
         let CopyTarget::Project { project, .. } = &to else {
-            return self.inner.copy(id, to).await;
+            return self.inner.copy_in(cx, id, to).await;
         };
         let principal = AuditPrincipal::Project(project.to_string());
-        let (result, recorded) = scoped(&self.log, self.inner.copy(id, to.clone())).await;
-        if recorded {
+        let (child, recorded) = cx.under_audit(self.log.id());
+        let result = self.inner.copy_in(&child, id, to.clone()).await;
+        if recorded.load(Ordering::SeqCst) {
             return result;
         }
         let record = AuditRecord::now(
@@ -717,12 +702,11 @@ impl<A: ImageSharing> ImageSharing for Audited<A> {
             AuditAction::Copy,
             AuditOutcome::Copied,
         );
-        self.log.record_produced(record, result).await
-    }
-    async fn delete(&self, id: &ImageId) -> Result<()> {
-        self.inner.delete(id).await
+        self.log.record_produced(cx, record, result).await
     }
 }
+
+crate::impl_image_sharing_for_layer!([A: ImageSharing] Audited<A>);
 
 #[cfg(test)]
 mod tests {
@@ -738,7 +722,7 @@ mod tests {
     #[test]
     fn records_round_trip_as_one_json_line_each() {
         let mut r = AuditRecord::now(
-            Provider::TencentCvm,
+            Provider::new("tencent-cvm"),
             "ap-guangzhou".into(),
             "img-1".into(),
             AuditPrincipal::Account("100000000002".into()),
@@ -758,24 +742,24 @@ mod tests {
         );
         assert_eq!(serde_json::from_str::<AuditRecord>(&line).unwrap(), r);
         let service =
-            serde_json::to_string(&AuditPrincipal::Service(Provider::AlibabaEcs)).unwrap();
+            serde_json::to_string(&AuditPrincipal::Service(Provider::new("alibaba-ecs"))).unwrap();
         assert_eq!(service, r#"{"kind":"service","id":"alibaba-ecs"}"#);
     }
 
     #[test]
     fn failures_carry_code_text_and_request_id() {
         let e = Error::Api(crate::ApiError {
-            provider: Provider::AlibabaEcs,
+            provider: Provider::new("alibaba-ecs"),
             action: "ModifyImageSharePermission".into(),
             status: 503,
             code: "ServiceUnavailable".into(),
             message: "try later".into(),
             request_id: Some("rid-9".into()),
-            retryable: true,
+            retry: Some(crate::transport::RetryReason::ServerError),
             retry_after: None,
         });
         let r = AuditRecord::now(
-            Provider::AlibabaEcs,
+            Provider::new("alibaba-ecs"),
             "cn-hangzhou".into(),
             "m-1".into(),
             AuditPrincipal::Account("1".into()),

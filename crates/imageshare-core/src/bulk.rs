@@ -36,8 +36,8 @@
 //! };
 //! # use imageshare_core::{PrincipalKind, Provider, ShareLimits, limits::{EncryptedPolicy, PrincipalForm}};
 //! # const LIMITS: ShareLimits = ShareLimits {
-//! #     provider: Provider::AlibabaEcs, principal_kind: PrincipalKind::Account,
-//! #     principal_form: PrincipalForm::NumericAccountId { min_len: 5, max_len: 20 },
+//! #     provider: Provider::new("alibaba-ecs"), principal_kind: PrincipalKind::Account,
+//! #     principal_form: PrincipalForm::NumericAccountId { min_len: 5, max_len: 20, sub_user_markers: &["@", "acs:ram:", ".onaliyun.com"], sub_user_name: "a RAM user or sub-account" },
 //! #     max_sharees_per_image: Some(50), max_principals_per_call: 10, same_region_only: true,
 //! #     reshare_received: false, share_marketplace_derived: false,
 //! #     encrypted: EncryptedPolicy::Forbidden, cross_site: true,
@@ -75,6 +75,7 @@ use std::time::{Duration, Instant};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use serde::Serialize;
 
+use crate::context::CallContext;
 use crate::error::Error;
 use crate::model::{ImageId, Principal, Provider, Region, ShareOutcome, ShareReport};
 use crate::plan::SharePlan;
@@ -161,6 +162,7 @@ pub struct Bulk<'a> {
     items: Vec<BulkItem<'a>>,
     options: BulkOptions,
     progress: Option<Progress<'a>>,
+    cx: CallContext,
 }
 
 impl fmt::Debug for Bulk<'_> {
@@ -192,6 +194,13 @@ impl<'a> Bulk<'a> {
     /// Retry passes over retryable failures (see [`BulkOptions::retry_passes`]).
     pub fn retry_passes(mut self, n: u32) -> Self {
         self.options.retry_passes = n;
+        self
+    }
+    /// The context every call of the job is made in (each image step collects its own
+    /// retries under it, so a collector of `cx` sees the whole job's); a fresh one by
+    /// default.
+    pub fn context(mut self, cx: CallContext) -> Self {
+        self.cx = cx;
         self
     }
     /// Called once per image and operation as soon as it is done (from the task running
@@ -292,6 +301,7 @@ impl<'a> Bulk<'a> {
             items,
             options,
             progress,
+            cx,
         } = self;
         let concurrency = options.concurrency.max(1);
         let cancelled = AtomicBool::new(false);
@@ -304,10 +314,9 @@ impl<'a> Bulk<'a> {
             while !cancelled.load(Ordering::Relaxed) && in_flight.len() < concurrency {
                 match pending.next() {
                     Some((i, item)) => {
-                        let cancelled = &cancelled;
-                        let options = &options;
+                        let (cancelled, options, cx) = (&cancelled, &options, &cx);
                         in_flight.push(async move {
-                            (i, run_item(item, options, cancelled, progress).await)
+                            (i, run_item(cx, item, options, cancelled, progress).await)
                         });
                     }
                     None => break,
@@ -638,6 +647,7 @@ fn not_started(item: &BulkItem<'_>) -> Vec<ImageOp> {
 }
 
 async fn run_item(
+    cx: &CallContext,
     item: &BulkItem<'_>,
     options: &BulkOptions,
     cancelled: &AtomicBool,
@@ -656,7 +666,7 @@ async fn run_item(
         let result = if !unshare_ok || cancelled.load(Ordering::Relaxed) {
             empty_op(item, op, principals)
         } else {
-            run_step(item, op, principals, options, cancelled).await
+            run_step(cx, item, op, principals, options, cancelled).await
         };
         if op == BulkOp::Unshare {
             unshare_ok = result.is_complete();
@@ -671,6 +681,7 @@ async fn run_item(
 
 /// One step of one image: a checker call, then retry passes over retryable failures.
 async fn run_step(
+    cx: &CallContext,
     item: &BulkItem<'_>,
     op: BulkOp,
     principals: Vec<Principal>,
@@ -688,14 +699,12 @@ async fn run_step(
         }
         passes += 1;
         let batch: Vec<Principal> = todo.iter().map(|&i| principals[i].clone()).collect();
-        let (result, log) = RetryLog::collect(async {
-            match op {
-                BulkOp::Share => item.adapter.share(&item.image, &batch).await,
-                BulkOp::Unshare => item.adapter.unshare(&item.image, &batch).await,
-            }
-        })
-        .await;
-        retries.merge(&log);
+        let (step_cx, log) = cx.collecting_retries();
+        let result = match op {
+            BulkOp::Share => item.adapter.share_in(&step_cx, &item.image, &batch).await,
+            BulkOp::Unshare => item.adapter.unshare_in(&step_cx, &item.image, &batch).await,
+        };
+        retries.merge(&log.take());
         let report = match result {
             Ok(r) => {
                 error = None;
@@ -753,22 +762,25 @@ mod tests {
     use crate::error::ApiError;
     use crate::limits::{EncryptedPolicy, PrincipalForm};
     use crate::memory::InMemorySharing;
-    use crate::model::{
-        CopyTarget, Encryption, Image, ImageKind, ImageOrigin, ImageState, PrincipalKind, Sharee,
+    use crate::model::{Encryption, Image, ImageKind, ImageOrigin, ImageState, PrincipalKind};
+    use crate::transport::{
+        ApiCall, ClientOptions, HttpRequest, Method, RetryConfig, RetryReason, Transport,
     };
-    use crate::paging::{Page, PageCursor};
-    use crate::transport::{ApiCall, ClientOptions, HttpRequest, RetryConfig, Transport};
-    use crate::{Checked, ShareLimits};
+    use crate::{Checked, ImageSharingExt, Layer, ShareLimits};
     use async_trait::async_trait;
     use wiremock::matchers::path;
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
     const LIMITS: ShareLimits = ShareLimits {
-        provider: Provider::AlibabaEcs,
+        provider: Provider::new("alibaba-ecs"),
+        image_id_prefix: "m-",
+        example_region: "cn-hangzhou",
         principal_kind: PrincipalKind::Account,
         principal_form: PrincipalForm::NumericAccountId {
             min_len: 5,
             max_len: 20,
+            sub_user_markers: &["@", "acs:ram:", ".onaliyun.com"],
+            sub_user_name: "a RAM user or sub-account",
         },
         max_sharees_per_image: Some(50),
         max_principals_per_call: 10,
@@ -795,9 +807,9 @@ mod tests {
     }
 
     impl OverHttp {
-        async fn call(&self, id: &ImageId) -> Result<(), Error> {
+        async fn call(&self, cx: &CallContext, id: &ImageId) -> Result<(), Error> {
             let call = ApiCall {
-                provider: Provider::AlibabaEcs,
+                provider: Provider::new("alibaba-ecs"),
                 action: SHARE,
                 region: "cn-hangzhou",
                 idempotent: true,
@@ -805,75 +817,57 @@ mod tests {
             let url = format!("{}/{id}", self.base);
             let build = |_| {
                 Ok(HttpRequest {
-                    method: "POST".into(),
+                    method: Method::Post,
                     url: url.clone(),
                     headers: vec![],
-                    body: vec![],
+                    body: Default::default(),
                 })
             };
             let decode = |resp: crate::transport::HttpResponse| {
                 if resp.status == 200 {
                     return Ok(());
                 }
+                let code = String::from_utf8_lossy(&resp.body).into_owned();
+                // Classified as the adapter of a cloud whose throttling codes start with
+                // `Throttling` would.
+                let retry = if code.starts_with("Throttling") {
+                    Some(RetryReason::Throttled)
+                } else {
+                    RetryReason::of_status(resp.status)
+                };
                 Err(Error::Api(ApiError {
-                    provider: Provider::AlibabaEcs,
+                    provider: Provider::new("alibaba-ecs"),
                     action: SHARE.into(),
                     status: resp.status,
-                    code: String::from_utf8_lossy(&resp.body).into_owned(),
+                    code,
                     message: "injected".into(),
                     request_id: None,
-                    retryable: true,
+                    retry,
                     retry_after: None,
                 }))
             };
-            self.transport.call(call, build, decode).await
+            self.transport.call(cx, call, build, decode).await
         }
     }
 
     #[async_trait]
-    impl ImageSharing for OverHttp {
-        fn provider(&self) -> Provider {
-            self.inner.provider()
+    impl Layer for OverHttp {
+        type Inner = InMemorySharing;
+        fn inner(&self) -> &InMemorySharing {
+            &self.inner
         }
-        fn region(&self) -> &Region {
-            self.inner.region()
-        }
-        fn limits(&self) -> &ShareLimits {
-            self.inner.limits()
-        }
-        async fn image(&self, id: &ImageId) -> Result<Image, Error> {
-            self.inner.image(id).await
-        }
-        async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport, Error> {
-            self.call(id).await?;
-            self.inner.share(id, to).await
-        }
-        async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport, Error> {
-            self.inner.unshare(id, from).await
-        }
-        async fn sharees_page(
+        async fn share_in(
             &self,
+            cx: &CallContext,
             id: &ImageId,
-            cursor: Option<PageCursor>,
-        ) -> Result<Page<Sharee>, Error> {
-            self.inner.sharees_page(id, cursor).await
-        }
-        async fn shared_with_me_page(
-            &self,
-            cursor: Option<PageCursor>,
-        ) -> Result<Page<Image>, Error> {
-            self.inner.shared_with_me_page(cursor).await
-        }
-        async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId, Error> {
-            self.inner.copy(id, to).await
-        }
-        async fn delete(&self, id: &ImageId) -> Result<(), Error> {
-            self.inner.delete(id).await
+            to: &[Principal],
+        ) -> Result<ShareReport, Error> {
+            self.call(cx, id).await?;
+            self.inner.share_in(cx, id, to).await
         }
     }
+    crate::impl_image_sharing_for_layer!([] OverHttp);
 
-    /// `/<image>` answers `faults` in order, each once (after a short delay, so the
-    /// images' calls interleave), then 200.
     async fn mount(server: &MockServer, image: &str, faults: &[(u16, &str)]) {
         let at = format!("/{image}");
         for (i, (status, code)) in faults.iter().enumerate() {

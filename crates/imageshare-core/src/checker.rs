@@ -13,14 +13,15 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::context::CallContext;
 use crate::error::{Error, LimitRule, LimitViolation, Result};
 use crate::limits::{EncryptedPolicy, ImageIdUse};
 use crate::model::{
-    CopyTarget, Encryption, Image, ImageId, ImageOrigin, ImageState, Principal, Provider, Region,
-    ShareOutcome, ShareReport, Sharee, Site,
+    CopyTarget, Encryption, Image, ImageId, ImageOrigin, ImageState, Principal, ShareOutcome,
+    ShareReport, Sharee, Site,
 };
 use crate::paging::{Page, PageCursor, TryStreamExt};
-use crate::sharing::{ImageSharing, ImageSharingExt};
+use crate::sharing::{ImageSharing, ImageSharingExt, Layer};
 
 /// Choices the caller makes that the checker cannot infer.
 #[derive(Debug, Clone, Default)]
@@ -92,7 +93,7 @@ impl<A: ImageSharing> Checked<A> {
             CopyTarget::Project { region, .. } => region.as_ref(),
         };
         match region {
-            Some(r) => r.check(self.inner.provider(), "target region"),
+            Some(r) => self.inner.limits().check_region(r, "target region"),
             None => Ok(()),
         }
     }
@@ -307,29 +308,29 @@ impl<A: ImageSharing> Checked<A> {
 }
 
 #[async_trait]
-impl<A: ImageSharing> ImageSharing for Checked<A> {
-    fn provider(&self) -> Provider {
-        self.inner.provider()
+impl<A: ImageSharing> Layer for Checked<A> {
+    type Inner = A;
+    fn inner(&self) -> &A {
+        &self.inner
     }
-    fn region(&self) -> &Region {
-        self.inner.region()
-    }
-    fn limits(&self) -> &crate::limits::ShareLimits {
-        self.inner.limits()
-    }
-    async fn image(&self, id: &ImageId) -> Result<Image> {
+    async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image> {
         self.check_image_id(id, ImageIdUse::Lookup)?;
-        self.inner.image(id).await
+        self.inner.image_in(cx, id).await
     }
 
-    async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport> {
+    async fn share_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        to: &[Principal],
+    ) -> Result<ShareReport> {
         self.check_image_id(id, ImageIdUse::Custom)?;
         let principals = self.check_principals(to)?;
-        let image = self.inner.image(id).await?;
+        let image = self.inner.image_in(cx, id).await?;
         self.check_image(&image, &principals)?;
         let current: HashSet<Principal> = self
             .inner
-            .sharees(id)
+            .sharees_in(cx, id)
             .await?
             .into_iter()
             .map(|s| s.principal)
@@ -365,17 +366,22 @@ impl<A: ImageSharing> ImageSharing for Checked<A> {
         }
         let inner = &self.inner;
         self.run_batches(id, &principals, done, pending, |batch| async move {
-            inner.share(id, &batch).await
+            inner.share_in(cx, id, &batch).await
         })
         .await
     }
 
-    async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport> {
+    async fn unshare_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        from: &[Principal],
+    ) -> Result<ShareReport> {
         self.check_image_id(id, ImageIdUse::Custom)?;
         let principals = self.check_principals(from)?;
         let current: HashSet<Principal> = self
             .inner
-            .sharees(id)
+            .sharees_in(cx, id)
             .await?
             .into_iter()
             .map(|s| s.principal)
@@ -391,35 +397,34 @@ impl<A: ImageSharing> ImageSharing for Checked<A> {
         }
         let inner = &self.inner;
         self.run_batches(id, &principals, done, pending, |batch| async move {
-            inner.unshare(id, &batch).await
+            inner.unshare_in(cx, id, &batch).await
         })
         .await
     }
 
-    async fn sharees_page(&self, id: &ImageId, cursor: Option<PageCursor>) -> Result<Page<Sharee>> {
+    async fn sharees_page_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        cursor: Option<PageCursor>,
+    ) -> Result<Page<Sharee>> {
         self.check_image_id(id, ImageIdUse::Custom)?;
-        self.inner.sharees_page(id, cursor).await
+        self.inner.sharees_page_in(cx, id, cursor).await
     }
-    async fn shared_with_me_page(&self, cursor: Option<PageCursor>) -> Result<Page<Image>> {
-        self.inner.shared_with_me_page(cursor).await
-    }
-    async fn sharees(&self, id: &ImageId) -> Result<Vec<Sharee>> {
+    async fn sharees_in(&self, cx: &CallContext, id: &ImageId) -> Result<Vec<Sharee>> {
         self.check_image_id(id, ImageIdUse::Custom)?;
-        self.inner.sharees(id).await
+        self.inner.sharees_in(cx, id).await
     }
-    async fn shared_with_me(&self) -> Result<Vec<Image>> {
-        self.inner.shared_with_me().await
-    }
-    async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
+    async fn copy_in(&self, cx: &CallContext, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
         self.check_copy(id, &to)?;
-        self.inner.copy(id, to).await
+        self.inner.copy_in(cx, id, to).await
     }
 
-    async fn delete(&self, id: &ImageId) -> Result<()> {
+    async fn delete_in(&self, cx: &CallContext, id: &ImageId) -> Result<()> {
         self.check_image_id(id, ImageIdUse::Custom)?;
         if self.inner.limits().delete_requires_unshare {
             // Streamed: the first five are named, the rest only counted.
-            let mut sharees = self.inner.sharees_stream(id);
+            let mut sharees = self.inner.sharees_stream_in(cx, id);
             let mut names: Vec<String> = Vec::new();
             let mut count = 0usize;
             while let Some(sharee) = sharees.try_next().await? {
@@ -446,9 +451,11 @@ impl<A: ImageSharing> ImageSharing for Checked<A> {
                 ));
             }
         }
-        self.inner.delete(id).await
+        self.inner.delete_in(cx, id).await
     }
 }
+
+crate::impl_image_sharing_for_layer!([A: ImageSharing] Checked<A>);
 
 #[cfg(test)]
 mod tests {
@@ -458,7 +465,11 @@ mod tests {
     use crate::model::{ImageKind, PrincipalKind};
 
     const LIMITS: ShareLimits = ShareLimits {
-        provider: Provider::UCloud,
+        provider: Provider::new("ucloud"),
+        image_id_prefix: "uimage-",
+        example_region: "cn-bj2",
+        image_id_prefix: "uimage-",
+        example_region: "cn-bj2",
         principal_kind: PrincipalKind::Project,
         principal_form: PrincipalForm::PrefixedId { prefix: "org-" },
         max_sharees_per_image: Some(50),

@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::model::{Provider, ShareReport};
+use crate::transport::RetryReason;
 
 /// Result alias used throughout imageshare.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -182,7 +183,7 @@ impl Error {
     /// Whether retrying the same call may succeed (throttling, 5xx, connection errors).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Api(e) => e.retryable,
+            Error::Api(e) => e.retry.is_some(),
             Error::Transport { retryable, .. } => *retryable,
             _ => false,
         }
@@ -240,8 +241,9 @@ pub struct ApiError {
     pub message: String,
     /// The provider's request id.
     pub request_id: Option<String>,
-    /// Whether the adapter classifies this code as retryable (throttling, 5xx).
-    pub retryable: bool,
+    /// Why trying again may help, as the adapter classified the answer when it decoded it
+    /// (its cloud's throttling and busy codes, HTTP 5xx); `None` when it will not.
+    pub retry: Option<RetryReason>,
     /// A delay the provider asked for before retrying.
     pub retry_after: Option<Duration>,
 }

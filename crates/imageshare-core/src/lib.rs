@@ -9,15 +9,24 @@
 //!
 //! ```
 //! use imageshare_core::{
-//!     Checked, Image, ImageId, ImageKind, ImageOrigin, ImageSharing, ImageState, Encryption,
+//!     Checked, Image, ImageId, ImageKind, ImageOrigin, ImageSharingExt, ImageState, Encryption,
 //!     LimitRule, Principal, PrincipalKind, Provider, ShareLimits,
 //!     limits::{EncryptedPolicy, PrincipalForm}, memory::InMemorySharing,
 //! };
 //!
+//! // Core knows no cloud: a provider crate declares its identity and its limits as data.
+//! const EXAMPLE: Provider = Provider::new("example-cloud");
 //! const LIMITS: ShareLimits = ShareLimits {
-//!     provider: Provider::AlibabaEcs,
+//!     provider: EXAMPLE,
+//!     image_id_prefix: "m-",
+//!     example_region: "xx-north-1",
 //!     principal_kind: PrincipalKind::Account,
-//!     principal_form: PrincipalForm::NumericAccountId { min_len: 5, max_len: 20 },
+//!     principal_form: PrincipalForm::NumericAccountId {
+//!         min_len: 5,
+//!         max_len: 20,
+//!         sub_user_markers: &["@"],
+//!         sub_user_name: "a sub-user",
+//!     },
 //!     max_sharees_per_image: Some(2),
 //!     max_principals_per_call: 10,
 //!     same_region_only: true,
@@ -32,10 +41,10 @@
 //! };
 //!
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! let backend = InMemorySharing::new("cn-hangzhou", LIMITS);
+//! let backend = InMemorySharing::new("xx-north-1", LIMITS);
 //! backend.add_image(Image {
 //!     id: "m-golden".into(), name: "golden".into(), owner: Some(Principal::account("1000000001")),
-//!     owner_site: None, region: "cn-hangzhou".into(), state: ImageState::Available,
+//!     owner_site: None, region: "xx-north-1".into(), state: ImageState::Available,
 //!     origin: ImageOrigin::Custom, encryption: Encryption::None, kind: ImageKind::SystemDisk,
 //!     created_at: None,
 //! });
@@ -58,6 +67,8 @@
 pub mod audit;
 pub mod bulk;
 pub mod checker;
+pub mod config;
+pub mod context;
 pub mod credentials;
 pub mod error;
 pub mod limits;
@@ -75,6 +86,8 @@ pub mod trust;
 pub use audit::{AuditLog, Audited};
 pub use bulk::{Bulk, BulkOptions, BulkReport};
 pub use checker::{CheckOptions, Checked};
+pub use config::{ClientBuilder, ClientConfig};
+pub use context::{CallContext, RetryCollector};
 pub use error::{ApiError, Error, LimitRule, LimitViolation, Result};
 pub use limits::ShareLimits;
 pub use model::{
@@ -84,5 +97,10 @@ pub use model::{
 pub use paging::{Page, PageCursor};
 pub use ratelimit::{Rate, RateLimiter, RateLimits};
 pub use secret::Secret;
-pub use sharing::{ImageSharing, ImageSharingExt};
+pub use sharing::{ImageSharing, ImageSharingExt, Layer};
+pub use time::Clock;
+
+/// What the layer macro ([`impl_image_sharing_for_layer!`]) expands to; not public API.
+#[doc(hidden)]
+pub use async_trait::async_trait as __async_trait;
 pub use trust::{TrustPolicy, Trusted};

@@ -4,7 +4,7 @@
 //! [`crate::checker`] applies any table.
 
 use crate::error::{Error, LimitRule, LimitViolation, Result};
-use crate::model::{ImageId, ImageKind, Principal, PrincipalKind, Provider};
+use crate::model::{ImageId, ImageKind, Principal, PrincipalKind, Provider, Region};
 
 /// What an operation does with an image id, which decides the form the id must have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,41 +18,26 @@ pub enum ImageIdUse {
     Custom,
 }
 
-/// The form of one provider's image ids, as data. [`ImageIdRule::of`] gives the rule of a
-/// provider; [`ImageIdRule::check`] (or [`ShareLimits::check_image_id`]) applies it. The
-/// limit checker, the manifest parser and the CLI all call it, so the rule lives here only.
+/// The form of one provider's image ids, as data. [`ShareLimits::image_id_rule`] gives the
+/// rule of a provider (its prefix is the table's `image_id_prefix`);
+/// [`ImageIdRule::check`] (or [`ShareLimits::check_image_id`]) applies it. The limit
+/// checker, the manifest parser and the CLI all call it, so the rule lives here only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImageIdRule {
     /// The provider the rule is for (named in errors).
     pub provider: Provider,
-    /// The prefix of the provider's custom image ids (`m-`, `img-`, `lhbp-`, `uimage-`);
-    /// at least one ASCII letter or digit follows it, and nothing else.
+    /// The prefix of the provider's custom image ids; at least one ASCII letter or digit
+    /// follows it, and nothing else.
     pub custom_prefix: &'static str,
     /// Longest id accepted, in characters.
     pub max_len: usize,
 }
 
 impl ImageIdRule {
-    /// Longest image id of any provider accepted.
+    /// Longest image id of any provider accepted: at most 128 characters of
+    /// `[A-Za-z0-9._-]` (public ECS ids such as `ubuntu_22_04_x64_20G_alibase_20230907.vhd`
+    /// use `_` and `.`).
     pub const MAX_LEN: usize = 128;
-
-    /// The rule of `provider`: ECS and SAS custom images are `m-...`, CVM images `img-...`,
-    /// Lighthouse blueprints `lhbp-...`, UCloud images `uimage-...`; at most 128
-    /// characters of `[A-Za-z0-9._-]` (public ECS ids such as
-    /// `ubuntu_22_04_x64_20G_alibase_20230907.vhd` use `_` and `.`).
-    pub const fn of(provider: Provider) -> ImageIdRule {
-        let custom_prefix = match provider {
-            Provider::AlibabaEcs | Provider::AlibabaSas => "m-",
-            Provider::TencentCvm => "img-",
-            Provider::TencentLighthouse => "lhbp-",
-            Provider::UCloud => "uimage-",
-        };
-        ImageIdRule {
-            provider,
-            custom_prefix,
-            max_len: Self::MAX_LEN,
-        }
-    }
 
     /// Checks `id` for `use_`. On failure, [`Error::InvalidInput`] for the field
     /// `image id`, whose text names the id and the problem (`invalid image id "m-1&x":
@@ -90,14 +75,19 @@ impl ImageIdRule {
 /// What form a principal id must have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PrincipalForm {
-    /// A numeric main-account id of `min_len..=max_len` digits. Ids that look like RAM
-    /// users or sub-accounts (`name@...`, `acs:ram::...`) are refused with a message that
-    /// says so.
+    /// A numeric main-account id of `min_len..=max_len` digits. Ids that carry one of
+    /// `sub_user_markers` (a user name, an ARN) are refused with a message that says so.
     NumericAccountId {
         /// Fewest digits.
         min_len: usize,
         /// Most digits.
         max_len: usize,
+        /// Substrings that mark an id as a user of an account rather than the account
+        /// (`@`, an ARN prefix): such ids are refused with a message naming
+        /// `sub_user_name`.
+        sub_user_markers: &'static [&'static str],
+        /// What such an id is called on this cloud (`a RAM user or sub-account`).
+        sub_user_name: &'static str,
     },
     /// An id with a fixed prefix followed by at least one `[A-Za-z0-9]` (UCloud `org-...`).
     PrefixedId {
@@ -128,6 +118,10 @@ pub enum EncryptedPolicy {
 pub struct ShareLimits {
     /// Which provider this table describes.
     pub provider: Provider,
+    /// The prefix of the provider's custom image ids (its [`ImageIdRule`]).
+    pub image_id_prefix: &'static str,
+    /// A region id of the provider, named as an example in errors about region ids.
+    pub example_region: &'static str,
     /// Principals this provider shares to.
     pub principal_kind: PrincipalKind,
     /// The form a principal id must have.
@@ -166,9 +160,19 @@ impl ShareLimits {
 }
 
 impl ShareLimits {
-    /// The image-id rule of this table's provider ([`ImageIdRule::of`]).
+    /// The image-id rule of this table's provider.
     pub fn image_id_rule(&self) -> ImageIdRule {
-        ImageIdRule::of(self.provider)
+        ImageIdRule {
+            provider: self.provider,
+            custom_prefix: self.image_id_prefix,
+            max_len: ImageIdRule::MAX_LEN,
+        }
+    }
+
+    /// Checks that `region` is a well-formed region id of this provider
+    /// ([`Region::check`], with this table's example region).
+    pub fn check_region(&self, region: &Region, field: &str) -> Result<()> {
+        region.check(self.provider, self.example_region, field)
     }
 
     /// Checks `id` against this provider's [`ImageIdRule`] for `use_`
@@ -183,14 +187,19 @@ impl ShareLimits {
     pub fn check_principal_form(&self, p: &Principal) -> Result<(), (String, String)> {
         let id = p.id();
         match self.principal_form {
-            PrincipalForm::NumericAccountId { min_len, max_len } => {
+            PrincipalForm::NumericAccountId {
+                min_len,
+                max_len,
+                sub_user_markers,
+                sub_user_name,
+            } => {
                 let limit = format!("a main-account id of {min_len} to {max_len} digits");
-                if id.contains('@') || id.starts_with("acs:ram:") || id.contains(".onaliyun.com") {
+                if sub_user_markers.iter().any(|m| id.contains(m)) {
                     return Err((
                         limit,
                         format!(
-                            "{id:?} looks like a RAM user or sub-account; {} shares only with \
-                             main (root) accounts, given by their numeric account id",
+                            "{id:?} looks like {sub_user_name}; {} shares only with main \
+                             (root) accounts, given by their numeric account id",
                             self.provider
                         ),
                     ));
@@ -305,86 +314,20 @@ impl ShareLimits {
 mod tests {
     use super::*;
 
-    fn refused(p: Provider, id: &str, use_: ImageIdUse) -> String {
-        match ImageIdRule::of(p).check(id, use_) {
-            Err(Error::InvalidInput { field, message }) => {
-                assert_eq!(field, "image id");
-                message
-            }
-            other => panic!("{p} {id:?}: {other:?}"),
-        }
-    }
+    const CLOUD: Provider = Provider::new("example-cloud");
 
-    #[test]
-    fn image_ids_have_each_providers_custom_form() {
-        for (p, good) in [
-            (Provider::AlibabaEcs, "m-bp18ygjuqnwhechc"),
-            (Provider::AlibabaSas, "m-sas000000001"),
-            (Provider::TencentCvm, "img-6pb6lrmy"),
-            (Provider::TencentLighthouse, "lhbp-6jc6l8yb"),
-            (Provider::UCloud, "uimage-golden01"),
-        ] {
-            for use_ in [ImageIdUse::Lookup, ImageIdUse::Custom] {
-                assert!(ImageIdRule::of(p).check(good, use_).is_ok(), "{p} {good}");
-            }
-            let prefix = ImageIdRule::of(p).custom_prefix;
-            let dashed = format!("{prefix}bp1-x");
-            for other in ["m-", "img-", "lhbp-", "uimage-", "x", "public.vhd", &dashed] {
-                let m = refused(p, other, ImageIdUse::Custom);
-                assert!(
-                    m.contains(&format!("{p} custom image ids have the form {prefix}")),
-                    "{m}"
-                );
-            }
-        }
-        // Another provider's id is refused for custom use.
-        let m = refused(
-            Provider::TencentCvm,
-            "m-bp18ygjuqnwhechc",
-            ImageIdUse::Custom,
-        );
-        assert!(
-            m.contains("tencent-cvm custom image ids have the form img-"),
-            "{m}"
-        );
-    }
-
-    #[test]
-    fn lookups_take_public_ids_but_never_bad_characters_or_lengths() {
-        let public = "ubuntu_22_04_x64_20G_alibase_20230907.vhd";
-        assert!(ImageIdRule::of(Provider::AlibabaEcs)
-            .check(public, ImageIdUse::Lookup)
-            .is_ok());
-        assert!(refused(Provider::AlibabaEcs, public, ImageIdUse::Custom)
-            .contains("alibaba-ecs custom image ids have the form m-"));
-        for use_ in [ImageIdUse::Lookup, ImageIdUse::Custom] {
-            assert_eq!(refused(Provider::UCloud, "", use_), "\"\": it is empty");
-            let m = refused(Provider::AlibabaEcs, "m-1&Action=DeleteImage", use_);
-            assert!(m.contains("'&' is not allowed"), "{m}");
-            let m = refused(Provider::TencentCvm, "img-a b", use_);
-            assert!(m.contains("' ' is not allowed"), "{m}");
-            let m = refused(Provider::TencentCvm, "img-a\r\nX: 1", use_);
-            assert!(m.contains("'\\r' is not allowed"), "{m}");
-            let m = refused(Provider::TencentCvm, "img-é", use_);
-            assert!(m.contains("'é' is not allowed"), "{m}");
-            let long = format!("uimage-{}", "a".repeat(193));
-            let m = refused(Provider::UCloud, &long, use_);
-            assert!(m.contains("200 characters, at most 128"), "{m}");
-        }
-        let longest = format!("m-{}", "a".repeat(126));
-        assert!(ImageIdRule::of(Provider::AlibabaEcs)
-            .check(&longest, ImageIdUse::Custom)
-            .is_ok());
-    }
-
-    #[test]
-    fn share_limits_apply_their_providers_rule() {
-        let limits = ShareLimits {
-            provider: Provider::TencentLighthouse,
+    /// A table of a made-up provider whose custom image ids are `img-...`.
+    fn limits(prefix: &'static str) -> ShareLimits {
+        ShareLimits {
+            provider: CLOUD,
+            image_id_prefix: prefix,
+            example_region: "xx-north-1",
             principal_kind: PrincipalKind::Account,
             principal_form: PrincipalForm::NumericAccountId {
                 min_len: 5,
                 max_len: 20,
+                sub_user_markers: &["@", "arn:"],
+                sub_user_name: "a sub-user",
             },
             max_sharees_per_image: None,
             max_principals_per_call: 10,
@@ -397,15 +340,75 @@ mod tests {
             require_available: true,
             delete_requires_unshare: false,
             source: "test",
-        };
-        assert_eq!(limits.image_id_rule().custom_prefix, "lhbp-");
-        let e = limits
-            .check_image_id(&"img-6pb6lrmy".into(), ImageIdUse::Custom)
+        }
+    }
+
+    fn refused(prefix: &'static str, id: &str, use_: ImageIdUse) -> String {
+        match limits(prefix).check_image_id(&ImageId::from(id), use_) {
+            Err(Error::InvalidInput { field, message }) => {
+                assert_eq!(field, "image id");
+                message
+            }
+            other => panic!("{prefix} {id:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn image_ids_have_the_tables_custom_form() {
+        for (prefix, good) in [("m-", "m-bp18ygjuqnwhechc"), ("img-", "img-6pb6lrmy")] {
+            for use_ in [ImageIdUse::Lookup, ImageIdUse::Custom] {
+                let id = ImageId::from(good);
+                assert!(limits(prefix).check_image_id(&id, use_).is_ok(), "{good}");
+            }
+            let dashed = format!("{prefix}bp1-x");
+            for other in ["m-", "img-", "lhbp-", "x", "public.vhd", &dashed] {
+                let m = refused(prefix, other, ImageIdUse::Custom);
+                assert!(
+                    m.contains(&format!(
+                        "example-cloud custom image ids have the form {prefix}<letters and digits>"
+                    )),
+                    "{m}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn lookups_take_public_ids_but_never_bad_characters_or_lengths() {
+        let public = "ubuntu_22_04_x64_20G_alibase_20230907.vhd";
+        let rule = limits("m-").image_id_rule();
+        assert!(rule.check(public, ImageIdUse::Lookup).is_ok());
+        assert!(refused("m-", public, ImageIdUse::Custom)
+            .contains("example-cloud custom image ids have the form m-"));
+        for use_ in [ImageIdUse::Lookup, ImageIdUse::Custom] {
+            assert_eq!(refused("m-", "", use_), "\"\": it is empty");
+            let m = refused("m-", "m-1&Action=DeleteImage", use_);
+            assert!(m.contains("'&' is not allowed"), "{m}");
+            let m = refused("img-", "img-a b", use_);
+            assert!(m.contains("' ' is not allowed"), "{m}");
+            let m = refused("img-", "img-a\r\nX: 1", use_);
+            assert!(m.contains("'\\r' is not allowed"), "{m}");
+            let m = refused("img-", "img-é", use_);
+            assert!(m.contains("'é' is not allowed"), "{m}");
+            let long = format!("uimage-{}", "a".repeat(193));
+            let m = refused("uimage-", &long, use_);
+            assert!(m.contains("200 characters, at most 128"), "{m}");
+        }
+        let longest = format!("m-{}", "a".repeat(126));
+        assert!(rule.check(&longest, ImageIdUse::Custom).is_ok());
+    }
+
+    #[test]
+    fn regions_and_sub_users_are_named_with_the_tables_data() {
+        let l = limits("img-");
+        let e = l.check_region(&Region::from("a b"), "region").unwrap_err();
+        assert!(e.to_string().contains("e.g. xx-north-1"), "{e}");
+        let (_, why) = l
+            .check_principal_form(&Principal::account("bob@12345"))
             .unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "invalid image id: \"img-6pb6lrmy\": tencent-lighthouse custom image ids have the \
-             form lhbp-<letters and digits>"
-        );
+        assert!(why.contains("looks like a sub-user"), "{why}");
+        assert!(l
+            .check_principal_form(&Principal::account("123456"))
+            .is_ok());
     }
 }

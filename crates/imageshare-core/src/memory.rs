@@ -14,6 +14,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
+use crate::context::CallContext;
 use crate::error::{Error, Result};
 use crate::limits::ShareLimits;
 use crate::model::{
@@ -168,12 +169,17 @@ impl ImageSharing for InMemorySharing {
     fn limits(&self) -> &ShareLimits {
         &self.limits
     }
-    async fn image(&self, id: &ImageId) -> Result<Image> {
+    async fn image_in(&self, _cx: &CallContext, id: &ImageId) -> Result<Image> {
         let mut st = self.state();
         st.calls.image += 1;
         st.images.get(id).cloned().ok_or_else(|| self.not_found(id))
     }
-    async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport> {
+    async fn share_in(
+        &self,
+        _cx: &CallContext,
+        id: &ImageId,
+        to: &[Principal],
+    ) -> Result<ShareReport> {
         let mut st = self.state();
         st.calls.share += 1;
         st.share_batches.push(to.to_vec());
@@ -195,7 +201,12 @@ impl ImageSharing for InMemorySharing {
         }
         Ok(report)
     }
-    async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport> {
+    async fn unshare_in(
+        &self,
+        _cx: &CallContext,
+        id: &ImageId,
+        from: &[Principal],
+    ) -> Result<ShareReport> {
         let mut st = self.state();
         st.calls.unshare += 1;
         if let Some(e) = st.fail_next.pop_front() {
@@ -216,7 +227,12 @@ impl ImageSharing for InMemorySharing {
         }
         Ok(report)
     }
-    async fn sharees_page(&self, id: &ImageId, cursor: Option<PageCursor>) -> Result<Page<Sharee>> {
+    async fn sharees_page_in(
+        &self,
+        _cx: &CallContext,
+        id: &ImageId,
+        cursor: Option<PageCursor>,
+    ) -> Result<Page<Sharee>> {
         let mut st = self.state();
         st.calls.sharees += 1;
         if !st.images.contains_key(id) {
@@ -230,12 +246,16 @@ impl ImageSharing for InMemorySharing {
             }),
         )
     }
-    async fn shared_with_me_page(&self, cursor: Option<PageCursor>) -> Result<Page<Image>> {
+    async fn shared_with_me_page_in(
+        &self,
+        _cx: &CallContext,
+        cursor: Option<PageCursor>,
+    ) -> Result<Page<Image>> {
         let mut st = self.state();
         st.calls.shared_with_me += 1;
         page_of(&st.received, cursor.as_ref(), self.page_size)
     }
-    async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
+    async fn copy_in(&self, _cx: &CallContext, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
         let mut st = self.state();
         st.calls.copy += 1;
         if let Some(e) = st.fail_next.pop_front() {
@@ -269,7 +289,7 @@ impl ImageSharing for InMemorySharing {
         st.images.insert(new_id.clone(), image);
         Ok(new_id)
     }
-    async fn delete(&self, id: &ImageId) -> Result<()> {
+    async fn delete_in(&self, _cx: &CallContext, id: &ImageId) -> Result<()> {
         let mut st = self.state();
         st.calls.delete += 1;
         if let Some(e) = st.fail_next.pop_front() {
@@ -290,11 +310,15 @@ mod tests {
     use crate::sharing::ImageSharingExt;
 
     const LIMITS: ShareLimits = ShareLimits {
-        provider: Provider::AlibabaEcs,
+        provider: Provider::new("alibaba-ecs"),
+        image_id_prefix: "m-",
+        example_region: "cn-hangzhou",
         principal_kind: PrincipalKind::Account,
         principal_form: PrincipalForm::NumericAccountId {
             min_len: 1,
             max_len: 20,
+            sub_user_markers: &["@", "acs:ram:", ".onaliyun.com"],
+            sub_user_name: "a RAM user or sub-account",
         },
         max_sharees_per_image: None,
         max_principals_per_call: 10,

@@ -8,48 +8,105 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 
-/// The image-sharing surfaces imageshare speaks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Provider {
-    /// Alibaba Cloud Elastic Compute Service (API 2014-05-26).
-    AlibabaEcs,
-    /// Alibaba Cloud Simple Application Server (SWAS-OPEN, API 2020-06-01).
-    AlibabaSas,
-    /// UCloud UHost (project-level sharing).
-    #[serde(rename = "ucloud")]
-    UCloud,
-    /// Tencent Cloud CVM (API 2017-03-12).
-    TencentCvm,
-    /// Tencent Cloud Lighthouse blueprints (API 2020-03-24).
-    TencentLighthouse,
-}
+/// The identity of one image-sharing surface (`alibaba-ecs`, `tencent-cvm`, ...): a stable
+/// kebab-case name. Core knows no provider: each provider crate declares its own with
+/// [`Provider::new`] (e.g. `imageshare_tencent::CVM`), and the facade's registry lists
+/// the ones compiled in. Cheap to copy, compared and ordered by name.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Provider(&'static str);
 
 impl Provider {
-    /// Every provider, in a stable order.
-    pub const ALL: [Provider; 5] = [
-        Provider::AlibabaEcs,
-        Provider::AlibabaSas,
-        Provider::UCloud,
-        Provider::TencentCvm,
-        Provider::TencentLighthouse,
-    ];
+    /// Longest provider name accepted.
+    pub const MAX_NAME_LEN: usize = 40;
 
-    /// The stable, kebab-case name used by the CLI and manifests (`alibaba-ecs`, ...).
-    pub fn name(self) -> &'static str {
-        match self {
-            Provider::AlibabaEcs => "alibaba-ecs",
-            Provider::AlibabaSas => "alibaba-sas",
-            Provider::UCloud => "ucloud",
-            Provider::TencentCvm => "tencent-cvm",
-            Provider::TencentLighthouse => "tencent-lighthouse",
+    /// A provider named `name`: 1 to [`Provider::MAX_NAME_LEN`] lowercase ASCII letters,
+    /// digits and `-`, starting with a letter. Checked at compile time in a `const`.
+    ///
+    /// # Panics
+    /// When `name` is not such a name.
+    pub const fn new(name: &'static str) -> Provider {
+        assert!(
+            Self::is_valid_name(name),
+            "a provider name is lowercase kebab-case"
+        );
+        Provider(name)
+    }
+
+    const fn is_valid_name(name: &str) -> bool {
+        let b = name.as_bytes();
+        if b.is_empty() || b.len() > Self::MAX_NAME_LEN || !b[0].is_ascii_lowercase() {
+            return false;
         }
+        let mut i = 0;
+        while i < b.len() {
+            if !(b[i].is_ascii_lowercase() || b[i].is_ascii_digit() || b[i] == b'-') {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
+    /// The stable, kebab-case name used by the CLI, manifests and logs (`alibaba-ecs`, ...).
+    pub fn name(self) -> &'static str {
+        self.0
+    }
+
+    /// The provider of a name read at run time (a manifest, an audit record). Any
+    /// well-formed name is accepted: whether a provider of that name is compiled in is the
+    /// facade registry's to say. Each distinct name is kept once for the process.
+    pub fn from_name(name: &str) -> Result<Provider, Error> {
+        if !Self::is_valid_name(name) {
+            return Err(Error::invalid_input(
+                "provider",
+                format!(
+                    "{name:?} is not a provider name (lowercase letters, digits and `-`, at \
+                     most {} characters, e.g. tencent-cvm)",
+                    Self::MAX_NAME_LEN
+                ),
+            ));
+        }
+        static NAMES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+        let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(known) = names.iter().find(|n| **n == name) {
+            return Ok(Provider(known));
+        }
+        let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+        names.push(leaked);
+        Ok(Provider(leaked))
+    }
+}
+
+impl fmt::Debug for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
     }
 }
 
 impl fmt::Display for Provider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(self.0)
+    }
+}
+
+impl Serialize for Provider {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Provider {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        Provider::from_name(&name).map_err(serde::de::Error::custom)
+    }
+}
+
+impl std::str::FromStr for Provider {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Provider::from_name(s)
     }
 }
 
@@ -57,13 +114,23 @@ impl fmt::Display for Provider {
 mod tests {
     use super::*;
 
+    const CLOUD: Provider = Provider::new("example-cloud");
+
     #[test]
-    fn serde_names_are_the_cli_names() {
-        for p in Provider::ALL {
-            let json = serde_json::to_string(&p).unwrap();
-            assert_eq!(json, format!("\"{}\"", p.name()));
-            assert_eq!(serde_json::from_str::<Provider>(&json).unwrap(), p);
-            assert_eq!(p.name().parse::<Provider>().unwrap(), p);
+    fn serde_names_are_the_names() {
+        let json = serde_json::to_string(&CLOUD).unwrap();
+        assert_eq!(json, "\"example-cloud\"");
+        assert_eq!(serde_json::from_str::<Provider>(&json).unwrap(), CLOUD);
+        assert_eq!("example-cloud".parse::<Provider>().unwrap(), CLOUD);
+        assert_eq!(format!("{CLOUD} {CLOUD:?}"), "example-cloud example-cloud");
+        // A name read twice is kept once.
+        let a = Provider::from_name("other-cloud").unwrap();
+        let b = Provider::from_name("other-cloud").unwrap();
+        assert!(std::ptr::eq(a.name(), b.name()));
+        for bad in ["", "Tencent", "a b", "-x", "x_y", &"a".repeat(41)] {
+            let e = Provider::from_name(bad).unwrap_err();
+            assert!(e.to_string().contains("is not a provider name"), "{e}");
+            assert!(serde_json::from_str::<Provider>(&format!("{bad:?}")).is_err());
         }
     }
 
@@ -71,7 +138,7 @@ mod tests {
     fn region_ids_are_letters_digits_and_dashes() {
         for ok in ["cn-hangzhou", "ap-guangzhou", "cn-bj2", "hk", "us-east-1"] {
             assert!(
-                Region::from(ok).check(Provider::UCloud, "region").is_ok(),
+                Region::from(ok).check(CLOUD, "cn-bj2", "region").is_ok(),
                 "{ok}"
             );
         }
@@ -85,14 +152,17 @@ mod tests {
             (long.as_str(), "65 characters, at most 64"),
         ] {
             let e = Region::from(bad)
-                .check(Provider::AlibabaEcs, "region")
+                .check(CLOUD, "cn-hangzhou", "region")
                 .unwrap_err();
             assert!(
                 matches!(&e, Error::InvalidInput { field, .. } if field == "region"),
                 "{e:?}"
             );
             let text = e.to_string();
-            assert!(text.contains("is not a region id of alibaba-ecs"), "{text}");
+            assert!(
+                text.contains("is not a region id of example-cloud"),
+                "{text}"
+            );
             assert!(text.contains(says), "{bad:?}: {text}");
             assert!(text.contains("e.g. cn-hangzhou"), "{text}");
         }
@@ -109,26 +179,6 @@ mod tests {
         r.extend(ShareReport::new(ImageId::from("m-1")).with_request_id("req-2"));
         assert_eq!(r.request_id(), Some("req-2"));
         assert_eq!(r.request_ids(), ["req-1", "req-2"]);
-    }
-}
-
-impl std::str::FromStr for Provider {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Provider::ALL
-            .into_iter()
-            .find(|p| p.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| {
-                let known: Vec<&str> = Provider::ALL.iter().map(|p| p.name()).collect();
-                Error::invalid_input(
-                    "provider",
-                    format!(
-                        "unknown provider {s:?}; known providers: {}",
-                        known.join(", ")
-                    ),
-                )
-            })
     }
 }
 
@@ -180,18 +230,14 @@ impl Region {
     /// Longest region id [`Region::check`] accepts.
     pub const MAX_LEN: usize = 64;
 
-    /// Checks that this is a well-formed region id of `provider`: 1 to
+    /// Checks that this is a well-formed region id of `provider` (whose regions look like
+    /// `example`, named in the error): 1 to
     /// [`Region::MAX_LEN`] ASCII letters, digits and `-` (`cn-hangzhou`, `ap-guangzhou`,
     /// `cn-bj2`, `hk`), so nothing in it can change the query string, form body or header
     /// it is sent in. Whether the region exists is the provider's to say. On failure,
     /// [`Error::InvalidInput`] for `field` (`region`, `target region`, ...).
-    pub fn check(&self, provider: Provider, field: &str) -> Result<(), Error> {
+    pub fn check(&self, provider: Provider, example: &str, field: &str) -> Result<(), Error> {
         let s = self.as_str();
-        let example = match provider {
-            Provider::AlibabaEcs | Provider::AlibabaSas => "cn-hangzhou",
-            Provider::TencentCvm | Provider::TencentLighthouse => "ap-guangzhou",
-            Provider::UCloud => "cn-bj2",
-        };
         let why = if s.is_empty() {
             "it is empty".to_owned()
         } else if s.len() > Self::MAX_LEN {

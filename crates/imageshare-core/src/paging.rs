@@ -1,7 +1,7 @@
 //! Streaming pagination, written once for every adapter.
 //!
-//! Adapters implement one page of a listing ([`ImageSharing::sharees_page`],
-//! [`ImageSharing::shared_with_me_page`]): they turn a [`PageCursor`] into their cloud's
+//! Adapters implement one page of a listing ([`ImageSharing::sharees_page_in`],
+//! [`ImageSharing::shared_with_me_page_in`]): they turn a [`PageCursor`] into their cloud's
 //! paging parameters (`PageNumber`, `Offset`, a continuation token) and return a [`Page`]
 //! with the cursor of the next page, if any. [`paginate`] turns those page calls into a
 //! [`Stream`] of items, lazily: the next page is fetched only when the consumer polls past
@@ -16,10 +16,12 @@
 //! use imageshare_core::paging::{paginate, Listing, Page, PageCursor, TryStreamExt};
 //! use imageshare_core::Provider;
 //!
+//! const CLOUD: Provider = Provider::new("example-cloud");
+//!
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! // Offsets 0, 2, 4 of a five-item list, two items per page.
 //! let all: Vec<u64> = (0..5).collect();
-//! let stream = paginate(Listing::new(Provider::TencentCvm, "example"), |cursor| {
+//! let stream = paginate(Listing::new(CLOUD, "example"), |cursor| {
 //!     let all = all.clone();
 //!     async move {
 //!         let offset = PageCursor::offset(cursor.as_ref())?;
@@ -39,6 +41,7 @@ use std::future::Future;
 
 use futures_util::stream;
 
+use crate::context::CallContext;
 use crate::error::{Error, Result};
 use crate::model::{Image, ImageId, Provider, Sharee};
 use crate::sharing::ImageSharing;
@@ -335,28 +338,34 @@ where
 }
 
 /// Every principal `id` is shared with, as a lazy stream over
-/// [`ImageSharing::sharees_page`] (what [`ImageSharingExt::sharees_stream`](crate::ImageSharingExt::sharees_stream)
-/// returns).
-pub fn sharees<'a, S>(sharing: &'a S, id: &'a ImageId) -> BoxStream<'a, Result<Sharee>>
+/// [`ImageSharing::sharees_page_in`], each page fetched in `cx` (what
+/// [`ImageSharingExt::sharees_stream`](crate::ImageSharingExt::sharees_stream) returns).
+pub fn sharees<'a, S>(
+    sharing: &'a S,
+    cx: CallContext,
+    id: &'a ImageId,
+) -> BoxStream<'a, Result<Sharee>>
 where
     S: ImageSharing + ?Sized,
 {
     paginate(Listing::sharees(sharing.provider(), id), move |cursor| {
-        sharing.sharees_page(id, cursor)
+        let cx = cx.clone();
+        async move { sharing.sharees_page_in(&cx, id, cursor).await }
     })
 }
 
 /// Every image shared with the caller, as a lazy stream over
-/// [`ImageSharing::shared_with_me_page`]. An image listed again on a later page (offset
-/// paging over a list that changed between two calls) is yielded once; the ids seen are
-/// kept for that.
-pub fn shared_with_me<S>(sharing: &S) -> BoxStream<'_, Result<Image>>
+/// [`ImageSharing::shared_with_me_page_in`], each page fetched in `cx`. An image listed
+/// again on a later page (offset paging over a list that changed between two calls) is
+/// yielded once; the ids seen are kept for that.
+pub fn shared_with_me<S>(sharing: &S, cx: CallContext) -> BoxStream<'_, Result<Image>>
 where
     S: ImageSharing + ?Sized,
 {
     let mut seen: HashSet<ImageId> = HashSet::new();
     paginate(Listing::shared_with_me(sharing.provider()), move |cursor| {
-        sharing.shared_with_me_page(cursor)
+        let cx = cx.clone();
+        async move { sharing.shared_with_me_page_in(&cx, cursor).await }
     })
     .try_filter(move |image| std::future::ready(seen.insert(image.id.clone())))
     .boxed()
@@ -365,6 +374,8 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const CLOUD: Provider = Provider::new("example-cloud");
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
 
@@ -385,7 +396,7 @@ mod tests {
     }
 
     fn listing() -> Listing {
-        Listing::sharees(Provider::AlibabaEcs, &ImageId::from("m-test"))
+        Listing::sharees(CLOUD, &ImageId::from("m-test"))
     }
 
     #[tokio::test]
@@ -488,7 +499,7 @@ mod tests {
             else {
                 panic!("expected Error::Decode, got {err}");
             };
-            assert_eq!(*provider, Provider::AlibabaEcs);
+            assert_eq!(*provider, CLOUD);
             assert!(message.contains("does not advance"), "{message}");
             assert!(message.contains("image m-test"), "{message}");
             assert_eq!(calls.load(Ordering::SeqCst), 2);

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
+use crate::context::CallContext;
 use crate::error::{Error, Result};
 use crate::model::{ImageId, Principal, ShareReport};
 use crate::sharing::ImageSharing;
@@ -71,15 +72,16 @@ pub fn diff(
     }
 }
 
-/// Plans one image against its live sharees (all pages).
+/// Plans one image against its live sharees (all pages), read in `cx`.
 pub async fn plan<A: ImageSharing + ?Sized>(
     adapter: &A,
+    cx: &CallContext,
     image: &ImageId,
     desired: &[Principal],
     prune: bool,
 ) -> Result<SharePlan> {
     let current = adapter
-        .sharees(image)
+        .sharees_in(cx, image)
         .await?
         .into_iter()
         .map(|s| s.principal);
@@ -109,13 +111,17 @@ impl ApplyReport {
 /// Applies a plan: unshares first (so the per-image maximum has room), then shares.
 /// A partial failure comes back as `Error::Partial` from the step that failed; what the
 /// other step did is kept in the report of a later `plan`.
-pub async fn apply<A: ImageSharing + ?Sized>(adapter: &A, plan: &SharePlan) -> Result<ApplyReport> {
+pub async fn apply<A: ImageSharing + ?Sized>(
+    adapter: &A,
+    cx: &CallContext,
+    plan: &SharePlan,
+) -> Result<ApplyReport> {
     let unshared = if plan.remove.is_empty() {
         None
     } else {
         Some(
             adapter
-                .unshare(&plan.image, &plan.remove)
+                .unshare_in(cx, &plan.image, &plan.remove)
                 .await?
                 .into_result()?,
         )
@@ -123,7 +129,12 @@ pub async fn apply<A: ImageSharing + ?Sized>(adapter: &A, plan: &SharePlan) -> R
     let shared = if plan.add.is_empty() {
         None
     } else {
-        Some(adapter.share(&plan.image, &plan.add).await?.into_result()?)
+        Some(
+            adapter
+                .share_in(cx, &plan.image, &plan.add)
+                .await?
+                .into_result()?,
+        )
     };
     Ok(ApplyReport { shared, unshared })
 }

@@ -22,17 +22,17 @@
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let limiter = RateLimiter::new();
 //! limiter.set_limits(
-//!     Provider::TencentCvm,
+//!     Provider::new("tencent-cvm"),
 //!     RateLimits::new().with("ModifyImageSharePermission", Rate::per_second(20.0)),
 //! ).unwrap();
 //! let started = std::time::Instant::now();
 //! for _ in 0..3 {
-//!     limiter.acquire(Provider::TencentCvm, "ModifyImageSharePermission").await;
+//!     limiter.acquire(Provider::new("tencent-cvm"), "ModifyImageSharePermission").await;
 //! }
 //! // Three permits at 20/s, burst 1: the third comes 2 x 50 ms after the first.
 //! assert!(started.elapsed() >= std::time::Duration::from_millis(95));
 //! // Actions without a rate (and no default rate) are not limited.
-//! assert_eq!(limiter.rate(Provider::TencentCvm, "DescribeImages"), None);
+//! assert_eq!(limiter.rate(Provider::new("tencent-cvm"), "DescribeImages"), None);
 //! # });
 //! ```
 
@@ -395,39 +395,39 @@ mod tests {
         let b = a.clone();
         assert!(a
             .set_default_limits(
-                Provider::TencentCvm,
+                Provider::new("tencent-cvm"),
                 RateLimits::new().with("X", Rate::per_second(5.0))
             )
             .unwrap());
         // A second registration of defaults keeps the first table.
         assert!(!b
-            .set_default_limits(Provider::TencentCvm, RateLimits::none())
+            .set_default_limits(Provider::new("tencent-cvm"), RateLimits::none())
             .unwrap());
-        assert!(a.try_acquire(Provider::TencentCvm, "X"));
+        assert!(a.try_acquire(Provider::new("tencent-cvm"), "X"));
         // The clone sees the permit the original took: the bucket is shared.
-        assert!(!b.try_acquire(Provider::TencentCvm, "X"));
+        assert!(!b.try_acquire(Provider::new("tencent-cvm"), "X"));
         // Other providers and unlisted actions are not limited.
-        assert!(b.try_acquire(Provider::AlibabaEcs, "X"));
-        assert!(b.try_acquire(Provider::TencentCvm, "Y"));
+        assert!(b.try_acquire(Provider::new("alibaba-ecs"), "X"));
+        assert!(b.try_acquire(Provider::new("tencent-cvm"), "Y"));
         // An explicit table replaces the defaults and starts a changed bucket afresh.
         b.set_limits(
-            Provider::TencentCvm,
+            Provider::new("tencent-cvm"),
             RateLimits::new().with("X", Rate::per_second(1000.0)),
         )
         .unwrap();
-        assert!(a.try_acquire(Provider::TencentCvm, "X"));
+        assert!(a.try_acquire(Provider::new("tencent-cvm"), "X"));
     }
 
     #[tokio::test]
     async fn acquire_spaces_requests_at_the_rate() {
         let l = RateLimiter::new().with_limits(
-            Provider::AlibabaEcs,
+            Provider::new("alibaba-ecs"),
             RateLimits::new().with("A", Rate::per_second(50.0)),
         );
         let started = Instant::now();
         let mut waited = Duration::ZERO;
         for _ in 0..11 {
-            waited += l.acquire(Provider::AlibabaEcs, "A").await;
+            waited += l.acquire(Provider::new("alibaba-ecs"), "A").await;
         }
         let elapsed = started.elapsed();
         // 11 permits at 50/s, burst 1: 10 intervals of 20 ms.

@@ -1,16 +1,23 @@
-//! The `ImageSharing` trait every adapter implements, and `ImageSharingExt`, the
-//! conveniences written once on top of it.
+//! The `ImageSharing` trait every adapter implements, [`Layer`], the one forwarding
+//! helper of the layers over adapters, and `ImageSharingExt`, the conveniences written
+//! once on top of it.
 //!
-//! Listings are paged: adapters implement one page ([`ImageSharing::sharees_page`],
-//! [`ImageSharing::shared_with_me_page`]) and the [`crate::paging`] loop, written
+//! Every call of the trait takes an explicit [`CallContext`] (where retries are recorded,
+//! what a flow vouched for, which audit layers record the call), passed from the caller
+//! down to the transport. [`ImageSharingExt`] has the same calls without one (`share`,
+//! `image`, ...), each made in a fresh context: that is what most callers use.
+//!
+//! Listings are paged: adapters implement one page ([`ImageSharing::sharees_page_in`],
+//! [`ImageSharing::shared_with_me_page_in`]) and the [`crate::paging`] loop, written
 //! once, streams them ([`ImageSharingExt::sharees_stream`]) or collects them
-//! ([`ImageSharing::sharees`]).
+//! ([`ImageSharingExt::sharees`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::context::CallContext;
 use crate::error::{Error, Result};
 use crate::limits::ShareLimits;
 use crate::model::{
@@ -20,9 +27,11 @@ use crate::paging::{self, BoxStream, Page, PageCursor, TryStreamExt};
 
 /// Share custom images with other accounts or projects on one provider, in one region.
 ///
-/// Adapters implement the calls every cloud has; wrap an adapter in
-/// [`Checked`](crate::checker::Checked) to get the provider's documented limits enforced
-/// before any request is sent.
+/// Adapters implement the calls every cloud has, each in an explicit [`CallContext`];
+/// wrap an adapter in [`Checked`](crate::checker::Checked) to get the provider's
+/// documented limits enforced before any request is sent. Callers usually go through
+/// [`ImageSharingExt`] (`share`, `image`, `sharees`, ...), which makes each call in a
+/// fresh context.
 #[async_trait]
 pub trait ImageSharing: Send + Sync + std::fmt::Debug {
     /// Which provider this adapter talks to.
@@ -32,108 +41,317 @@ pub trait ImageSharing: Send + Sync + std::fmt::Debug {
     /// The documented limits of this provider.
     fn limits(&self) -> &ShareLimits;
     /// Looks an image up (owner, region, state, origin, encryption, kind).
-    async fn image(&self, id: &ImageId) -> Result<Image>;
+    async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image>;
     /// Shares `id` with `to`. Adapters send what they are given (at most
     /// `limits().max_principals_per_call`); `Checked` dedupes and batches.
-    async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport>;
+    async fn share_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        to: &[Principal],
+    ) -> Result<ShareReport>;
     /// Revokes the grants of `from` on `id`.
-    async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport>;
+    async fn unshare_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        from: &[Principal],
+    ) -> Result<ShareReport>;
     /// One page of the principals `id` is shared with, starting at `cursor` (`None`: the
     /// first page), in the cloud's own paging; the page says where the next one starts.
-    async fn sharees_page(&self, id: &ImageId, cursor: Option<PageCursor>) -> Result<Page<Sharee>>;
+    async fn sharees_page_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        cursor: Option<PageCursor>,
+    ) -> Result<Page<Sharee>>;
     /// One page of the images other accounts (or projects) shared with the caller,
     /// starting at `cursor` (`None`: the first page).
-    async fn shared_with_me_page(&self, cursor: Option<PageCursor>) -> Result<Page<Image>>;
-    /// Every principal `id` is shared with (all pages), collected from
-    /// [`ImageSharingExt::sharees_stream`]. Adapters implement `sharees_page` instead.
-    async fn sharees(&self, id: &ImageId) -> Result<Vec<Sharee>> {
-        paging::sharees(self, id).try_collect().await
+    async fn shared_with_me_page_in(
+        &self,
+        cx: &CallContext,
+        cursor: Option<PageCursor>,
+    ) -> Result<Page<Image>>;
+    /// Every principal `id` is shared with (all pages), collected from the
+    /// [`paging`] stream. Adapters implement `sharees_page_in` instead.
+    async fn sharees_in(&self, cx: &CallContext, id: &ImageId) -> Result<Vec<Sharee>> {
+        paging::sharees(self, cx.clone(), id).try_collect().await
     }
     /// Every image other accounts (or projects) shared with the caller (all pages),
-    /// collected from [`ImageSharingExt::shared_with_me_stream`]. Adapters implement
-    /// `shared_with_me_page` instead.
-    async fn shared_with_me(&self) -> Result<Vec<Image>> {
-        paging::shared_with_me(self).try_collect().await
+    /// collected from the [`paging`] stream. Adapters implement `shared_with_me_page_in`
+    /// instead.
+    async fn shared_with_me_in(&self, cx: &CallContext) -> Result<Vec<Image>> {
+        paging::shared_with_me(self, cx.clone()).try_collect().await
     }
     /// Copies an image (own copy, other region, other project); returns the new id.
-    async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId>;
+    async fn copy_in(&self, cx: &CallContext, id: &ImageId, to: CopyTarget) -> Result<ImageId>;
     /// Deletes an image.
-    async fn delete(&self, id: &ImageId) -> Result<()>;
+    async fn delete_in(&self, cx: &CallContext, id: &ImageId) -> Result<()>;
 }
 
-macro_rules! forward_image_sharing {
-    ([$($lt:lifetime)?] $ty:ty) => {
-        #[async_trait]
-        impl<$($lt,)? T: ImageSharing + ?Sized> ImageSharing for $ty {
-            fn provider(&self) -> Provider {
-                (**self).provider()
+/// A layer over another adapter ([`Checked`](crate::Checked), [`Audited`](crate::Audited),
+/// [`Trusted`](crate::Trusted), or one of your own): every call it does not override
+/// goes to [`inner`](Layer::inner) unchanged, with the same context. Implement `inner`
+/// and the calls the layer changes, then make it an adapter with
+/// [`impl_image_sharing_for_layer!`](crate::impl_image_sharing_for_layer).
+#[async_trait]
+pub trait Layer: Send + Sync + std::fmt::Debug {
+    /// The adapter under this layer.
+    type Inner: ImageSharing + ?Sized;
+    /// The adapter under this layer.
+    fn inner(&self) -> &Self::Inner;
+
+    /// See [`ImageSharing::provider`].
+    fn provider(&self) -> Provider {
+        self.inner().provider()
+    }
+    /// See [`ImageSharing::region`].
+    fn region(&self) -> &Region {
+        self.inner().region()
+    }
+    /// See [`ImageSharing::limits`].
+    fn limits(&self) -> &ShareLimits {
+        self.inner().limits()
+    }
+    /// See [`ImageSharing::image_in`].
+    async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image> {
+        self.inner().image_in(cx, id).await
+    }
+    /// See [`ImageSharing::share_in`].
+    async fn share_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        to: &[Principal],
+    ) -> Result<ShareReport> {
+        self.inner().share_in(cx, id, to).await
+    }
+    /// See [`ImageSharing::unshare_in`].
+    async fn unshare_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        from: &[Principal],
+    ) -> Result<ShareReport> {
+        self.inner().unshare_in(cx, id, from).await
+    }
+    /// See [`ImageSharing::sharees_page_in`].
+    async fn sharees_page_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        cursor: Option<PageCursor>,
+    ) -> Result<Page<Sharee>> {
+        self.inner().sharees_page_in(cx, id, cursor).await
+    }
+    /// See [`ImageSharing::shared_with_me_page_in`].
+    async fn shared_with_me_page_in(
+        &self,
+        cx: &CallContext,
+        cursor: Option<PageCursor>,
+    ) -> Result<Page<Image>> {
+        self.inner().shared_with_me_page_in(cx, cursor).await
+    }
+    /// See [`ImageSharing::sharees_in`].
+    async fn sharees_in(&self, cx: &CallContext, id: &ImageId) -> Result<Vec<Sharee>> {
+        self.inner().sharees_in(cx, id).await
+    }
+    /// See [`ImageSharing::shared_with_me_in`].
+    async fn shared_with_me_in(&self, cx: &CallContext) -> Result<Vec<Image>> {
+        self.inner().shared_with_me_in(cx).await
+    }
+    /// See [`ImageSharing::copy_in`].
+    async fn copy_in(&self, cx: &CallContext, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
+        self.inner().copy_in(cx, id, to).await
+    }
+    /// See [`ImageSharing::delete_in`].
+    async fn delete_in(&self, cx: &CallContext, id: &ImageId) -> Result<()> {
+        self.inner().delete_in(cx, id).await
+    }
+}
+
+/// Implements [`ImageSharing`] for a [`Layer`] by routing every call to the layer's own
+/// (overridden or forwarding) method: `impl_image_sharing_for_layer!([A] MyLayer<A>)`.
+#[macro_export]
+macro_rules! impl_image_sharing_for_layer {
+    ([$($gen:tt)*] $ty:ty) => {
+        #[$crate::__async_trait]
+        impl<$($gen)*> $crate::ImageSharing for $ty
+        where
+            $ty: $crate::Layer,
+        {
+            fn provider(&self) -> $crate::Provider {
+                $crate::Layer::provider(self)
             }
-            fn region(&self) -> &Region {
-                (**self).region()
+            fn region(&self) -> &$crate::Region {
+                $crate::Layer::region(self)
             }
-            fn limits(&self) -> &ShareLimits {
-                (**self).limits()
+            fn limits(&self) -> &$crate::ShareLimits {
+                $crate::Layer::limits(self)
             }
-            async fn image(&self, id: &ImageId) -> Result<Image> {
-                (**self).image(id).await
-            }
-            async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport> {
-                (**self).share(id, to).await
-            }
-            async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport> {
-                (**self).unshare(id, from).await
-            }
-            async fn sharees_page(
+            async fn image_in(
                 &self,
-                id: &ImageId,
-                cursor: Option<PageCursor>,
-            ) -> Result<Page<Sharee>> {
-                (**self).sharees_page(id, cursor).await
+                cx: &$crate::CallContext,
+                id: &$crate::ImageId,
+            ) -> $crate::Result<$crate::Image> {
+                $crate::Layer::image_in(self, cx, id).await
             }
-            async fn shared_with_me_page(&self, cursor: Option<PageCursor>) -> Result<Page<Image>> {
-                (**self).shared_with_me_page(cursor).await
+            async fn share_in(
+                &self,
+                cx: &$crate::CallContext,
+                id: &$crate::ImageId,
+                to: &[$crate::Principal],
+            ) -> $crate::Result<$crate::ShareReport> {
+                $crate::Layer::share_in(self, cx, id, to).await
             }
-            async fn sharees(&self, id: &ImageId) -> Result<Vec<Sharee>> {
-                (**self).sharees(id).await
+            async fn unshare_in(
+                &self,
+                cx: &$crate::CallContext,
+                id: &$crate::ImageId,
+                from: &[$crate::Principal],
+            ) -> $crate::Result<$crate::ShareReport> {
+                $crate::Layer::unshare_in(self, cx, id, from).await
             }
-            async fn shared_with_me(&self) -> Result<Vec<Image>> {
-                (**self).shared_with_me().await
+            async fn sharees_page_in(
+                &self,
+                cx: &$crate::CallContext,
+                id: &$crate::ImageId,
+                cursor: Option<$crate::PageCursor>,
+            ) -> $crate::Result<$crate::Page<$crate::Sharee>> {
+                $crate::Layer::sharees_page_in(self, cx, id, cursor).await
             }
-            async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
-                (**self).copy(id, to).await
+            async fn shared_with_me_page_in(
+                &self,
+                cx: &$crate::CallContext,
+                cursor: Option<$crate::PageCursor>,
+            ) -> $crate::Result<$crate::Page<$crate::Image>> {
+                $crate::Layer::shared_with_me_page_in(self, cx, cursor).await
             }
-            async fn delete(&self, id: &ImageId) -> Result<()> {
-                (**self).delete(id).await
+            async fn sharees_in(
+                &self,
+                cx: &$crate::CallContext,
+                id: &$crate::ImageId,
+            ) -> $crate::Result<Vec<$crate::Sharee>> {
+                $crate::Layer::sharees_in(self, cx, id).await
+            }
+            async fn shared_with_me_in(
+                &self,
+                cx: &$crate::CallContext,
+            ) -> $crate::Result<Vec<$crate::Image>> {
+                $crate::Layer::shared_with_me_in(self, cx).await
+            }
+            async fn copy_in(
+                &self,
+                cx: &$crate::CallContext,
+                id: &$crate::ImageId,
+                to: $crate::CopyTarget,
+            ) -> $crate::Result<$crate::ImageId> {
+                $crate::Layer::copy_in(self, cx, id, to).await
+            }
+            async fn delete_in(
+                &self,
+                cx: &$crate::CallContext,
+                id: &$crate::ImageId,
+            ) -> $crate::Result<()> {
+                $crate::Layer::delete_in(self, cx, id).await
             }
         }
     };
 }
 
-forward_image_sharing!([] Arc<T>);
-forward_image_sharing!([] Box<T>);
-forward_image_sharing!(['a] &'a T);
+/// `Arc<T>`, `Box<T>` and `&T` of an adapter are layers that change nothing.
+macro_rules! pointer_layer {
+    ([$($lt:lifetime)?] $ty:ty) => {
+        impl<$($lt,)? T: ImageSharing + ?Sized> Layer for $ty {
+            type Inner = T;
+            fn inner(&self) -> &T {
+                self
+            }
+        }
+        impl_image_sharing_for_layer!([$($lt,)? T: ImageSharing + ?Sized] $ty);
+    };
+}
 
-/// Conveniences built once on [`ImageSharing`], for every adapter.
+pointer_layer!([] Arc<T>);
+pointer_layer!([] Box<T>);
+pointer_layer!(['a] &'a T);
+
+/// Conveniences built once on [`ImageSharing`], for every adapter: the trait's calls
+/// without a context (each made in a fresh [`CallContext`]), streams, and flows.
 #[async_trait]
 pub trait ImageSharingExt: ImageSharing {
+    /// Looks an image up ([`ImageSharing::image_in`]).
+    async fn image(&self, id: &ImageId) -> Result<Image> {
+        self.image_in(&CallContext::new(), id).await
+    }
+    /// Shares `id` with `to` ([`ImageSharing::share_in`]).
+    async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport> {
+        self.share_in(&CallContext::new(), id, to).await
+    }
+    /// Revokes the grants of `from` on `id` ([`ImageSharing::unshare_in`]).
+    async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport> {
+        self.unshare_in(&CallContext::new(), id, from).await
+    }
+    /// One page of the sharees of `id` ([`ImageSharing::sharees_page_in`]).
+    async fn sharees_page(&self, id: &ImageId, cursor: Option<PageCursor>) -> Result<Page<Sharee>> {
+        self.sharees_page_in(&CallContext::new(), id, cursor).await
+    }
+    /// One page of the images shared with the caller
+    /// ([`ImageSharing::shared_with_me_page_in`]).
+    async fn shared_with_me_page(&self, cursor: Option<PageCursor>) -> Result<Page<Image>> {
+        self.shared_with_me_page_in(&CallContext::new(), cursor)
+            .await
+    }
+    /// Every principal `id` is shared with (all pages).
+    async fn sharees(&self, id: &ImageId) -> Result<Vec<Sharee>> {
+        self.sharees_in(&CallContext::new(), id).await
+    }
+    /// Every image other accounts (or projects) shared with the caller (all pages).
+    async fn shared_with_me(&self) -> Result<Vec<Image>> {
+        self.shared_with_me_in(&CallContext::new()).await
+    }
+    /// Copies an image ([`ImageSharing::copy_in`]); returns the new id.
+    async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
+        self.copy_in(&CallContext::new(), id, to).await
+    }
+    /// Deletes an image ([`ImageSharing::delete_in`]).
+    async fn delete(&self, id: &ImageId) -> Result<()> {
+        self.delete_in(&CallContext::new(), id).await
+    }
+
     /// Every principal `id` is shared with, as a lazy stream: the next page is fetched only
     /// once the consumer has taken every item of the current one, so memory stays flat
     /// whatever the number of sharees. An error ends the stream; see [`paging::paginate`]
     /// for the guards (non-advancing cursor, page cap).
     fn sharees_stream<'a>(&'a self, id: &'a ImageId) -> BoxStream<'a, Result<Sharee>> {
-        paging::sharees(self, id)
+        paging::sharees(self, CallContext::new(), id)
+    }
+
+    /// [`sharees_stream`](Self::sharees_stream) in `cx`.
+    fn sharees_stream_in<'a>(
+        &'a self,
+        cx: &CallContext,
+        id: &'a ImageId,
+    ) -> BoxStream<'a, Result<Sharee>> {
+        paging::sharees(self, cx.clone(), id)
     }
 
     /// Every image shared with the caller, as a lazy stream (each image once).
     fn shared_with_me_stream(&self) -> BoxStream<'_, Result<Image>> {
-        paging::shared_with_me(self)
+        paging::shared_with_me(self, CallContext::new())
+    }
+
+    /// [`shared_with_me_stream`](Self::shared_with_me_stream) in `cx`.
+    fn shared_with_me_stream_in(&self, cx: &CallContext) -> BoxStream<'_, Result<Image>> {
+        paging::shared_with_me(self, cx.clone())
     }
 
     /// Revokes every grant of `id` (all pages), then deletes it. The report says what was
     /// revoked; if the unshare fails partially the image is not deleted.
     async fn unshare_all_and_delete(&self, id: &ImageId) -> Result<ShareReport> {
+        let cx = CallContext::new();
         let principals: Vec<Principal> = self
-            .sharees(id)
+            .sharees_in(&cx, id)
             .await?
             .into_iter()
             .map(|s| s.principal)
@@ -141,9 +359,9 @@ pub trait ImageSharingExt: ImageSharing {
         let report = if principals.is_empty() {
             ShareReport::new(id.clone())
         } else {
-            self.unshare(id, &principals).await?.into_result()?
+            self.unshare_in(&cx, id, &principals).await?.into_result()?
         };
-        self.delete(id).await?;
+        self.delete_in(&cx, id).await?;
         Ok(report)
     }
 
@@ -154,9 +372,10 @@ pub trait ImageSharingExt: ImageSharing {
         timeout: Duration,
         poll: Duration,
     ) -> Result<Image> {
+        let cx = CallContext::new();
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            let image = self.image(id).await?;
+            let image = self.image_in(&cx, id).await?;
             match image.state {
                 ImageState::Available => return Ok(image),
                 ImageState::Failed | ImageState::Unavailable => {

@@ -88,6 +88,42 @@ pub fn nonce() -> String {
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Where request timestamps come from: the system clock, or a fixed function in tests
+/// (signers are pure functions of the time they are given; the clock chooses it).
+#[derive(Clone)]
+pub struct Clock(std::sync::Arc<dyn Fn() -> u64 + Send + Sync>);
+
+impl Clock {
+    /// The system clock (Unix seconds).
+    pub fn system() -> Self {
+        Clock(std::sync::Arc::new(now_unix))
+    }
+    /// A clock that calls `f` for every reading.
+    pub fn from_fn(f: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
+        Clock(std::sync::Arc::new(f))
+    }
+    /// A clock stopped at `unix` seconds.
+    pub fn fixed(unix: u64) -> Self {
+        Clock(std::sync::Arc::new(move || unix))
+    }
+    /// The current time, Unix seconds.
+    pub fn now(&self) -> u64 {
+        (self.0)()
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock::system()
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clock")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,38 +28,37 @@
 //!     Encryption, Error, Image, ImageKind, ImageOrigin, ImageState, Principal, Provider,
 //! };
 //!
-//! let policy = TrustPolicy::new().allow(Provider::TencentCvm, "100000000002");
+//! let policy = TrustPolicy::new().allow(Provider::new("tencent-cvm"), "100000000002");
 //! let received = |owner: &str| Image {
 //!     id: "img-shared".into(), name: "base".into(), owner: Some(Principal::account(owner)),
 //!     owner_site: None, region: "ap-guangzhou".into(), state: ImageState::Available,
 //!     origin: ImageOrigin::Received, encryption: Encryption::NotReported,
 //!     kind: ImageKind::SystemDisk, created_at: None,
 //! };
-//! assert!(policy.check(Provider::TencentCvm, &received("100000000002"), "copy").is_ok());
-//! let err = policy.check(Provider::TencentCvm, &received("100000000666"), "copy").unwrap_err();
+//! assert!(policy.check(Provider::new("tencent-cvm"), &received("100000000002"), "copy").is_ok());
+//! let err = policy.check(Provider::new("tencent-cvm"), &received("100000000666"), "copy").unwrap_err();
 //! assert!(matches!(err, Error::Untrusted { .. }));
 //! assert!(err.to_string().contains("100000000666"), "{err}");
 //! // No list for Lighthouse: any owner is accepted there.
-//! assert!(policy.check(Provider::TencentLighthouse, &received("100000000666"), "copy").is_ok());
+//! assert!(policy.check(Provider::new("tencent-lighthouse"), &received("100000000666"), "copy").is_ok());
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
 
 use async_trait::async_trait;
 
+use crate::context::CallContext;
 use crate::error::{Error, Result};
-use crate::limits::ShareLimits;
-use crate::model::{
-    CopyTarget, Image, ImageId, ImageOrigin, Principal, Provider, Region, ShareReport, Sharee,
-};
+use crate::model::{CopyTarget, Image, ImageId, ImageOrigin, Principal, Provider};
 use crate::paging::{Page, PageCursor};
-use crate::sharing::ImageSharing;
+use crate::sharing::{ImageSharing, ImageSharingExt, Layer};
 
 /// Which owners' images a consumer accepts, per provider. The default accepts any owner.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrustPolicy {
     owners: BTreeMap<Provider, BTreeSet<String>>,
+    /// Owners allowed on every provider; `Some` restricts every provider.
+    everywhere: Option<BTreeSet<String>>,
     public: bool,
 }
 
@@ -89,10 +88,9 @@ impl TrustPolicy {
     /// Accepts images owned by `owner` on every provider, all of which from then on accept
     /// only listed owners.
     pub fn allow_everywhere(mut self, owner: impl Into<String>) -> Self {
-        let owner = owner.into();
-        for p in Provider::ALL {
-            self = self.allow(p, owner.clone());
-        }
+        self.everywhere
+            .get_or_insert_with(BTreeSet::new)
+            .insert(owner.into());
         self
     }
     /// Accepts only the caller's own images on `provider` (until owners are allowed).
@@ -108,32 +106,39 @@ impl TrustPolicy {
     }
     /// True when `provider` accepts only listed owners.
     pub fn restricts(&self, provider: Provider) -> bool {
-        self.owners.contains_key(&provider)
+        self.everywhere.is_some() || self.owners.contains_key(&provider)
     }
     /// True when no provider is restricted.
     pub fn is_unrestricted(&self) -> bool {
-        self.owners.is_empty()
+        self.owners.is_empty() && self.everywhere.is_none()
     }
-    /// The owners allowed on `provider`; `None` when it accepts any owner.
+    /// The owners allowed on `provider` (its own and those allowed everywhere), sorted;
+    /// `None` when it accepts any owner.
     pub fn allowed(&self, provider: Provider) -> Option<impl Iterator<Item = &str>> {
-        self.owners
+        if !self.restricts(provider) {
+            return None;
+        }
+        let all: BTreeSet<&str> = self
+            .owners
             .get(&provider)
-            .map(|s| s.iter().map(String::as_str))
+            .into_iter()
+            .chain(self.everywhere.as_ref())
+            .flat_map(|s| s.iter().map(String::as_str))
+            .collect();
+        Some(all.into_iter())
     }
 
     /// Accepts `image`, found on `provider`, for `operation` (`copy`, `migrate ...`), or
     /// says why not with [`Error::Untrusted`].
     pub fn check(&self, provider: Provider, image: &Image, operation: &str) -> Result<()> {
-        let Some(owners) = self.owners.get(&provider) else {
+        let Some(owners) = self.allowed(provider) else {
             return Ok(());
         };
+        let owners: Vec<&str> = owners.collect();
         let listed = if owners.is_empty() {
             "it lists no owner, only the caller's own images are accepted".to_owned()
         } else {
-            format!(
-                "allowed: {}",
-                owners.iter().cloned().collect::<Vec<_>>().join(", ")
-            )
+            format!("allowed: {}", owners.join(", "))
         };
         let refuse = |owner: Option<&Principal>, reason: String, how: String| Error::Untrusted {
             provider,
@@ -155,7 +160,7 @@ impl TrustPolicy {
                     .to_owned(),
             )),
             ImageOrigin::Received => match &image.owner {
-                Some(owner) if owners.contains(owner.id()) => Ok(()),
+                Some(owner) if owners.contains(&owner.id()) => Ok(()),
                 Some(owner) => Err(refuse(
                     Some(owner),
                     format!(
@@ -166,8 +171,8 @@ impl TrustPolicy {
                     ),
                     format!(
                         "add the owner to the trust policy if you trust it \
-                         (TrustPolicy::allow(Provider::{provider:?}, \"{id}\"); \
-                         CLI: --trust-owner {id})",
+                         (TrustPolicy::allow for {provider}, \"{id}\"; CLI: --trust-owner \
+                         {provider}:{id})",
                         id = owner.id()
                     ),
                 )),
@@ -200,27 +205,6 @@ impl TrustPolicy {
     }
 }
 
-tokio::task_local! {
-    /// Images the running flow produced itself from the caller's own image.
-    static VOUCHED: Vec<(Provider, ImageId)>;
-}
-
-/// Runs `fut` with `image` on `provider` accepted by every [`Trusted`] layer it calls,
-/// whatever the policy. For a flow that produced the image itself from an image of the
-/// caller's own (the ECS side of an own SAS image is listed as shared by a service
-/// account), after checking that source image against the policy.
-pub async fn vouched<F: Future>(provider: Provider, image: ImageId, fut: F) -> F::Output {
-    let mut list = VOUCHED.try_with(Clone::clone).unwrap_or_default();
-    list.push((provider, image));
-    VOUCHED.scope(list, fut).await
-}
-
-fn is_vouched(provider: Provider, image: &ImageId) -> bool {
-    VOUCHED
-        .try_with(|list| list.iter().any(|(p, i)| *p == provider && i == image))
-        .unwrap_or(false)
-}
-
 /// An [`ImageSharing`] adapter behind a [`TrustPolicy`]: `shared_with_me` lists accepted
 /// images only, and `copy` refuses an untrusted image before sending anything.
 #[derive(Debug, Clone)]
@@ -248,7 +232,12 @@ impl<A: ImageSharing> Trusted<A> {
     }
     /// Every image shared with the caller, split by the policy (nothing left out).
     pub async fn shared_with_me_split(&self) -> Result<TrustSplit> {
-        let all = self.inner.shared_with_me().await?;
+        self.shared_with_me_split_in(&CallContext::new()).await
+    }
+
+    /// [`shared_with_me_split`](Self::shared_with_me_split) in `cx`.
+    pub async fn shared_with_me_split_in(&self, cx: &CallContext) -> Result<TrustSplit> {
+        let all = self.inner.shared_with_me_in(cx).await?;
         Ok(self.policy.partition(self.inner.provider(), all))
     }
 
@@ -275,52 +264,35 @@ impl<A: ImageSharing> Trusted<A> {
 }
 
 #[async_trait]
-impl<A: ImageSharing> ImageSharing for Trusted<A> {
-    fn provider(&self) -> Provider {
-        self.inner.provider()
+impl<A: ImageSharing> Layer for Trusted<A> {
+    type Inner = A;
+    fn inner(&self) -> &A {
+        &self.inner
     }
-    fn region(&self) -> &Region {
-        self.inner.region()
-    }
-    fn limits(&self) -> &ShareLimits {
-        self.inner.limits()
-    }
-    async fn image(&self, id: &ImageId) -> Result<Image> {
-        self.inner.image(id).await
-    }
-    async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport> {
-        self.inner.share(id, to).await
-    }
-    async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport> {
-        self.inner.unshare(id, from).await
-    }
-    async fn sharees(&self, id: &ImageId) -> Result<Vec<Sharee>> {
-        self.inner.sharees(id).await
-    }
-    async fn sharees_page(&self, id: &ImageId, cursor: Option<PageCursor>) -> Result<Page<Sharee>> {
-        self.inner.sharees_page(id, cursor).await
-    }
-    async fn shared_with_me_page(&self, cursor: Option<PageCursor>) -> Result<Page<Image>> {
-        let page = self.inner.shared_with_me_page(cursor).await?;
+    async fn shared_with_me_page_in(
+        &self,
+        cx: &CallContext,
+        cursor: Option<PageCursor>,
+    ) -> Result<Page<Image>> {
+        let page = self.inner.shared_with_me_page_in(cx, cursor).await?;
         let split = self.policy.partition(self.inner.provider(), page.items);
         Ok(Page::new(self.accepted(split), page.next))
     }
-    async fn shared_with_me(&self) -> Result<Vec<Image>> {
-        let split = self.shared_with_me_split().await?;
+    async fn shared_with_me_in(&self, cx: &CallContext) -> Result<Vec<Image>> {
+        let split = self.shared_with_me_split_in(cx).await?;
         Ok(self.accepted(split))
     }
-    async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
+    async fn copy_in(&self, cx: &CallContext, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
         let provider = self.inner.provider();
-        if self.policy.restricts(provider) && !is_vouched(provider, id) {
-            let image = self.inner.image(id).await?;
+        if self.policy.restricts(provider) && !cx.is_vouched(provider, id) {
+            let image = self.inner.image_in(cx, id).await?;
             self.policy.check(provider, &image, "copy")?;
         }
-        self.inner.copy(id, to).await
-    }
-    async fn delete(&self, id: &ImageId) -> Result<()> {
-        self.inner.delete(id).await
+        self.inner.copy_in(cx, id, to).await
     }
 }
+
+crate::impl_image_sharing_for_layer!([A: ImageSharing] Trusted<A>);
 
 #[cfg(test)]
 mod tests {
@@ -344,8 +316,8 @@ mod tests {
 
     #[test]
     fn a_restricted_provider_accepts_own_and_listed_images_only() {
-        let p = TrustPolicy::new().allow(Provider::TencentCvm, "2");
-        let cvm = Provider::TencentCvm;
+        let p = TrustPolicy::new().allow(Provider::new("tencent-cvm"), "2");
+        let cvm = Provider::new("tencent-cvm");
         assert!(p
             .check(cvm, &image(ImageOrigin::Custom, Some("1")), "copy")
             .is_ok());
@@ -379,10 +351,10 @@ mod tests {
 
     #[test]
     fn restrict_and_allow_everywhere_set_every_list() {
-        let p = TrustPolicy::new().restrict(Provider::UCloud);
-        assert!(p.restricts(Provider::UCloud) && !p.restricts(Provider::AlibabaEcs));
-        assert_eq!(p.allowed(Provider::UCloud).unwrap().count(), 0);
-        assert!(p.allowed(Provider::AlibabaEcs).is_none());
+        let p = TrustPolicy::new().restrict(Provider::new("ucloud"));
+        assert!(p.restricts(Provider::new("ucloud")) && !p.restricts(Provider::new("alibaba-ecs")));
+        assert_eq!(p.allowed(Provider::new("ucloud")).unwrap().count(), 0);
+        assert!(p.allowed(Provider::new("alibaba-ecs")).is_none());
         let p = TrustPolicy::new().allow_everywhere("9");
         assert!(Provider::ALL.iter().all(|x| p.restricts(*x)));
         assert!(TrustPolicy::new().is_unrestricted());
@@ -390,9 +362,9 @@ mod tests {
 
     #[test]
     fn partition_keeps_every_image_on_one_side() {
-        let p = TrustPolicy::new().allow(Provider::TencentCvm, "2");
+        let p = TrustPolicy::new().allow(Provider::new("tencent-cvm"), "2");
         let split = p.partition(
-            Provider::TencentCvm,
+            Provider::new("tencent-cvm"),
             vec![
                 image(ImageOrigin::Received, Some("2")),
                 image(ImageOrigin::Received, Some("3")),

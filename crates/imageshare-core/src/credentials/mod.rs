@@ -3,8 +3,10 @@
 //! "no credentials" errors list them all, and [`read_credentials_file`], which reads a
 //! file holding a secret and warns when its permissions let group or others at it.
 //!
-//! The chains themselves (which variables, which profile file) live in each provider
-//! crate, because the names are the cloud's own.
+//! [`chain`] is the one credential-chain abstraction ([`CredentialChain`] of
+//! [`CredentialSource`]s, with [`Explicit`] and [`EnvKeyPair`] written once); each
+//! provider crate fills one with its cloud's sources, in its cloud's order, because the
+//! names are the cloud's own.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -13,6 +15,13 @@ use std::sync::{Arc, Mutex};
 
 use crate::error::Error;
 use crate::model::Provider;
+
+pub mod chain;
+
+pub use chain::{
+    CredentialChain, CredentialSource, EnvKeyPair, EnvKeyPairSource, Explicit, Found, HalfSetPair,
+    KeyPair,
+};
 
 /// Where credential chains read from. [`OsEnv`] in production, [`StaticEnv`] in tests.
 pub trait Env: Send + Sync + fmt::Debug {
@@ -291,14 +300,12 @@ mod tests {
     #[test]
     fn trail_lists_every_source() {
         let env = StaticEnv::new();
-        let mut trail = SourceTrail::new(Provider::TencentCvm);
-        assert!(trail
-            .first_var(&env, &["TENCENTCLOUD_SECRET_ID", "TENCENT_SECRET_ID"])
-            .is_none());
-        trail.tried("profile file ~/.tencentcloud/credentials (not found)");
+        let mut trail = SourceTrail::new(Provider::new("example-cloud"));
+        assert!(trail.first_var(&env, &["EX_SECRET_ID", "EX_ID"]).is_none());
+        trail.tried("profile file ~/.example/credentials (not found)");
         let msg = trail.into_error().to_string();
-        assert!(msg.contains("TENCENTCLOUD_SECRET_ID"), "{msg}");
-        assert!(msg.contains("~/.tencentcloud/credentials"), "{msg}");
+        assert!(msg.contains("EX_SECRET_ID, EX_ID"), "{msg}");
+        assert!(msg.contains("~/.example/credentials"), "{msg}");
     }
 
     #[test]

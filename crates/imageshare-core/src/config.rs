@@ -1,0 +1,437 @@
+//! [`ClientConfig`]: the settings every provider's builder shares, and [`ClientBuilder`],
+//! the one builder trait that sets them.
+//!
+//! Each provider's builder embeds a `ClientConfig` and implements `ClientBuilder` (two
+//! accessors); every shared setter (`region`, `endpoint`, `profile`, `timeout`, `retry`,
+//! `rate_limit`, `clock`, `env`, ...) is then written once, here. At `build()` the
+//! provider asks the config for what it needs, each written once too: the region
+//! ([`ClientConfig::resolve_region`]), the endpoint ([`ClientConfig::resolve_endpoint`],
+//! the one endpoint parser) and the transport with the provider's rate table merged with
+//! the caller's ([`ClientConfig::transport`]).
+//!
+//! ```
+//! use std::time::Duration;
+//! use imageshare_core::{ClientBuilder, ClientConfig, Provider};
+//! use imageshare_core::ratelimit::Rate;
+//!
+//! // A provider crate's builder: embed the config, implement the two accessors.
+//! #[derive(Debug, Default)]
+//! struct ExampleBuilder {
+//!     config: ClientConfig,
+//! }
+//! impl ClientBuilder for ExampleBuilder {
+//!     fn config(&self) -> &ClientConfig {
+//!         &self.config
+//!     }
+//!     fn config_mut(&mut self) -> &mut ClientConfig {
+//!         &mut self.config
+//!     }
+//! }
+//!
+//! let b = ExampleBuilder::default()
+//!     .region("xx-north-1")
+//!     .endpoint("http://127.0.0.1:8080")
+//!     .timeout(Duration::from_secs(5))
+//!     .rate_limit("ShareImage", Rate::per_second(5.0));
+//! assert_eq!(b.config().region().unwrap().as_str(), "xx-north-1");
+//! let endpoint = b.config().resolve_endpoint(|| "https://api.example".into()).unwrap();
+//! assert_eq!(endpoint.authority(), "127.0.0.1:8080");
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::credentials::{Env, OsEnv};
+use crate::error::{Error, Result};
+use crate::limits::ShareLimits;
+use crate::model::{Provider, Region};
+use crate::ratelimit::{Rate, RateLimits};
+use crate::time::Clock;
+use crate::transport::{ClientOptions, Endpoint, RetryConfig, Transport};
+
+/// The settings every provider's builder shares. Unset values come from the cloud's own
+/// chain (environment variables, then its CLI profile file) or the defaults at `build()`.
+#[derive(Clone, Default)]
+pub struct ClientConfig {
+    region: Option<Region>,
+    endpoint: Option<String>,
+    profile: Option<String>,
+    project: Option<String>,
+    options: Option<ClientOptions>,
+    retry: RetryConfig,
+    rate_limits: Option<RateLimits>,
+    rate_overrides: Vec<(String, Rate)>,
+    clock: Clock,
+    env: Option<Arc<dyn Env>>,
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("profile", &self.profile)
+            .field("project", &self.project)
+            .field("options", &self.options)
+            .field("retry", &self.retry)
+            .field("rate_limits", &self.rate_limits)
+            .field("rate_overrides", &self.rate_overrides)
+            .field("env", &self.env)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientConfig {
+    /// Nothing set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The region set, if any.
+    pub fn region(&self) -> Option<&Region> {
+        self.region.as_ref()
+    }
+    /// The endpoint override set, if any (unparsed).
+    pub fn endpoint(&self) -> Option<&str> {
+        self.endpoint.as_deref()
+    }
+    /// The named profile of the cloud's CLI profile file, if one was chosen.
+    pub fn profile(&self) -> Option<&str> {
+        self.profile.as_deref()
+    }
+    /// The project to act in (providers with projects), if set.
+    pub fn project(&self) -> Option<&str> {
+        self.project.as_deref()
+    }
+    /// The HTTP options set explicitly, if any.
+    pub fn client_options(&self) -> Option<&ClientOptions> {
+        self.options.as_ref()
+    }
+    /// The HTTP options in force: those set, else the defaults.
+    pub fn options_or_default(&self) -> ClientOptions {
+        self.options.clone().unwrap_or_default()
+    }
+    /// The retry policy.
+    pub fn retry(&self) -> &RetryConfig {
+        &self.retry
+    }
+    /// The clock request timestamps are read from.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+    /// Where the credential chain reads: the environment set, else the process
+    /// environment and home directory.
+    pub fn env(&self) -> &dyn Env {
+        match &self.env {
+            Some(env) => env.as_ref(),
+            None => &OsEnv,
+        }
+    }
+
+    /// Sets the region.
+    pub fn set_region(&mut self, region: Region) {
+        self.region = Some(region);
+    }
+    /// Sets the endpoint override.
+    pub fn set_endpoint(&mut self, endpoint: String) {
+        self.endpoint = Some(endpoint);
+    }
+    /// Chooses a profile of the cloud's CLI profile file.
+    pub fn set_profile(&mut self, profile: String) {
+        self.profile = Some(profile);
+    }
+    /// Sets the project to act in.
+    pub fn set_project(&mut self, project: String) {
+        self.project = Some(project);
+    }
+    /// Sets the HTTP options.
+    pub fn set_client_options(&mut self, options: ClientOptions) {
+        self.options = Some(options);
+    }
+    /// The HTTP options, set to the defaults first if none were set, for changing one field.
+    pub fn client_options_mut(&mut self) -> &mut ClientOptions {
+        self.options.get_or_insert_with(ClientOptions::default)
+    }
+    /// Sets the retry policy.
+    pub fn set_retry(&mut self, retry: RetryConfig) {
+        self.retry = retry;
+    }
+    /// Replaces the provider's default rate table.
+    pub fn set_rate_limits(&mut self, limits: RateLimits) {
+        self.rate_limits = Some(limits);
+    }
+    /// Sets the rate of one action on top of the table.
+    pub fn add_rate_limit(&mut self, action: String, rate: Rate) {
+        self.rate_overrides.push((action, rate));
+    }
+    /// Sets the clock.
+    pub fn set_clock(&mut self, clock: Clock) {
+        self.clock = clock;
+    }
+    /// Sets the environment the credential chain reads.
+    pub fn set_env(&mut self, env: Arc<dyn Env>) {
+        self.env = Some(env);
+    }
+
+    /// The region: the one set, else `fallback` (what the cloud's chain names), checked
+    /// as a region id of `limits`' provider. Without one, [`Error::InvalidInput`] saying
+    /// how to give one (`hint`: the cloud's region variable).
+    pub fn resolve_region(
+        &self,
+        limits: &ShareLimits,
+        fallback: Option<Region>,
+        hint: &str,
+    ) -> Result<Region> {
+        let region = self
+            .region
+            .clone()
+            .or(fallback)
+            .filter(|r| !r.as_str().is_empty())
+            .ok_or_else(|| {
+                Error::invalid_input(
+                    "region",
+                    format!(
+                        "no {} region given: call .region(\"{}\") or {hint}",
+                        limits.provider, limits.example_region
+                    ),
+                )
+            })?;
+        limits.check_region(&region, "region")?;
+        Ok(region)
+    }
+
+    /// The endpoint: the override set, else `default()`, parsed by [`Endpoint::parse`].
+    pub fn resolve_endpoint(&self, default: impl FnOnce() -> String) -> Result<Endpoint> {
+        match &self.endpoint {
+            Some(e) => Endpoint::parse(e),
+            None => Endpoint::parse(&default()),
+        }
+    }
+
+    /// The rate table the caller asked for instead of `defaults`: the table set with
+    /// `rate_limits` (else `defaults`) with every `rate_limit` applied on top; `None` when
+    /// the caller set neither.
+    pub fn rate_table(&self, defaults: &RateLimits) -> Option<RateLimits> {
+        if self.rate_limits.is_none() && self.rate_overrides.is_empty() {
+            return None;
+        }
+        let mut table = self.rate_limits.clone().unwrap_or_else(|| defaults.clone());
+        for (action, rate) in &self.rate_overrides {
+            table.set(action.clone(), *rate);
+        }
+        Some(table)
+    }
+
+    /// A transport with these HTTP options and retry policy, with `provider`'s quotas
+    /// registered on the rate limiter of the options: the caller's table
+    /// ([`rate_table`](Self::rate_table)) when set, else `defaults` unless the limiter
+    /// already has a table for the provider.
+    pub fn transport(&self, provider: Provider, defaults: RateLimits) -> Result<Transport> {
+        let overrides = self.rate_table(&defaults);
+        Transport::new(self.options_or_default(), self.retry.clone())?
+            .with_rate_limits(provider, defaults, overrides)
+    }
+}
+
+/// The setters every provider's builder shares, written once over its embedded
+/// [`ClientConfig`]. A builder implements [`config`](Self::config) and
+/// [`config_mut`](Self::config_mut); everything else comes with the trait.
+pub trait ClientBuilder: Sized {
+    /// The shared settings of this builder.
+    fn config(&self) -> &ClientConfig;
+    /// The shared settings of this builder, to change.
+    fn config_mut(&mut self) -> &mut ClientConfig;
+
+    /// Replaces every shared setting at once (a configuration built elsewhere, e.g. by
+    /// the facade's `Connect`).
+    fn with_config(mut self, config: ClientConfig) -> Self {
+        *self.config_mut() = config;
+        self
+    }
+    /// The region every call is made in (`cn-hangzhou`, `ap-guangzhou`, `cn-bj2`).
+    fn region(mut self, region: impl Into<Region>) -> Self {
+        self.config_mut().set_region(region.into());
+        self
+    }
+    /// Overrides the endpoint (`http(s)://host[:port]`): a private or VPC endpoint, the
+    /// emulator. Validated at `build()`.
+    fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.config_mut().set_endpoint(endpoint.into());
+        self
+    }
+    /// A named profile of the cloud's CLI profile file, used when no explicit credentials
+    /// are given (environment variables still come first, as in each cloud's own chain).
+    fn profile(mut self, name: impl Into<String>) -> Self {
+        self.config_mut().set_profile(name.into());
+        self
+    }
+    /// The project to act in (providers with projects; ignored by the others).
+    fn project(mut self, project: impl Into<String>) -> Self {
+        self.config_mut().set_project(project.into());
+        self
+    }
+    /// HTTP options (timeouts, user agent, concurrency bound, rate limiter).
+    fn client_options(mut self, options: ClientOptions) -> Self {
+        self.config_mut().set_client_options(options);
+        self
+    }
+    /// The per-attempt timeout.
+    fn timeout(mut self, timeout: Duration) -> Self {
+        self.config_mut().client_options_mut().timeout = timeout;
+        self
+    }
+    /// The connect timeout.
+    fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.config_mut().client_options_mut().connect_timeout = timeout;
+        self
+    }
+    /// The retry policy (bounded attempts, jittered exponential backoff).
+    fn retry(mut self, retry: RetryConfig) -> Self {
+        self.config_mut().set_retry(retry);
+        self
+    }
+    /// Client-side rate limits per action, replacing the provider's published defaults;
+    /// `RateLimits::none()` limits nothing. The table is set on the rate limiter of the
+    /// client options, so every adapter sharing that limiter follows it.
+    fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.config_mut().set_rate_limits(limits);
+        self
+    }
+    /// The client-side rate of one action, on top of the defaults (or of
+    /// [`rate_limits`](Self::rate_limits)).
+    fn rate_limit(mut self, action: impl Into<String>, rate: Rate) -> Self {
+        self.config_mut().add_rate_limit(action.into(), rate);
+        self
+    }
+    /// The clock request timestamps are read from (tests pin it with
+    /// [`Clock::fixed`]); the system clock by default.
+    fn clock(mut self, clock: Clock) -> Self {
+        self.config_mut().set_clock(clock);
+        self
+    }
+    /// The environment the credential chain reads (default: the process environment and
+    /// home directory). Tests pass a
+    /// [`StaticEnv`](crate::credentials::StaticEnv).
+    fn env(mut self, env: impl Env + 'static) -> Self {
+        self.config_mut().set_env(Arc::new(env));
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::{EncryptedPolicy, PrincipalForm};
+    use crate::model::PrincipalKind;
+
+    const CLOUD: Provider = Provider::new("example-cloud");
+
+    const LIMITS: ShareLimits = ShareLimits {
+        provider: CLOUD,
+        image_id_prefix: "img-",
+        example_region: "xx-north-1",
+        principal_kind: PrincipalKind::Account,
+        principal_form: PrincipalForm::PrefixedId { prefix: "acct-" },
+        max_sharees_per_image: None,
+        max_principals_per_call: 10,
+        same_region_only: true,
+        reshare_received: false,
+        share_marketplace_derived: true,
+        encrypted: EncryptedPolicy::Allowed,
+        cross_site: true,
+        shareable_kinds: &[],
+        require_available: true,
+        delete_requires_unshare: false,
+        source: "test",
+    };
+
+    #[derive(Debug, Default)]
+    struct B {
+        config: ClientConfig,
+    }
+    impl ClientBuilder for B {
+        fn config(&self) -> &ClientConfig {
+            &self.config
+        }
+        fn config_mut(&mut self) -> &mut ClientConfig {
+            &mut self.config
+        }
+    }
+
+    #[test]
+    fn region_comes_from_the_builder_then_the_chain_and_is_checked() {
+        let cfg = B::default().config;
+        let e = cfg
+            .resolve_region(&LIMITS, None, "set EX_REGION")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no example-cloud region given"), "{e}");
+        assert!(
+            e.contains(".region(\"xx-north-1\") or set EX_REGION"),
+            "{e}"
+        );
+        let from_chain = cfg
+            .resolve_region(&LIMITS, Some("xx-south-2".into()), "")
+            .unwrap();
+        assert_eq!(from_chain.as_str(), "xx-south-2");
+        let cfg = B::default().region("xx-east-1").config;
+        let set = cfg
+            .resolve_region(&LIMITS, Some("xx-south-2".into()), "")
+            .unwrap();
+        assert_eq!(set.as_str(), "xx-east-1", "the builder's value wins");
+        let cfg = B::default().region("xx east").config;
+        assert!(cfg.resolve_region(&LIMITS, None, "").is_err());
+    }
+
+    #[test]
+    fn rate_tables_merge_overrides_onto_the_defaults_or_the_callers_table() {
+        let defaults = RateLimits::new()
+            .with("A", Rate::per_second(10.0))
+            .with("B", Rate::per_second(20.0));
+        assert!(B::default().config.rate_table(&defaults).is_none());
+        let cfg = B::default().rate_limit("A", Rate::per_second(1.0)).config;
+        let t = cfg.rate_table(&defaults).unwrap();
+        assert_eq!(t.rate("A"), Some(Rate::per_second(1.0)));
+        assert_eq!(t.rate("B"), Some(Rate::per_second(20.0)));
+        let cfg = B::default()
+            .rate_limits(RateLimits::none())
+            .rate_limit("B", Rate::per_second(2.0))
+            .config;
+        let t = cfg.rate_table(&defaults).unwrap();
+        assert_eq!(
+            (t.rate("A"), t.rate("B")),
+            (None, Some(Rate::per_second(2.0)))
+        );
+        // The transport registers the merged table on the limiter of the options.
+        let transport = cfg.transport(CLOUD, defaults).unwrap();
+        let limiter = transport.rate_limiter().unwrap();
+        assert_eq!(limiter.rate(CLOUD, "B"), Some(Rate::per_second(2.0)));
+        assert_eq!(limiter.rate(CLOUD, "A"), None);
+    }
+
+    #[test]
+    fn setters_change_one_field_each() {
+        let b = B::default()
+            .timeout(Duration::from_secs(7))
+            .connect_timeout(Duration::from_secs(2))
+            .profile("prod")
+            .project("p-1")
+            .clock(Clock::fixed(42))
+            .env(crate::credentials::StaticEnv::new().with_var("X", "1"));
+        let cfg = b.config();
+        let o = cfg.client_options().unwrap();
+        assert_eq!(
+            (o.timeout, o.connect_timeout),
+            (Duration::from_secs(7), Duration::from_secs(2))
+        );
+        assert_eq!((cfg.profile(), cfg.project()), (Some("prod"), Some("p-1")));
+        assert_eq!(cfg.clock().now(), 42);
+        assert_eq!(cfg.env().var("X").as_deref(), Some("1"));
+        let e = B::default()
+            .endpoint("http://u:p@h")
+            .config
+            .resolve_endpoint(String::new);
+        assert!(e.is_err());
+    }
+}

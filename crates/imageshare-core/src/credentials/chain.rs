@@ -1,0 +1,381 @@
+//! [`CredentialChain`]: the one credential-chain abstraction every cloud fills with its
+//! own sources, in its own order, with its own variable and file names.
+//!
+//! A chain is a list of [`CredentialSource`]s tried in order over an [`Env`]. A source
+//! either finds credentials ([`Found`]: the credentials, where they came from, and the
+//! region the same source names), finds nothing (and notes why in the [`SourceTrail`], so
+//! that "nothing found" lists every source tried), or finds something unusable (a half-set
+//! key pair where the cloud's own SDK refuses one, a malformed file) and stops the chain
+//! with that error. Sources written once here serve every cloud: [`Explicit`] (builder
+//! values) and [`EnvKeyPair`] (a key pair and optional token in environment variables);
+//! the profile-file readers are each cloud's own.
+
+use std::fmt;
+use std::sync::Arc;
+
+use super::{Env, SourceTrail};
+use crate::error::{Error, Result};
+use crate::model::{Provider, Region};
+use crate::secret::Secret;
+
+/// What a source found: the credentials, a description of where (for logs; never a
+/// secret), and the region that source names, if any.
+#[derive(Debug, Clone)]
+pub struct Found<C> {
+    /// The credentials.
+    pub credentials: C,
+    /// Where they came from (`explicit credentials`, `environment variable
+    /// TENCENTCLOUD_SECRET_ID`, `profile "prod" of ~/.aliyun/config.json`).
+    pub source: String,
+    /// The region the same source names (a profile's region), if any.
+    pub region: Option<Region>,
+}
+
+impl<C> Found<C> {
+    /// Credentials found in `source`, with no region.
+    pub fn new(credentials: C, source: impl Into<String>) -> Self {
+        Self {
+            credentials,
+            source: source.into(),
+            region: None,
+        }
+    }
+    /// The same, naming `region` too.
+    pub fn with_region(mut self, region: Option<Region>) -> Self {
+        self.region = region;
+        self
+    }
+    /// The same find with the credentials turned into another type.
+    pub fn map<D>(self, f: impl FnOnce(C) -> D) -> Found<D> {
+        Found {
+            credentials: f(self.credentials),
+            source: self.source,
+            region: self.region,
+        }
+    }
+}
+
+/// One place a credential chain looks.
+pub trait CredentialSource<C>: Send + Sync + fmt::Debug {
+    /// Looks for credentials in `env`. `Ok(None)`: nothing here, with the reason noted in
+    /// `trail`; `Err`: something is here but unusable, which ends the chain.
+    fn load(&self, env: &dyn Env, trail: &mut SourceTrail) -> Result<Option<Found<C>>>;
+}
+
+/// Sources tried in order; the first that finds credentials wins. Cheap to clone.
+pub struct CredentialChain<C> {
+    provider: Provider,
+    sources: Vec<Arc<dyn CredentialSource<C>>>,
+}
+
+impl<C> Clone for CredentialChain<C> {
+    fn clone(&self) -> Self {
+        Self {
+            provider: self.provider,
+            sources: self.sources.clone(),
+        }
+    }
+}
+
+impl<C> fmt::Debug for CredentialChain<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CredentialChain")
+            .field("provider", &self.provider)
+            .field("sources", &self.sources)
+            .finish()
+    }
+}
+
+impl<C: 'static> CredentialChain<C> {
+    /// An empty chain for `provider` (named in the "nothing found" error).
+    pub fn new(provider: Provider) -> Self {
+        Self {
+            provider,
+            sources: Vec::new(),
+        }
+    }
+
+    /// The same chain with `source` tried after the others.
+    pub fn then(mut self, source: impl CredentialSource<C> + 'static) -> Self {
+        self.sources.push(Arc::new(source));
+        self
+    }
+
+    /// The same chain with `source` tried before the others (explicit values).
+    pub fn first(mut self, source: impl CredentialSource<C> + 'static) -> Self {
+        self.sources.insert(0, Arc::new(source));
+        self
+    }
+
+    /// The provider the chain finds credentials for.
+    pub fn provider(&self) -> Provider {
+        self.provider
+    }
+
+    /// Tries every source in order over `env`: the first find, the first error, or
+    /// [`Error::CredentialsNotFound`] listing every source tried and why it gave nothing.
+    pub fn resolve(&self, env: &dyn Env) -> Result<Found<C>> {
+        let mut trail = SourceTrail::new(self.provider);
+        for source in &self.sources {
+            if let Some(found) = source.load(env, &mut trail)? {
+                tracing::debug!(provider = %self.provider, source = %found.source, "credentials resolved");
+                return Ok(found);
+            }
+        }
+        Err(trail.into_error())
+    }
+}
+
+/// Explicit credentials given to a builder: the first source of every chain. `check`
+/// refuses unusable values (an empty key) with [`Error::InvalidInput`].
+pub struct Explicit<C> {
+    credentials: Option<C>,
+    check: fn(&C) -> Result<()>,
+}
+
+impl<C> Explicit<C> {
+    /// `credentials` when given (`None`: the source notes "none given" and the chain goes
+    /// on), checked with `check`.
+    pub fn new(credentials: Option<C>, check: fn(&C) -> Result<()>) -> Self {
+        Self { credentials, check }
+    }
+}
+
+impl<C> fmt::Debug for Explicit<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Explicit")
+            .field("given", &self.credentials.is_some())
+            .finish()
+    }
+}
+
+impl<C: Clone + Send + Sync> CredentialSource<C> for Explicit<C> {
+    fn load(&self, _env: &dyn Env, trail: &mut SourceTrail) -> Result<Option<Found<C>>> {
+        match &self.credentials {
+            Some(c) => {
+                (self.check)(c)?;
+                Ok(Some(Found::new(c.clone(), "explicit credentials")))
+            }
+            None => {
+                trail.tried("explicit credentials (none given)");
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// A key pair (and optional session token) read from environment variables.
+#[derive(Debug, Clone)]
+pub struct KeyPair {
+    /// The key id (AccessKey id, SecretId, public key).
+    pub id: String,
+    /// The secret.
+    pub secret: Secret,
+    /// The STS / session token, if one is set.
+    pub token: Option<Secret>,
+}
+
+/// What a chain does when only half of a key pair is set in the environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HalfSetPair {
+    /// Notes it in the trail and goes on to the next source (the Aliyun CLI).
+    Skip,
+    /// Fails with [`Error::InvalidInput`] naming both variables (the Tencent and UCloud
+    /// SDKs): a half-set pair is a mistake, not a reason to use another identity.
+    Refuse,
+}
+
+/// A key pair in environment variables: the id from the first set variable of `id_vars`,
+/// the secret from the first of `secret_vars` (each list in the cloud's own lookup
+/// order), the token from the first of `token_vars`. Empty (and, with `trim`, blank)
+/// values count as unset.
+#[derive(Debug, Clone, Copy)]
+pub struct EnvKeyPair {
+    /// Variables of the key id, in lookup order.
+    pub id_vars: &'static [&'static str],
+    /// Variables of the secret, in lookup order.
+    pub secret_vars: &'static [&'static str],
+    /// Variables of the session token, in lookup order.
+    pub token_vars: &'static [&'static str],
+    /// What a half-set pair means.
+    pub half_set: HalfSetPair,
+    /// Whether values are trimmed of surrounding white space.
+    pub trim: bool,
+}
+
+impl EnvKeyPair {
+    fn first(&self, env: &dyn Env, names: &[&'static str]) -> Option<(&'static str, String)> {
+        names.iter().find_map(|n| {
+            let v = env.var(n)?;
+            let v = if self.trim { v.trim().to_owned() } else { v };
+            (!v.is_empty()).then_some((*n, v))
+        })
+    }
+
+    /// The pair in `env` as a source of [`KeyPair`]s; see [`CredentialSource::load`].
+    pub fn load_pair(
+        &self,
+        env: &dyn Env,
+        trail: &mut SourceTrail,
+    ) -> Result<Option<Found<KeyPair>>> {
+        let id = self.first(env, self.id_vars);
+        let secret = self.first(env, self.secret_vars);
+        let (set, unset_family) = match (id, secret) {
+            (Some((id_var, id)), Some((_, secret))) => {
+                let token = self
+                    .first(env, self.token_vars)
+                    .map(|(_, t)| Secret::new(t));
+                let pair = KeyPair {
+                    id,
+                    secret: Secret::new(secret),
+                    token,
+                };
+                return Ok(Some(Found::new(
+                    pair,
+                    format!("environment variable {id_var}"),
+                )));
+            }
+            (None, None) => {
+                trail.tried(format!(
+                    "environment variables {} and {} (unset)",
+                    self.id_vars.join(", "),
+                    self.secret_vars.join(", ")
+                ));
+                return Ok(None);
+            }
+            (Some((set, _)), None) => (set, self.secret_vars),
+            (None, Some((set, _))) => (set, self.id_vars),
+        };
+        match self.half_set {
+            HalfSetPair::Skip => {
+                trail.tried(format!(
+                    "environment variable {set} is set but none of {} is (ignored)",
+                    unset_family.join(", ")
+                ));
+                Ok(None)
+            }
+            HalfSetPair::Refuse => Err(Error::invalid_input(
+                unset_family[0],
+                format!(
+                    "{set} is set but {} is not; set both or neither",
+                    unset_family.join(" / ")
+                ),
+            )),
+        }
+    }
+
+    /// This pair as a source of `C`, made from the [`KeyPair`] by `make`.
+    pub fn source<C>(self, make: fn(KeyPair) -> C) -> EnvKeyPairSource<C> {
+        EnvKeyPairSource { vars: self, make }
+    }
+}
+
+/// An [`EnvKeyPair`] as a [`CredentialSource`] of a cloud's credentials type.
+pub struct EnvKeyPairSource<C> {
+    vars: EnvKeyPair,
+    make: fn(KeyPair) -> C,
+}
+
+impl<C> fmt::Debug for EnvKeyPairSource<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("EnvKeyPairSource").field(&self.vars).finish()
+    }
+}
+
+impl<C> CredentialSource<C> for EnvKeyPairSource<C> {
+    fn load(&self, env: &dyn Env, trail: &mut SourceTrail) -> Result<Option<Found<C>>> {
+        Ok(self
+            .vars
+            .load_pair(env, trail)?
+            .map(|found| found.map(self.make)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::StaticEnv;
+
+    const CLOUD: Provider = Provider::new("example-cloud");
+
+    const PAIR: EnvKeyPair = EnvKeyPair {
+        id_vars: &["EX_KEY_ID", "EX_KEY_ID_OLD"],
+        secret_vars: &["EX_SECRET"],
+        token_vars: &["EX_TOKEN"],
+        half_set: HalfSetPair::Skip,
+        trim: true,
+    };
+
+    fn chain(half_set: HalfSetPair, explicit: Option<KeyPair>) -> CredentialChain<KeyPair> {
+        fn non_empty(k: &KeyPair) -> Result<()> {
+            if k.id.is_empty() {
+                return Err(Error::invalid_input("credentials", "empty id"));
+            }
+            Ok(())
+        }
+        CredentialChain::new(CLOUD)
+            .then(EnvKeyPair { half_set, ..PAIR }.source(|k| k))
+            .first(Explicit::new(explicit, non_empty))
+    }
+
+    #[test]
+    fn first_source_that_finds_wins_in_order() {
+        let env = StaticEnv::new()
+            .with_var("EX_KEY_ID_OLD", " old ")
+            .with_var("EX_SECRET", "s")
+            .with_var("EX_TOKEN", "t");
+        let found = chain(HalfSetPair::Skip, None).resolve(&env).unwrap();
+        assert_eq!(found.credentials.id, "old", "trimmed, from the second name");
+        assert!(found.credentials.token.is_some());
+        assert_eq!(found.source, "environment variable EX_KEY_ID_OLD");
+        let given = KeyPair {
+            id: "given".into(),
+            secret: Secret::new("x"),
+            token: None,
+        };
+        let found = chain(HalfSetPair::Skip, Some(given.clone()))
+            .resolve(&env)
+            .unwrap();
+        assert_eq!(
+            (found.credentials.id.as_str(), found.source.as_str()),
+            ("given", "explicit credentials")
+        );
+        let empty = KeyPair {
+            id: String::new(),
+            ..given
+        };
+        assert!(matches!(
+            chain(HalfSetPair::Skip, Some(empty)).resolve(&env),
+            Err(Error::InvalidInput { .. })
+        ));
+    }
+
+    #[test]
+    fn nothing_found_lists_every_source_and_half_pairs_follow_the_policy() {
+        let err = chain(HalfSetPair::Skip, None)
+            .resolve(&StaticEnv::new())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no example-cloud credentials found"), "{err}");
+        assert!(err.contains("explicit credentials (none given)"), "{err}");
+        assert!(
+            err.contains("EX_KEY_ID, EX_KEY_ID_OLD and EX_SECRET (unset)"),
+            "{err}"
+        );
+        let half = StaticEnv::new().with_var("EX_SECRET", "s");
+        let err = chain(HalfSetPair::Skip, None)
+            .resolve(&half)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("EX_SECRET is set but none of EX_KEY_ID, EX_KEY_ID_OLD is"),
+            "{err}"
+        );
+        let err = chain(HalfSetPair::Refuse, None).resolve(&half).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidInput { field, .. } if field == "EX_KEY_ID"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("set both or neither"), "{err}");
+    }
+}

@@ -1,0 +1,166 @@
+//! The HTTP request a signer produces and the answer the transport hands to the decoder,
+//! with the redaction that keeps signatures and tokens out of `Debug` and error text.
+
+use std::fmt;
+
+use bytes::Bytes;
+
+/// The HTTP method of an API call (the clouds' APIs use these two).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// `GET`.
+    Get,
+    /// `POST`.
+    Post,
+}
+
+impl Method {
+    /// `GET` or `POST`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An HTTP request as a signer produced it. The body is [`Bytes`]: built once per call
+/// and shared by every attempt, never copied.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// `GET` or `POST`.
+    pub method: Method,
+    /// The full URL, query string included.
+    pub url: String,
+    /// Headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl fmt::Debug for HttpRequest {
+    // Headers are not printed: they carry signatures and tokens.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &redact_query(&self.url))
+            .field("headers", &format_args!("[{} headers]", self.headers.len()))
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+/// The URL with every query value that could carry a secret replaced by `***`.
+pub fn redact_query(url: &str) -> String {
+    match url.split_once('?') {
+        None => url.to_owned(),
+        Some((base, q)) => {
+            let parts: Vec<String> = q
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _))
+                        if ["signature", "securitytoken", "token"]
+                            .contains(&k.to_ascii_lowercase().as_str()) =>
+                    {
+                        format!("{k}=***")
+                    }
+                    _ => kv.to_owned(),
+                })
+                .collect();
+            format!("{base}?{}", parts.join("&"))
+        }
+    }
+}
+
+/// An HTTP answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Headers (names lowercase).
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first header named `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// HTTP statuses that are worth retrying whatever the body says
+/// ([`RetryReason::of_status`](crate::transport::RetryReason::of_status)).
+pub fn status_is_retryable(status: u16) -> bool {
+    crate::transport::RetryReason::of_status(status).is_some()
+}
+
+/// The host (and port, when given) of `url`, for messages: never the path or the query
+/// string, which may carry a signature.
+pub(crate) fn host_of(url: &str) -> String {
+    reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            u.host_str().map(|h| match u.port() {
+                Some(p) => format!("{h}:{p}"),
+                None => h.to_owned(),
+            })
+        })
+        .unwrap_or_else(|| "the endpoint".to_owned())
+}
+
+pub(crate) fn without_url(e: &reqwest::Error) -> String {
+    // reqwest prints the URL, which for signed RPC requests carries the signature.
+    let mut msg = e.to_string();
+    if let Some(url) = e.url() {
+        msg = msg.replace(url.as_str(), &redact_query(url.as_str()));
+    }
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_of_names_host_and_port_only() {
+        assert_eq!(
+            host_of("https://ecs.aliyuncs.com/?Action=X&Signature=s3cr3t"),
+            "ecs.aliyuncs.com"
+        );
+        assert_eq!(host_of("http://127.0.0.1:8080/a?b=c"), "127.0.0.1:8080");
+        assert_eq!(host_of("not a url"), "the endpoint");
+    }
+
+    #[test]
+    fn redacts_signature_and_token() {
+        assert_eq!(
+            redact_query("https://h/?Action=X&Signature=abc%3D&SecurityToken=t&RegionId=r"),
+            "https://h/?Action=X&Signature=***&SecurityToken=***&RegionId=r"
+        );
+        let req = HttpRequest {
+            method: Method::Post,
+            url: "https://h/?Signature=abc".into(),
+            headers: vec![("authorization".into(), "TC3 Signature=deadbeef".into())],
+            body: Bytes::new(),
+        };
+        let dbg = format!("{req:?}");
+        assert!(!dbg.contains("abc") && !dbg.contains("deadbeef"), "{dbg}");
+    }
+}
