@@ -21,13 +21,16 @@
 //! ```
 //! use imageshare_core::audit::{AuditAction, AuditLog, AuditOutcome, Audited};
 //! use imageshare_core::{
-//!     Checked, Encryption, Image, ImageKind, ImageOrigin, ImageSharing, ImageState, Principal,
+//!     Checked, Encryption, Image, ImageKind, ImageOrigin, ImageSharingExt, ImageState, Principal,
 //!     memory::InMemorySharing,
 //! };
 //! # use imageshare_core::{PrincipalKind, Provider, ShareLimits, limits::{EncryptedPolicy, PrincipalForm}};
 //! # const LIMITS: ShareLimits = ShareLimits {
-//! #     provider: Provider::new("alibaba-ecs"), principal_kind: PrincipalKind::Account,
-//! #     principal_form: PrincipalForm::NumericAccountId { min_len: 5, max_len: 20, sub_user_markers: &["@", "acs:ram:", ".onaliyun.com"], sub_user_name: "a RAM user or sub-account" },
+//! #     provider: Provider::new("example-cloud"), image_id_prefix: "m-",
+//! #     example_region: "cn-hangzhou", principal_kind: PrincipalKind::Account,
+//! #     principal_form: PrincipalForm::NumericAccountId {
+//! #         min_len: 5, max_len: 20, sub_user_markers: &["@"], sub_user_name: "a sub-user",
+//! #     },
 //! #     max_sharees_per_image: Some(50), max_principals_per_call: 10, same_region_only: true,
 //! #     reshare_received: false, share_marketplace_derived: false,
 //! #     encrypted: EncryptedPolicy::Forbidden, cross_site: true,

@@ -462,12 +462,10 @@ mod tests {
     use super::*;
     use crate::limits::{PrincipalForm, ShareLimits};
     use crate::memory::InMemorySharing;
-    use crate::model::{ImageKind, PrincipalKind};
+    use crate::model::{ImageKind, PrincipalKind, Provider};
 
     const LIMITS: ShareLimits = ShareLimits {
         provider: Provider::new("ucloud"),
-        image_id_prefix: "uimage-",
-        example_region: "cn-bj2",
         image_id_prefix: "uimage-",
         example_region: "cn-bj2",
         principal_kind: PrincipalKind::Project,

@@ -537,7 +537,7 @@ mod tests {
         let err = got[5].as_ref().unwrap_err();
         assert!(matches!(err, Error::Decode { .. }), "{err}");
         let text = err.to_string();
-        assert!(text.contains("alibaba-ecs"), "{text}");
+        assert!(text.contains("example-cloud"), "{text}");
         assert!(text.contains("m-test"), "{text}");
         assert!(text.contains("after 5 pages"), "{text}");
 

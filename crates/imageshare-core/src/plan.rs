@@ -72,8 +72,18 @@ pub fn diff(
     }
 }
 
-/// Plans one image against its live sharees (all pages), read in `cx`.
+/// Plans one image against its live sharees (all pages).
 pub async fn plan<A: ImageSharing + ?Sized>(
+    adapter: &A,
+    image: &ImageId,
+    desired: &[Principal],
+    prune: bool,
+) -> Result<SharePlan> {
+    plan_in(adapter, &CallContext::new(), image, desired, prune).await
+}
+
+/// [`plan`], reading the sharees in `cx`.
+pub async fn plan_in<A: ImageSharing + ?Sized>(
     adapter: &A,
     cx: &CallContext,
     image: &ImageId,
@@ -111,7 +121,12 @@ impl ApplyReport {
 /// Applies a plan: unshares first (so the per-image maximum has room), then shares.
 /// A partial failure comes back as `Error::Partial` from the step that failed; what the
 /// other step did is kept in the report of a later `plan`.
-pub async fn apply<A: ImageSharing + ?Sized>(
+pub async fn apply<A: ImageSharing + ?Sized>(adapter: &A, plan: &SharePlan) -> Result<ApplyReport> {
+    apply_in(adapter, &CallContext::new(), plan).await
+}
+
+/// [`apply`], making the calls in `cx`.
+pub async fn apply_in<A: ImageSharing + ?Sized>(
     adapter: &A,
     cx: &CallContext,
     plan: &SharePlan,

@@ -51,7 +51,7 @@ use crate::context::CallContext;
 use crate::error::{Error, Result};
 use crate::model::{CopyTarget, Image, ImageId, ImageOrigin, Principal, Provider};
 use crate::paging::{Page, PageCursor};
-use crate::sharing::{ImageSharing, ImageSharingExt, Layer};
+use crate::sharing::{ImageSharing, Layer};
 
 /// Which owners' images a consumer accepts, per provider. The default accepts any owner.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -355,8 +355,18 @@ mod tests {
         assert!(p.restricts(Provider::new("ucloud")) && !p.restricts(Provider::new("alibaba-ecs")));
         assert_eq!(p.allowed(Provider::new("ucloud")).unwrap().count(), 0);
         assert!(p.allowed(Provider::new("alibaba-ecs")).is_none());
-        let p = TrustPolicy::new().allow_everywhere("9");
-        assert!(Provider::ALL.iter().all(|x| p.restricts(*x)));
+        let p = TrustPolicy::new()
+            .allow_everywhere("9")
+            .allow(Provider::new("ucloud"), "org-1");
+        // Every provider, even one no crate declared yet, is restricted to the lists.
+        for name in ["alibaba-ecs", "tencent-cvm", "ucloud", "some-new-cloud"] {
+            assert!(p.restricts(Provider::new(name)), "{name}");
+            assert!(!p.is_unrestricted());
+        }
+        let uc: Vec<&str> = p.allowed(Provider::new("ucloud")).unwrap().collect();
+        assert_eq!(uc, ["9", "org-1"]);
+        let ecs: Vec<&str> = p.allowed(Provider::new("alibaba-ecs")).unwrap().collect();
+        assert_eq!(ecs, ["9"]);
         assert!(TrustPolicy::new().is_unrestricted());
     }
 

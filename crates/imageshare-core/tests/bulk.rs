@@ -13,19 +13,23 @@ use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare_core::memory::InMemorySharing;
 use imageshare_core::plan;
 use imageshare_core::{
-    ApiError, Checked, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin,
-    ImageSharing, ImageState, LimitRule, Principal, PrincipalKind, Provider, Region, Result,
-    ShareLimits, ShareOutcome, ShareReport, Sharee,
+    ApiError, CallContext, Checked, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin,
+    ImageSharing, ImageSharingExt, ImageState, Layer, LimitRule, Principal, PrincipalKind,
+    Provider, Result, ShareLimits, ShareOutcome, ShareReport,
 };
 
 const OWNER: &str = "1000000001";
 
 const TABLE: ShareLimits = ShareLimits {
-    provider: Provider::AlibabaEcs,
+    provider: Provider::new("alibaba-ecs"),
+    image_id_prefix: "m-",
+    example_region: "cn-hangzhou",
     principal_kind: PrincipalKind::Account,
     principal_form: PrincipalForm::NumericAccountId {
         min_len: 5,
         max_len: 20,
+        sub_user_markers: &["@", "acs:ram:", ".onaliyun.com"],
+        sub_user_name: "a RAM user or sub-account",
     },
     max_sharees_per_image: Some(50),
     max_principals_per_call: 10,
@@ -67,13 +71,17 @@ fn accounts(n: usize) -> Vec<Principal> {
 
 fn api_error(code: &str, retryable: bool) -> Error {
     Error::Api(ApiError {
-        provider: Provider::AlibabaEcs,
+        provider: Provider::new("alibaba-ecs"),
         action: "ModifyImageSharePermission".into(),
         status: if retryable { 503 } else { 400 },
         code: code.into(),
         message: "injected".into(),
         request_id: Some("req-1".into()),
-        retryable,
+        retry: retryable.then_some(if code.starts_with("Throttling") {
+            imageshare_core::transport::RetryReason::Throttled
+        } else {
+            imageshare_core::transport::RetryReason::ServerError
+        }),
         retry_after: None,
     })
 }
@@ -129,45 +137,29 @@ impl Faulty {
 }
 
 #[async_trait]
-impl ImageSharing for Faulty {
-    fn provider(&self) -> Provider {
-        self.inner.provider()
+impl Layer for Faulty {
+    type Inner = InMemorySharing;
+    fn inner(&self) -> &InMemorySharing {
+        &self.inner
     }
-    fn region(&self) -> &Region {
-        self.inner.region()
-    }
-    fn limits(&self) -> &ShareLimits {
-        self.inner.limits()
-    }
-    async fn image(&self, id: &ImageId) -> Result<Image> {
-        self.inner.image(id).await
-    }
-    async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport> {
-        self.mutate(id, self.inner.share(id, to)).await
-    }
-    async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport> {
-        self.mutate(id, self.inner.unshare(id, from)).await
-    }
-    async fn sharees_page(
+    async fn share_in(
         &self,
+        cx: &CallContext,
         id: &ImageId,
-        cursor: Option<imageshare_core::PageCursor>,
-    ) -> Result<imageshare_core::Page<Sharee>> {
-        self.inner.sharees_page(id, cursor).await
+        to: &[Principal],
+    ) -> Result<ShareReport> {
+        self.mutate(id, self.inner.share_in(cx, id, to)).await
     }
-    async fn shared_with_me_page(
+    async fn unshare_in(
         &self,
-        cursor: Option<imageshare_core::PageCursor>,
-    ) -> Result<imageshare_core::Page<Image>> {
-        self.inner.shared_with_me_page(cursor).await
-    }
-    async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
-        self.inner.copy(id, to).await
-    }
-    async fn delete(&self, id: &ImageId) -> Result<()> {
-        self.inner.delete(id).await
+        cx: &CallContext,
+        id: &ImageId,
+        from: &[Principal],
+    ) -> Result<ShareReport> {
+        self.mutate(id, self.inner.unshare_in(cx, id, from)).await
     }
 }
+imageshare_core::impl_image_sharing_for_layer!([] Faulty);
 
 /// Each image's grants hold no duplicate and equal `want`.
 fn assert_grants(backend: &InMemorySharing, id: &ImageId, want: &BTreeSet<Principal>) {

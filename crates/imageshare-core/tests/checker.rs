@@ -12,11 +12,15 @@ use imageshare_core::{
 const OWNER: &str = "1000000001";
 
 const TABLE: ShareLimits = ShareLimits {
-    provider: Provider::AlibabaSas,
+    provider: Provider::new("alibaba-sas"),
+    image_id_prefix: "m-",
+    example_region: "cn-hangzhou",
     principal_kind: PrincipalKind::Account,
     principal_form: PrincipalForm::NumericAccountId {
         min_len: 5,
         max_len: 20,
+        sub_user_markers: &["@", "acs:ram:", ".onaliyun.com"],
+        sub_user_name: "a RAM user or sub-account",
     },
     max_sharees_per_image: Some(5),
     max_principals_per_call: 2,
@@ -72,7 +76,7 @@ async fn expect_refused(checked: &Checked<InMemorySharing>, to: &[Principal], ru
         .as_limit()
         .unwrap_or_else(|| panic!("expected a limit violation, got {err}"));
     assert_eq!(v.rule, rule, "{err}");
-    assert_eq!(v.provider, Provider::AlibabaSas);
+    assert_eq!(v.provider, Provider::new("alibaba-sas"));
     assert!(!v.limit.is_empty() && !v.value.is_empty() && !v.explanation.is_empty());
     let msg = err.to_string();
     assert!(msg.contains(rule.name()), "{msg}");
@@ -372,13 +376,13 @@ async fn batches_split_at_the_per_call_maximum() {
 
 fn throttled() -> Error {
     Error::Api(ApiError {
-        provider: Provider::AlibabaSas,
+        provider: Provider::new("alibaba-sas"),
         action: "AddCustomImageShareAccount".into(),
         status: 400,
         code: "Throttling.User".into(),
         message: "Request was denied due to user flow control.".into(),
         request_id: Some("req-1".into()),
-        retryable: true,
+        retry: Some(imageshare_core::transport::RetryReason::ServerError),
         retry_after: None,
     })
 }

@@ -9,11 +9,15 @@ use imageshare_core::{
 };
 
 const TABLE: ShareLimits = ShareLimits {
-    provider: Provider::AlibabaEcs,
+    provider: Provider::new("alibaba-ecs"),
+    image_id_prefix: "m-",
+    example_region: "cn-hangzhou",
     principal_kind: PrincipalKind::Account,
     principal_form: PrincipalForm::NumericAccountId {
         min_len: 5,
         max_len: 20,
+        sub_user_markers: &["@", "acs:ram:", ".onaliyun.com"],
+        sub_user_name: "a RAM user or sub-account",
     },
     max_sharees_per_image: Some(4),
     max_principals_per_call: 2,

@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use imageshare_core::ratelimit::{Rate, RateLimiter, RateLimits};
+use imageshare_core::transport::RetryReason;
 use imageshare_core::transport::{
     ApiCall, ClientOptions, HttpRequest, HttpResponse, RetryConfig, Transport,
 };
-use imageshare_core::{ApiError, Error, Provider};
+use imageshare_core::{ApiError, CallContext, Error, Provider};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -38,7 +39,7 @@ fn decode(resp: HttpResponse) -> Result<(), Error> {
         Ok(())
     } else {
         Err(Error::Api(ApiError {
-            provider: Provider::TencentCvm,
+            provider: Provider::new("tencent-cvm"),
             action: "X".into(),
             status: resp.status,
             // 429: the cloud's throttling answer; anything else: a retryable server error.
@@ -49,7 +50,11 @@ fn decode(resp: HttpResponse) -> Result<(), Error> {
             },
             message: "test".into(),
             request_id: None,
-            retryable: true,
+            retry: Some(if resp.status == 429 {
+                RetryReason::Throttled
+            } else {
+                RetryReason::ServerError
+            }),
             retry_after: None,
         }))
     }
@@ -67,13 +72,14 @@ async fn ok_server() -> MockServer {
 async fn send(t: &Transport, server: &MockServer, c: ApiCall<'static>) -> Result<(), Error> {
     let url = format!("{}/", server.uri());
     t.call(
+        &CallContext::new(),
         c,
         |_| {
             Ok(HttpRequest {
-                method: "POST".into(),
+                method: imageshare_core::transport::Method::Post,
                 url: url.clone(),
                 headers: vec![],
-                body: vec![],
+                body: Default::default(),
             })
         },
         decode,
@@ -90,7 +96,7 @@ async fn concurrent_calls_are_spaced_at_the_quota() {
     let server = Arc::new(ok_server().await);
     let t = Transport::new(ClientOptions::default(), no_backoff(1))
         .unwrap()
-        .with_rate_limits(Provider::TencentCvm, cvm_table(50.0), None)
+        .with_rate_limits(Provider::new("tencent-cvm"), cvm_table(50.0), None)
         .unwrap();
     let t = Arc::new(t);
     let started = Instant::now();
@@ -101,7 +107,7 @@ async fn concurrent_calls_are_spaced_at_the_quota() {
                 send(
                     &t,
                     &server,
-                    call(Provider::TencentCvm, "ModifyImageSharePermission"),
+                    call(Provider::new("tencent-cvm"), "ModifyImageSharePermission"),
                 )
                 .await
             })
@@ -119,9 +125,13 @@ async fn concurrent_calls_are_spaced_at_the_quota() {
     // Another action of the same provider has no rate in this table: not slowed.
     let started = Instant::now();
     for _ in 0..10 {
-        send(&t, &server, call(Provider::TencentCvm, "DescribeImages"))
-            .await
-            .unwrap();
+        send(
+            &t,
+            &server,
+            call(Provider::new("tencent-cvm"), "DescribeImages"),
+        )
+        .await
+        .unwrap();
     }
     assert!(started.elapsed() < Duration::from_millis(250));
 }
@@ -141,13 +151,13 @@ async fn failures_then_ok(status: u16, failures: u64, per_second: f64) -> (Durat
         .await;
     let t = Transport::new(ClientOptions::default(), no_backoff(5))
         .unwrap()
-        .with_rate_limits(Provider::TencentCvm, cvm_table(per_second), None)
+        .with_rate_limits(Provider::new("tencent-cvm"), cvm_table(per_second), None)
         .unwrap();
     let started = Instant::now();
     send(
         &t,
         &server,
-        call(Provider::TencentCvm, "ModifyImageSharePermission"),
+        call(Provider::new("tencent-cvm"), "ModifyImageSharePermission"),
     )
     .await
     .unwrap();
@@ -185,20 +195,20 @@ async fn transports_from_one_options_share_the_buckets() {
     // Two adapters (say, two regions) built from clones of the same options.
     let a = Transport::new(shared.clone(), no_backoff(1))
         .unwrap()
-        .with_rate_limits(Provider::TencentCvm, cvm_table(20.0), None)
+        .with_rate_limits(Provider::new("tencent-cvm"), cvm_table(20.0), None)
         .unwrap();
     // The second registration of defaults keeps the first table.
     let b = Transport::new(shared.clone(), no_backoff(1))
         .unwrap()
-        .with_rate_limits(Provider::TencentCvm, cvm_table(1000.0), None)
+        .with_rate_limits(Provider::new("tencent-cvm"), cvm_table(1000.0), None)
         .unwrap();
     assert_eq!(
         b.rate_limiter()
             .unwrap()
-            .rate(Provider::TencentCvm, "ModifyImageSharePermission"),
+            .rate(Provider::new("tencent-cvm"), "ModifyImageSharePermission"),
         Some(Rate::per_second(20.0))
     );
-    let c = call(Provider::TencentCvm, "ModifyImageSharePermission");
+    let c = call(Provider::new("tencent-cvm"), "ModifyImageSharePermission");
     let started = Instant::now();
     let (ra, rb) = tokio::join!(
         async {
@@ -223,7 +233,7 @@ async fn transports_from_one_options_share_the_buckets() {
     // Separate options: separate limiters, no shared pace.
     let own = Transport::new(ClientOptions::default(), no_backoff(1))
         .unwrap()
-        .with_rate_limits(Provider::TencentCvm, cvm_table(1000.0), None)
+        .with_rate_limits(Provider::new("tencent-cvm"), cvm_table(1000.0), None)
         .unwrap();
     let started = Instant::now();
     for _ in 0..8 {
@@ -239,25 +249,25 @@ async fn overrides_replace_the_table_and_the_limiter_can_be_off() {
     let opts = ClientOptions::default().with_rate_limiter(limiter.clone());
     let _t = Transport::new(opts.clone(), no_backoff(1))
         .unwrap()
-        .with_rate_limits(Provider::AlibabaEcs, cvm_table(10.0), None)
+        .with_rate_limits(Provider::new("alibaba-ecs"), cvm_table(10.0), None)
         .unwrap();
     // An explicit table (a builder's `rate_limits`) replaces it for every sharer.
     let _u = Transport::new(opts, no_backoff(1))
         .unwrap()
         .with_rate_limits(
-            Provider::AlibabaEcs,
+            Provider::new("alibaba-ecs"),
             cvm_table(10.0),
             Some(cvm_table(100.0)),
         )
         .unwrap();
     assert_eq!(
-        limiter.rate(Provider::AlibabaEcs, "ModifyImageSharePermission"),
+        limiter.rate(Provider::new("alibaba-ecs"), "ModifyImageSharePermission"),
         Some(Rate::per_second(100.0))
     );
     // Invalid rates are refused when the adapter is built.
     let bad = Transport::new(ClientOptions::default(), no_backoff(1))
         .unwrap()
-        .with_rate_limits(Provider::AlibabaEcs, cvm_table(0.0), None);
+        .with_rate_limits(Provider::new("alibaba-ecs"), cvm_table(0.0), None);
     assert!(matches!(bad, Err(Error::InvalidInput { .. })));
 
     let off = Transport::new(
@@ -265,7 +275,7 @@ async fn overrides_replace_the_table_and_the_limiter_can_be_off() {
         no_backoff(1),
     )
     .unwrap()
-    .with_rate_limits(Provider::TencentCvm, cvm_table(1.0), None)
+    .with_rate_limits(Provider::new("tencent-cvm"), cvm_table(1.0), None)
     .unwrap();
     assert!(off.rate_limiter().is_none());
     let started = Instant::now();
@@ -273,7 +283,7 @@ async fn overrides_replace_the_table_and_the_limiter_can_be_off() {
         send(
             &off,
             &server,
-            call(Provider::TencentCvm, "ModifyImageSharePermission"),
+            call(Provider::new("tencent-cvm"), "ModifyImageSharePermission"),
         )
         .await
         .unwrap();

@@ -6,14 +6,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use imageshare_core::transport::{
-    status_is_retryable, ApiCall, ClientOptions, HttpRequest, HttpResponse, RetryConfig, Transport,
+    ApiCall, ClientOptions, HttpRequest, HttpResponse, RetryConfig, Transport,
 };
 use imageshare_core::{ApiError, Error, Provider};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const CALL: ApiCall<'static> = ApiCall {
-    provider: Provider::TencentCvm,
+    provider: Provider::new("tencent-cvm"),
     action: "DescribeImages",
     region: "ap-guangzhou",
     idempotent: true,
@@ -45,13 +45,13 @@ fn decode(resp: HttpResponse) -> Result<String, Error> {
         Ok(String::from_utf8(resp.body).unwrap())
     } else {
         Err(Error::Api(ApiError {
-            provider: Provider::TencentCvm,
+            provider: Provider::new("tencent-cvm"),
             action: "DescribeImages".into(),
             status: resp.status,
             code: format!("HTTP{}", resp.status),
             message: "test".into(),
             request_id: resp.header("x-request-id").map(str::to_owned),
-            retryable: status_is_retryable(resp.status),
+            retry: imageshare_core::transport::RetryReason::of_status(resp.status),
             retry_after: None,
         }))
     }
@@ -59,10 +59,10 @@ fn decode(resp: HttpResponse) -> Result<String, Error> {
 
 fn request(server: &MockServer, attempt: u32) -> HttpRequest {
     HttpRequest {
-        method: "POST".into(),
+        method: imageshare_core::transport::Method::Post,
         url: format!("{}/", server.uri()),
         headers: vec![("x-attempt".into(), attempt.to_string())],
-        body: b"{}".to_vec(),
+        body: bytes::Bytes::from_static(b"{}"),
     }
 }
 
@@ -85,6 +85,7 @@ async fn retries_5xx_with_a_fresh_request_each_time() {
     let built = AtomicU32::new(0);
     let out = t
         .call(
+            &imageshare_core::CallContext::new(),
             CALL,
             |attempt| {
                 built.fetch_add(1, Ordering::SeqCst);
@@ -108,7 +109,12 @@ async fn does_not_retry_a_client_error() {
         .await;
     let t = transport(fast_retry(5), Duration::from_secs(5));
     let err = t
-        .call(CALL, |a| Ok(request(&server, a)), decode)
+        .call(
+            &imageshare_core::CallContext::new(),
+            CALL,
+            |a| Ok(request(&server, a)),
+            decode,
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("HTTP400"));
@@ -125,7 +131,12 @@ async fn gives_up_after_max_attempts() {
         .await;
     let t = transport(fast_retry(3), Duration::from_secs(5));
     let err = t
-        .call(CALL, |a| Ok(request(&server, a)), decode)
+        .call(
+            &imageshare_core::CallContext::new(),
+            CALL,
+            |a| Ok(request(&server, a)),
+            decode,
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("HTTP503"));
@@ -144,18 +155,19 @@ async fn honours_retry_after() {
     let c2 = calls.clone();
     let out = t
         .call(
+            &imageshare_core::CallContext::new(),
             CALL,
             |a| Ok(request(&server, a)),
             move |resp| {
                 if c2.fetch_add(1, Ordering::SeqCst) == 0 {
                     Err(Error::Api(ApiError {
-                        provider: Provider::AlibabaEcs,
+                        provider: Provider::new("alibaba-ecs"),
                         action: "X".into(),
                         status: 400,
                         code: "Throttling".into(),
                         message: "m".into(),
                         request_id: None,
-                        retryable: true,
+                        retry: Some(imageshare_core::transport::RetryReason::ServerError),
                         retry_after: Some(Duration::from_millis(15)),
                     }))
                 } else {
@@ -179,7 +191,12 @@ async fn a_hung_server_fails_within_the_timeout() {
     let t = transport(RetryConfig::none(), Duration::from_millis(200));
     let started = Instant::now();
     let err = t
-        .call(CALL, |a| Ok(request(&server, a)), decode)
+        .call(
+            &imageshare_core::CallContext::new(),
+            CALL,
+            |a| Ok(request(&server, a)),
+            decode,
+        )
         .await
         .unwrap_err();
     assert!(
@@ -202,6 +219,7 @@ async fn connection_refused_is_retryable_transport_error() {
     let attempts = AtomicU32::new(0);
     let err = t
         .call(
+            &imageshare_core::CallContext::new(),
             ApiCall {
                 idempotent: false,
                 ..CALL
@@ -209,10 +227,10 @@ async fn connection_refused_is_retryable_transport_error() {
             |_| {
                 attempts.fetch_add(1, Ordering::SeqCst);
                 Ok(HttpRequest {
-                    method: "POST".into(),
+                    method: imageshare_core::transport::Method::Post,
                     url: format!("http://127.0.0.1:{port}/?Signature=secret-sig"),
                     headers: vec![],
-                    body: vec![],
+                    body: Default::default(),
                 })
             },
             decode,
@@ -248,13 +266,14 @@ async fn concurrency_is_bounded() {
         let url = format!("{}/", server.uri());
         tasks.push(tokio::spawn(async move {
             t.call(
+                &imageshare_core::CallContext::new(),
                 CALL,
                 |_| {
                     Ok(HttpRequest {
-                        method: "POST".into(),
+                        method: imageshare_core::transport::Method::Post,
                         url: url.clone(),
                         headers: vec![],
-                        body: vec![],
+                        body: Default::default(),
                     })
                 },
                 |r| Ok(r.status),

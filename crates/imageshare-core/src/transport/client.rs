@@ -298,7 +298,7 @@ impl Transport {
 mod tests {
     use super::*;
     use crate::error::ApiError;
-    use crate::transport::RetryLog;
+    use crate::transport::{RetryCounts, RetryLog};
     use bytes::Bytes;
     use std::time::Duration;
     use wiremock::matchers::path;
