@@ -472,8 +472,7 @@ impl AuditLog {
     pub async fn record_share_result(
         &self,
         cx: &CallContext,
-        provider: Provider,
-        region: &Region,
+        (provider, region): (Provider, &Region),
         action: AuditAction,
         image: &ImageId,
         principals: &[Principal],
@@ -645,8 +644,7 @@ impl<A: ImageSharing> Audited<A> {
         self.log
             .record_share_result(
                 cx,
-                self.inner.provider(),
-                self.inner.region(),
+                (self.inner.provider(), self.inner.region()),
                 action,
                 id,
                 principals,
@@ -751,7 +749,7 @@ mod tests {
 
     #[test]
     fn failures_carry_code_text_and_request_id() {
-        let e = Error::Api(crate::ApiError {
+        let e = Error::from(crate::ApiError {
             provider: Provider::new("alibaba-ecs"),
             action: "ModifyImageSharePermission".into(),
             status: 503,

@@ -769,7 +769,7 @@ mod tests {
     use crate::transport::{
         ApiCall, ClientOptions, HttpRequest, Method, RetryConfig, RetryReason, Transport,
     };
-    use crate::{Checked, ImageSharingExt, Layer, ShareLimits};
+    use crate::{Checked, Layer, ShareLimits};
     use async_trait::async_trait;
     use wiremock::matchers::path;
     use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -838,7 +838,7 @@ mod tests {
                 } else {
                     RetryReason::of_status(resp.status)
                 };
-                Err(Error::Api(ApiError {
+                Err(Error::from(ApiError {
                     provider: Provider::new("alibaba-ecs"),
                     action: SHARE.into(),
                     status: resp.status,

@@ -21,9 +21,9 @@ pub enum Error {
     #[error(transparent)]
     Limit(#[from] LimitViolation),
 
-    /// The provider answered with an error.
+    /// The provider answered with an error (boxed: it is the largest variant).
     #[error("{0}")]
-    Api(ApiError),
+    Api(Box<ApiError>),
 
     /// The provider rejected the credentials or the signature.
     #[error("{provider} rejected the credentials: {code}: {message} (request id {})", request_id.as_deref().unwrap_or("-"))]
@@ -265,7 +265,7 @@ impl fmt::Display for ApiError {
 
 impl From<ApiError> for Error {
     fn from(e: ApiError) -> Self {
-        Error::Api(e)
+        Error::Api(Box::new(e))
     }
 }
 

@@ -70,7 +70,7 @@ fn accounts(n: usize) -> Vec<Principal> {
 }
 
 fn api_error(code: &str, retryable: bool) -> Error {
-    Error::Api(ApiError {
+    Error::from(ApiError {
         provider: Provider::new("alibaba-ecs"),
         action: "ModifyImageSharePermission".into(),
         status: if retryable { 503 } else { 400 },

@@ -5,8 +5,8 @@ use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare_core::memory::InMemorySharing;
 use imageshare_core::{
     ApiError, CheckOptions, Checked, Encryption, Error, Image, ImageKind, ImageOrigin,
-    ImageSharing, ImageSharingExt, ImageState, LimitRule, Principal, PrincipalKind, Provider,
-    ShareLimits, ShareOutcome, Site,
+    ImageSharingExt, ImageState, LimitRule, Principal, PrincipalKind, Provider, ShareLimits,
+    ShareOutcome, Site,
 };
 
 const OWNER: &str = "1000000001";
@@ -375,7 +375,7 @@ async fn batches_split_at_the_per_call_maximum() {
 }
 
 fn throttled() -> Error {
-    Error::Api(ApiError {
+    Error::from(ApiError {
         provider: Provider::new("alibaba-sas"),
         action: "AddCustomImageShareAccount".into(),
         status: 400,

@@ -38,7 +38,7 @@ fn decode(resp: HttpResponse) -> Result<(), Error> {
     if resp.status == 200 {
         Ok(())
     } else {
-        Err(Error::Api(ApiError {
+        Err(Error::from(ApiError {
             provider: Provider::new("tencent-cvm"),
             action: "X".into(),
             status: resp.status,

@@ -44,7 +44,7 @@ fn decode(resp: HttpResponse) -> Result<String, Error> {
     if resp.status == 200 {
         Ok(String::from_utf8(resp.body).unwrap())
     } else {
-        Err(Error::Api(ApiError {
+        Err(Error::from(ApiError {
             provider: Provider::new("tencent-cvm"),
             action: "DescribeImages".into(),
             status: resp.status,
@@ -160,7 +160,7 @@ async fn honours_retry_after() {
             |a| Ok(request(&server, a)),
             move |resp| {
                 if c2.fetch_add(1, Ordering::SeqCst) == 0 {
-                    Err(Error::Api(ApiError {
+                    Err(Error::from(ApiError {
                         provider: Provider::new("alibaba-ecs"),
                         action: "X".into(),
                         status: 400,

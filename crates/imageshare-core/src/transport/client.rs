@@ -337,7 +337,7 @@ mod tests {
         } else {
             RetryReason::of_status(resp.status)
         };
-        Err(Error::Api(ApiError {
+        Err(Error::from(ApiError {
             provider: CLOUD,
             action: "Act".into(),
             status: resp.status,

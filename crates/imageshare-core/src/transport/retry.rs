@@ -336,7 +336,7 @@ mod tests {
     const CLOUD: Provider = Provider::new("example-cloud");
 
     fn api(status: u16, retry: Option<RetryReason>) -> Error {
-        Error::Api(ApiError {
+        Error::from(ApiError {
             provider: CLOUD,
             action: "Act".into(),
             status,
