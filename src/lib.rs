@@ -12,20 +12,23 @@
 //! [`Connect::trust`] accepts images shared by other owners only as a [`TrustPolicy`]
 //! says; [`migrate::Flows`] applies both to the migration flows (see `SECURITY.md`).
 //!
+//! The providers compiled in are listed by [`registry`]; each provider crate declares
+//! its own ([`alibaba::ECS`], [`tencent::CVM`], ...), and nothing here names one.
+//!
 //! ```
 //! // Every provider's documented limits are data; the checker applies them.
-//! let tables = imageshare::limit_tables();
-//! let ecs = tables.iter().find(|t| t.provider == imageshare::Provider::AlibabaEcs).unwrap();
-//! assert_eq!(ecs.max_principals_per_call, 10);
-//! assert_eq!(ecs.max_sharees_per_image, Some(50));
+//! let ecs = imageshare::registry::lookup("alibaba-ecs").unwrap();
+//! assert_eq!(ecs.limits.max_principals_per_call, 10);
+//! assert_eq!(ecs.limits.max_sharees_per_image, Some(50));
 //! ```
 #![warn(missing_docs)]
 
 pub use imageshare_core as core;
 pub use imageshare_core::{
-    AuditLog, Audited, CheckOptions, Checked, CopyTarget, Error, Image, ImageId, ImageSharing,
-    ImageSharingExt, Principal, Provider, Region, Result, ShareLimits, ShareOutcome, ShareReport,
-    Sharee, TrustPolicy, Trusted,
+    AuditLog, Audited, CallContext, CheckOptions, Checked, ClientBuilder, ClientConfig,
+    CopyTarget, Credentials, Error, Image, ImageId, ImageSharing, ImageSharingExt, Principal,
+    Provider, ProviderSpec, Region, Result, ShareLimits, ShareOutcome, ShareReport, Sharee,
+    TrustPolicy, Trusted,
 };
 
 /// Alibaba Cloud: ECS and Simple Application Server.
@@ -41,33 +44,21 @@ pub use imageshare_ucloud as ucloud;
 pub mod connect;
 pub mod manifest;
 pub mod migrate;
+pub mod registry;
+#[cfg(feature = "emulator")]
+pub mod testing;
 
-pub use connect::{connect, Connect, Credentials, DynSharing};
+pub use connect::{connect, Connect, DynSharing};
 pub use migrate::Flows;
 
-/// The documented limit table of `provider`; `None` when its cloud's cargo feature is off.
+/// The documented limit table of `provider`; `None` when it is not compiled in.
 pub fn limits_of(provider: Provider) -> Option<&'static ShareLimits> {
-    limit_tables().into_iter().find(|t| t.provider == provider)
+    registry::spec(provider).map(|s| s.limits)
 }
 
-/// The documented limit table of every provider compiled in, in [`Provider::ALL`] order.
+/// The documented limit table of every provider compiled in, in [`registry`] order.
 pub fn limit_tables() -> Vec<&'static ShareLimits> {
-    #[allow(unused_mut)]
-    let mut tables: Vec<&'static ShareLimits> = Vec::new();
-    #[cfg(feature = "alibaba")]
-    {
-        tables.push(&alibaba::limits::ECS_LIMITS);
-        tables.push(&alibaba::limits::SAS_LIMITS);
-    }
-    #[cfg(feature = "ucloud")]
-    tables.push(&ucloud::limits::UHOST_LIMITS);
-    #[cfg(feature = "tencent")]
-    {
-        tables.push(&tencent::limits::CVM_LIMITS);
-        tables.push(&tencent::limits::LIGHTHOUSE_LIMITS);
-    }
-    tables.sort_by_key(|t| Provider::ALL.iter().position(|p| *p == t.provider));
-    tables
+    registry::providers().map(|s| s.limits).collect()
 }
 
 /// The README's Rust snippets, compiled as doctests so they cannot rot.

@@ -169,10 +169,14 @@ impl Manifest {
             let entry_span = entry.span();
             let img = entry.into_inner();
             let field = |name: &str| Some(format!("image[{i}].{name}"));
-            let provider: Provider =
-                img.provider.get_ref().parse().map_err(|e| {
-                    err(Some(img.provider.span()), field("provider"), format!("{e}"))
-                })?;
+            let spec = crate::registry::lookup(img.provider.get_ref()).map_err(|e| {
+                let message = match e {
+                    Error::InvalidInput { message, .. } => message,
+                    other => other.to_string(),
+                };
+                err(Some(img.provider.span()), field("provider"), message)
+            })?;
+            let (provider, limits) = (spec.provider, spec.limits);
             for (name, v) in [("region", &img.region), ("id", &img.id)] {
                 if v.get_ref().trim().is_empty() {
                     return Err(err(Some(v.span()), field(name), "must not be empty".into()));
@@ -183,8 +187,8 @@ impl Manifest {
                 Error::InvalidInput { message, .. } => message,
                 other => other.to_string(),
             };
-            Region::new(img.region.get_ref().as_str())
-                .check(provider, "region")
+            limits
+                .check_region(&Region::new(img.region.get_ref().as_str()), "region")
                 .map_err(|e| err(Some(img.region.span()), field("region"), message(e)))?;
             let key = (
                 provider,
@@ -202,13 +206,6 @@ impl Manifest {
                     ),
                 ));
             }
-            let limits = crate::limits_of(provider).ok_or_else(|| {
-                err(
-                    Some(img.provider.span()),
-                    field("provider"),
-                    format!("{provider} support is not compiled in (cargo feature)"),
-                )
-            })?;
             limits
                 .image_id_rule()
                 .check(img.id.get_ref(), ImageIdUse::Custom)

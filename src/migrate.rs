@@ -31,10 +31,9 @@ use std::time::Duration;
 
 #[cfg(any(feature = "alibaba", feature = "tencent"))]
 use imageshare_core::audit::{AuditAction, AuditOutcome, AuditPrincipal, AuditRecord};
-use imageshare_core::trust::vouched;
 use imageshare_core::{
-    AuditLog, Audited, Checked, CopyTarget, Image, ImageId, ImageSharing, ImageSharingExt,
-    Principal, Provider, Region, Result, ShareReport, TrustPolicy,
+    AuditLog, Audited, CallContext, Checked, CopyTarget, Image, ImageId, ImageSharing,
+    ImageSharingExt, Principal, Provider, Region, Result, ShareReport, TrustPolicy,
 };
 use serde::Serialize;
 
@@ -119,6 +118,7 @@ impl Flows {
     /// restricts; returns the image when it was looked up (and accepted).
     async fn check_source<A: ImageSharing + ?Sized>(
         &self,
+        cx: &CallContext,
         adapter: &A,
         providers: &[Provider],
         image: &ImageId,
@@ -127,7 +127,7 @@ impl Flows {
         if !providers.iter().any(|p| self.trust.restricts(*p)) {
             return Ok(None);
         }
-        let found = adapter.image(image).await?;
+        let found = adapter.image_in(cx, image).await?;
         for p in providers {
             self.trust.check(*p, &found, operation)?;
         }
@@ -138,6 +138,7 @@ impl Flows {
     #[cfg(any(feature = "alibaba", feature = "tencent"))]
     async fn record_service_grant(
         &self,
+        cx: &CallContext,
         provider: Provider,
         region: &Region,
         image: &ImageId,
@@ -155,13 +156,14 @@ impl Flows {
             AuditAction::Grant,
             AuditOutcome::Granted,
         );
-        log.record_produced(record, result).await
+        log.record_produced(cx, record, result).await
     }
 
     /// Shares the report's image onward from `adapter` through the checker (and the audit
     /// layer when a trail is set).
     async fn share_onward<A: ImageSharing + ?Sized>(
         &self,
+        cx: &CallContext,
         report: &mut MigrationReport,
         adapter: &A,
         to: &[Principal],
@@ -172,10 +174,14 @@ impl Flows {
         let shared = match &self.audit {
             Some(log) => {
                 Checked::new(Audited::new(adapter, log.clone()))
-                    .share(&report.image, to)
+                    .share_in(cx, &report.image, to)
                     .await?
             }
-            None => Checked::new(adapter).share(&report.image, to).await?,
+            None => {
+                Checked::new(adapter)
+                    .share_in(cx, &report.image, to)
+                    .await?
+            }
         };
         report.step(
             format!("share {} with {} principals", report.image, to.len()),
@@ -195,20 +201,18 @@ impl Flows {
         to: &[Principal],
         wait: Wait,
     ) -> Result<MigrationReport> {
+        use crate::alibaba::{ECS, SAS};
+        let cx = CallContext::new();
         let checked = self
-            .check_source(
-                sas,
-                &[Provider::AlibabaSas, Provider::AlibabaEcs],
-                image,
-                "migrate to ECS",
-            )
+            .check_source(&cx, sas, &[SAS, ECS], image, "migrate to ECS")
             .await?;
         let in_ecs = self
             .record_service_grant(
-                Provider::AlibabaSas,
+                &cx,
+                SAS,
                 sas.region(),
                 image,
-                Provider::AlibabaEcs,
+                ECS,
                 sas.share_to_ecs(image).await,
             )
             .await?;
@@ -217,25 +221,28 @@ impl Flows {
             format!("ModifyImageShareStatus Operation=Share {image}"),
             format!("{in_ecs} visible in ECS"),
         );
-        let seen = ecs.image(&in_ecs).await?;
+        let seen = ecs.image_in(&cx, &in_ecs).await?;
         if seen.origin == imageshare_core::ImageOrigin::Received {
             // ECS shows the SAS image as shared with the account; only an own copy can be
             // shared onward. When the SAS source is the caller's own, the flow vouches for
             // its ECS side (listed as shared by another account) to any trust layer of `ecs`.
             let source = match checked {
                 Some(image) => image,
-                None => sas.image(image).await?,
+                None => sas.image_in(&cx, image).await?,
             };
-            let copy = ecs.copy(&in_ecs, CopyTarget::OwnCopy { name: None });
-            let own = if matches!(
+            let own_source = matches!(
                 source.origin,
                 imageshare_core::ImageOrigin::Custom
                     | imageshare_core::ImageOrigin::MarketplaceDerived
-            ) {
-                vouched(Provider::AlibabaEcs, in_ecs.clone(), copy).await?
+            );
+            let copy_cx = if own_source {
+                cx.vouching(ECS, in_ecs.clone())
             } else {
-                copy.await?
+                cx.clone()
             };
+            let own = ecs
+                .copy_in(&copy_cx, &in_ecs, CopyTarget::OwnCopy { name: None })
+                .await?;
             report.step(
                 format!("CopyImage {in_ecs} (own ECS copy)"),
                 own.to_string(),
@@ -245,7 +252,7 @@ impl Flows {
             report.step(format!("wait for {own}"), "available");
             report.image = own;
         }
-        self.share_onward(&mut report, ecs, to).await?;
+        self.share_onward(&cx, &mut report, ecs, to).await?;
         Ok(report)
     }
 
@@ -258,12 +265,15 @@ impl Flows {
         to: &[Principal],
         wait: Wait,
     ) -> Result<MigrationReport> {
+        use crate::tencent::LIGHTHOUSE;
+        let cx = CallContext::new();
         let blueprint = self
             .record_service_grant(
-                Provider::TencentLighthouse,
+                &cx,
+                LIGHTHOUSE,
                 lighthouse.region(),
                 image,
-                Provider::TencentLighthouse,
+                LIGHTHOUSE,
                 lighthouse.share_from_cvm(image).await,
             )
             .await?;
@@ -276,7 +286,7 @@ impl Flows {
             .wait_until_available(&blueprint, wait.timeout, wait.poll)
             .await?;
         report.step(format!("wait for {blueprint}"), "NORMAL");
-        self.share_onward(&mut report, lighthouse, to).await?;
+        self.share_onward(&cx, &mut report, lighthouse, to).await?;
         Ok(report)
     }
 
@@ -295,29 +305,28 @@ impl Flows {
         T: ImageSharing + ?Sized,
     {
         let provider = source.provider();
+        let cx = CallContext::new();
         let checked = self
-            .check_source(source, &[provider], image, "copy")
+            .check_source(&cx, source, &[provider], image, "copy")
             .await?;
         let region: Region = target.region().clone();
-        let copy = source.copy(
-            image,
-            CopyTarget::Region {
-                region: region.clone(),
-                name: None,
-            },
-        );
-        let copy = match checked {
-            // Accepted above: a trust layer in `source` need not look it up again.
-            Some(_) => vouched(provider, image.clone(), copy).await?,
-            None => copy.await?,
+        // Accepted above: a trust layer in `source` need not look it up again.
+        let copy_cx = match checked {
+            Some(_) => cx.vouching(provider, image.clone()),
+            None => cx.clone(),
         };
+        let to_region = CopyTarget::Region {
+            region: region.clone(),
+            name: None,
+        };
+        let copy = source.copy_in(&copy_cx, image, to_region).await?;
         let mut report = MigrationReport::new(copy.clone());
         report.step(format!("copy {image} to {region}"), copy.to_string());
         target
             .wait_until_available(&copy, wait.timeout, wait.poll)
             .await?;
         report.step(format!("wait for {copy}"), "available");
-        self.share_onward(&mut report, target, to).await?;
+        self.share_onward(&cx, &mut report, target, to).await?;
         Ok(report)
     }
 }

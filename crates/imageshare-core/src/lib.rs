@@ -77,6 +77,7 @@ pub mod model;
 pub mod paging;
 pub mod plan;
 pub mod ratelimit;
+pub mod registry;
 pub mod secret;
 pub mod sharing;
 pub mod time;
@@ -96,6 +97,7 @@ pub use model::{
 };
 pub use paging::{Page, PageCursor};
 pub use ratelimit::{Rate, RateLimiter, RateLimits};
+pub use registry::{Credentials, ProviderSpec};
 pub use secret::Secret;
 pub use sharing::{ImageSharing, ImageSharingExt, Layer};
 pub use time::Clock;

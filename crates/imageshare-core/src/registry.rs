@@ -1,0 +1,105 @@
+//! [`ProviderSpec`]: what a provider crate tells the facade about each provider it
+//! serves (name, limits, default rate table, how to build an adapter), so that adding a
+//! provider is one new crate plus one registration line in the facade, and nothing in
+//! core, the CLI or the facade matches on provider names.
+//!
+//! [`Credentials`] carries explicit credentials of any cloud through that one entry point;
+//! each provider crate converts its own credentials type into it and back.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::config::ClientConfig;
+use crate::error::{Error, Result};
+use crate::limits::ShareLimits;
+use crate::model::Provider;
+use crate::ratelimit::RateLimits;
+use crate::sharing::ImageSharing;
+
+/// One provider a provider crate serves, as the facade's registry lists it.
+#[derive(Debug)]
+pub struct ProviderSpec {
+    /// The provider's identity.
+    pub provider: Provider,
+    /// The cloud whose accounts and keys it uses (`alibaba`, `tencent`, `ucloud`): providers
+    /// of one cloud share credentials.
+    pub cloud: &'static str,
+    /// One line for humans (`--help`, `imageshare limits`).
+    pub description: &'static str,
+    /// Its documented limits.
+    pub limits: &'static ShareLimits,
+    /// Its default client-side rate table (the cloud's published quotas).
+    pub rate_defaults: fn() -> RateLimits,
+    /// Builds an adapter from the shared settings and, when given, explicit credentials
+    /// (else the cloud's credential chain runs at build time).
+    pub build: fn(ClientConfig, Option<&Credentials>) -> Result<Box<dyn ImageSharing>>,
+}
+
+/// Explicit credentials of one cloud, whatever its credentials type. `Debug` shows the
+/// cloud and the credentials type's own `Debug`, which never shows a secret.
+#[derive(Clone)]
+pub struct Credentials {
+    cloud: &'static str,
+    value: Arc<dyn Any + Send + Sync>,
+    shown: String,
+}
+
+impl Credentials {
+    /// Wraps `credentials` of `cloud`.
+    pub fn new<C: Any + Send + Sync + fmt::Debug>(cloud: &'static str, credentials: C) -> Self {
+        Self {
+            cloud,
+            shown: format!("{credentials:?}"),
+            value: Arc::new(credentials),
+        }
+    }
+
+    /// The cloud these credentials are for.
+    pub fn cloud(&self) -> &'static str {
+        self.cloud
+    }
+
+    /// The credentials as `C`, for `provider` (named in the error): [`Error::InvalidInput`]
+    /// when they are another cloud's.
+    pub fn get<C: Any + Clone>(&self, provider: Provider) -> Result<C> {
+        self.value.downcast_ref::<C>().cloned().ok_or_else(|| {
+            Error::invalid_input(
+                "credentials",
+                format!(
+                    "the credentials given are {}'s, not those of {provider}'s cloud",
+                    self.cloud
+                ),
+            )
+        })
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("cloud", &self.cloud)
+            .field("value", &format_args!("{}", self.shown))
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    #[derive(Debug, Clone, PartialEq)]
+    struct Keys(String, Secret);
+
+    #[test]
+    fn credentials_come_back_as_their_own_type_only() {
+        let c = Credentials::new("example", Keys("id-1".into(), Secret::new("s3cr3t")));
+        let back: Keys = c.get(Provider::new("example-cloud")).unwrap();
+        assert_eq!(back.0, "id-1");
+        let e = c.get::<String>(Provider::new("other-cloud")).unwrap_err();
+        assert!(e.to_string().contains("are example's, not those of other-cloud's"), "{e}");
+        let dbg = format!("{c:?}");
+        assert!(dbg.contains("id-1") && !dbg.contains("s3cr3t"), "{dbg}");
+    }
+}

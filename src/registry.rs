@@ -1,0 +1,64 @@
+//! The providers compiled into this build: each provider crate lists the providers it
+//! serves ([`ProviderSpec`]: name, limits, default rates, how to build an adapter), and
+//! [`REGISTERED`] holds one line per provider crate. Adding a provider is one new crate
+//! plus one line there; nothing else in the facade or the CLI names a provider.
+
+use imageshare_core::{Error, Provider, ProviderSpec, Result};
+
+/// Every provider crate compiled in (one cargo feature each), in display order.
+const REGISTERED: &[&[ProviderSpec]] = &[
+    #[cfg(feature = "alibaba")]
+    imageshare_alibaba::PROVIDERS,
+    #[cfg(feature = "ucloud")]
+    imageshare_ucloud::PROVIDERS,
+    #[cfg(feature = "tencent")]
+    imageshare_tencent::PROVIDERS,
+];
+
+/// Every provider compiled in, in display order.
+pub fn providers() -> impl Iterator<Item = &'static ProviderSpec> {
+    REGISTERED.iter().flat_map(|specs| specs.iter())
+}
+
+/// The spec of `provider`, when it is compiled in.
+pub fn spec(provider: Provider) -> Option<&'static ProviderSpec> {
+    providers().find(|s| s.provider == provider)
+}
+
+/// The provider named `name` (case-insensitive, e.g. `tencent-cvm`). An unknown name is
+/// [`Error::InvalidInput`] for the field `provider`, listing the providers compiled in.
+pub fn lookup(name: &str) -> Result<&'static ProviderSpec> {
+    providers()
+        .find(|s| s.provider.name().eq_ignore_ascii_case(name.trim()))
+        .ok_or_else(|| {
+            let known: Vec<&str> = providers().map(|s| s.provider.name()).collect();
+            Error::invalid_input(
+                "provider",
+                format!(
+                    "unknown provider {name:?}; known providers: {}",
+                    known.join(", ")
+                ),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_round_trip() {
+        let names: Vec<&str> = providers().map(|s| s.provider.name()).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), names.len(), "{names:?}");
+        for s in providers() {
+            assert_eq!(lookup(s.provider.name()).unwrap().provider, s.provider);
+            assert_eq!(s.limits.provider, s.provider, "a spec carries its own table");
+            assert_eq!(spec(s.provider).unwrap().provider, s.provider);
+        }
+        let e = lookup("nope").unwrap_err().to_string();
+        assert!(e.contains("unknown provider \"nope\"; known providers: "), "{e}");
+    }
+}
