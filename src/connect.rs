@@ -160,22 +160,14 @@ impl Connect {
     /// [`flows`](Self::flows) apply those to the adapters they are given).
     #[cfg(feature = "alibaba")]
     pub fn ecs(self) -> Result<crate::alibaba::EcsImageSharing> {
-        let b = crate::alibaba::EcsImageSharing::builder().with_config(self.config.clone());
-        match self.typed_credentials()? {
-            Some(c) => b.credentials(c).build(),
-            None => b.build(),
-        }
+        crate::alibaba::providers::ecs(self.config, self.credentials.as_ref())
     }
 
     /// The SAS adapter itself (for `share_to_ecs`), without the limit checker, trust
     /// policy or audit trail.
     #[cfg(feature = "alibaba")]
     pub fn sas(self) -> Result<crate::alibaba::SasImageSharing> {
-        let b = crate::alibaba::SasImageSharing::builder().with_config(self.config.clone());
-        match self.typed_credentials()? {
-            Some(c) => b.credentials(c).build(),
-            None => b.build(),
-        }
+        crate::alibaba::providers::sas(self.config, self.credentials.as_ref())
     }
 
     /// The CVM adapter itself, without the limit checker, trust policy or audit trail.

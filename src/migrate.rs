@@ -213,7 +213,7 @@ impl Flows {
                 sas.region(),
                 image,
                 ECS,
-                sas.share_to_ecs(image).await,
+                sas.share_to_ecs_in(&cx, image).await,
             )
             .await?;
         let mut report = MigrationReport::new(in_ecs.clone());

@@ -12,23 +12,32 @@
 //! becomes [`Error::Api`] with the service's own code (including its spellings such as
 //! `InvalidAccount.Forbbiden`), except the codes that say the credentials or the
 //! signature were refused ([`Error::Auth`]) and `InvalidImageId.NotFound` for the image a
-//! call is about ([`Error::NotFound`]). `Throttling*` codes and HTTP 5xx are retryable;
-//! an `x-acs-retry-after` header (milliseconds, as the official SDK sleeps it) is honoured.
+//! call is about ([`Error::NotFound`]). The retry verdict is set when the answer is decoded
+//! ([`retry_reason`]): `Throttling*` codes and HTTP 429 are throttling, HTTP 5xx,
+//! `ServiceUnavailable` and `InternalError` server errors; an `x-acs-retry-after` header
+//! (milliseconds, as the official SDK sleeps it) is honoured.
+//!
+//! The client is built from the builders' shared `imageshare_core::ClientConfig`
+//! (`OpenApiClient::new`): credentials from the chain ([`crate::credential`]), region,
+//! endpoint (the core parser; no path) and transport (the rate table merged once, in core),
+//! and the clock request timestamps are read from.
 
 use std::fmt;
 use std::time::Duration;
 
-use imageshare_core::credentials::{Env, OsEnv};
-use imageshare_core::ratelimit::{Rate, RateLimits};
+use bytes::Bytes;
+use imageshare_core::ratelimit::RateLimits;
 use imageshare_core::transport::{
-    parse_endpoint, record_request_id, status_is_retryable, ApiCall, ClientOptions, HttpRequest,
-    HttpResponse, RetryConfig, Transport,
+    record_request_id, ApiCall, Endpoint, HttpRequest, HttpResponse, Method, RetryReason, Transport,
 };
-use imageshare_core::{time, ApiError, Error, Provider, Region, Result};
+use imageshare_core::{
+    time, ApiError, CallContext, ClientConfig, Clock, Error, ImageId, Principal, Provider, Region,
+    Result, ShareLimits, ShareOutcome, ShareReport,
+};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use crate::credential::{resolve_credentials, resolve_region, AlibabaCredentials};
+use crate::credential::{credential_chain, resolve_region_with_profile, AlibabaCredentials};
 use crate::signer::{acs3, rpc_v1};
 
 /// ECS API version (alibaba.md 1).
@@ -64,138 +73,33 @@ pub enum SignatureVersion {
     RpcV1,
 }
 
-/// The endpoint a client talks to: scheme and authority, no path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Endpoint {
-    /// `scheme://authority`.
-    base: String,
-    /// `authority` (`host` or `host:port`), the value of the signed `host` header.
-    authority: String,
-}
-
-impl Endpoint {
-    fn parse(endpoint: &str) -> Result<Self> {
-        let url = parse_endpoint(endpoint)?;
-        if !matches!(url.path(), "" | "/") || url.query().is_some() {
-            return Err(Error::invalid_input(
-                "endpoint",
-                format!(
-                    "{endpoint:?} has a path or query; Alibaba RPC APIs live at \"/\": give \
-                     only scheme, host and port"
-                ),
-            ));
-        }
-        let host = url.host_str().unwrap_or_default();
-        let authority = match url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_owned(),
-        };
-        Ok(Self {
-            base: format!("{}://{authority}", url.scheme()),
-            authority,
-        })
-    }
-}
-
-/// Builder settings shared by the ECS and SAS builders.
-#[derive(Clone, Default)]
-pub(crate) struct ClientConfig {
-    pub(crate) region: Option<Region>,
-    pub(crate) endpoint: Option<String>,
+/// The settings of the ECS and SAS builders that are Alibaba's own (the shared ones live
+/// in their `ClientConfig`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AlibabaSettings {
+    /// Explicit credentials; without them the chain runs at `build()`.
+    /// (`AlibabaCredentials`' Debug prints the secret and the token as `***`.)
     pub(crate) credentials: Option<AlibabaCredentials>,
+    /// The signature version.
     pub(crate) signature: SignatureVersion,
-    pub(crate) options: ClientOptions,
-    pub(crate) retry: RetryConfig,
-    /// A whole rate-limit table replacing the product's defaults.
-    pub(crate) rate_limits: Option<RateLimits>,
-    /// Per-action rates applied on top of the table (defaults or `rate_limits`).
-    pub(crate) rate_overrides: Vec<(String, Rate)>,
 }
 
-impl fmt::Debug for ClientConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientConfig")
-            .field("region", &self.region)
-            .field("endpoint", &self.endpoint)
-            // AlibabaCredentials' Debug prints the secret and the token as `***`.
-            .field("credentials", &self.credentials)
-            .field("signature", &self.signature)
-            .field("options", &self.options)
-            .field("retry", &self.retry)
-            .field("rate_limits", &self.rate_limits)
-            .field("rate_overrides", &self.rate_overrides)
-            .finish()
-    }
-}
-
-impl ClientConfig {
-    /// A configuration pre-filled from `env`: the credential chain and the region
-    /// variables (alibaba.md 6).
-    pub(crate) fn from_env(provider: Provider, env: &dyn Env) -> Result<Self> {
-        let creds = resolve_credentials(provider, None, env)?;
-        Ok(Self {
-            region: resolve_region(env),
-            credentials: Some(creds.credentials),
-            ..Self::default()
-        })
-    }
-
-    /// Validates the settings and builds the client. Without explicit credentials the
-    /// credential chain runs on the process environment.
-    pub(crate) fn build(
-        self,
-        provider: Provider,
-        version: &'static str,
-        default_endpoint: fn(&str) -> String,
-    ) -> Result<OpenApiClient> {
-        let region = self
-            .region
-            .filter(|r| !r.as_str().is_empty())
-            .ok_or_else(|| {
-                Error::invalid_input(
-                    "region",
-                    format!(
-                        "no {provider} region given: call .region(\"cn-hangzhou\") or set \
-                     ALIBABA_CLOUD_REGION_ID"
-                    ),
-                )
-            })?;
-        region.check(provider, "region")?;
-        let endpoint = match &self.endpoint {
-            Some(e) => Endpoint::parse(e)?,
-            None => Endpoint::parse(&default_endpoint(region.as_str()))?,
-        };
-        let credentials = resolve_credentials(provider, self.credentials, &OsEnv)?.credentials;
-        let defaults = match provider {
-            Provider::AlibabaSas => crate::limits::sas_rate_limits(),
-            _ => crate::limits::ecs_rate_limits(),
-        };
-        let overrides = if self.rate_limits.is_some() || !self.rate_overrides.is_empty() {
-            let mut table = self.rate_limits.unwrap_or_else(|| defaults.clone());
-            for (action, rate) in self.rate_overrides {
-                table.set(action, rate);
-            }
-            Some(table)
-        } else {
-            None
-        };
-        let transport = Transport::new(self.options, self.retry)?
-            .with_rate_limits(provider, defaults, overrides)?;
-        Ok(OpenApiClient {
-            provider,
-            version,
-            region,
-            endpoint,
-            credentials,
-            signature: self.signature,
-            transport,
-        })
-    }
+/// What tells the products an [`OpenApiClient`] talks to apart.
+#[derive(Debug)]
+pub(crate) struct Product {
+    /// The product's limits (their provider is the client's).
+    pub(crate) limits: &'static ShareLimits,
+    /// The API version sent with every call.
+    pub(crate) version: &'static str,
+    /// The endpoint of a region when none is set.
+    pub(crate) default_endpoint: fn(&str) -> String,
+    /// The product's default client-side rate limits.
+    pub(crate) rate_limits: fn() -> RateLimits,
 }
 
 /// What the client needs to know about one call besides its parameters.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct CallContext<'a> {
+pub(crate) struct CallSpec<'a> {
     /// Whether sending the request twice is harmless (reads, and writes whose repetition
     /// converges: share / unshare of the same accounts).
     pub(crate) idempotent: bool,
@@ -211,9 +115,12 @@ pub struct OpenApiClient {
     version: &'static str,
     region: Region,
     endpoint: Endpoint,
+    /// `scheme://authority` of the endpoint.
+    base: String,
     credentials: AlibabaCredentials,
     signature: SignatureVersion,
     transport: Transport,
+    clock: Clock,
 }
 
 impl fmt::Debug for OpenApiClient {
@@ -222,7 +129,7 @@ impl fmt::Debug for OpenApiClient {
             .field("provider", &self.provider)
             .field("version", &self.version)
             .field("region", &self.region)
-            .field("endpoint", &self.endpoint.base)
+            .field("endpoint", &self.base)
             .field("access_key_id", &self.credentials.access_key_id)
             .field("sts", &self.credentials.is_sts())
             .field("signature", &self.signature)
@@ -232,6 +139,45 @@ impl fmt::Debug for OpenApiClient {
 }
 
 impl OpenApiClient {
+    /// Builds the client of `product` from a builder's settings: credentials from the
+    /// chain over `config.env()` (explicit values, the environment, the CLI profile
+    /// `config.profile()`), the region set, else [`REGION_VARS`](crate::credential::REGION_VARS),
+    /// else the profile's, the endpoint set (no path) or the product's default for the
+    /// region, the transport with the product's rate table and the caller's on top.
+    pub(crate) fn new(
+        config: &ClientConfig,
+        settings: AlibabaSettings,
+        product: &Product,
+    ) -> Result<Self> {
+        let provider = product.limits.provider;
+        let env = config.env();
+        let found =
+            credential_chain(provider, settings.credentials, config.profile()).resolve(env)?;
+        // The region variables, then the selected profile's region, whatever source the
+        // credentials came from (as the Aliyun CLI does); read only when none is set.
+        let fallback = match config.region() {
+            Some(_) => None,
+            None => resolve_region_with_profile(env, config.profile()),
+        };
+        let region =
+            config.resolve_region(product.limits, fallback, "set ALIBABA_CLOUD_REGION_ID")?;
+        let endpoint = config
+            .resolve_endpoint(|| (product.default_endpoint)(region.as_str()))?
+            .without_path("Alibaba RPC APIs")?;
+        let transport = config.transport(provider, (product.rate_limits)())?;
+        Ok(OpenApiClient {
+            provider,
+            version: product.version,
+            region,
+            base: endpoint.base(),
+            endpoint,
+            credentials: found.credentials,
+            signature: settings.signature,
+            transport,
+            clock: config.clock().clone(),
+        })
+    }
+
     /// The product this client talks to.
     pub fn provider(&self) -> Provider {
         self.provider
@@ -246,7 +192,7 @@ impl OpenApiClient {
     }
     /// The endpoint, `scheme://host[:port]`.
     pub fn endpoint(&self) -> &str {
-        &self.endpoint.base
+        &self.base
     }
     /// The signature version in use.
     pub fn signature_version(&self) -> SignatureVersion {
@@ -272,7 +218,7 @@ impl OpenApiClient {
                 let mut query = params.to_vec();
                 query.sort();
                 let mut req =
-                    acs3::Acs3Request::new(self.endpoint.authority.clone(), action, self.version)
+                    acs3::Acs3Request::new(self.endpoint.authority(), action, self.version)
                         .header("accept", "application/json");
                 if self.credentials.is_sts() {
                     // The official SDK also sends (and signs) the key id with a token.
@@ -283,10 +229,10 @@ impl OpenApiClient {
                 }
                 let signed = acs3::sign(&self.credentials, &req, unix, nonce);
                 HttpRequest {
-                    method: "POST".to_owned(),
-                    url: format!("{}/?{}", self.endpoint.base, rpc_v1::encode_params(&query)),
+                    method: Method::Post,
+                    url: format!("{}/?{}", self.base, rpc_v1::encode_params(&query)),
                     headers: signed.headers,
-                    body: Vec::new(),
+                    body: Bytes::new(),
                 }
             }
             SignatureVersion::RpcV1 => {
@@ -296,34 +242,37 @@ impl OpenApiClient {
                 }
                 let signed = rpc_v1::sign(&self.credentials, &req, unix, nonce);
                 HttpRequest {
-                    method: "POST".to_owned(),
-                    url: format!("{}/?{}", self.endpoint.base, signed.query_string()),
+                    method: Method::Post,
+                    url: format!("{}/?{}", self.base, signed.query_string()),
                     headers: vec![("accept".to_owned(), "application/json".to_owned())],
-                    body: Vec::new(),
+                    body: Bytes::new(),
                 }
             }
         }
     }
 
-    /// Calls `action` with `params` (retries included) and decodes the JSON answer.
+    /// Calls `action` with `params` in `cx` (retries included; every attempt signed afresh
+    /// at the client's clock) and decodes the JSON answer.
     pub(crate) async fn call<T: DeserializeOwned + Send>(
         &self,
+        cx: &CallContext,
         action: &str,
         params: Vec<(String, String)>,
-        ctx: CallContext<'_>,
+        spec: CallSpec<'_>,
     ) -> Result<T> {
         let api = ApiCall {
             provider: self.provider,
             action,
             region: self.region.as_str(),
-            idempotent: ctx.idempotent,
+            idempotent: spec.idempotent,
         };
         let provider = self.provider;
         self.transport
             .call(
+                cx,
                 api,
-                |_attempt| Ok(self.sign_request(action, &params, time::now_unix(), &time::nonce())),
-                |resp| decode_response(provider, action, ctx.image, resp),
+                |_attempt| Ok(self.sign_request(action, &params, self.clock.now(), &time::nonce())),
+                |resp| decode_response(provider, action, spec.image, resp),
             )
             .await
     }
@@ -404,12 +353,22 @@ pub fn is_auth_code(code: &str) -> bool {
         || code.starts_with("InvalidAccessKeyId")
 }
 
-/// True for codes and statuses worth retrying: `Throttling*`, HTTP 5xx (and 429).
+/// Why an error answer with `status` and `code` is worth retrying, if it is: `Throttling*`
+/// codes and HTTP 429 are [`RetryReason::Throttled`]; HTTP 500, 502, 503 and 504 and the
+/// codes `ServiceUnavailable` and `InternalError` are [`RetryReason::ServerError`]; any
+/// other answer is final (`None`).
+pub fn retry_reason(status: u16, code: &str) -> Option<RetryReason> {
+    if code.starts_with("Throttling") {
+        return Some(RetryReason::Throttled);
+    }
+    RetryReason::of_status(status).or_else(|| {
+        matches!(code, "ServiceUnavailable" | "InternalError").then_some(RetryReason::ServerError)
+    })
+}
+
+/// True for codes and statuses worth retrying ([`retry_reason`] gives one).
 pub fn is_retryable(status: u16, code: &str) -> bool {
-    code.starts_with("Throttling")
-        || code == "ServiceUnavailable"
-        || code == "InternalError"
-        || status_is_retryable(status)
+    retry_reason(status, code).is_some()
 }
 
 /// Turns an error answer into the imageshare error (see the module docs).
@@ -441,11 +400,11 @@ pub fn classify_error(
             };
         }
     }
-    Error::Api(ApiError {
+    Error::from(ApiError {
         provider,
         action: action.to_owned(),
         status,
-        retryable: is_retryable(status, &code),
+        retry: retry_reason(status, &code),
         code,
         message,
         request_id,
@@ -453,40 +412,41 @@ pub fn classify_error(
     })
 }
 
-/// Flattens a list as `name.1`, `name.2`, ... (1-based, as the SDKs do).
 /// One share or unshare call that carries an account list: `params` (region, image, ...)
 /// plus `list.1..N` of the accounts (at most the per-call maximum of `limits`), reporting
 /// `outcome` for every account of the call. ECS and SAS both share this way.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn account_list_call(
     client: &OpenApiClient,
+    cx: &CallContext,
     action: &str,
     mut params: Vec<(String, String)>,
     list: &str,
-    id: &imageshare_core::ImageId,
-    limits: &imageshare_core::ShareLimits,
-    principals: &[imageshare_core::Principal],
-    outcome: imageshare_core::ShareOutcome,
-) -> Result<imageshare_core::ShareReport> {
+    id: &ImageId,
+    limits: &ShareLimits,
+    principals: &[Principal],
+    outcome: ShareOutcome,
+) -> Result<ShareReport> {
     let accounts = limits.principals_for_call(principals)?;
     push_list(&mut params, list, accounts.iter().map(|a| a.id()));
     let answer: crate::model::Empty = client
         .call(
+            cx,
             action,
             params,
-            CallContext {
+            CallSpec {
                 // Adding or removing the same accounts again converges.
                 idempotent: true,
                 image: Some(id.as_str()),
             },
         )
         .await?;
-    let mut report =
-        imageshare_core::ShareReport::new(id.clone()).with_request_id(answer.request_id);
+    let mut report = ShareReport::new(id.clone()).with_request_id(answer.request_id);
     report.push_all(&accounts, outcome);
     Ok(report)
 }
 
+/// Flattens a list as `name.1`, `name.2`, ... (1-based, as the SDKs do).
 pub(crate) fn push_list<'a>(
     params: &mut Vec<(String, String)>,
     name: &str,
@@ -508,24 +468,53 @@ pub(crate) fn params<const N: usize>(pairs: [(&str, &str); N]) -> Vec<(String, S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use imageshare_core::ClientBuilder;
+
+    fn ecs(endpoint: &str) -> Result<crate::EcsImageSharing> {
+        crate::EcsImageSharing::builder()
+            .region("cn-hangzhou")
+            .endpoint(endpoint)
+            .credentials(AlibabaCredentials::new("LTAI1", "s"))
+            .build()
+    }
 
     #[test]
     fn endpoint_keeps_scheme_host_and_port() {
-        let e = Endpoint::parse("http://127.0.0.1:8080").unwrap();
-        assert_eq!(e.base, "http://127.0.0.1:8080");
-        assert_eq!(e.authority, "127.0.0.1:8080");
-        let e = Endpoint::parse("https://ecs.cn-hangzhou.aliyuncs.com/").unwrap();
-        assert_eq!(e.base, "https://ecs.cn-hangzhou.aliyuncs.com");
-        assert_eq!(e.authority, "ecs.cn-hangzhou.aliyuncs.com");
-        assert!(Endpoint::parse("https://ecs.aliyuncs.com/v1").is_err());
-        assert!(Endpoint::parse("ecs.aliyuncs.com").is_err());
+        let e = ecs("http://127.0.0.1:8080").unwrap();
+        assert_eq!(e.client().endpoint(), "http://127.0.0.1:8080");
+        let signed = e.client().sign_request("X", &[], 0, "n");
+        assert!(
+            signed.url.starts_with("http://127.0.0.1:8080/?"),
+            "{}",
+            signed.url
+        );
+        assert_eq!(
+            signed
+                .headers
+                .iter()
+                .find(|(k, _)| k == "host")
+                .map(|(_, v)| v.as_str()),
+            Some("127.0.0.1:8080")
+        );
+        let e = ecs("https://ecs.cn-hangzhou.aliyuncs.com/").unwrap();
+        assert_eq!(
+            e.client().endpoint(),
+            "https://ecs.cn-hangzhou.aliyuncs.com"
+        );
+        for bad in ["https://ecs.aliyuncs.com/v1", "ecs.aliyuncs.com"] {
+            let err = ecs(bad).unwrap_err();
+            assert!(
+                matches!(&err, Error::InvalidInput { field, .. } if field == "endpoint"),
+                "{bad}: {err}"
+            );
+        }
     }
 
     #[test]
     fn classifies_codes() {
         let c = |status, code: &str| {
             classify_error(
-                Provider::AlibabaEcs,
+                crate::ECS,
                 "X",
                 status,
                 code.to_owned(),
@@ -535,6 +524,7 @@ mod tests {
                 Some("m-1"),
             )
         };
+        let reason = |status, code: &str| RetryReason::of_answer(&c(status, code));
         assert!(matches!(
             c(403, "SignatureDoesNotMatch"),
             Error::Auth { .. }
@@ -553,10 +543,23 @@ mod tests {
         ));
         let e = c(400, "Throttling.User");
         assert!(e.is_retryable(), "{e}");
+        assert_eq!(reason(400, "Throttling.User"), Some(RetryReason::Throttled));
+        assert_eq!(reason(503, "Throttling"), Some(RetryReason::Throttled));
+        assert_eq!(reason(429, "HTTP429"), Some(RetryReason::Throttled));
         assert!(c(503, "ServiceUnavailable").is_retryable());
         assert!(c(500, "InternalError").is_retryable());
+        assert_eq!(
+            reason(400, "ServiceUnavailable"),
+            Some(RetryReason::ServerError)
+        );
+        assert_eq!(reason(200, "InternalError"), Some(RetryReason::ServerError));
+        assert_eq!(reason(502, "HTTP502"), Some(RetryReason::ServerError));
+        assert_eq!(reason(501, "HTTP501"), None);
         let e = c(404, "InvalidAccount.Forbbiden");
         assert!(!e.is_retryable());
+        assert_eq!(RetryReason::of_answer(&e), None);
         assert_eq!(e.code(), Some("InvalidAccount.Forbbiden"));
+        // Refused credentials are final, whatever the status.
+        assert_eq!(reason(503, "SignatureDoesNotMatch"), None);
     }
 }

@@ -1,14 +1,30 @@
 //! Alibaba Cloud credentials and the credential chain.
 //!
-//! The chain follows the Aliyun CLI and the official credentials SDK (alibaba.md section 6):
-//! explicit builder values, then environment variables, then the CLI profile file
-//! `~/.aliyun/config.json`. Every source that gives nothing is recorded, so that the
-//! "nothing found" error lists them all. Reads go through [`Env`], so tests are hermetic.
+//! The chain ([`credential_chain`]) is an `imageshare_core` [`CredentialChain`] of three
+//! sources, tried in this order, the order of the Aliyun CLI and of the default provider
+//! chain of the official credentials SDK (`alibabacloud-credentials`; alibaba.md section 6):
+//!
+//! 1. explicit builder values ([`Explicit`]); an empty access key id or secret is
+//!    `Error::InvalidInput`;
+//! 2. the environment ([`ENV_KEY_PAIR`]): the first set variable of
+//!    [`ACCESS_KEY_ID_VARS`], of [`ACCESS_KEY_SECRET_VARS`] and of [`SECURITY_TOKEN_VARS`],
+//!    values taken as they are; a pair with only one half set is noted and skipped, as
+//!    the CLI does;
+//! 3. the CLI profile file `~/.aliyun/config.json` ([`CliProfileFile`]): the profile
+//!    chosen with the builder's `.profile(..)`, else [`PROFILE_VAR`], else the file's
+//!    `current`; modes `AK` and `StsToken`. [`CLI_PROFILE_DISABLED_VAR`]`=true` skips it.
+//!
+//! Every source that gives nothing is recorded, so that the "nothing found" error lists
+//! them all. The region comes from [`REGION_VARS`], then the selected profile's
+//! `region_id` ([`resolve_region`]). Reads go through [`Env`], so tests are hermetic.
 
 use std::fmt;
 use std::path::PathBuf;
 
-use imageshare_core::credentials::{profile_path, read_credentials_file, Env, OsEnv, SourceTrail};
+use imageshare_core::credentials::{
+    profile_path, read_credentials_file, CredentialChain, CredentialSource, Env, EnvKeyPair,
+    Explicit, Found, HalfSetPair, KeyPair, OsEnv, SourceTrail,
+};
 use imageshare_core::{Error, Provider, Region, Result, Secret};
 use serde::Deserialize;
 
@@ -53,6 +69,16 @@ pub const CLI_PROFILE_DISABLED_VAR: &str = "ALIBABA_CLOUD_CLI_PROFILE_DISABLED";
 
 /// The CLI profile file, relative to the home directory.
 pub const PROFILE_FILE: &str = ".aliyun/config.json";
+
+/// The environment source of the chain: the Aliyun CLI variable names in its lookup
+/// order; a half-set pair is skipped (the CLI goes on to the profile file); no trimming.
+pub const ENV_KEY_PAIR: EnvKeyPair = EnvKeyPair {
+    id_vars: &ACCESS_KEY_ID_VARS,
+    secret_vars: &ACCESS_KEY_SECRET_VARS,
+    token_vars: &SECURITY_TOKEN_VARS,
+    half_set: HalfSetPair::Skip,
+    trim: false,
+};
 
 /// An Alibaba Cloud AccessKey pair, with an STS security token for temporary credentials.
 ///
@@ -100,7 +126,7 @@ impl AlibabaCredentials {
     /// The credential chain on the process environment; see [`resolve_credentials`]
     /// (which also lets the "not found" error name SAS instead of ECS).
     pub fn from_env() -> Result<Self> {
-        resolve_credentials(Provider::AlibabaEcs, None, &OsEnv).map(|r| r.credentials)
+        resolve_credentials(crate::ECS, None, &OsEnv).map(|r| r.credentials)
     }
 }
 
@@ -114,52 +140,25 @@ impl fmt::Display for AlibabaCredentials {
     }
 }
 
-/// Where the chain found the credentials.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CredentialSource {
-    /// Given explicitly (builder values).
-    Explicit,
-    /// Environment variables; the variable the access key id came from.
-    Environment {
-        /// The access key id variable that was set.
-        access_key_id_var: String,
-    },
-    /// The CLI profile file.
-    Profile {
-        /// The file read.
-        path: PathBuf,
-        /// The profile used.
-        name: String,
-    },
+/// The chain of `provider` (named in its "nothing found" error): `explicit` values, then
+/// the environment ([`ENV_KEY_PAIR`]), then the CLI profile file ([`CliProfileFile`],
+/// profile `profile` if given); see the [module docs](self).
+pub fn credential_chain(
+    provider: Provider,
+    explicit: Option<AlibabaCredentials>,
+    profile: Option<&str>,
+) -> CredentialChain<AlibabaCredentials> {
+    CredentialChain::new(provider)
+        .then(Explicit::new(explicit, check_explicit))
+        .then(ENV_KEY_PAIR.source(from_key_pair))
+        .then(CliProfileFile::new(profile))
 }
 
-impl fmt::Display for CredentialSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CredentialSource::Explicit => f.write_str("explicit credentials"),
-            CredentialSource::Environment { access_key_id_var } => {
-                write!(f, "environment variable {access_key_id_var}")
-            }
-            CredentialSource::Profile { path, name } => {
-                write!(f, "profile {name:?} of {}", path.display())
-            }
-        }
-    }
-}
-
-/// Credentials found by the chain, with where they came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResolvedCredentials {
-    /// The credentials.
-    pub credentials: AlibabaCredentials,
-    /// Where they came from.
-    pub source: CredentialSource,
-}
-
-/// Runs the credential chain: `explicit` values, then the environment variables
-/// ([`ACCESS_KEY_ID_VARS`], [`ACCESS_KEY_SECRET_VARS`], [`SECURITY_TOKEN_VARS`]), then the
-/// CLI profile file `~/.aliyun/config.json` (profile [`PROFILE_VAR`], else the file's
-/// `current`; modes `AK` and `StsToken`).
+/// Runs the credential chain ([`credential_chain`], no profile chosen: [`PROFILE_VAR`],
+/// else the file's `current`) over `env`: the credentials, where they came from
+/// (`explicit credentials`, `environment variable ALIBABA_CLOUD_ACCESS_KEY_ID`,
+/// `profile "default" of /home/u/.aliyun/config.json`) and the region of the profile they
+/// came from, if any.
 ///
 /// A source that is incomplete (an id without a secret, an unsupported profile mode) is
 /// noted and the chain moves on, like the official default chain. When no source gives
@@ -169,96 +168,55 @@ pub fn resolve_credentials(
     provider: Provider,
     explicit: Option<AlibabaCredentials>,
     env: &dyn Env,
-) -> Result<ResolvedCredentials> {
-    let mut trail = SourceTrail::new(provider);
-
-    match explicit {
-        Some(c) => {
-            if c.access_key_id.is_empty() {
-                return Err(Error::invalid_input(
-                    "credentials",
-                    "the explicit access key id is empty",
-                ));
-            }
-            if c.access_key_secret.is_empty() {
-                return Err(Error::invalid_input(
-                    "credentials",
-                    format!(
-                        "the explicit secret of access key {} is empty",
-                        c.access_key_id
-                    ),
-                ));
-            }
-            return Ok(ResolvedCredentials {
-                credentials: c,
-                source: CredentialSource::Explicit,
-            });
-        }
-        None => trail.tried("explicit credentials (none given)"),
-    }
-
-    if let Some(found) = from_environment(env, &mut trail) {
-        return Ok(found);
-    }
-    if let Some(found) = from_profile_file(env, &mut trail) {
-        return Ok(found);
-    }
-    Err(trail.into_error())
+) -> Result<Found<AlibabaCredentials>> {
+    credential_chain(provider, explicit, None).resolve(env)
 }
 
 /// The region the environment names: the first of [`REGION_VARS`], else the `region_id`
-/// of the selected CLI profile. `None` when neither gives one.
+/// of the selected CLI profile ([`PROFILE_VAR`], else the file's `current`). `None` when
+/// neither gives one.
 pub fn resolve_region(env: &dyn Env) -> Option<Region> {
-    for name in REGION_VARS {
-        if let Some(v) = env.var(name) {
-            return Some(Region::new(v));
-        }
-    }
-    if profile_disabled(env) {
-        return None;
-    }
-    let path = profile_path(env, None, PROFILE_FILE)?;
-    let file = parse_profile_file(&read_credentials_file(env, &path).ok()?).ok()?;
-    let name = selected_profile(env, &file)?;
-    let profile = file.profiles.iter().find(|p| p.name == name)?;
-    profile
-        .region_id
-        .as_deref()
-        .filter(|r| !r.is_empty())
-        .map(Region::from)
+    resolve_region_with_profile(env, None)
 }
 
-fn from_environment(env: &dyn Env, trail: &mut SourceTrail) -> Option<ResolvedCredentials> {
-    let id = trail.first_var(env, &ACCESS_KEY_ID_VARS);
-    let secret = trail.first_var(env, &ACCESS_KEY_SECRET_VARS);
-    match (id, secret) {
-        (Some((id_var, id)), Some((_, secret))) => {
-            let mut credentials = AlibabaCredentials::new(id, secret);
-            if let Some(token) = SECURITY_TOKEN_VARS.iter().find_map(|n| env.var(n)) {
-                credentials = credentials.with_security_token(token);
-            }
-            Some(ResolvedCredentials {
-                credentials,
-                source: CredentialSource::Environment {
-                    access_key_id_var: id_var,
-                },
-            })
-        }
-        (Some((id_var, _)), None) => {
-            trail.tried(format!(
-                "environment variable {id_var} is set but no access key secret variable is \
-                 (ignored)"
-            ));
-            None
-        }
-        (None, Some((secret_var, _))) => {
-            trail.tried(format!(
-                "environment variable {secret_var} is set but no access key id variable is \
-                 (ignored)"
-            ));
-            None
-        }
-        (None, None) => None,
+/// [`resolve_region`] with the CLI profile `profile` chosen (as the builders'
+/// `.profile(..)` does) before [`PROFILE_VAR`].
+pub fn resolve_region_with_profile(env: &dyn Env, profile: Option<&str>) -> Option<Region> {
+    REGION_VARS
+        .iter()
+        .find_map(|name| env.var(name))
+        .map(Region::new)
+        .or_else(|| {
+            let selected = SelectedProfile::load(env, profile).ok()?;
+            profile_region(&selected.profile)
+        })
+}
+
+/// Explicit values must name a key: an empty id or secret is `InvalidInput`.
+fn check_explicit(c: &AlibabaCredentials) -> Result<()> {
+    if c.access_key_id.is_empty() {
+        return Err(Error::invalid_input(
+            "credentials",
+            "the explicit access key id is empty",
+        ));
+    }
+    if c.access_key_secret.is_empty() {
+        return Err(Error::invalid_input(
+            "credentials",
+            format!(
+                "the explicit secret of access key {} is empty",
+                c.access_key_id
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn from_key_pair(k: KeyPair) -> AlibabaCredentials {
+    AlibabaCredentials {
+        access_key_id: k.id,
+        access_key_secret: k.secret,
+        security_token: k.token,
     }
 }
 
@@ -267,65 +225,122 @@ fn profile_disabled(env: &dyn Env) -> bool {
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
 }
 
-fn from_profile_file(env: &dyn Env, trail: &mut SourceTrail) -> Option<ResolvedCredentials> {
-    let shown = format!("~/{PROFILE_FILE}");
-    if profile_disabled(env) {
-        trail.tried(format!(
-            "profile file {shown} (skipped: {CLI_PROFILE_DISABLED_VAR}=true)"
-        ));
-        return None;
-    }
-    let Some(path) = profile_path(env, None, PROFILE_FILE) else {
-        trail.tried(format!("profile file {shown} (no home directory)"));
-        return None;
-    };
-    let text = match read_credentials_file(env, &path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            trail.tried(format!("profile file {} (not found)", path.display()));
-            return None;
+/// The CLI profile file `~/.aliyun/config.json` as a source of the chain: the profile
+/// chosen (the builders' `.profile(..)`), else [`PROFILE_VAR`], else the file's `current`;
+/// modes `AK` and `StsToken`. Its find carries the profile's `region_id`. A missing or
+/// unreadable file, a profile that is not there or has an unsupported mode is noted in
+/// the trail and the chain goes on; nothing in a note quotes the file's contents.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CliProfileFile {
+    profile: Option<String>,
+}
+
+impl CliProfileFile {
+    /// The source, reading profile `profile` when given.
+    pub fn new(profile: Option<&str>) -> Self {
+        Self {
+            profile: profile.filter(|p| !p.is_empty()).map(str::to_owned),
         }
-        Err(e) => {
-            trail.tried(format!(
-                "profile file {} (cannot read: {})",
-                path.display(),
-                e.kind()
+    }
+}
+
+impl CredentialSource<AlibabaCredentials> for CliProfileFile {
+    fn load(
+        &self,
+        env: &dyn Env,
+        trail: &mut SourceTrail,
+    ) -> Result<Option<Found<AlibabaCredentials>>> {
+        let selected = match SelectedProfile::load(env, self.profile.as_deref()) {
+            Ok(selected) => selected,
+            Err(note) => {
+                trail.tried(note);
+                return Ok(None);
+            }
+        };
+        let SelectedProfile {
+            path,
+            name,
+            profile,
+        } = selected;
+        match profile_credentials(&profile) {
+            Ok(credentials) => Ok(Some(
+                Found::new(
+                    credentials,
+                    format!("profile {name:?} of {}", path.display()),
+                )
+                .with_region(profile_region(&profile)),
+            )),
+            Err(why) => {
+                trail.tried(format!("profile {name:?} in {}: {why}", path.display()));
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// The profile of the CLI file the chain uses, with the file and its name.
+struct SelectedProfile {
+    path: PathBuf,
+    name: String,
+    profile: Profile,
+}
+
+impl SelectedProfile {
+    /// Reads the file and picks the profile: `chosen`, else [`PROFILE_VAR`], else the
+    /// file's `current`. `Err`: the trail note saying why there is none.
+    fn load(env: &dyn Env, chosen: Option<&str>) -> std::result::Result<Self, String> {
+        let shown = format!("~/{PROFILE_FILE}");
+        if profile_disabled(env) {
+            return Err(format!(
+                "profile file {shown} (skipped: {CLI_PROFILE_DISABLED_VAR}=true)"
             ));
-            return None;
         }
-    };
-    let file = match parse_profile_file(&text) {
-        Ok(file) => file,
-        Err(why) => {
-            trail.tried(format!("profile file {} ({why})", path.display()));
-            return None;
-        }
-    };
-    let Some(name) = selected_profile(env, &file) else {
-        trail.tried(format!(
-            "profile file {} (no profile selected: {PROFILE_VAR} is unset and the file has \
-             no \"current\")",
-            path.display()
-        ));
-        return None;
-    };
-    let Some(profile) = file.profiles.iter().find(|p| p.name == name) else {
-        trail.tried(format!(
-            "profile file {} (no profile named {name:?})",
-            path.display()
-        ));
-        return None;
-    };
-    match profile_credentials(profile) {
-        Ok(credentials) => Some(ResolvedCredentials {
-            credentials,
-            source: CredentialSource::Profile { path, name },
-        }),
-        Err(why) => {
-            trail.tried(format!("profile {name:?} in {}: {why}", path.display()));
-            None
-        }
+        let Some(path) = cli_profile_path(env) else {
+            return Err(format!("profile file {shown} (no home directory)"));
+        };
+        let text = match read_credentials_file(env, &path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(format!("profile file {} (not found)", path.display()));
+            }
+            Err(e) => {
+                return Err(format!(
+                    "profile file {} (cannot read: {})",
+                    path.display(),
+                    e.kind()
+                ));
+            }
+        };
+        let file = parse_profile_file(&text)
+            .map_err(|why| format!("profile file {} ({why})", path.display()))?;
+        let Some(name) = chosen
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned)
+            .or_else(|| env.var(PROFILE_VAR))
+            .or_else(|| file.current.clone().filter(|c| !c.is_empty()))
+        else {
+            return Err(format!(
+                "profile file {} (no profile selected: none given to the builder, \
+                 {PROFILE_VAR} is unset and the file has no \"current\")",
+                path.display()
+            ));
+        };
+        let Some(profile) = file.profiles.into_iter().find(|p| p.name == name) else {
+            return Err(format!(
+                "profile file {} (no profile named {name:?})",
+                path.display()
+            ));
+        };
+        Ok(Self {
+            path,
+            name,
+            profile,
+        })
     }
+}
+
+fn profile_region(p: &Profile) -> Option<Region> {
+    non_empty(&p.region_id).map(Region::from)
 }
 
 /// `~/.aliyun/config.json`, as far as credentials go. No `Debug`: it holds secrets.
@@ -365,11 +380,6 @@ fn parse_profile_file(text: &str) -> std::result::Result<ProfileFile, String> {
             e.column()
         )
     })
-}
-
-fn selected_profile(env: &dyn Env, file: &ProfileFile) -> Option<String> {
-    env.var(PROFILE_VAR)
-        .or_else(|| file.current.clone().filter(|c| !c.is_empty()))
 }
 
 fn non_empty(v: &Option<String>) -> Option<&str> {
@@ -443,8 +453,8 @@ mod tests {
             .with_file(config_path(), &profile_json())
     }
 
-    fn resolve(env: &StaticEnv) -> Result<ResolvedCredentials> {
-        resolve_credentials(Provider::AlibabaEcs, None, env)
+    fn resolve(env: &StaticEnv) -> Result<Found<AlibabaCredentials>> {
+        resolve_credentials(crate::ECS, None, env)
     }
 
     fn not_found_sources(err: Error) -> Vec<String> {
@@ -460,27 +470,20 @@ mod tests {
             .with_var("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIenv")
             .with_var("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "envsecret");
         let explicit = AlibabaCredentials::new("LTAIexplicit", "explicitsecret");
-        let r = resolve_credentials(Provider::AlibabaSas, Some(explicit.clone()), &env).unwrap();
+        let r = resolve_credentials(crate::SAS, Some(explicit.clone()), &env).unwrap();
         assert_eq!(r.credentials, explicit);
-        assert_eq!(r.source, CredentialSource::Explicit);
+        assert_eq!(r.source, "explicit credentials");
+        assert_eq!(r.region, None);
     }
 
     #[test]
     fn explicit_empty_values_are_invalid_input() {
         let env = env_with_profile();
-        let err = resolve_credentials(
-            Provider::AlibabaEcs,
-            Some(AlibabaCredentials::new("", "x")),
-            &env,
-        )
-        .unwrap_err();
+        let err = resolve_credentials(crate::ECS, Some(AlibabaCredentials::new("", "x")), &env)
+            .unwrap_err();
         assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
-        let err = resolve_credentials(
-            Provider::AlibabaEcs,
-            Some(AlibabaCredentials::new("LTAIx", "")),
-            &env,
-        )
-        .unwrap_err();
+        let err = resolve_credentials(crate::ECS, Some(AlibabaCredentials::new("LTAIx", "")), &env)
+            .unwrap_err();
         assert!(err.to_string().contains("LTAIx"), "{err}");
     }
 
@@ -493,12 +496,8 @@ mod tests {
         assert_eq!(r.credentials.access_key_id, "LTAIenv");
         assert_eq!(r.credentials.access_key_secret.expose(), "envsecret");
         assert!(!r.credentials.is_sts());
-        assert_eq!(
-            r.source,
-            CredentialSource::Environment {
-                access_key_id_var: "ALIBABA_CLOUD_ACCESS_KEY_ID".into()
-            }
-        );
+        assert_eq!(r.source, "environment variable ALIBABA_CLOUD_ACCESS_KEY_ID");
+        assert_eq!(r.region, None, "an environment find names no region");
     }
 
     #[test]
@@ -533,9 +532,7 @@ mod tests {
             );
             assert_eq!(
                 r.source,
-                CredentialSource::Environment {
-                    access_key_id_var: ACCESS_KEY_ID_VARS[i].into()
-                }
+                format!("environment variable {}", ACCESS_KEY_ID_VARS[i])
             );
         }
     }
@@ -577,11 +574,9 @@ mod tests {
         assert_eq!(r.credentials.security_token, None);
         assert_eq!(
             r.source,
-            CredentialSource::Profile {
-                path: config_path(),
-                name: "default".into()
-            }
+            format!("profile \"default\" of {}", config_path().display())
         );
+        assert_eq!(r.region, Some(Region::from("cn-hangzhou")));
     }
 
     #[test]
@@ -652,20 +647,19 @@ mod tests {
     #[test]
     fn nothing_found_lists_every_source() {
         let env = StaticEnv::new().with_home(HOME);
-        let err = resolve_credentials(Provider::AlibabaSas, None, &env).unwrap_err();
+        let err = resolve_credentials(crate::SAS, None, &env).unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("alibaba-sas"), "{msg}");
         let tried = not_found_sources(err);
-        assert_eq!(tried.len(), 4, "{tried:?}");
+        // One entry per source: explicit, the environment pair (both variable families in
+        // one note), the profile file.
+        assert_eq!(tried.len(), 3, "{tried:?}");
         assert!(tried[0].contains("explicit"), "{tried:?}");
-        for n in ACCESS_KEY_ID_VARS {
+        for n in ACCESS_KEY_ID_VARS.iter().chain(&ACCESS_KEY_SECRET_VARS) {
             assert!(tried[1].contains(n), "{tried:?}");
         }
-        for n in ACCESS_KEY_SECRET_VARS {
-            assert!(tried[2].contains(n), "{tried:?}");
-        }
         assert!(
-            tried[3].contains("/home/tester/.aliyun/config.json (not found)"),
+            tried[2].contains("/home/tester/.aliyun/config.json (not found)"),
             "{tried:?}"
         );
     }
@@ -763,6 +757,37 @@ mod tests {
             .with_var("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "envsecret");
         resolve(&from_env).unwrap();
         assert!(from_env.warnings().is_empty());
+    }
+
+    #[test]
+    fn a_profile_chosen_on_the_builder_wins_over_the_variable() {
+        let env = env_with_profile().with_var(PROFILE_VAR, "default");
+        let r = credential_chain(crate::ECS, None, Some("sts"))
+            .resolve(&env)
+            .unwrap();
+        assert_eq!(r.credentials.access_key_id, "STS.profile");
+        assert_eq!(r.region, Some(Region::from("cn-shanghai")));
+        assert_eq!(
+            resolve_region_with_profile(&env, Some("sts")),
+            Some(Region::from("cn-shanghai"))
+        );
+        assert_eq!(
+            resolve_region_with_profile(&env, None),
+            Some(Region::from("cn-hangzhou"))
+        );
+        // Environment credentials still come first, as in the CLI.
+        let env = env
+            .with_var("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIenv")
+            .with_var("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "envsecret");
+        let r = credential_chain(crate::ECS, None, Some("sts"))
+            .resolve(&env)
+            .unwrap();
+        assert_eq!(r.credentials.access_key_id, "LTAIenv");
+        let msg = credential_chain(crate::SAS, None, Some("ghost"))
+            .resolve(&env_with_profile())
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("no profile named \"ghost\""), "{msg}");
     }
 
     #[test]

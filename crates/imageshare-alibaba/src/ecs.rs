@@ -1,6 +1,6 @@
 //! `EcsImageSharing`: ECS (API 2014-05-26) custom-image sharing (alibaba.md 1).
 //!
-//! | trait call | ECS action |
+//! | trait call (`*_in`, in the caller's `CallContext`) | ECS action |
 //! |---|---|
 //! | `image` | `DescribeImages` with `ImageId` (every status) |
 //! | `share` / `unshare` | `ModifyImageSharePermission` with `AddAccount.N` / `RemoveAccount.N` (N <= 10) |
@@ -10,22 +10,22 @@
 //! | `delete` | `DeleteImage` |
 
 use async_trait::async_trait;
-use imageshare_core::credentials::Env;
 use imageshare_core::paging::{paginate, BoxStream, Listing, TryStreamExt};
 use imageshare_core::{
-    CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin, ImageSharing,
-    ImageState, Page, PageCursor, Principal, Provider, Region, Result, ShareLimits, ShareOutcome,
-    ShareReport, Sharee,
+    CallContext, ClientBuilder, ClientConfig, CopyTarget, Encryption, Error, Image, ImageId,
+    ImageKind, ImageOrigin, ImageSharing, ImageState, Page, PageCursor, Principal, Provider,
+    Region, Result, ShareLimits, ShareOutcome, ShareReport, Sharee,
 };
 
 use crate::client::{
-    account_list_call, params, CallContext, ClientConfig, OpenApiClient, ECS_VERSION,
+    account_list_call, params, AlibabaSettings, CallSpec, OpenApiClient, Product, ECS_VERSION,
 };
-use crate::limits::ECS_LIMITS;
+use crate::limits::{ecs_rate_limits, ECS_LIMITS};
 use crate::model::{
     CopyImageResponse, DescribeImageSharePermissionResponse, DescribeImagesResponse, EcsImage,
     Empty,
 };
+use crate::{AlibabaCredentials, SignatureVersion, ECS};
 
 /// Most accounts one `ModifyImageSharePermission` call may carry: the service processes
 /// `AddAccount.1..10` / `RemoveAccount.1..10` and silently ignores the rest (alibaba.md 1.1),
@@ -60,16 +60,48 @@ pub struct CopyOptions {
     pub kms_key_id: Option<String>,
 }
 
-/// Builds an [`EcsImageSharing`].
+/// The ECS product: what its client is built with.
+const PRODUCT: Product = Product {
+    limits: &ECS_LIMITS,
+    version: ECS_VERSION,
+    default_endpoint,
+    rate_limits: ecs_rate_limits,
+};
+
+/// Builds an [`EcsImageSharing`]. The settings every provider shares (region, endpoint,
+/// e.g. `https://ecs.cn-hangzhou.aliyuncs.com` or the emulator, profile, timeouts, retry,
+/// rate limits, clock, environment) come with [`ClientBuilder`]; the Alibaba ones
+/// (credentials, signature version) and `kms_key_id` are methods of the builder.
 #[derive(Debug, Clone, Default)]
 pub struct EcsBuilder {
     config: ClientConfig,
+    settings: AlibabaSettings,
     kms_key_id: Option<String>,
 }
 
-crate::builder_setters!(EcsBuilder, "ECS", "https://ecs.cn-hangzhou.aliyuncs.com");
+impl ClientBuilder for EcsBuilder {
+    fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+    fn config_mut(&mut self) -> &mut ClientConfig {
+        &mut self.config
+    }
+}
 
 impl EcsBuilder {
+    /// Explicit credentials (an AccessKey pair, optionally with an STS token); without
+    /// them `build` runs the credential chain.
+    pub fn credentials(mut self, credentials: AlibabaCredentials) -> Self {
+        self.settings.credentials = Some(credentials);
+        self
+    }
+
+    /// The signature version (default: `ACS3-HMAC-SHA256`).
+    pub fn signature_version(mut self, version: SignatureVersion) -> Self {
+        self.settings.signature = version;
+        self
+    }
+
     /// The KMS key `copy` uses for encrypted images (`KMSKeyId`). Without one the copy of
     /// an encrypted image is encrypted with the service key, which ECS cannot share.
     pub fn kms_key_id(mut self, key: impl Into<String>) -> Self {
@@ -78,12 +110,12 @@ impl EcsBuilder {
     }
 
     /// Validates the settings and builds the adapter. Without explicit credentials the
-    /// credential chain runs (environment variables, then `~/.aliyun/config.json`).
+    /// credential chain runs on the builder's environment (environment variables, then
+    /// `~/.aliyun/config.json`, profile `.profile(..)` if set); without a region, the
+    /// region variables, then the profile's region (see [`crate::credential`]).
     pub fn build(self) -> Result<EcsImageSharing> {
         Ok(EcsImageSharing {
-            client: self
-                .config
-                .build(Provider::AlibabaEcs, ECS_VERSION, default_endpoint)?,
+            client: OpenApiClient::new(&self.config, self.settings, &PRODUCT)?,
             kms_key_id: self.kms_key_id,
         })
     }
@@ -103,20 +135,15 @@ impl EcsImageSharing {
         EcsBuilder::default()
     }
 
-    /// A builder pre-filled from the process environment: credentials from the chain
-    /// (`ALIBABA_CLOUD_ACCESS_KEY_ID` / `_SECRET` / `_SECURITY_TOKEN` and the other names
-    /// the Aliyun CLI reads, then `~/.aliyun/config.json`) and the region from
-    /// `ALIBABA_CLOUD_REGION_ID` (and the CLI's other region variables, then the profile).
+    /// The same as [`builder`](Self::builder): whatever is not set is read from the
+    /// environment at `build()` (credentials from the chain: `ALIBABA_CLOUD_ACCESS_KEY_ID`
+    /// / `_SECRET` / `_SECURITY_TOKEN` and the other names the Aliyun CLI reads, then
+    /// `~/.aliyun/config.json`; the region from `ALIBABA_CLOUD_REGION_ID` and the CLI's
+    /// other region variables, then the profile). Never fails; it returns a `Result` so
+    /// that callers written for the former eager version keep compiling. To read another
+    /// environment, use `builder().env(..)`.
     pub fn from_env() -> Result<EcsBuilder> {
-        Self::from_env_in(&imageshare_core::credentials::OsEnv)
-    }
-
-    /// [`Self::from_env`] reading from `env` (tests use a `StaticEnv`).
-    pub fn from_env_in(env: &dyn Env) -> Result<EcsBuilder> {
-        Ok(EcsBuilder {
-            config: ClientConfig::from_env(Provider::AlibabaEcs, env)?,
-            kms_key_id: None,
-        })
+        Ok(Self::builder())
     }
 
     /// The underlying OpenAPI client.
@@ -135,6 +162,18 @@ impl EcsImageSharing {
         page_number: u64,
         page_size: u64,
     ) -> Result<DescribeImagesResponse> {
+        self.describe_images_page_in(&CallContext::new(), filters, page_number, page_size)
+            .await
+    }
+
+    /// [`describe_images_page`](Self::describe_images_page) in `cx`.
+    async fn describe_images_page_in(
+        &self,
+        cx: &CallContext,
+        filters: &[(&str, &str)],
+        page_number: u64,
+        page_size: u64,
+    ) -> Result<DescribeImagesResponse> {
         let mut p = vec![self.region_param()];
         p.extend(
             filters
@@ -145,9 +184,10 @@ impl EcsImageSharing {
         p.push(("PageSize".to_owned(), page_size.to_string()));
         self.client
             .call(
+                cx,
                 "DescribeImages",
                 p,
-                CallContext {
+                CallSpec {
                     idempotent: true,
                     image: None,
                 },
@@ -156,28 +196,33 @@ impl EcsImageSharing {
     }
 
     /// One page of `DescribeImages` for `filters` at `cursor` (`None`: the first), of
-    /// [`PAGE_SIZE`] images, with the cursor of the next page.
+    /// [`PAGE_SIZE`] images, with the cursor of the next page, in `cx`.
     async fn describe_images_at(
         &self,
+        cx: &CallContext,
         filters: &[(&str, &str)],
         cursor: Option<PageCursor>,
     ) -> Result<Page<EcsImage>> {
         let page = PageCursor::page_number(cursor.as_ref())?;
-        let resp = self.describe_images_page(filters, page, PAGE_SIZE).await?;
+        let resp = self
+            .describe_images_page_in(cx, filters, page, PAGE_SIZE)
+            .await?;
         let got = resp.images.image.len();
         let next = PageCursor::after_number(page, PAGE_SIZE, resp.total_count, got);
         Ok(Page::new(resp.images.image, next))
     }
 
-    /// Every image `DescribeImages` returns for `filters`, as a lazy stream over the pages.
+    /// Every image `DescribeImages` returns for `filters`, as a lazy stream over the pages
+    /// (each fetched in one fresh `CallContext`).
     pub fn describe_images_stream<'a>(
         &'a self,
         filters: &'a [(&'a str, &'a str)],
     ) -> BoxStream<'a, Result<EcsImage>> {
-        paginate(
-            Listing::new(Provider::AlibabaEcs, "DescribeImages"),
-            move |cursor| self.describe_images_at(filters, cursor),
-        )
+        let cx = CallContext::new();
+        paginate(Listing::new(ECS, "DescribeImages"), move |cursor| {
+            let cx = cx.clone();
+            async move { self.describe_images_at(&cx, filters, cursor).await }
+        })
     }
 
     /// Every image `DescribeImages` returns for `filters`, all pages.
@@ -187,6 +232,16 @@ impl EcsImageSharing {
 
     /// `CopyImage` with explicit options; returns the id of the copy.
     pub async fn copy_with(&self, id: &ImageId, options: CopyOptions) -> Result<ImageId> {
+        self.copy_with_in(&CallContext::new(), id, options).await
+    }
+
+    /// [`copy_with`](Self::copy_with) in `cx`.
+    async fn copy_with_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        options: CopyOptions,
+    ) -> Result<ImageId> {
         let mut p = vec![
             self.region_param(),
             ("ImageId".to_owned(), id.to_string()),
@@ -213,9 +268,10 @@ impl EcsImageSharing {
         let resp: CopyImageResponse = self
             .client
             .call(
+                cx,
                 "CopyImage",
                 p,
-                CallContext {
+                CallSpec {
                     idempotent: false,
                     image: Some(id.as_str()),
                 },
@@ -223,7 +279,7 @@ impl EcsImageSharing {
             .await?;
         if resp.image_id.is_empty() {
             return Err(Error::Decode {
-                provider: Provider::AlibabaEcs,
+                provider: ECS,
                 action: "CopyImage".to_owned(),
                 message: "the answer has no ImageId".to_owned(),
                 request_id: Some(resp.request_id),
@@ -234,6 +290,7 @@ impl EcsImageSharing {
 
     async fn modify(
         &self,
+        cx: &CallContext,
         id: &ImageId,
         list: &str,
         principals: &[Principal],
@@ -242,6 +299,7 @@ impl EcsImageSharing {
         let params = vec![self.region_param(), ("ImageId".to_owned(), id.to_string())];
         account_list_call(
             &self.client,
+            cx,
             "ModifyImageSharePermission",
             params,
             list,
@@ -312,7 +370,7 @@ pub fn image_from_ecs(img: &EcsImage, region: &Region) -> Image {
 #[async_trait]
 impl ImageSharing for EcsImageSharing {
     fn provider(&self) -> Provider {
-        Provider::AlibabaEcs
+        ECS
     }
     fn region(&self) -> &Region {
         self.client.region()
@@ -321,9 +379,14 @@ impl ImageSharing for EcsImageSharing {
         &ECS_LIMITS
     }
 
-    async fn image(&self, id: &ImageId) -> Result<Image> {
+    async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image> {
         let resp = self
-            .describe_images_page(&[("ImageId", id.as_str()), ("Status", ALL_STATUSES)], 1, 10)
+            .describe_images_page_in(
+                cx,
+                &[("ImageId", id.as_str()), ("Status", ALL_STATUSES)],
+                1,
+                10,
+            )
             .await?;
         resp.images
             .image
@@ -331,23 +394,38 @@ impl ImageSharing for EcsImageSharing {
             .find(|i| i.image_id == id.as_str())
             .map(|i| image_from_ecs(i, self.client.region()))
             .ok_or_else(|| Error::NotFound {
-                provider: Provider::AlibabaEcs,
+                provider: ECS,
                 what: "image",
                 id: id.to_string(),
             })
     }
 
-    async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport> {
-        self.modify(id, "AddAccount", to, ShareOutcome::Granted)
+    async fn share_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        to: &[Principal],
+    ) -> Result<ShareReport> {
+        self.modify(cx, id, "AddAccount", to, ShareOutcome::Granted)
             .await
     }
 
-    async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport> {
-        self.modify(id, "RemoveAccount", from, ShareOutcome::Revoked)
+    async fn unshare_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        from: &[Principal],
+    ) -> Result<ShareReport> {
+        self.modify(cx, id, "RemoveAccount", from, ShareOutcome::Revoked)
             .await
     }
 
-    async fn sharees_page(&self, id: &ImageId, cursor: Option<PageCursor>) -> Result<Page<Sharee>> {
+    async fn sharees_page_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        cursor: Option<PageCursor>,
+    ) -> Result<Page<Sharee>> {
         let page = PageCursor::page_number(cursor.as_ref())?;
         let mut p = vec![self.region_param()];
         p.extend(params([
@@ -358,9 +436,10 @@ impl ImageSharing for EcsImageSharing {
         let resp: DescribeImageSharePermissionResponse = self
             .client
             .call(
+                cx,
                 "DescribeImageSharePermission",
                 p,
-                CallContext {
+                CallSpec {
                     idempotent: true,
                     image: Some(id.as_str()),
                 },
@@ -380,9 +459,14 @@ impl ImageSharing for EcsImageSharing {
         Ok(Page::new(sharees, next))
     }
 
-    async fn shared_with_me_page(&self, cursor: Option<PageCursor>) -> Result<Page<Image>> {
+    async fn shared_with_me_page_in(
+        &self,
+        cx: &CallContext,
+        cursor: Option<PageCursor>,
+    ) -> Result<Page<Image>> {
         let page = self
             .describe_images_at(
+                cx,
                 &[
                     ("ImageOwnerAlias", "others"),
                     ("IsPublic", "false"),
@@ -394,13 +478,13 @@ impl ImageSharing for EcsImageSharing {
         Ok(page.map(|i| image_from_ecs(&i, self.client.region())))
     }
 
-    async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
+    async fn copy_in(&self, cx: &CallContext, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
         let (destination_region, name) = match to {
             CopyTarget::OwnCopy { name } => (None, name),
             CopyTarget::Region { region, name } => (Some(region), name),
             CopyTarget::Project { .. } => {
                 return Err(Error::Unsupported {
-                    provider: Provider::AlibabaEcs,
+                    provider: ECS,
                     operation: "copy to a project".to_owned(),
                     reason: "ECS images belong to accounts, not projects; copy to a region \
                              (CopyTarget::Region) or make an own copy (CopyTarget::OwnCopy)"
@@ -410,8 +494,9 @@ impl ImageSharing for EcsImageSharing {
         };
         // An encrypted source is copied encrypted, with the configured KMS key if any
         // (the documented route to a shareable, CMK-encrypted copy).
-        let encrypted = self.image(id).await?.encryption.is_encrypted();
-        self.copy_with(
+        let encrypted = self.image_in(cx, id).await?.encryption.is_encrypted();
+        self.copy_with_in(
+            cx,
             id,
             CopyOptions {
                 destination_region,
@@ -428,14 +513,15 @@ impl ImageSharing for EcsImageSharing {
         .await
     }
 
-    async fn delete(&self, id: &ImageId) -> Result<()> {
+    async fn delete_in(&self, cx: &CallContext, id: &ImageId) -> Result<()> {
         let p = vec![self.region_param(), ("ImageId".to_owned(), id.to_string())];
         let _: Empty = self
             .client
             .call(
+                cx,
                 "DeleteImage",
                 p,
-                CallContext {
+                CallSpec {
                     idempotent: true,
                     image: Some(id.as_str()),
                 },

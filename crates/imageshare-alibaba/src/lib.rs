@@ -14,7 +14,9 @@
 //!   (`ACS3-HMAC-SHA256`), with [`percent_encode`]. The verifying side is what the
 //!   emulator uses to check requests the way Alibaba does.
 //! - [`credential`]: [`AlibabaCredentials`] and the credential chain (explicit values,
-//!   the Aliyun CLI environment variables, `~/.aliyun/config.json`).
+//!   the Aliyun CLI environment variables, `~/.aliyun/config.json`), a core
+//!   `CredentialChain` resolved at `build()`.
+//! - [`ECS`] and [`SAS`]: the provider identities of the two adapters.
 //! - [`limits`]: the documented sharing limits of ECS ([`ECS_LIMITS`]) and Simple
 //!   Application Server ([`SAS_LIMITS`]) for the core limit checker.
 //!
@@ -23,11 +25,11 @@
 //!
 //! ```no_run
 //! use imageshare_alibaba::{AlibabaCredentials, EcsImageSharing};
-//! use imageshare_core::{Checked, ImageSharing, Principal};
+//! use imageshare_core::{Checked, ClientBuilder, ImageSharingExt, Principal};
 //!
 //! # async fn demo() -> imageshare_core::Result<()> {
-//! // Explicit values here; EcsImageSharing::from_env()? reads the same variables and
-//! // profile file as the Aliyun CLI.
+//! // Explicit values here; without them `build()` reads the same variables and profile
+//! // file as the Aliyun CLI.
 //! let ecs = EcsImageSharing::builder()
 //!     .region("cn-hangzhou")
 //!     .credentials(AlibabaCredentials::new("LTAI5tExampleKeyId", "example-secret"))
@@ -72,79 +74,30 @@
 //! ```
 #![warn(missing_docs)]
 
-/// The builder setters shared by [`EcsBuilder`] and [`SasBuilder`].
-#[doc(hidden)]
-#[macro_export]
-macro_rules! builder_setters {
-    ($builder:ident, $product:literal, $example_endpoint:literal) => {
-        impl $builder {
-            #[doc = concat!("The region (`RegionId`, and the default endpoint's region) of the ", $product, " client.")]
-            pub fn region(mut self, region: impl Into<imageshare_core::Region>) -> Self {
-                self.config.region = Some(region.into());
-                self
-            }
-            #[doc = concat!("Overrides the endpoint (`http(s)://host[:port]`, no path), e.g. `", $example_endpoint, "`, a VPC endpoint or the emulator. Validated at `build`.")]
-            pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
-                self.config.endpoint = Some(endpoint.into());
-                self
-            }
-            /// Explicit credentials (an AccessKey pair, optionally with an STS token);
-            /// without them `build` runs the credential chain.
-            pub fn credentials(mut self, credentials: $crate::AlibabaCredentials) -> Self {
-                self.config.credentials = Some(credentials);
-                self
-            }
-            /// The signature version (default: `ACS3-HMAC-SHA256`).
-            pub fn signature_version(mut self, version: $crate::SignatureVersion) -> Self {
-                self.config.signature = version;
-                self
-            }
-            /// HTTP options (timeouts, user agent, concurrency bound).
-            pub fn client_options(mut self, options: imageshare_core::transport::ClientOptions) -> Self {
-                self.config.options = options;
-                self
-            }
-            /// Retry policy (attempts, backoff).
-            pub fn retry(mut self, retry: imageshare_core::transport::RetryConfig) -> Self {
-                self.config.retry = retry;
-                self
-            }
-            /// Client-side rate limits per action, replacing the defaults
-            /// ([`limits::ecs_rate_limits`]($crate::limits::ecs_rate_limits),
-            /// [`limits::sas_rate_limits`]($crate::limits::sas_rate_limits));
-            /// `RateLimits::none()` limits nothing. The table is set on the rate limiter of
-            /// the client options, so every adapter sharing that limiter follows it.
-            pub fn rate_limits(mut self, limits: imageshare_core::ratelimit::RateLimits) -> Self {
-                self.config.rate_limits = Some(limits);
-                self
-            }
-            /// The client-side rate of one action, on top of the defaults (or of
-            /// `rate_limits`).
-            pub fn rate_limit(
-                mut self,
-                action: impl Into<String>,
-                rate: imageshare_core::ratelimit::Rate,
-            ) -> Self {
-                self.config.rate_overrides.push((action.into(), rate));
-                self
-            }
-        }
-    };
-}
+use imageshare_core::Provider;
+
+/// Alibaba Cloud ECS (API 2014-05-26), the provider of [`EcsImageSharing`].
+pub const ECS: Provider = Provider::new("alibaba-ecs");
+
+/// Alibaba Cloud Simple Application Server (SWAS-OPEN 2020-06-01), the provider of
+/// [`SasImageSharing`].
+pub const SAS: Provider = Provider::new("alibaba-sas");
 
 pub mod client;
 pub mod credential;
 pub mod ecs;
 pub mod limits;
 pub mod model;
+pub mod providers;
 pub mod sas;
 pub mod signer;
 
 pub use client::{OpenApiClient, SignatureVersion, ECS_VERSION, SAS_VERSION};
 pub use credential::{
-    resolve_credentials, resolve_region, AlibabaCredentials, CredentialSource, ResolvedCredentials,
+    credential_chain, resolve_credentials, resolve_region, AlibabaCredentials, CliProfileFile,
 };
 pub use ecs::{CopyOptions, EcsBuilder, EcsImageSharing};
 pub use limits::{ECS_LIMITS, SAS_LIMITS};
+pub use providers::PROVIDERS;
 pub use sas::{SasBuilder, SasImageSharing};
 pub use signer::{acs3, percent_encode, rpc_v1};

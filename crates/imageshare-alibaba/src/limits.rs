@@ -4,20 +4,34 @@
 
 use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare_core::ratelimit::{Rate, RateLimits};
-use imageshare_core::{ImageKind, PrincipalKind, Provider, ShareLimits};
+use imageshare_core::{ImageKind, PrincipalKind, ShareLimits};
+
+use crate::{ECS, SAS};
 
 /// Account ids are numeric main-account UIDs. Real UIDs have 16 digits, the API docs use
 /// 10-digit examples (`1234567890`), and no document states a length, so the checker only
 /// refuses what can never be an account id (empty, non-digits, RAM-user forms, absurd
-/// lengths) and leaves "no such account" to the server (`InvalidAccount.NotFound`).
+/// lengths) and leaves "no such account" to the server (`InvalidAccount.NotFound`). RAM
+/// users and sub-accounts (`alice@<uid>.onaliyun.com`, `acs:ram::<uid>:user/alice`) are
+/// refused with a message saying so: sharing goes to main accounts only (1.1, 3.8).
 const ACCOUNT_ID: PrincipalForm = PrincipalForm::NumericAccountId {
     min_len: 5,
     max_len: 20,
+    sub_user_markers: &["@", "acs:ram:", ".onaliyun.com"],
+    sub_user_name: "a RAM user or sub-account",
 };
+
+/// The prefix of ECS and SAS custom image ids (`m-bp18ygjuqnwhechc`).
+const IMAGE_ID_PREFIX: &str = "m-";
+
+/// The region named in errors about region ids.
+const EXAMPLE_REGION: &str = "cn-hangzhou";
 
 /// ECS (API 2014-05-26) custom-image sharing limits.
 pub const ECS_LIMITS: ShareLimits = ShareLimits {
-    provider: Provider::AlibabaEcs,
+    provider: ECS,
+    image_id_prefix: IMAGE_ID_PREFIX,
+    example_region: EXAMPLE_REGION,
     principal_kind: PrincipalKind::Account,
     // AddAccount.N takes Alibaba Cloud account ids (1.1).
     principal_form: ACCOUNT_ID,
@@ -58,7 +72,9 @@ pub const ECS_LIMITS: ShareLimits = ShareLimits {
 
 /// Simple Application Server (SWAS-OPEN, API 2020-06-01) custom-image sharing limits.
 pub const SAS_LIMITS: ShareLimits = ShareLimits {
-    provider: Provider::AlibabaSas,
+    provider: SAS,
+    image_id_prefix: IMAGE_ID_PREFIX,
+    example_region: EXAMPLE_REGION,
     principal_kind: PrincipalKind::Account,
     // "Cannot share with RAM users (only main account IDs)"; Account.N is a long (3.1, 3.8).
     principal_form: ACCOUNT_ID,
@@ -100,7 +116,7 @@ pub const SAS_LIMITS: ShareLimits = ShareLimits {
 pub const ECS_DEFAULT_RATE: Rate = Rate::per_second(10.0);
 
 /// The SWAS-OPEN quotas Alibaba publishes: `ListRegions` 10 calls per minute per user
-/// (alibaba.md 7 [S19b]). None is published for the image actions the adapter calls.
+/// (alibaba.md 7 \[S19b\]). None is published for the image actions the adapter calls.
 pub const SAS_RATE_TABLE: &[(&str, Rate)] = &[("ListRegions", Rate::per_minute(10.0))];
 
 /// Client-side request rate of the SAS actions [`SAS_RATE_TABLE`] does not list:

@@ -1,7 +1,7 @@
 //! `SasImageSharing`: Simple Application Server (SWAS-OPEN, API 2020-06-01) custom-image
 //! sharing (alibaba.md 3).
 //!
-//! | call | SWAS-OPEN action |
+//! | call (trait calls `*_in`, in the caller's `CallContext`) | SWAS-OPEN action |
 //! |---|---|
 //! | `image` | `ListCustomImages` with `ImageIds` (own images first, then `Share=true`) |
 //! | `share` / `unshare` | `AddCustomImageShareAccount` / `RemoveCustomImageShareAccount` (`Account.N`) |
@@ -18,19 +18,21 @@
 //! core limit checker says the same if one tries to share the received image directly.
 
 use async_trait::async_trait;
-use imageshare_core::credentials::Env;
 use imageshare_core::paging::{paginate, BoxStream, Listing, TryStreamExt};
 use imageshare_core::{
-    CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin, ImageSharing,
-    ImageState, Page, PageCursor, Principal, Provider, Region, Result, ShareLimits, ShareOutcome,
-    ShareReport, Sharee,
+    CallContext, ClientBuilder, ClientConfig, CopyTarget, Encryption, Error, Image, ImageId,
+    ImageKind, ImageOrigin, ImageSharing, ImageState, Page, PageCursor, Principal, Provider,
+    Region, Result, ShareLimits, ShareOutcome, ShareReport, Sharee,
 };
 
-use crate::client::{account_list_call, CallContext, ClientConfig, OpenApiClient, SAS_VERSION};
-use crate::limits::SAS_LIMITS;
+use crate::client::{
+    account_list_call, AlibabaSettings, CallSpec, OpenApiClient, Product, SAS_VERSION,
+};
+use crate::limits::{sas_rate_limits, SAS_LIMITS};
 use crate::model::{
     Empty, ListCustomImageShareAccountsResponse, ListCustomImagesResponse, SasCustomImage,
 };
+use crate::{AlibabaCredentials, SignatureVersion, SAS};
 
 /// Most accounts one `AddCustomImageShareAccount` / `RemoveCustomImageShareAccount` call
 /// carries. The per-call maximum is unpublished (alibaba.md 3.1); no call can usefully
@@ -48,22 +50,54 @@ pub fn default_endpoint(region: &str) -> String {
     format!("https://swas.{region}.aliyuncs.com")
 }
 
-/// Builds a [`SasImageSharing`].
+/// The SAS product: what its client is built with.
+const PRODUCT: Product = Product {
+    limits: &SAS_LIMITS,
+    version: SAS_VERSION,
+    default_endpoint,
+    rate_limits: sas_rate_limits,
+};
+
+/// Builds a [`SasImageSharing`]. The settings every provider shares (region, endpoint,
+/// e.g. `https://swas.cn-hangzhou.aliyuncs.com` or the emulator, profile, timeouts, retry,
+/// rate limits, clock, environment) come with [`ClientBuilder`]; the Alibaba ones
+/// (credentials, signature version) are methods of the builder.
 #[derive(Debug, Clone, Default)]
 pub struct SasBuilder {
     config: ClientConfig,
+    settings: AlibabaSettings,
 }
 
-crate::builder_setters!(SasBuilder, "SAS", "https://swas.cn-hangzhou.aliyuncs.com");
+impl ClientBuilder for SasBuilder {
+    fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+    fn config_mut(&mut self) -> &mut ClientConfig {
+        &mut self.config
+    }
+}
 
 impl SasBuilder {
+    /// Explicit credentials (an AccessKey pair, optionally with an STS token); without
+    /// them `build` runs the credential chain.
+    pub fn credentials(mut self, credentials: AlibabaCredentials) -> Self {
+        self.settings.credentials = Some(credentials);
+        self
+    }
+
+    /// The signature version (default: `ACS3-HMAC-SHA256`).
+    pub fn signature_version(mut self, version: SignatureVersion) -> Self {
+        self.settings.signature = version;
+        self
+    }
+
     /// Validates the settings and builds the adapter. Without explicit credentials the
-    /// credential chain runs (environment variables, then `~/.aliyun/config.json`).
+    /// credential chain runs on the builder's environment (environment variables, then
+    /// `~/.aliyun/config.json`, profile `.profile(..)` if set); without a region, the
+    /// region variables, then the profile's region (see [`crate::credential`]).
     pub fn build(self) -> Result<SasImageSharing> {
         Ok(SasImageSharing {
-            client: self
-                .config
-                .build(Provider::AlibabaSas, SAS_VERSION, default_endpoint)?,
+            client: OpenApiClient::new(&self.config, self.settings, &PRODUCT)?,
         })
     }
 }
@@ -81,17 +115,12 @@ impl SasImageSharing {
         SasBuilder::default()
     }
 
-    /// A builder pre-filled from the process environment (credential chain and region
-    /// variables, as [`crate::EcsImageSharing::from_env`]).
+    /// The same as [`builder`](Self::builder): whatever is not set is read from the
+    /// environment at `build()` (credential chain and region variables, as
+    /// [`crate::EcsImageSharing::from_env`]). Never fails; it returns a `Result` so that
+    /// callers written for the former eager version keep compiling.
     pub fn from_env() -> Result<SasBuilder> {
-        Self::from_env_in(&imageshare_core::credentials::OsEnv)
-    }
-
-    /// [`Self::from_env`] reading from `env`.
-    pub fn from_env_in(env: &dyn Env) -> Result<SasBuilder> {
-        Ok(SasBuilder {
-            config: ClientConfig::from_env(Provider::AlibabaSas, env)?,
-        })
+        Ok(Self::builder())
     }
 
     /// The underlying OpenAPI client.
@@ -113,6 +142,25 @@ impl SasImageSharing {
         page_number: u64,
         page_size: u64,
     ) -> Result<ListCustomImagesResponse> {
+        self.list_custom_images_page_in(
+            &CallContext::new(),
+            image_ids,
+            share,
+            page_number,
+            page_size,
+        )
+        .await
+    }
+
+    /// [`list_custom_images_page`](Self::list_custom_images_page) in `cx`.
+    async fn list_custom_images_page_in(
+        &self,
+        cx: &CallContext,
+        image_ids: &[&str],
+        share: Option<bool>,
+        page_number: u64,
+        page_size: u64,
+    ) -> Result<ListCustomImagesResponse> {
         let mut p = self.base();
         if !image_ids.is_empty() {
             let ids = serde_json::to_string(image_ids).unwrap_or_default();
@@ -125,9 +173,10 @@ impl SasImageSharing {
         p.push(("PageSize".to_owned(), page_size.to_string()));
         self.client
             .call(
+                cx,
                 "ListCustomImages",
                 p,
-                CallContext {
+                CallSpec {
                     idempotent: true,
                     image: None,
                 },
@@ -136,15 +185,16 @@ impl SasImageSharing {
     }
 
     /// One page of `ListCustomImages` with this `Share` filter at `cursor` (`None`: the
-    /// first), of [`IMAGES_PAGE_SIZE`] images, with the cursor of the next page.
+    /// first), of [`IMAGES_PAGE_SIZE`] images, with the cursor of the next page, in `cx`.
     async fn list_custom_images_at(
         &self,
+        cx: &CallContext,
         share: Option<bool>,
         cursor: Option<PageCursor>,
     ) -> Result<Page<SasCustomImage>> {
         let page = PageCursor::page_number(cursor.as_ref())?;
         let resp = self
-            .list_custom_images_page(&[], share, page, IMAGES_PAGE_SIZE)
+            .list_custom_images_page_in(cx, &[], share, page, IMAGES_PAGE_SIZE)
             .await?;
         let got = resp.custom_images.len();
         let next = PageCursor::after_number(page, IMAGES_PAGE_SIZE, resp.total_count, got);
@@ -152,15 +202,16 @@ impl SasImageSharing {
     }
 
     /// Every image of `ListCustomImages` with this `Share` filter, as a lazy stream over
-    /// the pages.
+    /// the pages (each fetched in one fresh `CallContext`).
     pub fn list_custom_images_stream(
         &self,
         share: Option<bool>,
     ) -> BoxStream<'_, Result<SasCustomImage>> {
-        paginate(
-            Listing::new(Provider::AlibabaSas, "ListCustomImages"),
-            move |cursor| self.list_custom_images_at(share, cursor),
-        )
+        let cx = CallContext::new();
+        paginate(Listing::new(SAS, "ListCustomImages"), move |cursor| {
+            let cx = cx.clone();
+            async move { self.list_custom_images_at(&cx, share, cursor).await }
+        })
     }
 
     /// Every image of `ListCustomImages` with this `Share` filter, all pages.
@@ -168,16 +219,22 @@ impl SasImageSharing {
         self.list_custom_images_stream(share).try_collect().await
     }
 
-    async fn image_status_call(&self, id: &ImageId, operation: &str) -> Result<()> {
+    async fn image_status_call(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        operation: &str,
+    ) -> Result<()> {
         let mut p = self.base();
         p.push(("ImageId".to_owned(), id.to_string()));
         p.push(("Operation".to_owned(), operation.to_owned()));
         let _: Empty = self
             .client
             .call(
+                cx,
                 "ModifyImageShareStatus",
                 p,
-                CallContext {
+                CallSpec {
                     idempotent: true,
                     image: Some(id.as_str()),
                 },
@@ -191,18 +248,30 @@ impl SasImageSharing {
     /// under which ECS lists the image (the same id; the action returns no other). ECS
     /// lists it with the shared images; to share it onward, copy it in ECS first.
     pub async fn share_to_ecs(&self, id: &ImageId) -> Result<ImageId> {
-        self.image_status_call(id, "Share").await?;
+        self.share_to_ecs_in(&CallContext::new(), id).await
+    }
+
+    /// [`share_to_ecs`](Self::share_to_ecs) in `cx` (for flows that collect retries or
+    /// run under audit layers).
+    pub async fn share_to_ecs_in(&self, cx: &CallContext, id: &ImageId) -> Result<ImageId> {
+        self.image_status_call(cx, id, "Share").await?;
         Ok(id.clone())
     }
 
     /// Withdraws the image from ECS (`ModifyImageShareStatus`, `Operation=UnShare`).
     /// ECS instances created from it can no longer re-initialise their disks.
     pub async fn unshare_from_ecs(&self, id: &ImageId) -> Result<()> {
-        self.image_status_call(id, "UnShare").await
+        self.unshare_from_ecs_in(&CallContext::new(), id).await
+    }
+
+    /// [`unshare_from_ecs`](Self::unshare_from_ecs) in `cx`.
+    pub async fn unshare_from_ecs_in(&self, cx: &CallContext, id: &ImageId) -> Result<()> {
+        self.image_status_call(cx, id, "UnShare").await
     }
 
     async fn account_call(
         &self,
+        cx: &CallContext,
         action: &str,
         id: &ImageId,
         principals: &[Principal],
@@ -212,6 +281,7 @@ impl SasImageSharing {
         params.push(("ImageId".to_owned(), id.to_string()));
         account_list_call(
             &self.client,
+            cx,
             action,
             params,
             "Account",
@@ -265,7 +335,7 @@ pub fn image_from_sas(img: &SasCustomImage, region: &Region, received: bool) -> 
 #[async_trait]
 impl ImageSharing for SasImageSharing {
     fn provider(&self) -> Provider {
-        Provider::AlibabaSas
+        SAS
     }
     fn region(&self) -> &Region {
         self.client.region()
@@ -274,11 +344,11 @@ impl ImageSharing for SasImageSharing {
         &SAS_LIMITS
     }
 
-    async fn image(&self, id: &ImageId) -> Result<Image> {
+    async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image> {
         // Own images first (Share=false); then images shared with the caller.
         for (share, received) in [(false, false), (true, true)] {
             let resp = self
-                .list_custom_images_page(&[id.as_str()], Some(share), 1, 10)
+                .list_custom_images_page_in(cx, &[id.as_str()], Some(share), 1, 10)
                 .await?;
             if let Some(img) = resp
                 .custom_images
@@ -289,19 +359,36 @@ impl ImageSharing for SasImageSharing {
             }
         }
         Err(Error::NotFound {
-            provider: Provider::AlibabaSas,
+            provider: SAS,
             what: "image",
             id: id.to_string(),
         })
     }
 
-    async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport> {
-        self.account_call("AddCustomImageShareAccount", id, to, ShareOutcome::Granted)
-            .await
+    async fn share_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        to: &[Principal],
+    ) -> Result<ShareReport> {
+        self.account_call(
+            cx,
+            "AddCustomImageShareAccount",
+            id,
+            to,
+            ShareOutcome::Granted,
+        )
+        .await
     }
 
-    async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport> {
+    async fn unshare_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        from: &[Principal],
+    ) -> Result<ShareReport> {
         self.account_call(
+            cx,
             "RemoveCustomImageShareAccount",
             id,
             from,
@@ -310,7 +397,12 @@ impl ImageSharing for SasImageSharing {
         .await
     }
 
-    async fn sharees_page(&self, id: &ImageId, cursor: Option<PageCursor>) -> Result<Page<Sharee>> {
+    async fn sharees_page_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        cursor: Option<PageCursor>,
+    ) -> Result<Page<Sharee>> {
         let page = PageCursor::page_number(cursor.as_ref())?;
         let mut p = self.base();
         p.push(("ImageId".to_owned(), id.to_string()));
@@ -319,9 +411,10 @@ impl ImageSharing for SasImageSharing {
         let resp: ListCustomImageShareAccountsResponse = self
             .client
             .call(
+                cx,
                 "ListCustomImageShareAccounts",
                 p,
-                CallContext {
+                CallSpec {
                     idempotent: true,
                     image: Some(id.as_str()),
                 },
@@ -340,14 +433,18 @@ impl ImageSharing for SasImageSharing {
         Ok(Page::new(sharees, next))
     }
 
-    async fn shared_with_me_page(&self, cursor: Option<PageCursor>) -> Result<Page<Image>> {
-        let page = self.list_custom_images_at(Some(true), cursor).await?;
+    async fn shared_with_me_page_in(
+        &self,
+        cx: &CallContext,
+        cursor: Option<PageCursor>,
+    ) -> Result<Page<Image>> {
+        let page = self.list_custom_images_at(cx, Some(true), cursor).await?;
         Ok(page.map(|i| image_from_sas(&i, self.client.region(), true)))
     }
 
-    async fn copy(&self, _id: &ImageId, _to: CopyTarget) -> Result<ImageId> {
+    async fn copy_in(&self, _cx: &CallContext, _id: &ImageId, _to: CopyTarget) -> Result<ImageId> {
         Err(Error::Unsupported {
-            provider: Provider::AlibabaSas,
+            provider: SAS,
             operation: "copy".to_owned(),
             reason: "the SWAS-OPEN API has no copy action (the console copies custom images \
                      across regions); share the image to ECS (share_to_ecs) and copy it there"
@@ -355,15 +452,16 @@ impl ImageSharing for SasImageSharing {
         })
     }
 
-    async fn delete(&self, id: &ImageId) -> Result<()> {
+    async fn delete_in(&self, cx: &CallContext, id: &ImageId) -> Result<()> {
         let mut p = self.base();
         p.push(("ImageId".to_owned(), id.to_string()));
         let _: Empty = self
             .client
             .call(
+                cx,
                 "DeleteCustomImage",
                 p,
-                CallContext {
+                CallSpec {
                     idempotent: true,
                     image: Some(id.as_str()),
                 },

@@ -4,7 +4,7 @@
 use imageshare_alibaba::{ECS_LIMITS, SAS_LIMITS};
 use imageshare_core::memory::InMemorySharing;
 use imageshare_core::{
-    CheckOptions, Checked, Encryption, Image, ImageId, ImageKind, ImageOrigin, ImageSharing,
+    CheckOptions, Checked, Encryption, Image, ImageId, ImageKind, ImageOrigin, ImageSharingExt,
     ImageState, LimitRule, Principal, ShareLimits, Site,
 };
 

@@ -6,8 +6,8 @@ mod common;
 use common::*;
 use imageshare_alibaba::{AlibabaCredentials, CopyOptions, SignatureVersion, ECS_VERSION};
 use imageshare_core::{
-    CopyTarget, Encryption, Error, ImageId, ImageKind, ImageOrigin, ImageSharing, ImageState,
-    Principal,
+    ClientBuilder, CopyTarget, Encryption, Error, ImageId, ImageKind, ImageOrigin, ImageSharingExt,
+    ImageState, Principal,
 };
 use serde_json::json;
 use wiremock::matchers::{header, method, path, query_param};

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use imageshare_alibaba::{SignatureVersion, SAS_VERSION};
 use imageshare_core::{
-    CopyTarget, Encryption, Error, ImageId, ImageKind, ImageOrigin, ImageSharing, ImageState,
+    CopyTarget, Encryption, Error, ImageId, ImageKind, ImageOrigin, ImageSharingExt, ImageState,
     Principal,
 };
 use serde_json::json;

@@ -17,6 +17,10 @@ use crate::model::Provider;
 use crate::ratelimit::RateLimits;
 use crate::sharing::ImageSharing;
 
+/// How a [`ProviderSpec`] builds an adapter: from the shared settings and, when given,
+/// explicit credentials (else the cloud's credential chain runs at build time).
+pub type BuildAdapter = fn(ClientConfig, Option<&Credentials>) -> Result<Box<dyn ImageSharing>>;
+
 /// One provider a provider crate serves, as the facade's registry lists it.
 #[derive(Debug)]
 pub struct ProviderSpec {
@@ -31,9 +35,8 @@ pub struct ProviderSpec {
     pub limits: &'static ShareLimits,
     /// Its default client-side rate table (the cloud's published quotas).
     pub rate_defaults: fn() -> RateLimits,
-    /// Builds an adapter from the shared settings and, when given, explicit credentials
-    /// (else the cloud's credential chain runs at build time).
-    pub build: fn(ClientConfig, Option<&Credentials>) -> Result<Box<dyn ImageSharing>>,
+    /// Builds an adapter (without the limit checker or any other layer).
+    pub build: BuildAdapter,
 }
 
 /// Explicit credentials of one cloud, whatever its credentials type. `Debug` shows the

@@ -9,7 +9,7 @@ use std::time::Duration;
 use imageshare_alibaba::signer::{acs3, rpc_v1};
 use imageshare_alibaba::{AlibabaCredentials, EcsImageSharing, SasImageSharing, SignatureVersion};
 use imageshare_core::transport::RetryConfig;
-use imageshare_core::Secret;
+use imageshare_core::{ClientBuilder, Secret};
 use wiremock::{Request, ResponseTemplate};
 
 pub const KEY_ID: &str = "LTAI5tWireTestKey";

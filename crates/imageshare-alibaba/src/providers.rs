@@ -1,0 +1,56 @@
+//! The providers this crate serves, as the facade's registry lists them
+//! ([`PROVIDERS`]), and the conversion of [`AlibabaCredentials`] into the registry's
+//! type-erased [`Credentials`].
+
+use imageshare_core::{ClientBuilder, ClientConfig, Credentials, ProviderSpec, Result};
+
+use crate::limits::{ecs_rate_limits, sas_rate_limits, ECS_LIMITS, SAS_LIMITS};
+use crate::{AlibabaCredentials, EcsImageSharing, SasImageSharing, ECS, SAS};
+
+/// The cloud of Alibaba's credentials (ECS and SAS share them).
+pub const CLOUD: &str = "alibaba";
+
+/// ECS and SAS, for the facade's registry.
+pub const PROVIDERS: &[ProviderSpec] = &[
+    ProviderSpec {
+        provider: ECS,
+        cloud: CLOUD,
+        description: "Alibaba Cloud ECS custom images (API 2014-05-26)",
+        limits: &ECS_LIMITS,
+        rate_defaults: ecs_rate_limits,
+        build: |config, credentials| Ok(Box::new(ecs(config, credentials)?)),
+    },
+    ProviderSpec {
+        provider: SAS,
+        cloud: CLOUD,
+        description: "Alibaba Cloud Simple Application Server custom images (SWAS-OPEN 2020-06-01)",
+        limits: &SAS_LIMITS,
+        rate_defaults: sas_rate_limits,
+        build: |config, credentials| Ok(Box::new(sas(config, credentials)?)),
+    },
+];
+
+/// The ECS adapter from shared settings and, when given, explicit credentials (they must
+/// be Alibaba's); else the credential chain runs.
+pub fn ecs(config: ClientConfig, credentials: Option<&Credentials>) -> Result<EcsImageSharing> {
+    let b = EcsImageSharing::builder().with_config(config);
+    match credentials {
+        Some(c) => b.credentials(c.get::<AlibabaCredentials>(ECS)?).build(),
+        None => b.build(),
+    }
+}
+
+/// The SAS adapter from shared settings and, when given, explicit credentials.
+pub fn sas(config: ClientConfig, credentials: Option<&Credentials>) -> Result<SasImageSharing> {
+    let b = SasImageSharing::builder().with_config(config);
+    match credentials {
+        Some(c) => b.credentials(c.get::<AlibabaCredentials>(SAS)?).build(),
+        None => b.build(),
+    }
+}
+
+impl From<AlibabaCredentials> for Credentials {
+    fn from(c: AlibabaCredentials) -> Self {
+        Credentials::new(CLOUD, c)
+    }
+}
