@@ -196,11 +196,7 @@ impl Connect {
     /// policy or audit trail.
     #[cfg(feature = "ucloud")]
     pub fn ucloud(self) -> Result<crate::ucloud::UCloudImageSharing> {
-        let b = crate::ucloud::UCloudImageSharing::builder().with_config(self.config.clone());
-        match self.typed_credentials()? {
-            Some(c) => b.credentials(c).build(),
-            None => b.build(),
-        }
+        crate::ucloud::providers::uhost(self.config, self.credentials.as_ref())
     }
 }
 

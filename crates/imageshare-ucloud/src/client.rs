@@ -20,32 +20,38 @@
 //! | answer | error | retried |
 //! |---|---|---|
 //! | RetCode 170, 171, 172, 174 | [`Error::Auth`] with the RetCode as `code` | no |
-//! | RetCode 153 (throttled), 150 (unavailable) | [`Error::Api`] | yes, idempotent actions only |
+//! | RetCode 153 (throttled) | [`Error::Api`] | as throttling, idempotent actions only |
+//! | RetCode 150 (unavailable) | [`Error::Api`] | as a server error, idempotent actions only |
 //! | any other RetCode | [`Error::Api`], `code` = the RetCode | no |
-//! | HTTP 429, 502, 503, 504 | [`Error::Api`], `code` = `HTTP<status>` | yes, idempotent actions only |
+//! | HTTP 429 | [`Error::Api`], `code` = `HTTP429` | as throttling, idempotent actions only |
+//! | HTTP 502, 503, 504 | [`Error::Api`], `code` = `HTTP<status>` | as a server error, idempotent actions only |
 //! | other non-2xx HTTP status | [`Error::Api`], `code` = `HTTP<status>` | no |
 //! | empty or non-JSON body, no `RetCode` | [`Error::Decode`] | no |
 //!
-//! Actions that create something (`CopyCustomImage`, and the save-shared-image action) are
-//! sent with [`Idempotency::NonIdempotent`]: they are never retried, except when the
-//! connection could not even be opened (nothing was sent), as ucloud.md §6 advises.
+//! The verdict is this client's ([`ApiError::retry`], see [`retcode::retry_reason`] and
+//! [`retcode::status_retry_reason`]): the transport retries what it marks and records the
+//! reason in the call's retry log. Actions that create something (`CopyCustomImage`, and
+//! the save-shared-image action) are sent with [`Idempotency::NonIdempotent`]: their
+//! answers are never marked, so they are never retried, except when the connection could
+//! not even be opened (nothing was sent), as ucloud.md §6 advises.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use imageshare_core::ratelimit::RateLimits;
 use imageshare_core::transport::{
-    parse_endpoint, record_request_id, ApiCall, ClientOptions, HttpRequest, HttpResponse,
-    RetryConfig, Transport,
+    record_request_id, ApiCall, Endpoint, HttpRequest, HttpResponse, Method, RetryReason, Transport,
 };
-use imageshare_core::{ApiError, Error, Provider, Region, Result};
+use imageshare_core::{ApiError, CallContext, Error, Region, Result};
 
 use crate::credential::UCloudCredentials;
+use crate::limits::UHOST_LIMITS;
 use crate::model;
 use crate::retcode;
 use crate::signer::{self, Param};
+use crate::UHOST;
 
 /// The response header that carries UCloud's request id.
 pub const REQUEST_ID_HEADER: &str = "x-ucloud-request-uuid";
@@ -94,42 +100,28 @@ pub struct UCloudClient {
 }
 
 impl UCloudClient {
-    /// A client. `base_url` must be an absolute `http(s)` URL ([`parse_endpoint`]) and
-    /// `region` a well-formed region id ([`Region::check`]: letters, digits and `-`), else
-    /// [`Error::InvalidInput`]. The rate limiter of `options` gets UCloud's default table
-    /// ([`uhost_rate_limits`](crate::limits::uhost_rate_limits)) unless it has one.
+    /// A client posting to `endpoint` (requests go to its whole URL, `/` when it has no
+    /// path) over `transport`. `region` must be a well-formed region id
+    /// ([`ShareLimits::check_region`](imageshare_core::ShareLimits::check_region): letters,
+    /// digits and `-`), else [`Error::InvalidInput`]. The builder makes the transport with
+    /// UCloud's rate table ([`ClientConfig::transport`](imageshare_core::ClientConfig::transport)).
     pub fn new(
-        base_url: &str,
+        endpoint: &Endpoint,
         credentials: UCloudCredentials,
         region: Region,
         zone: Option<String>,
         project_id: Option<String>,
-        options: ClientOptions,
-        retry: RetryConfig,
+        transport: Transport,
     ) -> Result<Self> {
-        region.check(Provider::UCloud, "region")?;
-        let url = parse_endpoint(base_url)?;
+        UHOST_LIMITS.check_region(&region, "region")?;
         Ok(Self {
-            transport: Transport::new(options, retry)?.with_rate_limits(
-                Provider::UCloud,
-                crate::limits::uhost_rate_limits(),
-                None,
-            )?,
-            base_url: url.to_string(),
+            transport,
+            base_url: endpoint.url(),
             credentials,
             region,
             zone: zone.filter(|z| !z.is_empty()),
             project_id: project_id.filter(|p| !p.is_empty()),
         })
-    }
-
-    /// Sets UCloud's client-side rate limits on the rate limiter of this client's options
-    /// (every client sharing that limiter follows them); no-op without a limiter.
-    pub fn with_rate_limits(self, limits: RateLimits) -> Result<Self> {
-        if let Some(l) = self.transport.rate_limiter() {
-            l.set_limits(Provider::UCloud, limits)?;
-        }
-        Ok(self)
     }
 
     /// The base URL requests are posted to (normalised, with a trailing `/`).
@@ -185,23 +177,24 @@ impl UCloudClient {
     pub fn signed_request(&self, action: &str, params: Vec<Param>) -> HttpRequest {
         let signed = signer::sign_request(self.request_params(action, params), &self.credentials);
         HttpRequest {
-            method: "POST".to_owned(),
+            method: Method::Post,
             url: self.base_url.clone(),
             headers: vec![("Content-Type".to_owned(), FORM_CONTENT_TYPE.to_owned())],
-            body: signer::form_encode(&signed).into_bytes(),
+            body: Bytes::from(signer::form_encode(&signed)),
         }
     }
 
-    /// Calls `action` and decodes the success body into `T`.
+    /// Calls `action` in `cx` and decodes the success body into `T`.
     pub async fn call<T: DeserializeOwned + Send>(
         &self,
+        cx: &CallContext,
         action: &str,
         params: Vec<Param>,
         idempotency: Idempotency,
     ) -> Result<Answer<T>> {
-        let answer = self.call_value(action, params, idempotency).await?;
+        let answer = self.call_value(cx, action, params, idempotency).await?;
         let body = serde_json::from_value(answer.body).map_err(|e| Error::Decode {
-            provider: Provider::UCloud,
+            provider: UHOST,
             action: action.to_owned(),
             message: format!("unexpected {action} response shape: {e}"),
             request_id: answer.request_id.clone(),
@@ -213,10 +206,12 @@ impl UCloudClient {
         })
     }
 
-    /// Calls `action` and returns the success body as JSON (`RetCode` 0). Every other
-    /// answer is an error, classified as the [module docs](self) say.
+    /// Calls `action` in `cx` (its failed attempts go to the context's retry log) and
+    /// returns the success body as JSON (`RetCode` 0). Every other answer is an error,
+    /// classified as the [module docs](self) say.
     pub async fn call_value(
         &self,
+        cx: &CallContext,
         action: &str,
         params: Vec<Param>,
         idempotency: Idempotency,
@@ -224,7 +219,7 @@ impl UCloudClient {
         let request = self.signed_request(action, params);
         let attempts = AtomicU32::new(0);
         let call = ApiCall {
-            provider: Provider::UCloud,
+            provider: UHOST,
             action,
             region: self.region.as_str(),
             idempotent: idempotency.is_idempotent(),
@@ -232,11 +227,12 @@ impl UCloudClient {
         let (body, request_id) = self
             .transport
             .call(
+                cx,
                 call,
                 |attempt| {
                     attempts.store(attempt, Ordering::Relaxed);
-                    // UCloud's signature has no timestamp or nonce: every attempt can send
-                    // the same signed body.
+                    // UCloud's signature has no timestamp or nonce: every attempt sends the
+                    // same signed request, built once (cloning it shares the body bytes).
                     Ok(request.clone())
                 },
                 |response| decode_response(action, response, idempotency),
@@ -264,12 +260,13 @@ pub fn decode_response(
     if let Some(id) = &request_id {
         record_request_id(id);
     }
-    let idempotent = idempotency.is_idempotent();
+    // Only idempotent actions are retry material: a copy is never sent twice.
+    let retry = |reason: Option<RetryReason>| reason.filter(|_| idempotency.is_idempotent());
     if !(200..300).contains(&response.status) {
         let text = String::from_utf8_lossy(&response.body);
         let message: String = text.trim().chars().take(200).collect();
-        return Err(Error::Api(ApiError {
-            provider: Provider::UCloud,
+        return Err(ApiError {
+            provider: UHOST,
             action: action.to_owned(),
             status: response.status,
             code: format!("HTTP{}", response.status),
@@ -279,12 +276,13 @@ pub fn decode_response(
                 message
             },
             request_id,
-            retryable: idempotent && retcode::status_is_retryable(response.status),
+            retry: retry(retcode::status_retry_reason(response.status)),
             retry_after: None,
-        }));
+        }
+        .into());
     }
     let decode_error = |message: String| Error::Decode {
-        provider: Provider::UCloud,
+        provider: UHOST,
         action: action.to_owned(),
         message,
         request_id: request_id.clone(),
@@ -309,33 +307,30 @@ pub fn decode_response(
         .to_owned();
     if retcode::is_auth(code) {
         return Err(Error::Auth {
-            provider: Provider::UCloud,
+            provider: UHOST,
             code: code.to_string(),
             message,
             request_id,
         });
     }
-    Err(Error::Api(ApiError {
-        provider: Provider::UCloud,
+    Err(ApiError {
+        provider: UHOST,
         action: action.to_owned(),
         status: response.status,
         code: code.to_string(),
         message,
         request_id,
-        retryable: idempotent && retcode::is_retryable(code),
+        retry: retry(retcode::retry_reason(code)),
         retry_after: None,
-    }))
+    }
+    .into())
 }
 
 /// The `RetCode` of an [`Error::Api`] or [`Error::Auth`] from UCloud, as a number.
 pub fn error_ret_code(error: &Error) -> Option<i64> {
     match error {
-        Error::Api(e) if e.provider == Provider::UCloud => e.code.parse().ok(),
-        Error::Auth {
-            provider: Provider::UCloud,
-            code,
-            ..
-        } => code.parse().ok(),
+        Error::Api(e) if e.provider == UHOST => e.code.parse().ok(),
+        Error::Auth { provider, code, .. } if *provider == UHOST => code.parse().ok(),
         _ => None,
     }
 }
@@ -343,6 +338,7 @@ pub fn error_ret_code(error: &Error) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use imageshare_core::transport::{ClientOptions, RetryConfig};
 
     fn resp(status: u16, body: &str) -> HttpResponse {
         HttpResponse {
@@ -378,6 +374,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.is_retryable());
+        assert_eq!(RetryReason::of_answer(&e), Some(RetryReason::Throttled));
         assert_eq!(e.code(), Some("153"));
         assert_eq!(e.request_id(), Some("req-1"));
         let e = decode_response(
@@ -388,8 +385,21 @@ mod tests {
         .unwrap_err();
         assert!(!e.is_retryable());
 
+        let e = decode_response(
+            "A",
+            resp(200, r#"{"RetCode":150}"#),
+            Idempotency::Idempotent,
+        )
+        .unwrap_err();
+        assert_eq!(RetryReason::of_answer(&e), Some(RetryReason::ServerError));
+        let e = decode_response("A", resp(429, ""), Idempotency::Idempotent).unwrap_err();
+        assert_eq!(RetryReason::of_answer(&e), Some(RetryReason::Throttled));
+        let e = decode_response("A", resp(429, ""), Idempotency::NonIdempotent).unwrap_err();
+        assert!(!e.is_retryable());
+
         let e = decode_response("A", resp(503, "busy"), Idempotency::Idempotent).unwrap_err();
         assert_eq!((e.code(), e.is_retryable()), (Some("HTTP503"), true));
+        assert_eq!(RetryReason::of_answer(&e), Some(RetryReason::ServerError));
         let e = decode_response("A", resp(500, ""), Idempotency::Idempotent).unwrap_err();
         assert_eq!((e.code(), e.is_retryable()), (Some("HTTP500"), false));
 
@@ -401,16 +411,17 @@ mod tests {
 
     #[test]
     fn common_params_are_added_unless_given() {
+        let transport = Transport::new(ClientOptions::default(), RetryConfig::none()).unwrap();
         let c = UCloudClient::new(
-            "http://127.0.0.1:1",
+            &Endpoint::parse("http://127.0.0.1:1").unwrap(),
             UCloudCredentials::new("pub", "priv-SECRET-1"),
             "cn-bj2".into(),
             Some("cn-bj2-02".into()),
             Some("org-a".into()),
-            ClientOptions::default(),
-            RetryConfig::none(),
+            transport,
         )
         .unwrap();
+        assert_eq!(c.base_url(), "http://127.0.0.1:1/");
         let p = c.request_params(
             "DescribeImage",
             vec![

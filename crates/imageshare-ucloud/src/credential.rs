@@ -17,11 +17,18 @@
 //! is unconfirmed). Here an environment variable always beats the file, as the other clouds'
 //! SDKs do it.
 //!
-//! The key pair is one unit: both keys come from the same source. Only one of
-//! `UCLOUD_PUBLIC_KEY` / `UCLOUD_PRIVATE_KEY` set (or only one of `public_key` /
-//! `private_key` in the selected profile) is an error rather than a silent fall-through to
-//! another identity. STS `SecurityToken`s are only taken from explicit credentials: neither
-//! the SDKs nor the CLI read one from the environment or the files.
+//! The key pair is one unit: both keys come from the same source. It is found by a core
+//! [`CredentialChain`] of three sources, in this order: [`Explicit`] credentials, the
+//! environment pair [`ENV_KEY_PAIR`] (an [`EnvKeyPair`]), then the selected profile of the
+//! shared credential file. Only one of `UCLOUD_PUBLIC_KEY` / `UCLOUD_PRIVATE_KEY` set (or
+//! only one of `public_key` / `private_key` in the selected profile) is an error rather
+//! than a silent fall-through to another identity ([`HalfSetPair::Refuse`], as the Go SDK
+//! and the CLI, which read both variables together). Values are used as given, not
+//! trimmed. STS `SecurityToken`s are only taken from explicit credentials: neither the
+//! SDKs nor the CLI read one from the environment or the files. The other settings
+//! (project, region, zone, base URL, timeout) are merged value by value in the same order.
+//! The shared files are read only when something is still missing, so a broken file never
+//! matters to a caller who does not need it.
 //!
 //! # Profiles (ucloud.md §5.2)
 //!
@@ -36,14 +43,20 @@
 //! and never the real home directory.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Arc;
 
-use serde::{Deserialize, Deserializer};
-
-use imageshare_core::credentials::{profile_path, read_credentials_file, Env, OsEnv, SourceTrail};
-use imageshare_core::{Error, Provider, Result, Secret};
+use imageshare_core::credentials::{
+    CredentialChain, Env, EnvKeyPair, Explicit, HalfSetPair, KeyPair, OsEnv,
+};
+use imageshare_core::{Error, Result, Secret};
 
 use crate::signer::{self, Param};
+use crate::UHOST;
+
+mod files;
+
+use files::{SharedCredentialFile, SharedFiles};
 
 /// Environment variable: public key.
 pub const ENV_PUBLIC_KEY: &str = "UCLOUD_PUBLIC_KEY";
@@ -71,6 +84,17 @@ pub const DEFAULT_CONFIG_FILE: &str = ".ucloud/config.json";
 pub const DEFAULT_CREDENTIAL_FILE: &str = ".ucloud/credential.json";
 /// The China-site API endpoint, the SDKs' default base URL.
 pub const DEFAULT_BASE_URL: &str = "https://api.ucloud.cn";
+
+/// The key pair in the environment, the second source of the key chain: `UCLOUD_PUBLIC_KEY`
+/// and `UCLOUD_PRIVATE_KEY`, both or neither (a half-set pair is an error), no token
+/// variable, values used as given.
+pub const ENV_KEY_PAIR: EnvKeyPair = EnvKeyPair {
+    id_vars: &[ENV_PUBLIC_KEY],
+    secret_vars: &[ENV_PRIVATE_KEY],
+    token_vars: &[],
+    half_set: HalfSetPair::Refuse,
+    trim: false,
+};
 
 /// A UCloud API key pair, with an optional STS token. `Debug` shows the public key only;
 /// the private key and the token print as `***`.
@@ -188,7 +212,9 @@ impl UCloudConfig {
     }
 }
 
-/// Where the resolved credentials came from.
+/// Where the resolved credentials came from: which source of the key chain found them. (Not
+/// core's [`CredentialSource`](imageshare_core::credentials::CredentialSource) trait, which
+/// the sources themselves implement.)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CredentialSource {
     /// Given explicitly to the chain.
@@ -322,301 +348,58 @@ impl UCloudChain {
     /// malformed shared file or a non-numeric `UCLOUD_TIMEOUT_SECOND`. No error text ever
     /// contains a private key or token.
     pub fn resolve(&self, env: &dyn Env) -> Result<ResolvedUCloud> {
-        let mut trail = SourceTrail::new(Provider::UCloud);
-        let config = self.config.clone().or(UCloudConfig::from_env(env)?);
-        let profile = self.profile.clone().or_else(|| env.var(ENV_PROFILE));
-
-        let mut found = match &self.credentials {
-            Some(c) => Some((c.clone(), CredentialSource::Explicit)),
-            None => {
-                trail.tried("explicit credentials (none given)");
-                None
-            }
-        };
-        if found.is_none() {
-            found = env_credentials(env, &mut trail)?.map(|c| (c, CredentialSource::Environment));
-        }
-
-        // The shared files are read only when something is still missing, so a broken file
-        // never matters to a caller who does not need it.
-        let mut selected = profile.clone();
-        let mut config = config;
-        if found.is_none() || !config.is_complete() {
-            let files = SharedFiles::locate(self, env);
-            let cfg_entry = files.config_entry(env, profile.as_deref())?;
-            if let Some(entry) = &cfg_entry {
-                if selected.is_none() && !entry.profile.is_empty() {
-                    selected = Some(entry.profile.clone());
-                }
+        let mut config = self.config.clone().or(UCloudConfig::from_env(env)?);
+        let named = self.profile.clone().or_else(|| env.var(ENV_PROFILE));
+        let files = Arc::new(SharedFiles::locate(
+            env,
+            self.shared_config_file.as_deref(),
+            self.shared_credential_file.as_deref(),
+            named,
+        ));
+        let keys = self.key_chain(files.clone()).resolve(env)?.credentials;
+        // `config.json` is read only when a setting is still missing (or the key chain
+        // read it already, to select the profile of the credential file).
+        if !config.is_complete() {
+            if let Some(entry) = files.config_entry(env)? {
                 config = config.or(entry.to_config());
             }
-            if found.is_none() {
-                found = files.credentials(env, selected.as_deref(), &mut trail)?;
-            }
         }
-
-        match found {
-            Some((credentials, credential_source)) => Ok(ResolvedUCloud {
-                credentials,
-                credential_source,
-                config,
-                profile: selected,
-            }),
-            None => Err(trail.into_error()),
-        }
-    }
-}
-
-/// Both keys from the environment, none, or an error for half a pair.
-fn env_credentials(env: &dyn Env, trail: &mut SourceTrail) -> Result<Option<UCloudCredentials>> {
-    match (env.var(ENV_PUBLIC_KEY), env.var(ENV_PRIVATE_KEY)) {
-        (Some(public), Some(private)) => Ok(Some(UCloudCredentials::new(public, private))),
-        (None, None) => {
-            trail.tried(format!(
-                "environment variables {ENV_PUBLIC_KEY}, {ENV_PRIVATE_KEY} (unset)"
-            ));
-            Ok(None)
-        }
-        (Some(_), None) => Err(half_pair(ENV_PUBLIC_KEY, ENV_PRIVATE_KEY)),
-        (None, Some(_)) => Err(half_pair(ENV_PRIVATE_KEY, ENV_PUBLIC_KEY)),
-    }
-}
-
-fn half_pair(set: &str, unset: &str) -> Error {
-    Error::invalid_input(
-        unset,
-        format!(
-            "{set} is set but {unset} is not; set both, or neither to use the shared \
-             credential file"
-        ),
-    )
-}
-
-/// One `config.json` profile (fields the SDK reads; the rest is ignored).
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct ConfigEntry {
-    project_id: String,
-    region: String,
-    zone: String,
-    base_url: String,
-    timeout_sec: u64,
-    profile: String,
-    active: bool,
-}
-
-impl ConfigEntry {
-    fn to_config(&self) -> UCloudConfig {
-        let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
-        UCloudConfig {
-            project_id: some(&self.project_id),
-            region: some(&self.region),
-            zone: some(&self.zone),
-            base_url: some(&self.base_url),
-            timeout_secs: (self.timeout_sec != 0).then_some(self.timeout_sec),
-        }
-    }
-}
-
-/// One `credential.json` profile. The private key goes straight into a [`Secret`].
-#[derive(Default, Deserialize)]
-#[serde(default)]
-struct CredentialEntry {
-    public_key: String,
-    #[serde(deserialize_with = "secret_from_string")]
-    private_key: Secret,
-    profile: String,
-}
-
-fn secret_from_string<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Secret, D::Error> {
-    Ok(Secret::new(String::deserialize(d)?))
-}
-
-/// How a shared-file path was chosen (named in the trail).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PathOrigin {
-    /// Given to the chain.
-    Explicit,
-    /// From the `UCLOUD_SHARED_*_FILE` variable.
-    Variable(&'static str),
-    /// The default under the home directory.
-    Default,
-}
-
-/// Where the two shared files are, and how each path was chosen (for the trail).
-struct SharedFiles {
-    config: Option<(PathBuf, PathOrigin)>,
-    credential: Option<(PathBuf, PathOrigin)>,
-}
-
-impl SharedFiles {
-    fn locate(chain: &UCloudChain, env: &dyn Env) -> Self {
-        let pick = |explicit: &Option<PathBuf>, var: &'static str, default: &str| {
-            if let Some(p) = explicit {
-                return Some((expand_home(p, env), PathOrigin::Explicit));
-            }
-            let origin = if env.var(var).is_some() {
-                PathOrigin::Variable(var)
-            } else {
-                PathOrigin::Default
-            };
-            profile_path(env, Some(var), default).map(|p| (expand_home(&p, env), origin))
-        };
-        SharedFiles {
-            config: pick(
-                &chain.shared_config_file,
-                ENV_SHARED_CONFIG_FILE,
-                DEFAULT_CONFIG_FILE,
-            ),
-            credential: pick(
-                &chain.shared_credential_file,
-                ENV_SHARED_CREDENTIAL_FILE,
-                DEFAULT_CREDENTIAL_FILE,
-            ),
-        }
-    }
-
-    /// The selected `config.json` entry: by name, else the active one. A missing file or
-    /// no matching entry is `None`; a malformed file is an error.
-    fn config_entry(&self, env: &dyn Env, profile: Option<&str>) -> Result<Option<ConfigEntry>> {
-        let Some((path, _)) = &self.config else {
-            return Ok(None);
-        };
-        let Some(entries) = read_profiles::<ConfigEntry>(env, path, false)? else {
-            return Ok(None);
-        };
-        Ok(entries.into_iter().rev().find(|e| match profile {
-            Some(name) => e.profile == name,
-            None => e.active,
-        }))
-    }
-
-    fn credentials(
-        &self,
-        env: &dyn Env,
-        profile: Option<&str>,
-        trail: &mut SourceTrail,
-    ) -> Result<Option<(UCloudCredentials, CredentialSource)>> {
-        let Some((path, origin)) = &self.credential else {
-            trail.tried(format!(
-                "shared credential file ~/{DEFAULT_CREDENTIAL_FILE} (no home directory and \
-                 {ENV_SHARED_CREDENTIAL_FILE} unset)"
-            ));
-            return Ok(None);
-        };
-        let label = match origin {
-            PathOrigin::Explicit => format!(
-                "shared credential file {} (given explicitly)",
-                path.display()
-            ),
-            PathOrigin::Variable(var) => {
-                format!("shared credential file {} (from {var})", path.display())
-            }
-            PathOrigin::Default => format!("shared credential file {}", path.display()),
-        };
-        let Some(entries) = read_profiles::<CredentialEntry>(env, path, true)? else {
-            trail.tried(format!("{label} (not found)"));
-            return Ok(None);
-        };
-        let Some(profile) = profile else {
-            let config = match &self.config {
-                Some((p, _)) => p.display().to_string(),
-                None => format!("~/{DEFAULT_CONFIG_FILE}"),
-            };
-            trail.tried(format!(
-                "{label} (no profile selected: {ENV_PROFILE} unset and no \"active\": true \
-                 profile in {config})"
-            ));
-            return Ok(None);
-        };
-        let Some(entry) = entries.into_iter().rev().find(|e| e.profile == profile) else {
-            trail.tried(format!("{label} (no profile {profile:?})"));
-            return Ok(None);
-        };
-        match (entry.public_key.is_empty(), entry.private_key.is_empty()) {
-            (false, false) => Ok(Some((
-                UCloudCredentials::new(entry.public_key, entry.private_key),
-                CredentialSource::SharedFile {
-                    path: path.clone(),
-                    profile: profile.to_owned(),
-                },
-            ))),
-            (true, true) => {
-                trail.tried(format!("{label} (profile {profile:?} has no keys)"));
-                Ok(None)
-            }
-            (pub_missing, _) => {
-                let missing = if pub_missing {
-                    "public_key"
-                } else {
-                    "private_key"
-                };
-                Err(Error::invalid_input(
-                    path.display().to_string(),
-                    format!("profile {profile:?} has no {missing}; both keys are needed"),
-                ))
-            }
-        }
-    }
-}
-
-/// Reads a shared file as a JSON array of profiles. `Ok(None)` when the file does not
-/// exist. A file that holds `secrets` (`credential.json`) is read through
-/// [`read_credentials_file`], which warns when group or others may read it. Parse errors
-/// name the position and the kind of problem only, never the text around it (it could be
-/// a private key).
-fn read_profiles<T: for<'de> Deserialize<'de>>(
-    env: &dyn Env,
-    path: &Path,
-    secrets: bool,
-) -> Result<Option<Vec<T>>> {
-    let read = if secrets {
-        read_credentials_file(env, path)
-    } else {
-        env.read_file(path)
-    };
-    let text = match read {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => {
-            return Err(Error::invalid_input(
-                path.display().to_string(),
-                format!("cannot read the UCloud shared file: {}", e.kind()),
-            ))
-        }
-    };
-    if text.trim().is_empty() {
-        return Ok(Some(Vec::new()));
-    }
-    serde_json::from_str::<Vec<T>>(&text)
-        .map(Some)
-        .map_err(|e| {
-            let what = match e.classify() {
-                serde_json::error::Category::Data => {
-                    "a JSON array of profile objects was expected (wrong type or shape)"
-                }
-                serde_json::error::Category::Syntax => "invalid JSON",
-                serde_json::error::Category::Eof => "unexpected end of file",
-                serde_json::error::Category::Io => "read error",
-            };
-            Error::invalid_input(
-                path.display().to_string(),
-                format!(
-                    "malformed UCloud shared file: {what} at line {} column {}",
-                    e.line(),
-                    e.column()
-                ),
-            )
+        Ok(ResolvedUCloud {
+            credentials: keys.credentials,
+            credential_source: keys.source,
+            config,
+            profile: files.profile(),
         })
+    }
+
+    /// The key pair's chain: the explicit credentials, then [`ENV_KEY_PAIR`], then the
+    /// selected profile of the shared credential file.
+    fn key_chain(&self, files: Arc<SharedFiles>) -> CredentialChain<SourcedKeys> {
+        let explicit = self.credentials.clone().map(|credentials| SourcedKeys {
+            credentials,
+            source: CredentialSource::Explicit,
+        });
+        CredentialChain::new(UHOST)
+            .then(Explicit::new(explicit, |_| Ok(())))
+            .then(ENV_KEY_PAIR.source(SourcedKeys::from_env))
+            .then(SharedCredentialFile(files))
+    }
 }
 
-/// `~/x` -> `<home>/x` (the Go SDK expands the credential-file override the same way).
-fn expand_home(path: &Path, env: &dyn Env) -> PathBuf {
-    match (path.strip_prefix("~"), env.home_dir()) {
-        (Ok(rest), Some(home)) if path.to_str().is_some_and(|s| s.starts_with("~/")) => {
-            home.join(rest)
+/// A key pair and where it was found: what the sources of the key chain find.
+#[derive(Debug, Clone)]
+struct SourcedKeys {
+    credentials: UCloudCredentials,
+    source: CredentialSource,
+}
+
+impl SourcedKeys {
+    /// The pair [`ENV_KEY_PAIR`] found (it reads no token).
+    fn from_env(pair: KeyPair) -> Self {
+        SourcedKeys {
+            credentials: UCloudCredentials::new(pair.id, pair.secret),
+            source: CredentialSource::Environment,
         }
-        _ => path.to_path_buf(),
     }
 }
 
@@ -624,27 +407,6 @@ fn expand_home(path: &Path, env: &dyn Env) -> PathBuf {
 mod tests {
     use super::*;
     use imageshare_core::credentials::StaticEnv;
-
-    #[test]
-    fn expand_home_only_expands_a_leading_tilde_slash() {
-        let env = StaticEnv::new().with_home("/home/u");
-        assert_eq!(
-            expand_home(Path::new("~/creds.json"), &env),
-            PathBuf::from("/home/u/creds.json")
-        );
-        assert_eq!(
-            expand_home(Path::new("~other/x"), &env),
-            PathBuf::from("~other/x")
-        );
-        assert_eq!(
-            expand_home(Path::new("/etc/x"), &env),
-            PathBuf::from("/etc/x")
-        );
-        assert_eq!(
-            expand_home(Path::new("~/x"), &StaticEnv::new()),
-            PathBuf::from("~/x")
-        );
-    }
 
     #[test]
     fn credential_file_open_to_others_is_reported_config_file_is_not() {
@@ -674,21 +436,5 @@ mod tests {
             .with_file_mode("/home/u/.ucloud/config.json", config, 0o644);
         UCloudChain::new().resolve(&private).unwrap();
         assert!(private.warnings().is_empty());
-    }
-
-    #[test]
-    fn config_entry_maps_empty_values_to_none() {
-        let e = ConfigEntry {
-            region: "cn-bj2".into(),
-            timeout_sec: 0,
-            ..Default::default()
-        };
-        assert_eq!(
-            e.to_config(),
-            UCloudConfig {
-                region: Some("cn-bj2".into()),
-                ..Default::default()
-            }
-        );
     }
 }

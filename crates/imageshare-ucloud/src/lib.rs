@@ -4,7 +4,8 @@
 //! [`UCloudImageSharing`] (an [`imageshare_core::ImageSharing`]), its API client
 //! ([`client`]), wire models ([`model`]) and RetCodes ([`retcode`]), the UCloud SHA1
 //! parameter signer ([`signer`]), the credential and settings chain ([`credential`]) and
-//! the documented sharing limits ([`UHOST_LIMITS`]).
+//! the documented sharing limits ([`UHOST_LIMITS`]), and what the facade's registry lists
+//! ([`PROVIDERS`]).
 //!
 //! ## What UCloud offers, plainly
 //!
@@ -38,12 +39,13 @@
 //! anything is sent.
 //!
 //! ```no_run
-//! use imageshare_core::{Checked, ImageSharing, Principal, ProjectId};
+//! use imageshare_core::{Checked, ClientBuilder, ImageSharingExt, Principal, ProjectId};
 //! use imageshare_ucloud::UCloudImageSharing;
 //!
 //! # async fn demo() -> imageshare_core::Result<()> {
-//! // Keys, project and region from UCLOUD_* variables or ~/.ucloud/*.json; builder values win.
-//! let uhost = UCloudImageSharing::from_env().region("cn-bj2").build()?;
+//! // Keys, project and region from UCLOUD_* variables or ~/.ucloud/*.json, looked up at
+//! // build(); builder values win.
+//! let uhost = UCloudImageSharing::builder().region("cn-bj2").build()?;
 //!
 //! // The documented route on the public cloud: an independent copy in another project.
 //! let copy = uhost
@@ -74,9 +76,10 @@
 //! `RetCode` 170, 171, 172, 174 are [`imageshare_core::Error::Auth`]; RetCode 8956 ("resource
 //! does not exist or is not a custom image") and an empty `ImageSet` for one id are
 //! [`imageshare_core::Error::NotFound`]; every other RetCode is an
-//! [`imageshare_core::Error::Api`] whose `code` is the RetCode. 153 (throttled), 150 and HTTP
-//! 429 / 502 / 503 / 504 are retried with backoff on idempotent actions; `CopyCustomImage`
-//! and `SaveSharedImage` are never retried once sent. The emulator's codes for the sharing
+//! [`imageshare_core::Error::Api`] whose `code` is the RetCode. The adapter classifies what
+//! is worth retrying ([`imageshare_core::ApiError::retry`]): on idempotent actions 153 and
+//! HTTP 429 are retried with backoff as throttling, 150 and HTTP 502 / 503 / 504 as server
+//! errors; `CopyCustomImage` and `SaveSharedImage` are never retried once sent. The emulator's codes for the sharing
 //! rules (which UCloud documents no code for) are listed in [`retcode`].
 //!
 //! ## Signing
@@ -127,21 +130,30 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod builder;
 pub mod client;
 pub mod credential;
 pub mod limits;
 pub mod model;
+pub mod providers;
 pub mod retcode;
 pub mod sharing;
 pub mod signer;
 
+use imageshare_core::Provider;
+
+/// UCloud UHost, the provider of [`UCloudImageSharing`] (`ucloud`).
+pub const UHOST: Provider = Provider::new("ucloud");
+
+pub use builder::UCloudImageSharingBuilder;
 pub use client::{Idempotency, UCloudClient, GLOBAL_BASE_URL};
-pub use sharing::{CopiedImage, SharingActions, UCloudImageSharing, UCloudImageSharingBuilder};
+pub use sharing::{CopiedImage, SharingActions, UCloudImageSharing};
 
 pub use credential::{
     CredentialSource, ResolvedUCloud, UCloudChain, UCloudConfig, UCloudCredentials,
 };
 pub use limits::UHOST_LIMITS;
+pub use providers::PROVIDERS;
 pub use signer::{
     sign, sign_request, verify, verify_with, FlattenError, FormError, Param, VerifyError,
 };

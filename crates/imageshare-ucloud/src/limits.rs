@@ -3,7 +3,9 @@
 
 use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare_core::ratelimit::{Rate, RateLimits};
-use imageshare_core::{ImageKind, PrincipalKind, Provider, ShareLimits};
+use imageshare_core::{ImageKind, PrincipalKind, ShareLimits};
+
+use crate::UHOST;
 
 /// UCloud UHost project sharing ("共享镜像", console only; ucloud.md §1.1).
 ///
@@ -46,7 +48,9 @@ use imageshare_core::{ImageKind, PrincipalKind, Provider, ShareLimits};
 ///   guide shares across accounts with no site condition. (UCloud China and UCloud Global
 ///   are separate platforms whose project ids do not meet, which the server judges.)
 pub const UHOST_LIMITS: ShareLimits = ShareLimits {
-    provider: Provider::UCloud,
+    provider: UHOST,
+    image_id_prefix: "uimage-",
+    example_region: "cn-bj2",
     principal_kind: PrincipalKind::Project,
     principal_form: PrincipalForm::PrefixedId { prefix: "org-" },
     max_sharees_per_image: Some(50),

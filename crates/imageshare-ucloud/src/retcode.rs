@@ -26,6 +26,8 @@
 //! "source image state unavailable"), [`PROJECT_NOT_EXISTS`] (292) for an unknown target
 //! project and [`PARAMETER_ERROR`] (230) for a malformed parameter.
 
+use imageshare_core::transport::RetryReason;
+
 /// Success.
 pub const OK: i64 = 0;
 /// Service temporarily unavailable, retry later (gateway).
@@ -80,17 +82,39 @@ pub fn is_auth(code: i64) -> bool {
     )
 }
 
-/// True for the codes worth retrying after a pause: 153 (throttled) and 150 (service
-/// temporarily unavailable, "retry later").
+/// Why an answer with `code` is worth retrying after a pause, if it is: 153 (throttled)
+/// is [`RetryReason::Throttled`], 150 (service temporarily unavailable, "retry later")
+/// [`RetryReason::ServerError`].
 ///
 /// Both official SDKs treat gateway codes below 2000 as non-retryable (ucloud.md §6);
 /// imageshare retries these two on idempotent actions only, because both say the request
 /// was not processed.
-pub fn is_retryable(code: i64) -> bool {
-    matches!(code, THROTTLED | SERVICE_UNAVAILABLE)
+pub fn retry_reason(code: i64) -> Option<RetryReason> {
+    match code {
+        THROTTLED => Some(RetryReason::Throttled),
+        SERVICE_UNAVAILABLE => Some(RetryReason::ServerError),
+        _ => None,
+    }
 }
 
-/// HTTP statuses both official SDKs retry: 429, 502, 503, 504 (ucloud.md §6).
+/// True for the codes worth retrying after a pause ([`retry_reason`]): 153 and 150.
+pub fn is_retryable(code: i64) -> bool {
+    retry_reason(code).is_some()
+}
+
+/// Why an HTTP status is worth retrying, for the statuses both official SDKs retry
+/// (ucloud.md §6): 429 is [`RetryReason::Throttled`]; 502, 503 and 504 are
+/// [`RetryReason::ServerError`]. (500 is not retried, unlike
+/// [`RetryReason::of_status`].)
+pub fn status_retry_reason(status: u16) -> Option<RetryReason> {
+    match status {
+        429 => Some(RetryReason::Throttled),
+        502..=504 => Some(RetryReason::ServerError),
+        _ => None,
+    }
+}
+
+/// HTTP statuses both official SDKs retry: 429, 502, 503, 504 ([`status_retry_reason`]).
 pub fn status_is_retryable(status: u16) -> bool {
-    matches!(status, 429 | 502 | 503 | 504)
+    status_retry_reason(status).is_some()
 }

@@ -1,4 +1,5 @@
-//! [`UCloudImageSharing`]: the UHost project-sharing adapter, and its builder.
+//! [`UCloudImageSharing`]: the UHost project-sharing adapter (its builder is
+//! [`crate::builder`]).
 //!
 //! Documented UCloud actions used: `DescribeImage` (lookup, listing, paging),
 //! `CopyCustomImage` (copies, [`UCloudImageSharing::copy_to_project`]) and
@@ -11,32 +12,25 @@
 //! answered with RetCode 161 ("Action does not exist"), which this adapter reports as
 //! [`Error::Unsupported`] naming the documented alternative, `copy_to_project`.
 
-use std::fmt;
-use std::sync::Arc;
-use std::time::Duration;
-
 use async_trait::async_trait;
 
-use imageshare_core::credentials::{Env, OsEnv};
 use imageshare_core::limits::ImageIdUse;
 use imageshare_core::paging::{paginate, BoxStream, Listing, StreamExt, TryStreamExt};
-use imageshare_core::ratelimit::{Rate, RateLimits};
-use imageshare_core::transport::{parse_endpoint, ClientOptions, RetryConfig};
 use imageshare_core::{
-    time, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin, ImageSharing,
-    ImageState, Page, PageCursor, Principal, ProjectId, Provider, Region, Result, ShareLimits,
-    ShareOutcome, ShareReport, Sharee,
+    time, CallContext, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin,
+    ImageSharing, ImageState, Page, PageCursor, Principal, ProjectId, Provider, Region, Result,
+    ShareLimits, ShareOutcome, ShareReport, Sharee,
 };
 
-use crate::client::{error_ret_code, Idempotency, UCloudClient, GLOBAL_BASE_URL};
-use crate::credential::{UCloudChain, UCloudCredentials, DEFAULT_BASE_URL};
-use crate::limits::UHOST_LIMITS;
+use crate::builder::UCloudImageSharingBuilder;
+use crate::client::{error_ret_code, Idempotency, UCloudClient};
 use crate::model::{
     state, CopyCustomImageResponse, DescribeImageResponse, DescribeImageShareResponse, ImageType,
     SaveSharedImageResponse, ShareCustomImageResponse, TerminateCustomImageResponse, UHostImageSet,
 };
 use crate::retcode;
 use crate::signer::Param;
+use crate::UHOST;
 
 /// `DescribeImage` (documented).
 pub const DESCRIBE_IMAGE: &str = "DescribeImage";
@@ -114,11 +108,11 @@ pub struct CopiedImage {
 
 /// The UCloud UHost image-sharing adapter: principals are **projects** (`org-...`).
 ///
-/// Build it with [`UCloudImageSharing::builder`] (explicit values only) or
-/// [`UCloudImageSharing::from_env`] (the [`UCloudChain`]: builder values, then
-/// `UCLOUD_*` variables, then `~/.ucloud/config.json` and `credential.json`). Wrap it in
-/// [`imageshare_core::Checked`] to have UCloud's documented limits ([`UHOST_LIMITS`])
-/// enforced before anything is sent.
+/// Build it with [`UCloudImageSharing::builder`] (or its synonym
+/// [`UCloudImageSharing::from_env`]): builder values, then, for what is not given, the
+/// [`UCloudChain`](crate::UCloudChain) (`UCLOUD_*` variables, then `~/.ucloud/config.json` and
+/// `credential.json`). Wrap it in [`imageshare_core::Checked`] to have UCloud's documented
+/// limits ([`UHOST_LIMITS`](crate::UHOST_LIMITS)) enforced before anything is sent.
 #[derive(Debug, Clone)]
 pub struct UCloudImageSharing {
     client: UCloudClient,
@@ -128,17 +122,35 @@ pub struct UCloudImageSharing {
 }
 
 impl UCloudImageSharing {
-    /// A builder that uses only the values given to it (credentials and region are
-    /// required).
+    /// A builder. Values given to it win; every value not given (credentials, region,
+    /// zone, project, base URL, timeout) is looked up lazily, in
+    /// [`UCloudImageSharingBuilder::build`], in the [`UCloudChain`](crate::UCloudChain): the `UCLOUD_*`
+    /// variables, then the UCloud CLI's shared files, read from the builder's
+    /// [`env`](imageshare_core::ClientBuilder::env) (the process environment by default).
+    /// A region and a key pair must be given or found.
     pub fn builder() -> UCloudImageSharingBuilder {
-        UCloudImageSharingBuilder::new(false)
+        UCloudImageSharingBuilder::new()
     }
 
-    /// A builder that fills every value not given to it from the environment and the UCloud
-    /// CLI's shared files ([`UCloudChain`]); the chain runs in
-    /// [`UCloudImageSharingBuilder::build`].
+    /// The same as [`builder`](Self::builder): every value not given to the builder is
+    /// looked up in the [`UCloudChain`](crate::UCloudChain) in [`UCloudImageSharingBuilder::build`].
     pub fn from_env() -> UCloudImageSharingBuilder {
-        UCloudImageSharingBuilder::new(true)
+        UCloudImageSharingBuilder::new()
+    }
+
+    /// The adapter over `client` (what the builder makes).
+    pub(crate) fn new(
+        client: UCloudClient,
+        limits: ShareLimits,
+        actions: SharingActions,
+        page_size: u32,
+    ) -> Self {
+        Self {
+            client,
+            limits,
+            actions,
+            page_size,
+        }
     }
 
     /// The API client (base URL, region, project, transport).
@@ -175,7 +187,12 @@ impl UCloudImageSharing {
         params.push(("Limit".into(), limit.to_string()));
         Ok(self
             .client
-            .call(DESCRIBE_IMAGE, params, Idempotency::Idempotent)
+            .call(
+                &CallContext::new(),
+                DESCRIBE_IMAGE,
+                params,
+                Idempotency::Idempotent,
+            )
             .await?
             .body)
     }
@@ -192,19 +209,16 @@ impl UCloudImageSharing {
         image_type: Option<ImageType>,
     ) -> BoxStream<'_, Result<Image>> {
         let limit = self.limit();
-        paginate(
-            Listing::new(Provider::UCloud, DESCRIBE_IMAGE),
-            move |cursor| {
-                let image_type = image_type.clone();
-                async move {
-                    let offset = PageCursor::offset(cursor.as_ref())?;
-                    let page = self
-                        .describe_image_page(image_type.as_ref(), offset, limit)
-                        .await?;
-                    Ok(offset_page(offset, limit, page.total_count, page.image_set))
-                }
-            },
-        )
+        paginate(Listing::new(UHOST, DESCRIBE_IMAGE), move |cursor| {
+            let image_type = image_type.clone();
+            async move {
+                let offset = PageCursor::offset(cursor.as_ref())?;
+                let page = self
+                    .describe_image_page(image_type.as_ref(), offset, limit)
+                    .await?;
+                Ok(offset_page(offset, limit, page.total_count, page.image_set))
+            }
+        })
         .map(move |set| set.map(|s| self.own_image(&s)))
         .boxed()
     }
@@ -238,6 +252,19 @@ impl UCloudImageSharing {
         region: Option<&Region>,
         name: Option<&str>,
     ) -> Result<CopiedImage> {
+        self.copy_to_project_in(&CallContext::new(), id, project, region, name)
+            .await
+    }
+
+    /// [`copy_to_project`](Self::copy_to_project) in `cx`.
+    async fn copy_to_project_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        project: &ProjectId,
+        region: Option<&Region>,
+        name: Option<&str>,
+    ) -> Result<CopiedImage> {
         self.check_copy(id, project, region.into_iter())?;
         let mut params: Vec<Param> = vec![
             ("SourceImageId".into(), id.to_string()),
@@ -251,7 +278,12 @@ impl UCloudImageSharing {
         }
         let answer = self
             .client
-            .call::<CopyCustomImageResponse>(COPY_CUSTOM_IMAGE, params, Idempotency::NonIdempotent)
+            .call::<CopyCustomImageResponse>(
+                cx,
+                COPY_CUSTOM_IMAGE,
+                params,
+                Idempotency::NonIdempotent,
+            )
             .await
             .map_err(|e| not_found_as(e, id))?;
         let request_id = answer.request_id;
@@ -262,7 +294,7 @@ impl UCloudImageSharing {
                 Some(info) => (info.target_image_id, Some(info.task_id)),
                 None => {
                     return Err(Error::Decode {
-                        provider: Provider::UCloud,
+                        provider: UHOST,
                         action: COPY_CUSTOM_IMAGE.to_owned(),
                         message: "the answer has neither TargetImageId nor Infos".to_owned(),
                         request_id,
@@ -306,12 +338,17 @@ impl UCloudImageSharing {
         }
         let answer = self
             .client
-            .call::<CopyCustomImageResponse>(COPY_CUSTOM_IMAGE, params, Idempotency::NonIdempotent)
+            .call::<CopyCustomImageResponse>(
+                &CallContext::new(),
+                COPY_CUSTOM_IMAGE,
+                params,
+                Idempotency::NonIdempotent,
+            )
             .await
             .map_err(|e| not_found_as(e, id))?;
         if answer.body.infos.is_empty() {
             return Err(Error::Decode {
-                provider: Provider::UCloud,
+                provider: UHOST,
                 action: COPY_CUSTOM_IMAGE.to_owned(),
                 message: "a batch copy answer has no Infos".to_owned(),
                 request_id: answer.request_id,
@@ -337,6 +374,17 @@ impl UCloudImageSharing {
     /// of the caller's project, in the same region ([`SharingActions::save_shared`]; not a
     /// published UCloud action). Returns the new image.
     pub async fn save_shared_image(&self, id: &ImageId, name: Option<&str>) -> Result<ImageId> {
+        self.save_shared_image_in(&CallContext::new(), id, name)
+            .await
+    }
+
+    /// [`save_shared_image`](Self::save_shared_image) in `cx`.
+    async fn save_shared_image_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        name: Option<&str>,
+    ) -> Result<ImageId> {
         let mut params: Vec<Param> = vec![("ImageId".into(), id.to_string())];
         if let Some(n) = name {
             params.push(("ImageName".into(), n.to_owned()));
@@ -344,7 +392,7 @@ impl UCloudImageSharing {
         let action = self.actions.save_shared.as_str();
         let answer: SaveSharedImageResponse = self
             .client
-            .call(action, params, Idempotency::NonIdempotent)
+            .call(cx, action, params, Idempotency::NonIdempotent)
             .await
             .map_err(|e| self.sharing_error(e, action, id))?
             .body;
@@ -359,6 +407,18 @@ impl UCloudImageSharing {
         offset: u64,
         limit: u32,
     ) -> Result<DescribeImageResponse> {
+        self.describe_shared_page_in(&CallContext::new(), id, offset, limit)
+            .await
+    }
+
+    /// [`describe_shared_page`](Self::describe_shared_page) in `cx`.
+    async fn describe_shared_page_in(
+        &self,
+        cx: &CallContext,
+        id: Option<&ImageId>,
+        offset: u64,
+        limit: u32,
+    ) -> Result<DescribeImageResponse> {
         let mut params: Vec<Param> = Vec::new();
         if let Some(id) = id {
             params.push(("ImageId".into(), id.to_string()));
@@ -368,6 +428,7 @@ impl UCloudImageSharing {
         Ok(self
             .client
             .call(
+                cx,
                 &self.actions.describe_shared,
                 params,
                 Idempotency::Idempotent,
@@ -383,6 +444,18 @@ impl UCloudImageSharing {
         offset: u64,
         limit: u32,
     ) -> Result<DescribeImageShareResponse> {
+        self.describe_share_page_in(&CallContext::new(), id, offset, limit)
+            .await
+    }
+
+    /// [`describe_share_page`](Self::describe_share_page) in `cx`.
+    async fn describe_share_page_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        offset: u64,
+        limit: u32,
+    ) -> Result<DescribeImageShareResponse> {
         let params: Vec<Param> = vec![
             ("ImageId".into(), id.to_string()),
             ("Offset".into(), offset.to_string()),
@@ -391,6 +464,7 @@ impl UCloudImageSharing {
         Ok(self
             .client
             .call(
+                cx,
                 &self.actions.describe_share,
                 params,
                 Idempotency::Idempotent,
@@ -448,6 +522,7 @@ impl UCloudImageSharing {
 
     async fn share_call(
         &self,
+        cx: &CallContext,
         action: &str,
         id: &ImageId,
         principals: &[Principal],
@@ -460,7 +535,7 @@ impl UCloudImageSharing {
         }
         let answer = self
             .client
-            .call::<ShareCustomImageResponse>(action, params, Idempotency::Idempotent)
+            .call::<ShareCustomImageResponse>(cx, action, params, Idempotency::Idempotent)
             .await
             .map_err(|e| self.sharing_error(e, action, id))?;
         let mut report = ShareReport::new(id.clone());
@@ -489,7 +564,7 @@ impl UCloudImageSharing {
                 )
             })?;
         for r in regions {
-            r.check(Provider::UCloud, "target region")?;
+            self.limits.check_region(r, "target region")?;
         }
         Ok(())
     }
@@ -509,7 +584,7 @@ impl UCloudImageSharing {
 #[async_trait]
 impl ImageSharing for UCloudImageSharing {
     fn provider(&self) -> Provider {
-        Provider::UCloud
+        UHOST
     }
 
     fn region(&self) -> &Region {
@@ -524,18 +599,18 @@ impl ImageSharing for UCloudImageSharing {
     /// images shared with the caller ([`SharingActions::describe_shared`]); an empty answer
     /// from both (or RetCode 8956, or 161 from the sharing action on the public cloud) is
     /// [`Error::NotFound`].
-    async fn image(&self, id: &ImageId) -> Result<Image> {
+    async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image> {
         let params: Vec<Param> = vec![("ImageId".into(), id.to_string())];
         let own: DescribeImageResponse = self
             .client
-            .call(DESCRIBE_IMAGE, params, Idempotency::Idempotent)
+            .call(cx, DESCRIBE_IMAGE, params, Idempotency::Idempotent)
             .await
             .map_err(|e| not_found_as(e, id))?
             .body;
         if let Some(set) = own.image_set.iter().find(|s| s.image_id == id.as_str()) {
             return Ok(self.own_image(set));
         }
-        match self.describe_shared_page(Some(id), 0, 1).await {
+        match self.describe_shared_page_in(cx, Some(id), 0, 1).await {
             Ok(shared) => shared
                 .image_set
                 .iter()
@@ -555,26 +630,41 @@ impl ImageSharing for UCloudImageSharing {
     /// reported `Granted` (already-shared projects too: the server treats a repeated share
     /// as a no-op; [`imageshare_core::Checked`] reports them as already granted without
     /// sending them).
-    async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport> {
+    async fn share_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        to: &[Principal],
+    ) -> Result<ShareReport> {
         let action = self.actions.share.clone();
-        self.share_call(&action, id, to, ShareOutcome::Granted)
+        self.share_call(cx, &action, id, to, ShareOutcome::Granted)
             .await
     }
 
     /// [`SharingActions::cancel_share`] with `TargetProjectIds.N`; every project of the
     /// call is reported `Revoked`. Only the sharer can cancel.
-    async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport> {
+    async fn unshare_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        from: &[Principal],
+    ) -> Result<ShareReport> {
         let action = self.actions.cancel_share.clone();
-        self.share_call(&action, id, from, ShareOutcome::Revoked)
+        self.share_call(cx, &action, id, from, ShareOutcome::Revoked)
             .await
     }
 
     /// One page of [`SharingActions::describe_share`] (`Offset` / `Limit` / `TotalCount`).
-    async fn sharees_page(&self, id: &ImageId, cursor: Option<PageCursor>) -> Result<Page<Sharee>> {
+    async fn sharees_page_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        cursor: Option<PageCursor>,
+    ) -> Result<Page<Sharee>> {
         let offset = PageCursor::offset(cursor.as_ref())?;
         let limit = self.limit();
         let page = self
-            .describe_share_page(id, offset, limit)
+            .describe_share_page_in(cx, id, offset, limit)
             .await
             .map_err(|e| self.sharing_error(e, &self.actions.describe_share, id))?;
         Ok(
@@ -587,11 +677,15 @@ impl ImageSharing for UCloudImageSharing {
 
     /// One page of [`SharingActions::describe_shared`]: images other projects share with
     /// the caller's project, in this region.
-    async fn shared_with_me_page(&self, cursor: Option<PageCursor>) -> Result<Page<Image>> {
+    async fn shared_with_me_page_in(
+        &self,
+        cx: &CallContext,
+        cursor: Option<PageCursor>,
+    ) -> Result<Page<Image>> {
         let offset = PageCursor::offset(cursor.as_ref())?;
         let limit = self.limit();
         let page = self
-            .describe_shared_page(None, offset, limit)
+            .describe_shared_page_in(cx, None, offset, limit)
             .await
             .map_err(|e| match error_ret_code(&e) {
                 Some(retcode::ACTION_NOT_EXISTS) => unsupported(&self.actions.describe_shared),
@@ -607,23 +701,23 @@ impl ImageSharing for UCloudImageSharing {
     ///   to copy).
     /// * `Region`: `CopyCustomImage` into the adapter's own project with `TargetRegion`.
     /// * `Project`: [`UCloudImageSharing::copy_to_project`].
-    async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
+    async fn copy_in(&self, cx: &CallContext, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
         match to {
             CopyTarget::OwnCopy { name } => {
-                let image = self.image(id).await?;
+                let image = self.image_in(cx, id).await?;
                 if image.origin == ImageOrigin::Received {
-                    return self.save_shared_image(id, name.as_deref()).await;
+                    return self.save_shared_image_in(cx, id, name.as_deref()).await;
                 }
                 let project = self.own_project_for_copy()?;
                 Ok(self
-                    .copy_to_project(id, &project, None, name.as_deref())
+                    .copy_to_project_in(cx, id, &project, None, name.as_deref())
                     .await?
                     .image_id)
             }
             CopyTarget::Region { region, name } => {
                 let project = self.own_project_for_copy()?;
                 Ok(self
-                    .copy_to_project(id, &project, Some(&region), name.as_deref())
+                    .copy_to_project_in(cx, id, &project, Some(&region), name.as_deref())
                     .await?
                     .image_id)
             }
@@ -632,7 +726,7 @@ impl ImageSharing for UCloudImageSharing {
                 region,
                 name,
             } => Ok(self
-                .copy_to_project(id, &project, region.as_ref(), name.as_deref())
+                .copy_to_project_in(cx, id, &project, region.as_ref(), name.as_deref())
                 .await?
                 .image_id),
         }
@@ -642,11 +736,11 @@ impl ImageSharing for UCloudImageSharing {
     /// disappears for its recipients. The call is retried on throttling and gateway errors;
     /// if an attempt's answer is lost after the image was deleted, the next attempt finds
     /// it gone and the result is [`Error::NotFound`].
-    async fn delete(&self, id: &ImageId) -> Result<()> {
+    async fn delete_in(&self, cx: &CallContext, id: &ImageId) -> Result<()> {
         let params: Vec<Param> = vec![("ImageId".into(), id.to_string())];
         let _: TerminateCustomImageResponse = self
             .client
-            .call(TERMINATE_CUSTOM_IMAGE, params, Idempotency::Idempotent)
+            .call(cx, TERMINATE_CUSTOM_IMAGE, params, Idempotency::Idempotent)
             .await
             .map_err(|e| not_found_as(e, id))?
             .body;
@@ -711,7 +805,7 @@ fn offset_page<T>(offset: u64, limit: u32, total: u64, items: Vec<T>) -> Page<T>
 
 fn not_found(id: &ImageId) -> Error {
     Error::NotFound {
-        provider: Provider::UCloud,
+        provider: UHOST,
         what: "image",
         id: id.to_string(),
     }
@@ -727,7 +821,7 @@ fn not_found_as(e: Error, id: &ImageId) -> Error {
 
 fn unsupported(action: &str) -> Error {
     Error::Unsupported {
-        provider: Provider::UCloud,
+        provider: UHOST,
         operation: action.to_owned(),
         reason: format!(
             "the endpoint answered RetCode 161 (no such action): UCloud publishes no API \
@@ -739,307 +833,14 @@ fn unsupported(action: &str) -> Error {
     }
 }
 
-/// Builds a [`UCloudImageSharing`].
-///
-/// Values given here always win. With [`UCloudImageSharing::from_env`], every value not
-/// given is looked up in the [`UCloudChain`] at [`build`](Self::build) time.
-#[derive(Clone)]
-pub struct UCloudImageSharingBuilder {
-    use_chain: bool,
-    chain: UCloudChain,
-    env: Option<Arc<dyn Env>>,
-    credentials: Option<UCloudCredentials>,
-    region: Option<String>,
-    zone: Option<String>,
-    project_id: Option<String>,
-    base_url: Option<String>,
-    options: Option<ClientOptions>,
-    retry: RetryConfig,
-    actions: SharingActions,
-    page_size: u32,
-    max_projects_per_call: Option<usize>,
-    rate_limits: Option<RateLimits>,
-    rate_overrides: Vec<(String, Rate)>,
-}
-
-impl fmt::Debug for UCloudImageSharingBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UCloudImageSharingBuilder")
-            .field("use_chain", &self.use_chain)
-            .field("credentials", &self.credentials)
-            .field("region", &self.region)
-            .field("zone", &self.zone)
-            .field("project_id", &self.project_id)
-            .field("base_url", &self.base_url)
-            .field("options", &self.options)
-            .field("retry", &self.retry)
-            .field("actions", &self.actions)
-            .field("page_size", &self.page_size)
-            .field("rate_limits", &self.rate_limits)
-            .field("rate_overrides", &self.rate_overrides)
-            .finish_non_exhaustive()
-    }
-}
-
-impl UCloudImageSharingBuilder {
-    fn new(use_chain: bool) -> Self {
-        Self {
-            use_chain,
-            chain: UCloudChain::new(),
-            env: None,
-            credentials: None,
-            region: None,
-            zone: None,
-            project_id: None,
-            base_url: None,
-            options: None,
-            retry: RetryConfig::default(),
-            actions: SharingActions::default(),
-            page_size: DEFAULT_PAGE_SIZE,
-            max_projects_per_call: None,
-            rate_limits: None,
-            rate_overrides: Vec::new(),
-        }
-    }
-
-    /// The key pair (and STS token).
-    pub fn credentials(mut self, credentials: UCloudCredentials) -> Self {
-        self.credentials = Some(credentials);
-        self
-    }
-    /// The region (`cn-bj2`, `hk`, ...): required.
-    pub fn region(mut self, region: impl Into<String>) -> Self {
-        self.region = Some(region.into());
-        self
-    }
-    /// The zone, sent as `Zone` when set.
-    pub fn zone(mut self, zone: impl Into<String>) -> Self {
-        self.zone = Some(zone.into());
-        self
-    }
-    /// The project the adapter acts for (`org-...`), sent as `ProjectId`. Without it UCloud
-    /// uses the account's default project; sub-accounts must set it.
-    pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
-        self.project_id = Some(project_id.into());
-        self
-    }
-    /// The API base URL (default `https://api.ucloud.cn`): UCloud Global, a private
-    /// endpoint, the emulator. Validated in [`build`](Self::build).
-    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = Some(base_url.into());
-        self
-    }
-    /// Same as [`base_url`](Self::base_url) (the name the other adapters use).
-    pub fn endpoint(self, endpoint: impl Into<String>) -> Self {
-        self.base_url(endpoint)
-    }
-    /// Uses UCloud Global, `https://api.ucloud-global.com`.
-    pub fn global(self) -> Self {
-        self.base_url(GLOBAL_BASE_URL)
-    }
-    /// Transport options (timeouts, user agent, concurrency bound). Without them, the
-    /// defaults, with the chain's `UCLOUD_TIMEOUT_SECOND` / `timeout_sec` as the timeout.
-    pub fn client_options(mut self, options: ClientOptions) -> Self {
-        self.options = Some(options);
-        self
-    }
-    /// Retry policy for idempotent actions (default: [`RetryConfig::default`]).
-    pub fn retry(mut self, retry: RetryConfig) -> Self {
-        self.retry = retry;
-        self
-    }
-    /// Client-side rate limits per action, replacing the default
-    /// ([`uhost_rate_limits`](crate::limits::uhost_rate_limits)); `RateLimits::none()`
-    /// limits nothing. The table is set on the rate limiter of the client options, so every
-    /// adapter sharing that limiter follows it.
-    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
-        self.rate_limits = Some(limits);
-        self
-    }
-    /// The client-side rate of one action, on top of the defaults (or of
-    /// [`rate_limits`](Self::rate_limits)).
-    pub fn rate_limit(mut self, action: impl Into<String>, rate: Rate) -> Self {
-        self.rate_overrides.push((action.into(), rate));
-        self
-    }
-    /// All the sharing action names at once.
-    pub fn actions(mut self, actions: SharingActions) -> Self {
-        self.actions = actions;
-        self
-    }
-    /// Renames the share action.
-    pub fn share_action(mut self, name: impl Into<String>) -> Self {
-        self.actions.share = name.into();
-        self
-    }
-    /// Renames the cancel-share action.
-    pub fn cancel_share_action(mut self, name: impl Into<String>) -> Self {
-        self.actions.cancel_share = name.into();
-        self
-    }
-    /// Renames the list-sharees action.
-    pub fn describe_share_action(mut self, name: impl Into<String>) -> Self {
-        self.actions.describe_share = name.into();
-        self
-    }
-    /// Renames the list-shared-with-me action.
-    pub fn describe_shared_action(mut self, name: impl Into<String>) -> Self {
-        self.actions.describe_shared = name.into();
-        self
-    }
-    /// Renames the save-shared-image action.
-    pub fn save_shared_action(mut self, name: impl Into<String>) -> Self {
-        self.actions.save_shared = name.into();
-        self
-    }
-    /// Page size (`Limit`) of the listing calls, 1 to 100 (default 100).
-    pub fn page_size(mut self, page_size: u32) -> Self {
-        self.page_size = page_size;
-        self
-    }
-    /// Projects per share call (default 1, imageshare's choice: see [`UHOST_LIMITS`]); the
-    /// limit checker batches by it. Raise it only for an endpoint whose share action takes
-    /// several `TargetProjectIds`.
-    pub fn max_projects_per_call(mut self, n: usize) -> Self {
-        self.max_projects_per_call = Some(n);
-        self
-    }
-    /// The chain used by [`UCloudImageSharing::from_env`] for what is not given here
-    /// (profile, shared-file paths, ...).
-    pub fn chain(mut self, chain: UCloudChain) -> Self {
-        self.chain = chain;
-        self
-    }
-    /// The environment the chain reads (default: the process environment and home
-    /// directory). Tests pass an [`imageshare_core::credentials::StaticEnv`].
-    pub fn env(mut self, env: impl Env + 'static) -> Self {
-        self.env = Some(Arc::new(env));
-        self
-    }
-
-    /// Builds the adapter. Errors: [`Error::InvalidInput`] for a missing region, missing
-    /// credentials ([`UCloudImageSharing::builder`]), a bad base URL or page size;
-    /// [`Error::CredentialsNotFound`] when the chain finds no key pair.
-    pub fn build(self) -> Result<UCloudImageSharing> {
-        let (credentials, region, zone, project_id, base_url, timeout) = if self.use_chain {
-            let mut chain = self.chain.clone();
-            if let Some(c) = self.credentials.clone() {
-                chain = chain.credentials(c);
-            }
-            if let Some(r) = &self.region {
-                chain = chain.region(r.clone());
-            }
-            if let Some(z) = &self.zone {
-                chain = chain.zone(z.clone());
-            }
-            if let Some(p) = &self.project_id {
-                chain = chain.project_id(p.clone());
-            }
-            if let Some(b) = &self.base_url {
-                chain = chain.base_url(b.clone());
-            }
-            let resolved = match &self.env {
-                Some(env) => chain.resolve(env.as_ref())?,
-                None => chain.resolve(&OsEnv)?,
-            };
-            let cfg = resolved.config;
-            (
-                resolved.credentials,
-                cfg.region,
-                cfg.zone,
-                cfg.project_id,
-                cfg.base_url,
-                cfg.timeout_secs,
-            )
-        } else {
-            let credentials = self.credentials.clone().ok_or_else(|| {
-                Error::invalid_input(
-                    "credentials",
-                    "no UCloud key pair given; call .credentials(..), or start from \
-                     UCloudImageSharing::from_env() to read UCLOUD_PUBLIC_KEY / \
-                     UCLOUD_PRIVATE_KEY or ~/.ucloud/credential.json",
-                )
-            })?;
-            (
-                credentials,
-                self.region.clone(),
-                self.zone.clone(),
-                self.project_id.clone(),
-                self.base_url.clone(),
-                None,
-            )
-        };
-        let region = region.filter(|r| !r.is_empty()).ok_or_else(|| {
-            Error::invalid_input(
-                "region",
-                "no UCloud region given; call .region(\"cn-bj2\") or set UCLOUD_REGION",
-            )
-        })?;
-        let base_url = base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
-        parse_endpoint(&base_url)?;
-        if !(1..=MAX_PAGE_SIZE).contains(&self.page_size) {
-            return Err(Error::invalid_input(
-                "page_size",
-                format!("{} is not between 1 and {MAX_PAGE_SIZE}", self.page_size),
-            ));
-        }
-        for (field, name) in [
-            ("share_action", &self.actions.share),
-            ("cancel_share_action", &self.actions.cancel_share),
-            ("describe_share_action", &self.actions.describe_share),
-            ("describe_shared_action", &self.actions.describe_shared),
-            ("save_shared_action", &self.actions.save_shared),
-        ] {
-            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                return Err(Error::invalid_input(
-                    field,
-                    format!("{name:?} is not an action name (letters and digits)"),
-                ));
-            }
-        }
-        let options = match (self.options, timeout) {
-            (Some(o), _) => o,
-            (None, Some(secs)) if secs > 0 => {
-                ClientOptions::default().with_timeout(Duration::from_secs(secs))
-            }
-            (None, _) => ClientOptions::default(),
-        };
-        let client = UCloudClient::new(
-            &base_url,
-            credentials,
-            Region::new(region),
-            zone,
-            project_id,
-            options,
-            self.retry,
-        )?;
-        let client = if self.rate_limits.is_some() || !self.rate_overrides.is_empty() {
-            let mut table = self
-                .rate_limits
-                .unwrap_or_else(crate::limits::uhost_rate_limits);
-            for (action, rate) in self.rate_overrides {
-                table.set(action, rate);
-            }
-            client.with_rate_limits(table)?
-        } else {
-            client
-        };
-        let limits = match self.max_projects_per_call {
-            Some(n) => UHOST_LIMITS.with_max_principals_per_call(n),
-            None => UHOST_LIMITS,
-        };
-        Ok(UCloudImageSharing {
-            client,
-            limits,
-            actions: self.actions,
-            page_size: self.page_size,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credential::UCloudCredentials;
+    use imageshare_core::credentials::StaticEnv;
+    use imageshare_core::transport::RetryConfig;
+    use imageshare_core::{ClientBuilder, ImageSharingExt};
+    use std::fmt;
 
     #[test]
     fn offset_pages_follow_total_count_and_short_pages() {
@@ -1080,67 +881,6 @@ mod tests {
         assert_eq!(img.created_at, None);
     }
 
-    #[test]
-    fn builder_validates() {
-        let creds = UCloudCredentials::new("pub", "priv-SECRET");
-        let e = UCloudImageSharing::builder()
-            .region("cn-bj2")
-            .build()
-            .unwrap_err();
-        assert!(matches!(e, Error::InvalidInput { ref field, .. } if field == "credentials"));
-        let e = UCloudImageSharing::builder()
-            .credentials(creds.clone())
-            .build()
-            .unwrap_err();
-        assert!(matches!(e, Error::InvalidInput { ref field, .. } if field == "region"));
-        let e = UCloudImageSharing::builder()
-            .credentials(creds.clone())
-            .region("cn-bj2")
-            .base_url("api.ucloud.cn")
-            .build()
-            .unwrap_err();
-        assert!(matches!(e, Error::InvalidInput { ref field, .. } if field == "endpoint"));
-        let e = UCloudImageSharing::builder()
-            .credentials(creds.clone())
-            .region("cn-bj2")
-            .share_action("Share Image")
-            .build()
-            .unwrap_err();
-        assert!(matches!(e, Error::InvalidInput { ref field, .. } if field == "share_action"));
-        let a = UCloudImageSharing::builder()
-            .credentials(creds.clone())
-            .region("cn-bj2")
-            .global()
-            .max_projects_per_call(5)
-            .build()
-            .unwrap();
-        assert_eq!(a.client().base_url(), "https://api.ucloud-global.com/");
-        assert_eq!(a.limits().max_principals_per_call, 5);
-        let dbg = format!("{a:?}");
-        assert!(!dbg.contains("priv-SECRET"), "{dbg}");
-        let dbg = format!(
-            "{:?}",
-            UCloudImageSharing::builder().credentials(creds).region("x")
-        );
-        assert!(!dbg.contains("priv-SECRET"), "{dbg}");
-    }
-
-    #[test]
-    fn builder_refuses_a_malformed_region() {
-        for bad in ["cn-bj2&x=1", "cn bj2", "cn-bj2\nX-Injected: 1"] {
-            let e = UCloudImageSharing::builder()
-                .credentials(UCloudCredentials::new("pub", "priv"))
-                .region(bad)
-                .build()
-                .unwrap_err();
-            assert!(
-                matches!(&e, Error::InvalidInput { field, message }
-                    if field == "region" && message.contains("is not a region id of ucloud")),
-                "{bad:?}: {e:?}"
-            );
-        }
-    }
-
     /// An adapter whose endpoint nothing listens on: any request would fail with
     /// `Error::Transport`, so an `InvalidInput` answer means nothing was sent.
     fn unreachable() -> UCloudImageSharing {
@@ -1152,6 +892,7 @@ mod tests {
             .region("cn-bj2")
             .project_id("org-own001")
             .base_url(url)
+            .env(StaticEnv::new())
             .retry(RetryConfig {
                 max_attempts: 1,
                 ..RetryConfig::default()

@@ -2,8 +2,8 @@
 //! real process environment or home directory.
 
 use imageshare_core::credentials::StaticEnv;
-use imageshare_core::{Error, Provider};
-use imageshare_ucloud::{CredentialSource, UCloudChain, UCloudConfig, UCloudCredentials};
+use imageshare_core::Error;
+use imageshare_ucloud::{CredentialSource, UCloudChain, UCloudConfig, UCloudCredentials, UHOST};
 use std::path::PathBuf;
 
 const HOME: &str = "/home/u";
@@ -224,7 +224,7 @@ fn nothing_found_lists_every_source_tried() {
     let Error::CredentialsNotFound { provider, tried } = &err else {
         panic!("unexpected error {err:?}");
     };
-    assert_eq!(*provider, Provider::UCloud);
+    assert_eq!(*provider, UHOST);
     assert_eq!(tried.len(), 3, "{tried:?}");
     assert!(tried[0].contains("explicit"), "{tried:?}");
     assert!(tried[1].contains("UCLOUD_PUBLIC_KEY"), "{tried:?}");

@@ -4,10 +4,10 @@
 use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare_core::memory::InMemorySharing;
 use imageshare_core::{
-    Checked, Encryption, Image, ImageId, ImageKind, ImageOrigin, ImageSharing, ImageState,
-    LimitRule, Principal, PrincipalKind, Provider,
+    Checked, Encryption, Image, ImageId, ImageKind, ImageOrigin, ImageSharingExt, ImageState,
+    LimitRule, Principal, PrincipalKind,
 };
-use imageshare_ucloud::UHOST_LIMITS;
+use imageshare_ucloud::{UHOST, UHOST_LIMITS};
 
 const REGION: &str = "cn-bj2";
 
@@ -46,7 +46,7 @@ fn rt() -> tokio::runtime::Runtime {
 
 #[test]
 fn the_table_says_what_the_guide_says() {
-    assert_eq!(UHOST_LIMITS.provider, Provider::UCloud);
+    assert_eq!(UHOST_LIMITS.provider, UHOST);
     assert_eq!(UHOST_LIMITS.principal_kind, PrincipalKind::Project);
     assert_eq!(
         UHOST_LIMITS.principal_form,

@@ -8,12 +8,13 @@ use std::time::Duration;
 use imageshare_core::credentials::StaticEnv;
 use imageshare_core::transport::RetryConfig;
 use imageshare_core::{
-    Checked, CopyTarget, Error, ImageId, ImageKind, ImageOrigin, ImageSharing, ImageState,
-    LimitRule, Principal, ProjectId, Provider, Secret, ShareOutcome,
+    CallContext, Checked, ClientBuilder, CopyTarget, Error, ImageId, ImageKind, ImageOrigin,
+    ImageSharing, ImageSharingExt, ImageState, LimitRule, Principal, ProjectId, Secret,
+    ShareOutcome,
 };
 use imageshare_ucloud::model::ImageType;
 use imageshare_ucloud::signer::{self, Param};
-use imageshare_ucloud::{UCloudCredentials, UCloudImageSharing, UCloudImageSharingBuilder};
+use imageshare_ucloud::{UCloudCredentials, UCloudImageSharing, UCloudImageSharingBuilder, UHOST};
 use serde_json::{json, Value};
 use wiremock::matchers::{body_string_contains, method};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -37,8 +38,11 @@ fn fast_retry() -> RetryConfig {
     }
 }
 
+/// An adapter builder for `server` that reads nothing from the process environment or the
+/// home directory (every value not given would otherwise come from the UCloud chain).
 fn builder(server: &MockServer) -> UCloudImageSharingBuilder {
     UCloudImageSharing::builder()
+        .env(StaticEnv::new())
         .base_url(server.uri())
         .credentials(creds())
         .region("cn-bj2")
@@ -192,6 +196,7 @@ async fn copy_to_regions_matches_the_published_vector() {
     )
     .await;
     let a = UCloudImageSharing::builder()
+        .env(StaticEnv::new())
         .base_url(server.uri())
         .credentials(creds())
         .region("cn-bj2")
@@ -279,7 +284,7 @@ async fn an_empty_image_set_falls_back_to_shared_images_then_not_found() {
     let a = builder(&server).build().unwrap();
     let e = a.image(&"uimage-gone".into()).await.unwrap_err();
     assert!(
-        matches!(&e, Error::NotFound { provider: Provider::UCloud, what: "image", id } if id == "uimage-gone"),
+        matches!(&e, Error::NotFound { provider, what: "image", id } if *provider == UHOST && id == "uimage-gone"),
         "{e:?}"
     );
     let reqs = requests(&server).await;
@@ -646,7 +651,7 @@ async fn signature_error_is_an_auth_error_with_the_request_id() {
             message,
             request_id,
         } => {
-            assert_eq!(provider, Provider::UCloud);
+            assert_eq!(provider, UHOST);
             assert_eq!(code, "171");
             assert_eq!(message, "Signature VerifyAC Error");
             assert_eq!(request_id.as_deref(), Some(UUID));
@@ -686,6 +691,7 @@ async fn throttled_then_success_is_retried_for_reads_only() {
     assert_eq!(
         a.client()
             .call_value(
+                &CallContext::new(),
                 "DescribeImage",
                 vec![],
                 imageshare_ucloud::Idempotency::Idempotent
@@ -784,10 +790,7 @@ async fn the_public_cloud_answer_161_is_unsupported() {
             operation,
             reason,
         } => {
-            assert_eq!(
-                (provider, operation.as_str()),
-                (Provider::UCloud, "ShareCustomImage")
-            );
+            assert_eq!((provider, operation.as_str()), (UHOST, "ShareCustomImage"));
             assert!(reason.contains("CopyCustomImage"), "{reason}");
         }
         other => panic!("{other:?}"),
@@ -861,6 +864,7 @@ async fn from_env_reads_ucloud_variables() {
 fn the_request_is_signed_over_what_is_sent() {
     // signed_request is what the client posts: decoding it gives back the parameters.
     let a = UCloudImageSharing::builder()
+        .env(StaticEnv::new())
         .credentials(creds())
         .region("cn-bj2")
         .build()
@@ -870,7 +874,7 @@ fn the_request_is_signed_over_what_is_sent() {
         vec![("ImageId".to_owned(), "uimage-ä b".to_owned())] as Vec<Param>,
     );
     assert_eq!(req.url, "https://api.ucloud.cn/");
-    let body = String::from_utf8(req.body).unwrap();
+    let body = String::from_utf8(req.body.to_vec()).unwrap();
     assert!(body.contains("ImageId=uimage-%C3%A4+b"), "{body}");
     let pairs = signer::form_decode(&body).unwrap();
     signer::verify(&pairs, &Secret::new(PRIVATE)).unwrap();
