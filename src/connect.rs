@@ -146,15 +146,6 @@ impl Connect {
         Ok(Self::layered(adapter, self.audit, self.trust))
     }
 
-    /// The explicit credentials as the cloud's own type, for the typed builders below.
-    #[cfg(any(feature = "alibaba", feature = "tencent", feature = "ucloud"))]
-    fn typed_credentials<C: Clone + 'static>(&self) -> Result<Option<C>> {
-        self.credentials
-            .as_ref()
-            .map(|c| c.get::<C>(self.provider))
-            .transpose()
-    }
-
     /// The ECS adapter itself (for ECS-only operations such as `copy_with`), without the
     /// limit checker, the trust policy or the audit trail (the migration flows of
     /// [`flows`](Self::flows) apply those to the adapters they are given).
@@ -173,23 +164,14 @@ impl Connect {
     /// The CVM adapter itself, without the limit checker, trust policy or audit trail.
     #[cfg(feature = "tencent")]
     pub fn cvm(self) -> Result<crate::tencent::TencentCvmImageSharing> {
-        let b = crate::tencent::TencentCvmImageSharing::builder().with_config(self.config.clone());
-        match self.typed_credentials()? {
-            Some(c) => b.credentials(c).build(),
-            None => b.build(),
-        }
+        crate::tencent::providers::cvm(self.config, self.credentials.as_ref())
     }
 
     /// The Lighthouse adapter itself (for `share_from_cvm`), without the limit checker, trust
     /// policy or audit trail.
     #[cfg(feature = "tencent")]
     pub fn lighthouse(self) -> Result<crate::tencent::TencentLighthouseImageSharing> {
-        let b = crate::tencent::TencentLighthouseImageSharing::builder()
-            .with_config(self.config.clone());
-        match self.typed_credentials()? {
-            Some(c) => b.credentials(c).build(),
-            None => b.build(),
-        }
+        crate::tencent::providers::lighthouse(self.config, self.credentials.as_ref())
     }
 
     /// The UCloud adapter itself (for `copy_to_project`), without the limit checker, trust

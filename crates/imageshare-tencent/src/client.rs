@@ -5,27 +5,32 @@
 //!
 //! - `Response.Error` codes are kept verbatim. `AuthFailure.*` becomes [`Error::Auth`]; the
 //!   image/blueprint-not-found codes ([`NOT_FOUND_CODES`]) become [`Error::NotFound`] when the
-//!   call is about one image; everything else is [`Error::Api`], retryable for the
-//!   throttling and "busy" codes ([`is_retryable_code`]) and for HTTP 5xx.
+//!   call is about one image; everything else is [`Error::Api`], whose
+//!   [`retry`](ApiError::retry) this adapter decides ([`retry_reason`]): throttled for the
+//!   `RequestLimitExceeded*` codes, a server error for the "busy" codes, `ServiceUnavailable`
+//!   and HTTP 5xx, not retried otherwise.
 //! - HTTP 5xx without a Tencent envelope is a retryable [`Error::Api`] with code `HTTP.<status>`.
 //! - The `RequestId` is recorded on the transport's `api_call` tracing span and carried in
 //!   every error. Secrets never reach a log line or an error: the signature header is not
 //!   printed by [`HttpRequest`]'s `Debug`, and [`TencentCredentials`] masks its key.
 
 use std::fmt;
-use std::sync::Arc;
 
-use imageshare_core::ratelimit::{Rate, RateLimits};
+use bytes::Bytes;
+use imageshare_core::ratelimit::RateLimits;
 use imageshare_core::transport::{
-    parse_endpoint, record_request_id, status_is_retryable, ApiCall, ClientOptions, HttpRequest,
-    HttpResponse, RetryConfig, Transport,
+    record_request_id, ApiCall, Endpoint, HttpRequest, HttpResponse, Method as HttpMethod,
+    RetryReason, Transport,
 };
-use imageshare_core::{time, ApiError, Error, Provider, Region, Result, Site};
+use imageshare_core::{
+    ApiError, CallContext, ClientConfig, Error, Provider, Region, Result, ShareLimits, Site,
+};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::credential::{CredentialChain, TencentCredentials};
+use crate::credential::{self, TencentCredentials};
+use crate::model::Empty;
 use crate::signer::{sign, Tc3Request};
 
 /// Throttling codes (tencent.md §3.2, §6): always worth another attempt after a backoff.
@@ -61,13 +66,28 @@ pub const NOT_FOUND_CODES: &[&str] = &[
     "ResourceNotFound.ImageIdNotFound",
 ];
 
-/// Whether a Tencent error code is worth retrying: every `RequestLimitExceeded` code (also
-/// sub-codes Tencent may add), the busy codes of [`BUSY_CODES`], and `ServiceUnavailable`.
+/// Why a Tencent error code is worth retrying, if it is: every `RequestLimitExceeded` code
+/// (also sub-codes Tencent may add) is [`RetryReason::Throttled`]; the busy codes of
+/// [`BUSY_CODES`] and `ServiceUnavailable` are [`RetryReason::ServerError`].
+pub fn code_retry_reason(code: &str) -> Option<RetryReason> {
+    if code == "RequestLimitExceeded" || code.starts_with("RequestLimitExceeded.") {
+        Some(RetryReason::Throttled)
+    } else if code == "ServiceUnavailable" || BUSY_CODES.contains(&code) {
+        Some(RetryReason::ServerError)
+    } else {
+        None
+    }
+}
+
+/// Whether a Tencent error code is worth retrying ([`code_retry_reason`]).
 pub fn is_retryable_code(code: &str) -> bool {
-    code == "RequestLimitExceeded"
-        || code.starts_with("RequestLimitExceeded.")
-        || code == "ServiceUnavailable"
-        || BUSY_CODES.contains(&code)
+    code_retry_reason(code).is_some()
+}
+
+/// Why an error answer is worth retrying: its code's reason ([`code_retry_reason`]), else
+/// its HTTP status's ([`RetryReason::of_status`]: 429 throttled, 5xx server error).
+pub fn retry_reason(code: &str, status: u16) -> Option<RetryReason> {
+    code_retry_reason(code).or_else(|| RetryReason::of_status(status))
 }
 
 /// The `X-TC-Language` header value.
@@ -109,43 +129,12 @@ impl std::str::FromStr for Language {
     }
 }
 
-/// Where `X-TC-Timestamp` comes from: the system clock, or a fixed function in tests.
-#[derive(Clone)]
-pub struct Clock(Arc<dyn Fn() -> u64 + Send + Sync>);
-
-impl Clock {
-    /// The system clock (Unix seconds).
-    pub fn system() -> Self {
-        Clock(Arc::new(time::now_unix))
-    }
-    /// A clock that calls `f` for every attempt.
-    pub fn from_fn(f: impl Fn() -> u64 + Send + Sync + 'static) -> Self {
-        Clock(Arc::new(f))
-    }
-    /// A clock stopped at `unix` seconds.
-    pub fn fixed(unix: u64) -> Self {
-        Clock(Arc::new(move || unix))
-    }
-    /// The current time, Unix seconds.
-    pub fn now(&self) -> u64 {
-        (self.0)()
-    }
-}
-
-impl fmt::Debug for Clock {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Clock")
-    }
-}
-
-impl Default for Clock {
-    fn default() -> Self {
-        Clock::system()
-    }
-}
+/// Where `X-TC-Timestamp` comes from: the core clock (this path is kept for callers of
+/// `imageshare_tencent::Clock`).
+pub use imageshare_core::Clock;
 
 /// The fixed facts of one Tencent service (CVM or Lighthouse).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct ServiceSpec {
     /// The imageshare provider.
     pub provider: Provider,
@@ -157,145 +146,89 @@ pub struct ServiceSpec {
     pub host: &'static str,
     /// International-site host.
     pub intl_host: &'static str,
+    /// What the service calls the images it shares (`image`, `blueprint`), in errors.
+    pub item: &'static str,
+    /// The documented sharing limits (the region rule and example come from them).
+    pub limits: &'static ShareLimits,
+    /// The published per-action request quotas: the default client-side rate table.
+    pub rate_limits: fn() -> RateLimits,
 }
 
 /// CVM 2017-03-12.
 pub const CVM_SERVICE: ServiceSpec = ServiceSpec {
-    provider: Provider::TencentCvm,
+    provider: crate::CVM,
     service: "cvm",
     version: crate::CVM_VERSION,
     host: crate::CVM_HOST,
     intl_host: crate::CVM_INTL_HOST,
+    item: "image",
+    limits: &crate::CVM_LIMITS,
+    rate_limits: crate::limits::cvm_rate_limits,
 };
 
 /// Lighthouse 2020-03-24.
 pub const LIGHTHOUSE_SERVICE: ServiceSpec = ServiceSpec {
-    provider: Provider::TencentLighthouse,
+    provider: crate::LIGHTHOUSE,
     service: "lighthouse",
     version: crate::LIGHTHOUSE_VERSION,
     host: crate::LIGHTHOUSE_HOST,
     intl_host: crate::LIGHTHOUSE_INTL_HOST,
+    item: "blueprint",
+    limits: &crate::LIGHTHOUSE_LIMITS,
+    rate_limits: crate::limits::lighthouse_rate_limits,
 };
 
-/// Settings shared by both adapter builders.
+/// The Tencent-only settings of both adapter builders (the shared ones are the builder's
+/// [`ClientConfig`]).
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
-    pub(crate) region: Option<Region>,
-    pub(crate) endpoint: Option<String>,
     pub(crate) site: Site,
     pub(crate) credentials: Option<TencentCredentials>,
-    pub(crate) chain: Option<CredentialChain>,
-    pub(crate) options: ClientOptions,
-    pub(crate) retry: RetryConfig,
     pub(crate) language: Option<Language>,
-    pub(crate) clock: Clock,
-    /// A whole rate-limit table replacing the service's published defaults.
-    pub(crate) rate_limits: Option<RateLimits>,
-    /// Per-action rates applied on top of the table (defaults or `rate_limits`).
-    pub(crate) rate_overrides: Vec<(String, Rate)>,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
-            region: None,
-            endpoint: None,
             site: Site::China,
             credentials: None,
-            chain: None,
-            options: ClientOptions::default(),
-            retry: RetryConfig::default(),
             language: None,
-            clock: Clock::system(),
-            rate_limits: None,
-            rate_overrides: Vec::new(),
         }
     }
 }
 
 impl Config {
-    /// Resolves the credential chain now (for `from_env()`): credentials and, unless a
-    /// region was set, `TENCENTCLOUD_REGION`.
-    pub(crate) fn resolve_env(mut self, provider: Provider) -> Result<Self> {
-        let chain = self
-            .chain
-            .clone()
-            .unwrap_or_else(|| CredentialChain::for_provider(provider));
-        let resolved = chain.resolve_os()?;
-        tracing::debug!(source = %resolved.source, "Tencent credentials resolved");
-        self.credentials = Some(resolved.credentials);
-        if self.region.is_none() {
-            self.region = resolved.region.map(Region::new);
-        }
-        Ok(self)
-    }
-
-    pub(crate) fn build(self, spec: ServiceSpec) -> Result<TencentClient> {
-        let mut cfg = self;
-        if cfg.credentials.is_none() {
-            cfg = cfg.resolve_env(spec.provider)?;
-        }
-        let credentials = cfg.credentials.take().ok_or_else(|| {
-            Error::invalid_input("credentials", "no Tencent Cloud credentials were given")
-        })?;
-        credentials.validate()?;
-        let region = cfg.region.take().ok_or_else(|| {
-            Error::invalid_input(
-                "region",
-                "no region given; call .region(\"ap-guangzhou\") or set TENCENTCLOUD_REGION",
-            )
-        })?;
-        region.check(spec.provider, "region")?;
-        let endpoint = match cfg.endpoint.take() {
-            Some(e) => e,
-            None => {
-                let host = match cfg.site {
-                    Site::China => spec.host,
-                    Site::International => spec.intl_host,
-                };
-                format!("https://{host}")
-            }
-        };
-        let url = parse_endpoint(&endpoint)?;
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err(Error::invalid_input(
-                "endpoint",
-                format!("{endpoint:?} must not carry a query or fragment"),
-            ));
-        }
-        let host_name = url.host_str().unwrap_or_default();
-        let host = match url.port() {
-            Some(port) => format!("{host_name}:{port}"),
-            None => host_name.to_owned(),
-        };
-        let defaults = match spec.provider {
-            Provider::TencentLighthouse => crate::limits::lighthouse_rate_limits(),
-            _ => crate::limits::cvm_rate_limits(),
-        };
-        let overrides = if cfg.rate_limits.is_some() || !cfg.rate_overrides.is_empty() {
-            let mut table = cfg.rate_limits.take().unwrap_or_else(|| defaults.clone());
-            for (action, rate) in cfg.rate_overrides.drain(..) {
-                table.set(action, rate);
-            }
-            Some(table)
-        } else {
-            None
-        };
-        let transport = Transport::new(cfg.options, cfg.retry)?.with_rate_limits(
-            spec.provider,
-            defaults,
-            overrides,
+    /// The client for `spec`: credentials from the chain (explicit first) over the
+    /// config's environment and profile, the region (the builder's, else
+    /// `TENCENTCLOUD_REGION`), the endpoint (the override, else the site's host), and the
+    /// transport with the service's rate table.
+    pub(crate) fn build(self, shared: &ClientConfig, spec: ServiceSpec) -> Result<TencentClient> {
+        let env = shared.env();
+        let found =
+            credential::chain(spec.provider, self.credentials, shared.profile()).resolve(env)?;
+        found.credentials.validate()?;
+        let region = shared.resolve_region(
+            spec.limits,
+            found.region.or_else(|| credential::region_from_env(env)),
+            &format!("set {}", credential::ENV_REGION),
         )?;
+        let endpoint = shared.resolve_endpoint(|| {
+            let host = match self.site {
+                Site::China => spec.host,
+                Site::International => spec.intl_host,
+            };
+            format!("https://{host}")
+        })?;
+        let transport = shared.transport(spec.provider, (spec.rate_limits)())?;
         Ok(TencentClient {
             transport,
-            credentials,
-            url: url.as_str().to_owned(),
-            host,
-            canonical_uri: url.path().to_owned(),
+            credentials: found.credentials,
+            url: endpoint.url(),
+            endpoint,
             spec,
             region,
-            language: cfg.language,
-            clock: cfg.clock,
+            language: self.language,
+            clock: shared.clock().clone(),
         })
     }
 }
@@ -306,9 +239,9 @@ impl Config {
 pub struct TencentClient {
     transport: Transport,
     credentials: TencentCredentials,
+    endpoint: Endpoint,
+    /// `endpoint.url()`, made once.
     url: String,
-    host: String,
-    canonical_uri: String,
     spec: ServiceSpec,
     region: Region,
     language: Option<Language>,
@@ -340,10 +273,32 @@ pub struct CallOptions<'a> {
     pub subject: Option<&'a str>,
 }
 
+impl<'a> CallOptions<'a> {
+    /// A read about no one image (a listing): idempotent, no subject.
+    pub fn read() -> Self {
+        CallOptions {
+            idempotent: true,
+            subject: None,
+        }
+    }
+
+    /// A call about the image or blueprint `id`.
+    pub fn about(id: &'a str, idempotent: bool) -> Self {
+        CallOptions {
+            idempotent,
+            subject: Some(id),
+        }
+    }
+}
+
 impl TencentClient {
     /// The provider this client speaks for.
     pub fn provider(&self) -> Provider {
         self.spec.provider
+    }
+    /// The service this client speaks to.
+    pub fn spec(&self) -> &ServiceSpec {
+        &self.spec
     }
     /// The region (`X-TC-Region`).
     pub fn region(&self) -> &Region {
@@ -355,7 +310,7 @@ impl TencentClient {
     }
     /// The `Host` header (and signed host).
     pub fn host(&self) -> &str {
-        &self.host
+        self.endpoint.authority()
     }
     /// The transport (timeouts, retry policy).
     pub fn transport(&self) -> &Transport {
@@ -364,41 +319,55 @@ impl TencentClient {
 
     /// Signs one attempt of `action` with `body` at the clock's current time.
     pub fn sign_request(&self, action: &str, body: &[u8]) -> HttpRequest {
+        self.sign_body(action, Bytes::copy_from_slice(body))
+    }
+
+    /// [`sign_request`](Self::sign_request) over a body built once per call: every
+    /// attempt shares its bytes.
+    fn sign_body(&self, action: &str, body: Bytes) -> HttpRequest {
         let ts = self.clock.now();
         let mut req = Tc3Request::post_json(
             self.spec.service,
-            &self.host,
+            self.endpoint.authority(),
             action,
             self.spec.version,
-            body,
+            &body,
             ts,
         )
         .region(self.region.as_str())
-        .canonical_uri(&self.canonical_uri);
+        .canonical_uri(self.endpoint.path());
         if let Some(lang) = self.language {
             req = req.language(lang.as_str());
         }
         let signed = sign(&self.credentials, &req);
         HttpRequest {
-            method: "POST".to_owned(),
+            method: HttpMethod::Post,
             url: self.url.clone(),
             headers: signed
                 .headers
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v))
                 .collect(),
-            body: body.to_vec(),
+            body,
         }
     }
 
-    /// Calls `action` with `request` as the JSON body; decodes `Response` into `T`.
-    pub async fn call<Q, T>(&self, action: &str, request: &Q, opts: CallOptions<'_>) -> Result<T>
+    /// Calls `action` in `cx` with `request` as the JSON body; decodes `Response` into `T`.
+    /// The body is encoded once; each attempt is signed afresh.
+    pub async fn call<Q, T>(
+        &self,
+        cx: &CallContext,
+        action: &str,
+        request: &Q,
+        opts: CallOptions<'_>,
+    ) -> Result<T>
     where
         Q: Serialize + ?Sized + Sync,
         T: DeserializeOwned + Send,
     {
-        let body = serde_json::to_vec(request)
-            .map_err(|e| Error::invalid_input("request", format!("cannot encode {action}: {e}")))?;
+        let body = Bytes::from(serde_json::to_vec(request).map_err(|e| {
+            Error::invalid_input("request", format!("cannot encode {action}: {e}"))
+        })?);
         let call = ApiCall {
             provider: self.spec.provider,
             action,
@@ -408,11 +377,28 @@ impl TencentClient {
         let provider = self.spec.provider;
         self.transport
             .call(
+                cx,
                 call,
-                |_attempt| Ok(self.sign_request(action, &body)),
+                |_attempt| Ok(self.sign_body(action, body.clone())),
                 |resp| decode::<T>(provider, action, opts.subject, resp),
             )
             .await
+    }
+
+    /// Calls an action that answers nothing but its `RequestId` (a share, an unshare, a
+    /// delete); returns the request id.
+    pub async fn call_for_request_id<Q>(
+        &self,
+        cx: &CallContext,
+        action: &str,
+        request: &Q,
+        opts: CallOptions<'_>,
+    ) -> Result<Option<String>>
+    where
+        Q: Serialize + ?Sized + Sync,
+    {
+        let answer: Empty = self.call(cx, action, request, opts).await?;
+        Ok(answer.request_id)
     }
 }
 
@@ -433,7 +419,7 @@ pub fn decode<T: DeserializeOwned>(
         if status >= 400 {
             let text = String::from_utf8_lossy(&resp.body);
             let message: String = text.chars().take(200).collect();
-            return Err(Error::Api(ApiError {
+            return Err(Error::from(ApiError {
                 provider,
                 action: action.to_owned(),
                 status,
@@ -444,7 +430,7 @@ pub fn decode<T: DeserializeOwned>(
                     message
                 },
                 request_id: None,
-                retryable: status_is_retryable(status),
+                retry: RetryReason::of_status(status),
                 retry_after: None,
             }));
         }
@@ -478,14 +464,14 @@ pub fn decode<T: DeserializeOwned>(
         ));
     }
     if status != 200 {
-        return Err(Error::Api(ApiError {
+        return Err(Error::from(ApiError {
             provider,
             action: action.to_owned(),
             status,
             code: format!("HTTP.{status}"),
             message: format!("HTTP {status} with a response that carries no Error"),
             request_id,
-            retryable: status_is_retryable(status),
+            retry: RetryReason::of_status(status),
             retry_after: None,
         }));
     }
@@ -529,15 +515,15 @@ pub fn classify(
             };
         }
     }
-    let retryable = is_retryable_code(&code) || status_is_retryable(status);
-    Error::Api(ApiError {
+    let retry = retry_reason(&code, status);
+    Error::from(ApiError {
         provider,
         action: action.to_owned(),
         status,
         code,
         message,
         request_id,
-        retryable,
+        retry,
         retry_after: None,
     })
 }
@@ -575,9 +561,27 @@ mod tests {
     }
 
     #[test]
+    fn retry_reasons_are_throttled_or_server_error() {
+        use RetryReason::{ServerError, Throttled};
+        for (code, status, want) in [
+            ("RequestLimitExceeded", 200, Some(Throttled)),
+            ("RequestLimitExceeded.IPLimitExceeded", 200, Some(Throttled)),
+            ("RequestLimitExceeded.SomethingNew", 503, Some(Throttled)),
+            ("MutexOperation.TaskRunning", 200, Some(ServerError)),
+            ("ServiceUnavailable", 200, Some(ServerError)),
+            ("InternalError", 500, Some(ServerError)),
+            ("HTTP.429", 429, Some(Throttled)),
+            ("OverQuota", 200, None),
+            ("InvalidParameter", 400, None),
+        ] {
+            assert_eq!(retry_reason(code, status), want, "{code} {status}");
+        }
+    }
+
+    #[test]
     fn error_envelope_is_classified() {
         let auth = decode::<Value>(
-            Provider::TencentCvm,
+            crate::CVM,
             "DescribeImages",
             None,
             resp(
@@ -590,7 +594,7 @@ mod tests {
         assert_eq!(auth.request_id(), Some("r1"));
 
         let nf = decode::<Value>(
-            Provider::TencentCvm,
+            crate::CVM,
             "DeleteImages",
             Some("img-x"),
             resp(
@@ -605,7 +609,7 @@ mod tests {
         );
 
         let busy = decode::<Value>(
-            Provider::TencentCvm,
+            crate::CVM,
             "DeleteImages",
             None,
             resp(
@@ -615,22 +619,21 @@ mod tests {
         )
         .unwrap_err();
         assert!(busy.is_retryable());
+        assert_eq!(
+            RetryReason::of_answer(&busy),
+            Some(RetryReason::ServerError)
+        );
         assert_eq!(busy.code(), Some("MutexOperation.TaskRunning"));
     }
 
     #[test]
     fn http_5xx_without_envelope_is_retryable() {
-        let e = decode::<Value>(
-            Provider::TencentCvm,
-            "DescribeImages",
-            None,
-            resp(502, "bad gateway"),
-        )
-        .unwrap_err();
+        let e = decode::<Value>(crate::CVM, "DescribeImages", None, resp(502, "bad gateway"))
+            .unwrap_err();
         assert!(e.is_retryable());
+        assert_eq!(RetryReason::of_answer(&e), Some(RetryReason::ServerError));
         assert_eq!(e.code(), Some("HTTP.502"));
-        let e =
-            decode::<Value>(Provider::TencentCvm, "X", None, resp(200, "not json")).unwrap_err();
+        let e = decode::<Value>(crate::CVM, "X", None, resp(200, "not json")).unwrap_err();
         assert!(matches!(e, Error::Decode { .. }));
     }
 

@@ -1,12 +1,160 @@
 //! Pieces both adapters share: principal checks, the idempotent share/unshare with
-//! reconciliation, offset paging, and the builder setters.
+//! reconciliation, lookups by id, the id of a copy, and offset paging. The adapters differ
+//! only in their actions and wire models; what they do with them is written here once.
 
 use std::collections::HashSet;
 use std::future::Future;
 
 use imageshare_core::{
-    Error, ImageId, Page, PageCursor, Principal, Result, ShareLimits, ShareOutcome, ShareReport,
+    CallContext, Error, ImageId, ImageSharing, Page, PageCursor, Principal, Region, Result,
+    ShareLimits, ShareOutcome, ShareReport,
 };
+
+use serde::Serialize;
+
+use crate::client::{CallOptions, TencentClient};
+
+/// An adapter over one Tencent service, as the shared pieces below see it.
+pub(crate) trait Service: ImageSharing {
+    /// The adapter's signed-JSON client.
+    fn client(&self) -> &TencentClient;
+
+    /// What the service calls the images it shares (`image`, `blueprint`).
+    fn item(&self) -> &'static str {
+        self.client().spec().item
+    }
+}
+
+/// One share or unshare action of a service: its name, which way it changes the grants,
+/// and the code the service answers when some account already is in the wanted state.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct GrantAction<'a> {
+    pub(crate) action: &'a str,
+    pub(crate) granting: bool,
+    pub(crate) conflict_code: Option<&'a str>,
+}
+
+/// Shares or unshares `principals` on `id` with `grant.action`: checks the id and the
+/// accounts, sends the request `request` makes of the accounts (one call, whose request id
+/// the report carries), and reconciles a conflict answer against the current sharees in
+/// `cx` (see [`apply`]).
+pub(crate) async fn change_grants<A, Q>(
+    adapter: &A,
+    cx: &CallContext,
+    id: &ImageId,
+    principals: &[Principal],
+    grant: GrantAction<'_>,
+    request: impl Fn(Vec<String>) -> Q,
+) -> Result<ShareReport>
+where
+    A: Service,
+    Q: Serialize + Sync,
+{
+    check_id(id, adapter.item())?;
+    let accounts = account_ids(adapter.limits(), principals)?;
+    let send = |accounts| {
+        let request = request(accounts);
+        async move {
+            let opts = CallOptions::about(id.as_str(), true);
+            adapter
+                .client()
+                .call_for_request_id(cx, grant.action, &request, opts)
+                .await
+        }
+    };
+    let current = || async {
+        Ok(adapter
+            .sharees_in(cx, id)
+            .await?
+            .into_iter()
+            .map(|s| s.principal.id().to_owned())
+            .collect())
+    };
+    apply(
+        id,
+        accounts,
+        grant.granting,
+        grant.conflict_code,
+        send,
+        current,
+    )
+    .await
+}
+
+/// Deletes `id` with `action` and its `request`, after checking the id.
+pub(crate) async fn delete<A: Service, Q: Serialize + Sync>(
+    adapter: &A,
+    cx: &CallContext,
+    id: &ImageId,
+    action: &str,
+    request: Q,
+) -> Result<()> {
+    check_id(id, adapter.item())?;
+    let opts = CallOptions::about(id.as_str(), false);
+    adapter
+        .client()
+        .call_for_request_id(cx, action, &request, opts)
+        .await?;
+    Ok(())
+}
+
+/// Refuses a Describe request that names ids (`ids_field`) and filters at once: the
+/// service does not accept both.
+pub(crate) fn ids_or_filters(
+    action: &str,
+    ids_field: &str,
+    ids: bool,
+    filters: bool,
+) -> Result<()> {
+    if ids && filters {
+        return Err(Error::invalid_input(
+            action,
+            format!("{ids_field} and Filters cannot be combined"),
+        ));
+    }
+    Ok(())
+}
+
+/// The entry for `id` in what a lookup by id answered (`set`, whose ids `id_of` reads);
+/// [`Error::NotFound`] naming the adapter's item when the service listed none.
+pub(crate) fn the_one<A: Service, T>(
+    adapter: &A,
+    id: &ImageId,
+    set: Vec<T>,
+    id_of: impl Fn(&T) -> &str,
+) -> Result<T> {
+    set.into_iter()
+        .find(|x| id_of(x) == id.as_str())
+        .ok_or_else(|| Error::NotFound {
+            provider: adapter.provider(),
+            what: adapter.item(),
+            id: id.to_string(),
+        })
+}
+
+/// The id of the copy made in `region`, from the per-region answer of a copy action
+/// (`set`, whose `(region, id)` pairs `fields` reads): the entry for `region`, else the
+/// first. An empty answer is [`Error::Decode`] of `action` saying `empty`.
+pub(crate) fn copied_id<A: Service, T>(
+    adapter: &A,
+    action: &str,
+    set: &[T],
+    region: &Region,
+    fields: impl Fn(&T) -> (&str, &str),
+    empty: &str,
+) -> Result<ImageId> {
+    set.iter()
+        .map(&fields)
+        .find(|(r, _)| *r == region.as_str())
+        .or_else(|| set.first().map(&fields))
+        .map(|(_, id)| ImageId::from(id))
+        .ok_or_else(|| Error::Decode {
+            provider: adapter.provider(),
+            action: action.to_owned(),
+            message: empty.to_owned(),
+            request_id: None,
+        })
+}
 
 /// Page size for every paged Describe call (Tencent's documented maximum).
 pub const PAGE_SIZE: u64 = 100;
@@ -114,106 +262,6 @@ pub(crate) fn check_id(id: &ImageId, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// The setters both builders share (defined once, expanded into each builder).
-macro_rules! common_setters {
-    () => {
-        /// The region every call is made in (`X-TC-Region`), e.g. `ap-guangzhou`.
-        pub fn region(mut self, region: impl Into<imageshare_core::Region>) -> Self {
-            self.config.region = Some(region.into());
-            self
-        }
-
-        /// Overrides the endpoint (private endpoints, regional hosts, the emulator):
-        /// an absolute `http://` or `https://` URL. Validated when the adapter is built.
-        pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
-            self.config.endpoint = Some(endpoint.into());
-            self
-        }
-
-        /// Chooses the default endpoint of the China site (`*.tencentcloudapi.com`, the
-        /// default) or the international site (`*.intl.tencentcloudapi.com`). An explicit
-        /// [`endpoint`](Self::endpoint) wins.
-        pub fn site(mut self, site: imageshare_core::Site) -> Self {
-            self.config.site = site;
-            self
-        }
-
-        /// Explicit credentials (used before the environment and the profile file).
-        pub fn credentials(mut self, credentials: $crate::TencentCredentials) -> Self {
-            self.config.credentials = Some(credentials);
-            self
-        }
-
-        /// The credential chain to use when no explicit credentials are given (e.g. with
-        /// another profile section).
-        pub fn credential_chain(mut self, chain: $crate::CredentialChain) -> Self {
-            self.config.chain = Some(chain);
-            self
-        }
-
-        /// Transport options (timeouts, user agent, concurrency bound).
-        pub fn client_options(
-            mut self,
-            options: imageshare_core::transport::ClientOptions,
-        ) -> Self {
-            self.config.options = options;
-            self
-        }
-
-        /// The per-attempt timeout.
-        pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
-            self.config.options.timeout = timeout;
-            self
-        }
-
-        /// The connect timeout.
-        pub fn connect_timeout(mut self, timeout: std::time::Duration) -> Self {
-            self.config.options.connect_timeout = timeout;
-            self
-        }
-
-        /// The retry policy (bounded attempts, jittered exponential backoff).
-        pub fn retry(mut self, retry: imageshare_core::transport::RetryConfig) -> Self {
-            self.config.retry = retry;
-            self
-        }
-
-        /// Client-side rate limits per action, replacing the published defaults
-        /// ([`crate::limits::cvm_rate_limits`], [`crate::limits::lighthouse_rate_limits`]);
-        /// `RateLimits::none()` limits nothing. The table is set on the rate limiter of the
-        /// client options, so every adapter sharing that limiter follows it.
-        pub fn rate_limits(mut self, limits: imageshare_core::ratelimit::RateLimits) -> Self {
-            self.config.rate_limits = Some(limits);
-            self
-        }
-
-        /// The client-side rate of one action, on top of the defaults (or of
-        /// [`rate_limits`](Self::rate_limits)).
-        pub fn rate_limit(
-            mut self,
-            action: impl Into<String>,
-            rate: imageshare_core::ratelimit::Rate,
-        ) -> Self {
-            self.config.rate_overrides.push((action.into(), rate));
-            self
-        }
-
-        /// `X-TC-Language` (`zh-CN` or `en-US`) for error messages; not sent by default.
-        pub fn language(mut self, language: $crate::Language) -> Self {
-            self.config.language = Some(language);
-            self
-        }
-
-        /// The clock `X-TC-Timestamp` is read from (tests pin it with
-        /// [`Clock::fixed`]($crate::Clock::fixed)); the system clock by default.
-        pub fn clock(mut self, clock: $crate::Clock) -> Self {
-            self.config.clock = clock;
-            self
-        }
-    };
-}
-pub(crate) use common_setters;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,14 +301,14 @@ mod tests {
                 sent.lock().unwrap().push(batch);
                 async move {
                     if first {
-                        Err(Error::Api(imageshare_core::ApiError {
-                            provider: imageshare_core::Provider::TencentCvm,
+                        Err(Error::from(imageshare_core::ApiError {
+                            provider: crate::CVM,
                             action: "ModifyImageSharePermission".into(),
                             status: 200,
                             code: "FailedOperation.AccountAlreadyExists".into(),
                             message: "exists".into(),
                             request_id: None,
-                            retryable: false,
+                            retry: None,
                             retry_after: None,
                         }))
                     } else {

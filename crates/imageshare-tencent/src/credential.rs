@@ -1,34 +1,44 @@
 //! Tencent Cloud credentials and the credential chain (tencent.md §5).
 //!
-//! Sources, in order (the official SDKs' order, `explicit` first as DESIGN.md asks):
-//! 1. explicit credentials given to the builder;
-//! 2. environment: `TENCENTCLOUD_SECRET_ID` + `TENCENTCLOUD_SECRET_KEY` (official SDKs and
-//!    tccli), session token from `TENCENTCLOUD_SECURITY_TOKEN` (Terraform provider) or else
-//!    `TENCENTCLOUD_TOKEN` (tccli);
+//! The chain is a core [`CredentialChain`] of these sources, in order (the official SDKs'
+//! order, explicit values first as DESIGN.md asks):
+//! 1. explicit credentials given to the builder ([`Explicit`], checked with
+//!    [`TencentCredentials::validate`]);
+//! 2. environment ([`ENV_KEY_PAIR`]): `TENCENTCLOUD_SECRET_ID` + `TENCENTCLOUD_SECRET_KEY`
+//!    (official SDKs and tccli), session token from `TENCENTCLOUD_SECURITY_TOKEN` (Terraform
+//!    provider) or else `TENCENTCLOUD_TOKEN` (tccli); values trimmed;
 //! 3. the INI profile file `~/.tencentcloud/credentials`, or the file named by
-//!    `TENCENTCLOUD_CREDENTIALS_FILE` (Go SDK), section `[default]`, keys `secret_id` and
+//!    `TENCENTCLOUD_CREDENTIALS_FILE` (Go SDK) ([`ProfileFile::user`]), section `[default]`
+//!    unless the builder chose another ([`ClientBuilder::profile`]), keys `secret_id` and
 //!    `secret_key` (no token key: the SDKs read none);
-//! 4. `/etc/tencentcloud/credentials` (Python SDK fallback), same layout.
+//! 4. `/etc/tencentcloud/credentials` (Python SDK fallback), same layout
+//!    ([`ProfileFile::system`]);
+//! 5. the CVM instance-metadata role that the SDKs try last is not supported: the
+//!    [`InstanceRole`] source only notes so in the "nothing found" error.
 //!
-//! The CVM instance-metadata role that the SDKs try last is not supported; the "nothing
-//! found" error says so. No profile-selecting environment variable is read: tencent.md
-//! documents none for the profile file, so another section is chosen only through
-//! [`CredentialChain::profile`].
+//! [`chain`] assembles it; the adapters' builders resolve it at `build()` over
+//! [`ClientConfig::env`](imageshare_core::ClientConfig::env). No profile-selecting
+//! environment variable is read: tencent.md documents none for the profile file.
 //!
-//! `TENCENTCLOUD_REGION` (tccli, Terraform) is read whatever source supplied the keys and
-//! returned as [`ResolvedCredentials::region`].
+//! `TENCENTCLOUD_REGION` (tccli, Terraform) applies whatever source supplied the keys
+//! ([`region_from_env`]); a region set on the builder wins.
 //!
 //! A half-configured source (a SecretId without a SecretKey, or the reverse) is an error,
-//! not a silent fall-through to the next source: falling through could sign with another
-//! account's keys than the user meant. (The official Go chain falls through; we are stricter
-//! on purpose.)
+//! not a silent fall-through to the next source ([`HalfSetPair::Refuse`]): falling through
+//! could sign with another account's keys than the user meant. (The official Go chain falls
+//! through; we are stricter on purpose.)
+//!
+//! [`ClientBuilder::profile`]: imageshare_core::ClientBuilder::profile
 
 use std::fmt;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
-use imageshare_core::credentials::{profile_path, read_credentials_file, Env, OsEnv, SourceTrail};
-use imageshare_core::{Error, Provider, Result, Secret};
+use imageshare_core::credentials::{
+    profile_path, read_credentials_file, CredentialChain, CredentialSource, Env, EnvKeyPair,
+    Explicit, Found, HalfSetPair, KeyPair, SourceTrail,
+};
+use imageshare_core::{Error, Provider, Region, Result, Secret};
 
 use crate::ini::Ini;
 
@@ -79,6 +89,15 @@ impl TencentCredentials {
         self
     }
 
+    /// The credentials of a key pair read from the environment ([`ENV_KEY_PAIR`]).
+    pub fn from_key_pair(pair: KeyPair) -> Self {
+        TencentCredentials {
+            secret_id: pair.id,
+            secret_key: pair.secret,
+            token: pair.token,
+        }
+    }
+
     /// Whether these are temporary credentials (a session token is set).
     pub fn is_temporary(&self) -> bool {
         self.token.as_ref().is_some_and(|t| !t.is_empty())
@@ -123,207 +142,138 @@ impl fmt::Display for TencentCredentials {
     }
 }
 
-/// Where resolved credentials came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CredentialSource {
-    /// Given explicitly to the builder.
-    Explicit,
-    /// `TENCENTCLOUD_SECRET_ID` / `TENCENTCLOUD_SECRET_KEY`.
-    Environment,
-    /// An INI profile file.
-    ProfileFile {
-        /// The file read.
-        path: PathBuf,
-        /// The section read.
-        profile: String,
-    },
-}
+/// The environment key pair of the chain (source 2 of the [module docs](self)).
+pub const ENV_KEY_PAIR: EnvKeyPair = EnvKeyPair {
+    id_vars: &[ENV_SECRET_ID],
+    secret_vars: &[ENV_SECRET_KEY],
+    token_vars: &[ENV_SECURITY_TOKEN, ENV_TOKEN],
+    half_set: HalfSetPair::Refuse,
+    trim: true,
+};
 
-impl fmt::Display for CredentialSource {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CredentialSource::Explicit => f.write_str("explicit credentials"),
-            CredentialSource::Environment => {
-                write!(f, "environment variables {ENV_SECRET_ID}/{ENV_SECRET_KEY}")
-            }
-            CredentialSource::ProfileFile { path, profile } => {
-                write!(f, "profile [{profile}] of {}", path.display())
-            }
-        }
-    }
-}
-
-/// The outcome of the chain: credentials, the optional `TENCENTCLOUD_REGION`, and where the
-/// credentials came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResolvedCredentials {
-    /// The credentials found.
-    pub credentials: TencentCredentials,
-    /// `TENCENTCLOUD_REGION`, when set.
-    pub region: Option<String>,
-    /// Which source supplied the credentials.
-    pub source: CredentialSource,
-}
-
-/// The Tencent credential chain. Pure over an [`Env`], so tests use
-/// [`imageshare_core::credentials::StaticEnv`] and never the real home directory.
-#[derive(Debug, Clone)]
-pub struct CredentialChain {
+/// The Tencent credential chain for `provider` (named in the "nothing found" error; CVM
+/// and Lighthouse share keys): `explicit` credentials when given, then the environment,
+/// the profile file, the system profile file, in the order of the [module docs](self).
+/// `profile` is the profile-file section (`default` when `None`). Pure over the [`Env`]
+/// it is resolved in, so tests use
+/// [`StaticEnv`](imageshare_core::credentials::StaticEnv) and never the real home
+/// directory.
+pub fn chain(
     provider: Provider,
     explicit: Option<TencentCredentials>,
-    profile: String,
-    system_file: bool,
+    profile: Option<&str>,
+) -> CredentialChain<TencentCredentials> {
+    CredentialChain::new(provider)
+        .then(Explicit::new(explicit, TencentCredentials::validate))
+        .then(ENV_KEY_PAIR.source(TencentCredentials::from_key_pair))
+        .then(ProfileFile::user(profile))
+        .then(ProfileFile::system(profile))
+        .then(InstanceRole)
 }
 
-impl Default for CredentialChain {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl CredentialChain {
-    /// The full chain, for error messages naming Tencent CVM.
-    pub fn new() -> Self {
-        Self::for_provider(Provider::TencentCvm)
-    }
-
-    /// The full chain, for error messages naming `provider` (CVM or Lighthouse share keys).
-    pub fn for_provider(provider: Provider) -> Self {
-        CredentialChain {
-            provider,
-            explicit: None,
-            profile: DEFAULT_PROFILE.to_owned(),
-            system_file: true,
-        }
-    }
-
-    /// Explicit credentials: used before every other source.
-    pub fn explicit(mut self, credentials: TencentCredentials) -> Self {
-        self.explicit = Some(credentials);
-        self
-    }
-
-    /// The profile-file section to read (default `default`).
-    pub fn profile(mut self, name: impl Into<String>) -> Self {
-        self.profile = name.into();
-        self
-    }
-
-    /// Whether to fall back to `/etc/tencentcloud/credentials` (default true, as the Python
-    /// SDK does).
-    pub fn system_file(mut self, enabled: bool) -> Self {
-        self.system_file = enabled;
-        self
-    }
-
-    /// Resolves credentials from the process environment and file system.
-    pub fn resolve_os(&self) -> Result<ResolvedCredentials> {
-        self.resolve(&OsEnv)
-    }
-
-    /// Resolves credentials from `env`. When no source has any, the error lists every source
-    /// tried and why it gave nothing.
-    pub fn resolve(&self, env: &dyn Env) -> Result<ResolvedCredentials> {
-        let region = var(env, ENV_REGION);
-        let resolved = |credentials: TencentCredentials, source| {
-            credentials.validate()?;
-            Ok(ResolvedCredentials {
-                credentials,
-                region: region.clone(),
-                source,
-            })
-        };
-
-        let mut trail = SourceTrail::new(self.provider);
-        match &self.explicit {
-            Some(c) => return resolved(c.clone(), CredentialSource::Explicit),
-            None => trail.tried("explicit credentials (none given)"),
-        }
-
-        if let Some(c) = from_environment(env, &mut trail)? {
-            return resolved(c, CredentialSource::Environment);
-        }
-
-        let primary = profile_path(env, Some(ENV_CREDENTIALS_FILE), PROFILE_FILE_UNDER_HOME);
-        match &primary {
-            Some(path) => {
-                if let Some(c) = from_profile_file(env, path, &self.profile, &mut trail)? {
-                    return resolved(
-                        c,
-                        CredentialSource::ProfileFile {
-                            path: path.clone(),
-                            profile: self.profile.clone(),
-                        },
-                    );
-                }
-            }
-            None => trail.tried(format!(
-                "profile file ~/{PROFILE_FILE_UNDER_HOME} (no home directory and {ENV_CREDENTIALS_FILE} unset)"
-            )),
-        }
-
-        if self.system_file {
-            let system = PathBuf::from(SYSTEM_PROFILE_FILE);
-            if primary.as_deref() != Some(system.as_path()) {
-                if let Some(c) = from_profile_file(env, &system, &self.profile, &mut trail)? {
-                    return resolved(
-                        c,
-                        CredentialSource::ProfileFile {
-                            path: system,
-                            profile: self.profile.clone(),
-                        },
-                    );
-                }
-            }
-        }
-
-        trail.tried("CVM instance-metadata role (not supported by imageshare)");
-        Err(trail.into_error())
-    }
-}
-
-/// Resolves credentials with the full chain from the process environment.
-pub fn from_env() -> Result<ResolvedCredentials> {
-    CredentialChain::new().resolve_os()
-}
-
-fn var(env: &dyn Env, name: &str) -> Option<String> {
-    env.var(name)
+/// `TENCENTCLOUD_REGION`, trimmed, when set.
+pub fn region_from_env(env: &dyn Env) -> Option<Region> {
+    env.var(ENV_REGION)
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty())
+        .map(Region::new)
 }
 
-fn from_environment(env: &dyn Env, trail: &mut SourceTrail) -> Result<Option<TencentCredentials>> {
-    let id = var(env, ENV_SECRET_ID);
-    let key = var(env, ENV_SECRET_KEY);
-    let (id, key) = match (id, key) {
-        (Some(id), Some(key)) => (id, key),
-        (None, None) => {
-            trail.tried(format!(
-                "environment variables {ENV_SECRET_ID} and {ENV_SECRET_KEY} (unset)"
-            ));
-            return Ok(None);
-        }
-        (Some(_), None) => {
-            return Err(Error::invalid_input(
-                ENV_SECRET_KEY,
-                format!("{ENV_SECRET_ID} is set but {ENV_SECRET_KEY} is not; set both or neither"),
-            ))
-        }
-        (None, Some(_)) => {
-            return Err(Error::invalid_input(
-                ENV_SECRET_ID,
-                format!("{ENV_SECRET_KEY} is set but {ENV_SECRET_ID} is not; set both or neither"),
-            ))
-        }
-    };
-    let mut c = TencentCredentials::new(id, key);
-    if let Some(token) = var(env, ENV_SECURITY_TOKEN).or_else(|| var(env, ENV_TOKEN)) {
-        c = c.with_token(token);
+/// Which profile file a [`ProfileFile`] source reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileLocation {
+    /// The file named by `TENCENTCLOUD_CREDENTIALS_FILE`, else `~/.tencentcloud/credentials`.
+    User,
+    /// `/etc/tencentcloud/credentials` (skipped when it is the user file as well).
+    System,
+}
+
+/// One INI profile file of the chain: the section `profile` of the file at `location`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileFile {
+    location: ProfileLocation,
+    profile: String,
+}
+
+impl ProfileFile {
+    /// The user's profile file, section `profile` (`default` when `None`).
+    pub fn user(profile: Option<&str>) -> Self {
+        Self::at(ProfileLocation::User, profile)
     }
-    Ok(Some(c))
+
+    /// The system-wide profile file, section `profile` (`default` when `None`).
+    pub fn system(profile: Option<&str>) -> Self {
+        Self::at(ProfileLocation::System, profile)
+    }
+
+    fn at(location: ProfileLocation, profile: Option<&str>) -> Self {
+        ProfileFile {
+            location,
+            profile: profile.unwrap_or(DEFAULT_PROFILE).to_owned(),
+        }
+    }
+
+    /// The section read.
+    pub fn profile(&self) -> &str {
+        &self.profile
+    }
+
+    /// The user file's path: `TENCENTCLOUD_CREDENTIALS_FILE`, else under the home directory.
+    fn user_path(env: &dyn Env) -> Option<PathBuf> {
+        profile_path(env, Some(ENV_CREDENTIALS_FILE), PROFILE_FILE_UNDER_HOME)
+    }
 }
 
+impl CredentialSource<TencentCredentials> for ProfileFile {
+    fn load(
+        &self,
+        env: &dyn Env,
+        trail: &mut SourceTrail,
+    ) -> Result<Option<Found<TencentCredentials>>> {
+        let user = Self::user_path(env);
+        let path = match (self.location, user) {
+            (ProfileLocation::User, Some(path)) => path,
+            (ProfileLocation::User, None) => {
+                trail.tried(format!(
+                    "profile file ~/{PROFILE_FILE_UNDER_HOME} (no home directory and \
+                     {ENV_CREDENTIALS_FILE} unset)"
+                ));
+                return Ok(None);
+            }
+            // The user file already named the system file: it was read as the user file.
+            (ProfileLocation::System, Some(user)) if user == Path::new(SYSTEM_PROFILE_FILE) => {
+                return Ok(None)
+            }
+            (ProfileLocation::System, _) => PathBuf::from(SYSTEM_PROFILE_FILE),
+        };
+        let found = from_profile_file(env, &path, &self.profile, trail)?;
+        Ok(found.map(|c| {
+            Found::new(
+                c,
+                format!("profile [{}] of {}", self.profile, path.display()),
+            )
+        }))
+    }
+}
+
+/// The CVM instance-metadata role the official SDKs try last: not supported by imageshare,
+/// so this source finds nothing and says so in the "nothing found" error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InstanceRole;
+
+impl CredentialSource<TencentCredentials> for InstanceRole {
+    fn load(
+        &self,
+        _env: &dyn Env,
+        trail: &mut SourceTrail,
+    ) -> Result<Option<Found<TencentCredentials>>> {
+        trail.tried("CVM instance-metadata role (not supported by imageshare)");
+        Ok(None)
+    }
+}
+
+/// The credentials in section `profile` of the INI file at `path`, noting in `trail` why
+/// there are none; a malformed file or a half-set pair is an error.
 fn from_profile_file(
     env: &dyn Env,
     path: &Path,
@@ -390,7 +340,7 @@ mod tests {
         let env = StaticEnv::new()
             .with_home("/home/t")
             .with_file_mode(home_file, &file(), 0o604);
-        let r = CredentialChain::new().resolve(&env).unwrap();
+        let r = chain(crate::CVM, None, None).resolve(&env).unwrap();
         assert_eq!(r.credentials.secret_id, "AKIDfile");
         let w = env.warnings();
         assert_eq!(w.len(), 1, "{w:?}");
@@ -405,13 +355,10 @@ mod tests {
             .with_var(ENV_CREDENTIALS_FILE, "/srv/creds")
             .with_file_mode("/srv/creds", "[other]\n", 0o660)
             .with_file_mode(SYSTEM_PROFILE_FILE, &file(), 0o644);
-        let r = CredentialChain::new().resolve(&env).unwrap();
+        let r = chain(crate::CVM, None, None).resolve(&env).unwrap();
         assert_eq!(
             r.source,
-            CredentialSource::ProfileFile {
-                path: SYSTEM_PROFILE_FILE.into(),
-                profile: DEFAULT_PROFILE.into()
-            }
+            format!("profile [{DEFAULT_PROFILE}] of {SYSTEM_PROFILE_FILE}")
         );
         let paths: Vec<PathBuf> = env.warnings().into_iter().map(|w| w.path).collect();
         assert_eq!(
@@ -426,7 +373,7 @@ mod tests {
         let env = StaticEnv::new()
             .with_home("/home/t")
             .with_file_mode(home_file, &file(), 0o600);
-        CredentialChain::new().resolve(&env).unwrap();
+        chain(crate::CVM, None, None).resolve(&env).unwrap();
         assert!(env.warnings().is_empty());
     }
 }

@@ -23,34 +23,28 @@
 
 use async_trait::async_trait;
 use imageshare_core::{
-    CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin, ImageSharing,
-    ImageState, Page, PageCursor, Principal, Provider, Region, Result, ShareLimits, ShareReport,
-    Sharee,
+    CallContext, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin,
+    ImageSharing, ImageState, Page, PageCursor, Principal, Provider, Region, Result, ShareLimits,
+    ShareReport, Sharee,
 };
 
-use crate::client::{CallOptions, Config, TencentClient, CVM_SERVICE};
-use crate::common::{account_ids, apply, check_id, common_setters, offset_page, PAGE_SIZE};
+pub use crate::builder::CvmBuilder;
+use crate::client::{CallOptions, TencentClient, CVM_SERVICE};
+use crate::common::{
+    change_grants, check_id, copied_id, delete, ids_or_filters, offset_page, the_one, GrantAction,
+    Service, PAGE_SIZE,
+};
 use crate::limits::{CVM_LIMITS, CVM_MAX_SHAREES_PER_IMAGE};
 use crate::model::{
     CvmImage, DeleteImagesRequest, DescribeImageSharePermissionRequest,
-    DescribeImageSharePermissionResponse, DescribeImagesRequest, DescribeImagesResponse, Empty,
-    Filter, ModifyImageSharePermissionRequest, SyncImage, SyncImagesRequest, SyncImagesResponse,
+    DescribeImageSharePermissionResponse, DescribeImagesRequest, DescribeImagesResponse, Filter,
+    ModifyImageSharePermissionRequest, SyncImage, SyncImagesRequest, SyncImagesResponse,
 };
 
 /// The code CVM answers when a SHARE names an account that already has a grant.
 pub const ACCOUNT_ALREADY_EXISTS: &str = "FailedOperation.AccountAlreadyExists";
 
-/// Builds a [`TencentCvmImageSharing`]. Credentials: explicit, else the chain
-/// (`TENCENTCLOUD_*` variables, then `~/.tencentcloud/credentials`).
-#[derive(Debug, Clone, Default)]
-pub struct CvmBuilder {
-    config: Config,
-    max_accounts_per_call: Option<usize>,
-}
-
 impl CvmBuilder {
-    common_setters!();
-
     /// Accounts per `ModifyImageSharePermission` call (the limit checker batches by it).
     /// Tencent publishes no maximum; the default is
     /// [`CVM_DEFAULT_MAX_ACCOUNTS_PER_CALL`](crate::limits::CVM_DEFAULT_MAX_ACCOUNTS_PER_CALL)
@@ -60,7 +54,8 @@ impl CvmBuilder {
         self
     }
 
-    /// Builds the adapter. Fails on a missing region or credentials, a bad endpoint, or a
+    /// Builds the adapter. Fails on missing or malformed credentials (listing every
+    /// source of the chain when there are none), a missing region, a bad endpoint, or a
     /// per-call maximum outside 1..=500.
     pub fn build(self) -> Result<TencentCvmImageSharing> {
         let mut limits = CVM_LIMITS;
@@ -74,7 +69,7 @@ impl CvmBuilder {
             limits = limits.with_max_principals_per_call(n);
         }
         Ok(TencentCvmImageSharing {
-            client: self.config.build(CVM_SERVICE)?,
+            client: self.tencent.build(&self.config, CVM_SERVICE)?,
             limits,
         })
     }
@@ -97,13 +92,12 @@ impl TencentCvmImageSharing {
         CvmBuilder::default()
     }
 
-    /// A builder with credentials (and `TENCENTCLOUD_REGION`, if set) resolved now from the
-    /// environment and the profile file; fails when none are found, listing every source.
+    /// The same as [`builder`](Self::builder): credentials (and `TENCENTCLOUD_REGION`,
+    /// unless a region is set) are resolved from the environment and the profile file by
+    /// `build()`, which fails when none are found, listing every source. Never fails
+    /// itself; the `Result` is kept for callers written against the eager version.
     pub fn from_env() -> Result<CvmBuilder> {
-        Ok(CvmBuilder {
-            config: Config::default().resolve_env(Provider::TencentCvm)?,
-            max_accounts_per_call: None,
-        })
+        Ok(Self::builder())
     }
 
     /// The underlying signed-JSON client (for actions the trait does not cover).
@@ -116,21 +110,22 @@ impl TencentCvmImageSharing {
         &self,
         request: &DescribeImagesRequest,
     ) -> Result<DescribeImagesResponse> {
-        if request.image_ids.is_some() && request.filters.is_some() {
-            return Err(Error::invalid_input(
-                "DescribeImages",
-                "ImageIds and Filters cannot be combined",
-            ));
-        }
+        self.describe_images_in(&CallContext::new(), request).await
+    }
+
+    async fn describe_images_in(
+        &self,
+        cx: &CallContext,
+        request: &DescribeImagesRequest,
+    ) -> Result<DescribeImagesResponse> {
+        ids_or_filters(
+            "DescribeImages",
+            "ImageIds",
+            request.image_ids.is_some(),
+            request.filters.is_some(),
+        )?;
         self.client
-            .call(
-                "DescribeImages",
-                request,
-                CallOptions {
-                    idempotent: true,
-                    subject: None,
-                },
-            )
+            .call(cx, "DescribeImages", request, CallOptions::read())
             .await
     }
 
@@ -144,6 +139,17 @@ impl TencentCvmImageSharing {
         regions: &[Region],
         name: Option<&str>,
     ) -> Result<Vec<SyncImage>> {
+        self.sync_images_in(&CallContext::new(), id, regions, name)
+            .await
+    }
+
+    async fn sync_images_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        regions: &[Region],
+        name: Option<&str>,
+    ) -> Result<Vec<SyncImage>> {
         check_id(id, "image")?;
         if regions.is_empty() {
             return Err(Error::invalid_input(
@@ -152,7 +158,7 @@ impl TencentCvmImageSharing {
             ));
         }
         for r in regions {
-            r.check(Provider::TencentCvm, "regions")?;
+            self.limits.check_region(r, "regions")?;
         }
         let req = SyncImagesRequest {
             image_ids: vec![id.to_string()],
@@ -163,50 +169,43 @@ impl TencentCvmImageSharing {
         let resp: SyncImagesResponse = self
             .client
             .call(
+                cx,
                 "SyncImages",
                 &req,
-                CallOptions {
-                    idempotent: false,
-                    subject: Some(id.as_str()),
-                },
+                CallOptions::about(id.as_str(), false),
             )
             .await?;
         Ok(resp.image_set)
     }
 
-    /// One `ModifyImageSharePermission` call; returns its request id.
-    async fn modify(
+    /// Shares (`SHARE`) or unshares (`CANCEL`) with `ModifyImageSharePermission`.
+    async fn modify_in(
         &self,
+        cx: &CallContext,
         id: &ImageId,
-        accounts: Vec<String>,
-        permission: &str,
-    ) -> Result<Option<String>> {
-        let req = ModifyImageSharePermissionRequest {
-            image_id: id.to_string(),
-            account_ids: accounts,
-            permission: permission.to_owned(),
+        principals: &[Principal],
+        granting: bool,
+    ) -> Result<ShareReport> {
+        let grant = GrantAction {
+            action: "ModifyImageSharePermission",
+            granting,
+            conflict_code: granting.then_some(ACCOUNT_ALREADY_EXISTS),
         };
-        let answer: Empty = self
-            .client
-            .call(
-                "ModifyImageSharePermission",
-                &req,
-                CallOptions {
-                    idempotent: true,
-                    subject: Some(id.as_str()),
-                },
-            )
-            .await?;
-        Ok(answer.request_id)
+        let permission = if granting { "SHARE" } else { "CANCEL" };
+        change_grants(self, cx, id, principals, grant, |accounts| {
+            ModifyImageSharePermissionRequest {
+                image_id: id.to_string(),
+                account_ids: accounts,
+                permission: permission.to_owned(),
+            }
+        })
+        .await
     }
+}
 
-    async fn sharee_ids(&self, id: &ImageId) -> Result<Vec<String>> {
-        Ok(self
-            .sharees(id)
-            .await?
-            .into_iter()
-            .map(|s| s.principal.id().to_owned())
-            .collect())
+impl Service for TencentCvmImageSharing {
+    fn client(&self) -> &TencentClient {
+        &self.client
     }
 }
 
@@ -257,7 +256,7 @@ pub fn image_from_cvm(img: CvmImage, region: &Region) -> Image {
 #[async_trait]
 impl ImageSharing for TencentCvmImageSharing {
     fn provider(&self) -> Provider {
-        Provider::TencentCvm
+        self.client.provider()
     }
 
     fn region(&self) -> &Region {
@@ -268,67 +267,53 @@ impl ImageSharing for TencentCvmImageSharing {
         &self.limits
     }
 
-    async fn image(&self, id: &ImageId) -> Result<Image> {
+    async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image> {
         check_id(id, "image")?;
-        let resp = self
-            .describe_images(&DescribeImagesRequest {
-                image_ids: Some(vec![id.to_string()]),
-                ..Default::default()
-            })
-            .await?;
-        resp.image_set
-            .into_iter()
-            .find(|i| i.image_id == id.as_str())
-            .map(|i| image_from_cvm(i, self.region()))
-            .ok_or_else(|| Error::NotFound {
-                provider: Provider::TencentCvm,
-                what: "image",
-                id: id.to_string(),
-            })
+        let request = DescribeImagesRequest {
+            image_ids: Some(vec![id.to_string()]),
+            ..Default::default()
+        };
+        let set = self.describe_images_in(cx, &request).await?.image_set;
+        let image = the_one(self, id, set, |i| &i.image_id)?;
+        Ok(image_from_cvm(image, self.region()))
     }
 
-    async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport> {
-        check_id(id, "image")?;
-        let accounts = account_ids(self.limits(), to)?;
-        apply(
-            id,
-            accounts,
-            true,
-            Some(ACCOUNT_ALREADY_EXISTS),
-            |batch| self.modify(id, batch, "SHARE"),
-            || self.sharee_ids(id),
-        )
-        .await
+    async fn share_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        to: &[Principal],
+    ) -> Result<ShareReport> {
+        self.modify_in(cx, id, to, true).await
     }
 
-    async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport> {
-        check_id(id, "image")?;
-        let accounts = account_ids(self.limits(), from)?;
-        apply(
-            id,
-            accounts,
-            false,
-            None,
-            |batch| self.modify(id, batch, "CANCEL"),
-            || self.sharee_ids(id),
-        )
-        .await
+    async fn unshare_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        from: &[Principal],
+    ) -> Result<ShareReport> {
+        self.modify_in(cx, id, from, false).await
     }
 
-    async fn sharees_page(&self, id: &ImageId, cursor: Option<PageCursor>) -> Result<Page<Sharee>> {
+    async fn sharees_page_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        cursor: Option<PageCursor>,
+    ) -> Result<Page<Sharee>> {
         check_id(id, "image")?;
         PageCursor::first_only(cursor.as_ref(), "CVM DescribeImageSharePermission")?;
+        let request = DescribeImageSharePermissionRequest {
+            image_id: id.to_string(),
+        };
         let resp: DescribeImageSharePermissionResponse = self
             .client
             .call(
+                cx,
                 "DescribeImageSharePermission",
-                &DescribeImageSharePermissionRequest {
-                    image_id: id.to_string(),
-                },
-                CallOptions {
-                    idempotent: true,
-                    subject: Some(id.as_str()),
-                },
+                &request,
+                CallOptions::about(id.as_str(), true),
             )
             .await?;
         Ok(Page::last(
@@ -344,21 +329,24 @@ impl ImageSharing for TencentCvmImageSharing {
 
     /// One page of the shared images; an image listed again on a later page is yielded
     /// once by the core paging loop.
-    async fn shared_with_me_page(&self, cursor: Option<PageCursor>) -> Result<Page<Image>> {
+    async fn shared_with_me_page_in(
+        &self,
+        cx: &CallContext,
+        cursor: Option<PageCursor>,
+    ) -> Result<Page<Image>> {
         let offset = PageCursor::offset(cursor.as_ref())?;
-        let page = self
-            .describe_images(&DescribeImagesRequest {
-                filters: Some(vec![Filter::one("image-type", "SHARED_IMAGE")]),
-                offset: Some(offset),
-                limit: Some(PAGE_SIZE),
-                ..Default::default()
-            })
-            .await?;
+        let request = DescribeImagesRequest {
+            filters: Some(vec![Filter::one("image-type", "SHARED_IMAGE")]),
+            offset: Some(offset),
+            limit: Some(PAGE_SIZE),
+            ..Default::default()
+        };
+        let page = self.describe_images_in(cx, &request).await?;
         Ok(offset_page(offset, page.total_count, page.image_set)
             .map(|i| image_from_cvm(i, self.region())))
     }
 
-    async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
+    async fn copy_in(&self, cx: &CallContext, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
         let (region, name) = match to {
             CopyTarget::OwnCopy { name } => (self.region().clone(), name),
             CopyTarget::Region { region, .. } if region == *self.region() => {
@@ -374,7 +362,7 @@ impl ImageSharing for TencentCvmImageSharing {
             CopyTarget::Region { region, name } => (region, name),
             CopyTarget::Project { .. } => {
                 return Err(Error::Unsupported {
-                    provider: Provider::TencentCvm,
+                    provider: self.provider(),
                     operation: "copy to a project".to_owned(),
                     reason: "CVM custom images belong to an account, not a project; copy with \
                              CopyTarget::OwnCopy or CopyTarget::Region"
@@ -383,37 +371,23 @@ impl ImageSharing for TencentCvmImageSharing {
             }
         };
         let set = self
-            .sync_images(id, std::slice::from_ref(&region), name.as_deref())
+            .sync_images_in(cx, id, std::slice::from_ref(&region), name.as_deref())
             .await?;
-        set.iter()
-            .find(|s| s.region == region.as_str())
-            .or(set.first())
-            .map(|s| ImageId::new(s.image_id.clone()))
-            .ok_or_else(|| Error::Decode {
-                provider: Provider::TencentCvm,
-                action: "SyncImages".to_owned(),
-                message: "the answer lists no new image although ImageSetRequired was true"
-                    .to_owned(),
-                request_id: None,
-            })
+        copied_id(
+            self,
+            "SyncImages",
+            &set,
+            &region,
+            |s| (&s.region, &s.image_id),
+            "the answer lists no new image although ImageSetRequired was true",
+        )
     }
 
-    async fn delete(&self, id: &ImageId) -> Result<()> {
-        check_id(id, "image")?;
-        let _: Empty = self
-            .client
-            .call(
-                "DeleteImages",
-                &DeleteImagesRequest {
-                    image_ids: vec![id.to_string()],
-                },
-                CallOptions {
-                    idempotent: false,
-                    subject: Some(id.as_str()),
-                },
-            )
-            .await?;
-        Ok(())
+    async fn delete_in(&self, cx: &CallContext, id: &ImageId) -> Result<()> {
+        let request = DeleteImagesRequest {
+            image_ids: vec![id.to_string()],
+        };
+        delete(self, cx, id, "DeleteImages", request).await
     }
 }
 
@@ -421,6 +395,7 @@ impl ImageSharing for TencentCvmImageSharing {
 mod tests {
     use super::*;
     use crate::model::CvmSnapshot;
+    use imageshare_core::ImageSharingExt;
 
     fn raw(kind: &str, state: &str, disks: &[&str]) -> CvmImage {
         CvmImage {
@@ -493,6 +468,7 @@ mod tests {
     /// An adapter whose endpoint nothing listens on: any request would fail with
     /// `Error::Transport`, so an `InvalidInput` answer means nothing was sent.
     fn unreachable() -> TencentCvmImageSharing {
+        use imageshare_core::ClientBuilder;
         let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", closed.local_addr().unwrap());
         drop(closed);

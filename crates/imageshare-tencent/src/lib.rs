@@ -20,21 +20,29 @@
 //!   request parts and time ([`Tc3Signer`], [`Tc3Request`], [`Tc3Signature`]), and the
 //!   verifying side the emulator uses ([`Tc3Verifier`], [`Tc3Authorization`],
 //!   [`VerifyError`] with Tencent's error codes);
-//! - [`credential`]: [`TencentCredentials`] and the credential chain (explicit ->
-//!   `TENCENTCLOUD_*` environment -> `~/.tencentcloud/credentials`);
+//! - [`credential`]: [`TencentCredentials`] and the credential chain, a core
+//!   [`CredentialChain`](imageshare_core::credentials::CredentialChain) (explicit ->
+//!   `TENCENTCLOUD_*` environment -> `~/.tencentcloud/credentials` ->
+//!   `/etc/tencentcloud/credentials`), resolved when an adapter is built;
 //! - [`limits`]: the documented sharing limits of CVM ([`CVM_LIMITS`]) and Lighthouse
 //!   ([`LIGHTHOUSE_LIMITS`]) for the core limit checker;
 //! - [`model`]: the serde wire models.
 //!
+//! Both builders ([`CvmBuilder`], [`LighthouseBuilder`]) take the shared settings
+//! (`region`, `endpoint`, `profile`, `timeout`, `retry`, `rate_limit`, `clock`, `env`, ...)
+//! through [`ClientBuilder`](imageshare_core::ClientBuilder), and the Tencent ones
+//! (`credentials`, `site`, `language`) as their own methods.
+//!
 //! ## Share a golden image
 //!
 //! ```no_run
-//! use imageshare_core::{Checked, ImageSharing, Principal};
+//! use imageshare_core::{Checked, ClientBuilder, ImageSharingExt, Principal};
 //! use imageshare_tencent::TencentCvmImageSharing;
 //!
 //! # async fn run() -> imageshare_core::Result<()> {
-//! // Credentials from TENCENTCLOUD_SECRET_ID/KEY or ~/.tencentcloud/credentials.
-//! let cvm = TencentCvmImageSharing::from_env()?
+//! // Credentials from TENCENTCLOUD_SECRET_ID/KEY or ~/.tencentcloud/credentials, resolved
+//! // by build().
+//! let cvm = TencentCvmImageSharing::builder()
 //!     .region("ap-guangzhou")
 //!     .build()?;
 //! // The limit checker refuses what CVM would refuse, before anything is sent, and
@@ -55,7 +63,7 @@
 //! ## Against the emulator (or any endpoint), with explicit keys
 //!
 //! ```no_run
-//! use imageshare_core::ImageSharing;
+//! use imageshare_core::{ClientBuilder, ImageSharingExt};
 //! use imageshare_tencent::{TencentCredentials, TencentLighthouseImageSharing};
 //!
 //! # async fn run() -> imageshare_core::Result<()> {
@@ -110,6 +118,7 @@
 //! ```
 #![warn(missing_docs)]
 
+mod builder;
 pub mod client;
 mod common;
 pub mod credential;
@@ -118,22 +127,30 @@ pub mod ini;
 pub mod lighthouse;
 pub mod limits;
 pub mod model;
+pub mod providers;
 pub mod signer;
 
+pub use builder::{CvmBuilder, LighthouseBuilder, TencentBuilder};
 pub use client::{Clock, Language, TencentClient};
 pub use common::PAGE_SIZE;
-pub use cvm::{CvmBuilder, TencentCvmImageSharing};
-pub use lighthouse::{Eligibility, LighthouseBuilder, TencentLighthouseImageSharing};
+pub use cvm::TencentCvmImageSharing;
+pub use lighthouse::{Eligibility, TencentLighthouseImageSharing};
+
+use imageshare_core::Provider;
+
+/// Tencent Cloud CVM custom images (`tencent-cvm`).
+pub const CVM: Provider = Provider::new("tencent-cvm");
+/// Tencent Cloud Lighthouse blueprints (`tencent-lighthouse`).
+pub const LIGHTHOUSE: Provider = Provider::new("tencent-lighthouse");
 
 /// Short name of [`TencentCvmImageSharing`] (`imageshare::tencent::Cvm`).
 pub type Cvm = TencentCvmImageSharing;
 /// Short name of [`TencentLighthouseImageSharing`] (`imageshare::tencent::Lighthouse`).
 pub type Lighthouse = TencentLighthouseImageSharing;
 
-pub use credential::{
-    from_env, CredentialChain, CredentialSource, ResolvedCredentials, TencentCredentials,
-};
+pub use credential::TencentCredentials;
 pub use limits::{CVM_LIMITS, LIGHTHOUSE_LIMITS};
+pub use providers::PROVIDERS;
 pub use signer::{
     scope_from_authorization, sign, Method, ReceivedRequest, SignedHeaderSet, Tc3Authorization,
     Tc3Request, Tc3Signature, Tc3Signer, Tc3Verifier, Verified, VerifyError,

@@ -27,19 +27,23 @@
 use async_trait::async_trait;
 use imageshare_core::paging::{paginate, Listing, TryStreamExt};
 use imageshare_core::{
-    CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin, ImageSharing,
-    ImageState, Page, PageCursor, Principal, Provider, Region, Result, ShareLimits, ShareReport,
-    Sharee,
+    CallContext, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin,
+    ImageSharing, ImageState, Page, PageCursor, Principal, Provider, Region, Result, ShareLimits,
+    ShareReport, Sharee,
 };
 
-use crate::client::{CallOptions, Config, TencentClient, LIGHTHOUSE_SERVICE};
-use crate::common::{account_ids, apply, check_id, common_setters, offset_page, PAGE_SIZE};
+pub use crate::builder::LighthouseBuilder;
+use crate::client::{CallOptions, TencentClient, LIGHTHOUSE_SERVICE};
+use crate::common::{
+    change_grants, check_id, copied_id, delete, ids_or_filters, offset_page, the_one, GrantAction,
+    Service, PAGE_SIZE,
+};
 use crate::limits::LIGHTHOUSE_LIMITS;
 use crate::model::{
     Blueprint, BlueprintAccountsRequest, DeleteBlueprintsRequest, DescribeBlueprintsRequest,
     DescribeBlueprintsResponse, DescribeBlueprintsShareAcrossAccountInfosRequest,
     DescribeBlueprintsShareAcrossAccountInfosResponse, DescribeImagesToShareRequest,
-    DescribeImagesToShareResponse, DestinationRegionBlueprint, Empty, Filter,
+    DescribeImagesToShareResponse, DestinationRegionBlueprint, Filter,
     LighthouseImageSharePermissionRequest, LighthouseImageSharePermissionResponse,
     ShareableCvmImage, SyncBlueprintRequest, SyncBlueprintResponse,
 };
@@ -57,20 +61,12 @@ Lighthouse to CVM, rebuild the image on CVM (for example create a CVM instance, 
 the same way, and CreateImage from it), or export the disk and import it with CVM ImportImage; \
 then share that CVM image with TencentCvmImageSharing";
 
-/// Builds a [`TencentLighthouseImageSharing`]. Credentials: explicit, else the chain
-/// (`TENCENTCLOUD_*` variables, then `~/.tencentcloud/credentials`).
-#[derive(Debug, Clone, Default)]
-pub struct LighthouseBuilder {
-    config: Config,
-}
-
 impl LighthouseBuilder {
-    common_setters!();
-
-    /// Builds the adapter. Fails on a missing region or credentials or a bad endpoint.
+    /// Builds the adapter. Fails on missing or malformed credentials (listing every
+    /// source of the chain when there are none), a missing region or a bad endpoint.
     pub fn build(self) -> Result<TencentLighthouseImageSharing> {
         Ok(TencentLighthouseImageSharing {
-            client: self.config.build(LIGHTHOUSE_SERVICE)?,
+            client: self.tencent.build(&self.config, LIGHTHOUSE_SERVICE)?,
             limits: LIGHTHOUSE_LIMITS,
         })
     }
@@ -100,12 +96,12 @@ impl TencentLighthouseImageSharing {
         LighthouseBuilder::default()
     }
 
-    /// A builder with credentials (and `TENCENTCLOUD_REGION`, if set) resolved now from the
-    /// environment and the profile file.
+    /// The same as [`builder`](Self::builder): credentials (and `TENCENTCLOUD_REGION`,
+    /// unless a region is set) are resolved from the environment and the profile file by
+    /// `build()`. Never fails itself; the `Result` is kept for callers written against the
+    /// eager version.
     pub fn from_env() -> Result<LighthouseBuilder> {
-        Ok(LighthouseBuilder {
-            config: Config::default().resolve_env(Provider::TencentLighthouse)?,
-        })
+        Ok(Self::builder())
     }
 
     /// The underlying signed-JSON client.
@@ -118,21 +114,23 @@ impl TencentLighthouseImageSharing {
         &self,
         request: &DescribeBlueprintsRequest,
     ) -> Result<DescribeBlueprintsResponse> {
-        if request.blueprint_ids.is_some() && request.filters.is_some() {
-            return Err(Error::invalid_input(
-                "DescribeBlueprints",
-                "BlueprintIds and Filters cannot be combined",
-            ));
-        }
+        self.describe_blueprints_in(&CallContext::new(), request)
+            .await
+    }
+
+    async fn describe_blueprints_in(
+        &self,
+        cx: &CallContext,
+        request: &DescribeBlueprintsRequest,
+    ) -> Result<DescribeBlueprintsResponse> {
+        ids_or_filters(
+            "DescribeBlueprints",
+            "BlueprintIds",
+            request.blueprint_ids.is_some(),
+            request.filters.is_some(),
+        )?;
         self.client
-            .call(
-                "DescribeBlueprints",
-                request,
-                CallOptions {
-                    idempotent: true,
-                    subject: None,
-                },
-            )
+            .call(cx, "DescribeBlueprints", request, CallOptions::read())
             .await
     }
 
@@ -140,6 +138,16 @@ impl TencentLighthouseImageSharing {
     /// across the mainland-China border). Returns the new blueprint per region.
     pub async fn sync_blueprint(
         &self,
+        id: &ImageId,
+        regions: &[Region],
+    ) -> Result<Vec<DestinationRegionBlueprint>> {
+        self.sync_blueprint_in(&CallContext::new(), id, regions)
+            .await
+    }
+
+    async fn sync_blueprint_in(
+        &self,
+        cx: &CallContext,
         id: &ImageId,
         regions: &[Region],
     ) -> Result<Vec<DestinationRegionBlueprint>> {
@@ -153,18 +161,17 @@ impl TencentLighthouseImageSharing {
                 ),
             ));
         }
+        let request = SyncBlueprintRequest {
+            blueprint_id: id.to_string(),
+            destination_regions: regions.iter().map(|r| r.to_string()).collect(),
+        };
         let resp: SyncBlueprintResponse = self
             .client
             .call(
+                cx,
                 "SyncBlueprint",
-                &SyncBlueprintRequest {
-                    blueprint_id: id.to_string(),
-                    destination_regions: regions.iter().map(|r| r.to_string()).collect(),
-                },
-                CallOptions {
-                    idempotent: false,
-                    subject: Some(id.as_str()),
-                },
+                &request,
+                CallOptions::about(id.as_str(), false),
             )
             .await?;
         Ok(resp.destination_region_blueprint_set)
@@ -174,19 +181,26 @@ impl TencentLighthouseImageSharing {
     /// be shared to Lighthouse. With `ids` empty, every image (all pages); otherwise those
     /// images (unknown ids are simply absent).
     pub async fn images_to_share(&self, ids: &[ImageId]) -> Result<Vec<ShareableCvmImage>> {
+        self.images_to_share_in(&CallContext::new(), ids).await
+    }
+
+    async fn images_to_share_in(
+        &self,
+        cx: &CallContext,
+        ids: &[ImageId],
+    ) -> Result<Vec<ShareableCvmImage>> {
         let mut out = Vec::new();
         if ids.is_empty() {
             return paginate(
-                Listing::new(Provider::TencentLighthouse, "DescribeImagesToShare"),
+                Listing::new(self.provider(), "DescribeImagesToShare"),
                 |cursor| async move {
                     let offset = PageCursor::offset(cursor.as_ref())?;
-                    let page = self
-                        .describe_images_to_share(&DescribeImagesToShareRequest {
-                            offset: Some(offset),
-                            limit: Some(PAGE_SIZE),
-                            ..Default::default()
-                        })
-                        .await?;
+                    let request = DescribeImagesToShareRequest {
+                        offset: Some(offset),
+                        limit: Some(PAGE_SIZE),
+                        ..Default::default()
+                    };
+                    let page = self.describe_images_to_share(cx, &request).await?;
                     Ok(offset_page(offset, page.total_count, page.image_set))
                 },
             )
@@ -197,42 +211,40 @@ impl TencentLighthouseImageSharing {
             for id in chunk {
                 check_id(id, "image")?;
             }
-            let page = self
-                .describe_images_to_share(&DescribeImagesToShareRequest {
-                    image_ids: Some(chunk.iter().map(|i| i.to_string()).collect()),
-                    limit: Some(PAGE_SIZE),
-                    ..Default::default()
-                })
-                .await?;
-            out.extend(page.image_set);
+            let request = DescribeImagesToShareRequest {
+                image_ids: Some(chunk.iter().map(|i| i.to_string()).collect()),
+                limit: Some(PAGE_SIZE),
+                ..Default::default()
+            };
+            out.extend(self.describe_images_to_share(cx, &request).await?.image_set);
         }
         Ok(out)
     }
 
     async fn describe_images_to_share(
         &self,
+        cx: &CallContext,
         request: &DescribeImagesToShareRequest,
     ) -> Result<DescribeImagesToShareResponse> {
         self.client
-            .call(
-                "DescribeImagesToShare",
-                request,
-                CallOptions {
-                    idempotent: true,
-                    subject: None,
-                },
-            )
+            .call(cx, "DescribeImagesToShare", request, CallOptions::read())
             .await
     }
 
     /// Whether the CVM image `id` can be shared to Lighthouse, and why not.
     pub async fn eligibility(&self, id: &ImageId) -> Result<Eligibility> {
-        let found = self.images_to_share(std::slice::from_ref(id)).await?;
+        self.eligibility_in(&CallContext::new(), id).await
+    }
+
+    async fn eligibility_in(&self, cx: &CallContext, id: &ImageId) -> Result<Eligibility> {
+        let found = self
+            .images_to_share_in(cx, std::slice::from_ref(id))
+            .await?;
         let img = found
             .into_iter()
             .find(|i| i.image_id == id.as_str())
             .ok_or_else(|| Error::NotFound {
-                provider: Provider::TencentLighthouse,
+                provider: self.provider(),
                 what: "image",
                 id: id.to_string(),
             })?;
@@ -250,11 +262,12 @@ impl TencentLighthouseImageSharing {
     /// an unknown image gives [`Error::NotFound`]. The caller needs the Lighthouse service
     /// role (else `ResourceNotFound.RoleNotFound` / `UnsupportedOperation.AssumeRoleFailed`).
     pub async fn share_from_cvm(&self, id: &ImageId) -> Result<ImageId> {
+        let cx = CallContext::new();
         check_id(id, "image")?;
-        let e = self.eligibility(id).await?;
+        let e = self.eligibility_in(&cx, id).await?;
         if !e.shareable {
             return Err(Error::Unsupported {
-                provider: Provider::TencentLighthouse,
+                provider: self.provider(),
                 operation: format!("share CVM image {id} to Lighthouse"),
                 reason: format!(
                     "DescribeImagesToShare says the image is not shareable: UnshareableReason \
@@ -263,25 +276,12 @@ impl TencentLighthouseImageSharing {
                 ),
             });
         }
-        let resp: LighthouseImageSharePermissionResponse = self
-            .client
-            .call(
-                "ModifyImageSharePermission",
-                &LighthouseImageSharePermissionRequest {
-                    image_id: id.to_string(),
-                    permission: "SHARE".to_owned(),
-                },
-                CallOptions {
-                    idempotent: false,
-                    subject: Some(id.as_str()),
-                },
-            )
-            .await?;
+        let resp = self.cvm_image_permission(&cx, id, "SHARE").await?;
         resp.blueprint_id
             .filter(|b| !b.is_empty())
             .map(ImageId::new)
             .ok_or_else(|| Error::Decode {
-                provider: Provider::TencentLighthouse,
+                provider: self.provider(),
                 action: "ModifyImageSharePermission".to_owned(),
                 message: "SHARE answered without a BlueprintId".to_owned(),
                 request_id: None,
@@ -292,64 +292,77 @@ impl TencentLighthouseImageSharing {
     /// `ModifyImageSharePermission` with `CANCEL` (the official example's `CANEL` is a typo).
     pub async fn cancel_share_from_cvm(&self, id: &ImageId) -> Result<()> {
         check_id(id, "image")?;
-        let _: LighthouseImageSharePermissionResponse = self
-            .client
-            .call(
-                "ModifyImageSharePermission",
-                &LighthouseImageSharePermissionRequest {
-                    image_id: id.to_string(),
-                    permission: "CANCEL".to_owned(),
-                },
-                CallOptions {
-                    idempotent: false,
-                    subject: Some(id.as_str()),
-                },
-            )
+        self.cvm_image_permission(&CallContext::new(), id, "CANCEL")
             .await?;
         Ok(())
+    }
+
+    /// One Lighthouse `ModifyImageSharePermission` call on the CVM image `id`.
+    async fn cvm_image_permission(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        permission: &str,
+    ) -> Result<LighthouseImageSharePermissionResponse> {
+        let request = LighthouseImageSharePermissionRequest {
+            image_id: id.to_string(),
+            permission: permission.to_owned(),
+        };
+        self.client
+            .call(
+                cx,
+                "ModifyImageSharePermission",
+                &request,
+                CallOptions::about(id.as_str(), false),
+            )
+            .await
     }
 
     /// Lighthouse -> CVM. No public API exists (tencent.md §2.7), so this always returns
     /// [`Error::Unsupported`] explaining what to do instead; nothing is sent.
     pub async fn share_to_cvm(&self, blueprint: &ImageId) -> Result<ImageId> {
         Err(Error::Unsupported {
-            provider: Provider::TencentLighthouse,
+            provider: self.provider(),
             operation: format!("share Lighthouse blueprint {blueprint} to CVM"),
             reason: NO_LIGHTHOUSE_TO_CVM.to_owned(),
         })
     }
 
-    /// One share or cancel call; returns its request id.
-    async fn modify(
+    /// Shares (`ShareBlueprintAcrossAccounts`) or unshares
+    /// (`CancelShareBlueprintAcrossAccounts`) the blueprint `id`.
+    async fn modify_in(
         &self,
-        action: &str,
+        cx: &CallContext,
         id: &ImageId,
-        accounts: Vec<String>,
-    ) -> Result<Option<String>> {
-        let answer: Empty = self
-            .client
-            .call(
-                action,
-                &BlueprintAccountsRequest {
-                    blueprint_id: id.to_string(),
-                    account_ids: accounts,
-                },
-                CallOptions {
-                    idempotent: true,
-                    subject: Some(id.as_str()),
-                },
-            )
-            .await?;
-        Ok(answer.request_id)
+        principals: &[Principal],
+        granting: bool,
+    ) -> Result<ShareReport> {
+        let grant = if granting {
+            GrantAction {
+                action: "ShareBlueprintAcrossAccounts",
+                granting,
+                conflict_code: Some(BLUEPRINT_ALREADY_SHARED),
+            }
+        } else {
+            GrantAction {
+                action: "CancelShareBlueprintAcrossAccounts",
+                granting,
+                conflict_code: Some(BLUEPRINT_HAS_NOT_SHARED),
+            }
+        };
+        change_grants(self, cx, id, principals, grant, |accounts| {
+            BlueprintAccountsRequest {
+                blueprint_id: id.to_string(),
+                account_ids: accounts,
+            }
+        })
+        .await
     }
+}
 
-    async fn sharee_ids(&self, id: &ImageId) -> Result<Vec<String>> {
-        Ok(self
-            .sharees(id)
-            .await?
-            .into_iter()
-            .map(|s| s.principal.id().to_owned())
-            .collect())
+impl Service for TencentLighthouseImageSharing {
+    fn client(&self) -> &TencentClient {
+        &self.client
     }
 }
 
@@ -391,7 +404,7 @@ fn is_missing_action(e: &Error) -> bool {
 #[async_trait]
 impl ImageSharing for TencentLighthouseImageSharing {
     fn provider(&self) -> Provider {
-        Provider::TencentLighthouse
+        self.client.provider()
     }
 
     fn region(&self) -> &Region {
@@ -402,75 +415,64 @@ impl ImageSharing for TencentLighthouseImageSharing {
         &self.limits
     }
 
-    async fn image(&self, id: &ImageId) -> Result<Image> {
+    async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image> {
         check_id(id, "blueprint")?;
-        let resp = self
-            .describe_blueprints(&DescribeBlueprintsRequest {
-                blueprint_ids: Some(vec![id.to_string()]),
-                ..Default::default()
-            })
-            .await?;
-        resp.blueprint_set
-            .into_iter()
-            .find(|b| b.blueprint_id == id.as_str())
-            .map(|b| image_from_blueprint(b, self.region()))
-            .ok_or_else(|| Error::NotFound {
-                provider: Provider::TencentLighthouse,
-                what: "blueprint",
-                id: id.to_string(),
-            })
+        let request = DescribeBlueprintsRequest {
+            blueprint_ids: Some(vec![id.to_string()]),
+            ..Default::default()
+        };
+        let set = self
+            .describe_blueprints_in(cx, &request)
+            .await?
+            .blueprint_set;
+        let blueprint = the_one(self, id, set, |b| &b.blueprint_id)?;
+        Ok(image_from_blueprint(blueprint, self.region()))
     }
 
-    async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport> {
-        check_id(id, "blueprint")?;
-        let accounts = account_ids(self.limits(), to)?;
-        apply(
-            id,
-            accounts,
-            true,
-            Some(BLUEPRINT_ALREADY_SHARED),
-            |batch| self.modify("ShareBlueprintAcrossAccounts", id, batch),
-            || self.sharee_ids(id),
-        )
-        .await
+    async fn share_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        to: &[Principal],
+    ) -> Result<ShareReport> {
+        self.modify_in(cx, id, to, true).await
     }
 
-    async fn unshare(&self, id: &ImageId, from: &[Principal]) -> Result<ShareReport> {
-        check_id(id, "blueprint")?;
-        let accounts = account_ids(self.limits(), from)?;
-        apply(
-            id,
-            accounts,
-            false,
-            Some(BLUEPRINT_HAS_NOT_SHARED),
-            |batch| self.modify("CancelShareBlueprintAcrossAccounts", id, batch),
-            || self.sharee_ids(id),
-        )
-        .await
+    async fn unshare_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        from: &[Principal],
+    ) -> Result<ShareReport> {
+        self.modify_in(cx, id, from, false).await
     }
 
-    async fn sharees_page(&self, id: &ImageId, cursor: Option<PageCursor>) -> Result<Page<Sharee>> {
+    async fn sharees_page_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        cursor: Option<PageCursor>,
+    ) -> Result<Page<Sharee>> {
         check_id(id, "blueprint")?;
         let offset = PageCursor::offset(cursor.as_ref())?;
+        let request = DescribeBlueprintsShareAcrossAccountInfosRequest {
+            blueprint_ids: vec![id.to_string()],
+            offset,
+            limit: PAGE_SIZE,
+        };
         let page: DescribeBlueprintsShareAcrossAccountInfosResponse = self
             .client
             .call(
+                cx,
                 "DescribeBlueprintsShareAcrossAccountInfos",
-                &DescribeBlueprintsShareAcrossAccountInfosRequest {
-                    blueprint_ids: vec![id.to_string()],
-                    offset,
-                    limit: PAGE_SIZE,
-                },
-                CallOptions {
-                    idempotent: true,
-                    subject: Some(id.as_str()),
-                },
+                &request,
+                CallOptions::about(id.as_str(), true),
             )
             .await
             .map_err(|e| {
                 if is_missing_action(&e) {
                     Error::Unsupported {
-                        provider: Provider::TencentLighthouse,
+                        provider: self.provider(),
                         operation: "list the accounts a blueprint is shared with".to_owned(),
                         reason: format!(
                         "this endpoint does not offer DescribeBlueprintsShareAcrossAccountInfos \
@@ -484,7 +486,7 @@ impl ImageSharing for TencentLighthouseImageSharing {
         let infos = page.blueprint_share_across_account_info_set;
         if offset == 0 && infos.is_empty() {
             // The action answers an unknown blueprint with an empty list: tell the two apart.
-            self.image(id).await?;
+            self.image_in(cx, id).await?;
         }
         // The next offset counts every row of the answer, kept or not.
         let next = PageCursor::after_offset(offset, infos.len(), PAGE_SIZE, Some(page.total_count));
@@ -501,21 +503,24 @@ impl ImageSharing for TencentLighthouseImageSharing {
 
     /// One page of the shared blueprints; a blueprint listed again on a later page is
     /// yielded once by the core paging loop.
-    async fn shared_with_me_page(&self, cursor: Option<PageCursor>) -> Result<Page<Image>> {
+    async fn shared_with_me_page_in(
+        &self,
+        cx: &CallContext,
+        cursor: Option<PageCursor>,
+    ) -> Result<Page<Image>> {
         let offset = PageCursor::offset(cursor.as_ref())?;
-        let page = self
-            .describe_blueprints(&DescribeBlueprintsRequest {
-                offset: Some(offset),
-                limit: Some(PAGE_SIZE),
-                filters: Some(vec![Filter::one("blueprint-type", "SHARED")]),
-                ..Default::default()
-            })
-            .await?;
+        let request = DescribeBlueprintsRequest {
+            offset: Some(offset),
+            limit: Some(PAGE_SIZE),
+            filters: Some(vec![Filter::one("blueprint-type", "SHARED")]),
+            ..Default::default()
+        };
+        let page = self.describe_blueprints_in(cx, &request).await?;
         Ok(offset_page(offset, page.total_count, page.blueprint_set)
             .map(|b| image_from_blueprint(b, self.region())))
     }
 
-    async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
+    async fn copy_in(&self, cx: &CallContext, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
         let region = match to {
             CopyTarget::Region { region, name: None } => region,
             CopyTarget::Region { name: Some(_), .. } => {
@@ -526,7 +531,7 @@ impl ImageSharing for TencentLighthouseImageSharing {
             }
             CopyTarget::OwnCopy { .. } => {
                 return Err(Error::Unsupported {
-                    provider: Provider::TencentLighthouse,
+                    provider: self.provider(),
                     operation: "copy a blueprint within its region".to_owned(),
                     reason: "Lighthouse's SyncBlueprint copies to other regions only; there is \
                              no API that makes an own copy of a blueprint in the same region"
@@ -535,43 +540,30 @@ impl ImageSharing for TencentLighthouseImageSharing {
             }
             CopyTarget::Project { .. } => {
                 return Err(Error::Unsupported {
-                    provider: Provider::TencentLighthouse,
+                    provider: self.provider(),
                     operation: "copy to a project".to_owned(),
                     reason: "Lighthouse blueprints belong to an account, not a project".to_owned(),
                 })
             }
         };
         let set = self
-            .sync_blueprint(id, std::slice::from_ref(&region))
+            .sync_blueprint_in(cx, id, std::slice::from_ref(&region))
             .await?;
-        set.iter()
-            .find(|s| s.region == region.as_str())
-            .or(set.first())
-            .map(|s| ImageId::new(s.blueprint_id.clone()))
-            .ok_or_else(|| Error::Decode {
-                provider: Provider::TencentLighthouse,
-                action: "SyncBlueprint".to_owned(),
-                message: "the answer lists no new blueprint".to_owned(),
-                request_id: None,
-            })
+        copied_id(
+            self,
+            "SyncBlueprint",
+            &set,
+            &region,
+            |s| (&s.region, &s.blueprint_id),
+            "the answer lists no new blueprint",
+        )
     }
 
-    async fn delete(&self, id: &ImageId) -> Result<()> {
-        check_id(id, "blueprint")?;
-        let _: Empty = self
-            .client
-            .call(
-                "DeleteBlueprints",
-                &DeleteBlueprintsRequest {
-                    blueprint_ids: vec![id.to_string()],
-                },
-                CallOptions {
-                    idempotent: false,
-                    subject: Some(id.as_str()),
-                },
-            )
-            .await?;
-        Ok(())
+    async fn delete_in(&self, cx: &CallContext, id: &ImageId) -> Result<()> {
+        let request = DeleteBlueprintsRequest {
+            blueprint_ids: vec![id.to_string()],
+        };
+        delete(self, cx, id, "DeleteBlueprints", request).await
     }
 }
 

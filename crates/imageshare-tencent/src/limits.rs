@@ -39,7 +39,7 @@
 
 use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare_core::ratelimit::{Rate, RateLimits};
-use imageshare_core::{ImageKind, PrincipalKind, Provider, ShareLimits};
+use imageshare_core::{ImageKind, PrincipalKind, ShareLimits};
 
 /// Fewest digits accepted in a Tencent root-account id (see the module docs).
 pub const ACCOUNT_ID_MIN_DIGITS: usize = 5;
@@ -58,14 +58,30 @@ pub const LIGHTHOUSE_MAX_ACCOUNTS_PER_CALL: usize = 10;
 /// current SDK docs: "每个自定义镜像最多可共享给500个账户"; older tccli specs said 50).
 pub const CVM_MAX_SHAREES_PER_IMAGE: usize = 500;
 
+/// What marks an account id as a user of an account rather than the account itself: a
+/// CAM user name (`name@...`) or a CAM ARN (`qcs::cam::uin/...`).
+pub const SUB_USER_MARKERS: &[&str] = &["@", "qcs::cam::"];
+/// What such an id is called, in the limit checker's refusal.
+pub const SUB_USER_NAME: &str = "a sub-user (CAM user) or collaborator";
+
+/// The principal form both services accept: a root-account UIN of 5 to 20 digits.
+const ACCOUNT_ID: PrincipalForm = PrincipalForm::NumericAccountId {
+    min_len: ACCOUNT_ID_MIN_DIGITS,
+    max_len: ACCOUNT_ID_MAX_DIGITS,
+    sub_user_markers: SUB_USER_MARKERS,
+    sub_user_name: SUB_USER_NAME,
+};
+
+/// A Tencent Cloud region id, named as an example in errors about region ids.
+pub const EXAMPLE_REGION: &str = "ap-guangzhou";
+
 /// Tencent CVM (API 2017-03-12) image sharing.
 pub const CVM_LIMITS: ShareLimits = ShareLimits {
-    provider: Provider::TencentCvm,
+    provider: crate::CVM,
+    image_id_prefix: "img-",
+    example_region: EXAMPLE_REGION,
     principal_kind: PrincipalKind::Account,
-    principal_form: PrincipalForm::NumericAccountId {
-        min_len: ACCOUNT_ID_MIN_DIGITS,
-        max_len: ACCOUNT_ID_MAX_DIGITS,
-    },
+    principal_form: ACCOUNT_ID,
     max_sharees_per_image: Some(CVM_MAX_SHAREES_PER_IMAGE),
     // UNPUBLISHED by Tencent: a chosen safe default, see the module docs.
     max_principals_per_call: CVM_DEFAULT_MAX_ACCOUNTS_PER_CALL,
@@ -98,12 +114,11 @@ pub const CVM_LIMITS: ShareLimits = ShareLimits {
 
 /// Tencent Lighthouse (API 2020-03-24) blueprint sharing across accounts.
 pub const LIGHTHOUSE_LIMITS: ShareLimits = ShareLimits {
-    provider: Provider::TencentLighthouse,
+    provider: crate::LIGHTHOUSE,
+    image_id_prefix: "lhbp-",
+    example_region: EXAMPLE_REGION,
     principal_kind: PrincipalKind::Account,
-    principal_form: PrincipalForm::NumericAccountId {
-        min_len: ACCOUNT_ID_MIN_DIGITS,
-        max_len: ACCOUNT_ID_MAX_DIGITS,
-    },
+    principal_form: ACCOUNT_ID,
     // UNPUBLISHED: the total per blueprint is not documented; exceeding it gives
     // LimitExceeded.ShareBlueprintAcrossAccountQuotaLimitExceeded.
     max_sharees_per_image: None,
@@ -193,7 +208,11 @@ mod tests {
     #[test]
     fn cvm_table_matches_the_protocol_notes() {
         let l = &CVM_LIMITS;
-        assert_eq!(l.provider, Provider::TencentCvm);
+        assert_eq!(l.provider, crate::CVM);
+        assert_eq!(
+            (l.image_id_prefix, l.example_region),
+            ("img-", "ap-guangzhou")
+        );
         assert_eq!(l.max_sharees_per_image, Some(500));
         assert_eq!(l.max_principals_per_call, 10);
         assert!(l.same_region_only && l.require_available && l.delete_requires_unshare);
@@ -205,7 +224,9 @@ mod tests {
             l.principal_form,
             PrincipalForm::NumericAccountId {
                 min_len: 5,
-                max_len: 20
+                max_len: 20,
+                sub_user_markers: &["@", "qcs::cam::"],
+                sub_user_name: "a sub-user (CAM user) or collaborator",
             }
         );
         assert!(!l.source.is_empty());
@@ -214,7 +235,12 @@ mod tests {
     #[test]
     fn lighthouse_table_matches_the_protocol_notes() {
         let l = &LIGHTHOUSE_LIMITS;
-        assert_eq!(l.provider, Provider::TencentLighthouse);
+        assert_eq!(l.provider, crate::LIGHTHOUSE);
+        assert_eq!(
+            (l.image_id_prefix, l.example_region),
+            ("lhbp-", "ap-guangzhou")
+        );
+        assert_eq!(l.principal_form, CVM_LIMITS.principal_form);
         assert_eq!(l.max_sharees_per_image, None);
         assert_eq!(l.max_principals_per_call, 10);
         assert_eq!(l.shareable_kinds, &[ImageKind::LightweightHost]);

@@ -1,14 +1,12 @@
 //! The Tencent credential chain over a hermetic `StaticEnv` (never the real $HOME).
 
-use std::path::PathBuf;
-
-use imageshare_core::credentials::StaticEnv;
-use imageshare_core::{Error, Provider};
+use imageshare_core::credentials::{CredentialChain, StaticEnv};
+use imageshare_core::{ClientBuilder, Error};
 use imageshare_tencent::credential::{
-    ENV_CREDENTIALS_FILE, ENV_REGION, ENV_SECRET_ID, ENV_SECRET_KEY, ENV_SECURITY_TOKEN, ENV_TOKEN,
-    SYSTEM_PROFILE_FILE,
+    chain, region_from_env, ProfileFile, ENV_CREDENTIALS_FILE, ENV_KEY_PAIR, ENV_REGION,
+    ENV_SECRET_ID, ENV_SECRET_KEY, ENV_SECURITY_TOKEN, ENV_TOKEN, SYSTEM_PROFILE_FILE,
 };
-use imageshare_tencent::{CredentialChain, CredentialSource, TencentCredentials};
+use imageshare_tencent::{TencentCredentials, TencentCvmImageSharing, CVM, LIGHTHOUSE};
 
 const HOME: &str = "/home/tester";
 const HOME_FILE: &str = "/home/tester/.tencentcloud/credentials";
@@ -42,14 +40,19 @@ fn explicit_credentials_come_first() {
         .with_var(ENV_REGION, "ap-shanghai")
         .with_file(HOME_FILE, &profile_file());
     let explicit = TencentCredentials::new("AKIDexplicit", "explicit-key").with_token(TOKEN);
-    let r = CredentialChain::new()
-        .explicit(explicit.clone())
+    let r = chain(CVM, Some(explicit.clone()), None)
         .resolve(&env)
         .unwrap();
     assert_eq!(r.credentials, explicit);
-    assert_eq!(r.source, CredentialSource::Explicit);
+    assert_eq!(r.source, "explicit credentials");
     // The region variable applies whatever source supplied the keys.
-    assert_eq!(r.region.as_deref(), Some("ap-shanghai"));
+    assert_eq!(region_from_env(&env), Some("ap-shanghai".into()));
+    let cvm = TencentCvmImageSharing::builder()
+        .env(env)
+        .credentials(explicit)
+        .build()
+        .unwrap();
+    assert_eq!(cvm.client().region().as_str(), "ap-shanghai");
 }
 
 #[test]
@@ -58,11 +61,11 @@ fn environment_comes_before_the_profile_file() {
         .with_var(ENV_SECRET_ID, "AKIDenv")
         .with_var(ENV_SECRET_KEY, ENV_KEY)
         .with_file(HOME_FILE, &profile_file());
-    let r = CredentialChain::new().resolve(&env).unwrap();
+    let r = chain(CVM, None, None).resolve(&env).unwrap();
     assert_eq!(r.credentials.secret_id, "AKIDenv");
     assert_eq!(r.credentials.secret_key.expose(), ENV_KEY);
     assert_eq!(r.credentials.token, None);
-    assert_eq!(r.source, CredentialSource::Environment);
+    assert_eq!(r.source, format!("environment variable {ENV_SECRET_ID}"));
     assert_eq!(r.region, None);
 }
 
@@ -72,10 +75,10 @@ fn environment_values_are_trimmed() {
         .with_var(ENV_SECRET_ID, " AKIDenv\n")
         .with_var(ENV_SECRET_KEY, &format!("{ENV_KEY}\n"))
         .with_var(ENV_REGION, " ap-guangzhou ");
-    let r = CredentialChain::new().resolve(&env).unwrap();
+    let r = chain(CVM, None, None).resolve(&env).unwrap();
     assert_eq!(r.credentials.secret_id, "AKIDenv");
     assert_eq!(r.credentials.secret_key.expose(), ENV_KEY);
-    assert_eq!(r.region.as_deref(), Some("ap-guangzhou"));
+    assert_eq!(region_from_env(&env), Some("ap-guangzhou".into()));
 }
 
 #[test]
@@ -83,7 +86,7 @@ fn session_token_from_either_variable() {
     let base = StaticEnv::new()
         .with_var(ENV_SECRET_ID, "AKIDenv")
         .with_var(ENV_SECRET_KEY, ENV_KEY);
-    let r = CredentialChain::new()
+    let r = chain(CVM, None, None)
         .resolve(&base.clone().with_var(ENV_TOKEN, TOKEN))
         .unwrap();
     assert_eq!(
@@ -92,7 +95,7 @@ fn session_token_from_either_variable() {
     );
     assert!(r.credentials.is_temporary());
 
-    let r = CredentialChain::new()
+    let r = chain(CVM, None, None)
         .resolve(&base.clone().with_var(ENV_SECURITY_TOKEN, TOKEN))
         .unwrap();
     assert_eq!(
@@ -101,7 +104,7 @@ fn session_token_from_either_variable() {
     );
 
     // Both set: TENCENTCLOUD_SECURITY_TOKEN wins.
-    let r = CredentialChain::new()
+    let r = chain(CVM, None, None)
         .resolve(
             &base
                 .with_var(ENV_SECURITY_TOKEN, "from-security")
@@ -121,7 +124,7 @@ fn half_set_environment_is_an_error_not_a_fall_through() {
         home_env().with_var(ENV_SECRET_KEY, ENV_KEY),
     ] {
         let env = env.with_file(HOME_FILE, &profile_file());
-        let err = CredentialChain::new().resolve(&env).unwrap_err();
+        let err = chain(CVM, None, None).resolve(&env).unwrap_err();
         assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
         let msg = err.to_string();
         assert!(
@@ -138,31 +141,18 @@ fn profile_file_in_home() {
     let env = home_env()
         .with_file(HOME_FILE, &profile_file())
         .with_var(ENV_TOKEN, TOKEN);
-    let r = CredentialChain::new().resolve(&env).unwrap();
+    let r = chain(CVM, None, None).resolve(&env).unwrap();
     assert_eq!(r.credentials.secret_id, "AKIDfile");
     assert_eq!(r.credentials.secret_key.expose(), FILE_KEY);
     // The SDKs read no token from the file, and an env token belongs to env keys only.
     assert_eq!(r.credentials.token, None);
-    assert_eq!(
-        r.source,
-        CredentialSource::ProfileFile {
-            path: PathBuf::from(HOME_FILE),
-            profile: "default".into()
-        }
-    );
-    assert_eq!(
-        r.source.to_string(),
-        format!("profile [default] of {HOME_FILE}")
-    );
+    assert_eq!(r.source, format!("profile [default] of {HOME_FILE}"));
 }
 
 #[test]
 fn profile_section_can_be_chosen() {
     let env = home_env().with_file(HOME_FILE, &profile_file());
-    let r = CredentialChain::new()
-        .profile("prod")
-        .resolve(&env)
-        .unwrap();
+    let r = chain(CVM, None, Some("prod")).resolve(&env).unwrap();
     assert_eq!(r.credentials.secret_id, "AKIDprod");
     assert_eq!(r.credentials.secret_key.expose(), "prod-key");
 }
@@ -176,15 +166,9 @@ fn profile_file_path_override() {
             "[default]\nsecret_id=AKIDover\nsecret_key=over-key\n",
         )
         .with_file(HOME_FILE, &profile_file());
-    let r = CredentialChain::new().resolve(&env).unwrap();
+    let r = chain(CVM, None, None).resolve(&env).unwrap();
     assert_eq!(r.credentials.secret_id, "AKIDover");
-    assert_eq!(
-        r.source,
-        CredentialSource::ProfileFile {
-            path: PathBuf::from("/srv/tc/creds.ini"),
-            profile: "default".into()
-        }
-    );
+    assert_eq!(r.source, "profile [default] of /srv/tc/creds.ini");
 }
 
 #[test]
@@ -193,18 +177,16 @@ fn system_file_is_the_last_file() {
         SYSTEM_PROFILE_FILE,
         "[default]\nsecret_id = AKIDetc\nsecret_key = etc-key\n",
     );
-    let r = CredentialChain::new().resolve(&env).unwrap();
+    let r = chain(CVM, None, None).resolve(&env).unwrap();
     assert_eq!(r.credentials.secret_id, "AKIDetc");
     assert_eq!(
         r.source,
-        CredentialSource::ProfileFile {
-            path: PathBuf::from(SYSTEM_PROFILE_FILE),
-            profile: "default".into()
-        }
+        format!("profile [default] of {SYSTEM_PROFILE_FILE}")
     );
-    // ... and can be switched off.
-    let err = CredentialChain::new()
-        .system_file(false)
+    // ... and can be left out of a chain of one's own.
+    let err = CredentialChain::new(CVM)
+        .then(ENV_KEY_PAIR.source(TencentCredentials::from_key_pair))
+        .then(ProfileFile::user(None))
         .resolve(&env)
         .unwrap_err();
     assert!(matches!(err, Error::CredentialsNotFound { .. }));
@@ -212,13 +194,13 @@ fn system_file_is_the_last_file() {
 
 #[test]
 fn nothing_found_lists_every_source() {
-    let err = CredentialChain::for_provider(Provider::TencentLighthouse)
+    let err = chain(LIGHTHOUSE, None, None)
         .resolve(&home_env())
         .unwrap_err();
     let Error::CredentialsNotFound { provider, tried } = &err else {
         panic!("{err:?}")
     };
-    assert_eq!(*provider, Provider::TencentLighthouse);
+    assert_eq!(*provider, LIGHTHOUSE);
     assert_eq!(
         tried,
         &[
@@ -239,7 +221,7 @@ fn nothing_found_lists_every_source() {
 
 #[test]
 fn nothing_found_without_home_directory() {
-    let err = CredentialChain::new()
+    let err = chain(CVM, None, None)
         .resolve(&StaticEnv::new())
         .unwrap_err();
     let Error::CredentialsNotFound { tried, .. } = &err else {
@@ -256,7 +238,7 @@ fn nothing_found_without_home_directory() {
 fn profile_without_the_section_or_keys_is_skipped_with_a_reason() {
     let env = home_env().with_file(HOME_FILE, "[other]\nsecret_id = a\nsecret_key = b\n");
     let Error::CredentialsNotFound { tried, .. } =
-        CredentialChain::new().resolve(&env).unwrap_err()
+        chain(CVM, None, None).resolve(&env).unwrap_err()
     else {
         panic!()
     };
@@ -267,7 +249,7 @@ fn profile_without_the_section_or_keys_is_skipped_with_a_reason() {
 
     let env = home_env().with_file(HOME_FILE, "[default]\nregion = ap-guangzhou\n");
     let Error::CredentialsNotFound { tried, .. } =
-        CredentialChain::new().resolve(&env).unwrap_err()
+        chain(CVM, None, None).resolve(&env).unwrap_err()
     else {
         panic!()
     };
@@ -284,7 +266,7 @@ fn half_configured_profile_is_an_error() {
         "[default]\nsecret_id = AKIDfile\nsecret_key =\n".to_owned(),
     ] {
         let env = home_env().with_file(HOME_FILE, &text);
-        let err = CredentialChain::new().resolve(&env).unwrap_err();
+        let err = chain(CVM, None, None).resolve(&env).unwrap_err();
         assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
         assert!(err.to_string().contains(HOME_FILE), "{err}");
         assert_no_secret(&err.to_string());
@@ -298,7 +280,7 @@ fn broken_profile_file_is_an_error_that_hides_its_content() {
         HOME_FILE,
         &format!("[default]\nsecret_id = AKIDfile\n{FILE_KEY}\n"),
     );
-    let err = CredentialChain::new().resolve(&env).unwrap_err();
+    let err = chain(CVM, None, None).resolve(&env).unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
     assert!(msg.contains("line 3"), "{msg}");
@@ -314,7 +296,7 @@ fn profile_file_with_comments_crlf_and_odd_spacing() {
          \tsecret_id=AKIDfile   ; trailing comment\r\n  SECRET_KEY   =   {FILE_KEY}   \r\n"
     );
     let env = home_env().with_file(HOME_FILE, &text);
-    let r = CredentialChain::new().resolve(&env).unwrap();
+    let r = chain(CVM, None, None).resolve(&env).unwrap();
     assert_eq!(r.credentials.secret_id, "AKIDfile");
     assert_eq!(r.credentials.secret_key.expose(), FILE_KEY);
 }
@@ -328,8 +310,7 @@ fn explicit_credentials_are_validated() {
         ("AK/ID", "k"),
         ("AK,ID", "k"),
     ] {
-        let err = CredentialChain::new()
-            .explicit(TencentCredentials::new(id, key))
+        let err = chain(CVM, Some(TencentCredentials::new(id, key)), None)
             .resolve(&StaticEnv::new())
             .unwrap_err();
         assert!(matches!(err, Error::InvalidInput { .. }), "{id:?}: {err:?}");
@@ -360,8 +341,8 @@ fn debug_and_display_never_show_key_or_token() {
         .with_var(ENV_SECRET_ID, "AKIDenv")
         .with_var(ENV_SECRET_KEY, ENV_KEY)
         .with_var(ENV_TOKEN, TOKEN);
-    let resolved = CredentialChain::new().resolve(&env).unwrap();
+    let resolved = chain(CVM, None, None).resolve(&env).unwrap();
     assert_no_secret(&format!("{resolved:?}"));
-    let chain = CredentialChain::new().explicit(c);
+    let chain = chain(CVM, Some(c), None);
     assert_no_secret(&format!("{chain:?}"));
 }

@@ -3,7 +3,7 @@
 
 use imageshare_core::memory::InMemorySharing;
 use imageshare_core::{
-    CheckOptions, Checked, Encryption, Image, ImageId, ImageKind, ImageOrigin, ImageSharing,
+    CheckOptions, Checked, Encryption, Image, ImageId, ImageKind, ImageOrigin, ImageSharingExt,
     ImageState, LimitRule, Principal, ShareLimits, Site,
 };
 use imageshare_tencent::{CVM_LIMITS, LIGHTHOUSE_LIMITS};

@@ -8,14 +8,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use imageshare_core::transport::RetryConfig;
+use imageshare_core::transport::{RetryConfig, RetryReason};
 use imageshare_core::{
-    CopyTarget, Error, ImageId, ImageKind, ImageOrigin, ImageSharing, ImageState, Principal,
-    Provider, Secret, ShareOutcome,
+    CallContext, ClientBuilder, CopyTarget, Error, ImageId, ImageKind, ImageOrigin, ImageSharing,
+    ImageSharingExt, ImageState, Principal, Secret, ShareOutcome,
 };
 use imageshare_tencent::{
     Clock, Language, ReceivedRequest, Tc3Verifier, TencentCredentials, TencentCvmImageSharing,
-    TencentLighthouseImageSharing,
+    TencentLighthouseImageSharing, CVM,
 };
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -66,6 +66,23 @@ async fn answer(server: &MockServer, action: &str, body: &str) {
             ResponseTemplate::new(200)
                 .set_body_raw(format!(r#"{{"Response":{body}}}"#), "application/json"),
         )
+        .mount(server)
+        .await;
+}
+
+/// Answers `action` once, before the mocks of lower `priority`, with the error envelope
+/// `{"Response":{"Error":{"Code":<code>,"Message":<message>},"RequestId":<request_id>}}`.
+async fn fail_once(server: &MockServer, action: &str, priority: u8, error: [&str; 3]) {
+    let [code, message, request_id] = error;
+    Mock::given(header("x-tc-action", action))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            format!(
+                r#"{{"Response":{{"Error":{{"Code":"{code}","Message":"{message}"}},"RequestId":"{request_id}"}}}}"#
+            ),
+            "application/json",
+        ))
+        .up_to_n_times(1)
+        .with_priority(priority)
         .mount(server)
         .await;
 }
@@ -168,7 +185,7 @@ async fn cvm_image_absent_from_the_set_is_not_found() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::NotFound { provider: Provider::TencentCvm, what: "image", id } if id == "img-nothere1"),
+        matches!(&err, Error::NotFound { provider, what: "image", id } if *provider == CVM && id == "img-nothere1"),
         "{err:?}"
     );
 }
@@ -652,7 +669,7 @@ async fn auth_failure_envelope() {
             request_id,
             ..
         } => {
-            assert_eq!(*provider, Provider::TencentCvm);
+            assert_eq!(*provider, CVM);
             assert_eq!(code, "AuthFailure.SignatureFailure");
             assert_eq!(
                 request_id.as_deref(),
@@ -701,15 +718,13 @@ async fn not_found_envelopes() {
 #[tokio::test]
 async fn throttling_is_retried_with_a_fresh_signature_then_succeeds() {
     let server = MockServer::start().await;
-    Mock::given(header("x-tc-action", "DescribeImageSharePermission"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            r#"{"Response":{"Error":{"Code":"RequestLimitExceeded","Message":"too fast"},"RequestId":"t1"}}"#,
-            "application/json",
-        ))
-        .up_to_n_times(1)
-        .with_priority(1)
-        .mount(&server)
-        .await;
+    fail_once(
+        &server,
+        "DescribeImageSharePermission",
+        1,
+        ["RequestLimitExceeded", "too fast", "t1"],
+    )
+    .await;
     answer(
         &server,
         "DescribeImageSharePermission",
@@ -736,6 +751,42 @@ async fn throttling_is_retried_with_a_fresh_signature_then_succeeds() {
 }
 
 #[tokio::test]
+async fn retried_answers_are_recorded_in_the_callers_context_with_their_reason() {
+    let server = MockServer::start().await;
+    for (priority, code) in [
+        (1, "RequestLimitExceeded.UinLimitExceeded"),
+        (2, "MutexOperation.TaskRunning"),
+    ] {
+        fail_once(
+            &server,
+            "DescribeImageSharePermission",
+            priority,
+            [code, "m", "r"],
+        )
+        .await;
+    }
+    answer(
+        &server,
+        "DescribeImageSharePermission",
+        r#"{"SharePermissionSet":[],"RequestId":"ok"}"#,
+    )
+    .await;
+    let (cx, log) = CallContext::new().collecting_retries();
+    let sharees = cvm(&server)
+        .sharees_in(&cx, &"img-6pb6lrmy".into())
+        .await
+        .unwrap();
+    assert!(sharees.is_empty());
+    let retried = log.log().retried();
+    assert_eq!(
+        (retried.throttled, retried.server_error),
+        (1, 1),
+        "{retried:?}"
+    );
+    assert_eq!(requests(&server).await.len(), 3);
+}
+
+#[tokio::test]
 async fn server_errors_are_retried_and_reported_with_status() {
     let server = MockServer::start().await;
     Mock::given(header("x-tc-action", "DescribeImages"))
@@ -750,7 +801,7 @@ async fn server_errors_are_retried_and_reported_with_status() {
         Error::Api(a) => {
             assert_eq!(a.status, 502);
             assert_eq!(a.code, "HTTP.502");
-            assert!(a.retryable);
+            assert_eq!(a.retry, Some(RetryReason::ServerError));
         }
         other => panic!("{other:?}"),
     }
@@ -777,7 +828,7 @@ async fn business_errors_are_verbatim_and_not_retried() {
             assert_eq!(a.message, "share quota exceeded");
             assert_eq!(a.action, "ModifyImageSharePermission");
             assert_eq!(a.request_id.as_deref(), Some("q1"));
-            assert!(!a.retryable);
+            assert_eq!(a.retry, None);
         }
         other => panic!("{other:?}"),
     }
