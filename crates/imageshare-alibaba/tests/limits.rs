@@ -61,7 +61,7 @@ fn ecs_batches_by_ten_and_caps_at_fifty() {
         ));
         let id = ImageId::from("m-a");
         let report = checked.share(&id, &accounts(0..12)).await.unwrap();
-        assert_eq!(report.count("granted"), 12);
+        assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 12);
         let sizes: Vec<usize> = checked
             .inner()
             .share_batches()

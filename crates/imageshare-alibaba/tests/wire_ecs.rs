@@ -180,14 +180,14 @@ async fn share_and_unshare_send_add_and_remove_account_lists() {
         with_dup.push(to[0].clone());
         let report = ecs.share(&IMAGE.into(), &with_dup).await.unwrap();
         assert_eq!(report.len(), 3);
-        assert_eq!(report.count("granted"), 3);
+        assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 3);
         assert_eq!(
             report.request_id(),
             Some("473469C7-AA6F-4DC5-B3DB-A3DC0DE3C83E"),
             "the report carries the request id of the call"
         );
         let report = ecs.unshare(&IMAGE.into(), &to[..2]).await.unwrap();
-        assert_eq!(report.count("revoked"), 2);
+        assert_eq!(report.count(imageshare_core::OutcomeKind::Revoked), 2);
         assert_eq!(report.outcome(&to[1]).unwrap().label(), "revoked");
 
         let reqs = server.received_requests().await.unwrap();
@@ -252,7 +252,7 @@ async fn never_sends_more_than_ten_accounts_in_one_call() {
     assert!(ecs.share(&IMAGE.into(), &[]).await.is_err());
     // Exactly ten is fine.
     let report = ecs.share(&IMAGE.into(), &accounts(10)).await.unwrap();
-    assert_eq!(report.count("granted"), 10);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 10);
     let reqs = server.received_requests().await.unwrap();
     assert_eq!(reqs.len(), 1);
     let q = query(&reqs[0]);

@@ -52,7 +52,7 @@ async fn share_unshare_and_delete_send_account_lists() {
             Principal::account("1234567890123457"),
         ];
         let report = sas.share(&IMAGE.into(), &to).await.unwrap();
-        assert_eq!(report.count("granted"), 2);
+        assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 2);
         let report = sas.unshare(&IMAGE.into(), &to[1..]).await.unwrap();
         assert_eq!(report.outcome(&to[1]).unwrap().label(), "revoked");
         sas.delete(&IMAGE.into()).await.unwrap();

@@ -62,7 +62,7 @@
 //! let to: Vec<Principal> = (0..25).map(|i| Principal::account(format!("20000000{i:02}"))).collect();
 //!
 //! let report = Bulk::new().concurrency(2).share_all(&checked, images.clone(), &to).run().await;
-//! assert_eq!(report.count("granted"), 3 * 25);
+//! assert_eq!(report.count(OutcomeKind::Granted), 3 * 25);
 //! assert!(report.is_complete());
 //! // Three share calls per image (10 + 10 + 5), batched by the checker.
 //! assert_eq!(checked.inner().calls().share, 3 * 3);
@@ -80,7 +80,7 @@ use serde::Serialize;
 
 use crate::context::CallContext;
 use crate::error::Error;
-use crate::model::{ImageId, Principal, Provider, Region, ShareOutcome, ShareReport};
+use crate::model::{ImageId, OutcomeKind, Principal, Provider, Region, ShareOutcome, ShareReport};
 use crate::plan::SharePlan;
 use crate::sharing::ImageSharing;
 use crate::transport::{RetryCounts, RetryLog};
@@ -482,15 +482,6 @@ pub struct BulkReport {
     pub elapsed: Duration,
 }
 
-const LABELS: [&str; 6] = [
-    "granted",
-    "already-granted",
-    "revoked",
-    "not-granted",
-    "failed",
-    "not-attempted",
-];
-
 impl BulkReport {
     /// Every `(image, operation, principal)` with its outcome: attempted ones first within
     /// each step, then the ones not attempted.
@@ -510,13 +501,14 @@ impl BulkReport {
                 }))
         })
     }
-    /// Number of entries with this label (`granted`, `already-granted`, `revoked`,
-    /// `not-granted`, `failed`, `not-attempted`).
-    pub fn count(&self, label: &str) -> usize {
-        if label == "not-attempted" {
-            return self.ops.iter().map(|o| o.not_attempted.len()).sum();
-        }
-        self.ops.iter().map(|o| o.report.count(label)).sum()
+    /// Number of entries whose outcome is of this kind.
+    pub fn count(&self, kind: OutcomeKind) -> usize {
+        self.ops.iter().map(|o| o.report.count(kind)).sum()
+    }
+    /// Number of principals not attempted (the job was cancelled, or an earlier step of
+    /// their image failed).
+    pub fn not_attempted_count(&self) -> usize {
+        self.ops.iter().map(|o| o.not_attempted.len()).sum()
     }
     /// Number of entries.
     pub fn len(&self) -> usize {
@@ -584,12 +576,13 @@ impl BulkReport {
     }
     /// `3 granted, 1 failed, 2 not-attempted`, or `nothing to do`.
     pub fn summary(&self) -> String {
-        let parts: Vec<String> = LABELS
+        let counts = OutcomeKind::ALL
             .iter()
-            .filter_map(|l| {
-                let n = self.count(l);
-                (n > 0).then(|| format!("{n} {l}"))
-            })
+            .map(|k| (self.count(*k), k.label()))
+            .chain([(self.not_attempted_count(), "not-attempted")]);
+        let parts: Vec<String> = counts
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, label)| format!("{n} {label}"))
             .collect();
         if parts.is_empty() {
             "nothing to do".to_owned()
@@ -947,7 +940,7 @@ mod tests {
             .run()
             .await;
         assert!(report.is_complete(), "{report}");
-        assert_eq!(report.count("granted"), 4 * 5);
+        assert_eq!(report.count(OutcomeKind::Granted), 4 * 5);
         let op = |i: usize| &report.ops[i];
         let throttled = |n| RetryCounts {
             throttled: n,

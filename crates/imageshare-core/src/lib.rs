@@ -51,7 +51,7 @@
 //! let checked = Checked::new(backend);
 //! let id = ImageId::from("m-golden");
 //! let report = checked.share(&id, &[Principal::account("1000000002")]).await.unwrap();
-//! assert_eq!(report.count("granted"), 1);
+//! assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 1);
 //!
 //! // Two more would make three sharees: refused before anything is sent.
 //! let err = checked
@@ -93,7 +93,8 @@ pub use error::{ApiError, Error, LimitRule, LimitViolation, Result};
 pub use limits::ShareLimits;
 pub use model::{
     AccountId, CopyTarget, Encryption, Image, ImageId, ImageKind, ImageOrigin, ImageState,
-    Principal, PrincipalKind, ProjectId, Provider, Region, ShareOutcome, ShareReport, Sharee, Site,
+    OutcomeKind, Principal, PrincipalKind, ProjectId, Provider, Region, ShareOutcome, ShareReport,
+    Sharee, Site,
 };
 pub use paging::{Page, PageCursor};
 pub use ratelimit::{Rate, RateLimiter, RateLimits};

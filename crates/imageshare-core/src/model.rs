@@ -536,7 +536,62 @@ pub enum ShareOutcome {
     Failed(Arc<Error>),
 }
 
+/// What happened to one principal, without the error: for counting and filtering a
+/// [`ShareReport`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutcomeKind {
+    /// The grant was created.
+    Granted,
+    /// The principal already had a grant.
+    AlreadyGranted,
+    /// The grant was removed.
+    Revoked,
+    /// The principal had no grant.
+    NotGranted,
+    /// The request carrying this principal failed.
+    Failed,
+}
+
+impl OutcomeKind {
+    /// Every kind, in display order.
+    pub const ALL: [OutcomeKind; 5] = [
+        OutcomeKind::Granted,
+        OutcomeKind::AlreadyGranted,
+        OutcomeKind::Revoked,
+        OutcomeKind::NotGranted,
+        OutcomeKind::Failed,
+    ];
+
+    /// A short stable label (`granted`, `already-granted`, `revoked`, `not-granted`, `failed`).
+    pub fn label(self) -> &'static str {
+        match self {
+            OutcomeKind::Granted => "granted",
+            OutcomeKind::AlreadyGranted => "already-granted",
+            OutcomeKind::Revoked => "revoked",
+            OutcomeKind::NotGranted => "not-granted",
+            OutcomeKind::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for OutcomeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
 impl ShareOutcome {
+    /// What happened, without the error.
+    pub fn kind(&self) -> OutcomeKind {
+        match self {
+            ShareOutcome::Granted => OutcomeKind::Granted,
+            ShareOutcome::AlreadyGranted => OutcomeKind::AlreadyGranted,
+            ShareOutcome::Revoked => OutcomeKind::Revoked,
+            ShareOutcome::NotGranted => OutcomeKind::NotGranted,
+            ShareOutcome::Failed(_) => OutcomeKind::Failed,
+        }
+    }
     /// True for `Failed`.
     pub fn is_failure(&self) -> bool {
         matches!(self, ShareOutcome::Failed(_))
@@ -547,13 +602,7 @@ impl ShareOutcome {
     }
     /// A short stable label (`granted`, `already-granted`, `revoked`, `not-granted`, `failed`).
     pub fn label(&self) -> &'static str {
-        match self {
-            ShareOutcome::Granted => "granted",
-            ShareOutcome::AlreadyGranted => "already-granted",
-            ShareOutcome::Revoked => "revoked",
-            ShareOutcome::NotGranted => "not-granted",
-            ShareOutcome::Failed(_) => "failed",
-        }
+        self.kind().label()
     }
 }
 
@@ -654,11 +703,11 @@ impl ShareReport {
             _ => None,
         })
     }
-    /// Number of entries whose outcome has this label.
-    pub fn count(&self, label: &str) -> usize {
+    /// Number of entries whose outcome is of this kind.
+    pub fn count(&self, kind: OutcomeKind) -> usize {
         self.entries
             .iter()
-            .filter(|(_, o)| o.label() == label)
+            .filter(|(_, o)| o.kind() == kind)
             .count()
     }
     /// True when any entry failed.
@@ -677,16 +726,10 @@ impl ShareReport {
     /// One line per entry: `principal: outcome`.
     pub fn summary(&self) -> String {
         let mut parts = Vec::new();
-        for label in [
-            "granted",
-            "already-granted",
-            "revoked",
-            "not-granted",
-            "failed",
-        ] {
-            let n = self.count(label);
+        for kind in OutcomeKind::ALL {
+            let n = self.count(kind);
             if n > 0 {
-                parts.push(format!("{n} {label}"));
+                parts.push(format!("{n} {kind}"));
             }
         }
         if parts.is_empty() {

@@ -101,7 +101,11 @@ mod tests {
         let back: Keys = c.get(Provider::new("example-cloud")).unwrap();
         assert_eq!(back.0, "id-1");
         let e = c.get::<String>(Provider::new("other-cloud")).unwrap_err();
-        assert!(e.to_string().contains("are example's, not those of other-cloud's"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("are example's, not those of other-cloud's"),
+            "{e}"
+        );
         let dbg = format!("{c:?}");
         assert!(dbg.contains("id-1") && !dbg.contains("s3cr3t"), "{dbg}");
     }

@@ -189,8 +189,14 @@ async fn shares_many_images_in_batches_each_grant_once() {
     assert!(report.is_complete(), "{report}");
     assert!(!report.cancelled);
     assert_eq!(report.len(), 20 * 30);
-    assert_eq!(report.count("already-granted"), 5);
-    assert_eq!(report.count("granted"), 20 * 30 - 5);
+    assert_eq!(
+        report.count(imageshare_core::OutcomeKind::AlreadyGranted),
+        5
+    );
+    assert_eq!(
+        report.count(imageshare_core::OutcomeKind::Granted),
+        20 * 30 - 5
+    );
     assert_eq!(report.granted().count(), 20 * 30 - 5);
     let backend = &checked.inner().inner;
     // Batches of at most 10: 3 calls per image (10 + 10 + 10, or 10 + 10 + 5 for the image
@@ -210,7 +216,10 @@ async fn shares_many_images_in_batches_each_grant_once() {
     // A second run sends nothing and reports every grant as already there.
     let before = backend.calls().share;
     let again = Bulk::new().share_all(&checked, ids, &to).run().await;
-    assert_eq!(again.count("already-granted"), 20 * 30);
+    assert_eq!(
+        again.count(imageshare_core::OutcomeKind::AlreadyGranted),
+        20 * 30
+    );
     assert_eq!(backend.calls().share, before);
 }
 
@@ -254,18 +263,23 @@ async fn failures_are_reported_per_principal_and_retryable_ones_retried() {
     for id in ["m-000", "m-005"] {
         let op = by_image[&ImageId::from(id)];
         assert!(op.is_complete() && op.passes == 1, "{id}: {:?}", op.report);
-        assert_eq!(op.report.count("granted"), 25);
+        assert_eq!(op.report.count(imageshare_core::OutcomeKind::Granted), 25);
     }
     // m-001: granted on the second pass.
     let op = by_image[&ImageId::from("m-001")];
     assert_eq!(op.passes, 2);
-    assert_eq!(op.report.count("granted"), 25, "{}", op.report);
+    assert_eq!(
+        op.report.count(imageshare_core::OutcomeKind::Granted),
+        25,
+        "{}",
+        op.report
+    );
     assert!(op.error.is_none());
     // m-002: the first 10 failed with the provider's code, the other 15 granted; no retry.
     let op = by_image[&ImageId::from("m-002")];
     assert_eq!(op.passes, 1);
-    assert_eq!(op.report.count("failed"), 10);
-    assert_eq!(op.report.count("granted"), 15);
+    assert_eq!(op.report.count(imageshare_core::OutcomeKind::Failed), 10);
+    assert_eq!(op.report.count(imageshare_core::OutcomeKind::Granted), 15);
     for (p, e) in op.report.failures() {
         assert!(to[..10].contains(p));
         assert_eq!(e.code(), Some("InvalidAccount.NotFound"));
@@ -273,12 +287,12 @@ async fn failures_are_reported_per_principal_and_retryable_ones_retried() {
     assert!(matches!(op.failure().as_deref(), Some(Error::Partial(_))));
     // m-003: not found, every principal failed with it, nothing sent.
     let op = by_image[&ImageId::from("m-003")];
-    assert_eq!(op.report.count("failed"), 25);
+    assert_eq!(op.report.count(imageshare_core::OutcomeKind::Failed), 25);
     assert!(matches!(op.error.as_deref(), Some(Error::NotFound { .. })));
     // m-004: still failing after the retry pass: every principal failed, with the code.
     let op = by_image[&ImageId::from("m-004")];
     assert_eq!(op.passes, 2);
-    assert_eq!(op.report.count("failed"), 25);
+    assert_eq!(op.report.count(imageshare_core::OutcomeKind::Failed), 25);
     assert!(op
         .report
         .failures()
@@ -286,8 +300,8 @@ async fn failures_are_reported_per_principal_and_retryable_ones_retried() {
 
     // Every failure is in the report, and the report matches the backend exactly.
     assert_eq!(report.failures().count(), 10 + 25 + 25);
-    assert_eq!(report.count("failed"), 60);
-    assert_eq!(report.count("not-attempted"), 0);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Failed), 60);
+    assert_eq!(report.not_attempted_count(), 0);
     for entry in report.entries() {
         let granted = f.inner.grants(&entry.op.image).contains(entry.principal);
         assert_eq!(
@@ -316,13 +330,18 @@ async fn limit_violations_fail_the_image_without_a_request() {
         .run()
         .await;
     let op = &report.ops[0];
-    assert_eq!(op.report.count("failed"), 51);
+    assert_eq!(op.report.count(imageshare_core::OutcomeKind::Failed), 51);
     assert_eq!(
         op.error.as_ref().and_then(|e| e.as_limit()).map(|l| l.rule),
         Some(LimitRule::MaxShareesPerImage)
     );
     assert_eq!(op.passes, 1, "a limit violation is not retried");
-    assert_eq!(report.ops[1].report.count("granted"), 3);
+    assert_eq!(
+        report.ops[1]
+            .report
+            .count(imageshare_core::OutcomeKind::Granted),
+        3
+    );
     assert_eq!(checked.inner().inner.calls().share, 1);
 }
 
@@ -377,8 +396,11 @@ async fn cancellation_stops_new_work_and_reports_what_was_done() {
     assert!(!done.is_empty() && !skipped.is_empty(), "{report}");
     assert_eq!(done.len() + skipped.len(), 20);
     assert_eq!(progress.load(Ordering::SeqCst), done.len());
-    assert_eq!(report.count("granted"), done.len() * 25);
-    assert_eq!(report.count("not-attempted"), skipped.len() * 25);
+    assert_eq!(
+        report.count(imageshare_core::OutcomeKind::Granted),
+        done.len() * 25
+    );
+    assert_eq!(report.not_attempted_count(), skipped.len() * 25);
     assert_eq!(report.len(), 20 * 25);
     // The report is the truth: granted <=> the backend holds the grant.
     for entry in report.entries() {
@@ -395,8 +417,14 @@ async fn cancellation_stops_new_work_and_reports_what_was_done() {
         .run()
         .await;
     assert!(rest.is_complete());
-    assert_eq!(rest.count("already-granted"), done.len() * 25);
-    assert_eq!(rest.count("granted"), skipped.len() * 25);
+    assert_eq!(
+        rest.count(imageshare_core::OutcomeKind::AlreadyGranted),
+        done.len() * 25
+    );
+    assert_eq!(
+        rest.count(imageshare_core::OutcomeKind::Granted),
+        skipped.len() * 25
+    );
     let want: BTreeSet<Principal> = to.iter().cloned().collect();
     for id in &ids {
         assert_grants(backend, id, &want);
@@ -463,7 +491,7 @@ async fn duplicates_and_empty_steps() {
         .await;
     assert_eq!(report.ops.len(), 1, "an empty step is left out");
     assert_eq!(report.len(), 2);
-    assert_eq!(report.count("granted"), 2);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 2);
     assert!(Bulk::new().run().await.is_empty());
 }
 

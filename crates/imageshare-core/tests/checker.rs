@@ -99,7 +99,7 @@ async fn max_sharees_counts_current_plus_new_after_dedupe() {
         .await
         .unwrap();
     assert_eq!(ok.outcome(&acct(3)).unwrap().label(), "already-granted");
-    assert_eq!(ok.count("granted"), 2);
+    assert_eq!(ok.count(imageshare_core::OutcomeKind::Granted), 2);
     assert_eq!(ok.len(), 3, "duplicates appear once");
     // One more is 6 > 5.
     let before = c.inner().calls().share;
@@ -168,7 +168,7 @@ async fn principal_form_project_prefix() {
         .share(&"m-1".into(), &[Principal::project("org-ab12")])
         .await
         .unwrap();
-    assert_eq!(ok.count("granted"), 1);
+    assert_eq!(ok.count(imageshare_core::OutcomeKind::Granted), 1);
 }
 
 #[tokio::test]
@@ -246,7 +246,7 @@ async fn encrypted_needs_acknowledgement() {
     };
     let c = setup_with(TABLE, img, opts);
     let report = c.share(&"m-1".into(), &[acct(1)]).await.unwrap();
-    assert_eq!(report.count("granted"), 1);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 1);
 }
 
 #[tokio::test]
@@ -322,7 +322,7 @@ async fn delete_while_shared_then_unshare_all_and_delete() {
     assert_eq!(c.inner().calls().mutations(), 0);
 
     let report = c.unshare_all_and_delete(&"m-1".into()).await.unwrap();
-    assert_eq!(report.count("revoked"), 3);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Revoked), 3);
     // Two unshare batches (per-call max 2) and one delete.
     assert_eq!(c.inner().calls().unshare, 2);
     assert_eq!(c.inner().calls().delete, 1);
@@ -362,7 +362,7 @@ async fn batches_split_at_the_per_call_maximum() {
     let c = setup_with(table, image("m-1"), CheckOptions::default());
     let to: Vec<Principal> = (0..23).map(acct).collect();
     let report = c.share(&"m-1".into(), &to).await.unwrap();
-    assert_eq!(report.count("granted"), 23);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 23);
     let sizes: Vec<usize> = c.inner().share_batches().iter().map(Vec::len).collect();
     assert_eq!(sizes, vec![10, 10, 3]);
     // Report order follows the request order.
@@ -370,7 +370,10 @@ async fn batches_split_at_the_per_call_maximum() {
     assert_eq!(order, to.iter().collect::<Vec<_>>());
     // Sharing them again sends nothing.
     let again = c.share(&"m-1".into(), &to).await.unwrap();
-    assert_eq!(again.count("already-granted"), 23);
+    assert_eq!(
+        again.count(imageshare_core::OutcomeKind::AlreadyGranted),
+        23
+    );
     assert_eq!(c.inner().calls().share, 3);
 }
 
@@ -396,15 +399,15 @@ async fn partial_batch_failure_is_reported_never_silent() {
     let backend = c.inner();
     // Fail the second share call only: queue a failure after the first succeeds.
     let first = c.share(&"m-1".into(), &to[..2]).await.unwrap();
-    assert_eq!(first.count("granted"), 2);
+    assert_eq!(first.count(imageshare_core::OutcomeKind::Granted), 2);
     backend.fail_next(throttled());
     let err = c.share(&"m-1".into(), &to[2..]).await.unwrap_err();
     // The first batch of this call ([3,4]) failed, the second ([5]) succeeded.
     let Error::Partial(report) = err else {
         panic!("expected Partial, got {err}")
     };
-    assert_eq!(report.count("failed"), 2);
-    assert_eq!(report.count("granted"), 1);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Failed), 2);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 1);
     let (p, e) = report.failures().next().unwrap();
     assert_eq!(p, &acct(3));
     assert_eq!(e.code(), Some("Throttling.User"));
@@ -434,7 +437,7 @@ async fn unshare_skips_principals_without_grants() {
     assert_eq!(report.outcome(&acct(2)).unwrap().label(), "not-granted");
     assert_eq!(c.inner().calls().unshare, 1);
     let again = c.unshare(&"m-1".into(), &[acct(1)]).await.unwrap();
-    assert_eq!(again.count("not-granted"), 1);
+    assert_eq!(again.count(imageshare_core::OutcomeKind::NotGranted), 1);
     assert_eq!(
         c.inner().calls().unshare,
         1,

@@ -64,8 +64,18 @@ async fn apply_converges_and_second_apply_is_a_noop() {
     assert_eq!(p.add.len(), 3);
     assert_eq!(p.remove.len(), 2);
     let r = apply(&c, &p).await.unwrap();
-    assert_eq!(r.shared.unwrap().count("granted"), 3);
-    assert_eq!(r.unshared.unwrap().count("revoked"), 2);
+    assert_eq!(
+        r.shared
+            .unwrap()
+            .count(imageshare_core::OutcomeKind::Granted),
+        3
+    );
+    assert_eq!(
+        r.unshared
+            .unwrap()
+            .count(imageshare_core::OutcomeKind::Revoked),
+        2
+    );
     let mut now = c.inner().grants(&id);
     now.sort();
     let mut want = desired.to_vec();

@@ -52,7 +52,7 @@ async fn refused(c: &Checked<InMemorySharing>, id: &str, to: &[Principal]) -> Li
 async fn cvm_shares_in_batches_of_ten() {
     let c = checked(CVM_LIMITS, image("img-golden", ImageKind::SystemDisk));
     let report = c.share(&"img-golden".into(), &accounts(25)).await.unwrap();
-    assert_eq!(report.count("granted"), 25);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 25);
     let sizes: Vec<usize> = c.inner().share_batches().iter().map(Vec::len).collect();
     assert_eq!(sizes, [10, 10, 5]);
 }

@@ -206,7 +206,7 @@ async fn cvm_share_and_unshare() {
         Principal::account("1038493876"),
     ];
     let report = c.share(&img, &to).await.unwrap();
-    assert_eq!(report.count("granted"), 2);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 2);
     assert_eq!(
         report.request_id(),
         Some("71e69b56-32be-4412-ab45-49eded6a87be"),
@@ -463,14 +463,26 @@ async fn lighthouse_share_unshare_and_sharees() {
     let l = lighthouse(&server);
     let bp = ImageId::from("lhbp-6jc6l8yb");
     let who = [Principal::account("700000164995")];
-    assert_eq!(l.share(&bp, &who).await.unwrap().count("granted"), 1);
+    assert_eq!(
+        l.share(&bp, &who)
+            .await
+            .unwrap()
+            .count(imageshare_core::OutcomeKind::Granted),
+        1
+    );
     let sharees = l.sharees(&bp).await.unwrap();
     assert_eq!(sharees[0].principal, who[0]);
     assert_eq!(
         sharees[0].shared_at.as_deref(),
         Some("2023-09-13T00:29:12Z")
     );
-    assert_eq!(l.unshare(&bp, &who).await.unwrap().count("revoked"), 1);
+    assert_eq!(
+        l.unshare(&bp, &who)
+            .await
+            .unwrap()
+            .count(imageshare_core::OutcomeKind::Revoked),
+        1
+    );
     let reqs = requests(&server).await;
     assert_wire(
         &reqs[0],

@@ -111,7 +111,7 @@ fn one_project_per_call_up_to_fifty_per_image() {
         let c = backend_with(image("uimage-a"));
         let id = ImageId::from("uimage-a");
         let report = c.share(&id, &projects(3)).await.unwrap();
-        assert_eq!(report.count("granted"), 3);
+        assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 3);
         let batches = c.inner().share_batches();
         assert_eq!(batches.len(), 3);
         assert!(batches.iter().all(|b| b.len() == 1));
@@ -128,7 +128,7 @@ fn one_project_per_call_up_to_fifty_per_image() {
 
         // 47 more is exactly 50: allowed.
         let report = c.share(&id, &more[..47]).await.unwrap();
-        assert_eq!(report.count("granted"), 47);
+        assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 47);
         assert_eq!(c.inner().grants(&id).len(), 50);
     });
 }
@@ -199,7 +199,11 @@ fn undocumented_rules_are_left_to_the_server() {
             let id = img.id.clone();
             let c = backend_with(img);
             let report = c.share(&id, &projects(1)).await.unwrap();
-            assert_eq!(report.count("granted"), 1, "{id}");
+            assert_eq!(
+                report.count(imageshare_core::OutcomeKind::Granted),
+                1,
+                "{id}"
+            );
         }
     });
 }
