@@ -5,7 +5,9 @@
 use imageshare::core::bulk::{Bulk, BulkReport, ImageOp};
 use serde_json::{json, Value};
 
-use crate::{progress, report_json, Failure};
+use crate::exit::{Failure, PARTIAL};
+use crate::output::report_json;
+use crate::progress;
 
 /// How a job with failures ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,7 +134,7 @@ pub fn finish(
         let done = report.len() - report.count("failed") - report.count("not-attempted");
         return Err(match exit {
             Exit::Partial if done > 0 => Failure::new(
-                5,
+                PARTIAL,
                 format!(
                     "partially applied: {}; first failure: {}",
                     report.summary(),
@@ -144,7 +146,7 @@ pub fn finish(
     }
     if report.cancelled {
         return Err(Failure::new(
-            5,
+            PARTIAL,
             format!("cancelled: {}; {again}", report.summary()),
         ));
     }

@@ -12,12 +12,13 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::ValueEnum;
-use imageshare::core::audit::{AuditAction, AuditPrincipal, AuditRecord};
+use imageshare::core::audit::{AuditPrincipal, AuditRecord};
 use imageshare::core::{AuditLog, Provider};
 use serde_json::json;
 
-use crate::{emit, table, usage, Failure, Global};
+use crate::cli::{ActionFilter, Global};
+use crate::exit::{usage, Failure, FAILED};
+use crate::output::{emit, table};
 
 /// The file's path under a state directory.
 const UNDER_STATE_DIR: &str = "imageshare/audit.jsonl";
@@ -63,28 +64,6 @@ pub fn open(g: &Global) -> Result<Option<AuditLog>, Failure> {
     })
 }
 
-/// `imageshare audit --action`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ActionFilter {
-    /// Grants (shares, and the migration flows' hand-overs to another service).
-    Grant,
-    /// Revokes.
-    Revoke,
-    /// Copies into another project.
-    Copy,
-}
-
-impl ActionFilter {
-    fn matches(self, a: AuditAction) -> bool {
-        matches!(
-            (self, a),
-            (ActionFilter::Grant, AuditAction::Grant)
-                | (ActionFilter::Revoke, AuditAction::Revoke)
-                | (ActionFilter::Copy, AuditAction::Copy)
-        )
-    }
-}
-
 /// Which records `imageshare audit` prints.
 #[derive(Debug, Default)]
 pub struct Filter {
@@ -106,7 +85,7 @@ impl Filter {
                 .principal
                 .as_deref()
                 .is_none_or(|p| p == r.principal.id() || p == principal_text(&r.principal))
-            && self.action.is_none_or(|a| a.matches(r.action))
+            && self.action.is_none_or(|a| a.action() == r.action)
     }
 }
 
@@ -145,7 +124,7 @@ pub fn show(g: &Global, filter: &Filter, out: &mut dyn Write) -> Result<(), Fail
     let path = path(g)?;
     if !path.exists() {
         return Err(Failure::new(
-            1,
+            FAILED,
             format!(
                 "no audit trail at {}: nothing has been recorded there (commands that grant \
                  or revoke write it unless --no-audit is given; --audit-log PATH reads \
@@ -192,7 +171,7 @@ pub fn show(g: &Global, filter: &Filter, out: &mut dyn Write) -> Result<(), Fail
 #[cfg(test)]
 mod tests {
     use super::*;
-    use imageshare::core::audit::AuditOutcome;
+    use imageshare::core::audit::{AuditAction, AuditOutcome};
 
     fn lookup<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
         move |name| {
