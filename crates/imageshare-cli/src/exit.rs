@@ -1,11 +1,13 @@
 //! Exit statuses: what each means (the `--help` text says the same), the mapping from the
-//! library's errors to them, and how a failed command ends (its message on stderr).
+//! library's errors to them, and how a failed command ends (what it did on stdout, its
+//! message on stderr).
 
 use std::process::ExitCode;
 
 use imageshare::core::Error;
 
 use crate::connect::call_bound_secs;
+use crate::output::ShareResults;
 
 /// The cloud refused or failed, or the audit trail or the output could not be opened,
 /// written or read.
@@ -28,6 +30,9 @@ pub struct Failure {
     /// No answer came from the cloud (timeout, connection failure): [`Failure::exit`]
     /// names the endpoint and the timeout in force.
     pub transport: bool,
+    /// What was done before the failure (a share or unshare that partly failed), printed
+    /// on stdout before the message.
+    pub report: Option<ShareResults>,
 }
 
 impl Failure {
@@ -37,7 +42,18 @@ impl Failure {
             code,
             message: message.into(),
             transport: false,
+            report: None,
         }
+    }
+
+    /// The failure of `e`, carrying the per-principal report when `e` is a share or
+    /// unshare that partly failed ([`Error::Partial`]), so that what was done is printed.
+    pub fn with_report(e: Error) -> Self {
+        let mut f = Failure::from(&e);
+        if let Error::Partial(report) = e {
+            f.report = Some(ShareResults(*report));
+        }
+        f
     }
 
     /// Stdout could not be written.
@@ -95,6 +111,7 @@ impl From<&Error> for Failure {
             code,
             message: e.to_string(),
             transport: matches!(e, Error::Transport { .. }),
+            report: None,
         }
     }
 }

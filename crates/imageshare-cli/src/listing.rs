@@ -11,10 +11,10 @@ use std::io::Write;
 
 use futures_util::stream::{BoxStream, StreamExt};
 use imageshare::core::Error;
-use serde_json::Value;
+use serde::Serialize;
 
 use crate::exit::Failure;
-use crate::output::Format;
+use crate::output::{json_text, Format};
 
 /// One column of a streamed table: its header and its width.
 pub type Column = (&'static str, usize);
@@ -44,23 +44,21 @@ impl<'o> Listing<'o> {
         self.count
     }
 
-    /// Writes one item: `row` (one cell per column) in text, `json` in JSON.
-    pub fn push(&mut self, row: &[String], json: &Value) -> Result<(), Failure> {
+    /// Writes one item: `row` (one cell per column) in text, the item itself in JSON.
+    pub fn push(&mut self, row: &[String], item: &impl Serialize) -> Result<(), Failure> {
         let first = self.count == 0;
         self.count += 1;
         match self.format {
             Format::Text => {
                 if first {
-                    let header: Vec<String> =
-                        self.columns.iter().map(|(h, _)| (*h).to_owned()).collect();
-                    let line = self.row(&header);
-                    writeln!(self.out, "{line}").map_err(Failure::output)?;
+                    let header = self.header();
+                    writeln!(self.out, "{header}").map_err(Failure::output)?;
                 }
                 let line = self.row(row);
                 writeln!(self.out, "{line}").map_err(Failure::output)
             }
             Format::Json => {
-                let element = serde_json::to_string_pretty(json).unwrap_or_default();
+                let element = json_text(item)?;
                 let indented = element.replace('\n', "\n  ");
                 let sep = if first { "[\n" } else { ",\n" };
                 write!(self.out, "{sep}  {indented}").map_err(Failure::output)?;
@@ -75,12 +73,7 @@ impl<'o> Listing<'o> {
         match (self.format, self.count) {
             (Format::Json, 0) => writeln!(self.out, "[]"),
             (Format::Json, _) => writeln!(self.out, "\n]"),
-            (Format::Text, 0) => {
-                let header: Vec<String> =
-                    self.columns.iter().map(|(h, _)| (*h).to_owned()).collect();
-                let line = self.row(&header);
-                writeln!(self.out, "{line}\n(none)")
-            }
+            (Format::Text, 0) => writeln!(self.out, "{}\n(none)", self.header()),
             (Format::Text, _) => Ok(()),
         }
         .map_err(Failure::output)
@@ -95,6 +88,13 @@ impl<'o> Listing<'o> {
         Failure::from(e)
     }
 
+    /// The header line.
+    fn header(&self) -> String {
+        let header: Vec<String> = self.columns.iter().map(|(h, _)| (*h).to_owned()).collect();
+        self.row(&header)
+    }
+
+    /// One line of cells, each padded to its column's width but the last.
     fn row(&self, cells: &[String]) -> String {
         let last = self.columns.len().saturating_sub(1);
         let mut line = String::new();
@@ -112,21 +112,18 @@ impl<'o> Listing<'o> {
     }
 }
 
-/// Writes every item of `items` as it arrives, `render` giving its row and JSON value and
-/// `keep` choosing which to list (the others are the caller's to count). Returns the
-/// number listed.
-pub async fn print<T>(
+/// Writes every item of `items` as it arrives (in JSON, the item itself), `row` giving
+/// its text row and `keep` choosing which to list (the others are the caller's to count).
+/// Returns the number listed.
+pub async fn print<T: Serialize>(
     mut listing: Listing<'_>,
     mut items: BoxStream<'_, Result<T, Error>>,
     mut keep: impl FnMut(&T) -> bool,
-    render: impl Fn(&T) -> (Vec<String>, Value),
+    row: impl Fn(&T) -> Vec<String>,
 ) -> Result<usize, Failure> {
     while let Some(item) = items.next().await {
         match item {
-            Ok(item) if keep(&item) => {
-                let (row, json) = render(&item);
-                listing.push(&row, &json)?;
-            }
+            Ok(item) if keep(&item) => listing.push(&row(&item), &item)?,
             Ok(_) => {}
             Err(e) => return Err(listing.fail(e)),
         }
@@ -140,7 +137,13 @@ pub async fn print<T>(
 mod tests {
     use super::*;
     use futures_util::stream;
-    use serde_json::json;
+    use serde_json::{json, Value};
+
+    /// A listed item: `{"n": ..}` in JSON.
+    #[derive(Serialize)]
+    struct Item {
+        n: u32,
+    }
 
     const COLUMNS: &[Column] = &[("A", 4), ("B", 3)];
 
@@ -151,9 +154,9 @@ mod tests {
         let mut buf = Vec::new();
         let result = print(
             Listing::new(&mut buf, format, COLUMNS),
-            stream::iter(items).boxed(),
-            |n| n % 2 == 1,
-            |n| (vec![n.to_string(), "x".into()], json!({ "n": n })),
+            stream::iter(items).map(|r| r.map(|n| Item { n })).boxed(),
+            |item| item.n % 2 == 1,
+            |item| vec![item.n.to_string(), "x".into()],
         )
         .await;
         (String::from_utf8(buf).unwrap(), result)

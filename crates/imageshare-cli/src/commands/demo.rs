@@ -1,30 +1,13 @@
-//! `imageshare demo` (the whole story on the embedded emulator, no credentials) and
-//! `imageshare emulator serve`.
+//! `imageshare demo`: the whole story on the embedded emulator, no credentials. It
+//! prints as it goes, in text whatever `--output` says.
 
 use std::io::Write;
-use std::net::SocketAddr;
 
 use imageshare::core::{ImageSharing, Principal, Provider};
 use imageshare::{Connect, DynSharing};
 use imageshare_emulator::{Emulator, World};
 
 use crate::exit::{usage, Failure, FAILED};
-
-/// `imageshare emulator serve`: runs until Ctrl-C.
-pub async fn serve(port: u16, world: Option<&str>, out: &mut dyn Write) -> Result<(), Failure> {
-    let world = match world {
-        Some(path) => World::from_toml_file(path).map_err(|e| usage(e.to_string()))?,
-        None => World::example(),
-    };
-    let emu = Emulator::bind(world, SocketAddr::from(([127, 0, 0, 1], port)))
-        .await
-        .map_err(|e| Failure::new(FAILED, format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
-    writeln!(out, "listening on {}", emu.base_url()).map_err(Failure::output)?;
-    out.flush().map_err(Failure::output)?;
-    let _ = tokio::signal::ctrl_c().await;
-    emu.shutdown().await;
-    Ok(())
-}
 
 /// Connects `provider` to the emulator as `account` (with its world keys), behind the
 /// limit checker.
