@@ -202,3 +202,86 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
     out.extend(rows.into_iter().map(line));
     out.join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    /// A document whose fields are declared out of alphabetical order.
+    #[derive(Serialize)]
+    struct Unsorted {
+        zebra: u8,
+        apple: Inner,
+    }
+
+    #[derive(Serialize)]
+    struct Inner {
+        b: u8,
+        a: u8,
+    }
+
+    impl fmt::Display for Unsorted {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("line one\nline two  \n\n")
+        }
+    }
+
+    impl Document for Unsorted {}
+
+    fn printed(format: Format, doc: &impl Document) -> String {
+        let mut buf = Vec::new();
+        print(&mut buf, format, doc).unwrap_or_else(|f| panic!("{}", f.message));
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn json_keys_are_sorted_and_text_is_trimmed() {
+        let doc = Unsorted {
+            zebra: 0,
+            apple: Inner { b: 1, a: 2 },
+        };
+        assert_eq!(
+            printed(Format::Json, &doc),
+            "{\n  \"apple\": {\n    \"a\": 2,\n    \"b\": 1\n  },\n  \"zebra\": 0\n}\n"
+        );
+        assert_eq!(printed(Format::Text, &doc), "line one\nline two\n");
+    }
+
+    #[test]
+    fn a_share_report_lists_each_principal_then_the_summary() {
+        let refused = Arc::new(Error::invalid_input("to", "refused"));
+        let mut report = ShareReport::new("img-1".into());
+        report.push(Principal::account("100000000002"), ShareOutcome::Granted);
+        report.push(
+            Principal::account("100000000003"),
+            ShareOutcome::Failed(refused.clone()),
+        );
+        let doc = ShareResults(report.clone());
+        assert_eq!(
+            printed(Format::Text, &doc),
+            format!(
+                "account:100000000002: granted\naccount:100000000003: failed: {refused}\n{report}\n"
+            )
+        );
+        let v: Value = serde_json::from_str(&printed(Format::Json, &doc)).unwrap();
+        assert_eq!(
+            v,
+            json!({
+                "image": "img-1",
+                "results": [
+                    {"principal": {"kind": "account", "id": "100000000002"}, "outcome": "granted"},
+                    {
+                        "principal": {"kind": "account", "id": "100000000003"},
+                        "outcome": "failed",
+                        "error": refused.to_string(),
+                        "code": null
+                    }
+                ]
+            })
+        );
+    }
+}
