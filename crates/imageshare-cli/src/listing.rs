@@ -11,9 +11,10 @@ use std::io::Write;
 
 use futures_util::stream::{BoxStream, StreamExt};
 use imageshare::core::Error;
-use serde_json::Value;
+use serde::Serialize;
 
-use crate::{Failure, Output};
+use crate::exit::Failure;
+use crate::output::{json_text, Format};
 
 /// One column of a streamed table: its header and its width.
 pub type Column = (&'static str, usize);
@@ -21,7 +22,7 @@ pub type Column = (&'static str, usize);
 /// A listing being written to stdout.
 pub struct Listing<'o> {
     out: &'o mut dyn Write,
-    output: Output,
+    format: Format,
     columns: &'static [Column],
     /// Items written so far.
     count: usize,
@@ -29,10 +30,10 @@ pub struct Listing<'o> {
 
 impl<'o> Listing<'o> {
     /// A listing with these text columns, nothing written yet.
-    pub fn new(out: &'o mut dyn Write, output: Output, columns: &'static [Column]) -> Self {
+    pub fn new(out: &'o mut dyn Write, format: Format, columns: &'static [Column]) -> Self {
         Self {
             out,
-            output,
+            format,
             columns,
             count: 0,
         }
@@ -43,27 +44,25 @@ impl<'o> Listing<'o> {
         self.count
     }
 
-    /// Writes one item: `row` (one cell per column) in text, `json` in JSON.
-    pub fn push(&mut self, row: &[String], json: &Value) -> Result<(), Failure> {
+    /// Writes one item: `row` (one cell per column) in text, the item itself in JSON.
+    pub fn push(&mut self, row: &[String], item: &impl Serialize) -> Result<(), Failure> {
         let first = self.count == 0;
         self.count += 1;
-        match self.output {
-            Output::Text => {
+        match self.format {
+            Format::Text => {
                 if first {
-                    let header: Vec<String> =
-                        self.columns.iter().map(|(h, _)| (*h).to_owned()).collect();
-                    let line = self.row(&header);
-                    writeln!(self.out, "{line}").map_err(io)?;
+                    let header = self.header();
+                    writeln!(self.out, "{header}").map_err(Failure::output)?;
                 }
                 let line = self.row(row);
-                writeln!(self.out, "{line}").map_err(io)
+                writeln!(self.out, "{line}").map_err(Failure::output)
             }
-            Output::Json => {
-                let element = serde_json::to_string_pretty(json).unwrap_or_default();
+            Format::Json => {
+                let element = json_text(item)?;
                 let indented = element.replace('\n', "\n  ");
                 let sep = if first { "[\n" } else { ",\n" };
-                write!(self.out, "{sep}  {indented}").map_err(io)?;
-                self.out.flush().map_err(io)
+                write!(self.out, "{sep}  {indented}").map_err(Failure::output)?;
+                self.out.flush().map_err(Failure::output)
             }
         }
     }
@@ -71,18 +70,13 @@ impl<'o> Listing<'o> {
     /// Ends the listing: the closing bracket in JSON; the header and `(none)` in text
     /// when nothing was listed.
     pub fn finish(self) -> Result<(), Failure> {
-        match (self.output, self.count) {
-            (Output::Json, 0) => writeln!(self.out, "[]"),
-            (Output::Json, _) => writeln!(self.out, "\n]"),
-            (Output::Text, 0) => {
-                let header: Vec<String> =
-                    self.columns.iter().map(|(h, _)| (*h).to_owned()).collect();
-                let line = self.row(&header);
-                writeln!(self.out, "{line}\n(none)")
-            }
-            (Output::Text, _) => Ok(()),
+        match (self.format, self.count) {
+            (Format::Json, 0) => writeln!(self.out, "[]"),
+            (Format::Json, _) => writeln!(self.out, "\n]"),
+            (Format::Text, 0) => writeln!(self.out, "{}\n(none)", self.header()),
+            (Format::Text, _) => Ok(()),
         }
-        .map_err(io)
+        .map_err(Failure::output)
     }
 
     /// Ends a listing whose stream failed: closes what was started (so JSON output stays
@@ -94,6 +88,13 @@ impl<'o> Listing<'o> {
         Failure::from(e)
     }
 
+    /// The header line.
+    fn header(&self) -> String {
+        let header: Vec<String> = self.columns.iter().map(|(h, _)| (*h).to_owned()).collect();
+        self.row(&header)
+    }
+
+    /// One line of cells, each padded to its column's width but the last.
     fn row(&self, cells: &[String]) -> String {
         let last = self.columns.len().saturating_sub(1);
         let mut line = String::new();
@@ -111,25 +112,18 @@ impl<'o> Listing<'o> {
     }
 }
 
-fn io(e: std::io::Error) -> Failure {
-    Failure::new(1, format!("cannot write output: {e}"))
-}
-
-/// Writes every item of `items` as it arrives, `render` giving its row and JSON value and
-/// `keep` choosing which to list (the others are the caller's to count). Returns the
-/// number listed.
-pub async fn print<T>(
+/// Writes every item of `items` as it arrives (in JSON, the item itself), `row` giving
+/// its text row and `keep` choosing which to list (the others are the caller's to count).
+/// Returns the number listed.
+pub async fn print<T: Serialize>(
     mut listing: Listing<'_>,
     mut items: BoxStream<'_, Result<T, Error>>,
     mut keep: impl FnMut(&T) -> bool,
-    render: impl Fn(&T) -> (Vec<String>, Value),
+    row: impl Fn(&T) -> Vec<String>,
 ) -> Result<usize, Failure> {
     while let Some(item) = items.next().await {
         match item {
-            Ok(item) if keep(&item) => {
-                let (row, json) = render(&item);
-                listing.push(&row, &json)?;
-            }
+            Ok(item) if keep(&item) => listing.push(&row(&item), &item)?,
             Ok(_) => {}
             Err(e) => return Err(listing.fail(e)),
         }
@@ -143,20 +137,26 @@ pub async fn print<T>(
 mod tests {
     use super::*;
     use futures_util::stream;
-    use serde_json::json;
+    use serde_json::{json, Value};
+
+    /// A listed item: `{"n": ..}` in JSON.
+    #[derive(Serialize)]
+    struct Item {
+        n: u32,
+    }
 
     const COLUMNS: &[Column] = &[("A", 4), ("B", 3)];
 
     async fn run(
-        output: Output,
+        format: Format,
         items: Vec<Result<u32, Error>>,
     ) -> (String, Result<usize, Failure>) {
         let mut buf = Vec::new();
         let result = print(
-            Listing::new(&mut buf, output, COLUMNS),
-            stream::iter(items).boxed(),
-            |n| n % 2 == 1,
-            |n| (vec![n.to_string(), "x".into()], json!({ "n": n })),
+            Listing::new(&mut buf, format, COLUMNS),
+            stream::iter(items).map(|r| r.map(|n| Item { n })).boxed(),
+            |item| item.n % 2 == 1,
+            |item| vec![item.n.to_string(), "x".into()],
         )
         .await;
         (String::from_utf8(buf).unwrap(), result)
@@ -164,20 +164,20 @@ mod tests {
 
     #[tokio::test]
     async fn json_is_one_valid_array_whatever_happens() {
-        let (out, n) = run(Output::Json, vec![Ok(1), Ok(2), Ok(3)]).await;
+        let (out, n) = run(Format::Json, vec![Ok(1), Ok(2), Ok(3)]).await;
         assert_eq!(n.ok(), Some(2));
         let v: Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v, json!([{ "n": 1 }, { "n": 3 }]));
         // Pretty-printed like a whole array would be.
         assert_eq!(out, serde_json::to_string_pretty(&v).unwrap() + "\n");
 
-        let (out, n) = run(Output::Json, vec![]).await;
+        let (out, n) = run(Format::Json, vec![]).await;
         assert_eq!((out.as_str(), n.ok()), ("[]\n", Some(0)));
 
         // A failure part-way: what came is still one valid document, and the error is
         // returned.
         let err = Error::invalid_input("page", "second page refused");
-        let (out, n) = run(Output::Json, vec![Ok(1), Err(err)]).await;
+        let (out, n) = run(Format::Json, vec![Ok(1), Err(err)]).await;
         assert_eq!(n.err().map(|f| f.code), Some(2));
         assert_eq!(
             serde_json::from_str::<Value>(&out).unwrap(),
@@ -185,16 +185,16 @@ mod tests {
         );
         // A failure before any item: nothing at all on stdout.
         let err = Error::invalid_input("page", "first page refused");
-        let (out, n) = run(Output::Json, vec![Ok(2), Err(err)]).await;
+        let (out, n) = run(Format::Json, vec![Ok(2), Err(err)]).await;
         assert!(n.is_err());
         assert_eq!(out, "");
     }
 
     #[tokio::test]
     async fn text_rows_have_fixed_columns() {
-        let (out, _) = run(Output::Text, vec![Ok(1), Ok(12345)]).await;
+        let (out, _) = run(Format::Text, vec![Ok(1), Ok(12345)]).await;
         assert_eq!(out, "A     B\n1     x\n12345  x\n");
-        let (out, _) = run(Output::Text, vec![Ok(2)]).await;
+        let (out, _) = run(Format::Text, vec![Ok(2)]).await;
         assert_eq!(out, "A     B\n(none)\n");
     }
 }

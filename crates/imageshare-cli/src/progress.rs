@@ -1,6 +1,7 @@
 //! Progress on stderr, drawn only when stderr is a terminal (indicatif hides itself
 //! otherwise), so scripts and `--output json` see nothing of it.
 
+use std::future::Future;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -26,4 +27,12 @@ pub fn bar(len: u64, prefix: &str) -> ProgressBar {
     );
     bar.set_prefix(prefix.to_owned());
     bar
+}
+
+/// Awaits `work` with a [`spinner`] showing `message`.
+pub async fn with_spinner<T>(message: &str, work: impl Future<Output = T>) -> T {
+    let bar = spinner(message);
+    let done = work.await;
+    bar.finish_and_clear();
+    done
 }

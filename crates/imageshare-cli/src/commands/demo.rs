@@ -1,34 +1,13 @@
-//! `imageshare demo` (the whole story on the embedded emulator, no credentials) and
-//! `imageshare emulator serve`.
+//! `imageshare demo`: the whole story on the embedded emulator, no credentials. It
+//! prints as it goes, in text whatever `--output` says.
 
 use std::io::Write;
-use std::net::SocketAddr;
 
 use imageshare::core::{ImageSharing, Principal, Provider};
 use imageshare::{Connect, DynSharing};
 use imageshare_emulator::{Emulator, World};
 
-use crate::Failure;
-
-fn io(e: std::io::Error) -> Failure {
-    Failure::new(1, format!("cannot write output: {e}"))
-}
-
-/// `imageshare emulator serve`: runs until Ctrl-C.
-pub async fn serve(port: u16, world: Option<&str>, out: &mut dyn Write) -> Result<(), Failure> {
-    let world = match world {
-        Some(path) => World::from_toml_file(path).map_err(|e| crate::usage(e.to_string()))?,
-        None => World::example(),
-    };
-    let emu = Emulator::bind(world, SocketAddr::from(([127, 0, 0, 1], port)))
-        .await
-        .map_err(|e| Failure::new(1, format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
-    writeln!(out, "listening on {}", emu.base_url()).map_err(io)?;
-    out.flush().map_err(io)?;
-    let _ = tokio::signal::ctrl_c().await;
-    emu.shutdown().await;
-    Ok(())
-}
+use crate::exit::{usage, Failure, FAILED};
 
 /// Connects `provider` to the emulator as `account` (with its world keys), behind the
 /// limit checker.
@@ -45,20 +24,20 @@ pub fn options_as(emu: &Emulator, provider: Provider, region: &str, account: &st
 
 fn step(message: impl Into<String>) -> impl FnOnce(imageshare::core::Error) -> Failure {
     let message = message.into();
-    move |e| Failure::new(1, format!("demo step failed: {message}: {e}"))
+    move |e| Failure::new(FAILED, format!("demo step failed: {message}: {e}"))
 }
 
 /// `imageshare demo`.
 pub async fn run(out: &mut dyn Write) -> Result<(), Failure> {
     let emu = Emulator::start(World::example())
         .await
-        .map_err(|e| Failure::new(1, format!("cannot start the emulator: {e}")))?;
+        .map_err(|e| Failure::new(FAILED, format!("cannot start the emulator: {e}")))?;
     writeln!(
         out,
         "emulator listening on {} (world: examples/world.toml)\n",
         emu.base_url()
     )
-    .map_err(io)?;
+    .map_err(Failure::output)?;
     let owner = "100000000001";
     let recipient = "100000000002";
     let cases = [
@@ -96,19 +75,20 @@ pub async fn run(out: &mut dyn Write) -> Result<(), Failure> {
     for (provider, region, image, to) in &cases {
         let s = connect_as(&emu, *provider, region, owner);
         let id = (*image).into();
-        writeln!(out, "== {provider} ({region}): share {image} with {to}").map_err(io)?;
+        writeln!(out, "== {provider} ({region}): share {image} with {to}")
+            .map_err(Failure::output)?;
         let report = s
             .share(&id, std::slice::from_ref(to))
             .await
             .map_err(step(format!("{provider} share")))?;
         for (p, o) in report.iter() {
-            writeln!(out, "   {p}: {o}").map_err(io)?;
+            writeln!(out, "   {p}: {o}").map_err(Failure::output)?;
         }
         let again = s
             .share(&id, std::slice::from_ref(to))
             .await
             .map_err(step(format!("{provider} share again")))?;
-        writeln!(out, "   again: {}", again.summary()).map_err(io)?;
+        writeln!(out, "   again: {}", again.summary()).map_err(Failure::output)?;
         let sharees = s
             .sharees(&id)
             .await
@@ -122,14 +102,15 @@ pub async fn run(out: &mut dyn Write) -> Result<(), Failure> {
                 .collect::<Vec<_>>()
                 .join(", ")
         )
-        .map_err(io)?;
+        .map_err(Failure::output)?;
         let as_recipient = connect_as(&emu, *provider, region, recipient);
         let seen = as_recipient
             .shared_with_me()
             .await
             .map_err(step(format!("{provider} shared_with_me")))?;
         let listed = seen.iter().any(|i| i.id.as_str() == *image);
-        writeln!(out, "   {recipient} sees it in shared-with-me: {listed}").map_err(io)?;
+        writeln!(out, "   {recipient} sees it in shared-with-me: {listed}")
+            .map_err(Failure::output)?;
         if !listed {
             return Err(step(format!("{provider} recipient view"))(
                 imageshare::core::Error::invalid_input(
@@ -144,7 +125,7 @@ pub async fn run(out: &mut dyn Write) -> Result<(), Failure> {
         out,
         "\n== the limit checker refuses before anything is sent"
     )
-    .map_err(io)?;
+    .map_err(Failure::output)?;
     let ecs = connect_as(&emu, Provider::AlibabaEcs, "cn-hangzhou", owner);
     let before = emu.action_count(Provider::AlibabaEcs, "ModifyImageSharePermission");
     for (image, what) in [
@@ -156,10 +137,12 @@ pub async fn run(out: &mut dyn Write) -> Result<(), Failure> {
             .share(&image.into(), &[Principal::account(recipient)])
             .await
         {
-            Err(e) if e.as_limit().is_some() => writeln!(out, "   {what}: {e}").map_err(io)?,
+            Err(e) if e.as_limit().is_some() => {
+                writeln!(out, "   {what}: {e}").map_err(Failure::output)?
+            }
             other => {
                 return Err(Failure::new(
-                    1,
+                    FAILED,
                     format!("demo: {what} was not refused by the checker: {other:?}"),
                 ))
             }
@@ -171,23 +154,23 @@ pub async fn run(out: &mut dyn Write) -> Result<(), Failure> {
         "   ModifyImageSharePermission calls sent for them: {}",
         after - before
     )
-    .map_err(io)?;
+    .map_err(Failure::output)?;
 
-    writeln!(out, "\n== unshare everything").map_err(io)?;
+    writeln!(out, "\n== unshare everything").map_err(Failure::output)?;
     for (provider, region, image, to) in &cases {
         let s = connect_as(&emu, *provider, region, owner);
         let r = s
             .unshare(&(*image).into(), std::slice::from_ref(to))
             .await
             .map_err(step(format!("{provider} unshare")))?;
-        writeln!(out, "   {provider} {image}: {}", r.summary()).map_err(io)?;
+        writeln!(out, "   {provider} {image}: {}", r.summary()).map_err(Failure::output)?;
     }
     migrations(&emu, out).await?;
     plan_apply_twice(&emu, out).await?;
 
-    writeln!(out, "\n== calls the emulator received").map_err(io)?;
+    writeln!(out, "\n== calls the emulator received").map_err(Failure::output)?;
     for ((p, a), n) in emu.action_counts() {
-        writeln!(out, "   {:<20} {a:<45} {n}", p.name()).map_err(io)?;
+        writeln!(out, "   {:<20} {a:<45} {n}", p.name()).map_err(Failure::output)?;
     }
     Ok(())
 }
@@ -205,7 +188,7 @@ async fn migrations(emu: &Emulator, out: &mut dyn Write) -> Result<(), Failure> 
         out,
         "\n== migrate a Simple Application Server image to ECS, share it onward"
     )
-    .map_err(io)?;
+    .map_err(Failure::output)?;
     let sas = options_as(emu, Provider::AlibabaSas, "cn-hangzhou", owner)
         .sas()
         .map_err(step("build the SAS adapter"))?;
@@ -214,14 +197,14 @@ async fn migrations(emu: &Emulator, out: &mut dyn Write) -> Result<(), Failure> 
         .await
         .map_err(step("SAS -> ECS"))?;
     for s in &r.steps {
-        writeln!(out, "   {}: {}", s.action, s.result).map_err(io)?;
+        writeln!(out, "   {}: {}", s.action, s.result).map_err(Failure::output)?;
     }
 
     writeln!(
         out,
         "\n== migrate a CVM image to a Lighthouse blueprint, share it"
     )
-    .map_err(io)?;
+    .map_err(Failure::output)?;
     let lh = options_as(emu, Provider::TencentLighthouse, "ap-guangzhou", owner)
         .lighthouse()
         .map_err(step("build the Lighthouse adapter"))?;
@@ -229,15 +212,15 @@ async fn migrations(emu: &Emulator, out: &mut dyn Write) -> Result<(), Failure> 
         .await
         .map_err(step("CVM -> Lighthouse"))?;
     for s in &r.steps {
-        writeln!(out, "   {}: {}", s.action, s.result).map_err(io)?;
+        writeln!(out, "   {}: {}", s.action, s.result).map_err(Failure::output)?;
     }
     match migrate::lighthouse_to_cvm(&lh, &r.image).await {
         Err(e @ imageshare::core::Error::Unsupported { .. }) => {
-            writeln!(out, "   and back? {e}").map_err(io)?
+            writeln!(out, "   and back? {e}").map_err(Failure::output)?
         }
         other => {
             return Err(Failure::new(
-                1,
+                FAILED,
                 format!("demo: Lighthouse -> CVM must be refused, got {other:?}"),
             ))
         }
@@ -279,9 +262,9 @@ fn writes(emu: &Emulator) -> usize {
 
 async fn plan_apply_twice(emu: &Emulator, out: &mut dyn Write) -> Result<(), Failure> {
     use imageshare::core::plan;
-    writeln!(out, "\n== plan and apply a manifest, twice").map_err(io)?;
+    writeln!(out, "\n== plan and apply a manifest, twice").map_err(Failure::output)?;
     let manifest = imageshare::manifest::Manifest::parse(DEMO_MANIFEST, "demo.toml")
-        .map_err(|e| crate::usage(e.to_string()))?;
+        .map_err(|e| usage(e.to_string()))?;
     for round in 1..=2 {
         let before = writes(emu);
         for img in &manifest.images {
@@ -298,14 +281,14 @@ async fn plan_apply_twice(emu: &Emulator, out: &mut dyn Write) -> Result<(), Fai
                 p.remove.len(),
                 p.unchanged.len()
             )
-            .map_err(io)?;
+            .map_err(Failure::output)?;
             plan::apply(&s, &p).await.map_err(step("apply"))?;
         }
         let sent = writes(emu) - before;
-        writeln!(out, "   round {round}: {sent} write calls sent").map_err(io)?;
+        writeln!(out, "   round {round}: {sent} write calls sent").map_err(Failure::output)?;
         if round == 2 && sent != 0 {
             return Err(Failure::new(
-                1,
+                FAILED,
                 format!("demo: the second apply sent {sent} write calls"),
             ));
         }

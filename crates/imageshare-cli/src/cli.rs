@@ -1,0 +1,519 @@
+//! The command line: the clap argument types, the parsers of their values, and the checks
+//! of the values a command reads from them (provider, region, image ids, principals,
+//! project ids), all made before anything is sent.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use imageshare::core::audit::AuditAction;
+use imageshare::core::limits::{ImageIdRule, ImageIdUse};
+use imageshare::core::{Error, ImageId, Principal, PrincipalKind, Provider, TrustPolicy};
+use tracing_subscriber::filter::Targets;
+
+use crate::exit::{usage, Failure};
+use crate::logging::parse_log_filter;
+use crate::output::Format;
+
+/// The text after `--help`: the exit statuses and the audit trail.
+pub const EXIT_HELP: &str = "\
+Exit status: 0 done; 1 the cloud refused or failed, or the audit trail could not be opened, \
+written or read; 2 bad usage or input; 3 refused before anything was sent, by the limit \
+checker or by the trust policy (--trust-owner); 4 credentials missing or rejected; 5 \
+partially applied or cancelled (the report says what was done).
+
+Audit trail: share, unshare, delete --unshare-first, copy --to-project, migrate and apply \
+--yes record every grant and revoke, one JSON line each, in --audit-log PATH (default \
+$XDG_STATE_HOME/imageshare/audit.jsonl, else ~/.local/state/imageshare/audit.jsonl) unless \
+--no-audit is given; `imageshare audit` prints it.";
+
+/// Share custom machine images across accounts and projects.
+#[derive(Debug, Parser)]
+#[command(name = "imageshare", version, about, after_help = EXIT_HELP)]
+pub struct Cli {
+    /// The flags every command takes.
+    #[command(flatten)]
+    pub global: Global,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The flags every command takes (`global = true`: before or after the command name).
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Provider: alibaba-ecs, alibaba-sas, tencent-cvm, tencent-lighthouse, ucloud.
+    #[arg(long, short = 'p', global = true, env = "IMAGESHARE_PROVIDER")]
+    pub provider: Option<String>,
+    /// Region (else the cloud's own region variable or profile).
+    #[arg(long, short = 'r', global = true, env = "IMAGESHARE_REGION")]
+    pub region: Option<String>,
+    /// Endpoint override (private endpoint, VPC endpoint, the emulator).
+    #[arg(long, global = true, env = "IMAGESHARE_ENDPOINT")]
+    pub endpoint: Option<String>,
+    /// Named profile of the cloud's CLI profile file (ALIBABA_CLOUD_PROFILE, a section of
+    /// ~/.tencentcloud/credentials, UCLOUD_PROFILE). Credentials never come from flags.
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// UCloud project to act in.
+    #[arg(long, global = true, env = "UCLOUD_PROJECT_ID")]
+    pub project: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Format::Text)]
+    pub output: Format,
+    /// Confirm that encrypted images may be shared (customer-managed key and sharing role
+    /// in place).
+    #[arg(long, global = true)]
+    pub allow_encrypted: bool,
+    /// Seconds allowed for one attempt of one API call (1-3600). A call is tried at most 5
+    /// times (a timed-out write is retried only when repeating it is harmless), with at
+    /// most 3 s of backoff in all, and not retried once 120 s have passed: one call gives
+    /// up after at most min(5 x TIMEOUT, 120 + TIMEOUT) + 3 seconds. A command on one
+    /// image stops at its first failed call, so an endpoint that never answers fails it
+    /// within that bound. `apply` and `share` / `unshare` of several images work on many
+    /// images at once and give a step whose call failed with a retryable error up to 2
+    /// more passes (each re-reads the sharees, then sends the call again): a step gives up
+    /// after at most 3 such calls and their reads.
+    #[arg(
+        long,
+        global = true,
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub timeout: u64,
+    /// Log to stderr: a level (off, error, warn, info, debug, trace) or comma-separated
+    /// `target=level` directives with an optional default level
+    /// (`imageshare_core=trace,info`). Warnings (such as a credentials file other users can
+    /// read) are always shown unless this says `off`.
+    #[arg(long, global = true, env = "IMAGESHARE_LOG", value_parser = parse_log_filter)]
+    pub log_level: Option<Targets>,
+    /// The audit trail (JSON lines) that commands which grant or revoke append to, and that
+    /// `imageshare audit` reads. Default: $XDG_STATE_HOME/imageshare/audit.jsonl, else
+    /// $HOME/.local/state/imageshare/audit.jsonl. A trail that cannot be opened fails the
+    /// command before anything is sent.
+    #[arg(long, global = true, value_name = "PATH", conflicts_with = "no_audit")]
+    pub audit_log: Option<PathBuf>,
+    /// Record nothing in the audit trail.
+    #[arg(long, global = true)]
+    pub no_audit: bool,
+    /// Accept images shared with you only from this owner (an account id; UCloud: a
+    /// project id): `ID` on every provider the command uses, `PROVIDER:ID` on that one.
+    /// Repeat it or separate with commas. `shared-with-me` then hides the other owners'
+    /// images (and says how many), `copy` and `migrate` refuse them before sending
+    /// anything (status 3). Your own images are always accepted.
+    #[arg(
+        long,
+        global = true,
+        value_name = "[PROVIDER:]ID",
+        value_delimiter = ',',
+        value_parser = parse_trust_owner
+    )]
+    pub trust_owner: Vec<TrustOwner>,
+    /// With --trust-owner: also accept public and marketplace images.
+    #[arg(long, global = true, requires = "trust_owner")]
+    pub trust_public: bool,
+}
+
+/// One `--trust-owner`: an owner id, on one provider or on all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustOwner {
+    /// The provider it applies to; all when `None`.
+    pub provider: Option<Provider>,
+    /// The owner id.
+    pub id: String,
+}
+
+/// Parses `--trust-owner`: `ID` or `PROVIDER:ID`, the id made of letters, digits, `-`,
+/// `_` and `.`.
+pub fn parse_trust_owner(raw: &str) -> Result<TrustOwner, String> {
+    let raw = raw.trim();
+    let (provider, id) = match raw.split_once(':') {
+        Some((p, id)) => (
+            Some(
+                p.trim()
+                    .parse::<Provider>()
+                    .map_err(|e| format!("{raw:?}: {e}"))?,
+            ),
+            id.trim(),
+        ),
+        None => (None, raw),
+    };
+    if id.is_empty() {
+        return Err(format!("{raw:?} names no owner id"));
+    }
+    if let Some(c) = id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!(
+            "{raw:?}: {c:?} is not allowed in an owner id (letters, digits, `-`, `_` and `.`)"
+        ));
+    }
+    Ok(TrustOwner {
+        provider,
+        id: id.to_owned(),
+    })
+}
+
+impl Global {
+    /// The trust policy of `--trust-owner` / `--trust-public` (none: any owner).
+    pub fn trust_policy(&self) -> TrustPolicy {
+        let mut policy = TrustPolicy::new().allow_public(self.trust_public);
+        for owner in &self.trust_owner {
+            policy = match owner.provider {
+                Some(p) => policy.allow(p, owner.id.as_str()),
+                None => policy.allow_everywhere(owner.id.as_str()),
+            };
+        }
+        policy
+    }
+
+    /// `--provider`, required by this command; a UCloud `--project` is checked too.
+    pub fn provider(&self) -> Result<Provider, Failure> {
+        let p = self
+            .provider_filter()?
+            .ok_or_else(|| usage("--provider is required for this command"))?;
+        if p == Provider::UCloud {
+            if let Some(project) = &self.project {
+                check_project_id("--project", project)?;
+            }
+        }
+        Ok(p)
+    }
+
+    /// `--provider` where it is optional and selects (`limits`, `audit`): `None` for all.
+    pub fn provider_filter(&self) -> Result<Option<Provider>, Failure> {
+        self.provider
+            .as_deref()
+            .map(|p| p.parse::<Provider>())
+            .transpose()
+            .map_err(|e| usage(e.to_string()))
+    }
+
+    /// `--region`, required by this command.
+    pub fn region(&self) -> Result<&str, Failure> {
+        self.region
+            .as_deref()
+            .ok_or_else(|| usage("--region is required for this command"))
+    }
+}
+
+/// Checks a UCloud project id (`org-...`) given on the command line, with the UCloud
+/// limits table's own rule, before anything is sent.
+pub fn check_project_id(flag: &str, raw: &str) -> Result<(), Failure> {
+    let Some(limits) = imageshare::limits_of(Provider::UCloud) else {
+        return Ok(()); // UCloud not compiled in: the build step says so.
+    };
+    limits
+        .check_principal_form(&Principal::project(raw))
+        .map_err(|(limit, why)| usage(format!("invalid {flag}: {why}; expected {limit}")))
+}
+
+/// Checks an image id before anything is sent, with the core rule the limit checker and
+/// the manifest parser use ([`ImageIdRule`]): 1-128 ASCII letters, digits, `-`, `_` or
+/// `.`; when `custom`, also the provider's custom-image prefix (`m-`, `img-`, `lhbp-`,
+/// `uimage-`) followed by letters and digits. `image` accepts public image ids too
+/// (`custom` false): an ECS public image id has no `m-`.
+pub fn image_id(provider: Provider, raw: &str, custom: bool) -> Result<ImageId, Failure> {
+    let use_ = if custom {
+        ImageIdUse::Custom
+    } else {
+        ImageIdUse::Lookup
+    };
+    match ImageIdRule::of(provider).check(raw, use_) {
+        Ok(()) => Ok(ImageId::from(raw)),
+        Err(Error::InvalidInput { message, .. }) => {
+            Err(usage(format!("invalid image id {message}")))
+        }
+        Err(e) => Err(usage(e.to_string())),
+    }
+}
+
+/// Checks the image ids of `share` / `unshare` and drops repeats (a repeated image would
+/// be worked on twice at once).
+pub fn image_ids(p: Provider, raw: &[String]) -> Result<Vec<ImageId>, Failure> {
+    let mut ids: Vec<ImageId> = Vec::with_capacity(raw.len());
+    for r in raw {
+        let id = image_id(p, r, true)?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+/// The principals of `--to` / `--from`, of the kind `provider` shares to (accounts, or
+/// UCloud projects); blank entries are dropped.
+pub fn principals(provider: Provider, raw: &[String]) -> Vec<Principal> {
+    let kind = imageshare::limits_of(provider).map(|l| l.principal_kind);
+    raw.iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| match kind {
+            Some(PrincipalKind::Project) => Principal::project(s),
+            _ => Principal::account(s),
+        })
+        .collect()
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the documented sharing limits (all providers, or --provider's).
+    Limits,
+    /// Show one image.
+    Image { id: String },
+    /// Share images with accounts (UCloud: projects).
+    ///
+    /// Several images go through the bulk engine: many at once, an outcome per image and
+    /// principal, retries counted; status 5 when some failed and others did not, or on
+    /// Ctrl-C (what was done is printed).
+    Share {
+        /// The images.
+        #[arg(value_name = "ID", required = true)]
+        ids: Vec<String>,
+        /// Principals, comma-separated or repeated.
+        #[arg(long, required = true, value_delimiter = ',')]
+        to: Vec<String>,
+    },
+    /// Revoke grants.
+    ///
+    /// Several images go through the bulk engine, as with `share`.
+    Unshare {
+        /// The images.
+        #[arg(value_name = "ID", required = true)]
+        ids: Vec<String>,
+        /// Principals, comma-separated or repeated.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            required_unless_present = "all",
+            conflicts_with = "all"
+        )]
+        from: Vec<String>,
+        /// Every current sharee.
+        #[arg(long)]
+        all: bool,
+    },
+    /// List who an image is shared with.
+    ///
+    /// Printed as the pages arrive (JSON: one array, written element by element).
+    Sharees { id: String },
+    /// List images other accounts (projects) shared with me.
+    ///
+    /// Printed as the pages arrive (JSON: one array, written element by element). With
+    /// --trust-owner, the images of other owners are hidden, and their number per owner is
+    /// printed after the list (on stderr with --output json).
+    SharedWithMe,
+    /// Copy an image (own copy, another region, another UCloud project).
+    Copy {
+        id: String,
+        /// Destination region.
+        #[arg(long, conflicts_with = "to_project")]
+        to_region: Option<String>,
+        /// Destination UCloud project.
+        #[arg(long)]
+        to_project: Option<String>,
+        /// Name of the copy.
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Delete an image.
+    Delete {
+        id: String,
+        /// Unshare it from everyone first.
+        #[arg(long)]
+        unshare_first: bool,
+    },
+    /// Move images between products and regions, then share them onward.
+    Migrate {
+        #[command(subcommand)]
+        flow: MigrateFlow,
+    },
+    /// Show what `apply` would change for a manifest.
+    Plan {
+        /// The manifest (TOML).
+        #[arg(long, short = 'f')]
+        file: String,
+    },
+    /// Make the live sharees match a manifest.
+    Apply {
+        /// The manifest (TOML).
+        #[arg(long, short = 'f')]
+        file: String,
+        /// Apply without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// The multi-cloud emulator.
+    Emulator {
+        #[command(subcommand)]
+        command: EmulatorCommand,
+    },
+    /// The whole story on the embedded emulator, no credentials needed.
+    ///
+    /// Records nothing in the audit trail: its grants are made in a made-up world.
+    Demo,
+    /// Print the audit trail: who was granted which image, and when.
+    ///
+    /// Every grant, revoke and cross-project copy recorded in --audit-log PATH (or the
+    /// default trail), oldest first, with the provider's request id; JSON: the records as
+    /// written. Filters combine; --provider selects one provider.
+    Audit {
+        /// Only this image.
+        #[arg(long)]
+        image: Option<String>,
+        /// Only this principal: its id, or `account:ID`, `project:ID`, `service:PROVIDER`.
+        #[arg(long)]
+        principal: Option<String>,
+        /// Only this action.
+        #[arg(long, value_enum)]
+        action: Option<ActionFilter>,
+    },
+}
+
+/// The flows of `migrate`.
+#[derive(Debug, Subcommand)]
+pub enum MigrateFlow {
+    /// Alibaba: a Simple Application Server custom image to ECS, then share it from ECS.
+    SasToEcs(MigrateArgs),
+    /// Tencent: a CVM image to a Lighthouse blueprint, then share the blueprint.
+    CvmToLighthouse(MigrateArgs),
+    /// Tencent: a Lighthouse blueprint to CVM (no public API: always refused).
+    LighthouseToCvm {
+        /// The blueprint.
+        blueprint: String,
+    },
+    /// Copy to another region (of --provider), wait until available, then share there.
+    Copy {
+        #[command(flatten)]
+        args: MigrateArgs,
+        /// Destination region.
+        #[arg(long)]
+        to_region: String,
+    },
+}
+
+/// The arguments every `migrate` flow that shares onward takes.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The image to move.
+    pub image: String,
+    /// Principals to share the result with, comma-separated or repeated.
+    #[arg(long, value_delimiter = ',')]
+    pub to: Vec<String>,
+    /// Longest wait for a copy to become available, in seconds.
+    #[arg(long, default_value_t = 1800)]
+    pub wait_secs: u64,
+}
+
+/// The commands of `emulator`.
+#[derive(Debug, Subcommand)]
+pub enum EmulatorCommand {
+    /// Serve on 127.0.0.1 until stopped.
+    Serve {
+        /// Port (0: ephemeral).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// World file (default: the built-in example world).
+        #[arg(long)]
+        world: Option<String>,
+    },
+}
+
+/// `imageshare audit --action`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ActionFilter {
+    /// Grants (shares, and the migration flows' hand-overs to another service).
+    Grant,
+    /// Revokes.
+    Revoke,
+    /// Copies into another project.
+    Copy,
+}
+
+impl ActionFilter {
+    /// The audit trail's action this selects.
+    pub fn action(self) -> AuditAction {
+        match self {
+            ActionFilter::Grant => AuditAction::Grant,
+            ActionFilter::Revoke => AuditAction::Revoke,
+            ActionFilter::Copy => AuditAction::Copy,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trust_owners_build_the_policy() {
+        use clap::Parser;
+        let cli = Cli::try_parse_from([
+            "imageshare",
+            "--trust-owner",
+            "100000000002,tencent-cvm:100000000003",
+            "--trust-owner",
+            " ucloud:org-a1b2c3 ",
+            "shared-with-me",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.global.trust_owner[1],
+            TrustOwner {
+                provider: Some(Provider::TencentCvm),
+                id: "100000000003".into()
+            }
+        );
+        let policy = cli.global.trust_policy();
+        let cvm: Vec<&str> = policy.allowed(Provider::TencentCvm).unwrap().collect();
+        assert_eq!(cvm, ["100000000002", "100000000003"]);
+        let uc: Vec<&str> = policy.allowed(Provider::UCloud).unwrap().collect();
+        assert_eq!(uc, ["100000000002", "org-a1b2c3"]);
+        assert!(Provider::ALL.iter().all(|p| policy.restricts(*p)));
+        // No flag: no policy.
+        let cli = Cli::try_parse_from(["imageshare", "shared-with-me"]).unwrap();
+        assert!(cli.global.trust_policy().is_unrestricted());
+        for (bad, says) in [
+            ("", "names no owner"),
+            ("aws:1", "unknown provider"),
+            ("tencent-cvm:", "names no owner"),
+            ("1 2", "not allowed"),
+            ("a/b", "not allowed"),
+        ] {
+            let e = parse_trust_owner(bad).unwrap_err();
+            assert!(e.contains(says), "{bad:?}: {e}");
+        }
+        // --trust-public needs an owner list; --audit-log and --no-audit exclude each other.
+        for args in [
+            &["imageshare", "--trust-public", "shared-with-me"][..],
+            &["imageshare", "--audit-log", "/x", "--no-audit", "audit"][..],
+        ] {
+            assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn image_ids_are_checked_per_provider() {
+        for (p, id) in [
+            (Provider::AlibabaEcs, "m-bp18ygjuqnwhechc"),
+            (Provider::AlibabaSas, "m-sas000000001"),
+            (Provider::TencentCvm, "img-6pb6lrmy"),
+            (Provider::TencentLighthouse, "lhbp-6jc6l8yb"),
+            (Provider::UCloud, "uimage-golden01"),
+        ] {
+            assert!(image_id(p, id, true).is_ok(), "{p} {id}");
+            for other in ["", "m-", "img-a b", "uimage-x&y=1", "m-bp1-x"] {
+                assert!(image_id(p, other, true).is_err(), "{p} {other:?}");
+            }
+        }
+        // `image` also shows public images, whose ECS ids have no m- prefix.
+        let public = "ubuntu_22_04_x64_20G_alibase_20230907.vhd";
+        assert!(image_id(Provider::AlibabaEcs, public, false).is_ok());
+        assert!(image_id(Provider::AlibabaEcs, public, true).is_err());
+        let long = format!("m-{}", "a".repeat(127));
+        let f = image_id(Provider::AlibabaEcs, &long, false).err().unwrap();
+        assert_eq!(f.code, 2);
+        assert!(f.message.contains("at most 128"), "{}", f.message);
+    }
+}

@@ -1,0 +1,33 @@
+//! `imageshare image`: one image.
+
+use std::fmt;
+
+use imageshare::core::{Image, ImageSharing};
+use serde::Serialize;
+
+use crate::cli::{image_id, Global};
+use crate::connect::connect;
+use crate::exit::Failure;
+use crate::output::{headers, image_row, table, Document, IMAGE_COLUMNS};
+
+/// `imageshare image ID` (public images too: the id needs no custom-image prefix).
+pub async fn run(g: &Global, id: &str) -> Result<ImageDetails, Failure> {
+    let p = g.provider()?;
+    let id = image_id(p, id, false)?;
+    let s = connect(g, p, None, None)?;
+    Ok(ImageDetails(s.image(&id).await?))
+}
+
+/// One image as printed. Text: a table with one row. JSON: the image.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct ImageDetails(Image);
+
+impl fmt::Display for ImageDetails {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rows = vec![image_row(&self.0)];
+        f.write_str(&table(&headers(IMAGE_COLUMNS), rows))
+    }
+}
+
+impl Document for ImageDetails {}

@@ -1,0 +1,132 @@
+//! `imageshare migrate`: the flows of `imageshare::migrate` (move an image between
+//! products or regions, then share it onward), with the trust policy and the audit trail
+//! of this command (`Connect::flows`).
+
+use std::fmt;
+use std::time::Duration;
+
+use imageshare::core::{ImageId, Provider};
+use imageshare::migrate::{MigrationReport, Step, Wait};
+use serde::Serialize;
+
+use super::copy::NewImage;
+use crate::cli::{image_id, principals, Global, MigrateFlow};
+use crate::connect::{connect, options};
+use crate::exit::Failure;
+use crate::output::{Document, ShareResults};
+use crate::trail;
+
+/// `imageshare migrate FLOW ...`.
+pub async fn run(g: &Global, flow: MigrateFlow) -> Result<Migrated, Failure> {
+    let report = match flow {
+        MigrateFlow::SasToEcs(a) => {
+            let r = g.region()?;
+            let id = image_id(Provider::AlibabaSas, &a.image, true)?;
+            let to = principals(Provider::AlibabaEcs, &a.to);
+            let log = trail::open(g)?;
+            let ecs_options = options(g, Provider::AlibabaEcs, Some(r), log.as_ref());
+            let flows = ecs_options.flows();
+            let sas = options(g, Provider::AlibabaSas, Some(r), None).sas()?;
+            let ecs = ecs_options.build()?;
+            flows
+                .sas_to_ecs(&sas, &ecs, &id, &to, wait(a.wait_secs))
+                .await
+        }
+        MigrateFlow::CvmToLighthouse(a) => {
+            let r = g.region()?;
+            let id = image_id(Provider::TencentCvm, &a.image, true)?;
+            let to = principals(Provider::TencentLighthouse, &a.to);
+            let log = trail::open(g)?;
+            let lh_options = options(g, Provider::TencentLighthouse, Some(r), log.as_ref());
+            let flows = lh_options.flows();
+            let lh = lh_options.lighthouse()?;
+            flows
+                .cvm_to_lighthouse(&lh, &id, &to, wait(a.wait_secs))
+                .await
+        }
+        MigrateFlow::LighthouseToCvm { blueprint } => {
+            // Always refused (no public API): nothing to record.
+            let r = g.region()?;
+            let blueprint = image_id(Provider::TencentLighthouse, &blueprint, true)?;
+            let lh = options(g, Provider::TencentLighthouse, Some(r), None).lighthouse()?;
+            let image = imageshare::migrate::lighthouse_to_cvm(&lh, &blueprint).await?;
+            return Ok(Migrated::Exported(NewImage { image }));
+        }
+        MigrateFlow::Copy { args: a, to_region } => {
+            let p = g.provider()?;
+            let id = image_id(p, &a.image, true)?;
+            let to = principals(p, &a.to);
+            let log = trail::open(g)?;
+            let source_options = options(g, p, None, log.as_ref());
+            let flows = source_options.flows();
+            let source = source_options.build()?;
+            let target = connect(g, p, Some(&to_region), log.as_ref())?;
+            flows
+                .copy_then_share(&source, &target, &id, &to, wait(a.wait_secs))
+                .await
+        }
+    }
+    .map_err(Failure::with_report)?;
+    Ok(Migrated::Flow(Migration::from(report)))
+}
+
+/// How long a flow waits for a copy: `secs` in all, looking about 30 times over it, at
+/// least every 10 s.
+fn wait(secs: u64) -> Wait {
+    Wait {
+        timeout: Duration::from_secs(secs),
+        poll: Duration::from_millis((secs * 1000 / 30).clamp(100, 10_000)),
+    }
+}
+
+/// What `migrate` prints.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Migrated {
+    /// A flow that ran (`sas-to-ecs`, `cvm-to-lighthouse`, `copy`).
+    Flow(Migration),
+    /// `lighthouse-to-cvm` (refused today: there is no public API).
+    Exported(NewImage),
+}
+
+impl fmt::Display for Migrated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Migrated::Flow(m) => m.fmt(f),
+            Migrated::Exported(n) => n.fmt(f),
+        }
+    }
+}
+
+impl Document for Migrated {}
+
+/// A flow's report. Text: `N. action: result` per step, then `result: IMAGE`. JSON:
+/// `{"image", "steps": [{"action", "result"}], "shared": `[`ShareResults`]` or null}`.
+#[derive(Debug, Serialize)]
+pub struct Migration {
+    /// The image the flow ended with.
+    image: ImageId,
+    /// Its steps, in order.
+    steps: Vec<Step>,
+    /// The onward share (`null` when no principals were given).
+    shared: Option<ShareResults>,
+}
+
+impl From<MigrationReport> for Migration {
+    fn from(r: MigrationReport) -> Self {
+        Migration {
+            image: r.image,
+            steps: r.steps,
+            shared: r.shared.map(ShareResults),
+        }
+    }
+}
+
+impl fmt::Display for Migration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, s) in self.steps.iter().enumerate() {
+            writeln!(f, "{}. {}: {}", i + 1, s.action, s.result)?;
+        }
+        writeln!(f, "result: {}", self.image)
+    }
+}

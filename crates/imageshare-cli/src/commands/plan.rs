@@ -1,0 +1,132 @@
+//! `imageshare plan`: what `apply` would change for a manifest; and the steps both
+//! commands take to get there (read and check the manifest, connect each provider and
+//! region once, plan every image).
+
+use std::collections::btree_map::Entry;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+use imageshare::core::plan::{self, SharePlan};
+use imageshare::core::{AuditLog, Provider};
+use imageshare::manifest::{Manifest, ManifestImage};
+use imageshare::DynSharing;
+use serde::Serialize;
+
+use crate::cli::{check_project_id, image_id, Global};
+use crate::connect::{client_options, options_with};
+use crate::exit::{usage, Failure};
+use crate::output::Document;
+
+/// `imageshare plan -f FILE`.
+pub async fn run(g: &Global, file: &str) -> Result<Plans, Failure> {
+    let m = load(g, file)?;
+    plan_manifest(&connect_manifest(g, &m, None)?, &m).await
+}
+
+/// Reads the manifest at `file` and checks every image id of it (and --project) before
+/// anything is opened or sent.
+pub fn load(g: &Global, file: &str) -> Result<Manifest, Failure> {
+    let m = Manifest::from_file(file).map_err(|e| usage(e.to_string()))?;
+    for img in &m.images {
+        image_id(img.provider, &img.id, true).map_err(|f| f.with_context(&place(&m, img)))?;
+        if let (Provider::UCloud, Some(project)) = (img.provider, &g.project) {
+            check_project_id("--project", project)?;
+        }
+    }
+    Ok(m)
+}
+
+/// Where an image entry is: `FILE:LINE`.
+fn place(m: &Manifest, img: &ManifestImage) -> String {
+    format!("{}:{}", m.path.display(), img.line)
+}
+
+/// One adapter per (provider, region) of a manifest.
+pub type Connections = BTreeMap<(Provider, String), DynSharing>;
+
+/// Connects every (provider, region) of a (checked) manifest once, before anything is
+/// sent, from one `ClientOptions`: one rate limiter paces the plan's reads and the apply's
+/// writes alike. `audit` records the apply's grants and revokes.
+pub fn connect_manifest(
+    g: &Global,
+    m: &Manifest,
+    audit: Option<&AuditLog>,
+) -> Result<Connections, Failure> {
+    let client = client_options(g);
+    let mut conns = Connections::new();
+    for img in &m.images {
+        if let Entry::Vacant(slot) = conns.entry((img.provider, img.region.clone())) {
+            let c = options_with(g, img.provider, Some(&img.region), client.clone(), audit);
+            slot.insert(c.build()?);
+        }
+    }
+    Ok(conns)
+}
+
+/// Images planned at once (each plan is one listing of the image's sharees).
+const PLAN_CONCURRENCY: usize = 8;
+
+/// Plans every image of the manifest, [`PLAN_CONCURRENCY`] at a time, in manifest order.
+/// The first failure (with the manifest line of its image) ends it.
+pub async fn plan_manifest(conns: &Connections, m: &Manifest) -> Result<Plans, Failure> {
+    let plans = stream::iter(&m.images)
+        .map(|img| async move {
+            let conn = &conns[&(img.provider, img.region.clone())];
+            match plan::plan(conn, &img.id.as_str().into(), &img.share_with, img.prune).await {
+                Ok(p) => Ok((img.clone(), p)),
+                Err(e) => Err(Failure::from(e).with_context(&place(m, img))),
+            }
+        })
+        .buffered(PLAN_CONCURRENCY)
+        .try_collect()
+        .await?;
+    Ok(Plans(plans))
+}
+
+/// A manifest's image entry and its plan.
+pub type Planned = (ManifestImage, SharePlan);
+
+/// The plans of a manifest's images. Text: per image, `provider region image` and a line
+/// per principal (`+` to share, `-` to unshare, `=` unchanged, `~` kept), then the
+/// totals. JSON: an array of `[manifest entry, plan]` pairs.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct Plans(pub Vec<Planned>);
+
+impl Plans {
+    /// True when applying would change nothing.
+    pub fn is_noop(&self) -> bool {
+        self.0.iter().all(|(_, p)| p.is_noop())
+    }
+}
+
+impl fmt::Display for Plans {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (mut adds, mut removes) = (0, 0);
+        for (img, p) in &self.0 {
+            writeln!(f, "{} {} {}", img.provider, img.region, p.image)?;
+            for a in &p.add {
+                writeln!(f, "  + {a}")?;
+            }
+            for r in &p.remove {
+                writeln!(f, "  - {r}")?;
+            }
+            for u in &p.unchanged {
+                writeln!(f, "  = {u}")?;
+            }
+            for k in &p.kept {
+                writeln!(f, "  ~ {k} (not in the manifest, kept: prune is off)")?;
+            }
+            adds += p.add.len();
+            removes += p.remove.len();
+        }
+        if adds + removes == 0 {
+            writeln!(f, "nothing to do")
+        } else {
+            writeln!(f, "{adds} to share, {removes} to unshare")
+        }
+    }
+}
+
+impl Document for Plans {}

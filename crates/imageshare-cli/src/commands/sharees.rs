@@ -1,0 +1,34 @@
+//! `imageshare sharees`: who an image is shared with, printed as the pages arrive.
+
+use std::io::Write;
+
+use imageshare::core::ImageSharingExt;
+
+use crate::cli::{image_id, Global};
+use crate::connect::connect;
+use crate::exit::Failure;
+use crate::listing::{self, Column, Listing};
+
+/// The text columns of `sharees` (streamed: fixed widths).
+const SHAREE_COLUMNS: &[Column] = &[("PRINCIPAL", 28), ("SHARED AT", 20)];
+
+/// `imageshare sharees ID`. Text: a `PRINCIPAL  SHARED AT` table. JSON: an array of
+/// sharees, written element by element.
+pub async fn run(g: &Global, id: &str, out: &mut dyn Write) -> Result<(), Failure> {
+    let p = g.provider()?;
+    let id = image_id(p, id, true)?;
+    let s = connect(g, p, None, None)?;
+    listing::print(
+        Listing::new(out, g.output, SHAREE_COLUMNS),
+        s.sharees_stream(&id),
+        |_| true,
+        |x| {
+            vec![
+                x.principal.to_string(),
+                x.shared_at.clone().unwrap_or_else(|| "-".into()),
+            ]
+        },
+    )
+    .await
+    .map(|_| ())
+}

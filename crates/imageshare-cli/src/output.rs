@@ -1,0 +1,287 @@
+//! Rendering: the output format (`--output`), the [`Document`] every command returns and
+//! the one place that writes it ([`print`]), and the pieces several documents share (the
+//! report of a share or unshare, image rows, text tables).
+
+use std::fmt;
+use std::io::Write;
+
+use clap::ValueEnum;
+use imageshare::core::{Error, Image, ImageId, Principal, ShareOutcome, ShareReport};
+use serde::{Serialize, Serializer};
+
+use crate::exit::{Failure, FAILED};
+use crate::listing::Column;
+
+/// The output format (`--output`). Its variants have no doc comments: clap would show
+/// them in `--help` (in long form), which the help text has never had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    // Text for people: tables, and one line per outcome.
+    Text,
+    // One JSON document, pretty-printed.
+    Json,
+}
+
+/// What a command prints: its text ([`fmt::Display`]) and its `--output json` document
+/// ([`Serialize`]; SCHEMA.md gives each command's), then how it ends.
+pub trait Document: Serialize + fmt::Display {
+    /// How the command ends once this is printed: success, unless the document reports
+    /// work that failed or was left undone (a bulk job's failures, a plan not applied).
+    fn verdict(&self) -> Result<(), Failure> {
+        Ok(())
+    }
+}
+
+/// Prints `doc` ([`write`]), then ends the command with its [`Document::verdict`].
+pub fn print(out: &mut dyn Write, format: Format, doc: &impl Document) -> Result<(), Failure> {
+    write(out, format, doc)?;
+    doc.verdict()
+}
+
+/// Writes `doc` in `format`, then a newline: its text with trailing blank space trimmed,
+/// or its JSON document ([`json_text`]).
+pub fn write<D: Serialize + fmt::Display>(
+    out: &mut dyn Write,
+    format: Format,
+    doc: &D,
+) -> Result<(), Failure> {
+    let written = match format {
+        Format::Text => writeln!(out, "{}", doc.to_string().trim_end()),
+        Format::Json => writeln!(out, "{}", json_text(doc)?),
+    };
+    written.map_err(Failure::output)
+}
+
+/// `doc` as pretty-printed JSON. It goes through a `serde_json::Value`, whose objects keep
+/// their keys sorted: every object of every document prints its keys in alphabetical
+/// order, whatever order the Rust type declares them in.
+pub fn json_text<D: Serialize + ?Sized>(doc: &D) -> Result<String, Failure> {
+    let value = serde_json::to_value(doc)
+        .map_err(|e| Failure::new(FAILED, format!("cannot render the output: {e}")))?;
+    Ok(serde_json::to_string_pretty(&value).unwrap_or_default())
+}
+
+/// A share or unshare report as printed (`share`, `unshare`, `delete --unshare-first`,
+/// `migrate`, and a failure that carries what was done). Text: `principal: outcome` per
+/// principal, then the summary. JSON: `{"image", "results": [`[`PrincipalResult`]`]}`.
+#[derive(Debug, Clone)]
+pub struct ShareResults(pub ShareReport);
+
+impl fmt::Display for ShareResults {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (p, o) in self.0.iter() {
+            writeln!(f, "{p}: {o}")?;
+        }
+        writeln!(f, "{}", self.0)
+    }
+}
+
+impl Serialize for ShareResults {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        /// The JSON shape of a [`ShareResults`].
+        #[derive(Serialize)]
+        struct Shape<'a> {
+            image: &'a ImageId,
+            results: Vec<PrincipalResult<'a>>,
+        }
+        Shape {
+            image: &self.0.image,
+            results: PrincipalResult::all(&self.0),
+        }
+        .serialize(s)
+    }
+}
+
+impl Document for ShareResults {}
+
+/// One principal of a share or unshare report, as JSON: `principal`, `outcome` (its
+/// label: `granted`, `already-granted`, `revoked`, `not-granted`, `failed`), and `error`
+/// and `code` when it failed.
+#[derive(Debug, Serialize)]
+pub struct PrincipalResult<'a> {
+    /// The principal.
+    pub principal: &'a Principal,
+    /// The outcome's label.
+    pub outcome: &'static str,
+    /// The error, when it failed.
+    #[serde(flatten)]
+    pub error: Option<ErrorFields>,
+}
+
+impl<'a> PrincipalResult<'a> {
+    /// Every principal of `report`, in its order.
+    pub fn all(report: &'a ShareReport) -> Vec<Self> {
+        report
+            .iter()
+            .map(|(principal, o)| PrincipalResult {
+                principal,
+                outcome: o.label(),
+                error: match o {
+                    ShareOutcome::Failed(e) => Some(ErrorFields::of(e)),
+                    _ => None,
+                },
+            })
+            .collect()
+    }
+}
+
+/// An error as JSON fields: `error` (its message) and `code` (the provider's error code,
+/// `null` when the error has none).
+#[derive(Debug, Serialize)]
+pub struct ErrorFields {
+    /// The message.
+    pub error: String,
+    /// The provider's error code.
+    pub code: Option<String>,
+}
+
+impl ErrorFields {
+    /// The fields of `e`.
+    pub fn of(e: &Error) -> Self {
+        ErrorFields {
+            error: e.to_string(),
+            code: e.code().map(str::to_owned),
+        }
+    }
+}
+
+/// The columns of an image: fixed widths where images are listed as they arrive
+/// (`shared-with-me`); an `image` table sizes them to its row.
+pub const IMAGE_COLUMNS: &[Column] = &[
+    ("ID", 22),
+    ("NAME", 20),
+    ("REGION", 14),
+    ("STATE", 11),
+    ("ORIGIN", 10),
+    ("KIND", 11),
+    ("ENCRYPTION", 12),
+    ("OWNER", 0),
+];
+
+/// The headers of `columns`.
+pub fn headers(columns: &[Column]) -> Vec<&'static str> {
+    columns.iter().map(|(h, _)| *h).collect()
+}
+
+/// One image as a row of [`IMAGE_COLUMNS`].
+pub fn image_row(i: &Image) -> Vec<String> {
+    vec![
+        i.id.to_string(),
+        i.name.clone(),
+        i.region.to_string(),
+        i.state.to_string(),
+        i.origin.to_string(),
+        i.kind.to_string(),
+        format!("{:?}", i.encryption).to_lowercase(),
+        i.owner.as_ref().map_or("-".to_owned(), |o| o.to_string()),
+    ]
+}
+
+/// A plain text table: a header row, then aligned columns.
+pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for r in &rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+    };
+    let mut out = vec![line(header.iter().map(|h| h.to_string()).collect())];
+    if rows.is_empty() {
+        out.push("(none)".to_owned());
+    }
+    out.extend(rows.into_iter().map(line));
+    out.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    /// A document whose fields are declared out of alphabetical order.
+    #[derive(Serialize)]
+    struct Unsorted {
+        zebra: u8,
+        apple: Inner,
+    }
+
+    #[derive(Serialize)]
+    struct Inner {
+        b: u8,
+        a: u8,
+    }
+
+    impl fmt::Display for Unsorted {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("line one\nline two  \n\n")
+        }
+    }
+
+    impl Document for Unsorted {}
+
+    fn printed(format: Format, doc: &impl Document) -> String {
+        let mut buf = Vec::new();
+        print(&mut buf, format, doc).unwrap_or_else(|f| panic!("{}", f.message));
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn json_keys_are_sorted_and_text_is_trimmed() {
+        let doc = Unsorted {
+            zebra: 0,
+            apple: Inner { b: 1, a: 2 },
+        };
+        assert_eq!(
+            printed(Format::Json, &doc),
+            "{\n  \"apple\": {\n    \"a\": 2,\n    \"b\": 1\n  },\n  \"zebra\": 0\n}\n"
+        );
+        assert_eq!(printed(Format::Text, &doc), "line one\nline two\n");
+    }
+
+    #[test]
+    fn a_share_report_lists_each_principal_then_the_summary() {
+        let refused = Arc::new(Error::invalid_input("to", "refused"));
+        let mut report = ShareReport::new("img-1".into());
+        report.push(Principal::account("100000000002"), ShareOutcome::Granted);
+        report.push(
+            Principal::account("100000000003"),
+            ShareOutcome::Failed(refused.clone()),
+        );
+        let doc = ShareResults(report.clone());
+        assert_eq!(
+            printed(Format::Text, &doc),
+            format!(
+                "account:100000000002: granted\naccount:100000000003: failed: {refused}\n{report}\n"
+            )
+        );
+        let v: Value = serde_json::from_str(&printed(Format::Json, &doc)).unwrap();
+        assert_eq!(
+            v,
+            json!({
+                "image": "img-1",
+                "results": [
+                    {"principal": {"kind": "account", "id": "100000000002"}, "outcome": "granted"},
+                    {
+                        "principal": {"kind": "account", "id": "100000000003"},
+                        "outcome": "failed",
+                        "error": refused.to_string(),
+                        "code": null
+                    }
+                ]
+            })
+        );
+    }
+}
