@@ -87,12 +87,12 @@ struct Cloud {
 const CLOUDS: [Cloud; 2] = [
     Cloud {
         name: "alibaba ecs",
-        provider: Provider::AlibabaEcs,
+        provider: imageshare::alibaba::ECS,
         region: "cn-hangzhou",
     },
     Cloud {
         name: "tencent cvm",
-        provider: Provider::TencentCvm,
+        provider: imageshare::tencent::CVM,
         region: "ap-guangzhou",
     },
 ];
@@ -170,7 +170,7 @@ fn peers(n: usize) -> Vec<String> {
 fn image_ids(provider: Provider, n: usize) -> Vec<ImageId> {
     (0..n)
         .map(|i| match provider {
-            Provider::TencentCvm => ImageId::new(format!("img-floor{i:03}")),
+            imageshare::tencent::CVM => ImageId::new(format!("img-floor{i:03}")),
             _ => ImageId::new(format!("m-floor{i:011}")),
         })
         .collect()
@@ -288,7 +288,7 @@ async fn one_run(emu: &Emulator, cloud: Cloud, mode: Mode, sizes: Sizes) -> Resu
         return Err(format!("{what}: {image} {p} failed: {e} ({report})"));
     }
     let pairs = sizes.images * sizes.accounts;
-    if !report.is_complete() || report.count("granted") != pairs {
+    if !report.is_complete() || report.count(imageshare::core::OutcomeKind::Granted) != pairs {
         return Err(format!("{what}: {report}, expected {pairs} granted"));
     }
 

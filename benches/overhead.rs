@@ -22,6 +22,13 @@
 //! imageshare threads, the Python process (`time.process_time`), and the emulator's
 //! server threads.
 //!
+//! A third table is the floor: a bare HTTP client (one `reqwest::Client`, no imageshare
+//! layer: no checker, no transport, no decoding into the model) sending the same signed
+//! request (signed by the adapter's own pure signing function, as the adapter signs each
+//! attempt), reading the whole answer and checking its status, in the same modes on the
+//! same runtime. It gives imageshare's client CPU per request as a ratio to that floor
+//! (target: at most 2x, sequential and in flight).
+//!
 //! The emulator runs on its own Tokio runtime (2 workers) in this process for both
 //! sides, so the ratio compares client overhead plus the same server cost.
 //!
@@ -39,9 +46,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use imageshare::core::transport::ClientOptions;
-use imageshare::core::{ImageId, ImageSharing, Principal, Provider};
-use imageshare::{Connect, DynSharing};
+use imageshare::core::transport::{ClientOptions, HttpRequest, Method};
+use imageshare::core::{time, ImageId, ImageSharingExt, Principal, Provider};
+use imageshare::testing::ConnectEmulator;
+use imageshare::{ClientBuilder, Connect, DynSharing};
 use imageshare_emulator::{Emulator, World};
 use serde_json::json;
 
@@ -59,21 +67,21 @@ struct Target {
 static TARGETS: [Target; 3] = [
     Target {
         cloud: "tencent",
-        provider: Provider::TencentCvm,
+        provider: imageshare::tencent::CVM,
         region: "ap-guangzhou",
         image: "img-6pb6lrmy",
         action: "DescribeImageSharePermission",
     },
     Target {
         cloud: "alibaba",
-        provider: Provider::AlibabaEcs,
+        provider: imageshare::alibaba::ECS,
         region: "cn-hangzhou",
         image: "m-bp18ygjuqnwhechc",
         action: "DescribeImageSharePermission",
     },
     Target {
         cloud: "ucloud",
-        provider: Provider::UCloud,
+        provider: imageshare::ucloud::UHOST,
         region: "cn-bj2",
         image: "uimage-golden01",
         action: "DescribeImage",
@@ -186,6 +194,7 @@ fn run() -> Result<(), String> {
         .map_err(|e| format!("emulator: {e}"))?;
 
     let mut results = Vec::new();
+    let mut floors = Vec::new();
     for t in &TARGETS {
         let sharing = Connect::new(t.provider)
             .region(t.region)
@@ -199,7 +208,7 @@ fn run() -> Result<(), String> {
         let id = ImageId::from(t.image);
 
         // One sharee, so DescribeImageSharePermission answers a non-empty list.
-        if t.provider != Provider::UCloud {
+        if t.cloud != "ucloud" {
             client_rt
                 .block_on(sharing.share(&id, &[Principal::account(PEER)]))
                 .map_err(|e| format!("{}: share with {PEER}: {e}", t.cloud))?;
@@ -215,6 +224,22 @@ fn run() -> Result<(), String> {
                 t.cloud, t.action
             ));
         }
+
+        let signer = Arc::new(BareSigner::new(t, &emu)?);
+        let before = emu.action_count(t.provider, t.action);
+        let (bare_rates, bare_cpu) = client_rt.block_on(measure_bare(&signer, t, sizes))?;
+        let got = emu.action_count(t.provider, t.action) - before;
+        if got != sent {
+            return Err(format!(
+                "{}: the bare client made {sent} calls but the emulator logged {got} {}",
+                t.cloud, t.action
+            ));
+        }
+        eprintln!(
+            "bare client {}: sequential {:.0} req/s, {} in flight {:.0} req/s",
+            t.cloud, bare_rates.sequential, sizes.in_flight, bare_rates.parallel
+        );
+        floors.push((t, cpu, bare_cpu));
         eprintln!(
             "imageshare {}: sequential {:.0} req/s, {} in flight {:.0} req/s",
             t.cloud, ours.sequential, sizes.in_flight, ours.parallel
@@ -311,12 +336,173 @@ fn run() -> Result<(), String> {
             );
         }
     }
+
+    println!();
+    println!(
+        "Client CPU per request against the floor, us (bare: one reqwest client sending the \
+         same request, signed by the adapter's own signing function; target: imageshare at \
+         most 2x)"
+    );
+    println!(
+        "{:<8} {:<13} {:>14} {:>9} {:>7}",
+        "cloud", "mode", "imageshare us", "bare us", "ratio"
+    );
+    for (t, ours, bare) in &floors {
+        for (i, mode) in ["sequential", parallel_mode.as_str()].into_iter().enumerate() {
+            let ratio = match (ours[i].client, bare[i].client) {
+                (Some(o), Some(b)) if b > 0.0 => format!("{:.2}x", o / b),
+                _ => "-".to_owned(),
+            };
+            println!(
+                "{:<8} {:<13} {:>14} {:>9} {:>7}",
+                t.cloud,
+                mode,
+                us(ours[i].client),
+                us(bare[i].client),
+                ratio
+            );
+        }
+    }
     Ok(())
+}
+
+/// The adapter's own signing function for the target's action, without any imageshare
+/// layer: what the bare client sends.
+enum BareSigner {
+    Alibaba(imageshare::alibaba::EcsImageSharing),
+    Tencent(imageshare::tencent::TencentCvmImageSharing),
+    UCloud(imageshare::ucloud::UCloudImageSharing),
+}
+
+impl BareSigner {
+    fn new(t: &Target, emu: &Emulator) -> Result<Self, String> {
+        let c = Connect::new(t.provider)
+            .region(t.region)
+            .emulator(emu, OWNER);
+        let e = |e: imageshare::Error| format!("{}: bare signer: {e}", t.cloud);
+        Ok(match t.cloud {
+            "alibaba" => BareSigner::Alibaba(c.ecs().map_err(e)?),
+            "tencent" => BareSigner::Tencent(c.cvm().map_err(e)?),
+            _ => BareSigner::UCloud(c.ucloud().map_err(e)?),
+        })
+    }
+
+    /// The signed request of one call, freshly signed (new timestamp and nonce).
+    fn request(&self, t: &Target) -> HttpRequest {
+        match self {
+            BareSigner::Alibaba(ecs) => {
+                let params: Vec<(String, String)> = [
+                    ("RegionId", t.region),
+                    ("ImageId", t.image),
+                    ("PageNumber", "1"),
+                    ("PageSize", "100"),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+                ecs.client()
+                    .sign_request(t.action, &params, time::now_unix(), &time::nonce())
+            }
+            BareSigner::Tencent(cvm) => {
+                let body = format!("{{\"ImageId\":\"{}\"}}", t.image);
+                cvm.client().sign_request(t.action, body.as_bytes())
+            }
+            BareSigner::UCloud(uc) => uc
+                .client()
+                .signed_request(t.action, vec![("ImageId".into(), t.image.into())]),
+        }
+    }
+}
+
+/// One bare call: send, read the whole answer, check the status and that it names the
+/// image.
+async fn bare_call(
+    http: &reqwest::Client,
+    signer: &BareSigner,
+    t: &Target,
+) -> Result<(), String> {
+    let req = signer.request(t);
+    let method = match req.method {
+        Method::Get => reqwest::Method::GET,
+        Method::Post => reqwest::Method::POST,
+    };
+    let mut b = http.request(method, &req.url).body(req.body);
+    for (k, v) in &req.headers {
+        b = b.header(k.as_str(), v.as_str());
+    }
+    let resp = b.send().await.map_err(|e| format!("{}: bare: {e}", t.cloud))?;
+    let status = resp.status();
+    let body = resp
+        .bytes()
+        .await
+        .map_err(|e| format!("{}: bare: {e}", t.cloud))?;
+    let text = String::from_utf8_lossy(&body);
+    if !status.is_success() || !text.contains(expected_in_answer(t)) {
+        return Err(format!("{}: bare: HTTP {status}: {text}", t.cloud));
+    }
+    Ok(())
+}
+
+/// What every successful answer of the target's action names: the sharee (share
+/// listings) or the image (UCloud's DescribeImage).
+fn expected_in_answer(t: &Target) -> &'static str {
+    if t.cloud == "ucloud" {
+        t.image
+    } else {
+        PEER
+    }
+}
+
+/// The bare client's rates and CPU, in the same modes as [`measure`].
+async fn measure_bare(
+    signer: &Arc<BareSigner>,
+    t: &'static Target,
+    sizes: Sizes,
+) -> Result<(Rates, [Cpu; 2]), String> {
+    let http = reqwest::Client::builder()
+        .build()
+        .map_err(|e| format!("reqwest: {e}"))?;
+    for _ in 0..sizes.warmup {
+        bare_call(&http, signer, t).await?;
+    }
+    let cpu0 = cpu_ns();
+    let start = Instant::now();
+    for _ in 0..sizes.sequential {
+        bare_call(&http, signer, t).await?;
+    }
+    let sequential = sizes.sequential as f64 / start.elapsed().as_secs_f64();
+    let cpu_seq = cpu_per_request(cpu0, cpu_ns(), sizes.sequential);
+    let cpu0 = cpu_ns();
+    let start = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for worker in 0..sizes.in_flight {
+        let n = sizes.parallel / sizes.in_flight
+            + usize::from(worker < sizes.parallel % sizes.in_flight);
+        let (http, signer) = (http.clone(), signer.clone());
+        tasks.spawn(async move {
+            for _ in 0..n {
+                bare_call(&http, &signer, t).await?;
+            }
+            Ok::<(), String>(())
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.map_err(|e| format!("{}: task: {e}", t.cloud))??;
+    }
+    let parallel = sizes.parallel as f64 / start.elapsed().as_secs_f64();
+    let cpu_par = cpu_per_request(cpu0, cpu_ns(), sizes.parallel);
+    Ok((
+        Rates {
+            sequential,
+            parallel,
+        },
+        [cpu_seq, cpu_par],
+    ))
 }
 
 /// One call of the target's action through imageshare, checked.
 async fn call(sharing: &DynSharing, t: &Target, id: &ImageId) -> Result<(), String> {
-    if t.provider == Provider::UCloud {
+    if t.cloud == "ucloud" {
         let img = sharing
             .image(id)
             .await

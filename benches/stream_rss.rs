@@ -64,7 +64,7 @@ struct Surface {
 static SURFACES: [Surface; 4] = [
     Surface {
         name: "alibaba-ecs",
-        provider: Provider::AlibabaEcs,
+        provider: imageshare::alibaba::ECS,
         region: "cn-hangzhou",
         image: "m-bp0000000000000001",
         action: "DescribeImageSharePermission",
@@ -72,7 +72,7 @@ static SURFACES: [Surface; 4] = [
     },
     Surface {
         name: "alibaba-sas",
-        provider: Provider::AlibabaSas,
+        provider: imageshare::alibaba::SAS,
         region: "cn-hangzhou",
         image: "m-sas000000000000001",
         action: "ListCustomImageShareAccounts",
@@ -80,7 +80,7 @@ static SURFACES: [Surface; 4] = [
     },
     Surface {
         name: "tencent-lighthouse",
-        provider: Provider::TencentLighthouse,
+        provider: imageshare::tencent::LIGHTHOUSE,
         region: "ap-guangzhou",
         image: "lhbp-b0000001",
         action: "DescribeBlueprintsShareAcrossAccountInfos",
@@ -88,7 +88,7 @@ static SURFACES: [Surface; 4] = [
     },
     Surface {
         name: "ucloud",
-        provider: Provider::UCloud,
+        provider: imageshare::ucloud::UHOST,
         region: "cn-bj2",
         image: "uimage-b0000001",
         action: imageshare::ucloud::SharingActions::DESCRIBE_SHARE,
@@ -147,7 +147,7 @@ fn mib(kib: u64) -> f64 {
 /// The principal id of sharee `i` (the order the world seeds them in).
 fn sharee_id(provider: Provider, i: usize) -> String {
     let account = format!("3{i:011}");
-    if provider == Provider::UCloud {
+    if provider == imageshare::ucloud::UHOST {
         project_of(&account)
     } else {
         account
@@ -176,7 +176,7 @@ fn world(n: usize) -> Result<World, String> {
     let mut accounts = Vec::with_capacity(n);
     let mut projects = Vec::with_capacity(n);
     for i in 0..n {
-        let id = sharee_id(Provider::AlibabaEcs, i);
+        let id = sharee_id(imageshare::alibaba::ECS, i);
         projects.push(project_of(&id));
         accounts.push(id);
     }
@@ -190,7 +190,7 @@ fn world(n: usize) -> Result<World, String> {
         });
     }
     for s in &SURFACES {
-        let (owner, grantees) = if s.provider == Provider::UCloud {
+        let (owner, grantees) = if s.provider == imageshare::ucloud::UHOST {
             (project_of(OWNER), &projects)
         } else {
             (OWNER.to_owned(), &accounts)
@@ -322,11 +322,11 @@ fn adapter(s: &Surface, endpoint: &str) -> Result<DynSharing, String> {
         .map_err(|e| format!("world: {e}"))?;
     let owner = keys.account(OWNER).ok_or("owner account")?;
     let credentials: Credentials = match s.provider {
-        Provider::AlibabaEcs | Provider::AlibabaSas => owner.alibaba_credentials().map(Into::into),
-        Provider::TencentCvm | Provider::TencentLighthouse => {
+        imageshare::alibaba::ECS | imageshare::alibaba::SAS => owner.alibaba_credentials().map(Into::into),
+        imageshare::tencent::CVM | imageshare::tencent::LIGHTHOUSE => {
             owner.tencent_credentials().map(Into::into)
         }
-        Provider::UCloud => owner.ucloud_credentials().map(Into::into),
+        imageshare::ucloud::UHOST => owner.ucloud_credentials().map(Into::into),
     }
     .ok_or("the owner has no key for this cloud")?;
     let mut c = Connect::new(s.provider)
@@ -334,7 +334,7 @@ fn adapter(s: &Surface, endpoint: &str) -> Result<DynSharing, String> {
         .endpoint(endpoint)
         .credentials(credentials)
         .rate_limits(RateLimits::none());
-    if s.provider == Provider::UCloud {
+    if s.provider == imageshare::ucloud::UHOST {
         c = c.project_id(project_of(OWNER));
     }
     c.build().map_err(|e| format!("{}: connect: {e}", s.name))

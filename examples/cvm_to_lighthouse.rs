@@ -36,7 +36,7 @@ async fn run() -> Result<()> {
     let emulator;
     // The flows need the Lighthouse adapter itself (for its CVM operations), so it is built
     // with its own builder rather than `imageshare::Connect`.
-    let (lighthouse, image, to) = match cloud_region(Provider::TencentCvm) {
+    let (lighthouse, image, to) = match cloud_region(imageshare::tencent::CVM) {
         Some(region) => {
             println!("running against Tencent Cloud in {region}, credentials from the environment");
             let image = flag("--image").ok_or("--image ID (a CVM custom image) is required")?;
@@ -57,7 +57,7 @@ async fn run() -> Result<()> {
                  emulator at {} (world: examples/world.toml)",
                 emulator.base_url()
             );
-            let lighthouse = Connect::new(Provider::TencentLighthouse)
+            let lighthouse = Connect::new(imageshare::tencent::LIGHTHOUSE)
                 .region("ap-guangzhou")
                 .emulator(&emulator, "100000000001")
                 .lighthouse()?;
@@ -81,7 +81,7 @@ async fn run() -> Result<()> {
     for (who, outcome) in shared.iter() {
         println!("   {who}: {outcome}");
     }
-    if shared.count("granted") + shared.count("already-granted") != to.len() {
+    if shared.count(imageshare::core::OutcomeKind::Granted) + shared.count(imageshare::core::OutcomeKind::AlreadyGranted) != to.len() {
         return Err(format!("blueprint {} not shared with everyone", report.image).into());
     }
 

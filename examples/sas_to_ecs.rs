@@ -32,7 +32,7 @@ async fn run() -> Result<()> {
     let emulator;
     // `migrate::sas_to_ecs` needs the SAS adapter itself (for `share_to_ecs`), so SAS is
     // built with its own builder; ECS can be any adapter, here one from `Connect`.
-    let (sas, ecs, image, to) = match cloud_region(Provider::AlibabaSas) {
+    let (sas, ecs, image, to) = match cloud_region(imageshare::alibaba::SAS) {
         Some(region) => {
             println!("running against Alibaba Cloud in {region}, credentials from the environment");
             let image = flag("--image").ok_or("--image ID (a SAS custom image) is required")?;
@@ -40,7 +40,7 @@ async fn run() -> Result<()> {
             let sas = SasImageSharing::from_env()?
                 .region(region.as_str())
                 .build()?;
-            let ecs = Connect::new(Provider::AlibabaEcs).region(region).build()?;
+            let ecs = Connect::new(imageshare::alibaba::ECS).region(region).build()?;
             let to = to
                 .split(',')
                 .map(|a| Principal::account(a.trim()))
@@ -54,11 +54,11 @@ async fn run() -> Result<()> {
                  emulator at {} (world: examples/world.toml)",
                 emulator.base_url()
             );
-            let sas = Connect::new(Provider::AlibabaSas)
+            let sas = Connect::new(imageshare::alibaba::SAS)
                 .region("cn-hangzhou")
                 .emulator(&emulator, "100000000001")
                 .sas()?;
-            let ecs = Connect::new(Provider::AlibabaEcs)
+            let ecs = Connect::new(imageshare::alibaba::ECS)
                 .region("cn-hangzhou")
                 .emulator(&emulator, "100000000001")
                 .build()?;

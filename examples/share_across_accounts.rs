@@ -85,7 +85,7 @@ async fn run() -> Result<()> {
     let again = sharing.share(&image, &to).await?;
     println!("3. the same share again: {}", again.summary());
     expect(
-        again.count("already-granted") == again.len(),
+        again.count(imageshare::core::OutcomeKind::AlreadyGranted) == again.len(),
         "a re-run grants nothing new",
     )?;
 
@@ -148,18 +148,18 @@ fn golden_image_of_the_example_world(
     provider: Provider,
 ) -> (&'static str, &'static str, &'static [&'static str]) {
     match provider {
-        Provider::AlibabaEcs => (
+        imageshare::alibaba::ECS => (
             "cn-hangzhou",
             "m-bp18ygjuqnwhechc",
             &["100000000002", "200000000001"],
         ),
-        Provider::AlibabaSas => ("cn-hangzhou", "m-sas000000001", &["100000000002"]),
-        Provider::TencentCvm => (
+        imageshare::alibaba::SAS => ("cn-hangzhou", "m-sas000000001", &["100000000002"]),
+        imageshare::tencent::CVM => (
             "ap-guangzhou",
             "img-6pb6lrmy",
             &["100000000002", "200000000001"],
         ),
-        Provider::TencentLighthouse => ("ap-guangzhou", "lhbp-6jc6l8yb", &["100000000002"]),
+        imageshare::tencent::LIGHTHOUSE => ("ap-guangzhou", "lhbp-6jc6l8yb", &["100000000002"]),
         _ => ("cn-bj2", "uimage-golden01", &["org-d4e5f6", "org-g7h8i9"]),
     }
 }

@@ -68,7 +68,7 @@ async fn emulator_and_cvm() -> (Emulator, DynSharing) {
         .await
         .expect("emulator starts");
     let key = emu.account("100000000001").unwrap().keys.tencent.unwrap();
-    let cvm = Connect::new(Provider::TencentCvm)
+    let cvm = Connect::new(imageshare::tencent::CVM)
         .endpoint(emu.base_url())
         .region("ap-guangzhou")
         .credentials(Credentials::Tencent(TencentCredentials::new(
@@ -92,7 +92,7 @@ async fn test_shares_with_every_account_in_one_call() {
         .collect();
     grants.sort();
     assert_eq!(grants, ACCOUNTS, "the cloud holds exactly these grants");
-    let calls = emu.action_count(Provider::TencentCvm, SHARE_ACTION);
+    let calls = emu.action_count(imageshare::tencent::CVM, SHARE_ACTION);
     assert_eq!(calls, 1, "both accounts go in one batched call");
 }
 
@@ -105,7 +105,7 @@ async fn test_a_second_run_sends_no_write() {
         .await
         .unwrap();
     assert!(again.is_empty(), "nothing new on a re-run: {again:?}");
-    assert_eq!(emu.action_count(Provider::TencentCvm, SHARE_ACTION), 1);
+    assert_eq!(emu.action_count(imageshare::tencent::CVM, SHARE_ACTION), 1);
     assert_eq!(emu.grants(GOLDEN).len(), 2);
 }
 
@@ -117,7 +117,7 @@ async fn test_a_received_image_is_refused_before_any_request() {
         .expect_err("re-sharing a received image is refused");
     let violation = err.as_limit().expect("a limit-checker refusal");
     assert_eq!(violation.rule, LimitRule::ReceivedImage);
-    assert_eq!(emu.action_count(Provider::TencentCvm, SHARE_ACTION), 0);
+    assert_eq!(emu.action_count(imageshare::tencent::CVM, SHARE_ACTION), 0);
     assert_eq!(emu.grants("img-recv0001").len(), 1, "only its grant to us");
 }
 
@@ -126,7 +126,7 @@ async fn test_survives_throttling() {
     // One DescribeImageSharePermission per second: the automation's check right after the
     // share is answered with Tencent's throttling code until the client's retry gets in.
     emu.set_faults(FaultPlan::seeded(7).rule(FaultRule {
-        provider: Some(Provider::TencentCvm),
+        provider: Some(imageshare::tencent::CVM),
         action: Some("DescribeImageSharePermission".into()),
         qps: Some(1),
         ..FaultRule::default()
@@ -138,7 +138,7 @@ async fn test_survives_throttling() {
     let throttled = emu.faults_served();
     assert!(throttled.iter().any(|f| f.kind == FaultKind::Throttle));
     assert_eq!(
-        emu.action_count(Provider::TencentCvm, SHARE_ACTION),
+        emu.action_count(imageshare::tencent::CVM, SHARE_ACTION),
         1,
         "no duplicate"
     );
@@ -150,7 +150,7 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    if let Some(region) = cloud_region(Provider::TencentCvm) {
+    if let Some(region) = cloud_region(imageshare::tencent::CVM) {
         println!("running share_golden_image against Tencent CVM in {region}");
         let image = flag("--image").ok_or("--image ID is required against the real cloud")?;
         let to = flag("--to").ok_or("--to ACCOUNT[,ACCOUNT...] is required")?;

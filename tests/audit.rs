@@ -50,7 +50,7 @@ fn peers(n: usize) -> Vec<String> {
 fn images(provider: Provider) -> Vec<ImageId> {
     (0..4)
         .map(|i| match provider {
-            Provider::TencentCvm => ImageId::new(format!("img-audit{i:03}")),
+            imageshare::tencent::CVM => ImageId::new(format!("img-audit{i:03}")),
             _ => ImageId::new(format!("m-audit{i:09}")),
         })
         .collect()
@@ -64,8 +64,8 @@ fn world(faults: FaultPlan) -> World {
         b = b.account(&p, Site::China);
     }
     for (provider, region) in [
-        (Provider::TencentCvm, CVM_REGION),
-        (Provider::AlibabaEcs, ECS_REGION),
+        (imageshare::tencent::CVM, CVM_REGION),
+        (imageshare::alibaba::ECS, ECS_REGION),
     ] {
         for (i, id) in images(provider).into_iter().enumerate() {
             let seed = ImageSeed::new(provider, id.as_str(), OWNER, region);
@@ -81,7 +81,7 @@ fn world(faults: FaultPlan) -> World {
 
 fn connect(emu: &Emulator, provider: Provider, log: &AuditLog) -> DynSharing {
     let region = match provider {
-        Provider::TencentCvm => CVM_REGION,
+        imageshare::tencent::CVM => CVM_REGION,
         _ => ECS_REGION,
     };
     Connect::new(provider)
@@ -140,7 +140,7 @@ fn pairs(
 /// `(image, principal)` of every grant the emulator holds on the test's images.
 fn held(emu: &Emulator) -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
-    for provider in [Provider::TencentCvm, Provider::AlibabaEcs] {
+    for provider in [imageshare::tencent::CVM, imageshare::alibaba::ECS] {
         for id in images(provider) {
             for g in emu.grants(id.as_str()) {
                 out.insert((id.to_string(), g.principal));
@@ -168,7 +168,7 @@ async fn the_trail_of_an_apply_equals_the_emulator_grant_log() {
     let emu = Emulator::start(world(faults)).await.unwrap();
     let dir = scratch("apply");
     let log = AuditLog::open(dir.join("trail.jsonl")).unwrap();
-    let conns: BTreeMap<Provider, DynSharing> = [Provider::TencentCvm, Provider::AlibabaEcs]
+    let conns: BTreeMap<Provider, DynSharing> = [imageshare::tencent::CVM, imageshare::alibaba::ECS]
         .into_iter()
         .map(|p| (p, connect(&emu, p, &log)))
         .collect();
@@ -189,7 +189,7 @@ async fn the_trail_of_an_apply_equals_the_emulator_grant_log() {
     assert_eq!(granted_set, gained);
     assert_eq!(gained.len(), 2 * (3 * 14 + 13));
     // Request ids: one per successful share call, as many as the emulator served.
-    for provider in [Provider::TencentCvm, Provider::AlibabaEcs] {
+    for provider in [imageshare::tencent::CVM, imageshare::alibaba::ECS] {
         let ids: BTreeSet<&str> = trail
             .iter()
             .filter(|r| r.provider == provider && r.outcome == AuditOutcome::Granted)
@@ -220,7 +220,7 @@ async fn the_trail_of_an_apply_equals_the_emulator_grant_log() {
     for r in &trail {
         assert_eq!(
             r.region.as_str(),
-            if r.provider == Provider::TencentCvm {
+            if r.provider == imageshare::tencent::CVM {
                 CVM_REGION
             } else {
                 ECS_REGION
@@ -271,8 +271,8 @@ async fn a_partial_failure_records_the_granted_batch_and_the_failure() {
     let emu = Emulator::start(world(FaultPlan::default())).await.unwrap();
     let dir = scratch("partial");
     let log = AuditLog::open(dir.join("trail.jsonl")).unwrap();
-    let ecs = connect(&emu, Provider::AlibabaEcs, &log);
-    let image = images(Provider::AlibabaEcs)[1].clone();
+    let ecs = connect(&emu, imageshare::alibaba::ECS, &log);
+    let image = images(imageshare::alibaba::ECS)[1].clone();
     // Batch 1: ten real accounts; batch 2: a well-formed account that does not exist.
     let mut to = accounts(&peers(14)[..10]);
     let ghost = Principal::account("399999999999");
@@ -330,12 +330,12 @@ async fn migration_flows_record_their_grants_once() {
             .emulator(&emu, OWNER)
             .audit(log.clone())
     };
-    let flows = base(Provider::AlibabaEcs, ECS_REGION).flows();
+    let flows = base(imageshare::alibaba::ECS, ECS_REGION).flows();
 
     // SAS -> ECS: the SAS grant to ECS (outside the trait), the own copy, the onward share
     // through an adapter that is itself audited into the same trail (recorded once).
-    let sas = base(Provider::AlibabaSas, ECS_REGION).sas().unwrap();
-    let ecs = base(Provider::AlibabaEcs, ECS_REGION).build().unwrap();
+    let sas = base(imageshare::alibaba::SAS, ECS_REGION).sas().unwrap();
+    let ecs = base(imageshare::alibaba::ECS, ECS_REGION).build().unwrap();
     let r = flows
         .sas_to_ecs(&sas, &ecs, &"m-sas000000001".into(), &to, WAIT)
         .await
@@ -343,7 +343,7 @@ async fn migration_flows_record_their_grants_once() {
     let ecs_copy = r.image.clone();
 
     // CVM -> Lighthouse through the bare Lighthouse adapter: the flow audits the share.
-    let lh = base(Provider::TencentLighthouse, CVM_REGION)
+    let lh = base(imageshare::tencent::LIGHTHOUSE, CVM_REGION)
         .lighthouse()
         .unwrap();
     let r = flows
@@ -353,8 +353,8 @@ async fn migration_flows_record_their_grants_once() {
     let blueprint = r.image.clone();
 
     // Copy to another region, then share there.
-    let source = base(Provider::AlibabaEcs, ECS_REGION).build().unwrap();
-    let target = base(Provider::AlibabaEcs, "cn-shanghai").build().unwrap();
+    let source = base(imageshare::alibaba::ECS, ECS_REGION).build().unwrap();
+    let target = base(imageshare::alibaba::ECS, "cn-shanghai").build().unwrap();
     let r = flows
         .copy_then_share(&source, &target, &"m-bp18ygjuqnwhechc".into(), &to, WAIT)
         .await
@@ -371,14 +371,14 @@ async fn migration_flows_record_their_grants_once() {
         services,
         [
             (
-                Provider::AlibabaSas,
+                imageshare::alibaba::SAS,
                 "m-sas000000001",
-                AuditPrincipal::Service(Provider::AlibabaEcs)
+                AuditPrincipal::Service(imageshare::alibaba::ECS)
             ),
             (
-                Provider::TencentLighthouse,
+                imageshare::tencent::LIGHTHOUSE,
                 "img-6pb6lrmy",
-                AuditPrincipal::Service(Provider::TencentLighthouse)
+                AuditPrincipal::Service(imageshare::tencent::LIGHTHOUSE)
             ),
         ]
     );
@@ -419,7 +419,7 @@ async fn a_copy_into_another_project_is_recorded() {
         .project("org-first01")
         .project("org-second1")
         .image(ImageSeed::new(
-            Provider::UCloud,
+            imageshare::ucloud::UHOST,
             "uimage-golden01",
             "org-first01",
             "cn-bj2",
@@ -429,7 +429,7 @@ async fn a_copy_into_another_project_is_recorded() {
     let emu = Emulator::start(world).await.unwrap();
     let dir = scratch("project-copy");
     let log = AuditLog::open(dir.join("trail.jsonl")).unwrap();
-    let ucloud = Connect::new(Provider::UCloud)
+    let ucloud = Connect::new(imageshare::ucloud::UHOST)
         .region("cn-bj2")
         .emulator(&emu, OWNER)
         .audit(log.clone())
@@ -474,7 +474,7 @@ async fn an_unwritable_trail_fails_before_anything_is_sent() {
     let path = blocker.join("trail.jsonl");
     let err = AuditLog::open(&path)
         .and_then(|log| {
-            Connect::new(Provider::TencentCvm)
+            Connect::new(imageshare::tencent::CVM)
                 .region(CVM_REGION)
                 .emulator(&emu, OWNER)
                 .audit(log)
@@ -507,7 +507,7 @@ async fn a_failed_write_turns_a_made_grant_into_an_audit_error() {
     }
     let emu = Emulator::start(World::example()).await.unwrap();
     let log = AuditLog::open("/dev/full").unwrap();
-    let cvm = Connect::new(Provider::TencentCvm)
+    let cvm = Connect::new(imageshare::tencent::CVM)
         .region(CVM_REGION)
         .emulator(&emu, OWNER)
         .audit(log)
@@ -529,7 +529,7 @@ async fn a_failed_write_turns_a_made_grant_into_an_audit_error() {
         panic!("expected Error::Audit, got {err}")
     };
     assert!(message.contains("carried out"), "{err}");
-    assert_eq!(unrecorded.as_ref().unwrap().count("granted"), 1);
+    assert_eq!(unrecorded.as_ref().unwrap().count(imageshare::core::OutcomeKind::Granted), 1);
     assert_eq!(
         emu.grants("img-6pb6lrmy").len(),
         1,
@@ -549,7 +549,7 @@ async fn concurrent_appends_never_interleave() {
                 let records: Vec<AuditRecord> = (0..3)
                     .map(|k| {
                         AuditRecord::now(
-                            Provider::TencentCvm,
+                            imageshare::tencent::CVM,
                             CVM_REGION.into(),
                             ImageId::new(format!("img-{t}-{n}-{k}-{}", "x".repeat(200))),
                             AuditPrincipal::Account(format!("{t}{n}{k}")),

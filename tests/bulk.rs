@@ -55,7 +55,7 @@ fn world(faults: FaultPlan) -> World {
     }
     for id in cvm_images(20) {
         b = b.image(ImageSeed::new(
-            Provider::TencentCvm,
+            imageshare::tencent::CVM,
             id.as_str(),
             OWNER,
             CVM_REGION,
@@ -63,7 +63,7 @@ fn world(faults: FaultPlan) -> World {
     }
     for id in ecs_images(20) {
         b = b.image(ImageSeed::new(
-            Provider::AlibabaEcs,
+            imageshare::alibaba::ECS,
             id.as_str(),
             OWNER,
             ECS_REGION,
@@ -71,7 +71,7 @@ fn world(faults: FaultPlan) -> World {
     }
     // Refused by the server (CVM does not say a image is encrypted, so the checker cannot).
     b = b.image(
-        ImageSeed::new(Provider::TencentCvm, "img-encrypted", OWNER, CVM_REGION)
+        ImageSeed::new(imageshare::tencent::CVM, "img-encrypted", OWNER, CVM_REGION)
             .encrypted(Encrypted::Cmk),
     );
     // 25 grants already: 30 more would break ECS's 50 per image (refused by the checker).
@@ -81,7 +81,7 @@ fn world(faults: FaultPlan) -> World {
     }
     let refs: Vec<&str> = first25.iter().map(String::as_str).collect();
     b = b.image(
-        ImageSeed::new(Provider::AlibabaEcs, "m-crowded00000", OWNER, ECS_REGION)
+        ImageSeed::new(imageshare::alibaba::ECS, "m-crowded00000", OWNER, ECS_REGION)
             .shared_with(&refs),
     );
     b.faults(faults).build().unwrap()
@@ -124,7 +124,7 @@ fn connect(
     retry: RetryConfig,
 ) -> DynSharing {
     let region = match provider {
-        Provider::TencentCvm => CVM_REGION,
+        imageshare::tencent::CVM => CVM_REGION,
         _ => ECS_REGION,
     };
     Connect::new(provider)
@@ -223,7 +223,7 @@ async fn every_grant_once_under_faults(provider: Provider) {
         .with_default(Some(Rate::per_second(40.0)));
     let sharing = connect(&emu, provider, table, fast_retry(10));
     let ids = match provider {
-        Provider::TencentCvm => cvm_images(20),
+        imageshare::tencent::CVM => cvm_images(20),
         _ => ecs_images(20),
     };
     let to = principals(&peers(30));
@@ -242,7 +242,7 @@ async fn every_grant_once_under_faults(provider: Provider) {
         "{report}: {:?}",
         report.failures().next()
     );
-    assert_eq!(report.count("granted"), 20 * 30, "{report}");
+    assert_eq!(report.count(imageshare::core::OutcomeKind::Granted), 20 * 30, "{report}");
     let want: BTreeSet<String> = peers(30).into_iter().collect();
     for id in &ids {
         assert_eq!(grants(&emu, id), want, "{id}");
@@ -266,7 +266,7 @@ async fn every_grant_once_under_faults(provider: Provider) {
     eprintln!(
         "{provider}: {} grants in {elapsed:?}; {SHARE}: {sent} sent, {throttled} throttled, \
          {errors} 5xx, {drops} dropped; {others} faults on reads",
-        report.count("granted")
+        report.count(imageshare::core::OutcomeKind::Granted)
     );
     let share = throttled as f64 / sent as f64;
     assert!(
@@ -282,23 +282,23 @@ async fn every_grant_once_under_faults(provider: Provider) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cvm_every_grant_made_exactly_once_under_faults() {
-    every_grant_once_under_faults(Provider::TencentCvm).await;
+    every_grant_once_under_faults(imageshare::tencent::CVM).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ecs_every_grant_made_exactly_once_under_faults() {
-    every_grant_once_under_faults(Provider::AlibabaEcs).await;
+    every_grant_once_under_faults(imageshare::alibaba::ECS).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_failure_is_reported_per_principal() {
-    let emu = Emulator::start(world(faulty(Provider::TencentCvm, 40)))
+    let emu = Emulator::start(world(faulty(imageshare::tencent::CVM, 40)))
         .await
         .unwrap();
     let fast = RateLimits::new().with_default(Some(Rate::per_second(60.0)));
     // Few attempts and no retry pass: some retryable faults surface as failures.
-    let cvm = connect(&emu, Provider::TencentCvm, fast.clone(), fast_retry(2));
-    let ecs = connect(&emu, Provider::AlibabaEcs, fast, fast_retry(3));
+    let cvm = connect(&emu, imageshare::tencent::CVM, fast.clone(), fast_retry(2));
+    let ecs = connect(&emu, imageshare::alibaba::ECS, fast, fast_retry(3));
     let to = principals(&peers(30));
     let cvm_ids = cvm_images(10);
     let report = Bulk::new()
@@ -310,7 +310,7 @@ async fn every_failure_is_reported_per_principal() {
         .run()
         .await;
     assert_eq!(report.len(), 13 * 30);
-    assert_eq!(report.count("not-attempted"), 0);
+    assert_eq!(report.not_attempted_count(), 0);
     // Every entry is accounted for: an outcome per principal, nothing silent.
     let labelled: usize = ["granted", "already-granted", "failed"]
         .iter()
@@ -320,16 +320,16 @@ async fn every_failure_is_reported_per_principal() {
     let op = |id: &str| report.ops.iter().find(|o| o.image.as_str() == id).unwrap();
     // The server's refusal, verbatim, for each of the 30 principals.
     let enc = op("img-encrypted");
-    assert_eq!(enc.report.count("failed"), 30);
+    assert_eq!(enc.report.count(imageshare::core::OutcomeKind::Failed), 30);
     assert!(enc.report.failures().all(|(_, e)| e.code()
         == Some("UnsupportedOperation.EncryptedImagesNotSupported")
         || e.is_retryable()));
     // Not found, for each principal.
     let missing = op("img-missing");
-    assert_eq!(missing.report.count("failed"), 30);
+    assert_eq!(missing.report.count(imageshare::core::OutcomeKind::Failed), 30);
     // The checker's refusal (25 + 30 > 50), before any share call for that image.
     let crowded = op("m-crowded00000");
-    assert_eq!(crowded.report.count("failed"), 30);
+    assert_eq!(crowded.report.count(imageshare::core::OutcomeKind::Failed), 30);
     assert!(
         crowded.error.as_ref().and_then(|e| e.as_limit()).is_some()
             || crowded.error.as_ref().is_some_and(|e| e.is_retryable())
@@ -343,7 +343,7 @@ async fn every_failure_is_reported_per_principal() {
     assert_eq!(report.retry_passes(), 0);
     let failed_good: usize = cvm_ids
         .iter()
-        .map(|id| op(id.as_str()).report.count("failed"))
+        .map(|id| op(id.as_str()).report.count(imageshare::core::OutcomeKind::Failed))
         .sum();
     for (image, _, p, e) in report.failures() {
         if cvm_ids.contains(image) {
@@ -358,7 +358,7 @@ async fn every_failure_is_reported_per_principal() {
     eprintln!(
         "failures: {} in all, {failed_good} on shareable images (retryable faults after 2 \
          attempts); retries: {}",
-        report.count("failed"),
+        report.count(imageshare::core::OutcomeKind::Failed),
         report.retry_summary()
     );
 }
@@ -366,7 +366,7 @@ async fn every_failure_is_reported_per_principal() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancellation_leaves_an_accurate_report() {
     let emu = Emulator::start(world(FaultPlan::seeded(3).rule(FaultRule {
-        provider: Some(Provider::TencentCvm),
+        provider: Some(imageshare::tencent::CVM),
         error_rate: 0.05,
         ..Default::default()
     })))
@@ -375,7 +375,7 @@ async fn cancellation_leaves_an_accurate_report() {
     let table = RateLimits::new()
         .with(SHARE, Rate::per_second(30.0))
         .with_default(Some(Rate::per_second(60.0)));
-    let cvm = connect(&emu, Provider::TencentCvm, table, fast_retry(10));
+    let cvm = connect(&emu, imageshare::tencent::CVM, table, fast_retry(10));
     let ids = cvm_images(20);
     let to = principals(&peers(30));
     // 60 share calls at 30/s take 2 s: cancel after 0.6 s.
@@ -388,17 +388,17 @@ async fn cancellation_leaves_an_accurate_report() {
     let returned = started.elapsed();
     assert!(report.cancelled);
     assert!(returned < Duration::from_millis(1600), "{returned:?}");
-    let calls = emu.action_count(Provider::TencentCvm, SHARE);
+    let calls = emu.action_count(imageshare::tencent::CVM, SHARE);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
-        emu.action_count(Provider::TencentCvm, SHARE),
+        emu.action_count(imageshare::tencent::CVM, SHARE),
         calls,
         "nothing is sent after the report is returned"
     );
     assert_eq!(report.len(), 20 * 30);
-    let (granted, skipped) = (report.count("granted"), report.count("not-attempted"));
+    let (granted, skipped) = (report.count(imageshare::core::OutcomeKind::Granted), report.not_attempted_count());
     assert!(granted > 0 && skipped > 0, "{report}");
-    assert_eq!(granted + skipped + report.count("failed"), 20 * 30);
+    assert_eq!(granted + skipped + report.count(imageshare::core::OutcomeKind::Failed), 20 * 30);
     assert_report_is_the_truth(&emu, &report);
     for (image, _, p) in report.not_attempted() {
         assert!(!grants(&emu, image).contains(p.id()));
@@ -412,12 +412,12 @@ async fn cancellation_leaves_an_accurate_report() {
         .run()
         .await;
     assert!(rest.is_complete(), "{rest}");
-    assert_eq!(rest.count("already-granted"), granted);
+    assert_eq!(rest.count(imageshare::core::OutcomeKind::AlreadyGranted), granted);
     let want: BTreeSet<String> = peers(30).into_iter().collect();
     for id in &ids {
         assert_eq!(grants(&emu, id), want);
     }
-    assert_eq!(successful(&emu, Provider::TencentCvm, SHARE), 20 * 3);
+    assert_eq!(successful(&emu, imageshare::tencent::CVM, SHARE), 20 * 3);
 }
 
 /// A share-only job of `images` x 30 accounts through `sharing`; returns the throttles the
@@ -444,7 +444,7 @@ async fn the_rate_limiter_keeps_under_the_quota() {
     // The emulator enforces 25 share calls/s (sliding one-second window), nothing else.
     let quota = 25;
     let plan = FaultPlan::seeded(1).rule(FaultRule {
-        provider: Some(Provider::TencentCvm),
+        provider: Some(imageshare::tencent::CVM),
         action: Some(SHARE.into()),
         qps: Some(quota),
         ..Default::default()
@@ -457,7 +457,7 @@ async fn the_rate_limiter_keeps_under_the_quota() {
     let table = RateLimits::new()
         .with(SHARE, Rate::per_second(rate))
         .with_default(Some(Rate::per_second(100.0)));
-    let cvm = connect(&emu, Provider::TencentCvm, table, fast_retry(10));
+    let cvm = connect(&emu, imageshare::tencent::CVM, table, fast_retry(10));
     let (throttled, elapsed) = quota_run(&emu, &cvm, &ids).await;
     assert_eq!(throttled, 0, "the client exceeded the quota");
     let floor = Duration::from_secs_f64(35.0 / rate);
@@ -470,7 +470,7 @@ async fn the_rate_limiter_keeps_under_the_quota() {
 
     // Without the limiter the same job is throttled by the same quota.
     let emu = Emulator::start(world(plan)).await.unwrap();
-    let cvm = Connect::new(Provider::TencentCvm)
+    let cvm = Connect::new(imageshare::tencent::CVM)
         .region(CVM_REGION)
         .emulator(&emu, OWNER)
         .retry(fast_retry(20))
@@ -487,20 +487,20 @@ async fn published_defaults_pace_cvm_shares_at_ten_per_second() {
     // CVM's published quota for ModifyImageSharePermission is 10/s; the default table holds
     // the client to it. 4 images x 30 accounts = 12 share calls: at least 1.1 s.
     let plan = FaultPlan::seeded(1).rule(FaultRule {
-        provider: Some(Provider::TencentCvm),
+        provider: Some(imageshare::tencent::CVM),
         action: Some(SHARE.into()),
         qps: Some(10),
         ..Default::default()
     });
     let emu = Emulator::start(world(plan)).await.unwrap();
-    let cvm = Connect::new(Provider::TencentCvm)
+    let cvm = Connect::new(imageshare::tencent::CVM)
         .region(CVM_REGION)
         .emulator(&emu, OWNER)
         .retry(fast_retry(10))
         .build()
         .unwrap();
     assert_eq!(
-        Connect::default_rate_limits(Provider::TencentCvm)
+        Connect::default_rate_limits(imageshare::tencent::CVM)
             .unwrap()
             .rate(SHARE),
         Some(Rate::per_second(10.0))

@@ -10,11 +10,11 @@ use imageshare_emulator::{Emulator, World};
 async fn connects_every_provider_to_the_emulator() {
     let emu = Emulator::start(World::example()).await.unwrap();
     for (provider, region, image) in [
-        (Provider::AlibabaEcs, "cn-hangzhou", "m-bp18ygjuqnwhechc"),
-        (Provider::AlibabaSas, "cn-hangzhou", "m-sas000000001"),
-        (Provider::TencentCvm, "ap-guangzhou", "img-6pb6lrmy"),
-        (Provider::TencentLighthouse, "ap-guangzhou", "lhbp-6jc6l8yb"),
-        (Provider::UCloud, "cn-bj2", "uimage-golden01"),
+        (imageshare::alibaba::ECS, "cn-hangzhou", "m-bp18ygjuqnwhechc"),
+        (imageshare::alibaba::SAS, "cn-hangzhou", "m-sas000000001"),
+        (imageshare::tencent::CVM, "ap-guangzhou", "img-6pb6lrmy"),
+        (imageshare::tencent::LIGHTHOUSE, "ap-guangzhou", "lhbp-6jc6l8yb"),
+        (imageshare::ucloud::UHOST, "cn-bj2", "uimage-golden01"),
     ] {
         let sharing = Connect::new(provider)
             .region(region)
@@ -25,7 +25,7 @@ async fn connects_every_provider_to_the_emulator() {
         let img = sharing.image(&image.into()).await.unwrap();
         assert_eq!(img.id.as_str(), image, "{provider}");
         // The checker is in front: a principal of the wrong kind is refused locally.
-        let wrong = if provider == Provider::UCloud {
+        let wrong = if provider == imageshare::ucloud::UHOST {
             Principal::account("100000000002")
         } else {
             Principal::project("org-d4e5f6")
@@ -40,13 +40,13 @@ fn refuses_unknown_providers_and_foreign_credentials() {
     let e = imageshare::connect("aws-ec2", "us-east-1").unwrap_err();
     assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
     assert!(e.to_string().contains("tencent-cvm"), "{e}");
-    let e = Connect::new(Provider::TencentCvm)
+    let e = Connect::new(imageshare::tencent::CVM)
         .region("ap-guangzhou")
         .credentials(Credentials::UCloud(UCloudCredentials::new("p", "q")))
         .build()
         .unwrap_err();
     assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
-    let e = Connect::new(Provider::AlibabaEcs)
+    let e = Connect::new(imageshare::alibaba::ECS)
         .region("cn-hangzhou")
         .endpoint("not a url")
         .credentials(Credentials::Alibaba(AlibabaCredentials::new("a", "b")))

@@ -32,13 +32,13 @@ fn world() -> World {
     }
     let fifty: Vec<String> = (0..50).map(sharee).collect();
     let fifty: Vec<&str> = fifty.iter().map(String::as_str).collect();
-    b.image(ImageSeed::new(Provider::AlibabaEcs, "m-interop0001", OWNER, REGION).name("golden"))
+    b.image(ImageSeed::new(imageshare::alibaba::ECS, "m-interop0001", OWNER, REGION).name("golden"))
         .image(
-            ImageSeed::new(Provider::AlibabaEcs, "m-interopfull", OWNER, REGION)
+            ImageSeed::new(imageshare::alibaba::ECS, "m-interopfull", OWNER, REGION)
                 .shared_with(&fifty),
         )
         .image(
-            ImageSeed::new(Provider::AlibabaSas, "m-interopsas1", OWNER, REGION)
+            ImageSeed::new(imageshare::alibaba::SAS, "m-interopsas1", OWNER, REGION)
                 .kind(imageshare_core::ImageKind::LightweightHost),
         )
         .build()
@@ -110,13 +110,13 @@ async fn official_alibaba_sdks_work_against_the_emulator() {
     assert!(count("QuotaExceed.ShareImageUser") >= 3, "{calls:?}");
     assert!(count("CustomImageInShare") >= 1, "{calls:?}");
     // Share + unshare for each of ECS ACS3, ECS V2 and the legacy SDK, plus over-quota tries.
-    assert!(emu.action_count(Provider::AlibabaEcs, "ModifyImageSharePermission") >= 8);
+    assert!(emu.action_count(imageshare::alibaba::ECS, "ModifyImageSharePermission") >= 8);
     assert_eq!(
-        emu.action_count(Provider::AlibabaSas, "AddCustomImageShareAccount"),
+        emu.action_count(imageshare::alibaba::SAS, "AddCustomImageShareAccount"),
         1
     );
     assert_eq!(
-        emu.action_count(Provider::AlibabaSas, "RemoveCustomImageShareAccount"),
+        emu.action_count(imageshare::alibaba::SAS, "RemoveCustomImageShareAccount"),
         1
     );
 }

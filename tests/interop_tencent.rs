@@ -82,22 +82,22 @@ async fn official_python_sdk_works_against_the_emulator() {
 
     // The emulator saw what the SDK did: every action, the refusals, and a clean end state.
     for (provider, action) in [
-        (Provider::TencentCvm, "DescribeImages"),
-        (Provider::TencentCvm, "ModifyImageSharePermission"),
-        (Provider::TencentCvm, "DescribeImageSharePermission"),
-        (Provider::TencentCvm, "DeleteImages"),
-        (Provider::TencentLighthouse, "DescribeBlueprints"),
-        (Provider::TencentLighthouse, "ShareBlueprintAcrossAccounts"),
+        (imageshare::tencent::CVM, "DescribeImages"),
+        (imageshare::tencent::CVM, "ModifyImageSharePermission"),
+        (imageshare::tencent::CVM, "DescribeImageSharePermission"),
+        (imageshare::tencent::CVM, "DeleteImages"),
+        (imageshare::tencent::LIGHTHOUSE, "DescribeBlueprints"),
+        (imageshare::tencent::LIGHTHOUSE, "ShareBlueprintAcrossAccounts"),
         (
-            Provider::TencentLighthouse,
+            imageshare::tencent::LIGHTHOUSE,
             "CancelShareBlueprintAcrossAccounts",
         ),
         (
-            Provider::TencentLighthouse,
+            imageshare::tencent::LIGHTHOUSE,
             "DescribeBlueprintsShareAcrossAccountInfos",
         ),
-        (Provider::TencentLighthouse, "DescribeImagesToShare"),
-        (Provider::TencentLighthouse, "ModifyImageSharePermission"),
+        (imageshare::tencent::LIGHTHOUSE, "DescribeImagesToShare"),
+        (imageshare::tencent::LIGHTHOUSE, "ModifyImageSharePermission"),
     ] {
         assert!(
             emu.action_count(provider, action) > 0,

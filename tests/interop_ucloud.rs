@@ -105,7 +105,7 @@ async fn official_python_sdk_against_the_emulator() {
         "SaveSharedImage",
     ] {
         assert!(
-            emu.action_count(Provider::UCloud, action) >= 1,
+            emu.action_count(imageshare::ucloud::UHOST, action) >= 1,
             "the SDK called {action}"
         );
     }
@@ -113,7 +113,7 @@ async fn official_python_sdk_against_the_emulator() {
     let errors = |code: &str| {
         calls
             .iter()
-            .filter(|c| c.provider == Provider::UCloud && c.error.as_deref() == Some(code))
+            .filter(|c| c.provider == imageshare::ucloud::UHOST && c.error.as_deref() == Some(code))
             .count()
     };
     assert_eq!(errors("171"), 1, "one wrong-private-key call");

@@ -58,11 +58,11 @@ async fn sas_image_to_ecs_then_shared_onward() {
         .await
         .unwrap();
     assert!(report.steps.len() >= 2, "{:?}", report.steps);
-    assert_eq!(report.shared.as_ref().unwrap().count("granted"), 1);
+    assert_eq!(report.shared.as_ref().unwrap().count(imageshare::core::OutcomeKind::Granted), 1);
     let grants = emu.grants(report.image.as_str());
     assert_eq!(grants.len(), 1);
     assert_eq!(grants[0].principal, "100000000002");
-    assert!(emu.action_count(Provider::AlibabaSas, "ModifyImageShareStatus") == 1);
+    assert!(emu.action_count(imageshare::alibaba::SAS, "ModifyImageShareStatus") == 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -78,7 +78,7 @@ async fn cvm_image_to_lighthouse_blueprint_then_shared() {
         "{}",
         report.image
     );
-    assert_eq!(report.shared.unwrap().count("granted"), 1);
+    assert_eq!(report.shared.unwrap().count(imageshare::core::OutcomeKind::Granted), 1);
     assert_eq!(emu.grants(report.image.as_str()).len(), 1);
     // A whole-machine image is not eligible: a typed error, and nothing was created.
     let err = migrate::cvm_to_lighthouse(&lh, &"img-whole001".into(), &to, WAIT)

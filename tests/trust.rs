@@ -38,12 +38,12 @@ fn world() -> World {
     ] {
         b = b
             .image(
-                ImageSeed::new(Provider::TencentCvm, &format!("img-{tag}"), who, CVM_REGION)
+                ImageSeed::new(imageshare::tencent::CVM, &format!("img-{tag}"), who, CVM_REGION)
                     .shared_with(&[ME]),
             )
             .image(
                 ImageSeed::new(
-                    Provider::AlibabaEcs,
+                    imageshare::alibaba::ECS,
                     &format!("m-{tag}00000"),
                     who,
                     ECS_REGION,
@@ -52,7 +52,7 @@ fn world() -> World {
             )
             .image(
                 ImageSeed::new(
-                    Provider::UCloud,
+                    imageshare::ucloud::UHOST,
                     &format!("uimage-{tag}"),
                     project,
                     "cn-bj2",
@@ -61,11 +61,11 @@ fn world() -> World {
             );
     }
     b.image(
-        ImageSeed::new(Provider::AlibabaSas, "m-sas000000001", ME, ECS_REGION)
+        ImageSeed::new(imageshare::alibaba::SAS, "m-sas000000001", ME, ECS_REGION)
             .kind(imageshare::core::ImageKind::LightweightHost),
     )
     .image(ImageSeed::new(
-        Provider::AlibabaEcs,
+        imageshare::alibaba::ECS,
         "m-mine000000",
         ME,
         ECS_REGION,
@@ -78,7 +78,7 @@ fn world() -> World {
 fn policy() -> TrustPolicy {
     TrustPolicy::new()
         .allow_everywhere(FRIEND)
-        .allow(Provider::UCloud, "org-friend01")
+        .allow(imageshare::ucloud::UHOST, "org-friend01")
 }
 
 fn connect(
@@ -115,19 +115,19 @@ async fn shared_with_me_lists_only_trusted_owners() {
     let emu = Emulator::start(world()).await.unwrap();
     for (provider, region, friend, stranger) in [
         (
-            Provider::TencentCvm,
+            imageshare::tencent::CVM,
             CVM_REGION,
             "img-friend",
             "img-strange",
         ),
         (
-            Provider::AlibabaEcs,
+            imageshare::alibaba::ECS,
             ECS_REGION,
             "m-friend00000",
             "m-strange00000",
         ),
         (
-            Provider::UCloud,
+            imageshare::ucloud::UHOST,
             "cn-bj2",
             "uimage-friend",
             "uimage-strange",
@@ -154,7 +154,7 @@ async fn shared_with_me_lists_only_trusted_owners() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn copy_of_an_untrusted_image_is_refused_before_anything_is_sent() {
     let emu = Emulator::start(world()).await.unwrap();
-    let ecs = connect(&emu, Provider::AlibabaEcs, ECS_REGION, Some(policy()));
+    let ecs = connect(&emu, imageshare::alibaba::ECS, ECS_REGION, Some(policy()));
     let before = emu.calls().len();
     let err = ecs
         .copy(&"m-strange00000".into(), CopyTarget::OwnCopy { name: None })
@@ -169,7 +169,7 @@ async fn copy_of_an_untrusted_image_is_refused_before_anything_is_sent() {
     else {
         panic!("expected Error::Untrusted, got {err}")
     };
-    assert_eq!(*provider, Provider::AlibabaEcs);
+    assert_eq!(*provider, imageshare::alibaba::ECS);
     assert_eq!(image, "m-strange00000");
     assert_eq!(owner.as_deref(), Some(STRANGER));
     let text = err.to_string();
@@ -197,7 +197,7 @@ async fn copy_of_an_untrusted_image_is_refused_before_anything_is_sent() {
     );
 
     // UCloud: the stranger's project is refused the same way.
-    let ucloud = connect(&emu, Provider::UCloud, "cn-bj2", Some(policy()));
+    let ucloud = connect(&emu, imageshare::ucloud::UHOST, "cn-bj2", Some(policy()));
     let before = emu.calls().len();
     let err = ucloud
         .copy(&"uimage-strange".into(), CopyTarget::OwnCopy { name: None })
@@ -216,8 +216,8 @@ async fn migrations_refuse_an_untrusted_source_before_anything_is_sent() {
     let flows = Flows::new().trust(policy());
     let to = [Principal::account(FRIEND)];
     // Bare adapters (no trust layer of their own): the flow checks by itself.
-    let source = connect(&emu, Provider::AlibabaEcs, ECS_REGION, None);
-    let target = connect(&emu, Provider::AlibabaEcs, "cn-shanghai", None);
+    let source = connect(&emu, imageshare::alibaba::ECS, ECS_REGION, None);
+    let target = connect(&emu, imageshare::alibaba::ECS, "cn-shanghai", None);
     let before = emu.calls().len();
     let err = flows
         .copy_then_share(&source, &target, &"m-strange00000".into(), &to, WAIT)
@@ -234,7 +234,7 @@ async fn migrations_refuse_an_untrusted_source_before_anything_is_sent() {
     );
 
     // The same flow through adapters built with the policy refuses as well.
-    let source = connect(&emu, Provider::AlibabaEcs, ECS_REGION, Some(policy()));
+    let source = connect(&emu, imageshare::alibaba::ECS, ECS_REGION, Some(policy()));
     let err =
         imageshare::migrate::copy_then_share(&source, &target, &"m-strange00000".into(), &to, WAIT)
             .await
@@ -260,10 +260,10 @@ async fn sas_to_ecs_of_an_own_image_passes_a_restricting_policy() {
             .emulator(&emu, ME)
             .trust(policy())
     };
-    let sas = c(Provider::AlibabaSas).sas().unwrap();
+    let sas = c(imageshare::alibaba::SAS).sas().unwrap();
     // ECS lists the SAS image as shared by another account; the flow vouches for it.
-    let ecs = c(Provider::AlibabaEcs).build().unwrap();
-    let report = c(Provider::AlibabaEcs)
+    let ecs = c(imageshare::alibaba::ECS).build().unwrap();
+    let report = c(imageshare::alibaba::ECS)
         .flows()
         .sas_to_ecs(
             &sas,

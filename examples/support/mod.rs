@@ -16,13 +16,13 @@ pub fn flag(name: &str) -> Option<String> {
 /// `--region` or the cloud's own region variable. `None` means: use the emulator.
 pub fn cloud_region(provider: Provider) -> Option<String> {
     let (key, region_var) = match provider {
-        Provider::AlibabaEcs | Provider::AlibabaSas => {
+        imageshare::alibaba::ECS | imageshare::alibaba::SAS => {
             ("ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_REGION_ID")
         }
-        Provider::TencentCvm | Provider::TencentLighthouse => {
+        imageshare::tencent::CVM | imageshare::tencent::LIGHTHOUSE => {
             ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_REGION")
         }
-        Provider::UCloud => ("UCLOUD_PUBLIC_KEY", "UCLOUD_REGION"),
+        imageshare::ucloud::UHOST => ("UCLOUD_PUBLIC_KEY", "UCLOUD_REGION"),
     };
     std::env::var(key).ok()?;
     flag("--region").or_else(|| std::env::var(region_var).ok())

@@ -227,9 +227,9 @@ pub fn alibaba_decode(data: &[u8]) -> Outcome {
     let status = STATUSES[usize::from(input.byte()) % STATUSES.len()];
     let flags = input.byte();
     let provider = if flags & 1 == 0 {
-        Provider::AlibabaEcs
+        imageshare_alibaba::ECS
     } else {
-        Provider::AlibabaSas
+        imageshare_alibaba::SAS
     };
     let image = (flags & 2 != 0).then_some(SUBJECT);
     let mut headers = Vec::new();
@@ -331,7 +331,7 @@ impl AliCtx {
     }
 
     fn check_error(&self, err: &Error, body: &[u8]) {
-        use imageshare_alibaba::client::{is_auth_code, is_retryable};
+        use imageshare_alibaba::client::{is_auth_code, retry_reason};
         let status = self.status;
         let (envelope_code, request_id) = ali_envelope(body);
         match err {
@@ -346,7 +346,7 @@ impl AliCtx {
                     "auth code {} not Error::Auth",
                     e.code
                 );
-                assert_eq!(e.retryable, is_retryable(status, &e.code), "{e:?}");
+                assert_eq!(e.retry, retry_reason(status, &e.code), "{e:?}");
                 let want_retry = self
                     .headers
                     .first()
@@ -490,9 +490,9 @@ pub fn tencent_decode(data: &[u8]) -> Outcome {
     let flags = input.byte();
     let ctx = TcCtx {
         provider: if flags & 1 == 0 {
-            Provider::TencentCvm
+            imageshare_tencent::CVM
         } else {
-            Provider::TencentLighthouse
+            imageshare_tencent::LIGHTHOUSE
         },
         subject: (flags & 2 != 0).then_some(SUBJECT),
         status,
@@ -566,7 +566,7 @@ impl TcCtx {
     }
 
     fn check_error(&self, err: &Error, envelope: Option<&Value>) {
-        use imageshare_tencent::client::{is_retryable_code, NOT_FOUND_CODES};
+        use imageshare_tencent::client::{retry_reason, NOT_FOUND_CODES};
         let error = envelope.and_then(|r| r.get("Error"));
         let code = error
             .and_then(|e| e.get("Code"))
@@ -583,11 +583,7 @@ impl TcCtx {
                     (self.provider, ACTION, self.status)
                 );
                 assert_eq!(e.request_id, request_id);
-                assert_eq!(
-                    e.retryable,
-                    is_retryable_code(&e.code)
-                        || imageshare_core::transport::status_is_retryable(self.status)
-                );
+                assert_eq!(e.retry, retry_reason(&e.code, self.status));
                 if error.is_some() {
                     assert_eq!(e.code, code, "Response.Error.Code not kept verbatim");
                     assert!(!e.code.starts_with("AuthFailure"));
@@ -758,7 +754,7 @@ impl UcCtx {
                 }
             }
             Err(Error::Api(e)) => {
-                assert_eq!((e.provider, e.action.as_str()), (Provider::UCloud, ACTION));
+                assert_eq!((e.provider, e.action.as_str()), (imageshare_ucloud::UHOST, ACTION));
                 assert_eq!(e.request_id.as_deref(), self.request_id);
                 if (200..300).contains(&self.status) {
                     let code = parsed.as_ref().and_then(model::ret_code);
@@ -768,15 +764,14 @@ impl UcCtx {
                     );
                     let code = code.expect("checked above");
                     assert!(code != retcode::OK && !retcode::is_auth(code));
-                    assert_eq!(e.retryable, idempotent && retcode::is_retryable(code));
+                    let want = retcode::retry_reason(code).filter(|_| idempotent);
+                    assert_eq!(e.retry, want);
                 } else {
                     assert_eq!(e.code, format!("HTTP{}", self.status));
                     assert!(!e.message.is_empty());
                     assert!(e.message.chars().count() <= MAX_RAW_MESSAGE_CHARS);
-                    assert_eq!(
-                        e.retryable,
-                        idempotent && retcode::status_is_retryable(self.status)
-                    );
+                    let want = retcode::status_retry_reason(self.status).filter(|_| idempotent);
+                    assert_eq!(e.retry, want);
                 }
             }
             Err(Error::Auth {
@@ -785,7 +780,7 @@ impl UcCtx {
                 request_id,
                 ..
             }) => {
-                assert_eq!(*provider, Provider::UCloud);
+                assert_eq!(*provider, imageshare_ucloud::UHOST);
                 let n: i64 = code.parse().expect("a RetCode");
                 assert!(retcode::is_auth(n));
                 assert_eq!(parsed.as_ref().and_then(model::ret_code), Some(n));

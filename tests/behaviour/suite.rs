@@ -109,15 +109,15 @@ pub trait Target: Send + Sync {
 fn wrong_secret(emu: &Emulator, provider: Provider, account: &str) -> Credentials {
     let a = emu.account(account).expect("account in the world");
     match provider {
-        Provider::AlibabaEcs | Provider::AlibabaSas => {
+        imageshare::alibaba::ECS | imageshare::alibaba::SAS => {
             let k = a.alibaba_credentials().expect("alibaba key");
             AlibabaCredentials::new(k.access_key_id, "not-the-secret").into()
         }
-        Provider::TencentCvm | Provider::TencentLighthouse => {
+        imageshare::tencent::CVM | imageshare::tencent::LIGHTHOUSE => {
             let k = a.tencent_credentials().expect("tencent key");
             TencentCredentials::new(k.secret_id, "not-the-secret").into()
         }
-        Provider::UCloud => {
+        imageshare::ucloud::UHOST => {
             let k = a.ucloud_credentials().expect("ucloud key");
             UCloudCredentials::new(k.public_key, "not-the-secret").into()
         }
@@ -131,7 +131,7 @@ pub fn project_of(account: &str) -> String {
 
 /// The principal id of `account` for this target (itself, or its project on UCloud).
 pub fn principal_id(t: &dyn Target, account: &str) -> String {
-    if t.provider() == Provider::UCloud {
+    if t.provider() == imageshare::ucloud::UHOST {
         project_of(account)
     } else {
         account.to_owned()
@@ -233,7 +233,7 @@ pub async fn share_list_unshare(t: &dyn Target) {
     let c = checked(&e.owner);
     let to = extras(t, 3);
     let report = c.share(&e.image, &to).await.expect("share");
-    assert_eq!(report.count("granted"), 3, "{report}");
+    assert_eq!(report.count(imageshare::core::OutcomeKind::Granted), 3, "{report}");
     assert!(
         report.request_id().is_some_and(|r| !r.is_empty()),
         "the report carries the request id of the share call"
@@ -275,7 +275,7 @@ pub async fn idempotent_reshare(t: &dyn Target) {
     let calls = share_calls(&e, t);
     assert!(calls >= 1);
     let again = c.share(&e.image, &to).await.unwrap();
-    assert_eq!(again.count("already-granted"), 2, "{again}");
+    assert_eq!(again.count(imageshare::core::OutcomeKind::AlreadyGranted), 2, "{again}");
     assert_eq!(
         share_calls(&e, t),
         calls,
@@ -283,7 +283,7 @@ pub async fn idempotent_reshare(t: &dyn Target) {
     );
     // Unsharing a principal without a grant sends nothing either.
     let none = c.unshare(&e.image, &extras(t, 3)[2..]).await.unwrap();
-    assert_eq!(none.count("not-granted"), 1);
+    assert_eq!(none.count(imageshare::core::OutcomeKind::NotGranted), 1);
 }
 
 /// The recipient sees the image in `shared_with_me`, and stops seeing it after unshare.
@@ -331,7 +331,7 @@ pub async fn paging(t: &dyn Target, sharees: usize, received_images: usize) {
     let c = checked(&e.owner);
     let to = extras(t, sharees);
     let report = c.share(&e.image, &to).await.expect("share many");
-    assert_eq!(report.count("granted"), sharees);
+    assert_eq!(report.count(imageshare::core::OutcomeKind::Granted), sharees);
     assert_eq!(c.sharees(&e.image).await.unwrap().len(), sharees);
     let recipient = t.adapter(&e.emu, RECIPIENT, t.region(), AdapterOptions::default());
     let seen = recipient.shared_with_me().await.unwrap();
@@ -493,7 +493,7 @@ pub async fn throttling_is_retried(t: &dyn Target) {
     // Two share calls within one second: the quota of 1/s throttles the second.
     for p in extras(t, 2) {
         let report = c.share(&e.image, &[p]).await.expect("retried to success");
-        assert_eq!(report.count("granted"), 1);
+        assert_eq!(report.count(imageshare::core::OutcomeKind::Granted), 1);
     }
     assert!(
         !e.emu.faults_served().is_empty(),
@@ -537,7 +537,7 @@ pub async fn partial_batch_failure(t: &dyn Target) {
     let Error::Partial(report) = err else {
         panic!("expected Error::Partial, got {err}")
     };
-    assert_eq!(report.count("granted"), per_call, "{report}");
+    assert_eq!(report.count(imageshare::core::OutcomeKind::Granted), per_call, "{report}");
     assert!(matches!(
         report.outcome(&ghost),
         Some(ShareOutcome::Failed(_))
@@ -686,7 +686,7 @@ pub async fn delete_rules(t: &dyn Target) {
     let report = imageshare::core::ImageSharingExt::unshare_all_and_delete(&c, &e.image)
         .await
         .unwrap();
-    assert_eq!(report.count("revoked"), 2);
+    assert_eq!(report.count(imageshare::core::OutcomeKind::Revoked), 2);
     assert!(matches!(
         c.image(&e.image).await,
         Err(Error::NotFound { .. })

@@ -22,7 +22,7 @@ impl Target for Cvm {
         &[ImageKind::SystemDisk, ImageKind::WholeMachine]
     }
     fn provider(&self) -> Provider {
-        Provider::TencentCvm
+        imageshare::tencent::CVM
     }
     fn region(&self) -> &'static str {
         "ap-guangzhou"
@@ -54,7 +54,7 @@ impl Target for Lighthouse {
         &[ImageKind::LightweightHost]
     }
     fn provider(&self) -> Provider {
-        Provider::TencentLighthouse
+        imageshare::tencent::LIGHTHOUSE
     }
     fn region(&self) -> &'static str {
         "ap-guangzhou"
@@ -87,7 +87,7 @@ impl Target for Ecs {
         &[ImageKind::SystemDisk, ImageKind::WholeMachine]
     }
     fn provider(&self) -> Provider {
-        Provider::AlibabaEcs
+        imageshare::alibaba::ECS
     }
     fn region(&self) -> &'static str {
         "cn-hangzhou"
@@ -120,7 +120,7 @@ impl Target for Sas {
         &[ImageKind::LightweightHost]
     }
     fn provider(&self) -> Provider {
-        Provider::AlibabaSas
+        imageshare::alibaba::SAS
     }
     fn region(&self) -> &'static str {
         "cn-hangzhou"
@@ -150,7 +150,7 @@ impl Target for Sas {
 
 impl Target for UCloud {
     fn provider(&self) -> Provider {
-        Provider::UCloud
+        imageshare::ucloud::UHOST
     }
     fn region(&self) -> &'static str {
         "cn-bj2"

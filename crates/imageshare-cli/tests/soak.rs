@@ -475,7 +475,7 @@ async fn the_library_report_accounts_for_every_fault_served() {
         "{report}: {:?}",
         report.failures().next()
     );
-    assert_eq!(report.count("granted"), GRANTS);
+    assert_eq!(report.count(imageshare::core::OutcomeKind::Granted), GRANTS);
     assert_state_is_the_manifest(&emu, &wanted);
 
     // Every fault served during the job is one failed attempt in the report, with the

@@ -44,13 +44,13 @@ async fn share_reshare_sharees_shared_with_me_and_unshare() {
         assert_eq!(img.name, "golden");
 
         let report = ecs.share(&id, &[acct(PEER), acct(INTL)]).await.unwrap();
-        assert_eq!(report.count("granted"), 2, "{sig:?}");
+        assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 2, "{sig:?}");
         assert_eq!(emu.grants("m-golden0001").len(), 2);
         assert_eq!(modify_calls(&emu), 1);
 
         // Idempotent: nothing is sent for accounts that already have a grant.
         let report = ecs.share(&id, &[acct(PEER)]).await.unwrap();
-        assert_eq!(report.count("already-granted"), 1);
+        assert_eq!(report.count(imageshare_core::OutcomeKind::AlreadyGranted), 1);
         assert_eq!(modify_calls(&emu), 1);
 
         let sharees = ecs.sharees(&id).await.unwrap();
@@ -78,8 +78,8 @@ async fn share_reshare_sharees_shared_with_me_and_unshare() {
             .unshare(&id, &[acct(PEER), acct("110000000001")])
             .await
             .unwrap();
-        assert_eq!(report.count("revoked"), 1);
-        assert_eq!(report.count("not-granted"), 1);
+        assert_eq!(report.count(imageshare_core::OutcomeKind::Revoked), 1);
+        assert_eq!(report.count(imageshare_core::OutcomeKind::NotGranted), 1);
         assert_eq!(emu.grants("m-golden0001").len(), 1);
         assert!(!peer
             .shared_with_me()
@@ -97,7 +97,7 @@ async fn many_sharees_are_batched_by_ten_and_paged() {
     let ecs = Checked::new(ecs(&base, OWNER, SignatureVersion::Acs3));
     let to: Vec<Principal> = many(45).iter().map(|a| acct(a)).collect();
     let report = ecs.share(&"m-golden0002".into(), &to).await.unwrap();
-    assert_eq!(report.count("granted"), 45);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 45);
     assert_eq!(modify_calls(&emu), 5, "45 accounts in batches of 10");
     assert_eq!(ecs.sharees(&"m-golden0002".into()).await.unwrap().len(), 45);
 
@@ -262,7 +262,7 @@ async fn not_found_and_delete() {
         .unshare_all_and_delete(&"m-golden0001".into())
         .await
         .unwrap();
-    assert_eq!(report.count("revoked"), 1);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Revoked), 1);
     assert!(matches!(
         raw.image(&"m-golden0001".into()).await.unwrap_err(),
         Error::NotFound { .. }
@@ -386,8 +386,8 @@ async fn a_failed_batch_is_reported_per_principal() {
     let Error::Partial(report) = err else {
         panic!("expected a partial failure, got {err:?}")
     };
-    assert_eq!(report.count("granted"), 10);
-    assert_eq!(report.count("failed"), 2);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 10);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Failed), 2);
     let (_, e) = report.failures().next().unwrap();
     assert_eq!(e.code(), Some("InvalidAccount.NotFound"));
     assert_eq!(emu.grants("m-golden0001").len(), 10);

@@ -43,9 +43,9 @@ async fn share_sharees_shared_with_me_and_unshare() {
             .share(&id, &[acct(PEER), acct("110000000001")])
             .await
             .unwrap();
-        assert_eq!(report.count("granted"), 2, "{sig:?}");
+        assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 2, "{sig:?}");
         let report = sas.share(&id, &[acct(PEER)]).await.unwrap();
-        assert_eq!(report.count("already-granted"), 1);
+        assert_eq!(report.count(imageshare_core::OutcomeKind::AlreadyGranted), 1);
         assert_eq!(
             emu.action_count(Provider::AlibabaSas, "AddCustomImageShareAccount"),
             1
@@ -65,7 +65,7 @@ async fn share_sharees_shared_with_me_and_unshare() {
         assert_eq!(mine[0].id.as_str(), "m-sasrecv001");
 
         let report = sas.unshare(&id, &[acct(PEER)]).await.unwrap();
-        assert_eq!(report.count("revoked"), 1);
+        assert_eq!(report.count(imageshare_core::OutcomeKind::Revoked), 1);
         assert_eq!(emu.grants("m-sas0000001").len(), 1);
     }
 }
@@ -242,7 +242,7 @@ async fn sas_to_ecs_then_onward_from_ecs() {
             .await
             .unwrap();
         let report = ecs.share(&copy, &[acct(PEER), acct(INTL)]).await.unwrap();
-        assert_eq!(report.count("granted"), 2);
+        assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 2);
         let peer = alibaba_common::ecs(&base, PEER, sig);
         assert!(peer
             .shared_with_me()

@@ -107,7 +107,7 @@ async fn cvm_share_reshare_list_and_unshare() {
     assert_eq!(image.name, "golden-2026");
 
     let report = owner.share(&img, &[acct(PEER)]).await.unwrap();
-    assert_eq!(report.count("granted"), 1);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 1);
     assert_eq!(emu.grants("img-6pb6lrmy")[0].principal, PEER);
 
     let sharees = owner.sharees(&img).await.unwrap();
@@ -137,7 +137,7 @@ async fn cvm_share_reshare_list_and_unshare() {
     );
 
     let report = owner.unshare(&img, &[acct(PEER)]).await.unwrap();
-    assert_eq!(report.count("revoked"), 1);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Revoked), 1);
     assert!(emu.grants("img-6pb6lrmy").is_empty());
     assert!(cvm(&emu, PEER)
         .shared_with_me()
@@ -345,7 +345,7 @@ async fn cvm_500_sharees_then_over_quota() {
     let checked = Checked::new(cvm(&emu, OWNER));
     let first: Vec<Principal> = people[..500].iter().map(|p| acct(p)).collect();
     let report = checked.share(&img, &first).await.unwrap();
-    assert_eq!(report.count("granted"), 500);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 500);
     // Batches of the default per-call maximum (10).
     assert_eq!(
         emu.action_count(Provider::TencentCvm, "ModifyImageSharePermission"),
@@ -370,7 +370,7 @@ async fn cvm_500_sharees_then_over_quota() {
         "InvalidImageId.InShared"
     );
     let revoked = checked.unshare_all_and_delete(&img).await.unwrap();
-    assert_eq!(revoked.count("revoked"), 500);
+    assert_eq!(revoked.count(imageshare_core::OutcomeKind::Revoked), 500);
     assert!(matches!(
         checked.image(&img).await.unwrap_err(),
         Error::NotFound { .. }
@@ -552,7 +552,7 @@ async fn throttling_and_server_errors_are_retried_to_success() {
         .share(&img, &[acct(PEER)])
         .await
         .unwrap();
-    assert_eq!(report.count("granted"), 1);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 1);
     assert_eq!(emu.grants("img-6pb6lrmy").len(), 1);
     assert!(emu
         .faults_served()
@@ -587,8 +587,8 @@ async fn partial_failure_in_one_batch_is_reported_per_account() {
     let Error::Partial(report) = err else {
         panic!("expected a partial failure, got {err:?}")
     };
-    assert_eq!(report.count("granted"), 10);
-    assert_eq!(report.count("failed"), 5);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 10);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Failed), 5);
     for (p, e) in report.failures() {
         assert!(people[10..].contains(&p.id().to_owned()));
         assert_eq!(e.code(), Some("InvalidAccountId.NotFound"));
@@ -685,7 +685,7 @@ async fn lighthouse_share_list_unshare() {
         )
     );
     let report = owner.share(&bp, &[acct(PEER)]).await.unwrap();
-    assert_eq!(report.count("granted"), 1);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 1);
     let sharees = owner.sharees(&bp).await.unwrap();
     assert_eq!(sharees.len(), 1);
     assert_eq!(sharees[0].principal, acct(PEER));
@@ -706,7 +706,7 @@ async fn lighthouse_share_list_unshare() {
     // Raw re-share and raw cancel of a non-sharee are reconciled.
     let raw = lighthouse(&emu, OWNER);
     let again = raw.share(&bp, &[acct(PEER)]).await.unwrap();
-    assert_eq!(again.count("already-granted"), 1);
+    assert_eq!(again.count(imageshare_core::OutcomeKind::AlreadyGranted), 1);
 
     // Still shared: delete is refused with BlueprintOccupied.
     assert_eq!(
@@ -714,9 +714,9 @@ async fn lighthouse_share_list_unshare() {
         "UnsupportedOperation.BlueprintOccupied"
     );
     let report = owner.unshare(&bp, &[acct(PEER)]).await.unwrap();
-    assert_eq!(report.count("revoked"), 1);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Revoked), 1);
     let report = raw.unshare(&bp, &[acct(PEER)]).await.unwrap();
-    assert_eq!(report.count("not-granted"), 1);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::NotGranted), 1);
     assert!(emu.grants("lhbp-6jc6l8yb").is_empty());
     owner.delete(&bp).await.unwrap();
     assert!(matches!(
@@ -748,7 +748,7 @@ async fn lighthouse_ten_accounts_per_call_and_cross_site() {
     assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
     assert!(err.to_string().contains("at most 10"), "{err}");
     let report = Checked::new(raw.clone()).share(&bp, &all).await.unwrap();
-    assert_eq!(report.count("granted"), 11);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 11);
     let shares: Vec<_> = emu
         .calls()
         .into_iter()

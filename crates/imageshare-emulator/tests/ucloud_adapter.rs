@@ -112,7 +112,7 @@ async fn share_reshare_unshare_through_the_checker() {
     let a2 = Principal::project("org-a2"); // another project of the same account
 
     let report = a.share(&img, &[b1.clone(), a2.clone()]).await.unwrap();
-    assert_eq!(report.count("granted"), 2, "{report}");
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 2, "{report}");
     let grants: Vec<String> = emu
         .grants("uimage-golden")
         .into_iter()
@@ -165,7 +165,7 @@ async fn sharees_page_through_many_projects() {
     let targets: Vec<Principal> = (0..30).map(|i| Principal::project(fan(i))).collect();
     let checked = Checked::new(a);
     let report = checked.share(&id("uimage-golden"), &targets).await.unwrap();
-    assert_eq!(report.count("granted"), 30);
+    assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 30);
     let before = emu.action_count(Provider::UCloud, SharingActions::DESCRIBE_SHARE);
     let sharees = checked.sharees(&id("uimage-golden")).await.unwrap();
     let got: Vec<&str> = sharees.iter().map(|s| s.principal.id()).collect();
@@ -292,7 +292,7 @@ async fn server_side_rules_answer_with_their_retcodes() {
         wide.share(&id("uimage-golden"), &fifty)
             .await
             .unwrap()
-            .count("granted"),
+            .count(imageshare_core::OutcomeKind::Granted),
         50
     );
     assert_eq!(emu.grants("uimage-golden").len(), 50);
