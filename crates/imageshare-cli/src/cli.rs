@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use imageshare::core::audit::AuditAction;
-use imageshare::core::limits::{ImageIdRule, ImageIdUse};
+use imageshare::core::limits::ImageIdUse;
 use imageshare::core::{Error, ImageId, Principal, PrincipalKind, Provider, TrustPolicy};
 use tracing_subscriber::filter::Targets;
 
@@ -129,9 +129,7 @@ pub fn parse_trust_owner(raw: &str) -> Result<TrustOwner, String> {
     let (provider, id) = match raw.split_once(':') {
         Some((p, id)) => (
             Some(
-                p.trim()
-                    .parse::<Provider>()
-                    .map_err(|e| format!("{raw:?}: {e}"))?,
+                parse_provider(p).map_err(|e| format!("{raw:?}: {e}"))?,
             ),
             id.trim(),
         ),
@@ -167,15 +165,14 @@ impl Global {
         policy
     }
 
-    /// `--provider`, required by this command; a UCloud `--project` is checked too.
+    /// `--provider`, required by this command; `--project` is checked too, for a provider
+    /// that shares to projects.
     pub fn provider(&self) -> Result<Provider, Failure> {
         let p = self
             .provider_filter()?
             .ok_or_else(|| usage("--provider is required for this command"))?;
-        if p == Provider::UCloud {
-            if let Some(project) = &self.project {
-                check_project_id("--project", project)?;
-            }
+        if let Some(project) = &self.project {
+            check_project_id(p, "--project", project)?;
         }
         Ok(p)
     }
@@ -184,9 +181,9 @@ impl Global {
     pub fn provider_filter(&self) -> Result<Option<Provider>, Failure> {
         self.provider
             .as_deref()
-            .map(|p| p.parse::<Provider>())
+            .map(parse_provider)
             .transpose()
-            .map_err(|e| usage(e.to_string()))
+            .map_err(usage)
     }
 
     /// `--region`, required by this command.
@@ -197,21 +194,33 @@ impl Global {
     }
 }
 
-/// Checks a UCloud project id (`org-...`) given on the command line, with the UCloud
-/// limits table's own rule, before anything is sent.
-pub fn check_project_id(flag: &str, raw: &str) -> Result<(), Failure> {
-    let Some(limits) = imageshare::limits_of(Provider::UCloud) else {
-        return Ok(()); // UCloud not compiled in: the build step says so.
+/// A provider named on the command line, looked up in the facade's registry (the
+/// providers compiled in); the error lists them.
+pub fn parse_provider(name: &str) -> Result<Provider, String> {
+    imageshare::registry::lookup(name)
+        .map(|spec| spec.provider)
+        .map_err(|e| e.to_string())
+}
+
+/// Checks a project id given on the command line (`--project`, `--to-project`) for
+/// `provider`, with its limits table's own principal rule, before anything is sent. Only
+/// providers that share to projects (UCloud: `org-...`) have one to check.
+pub fn check_project_id(provider: Provider, flag: &str, raw: &str) -> Result<(), Failure> {
+    let Some(limits) = imageshare::limits_of(provider) else {
+        return Ok(()); // Not compiled in: the build step says so.
     };
+    if limits.principal_kind != PrincipalKind::Project {
+        return Ok(());
+    }
     limits
         .check_principal_form(&Principal::project(raw))
         .map_err(|(limit, why)| usage(format!("invalid {flag}: {why}; expected {limit}")))
 }
 
-/// Checks an image id before anything is sent, with the core rule the limit checker and
-/// the manifest parser use ([`ImageIdRule`]): 1-128 ASCII letters, digits, `-`, `_` or
-/// `.`; when `custom`, also the provider's custom-image prefix (`m-`, `img-`, `lhbp-`,
-/// `uimage-`) followed by letters and digits. `image` accepts public image ids too
+/// Checks an image id before anything is sent, with the rule the limit checker and the
+/// manifest parser use (the provider's table's `image_id_rule`): 1-128 ASCII letters,
+/// digits, `-`, `_` or `.`; when `custom`, also the provider's custom-image prefix
+/// followed by letters and digits. `image` accepts public image ids too
 /// (`custom` false): an ECS public image id has no `m-`.
 pub fn image_id(provider: Provider, raw: &str, custom: bool) -> Result<ImageId, Failure> {
     let use_ = if custom {
@@ -219,7 +228,10 @@ pub fn image_id(provider: Provider, raw: &str, custom: bool) -> Result<ImageId, 
     } else {
         ImageIdUse::Lookup
     };
-    match ImageIdRule::of(provider).check(raw, use_) {
+    let Some(limits) = imageshare::limits_of(provider) else {
+        return Err(usage(format!("{provider} is not compiled in")));
+    };
+    match limits.image_id_rule().check(raw, use_) {
         Ok(()) => Ok(ImageId::from(raw)),
         Err(Error::InvalidInput { message, .. }) => {
             Err(usage(format!("invalid image id {message}")))
@@ -461,16 +473,16 @@ mod tests {
         assert_eq!(
             cli.global.trust_owner[1],
             TrustOwner {
-                provider: Some(Provider::TencentCvm),
+                provider: Some(imageshare::tencent::CVM),
                 id: "100000000003".into()
             }
         );
         let policy = cli.global.trust_policy();
-        let cvm: Vec<&str> = policy.allowed(Provider::TencentCvm).unwrap().collect();
+        let cvm: Vec<&str> = policy.allowed(imageshare::tencent::CVM).unwrap().collect();
         assert_eq!(cvm, ["100000000002", "100000000003"]);
-        let uc: Vec<&str> = policy.allowed(Provider::UCloud).unwrap().collect();
+        let uc: Vec<&str> = policy.allowed(imageshare::ucloud::UHOST).unwrap().collect();
         assert_eq!(uc, ["100000000002", "org-a1b2c3"]);
-        assert!(Provider::ALL.iter().all(|p| policy.restricts(*p)));
+        assert!(imageshare::registry::providers().all(|s| policy.restricts(s.provider)));
         // No flag: no policy.
         let cli = Cli::try_parse_from(["imageshare", "shared-with-me"]).unwrap();
         assert!(cli.global.trust_policy().is_unrestricted());
@@ -496,11 +508,11 @@ mod tests {
     #[test]
     fn image_ids_are_checked_per_provider() {
         for (p, id) in [
-            (Provider::AlibabaEcs, "m-bp18ygjuqnwhechc"),
-            (Provider::AlibabaSas, "m-sas000000001"),
-            (Provider::TencentCvm, "img-6pb6lrmy"),
-            (Provider::TencentLighthouse, "lhbp-6jc6l8yb"),
-            (Provider::UCloud, "uimage-golden01"),
+            (imageshare::alibaba::ECS, "m-bp18ygjuqnwhechc"),
+            (imageshare::alibaba::SAS, "m-sas000000001"),
+            (imageshare::tencent::CVM, "img-6pb6lrmy"),
+            (imageshare::tencent::LIGHTHOUSE, "lhbp-6jc6l8yb"),
+            (imageshare::ucloud::UHOST, "uimage-golden01"),
         ] {
             assert!(image_id(p, id, true).is_ok(), "{p} {id}");
             for other in ["", "m-", "img-a b", "uimage-x&y=1", "m-bp1-x"] {
@@ -509,10 +521,10 @@ mod tests {
         }
         // `image` also shows public images, whose ECS ids have no m- prefix.
         let public = "ubuntu_22_04_x64_20G_alibase_20230907.vhd";
-        assert!(image_id(Provider::AlibabaEcs, public, false).is_ok());
-        assert!(image_id(Provider::AlibabaEcs, public, true).is_err());
+        assert!(image_id(imageshare::alibaba::ECS, public, false).is_ok());
+        assert!(image_id(imageshare::alibaba::ECS, public, true).is_err());
         let long = format!("m-{}", "a".repeat(127));
-        let f = image_id(Provider::AlibabaEcs, &long, false).err().unwrap();
+        let f = image_id(imageshare::alibaba::ECS, &long, false).err().unwrap();
         assert_eq!(f.code, 2);
         assert!(f.message.contains("at most 128"), "{}", f.message);
     }

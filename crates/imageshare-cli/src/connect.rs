@@ -73,7 +73,7 @@ pub fn options_with(
         c = c.endpoint(e.as_str());
     }
     if let Some(p) = &g.project {
-        c = c.project_id(p.as_str());
+        c = c.project(p.as_str());
     }
     if let Some(p) = &g.profile {
         c = c.profile(p.as_str());

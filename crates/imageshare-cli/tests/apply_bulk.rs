@@ -47,7 +47,7 @@ async fn apply_many_images_reports_each_and_fails_with_the_first_error() {
         b = b
             .image(
                 ImageSeed::new(
-                    Provider::TencentCvm,
+                    imageshare::tencent::CVM,
                     &format!("img-apply{i}"),
                     OWNER,
                     "ap-guangzhou",
@@ -55,14 +55,14 @@ async fn apply_many_images_reports_each_and_fails_with_the_first_error() {
                 .shared_with(&stale),
             )
             .image(ImageSeed::new(
-                Provider::AlibabaEcs,
+                imageshare::alibaba::ECS,
                 &format!("m-apply{i}"),
                 OWNER,
                 "cn-hangzhou",
             ));
     }
     b = b.image(
-        ImageSeed::new(Provider::TencentCvm, "img-locked", OWNER, "ap-guangzhou")
+        ImageSeed::new(imageshare::tencent::CVM, "img-locked", OWNER, "ap-guangzhou")
             .encrypted(Encrypted::Cmk),
     );
     let emu = Emulator::start(b.build().unwrap()).await.unwrap();

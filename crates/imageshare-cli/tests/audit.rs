@@ -35,8 +35,8 @@ fn images() -> Vec<(Provider, String)> {
     (0..4)
         .flat_map(|i| {
             [
-                (Provider::TencentCvm, format!("img-trail{i}")),
-                (Provider::AlibabaEcs, format!("m-trail{i}")),
+                (imageshare::tencent::CVM, format!("img-trail{i}")),
+                (imageshare::alibaba::ECS, format!("m-trail{i}")),
             ]
         })
         .collect()
@@ -51,7 +51,7 @@ fn world(faults: FaultPlan) -> World {
     }
     for (provider, id) in images() {
         let region = match provider {
-            Provider::TencentCvm => "ap-guangzhou",
+            imageshare::tencent::CVM => "ap-guangzhou",
             _ => "cn-hangzhou",
         };
         let seed = ImageSeed::new(provider, &id, OWNER, region);
@@ -74,7 +74,7 @@ fn write_manifest(dir: &Path) -> PathBuf {
     let mut m = String::new();
     for (provider, id) in images() {
         let region = match provider {
-            Provider::TencentCvm => "ap-guangzhou",
+            imageshare::tencent::CVM => "ap-guangzhou",
             _ => "cn-hangzhou",
         };
         m.push_str(&format!(
@@ -164,7 +164,7 @@ async fn the_trail_of_an_apply_equals_the_emulator_grant_log() {
     assert_eq!(granted_set, gained);
     assert_eq!(gained.len(), images().len() * 12 - 2, "{gained:?}");
     // The request ids of the grants are those of the emulator's successful share calls.
-    for provider in [Provider::TencentCvm, Provider::AlibabaEcs] {
+    for provider in [imageshare::tencent::CVM, imageshare::alibaba::ECS] {
         let ids: BTreeSet<String> = trail
             .iter()
             .filter(|r| r.provider == provider && r.outcome == AuditOutcome::Granted)

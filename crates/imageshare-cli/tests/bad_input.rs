@@ -585,7 +585,7 @@ fn corpus() -> Vec<Case> {
                 &["copy", "img-6pb6lrmy", "--to-project", "org-d4e5f6"],
             ),
         )
-        .says("--to-project is for UCloud only"),
+        .says("--to-project is for ucloud only"),
         cli_owned("ECS: 51 distinct accounts (50 per image)", {
             let mut a = strings(&at(&ECS, &["share", "m-bp18ygjuqnwhechc"]));
             a.push("--to".into());
@@ -852,7 +852,7 @@ fn corpus() -> Vec<Case> {
             "lib: endpoint not a URL",
             "InvalidInput",
             |emu, _| async move {
-                Connect::new(Provider::TencentCvm)
+                Connect::new(imageshare::tencent::CVM)
                     .region("ap-guangzhou")
                     .emulator(&emu, OWNER)
                     .endpoint("127.0.0.1:1")
@@ -870,7 +870,7 @@ fn corpus() -> Vec<Case> {
             "lib: empty principal list",
             "InvalidInput",
             |emu, _| async move {
-                owner(&emu, Provider::AlibabaEcs, "cn-hangzhou")
+                owner(&emu, imageshare::alibaba::ECS, "cn-hangzhou")
                     .share(&"m-bp18ygjuqnwhechc".into(), &[])
                     .await?;
                 Ok(())
@@ -878,14 +878,14 @@ fn corpus() -> Vec<Case> {
         )
         .says("the list of accounts is empty"),
         lib("lib: unshare nobody", "InvalidInput", |emu, _| async move {
-            owner(&emu, Provider::UCloud, "cn-bj2")
+            owner(&emu, imageshare::ucloud::UHOST, "cn-bj2")
                 .unshare(&"uimage-golden01".into(), &[])
                 .await?;
             Ok(())
         })
         .says("the list of projects is empty"),
         lib("lib: a project on ECS", "Limit", |emu, _| async move {
-            owner(&emu, Provider::AlibabaEcs, "cn-hangzhou")
+            owner(&emu, imageshare::alibaba::ECS, "cn-hangzhou")
                 .share(
                     &"m-bp18ygjuqnwhechc".into(),
                     &[Principal::project("org-d4e5f6")],
@@ -895,7 +895,7 @@ fn corpus() -> Vec<Case> {
         })
         .says("shares images with accounts, not projects"),
         lib("lib: an account on UCloud", "Limit", |emu, _| async move {
-            owner(&emu, Provider::UCloud, "cn-bj2")
+            owner(&emu, imageshare::ucloud::UHOST, "cn-bj2")
                 .share(
                     &"uimage-golden01".into(),
                     &[Principal::account("100000000002")],
@@ -908,7 +908,7 @@ fn corpus() -> Vec<Case> {
             "lib: a RAM user on SAS among good ids",
             "Limit",
             |emu, _| async move {
-                owner(&emu, Provider::AlibabaSas, "cn-hangzhou")
+                owner(&emu, imageshare::alibaba::SAS, "cn-hangzhou")
                     .share(
                         &"m-sas000000001".into(),
                         &[
@@ -929,7 +929,7 @@ fn corpus() -> Vec<Case> {
                     .into_iter()
                     .map(Principal::account)
                     .collect();
-                owner(&emu, Provider::AlibabaEcs, "cn-hangzhou")
+                owner(&emu, imageshare::alibaba::ECS, "cn-hangzhou")
                     .share(&"m-bp18ygjuqnwhechc".into(), &to)
                     .await?;
                 Ok(())
@@ -944,7 +944,7 @@ fn corpus() -> Vec<Case> {
                 let to: Vec<Principal> = (0..10_001)
                     .map(|i| Principal::project(format!("org-z{i}")))
                     .collect();
-                owner(&emu, Provider::UCloud, "cn-bj2")
+                owner(&emu, imageshare::ucloud::UHOST, "cn-bj2")
                     .share(&"uimage-golden01".into(), &to)
                     .await?;
                 Ok(())
@@ -961,7 +961,7 @@ fn corpus() -> Vec<Case> {
                     .flat_map(|_| accounts(11))
                     .map(Principal::account)
                     .collect();
-                owner(&emu, Provider::AlibabaSas, "cn-hangzhou")
+                owner(&emu, imageshare::alibaba::SAS, "cn-hangzhou")
                     .share(&"m-sas000000001".into(), &to)
                     .await?;
                 Ok(())
@@ -970,7 +970,7 @@ fn corpus() -> Vec<Case> {
         .says("(0 current + 11 new)")
         .reads_only(),
         lib("lib: cross-region image", "NotFound", |emu, _| async move {
-            owner(&emu, Provider::TencentCvm, "ap-shanghai")
+            owner(&emu, imageshare::tencent::CVM, "ap-shanghai")
                 .share(
                     &"img-6pb6lrmy".into(),
                     &[Principal::account("100000000002")],
@@ -981,7 +981,7 @@ fn corpus() -> Vec<Case> {
         .says("img-6pb6lrmy not found")
         .reads_only(),
         lib("lib: share with the owner", "Limit", |emu, _| async move {
-            owner(&emu, Provider::AlibabaEcs, "cn-hangzhou")
+            owner(&emu, imageshare::alibaba::ECS, "cn-hangzhou")
                 .share(&"m-bp18ygjuqnwhechc".into(), &[Principal::account(OWNER)])
                 .await?;
             Ok(())
@@ -992,7 +992,7 @@ fn corpus() -> Vec<Case> {
             "lib: copy to a project on CVM",
             "Unsupported",
             |emu, _| async move {
-                owner(&emu, Provider::TencentCvm, "ap-guangzhou")
+                owner(&emu, imageshare::tencent::CVM, "ap-guangzhou")
                     .copy(
                         &"img-6pb6lrmy".into(),
                         imageshare::core::CopyTarget::Project {
@@ -1010,7 +1010,7 @@ fn corpus() -> Vec<Case> {
             "lib: empty explicit secret",
             "InvalidInput",
             |_, _| async move {
-                Connect::new(Provider::AlibabaEcs)
+                Connect::new(imageshare::alibaba::ECS)
                     .region("cn-hangzhou")
                     .credentials(imageshare::alibaba::AlibabaCredentials::new(
                         "LTAIempty",
@@ -1025,7 +1025,7 @@ fn corpus() -> Vec<Case> {
             "lib: SecretId with a newline",
             "InvalidInput",
             |_, _| async move {
-                Connect::new(Provider::TencentLighthouse)
+                Connect::new(imageshare::tencent::LIGHTHOUSE)
                     .region("ap-guangzhou")
                     .credentials(imageshare::tencent::TencentCredentials::new(
                         "AKID\nX-Injected: 1",
@@ -1040,7 +1040,7 @@ fn corpus() -> Vec<Case> {
             "lib: an ECS image id on UCloud",
             "InvalidInput",
             |emu, _| async move {
-                owner(&emu, Provider::UCloud, "cn-bj2")
+                owner(&emu, imageshare::ucloud::UHOST, "cn-bj2")
                     .share(
                         &"m-bp18ygjuqnwhechc".into(),
                         &[Principal::project("org-d4e5f6")],
@@ -1054,7 +1054,7 @@ fn corpus() -> Vec<Case> {
             "lib: image id with query characters",
             "InvalidInput",
             |emu, _| async move {
-                owner(&emu, Provider::AlibabaEcs, "cn-hangzhou")
+                owner(&emu, imageshare::alibaba::ECS, "cn-hangzhou")
                     .image(&"m-1&Action=DeleteImage".into())
                     .await?;
                 Ok(())
@@ -1065,7 +1065,7 @@ fn corpus() -> Vec<Case> {
             "lib: delete a public image id",
             "InvalidInput",
             |emu, _| async move {
-                owner(&emu, Provider::AlibabaEcs, "cn-hangzhou")
+                owner(&emu, imageshare::alibaba::ECS, "cn-hangzhou")
                     .delete(&"ubuntu_22_04_x64_20G_alibase_20230907.vhd".into())
                     .await?;
                 Ok(())
@@ -1077,7 +1077,7 @@ fn corpus() -> Vec<Case> {
             "InvalidInput",
             |emu, _| async move {
                 let long = format!("lhbp-{}", "a".repeat(195));
-                owner(&emu, Provider::TencentLighthouse, "ap-guangzhou")
+                owner(&emu, imageshare::tencent::LIGHTHOUSE, "ap-guangzhou")
                     .sharees(&long.as_str().into())
                     .await?;
                 Ok(())
@@ -1088,7 +1088,7 @@ fn corpus() -> Vec<Case> {
             "lib: UCloud copy to an account id",
             "InvalidInput",
             |emu, _| async move {
-                owner(&emu, Provider::UCloud, "cn-bj2")
+                owner(&emu, imageshare::ucloud::UHOST, "cn-bj2")
                     .copy(
                         &"uimage-golden01".into(),
                         imageshare::core::CopyTarget::Project {
@@ -1106,7 +1106,7 @@ fn corpus() -> Vec<Case> {
             "lib: UCloud region with query characters",
             "InvalidInput",
             |emu, _| async move {
-                Connect::new(Provider::UCloud)
+                Connect::new(imageshare::ucloud::UHOST)
                     .region("cn-bj2&x=1")
                     .emulator(&emu, OWNER)
                     .build()?;
@@ -1118,7 +1118,7 @@ fn corpus() -> Vec<Case> {
             "lib: ECS copy to a malformed region",
             "InvalidInput",
             |emu, _| async move {
-                owner(&emu, Provider::AlibabaEcs, "cn-hangzhou")
+                owner(&emu, imageshare::alibaba::ECS, "cn-hangzhou")
                     .copy(
                         &"m-bp18ygjuqnwhechc".into(),
                         imageshare::core::CopyTarget::Region {
@@ -1135,7 +1135,7 @@ fn corpus() -> Vec<Case> {
             "lib: CVM copy to its own region",
             "InvalidInput",
             |emu, _| async move {
-                owner(&emu, Provider::TencentCvm, "ap-guangzhou")
+                owner(&emu, imageshare::tencent::CVM, "ap-guangzhou")
                     .copy(
                         &"img-6pb6lrmy".into(),
                         imageshare::core::CopyTarget::Region {

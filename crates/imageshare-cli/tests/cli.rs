@@ -106,7 +106,7 @@ async fn exit_codes_say_what_went_wrong() {
     assert!(stderr(&o).contains("RAM user"), "{}", stderr(&o));
     assert_eq!(
         emu.action_count(
-            imageshare::core::Provider::AlibabaSas,
+            imageshare::imageshare::alibaba::SAS,
             "AddCustomImageShareAccount"
         ),
         0

@@ -38,14 +38,14 @@ fn world(n: usize, faults: FaultPlan) -> World {
     }
     for i in 0..n {
         b = b.image(ImageSeed::new(
-            Provider::TencentCvm,
+            imageshare::tencent::CVM,
             &image(i),
             OWNER,
             "ap-guangzhou",
         ));
     }
     b = b.image(
-        ImageSeed::new(Provider::TencentCvm, "img-locked", OWNER, "ap-guangzhou")
+        ImageSeed::new(imageshare::tencent::CVM, "img-locked", OWNER, "ap-guangzhou")
             .encrypted(Encrypted::Cmk),
     );
     b.faults(faults).build().unwrap()

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use imageshare::core::bulk::Bulk;
 use imageshare::core::plan::{self, SharePlan};
 use imageshare::core::transport::{RetryCounts, RetryLog, RetryReason};
-use imageshare::core::{ImageKind, Provider, Site};
+use imageshare::core::{CallContext, ImageKind, Provider, Site};
 use imageshare::manifest::Manifest;
 use imageshare::{Connect, DynSharing};
 use imageshare_emulator::world::ImageSeed;
@@ -61,7 +61,7 @@ struct Surface {
 /// at once, and come first.
 const SURFACES: [Surface; 5] = [
     Surface {
-        provider: Provider::TencentLighthouse,
+        provider: imageshare::tencent::LIGHTHOUSE,
         region: TENCENT_REGION,
         prefix: "lhbp-soak",
         kind: ImageKind::LightweightHost,
@@ -69,7 +69,7 @@ const SURFACES: [Surface; 5] = [
         per_image: 275,
     },
     Surface {
-        provider: Provider::UCloud,
+        provider: imageshare::ucloud::UHOST,
         region: UCLOUD_REGION,
         prefix: "uimage-soak",
         kind: ImageKind::SystemDisk,
@@ -77,7 +77,7 @@ const SURFACES: [Surface; 5] = [
         per_image: 25,
     },
     Surface {
-        provider: Provider::TencentCvm,
+        provider: imageshare::tencent::CVM,
         region: TENCENT_REGION,
         prefix: "img-soak",
         kind: ImageKind::SystemDisk,
@@ -85,7 +85,7 @@ const SURFACES: [Surface; 5] = [
         per_image: 300,
     },
     Surface {
-        provider: Provider::AlibabaEcs,
+        provider: imageshare::alibaba::ECS,
         region: ALIBABA_REGION,
         prefix: "m-soakecs",
         kind: ImageKind::SystemDisk,
@@ -93,7 +93,7 @@ const SURFACES: [Surface; 5] = [
         per_image: 50,
     },
     Surface {
-        provider: Provider::AlibabaSas,
+        provider: imageshare::alibaba::SAS,
         region: ALIBABA_REGION,
         prefix: "m-soaksas",
         kind: ImageKind::LightweightHost,
@@ -132,7 +132,7 @@ fn wanted() -> Vec<Wanted> {
         for k in 0..s.images {
             let principals = (0..s.per_image)
                 .map(|j| {
-                    if s.provider == Provider::UCloud {
+                    if s.provider == imageshare::ucloud::UHOST {
                         project((k * s.per_image + j) % PROJECTS)
                     } else {
                         account((k * s.per_image + j) % ACCOUNTS)
@@ -175,7 +175,7 @@ fn world(faults: FaultPlan) -> World {
         }
     }
     for s in &SURFACES {
-        let owner = if s.provider == Provider::UCloud {
+        let owner = if s.provider == imageshare::ucloud::UHOST {
             OWNER_PROJECT
         } else {
             OWNER
@@ -441,24 +441,24 @@ async fn the_library_report_accounts_for_every_fault_served() {
     let conns = connect_all(&emu, &m);
     let conn = |p: Provider, r: &str| &conns[&(p, r.to_owned())];
 
-    // Plan (one image after the other), in a retry scope of its own, as `apply` does.
+    // Plan (one image after the other), in a context collecting its retries, as `apply`
+    // does.
     let t0 = Instant::now();
-    let (plans, plan_log) = RetryLog::collect(async {
-        let mut plans: Vec<SharePlan> = Vec::new();
-        for img in &m.images {
-            let p = plan::plan(
-                conn(img.provider, &img.region),
-                &img.id.as_str().into(),
-                &img.share_with,
-                img.prune,
-            )
-            .await
-            .unwrap();
-            plans.push(p);
-        }
-        plans
-    })
-    .await;
+    let (cx, plan_log) = CallContext::new().collecting_retries();
+    let mut plans: Vec<SharePlan> = Vec::new();
+    for img in &m.images {
+        let p = plan::plan_in(
+            conn(img.provider, &img.region),
+            &cx,
+            &img.id.as_str().into(),
+            &img.share_with,
+            img.prune,
+        )
+        .await
+        .unwrap();
+        plans.push(p);
+    }
+    let plan_log = plan_log.take();
     let planned = emu.faults_served();
     assert_eq!(logged_attempts(&plan_log), served_as_attempts(&planned));
 

@@ -27,7 +27,7 @@ fn world() -> World {
         for i in 0..2 {
             b = b.image(
                 ImageSeed::new(
-                    Provider::AlibabaEcs,
+                    imageshare::alibaba::ECS,
                     &format!("m-{tag}{i}"),
                     who,
                     "cn-hangzhou",
@@ -37,7 +37,7 @@ fn world() -> World {
         }
     }
     b = b.image(ImageSeed::new(
-        Provider::AlibabaEcs,
+        imageshare::alibaba::ECS,
         "m-mine0",
         OWNER,
         "cn-hangzhou",

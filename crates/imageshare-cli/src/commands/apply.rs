@@ -4,6 +4,7 @@ use std::fmt;
 
 use imageshare::core::bulk::{Bulk, BulkOptions, RetrySummary};
 use imageshare::core::transport::RetryLog;
+use imageshare::core::CallContext;
 use serde::Serialize;
 
 use super::plan::{connect_manifest, load, plan_manifest, Connections, Plans};
@@ -20,7 +21,9 @@ pub async fn run(g: &Global, file: &str, yes: bool) -> Result<Applied, Failure> 
     // Without --yes nothing is changed, so nothing is recorded.
     let log = if yes { trail::open(g)? } else { None };
     let conns = connect_manifest(g, &m, log.as_ref())?;
-    let (plans, plan_retries) = RetryLog::collect(plan_manifest(&conns, &m)).await;
+    let (cx, plan_log) = CallContext::new().collecting_retries();
+    let plans = plan_manifest(&cx, &conns, &m).await;
+    let plan_retries = plan_log.take();
     let plans = plans?;
     if plans.is_noop() {
         return Ok(Applied::NothingToDo(NothingToDo { changes: 0 }));

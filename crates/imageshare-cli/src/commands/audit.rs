@@ -153,7 +153,7 @@ mod tests {
     #[test]
     fn filters_match_ids_and_kinds() {
         let mut r = AuditRecord::now(
-            Provider::TencentCvm,
+            imageshare::tencent::CVM,
             "ap-guangzhou".into(),
             "img-1".into(),
             AuditPrincipal::Account("100000000002".into()),
@@ -193,7 +193,7 @@ mod tests {
             ),
             (
                 Filter {
-                    provider: Some(Provider::TencentLighthouse),
+                    provider: Some(imageshare::tencent::LIGHTHOUSE),
                     ..Filter::default()
                 },
                 false,
@@ -211,7 +211,7 @@ mod tests {
         r.error_code = Some("ServiceUnavailable".into());
         r.outcome = AuditOutcome::Failed;
         assert_eq!(outcome_text(&r), "failed (ServiceUnavailable)");
-        r.principal = AuditPrincipal::Service(Provider::AlibabaEcs);
+        r.principal = AuditPrincipal::Service(imageshare::alibaba::ECS);
         assert_eq!(principal_text(&r.principal), "service:alibaba-ecs");
     }
 }

@@ -23,13 +23,18 @@ pub async fn run(
     let p = g.provider()?;
     let id = image_id(p, id, true)?;
     if let Some(project) = &to_project {
-        if p != Provider::UCloud {
+        let with_projects: Vec<&str> = imageshare::registry::providers()
+            .filter(|s| s.limits.principal_kind == imageshare::core::PrincipalKind::Project)
+            .map(|s| s.provider.name())
+            .collect();
+        if !with_projects.contains(&p.name()) {
             return Err(usage(format!(
-                "--to-project is for UCloud only: {p} images belong to an account, not a \
-                 project (copy with --to-region, or without either for an own copy)"
+                "--to-project is for {} only: {p} images belong to an account, not a \
+                 project (copy with --to-region, or without either for an own copy)",
+                with_projects.join(", ")
             )));
         }
-        check_project_id("--to-project", project)?;
+        check_project_id(p, "--to-project", project)?;
     }
     // Only a copy into another project hands the image to someone else.
     let log = match &to_project {

@@ -42,31 +42,31 @@ pub async fn run(out: &mut dyn Write) -> Result<(), Failure> {
     let recipient = "100000000002";
     let cases = [
         (
-            Provider::AlibabaEcs,
+            imageshare::alibaba::ECS,
             "cn-hangzhou",
             "m-bp18ygjuqnwhechc",
             Principal::account(recipient),
         ),
         (
-            Provider::AlibabaSas,
+            imageshare::alibaba::SAS,
             "cn-hangzhou",
             "m-sas000000001",
             Principal::account(recipient),
         ),
         (
-            Provider::TencentCvm,
+            imageshare::tencent::CVM,
             "ap-guangzhou",
             "img-6pb6lrmy",
             Principal::account(recipient),
         ),
         (
-            Provider::TencentLighthouse,
+            imageshare::tencent::LIGHTHOUSE,
             "ap-guangzhou",
             "lhbp-6jc6l8yb",
             Principal::account(recipient),
         ),
         (
-            Provider::UCloud,
+            imageshare::ucloud::UHOST,
             "cn-bj2",
             "uimage-golden01",
             Principal::project("org-d4e5f6"),
@@ -126,8 +126,8 @@ pub async fn run(out: &mut dyn Write) -> Result<(), Failure> {
         "\n== the limit checker refuses before anything is sent"
     )
     .map_err(Failure::output)?;
-    let ecs = connect_as(&emu, Provider::AlibabaEcs, "cn-hangzhou", owner);
-    let before = emu.action_count(Provider::AlibabaEcs, "ModifyImageSharePermission");
+    let ecs = connect_as(&emu, imageshare::alibaba::ECS, "cn-hangzhou", owner);
+    let before = emu.action_count(imageshare::alibaba::ECS, "ModifyImageSharePermission");
     for (image, what) in [
         ("m-bpmarket00001", "an image built from a marketplace image"),
         ("m-bpservicekey1", "an image encrypted with the service key"),
@@ -148,7 +148,7 @@ pub async fn run(out: &mut dyn Write) -> Result<(), Failure> {
             }
         }
     }
-    let after = emu.action_count(Provider::AlibabaEcs, "ModifyImageSharePermission");
+    let after = emu.action_count(imageshare::alibaba::ECS, "ModifyImageSharePermission");
     writeln!(
         out,
         "   ModifyImageSharePermission calls sent for them: {}",
@@ -189,10 +189,10 @@ async fn migrations(emu: &Emulator, out: &mut dyn Write) -> Result<(), Failure> 
         "\n== migrate a Simple Application Server image to ECS, share it onward"
     )
     .map_err(Failure::output)?;
-    let sas = options_as(emu, Provider::AlibabaSas, "cn-hangzhou", owner)
+    let sas = options_as(emu, imageshare::alibaba::SAS, "cn-hangzhou", owner)
         .sas()
         .map_err(step("build the SAS adapter"))?;
-    let ecs = connect_as(emu, Provider::AlibabaEcs, "cn-hangzhou", owner);
+    let ecs = connect_as(emu, imageshare::alibaba::ECS, "cn-hangzhou", owner);
     let r = migrate::sas_to_ecs(&sas, &ecs, &"m-sas000000001".into(), &to, wait)
         .await
         .map_err(step("SAS -> ECS"))?;
@@ -205,7 +205,7 @@ async fn migrations(emu: &Emulator, out: &mut dyn Write) -> Result<(), Failure> 
         "\n== migrate a CVM image to a Lighthouse blueprint, share it"
     )
     .map_err(Failure::output)?;
-    let lh = options_as(emu, Provider::TencentLighthouse, "ap-guangzhou", owner)
+    let lh = options_as(emu, imageshare::tencent::LIGHTHOUSE, "ap-guangzhou", owner)
         .lighthouse()
         .map_err(step("build the Lighthouse adapter"))?;
     let r = migrate::cvm_to_lighthouse(&lh, &"img-6pb6lrmy".into(), &to, wait)

@@ -21,12 +21,12 @@ pub async fn run(g: &Global, flow: MigrateFlow) -> Result<Migrated, Failure> {
     let report = match flow {
         MigrateFlow::SasToEcs(a) => {
             let r = g.region()?;
-            let id = image_id(Provider::AlibabaSas, &a.image, true)?;
-            let to = principals(Provider::AlibabaEcs, &a.to);
+            let id = image_id(imageshare::alibaba::SAS, &a.image, true)?;
+            let to = principals(imageshare::alibaba::ECS, &a.to);
             let log = trail::open(g)?;
-            let ecs_options = options(g, Provider::AlibabaEcs, Some(r), log.as_ref());
+            let ecs_options = options(g, imageshare::alibaba::ECS, Some(r), log.as_ref());
             let flows = ecs_options.flows();
-            let sas = options(g, Provider::AlibabaSas, Some(r), None).sas()?;
+            let sas = options(g, imageshare::alibaba::SAS, Some(r), None).sas()?;
             let ecs = ecs_options.build()?;
             flows
                 .sas_to_ecs(&sas, &ecs, &id, &to, wait(a.wait_secs))
@@ -34,10 +34,10 @@ pub async fn run(g: &Global, flow: MigrateFlow) -> Result<Migrated, Failure> {
         }
         MigrateFlow::CvmToLighthouse(a) => {
             let r = g.region()?;
-            let id = image_id(Provider::TencentCvm, &a.image, true)?;
-            let to = principals(Provider::TencentLighthouse, &a.to);
+            let id = image_id(imageshare::tencent::CVM, &a.image, true)?;
+            let to = principals(imageshare::tencent::LIGHTHOUSE, &a.to);
             let log = trail::open(g)?;
-            let lh_options = options(g, Provider::TencentLighthouse, Some(r), log.as_ref());
+            let lh_options = options(g, imageshare::tencent::LIGHTHOUSE, Some(r), log.as_ref());
             let flows = lh_options.flows();
             let lh = lh_options.lighthouse()?;
             flows
@@ -47,8 +47,8 @@ pub async fn run(g: &Global, flow: MigrateFlow) -> Result<Migrated, Failure> {
         MigrateFlow::LighthouseToCvm { blueprint } => {
             // Always refused (no public API): nothing to record.
             let r = g.region()?;
-            let blueprint = image_id(Provider::TencentLighthouse, &blueprint, true)?;
-            let lh = options(g, Provider::TencentLighthouse, Some(r), None).lighthouse()?;
+            let blueprint = image_id(imageshare::tencent::LIGHTHOUSE, &blueprint, true)?;
+            let lh = options(g, imageshare::tencent::LIGHTHOUSE, Some(r), None).lighthouse()?;
             let image = imageshare::migrate::lighthouse_to_cvm(&lh, &blueprint).await?;
             return Ok(Migrated::Exported(NewImage { image }));
         }

@@ -2,6 +2,7 @@
 //! commands take to get there (read and check the manifest, connect each provider and
 //! region once, plan every image).
 
+use imageshare::core::CallContext;
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -21,7 +22,7 @@ use crate::output::Document;
 /// `imageshare plan -f FILE`.
 pub async fn run(g: &Global, file: &str) -> Result<Plans, Failure> {
     let m = load(g, file)?;
-    plan_manifest(&connect_manifest(g, &m, None)?, &m).await
+    plan_manifest(&CallContext::new(), &connect_manifest(g, &m, None)?, &m).await
 }
 
 /// Reads the manifest at `file` and checks every image id of it (and --project) before
@@ -30,8 +31,8 @@ pub fn load(g: &Global, file: &str) -> Result<Manifest, Failure> {
     let m = Manifest::from_file(file).map_err(|e| usage(e.to_string()))?;
     for img in &m.images {
         image_id(img.provider, &img.id, true).map_err(|f| f.with_context(&place(&m, img)))?;
-        if let (Provider::UCloud, Some(project)) = (img.provider, &g.project) {
-            check_project_id("--project", project)?;
+        if let Some(project) = &g.project {
+            check_project_id(img.provider, "--project", project)?;
         }
     }
     Ok(m)
@@ -69,11 +70,16 @@ const PLAN_CONCURRENCY: usize = 8;
 
 /// Plans every image of the manifest, [`PLAN_CONCURRENCY`] at a time, in manifest order.
 /// The first failure (with the manifest line of its image) ends it.
-pub async fn plan_manifest(conns: &Connections, m: &Manifest) -> Result<Plans, Failure> {
+pub async fn plan_manifest(
+    cx: &CallContext,
+    conns: &Connections,
+    m: &Manifest,
+) -> Result<Plans, Failure> {
     let plans = stream::iter(&m.images)
         .map(|img| async move {
             let conn = &conns[&(img.provider, img.region.clone())];
-            match plan::plan(conn, &img.id.as_str().into(), &img.share_with, img.prune).await {
+            let id = img.id.as_str().into();
+            match plan::plan_in(conn, cx, &id, &img.share_with, img.prune).await {
                 Ok(p) => Ok((img.clone(), p)),
                 Err(e) => Err(Failure::from(e).with_context(&place(m, img))),
             }
