@@ -1056,37 +1056,9 @@ fn cvm_delete_images(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
                 format!("The image id `{id}` is malformed."),
             ));
         }
-        let view = ctx
-            .engine
-            .image(Provider::TencentCvm, ctx.caller, ctx.region, id)
+        ctx.engine
+            .check_delete(Provider::TencentCvm, ctx.caller, ctx.region, id)
             .map_err(|e| cvm_error(e, ACTION))?;
-        match view.relation {
-            Relation::Received => {
-                return Err(TcError::new(
-                    "InvalidParameterValue.InvalidImageIdIsShared",
-                    format!("The image `{id}` is shared with this account; it cannot be deleted."),
-                ))
-            }
-            Relation::Public => {
-                return Err(TcError::new(
-                    "InvalidParameterValue.InvalidImageId",
-                    format!("The public image `{id}` cannot be deleted."),
-                ))
-            }
-            Relation::Owner => {}
-        }
-        if view.image.state == State::Creating {
-            return Err(TcError::new(
-                "InvalidImageId.IncorrectState",
-                format!("The image `{id}` is {}.", cvm_state(&view)),
-            ));
-        }
-        if view.shared {
-            return Err(TcError::new(
-                "InvalidImageId.InShared",
-                format!("The image `{id}` is being shared; cancel the sharing first."),
-            ));
-        }
     }
     if dry_run {
         return Err(TcError::new(
@@ -1516,37 +1488,9 @@ fn lh_delete(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     ctx.allow(&["BlueprintIds"])?;
     let ids = lh_ids(ctx, "BlueprintIds", true)?.unwrap_or_default();
     for id in &ids {
-        let view = ctx
-            .engine
-            .image(Provider::TencentLighthouse, ctx.caller, ctx.region, id)
+        ctx.engine
+            .check_delete(Provider::TencentLighthouse, ctx.caller, ctx.region, id)
             .map_err(|e| lh_error(e, ACTION))?;
-        match view.relation {
-            Relation::Received => {
-                return Err(TcError::new(
-                    "UnsupportedOperation.NotSupportSharedBlueprint",
-                    format!("The shared blueprint `{id}` cannot be deleted."),
-                ))
-            }
-            Relation::Public => {
-                return Err(TcError::new(
-                    "UnauthorizedOperation.NoPermission",
-                    format!("The blueprint `{id}` is not a custom blueprint of this account."),
-                ))
-            }
-            Relation::Owner => {}
-        }
-        if view.image.state == State::Creating {
-            return Err(TcError::new(
-                "UnsupportedOperation.BlueprintCurStateInvalid",
-                format!("The blueprint `{id}` is {}.", lh_state(&view)),
-            ));
-        }
-        if view.shared {
-            return Err(TcError::new(
-                "UnsupportedOperation.BlueprintOccupied",
-                format!("The blueprint `{id}` is shared with other accounts; cancel that first."),
-            ));
-        }
     }
     for id in &ids {
         ctx.engine
