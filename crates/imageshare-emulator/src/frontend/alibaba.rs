@@ -6,6 +6,7 @@ use imageshare_alibaba::signer::{acs3, rpc_v1};
 use imageshare_core::{time, ImageKind, LimitRule, Provider, Secret};
 use serde_json::{json, Value};
 
+use super::params::{FlatLists, ParamError, Params};
 use super::AlibabaStyle;
 use crate::engine::{CopySpec, Engine, EngineError, ImageView, Relation};
 use crate::faults::FaultKind;
@@ -123,11 +124,7 @@ fn lookup(shared: &Shared, key_id: &str) -> Result<(Account, Secret, Option<Stri
 
 fn check_time(value: Option<&str>) -> Result<(), AliError> {
     let Some(v) = value else {
-        return Err(AliError::new(
-            400,
-            "MissingParameter",
-            "The input parameter \"Timestamp\" that is mandatory for processing this request is not supplied.",
-        ));
+        return Err(missing("Timestamp"));
     };
     let t = time::parse_iso8601(v).ok_or_else(|| {
         AliError::new(
@@ -169,25 +166,13 @@ fn used_nonce() -> AliError {
 fn authenticate_rpc(shared: &Shared, wire: &WireRequest) -> Result<Account, AliError> {
     let params = wire.params();
     let get = |n: &str| super::param(params, n);
-    let key_id = get("AccessKeyId").ok_or_else(|| {
-        AliError::new(
-            400,
-            "MissingParameter",
-            "The input parameter \"AccessKeyId\" that is mandatory for processing this request is not supplied.",
-        )
-    })?;
+    let key_id = get("AccessKeyId").ok_or_else(|| missing("AccessKeyId"))?;
     let (account, secret, token) = lookup(shared, key_id)?;
     check_time(get("Timestamp").or_else(|| get("TimeStamp")))?;
     rpc_v1::verify(&wire.method, params, &secret)
         .map_err(|e| AliError::new(e.http_status(), e.code(), e.to_string()))?;
     check_token(token.as_deref(), get("SecurityToken"))?;
-    let nonce = get("SignatureNonce").ok_or_else(|| {
-        AliError::new(
-            400,
-            "MissingParameter",
-            "The input parameter \"SignatureNonce\" that is mandatory for processing this request is not supplied.",
-        )
-    })?;
+    let nonce = get("SignatureNonce").ok_or_else(|| missing("SignatureNonce"))?;
     if !shared.fresh_nonce(key_id, nonce) {
         return Err(used_nonce());
     }
@@ -209,13 +194,9 @@ fn authenticate_acs3(shared: &Shared, wire: &WireRequest) -> Result<Account, Ali
     acs3::verify(&received, &secret)
         .map_err(|e| AliError::new(e.http_status(), e.code(), e.to_string()))?;
     check_token(token.as_deref(), wire.header("x-acs-security-token"))?;
-    let nonce = wire.header("x-acs-signature-nonce").ok_or_else(|| {
-        AliError::new(
-            400,
-            "MissingParameter",
-            "The input parameter \"x-acs-signature-nonce\" that is mandatory for processing this request is not supplied.",
-        )
-    })?;
+    let nonce = wire
+        .header("x-acs-signature-nonce")
+        .ok_or_else(|| missing("x-acs-signature-nonce"))?;
     if !shared.fresh_nonce(&auth.access_key_id, nonce) {
         return Err(used_nonce());
     }
@@ -262,7 +243,7 @@ pub(crate) fn dispatch(
     caller: &Account,
     request_id: &str,
 ) -> Reply {
-    let params = wire.params();
+    let params = Params::flat(wire.params(), LISTS);
     let (result, product_code) = match product {
         Some(Provider::AlibabaEcs) => (
             ecs_action(&mut shared.engine(), action, params, caller),
@@ -297,20 +278,21 @@ fn not_found_action(action: &str) -> AliError {
 
 // ---- parameters ---------------------------------------------------------------------------
 
-fn get<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    super::param(params, name).filter(|v| !v.is_empty())
-}
+/// How Alibaba's SDKs number a repeat list: `Name.1`, `Name.2`, ... (an empty entry is
+/// still an entry).
+const LISTS: FlatLists = FlatLists {
+    first_index: 1,
+    keep_empty: true,
+};
 
-fn required<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str, AliError> {
-    get(params, name).ok_or_else(|| {
-        AliError::new(
-            400,
-            "MissingParameter",
-            format!(
-                "The input parameter \"{name}\" that is mandatory for processing this request is not supplied."
-            ),
-        )
-    })
+fn missing(name: &str) -> AliError {
+    AliError::new(
+        400,
+        "MissingParameter",
+        format!(
+            "The input parameter \"{name}\" that is mandatory for processing this request is not supplied."
+        ),
+    )
 }
 
 fn invalid_parameter(name: &str, value: &str) -> AliError {
@@ -321,68 +303,28 @@ fn invalid_parameter(name: &str, value: &str) -> AliError {
     )
 }
 
-/// A boolean parameter: `true` / `false` in any case (the Python SDKs send `True`).
-fn boolean(params: &[(String, String)], name: &str) -> Result<Option<bool>, AliError> {
-    match get(params, name) {
-        None => Ok(None),
-        Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
-        Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
-        Some(v) => Err(invalid_parameter(name, v)),
-    }
-}
-
-/// A repeat list `name.1`, `name.2`, ... ordered by N (the SDKs flatten lists 1-based).
-fn repeat_list(params: &[(String, String)], name: &str) -> Result<Vec<String>, AliError> {
-    let prefix = format!("{name}.");
-    let mut items: Vec<(u32, String)> = Vec::new();
-    for (k, v) in params {
-        if let Some(n) = k.strip_prefix(&prefix) {
-            let n: u32 = n
-                .parse()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| invalid_parameter(k, v))?;
-            items.push((n, v.clone()));
+impl From<ParamError> for AliError {
+    fn from(e: ParamError) -> Self {
+        match e {
+            ParamError::Missing { name } => missing(&name),
+            ParamError::OutOfRange {
+                name,
+                value,
+                min,
+                max: Some(max),
+            } => AliError::new(
+                400,
+                "InvalidParameter",
+                format!(
+                    "The specified parameter \"{name}\" {value:?} must be between {min} and {max}."
+                ),
+            ),
+            ParamError::Malformed { name, value, .. }
+            | ParamError::Negative { name, value }
+            | ParamError::OutOfRange { name, value, .. }
+            | ParamError::BadIndex { key: name, value } => invalid_parameter(&name, &value),
         }
     }
-    items.sort_by_key(|(n, _)| *n);
-    Ok(items.into_iter().map(|(_, v)| v).collect())
-}
-
-/// `PageNumber` (min 1, default 1) and `PageSize` (1..=max, default 10).
-fn paging(params: &[(String, String)], max: u64) -> Result<(u64, u64), AliError> {
-    let number = match get(params, "PageNumber") {
-        None => 1,
-        Some(v) => v
-            .parse::<u64>()
-            .ok()
-            .filter(|n| *n >= 1)
-            .ok_or_else(|| invalid_parameter("PageNumber", v))?,
-    };
-    let size = match get(params, "PageSize") {
-        None => 10,
-        Some(v) => v
-            .parse::<u64>()
-            .ok()
-            .filter(|n| (1..=max).contains(n))
-            .ok_or_else(|| {
-                AliError::new(
-                    400,
-                    "InvalidParameter",
-                    format!(
-                        "The specified parameter \"PageSize\" {v:?} must be between 1 and {max}."
-                    ),
-                )
-            })?,
-    };
-    Ok((number, size))
-}
-
-/// The entries of page `number` of `size`, borrowed.
-fn page<T>(items: &[T], number: u64, size: u64) -> &[T] {
-    let start = ((number - 1).saturating_mul(size)).min(items.len() as u64) as usize;
-    let end = (start as u64 + size).min(items.len() as u64) as usize;
-    &items[start..end]
 }
 
 /// An account id as the JSON number the SDK models expect (`ImageOwnerId`, `UserId` are
@@ -661,32 +603,34 @@ fn ecs_image_json(view: &ImageView) -> Value {
 fn ecs_action(
     engine: &mut Engine,
     action: &str,
-    params: &[(String, String)],
+    params: Params<'_>,
     caller: &Account,
 ) -> Result<Value, AliError> {
     const P: Provider = Provider::AlibabaEcs;
     match action {
         "DescribeImages" => {
-            let region = required(params, "RegionId")?;
-            let relations: Vec<Relation> = match get(params, "ImageOwnerAlias") {
+            let region = params.required("RegionId")?;
+            let relations: Vec<Relation> = match params.str("ImageOwnerAlias")? {
                 None => vec![Relation::Owner, Relation::Received, Relation::Public],
                 Some("self") => vec![Relation::Owner],
                 // Community images (IsPublic=true) are not modelled.
-                Some("others") if boolean(params, "IsPublic")? == Some(true) => vec![],
+                Some("others") if params.bool("IsPublic")? == Some(true) => vec![],
                 Some("others") => vec![Relation::Received],
                 Some("system") => vec![Relation::Public],
                 // Marketplace images themselves are not modelled.
                 Some("marketplace") => vec![],
                 Some(other) => return Err(invalid_parameter("ImageOwnerAlias", other)),
             };
-            let ids: Option<Vec<&str>> =
-                get(params, "ImageId").map(|v| v.split(',').map(str::trim).collect());
-            let statuses: Vec<&str> = get(params, "Status")
+            let ids: Option<Vec<&str>> = params
+                .str("ImageId")?
+                .map(|v| v.split(',').map(str::trim).collect());
+            let statuses: Vec<&str> = params
+                .str("Status")?
                 .unwrap_or("Available")
                 .split(',')
                 .map(str::trim)
                 .collect();
-            let (number, size) = paging(params, 100)?;
+            let paged = params.page_number(10, 100)?;
             let views: Vec<ImageView> = engine
                 .list(P, &caller.id, region, &relations)
                 .into_iter()
@@ -701,28 +645,25 @@ fn ecs_action(
                         .any(|w| w.eq_ignore_ascii_case(s) || w.eq_ignore_ascii_case("ALL"))
                 })
                 .collect();
-            let images: Vec<Value> = page(&views, number, size)
-                .iter()
-                .map(ecs_image_json)
-                .collect();
+            let images: Vec<Value> = paged.page().of(&views).iter().map(ecs_image_json).collect();
             Ok(json!({
                 "RegionId": region,
-                "PageNumber": number,
-                "PageSize": size,
+                "PageNumber": paged.number,
+                "PageSize": paged.size,
                 "TotalCount": views.len(),
                 "Images": {"Image": images},
             }))
         }
         "ModifyImageSharePermission" => {
-            let region = required(params, "RegionId")?;
-            let id = required(params, "ImageId")?;
+            let region = params.required("RegionId")?;
+            let id = params.required("ImageId")?;
             // The service processes AddAccount.1..10 / RemoveAccount.1..10 and silently
             // ignores the rest (alibaba.md 1.1).
-            let mut adds = repeat_list(params, "AddAccount")?;
+            let mut adds = params.list("AddAccount")?.unwrap_or_default();
             adds.truncate(10);
-            let mut removes = repeat_list(params, "RemoveAccount")?;
+            let mut removes = params.list("RemoveAccount")?.unwrap_or_default();
             removes.truncate(10);
-            if get(params, "LaunchPermission").is_some() && !(adds.is_empty() && removes.is_empty())
+            if params.str("LaunchPermission")?.is_some() && !(adds.is_empty() && removes.is_empty())
             {
                 return Err(AliError::new(
                     400,
@@ -730,7 +671,7 @@ fn ecs_action(
                     "LaunchPermission cannot be specified together with AddAccount or RemoveAccount.",
                 ));
             }
-            if boolean(params, "IsPublic")? == Some(true) {
+            if params.bool("IsPublic")? == Some(true) {
                 // Publishing community images is not modelled: no account of the world has
                 // signed the community-image terms.
                 return Err(AliError::new(
@@ -752,35 +693,38 @@ fn ecs_action(
             Ok(json!({}))
         }
         "DescribeImageSharePermission" => {
-            let region = required(params, "RegionId")?;
-            let id = required(params, "ImageId")?;
-            let (number, size) = paging(params, 100)?;
+            let region = params.required("RegionId")?;
+            let id = params.required("ImageId")?;
+            let paged = params.page_number(10, 100)?;
             let key = ecs_key(engine, id);
             let grants = engine
                 .sharees_slice(P, &caller.id, region, &key)
                 .map_err(|e| ecs_error(e, id))?;
-            let accounts: Vec<Value> = page(grants, number, size)
+            let accounts: Vec<Value> = paged
+                .page()
+                .of(grants)
                 .iter()
                 .map(|g| json!({"AliyunId": g.principal, "SharedTime": g.created_iso()}))
                 .collect();
             Ok(json!({
                 "RegionId": region,
                 "ImageId": id,
-                "PageNumber": number,
-                "PageSize": size,
+                "PageNumber": paged.number,
+                "PageSize": paged.size,
                 "TotalCount": grants.len(),
                 "ShareGroups": {"ShareGroup": []},
                 "Accounts": {"Account": accounts},
             }))
         }
         "CopyImage" => {
-            let region = required(params, "RegionId")?;
-            let id = required(params, "ImageId")?;
-            let destination = get(params, "DestinationRegionId")
+            let region = params.required("RegionId")?;
+            let id = params.required("ImageId")?;
+            let destination = params
+                .str("DestinationRegionId")?
                 .unwrap_or(region)
                 .to_owned();
-            let encrypted = boolean(params, "Encrypted")?;
-            let kms = get(params, "KMSKeyId");
+            let encrypted = params.bool("Encrypted")?;
+            let kms = params.str("KMSKeyId")?;
             let key = ecs_key(engine, id);
             let new_id = engine
                 .copy(
@@ -791,7 +735,7 @@ fn ecs_action(
                     CopySpec {
                         region: Some(destination),
                         project: None,
-                        name: get(params, "DestinationImageName").map(str::to_owned),
+                        name: params.str("DestinationImageName")?.map(str::to_owned),
                     },
                 )
                 .map_err(|e| ecs_error(e, id))?;
@@ -801,8 +745,8 @@ fn ecs_action(
             Ok(json!({"ImageId": new_id}))
         }
         "DeleteImage" => {
-            let region = required(params, "RegionId")?;
-            let id = required(params, "ImageId")?;
+            let region = params.required("RegionId")?;
+            let id = params.required("ImageId")?;
             let key = ecs_key(engine, id);
             match engine.delete(P, &caller.id, region, &key) {
                 // "If the specified custom image does not exist, the request is ignored"
@@ -881,8 +825,8 @@ fn sas_image_json(engine: &Engine, view: &ImageView) -> Value {
 }
 
 /// `ImageIds`: a JSON array string (`["m-a","m-b"]`), or a comma-separated list.
-fn image_ids(params: &[(String, String)]) -> Result<Option<Vec<String>>, AliError> {
-    let Some(v) = get(params, "ImageIds") else {
+fn image_ids(params: Params<'_>) -> Result<Option<Vec<String>>, AliError> {
+    let Some(v) = params.str("ImageIds")? else {
         return Ok(None);
     };
     if v.trim_start().starts_with('[') {
@@ -897,49 +841,44 @@ fn image_ids(params: &[(String, String)]) -> Result<Option<Vec<String>>, AliErro
 fn sas_action(
     engine: &mut Engine,
     action: &str,
-    params: &[(String, String)],
+    params: Params<'_>,
     caller: &Account,
 ) -> Result<Value, AliError> {
     const P: Provider = Provider::AlibabaSas;
     match action {
         "ListCustomImages" => {
-            let region = required(params, "RegionId")?;
+            let region = params.required("RegionId")?;
             // Share=false: own images only; Share=true: images shared with the caller;
             // unset: both (alibaba.md 3.5).
-            let relations = match boolean(params, "Share")? {
+            let relations = match params.bool("Share")? {
                 Some(false) => vec![Relation::Owner],
                 Some(true) => vec![Relation::Received],
                 None => vec![Relation::Owner, Relation::Received],
             };
             let ids = image_ids(params)?;
-            let (number, size) = paging(params, 100)?;
+            let paged = params.page_number(10, 100)?;
             let views: Vec<ImageView> = engine
                 .list(P, &caller.id, region, &relations)
                 .into_iter()
                 .filter(|v| ids.as_ref().is_none_or(|ids| ids.contains(&v.image.id)))
                 .collect();
-            let images: Vec<Value> = page(&views, number, size)
+            let images: Vec<Value> = paged
+                .page()
+                .of(&views)
                 .iter()
                 .map(|v| sas_image_json(engine, v))
                 .collect();
             Ok(json!({
-                "PageNumber": number,
-                "PageSize": size,
+                "PageNumber": paged.number,
+                "PageSize": paged.size,
                 "TotalCount": views.len(),
                 "CustomImages": images,
             }))
         }
         "AddCustomImageShareAccount" | "RemoveCustomImageShareAccount" => {
-            let region = required(params, "RegionId")?;
-            let id = required(params, "ImageId")?;
-            let accounts = repeat_list(params, "Account")?;
-            if accounts.is_empty() {
-                return Err(AliError::new(
-                    400,
-                    "MissingParameter",
-                    "The input parameter \"Account\" that is mandatory for processing this request is not supplied.",
-                ));
-            }
+            let region = params.required("RegionId")?;
+            let id = params.required("ImageId")?;
+            let accounts = params.required_list("Account")?;
             if action == "AddCustomImageShareAccount" {
                 engine.share(P, &caller.id, region, id, &accounts)
             } else {
@@ -949,26 +888,28 @@ fn sas_action(
             Ok(json!({}))
         }
         "ListCustomImageShareAccounts" => {
-            let region = required(params, "RegionId")?;
-            let id = required(params, "ImageId")?;
-            let (number, size) = paging(params, 50)?;
+            let region = params.required("RegionId")?;
+            let id = params.required("ImageId")?;
+            let paged = params.page_number(10, 50)?;
             let grants = engine
                 .sharees_slice(P, &caller.id, region, id)
                 .map_err(|e| sas_error(e, id))?;
-            let users: Vec<Value> = page(grants, number, size)
+            let users: Vec<Value> = paged
+                .page()
+                .of(grants)
                 .iter()
                 .map(|g| json!({"UserId": account_json(&g.principal), "SharedTime": g.created_iso()}))
                 .collect();
             Ok(json!({
-                "PageNumber": number,
-                "PageSize": size,
+                "PageNumber": paged.number,
+                "PageSize": paged.size,
                 "TotalCount": grants.len(),
                 "ImageShareUsers": users,
             }))
         }
         "DeleteCustomImage" => {
-            let region = required(params, "RegionId")?;
-            let id = required(params, "ImageId")?;
+            let region = params.required("RegionId")?;
+            let id = params.required("ImageId")?;
             let view = engine
                 .image(P, &caller.id, region, id)
                 .map_err(|e| sas_error(e, id))?;
@@ -984,9 +925,9 @@ fn sas_action(
             Ok(json!({}))
         }
         "ModifyImageShareStatus" => {
-            let region = required(params, "RegionId")?;
-            let id = required(params, "ImageId")?;
-            let operation = required(params, "Operation")?;
+            let region = params.required("RegionId")?;
+            let id = params.required("ImageId")?;
+            let operation = params.required("Operation")?;
             let view = engine
                 .image(P, &caller.id, region, id)
                 .map_err(|e| sas_error(e, id))?;

@@ -3,6 +3,7 @@
 //! [`Engine`](crate::engine::Engine); the rules live in the engine.
 
 pub mod alibaba;
+pub(crate) mod params;
 pub mod tencent;
 pub mod ucloud;
 
@@ -11,6 +12,7 @@ use imageshare_core::Provider;
 use crate::faults::FaultKind;
 use crate::server::{Reply, Shared, WireRequest};
 use crate::world::Account;
+use params::first as param;
 
 /// Which signature style an Alibaba request uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,13 +73,6 @@ impl Surface {
             | Surface::UCloud { action } => action,
         }
     }
-}
-
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
 }
 
 /// Recognises a request by the markers a real one carries, never by path.

@@ -41,6 +41,7 @@ use imageshare_core::{time, ImageKind, LimitRule, Principal, Provider, Secret};
 use imageshare_tencent::signer::{scope_from_authorization, ReceivedRequest, Tc3Verifier};
 use serde_json::{json, Map, Value};
 
+use super::params::{OffsetLimit, Page, ParamError, Params};
 use super::Surface;
 use crate::engine::{limits_for, CopySpec, Engine, EngineError, ImageView, Relation};
 use crate::faults::FaultKind;
@@ -239,6 +240,7 @@ pub(crate) fn dispatch(
             region: &region,
             caller: &caller.id,
             body: &body,
+            params: Params::Json(&body),
         };
         match product {
             Some(Provider::TencentCvm) => cvm_action(&mut ctx, action),
@@ -332,6 +334,7 @@ struct Ctx<'a> {
     region: &'a str,
     caller: &'a str,
     body: &'a Value,
+    params: Params<'a>,
 }
 
 // ------------------------------------------------------------------------ parameter reading
@@ -359,107 +362,11 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    fn get(&self, name: &str) -> Option<&Value> {
-        self.body.get(name).filter(|v| !v.is_null())
-    }
-
-    fn opt_str(&self, name: &str) -> Result<Option<String>, TcError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(TcError::new(
-                "InvalidParameter",
-                format!("The value of parameter `{name}` must be a string."),
-            )),
-        }
-    }
-
-    fn req_str(&self, name: &str) -> Result<String, TcError> {
-        match self.opt_str(name)? {
-            Some(s) if !s.is_empty() => Ok(s),
-            _ => Err(missing(name)),
-        }
-    }
-
-    fn opt_list(&self, name: &str) -> Result<Option<Vec<String>>, TcError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|v| match v {
-                    Value::String(s) => Ok(s.clone()),
-                    _ => Err(TcError::new(
-                        "InvalidParameter",
-                        format!("Every element of `{name}` must be a string."),
-                    )),
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map(Some),
-            Some(_) => Err(TcError::new(
-                "InvalidParameter",
-                format!("The value of parameter `{name}` must be an array of strings."),
-            )),
-        }
-    }
-
-    fn req_list(&self, name: &str) -> Result<Vec<String>, TcError> {
-        match self.opt_list(name)? {
-            Some(l) if !l.is_empty() => Ok(l),
-            _ => Err(missing(name)),
-        }
-    }
-
-    fn opt_bool(&self, name: &str) -> Result<Option<bool>, TcError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(Value::String(s)) if s == "true" || s == "false" => Ok(Some(s == "true")),
-            Some(_) => Err(TcError::new(
-                "InvalidParameter",
-                format!("The value of parameter `{name}` must be a boolean."),
-            )),
-        }
-    }
-
-    fn int(&self, name: &str, flavor: Flavor) -> Result<Option<i64>, TcError> {
-        let v = match self.get(name) {
-            None => return Ok(None),
-            Some(Value::Number(n)) => n.as_i64(),
-            Some(Value::String(s)) => s.parse::<i64>().ok(),
-            Some(_) => None,
-        };
-        match v {
-            Some(n) if n < 0 => Err(TcError::new(
-                if flavor == Flavor::Lighthouse {
-                    "InvalidParameterValue.Negative"
-                } else {
-                    "InvalidParameterValue"
-                },
-                format!("The value of parameter `{name}` cannot be negative."),
-            )),
-            Some(n) => Ok(Some(n)),
-            None => Err(TcError::new(
-                "InvalidParameter",
-                format!("The value of parameter `{name}` must be an integer."),
-            )),
-        }
-    }
-
     /// `(offset, limit)` with Tencent's defaults (0, 20) and maximum limit (100).
-    fn paging(&self, flavor: Flavor) -> Result<(usize, usize), TcError> {
-        let offset = self.int("Offset", flavor)?.unwrap_or(0);
-        let limit = self.int("Limit", flavor)?.unwrap_or(DEFAULT_LIMIT as i64);
-        if limit as u64 > MAX_LIMIT {
-            return Err(TcError::new(
-                if flavor == Flavor::Lighthouse {
-                    "InvalidParameterValue.OutOfRange"
-                } else {
-                    "InvalidParameterValue.InvalidParameterValueLimit"
-                },
-                format!("The value of parameter `Limit` must be between 0 and {MAX_LIMIT}."),
-            ));
-        }
-        Ok((offset as usize, limit as usize))
+    fn paging(&self, flavor: Flavor) -> Result<Page, TcError> {
+        self.params
+            .page_offset(PAGING)
+            .map_err(|e| param_error(e, flavor))
     }
 
     /// `Filters`, checked against the action's known names and its maxima.
@@ -469,7 +376,7 @@ impl Ctx<'_> {
         known: &[&str],
         max_values: usize,
     ) -> Result<Vec<(String, Vec<String>)>, TcError> {
-        let Some(v) = self.get("Filters") else {
+        let Some(v) = self.body.get("Filters").filter(|v| !v.is_null()) else {
             return Ok(Vec::new());
         };
         let invalid = |msg: String| {
@@ -546,6 +453,56 @@ impl Ctx<'_> {
     }
 }
 
+/// Offset/Limit paging of the Describe actions: a `Limit` above the maximum is refused.
+const PAGING: OffsetLimit = OffsetLimit {
+    default: DEFAULT_LIMIT,
+    max: MAX_LIMIT,
+    clamp: false,
+};
+
+/// Words a refused parameter. Negative and out-of-range values (paging only) have
+/// Lighthouse sub-codes; CVM uses the generic ones.
+fn param_error(e: ParamError, flavor: Flavor) -> TcError {
+    let lighthouse = flavor == Flavor::Lighthouse;
+    match e {
+        ParamError::Missing { name } => missing(&name),
+        ParamError::Malformed { name, expected, .. } => TcError::new(
+            "InvalidParameter",
+            format!("The value of parameter `{name}` must be {expected}."),
+        ),
+        ParamError::Negative { name, .. } => TcError::new(
+            if lighthouse {
+                "InvalidParameterValue.Negative"
+            } else {
+                "InvalidParameterValue"
+            },
+            format!("The value of parameter `{name}` cannot be negative."),
+        ),
+        ParamError::OutOfRange { name, min, max, .. } => TcError::new(
+            if lighthouse {
+                "InvalidParameterValue.OutOfRange"
+            } else {
+                "InvalidParameterValue.InvalidParameterValueLimit"
+            },
+            format!(
+                "The value of parameter `{name}` must be between {min} and {}.",
+                max.unwrap_or(u64::MAX)
+            ),
+        ),
+        ParamError::BadIndex { key, .. } => TcError::new(
+            "InvalidParameter",
+            format!("Malformed parameter name {key:?}."),
+        ),
+    }
+}
+
+/// The generic wording of a refused parameter (see [`param_error`] for paging).
+impl From<ParamError> for TcError {
+    fn from(e: ParamError) -> Self {
+        param_error(e, Flavor::Cvm)
+    }
+}
+
 fn missing(name: &str) -> TcError {
     TcError::new(
         "MissingParameter",
@@ -568,10 +525,6 @@ fn is_mainland(region: &str) -> bool {
 fn well_formed(id: &str, prefix: &str) -> bool {
     id.strip_prefix(prefix)
         .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
-}
-
-fn page<T: Clone>(items: &[T], offset: usize, limit: usize) -> Vec<T> {
-    items.iter().skip(offset).take(limit).cloned().collect()
 }
 
 fn fnv8(s: &str) -> String {
@@ -711,15 +664,15 @@ const CVM_FILTERS: &[&str] = &[
 
 fn cvm_describe_images(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     ctx.allow(&["ImageIds", "Filters", "Offset", "Limit", "InstanceType"])?;
-    let ids = ctx.opt_list("ImageIds")?;
+    let ids = ctx.params.list("ImageIds")?;
     let filters = ctx.filters(Flavor::Cvm, CVM_FILTERS, 5)?;
-    if ids.is_some() && ctx.get("Filters").is_some() {
+    if ids.is_some() && ctx.params.has("Filters") {
         return Err(TcError::new(
             "InvalidParameter.InvalidParameterCoexistImageIdsFilters",
             "ImageIds and Filters cannot be specified at the same time.",
         ));
     }
-    let (offset, limit) = ctx.paging(Flavor::Cvm)?;
+    let page = ctx.paging(Flavor::Cvm)?;
     let views: Vec<ImageView> = match ids {
         Some(ids) => {
             if ids.len() > MAX_LIMIT as usize {
@@ -760,15 +713,12 @@ fn cvm_describe_images(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
             })
             .collect(),
     };
-    let set: Vec<Value> = page(&views, offset, limit)
-        .iter()
-        .map(cvm_image_json)
-        .collect();
+    let set: Vec<Value> = page.of(&views).iter().map(cvm_image_json).collect();
     Ok(json!({"TotalCount": views.len(), "ImageSet": set}))
 }
 
 fn cvm_image_id(ctx: &Ctx<'_>, name: &str) -> Result<String, TcError> {
-    let id = ctx.req_str(name)?;
+    let id = ctx.params.required(name)?.to_owned();
     if !well_formed(&id, "img-") {
         return Err(TcError::new(
             "InvalidImageId.Malformed",
@@ -827,8 +777,8 @@ fn cvm_modify_share(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     const ACTION: &str = "ModifyImageSharePermission";
     ctx.allow(&["ImageId", "AccountIds", "Permission"])?;
     let id = cvm_image_id(ctx, "ImageId")?;
-    let accounts = ctx.req_list("AccountIds")?;
-    let permission = ctx.req_str("Permission")?;
+    let accounts = ctx.params.required_list("AccountIds")?;
+    let permission = ctx.params.required("Permission")?.to_owned();
     if permission != "SHARE" && permission != "CANCEL" {
         return Err(TcError::new(
             "InvalidParameterValue",
@@ -917,7 +867,7 @@ fn cvm_sync_images(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
         "Encrypt",
         "KmsKeyId",
     ])?;
-    let ids = ctx.req_list("ImageIds")?;
+    let ids = ctx.params.required_list("ImageIds")?;
     if ids.len() != 1 {
         return Err(TcError::new(
             "InvalidParameterValue.LimitExceeded",
@@ -931,7 +881,7 @@ fn cvm_sync_images(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
             format!("The image id `{id}` is malformed."),
         ));
     }
-    let mut regions = ctx.req_list("DestinationRegions")?;
+    let mut regions = ctx.params.required_list("DestinationRegions")?;
     let mut seen = BTreeSet::new();
     regions.retain(|r| seen.insert(r.clone()));
     if let Some(bad) = regions.iter().find(|r| !region_known(ctx.engine, r)) {
@@ -940,16 +890,16 @@ fn cvm_sync_images(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
             format!("The region `{bad}` does not exist."),
         ));
     }
-    let name = ctx.opt_str("ImageName")?;
+    let name = ctx.params.str("ImageName")?.map(str::to_owned);
     if name.as_ref().is_some_and(|n| n.chars().count() > 60) {
         return Err(TcError::new(
             "InvalidParameterValue",
             "ImageName must be at most 60 characters.",
         ));
     }
-    let dry_run = ctx.opt_bool("DryRun")?.unwrap_or(false);
-    let set_required = ctx.opt_bool("ImageSetRequired")?.unwrap_or(false);
-    if ctx.opt_bool("Encrypt")?.unwrap_or(false) {
+    let dry_run = ctx.params.bool("DryRun")?.unwrap_or(false);
+    let set_required = ctx.params.bool("ImageSetRequired")?.unwrap_or(false);
+    if ctx.params.bool("Encrypt")?.unwrap_or(false) {
         return Err(TcError::new(
             "UnsupportedOperation",
             "Copying to an encrypted custom image (Encrypt=true) is not modelled by the emulator.",
@@ -1043,9 +993,9 @@ fn cvm_sync_images(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
 fn cvm_delete_images(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     const ACTION: &str = "DeleteImages";
     ctx.allow(&["ImageIds", "DeleteBindedSnap", "DryRun"])?;
-    let ids = ctx.req_list("ImageIds")?;
-    ctx.opt_bool("DeleteBindedSnap")?;
-    let dry_run = ctx.opt_bool("DryRun")?.unwrap_or(false);
+    let ids = ctx.params.required_list("ImageIds")?;
+    ctx.params.bool("DeleteBindedSnap")?;
+    let dry_run = ctx.params.bool("DryRun")?.unwrap_or(false);
     let mut seen = BTreeSet::new();
     let ids: Vec<String> = ids.into_iter().filter(|i| seen.insert(i.clone())).collect();
     // All or nothing: every image is checked before any is deleted.
@@ -1179,9 +1129,9 @@ fn lh_blueprint_id(id: &str) -> Result<(), TcError> {
 
 fn lh_ids(ctx: &Ctx<'_>, name: &str, required: bool) -> Result<Option<Vec<String>>, TcError> {
     let ids = if required {
-        Some(ctx.req_list(name)?)
+        Some(ctx.params.required_list(name)?)
     } else {
-        ctx.opt_list(name)?
+        ctx.params.list(name)?
     };
     if let Some(ids) = &ids {
         if ids.len() > MAX_LIMIT as usize {
@@ -1208,13 +1158,13 @@ fn lh_describe_blueprints(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     ctx.allow(&["BlueprintIds", "Offset", "Limit", "Filters"])?;
     let ids = lh_ids(ctx, "BlueprintIds", false)?;
     let filters = ctx.filters(Flavor::Lighthouse, LH_FILTERS, 100)?;
-    if ids.is_some() && ctx.get("Filters").is_some() {
+    if ids.is_some() && ctx.params.has("Filters") {
         return Err(TcError::new(
             "InvalidParameter.ParameterConflict",
             "BlueprintIds and Filters cannot be specified at the same time.",
         ));
     }
-    let (offset, limit) = ctx.paging(Flavor::Lighthouse)?;
+    let page = ctx.paging(Flavor::Lighthouse)?;
     let views: Vec<ImageView> = match ids {
         Some(ids) => ids
             .iter()
@@ -1240,7 +1190,8 @@ fn lh_describe_blueprints(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
             })
             .collect(),
     };
-    let set: Vec<Value> = page(&views, offset, limit)
+    let set: Vec<Value> = page
+        .of(&views)
         .iter()
         .map(|v| blueprint_json(ctx.engine, v))
         .collect();
@@ -1296,9 +1247,9 @@ fn lh_share(ctx: &mut Ctx<'_>, granting: bool) -> Result<Value, TcError> {
         "CancelShareBlueprintAcrossAccounts"
     };
     ctx.allow(&["BlueprintId", "AccountIds"])?;
-    let id = ctx.req_str("BlueprintId")?;
+    let id = ctx.params.required("BlueprintId")?.to_owned();
     lh_blueprint_id(&id)?;
-    let accounts = ctx.req_list("AccountIds")?;
+    let accounts = ctx.params.required_list("AccountIds")?;
     if accounts.len() > LIGHTHOUSE_MAX_ACCOUNTS_PER_CALL {
         return Err(TcError::new(
             "InvalidParameterValue.LimitExceeded",
@@ -1368,7 +1319,7 @@ fn lh_describe_share(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     ctx.allow(&["BlueprintIds", "Offset", "Limit", "Filters"])?;
     let ids = lh_ids(ctx, "BlueprintIds", true)?.unwrap_or_default();
     let filters = ctx.filters(Flavor::Lighthouse, &["account-id"], 5)?;
-    let (offset, limit) = ctx.paging(Flavor::Lighthouse)?;
+    let page = ctx.paging(Flavor::Lighthouse)?;
     // Rows are counted over every grant, but only the page's rows are built (an image may
     // have 100,000 grants and a client reads them 100 at a time).
     let mut total = 0usize;
@@ -1387,7 +1338,7 @@ fn lh_describe_share(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
             if !keep {
                 continue;
             }
-            if total >= offset && rows.len() < limit {
+            if page.holds(total) {
                 rows.push(json!({
                     "BlueprintId": id,
                     "AccountId": g.principal,
@@ -1406,9 +1357,9 @@ fn lh_describe_share(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
 fn lh_sync(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     const ACTION: &str = "SyncBlueprint";
     ctx.allow(&["BlueprintId", "DestinationRegions"])?;
-    let id = ctx.req_str("BlueprintId")?;
+    let id = ctx.params.required("BlueprintId")?.to_owned();
     lh_blueprint_id(&id)?;
-    let regions = ctx.req_list("DestinationRegions")?;
+    let regions = ctx.params.required_list("DestinationRegions")?;
     if regions.len() > 10 {
         return Err(TcError::new(
             "LimitExceeded",
@@ -1545,19 +1496,19 @@ fn lh_image_json(engine: &Engine, v: &ImageView) -> Value {
 
 fn lh_images_to_share(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     ctx.allow(&["ImageIds", "Offset", "Limit", "Filters"])?;
-    let ids = ctx.opt_list("ImageIds")?;
+    let ids = ctx.params.list("ImageIds")?;
     let filters = ctx.filters(
         Flavor::Lighthouse,
         &["image-id", "image-name", "image-type"],
         5,
     )?;
-    if ids.is_some() && ctx.get("Filters").is_some() {
+    if ids.is_some() && ctx.params.has("Filters") {
         return Err(TcError::new(
             "InvalidParameter.ParameterConflict",
             "ImageIds and Filters cannot be specified at the same time.",
         ));
     }
-    let (offset, limit) = ctx.paging(Flavor::Lighthouse)?;
+    let page = ctx.paging(Flavor::Lighthouse)?;
     let views: Vec<ImageView> = match ids {
         Some(ids) => {
             let mut seen = BTreeSet::new();
@@ -1603,7 +1554,8 @@ fn lh_images_to_share(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
                 .collect()
         }
     };
-    let set: Vec<Value> = page(&views, offset, limit)
+    let set: Vec<Value> = page
+        .of(&views)
         .iter()
         .map(|v| lh_image_json(ctx.engine, v))
         .collect();
@@ -1612,14 +1564,14 @@ fn lh_images_to_share(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
 
 fn lh_modify_image_share(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     ctx.allow(&["ImageId", "Permission"])?;
-    let id = ctx.req_str("ImageId")?;
+    let id = ctx.params.required("ImageId")?.to_owned();
     if !well_formed(&id, "img-") {
         return Err(TcError::new(
             "InvalidParameterValue.InvalidImageIdMalformed",
             format!("The image id `{id}` is malformed."),
         ));
     }
-    let permission = ctx.req_str("Permission")?;
+    let permission = ctx.params.required("Permission")?.to_owned();
     if permission != "SHARE" && permission != "CANCEL" {
         return Err(TcError::new(
             "InvalidParameterValue",

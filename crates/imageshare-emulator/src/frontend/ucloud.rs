@@ -50,8 +50,6 @@
 //! 171}`; clients, the official SDKs and `imageshare-ucloud` included, accept both.) Only a
 //! request without `Action` (160) is answered without one.
 
-use std::collections::BTreeMap;
-
 use imageshare_core::{ImageKind, LimitRule, Provider, Secret};
 use imageshare_ucloud::model::{
     self as wire, CopyCustomImageResponse, CopyImageTaskInfo, DescribeImageResponse,
@@ -63,16 +61,31 @@ use imageshare_ucloud::signer::{flatten, verify_with};
 use imageshare_ucloud::SharingActions;
 use serde_json::{json, Value};
 
+use super::params::{FlatLists, OffsetLimit, ParamError, Params};
 use crate::engine::{CopySpec, Engine, EngineError, ImageView, Relation};
 use crate::faults::FaultKind;
 use crate::server::{Reply, Shared, WireRequest};
 use crate::world::{Account, State};
 
 /// `Limit` of the listing actions when none is sent (documented default).
-pub const DEFAULT_LIMIT: usize = 20;
+pub const DEFAULT_LIMIT: u64 = 20;
 /// Largest `Limit` honoured (UCloud's maximum for DescribeImage is unpublished; other UHost
 /// list actions document 100).
-pub const MAX_LIMIT: usize = 100;
+pub const MAX_LIMIT: u64 = 100;
+
+/// `Offset` (default 0) and `Limit` (default 20, 0 means the default, a larger one than
+/// 100 is cut to 100).
+const PAGING: OffsetLimit = OffsetLimit {
+    default: DEFAULT_LIMIT,
+    max: MAX_LIMIT,
+    clamp: true,
+};
+
+/// How UCloud's SDKs number a list: `Name.0`, `Name.1`, ... (empty entries are skipped).
+const LISTS: FlatLists = FlatLists {
+    first_index: 0,
+    keep_empty: false,
+};
 /// `ImageSize` the emulator reports (the world does not model sizes; 20 as in UCloud's
 /// documented example).
 pub const IMAGE_SIZE_GB: u64 = 20;
@@ -155,6 +168,25 @@ impl UcError {
     }
 }
 
+impl From<ParamError> for UcError {
+    fn from(e: ParamError) -> Self {
+        match e {
+            ParamError::Missing { name } => UcError::missing(&name),
+            ParamError::BadIndex { key, .. } => {
+                UcError::invalid(&key, "expected Name.N with N = 0, 1, ...")
+            }
+            ParamError::Malformed {
+                name,
+                value,
+                expected,
+            } => UcError::invalid(&name, format!("{value:?} is not {expected}")),
+            ParamError::Negative { name, value } | ParamError::OutOfRange { name, value, .. } => {
+                UcError::invalid(&name, format!("{value:?} is not a whole number"))
+            }
+        }
+    }
+}
+
 fn with_uuid(mut r: Reply, request_id: &str) -> Reply {
     r.headers
         .push(("x-ucloud-request-uuid".into(), request_id.to_owned()));
@@ -177,7 +209,9 @@ pub(crate) fn authenticate(
     request_id: &str,
 ) -> Result<Account, Reply> {
     let params = params(wire).unwrap_or_default();
-    let action = super::param(&params, "Action").unwrap_or("").to_owned();
+    let action = super::params::first(&params, "Action")
+        .unwrap_or("")
+        .to_owned();
     if action.is_empty() {
         return Err(
             UcError::new(retcode::MISSING_ACTION, "Missing Action").gateway_reply(request_id)
@@ -225,7 +259,7 @@ pub(crate) fn dispatch(
     request_id: &str,
 ) -> Reply {
     let params = params(wire).unwrap_or_default();
-    let project = match super::param(&params, "ProjectId") {
+    let project = match super::params::first(&params, "ProjectId") {
         Some(p) if !p.is_empty() => p.to_owned(),
         _ => match caller.projects.first() {
             Some(p) => p.clone(),
@@ -244,7 +278,7 @@ pub(crate) fn dispatch(
     }
     let mut engine = shared.engine();
     let req = Req {
-        params: &params,
+        params: Params::flat(&params, LISTS),
         project: &project,
     };
     match uhost_action(&mut engine, action, &req) {
@@ -255,54 +289,8 @@ pub(crate) fn dispatch(
 
 /// The decoded parameters of one request and the project it acts for.
 struct Req<'a> {
-    params: &'a [(String, String)],
+    params: Params<'a>,
     project: &'a str,
-}
-
-impl Req<'_> {
-    fn get(&self, name: &str) -> Option<&str> {
-        super::param(self.params, name).filter(|v| !v.is_empty())
-    }
-    fn required(&self, name: &str) -> Result<&str, UcError> {
-        self.get(name).ok_or_else(|| UcError::missing(name))
-    }
-    /// `Name.0`, `Name.1`, ... in index order.
-    fn list(&self, name: &str) -> Result<Vec<String>, UcError> {
-        let prefix = format!("{name}.");
-        let mut items = BTreeMap::new();
-        for (k, v) in self.params {
-            if let Some(i) = k.strip_prefix(&prefix) {
-                let i: usize = i
-                    .parse()
-                    .map_err(|_| UcError::invalid(k, "expected Name.N with N = 0, 1, ..."))?;
-                if !v.is_empty() {
-                    items.insert(i, v.clone());
-                }
-            }
-        }
-        Ok(items.into_values().collect())
-    }
-    fn uint(&self, name: &str, default: usize) -> Result<usize, UcError> {
-        match self.get(name) {
-            None => Ok(default),
-            Some(v) => v
-                .trim()
-                .parse()
-                .map_err(|_| UcError::invalid(name, format!("{v:?} is not a whole number"))),
-        }
-    }
-    /// `Offset` (default 0) and `Limit` (default 20, 0 means the default, at most 100).
-    fn page(&self) -> Result<(usize, usize), UcError> {
-        let offset = self.uint("Offset", 0)?;
-        let limit = match self.uint("Limit", DEFAULT_LIMIT)? {
-            0 => DEFAULT_LIMIT,
-            n => n.min(MAX_LIMIT),
-        };
-        Ok((offset, limit))
-    }
-    fn region(&self) -> Result<&str, UcError> {
-        self.required("Region")
-    }
 }
 
 fn uhost_action(engine: &mut Engine, action: &str, req: &Req<'_>) -> Result<Value, UcError> {
@@ -490,17 +478,17 @@ fn listing(
     views: Vec<ImageView>,
     shared: bool,
 ) -> Result<DescribeImageResponse, UcError> {
-    let mut ids = req.list("ImageIds")?;
-    if let Some(id) = req.get("ImageId") {
+    let mut ids = req.params.list("ImageIds")?.unwrap_or_default();
+    if let Some(id) = req.params.str("ImageId")? {
         ids.push(id.to_owned());
     }
-    let image_type = req.get("ImageType");
-    let os_type = req.get("OsType");
-    let tag = req.get("Tag");
-    let lightweight_only = req.get("FuncType") == Some(wire::FUNC_TYPE_LIGHTWEIGHT);
-    let (offset, limit) = req.page()?;
-    let zone = req.get("Zone").unwrap_or("");
-    let prices = req.get("PriceSet") == Some("1");
+    let image_type = req.params.str("ImageType")?;
+    let os_type = req.params.str("OsType")?;
+    let tag = req.params.str("Tag")?;
+    let lightweight_only = req.params.str("FuncType")? == Some(wire::FUNC_TYPE_LIGHTWEIGHT);
+    let page = req.params.page_offset(PAGING)?;
+    let zone = req.params.str("Zone")?.unwrap_or("");
+    let prices = req.params.str("PriceSet")? == Some("1");
     let sets: Vec<UHostImageSet> = views
         .iter()
         .map(|v| {
@@ -515,12 +503,12 @@ fn listing(
         .collect();
     Ok(DescribeImageResponse {
         total_count: sets.len() as u64,
-        image_set: sets.into_iter().skip(offset).take(limit).collect(),
+        image_set: page.of(&sets).to_vec(),
     })
 }
 
 fn describe_image(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcError> {
-    let region = req.region()?;
+    let region = req.params.required("Region")?;
     let views = engine.list(
         Provider::UCloud,
         req.project,
@@ -531,14 +519,14 @@ fn describe_image(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcError> 
 }
 
 fn describe_shared(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcError> {
-    let region = req.region()?;
+    let region = req.params.required("Region")?;
     let views = engine.list(Provider::UCloud, req.project, region, &[Relation::Received]);
     Ok(to_value(&listing(req, views, true)?))
 }
 
 fn terminate_custom_image(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcError> {
-    let region = req.region()?;
-    let id = req.required("ImageId")?;
+    let region = req.params.required("Region")?;
+    let id = req.params.required("ImageId")?;
     engine
         .delete(Provider::UCloud, req.project, region, id)
         .map_err(|e| map_engine(engine, e, Op::Other, id, req.project))?;
@@ -548,9 +536,9 @@ fn terminate_custom_image(engine: &mut Engine, req: &Req<'_>) -> Result<Value, U
 }
 
 fn copy_custom_image(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcError> {
-    let region = req.region()?;
-    let id = req.required("SourceImageId")?;
-    let target_project = req.required("TargetProjectId")?;
+    let region = req.params.required("Region")?;
+    let id = req.params.required("SourceImageId")?;
+    let target_project = req.params.required("TargetProjectId")?;
     if engine.world().project_owner(target_project).is_none() {
         return Err(UcError::new(
             retcode::PROJECT_NOT_EXISTS,
@@ -575,10 +563,10 @@ fn copy_custom_image(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcErro
             ))
         }
     }
-    let mut regions = req.list("TargetRegionList")?;
+    let mut regions = req.params.list("TargetRegionList")?.unwrap_or_default();
     let batch = !regions.is_empty();
     if !batch {
-        regions.push(req.get("TargetRegion").unwrap_or(region).to_owned());
+        regions.push(req.params.str("TargetRegion")?.unwrap_or(region).to_owned());
     }
     for r in &regions {
         if target_project == view.image.owner && r == region {
@@ -591,7 +579,7 @@ fn copy_custom_image(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcErro
             ));
         }
     }
-    let name = req.get("TargetImageName").map(str::to_owned);
+    let name = req.params.str("TargetImageName")?.map(str::to_owned);
     let mut infos = Vec::with_capacity(regions.len());
     let task = format!("task-{:08x}", engine.next_serial());
     for (i, r) in regions.iter().enumerate() {
@@ -637,8 +625,8 @@ fn copy_custom_image(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcErro
 
 /// `TargetProjectIds.N` (and a single `TargetProjectId`), at least one.
 fn target_projects(req: &Req<'_>) -> Result<Vec<String>, UcError> {
-    let mut targets = req.list("TargetProjectIds")?;
-    if let Some(p) = req.get("TargetProjectId") {
+    let mut targets = req.params.list("TargetProjectIds")?.unwrap_or_default();
+    if let Some(p) = req.params.str("TargetProjectId")? {
         targets.push(p.to_owned());
     }
     if targets.is_empty() {
@@ -648,8 +636,8 @@ fn target_projects(req: &Req<'_>) -> Result<Vec<String>, UcError> {
 }
 
 fn share(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcError> {
-    let region = req.region()?;
-    let id = req.required("ImageId")?;
+    let region = req.params.required("Region")?;
+    let id = req.params.required("ImageId")?;
     let targets = target_projects(req)?;
     if let Some(elsewhere) = owned_elsewhere(engine, id, req.project, region) {
         return Err(cross_region(id, &elsewhere));
@@ -663,8 +651,8 @@ fn share(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcError> {
 }
 
 fn cancel_share(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcError> {
-    let region = req.region()?;
-    let id = req.required("ImageId")?;
+    let region = req.params.required("Region")?;
+    let id = req.params.required("ImageId")?;
     let targets = target_projects(req)?;
     engine
         .unshare(Provider::UCloud, req.project, region, id, &targets)
@@ -675,9 +663,9 @@ fn cancel_share(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcError> {
 }
 
 fn describe_share(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcError> {
-    let region = req.region()?;
-    let id = req.required("ImageId")?;
-    let (offset, limit) = req.page()?;
+    let region = req.params.required("Region")?;
+    let id = req.params.required("ImageId")?;
+    let page = req.params.page_offset(PAGING)?;
     let view = engine
         .image(Provider::UCloud, req.project, region, id)
         .map_err(|e| map_engine(engine, e, Op::Other, id, req.project))?;
@@ -692,10 +680,9 @@ fn describe_share(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcError> 
     };
     Ok(to_value(&DescribeImageShareResponse {
         total_count: grants.len() as u64,
-        project_set: grants
+        project_set: page
+            .of(grants)
             .iter()
-            .skip(offset)
-            .take(limit)
             .map(|g| SharedProjectSet {
                 project_id: g.principal.clone(),
                 create_time: g.created_unix,
@@ -705,8 +692,8 @@ fn describe_share(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcError> 
 }
 
 fn save_shared(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcError> {
-    let region = req.region()?;
-    let id = req.required("ImageId")?;
+    let region = req.params.required("Region")?;
+    let id = req.params.required("ImageId")?;
     let view = engine
         .image(Provider::UCloud, req.project, region, id)
         .map_err(|e| map_engine(engine, e, Op::Other, id, req.project))?;
@@ -728,7 +715,7 @@ fn save_shared(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcError> {
             CopySpec {
                 region: None,
                 project: None,
-                name: req.get("ImageName").map(str::to_owned),
+                name: req.params.str("ImageName")?.map(str::to_owned),
             },
         )
         .map_err(|e| map_engine(engine, e, Op::Other, id, req.project))?;
