@@ -6,8 +6,8 @@ use imageshare_alibaba::signer::{acs3, rpc_v1};
 use imageshare_core::{time, ImageKind, LimitRule, Provider, Secret};
 use serde_json::{json, Value};
 
-use super::params::{FlatLists, ParamError, Params};
-use super::AlibabaStyle;
+use super::params::{first, FlatLists, ParamError, Params};
+use super::{Call, Frontend, Surface};
 use crate::engine::{CopySpec, Engine, EngineError, ImageView, Relation};
 use crate::faults::FaultKind;
 use crate::server::{Reply, Shared, WireRequest};
@@ -91,17 +91,117 @@ pub fn ok(mut body: Value, request_id: &str) -> Reply {
     Reply::json(200, &body, None)
 }
 
-/// Authenticates an RPC v1 or ACS3 request.
-pub(crate) fn authenticate(
-    shared: &Shared,
-    style: AlibabaStyle,
-    wire: &WireRequest,
-    request_id: &str,
-) -> Result<Account, Reply> {
-    let fail = |e: AliError| error_reply(e, wire, request_id);
-    match style {
-        AlibabaStyle::RpcV1 => authenticate_rpc(shared, wire).map_err(fail),
-        AlibabaStyle::Acs3 => authenticate_acs3(shared, wire).map_err(fail),
+/// Which signature style an Alibaba request uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlibabaStyle {
+    /// RPC signature v1 (HMAC-SHA1) in the parameters.
+    RpcV1,
+    /// ACS3-HMAC-SHA256 in the `Authorization` header.
+    Acs3,
+}
+
+/// The signature style of a request, `None` when it is not an Alibaba request. The official
+/// Tea SDK's V2 path sends `x-acs-action` / `x-acs-version` headers too, but signs RPC v1
+/// style: no ACS3 Authorization, `Signature` + `SignatureMethod` in the parameters. Only
+/// the signature decides the style.
+pub fn style(wire: &WireRequest) -> Option<AlibabaStyle> {
+    let params = wire.params();
+    let has = |name: &str| first(params, name).is_some();
+    let auth = wire.header("authorization").unwrap_or("");
+    let rpc_signed = has("Signature") && has("SignatureMethod");
+    if auth.starts_with(acs3::ALGORITHM) || (wire.header("x-acs-action").is_some() && !rpc_signed) {
+        return Some(AlibabaStyle::Acs3);
+    }
+    let rpc = has("Action") && has("Version") && (has("AccessKeyId") || has("SignatureMethod"));
+    rpc.then_some(AlibabaStyle::RpcV1)
+}
+
+/// The Alibaba Cloud OpenAPI front-end (ECS and SWAS-OPEN on one gateway).
+pub(crate) struct Alibaba;
+
+impl Frontend for Alibaba {
+    fn classify(&self, wire: &WireRequest) -> Option<Surface> {
+        let (version, action) = match style(wire)? {
+            AlibabaStyle::Acs3 => (wire.header("x-acs-version"), wire.header("x-acs-action")),
+            AlibabaStyle::RpcV1 => (
+                first(wire.params(), "Version"),
+                first(wire.params(), "Action"),
+            ),
+        };
+        let version = version.unwrap_or("").to_owned();
+        let product = product(&version);
+        Some(Surface {
+            provider: product.unwrap_or(Provider::AlibabaEcs),
+            product,
+            action: action.unwrap_or("").to_owned(),
+            version,
+        })
+    }
+
+    fn authenticate(&self, call: &Call<'_>) -> Result<Account, Reply> {
+        let (shared, wire) = (call.shared, call.wire);
+        match style(wire) {
+            Some(AlibabaStyle::Acs3) => authenticate_acs3(shared, wire),
+            _ => authenticate_rpc(shared, wire),
+        }
+        .map_err(|e| error_reply(e, wire, call.request_id))
+    }
+
+    fn dispatch(&self, call: &Call<'_>, caller: &Account) -> Reply {
+        let Surface {
+            product,
+            version,
+            action,
+            ..
+        } = call.surface;
+        let params = Params::flat(call.wire.params(), LISTS);
+        let (result, product_code) = match product {
+            Some(Provider::AlibabaEcs) => (
+                ecs_action(&mut call.shared.engine(), action, params, caller),
+                "Ecs",
+            ),
+            Some(Provider::AlibabaSas) => (
+                sas_action(&mut call.shared.engine(), action, params, caller),
+                "swas-open",
+            ),
+            _ => (
+                Err(AliError::new(
+                    400,
+                    "InvalidVersion",
+                    format!("Specified parameter Version {version:?} is not valid."),
+                )),
+                "Ecs",
+            ),
+        };
+        match result {
+            Ok(body) => ok(body, call.request_id),
+            Err(e) => e.reply(call.request_id, &host_of(call.wire), product_code),
+        }
+    }
+
+    fn fault_reply(&self, call: &Call<'_>, kind: FaultKind) -> Reply {
+        let e = match kind {
+            FaultKind::Throttle => AliError::new(
+                400,
+                "Throttling.User",
+                "Request was denied due to user flow control.",
+            ),
+            _ => AliError::new(
+                500,
+                "InternalError",
+                "The request processing has failed due to some unknown error, exception or failure.",
+            ),
+        };
+        let mut reply = e.reply(call.request_id, "ecs.aliyuncs.com", "Ecs");
+        if kind == FaultKind::Throttle {
+            // The gateway's hint, in milliseconds, which the official SDK (and the
+            // imageshare client) sleep before the next attempt.
+            reply.headers.push((
+                "x-acs-retry-after".into(),
+                THROTTLE_RETRY_AFTER_MS.to_string(),
+            ));
+        }
+        reply
     }
 }
 
@@ -165,7 +265,7 @@ fn used_nonce() -> AliError {
 
 fn authenticate_rpc(shared: &Shared, wire: &WireRequest) -> Result<Account, AliError> {
     let params = wire.params();
-    let get = |n: &str| super::param(params, n);
+    let get = |n: &str| first(params, n);
     let key_id = get("AccessKeyId").ok_or_else(|| missing("AccessKeyId"))?;
     let (account, secret, token) = lookup(shared, key_id)?;
     check_time(get("Timestamp").or_else(|| get("TimeStamp")))?;
@@ -203,70 +303,9 @@ fn authenticate_acs3(shared: &Shared, wire: &WireRequest) -> Result<Account, Ali
     Ok(account)
 }
 
-/// The answer to an injected fault.
-pub fn fault_reply(kind: FaultKind, request_id: &str) -> Reply {
-    let e = match kind {
-        FaultKind::Throttle => AliError::new(
-            400,
-            "Throttling.User",
-            "Request was denied due to user flow control.",
-        ),
-        _ => AliError::new(
-            500,
-            "InternalError",
-            "The request processing has failed due to some unknown error, exception or failure.",
-        ),
-    };
-    let mut reply = e.reply(request_id, "ecs.aliyuncs.com", "Ecs");
-    if kind == FaultKind::Throttle {
-        // The gateway's hint, in milliseconds, which the official SDK (and the imageshare
-        // client) sleep before the next attempt.
-        reply.headers.push((
-            "x-acs-retry-after".into(),
-            THROTTLE_RETRY_AFTER_MS.to_string(),
-        ));
-    }
-    reply
-}
-
 /// The `x-acs-retry-after` (milliseconds) sent with an injected throttling answer: the
 /// length of the one-second window of the emulated QPS quota.
 pub const THROTTLE_RETRY_AFTER_MS: u64 = 1000;
-
-/// Answers an authenticated request.
-pub(crate) fn dispatch(
-    shared: &Shared,
-    product: Option<Provider>,
-    version: &str,
-    action: &str,
-    wire: &WireRequest,
-    caller: &Account,
-    request_id: &str,
-) -> Reply {
-    let params = Params::flat(wire.params(), LISTS);
-    let (result, product_code) = match product {
-        Some(Provider::AlibabaEcs) => (
-            ecs_action(&mut shared.engine(), action, params, caller),
-            "Ecs",
-        ),
-        Some(Provider::AlibabaSas) => (
-            sas_action(&mut shared.engine(), action, params, caller),
-            "swas-open",
-        ),
-        _ => (
-            Err(AliError::new(
-                400,
-                "InvalidVersion",
-                format!("Specified parameter Version {version:?} is not valid."),
-            )),
-            "Ecs",
-        ),
-    };
-    match result {
-        Ok(body) => ok(body, request_id),
-        Err(e) => e.reply(request_id, &host_of(wire), product_code),
-    }
-}
 
 fn not_found_action(action: &str) -> AliError {
     AliError::new(

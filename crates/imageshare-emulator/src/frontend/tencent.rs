@@ -38,14 +38,16 @@
 use std::collections::BTreeSet;
 
 use imageshare_core::{time, ImageKind, LimitRule, Principal, Provider, Secret};
-use imageshare_tencent::signer::{scope_from_authorization, ReceivedRequest, Tc3Verifier};
+use imageshare_tencent::signer::{
+    scope_from_authorization, ReceivedRequest, Tc3Verifier, ALGORITHM,
+};
 use serde_json::{json, Map, Value};
 
 use super::params::{OffsetLimit, Page, ParamError, Params};
-use super::Surface;
+use super::{Call, Frontend, Surface};
 use crate::engine::{limits_for, CopySpec, Engine, EngineError, ImageView, Relation};
 use crate::faults::FaultKind;
-use crate::server::{Reply, Shared, WireRequest};
+use crate::server::{Reply, WireRequest};
 use crate::world::{Account, Encrypted, ImageSeed, Origin, State};
 
 /// CVM API version.
@@ -143,113 +145,133 @@ pub fn ok(mut body: Value, request_id: &str) -> Reply {
     Reply::json(200, &json!({ "Response": body }), None)
 }
 
-/// Authenticates a TC3-HMAC-SHA256 request.
-pub(crate) fn authenticate(
-    shared: &Shared,
-    surface: &Surface,
-    wire: &WireRequest,
-    request_id: &str,
-) -> Result<Account, Reply> {
-    let fail = |e: TcError| e.reply(request_id);
-    let auth = wire.header("authorization").unwrap_or("");
-    let (secret_id, _service) =
-        scope_from_authorization(auth).map_err(|e| fail(TcError::new(e.code(), e.to_string())))?;
-    let (account, key) = {
-        let engine = shared.engine();
-        let Some(account) = engine.world().account_by_tencent_key(&secret_id).cloned() else {
-            return Err(fail(TcError::new(
-                "AuthFailure.SecretIdNotFound",
-                "The SecretId is not found, please ensure that your SecretId is correct.",
-            )));
-        };
-        let key = account.keys.tencent.clone().expect("looked up by this key");
-        (account, key)
-    };
-    let received = ReceivedRequest::new(&wire.method, &wire.path, &wire.raw_query, &wire.body)
-        .headers(wire.headers.iter().cloned());
-    let service = match surface {
-        Surface::Tencent { service, .. } => service.clone(),
-        _ => String::new(),
-    };
-    Tc3Verifier::new()
-        .expected_service(service)
-        .now(time::now_unix())
-        .verify(&received, &Secret::new(key.secret))
-        .map_err(|e| fail(TcError::new(e.code(), e.to_string())))?;
-    if let Some(expected) = key.token.as_deref() {
-        if wire.header("x-tc-token") != Some(expected) {
-            return Err(fail(TcError::new(
-                "AuthFailure.TokenFailure",
-                "Token verification failed.",
-            )));
+/// The Tencent Cloud API 3.0 front-end (CVM and Lighthouse on one gateway).
+pub(crate) struct Tencent;
+
+impl Frontend for Tencent {
+    fn classify(&self, wire: &WireRequest) -> Option<Surface> {
+        let auth = wire.header("authorization").unwrap_or("");
+        if !auth.starts_with(ALGORITHM) && wire.header("x-tc-action").is_none() {
+            return None;
         }
+        let service = scope_from_authorization(auth)
+            .map(|(_, service)| service)
+            .unwrap_or_default();
+        let product = match service.as_str() {
+            "cvm" => Some(Provider::TencentCvm),
+            "lighthouse" => Some(Provider::TencentLighthouse),
+            _ => None,
+        };
+        Some(Surface {
+            provider: product.unwrap_or(Provider::TencentCvm),
+            product,
+            action: wire.header("x-tc-action").unwrap_or("").to_owned(),
+            version: wire.header("x-tc-version").unwrap_or("").to_owned(),
+        })
     }
-    Ok(account)
-}
 
-/// The answer to an injected fault.
-pub fn fault_reply(kind: FaultKind, request_id: &str) -> Reply {
-    match kind {
-        FaultKind::Throttle => TcError::new(
-            "RequestLimitExceeded",
-            "Your current request times exceeds the frequency limit for a second. Please reduce the frequency of calls.",
-        )
-        .reply(request_id),
-        _ => TcError::new("InternalError", "An internal error occurred. Please retry.")
-            .reply_with_status(500, request_id),
+    /// TC3-HMAC-SHA256, with the credential scope's service as the expected one.
+    fn authenticate(&self, call: &Call<'_>) -> Result<Account, Reply> {
+        let wire = call.wire;
+        let fail = |e: TcError| e.reply(call.request_id);
+        let auth = wire.header("authorization").unwrap_or("");
+        let (secret_id, service) = scope_from_authorization(auth)
+            .map_err(|e| fail(TcError::new(e.code(), e.to_string())))?;
+        let (account, key) = {
+            let engine = call.shared.engine();
+            let Some(account) = engine.world().account_by_tencent_key(&secret_id).cloned() else {
+                return Err(fail(TcError::new(
+                    "AuthFailure.SecretIdNotFound",
+                    "The SecretId is not found, please ensure that your SecretId is correct.",
+                )));
+            };
+            let key = account.keys.tencent.clone().expect("looked up by this key");
+            (account, key)
+        };
+        let received = ReceivedRequest::new(&wire.method, &wire.path, &wire.raw_query, &wire.body)
+            .headers(wire.headers.iter().cloned());
+        Tc3Verifier::new()
+            .expected_service(service)
+            .now(time::now_unix())
+            .verify(&received, &Secret::new(key.secret))
+            .map_err(|e| fail(TcError::new(e.code(), e.to_string())))?;
+        if let Some(expected) = key.token.as_deref() {
+            if wire.header("x-tc-token") != Some(expected) {
+                return Err(fail(TcError::new(
+                    "AuthFailure.TokenFailure",
+                    "Token verification failed.",
+                )));
+            }
+        }
+        Ok(account)
     }
-}
 
-/// Answers an authenticated request.
-pub(crate) fn dispatch(
-    shared: &Shared,
-    product: Option<Provider>,
-    version: &str,
-    action: &str,
-    wire: &WireRequest,
-    caller: &Account,
-    request_id: &str,
-) -> Reply {
-    let expected = match product {
-        Some(Provider::TencentCvm) => CVM_VERSION,
-        Some(Provider::TencentLighthouse) => LIGHTHOUSE_VERSION,
-        _ => {
+    fn dispatch(&self, call: &Call<'_>, caller: &Account) -> Reply {
+        let request_id = call.request_id;
+        let Surface {
+            product,
+            version,
+            action,
+            ..
+        } = call.surface;
+        let expected = match product {
+            Some(Provider::TencentCvm) => CVM_VERSION,
+            Some(Provider::TencentLighthouse) => LIGHTHOUSE_VERSION,
+            _ => {
+                return TcError::new(
+                    "NoSuchProduct",
+                    "The product in the credential scope is not served here.",
+                )
+                .reply(request_id)
+            }
+        };
+        if version != expected {
             return TcError::new(
-                "NoSuchProduct",
-                "The product in the credential scope is not served here.",
+                "NoSuchVersion",
+                format!("The requested version {version:?} does not exist."),
             )
-            .reply(request_id)
+            .reply(request_id);
         }
-    };
-    if version != expected {
-        return TcError::new(
-            "NoSuchVersion",
-            format!("The requested version {version:?} does not exist."),
-        )
-        .reply(request_id);
-    }
-    let body = match request_params(wire) {
-        Ok(v) => v,
-        Err(e) => return e.reply(request_id),
-    };
-    let region = wire.header("x-tc-region").unwrap_or("").trim().to_owned();
-    let result = {
-        let mut engine = shared.engine();
-        let mut ctx = Ctx {
-            engine: &mut engine,
-            region: &region,
-            caller: &caller.id,
-            body: &body,
-            params: Params::Json(&body),
+        let body = match request_params(call.wire) {
+            Ok(v) => v,
+            Err(e) => return e.reply(request_id),
         };
-        match product {
-            Some(Provider::TencentCvm) => cvm_action(&mut ctx, action),
-            _ => lighthouse_action(&mut ctx, action),
+        let region = call
+            .wire
+            .header("x-tc-region")
+            .unwrap_or("")
+            .trim()
+            .to_owned();
+        let result = {
+            let mut engine = call.shared.engine();
+            let mut ctx = Ctx {
+                engine: &mut engine,
+                region: &region,
+                caller: &caller.id,
+                body: &body,
+                params: Params::Json(&body),
+            };
+            match product {
+                Some(Provider::TencentCvm) => cvm_action(&mut ctx, action),
+                _ => lighthouse_action(&mut ctx, action),
+            }
+        };
+        match result {
+            Ok(v) => ok(v, request_id),
+            Err(e) => e.reply(request_id),
         }
-    };
-    match result {
-        Ok(v) => ok(v, request_id),
-        Err(e) => e.reply(request_id),
+    }
+
+    fn fault_reply(&self, call: &Call<'_>, kind: FaultKind) -> Reply {
+        match kind {
+            FaultKind::Throttle => TcError::new(
+                "RequestLimitExceeded",
+                "Your current request times exceeds the frequency limit for a second. Please reduce the frequency of calls.",
+            )
+            .reply(call.request_id),
+            _ => TcError::new("InternalError", "An internal error occurred. Please retry.")
+                .reply_with_status(500, call.request_id),
+        }
     }
 }
 

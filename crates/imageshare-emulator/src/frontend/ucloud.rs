@@ -61,10 +61,11 @@ use imageshare_ucloud::signer::{flatten, verify_with};
 use imageshare_ucloud::SharingActions;
 use serde_json::{json, Value};
 
-use super::params::{FlatLists, OffsetLimit, ParamError, Params};
+use super::params::{first, FlatLists, OffsetLimit, ParamError, Params};
+use super::{Call, Frontend, Surface};
 use crate::engine::{CopySpec, Engine, EngineError, ImageView, Relation};
 use crate::faults::FaultKind;
-use crate::server::{Reply, Shared, WireRequest};
+use crate::server::{Reply, WireRequest};
 use crate::world::{Account, State};
 
 /// `Limit` of the listing actions when none is sent (documented default).
@@ -202,88 +203,94 @@ pub fn ok(mut body: Value, action: &str, request_id: &str) -> Reply {
     with_uuid(Reply::json(200, &body, None), request_id)
 }
 
-/// Authenticates a request by its `PublicKey` and `Signature`.
-pub(crate) fn authenticate(
-    shared: &Shared,
-    wire: &WireRequest,
-    request_id: &str,
-) -> Result<Account, Reply> {
-    let params = params(wire).unwrap_or_default();
-    let action = super::params::first(&params, "Action")
-        .unwrap_or("")
-        .to_owned();
-    if action.is_empty() {
-        return Err(
-            UcError::new(retcode::MISSING_ACTION, "Missing Action").gateway_reply(request_id)
-        );
-    }
-    let engine = shared.engine();
-    let world = engine.world();
-    let public = verify_with(&params, |pk| {
-        world
-            .account_by_ucloud_key(pk)
-            .and_then(|a| a.keys.ucloud.as_ref())
-            .map(|k| Secret::new(k.private.clone()))
-    })
-    .map_err(|e| UcError::new(e.ret_code().into(), e.message()).reply(&action, request_id))?;
-    Ok(world
-        .account_by_ucloud_key(&public)
-        .cloned()
-        .expect("verified against this key"))
-}
+/// The UCloud API front-end (UHost).
+pub(crate) struct UCloud;
 
-/// The answer to an injected fault.
-pub fn fault_reply(action: &str, kind: FaultKind, request_id: &str) -> Reply {
-    match kind {
-        FaultKind::Throttle => {
-            UcError::new(retcode::THROTTLED, "API request throttled").reply(action, request_id)
+impl Frontend for UCloud {
+    fn classify(&self, wire: &WireRequest) -> Option<Surface> {
+        let params = params(wire)?;
+        if first(&params, "PublicKey").is_none() && first(&params, "Action").is_none() {
+            return None;
         }
-        _ => with_uuid(
-            Reply {
-                status: 503,
-                headers: vec![("content-type".into(), "text/plain".into())],
-                body: b"Service Temporarily Unavailable".to_vec(),
-                code: Some("HTTP503".into()),
-            },
-            request_id,
-        ),
+        Some(Surface {
+            provider: Provider::UCloud,
+            product: Some(Provider::UCloud),
+            action: first(&params, "Action").unwrap_or("").to_owned(),
+            version: String::new(),
+        })
     }
-}
 
-/// Answers an authenticated request.
-pub(crate) fn dispatch(
-    shared: &Shared,
-    action: &str,
-    wire: &WireRequest,
-    caller: &Account,
-    request_id: &str,
-) -> Reply {
-    let params = params(wire).unwrap_or_default();
-    let project = match super::params::first(&params, "ProjectId") {
-        Some(p) if !p.is_empty() => p.to_owned(),
-        _ => match caller.projects.first() {
-            Some(p) => p.clone(),
-            None => {
-                return UcError::new(retcode::PROJECT_NOT_EXISTS, "Project not exists")
-                    .reply(action, request_id);
-            }
-        },
-    };
-    if !caller.projects.contains(&project) {
-        return UcError::new(
-            retcode::PROJECT_NOT_EXISTS,
-            format!("Project {project} not exists"),
-        )
-        .reply(action, request_id);
+    /// The `PublicKey` and the SHA1 `Signature` over the sorted parameters.
+    fn authenticate(&self, call: &Call<'_>) -> Result<Account, Reply> {
+        let (action, request_id) = (&call.surface.action, call.request_id);
+        if action.is_empty() {
+            return Err(
+                UcError::new(retcode::MISSING_ACTION, "Missing Action").gateway_reply(request_id)
+            );
+        }
+        let params = params(call.wire).unwrap_or_default();
+        let engine = call.shared.engine();
+        let world = engine.world();
+        let public = verify_with(&params, |pk| {
+            world
+                .account_by_ucloud_key(pk)
+                .and_then(|a| a.keys.ucloud.as_ref())
+                .map(|k| Secret::new(k.private.clone()))
+        })
+        .map_err(|e| UcError::new(e.ret_code().into(), e.message()).reply(action, request_id))?;
+        Ok(world
+            .account_by_ucloud_key(&public)
+            .cloned()
+            .expect("verified against this key"))
     }
-    let mut engine = shared.engine();
-    let req = Req {
-        params: Params::flat(&params, LISTS),
-        project: &project,
-    };
-    match uhost_action(&mut engine, action, &req) {
-        Ok(v) => ok(v, action, request_id),
-        Err(e) => e.reply(action, request_id),
+
+    /// Picks the project (`ProjectId`, else the caller's first), then runs the action.
+    fn dispatch(&self, call: &Call<'_>, caller: &Account) -> Reply {
+        let (action, request_id) = (&call.surface.action, call.request_id);
+        let params = params(call.wire).unwrap_or_default();
+        let project = match first(&params, "ProjectId") {
+            Some(p) if !p.is_empty() => p.to_owned(),
+            _ => match caller.projects.first() {
+                Some(p) => p.clone(),
+                None => {
+                    return UcError::new(retcode::PROJECT_NOT_EXISTS, "Project not exists")
+                        .reply(action, request_id);
+                }
+            },
+        };
+        if !caller.projects.contains(&project) {
+            return UcError::new(
+                retcode::PROJECT_NOT_EXISTS,
+                format!("Project {project} not exists"),
+            )
+            .reply(action, request_id);
+        }
+        let mut engine = call.shared.engine();
+        let req = Req {
+            params: Params::flat(&params, LISTS),
+            project: &project,
+        };
+        match uhost_action(&mut engine, action, &req) {
+            Ok(v) => ok(v, action, request_id),
+            Err(e) => e.reply(action, request_id),
+        }
+    }
+
+    /// RetCode 153 for a throttle; a 5xx is the gateway's plain-text 503.
+    fn fault_reply(&self, call: &Call<'_>, kind: FaultKind) -> Reply {
+        match kind {
+            FaultKind::Throttle => UcError::new(retcode::THROTTLED, "API request throttled")
+                .reply(&call.surface.action, call.request_id),
+            _ => with_uuid(
+                Reply {
+                    status: 503,
+                    headers: vec![("content-type".into(), "text/plain".into())],
+                    body: b"Service Temporarily Unavailable".to_vec(),
+                    code: Some("HTTP503".into()),
+                },
+                call.request_id,
+            ),
+        }
     }
 }
 
