@@ -35,6 +35,23 @@ pub fn delete_waits_for_creation(provider: Provider) -> bool {
     matches!(provider, Provider::TencentCvm | Provider::TencentLighthouse)
 }
 
+/// The principal-form rule of [`Engine::share`]: `principal` must be what `provider`
+/// shares with (a main-account id of the right length, a project id). Front-ends that
+/// check a request's accounts before its image (a cloud answers that first) call this.
+pub fn check_principal_form(provider: Provider, principal: &str) -> Result<(), EngineError> {
+    let limits = limits_for(provider);
+    let principal = match limits.principal_kind {
+        PrincipalKind::Account => Principal::account(principal),
+        PrincipalKind::Project => Principal::project(principal),
+    };
+    limits
+        .check_principal_form(&principal)
+        .map_err(|(_, why)| EngineError::Rule {
+            rule: LimitRule::PrincipalForm,
+            message: why,
+        })
+}
+
 /// Why the engine refused an operation. Front-ends map these to their cloud's codes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {
@@ -402,16 +419,7 @@ impl Engine {
         let owner_site = self.owner_account(provider, &img.owner).map(|a| a.site);
         let mut distinct: Vec<String> = Vec::new();
         for p in principals {
-            let principal = match limits.principal_kind {
-                PrincipalKind::Account => Principal::account(p.as_str()),
-                PrincipalKind::Project => Principal::project(p.as_str()),
-            };
-            if let Err((_, why)) = limits.check_principal_form(&principal) {
-                return Err(EngineError::Rule {
-                    rule: LimitRule::PrincipalForm,
-                    message: why,
-                });
-            }
+            check_principal_form(provider, p)?;
             if *p == img.owner || (provider != Provider::UCloud && p == caller) {
                 return Err(EngineError::Rule {
                     rule: LimitRule::ShareWithSelf,
