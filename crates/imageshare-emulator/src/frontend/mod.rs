@@ -2,9 +2,10 @@
 //! cloud's own wire format. Each front-end only translates between the wire and the
 //! [`Engine`](crate::engine::Engine); the rules live in the engine.
 //!
-//! Every front-end implements [`Frontend`]; the server offers a request to each in turn
-//! ([`route`]) and runs it through the one that recognises it. Parameters are read, and
-//! listings paged, by the one reader in [`params`].
+//! Every front-end implements the crate's `Frontend` trait (classify, authenticate,
+//! dispatch, fault reply); the server offers a request to each in turn and runs it through
+//! the one that recognises it. Parameters are read, and listings paged, by the one reader
+//! in the `params` module.
 
 pub mod alibaba;
 pub(crate) mod params;

@@ -1,7 +1,7 @@
 //! The steps CVM and Lighthouse actions share, written once: choosing and paging the
 //! images of a Describe action, reading `Permission`, checking a request's accounts,
 //! granting and revoking, deleting all or nothing, and copying to regions. Each product
-//! supplies its own codes through [`Product::refuse`].
+//! supplies its own codes through [`Product::refuse`](super::Product::refuse).
 
 use std::collections::BTreeSet;
 

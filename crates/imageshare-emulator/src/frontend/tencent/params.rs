@@ -230,7 +230,8 @@ fn param_error(e: ParamError, product: Product) -> TcError {
     }
 }
 
-/// The generic wording of a refused parameter (see [`param_error`] for paging).
+/// The generic wording of a refused parameter (`param_error` gives Lighthouse its paging
+/// sub-codes).
 impl From<ParamError> for TcError {
     fn from(e: ParamError) -> Self {
         param_error(e, Product::Cvm)
