@@ -27,6 +27,31 @@ pub fn limits_for(provider: Provider) -> &'static ShareLimits {
     }
 }
 
+/// Whether `provider` refuses to delete an image that is still being created or copied.
+/// Tencent documents it: DeleteImages "images that are creating, syncing or importing
+/// cannot be deleted" (tencent.md §1.5), DeleteBlueprints needs a settled state (§2.6).
+/// Alibaba and UCloud document no such rule; the emulator lets them delete.
+pub fn delete_waits_for_creation(provider: Provider) -> bool {
+    matches!(provider, Provider::TencentCvm | Provider::TencentLighthouse)
+}
+
+/// The principal-form rule of [`Engine::share`]: `principal` must be what `provider`
+/// shares with (a main-account id of the right length, a project id). Front-ends that
+/// check a request's accounts before its image (a cloud answers that first) call this.
+pub fn check_principal_form(provider: Provider, principal: &str) -> Result<(), EngineError> {
+    let limits = limits_for(provider);
+    let principal = match limits.principal_kind {
+        PrincipalKind::Account => Principal::account(principal),
+        PrincipalKind::Project => Principal::project(principal),
+    };
+    limits
+        .check_principal_form(&principal)
+        .map_err(|(_, why)| EngineError::Rule {
+            rule: LimitRule::PrincipalForm,
+            message: why,
+        })
+}
+
 /// Why the engine refused an operation. Front-ends map these to their cloud's codes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {
@@ -394,16 +419,7 @@ impl Engine {
         let owner_site = self.owner_account(provider, &img.owner).map(|a| a.site);
         let mut distinct: Vec<String> = Vec::new();
         for p in principals {
-            let principal = match limits.principal_kind {
-                PrincipalKind::Account => Principal::account(p.as_str()),
-                PrincipalKind::Project => Principal::project(p.as_str()),
-            };
-            if let Err((_, why)) = limits.check_principal_form(&principal) {
-                return Err(EngineError::Rule {
-                    rule: LimitRule::PrincipalForm,
-                    message: why,
-                });
-            }
+            check_principal_form(provider, p)?;
             if *p == img.owner || (provider != Provider::UCloud && p == caller) {
                 return Err(EngineError::Rule {
                     rule: LimitRule::ShareWithSelf,
@@ -598,8 +614,8 @@ impl Engine {
         Ok(new_id)
     }
 
-    /// Deletes an image the caller owns; refused while it has grants where the provider
-    /// says so. Deleting removes its grants.
+    /// Deletes an image the caller owns (every rule of [`Engine::check_delete`]).
+    /// Deleting removes its grants.
     pub fn delete(
         &mut self,
         provider: Provider,
@@ -607,7 +623,31 @@ impl Engine {
         region: &str,
         id: &str,
     ) -> Result<(), EngineError> {
-        self.owned(provider, caller, region, id)?;
+        self.check_delete(provider, caller, region, id)?;
+        self.images.remove(id);
+        self.grants.remove(id);
+        Ok(())
+    }
+
+    /// The rules of [`Engine::delete`], checked without deleting (a front-end that deletes
+    /// several images all or nothing, or answers a dry run, checks each one first): only
+    /// the owner deletes; not while the image is still being created or copied where the
+    /// provider says so ([`delete_waits_for_creation`]); not while it has grants where the
+    /// provider's limits say so.
+    pub fn check_delete(
+        &mut self,
+        provider: Provider,
+        caller: &str,
+        region: &str,
+        id: &str,
+    ) -> Result<(), EngineError> {
+        let view = self.owned(provider, caller, region, id)?;
+        if view.image.state == State::Creating && delete_waits_for_creation(provider) {
+            return Err(EngineError::InvalidState {
+                id: id.to_owned(),
+                state: format!("{:?}", view.image.state).to_lowercase(),
+            });
+        }
         let n = self.grants.get(id).map_or(0, Vec::len);
         if n > 0 && limits_for(provider).delete_requires_unshare {
             return Err(EngineError::Rule {
@@ -615,8 +655,6 @@ impl Engine {
                 message: format!("{id} is shared with {n} principals"),
             });
         }
-        self.images.remove(id);
-        self.grants.remove(id);
         Ok(())
     }
 

@@ -21,7 +21,7 @@ use tokio::sync::watch;
 
 use crate::engine::{Engine, Grant};
 use crate::faults::{FaultEvent, FaultInjector, FaultKind};
-use crate::frontend;
+use crate::frontend::{self, Call};
 use crate::world::{Account, World};
 
 /// Largest request body accepted.
@@ -379,90 +379,52 @@ async fn serve(
             .collect(),
         body,
     );
-    let Some(surface) = frontend::classify(&wire) else {
+    let Some((frontend, surface)) = frontend::route(&wire) else {
         return Ok(plain(
             400,
             "imageshare-emulator: not a request of any emulated cloud (no Alibaba Version, \
              Tencent TC3 authorization or UCloud PublicKey/Action)",
         ));
     };
-    let (provider, action) = (surface.provider(), surface.action().to_owned());
     let request_id = shared.request_id();
-
-    let reply = match frontend::authenticate(&shared, &surface, &wire, &request_id) {
-        Err(reply) => {
-            record(
-                &shared,
-                provider,
-                &action,
-                &request_id,
-                None,
-                reply.code.clone(),
-            );
-            reply
-        }
+    let call = Call {
+        shared: &shared,
+        surface: &surface,
+        wire: &wire,
+        request_id: &request_id,
+    };
+    // `None`: the connection is dropped without an answer (an injected fault).
+    let (account, reply) = match frontend.authenticate(&call) {
+        Err(reply) => (None, Some(reply)),
         Ok(caller) => {
-            let decision = lock(&shared.faults).decide(provider, &action, Instant::now());
+            let decision =
+                lock(&shared.faults).decide(surface.provider, &surface.action, Instant::now());
             if !decision.delay.is_zero() {
                 tokio::time::sleep(decision.delay).await;
             }
-            match decision.fault {
-                Some(FaultKind::Drop) => {
-                    record(
-                        &shared,
-                        provider,
-                        &action,
-                        &request_id,
-                        Some(caller.id),
-                        Some("dropped".into()),
-                    );
-                    return Err(std::io::Error::other("fault injection: connection dropped"));
-                }
-                Some(kind) => {
-                    let reply = frontend::fault_reply(&surface, kind, &request_id);
-                    record(
-                        &shared,
-                        provider,
-                        &action,
-                        &request_id,
-                        Some(caller.id),
-                        reply.code.clone(),
-                    );
-                    reply
-                }
-                None => {
-                    let reply = frontend::dispatch(&shared, &surface, &wire, &caller, &request_id);
-                    record(
-                        &shared,
-                        provider,
-                        &action,
-                        &request_id,
-                        Some(caller.id),
-                        reply.code.clone(),
-                    );
-                    reply
-                }
-            }
+            let reply = match decision.fault {
+                Some(FaultKind::Drop) => None,
+                Some(kind) => Some(frontend.fault_reply(&call, kind)),
+                None => Some(frontend.dispatch(&call, &caller)),
+            };
+            (Some(caller.id), reply)
         }
     };
-    Ok(to_response(reply, &request_id))
-}
-
-fn record(
-    shared: &Shared,
-    provider: Provider,
-    action: &str,
-    request_id: &str,
-    account: Option<String>,
-    error: Option<String>,
-) {
+    let error = match &reply {
+        Some(reply) => reply.code.clone(),
+        None => Some("dropped".into()),
+    };
     lock(&shared.calls).push(CallRecord {
-        provider,
-        action: action.to_owned(),
+        provider: surface.provider,
+        action: surface.action.clone(),
         account,
         error,
-        request_id: request_id.to_owned(),
+        request_id: request_id.clone(),
     });
+    match reply {
+        Some(reply) => Ok(to_response(reply, &request_id)),
+        None => Err(std::io::Error::other("fault injection: connection dropped")),
+    }
 }
 
 fn plain(status: u16, text: &str) -> Response<Full<Bytes>> {

@@ -418,3 +418,43 @@ region = "ap-guangzhou"
         );
     }
 }
+
+#[test]
+fn delete_checks_are_the_engines() {
+    for p in Provider::ALL {
+        let (owner, other, _) = ids(p);
+        let mut creating = base(p);
+        creating.state = State::Creating;
+        let id = creating.id.clone();
+        let mut engine = Engine::new(world(p, creating, &[], 0));
+        // Only Tencent documents that an image being created cannot be deleted.
+        let check = engine.check_delete(p, owner, region(p), &id);
+        if imageshare_emulator::engine::delete_waits_for_creation(p) {
+            assert!(
+                matches!(check, Err(EngineError::InvalidState { .. })),
+                "{p}: {check:?}"
+            );
+        } else {
+            assert_eq!(check, Ok(()), "{p}");
+        }
+        // Shared: refused where the limits say so, and the check changes nothing.
+        let mut engine = Engine::new(world(p, base(p), &[other.to_owned()], 0));
+        let check = engine.check_delete(p, owner, region(p), &id);
+        if limits_for(p).delete_requires_unshare {
+            assert!(
+                matches!(
+                    check,
+                    Err(EngineError::Rule {
+                        rule: LimitRule::DeleteWhileShared,
+                        ..
+                    })
+                ),
+                "{p}: {check:?}"
+            );
+        } else {
+            assert_eq!(check, Ok(()), "{p}");
+        }
+        assert_eq!(engine.grants(&id).len(), 1, "{p}");
+        assert!(engine.image(p, owner, region(p), &id).is_ok(), "{p}");
+    }
+}

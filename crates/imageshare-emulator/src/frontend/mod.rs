@@ -1,8 +1,14 @@
 //! Provider front-ends: how a request is recognised, authenticated and answered in each
 //! cloud's own wire format. Each front-end only translates between the wire and the
 //! [`Engine`](crate::engine::Engine); the rules live in the engine.
+//!
+//! Every front-end implements the crate's `Frontend` trait (classify, authenticate,
+//! dispatch, fault reply); the server offers a request to each in turn and runs it through
+//! the one that recognises it. Parameters are read, and listings paged, by the one reader
+//! in the `params` module.
 
 pub mod alibaba;
+pub(crate) mod params;
 pub mod tencent;
 pub mod ucloud;
 
@@ -12,176 +18,62 @@ use crate::faults::FaultKind;
 use crate::server::{Reply, Shared, WireRequest};
 use crate::world::Account;
 
-/// Which signature style an Alibaba request uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AlibabaStyle {
-    /// RPC signature v1 (HMAC-SHA1) in the parameters.
-    RpcV1,
-    /// ACS3-HMAC-SHA256 in the `Authorization` header.
-    Acs3,
-}
-
 /// What a request is, as recognised from its own markers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Surface {
-    /// An Alibaba Cloud OpenAPI request.
-    Alibaba {
-        /// ECS or SAS (from the API version); `None` for an unknown version.
-        product: Option<Provider>,
-        /// The `Version` sent.
-        version: String,
-        /// The action.
-        action: String,
-        /// Signature style.
-        style: AlibabaStyle,
-    },
-    /// A Tencent Cloud API 3.0 request.
-    Tencent {
-        /// CVM or Lighthouse (from the credential scope's service); `None` if unknown.
-        product: Option<Provider>,
-        /// The credential scope service.
-        service: String,
-        /// `X-TC-Action`.
-        action: String,
-        /// `X-TC-Version`.
-        version: String,
-    },
-    /// A UCloud API request.
-    UCloud {
-        /// The action.
-        action: String,
-    },
+pub struct Surface {
+    /// The provider the request counts for in the call log and the fault rules: the
+    /// product its markers name, or the cloud's main product (ECS, CVM) when they name one
+    /// the emulator does not serve.
+    pub provider: Provider,
+    /// The product the markers name (Alibaba: from the API version; Tencent: from the
+    /// credential scope's service); `None` when the front-end does not serve it, which it
+    /// answers with the cloud's own "no such version / product" error.
+    pub product: Option<Provider>,
+    /// The action.
+    pub action: String,
+    /// The API version sent (Alibaba `Version`, Tencent `X-TC-Version`; empty for UCloud).
+    pub version: String,
 }
 
-impl Surface {
-    /// The provider the request is for (for logs and fault rules). Unknown Alibaba or
-    /// Tencent products count as ECS and CVM.
-    pub fn provider(&self) -> Provider {
-        match self {
-            Surface::Alibaba { product, .. } => product.unwrap_or(Provider::AlibabaEcs),
-            Surface::Tencent { product, .. } => product.unwrap_or(Provider::TencentCvm),
-            Surface::UCloud { .. } => Provider::UCloud,
-        }
-    }
-    /// The action named by the request.
-    pub fn action(&self) -> &str {
-        match self {
-            Surface::Alibaba { action, .. }
-            | Surface::Tencent { action, .. }
-            | Surface::UCloud { action } => action,
-        }
-    }
+/// One request on its way through a front-end.
+pub(crate) struct Call<'a> {
+    /// Engine, nonces and the rest of the server state.
+    pub(crate) shared: &'a Shared,
+    /// What the request is.
+    pub(crate) surface: &'a Surface,
+    /// The request as received.
+    pub(crate) wire: &'a WireRequest,
+    /// The id the answer carries.
+    pub(crate) request_id: &'a str,
 }
 
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    params
+/// One cloud's front-end: how its requests are recognised, authenticated and answered.
+pub(crate) trait Frontend: Sync {
+    /// Recognises a request of this cloud by the markers a real one carries (never by
+    /// path); `None` when it is not one.
+    fn classify(&self, wire: &WireRequest) -> Option<Surface>;
+    /// Checks the request's signature, key, timestamp and nonce as the cloud does; the
+    /// error is the cloud's own answer, with its exact code and HTTP status.
+    fn authenticate(&self, call: &Call<'_>) -> Result<Account, Reply>;
+    /// Runs the action for `caller` against the engine and answers in the cloud's format.
+    fn dispatch(&self, call: &Call<'_>, caller: &Account) -> Reply;
+    /// The cloud's own answer to an injected throttle or server error.
+    fn fault_reply(&self, call: &Call<'_>, kind: FaultKind) -> Reply;
+}
+
+/// Every front-end, in the order a request is offered to them: Tencent's TC3
+/// `Authorization` / `X-TC-Action` first, then Alibaba's ACS3 header or signed `Version`
+/// parameters, then UCloud's `PublicKey` / `Action`, the loosest markers.
+const FRONTENDS: [&dyn Frontend; 3] = [&tencent::Tencent, &alibaba::Alibaba, &ucloud::UCloud];
+
+/// The front-end a request belongs to, and what the request is.
+pub(crate) fn route(wire: &WireRequest) -> Option<(&'static dyn Frontend, Surface)> {
+    FRONTENDS
         .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+        .find_map(|f| f.classify(wire).map(|surface| (*f, surface)))
 }
 
 /// Recognises a request by the markers a real one carries, never by path.
 pub fn classify(wire: &WireRequest) -> Option<Surface> {
-    let auth = wire.header("authorization").unwrap_or("");
-    if auth.starts_with(imageshare_tencent::signer::ALGORITHM)
-        || wire.header("x-tc-action").is_some()
-    {
-        let service = imageshare_tencent::signer::scope_from_authorization(auth)
-            .map(|(_, s)| s)
-            .unwrap_or_default();
-        let product = match service.as_str() {
-            "cvm" => Some(Provider::TencentCvm),
-            "lighthouse" => Some(Provider::TencentLighthouse),
-            _ => None,
-        };
-        return Some(Surface::Tencent {
-            product,
-            service,
-            action: wire.header("x-tc-action").unwrap_or("").to_owned(),
-            version: wire.header("x-tc-version").unwrap_or("").to_owned(),
-        });
-    }
-    let params = wire.params();
-    // The official Tea SDK's V2 path sends `x-acs-action` / `x-acs-version` headers too,
-    // but signs RPC v1 style: no ACS3 Authorization, `Signature` + `SignatureMethod` in
-    // the parameters. Only the signature decides the style.
-    let rpc_signed =
-        param(params, "Signature").is_some() && param(params, "SignatureMethod").is_some();
-    if auth.starts_with(imageshare_alibaba::signer::acs3::ALGORITHM)
-        || (wire.header("x-acs-action").is_some() && !rpc_signed)
-    {
-        let version = wire.header("x-acs-version").unwrap_or("").to_owned();
-        return Some(Surface::Alibaba {
-            product: alibaba::product(&version),
-            version,
-            action: wire.header("x-acs-action").unwrap_or("").to_owned(),
-            style: AlibabaStyle::Acs3,
-        });
-    }
-    if let (Some(action), Some(version)) = (param(params, "Action"), param(params, "Version")) {
-        if param(params, "AccessKeyId").is_some() || param(params, "SignatureMethod").is_some() {
-            return Some(Surface::Alibaba {
-                product: alibaba::product(version),
-                version: version.to_owned(),
-                action: action.to_owned(),
-                style: AlibabaStyle::RpcV1,
-            });
-        }
-    }
-    if let Some(params) = ucloud::params(wire) {
-        if param(&params, "PublicKey").is_some() || param(&params, "Action").is_some() {
-            return Some(Surface::UCloud {
-                action: param(&params, "Action").unwrap_or("").to_owned(),
-            });
-        }
-    }
-    None
-}
-
-/// Authenticates a request as its cloud does; the error is the cloud's own answer.
-pub(crate) fn authenticate(
-    shared: &Shared,
-    surface: &Surface,
-    wire: &WireRequest,
-    request_id: &str,
-) -> Result<Account, Reply> {
-    match surface {
-        Surface::Alibaba { style, .. } => alibaba::authenticate(shared, *style, wire, request_id),
-        Surface::Tencent { .. } => tencent::authenticate(shared, surface, wire, request_id),
-        Surface::UCloud { .. } => ucloud::authenticate(shared, wire, request_id),
-    }
-}
-
-/// The cloud's answer for an injected throttle or server error.
-pub fn fault_reply(surface: &Surface, kind: FaultKind, request_id: &str) -> Reply {
-    match surface {
-        Surface::Alibaba { .. } => alibaba::fault_reply(kind, request_id),
-        Surface::Tencent { .. } => tencent::fault_reply(kind, request_id),
-        Surface::UCloud { action } => ucloud::fault_reply(action, kind, request_id),
-    }
-}
-
-/// Answers an authenticated request.
-pub(crate) fn dispatch(
-    shared: &Shared,
-    surface: &Surface,
-    wire: &WireRequest,
-    caller: &Account,
-    request_id: &str,
-) -> Reply {
-    match surface {
-        Surface::Alibaba {
-            product,
-            version,
-            action,
-            ..
-        } => alibaba::dispatch(shared, *product, version, action, wire, caller, request_id),
-        Surface::Tencent {
-            product,
-            action,
-            version,
-            ..
-        } => tencent::dispatch(shared, *product, version, action, wire, caller, request_id),
-        Surface::UCloud { action } => ucloud::dispatch(shared, action, wire, caller, request_id),
-    }
+    route(wire).map(|(_, surface)| surface)
 }

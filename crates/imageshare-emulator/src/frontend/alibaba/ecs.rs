@@ -1,0 +1,385 @@
+//! ECS (API 2014-05-26) image actions: `DescribeImages`, `ModifyImageSharePermission`,
+//! `DescribeImageSharePermission`, `CopyImage`, `DeleteImage`; ECS's error codes (which
+//! SWAS-OPEN borrows where it publishes none) and its `Image` shape.
+
+use imageshare_core::{ImageKind, LimitRule, Provider};
+use serde_json::{json, Value};
+
+use super::sas_to_ecs::{ecs_key, wire_id};
+use super::{account_json, invalid_parameter, not_found_action, AliError};
+use crate::engine::{CopySpec, Engine, EngineError, ImageView, Relation};
+use crate::frontend::params::Params;
+use crate::world::{Account, Encrypted, ImageSeed, Origin, State};
+
+/// `InvalidImageId.NotFound`.
+pub(super) fn image_not_found(id: &str) -> AliError {
+    AliError::new(
+        404,
+        "InvalidImageId.NotFound",
+        format!("The specified image {id} does not exist."),
+    )
+}
+
+/// Maps an engine refusal to ECS's documented code and status (alibaba.md 2.2). `id` is
+/// the image id as the client sent it.
+pub(super) fn error(e: EngineError, id: &str) -> AliError {
+    match e {
+        EngineError::ImageNotFound(_) | EngineError::NotOwner(_) => image_not_found(id),
+        EngineError::PrincipalNotFound(p) => account_not_found(&p),
+        EngineError::MissingRole(role) => AliError::new(
+            403,
+            "AssumeRoleError",
+            format!(
+                "Failed to assume the role {role}: authorize ECS to use KMS before sharing an encrypted image."
+            ),
+        ),
+        EngineError::InvalidState { .. } => incorrect_status(id),
+        EngineError::InvalidParameter { name, message } => AliError::new(
+            400,
+            "InvalidParameter",
+            format!("The specified parameter \"{name}\" is not valid: {message}."),
+        ),
+        EngineError::Rule { rule, message } => match rule {
+            LimitRule::MaxShareesPerImage => AliError::new(
+                403,
+                "QuotaExceed.ShareImageUser",
+                format!("The number of users the image is shared with exceeds the quota: {message}."),
+            ),
+            LimitRule::ShareWithSelf => AliError::new(
+                404,
+                "InvalidAccount.Forbbiden",
+                "The specified account is the owner of the image; an image cannot be shared with its owner.",
+            ),
+            // A malformed id (a RAM user name, letters) can never be an account: the
+            // service looks it up and finds none.
+            LimitRule::PrincipalForm | LimitRule::PrincipalKind => AliError::new(
+                404,
+                "InvalidAccount.NotFound",
+                format!("The specified account in parameter \"AddAccount.n\" or \"RemoveAccount.n\" does not exist: {message}"),
+            ),
+            LimitRule::CrossSite => AliError::new(
+                403,
+                "InvalidImageId.BidMismatch",
+                format!("Cannot share the image with users of other sites: {message}."),
+            ),
+            LimitRule::EncryptedImage => AliError::new(
+                403,
+                "InvalidOperation.ServiceKeyEncryptedImageUnsupported",
+                "The operation is not supported for images encrypted with a service key.",
+            ),
+            // The service looks the image up among the caller's own images; a received
+            // image is not there (alibaba.md 2.2: expected, UNCONFIRMED).
+            LimitRule::ReceivedImage | LimitRule::SameRegion => image_not_found(id),
+            LimitRule::PublicImage => AliError::new(
+                403,
+                "Image.Public",
+                format!("The image {id} is a public image."),
+            ),
+            // alibaba.md documents no code for marketplace-derived images; `Forbidden`
+            // (the common "not authorized to operate on the specified resource") is the
+            // closest documented one.
+            LimitRule::MarketplaceDerived => AliError::new(
+                403,
+                "Forbidden",
+                format!("User not authorized to operate on the specified resource: {id} is derived from a marketplace image."),
+            ),
+            LimitRule::ImageState if message.ends_with("unavailable") => AliError::new(
+                403,
+                "OperationDenied.InvalidImageStatus",
+                format!("The operation is denied due to the status of image {id}."),
+            ),
+            LimitRule::ImageState => incorrect_status(id),
+            // DeleteImage doc (help.aliyun.com/document_detail/25537.html): 403 ImageUseShared.
+            LimitRule::DeleteWhileShared => AliError::new(
+                403,
+                "ImageUseShared",
+                "The specified image has been shared to others. You can use the DescribeImageSharePermission API to query the users who have been shared.",
+            ),
+            // No ECS image kind is refused by the table; `Forbidden` is the closest
+            // documented code should one ever be.
+            _ => AliError::new(
+                403,
+                "Forbidden",
+                format!("User not authorized to operate on the specified resource: {message}."),
+            ),
+        },
+    }
+}
+
+/// `InvalidAccount.NotFound` for a principal.
+fn account_not_found(p: &str) -> AliError {
+    AliError::new(
+        404,
+        "InvalidAccount.NotFound",
+        format!(
+            "The specified account {p} in parameter \"AddAccount.n\" or \"RemoveAccount.n\" does not exist."
+        ),
+    )
+}
+
+/// `IncorrectImageStatus` (legacy ECS table, alibaba.md 2.2): the image is not available.
+pub(super) fn incorrect_status(id: &str) -> AliError {
+    AliError::new(
+        400,
+        "IncorrectImageStatus",
+        format!("The current status of the image {id} does not support this operation."),
+    )
+}
+
+/// `Status` of an ECS image.
+fn status(state: State) -> &'static str {
+    match state {
+        State::Available => "Available",
+        State::Creating => "Creating",
+        State::Unavailable => "UnAvailable",
+    }
+}
+
+/// One `Images.Image[]` entry, in the SDK model's field names (alibaba.md 1.3).
+fn image_json(view: &ImageView) -> Value {
+    let img = &view.image;
+    let id = wire_id(&img.id);
+    let encrypted = img.encrypted != Encrypted::None;
+    let alias = match view.relation {
+        Relation::Owner => "self",
+        Relation::Received => "others",
+        Relation::Public => "system",
+    };
+    let mut disks = vec![json!({
+        "Device": "/dev/xvda", "Type": "system", "Size": "40",
+        "SnapshotId": format!("s-{}", id.trim_start_matches("m-")),
+        "Format": "", "ImportOSSBucket": "", "ImportOSSObject": "", "Progress": "100%",
+        "RemainTime": 0, "Encrypted": encrypted,
+    })];
+    if img.kind == ImageKind::WholeMachine {
+        disks.push(json!({
+            "Device": "/dev/xvdb", "Type": "data", "Size": "100",
+            "SnapshotId": format!("s-{}d", id.trim_start_matches("m-")),
+            "Format": "", "ImportOSSBucket": "", "ImportOSSObject": "", "Progress": "100%",
+            "RemainTime": 0, "Encrypted": encrypted,
+        }));
+    }
+    let product_code = if img.origin == Origin::Marketplace {
+        "cmjj000001"
+    } else {
+        ""
+    };
+    let state = status(img.state);
+    json!({
+        "ImageId": id,
+        "ImageName": img.name,
+        "ImageOwnerAlias": alias,
+        "ImageOwnerId": account_json(&img.owner),
+        "ImageVersion": "",
+        "ImageFamily": "",
+        "Description": "",
+        "Status": state,
+        "Progress": if state == "Creating" { "50%" } else { "100%" },
+        "Size": if img.kind == ImageKind::WholeMachine { 140 } else { 40 },
+        "IsCopied": img.copied_from.is_some(),
+        "IsPublic": false,
+        "IsSelfShared": if view.relation == Relation::Owner && view.shared { "true" } else { "false" },
+        "IsSubscribed": false,
+        "IsSupportCloudinit": true,
+        "IsSupportIoOptimized": true,
+        "Platform": "Ubuntu",
+        "OSType": "linux",
+        "OSName": "Ubuntu 22.04 64 bit",
+        "OSNameEn": "Ubuntu 22.04 64 bit",
+        "Architecture": "x86_64",
+        "BootMode": "BIOS",
+        "CreationTime": img.created_iso(),
+        "ProductCode": product_code,
+        "Usage": "instance",
+        "LoginAsNonRootSupported": false,
+        "ResourceGroupId": "",
+        "Features": {"NvmeSupport": "supported"},
+        "Tags": {"Tag": []},
+        "DiskDeviceMappings": {"DiskDeviceMapping": disks},
+    })
+}
+
+/// Runs an ECS action.
+pub(super) fn action(
+    engine: &mut Engine,
+    action: &str,
+    params: Params<'_>,
+    caller: &Account,
+) -> Result<Value, AliError> {
+    const P: Provider = Provider::AlibabaEcs;
+    match action {
+        "DescribeImages" => {
+            let region = params.required("RegionId")?;
+            let relations: Vec<Relation> = match params.str("ImageOwnerAlias")? {
+                None => vec![Relation::Owner, Relation::Received, Relation::Public],
+                Some("self") => vec![Relation::Owner],
+                // Community images (IsPublic=true) are not modelled.
+                Some("others") if params.bool("IsPublic")? == Some(true) => vec![],
+                Some("others") => vec![Relation::Received],
+                Some("system") => vec![Relation::Public],
+                // Marketplace images themselves are not modelled.
+                Some("marketplace") => vec![],
+                Some(other) => return Err(invalid_parameter("ImageOwnerAlias", other)),
+            };
+            let ids: Option<Vec<&str>> = params
+                .str("ImageId")?
+                .map(|v| v.split(',').map(str::trim).collect());
+            let statuses: Vec<&str> = params
+                .str("Status")?
+                .unwrap_or("Available")
+                .split(',')
+                .map(str::trim)
+                .collect();
+            let paged = params.page_number(10, 100)?;
+            let views: Vec<ImageView> = engine
+                .list(P, &caller.id, region, &relations)
+                .into_iter()
+                .filter(|v| {
+                    ids.as_ref()
+                        .is_none_or(|ids| ids.contains(&wire_id(&v.image.id)))
+                })
+                .filter(|v| {
+                    let s = status(v.image.state);
+                    statuses
+                        .iter()
+                        .any(|w| w.eq_ignore_ascii_case(s) || w.eq_ignore_ascii_case("ALL"))
+                })
+                .collect();
+            let images: Vec<Value> = paged.page().of(&views).iter().map(image_json).collect();
+            Ok(json!({
+                "RegionId": region,
+                "PageNumber": paged.number,
+                "PageSize": paged.size,
+                "TotalCount": views.len(),
+                "Images": {"Image": images},
+            }))
+        }
+        "ModifyImageSharePermission" => {
+            let region = params.required("RegionId")?;
+            let id = params.required("ImageId")?;
+            // The service processes AddAccount.1..10 / RemoveAccount.1..10 and silently
+            // ignores the rest (alibaba.md 1.1).
+            let mut adds = params.list("AddAccount")?.unwrap_or_default();
+            adds.truncate(10);
+            let mut removes = params.list("RemoveAccount")?.unwrap_or_default();
+            removes.truncate(10);
+            if params.str("LaunchPermission")?.is_some() && !(adds.is_empty() && removes.is_empty())
+            {
+                return Err(AliError::new(
+                    400,
+                    "UnnecessaryParameter.LaunchPermission",
+                    "LaunchPermission cannot be specified together with AddAccount or RemoveAccount.",
+                ));
+            }
+            if params.bool("IsPublic")? == Some(true) {
+                // Publishing community images is not modelled: no account of the world has
+                // signed the community-image terms.
+                return Err(AliError::new(
+                    403,
+                    "PublicImageAgreement.NotSigned",
+                    "The community image agreement has not been signed.",
+                ));
+            }
+            let key = ecs_key(engine, id);
+            // Removals first, so one call can swap accounts at the quota.
+            engine
+                .unshare(P, &caller.id, region, &key, &removes)
+                .map_err(|e| error(e, id))?;
+            if !adds.is_empty() {
+                engine
+                    .share(P, &caller.id, region, &key, &adds)
+                    .map_err(|e| error(e, id))?;
+            }
+            Ok(json!({}))
+        }
+        "DescribeImageSharePermission" => {
+            let region = params.required("RegionId")?;
+            let id = params.required("ImageId")?;
+            let paged = params.page_number(10, 100)?;
+            let key = ecs_key(engine, id);
+            let grants = engine
+                .sharees_slice(P, &caller.id, region, &key)
+                .map_err(|e| error(e, id))?;
+            let accounts: Vec<Value> = paged
+                .page()
+                .of(grants)
+                .iter()
+                .map(|g| json!({"AliyunId": g.principal, "SharedTime": g.created_iso()}))
+                .collect();
+            Ok(json!({
+                "RegionId": region,
+                "ImageId": id,
+                "PageNumber": paged.number,
+                "PageSize": paged.size,
+                "TotalCount": grants.len(),
+                "ShareGroups": {"ShareGroup": []},
+                "Accounts": {"Account": accounts},
+            }))
+        }
+        "CopyImage" => {
+            let region = params.required("RegionId")?;
+            let id = params.required("ImageId")?;
+            let destination = params
+                .str("DestinationRegionId")?
+                .unwrap_or(region)
+                .to_owned();
+            let encrypted = params.bool("Encrypted")?;
+            let kms = params.str("KMSKeyId")?;
+            let key = ecs_key(engine, id);
+            let new_id = engine
+                .copy(
+                    P,
+                    &caller.id,
+                    region,
+                    &key,
+                    CopySpec {
+                        region: Some(destination),
+                        project: None,
+                        name: params.str("DestinationImageName")?.map(str::to_owned),
+                    },
+                )
+                .map_err(|e| error(e, id))?;
+            if encrypted == Some(true) || kms.is_some() {
+                encrypt_copy(engine, &new_id, kms.is_some());
+            }
+            Ok(json!({"ImageId": new_id}))
+        }
+        "DeleteImage" => {
+            let region = params.required("RegionId")?;
+            let id = params.required("ImageId")?;
+            let key = ecs_key(engine, id);
+            match engine.delete(P, &caller.id, region, &key) {
+                // "If the specified custom image does not exist, the request is ignored"
+                // (DeleteImage doc, alibaba.md 1.5).
+                Ok(()) | Err(EngineError::ImageNotFound(_)) => Ok(json!({})),
+                Err(e) => Err(error(e, id)),
+            }
+        }
+        _ => Err(not_found_action(action)),
+    }
+}
+
+/// Makes a fresh copy encrypted (`CopyImage` with `Encrypted=true` / `KMSKeyId`): with a
+/// KMS key the copy is CMK-encrypted (the documented route to a shareable encrypted
+/// image), otherwise it keeps the source's key or gets the service key. The engine's copy
+/// has no encryption option, so the record is replaced; a copy still `creating` becomes
+/// available at once in that case.
+fn encrypt_copy(engine: &mut Engine, new_id: &str, with_kms_key: bool) {
+    let Some(rec) = engine.remove_image(new_id) else {
+        return;
+    };
+    let encrypted = if with_kms_key {
+        Encrypted::Cmk
+    } else if rec.encrypted == Encrypted::None {
+        Encrypted::ServiceKey
+    } else {
+        rec.encrypted
+    };
+    let mut seed = ImageSeed::new(rec.provider, &rec.id, &rec.owner, &rec.region)
+        .origin(rec.origin)
+        .encrypted(encrypted)
+        .kind(rec.kind)
+        .name(&rec.name);
+    seed.state = State::Available;
+    engine.add_image(&seed);
+}
