@@ -42,6 +42,8 @@
 #[path = "support/mod.rs"]
 mod support;
 
+use imageshare::testing::ConnectEmulator;
+use imageshare::ClientBuilder;
 use std::collections::BTreeSet;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};

@@ -348,7 +348,10 @@ fn run() -> Result<(), String> {
         "cloud", "mode", "imageshare us", "bare us", "ratio"
     );
     for (t, ours, bare) in &floors {
-        for (i, mode) in ["sequential", parallel_mode.as_str()].into_iter().enumerate() {
+        for (i, mode) in ["sequential", parallel_mode.as_str()]
+            .into_iter()
+            .enumerate()
+        {
             let ratio = match (ours[i].client, bare[i].client) {
                 (Some(o), Some(b)) if b > 0.0 => format!("{:.2}x", o / b),
                 _ => "-".to_owned(),
@@ -416,11 +419,7 @@ impl BareSigner {
 
 /// One bare call: send, read the whole answer, check the status and that it names the
 /// image.
-async fn bare_call(
-    http: &reqwest::Client,
-    signer: &BareSigner,
-    t: &Target,
-) -> Result<(), String> {
+async fn bare_call(http: &reqwest::Client, signer: &BareSigner, t: &Target) -> Result<(), String> {
     let req = signer.request(t);
     let method = match req.method {
         Method::Get => reqwest::Method::GET,
@@ -430,7 +429,10 @@ async fn bare_call(
     for (k, v) in &req.headers {
         b = b.header(k.as_str(), v.as_str());
     }
-    let resp = b.send().await.map_err(|e| format!("{}: bare: {e}", t.cloud))?;
+    let resp = b
+        .send()
+        .await
+        .map_err(|e| format!("{}: bare: {e}", t.cloud))?;
     let status = resp.status();
     let body = resp
         .bytes()

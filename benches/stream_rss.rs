@@ -23,6 +23,7 @@
 #[path = "support/mod.rs"]
 mod support;
 
+use imageshare::ClientBuilder;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, ExitCode, Stdio};
 use std::time::Instant;
@@ -322,11 +323,14 @@ fn adapter(s: &Surface, endpoint: &str) -> Result<DynSharing, String> {
         .map_err(|e| format!("world: {e}"))?;
     let owner = keys.account(OWNER).ok_or("owner account")?;
     let credentials: Credentials = match s.provider {
-        imageshare::alibaba::ECS | imageshare::alibaba::SAS => owner.alibaba_credentials().map(Into::into),
+        imageshare::alibaba::ECS | imageshare::alibaba::SAS => {
+            owner.alibaba_credentials().map(Into::into)
+        }
         imageshare::tencent::CVM | imageshare::tencent::LIGHTHOUSE => {
             owner.tencent_credentials().map(Into::into)
         }
         imageshare::ucloud::UHOST => owner.ucloud_credentials().map(Into::into),
+        _ => None,
     }
     .ok_or("the owner has no key for this cloud")?;
     let mut c = Connect::new(s.provider)
@@ -335,7 +339,7 @@ fn adapter(s: &Surface, endpoint: &str) -> Result<DynSharing, String> {
         .credentials(credentials)
         .rate_limits(RateLimits::none());
     if s.provider == imageshare::ucloud::UHOST {
-        c = c.project_id(project_of(OWNER));
+        c = c.project(project_of(OWNER));
     }
     c.build().map_err(|e| format!("{}: connect: {e}", s.name))
 }

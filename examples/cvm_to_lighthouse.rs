@@ -16,12 +16,14 @@
 
 #[path = "support/mod.rs"]
 mod support;
+use imageshare::testing::ConnectEmulator;
+use imageshare::ClientBuilder;
 use std::process::ExitCode;
 use support::{cloud_region, flag};
 
 use imageshare::migrate::{self, Wait};
 use imageshare::tencent::TencentLighthouseImageSharing;
-use imageshare::{Connect, Provider};
+use imageshare::Connect;
 use imageshare::{Error, ImageId, Principal};
 use imageshare_emulator::{Emulator, World};
 
@@ -81,7 +83,10 @@ async fn run() -> Result<()> {
     for (who, outcome) in shared.iter() {
         println!("   {who}: {outcome}");
     }
-    if shared.count(imageshare::core::OutcomeKind::Granted) + shared.count(imageshare::core::OutcomeKind::AlreadyGranted) != to.len() {
+    if shared.count(imageshare::core::OutcomeKind::Granted)
+        + shared.count(imageshare::core::OutcomeKind::AlreadyGranted)
+        != to.len()
+    {
         return Err(format!("blueprint {} not shared with everyone", report.image).into());
     }
 

@@ -13,6 +13,9 @@
 
 #[path = "support/mod.rs"]
 mod support;
+use imageshare::testing::ConnectEmulator;
+use imageshare::ClientBuilder;
+use imageshare::ImageSharingExt;
 use std::process::ExitCode;
 use support::flag;
 

@@ -13,12 +13,15 @@
 
 #[path = "support/mod.rs"]
 mod support;
+use imageshare::testing::ConnectEmulator;
+use imageshare::ClientBuilder;
+use imageshare::ImageSharingExt;
 use std::process::ExitCode;
 use support::{cloud_region, flag};
 
 use imageshare::alibaba::SasImageSharing;
 use imageshare::migrate::{self, Wait};
-use imageshare::{Connect, ImageId, ImageSharing, Principal, Provider};
+use imageshare::{Connect, ImageId, ImageSharing, Principal};
 use imageshare_emulator::{Emulator, World};
 
 type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
@@ -40,7 +43,9 @@ async fn run() -> Result<()> {
             let sas = SasImageSharing::from_env()?
                 .region(region.as_str())
                 .build()?;
-            let ecs = Connect::new(imageshare::alibaba::ECS).region(region).build()?;
+            let ecs = Connect::new(imageshare::alibaba::ECS)
+                .region(region)
+                .build()?;
             let to = to
                 .split(',')
                 .map(|a| Principal::account(a.trim()))

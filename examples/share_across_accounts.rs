@@ -17,6 +17,9 @@
 
 #[path = "support/mod.rs"]
 mod support;
+use imageshare::testing::ConnectEmulator;
+use imageshare::ClientBuilder;
+use imageshare::ImageSharingExt;
 use std::process::ExitCode;
 use support::{cloud_region, flag};
 

@@ -21,10 +21,9 @@
 mod support;
 use imageshare::core::LimitRule;
 use imageshare::tencent::TencentCredentials;
-use imageshare::{
-    Connect, Credentials, DynSharing, Error, ImageId, ImageSharing, Principal, Provider,
-    ShareOutcome,
-};
+use imageshare::ClientBuilder;
+use imageshare::ImageSharingExt;
+use imageshare::{Connect, DynSharing, Error, ImageId, ImageSharing, Principal, ShareOutcome};
 use imageshare_emulator::{Emulator, FaultKind, FaultPlan, FaultRule, World};
 use support::{cloud_region, flag};
 
@@ -71,9 +70,7 @@ async fn emulator_and_cvm() -> (Emulator, DynSharing) {
     let cvm = Connect::new(imageshare::tencent::CVM)
         .endpoint(emu.base_url())
         .region("ap-guangzhou")
-        .credentials(Credentials::Tencent(TencentCredentials::new(
-            key.id, key.secret,
-        )))
+        .credentials(TencentCredentials::new(key.id, key.secret))
         .build()
         .expect("adapter builds");
     (emu, cvm)

@@ -280,7 +280,7 @@ share_with = ["org-d4e5f6"]
     fn parses_a_good_manifest() {
         let m = Manifest::parse(GOOD, "m.toml").unwrap();
         assert_eq!(m.images.len(), 2);
-        assert_eq!(m.images[0].provider, Provider::TencentCvm);
+        assert_eq!(m.images[0].provider.name(), "tencent-cvm");
         assert!(m.images[0].prune);
         assert_eq!(
             m.images[1].share_with,

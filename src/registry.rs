@@ -55,10 +55,16 @@ mod tests {
         assert_eq!(sorted.len(), names.len(), "{names:?}");
         for s in providers() {
             assert_eq!(lookup(s.provider.name()).unwrap().provider, s.provider);
-            assert_eq!(s.limits.provider, s.provider, "a spec carries its own table");
+            assert_eq!(
+                s.limits.provider, s.provider,
+                "a spec carries its own table"
+            );
             assert_eq!(spec(s.provider).unwrap().provider, s.provider);
         }
         let e = lookup("nope").unwrap_err().to_string();
-        assert!(e.contains("unknown provider \"nope\"; known providers: "), "{e}");
+        assert!(
+            e.contains("unknown provider \"nope\"; known providers: "),
+            "{e}"
+        );
     }
 }

@@ -52,8 +52,7 @@ impl ConnectEmulator for Connect {
         let credentials = credentials
             .unwrap_or_else(|| panic!("account {account} has no {provider} key in the world"));
         let mut c = self.credentials(credentials).endpoint(emu.base_url());
-        if c.config().project().is_none() && spec.limits.principal_kind == PrincipalKind::Project
-        {
+        if c.config().project().is_none() && spec.limits.principal_kind == PrincipalKind::Project {
             if let Some(p) = a.projects.first() {
                 c = c.project(p.as_str());
             }

@@ -11,6 +11,9 @@
 //!   written turns a made grant into `Error::Audit` carrying the report;
 //! - concurrent appends never interleave; the file is `0600`; no secret is in it.
 
+use imageshare::testing::ConnectEmulator;
+use imageshare::ClientBuilder;
+use imageshare::ImageSharingExt;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -168,10 +171,11 @@ async fn the_trail_of_an_apply_equals_the_emulator_grant_log() {
     let emu = Emulator::start(world(faults)).await.unwrap();
     let dir = scratch("apply");
     let log = AuditLog::open(dir.join("trail.jsonl")).unwrap();
-    let conns: BTreeMap<Provider, DynSharing> = [imageshare::tencent::CVM, imageshare::alibaba::ECS]
-        .into_iter()
-        .map(|p| (p, connect(&emu, p, &log)))
-        .collect();
+    let conns: BTreeMap<Provider, DynSharing> =
+        [imageshare::tencent::CVM, imageshare::alibaba::ECS]
+            .into_iter()
+            .map(|p| (p, connect(&emu, p, &log)))
+            .collect();
     let before = held(&emu);
 
     apply(&conns, &accounts(&peers(14)), false).await;
@@ -354,7 +358,9 @@ async fn migration_flows_record_their_grants_once() {
 
     // Copy to another region, then share there.
     let source = base(imageshare::alibaba::ECS, ECS_REGION).build().unwrap();
-    let target = base(imageshare::alibaba::ECS, "cn-shanghai").build().unwrap();
+    let target = base(imageshare::alibaba::ECS, "cn-shanghai")
+        .build()
+        .unwrap();
     let r = flows
         .copy_then_share(&source, &target, &"m-bp18ygjuqnwhechc".into(), &to, WAIT)
         .await
@@ -529,7 +535,13 @@ async fn a_failed_write_turns_a_made_grant_into_an_audit_error() {
         panic!("expected Error::Audit, got {err}")
     };
     assert!(message.contains("carried out"), "{err}");
-    assert_eq!(unrecorded.as_ref().unwrap().count(imageshare::core::OutcomeKind::Granted), 1);
+    assert_eq!(
+        unrecorded
+            .as_ref()
+            .unwrap()
+            .count(imageshare::core::OutcomeKind::Granted),
+        1
+    );
     assert_eq!(
         emu.grants("img-6pb6lrmy").len(),
         1,

@@ -15,12 +15,15 @@
 //! - the report accounts for every retry: its failed attempts per (provider, action) and
 //!   reason are exactly the faults the emulator served during the job.
 
+use imageshare::testing::ConnectEmulator;
+use imageshare::ClientBuilder;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use imageshare::core::bulk::{Bulk, BulkOptions, BulkReport};
 use imageshare::core::ratelimit::{Rate, RateLimits};
 use imageshare::core::transport::{ClientOptions, RetryConfig, RetryCounts, RetryReason};
+use imageshare::core::OutcomeKind;
 use imageshare::core::{ImageId, Principal, Provider, Site};
 use imageshare::{Connect, DynSharing};
 use imageshare_emulator::world::{Encrypted, ImageSeed};
@@ -81,8 +84,13 @@ fn world(faults: FaultPlan) -> World {
     }
     let refs: Vec<&str> = first25.iter().map(String::as_str).collect();
     b = b.image(
-        ImageSeed::new(imageshare::alibaba::ECS, "m-crowded00000", OWNER, ECS_REGION)
-            .shared_with(&refs),
+        ImageSeed::new(
+            imageshare::alibaba::ECS,
+            "m-crowded00000",
+            OWNER,
+            ECS_REGION,
+        )
+        .shared_with(&refs),
     );
     b.faults(faults).build().unwrap()
 }
@@ -242,7 +250,11 @@ async fn every_grant_once_under_faults(provider: Provider) {
         "{report}: {:?}",
         report.failures().next()
     );
-    assert_eq!(report.count(imageshare::core::OutcomeKind::Granted), 20 * 30, "{report}");
+    assert_eq!(
+        report.count(imageshare::core::OutcomeKind::Granted),
+        20 * 30,
+        "{report}"
+    );
     let want: BTreeSet<String> = peers(30).into_iter().collect();
     for id in &ids {
         assert_eq!(grants(&emu, id), want, "{id}");
@@ -312,10 +324,14 @@ async fn every_failure_is_reported_per_principal() {
     assert_eq!(report.len(), 13 * 30);
     assert_eq!(report.not_attempted_count(), 0);
     // Every entry is accounted for: an outcome per principal, nothing silent.
-    let labelled: usize = ["granted", "already-granted", "failed"]
-        .iter()
-        .map(|l| report.count(l))
-        .sum();
+    let labelled: usize = [
+        OutcomeKind::Granted,
+        OutcomeKind::AlreadyGranted,
+        OutcomeKind::Failed,
+    ]
+    .into_iter()
+    .map(|k| report.count(k))
+    .sum();
     assert_eq!(labelled, report.len(), "{report}");
     let op = |id: &str| report.ops.iter().find(|o| o.image.as_str() == id).unwrap();
     // The server's refusal, verbatim, for each of the 30 principals.
@@ -326,10 +342,16 @@ async fn every_failure_is_reported_per_principal() {
         || e.is_retryable()));
     // Not found, for each principal.
     let missing = op("img-missing");
-    assert_eq!(missing.report.count(imageshare::core::OutcomeKind::Failed), 30);
+    assert_eq!(
+        missing.report.count(imageshare::core::OutcomeKind::Failed),
+        30
+    );
     // The checker's refusal (25 + 30 > 50), before any share call for that image.
     let crowded = op("m-crowded00000");
-    assert_eq!(crowded.report.count(imageshare::core::OutcomeKind::Failed), 30);
+    assert_eq!(
+        crowded.report.count(imageshare::core::OutcomeKind::Failed),
+        30
+    );
     assert!(
         crowded.error.as_ref().and_then(|e| e.as_limit()).is_some()
             || crowded.error.as_ref().is_some_and(|e| e.is_retryable())
@@ -343,7 +365,11 @@ async fn every_failure_is_reported_per_principal() {
     assert_eq!(report.retry_passes(), 0);
     let failed_good: usize = cvm_ids
         .iter()
-        .map(|id| op(id.as_str()).report.count(imageshare::core::OutcomeKind::Failed))
+        .map(|id| {
+            op(id.as_str())
+                .report
+                .count(imageshare::core::OutcomeKind::Failed)
+        })
         .sum();
     for (image, _, p, e) in report.failures() {
         if cvm_ids.contains(image) {
@@ -396,9 +422,15 @@ async fn cancellation_leaves_an_accurate_report() {
         "nothing is sent after the report is returned"
     );
     assert_eq!(report.len(), 20 * 30);
-    let (granted, skipped) = (report.count(imageshare::core::OutcomeKind::Granted), report.not_attempted_count());
+    let (granted, skipped) = (
+        report.count(imageshare::core::OutcomeKind::Granted),
+        report.not_attempted_count(),
+    );
     assert!(granted > 0 && skipped > 0, "{report}");
-    assert_eq!(granted + skipped + report.count(imageshare::core::OutcomeKind::Failed), 20 * 30);
+    assert_eq!(
+        granted + skipped + report.count(imageshare::core::OutcomeKind::Failed),
+        20 * 30
+    );
     assert_report_is_the_truth(&emu, &report);
     for (image, _, p) in report.not_attempted() {
         assert!(!grants(&emu, image).contains(p.id()));
@@ -412,7 +444,10 @@ async fn cancellation_leaves_an_accurate_report() {
         .run()
         .await;
     assert!(rest.is_complete(), "{rest}");
-    assert_eq!(rest.count(imageshare::core::OutcomeKind::AlreadyGranted), granted);
+    assert_eq!(
+        rest.count(imageshare::core::OutcomeKind::AlreadyGranted),
+        granted
+    );
     let want: BTreeSet<String> = peers(30).into_iter().collect();
     for id in &ids {
         assert_eq!(grants(&emu, id), want);

@@ -1,19 +1,30 @@
 //! `imageshare::Connect` builds every provider's adapter behind the limit checker.
 
 use imageshare::alibaba::AlibabaCredentials;
-use imageshare::core::{Error, ImageSharing, Principal, Provider};
+use imageshare::core::{Error, ImageSharing, Principal};
+use imageshare::testing::ConnectEmulator;
 use imageshare::ucloud::UCloudCredentials;
-use imageshare::{Connect, Credentials};
+use imageshare::ClientBuilder;
+use imageshare::Connect;
+use imageshare::ImageSharingExt;
 use imageshare_emulator::{Emulator, World};
 
 #[tokio::test]
 async fn connects_every_provider_to_the_emulator() {
     let emu = Emulator::start(World::example()).await.unwrap();
     for (provider, region, image) in [
-        (imageshare::alibaba::ECS, "cn-hangzhou", "m-bp18ygjuqnwhechc"),
+        (
+            imageshare::alibaba::ECS,
+            "cn-hangzhou",
+            "m-bp18ygjuqnwhechc",
+        ),
         (imageshare::alibaba::SAS, "cn-hangzhou", "m-sas000000001"),
         (imageshare::tencent::CVM, "ap-guangzhou", "img-6pb6lrmy"),
-        (imageshare::tencent::LIGHTHOUSE, "ap-guangzhou", "lhbp-6jc6l8yb"),
+        (
+            imageshare::tencent::LIGHTHOUSE,
+            "ap-guangzhou",
+            "lhbp-6jc6l8yb",
+        ),
         (imageshare::ucloud::UHOST, "cn-bj2", "uimage-golden01"),
     ] {
         let sharing = Connect::new(provider)
@@ -42,14 +53,14 @@ fn refuses_unknown_providers_and_foreign_credentials() {
     assert!(e.to_string().contains("tencent-cvm"), "{e}");
     let e = Connect::new(imageshare::tencent::CVM)
         .region("ap-guangzhou")
-        .credentials(Credentials::UCloud(UCloudCredentials::new("p", "q")))
+        .credentials(UCloudCredentials::new("p", "q"))
         .build()
         .unwrap_err();
     assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
     let e = Connect::new(imageshare::alibaba::ECS)
         .region("cn-hangzhou")
         .endpoint("not a url")
-        .credentials(Credentials::Alibaba(AlibabaCredentials::new("a", "b")))
+        .credentials(AlibabaCredentials::new("a", "b"))
         .build()
         .unwrap_err();
     assert!(e.to_string().contains("endpoint"), "{e}");

@@ -12,7 +12,7 @@ mod support;
 use std::path::PathBuf;
 use std::process::Command;
 
-use imageshare_core::{Provider, Site};
+use imageshare_core::Site;
 use imageshare_emulator::{Emulator, ImageSeed, World};
 
 const OWNER: &str = "100000000001";

@@ -22,7 +22,7 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use imageshare_core::{Provider, Site};
+use imageshare_core::Site;
 use imageshare_emulator::{Emulator, World};
 
 const OWNER: &str = "100000000001";
@@ -87,7 +87,10 @@ async fn official_python_sdk_works_against_the_emulator() {
         (imageshare::tencent::CVM, "DescribeImageSharePermission"),
         (imageshare::tencent::CVM, "DeleteImages"),
         (imageshare::tencent::LIGHTHOUSE, "DescribeBlueprints"),
-        (imageshare::tencent::LIGHTHOUSE, "ShareBlueprintAcrossAccounts"),
+        (
+            imageshare::tencent::LIGHTHOUSE,
+            "ShareBlueprintAcrossAccounts",
+        ),
         (
             imageshare::tencent::LIGHTHOUSE,
             "CancelShareBlueprintAcrossAccounts",
@@ -97,7 +100,10 @@ async fn official_python_sdk_works_against_the_emulator() {
             "DescribeBlueprintsShareAcrossAccountInfos",
         ),
         (imageshare::tencent::LIGHTHOUSE, "DescribeImagesToShare"),
-        (imageshare::tencent::LIGHTHOUSE, "ModifyImageSharePermission"),
+        (
+            imageshare::tencent::LIGHTHOUSE,
+            "ModifyImageSharePermission",
+        ),
     ] {
         assert!(
             emu.action_count(provider, action) > 0,

@@ -13,7 +13,6 @@ mod support;
 
 use std::process::Command;
 
-use imageshare_core::Provider;
 use imageshare_emulator::{Emulator, World};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

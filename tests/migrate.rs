@@ -1,9 +1,11 @@
 //! Migration flows against the emulator, each in one call with a per-step report.
 
+use imageshare::ClientBuilder;
+use imageshare::ImageSharingExt;
 use std::time::Duration;
 
 use imageshare::alibaba::{AlibabaCredentials, EcsImageSharing, SasImageSharing};
-use imageshare::core::{Error, ImageSharing, Principal, Provider};
+use imageshare::core::{Error, ImageSharing, Principal};
 use imageshare::migrate::{self, Wait};
 use imageshare::tencent::{TencentCredentials, TencentLighthouseImageSharing};
 use imageshare_emulator::{Emulator, World};
@@ -58,7 +60,14 @@ async fn sas_image_to_ecs_then_shared_onward() {
         .await
         .unwrap();
     assert!(report.steps.len() >= 2, "{:?}", report.steps);
-    assert_eq!(report.shared.as_ref().unwrap().count(imageshare::core::OutcomeKind::Granted), 1);
+    assert_eq!(
+        report
+            .shared
+            .as_ref()
+            .unwrap()
+            .count(imageshare::core::OutcomeKind::Granted),
+        1
+    );
     let grants = emu.grants(report.image.as_str());
     assert_eq!(grants.len(), 1);
     assert_eq!(grants[0].principal, "100000000002");
@@ -78,7 +87,13 @@ async fn cvm_image_to_lighthouse_blueprint_then_shared() {
         "{}",
         report.image
     );
-    assert_eq!(report.shared.unwrap().count(imageshare::core::OutcomeKind::Granted), 1);
+    assert_eq!(
+        report
+            .shared
+            .unwrap()
+            .count(imageshare::core::OutcomeKind::Granted),
+        1
+    );
     assert_eq!(emu.grants(report.image.as_str()).len(), 1);
     // A whole-machine image is not eligible: a typed error, and nothing was created.
     let err = migrate::cvm_to_lighthouse(&lh, &"img-whole001".into(), &to, WAIT)

@@ -3,6 +3,9 @@
 //! `Error::Untrusted` before anything that mutates is sent (checked in the emulator's call
 //! log); trusted owners and the caller's own images go through.
 
+use imageshare::testing::ConnectEmulator;
+use imageshare::ClientBuilder;
+use imageshare::ImageSharingExt;
 use std::time::Duration;
 
 use imageshare::core::{CopyTarget, ImageId, Principal, Provider, Site};
@@ -38,8 +41,13 @@ fn world() -> World {
     ] {
         b = b
             .image(
-                ImageSeed::new(imageshare::tencent::CVM, &format!("img-{tag}"), who, CVM_REGION)
-                    .shared_with(&[ME]),
+                ImageSeed::new(
+                    imageshare::tencent::CVM,
+                    &format!("img-{tag}"),
+                    who,
+                    CVM_REGION,
+                )
+                .shared_with(&[ME]),
             )
             .image(
                 ImageSeed::new(

@@ -23,6 +23,7 @@ pub fn cloud_region(provider: Provider) -> Option<String> {
             ("TENCENTCLOUD_SECRET_ID", "TENCENTCLOUD_REGION")
         }
         imageshare::ucloud::UHOST => ("UCLOUD_PUBLIC_KEY", "UCLOUD_REGION"),
+        _ => return None,
     };
     std::env::var(key).ok()?;
     flag("--region").or_else(|| std::env::var(region_var).ok())

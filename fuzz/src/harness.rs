@@ -754,7 +754,10 @@ impl UcCtx {
                 }
             }
             Err(Error::Api(e)) => {
-                assert_eq!((e.provider, e.action.as_str()), (imageshare_ucloud::UHOST, ACTION));
+                assert_eq!(
+                    (e.provider, e.action.as_str()),
+                    (imageshare_ucloud::UHOST, ACTION)
+                );
                 assert_eq!(e.request_id.as_deref(), self.request_id);
                 if (200..300).contains(&self.status) {
                     let code = parsed.as_ref().and_then(model::ret_code);

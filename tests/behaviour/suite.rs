@@ -6,6 +6,8 @@
 //! each, images with the provider's id format), so tests are independent and can run in
 //! parallel.
 
+use imageshare::testing::ConnectEmulator;
+use imageshare::ClientBuilder;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -121,6 +123,7 @@ fn wrong_secret(emu: &Emulator, provider: Provider, account: &str) -> Credential
             let k = a.ucloud_credentials().expect("ucloud key");
             UCloudCredentials::new(k.public_key, "not-the-secret").into()
         }
+        other => panic!("no target for {other}"),
     }
 }
 
@@ -233,7 +236,11 @@ pub async fn share_list_unshare(t: &dyn Target) {
     let c = checked(&e.owner);
     let to = extras(t, 3);
     let report = c.share(&e.image, &to).await.expect("share");
-    assert_eq!(report.count(imageshare::core::OutcomeKind::Granted), 3, "{report}");
+    assert_eq!(
+        report.count(imageshare::core::OutcomeKind::Granted),
+        3,
+        "{report}"
+    );
     assert!(
         report.request_id().is_some_and(|r| !r.is_empty()),
         "the report carries the request id of the share call"
@@ -275,7 +282,11 @@ pub async fn idempotent_reshare(t: &dyn Target) {
     let calls = share_calls(&e, t);
     assert!(calls >= 1);
     let again = c.share(&e.image, &to).await.unwrap();
-    assert_eq!(again.count(imageshare::core::OutcomeKind::AlreadyGranted), 2, "{again}");
+    assert_eq!(
+        again.count(imageshare::core::OutcomeKind::AlreadyGranted),
+        2,
+        "{again}"
+    );
     assert_eq!(
         share_calls(&e, t),
         calls,
@@ -331,7 +342,10 @@ pub async fn paging(t: &dyn Target, sharees: usize, received_images: usize) {
     let c = checked(&e.owner);
     let to = extras(t, sharees);
     let report = c.share(&e.image, &to).await.expect("share many");
-    assert_eq!(report.count(imageshare::core::OutcomeKind::Granted), sharees);
+    assert_eq!(
+        report.count(imageshare::core::OutcomeKind::Granted),
+        sharees
+    );
     assert_eq!(c.sharees(&e.image).await.unwrap().len(), sharees);
     let recipient = t.adapter(&e.emu, RECIPIENT, t.region(), AdapterOptions::default());
     let seen = recipient.shared_with_me().await.unwrap();
@@ -537,7 +551,11 @@ pub async fn partial_batch_failure(t: &dyn Target) {
     let Error::Partial(report) = err else {
         panic!("expected Error::Partial, got {err}")
     };
-    assert_eq!(report.count(imageshare::core::OutcomeKind::Granted), per_call, "{report}");
+    assert_eq!(
+        report.count(imageshare::core::OutcomeKind::Granted),
+        per_call,
+        "{report}"
+    );
     assert!(matches!(
         report.outcome(&ghost),
         Some(ShareOutcome::Failed(_))

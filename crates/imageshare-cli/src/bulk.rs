@@ -104,7 +104,9 @@ impl<R: Serialize + fmt::Display> Document for BulkResults<R> {
     fn verdict(&self) -> Result<(), Failure> {
         let report = &self.results.0;
         if let Some(f) = self.results.first_failure() {
-            let done = report.len() - report.count(imageshare::core::OutcomeKind::Failed) - report.not_attempted_count();
+            let done = report.len()
+                - report.count(imageshare::core::OutcomeKind::Failed)
+                - report.not_attempted_count();
             return Err(match self.exit {
                 Exit::Partial if done > 0 => Failure::new(
                     PARTIAL,

@@ -128,9 +128,7 @@ pub fn parse_trust_owner(raw: &str) -> Result<TrustOwner, String> {
     let raw = raw.trim();
     let (provider, id) = match raw.split_once(':') {
         Some((p, id)) => (
-            Some(
-                parse_provider(p).map_err(|e| format!("{raw:?}: {e}"))?,
-            ),
+            Some(parse_provider(p).map_err(|e| format!("{raw:?}: {e}"))?),
             id.trim(),
         ),
         None => (None, raw),
@@ -524,7 +522,9 @@ mod tests {
         assert!(image_id(imageshare::alibaba::ECS, public, false).is_ok());
         assert!(image_id(imageshare::alibaba::ECS, public, true).is_err());
         let long = format!("m-{}", "a".repeat(127));
-        let f = image_id(imageshare::alibaba::ECS, &long, false).err().unwrap();
+        let f = image_id(imageshare::alibaba::ECS, &long, false)
+            .err()
+            .unwrap();
         assert_eq!(f.code, 2);
         assert!(f.message.contains("at most 128"), "{}", f.message);
     }

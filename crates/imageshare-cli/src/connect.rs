@@ -1,6 +1,7 @@
 //! Connecting a command to a cloud: the retry policy (whose bounds the `--timeout` help
 //! quotes), and the connection options built from the global flags.
 
+use imageshare::ClientBuilder;
 use std::time::Duration;
 
 use imageshare::core::transport::{ClientOptions, RetryConfig};

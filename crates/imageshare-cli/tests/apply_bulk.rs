@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
 
-use imageshare::core::{Provider, Site};
+use imageshare::core::Site;
 use imageshare_emulator::world::{Encrypted, ImageSeed};
 use imageshare_emulator::{Emulator, World};
 
@@ -62,8 +62,13 @@ async fn apply_many_images_reports_each_and_fails_with_the_first_error() {
             ));
     }
     b = b.image(
-        ImageSeed::new(imageshare::tencent::CVM, "img-locked", OWNER, "ap-guangzhou")
-            .encrypted(Encrypted::Cmk),
+        ImageSeed::new(
+            imageshare::tencent::CVM,
+            "img-locked",
+            OWNER,
+            "ap-guangzhou",
+        )
+        .encrypted(Encrypted::Cmk),
     );
     let emu = Emulator::start(b.build().unwrap()).await.unwrap();
 

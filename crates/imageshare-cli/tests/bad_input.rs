@@ -9,6 +9,9 @@
 
 mod common;
 
+use imageshare::testing::ConnectEmulator;
+use imageshare::ClientBuilder;
+use imageshare::ImageSharingExt;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;

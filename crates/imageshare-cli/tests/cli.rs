@@ -105,10 +105,7 @@ async fn exit_codes_say_what_went_wrong() {
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("RAM user"), "{}", stderr(&o));
     assert_eq!(
-        emu.action_count(
-            imageshare::imageshare::alibaba::SAS,
-            "AddCustomImageShareAccount"
-        ),
+        emu.action_count(imageshare::alibaba::SAS, "AddCustomImageShareAccount"),
         0
     );
     // Unknown provider: usage (2).

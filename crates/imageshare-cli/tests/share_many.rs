@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::{fresh_dir, owner_env, run_async, stderr, stdout, strings, OWNER};
 use imageshare::core::audit::{AuditAction, AuditOutcome};
-use imageshare::core::{Provider, Site};
+use imageshare::core::Site;
 use imageshare::AuditLog;
 use imageshare_emulator::world::{Encrypted, ImageSeed};
 use imageshare_emulator::{Emulator, FaultPlan, FaultRule, World};
@@ -45,8 +45,13 @@ fn world(n: usize, faults: FaultPlan) -> World {
         ));
     }
     b = b.image(
-        ImageSeed::new(imageshare::tencent::CVM, "img-locked", OWNER, "ap-guangzhou")
-            .encrypted(Encrypted::Cmk),
+        ImageSeed::new(
+            imageshare::tencent::CVM,
+            "img-locked",
+            OWNER,
+            "ap-guangzhou",
+        )
+        .encrypted(Encrypted::Cmk),
     );
     b.faults(faults).build().unwrap()
 }

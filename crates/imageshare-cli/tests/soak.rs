@@ -23,6 +23,8 @@
 
 mod common;
 
+use imageshare::testing::ConnectEmulator;
+use imageshare::ClientBuilder;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

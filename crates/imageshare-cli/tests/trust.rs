@@ -7,7 +7,7 @@
 mod common;
 
 use common::{fresh_dir, owner_env, run_async, stderr, stdout, strings, writes, OWNER};
-use imageshare::core::{Provider, Site};
+use imageshare::core::Site;
 use imageshare_emulator::world::ImageSeed;
 use imageshare_emulator::{Emulator, World};
 use serde_json::Value;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use imageshare_core::{
     limits::EncryptedPolicy, time, ImageKind, LimitRule, Principal, PrincipalKind, Provider,
-    ShareLimits, Site,
+    ProviderSpec, ShareLimits, Site,
 };
 
 use crate::world::{Account, Encrypted, ImageSeed, Origin, State, World};
@@ -16,15 +16,27 @@ use crate::world::{Account, Encrypted, ImageSeed, Origin, State, World};
 /// The role Alibaba ECS needs to share encrypted images.
 pub const ECS_ENCRYPTED_SHARE_ROLE: &str = "AliyunECSShareEncryptImageDefaultRole";
 
+/// Every provider the emulator serves, as the provider crates declare them.
+pub fn served() -> impl Iterator<Item = &'static ProviderSpec> {
+    [
+        imageshare_alibaba::PROVIDERS,
+        imageshare_tencent::PROVIDERS,
+        imageshare_ucloud::PROVIDERS,
+    ]
+    .into_iter()
+    .flatten()
+}
+
 /// The documented limits of a provider (the provider crates' tables).
+///
+/// # Panics
+/// When the emulator does not serve `provider` (its front-ends only produce the ones it
+/// serves).
 pub fn limits_for(provider: Provider) -> &'static ShareLimits {
-    match provider {
-        Provider::AlibabaEcs => &imageshare_alibaba::limits::ECS_LIMITS,
-        Provider::AlibabaSas => &imageshare_alibaba::limits::SAS_LIMITS,
-        Provider::TencentCvm => &imageshare_tencent::limits::CVM_LIMITS,
-        Provider::TencentLighthouse => &imageshare_tencent::limits::LIGHTHOUSE_LIMITS,
-        Provider::UCloud => &imageshare_ucloud::limits::UHOST_LIMITS,
-    }
+    served()
+        .find(|s| s.provider == provider)
+        .map(|s| s.limits)
+        .unwrap_or_else(|| panic!("the emulator does not serve {provider}"))
 }
 
 /// Whether `provider` refuses to delete an image that is still being created or copied.
@@ -32,7 +44,10 @@ pub fn limits_for(provider: Provider) -> &'static ShareLimits {
 /// cannot be deleted" (tencent.md §1.5), DeleteBlueprints needs a settled state (§2.6).
 /// Alibaba and UCloud document no such rule; the emulator lets them delete.
 pub fn delete_waits_for_creation(provider: Provider) -> bool {
-    matches!(provider, Provider::TencentCvm | Provider::TencentLighthouse)
+    matches!(
+        provider,
+        imageshare_tencent::CVM | imageshare_tencent::LIGHTHOUSE
+    )
 }
 
 /// The principal-form rule of [`Engine::share`]: `principal` must be what `provider`
@@ -343,7 +358,7 @@ impl Engine {
     }
 
     fn principal_site(&self, provider: Provider, principal: &str) -> Option<Site> {
-        if provider == Provider::UCloud {
+        if provider == imageshare_ucloud::UHOST {
             self.world.project_owner(principal).map(|a| a.site)
         } else {
             self.world.account(principal).map(|a| a.site)
@@ -351,7 +366,7 @@ impl Engine {
     }
 
     fn owner_account(&self, provider: Provider, owner: &str) -> Option<&Account> {
-        if provider == Provider::UCloud {
+        if provider == imageshare_ucloud::UHOST {
             self.world.project_owner(owner)
         } else {
             self.world.account(owner)
@@ -420,7 +435,7 @@ impl Engine {
         let mut distinct: Vec<String> = Vec::new();
         for p in principals {
             check_principal_form(provider, p)?;
-            if *p == img.owner || (provider != Provider::UCloud && p == caller) {
+            if *p == img.owner || (provider != imageshare_ucloud::UHOST && p == caller) {
                 return Err(EngineError::Rule {
                     rule: LimitRule::ShareWithSelf,
                     message: format!("{p} owns {id}"),
@@ -579,12 +594,7 @@ impl Engine {
                 return Err(EngineError::PrincipalNotFound(project.clone()));
             }
         }
-        let prefix = match provider {
-            Provider::AlibabaEcs | Provider::AlibabaSas => "m-",
-            Provider::TencentCvm => "img-",
-            Provider::TencentLighthouse => "lhbp-",
-            Provider::UCloud => "uimage-",
-        };
+        let prefix = limits_for(provider).image_id_prefix;
         let new_id = format!("{prefix}copy{:08x}", self.next_id);
         self.next_id += 1;
         let delay = Duration::from_millis(self.world.copy_ready_after_ms);

@@ -304,9 +304,9 @@ mod tests {
         let mut out = Vec::new();
         for _ in 0..200 {
             if interleave {
-                inj.decide(Provider::AlibabaEcs, "DescribeImages", now);
+                inj.decide(imageshare_alibaba::ECS, "DescribeImages", now);
             }
-            let d = inj.decide(Provider::TencentCvm, "ModifyImageSharePermission", now);
+            let d = inj.decide(imageshare_tencent::CVM, "ModifyImageSharePermission", now);
             out.push((d.fault, d.delay));
         }
         out
@@ -341,7 +341,7 @@ mod tests {
     #[test]
     fn qps_quota_throttles_within_a_second_and_recovers() {
         let mut inj = FaultInjector::new(FaultPlan::seeded(1).rule(FaultRule {
-            provider: Some(Provider::TencentCvm),
+            provider: Some(imageshare_tencent::CVM),
             action: Some("ModifyImageSharePermission".into()),
             qps: Some(3),
             ..Default::default()
@@ -349,7 +349,7 @@ mod tests {
         let t0 = Instant::now();
         let kinds: Vec<_> = (0..5)
             .map(|_| {
-                inj.decide(Provider::TencentCvm, "ModifyImageSharePermission", t0)
+                inj.decide(imageshare_tencent::CVM, "ModifyImageSharePermission", t0)
                     .fault
             })
             .collect();
@@ -365,12 +365,13 @@ mod tests {
         );
         // Another action is not limited by this rule.
         assert_eq!(
-            inj.decide(Provider::TencentCvm, "DescribeImages", t0).fault,
+            inj.decide(imageshare_tencent::CVM, "DescribeImages", t0)
+                .fault,
             None
         );
         let later = t0 + Duration::from_millis(1001);
         assert_eq!(
-            inj.decide(Provider::TencentCvm, "ModifyImageSharePermission", later)
+            inj.decide(imageshare_tencent::CVM, "ModifyImageSharePermission", later)
                 .fault,
             None
         );
@@ -379,7 +380,7 @@ mod tests {
 
     fn share_rule(qps: Option<u32>) -> FaultRule {
         FaultRule {
-            provider: Some(Provider::AlibabaEcs),
+            provider: Some(imageshare_alibaba::ECS),
             action: Some("ModifyImageSharePermission".into()),
             qps,
             ..Default::default()
@@ -389,7 +390,7 @@ mod tests {
     fn kinds(inj: &mut FaultInjector, n: usize, now: Instant) -> Vec<Option<FaultKind>> {
         (0..n)
             .map(|_| {
-                inj.decide(Provider::AlibabaEcs, "ModifyImageSharePermission", now)
+                inj.decide(imageshare_alibaba::ECS, "ModifyImageSharePermission", now)
                     .fault
             })
             .collect()
@@ -512,18 +513,19 @@ mod tests {
                 ..Default::default()
             })
             .rule(FaultRule {
-                provider: Some(Provider::UCloud),
+                provider: Some(imageshare_ucloud::UHOST),
                 action: Some("DescribeImage".into()),
                 ..Default::default()
             });
         let mut inj = FaultInjector::new(p);
         let now = Instant::now();
         assert_eq!(
-            inj.decide(Provider::UCloud, "DescribeImage", now).fault,
+            inj.decide(imageshare_ucloud::UHOST, "DescribeImage", now)
+                .fault,
             None
         );
         assert_eq!(
-            inj.decide(Provider::UCloud, "TerminateCustomImage", now)
+            inj.decide(imageshare_ucloud::UHOST, "TerminateCustomImage", now)
                 .fault,
             Some(FaultKind::ServerError)
         );

@@ -388,7 +388,7 @@ impl World {
             if !images.insert(i.id.as_str()) {
                 return Err(WorldError::Invalid(format!("image {} appears twice", i.id)));
             }
-            let owner_known = if i.provider == Provider::UCloud {
+            let owner_known = if i.provider == imageshare_ucloud::UHOST {
                 projects.contains(i.owner.as_str())
             } else {
                 ids.contains(i.owner.as_str())
@@ -398,7 +398,7 @@ impl World {
                     "image {}: owner {} is not a known {}",
                     i.id,
                     i.owner,
-                    if i.provider == Provider::UCloud {
+                    if i.provider == imageshare_ucloud::UHOST {
                         "project"
                     } else {
                         "account"
@@ -406,7 +406,7 @@ impl World {
                 )));
             }
             for g in &i.shared_with {
-                let known = if i.provider == Provider::UCloud {
+                let known = if i.provider == imageshare_ucloud::UHOST {
                     projects.contains(g.as_str())
                 } else {
                     ids.contains(g.as_str())

@@ -7,9 +7,9 @@ mod alibaba_common;
 
 use alibaba_common::*;
 use imageshare_alibaba::{EcsImageSharing, SignatureVersion, ECS_VERSION};
+use imageshare_core::ClientBuilder;
 use imageshare_core::{
     Checked, CopyTarget, Error, ImageOrigin, ImageSharing, ImageSharingExt, LimitRule, Principal,
-    Provider,
 };
 use imageshare_emulator::{Emulator, FaultPlan, FaultRule};
 
@@ -27,7 +27,7 @@ fn api_code(err: &Error) -> (u16, String) {
 }
 
 fn modify_calls(emu: &Emulator) -> usize {
-    emu.action_count(Provider::AlibabaEcs, "ModifyImageSharePermission")
+    emu.action_count(imageshare_alibaba::ECS, "ModifyImageSharePermission")
 }
 
 #[tokio::test]
@@ -44,13 +44,20 @@ async fn share_reshare_sharees_shared_with_me_and_unshare() {
         assert_eq!(img.name, "golden");
 
         let report = ecs.share(&id, &[acct(PEER), acct(INTL)]).await.unwrap();
-        assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 2, "{sig:?}");
+        assert_eq!(
+            report.count(imageshare_core::OutcomeKind::Granted),
+            2,
+            "{sig:?}"
+        );
         assert_eq!(emu.grants("m-golden0001").len(), 2);
         assert_eq!(modify_calls(&emu), 1);
 
         // Idempotent: nothing is sent for accounts that already have a grant.
         let report = ecs.share(&id, &[acct(PEER)]).await.unwrap();
-        assert_eq!(report.count(imageshare_core::OutcomeKind::AlreadyGranted), 1);
+        assert_eq!(
+            report.count(imageshare_core::OutcomeKind::AlreadyGranted),
+            1
+        );
         assert_eq!(modify_calls(&emu), 1);
 
         let sharees = ecs.sharees(&id).await.unwrap();
@@ -337,7 +344,7 @@ async fn copies_own_received_other_region_and_encrypted() {
 async fn throttling_is_answered_with_retry_after_and_retried() {
     let emu = Emulator::start(world()).await.unwrap();
     emu.set_faults(FaultPlan::seeded(7).rule(FaultRule {
-        provider: Some(Provider::AlibabaEcs),
+        provider: Some(imageshare_alibaba::ECS),
         action: Some("DescribeImageSharePermission".into()),
         qps: Some(2),
         ..FaultRule::default()

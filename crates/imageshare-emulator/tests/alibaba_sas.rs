@@ -6,10 +6,8 @@ mod alibaba_common;
 
 use alibaba_common::*;
 use imageshare_alibaba::{SignatureVersion, SAS_VERSION};
-use imageshare_core::{
-    Checked, CopyTarget, Error, ImageKind, ImageOrigin, ImageSharing, LimitRule, Principal,
-    Provider,
-};
+use imageshare_core::ImageSharingExt;
+use imageshare_core::{Checked, CopyTarget, Error, ImageKind, ImageOrigin, LimitRule, Principal};
 use imageshare_emulator::frontend::alibaba::{sas_to_ecs_key, SAS_TO_ECS_OWNER};
 use imageshare_emulator::Emulator;
 
@@ -43,11 +41,18 @@ async fn share_sharees_shared_with_me_and_unshare() {
             .share(&id, &[acct(PEER), acct("110000000001")])
             .await
             .unwrap();
-        assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 2, "{sig:?}");
-        let report = sas.share(&id, &[acct(PEER)]).await.unwrap();
-        assert_eq!(report.count(imageshare_core::OutcomeKind::AlreadyGranted), 1);
         assert_eq!(
-            emu.action_count(Provider::AlibabaSas, "AddCustomImageShareAccount"),
+            report.count(imageshare_core::OutcomeKind::Granted),
+            2,
+            "{sig:?}"
+        );
+        let report = sas.share(&id, &[acct(PEER)]).await.unwrap();
+        assert_eq!(
+            report.count(imageshare_core::OutcomeKind::AlreadyGranted),
+            1
+        );
+        assert_eq!(
+            emu.action_count(imageshare_alibaba::SAS, "AddCustomImageShareAccount"),
             1
         );
         assert_eq!(sas.sharees(&id).await.unwrap().len(), 2);

@@ -214,7 +214,7 @@ async fn requests_of_no_cloud_are_refused_and_every_call_is_logged() {
     tencent(&emu, "AKIDunknown", "x", now, false).await;
     let calls = emu.calls();
     let last = calls.last().unwrap();
-    assert_eq!(last.provider, imageshare_core::Provider::TencentCvm);
+    assert_eq!(last.provider, imageshare_tencent::CVM);
     assert_eq!(last.action, "DescribeImages");
     assert_eq!(last.account, None);
     assert_eq!(last.error.as_deref(), Some("AuthFailure.SecretIdNotFound"));

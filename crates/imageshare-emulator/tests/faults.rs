@@ -20,15 +20,15 @@ async fn qps_quota_answers_with_each_clouds_throttling_code() {
     let plan = FaultPlan::seeded(1)
         .rule(FaultRule {
             qps: Some(1),
-            ..rule(Provider::TencentCvm, "DescribeImages")
+            ..rule(imageshare_tencent::CVM, "DescribeImages")
         })
         .rule(FaultRule {
             qps: Some(1),
-            ..rule(Provider::AlibabaEcs, "DescribeImages")
+            ..rule(imageshare_alibaba::ECS, "DescribeImages")
         })
         .rule(FaultRule {
             qps: Some(1),
-            ..rule(Provider::UCloud, "DescribeImage")
+            ..rule(imageshare_ucloud::UHOST, "DescribeImage")
         });
     let mut world = World::example();
     world.faults = plan;
@@ -145,7 +145,7 @@ async fn the_same_seed_gives_the_same_faults_through_the_server() {
         let mut world = World::example();
         world.faults = FaultPlan::seeded(seed).rule(FaultRule {
             error_rate: 0.3,
-            ..rule(Provider::UCloud, "DescribeImage")
+            ..rule(imageshare_ucloud::UHOST, "DescribeImage")
         });
         let emu = Emulator::start(world).await.unwrap();
         for _ in 0..40 {

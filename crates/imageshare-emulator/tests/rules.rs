@@ -5,6 +5,7 @@
 
 use imageshare_core::limits::EncryptedPolicy;
 use imageshare_core::memory::InMemorySharing;
+use imageshare_core::ImageSharingExt;
 use imageshare_core::{
     CheckOptions, Checked, Encryption, Image, ImageKind, ImageOrigin, ImageSharing, ImageState,
     LimitRule, Principal, PrincipalKind, Provider, Site,
@@ -19,15 +20,16 @@ const INTL: &str = "200000000001";
 
 fn region(p: Provider) -> &'static str {
     match p {
-        Provider::AlibabaEcs | Provider::AlibabaSas => "cn-hangzhou",
-        Provider::TencentCvm | Provider::TencentLighthouse => "ap-guangzhou",
-        Provider::UCloud => "cn-bj2",
+        imageshare_alibaba::ECS | imageshare_alibaba::SAS => "cn-hangzhou",
+        imageshare_tencent::CVM | imageshare_tencent::LIGHTHOUSE => "ap-guangzhou",
+        imageshare_ucloud::UHOST => "cn-bj2",
+        other => panic!("no region for {other}"),
     }
 }
 
 /// Owner / other / international principal ids as the provider names them.
 fn ids(p: Provider) -> (&'static str, &'static str, &'static str) {
-    if p == Provider::UCloud {
+    if p == imageshare_ucloud::UHOST {
         ("org-own001", "org-oth001", "org-int001")
     } else {
         (OWNER, OTHER, INTL)
@@ -65,7 +67,7 @@ fn world(p: Provider, seed: ImageSeed, grants: &[String], extra: usize) -> World
 fn extra_ids(p: Provider, n: usize) -> Vec<String> {
     (0..n)
         .map(|i| {
-            if p == Provider::UCloud {
+            if p == imageshare_ucloud::UHOST {
                 format!("org-x{i}")
             } else {
                 format!("3{:011}", i)
@@ -121,10 +123,7 @@ struct Case {
 fn base(p: Provider) -> ImageSeed {
     let (owner, _, _) = ids(p);
     let kind = limits_for(p).shareable_kinds[0];
-    let id = format!(
-        "{}rule0001",
-        imageshare_core::limits::ImageIdRule::of(p).custom_prefix
-    );
+    let id = format!("{}rule0001", limits_for(p).image_id_prefix);
     ImageSeed::new(p, &id, owner, region(p)).kind(kind)
 }
 
@@ -213,7 +212,7 @@ fn cases(p: Provider) -> Vec<Case> {
 #[tokio::test]
 async fn checker_and_engine_refuse_the_same_requests() {
     let mut checked_rules = 0;
-    for p in Provider::ALL {
+    for p in imageshare_emulator::engine::served().map(|s| s.provider) {
         for c in cases(p) {
             let label = format!("{p} {}", c.rule);
             // Client side: the checker, in the client's region, with the adapter's view.
@@ -266,7 +265,7 @@ async fn checker_and_engine_refuse_the_same_requests() {
 
 #[tokio::test]
 async fn delete_while_shared_is_refused_on_both_sides_where_the_table_says_so() {
-    for p in Provider::ALL {
+    for p in imageshare_emulator::engine::served().map(|s| s.provider) {
         let l = limits_for(p);
         let (owner, other, _) = ids(p);
         let seed = base(p);
@@ -305,7 +304,7 @@ async fn delete_while_shared_is_refused_on_both_sides_where_the_table_says_so() 
 
 #[test]
 fn engine_share_is_all_or_nothing_and_idempotent() {
-    let p = Provider::AlibabaEcs;
+    let p = imageshare_alibaba::ECS;
     let mut engine = Engine::new(world(p, base(p), &[], 0));
     let id = "m-rule0001";
     // One unknown account in the list: nothing is granted.
@@ -354,7 +353,7 @@ fn engine_share_is_all_or_nothing_and_idempotent() {
 
 #[test]
 fn copies_drop_grants_and_received_images_copy_only_in_region() {
-    let p = Provider::TencentCvm;
+    let p = imageshare_tencent::CVM;
     let mut engine = Engine::new(world(p, base(p), &[OTHER.to_owned()], 0));
     let id = "img-rule0001";
     let copy = engine
@@ -411,7 +410,7 @@ region = "ap-guangzhou"
     assert!(e.contains("line") && e.contains("aws"), "{e}");
     let example = World::example();
     assert!(example.accounts.len() >= 3);
-    for p in Provider::ALL {
+    for p in imageshare_emulator::engine::served().map(|s| s.provider) {
         assert!(
             example.images.iter().any(|i| i.provider == p),
             "examples/world.toml has no {p} image"
@@ -421,7 +420,7 @@ region = "ap-guangzhou"
 
 #[test]
 fn delete_checks_are_the_engines() {
-    for p in Provider::ALL {
+    for p in imageshare_emulator::engine::served().map(|s| s.provider) {
         let (owner, other, _) = ids(p);
         let mut creating = base(p);
         creating.state = State::Creating;

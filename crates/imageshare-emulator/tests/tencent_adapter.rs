@@ -5,12 +5,13 @@
 //! followed by a successful retry, partial failure of one batch, and the CVM -> Lighthouse
 //! move.
 
+use imageshare_core::ClientBuilder;
 use std::time::Duration;
 
 use imageshare_core::transport::RetryConfig;
 use imageshare_core::{
     Checked, CopyTarget, Error, ImageId, ImageKind, ImageOrigin, ImageSharing, ImageSharingExt,
-    ImageState, LimitRule, Principal, Provider, ShareOutcome, Site,
+    ImageState, LimitRule, Principal, ShareOutcome, Site,
 };
 use imageshare_emulator::world::{Origin, State};
 use imageshare_emulator::{Emulator, FaultKind, FaultPlan, FaultRule, ImageSeed, World};
@@ -125,14 +126,14 @@ async fn cvm_share_reshare_list_and_unshare() {
     assert_eq!(got.owner, Some(acct(OWNER)));
 
     // Idempotent re-share: nothing is sent for an account that already has a grant.
-    let before = emu.action_count(Provider::TencentCvm, "ModifyImageSharePermission");
+    let before = emu.action_count(imageshare_tencent::CVM, "ModifyImageSharePermission");
     let again = owner.share(&img, &[acct(PEER)]).await.unwrap();
     assert!(matches!(
         again.outcome(&acct(PEER)),
         Some(ShareOutcome::AlreadyGranted)
     ));
     assert_eq!(
-        emu.action_count(Provider::TencentCvm, "ModifyImageSharePermission"),
+        emu.action_count(imageshare_tencent::CVM, "ModifyImageSharePermission"),
         before
     );
 
@@ -265,7 +266,7 @@ async fn cvm_limit_rules_client_side_and_server_side() {
 async fn cvm_deprecated_image_is_unavailable() {
     let mut world = World::example();
     world.images.push(
-        ImageSeed::new(Provider::TencentCvm, "img-old00001", OWNER, REGION)
+        ImageSeed::new(imageshare_tencent::CVM, "img-old00001", OWNER, REGION)
             .state(State::Unavailable),
     );
     let emu = Emulator::start(world).await.unwrap();
@@ -313,7 +314,7 @@ async fn cvm_busy_image_is_retried_then_reported() {
     assert_eq!(api_code(&err), "InvalidParameterValue.InvalidImageState");
     assert!(err.is_retryable());
     assert_eq!(
-        emu.action_count(Provider::TencentCvm, "ModifyImageSharePermission"),
+        emu.action_count(imageshare_tencent::CVM, "ModifyImageSharePermission"),
         3
     );
 }
@@ -326,7 +327,7 @@ fn crowded_world(recipients: &[String]) -> World {
     let mut b = World::builder()
         .account(OWNER, Site::China)
         .image(ImageSeed::new(
-            Provider::TencentCvm,
+            imageshare_tencent::CVM,
             "img-golden01",
             OWNER,
             REGION,
@@ -348,7 +349,7 @@ async fn cvm_500_sharees_then_over_quota() {
     assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 500);
     // Batches of the default per-call maximum (10).
     assert_eq!(
-        emu.action_count(Provider::TencentCvm, "ModifyImageSharePermission"),
+        emu.action_count(imageshare_tencent::CVM, "ModifyImageSharePermission"),
         50
     );
     assert_eq!(checked.sharees(&img).await.unwrap().len(), 500);
@@ -395,7 +396,7 @@ async fn cvm_accounts_per_call_is_configurable() {
         .await
         .unwrap();
     assert_eq!(
-        emu.action_count(Provider::TencentCvm, "ModifyImageSharePermission"),
+        emu.action_count(imageshare_tencent::CVM, "ModifyImageSharePermission"),
         2
     );
     assert!(TencentCvmImageSharing::builder()
@@ -414,13 +415,18 @@ async fn cvm_shared_with_me_pages_through_1200_images() {
         .account(PEER, Site::China);
     for i in 0..1200 {
         b = b.image(
-            ImageSeed::new(Provider::TencentCvm, &format!("img-p{i:07}"), OWNER, REGION)
-                .shared_with(&[PEER]),
+            ImageSeed::new(
+                imageshare_tencent::CVM,
+                &format!("img-p{i:07}"),
+                OWNER,
+                REGION,
+            )
+            .shared_with(&[PEER]),
         );
     }
     // One image of the peer's own, which must not be listed.
     b = b.image(ImageSeed::new(
-        Provider::TencentCvm,
+        imageshare_tencent::CVM,
         "img-own00001",
         PEER,
         REGION,
@@ -431,7 +437,10 @@ async fn cvm_shared_with_me_pages_through_1200_images() {
     assert!(images.iter().all(|i| i.origin == ImageOrigin::Received));
     let distinct: std::collections::BTreeSet<_> = images.iter().map(|i| i.id.clone()).collect();
     assert_eq!(distinct.len(), 1200);
-    assert_eq!(emu.action_count(Provider::TencentCvm, "DescribeImages"), 12);
+    assert_eq!(
+        emu.action_count(imageshare_tencent::CVM, "DescribeImages"),
+        12
+    );
 }
 
 #[tokio::test]
@@ -520,7 +529,7 @@ async fn auth_failures_are_auth_errors() {
 async fn throttling_and_server_errors_are_retried_to_success() {
     let emu = example().await;
     emu.set_faults(FaultPlan::seeded(7).rule(FaultRule {
-        provider: Some(Provider::TencentCvm),
+        provider: Some(imageshare_tencent::CVM),
         action: Some("DescribeImageSharePermission".into()),
         qps: Some(1),
         ..Default::default()
@@ -543,7 +552,7 @@ async fn throttling_and_server_errors_are_retried_to_success() {
 
     // 5xx on the first attempt of a share, then success: the grant is made exactly once.
     emu.set_faults(FaultPlan::seeded(11).rule(FaultRule {
-        provider: Some(Provider::TencentCvm),
+        provider: Some(imageshare_tencent::CVM),
         action: Some("ModifyImageSharePermission".into()),
         error_rate: 0.5,
         ..Default::default()
@@ -558,7 +567,7 @@ async fn throttling_and_server_errors_are_retried_to_success() {
         .faults_served()
         .iter()
         .any(|f| f.kind == FaultKind::ServerError && f.action == "ModifyImageSharePermission"));
-    let attempts = emu.action_count(Provider::TencentCvm, "ModifyImageSharePermission");
+    let attempts = emu.action_count(imageshare_tencent::CVM, "ModifyImageSharePermission");
     assert!(attempts >= 2, "{attempts}");
 }
 
@@ -570,7 +579,7 @@ async fn partial_failure_in_one_batch_is_reported_per_account() {
     let mut b = World::builder()
         .account(OWNER, Site::China)
         .image(ImageSeed::new(
-            Provider::TencentCvm,
+            imageshare_tencent::CVM,
             "img-golden01",
             OWNER,
             REGION,
@@ -732,8 +741,13 @@ async fn lighthouse_ten_accounts_per_call_and_cross_site() {
         .account(OWNER, Site::China)
         .account(INTL, Site::International)
         .image(
-            ImageSeed::new(Provider::TencentLighthouse, "lhbp-golden01", OWNER, REGION)
-                .kind(ImageKind::LightweightHost),
+            ImageSeed::new(
+                imageshare_tencent::LIGHTHOUSE,
+                "lhbp-golden01",
+                OWNER,
+                REGION,
+            )
+            .kind(ImageKind::LightweightHost),
         );
     for p in &people {
         b = b.account(p, Site::China);
@@ -865,11 +879,12 @@ async fn lighthouse_copies() {
 async fn cvm_to_lighthouse_and_back() {
     let mut world = World::example();
     world.images.push(
-        ImageSeed::new(Provider::TencentCvm, "img-import01", OWNER, REGION)
+        ImageSeed::new(imageshare_tencent::CVM, "img-import01", OWNER, REGION)
             .origin(Origin::Imported),
     );
     world.images.push(
-        ImageSeed::new(Provider::TencentCvm, "img-broken01", OWNER, REGION).state(State::Creating),
+        ImageSeed::new(imageshare_tencent::CVM, "img-broken01", OWNER, REGION)
+            .state(State::Creating),
     );
     let emu = Emulator::start(world).await.unwrap();
     let l = lighthouse(&emu, OWNER);
@@ -917,7 +932,7 @@ async fn cvm_to_lighthouse_and_back() {
         }
     }
     assert_eq!(
-        emu.action_count(Provider::TencentLighthouse, "ModifyImageSharePermission"),
+        emu.action_count(imageshare_tencent::LIGHTHOUSE, "ModifyImageSharePermission"),
         2
     );
     assert!(matches!(
@@ -942,7 +957,7 @@ async fn lighthouse_to_cvm_is_a_typed_unsupported_error() {
         Error::Unsupported {
             provider, reason, ..
         } => {
-            assert_eq!(provider, Provider::TencentLighthouse);
+            assert_eq!(provider, imageshare_tencent::LIGHTHOUSE);
             assert!(reason.contains("no API"), "{reason}");
             assert!(reason.contains("ImportImage"), "{reason}");
         }

@@ -2,7 +2,7 @@
 //! adapter): authentication codes, the response and error envelopes, exact response shapes,
 //! Offset/Limit paging, parameter validation, and the rule codes of tencent.md §3.3/§3.4.
 
-use imageshare_core::{time, Provider, Site};
+use imageshare_core::{time, Site};
 use imageshare_emulator::world::{Account, Keys, TencentKey};
 use imageshare_emulator::{Emulator, ImageSeed, World};
 use imageshare_tencent::signer::{canonical_query, sign, Tc3Request};
@@ -576,7 +576,7 @@ async fn over_quota_at_500_sharees() {
     let mut b = World::builder()
         .account("100000000001", Site::China)
         .image(ImageSeed::new(
-            Provider::TencentCvm,
+            imageshare_tencent::CVM,
             "img-golden01",
             "100000000001",
             REGION,
@@ -806,7 +806,7 @@ async fn blueprint_sharing_rules_and_share_infos() {
         .account("200000000001", Site::International)
         .image(
             ImageSeed::new(
-                Provider::TencentLighthouse,
+                imageshare_tencent::LIGHTHOUSE,
                 "lhbp-golden01",
                 "100000000001",
                 REGION,
@@ -1039,7 +1039,7 @@ async fn throttling_answer_is_tencents() {
     let emu = example().await;
     emu.set_faults(imageshare_emulator::FaultPlan::seeded(1).rule(
         imageshare_emulator::FaultRule {
-            provider: Some(Provider::TencentLighthouse),
+            provider: Some(imageshare_tencent::LIGHTHOUSE),
             action: Some("DescribeBlueprints".into()),
             qps: Some(1),
             ..Default::default()

@@ -5,9 +5,11 @@
 
 mod ucloud_support;
 
+use imageshare_core::ClientBuilder;
+use imageshare_core::ImageSharingExt;
 use imageshare_core::{
     Checked, CopyTarget, Error, ImageId, ImageKind, ImageOrigin, ImageSharing, ImageState,
-    LimitRule, Principal, ProjectId, Provider, ShareOutcome,
+    LimitRule, Principal, ProjectId, ShareOutcome,
 };
 use imageshare_emulator::{Emulator, FaultPlan, FaultRule};
 use imageshare_ucloud::{retcode, SharingActions, UCloudCredentials};
@@ -61,7 +63,7 @@ async fn image_lookup_maps_kinds_states_and_origins() {
     assert_eq!(recv.origin, ImageOrigin::Received);
     assert_eq!(recv.owner, Some(Principal::project("org-b1")));
     assert_eq!(
-        emu.action_count(Provider::UCloud, SharingActions::DESCRIBE_SHARED),
+        emu.action_count(imageshare_ucloud::UHOST, SharingActions::DESCRIBE_SHARED),
         1
     );
 
@@ -91,7 +93,10 @@ async fn list_images_pages_with_offset_limit_and_total_count() {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), PAGED + 1, "no image twice");
-    assert_eq!(emu.action_count(Provider::UCloud, "DescribeImage"), 3);
+    assert_eq!(
+        emu.action_count(imageshare_ucloud::UHOST, "DescribeImage"),
+        3
+    );
 
     let custom = a2
         .list_images(Some(imageshare_ucloud::model::ImageType::Custom))
@@ -112,7 +117,11 @@ async fn share_reshare_unshare_through_the_checker() {
     let a2 = Principal::project("org-a2"); // another project of the same account
 
     let report = a.share(&img, &[b1.clone(), a2.clone()]).await.unwrap();
-    assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 2, "{report}");
+    assert_eq!(
+        report.count(imageshare_core::OutcomeKind::Granted),
+        2,
+        "{report}"
+    );
     let grants: Vec<String> = emu
         .grants("uimage-golden")
         .into_iter()
@@ -120,14 +129,20 @@ async fn share_reshare_unshare_through_the_checker() {
         .collect();
     assert_eq!(grants, vec!["org-b1", "org-a2"]);
     // One project per call (UHOST_LIMITS.max_principals_per_call).
-    assert_eq!(emu.action_count(Provider::UCloud, SharingActions::SHARE), 2);
+    assert_eq!(
+        emu.action_count(imageshare_ucloud::UHOST, SharingActions::SHARE),
+        2
+    );
 
     let again = a.share(&img, std::slice::from_ref(&b1)).await.unwrap();
     assert!(matches!(
         again.outcome(&b1),
         Some(ShareOutcome::AlreadyGranted)
     ));
-    assert_eq!(emu.action_count(Provider::UCloud, SharingActions::SHARE), 2);
+    assert_eq!(
+        emu.action_count(imageshare_ucloud::UHOST, SharingActions::SHARE),
+        2
+    );
 
     let sharees = a.sharees(&img).await.unwrap();
     assert_eq!(sharees.len(), 2);
@@ -166,13 +181,13 @@ async fn sharees_page_through_many_projects() {
     let checked = Checked::new(a);
     let report = checked.share(&id("uimage-golden"), &targets).await.unwrap();
     assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 30);
-    let before = emu.action_count(Provider::UCloud, SharingActions::DESCRIBE_SHARE);
+    let before = emu.action_count(imageshare_ucloud::UHOST, SharingActions::DESCRIBE_SHARE);
     let sharees = checked.sharees(&id("uimage-golden")).await.unwrap();
     let got: Vec<&str> = sharees.iter().map(|s| s.principal.id()).collect();
     let want: Vec<String> = (0..30).map(fan).collect();
     assert_eq!(got, want.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(
-        emu.action_count(Provider::UCloud, SharingActions::DESCRIBE_SHARE) - before,
+        emu.action_count(imageshare_ucloud::UHOST, SharingActions::DESCRIBE_SHARE) - before,
         5,
         "30 sharees in pages of 7"
     );
@@ -237,7 +252,10 @@ async fn client_side_limits_refuse_before_sending() {
             "{img} -> {to:?}: {e}"
         );
     }
-    assert_eq!(emu.action_count(Provider::UCloud, SharingActions::SHARE), 0);
+    assert_eq!(
+        emu.action_count(imageshare_ucloud::UHOST, SharingActions::SHARE),
+        0
+    );
 }
 
 #[tokio::test]
@@ -347,7 +365,7 @@ async fn auth_failures_are_typed() {
             message,
             request_id,
         } => {
-            assert_eq!((provider, code.as_str()), (Provider::UCloud, "171"));
+            assert_eq!((provider, code.as_str()), (imageshare_ucloud::UHOST, "171"));
             assert_eq!(message, "Signature VerifyAC Error");
             assert!(request_id.is_some());
         }
@@ -363,7 +381,10 @@ async fn auth_failures_are_typed() {
         "{e:?}"
     );
     // Auth failures are not retried.
-    assert_eq!(emu.action_count(Provider::UCloud, "DescribeImage"), 2);
+    assert_eq!(
+        emu.action_count(imageshare_ucloud::UHOST, "DescribeImage"),
+        2
+    );
 
     // A project of another account: 292.
     let foreign = adapter(&emu, A, "org-b1");
@@ -377,7 +398,7 @@ async fn auth_failures_are_typed() {
 async fn throttling_is_retried_until_success() {
     let emu = start().await;
     emu.set_faults(FaultPlan::seeded(7).rule(FaultRule {
-        provider: Some(Provider::UCloud),
+        provider: Some(imageshare_ucloud::UHOST),
         action: Some("DescribeImage".into()),
         qps: Some(1),
         ..FaultRule::default()
@@ -406,7 +427,7 @@ async fn throttling_is_retried_until_success() {
 
     // Copies are never retried: the 153 comes back as is.
     emu.set_faults(FaultPlan::seeded(7).rule(FaultRule {
-        provider: Some(Provider::UCloud),
+        provider: Some(imageshare_ucloud::UHOST),
         action: Some("CopyCustomImage".into()),
         qps: Some(1),
         ..FaultRule::default()
@@ -420,14 +441,17 @@ async fn throttling_is_retried_until_success() {
         .await
         .unwrap_err();
     assert_eq!((api_code(&e), e.is_retryable()), ("153".to_owned(), false));
-    assert_eq!(emu.action_count(Provider::UCloud, "CopyCustomImage"), 2);
+    assert_eq!(
+        emu.action_count(imageshare_ucloud::UHOST, "CopyCustomImage"),
+        2
+    );
 }
 
 #[tokio::test]
 async fn server_errors_are_retried() {
     let emu = start().await;
     emu.set_faults(FaultPlan::seeded(3).rule(FaultRule {
-        provider: Some(Provider::UCloud),
+        provider: Some(imageshare_ucloud::UHOST),
         action: Some(SharingActions::DESCRIBE_SHARE.into()),
         error_rate: 0.5,
         ..FaultRule::default()
@@ -533,7 +557,7 @@ async fn copies_saves_and_deletes() {
     assert_eq!(mine.origin, ImageOrigin::Custom);
     assert_eq!(mine.owner, Some(Principal::project("org-a1")));
     assert_eq!(
-        emu.action_count(Provider::UCloud, SharingActions::SAVE_SHARED),
+        emu.action_count(imageshare_ucloud::UHOST, SharingActions::SAVE_SHARED),
         1
     );
 

@@ -5,7 +5,7 @@
 
 mod ucloud_support;
 
-use imageshare_core::{ImageKind, Provider};
+use imageshare_core::ImageKind;
 use imageshare_emulator::{Emulator, ImageSeed};
 use imageshare_ucloud::signer::{flatten, sign_request, Param};
 use imageshare_ucloud::SharingActions;
@@ -74,7 +74,7 @@ async fn gateway_auth_failures_have_ucloud_codes_and_shape() {
     let failures = emu
         .calls()
         .iter()
-        .filter(|c| c.provider == Provider::UCloud && c.account.is_none())
+        .filter(|c| c.provider == imageshare_ucloud::UHOST && c.account.is_none())
         .count();
     assert_eq!(failures, 5);
 }
@@ -267,7 +267,7 @@ async fn describe_image_shape_filters_and_paging() {
     emu.with_engine(|e| {
         for i in 0..120 {
             e.add_image(&ImageSeed::new(
-                Provider::UCloud,
+                imageshare_ucloud::UHOST,
                 &format!("uimage-bulk{i:03}"),
                 "org-a2",
                 REGION,

@@ -1,9 +1,10 @@
 //! `imageshare copy`: an own copy, a copy in another region, or (UCloud) a copy in
 //! another project.
 
+use imageshare::ImageSharingExt;
 use std::fmt;
 
-use imageshare::core::{CopyTarget, ImageId, ImageSharing, Provider};
+use imageshare::core::{CopyTarget, ImageId, ImageSharing};
 use serde::Serialize;
 
 use crate::cli::{check_project_id, image_id, Global};

@@ -1,6 +1,9 @@
 //! `imageshare demo`: the whole story on the embedded emulator, no credentials. It
 //! prints as it goes, in text whatever `--output` says.
 
+use imageshare::testing::ConnectEmulator;
+use imageshare::ClientBuilder;
+use imageshare::ImageSharingExt;
 use std::io::Write;
 
 use imageshare::core::{ImageSharing, Principal, Provider};

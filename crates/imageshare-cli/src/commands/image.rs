@@ -1,5 +1,6 @@
 //! `imageshare image`: one image.
 
+use imageshare::ImageSharingExt;
 use std::fmt;
 
 use imageshare::core::{Image, ImageSharing};

@@ -76,7 +76,9 @@ impl fmt::Display for LimitTable {
             .max_sharees_per_image
             .map_or("unpublished".to_owned(), |n| n.to_string());
         let form = match t.principal_form {
-            PrincipalForm::NumericAccountId { min_len, max_len } => {
+            PrincipalForm::NumericAccountId {
+                min_len, max_len, ..
+            } => {
                 format!("numeric main-account id, {min_len}-{max_len} digits")
             }
             PrincipalForm::PrefixedId { prefix } => format!("{prefix}..."),

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use imageshare::core::{ImageId, Provider};
+use imageshare::core::ImageId;
 use imageshare::migrate::{MigrationReport, Step, Wait};
 use serde::Serialize;
 

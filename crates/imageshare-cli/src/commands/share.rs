@@ -1,5 +1,6 @@
 //! `imageshare share`: grant images to accounts (UCloud: projects).
 
+use imageshare::ImageSharingExt;
 use std::fmt;
 
 use imageshare::core::bulk::{Bulk, RetrySummary};

@@ -2,12 +2,13 @@
 //! emulator, and hand-signed requests.
 #![allow(dead_code)]
 
+use imageshare_core::ClientBuilder;
 use std::time::Duration;
 
 use imageshare_alibaba::signer::{acs3, rpc_v1};
 use imageshare_alibaba::{AlibabaCredentials, EcsImageSharing, SasImageSharing, SignatureVersion};
 use imageshare_core::transport::RetryConfig;
-use imageshare_core::{ImageKind, Provider, Site};
+use imageshare_core::{ImageKind, Site};
 use imageshare_emulator::world::{Encrypted, Origin, State};
 use imageshare_emulator::{ImageSeed, World};
 
@@ -33,9 +34,9 @@ pub fn world() -> World {
     for id in many(60) {
         b = b.account(&id, Site::China);
     }
-    let ecs = |id: &str, owner: &str| ImageSeed::new(Provider::AlibabaEcs, id, owner, REGION);
+    let ecs = |id: &str, owner: &str| ImageSeed::new(imageshare_alibaba::ECS, id, owner, REGION);
     let sas = |id: &str, owner: &str| {
-        ImageSeed::new(Provider::AlibabaSas, id, owner, REGION).kind(ImageKind::LightweightHost)
+        ImageSeed::new(imageshare_alibaba::SAS, id, owner, REGION).kind(ImageKind::LightweightHost)
     };
     b.image(ecs("m-golden0001", OWNER).name("golden"))
         .image(ecs("m-golden0002", OWNER))
@@ -47,7 +48,7 @@ pub fn world() -> World {
         .image(ecs("m-creating01", OWNER).state(State::Creating))
         .image(ecs("m-recv000001", PEER).shared_with(&[OWNER]))
         .image(ImageSeed::new(
-            Provider::AlibabaEcs,
+            imageshare_alibaba::ECS,
             "m-shanghai01",
             OWNER,
             "cn-shanghai",

@@ -3,7 +3,8 @@
 #![allow(dead_code)]
 
 use imageshare_core::transport::RetryConfig;
-use imageshare_core::{ImageKind, Provider, Site};
+use imageshare_core::ClientBuilder;
+use imageshare_core::{ImageKind, Site};
 use imageshare_emulator::world::{Origin, State};
 use imageshare_emulator::{Emulator, ImageSeed, World};
 use imageshare_ucloud::signer::{form_encode, sign_request, Param};
@@ -45,44 +46,47 @@ pub fn world() -> World {
     b = b
         .account(C, Site::International)
         .project("org-c1")
-        .image(ImageSeed::new(Provider::UCloud, "uimage-golden", "org-a1", REGION).name("golden"))
+        .image(
+            ImageSeed::new(imageshare_ucloud::UHOST, "uimage-golden", "org-a1", REGION)
+                .name("golden"),
+        )
         .image(ImageSeed::new(
-            Provider::UCloud,
+            imageshare_ucloud::UHOST,
             "uimage-second",
             "org-a1",
             REGION,
         ))
         .image(
-            ImageSeed::new(Provider::UCloud, "uimage-ulhost", "org-a1", REGION)
+            ImageSeed::new(imageshare_ucloud::UHOST, "uimage-ulhost", "org-a1", REGION)
                 .kind(ImageKind::LightweightHost),
         )
         .image(
-            ImageSeed::new(Provider::UCloud, "uimage-whole", "org-a1", REGION)
+            ImageSeed::new(imageshare_ucloud::UHOST, "uimage-whole", "org-a1", REGION)
                 .kind(ImageKind::WholeMachine),
         )
         .image(
-            ImageSeed::new(Provider::UCloud, "uimage-making", "org-a1", REGION)
+            ImageSeed::new(imageshare_ucloud::UHOST, "uimage-making", "org-a1", REGION)
                 .state(State::Creating),
         )
         .image(ImageSeed::new(
-            Provider::UCloud,
+            imageshare_ucloud::UHOST,
             "uimage-shanghai",
             "org-a1",
             OTHER_REGION,
         ))
         .image(
-            ImageSeed::new(Provider::UCloud, "uimage-recv", "org-b1", REGION)
+            ImageSeed::new(imageshare_ucloud::UHOST, "uimage-recv", "org-b1", REGION)
                 .name("from-b")
                 .shared_with(&["org-a1"]),
         )
         .image(
-            ImageSeed::new(Provider::UCloud, "uimage-base", "org-c1", REGION)
+            ImageSeed::new(imageshare_ucloud::UHOST, "uimage-base", "org-c1", REGION)
                 .origin(Origin::Public)
                 .name("CentOS 7.9"),
         );
     for i in 0..PAGED {
         b = b.image(ImageSeed::new(
-            Provider::UCloud,
+            imageshare_ucloud::UHOST,
             &paged(i),
             "org-a2",
             REGION,

@@ -206,7 +206,7 @@ pub(super) fn action(
     params: Params<'_>,
     caller: &Account,
 ) -> Result<Value, AliError> {
-    const P: Provider = Provider::AlibabaEcs;
+    const P: Provider = imageshare_alibaba::ECS;
     match action {
         "DescribeImages" => {
             let region = params.required("RegionId")?;

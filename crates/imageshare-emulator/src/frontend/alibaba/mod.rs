@@ -36,8 +36,8 @@ pub const MAX_SKEW_SECS: u64 = 15 * 60;
 /// The product an API version belongs to.
 pub fn product(version: &str) -> Option<Provider> {
     match version {
-        ECS_VERSION => Some(Provider::AlibabaEcs),
-        SAS_VERSION => Some(Provider::AlibabaSas),
+        ECS_VERSION => Some(imageshare_alibaba::ECS),
+        SAS_VERSION => Some(imageshare_alibaba::SAS),
         _ => None,
     }
 }
@@ -143,7 +143,7 @@ impl Frontend for Alibaba {
         let version = version.unwrap_or("").to_owned();
         let product = product(&version);
         Some(Surface {
-            provider: product.unwrap_or(Provider::AlibabaEcs),
+            provider: product.unwrap_or(imageshare_alibaba::ECS),
             product,
             action: action.unwrap_or("").to_owned(),
             version,
@@ -168,11 +168,11 @@ impl Frontend for Alibaba {
         } = call.surface;
         let params = Params::flat(call.wire.params(), LISTS);
         let (result, product_code) = match product {
-            Some(Provider::AlibabaEcs) => (
+            Some(imageshare_alibaba::ECS) => (
                 ecs::action(&mut call.shared.engine(), action, params, caller),
                 "Ecs",
             ),
-            Some(Provider::AlibabaSas) => (
+            Some(imageshare_alibaba::SAS) => (
                 sas::action(&mut call.shared.engine(), action, params, caller),
                 "swas-open",
             ),

@@ -71,7 +71,7 @@ fn image_json(engine: &Engine, view: &ImageView) -> Value {
         "RegionId": img.region,
         "OsType": "Linux",
         "UserId": account_json(&img.owner),
-        "InShare": has_image(engine, Provider::AlibabaEcs, &sas_to_ecs_key(&img.id)),
+        "InShare": has_image(engine, imageshare_alibaba::ECS, &sas_to_ecs_key(&img.id)),
         "InShareUser": view.shared,
         "InstanceId": "",
         "InstanceName": "",
@@ -110,7 +110,7 @@ pub(super) fn action(
     params: Params<'_>,
     caller: &Account,
 ) -> Result<Value, AliError> {
-    const P: Provider = Provider::AlibabaSas;
+    const P: Provider = imageshare_alibaba::SAS;
     match action {
         "ListCustomImages" => {
             let region = params.required("RegionId")?;
@@ -180,7 +180,7 @@ pub(super) fn action(
                 .image(P, &caller.id, region, id)
                 .map_err(|e| error(e, id))?;
             if view.relation == Relation::Owner
-                && has_image(engine, Provider::AlibabaEcs, &sas_to_ecs_key(id))
+                && has_image(engine, imageshare_alibaba::ECS, &sas_to_ecs_key(id))
             {
                 // Shared to ECS counts as shared.
                 return Err(custom_image_in_share());
@@ -203,19 +203,20 @@ pub(super) fn action(
             let key = sas_to_ecs_key(id);
             match operation {
                 "Share" => {
-                    if has_image(engine, Provider::AlibabaEcs, &key) {
+                    if has_image(engine, imageshare_alibaba::ECS, &key) {
                         return Ok(json!({}));
                     }
                     if view.image.state != State::Available {
                         return Err(incorrect_status(id));
                     }
-                    let seed = ImageSeed::new(Provider::AlibabaEcs, &key, SAS_TO_ECS_OWNER, region)
-                        .origin(view.image.origin)
-                        .kind(ImageKind::SystemDisk)
-                        .name(&view.image.name);
+                    let seed =
+                        ImageSeed::new(imageshare_alibaba::ECS, &key, SAS_TO_ECS_OWNER, region)
+                            .origin(view.image.origin)
+                            .kind(ImageKind::SystemDisk)
+                            .name(&view.image.name);
                     engine.add_image(&seed);
                     if let Err(e) = engine.share(
-                        Provider::AlibabaEcs,
+                        imageshare_alibaba::ECS,
                         SAS_TO_ECS_OWNER,
                         region,
                         &key,

@@ -36,8 +36,8 @@ pub(super) fn has_image(engine: &Engine, provider: Provider, key: &str) -> bool 
 /// The engine key of the ECS image a client calls `id`.
 pub(super) fn ecs_key(engine: &Engine, id: &str) -> String {
     let alias = sas_to_ecs_key(id);
-    if !has_image(engine, Provider::AlibabaEcs, id)
-        && has_image(engine, Provider::AlibabaEcs, &alias)
+    if !has_image(engine, imageshare_alibaba::ECS, id)
+        && has_image(engine, imageshare_alibaba::ECS, &alias)
     {
         alias
     } else {

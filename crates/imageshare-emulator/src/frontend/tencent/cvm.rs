@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use imageshare_core::{ImageKind, LimitRule, Provider};
+use imageshare_core::{ImageKind, LimitRule};
 use serde_json::{json, Value};
 
 use super::actions::{
@@ -135,7 +135,7 @@ fn describe_images(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     }
     let views = select(
         ctx,
-        Provider::TencentCvm,
+        imageshare_tencent::CVM,
         ids.as_deref(),
         ALL_RELATIONS,
         &filters,
@@ -210,7 +210,7 @@ fn modify_share(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     check_accounts(ctx, &accounts, |_, e| error(e, ACTION))?;
     let view = ctx
         .engine
-        .image(Provider::TencentCvm, ctx.caller, ctx.region, &id)
+        .image(imageshare_tencent::CVM, ctx.caller, ctx.region, &id)
         .map_err(|e| error(e, ACTION))?;
     if view.relation == Relation::Owner && view.image.state == State::Unavailable {
         return Err(TcError::new(
@@ -236,7 +236,7 @@ fn describe_share(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     let id = image_id(ctx)?;
     let view = ctx
         .engine
-        .image(Provider::TencentCvm, ctx.caller, ctx.region, &id)
+        .image(imageshare_tencent::CVM, ctx.caller, ctx.region, &id)
         .map_err(|e| error(e, ACTION))?;
     if view.relation != Relation::Owner {
         return Err(TcError::new(
@@ -246,7 +246,7 @@ fn describe_share(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     }
     let grants = ctx
         .engine
-        .sharees(Provider::TencentCvm, ctx.caller, ctx.region, &id)
+        .sharees(imageshare_tencent::CVM, ctx.caller, ctx.region, &id)
         .map_err(|e| error(e, ACTION))?;
     let set: Vec<Value> = grants
         .iter()
@@ -301,7 +301,7 @@ fn sync_images(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     }
     let view = ctx
         .engine
-        .image(Provider::TencentCvm, ctx.caller, ctx.region, &id)
+        .image(imageshare_tencent::CVM, ctx.caller, ctx.region, &id)
         .map_err(|e| error(e, ACTION))?;
     if view.relation == Relation::Public {
         return Err(TcError::new(
@@ -348,7 +348,7 @@ fn sync_images(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
         }
         let owned = ctx
             .engine
-            .list(Provider::TencentCvm, ctx.caller, r, &[Relation::Owner])
+            .list(imageshare_tencent::CVM, ctx.caller, r, &[Relation::Owner])
             .len();
         if owned >= CVM_CUSTOM_IMAGES_PER_REGION {
             return Err(TcError::new(

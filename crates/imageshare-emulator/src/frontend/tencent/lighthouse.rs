@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use imageshare_core::{ImageKind, LimitRule, Provider};
+use imageshare_core::{ImageKind, LimitRule};
 use serde_json::{json, Value};
 
 use super::actions::{
@@ -198,7 +198,7 @@ fn describe_blueprints(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     let page = ctx.paging()?;
     let views = select(
         ctx,
-        Provider::TencentLighthouse,
+        imageshare_tencent::LIGHTHOUSE,
         ids.as_deref(),
         ALL_RELATIONS,
         &filters,
@@ -292,7 +292,7 @@ fn share_or_cancel(ctx: &mut Ctx<'_>, granting: bool) -> Result<Value, TcError> 
     })?;
     let view = ctx
         .engine
-        .image(Provider::TencentLighthouse, ctx.caller, ctx.region, &id)
+        .image(imageshare_tencent::LIGHTHOUSE, ctx.caller, ctx.region, &id)
         .map_err(|e| error(e, action))?;
     if view.relation == Relation::Owner {
         if granting {
@@ -325,7 +325,7 @@ fn describe_share(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     for id in &ids {
         let Ok(grants) =
             ctx.engine
-                .sharees_slice(Provider::TencentLighthouse, ctx.caller, ctx.region, id)
+                .sharees_slice(imageshare_tencent::LIGHTHOUSE, ctx.caller, ctx.region, id)
         else {
             continue;
         };
@@ -397,7 +397,7 @@ fn sync(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     }
     let view = ctx
         .engine
-        .image(Provider::TencentLighthouse, ctx.caller, ctx.region, &id)
+        .image(imageshare_tencent::LIGHTHOUSE, ctx.caller, ctx.region, &id)
         .map_err(|e| error(e, ACTION))?;
     if view.relation != Relation::Owner {
         return Err(TcError::new(
@@ -431,7 +431,7 @@ fn unshareable_reason(engine: &Engine, v: &ImageView) -> Option<String> {
         "Only custom images of this account can be shared to Lighthouse."
     } else if engine
         .images()
-        .any(|i| i.provider == Provider::TencentLighthouse && i.id == blueprint_for_cvm(&img.id))
+        .any(|i| i.provider == imageshare_tencent::LIGHTHOUSE && i.id == blueprint_for_cvm(&img.id))
     {
         "The image has already been shared to Lighthouse."
     } else if img.origin == Origin::Imported {
@@ -485,7 +485,7 @@ fn images_to_share(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     };
     let views = select(
         ctx,
-        Provider::TencentCvm,
+        imageshare_tencent::CVM,
         ids.as_deref(),
         relations,
         &filters,
@@ -502,7 +502,7 @@ fn modify_image_share(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     let sharing = permission(ctx)?;
     let view = ctx
         .engine
-        .image(Provider::TencentCvm, ctx.caller, ctx.region, &id)
+        .image(imageshare_tencent::CVM, ctx.caller, ctx.region, &id)
         .map_err(|_| {
             TcError::new(
                 "ResourceNotFound.ImageIdNotFound",
@@ -513,7 +513,7 @@ fn modify_image_share(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     let existing = ctx
         .engine
         .image(
-            Provider::TencentLighthouse,
+            imageshare_tencent::LIGHTHOUSE,
             ctx.caller,
             ctx.region,
             &blueprint,
@@ -534,7 +534,7 @@ fn modify_image_share(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
             ));
         }
         let mut seed = ImageSeed::new(
-            Provider::TencentLighthouse,
+            imageshare_tencent::LIGHTHOUSE,
             &blueprint,
             ctx.caller,
             ctx.region,
@@ -558,7 +558,7 @@ fn modify_image_share(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
         // Taking the image back deletes its blueprint, under the engine's delete rules.
         ctx.engine
             .delete(
-                Provider::TencentLighthouse,
+                imageshare_tencent::LIGHTHOUSE,
                 ctx.caller,
                 ctx.region,
                 &blueprint,
@@ -596,7 +596,7 @@ fn cvm_source_of(engine: &Engine, bp: &ImageView) -> Option<String> {
     engine
         .images()
         .find(|i| {
-            i.provider == Provider::TencentCvm
+            i.provider == imageshare_tencent::CVM
                 && i.id == candidate
                 && i.owner == bp.image.owner
                 && i.region == bp.image.region

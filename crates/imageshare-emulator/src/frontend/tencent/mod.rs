@@ -152,12 +152,12 @@ impl Frontend for Tencent {
             .map(|(_, service)| service)
             .unwrap_or_default();
         let product = match service.as_str() {
-            "cvm" => Some(Provider::TencentCvm),
-            "lighthouse" => Some(Provider::TencentLighthouse),
+            "cvm" => Some(imageshare_tencent::CVM),
+            "lighthouse" => Some(imageshare_tencent::LIGHTHOUSE),
             _ => None,
         };
         Some(Surface {
-            provider: product.unwrap_or(Provider::TencentCvm),
+            provider: product.unwrap_or(imageshare_tencent::CVM),
             product,
             action: wire.header("x-tc-action").unwrap_or("").to_owned(),
             version: wire.header("x-tc-version").unwrap_or("").to_owned(),
@@ -209,8 +209,8 @@ impl Frontend for Tencent {
             ..
         } = call.surface;
         let (product, expected) = match product {
-            Some(Provider::TencentCvm) => (Product::Cvm, CVM_VERSION),
-            Some(Provider::TencentLighthouse) => (Product::Lighthouse, LIGHTHOUSE_VERSION),
+            Some(imageshare_tencent::CVM) => (Product::Cvm, CVM_VERSION),
+            Some(imageshare_tencent::LIGHTHOUSE) => (Product::Lighthouse, LIGHTHOUSE_VERSION),
             _ => {
                 return TcError::new(
                     "NoSuchProduct",
@@ -293,8 +293,8 @@ impl Product {
     /// The engine provider of the product's images.
     fn provider(self) -> Provider {
         match self {
-            Product::Cvm => Provider::TencentCvm,
-            Product::Lighthouse => Provider::TencentLighthouse,
+            Product::Cvm => imageshare_tencent::CVM,
+            Product::Lighthouse => imageshare_tencent::LIGHTHOUSE,
         }
     }
 

@@ -55,7 +55,7 @@
 
 mod uhost;
 
-use imageshare_core::{Provider, Secret};
+use imageshare_core::Secret;
 use imageshare_ucloud::retcode;
 use imageshare_ucloud::signer::{flatten, verify_with};
 use serde_json::{json, Value};
@@ -201,8 +201,8 @@ impl Frontend for UCloud {
             return None;
         }
         Some(Surface {
-            provider: Provider::UCloud,
-            product: Some(Provider::UCloud),
+            provider: imageshare_ucloud::UHOST,
+            product: Some(imageshare_ucloud::UHOST),
             action: first(&params, "Action").unwrap_or("").to_owned(),
             version: String::new(),
         })

@@ -10,7 +10,7 @@
 //! vocabulary (`ImageId`; `ProjectSet[]` of `{ProjectId, CreateTime}` as in UAccount
 //! `GetProjectList`, ucloud.md §1.3; `OwnerProjectId`).
 
-use imageshare_core::{ImageKind, LimitRule, Provider};
+use imageshare_core::{ImageKind, LimitRule};
 use imageshare_ucloud::retcode;
 use imageshare_ucloud::SharingActions;
 use serde_json::{json, Value};
@@ -172,7 +172,10 @@ fn owned_elsewhere(engine: &Engine, id: &str, project: &str, region: &str) -> Op
     engine
         .images()
         .find(|i| {
-            i.provider == Provider::UCloud && i.id == id && i.owner == project && i.region != region
+            i.provider == imageshare_ucloud::UHOST
+                && i.id == id
+                && i.owner == project
+                && i.region != region
         })
         .map(|i| i.region.clone())
 }
@@ -284,7 +287,7 @@ fn listing(req: &Req<'_>, views: Vec<ImageView>, shared: bool) -> Result<Value, 
 fn describe_image(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcError> {
     let region = req.params.required("Region")?;
     let views = engine.list(
-        Provider::UCloud,
+        imageshare_ucloud::UHOST,
         req.project,
         region,
         &[Relation::Owner, Relation::Public],
@@ -294,7 +297,12 @@ fn describe_image(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcError> 
 
 fn describe_shared(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcError> {
     let region = req.params.required("Region")?;
-    let views = engine.list(Provider::UCloud, req.project, region, &[Relation::Received]);
+    let views = engine.list(
+        imageshare_ucloud::UHOST,
+        req.project,
+        region,
+        &[Relation::Received],
+    );
     listing(req, views, true)
 }
 
@@ -303,7 +311,7 @@ fn terminate_custom_image(engine: &mut Engine, req: &Req<'_>) -> Result<Value, U
     let region = req.params.required("Region")?;
     let id = req.params.required("ImageId")?;
     engine
-        .delete(Provider::UCloud, req.project, region, id)
+        .delete(imageshare_ucloud::UHOST, req.project, region, id)
         .map_err(|e| refuse(engine, e, Op::Other, id, req.project))?;
     Ok(json!({ "ImageId": id }))
 }
@@ -321,7 +329,7 @@ fn copy_custom_image(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcErro
         ));
     }
     let view = engine
-        .image(Provider::UCloud, req.project, region, id)
+        .image(imageshare_ucloud::UHOST, req.project, region, id)
         .map_err(|e| refuse(engine, e, Op::Other, id, req.project))?;
     match view.relation {
         Relation::Owner => {}
@@ -360,7 +368,7 @@ fn copy_custom_image(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcErro
     for (i, r) in regions.iter().enumerate() {
         let new_id = engine
             .copy(
-                Provider::UCloud,
+                imageshare_ucloud::UHOST,
                 req.project,
                 region,
                 id,
@@ -404,9 +412,9 @@ fn share_or_cancel(engine: &mut Engine, req: &Req<'_>, op: Op) -> Result<Value, 
     let id = req.params.required("ImageId")?;
     let targets = target_projects(req)?;
     if op == Op::Share {
-        engine.share(Provider::UCloud, req.project, region, id, &targets)
+        engine.share(imageshare_ucloud::UHOST, req.project, region, id, &targets)
     } else {
-        engine.unshare(Provider::UCloud, req.project, region, id, &targets)
+        engine.unshare(imageshare_ucloud::UHOST, req.project, region, id, &targets)
     }
     .map_err(|e| match e {
         // Not found here but owned in another region: a cross-region share.
@@ -428,14 +436,14 @@ fn describe_share(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcError> 
     let id = req.params.required("ImageId")?;
     let page = req.params.page_offset(PAGING)?;
     let view = engine
-        .image(Provider::UCloud, req.project, region, id)
+        .image(imageshare_ucloud::UHOST, req.project, region, id)
         .map_err(|e| refuse(engine, e, Op::Other, id, req.project))?;
     match view.relation {
         Relation::Owner => {}
         Relation::Received => return Err(not_sharer(id, Op::Share)),
         Relation::Public => return Err(not_found(id, req.project)),
     }
-    let grants = match engine.sharees_slice(Provider::UCloud, req.project, region, id) {
+    let grants = match engine.sharees_slice(imageshare_ucloud::UHOST, req.project, region, id) {
         Ok(grants) => grants,
         Err(e) => return Err(refuse(engine, e, Op::Other, id, req.project)),
     };
@@ -452,7 +460,7 @@ fn save_shared(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcError> {
     let region = req.params.required("Region")?;
     let id = req.params.required("ImageId")?;
     let view = engine
-        .image(Provider::UCloud, req.project, region, id)
+        .image(imageshare_ucloud::UHOST, req.project, region, id)
         .map_err(|e| refuse(engine, e, Op::Other, id, req.project))?;
     if view.relation != Relation::Received {
         return Err(UcError::new(
@@ -465,7 +473,7 @@ fn save_shared(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcError> {
     }
     let new_id = engine
         .copy(
-            Provider::UCloud,
+            imageshare_ucloud::UHOST,
             req.project,
             region,
             id,
@@ -523,7 +531,7 @@ mod tests {
             .account("100000000001", Site::China)
             .project("org-own001")
             .image(ImageSeed::new(
-                Provider::UCloud,
+                imageshare_ucloud::UHOST,
                 "uimage-a1",
                 "org-own001",
                 "cn-bj2",
@@ -532,7 +540,12 @@ mod tests {
             .unwrap();
         let mut engine = Engine::new(world);
         let view = engine
-            .image(Provider::UCloud, "org-own001", "cn-bj2", "uimage-a1")
+            .image(
+                imageshare_ucloud::UHOST,
+                "org-own001",
+                "cn-bj2",
+                "uimage-a1",
+            )
             .unwrap();
         let mut documented = DOCUMENTED.to_vec();
         documented.sort_unstable();
