@@ -30,7 +30,7 @@ use std::time::Instant;
 
 use imageshare::core::paging::TryStreamExt;
 use imageshare::core::ratelimit::RateLimits;
-use imageshare::core::{ImageId, ImageKind, ImageSharing, ImageSharingExt, Provider, Site};
+use imageshare::core::{ImageId, ImageKind, ImageSharingExt, Provider, Site};
 use imageshare::{Connect, Credentials, DynSharing};
 use imageshare_emulator::world::{Account, ImageSeed, Keys};
 use imageshare_emulator::{Emulator, World};

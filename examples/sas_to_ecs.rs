@@ -21,7 +21,7 @@ use support::{cloud_region, flag};
 
 use imageshare::alibaba::SasImageSharing;
 use imageshare::migrate::{self, Wait};
-use imageshare::{Connect, ImageId, ImageSharing, Principal};
+use imageshare::{Connect, ImageId, Principal};
 use imageshare_emulator::{Emulator, World};
 
 type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;

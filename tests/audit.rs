@@ -25,7 +25,7 @@ use imageshare::core::ratelimit::RateLimits;
 use imageshare::core::transport::RetryConfig;
 use imageshare::core::{CopyTarget, ImageId, Principal, Provider, ShareOutcome, Site};
 use imageshare::migrate::Wait;
-use imageshare::{AuditLog, Connect, DynSharing, Error, ImageSharing};
+use imageshare::{AuditLog, Connect, DynSharing, Error};
 use imageshare_emulator::world::ImageSeed;
 use imageshare_emulator::{Emulator, FaultPlan, FaultRule, World};
 

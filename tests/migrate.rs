@@ -5,7 +5,7 @@ use imageshare::ImageSharingExt;
 use std::time::Duration;
 
 use imageshare::alibaba::{AlibabaCredentials, EcsImageSharing, SasImageSharing};
-use imageshare::core::{Error, ImageSharing, Principal};
+use imageshare::core::{Error, Principal};
 use imageshare::migrate::{self, Wait};
 use imageshare::tencent::{TencentCredentials, TencentLighthouseImageSharing};
 use imageshare_emulator::{Emulator, World};

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use imageshare::core::{CopyTarget, ImageId, Principal, Provider, Site};
 use imageshare::migrate::Wait;
-use imageshare::{Connect, DynSharing, Error, Flows, ImageSharing, TrustPolicy};
+use imageshare::{Connect, DynSharing, Error, Flows, TrustPolicy};
 use imageshare_emulator::world::ImageSeed;
 use imageshare_emulator::{Emulator, World};
 

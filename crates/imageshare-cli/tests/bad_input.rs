@@ -18,7 +18,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use common::{fresh_dir, owner_env, run_async, stderr, strings, writes, OWNER};
-use imageshare::core::{Error, ImageSharing, Principal, Provider};
+use imageshare::core::{Error, Principal, Provider};
 use imageshare::manifest::{Manifest, ManifestError};
 use imageshare::Connect;
 use imageshare_emulator::{Emulator, World};

@@ -9,7 +9,7 @@ use alibaba_common::*;
 use imageshare_alibaba::{EcsImageSharing, SignatureVersion, ECS_VERSION};
 use imageshare_core::ClientBuilder;
 use imageshare_core::{
-    Checked, CopyTarget, Error, ImageOrigin, ImageSharing, ImageSharingExt, LimitRule, Principal,
+    Checked, CopyTarget, Error, ImageOrigin, ImageSharingExt, LimitRule, Principal,
 };
 use imageshare_emulator::{Emulator, FaultPlan, FaultRule};
 

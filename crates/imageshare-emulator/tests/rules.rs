@@ -7,8 +7,8 @@ use imageshare_core::limits::EncryptedPolicy;
 use imageshare_core::memory::InMemorySharing;
 use imageshare_core::ImageSharingExt;
 use imageshare_core::{
-    CheckOptions, Checked, Encryption, Image, ImageKind, ImageOrigin, ImageSharing, ImageState,
-    LimitRule, Principal, PrincipalKind, Provider, Site,
+    CheckOptions, Checked, Encryption, Image, ImageKind, ImageOrigin, ImageState, LimitRule,
+    Principal, PrincipalKind, Provider, Site,
 };
 use imageshare_emulator::engine::{limits_for, Engine, EngineError};
 use imageshare_emulator::world::{Encrypted, ImageSeed, Origin, State};

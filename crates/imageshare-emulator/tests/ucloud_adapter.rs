@@ -8,8 +8,8 @@ mod ucloud_support;
 use imageshare_core::ClientBuilder;
 use imageshare_core::ImageSharingExt;
 use imageshare_core::{
-    Checked, CopyTarget, Error, ImageId, ImageKind, ImageOrigin, ImageSharing, ImageState,
-    LimitRule, Principal, ProjectId, ShareOutcome,
+    Checked, CopyTarget, Error, ImageId, ImageKind, ImageOrigin, ImageState, LimitRule, Principal,
+    ProjectId, ShareOutcome,
 };
 use imageshare_emulator::{Emulator, FaultPlan, FaultRule};
 use imageshare_ucloud::{retcode, SharingActions, UCloudCredentials};

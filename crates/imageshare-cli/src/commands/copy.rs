@@ -4,7 +4,7 @@
 use imageshare::ImageSharingExt;
 use std::fmt;
 
-use imageshare::core::{CopyTarget, ImageId, ImageSharing};
+use imageshare::core::{CopyTarget, ImageId};
 use serde::Serialize;
 
 use crate::cli::{check_project_id, image_id, Global};

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use imageshare::core::{ImageId, ImageSharing, ImageSharingExt};
+use imageshare::core::{ImageId, ImageSharingExt};
 use serde::Serialize;
 
 use crate::cli::{image_id, Global};

@@ -6,7 +6,7 @@ use imageshare::ClientBuilder;
 use imageshare::ImageSharingExt;
 use std::io::Write;
 
-use imageshare::core::{ImageSharing, Principal, Provider};
+use imageshare::core::{Principal, Provider};
 use imageshare::{Connect, DynSharing};
 use imageshare_emulator::{Emulator, World};
 

@@ -3,7 +3,7 @@
 use imageshare::ImageSharingExt;
 use std::fmt;
 
-use imageshare::core::{Image, ImageSharing};
+use imageshare::core::Image;
 use serde::Serialize;
 
 use crate::cli::{image_id, Global};

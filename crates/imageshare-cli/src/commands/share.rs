@@ -4,7 +4,6 @@ use imageshare::ImageSharingExt;
 use std::fmt;
 
 use imageshare::core::bulk::{Bulk, RetrySummary};
-use imageshare::core::ImageSharing;
 use serde::Serialize;
 
 use crate::bulk::{self, BulkResults};

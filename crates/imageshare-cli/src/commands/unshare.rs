@@ -5,7 +5,7 @@ use std::fmt;
 use futures_util::stream::TryStreamExt;
 use imageshare::core::bulk::{Bulk, RetrySummary};
 use imageshare::core::transport::RetryLog;
-use imageshare::core::{ImageId, ImageSharing, ImageSharingExt, Principal};
+use imageshare::core::{ImageId, ImageSharingExt, Principal};
 use imageshare::DynSharing;
 use serde::Serialize;
 
