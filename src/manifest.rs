@@ -169,13 +169,8 @@ impl Manifest {
             let entry_span = entry.span();
             let img = entry.into_inner();
             let field = |name: &str| Some(format!("image[{i}].{name}"));
-            let spec = crate::registry::lookup(img.provider.get_ref()).map_err(|e| {
-                let message = match e {
-                    Error::InvalidInput { message, .. } => message,
-                    other => other.to_string(),
-                };
-                err(Some(img.provider.span()), field("provider"), message)
-            })?;
+            let spec = crate::registry::lookup(img.provider.get_ref())
+                .map_err(|e| err(Some(img.provider.span()), field("provider"), e.to_string()))?;
             let (provider, limits) = (spec.provider, spec.limits);
             for (name, v) in [("region", &img.region), ("id", &img.id)] {
                 if v.get_ref().trim().is_empty() {

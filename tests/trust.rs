@@ -182,7 +182,7 @@ async fn copy_of_an_untrusted_image_is_refused_before_anything_is_sent() {
     assert_eq!(owner.as_deref(), Some(STRANGER));
     let text = err.to_string();
     assert!(
-        text.contains(STRANGER) && text.contains(&format!("--trust-owner {STRANGER}")),
+        text.contains(STRANGER) && text.contains(&format!("--trust-owner alibaba-ecs:{STRANGER}")),
         "{text}"
     );
     assert!(

@@ -1,6 +1,6 @@
 //! What differs per provider in the behaviour suite: region, id format, the share action,
 //! the image kinds its surface has. Adapters are built in `suite.rs` through
-//! `imageshare::Connect::emulator`; nothing here tests anything.
+//! `imageshare::testing::ConnectEmulator`; nothing here tests anything.
 
 use imageshare::core::{ImageKind, LimitRule, Provider};
 

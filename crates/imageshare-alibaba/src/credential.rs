@@ -73,6 +73,8 @@ pub const PROFILE_FILE: &str = ".aliyun/config.json";
 /// The environment source of the chain: the Aliyun CLI variable names in its lookup
 /// order; a half-set pair is skipped (the CLI goes on to the profile file); no trimming.
 pub const ENV_KEY_PAIR: EnvKeyPair = EnvKeyPair {
+    id_name: "access key id",
+    secret_name: "access key secret",
     id_vars: &ACCESS_KEY_ID_VARS,
     secret_vars: &ACCESS_KEY_SECRET_VARS,
     token_vars: &SECURITY_TOKEN_VARS,

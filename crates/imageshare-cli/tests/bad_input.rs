@@ -865,7 +865,7 @@ fn corpus() -> Vec<Case> {
         )
         .says("invalid endpoint"),
         lib("lib: unknown provider", "InvalidInput", |_, _| async move {
-            "gcp-compute".parse::<Provider>()?;
+            imageshare::registry::lookup("gcp-compute")?;
             Ok(())
         })
         .says("unknown provider \"gcp-compute\""),

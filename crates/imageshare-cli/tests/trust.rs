@@ -157,7 +157,7 @@ async fn copy_and_migrate_refuse_untrusted_images_before_sending() {
         assert!(err.contains("refusing to"), "{command:?}: {err}");
         assert!(err.contains(STRANGER), "{command:?}: {err}");
         assert!(
-            err.contains(&format!("--trust-owner {STRANGER}")),
+            err.contains(&format!("--trust-owner alibaba-ecs:{STRANGER}")),
             "{command:?}: how to allow it: {err}"
         );
     }

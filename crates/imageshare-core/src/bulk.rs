@@ -32,7 +32,7 @@
 //! ```
 //! use imageshare_core::{
 //!     bulk::Bulk, Checked, Image, ImageId, ImageKind, ImageOrigin, ImageState, Encryption,
-//!     Principal, memory::InMemorySharing,
+//!     OutcomeKind, Principal, memory::InMemorySharing,
 //! };
 //! # use imageshare_core::{PrincipalKind, Provider, ShareLimits, limits::{EncryptedPolicy, PrincipalForm}};
 //! # const LIMITS: ShareLimits = ShareLimits {

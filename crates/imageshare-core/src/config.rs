@@ -183,16 +183,17 @@ impl ClientConfig {
         fallback: Option<Region>,
         hint: &str,
     ) -> Result<Region> {
+        // A region set explicitly is checked as given (an empty one is refused as such);
+        // an empty one from the chain counts as none.
         let region = self
             .region
             .clone()
-            .or(fallback)
-            .filter(|r| !r.as_str().is_empty())
+            .or(fallback.filter(|r| !r.as_str().is_empty()))
             .ok_or_else(|| {
                 Error::invalid_input(
                     "region",
                     format!(
-                        "no {} region given: call .region(\"{}\") or {hint}",
+                        "no region given for {}: call .region(\"{}\") or {hint}",
                         limits.provider, limits.example_region
                     ),
                 )
@@ -366,7 +367,7 @@ mod tests {
             .resolve_region(&LIMITS, None, "set EX_REGION")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("no example-cloud region given"), "{e}");
+        assert!(e.contains("no region given for example-cloud"), "{e}");
         assert!(
             e.contains(".region(\"xx-north-1\") or set EX_REGION"),
             "{e}"
@@ -382,6 +383,16 @@ mod tests {
         assert_eq!(set.as_str(), "xx-east-1", "the builder's value wins");
         let cfg = B::default().region("xx east").config;
         assert!(cfg.resolve_region(&LIMITS, None, "").is_err());
+        // An empty region given explicitly is refused as a bad region, not as a missing one.
+        let cfg = B::default().region("").config;
+        let e = cfg
+            .resolve_region(&LIMITS, Some("xx-south-2".into()), "")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("\"\" is not a region id of example-cloud"),
+            "{e}"
+        );
     }
 
     #[test]

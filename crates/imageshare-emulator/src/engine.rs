@@ -11,6 +11,8 @@ use imageshare_core::{
     ProviderSpec, ShareLimits, Site,
 };
 
+use serde::Deserialize;
+
 use crate::world::{Account, Encrypted, ImageSeed, Origin, State, World};
 
 /// The role Alibaba ECS needs to share encrypted images.
@@ -25,6 +27,36 @@ pub fn served() -> impl Iterator<Item = &'static ProviderSpec> {
     ]
     .into_iter()
     .flatten()
+}
+
+/// A served provider, from a name in a world or fault file: refuses (with the names the
+/// emulator serves) a provider it has no front-end for. For `#[serde(deserialize_with)]`.
+pub fn deserialize_served<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Provider, D::Error> {
+    let name = std::borrow::Cow::<'de, str>::deserialize(d)?;
+    served()
+        .find(|s| s.provider.name() == name)
+        .map(|s| s.provider)
+        .ok_or_else(|| {
+            let known: Vec<&str> = served().map(|s| s.provider.name()).collect();
+            serde::de::Error::custom(format!(
+                "unknown provider {name:?}; the emulator serves {}",
+                known.join(", ")
+            ))
+        })
+}
+
+/// [`deserialize_served`] for an optional provider.
+pub fn deserialize_served_opt<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Provider>, D::Error> {
+    #[derive(serde::Deserialize)]
+    struct Served(#[serde(deserialize_with = "deserialize_served")] Provider);
+    Ok(Option::<Served>::deserialize(d)?.map(|s| s.0))
+}
+
+/// Whether `provider` shares with projects (its images are owned by projects).
+pub fn shares_to_projects(provider: Provider) -> bool {
+    limits_for(provider).principal_kind == PrincipalKind::Project
 }
 
 /// The documented limits of a provider (the provider crates' tables).
@@ -358,7 +390,7 @@ impl Engine {
     }
 
     fn principal_site(&self, provider: Provider, principal: &str) -> Option<Site> {
-        if provider == imageshare_ucloud::UHOST {
+        if shares_to_projects(provider) {
             self.world.project_owner(principal).map(|a| a.site)
         } else {
             self.world.account(principal).map(|a| a.site)
@@ -366,7 +398,7 @@ impl Engine {
     }
 
     fn owner_account(&self, provider: Provider, owner: &str) -> Option<&Account> {
-        if provider == imageshare_ucloud::UHOST {
+        if shares_to_projects(provider) {
             self.world.project_owner(owner)
         } else {
             self.world.account(owner)
@@ -435,7 +467,7 @@ impl Engine {
         let mut distinct: Vec<String> = Vec::new();
         for p in principals {
             check_principal_form(provider, p)?;
-            if *p == img.owner || (provider != imageshare_ucloud::UHOST && p == caller) {
+            if *p == img.owner || (!shares_to_projects(provider) && p == caller) {
                 return Err(EngineError::Rule {
                     rule: LimitRule::ShareWithSelf,
                     message: format!("{p} owns {id}"),

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FaultRule {
     /// Provider this rule applies to; every provider when `None`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::engine::deserialize_served_opt")]
     pub provider: Option<Provider>,
     /// Action this rule applies to; every action when `None`.
     #[serde(default)]

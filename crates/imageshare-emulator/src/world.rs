@@ -211,7 +211,8 @@ pub enum State {
 /// An image of the world.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageSeed {
-    /// Which surface the image belongs to.
+    /// Which surface the image belongs to (one the emulator serves).
+    #[serde(deserialize_with = "crate::engine::deserialize_served")]
     pub provider: Provider,
     /// Image id.
     pub id: String,
@@ -388,7 +389,8 @@ impl World {
             if !images.insert(i.id.as_str()) {
                 return Err(WorldError::Invalid(format!("image {} appears twice", i.id)));
             }
-            let owner_known = if i.provider == imageshare_ucloud::UHOST {
+            let projects_own = crate::engine::shares_to_projects(i.provider);
+            let owner_known = if projects_own {
                 projects.contains(i.owner.as_str())
             } else {
                 ids.contains(i.owner.as_str())
@@ -398,15 +400,11 @@ impl World {
                     "image {}: owner {} is not a known {}",
                     i.id,
                     i.owner,
-                    if i.provider == imageshare_ucloud::UHOST {
-                        "project"
-                    } else {
-                        "account"
-                    }
+                    if projects_own { "project" } else { "account" }
                 )));
             }
             for g in &i.shared_with {
-                let known = if i.provider == imageshare_ucloud::UHOST {
+                let known = if projects_own {
                     projects.contains(g.as_str())
                 } else {
                     ids.contains(g.as_str())

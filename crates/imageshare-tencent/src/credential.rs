@@ -144,6 +144,8 @@ impl fmt::Display for TencentCredentials {
 
 /// The environment key pair of the chain (source 2 of the [module docs](self)).
 pub const ENV_KEY_PAIR: EnvKeyPair = EnvKeyPair {
+    id_name: "SecretId",
+    secret_name: "SecretKey",
     id_vars: &[ENV_SECRET_ID],
     secret_vars: &[ENV_SECRET_KEY],
     token_vars: &[ENV_SECURITY_TOKEN, ENV_TOKEN],

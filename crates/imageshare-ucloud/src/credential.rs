@@ -89,6 +89,8 @@ pub const DEFAULT_BASE_URL: &str = "https://api.ucloud.cn";
 /// and `UCLOUD_PRIVATE_KEY`, both or neither (a half-set pair is an error), no token
 /// variable, values used as given.
 pub const ENV_KEY_PAIR: EnvKeyPair = EnvKeyPair {
+    id_name: "public key",
+    secret_name: "private key",
     id_vars: &[ENV_PUBLIC_KEY],
     secret_vars: &[ENV_PRIVATE_KEY],
     token_vars: &[],

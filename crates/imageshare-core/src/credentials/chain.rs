@@ -191,6 +191,10 @@ pub enum HalfSetPair {
 /// values count as unset.
 #[derive(Debug, Clone, Copy)]
 pub struct EnvKeyPair {
+    /// What the cloud calls the key id, for messages (`access key id`, `SecretId`).
+    pub id_name: &'static str,
+    /// What the cloud calls the secret, for messages (`access key secret`, `SecretKey`).
+    pub secret_name: &'static str,
     /// Variables of the key id, in lookup order.
     pub id_vars: &'static [&'static str],
     /// Variables of the secret, in lookup order.
@@ -220,7 +224,7 @@ impl EnvKeyPair {
     ) -> Result<Option<Found<KeyPair>>> {
         let id = self.first(env, self.id_vars);
         let secret = self.first(env, self.secret_vars);
-        let (set, unset_family) = match (id, secret) {
+        let (set, unset_family, unset_name) = match (id, secret) {
             (Some((id_var, id)), Some((_, secret))) => {
                 let token = self
                     .first(env, self.token_vars)
@@ -243,13 +247,14 @@ impl EnvKeyPair {
                 ));
                 return Ok(None);
             }
-            (Some((set, _)), None) => (set, self.secret_vars),
-            (None, Some((set, _))) => (set, self.id_vars),
+            (Some((set, _)), None) => (set, self.secret_vars, self.secret_name),
+            (None, Some((set, _))) => (set, self.id_vars, self.id_name),
         };
         match self.half_set {
             HalfSetPair::Skip => {
                 trail.tried(format!(
-                    "environment variable {set} is set but none of {} is (ignored)",
+                    "environment variable {set} is set but no {unset_name} variable is \
+                     (ignored; any of {})",
                     unset_family.join(", ")
                 ));
                 Ok(None)
@@ -299,6 +304,8 @@ mod tests {
     const CLOUD: Provider = Provider::new("example-cloud");
 
     const PAIR: EnvKeyPair = EnvKeyPair {
+        id_name: "key id",
+        secret_name: "secret",
         id_vars: &["EX_KEY_ID", "EX_KEY_ID_OLD"],
         secret_vars: &["EX_SECRET"],
         token_vars: &["EX_TOKEN"],
@@ -368,7 +375,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("EX_SECRET is set but none of EX_KEY_ID, EX_KEY_ID_OLD is"),
+            err.contains(
+                "EX_SECRET is set but no key id variable is (ignored; any of EX_KEY_ID, \
+                 EX_KEY_ID_OLD)"
+            ),
             "{err}"
         );
         let err = chain(HalfSetPair::Refuse, None).resolve(&half).unwrap_err();
