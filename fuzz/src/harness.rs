@@ -268,7 +268,11 @@ struct AliCtx {
 }
 
 impl AliCtx {
-    fn decode<T: DeserializeOwned>(&self, status: u16, body: &[u8]) -> Result<T, Error> {
+    fn decode<T: imageshare_alibaba::model::Answer>(
+        &self,
+        status: u16,
+        body: &[u8],
+    ) -> Result<T, Error> {
         imageshare_alibaba::client::decode_response(
             self.provider,
             ACTION,
@@ -277,7 +281,7 @@ impl AliCtx {
         )
     }
 
-    fn raw<T: DeserializeOwned + PartialEq + Debug>(&self, body: &[u8]) -> Outcome {
+    fn raw<T: imageshare_alibaba::model::Answer + PartialEq + Debug>(&self, body: &[u8]) -> Outcome {
         let status = self.status;
         let result = self.decode::<T>(status, body);
         if (200..300).contains(&status) {

@@ -34,10 +34,10 @@ use imageshare_core::{
     time, ApiError, CallContext, ClientConfig, Clock, Error, ImageId, Principal, Provider, Region,
     Result, ShareLimits, ShareOutcome, ShareReport,
 };
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::credential::{credential_chain, resolve_region_with_profile, AlibabaCredentials};
+use crate::model::Answer;
 use crate::signer::{acs3, rpc_v1};
 
 /// ECS API version (alibaba.md 1).
@@ -253,7 +253,7 @@ impl OpenApiClient {
 
     /// Calls `action` with `params` in `cx` (retries included; every attempt signed afresh
     /// at the client's clock) and decodes the JSON answer.
-    pub(crate) async fn call<T: DeserializeOwned + Send>(
+    pub(crate) async fn call<T: Answer + Send>(
         &self,
         cx: &CallContext,
         action: &str,
@@ -285,27 +285,34 @@ struct RequestIdOnly {
     request_id: Option<String>,
 }
 
-/// Decodes one HTTP answer of `action`: the JSON body on 2xx, else the classified error.
-/// `image` is the image the call is about (for `InvalidImageId.NotFound`).
-pub fn decode_response<T: DeserializeOwned>(
+/// Decodes one HTTP answer of `action`: the JSON body on 2xx (parsed once, its request id
+/// read from the same parse), else the classified error. `image` is the image the call is
+/// about (for `InvalidImageId.NotFound`).
+pub fn decode_response<T: Answer>(
     provider: Provider,
     action: &str,
     image: Option<&str>,
     resp: HttpResponse,
 ) -> Result<T> {
-    let request_id = serde_json::from_slice::<RequestIdOnly>(&resp.body)
-        .ok()
-        .and_then(|r| r.request_id);
-    if let Some(id) = &request_id {
-        record_request_id(id);
-    }
     if (200..300).contains(&resp.status) {
-        return serde_json::from_slice(&resp.body).map_err(|e| Error::Decode {
-            provider,
-            action: action.to_owned(),
-            message: format!("{e} (HTTP {}, {} bytes)", resp.status, resp.body.len()),
-            request_id,
-        });
+        return match serde_json::from_slice::<T>(&resp.body) {
+            Ok(answer) => {
+                if !answer.request_id().is_empty() {
+                    record_request_id(answer.request_id());
+                }
+                Ok(answer)
+            }
+            // Only an answer that is not what the action returns is read a second time,
+            // for the request id the error carries.
+            Err(e) => Err(Error::Decode {
+                provider,
+                action: action.to_owned(),
+                message: format!("{e} (HTTP {}, {} bytes)", resp.status, resp.body.len()),
+                request_id: serde_json::from_slice::<RequestIdOnly>(&resp.body)
+                    .ok()
+                    .and_then(|r| r.request_id),
+            }),
+        };
     }
     let retry_after = resp
         .header(RETRY_AFTER_HEADER)
@@ -321,7 +328,10 @@ pub fn decode_response<T: DeserializeOwned>(
             .find_map(|k| envelope.as_ref()?.get(*k)?.as_str())
             .map(str::to_owned)
     };
-    let request_id = request_id.or_else(|| text(["RequestId", "requestId"]));
+    let request_id = text(["RequestId", "requestId"]);
+    if let Some(id) = &request_id {
+        record_request_id(id);
+    }
     let (code, message) = match text(["Code", "code"]).filter(|c| !c.is_empty()) {
         Some(code) => (code, text(["Message", "message"]).unwrap_or_default()),
         None => (

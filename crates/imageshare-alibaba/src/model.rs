@@ -3,6 +3,7 @@
 //! are declared; unknown fields are ignored. Numbers that the service or the SDK models
 //! type inconsistently (ids, counts, sizes) are accepted as JSON numbers or strings.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
 /// A JSON number or string, read as a string (`ImageOwnerId`, `UserId`, `AliyunId`).
@@ -48,12 +49,48 @@ fn de_bool_lenient<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
     })
 }
 
+/// A success answer: its request id comes from the same parse as the rest of it, so an
+/// answer is read from bytes once.
+pub trait Answer: DeserializeOwned {
+    /// The request id the answer carries (empty when it has none).
+    fn request_id(&self) -> &str;
+}
+
+macro_rules! answers {
+    ($($t:ty),* $(,)?) => {
+        $(impl Answer for $t {
+            fn request_id(&self) -> &str {
+                &self.request_id
+            }
+        })*
+    };
+}
+
+/// Any JSON answer, for actions without a model: its `RequestId` (or `requestId`).
+impl Answer for serde_json::Value {
+    fn request_id(&self) -> &str {
+        ["RequestId", "requestId"]
+            .iter()
+            .find_map(|k| self.get(*k)?.as_str())
+            .unwrap_or("")
+    }
+}
+
+answers!(
+    Empty,
+    DescribeImagesResponse,
+    DescribeImageSharePermissionResponse,
+    CopyImageResponse,
+    ListCustomImagesResponse,
+    ListCustomImageShareAccountsResponse,
+);
+
 /// An answer with nothing but its request id (`ModifyImageSharePermission`,
 /// `DeleteImage`, `AddCustomImageShareAccount`, ...).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct Empty {
     /// The request id.
-    #[serde(rename = "RequestId", default)]
+    #[serde(rename = "RequestId", alias = "requestId", default)]
     pub request_id: String,
 }
 
@@ -62,6 +99,7 @@ pub struct Empty {
 #[serde(rename_all = "PascalCase", default)]
 pub struct DescribeImagesResponse {
     /// The request id.
+    #[serde(alias = "requestId")]
     pub request_id: String,
     /// Region of the images.
     pub region_id: String,
@@ -152,6 +190,7 @@ pub struct DiskDeviceMapping {
 #[serde(rename_all = "PascalCase", default)]
 pub struct DescribeImageSharePermissionResponse {
     /// The request id.
+    #[serde(alias = "requestId")]
     pub request_id: String,
     /// Region.
     pub region_id: String,
@@ -214,6 +253,7 @@ pub struct ShareGroup {
 #[serde(rename_all = "PascalCase", default)]
 pub struct CopyImageResponse {
     /// The request id.
+    #[serde(alias = "requestId")]
     pub request_id: String,
     /// The id of the copy.
     pub image_id: String,
@@ -225,6 +265,7 @@ pub struct CopyImageResponse {
 #[serde(rename_all = "PascalCase", default)]
 pub struct ListCustomImagesResponse {
     /// The request id.
+    #[serde(alias = "requestId")]
     pub request_id: String,
     /// Page number of this answer.
     #[serde(deserialize_with = "de_u64_lenient")]
@@ -273,6 +314,7 @@ pub struct SasCustomImage {
 #[serde(rename_all = "PascalCase", default)]
 pub struct ListCustomImageShareAccountsResponse {
     /// The request id.
+    #[serde(alias = "requestId")]
     pub request_id: String,
     /// Page number of this answer.
     #[serde(deserialize_with = "de_u64_lenient")]

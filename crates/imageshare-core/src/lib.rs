@@ -72,6 +72,7 @@ pub mod context;
 pub mod credentials;
 pub mod error;
 pub mod limits;
+#[cfg(any(test, feature = "test-util"))]
 pub mod memory;
 pub mod model;
 pub mod paging;

@@ -1,5 +1,8 @@
-//! `InMemorySharing`: an in-process [`ImageSharing`] backend for unit tests (the role
-//! `object_store::memory::InMemory` plays there). It holds images and grants in memory,
+//! `InMemorySharing`: an in-process [`ImageSharing`] test double for the tests of the
+//! layers (the limit checker, the audit and trust layers) and of the bulk engine (the
+//! role `object_store::memory::InMemory` plays there). Only with the `test-util` cargo
+//! feature: it speaks no cloud's wire protocol, so it is not an adapter, is not in the
+//! behaviour suite, and is never in a product build. It holds images and grants in memory,
 //! counts every call, and can be told to fail the next calls. It applies no provider
 //! rules itself: put it behind [`Checked`](crate::checker::Checked) to test the limit
 //! checker, or use `imageshare-emulator` for server-side fidelity.

@@ -61,7 +61,7 @@ impl Provider {
                 "provider",
                 format!(
                     "{name:?} is not a provider name (lowercase letters, digits and `-`, at \
-                     most {} characters, e.g. tencent-cvm)",
+                     most {} characters, e.g. cloud-product)",
                     Self::MAX_NAME_LEN
                 ),
             ));
