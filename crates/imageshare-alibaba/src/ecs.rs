@@ -12,20 +12,18 @@
 use async_trait::async_trait;
 use imageshare_core::paging::{paginate, BoxStream, Listing, TryStreamExt};
 use imageshare_core::{
-    CallContext, ClientBuilder, ClientConfig, CopyTarget, Encryption, Error, Image, ImageId,
-    ImageKind, ImageOrigin, ImageSharing, ImageState, Page, PageCursor, Principal, Provider,
-    Region, Result, ShareLimits, ShareOutcome, ShareReport, Sharee,
+    CallContext, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin,
+    ImageSharing, ImageState, Page, PageCursor, Principal, Provider, Region, Result, ShareLimits,
+    ShareOutcome, ShareReport, Sharee,
 };
 
-use crate::client::{
-    account_list_call, params, AlibabaSettings, CallSpec, OpenApiClient, Product, ECS_VERSION,
-};
+use crate::client::{account_list_call, params, CallSpec, OpenApiClient, Product, ECS_VERSION};
 use crate::limits::{ecs_rate_limits, ECS_LIMITS};
 use crate::model::{
     CopyImageResponse, DescribeImageSharePermissionResponse, DescribeImagesResponse, EcsImage,
     Empty,
 };
-use crate::{AlibabaCredentials, SignatureVersion, ECS};
+use crate::{AlibabaBuilder, ECS};
 
 /// Most accounts one `ModifyImageSharePermission` call may carry: the service processes
 /// `AddAccount.1..10` / `RemoveAccount.1..10` and silently ignores the rest (alibaba.md 1.1),
@@ -68,40 +66,11 @@ const PRODUCT: Product = Product {
     rate_limits: ecs_rate_limits,
 };
 
-/// Builds an [`EcsImageSharing`]. The settings every provider shares (region, endpoint,
-/// e.g. `https://ecs.cn-hangzhou.aliyuncs.com` or the emulator, profile, timeouts, retry,
-/// rate limits, clock, environment) come with [`ClientBuilder`]; the Alibaba ones
-/// (credentials, signature version) and `kms_key_id` are methods of the builder.
-#[derive(Debug, Clone, Default)]
-pub struct EcsBuilder {
-    config: ClientConfig,
-    settings: AlibabaSettings,
-    kms_key_id: Option<String>,
-}
+/// Builds an [`EcsImageSharing`]: [`ClientBuilder`](imageshare_core::ClientBuilder)'s shared settings, the Alibaba ones
+/// (credentials, signature version) and [`kms_key_id`](AlibabaBuilder::kms_key_id).
+pub type EcsBuilder = AlibabaBuilder<EcsImageSharing>;
 
-impl ClientBuilder for EcsBuilder {
-    fn config(&self) -> &ClientConfig {
-        &self.config
-    }
-    fn config_mut(&mut self) -> &mut ClientConfig {
-        &mut self.config
-    }
-}
-
-impl EcsBuilder {
-    /// Explicit credentials (an AccessKey pair, optionally with an STS token); without
-    /// them `build` runs the credential chain.
-    pub fn credentials(mut self, credentials: AlibabaCredentials) -> Self {
-        self.settings.credentials = Some(credentials);
-        self
-    }
-
-    /// The signature version (default: `ACS3-HMAC-SHA256`).
-    pub fn signature_version(mut self, version: SignatureVersion) -> Self {
-        self.settings.signature = version;
-        self
-    }
-
+impl AlibabaBuilder<EcsImageSharing> {
     /// The KMS key `copy` uses for encrypted images (`KMSKeyId`). Without one the copy of
     /// an encrypted image is encrypted with the service key, which ECS cannot share.
     pub fn kms_key_id(mut self, key: impl Into<String>) -> Self {

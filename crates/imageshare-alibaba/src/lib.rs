@@ -83,6 +83,7 @@ pub const ECS: Provider = Provider::new("alibaba-ecs");
 /// [`SasImageSharing`].
 pub const SAS: Provider = Provider::new("alibaba-sas");
 
+mod builder;
 pub mod client;
 pub mod credential;
 pub mod ecs;
@@ -92,6 +93,7 @@ pub mod providers;
 pub mod sas;
 pub mod signer;
 
+pub use builder::AlibabaBuilder;
 pub use client::{OpenApiClient, SignatureVersion, ECS_VERSION, SAS_VERSION};
 pub use credential::{
     credential_chain, resolve_credentials, resolve_region, AlibabaCredentials, CliProfileFile,

@@ -20,19 +20,17 @@
 use async_trait::async_trait;
 use imageshare_core::paging::{paginate, BoxStream, Listing, TryStreamExt};
 use imageshare_core::{
-    CallContext, ClientBuilder, ClientConfig, CopyTarget, Encryption, Error, Image, ImageId,
-    ImageKind, ImageOrigin, ImageSharing, ImageState, Page, PageCursor, Principal, Provider,
-    Region, Result, ShareLimits, ShareOutcome, ShareReport, Sharee,
+    CallContext, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin,
+    ImageSharing, ImageState, Page, PageCursor, Principal, Provider, Region, Result, ShareLimits,
+    ShareOutcome, ShareReport, Sharee,
 };
 
-use crate::client::{
-    account_list_call, AlibabaSettings, CallSpec, OpenApiClient, Product, SAS_VERSION,
-};
+use crate::client::{account_list_call, CallSpec, OpenApiClient, Product, SAS_VERSION};
 use crate::limits::{sas_rate_limits, SAS_LIMITS};
 use crate::model::{
     Empty, ListCustomImageShareAccountsResponse, ListCustomImagesResponse, SasCustomImage,
 };
-use crate::{AlibabaCredentials, SignatureVersion, SAS};
+use crate::{AlibabaBuilder, SAS};
 
 /// Most accounts one `AddCustomImageShareAccount` / `RemoveCustomImageShareAccount` call
 /// carries. The per-call maximum is unpublished (alibaba.md 3.1); no call can usefully
@@ -58,39 +56,11 @@ const PRODUCT: Product = Product {
     rate_limits: sas_rate_limits,
 };
 
-/// Builds a [`SasImageSharing`]. The settings every provider shares (region, endpoint,
-/// e.g. `https://swas.cn-hangzhou.aliyuncs.com` or the emulator, profile, timeouts, retry,
-/// rate limits, clock, environment) come with [`ClientBuilder`]; the Alibaba ones
-/// (credentials, signature version) are methods of the builder.
-#[derive(Debug, Clone, Default)]
-pub struct SasBuilder {
-    config: ClientConfig,
-    settings: AlibabaSettings,
-}
+/// Builds a [`SasImageSharing`]: [`ClientBuilder`](imageshare_core::ClientBuilder)'s shared settings and the Alibaba ones
+/// (credentials, signature version).
+pub type SasBuilder = AlibabaBuilder<SasImageSharing>;
 
-impl ClientBuilder for SasBuilder {
-    fn config(&self) -> &ClientConfig {
-        &self.config
-    }
-    fn config_mut(&mut self) -> &mut ClientConfig {
-        &mut self.config
-    }
-}
-
-impl SasBuilder {
-    /// Explicit credentials (an AccessKey pair, optionally with an STS token); without
-    /// them `build` runs the credential chain.
-    pub fn credentials(mut self, credentials: AlibabaCredentials) -> Self {
-        self.settings.credentials = Some(credentials);
-        self
-    }
-
-    /// The signature version (default: `ACS3-HMAC-SHA256`).
-    pub fn signature_version(mut self, version: SignatureVersion) -> Self {
-        self.settings.signature = version;
-        self
-    }
-
+impl AlibabaBuilder<SasImageSharing> {
     /// Validates the settings and builds the adapter. Without explicit credentials the
     /// credential chain runs on the builder's environment (environment variables, then
     /// `~/.aliyun/config.json`, profile `.profile(..)` if set); without a region, the

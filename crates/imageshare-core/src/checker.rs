@@ -240,6 +240,17 @@ impl<A: ImageSharing> Checked<A> {
         Ok(())
     }
 
+    /// The principals `id` is shared with now (all pages), read in `cx`.
+    async fn current_sharees(&self, cx: &CallContext, id: &ImageId) -> Result<HashSet<Principal>> {
+        Ok(self
+            .inner
+            .sharees_in(cx, id)
+            .await?
+            .into_iter()
+            .map(|s| s.principal)
+            .collect())
+    }
+
     /// Runs `op` over `pending` in batches of the per-call maximum, collecting outcomes.
     /// Returns the first error when nothing at all succeeded; `Error::Partial` when some
     /// batches failed; the full report otherwise.
@@ -328,13 +339,7 @@ impl<A: ImageSharing> Layer for Checked<A> {
         let principals = self.check_principals(to)?;
         let image = self.inner.image_in(cx, id).await?;
         self.check_image(&image, &principals)?;
-        let current: HashSet<Principal> = self
-            .inner
-            .sharees_in(cx, id)
-            .await?
-            .into_iter()
-            .map(|s| s.principal)
-            .collect();
+        let current = self.current_sharees(cx, id).await?;
         let mut done = BTreeMap::new();
         let mut pending = Vec::new();
         for p in &principals {
@@ -379,13 +384,7 @@ impl<A: ImageSharing> Layer for Checked<A> {
     ) -> Result<ShareReport> {
         self.check_image_id(id, ImageIdUse::Custom)?;
         let principals = self.check_principals(from)?;
-        let current: HashSet<Principal> = self
-            .inner
-            .sharees_in(cx, id)
-            .await?
-            .into_iter()
-            .map(|s| s.principal)
-            .collect();
+        let current = self.current_sharees(cx, id).await?;
         let mut done = BTreeMap::new();
         let mut pending = Vec::new();
         for p in &principals {
