@@ -87,7 +87,7 @@ async fn run() -> Result<()> {
         // Someone shared the CVM image by hand earlier; the manifest prunes that grant.
         let (cvm, _) = targets
             .iter()
-            .find(|(_, e)| e.id == "img-6pb6lrmy")
+            .find(|(_, e)| e.id.as_str() == "img-6pb6lrmy")
             .expect("in manifest");
         cvm.share(
             &"img-6pb6lrmy".into(),
@@ -149,7 +149,7 @@ async fn run() -> Result<()> {
         // The emulator's view agrees with the manifest.
         for entry in &manifest.images {
             let mut granted: Vec<String> = emu
-                .grants(&entry.id)
+                .grants(entry.id.as_str())
                 .into_iter()
                 .map(|g| g.principal)
                 .collect();

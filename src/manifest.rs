@@ -21,7 +21,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use imageshare_core::limits::ImageIdUse;
-use imageshare_core::{Error, Principal, PrincipalKind, Provider, Region};
+use imageshare_core::{Error, ImageId, Principal, PrincipalKind, Provider, Region};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
@@ -30,10 +30,10 @@ use toml::Spanned;
 pub struct ManifestImage {
     /// The provider.
     pub provider: Provider,
-    /// The region.
-    pub region: String,
-    /// The image id.
-    pub id: String,
+    /// The region (a well-formed region id of the provider).
+    pub region: Region,
+    /// The image id (a custom image id of the provider).
+    pub id: ImageId,
     /// Who it must be shared with.
     pub share_with: Vec<Principal>,
     /// Whether to unshare principals not listed.
@@ -212,11 +212,11 @@ impl Manifest {
                     PrincipalKind::Account => Principal::account(who.get_ref().as_str()),
                     PrincipalKind::Project => Principal::project(who.get_ref().as_str()),
                 };
-                if let Err((limit, why)) = limits.check_principal_form(&p) {
+                if let Err(e) = limits.check_principal_form(&p) {
                     return Err(err(
                         Some(who.span()),
                         Some(format!("image[{i}].share_with[{j}]")),
-                        format!("{why} (expected {limit})"),
+                        e.to_string(),
                     ));
                 }
                 if share_with.contains(&p) {
@@ -241,8 +241,8 @@ impl Manifest {
             }
             images.push(ManifestImage {
                 provider,
-                region: img.region.into_inner(),
-                id: img.id.into_inner(),
+                region: Region::new(img.region.into_inner()),
+                id: ImageId::new(img.id.into_inner()),
                 share_with,
                 prune: img.prune,
                 line: line_col(text, entry_span.start).0,

@@ -281,7 +281,10 @@ impl AliCtx {
         )
     }
 
-    fn raw<T: imageshare_alibaba::model::Answer + PartialEq + Debug>(&self, body: &[u8]) -> Outcome {
+    fn raw<T: imageshare_alibaba::model::Answer + PartialEq + Debug>(
+        &self,
+        body: &[u8],
+    ) -> Outcome {
         let status = self.status;
         let result = self.decode::<T>(status, body);
         if (200..300).contains(&status) {
@@ -912,7 +915,7 @@ fn check_manifest(m: &Manifest, text: &str) {
     let lines = text.split('\n').count();
     let mut seen = BTreeSet::new();
     for img in &m.images {
-        assert!(!img.region.trim().is_empty() && !img.id.trim().is_empty());
+        assert!(!img.region.as_str().trim().is_empty() && !img.id.as_str().trim().is_empty());
         assert!(seen.insert((img.provider, img.region.clone(), img.id.clone())));
         assert!(
             (1..=lines).contains(&img.line),
@@ -971,8 +974,8 @@ fn render_manifest(m: &Manifest) -> String {
         out.push_str(&format!(
             "[[image]]\nprovider = {}\nregion = {}\nid = {}\nshare_with = [{}]\nprune = {}\n\n",
             toml_string(img.provider.name()),
-            toml_string(&img.region),
-            toml_string(&img.id),
+            toml_string(img.region.as_str()),
+            toml_string(img.id.as_str()),
             with.join(", "),
             img.prune
         ));

@@ -212,7 +212,12 @@ pub fn check_project_id(provider: Provider, flag: &str, raw: &str) -> Result<(),
     }
     limits
         .check_principal_form(&Principal::project(raw))
-        .map_err(|(limit, why)| usage(format!("invalid {flag}: {why}; expected {limit}")))
+        .map_err(|e| {
+            usage(format!(
+                "invalid {flag}: {}; expected {}",
+                e.explanation, e.limit
+            ))
+        })
 }
 
 /// Checks an image id before anything is sent, with the rule the limit checker and the

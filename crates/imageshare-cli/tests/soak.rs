@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 use imageshare::core::bulk::Bulk;
 use imageshare::core::plan::{self, SharePlan};
 use imageshare::core::transport::{RetryCounts, RetryLog, RetryReason};
-use imageshare::core::{CallContext, ImageKind, Provider, Site};
+use imageshare::core::{CallContext, ImageKind, Provider, Region, Site};
 use imageshare::manifest::Manifest;
 use imageshare::{Connect, DynSharing};
 use imageshare_emulator::world::ImageSeed;
@@ -416,7 +416,7 @@ async fn apply_converges_under_throttling_5xx_and_drops() {
 
 /// One adapter per (provider, region) of the manifest, as the CLI connects them: one
 /// `ClientOptions` (one rate limiter), the CLI's retry policy (the default).
-fn connect_all(emu: &Emulator, m: &Manifest) -> BTreeMap<(Provider, String), DynSharing> {
+fn connect_all(emu: &Emulator, m: &Manifest) -> BTreeMap<(Provider, Region), DynSharing> {
     let client = imageshare::core::transport::ClientOptions::default();
     let mut conns = BTreeMap::new();
     for img in &m.images {
@@ -424,7 +424,7 @@ fn connect_all(emu: &Emulator, m: &Manifest) -> BTreeMap<(Provider, String), Dyn
             .entry((img.provider, img.region.clone()))
             .or_insert_with(|| {
                 Connect::new(img.provider)
-                    .region(img.region.as_str())
+                    .region(img.region.clone())
                     .emulator(emu, OWNER)
                     .client_options(client.clone())
                     .build()
@@ -441,7 +441,7 @@ async fn the_library_report_accounts_for_every_fault_served() {
     let dir = fresh_dir("soak-accounting");
     let m = Manifest::from_file(write_manifest(&dir, &wanted)).unwrap();
     let conns = connect_all(&emu, &m);
-    let conn = |p: Provider, r: &str| &conns[&(p, r.to_owned())];
+    let conn = |p: Provider, r: &Region| &conns[&(p, r.clone())];
 
     // Plan (one image after the other), in a context collecting its retries, as `apply`
     // does.

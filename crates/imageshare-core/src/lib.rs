@@ -91,7 +91,7 @@ pub use checker::{CheckOptions, Checked};
 pub use config::{ClientBuilder, ClientConfig};
 pub use context::{CallContext, RetryCollector};
 pub use error::{ApiError, Error, LimitRule, LimitViolation, Result};
-pub use limits::ShareLimits;
+pub use limits::{PrincipalFormError, ShareLimits};
 pub use model::{
     AccountId, CopyTarget, Encryption, Image, ImageId, ImageKind, ImageOrigin, ImageState,
     OutcomeKind, Principal, PrincipalKind, ProjectId, Provider, Region, ShareOutcome, ShareReport,

@@ -72,6 +72,17 @@ impl ImageIdRule {
     }
 }
 
+/// A principal id that does not have the form its provider's table requires: the form
+/// expected (`limit`) and what is wrong with this id (`explanation`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{explanation} (expected {limit})")]
+pub struct PrincipalFormError {
+    /// The form expected (`a main-account id of 5 to 20 digits`, `an id of the form org-...`).
+    pub limit: String,
+    /// What is wrong with the id, naming it.
+    pub explanation: String,
+}
+
 /// What form a principal id must have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PrincipalForm {
@@ -181,10 +192,10 @@ impl ShareLimits {
         self.image_id_rule().check(id.as_str(), use_)
     }
 
-    /// Checks the form of a principal id against `principal_form` (not its kind).
-    /// On failure returns `(the limit, an explanation)`. The limit checker and the
-    /// emulator both call this, so the rule lives in one place.
-    pub fn check_principal_form(&self, p: &Principal) -> Result<(), (String, String)> {
+    /// Checks the form of a principal id against `principal_form` (not its kind). The
+    /// limit checker, the manifest, the CLI and the emulator all call this, so the rule
+    /// lives in one place.
+    pub fn check_principal_form(&self, p: &Principal) -> Result<(), PrincipalFormError> {
         let id = p.id();
         match self.principal_form {
             PrincipalForm::NumericAccountId {
@@ -195,30 +206,36 @@ impl ShareLimits {
             } => {
                 let limit = format!("a main-account id of {min_len} to {max_len} digits");
                 if sub_user_markers.iter().any(|m| id.contains(m)) {
-                    return Err((
+                    return Err(PrincipalFormError {
                         limit,
-                        format!(
+                        explanation: format!(
                             "{id:?} looks like {sub_user_name}; {} shares only with main \
                              (root) accounts, given by their numeric account id",
                             self.provider
                         ),
-                    ));
+                    });
                 }
                 if id.is_empty()
                     || !id.bytes().all(|b| b.is_ascii_digit())
                     || id.len() < min_len
                     || id.len() > max_len
                 {
-                    return Err((limit.clone(), format!("{id:?} is not {limit}")));
+                    return Err(PrincipalFormError {
+                        explanation: format!("{id:?} is not {limit}"),
+                        limit,
+                    });
                 }
             }
             PrincipalForm::PrefixedId { prefix } => {
                 let rest = id.strip_prefix(prefix).unwrap_or("");
                 if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                    return Err((
-                        format!("an id of the form {prefix}<letters and digits>"),
-                        format!("{id:?} is not a {} project id ({prefix}...)", self.provider),
-                    ));
+                    return Err(PrincipalFormError {
+                        limit: format!("an id of the form {prefix}<letters and digits>"),
+                        explanation: format!(
+                            "{id:?} is not a {} project id ({prefix}...)",
+                            self.provider
+                        ),
+                    });
                 }
             }
         }
@@ -274,8 +291,13 @@ impl ShareLimits {
                 ));
             }
             if check_form {
-                self.check_principal_form(p).map_err(|(limit, why)| {
-                    self.violation(LimitRule::PrincipalForm, limit, p.to_string(), why)
+                self.check_principal_form(p).map_err(|e| {
+                    self.violation(
+                        LimitRule::PrincipalForm,
+                        e.limit,
+                        p.to_string(),
+                        e.explanation,
+                    )
                 })?;
             }
             if !out.contains(p) {
@@ -403,10 +425,11 @@ mod tests {
         let l = limits("img-");
         let e = l.check_region(&Region::from("a b"), "region").unwrap_err();
         assert!(e.to_string().contains("e.g. xx-north-1"), "{e}");
-        let (_, why) = l
+        let e = l
             .check_principal_form(&Principal::account("bob@12345"))
             .unwrap_err();
-        assert!(why.contains("looks like a sub-user"), "{why}");
+        assert!(e.explanation.contains("looks like a sub-user"), "{e}");
+        assert_eq!(e.limit, "a main-account id of 5 to 20 digits");
         assert!(l
             .check_principal_form(&Principal::account("123456"))
             .is_ok());

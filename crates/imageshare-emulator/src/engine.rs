@@ -93,9 +93,9 @@ pub fn check_principal_form(provider: Provider, principal: &str) -> Result<(), E
     };
     limits
         .check_principal_form(&principal)
-        .map_err(|(_, why)| EngineError::Rule {
+        .map_err(|e| EngineError::Rule {
             rule: LimitRule::PrincipalForm,
-            message: why,
+            message: e.explanation,
         })
 }
 

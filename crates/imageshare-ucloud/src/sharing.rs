@@ -557,10 +557,13 @@ impl UCloudImageSharing {
         self.limits.check_image_id(id, ImageIdUse::Custom)?;
         self.limits
             .check_principal_form(&Principal::project(project.as_str()))
-            .map_err(|(limit, why)| {
+            .map_err(|e| {
                 Error::invalid_input(
                     "target project",
-                    format!("{why}; CopyCustomImage copies into a project, {limit}"),
+                    format!(
+                        "{}; CopyCustomImage copies into a project, {}",
+                        e.explanation, e.limit
+                    ),
                 )
             })?;
         for r in regions {

@@ -271,7 +271,7 @@ async fn plan_apply_twice(emu: &Emulator, out: &mut dyn Write) -> Result<(), Fai
     for round in 1..=2 {
         let before = writes(emu);
         for img in &manifest.images {
-            let s = connect_as(emu, img.provider, &img.region, "100000000001");
+            let s = connect_as(emu, img.provider, img.region.as_str(), "100000000001");
             let p = plan::plan(&s, &img.id.as_str().into(), &img.share_with, img.prune)
                 .await
                 .map_err(step("plan"))?;

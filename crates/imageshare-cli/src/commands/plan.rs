@@ -9,7 +9,7 @@ use std::fmt;
 
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use imageshare::core::plan::{self, SharePlan};
-use imageshare::core::{AuditLog, Provider};
+use imageshare::core::{AuditLog, Provider, Region};
 use imageshare::manifest::{Manifest, ManifestImage};
 use imageshare::DynSharing;
 use serde::Serialize;
@@ -30,7 +30,8 @@ pub async fn run(g: &Global, file: &str) -> Result<Plans, Failure> {
 pub fn load(g: &Global, file: &str) -> Result<Manifest, Failure> {
     let m = Manifest::from_file(file).map_err(|e| usage(e.to_string()))?;
     for img in &m.images {
-        image_id(img.provider, &img.id, true).map_err(|f| f.with_context(&place(&m, img)))?;
+        image_id(img.provider, img.id.as_str(), true)
+            .map_err(|f| f.with_context(&place(&m, img)))?;
         if let Some(project) = &g.project {
             check_project_id(img.provider, "--project", project)?;
         }
@@ -44,7 +45,7 @@ fn place(m: &Manifest, img: &ManifestImage) -> String {
 }
 
 /// One adapter per (provider, region) of a manifest.
-pub type Connections = BTreeMap<(Provider, String), DynSharing>;
+pub type Connections = BTreeMap<(Provider, Region), DynSharing>;
 
 /// Connects every (provider, region) of a (checked) manifest once, before anything is
 /// sent, from one `ClientOptions`: one rate limiter paces the plan's reads and the apply's
@@ -58,7 +59,13 @@ pub fn connect_manifest(
     let mut conns = Connections::new();
     for img in &m.images {
         if let Entry::Vacant(slot) = conns.entry((img.provider, img.region.clone())) {
-            let c = options_with(g, img.provider, Some(&img.region), client.clone(), audit);
+            let c = options_with(
+                g,
+                img.provider,
+                Some(img.region.as_str()),
+                client.clone(),
+                audit,
+            );
             slot.insert(c.build()?);
         }
     }
