@@ -55,12 +55,53 @@ impl Default for Wait {
     }
 }
 
-/// One step of a flow.
+/// What one step of a flow did, with the ids it involved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum StepKind {
+    /// `image` was handed to another product of the same account (`service`): SAS ->
+    /// ECS (`ModifyImageShareStatus`), CVM -> Lighthouse (Lighthouse's
+    /// `ModifyImageSharePermission`); `received` is the image as the service names it.
+    HandedToService {
+        /// The source image.
+        image: ImageId,
+        /// The product that received it.
+        service: Provider,
+        /// The image on the receiving side.
+        received: ImageId,
+    },
+    /// `from` was copied to `to` (an own copy, or into another region).
+    Copied {
+        /// The source image.
+        from: ImageId,
+        /// The copy.
+        to: ImageId,
+    },
+    /// The flow waited until `image` was available.
+    Available {
+        /// The image waited for.
+        image: ImageId,
+    },
+    /// `image` was shared onward with `principals` principals.
+    Shared {
+        /// The image shared.
+        image: ImageId,
+        /// How many principals were asked for.
+        principals: usize,
+    },
+}
+
+/// One step of a flow: what it did ([`StepKind`]), and the same in words (`action`,
+/// `result`) for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Step {
-    /// What was done (`ModifyImageShareStatus Share m-1`).
+    /// What the step did, typed.
+    #[serde(flatten)]
+    pub kind: StepKind,
+    /// What was done, in words (`ModifyImageShareStatus Operation=Share m-1`).
     pub action: String,
-    /// What came out (`m-1 visible in ECS`).
+    /// What came out, in words (`m-1 visible in ECS`).
     pub result: String,
 }
 
@@ -83,8 +124,9 @@ impl MigrationReport {
             shared: None,
         }
     }
-    fn step(&mut self, action: impl Into<String>, result: impl Into<String>) {
+    fn step(&mut self, kind: StepKind, action: impl Into<String>, result: impl Into<String>) {
         self.steps.push(Step {
+            kind,
             action: action.into(),
             result: result.into(),
         });
@@ -184,6 +226,10 @@ impl Flows {
             }
         };
         report.step(
+            StepKind::Shared {
+                image: report.image.clone(),
+                principals: to.len(),
+            },
             format!("share {} with {} principals", report.image, to.len()),
             shared.summary(),
         );
@@ -218,6 +264,11 @@ impl Flows {
             .await?;
         let mut report = MigrationReport::new(in_ecs.clone());
         report.step(
+            StepKind::HandedToService {
+                image: image.clone(),
+                service: ECS,
+                received: in_ecs.clone(),
+            },
             format!("ModifyImageShareStatus Operation=Share {image}"),
             format!("{in_ecs} visible in ECS"),
         );
@@ -244,12 +295,20 @@ impl Flows {
                 .copy_in(&copy_cx, &in_ecs, CopyTarget::OwnCopy { name: None })
                 .await?;
             report.step(
+                StepKind::Copied {
+                    from: in_ecs.clone(),
+                    to: own.clone(),
+                },
                 format!("CopyImage {in_ecs} (own ECS copy)"),
                 own.to_string(),
             );
             ecs.wait_until_available(&own, wait.timeout, wait.poll)
                 .await?;
-            report.step(format!("wait for {own}"), "available");
+            report.step(
+                StepKind::Available { image: own.clone() },
+                format!("wait for {own}"),
+                "available",
+            );
             report.image = own;
         }
         self.share_onward(&cx, &mut report, ecs, to).await?;
@@ -279,13 +338,24 @@ impl Flows {
             .await?;
         let mut report = MigrationReport::new(blueprint.clone());
         report.step(
+            StepKind::HandedToService {
+                image: image.clone(),
+                service: LIGHTHOUSE,
+                received: blueprint.clone(),
+            },
             format!("DescribeImagesToShare + ModifyImageSharePermission SHARE {image}"),
             format!("blueprint {blueprint}"),
         );
         lighthouse
             .wait_until_available(&blueprint, wait.timeout, wait.poll)
             .await?;
-        report.step(format!("wait for {blueprint}"), "NORMAL");
+        report.step(
+            StepKind::Available {
+                image: blueprint.clone(),
+            },
+            format!("wait for {blueprint}"),
+            "NORMAL",
+        );
         self.share_onward(&cx, &mut report, lighthouse, to).await?;
         Ok(report)
     }
@@ -321,11 +391,24 @@ impl Flows {
         };
         let copy = source.copy_in(&copy_cx, image, to_region).await?;
         let mut report = MigrationReport::new(copy.clone());
-        report.step(format!("copy {image} to {region}"), copy.to_string());
+        report.step(
+            StepKind::Copied {
+                from: image.clone(),
+                to: copy.clone(),
+            },
+            format!("copy {image} to {region}"),
+            copy.to_string(),
+        );
         target
             .wait_until_available(&copy, wait.timeout, wait.poll)
             .await?;
-        report.step(format!("wait for {copy}"), "available");
+        report.step(
+            StepKind::Available {
+                image: copy.clone(),
+            },
+            format!("wait for {copy}"),
+            "available",
+        );
         self.share_onward(&cx, &mut report, target, to).await?;
         Ok(report)
     }

@@ -60,6 +60,37 @@ async fn sas_image_to_ecs_then_shared_onward() {
         .await
         .unwrap();
     assert!(report.steps.len() >= 2, "{:?}", report.steps);
+    // The steps are typed: the hand-over to ECS names both ids, the last step is the share
+    // of the image the flow ended with.
+    use imageshare::migrate::StepKind;
+    let StepKind::HandedToService {
+        image,
+        service,
+        received,
+    } = &report.steps[0].kind
+    else {
+        panic!("{:?}", report.steps[0]);
+    };
+    assert_eq!(
+        (image.as_str(), *service),
+        ("m-sas000000001", imageshare::alibaba::ECS)
+    );
+    assert!(!received.as_str().is_empty());
+    assert_eq!(
+        report.steps.last().map(|s| &s.kind),
+        Some(&StepKind::Shared {
+            image: report.image.clone(),
+            principals: 1
+        })
+    );
+    let json = serde_json::to_value(&report.steps[0]).unwrap();
+    assert_eq!(json["kind"], "handed-to-service");
+    assert_eq!(json["service"], "alibaba-ecs");
+    assert_eq!(json["received"], received.as_str());
+    assert!(
+        json["result"].as_str().unwrap().contains("visible in ECS"),
+        "{json}"
+    );
     assert_eq!(
         report
             .shared
