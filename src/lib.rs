@@ -61,12 +61,5 @@ pub fn limit_tables() -> Vec<&'static ShareLimits> {
     registry::providers().map(|s| s.limits).collect()
 }
 
-/// The README's Rust snippets, compiled as doctests so they cannot rot.
-#[cfg(doctest)]
-#[doc = include_str!("../README.md")]
-struct ReadmeDoctests;
-
-/// SECURITY.md's Rust snippet, compiled as a doctest so it cannot rot.
-#[cfg(doctest)]
-#[doc = include_str!("../SECURITY.md")]
-struct SecurityDoctests;
+// The README's and SECURITY.md's Rust snippets are compiled as doctests by
+// crates/imageshare-tests (they use the emulator, which this package does not depend on).

@@ -8,7 +8,7 @@
 //! The fuzzers themselves need nightly and run by hand (`fuzz/README.md`); CI runs only
 //! this replay.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[path = "../fuzz/src/harness.rs"]
 mod harness;
@@ -17,9 +17,7 @@ use harness::{Outcome, Target, TARGETS};
 
 /// The stored inputs of one target, sorted by file name.
 fn stored_inputs(target: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz/regressions")
-        .join(target);
+    let dir = imageshare_tests::repo_path("fuzz/regressions").join(target);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
         .map(|entry| entry.expect("a directory entry").path())

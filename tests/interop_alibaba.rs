@@ -51,15 +51,7 @@ async fn official_alibaba_sdks_work_against_the_emulator() {
         return;
     };
     let emu = Emulator::start(world()).await.expect("emulator starts");
-    let script: PathBuf = [
-        env!("CARGO_MANIFEST_DIR"),
-        "tests",
-        "interop",
-        "alibaba",
-        "interop.py",
-    ]
-    .iter()
-    .collect();
+    let script: PathBuf = imageshare_tests::repo_path("tests/interop/alibaba/interop.py");
     let mut cmd = Command::new(&python);
     cmd.arg(&script)
         .arg(emu.base_url())

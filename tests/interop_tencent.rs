@@ -11,7 +11,7 @@
 //! ```text
 //! python3 -m venv /tmp/venv-tc
 //! /tmp/venv-tc/bin/pip install -r tests/interop/tencent/requirements.txt
-//! IMAGESHARE_INTEROP_PYTHON=/tmp/venv-tc/bin/python cargo test -p imageshare --test interop_tencent
+//! IMAGESHARE_INTEROP_PYTHON=/tmp/venv-tc/bin/python cargo test --test interop_tencent
 //! ```
 //!
 //! Without it the test prints why it skipped and passes.
@@ -19,7 +19,6 @@
 #[path = "interop/support.rs"]
 mod support;
 
-use std::path::Path;
 use std::process::Command;
 
 use imageshare_core::Site;
@@ -43,7 +42,7 @@ async fn official_python_sdk_works_against_the_emulator() {
     let Some(python) = support::python("tencent") else {
         return;
     };
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/tencent/interop.py");
+    let script = imageshare_tests::repo_path("tests/interop/tencent/interop.py");
 
     // The default world plus 501 more China-site accounts for the over-quota checks.
     let mut world = World::example();

@@ -31,12 +31,9 @@ async fn official_python_sdk_against_the_emulator() {
         .expect("UCloud key of account 2");
     let emu = Emulator::start(world).await.expect("emulator");
 
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/interop/ucloud/interop.py"
-    );
+    let script = imageshare_tests::repo_path("tests/interop/ucloud/interop.py");
     let args: Vec<String> = vec![
-        script.to_owned(),
+        script.display().to_string(),
         emu.base_url(),
         "--public-key".into(),
         owner_key.public.clone(),

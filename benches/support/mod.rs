@@ -24,7 +24,8 @@ pub fn quick() -> bool {
 /// not silently vanish); outside CI the Python columns are skipped with a note.
 pub fn python() -> Result<Option<OsString>, String> {
     if let Some(p) = std::env::var_os(PYTHON_VAR).filter(|p| !p.is_empty()) {
-        return Ok(Some(p));
+        // A relative path is taken from the repository root (the bench runs elsewhere).
+        return Ok(Some(imageshare_tests::program_from_repo(p)));
     }
     if std::env::var_os("CI").is_some() {
         return Err(format!(
@@ -41,9 +42,7 @@ pub fn python() -> Result<Option<OsString>, String> {
 
 /// `benches/python/<name>`.
 pub fn script(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("benches/python")
-        .join(name)
+    imageshare_tests::repo_path("benches/python").join(name)
 }
 
 /// Runs `python script config` and parses the last line of its stdout as JSON. Its stderr

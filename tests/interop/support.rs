@@ -11,7 +11,8 @@ pub const PYTHON_VAR: &str = "IMAGESHARE_INTEROP_PYTHON";
 /// never pass without running the clouds' own SDKs.
 pub fn python(cloud: &str) -> Option<OsString> {
     if let Some(p) = std::env::var_os(PYTHON_VAR).filter(|p| !p.is_empty()) {
-        return Some(p);
+        // A relative path is taken from the repository root (the test runs elsewhere).
+        return Some(imageshare_tests::program_from_repo(p));
     }
     assert!(
         std::env::var_os("CI").is_none(),
