@@ -14,7 +14,7 @@ use imageshare_core::paging::{paginate, BoxStream, Listing, TryStreamExt};
 use imageshare_core::{
     CallContext, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin,
     ImageSharing, ImageState, Page, PageCursor, Principal, Provider, Region, Result, ShareLimits,
-    ShareOutcome, ShareReport, Sharee,
+    ShareOutcome, ShareReport, Sharee, Timestamp,
 };
 
 use crate::client::{account_list_call, params, CallSpec, OpenApiClient, Product, ECS_VERSION};
@@ -332,7 +332,7 @@ pub fn image_from_ecs(img: &EcsImage, region: &Region) -> Image {
         origin,
         encryption,
         kind,
-        created_at: (!img.creation_time.is_empty()).then(|| img.creation_time.clone()),
+        created_at: Timestamp::from_reported("CreationTime", &img.creation_time),
     }
 }
 
@@ -422,7 +422,7 @@ impl ImageSharing for EcsImageSharing {
             .into_iter()
             .map(|a| Sharee {
                 principal: Principal::account(a.aliyun_id),
-                shared_at: (!a.shared_time.is_empty()).then_some(a.shared_time),
+                shared_at: Timestamp::from_reported("SharedTime", &a.shared_time),
             })
             .collect();
         Ok(Page::new(sharees, next))

@@ -22,7 +22,7 @@ use imageshare_core::paging::{paginate, BoxStream, Listing, TryStreamExt};
 use imageshare_core::{
     CallContext, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin,
     ImageSharing, ImageState, Page, PageCursor, Principal, Provider, Region, Result, ShareLimits,
-    ShareOutcome, ShareReport, Sharee,
+    ShareOutcome, ShareReport, Sharee, Timestamp,
 };
 
 use crate::client::{account_list_call, CallSpec, OpenApiClient, Product, SAS_VERSION};
@@ -298,7 +298,7 @@ pub fn image_from_sas(img: &SasCustomImage, region: &Region, received: bool) -> 
         },
         encryption: Encryption::NotReported,
         kind: ImageKind::LightweightHost,
-        created_at: (!img.creation_time.is_empty()).then(|| img.creation_time.clone()),
+        created_at: Timestamp::from_reported("CreationTime", &img.creation_time),
     }
 }
 
@@ -397,7 +397,7 @@ impl ImageSharing for SasImageSharing {
             .into_iter()
             .map(|u| Sharee {
                 principal: Principal::account(u.user_id),
-                shared_at: (!u.shared_time.is_empty()).then_some(u.shared_time),
+                shared_at: Timestamp::from_reported("SharedTime", &u.shared_time),
             })
             .collect();
         Ok(Page::new(sharees, next))

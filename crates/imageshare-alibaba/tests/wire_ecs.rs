@@ -80,7 +80,10 @@ async fn image_sends_describe_images_with_every_status_and_maps_the_answer() {
         assert_eq!(img.origin, ImageOrigin::Custom);
         assert_eq!(img.encryption, Encryption::None);
         assert_eq!(img.kind, ImageKind::SystemDisk);
-        assert_eq!(img.created_at.as_deref(), Some("2024-01-01T12:00:00Z"));
+        assert_eq!(
+            img.created_at.map(|t| t.to_string()).as_deref(),
+            Some("2024-01-01T12:00:00Z")
+        );
 
         let reqs = server.received_requests().await.unwrap();
         let expected = [
@@ -292,7 +295,7 @@ async fn sharees_reads_every_page_of_describe_image_share_permission() {
     assert_eq!(sharees[0].principal, Principal::account("1000000000"));
     assert_eq!(sharees[149].principal, Principal::account("1000000149"));
     assert_eq!(
-        sharees[3].shared_at.as_deref(),
+        sharees[3].shared_at.map(|t| t.to_string()).as_deref(),
         Some("2023-01-01T12:05:00Z")
     );
     let reqs = server.received_requests().await.unwrap();

@@ -133,7 +133,7 @@ async fn sharees_reads_every_page_of_list_custom_image_share_accounts() {
             Principal::account("1234567890123059")
         );
         assert_eq!(
-            sharees[0].shared_at.as_deref(),
+            sharees[0].shared_at.map(|t| t.to_string()).as_deref(),
             Some("2024-01-01T00:00:00Z")
         );
         let reqs = server.received_requests().await.unwrap();

@@ -102,7 +102,7 @@ pub use ratelimit::{Rate, RateLimiter, RateLimits};
 pub use registry::{Credentials, ProviderSpec};
 pub use secret::Secret;
 pub use sharing::{ImageSharing, ImageSharingExt, Layer};
-pub use time::Clock;
+pub use time::{Clock, Timestamp};
 
 /// What the layer macro ([`impl_image_sharing_for_layer!`]) expands to; not public API.
 #[doc(hidden)]

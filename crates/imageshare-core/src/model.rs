@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::time::Timestamp;
 
 /// The identity of one image-sharing surface (`alibaba-ecs`, `tencent-cvm`, ...): a stable
 /// kebab-case name. Core knows no provider: each provider crate declares its own with
@@ -480,8 +481,8 @@ pub struct Image {
     pub encryption: Encryption,
     /// What the image captures.
     pub kind: ImageKind,
-    /// Creation time as the provider printed it (ISO 8601).
-    pub created_at: Option<String>,
+    /// Creation time, when the provider reports one it can read (JSON: RFC 3339 UTC).
+    pub created_at: Option<Timestamp>,
 }
 
 /// One principal an image is shared with.
@@ -489,8 +490,8 @@ pub struct Image {
 pub struct Sharee {
     /// Who.
     pub principal: Principal,
-    /// When the grant was made, as the provider printed it (ISO 8601), if reported.
-    pub shared_at: Option<String>,
+    /// When the grant was made, when the provider reports it (JSON: RFC 3339 UTC).
+    pub shared_at: Option<Timestamp>,
 }
 
 /// Where `copy` puts the new image.

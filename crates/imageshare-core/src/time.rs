@@ -1,4 +1,5 @@
-//! Small time and nonce helpers for signers (UTC only, no time-zone database).
+//! Small time and nonce helpers for signers, and the model's [`Timestamp`] (UTC only, no
+//! time-zone database: a numeric offset is all a timestamp may carry).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -53,26 +54,184 @@ pub fn format_iso8601(unix: u64) -> String {
     )
 }
 
-/// Parses `YYYY-MM-DDTHH:MM:SSZ` (UTC; `+00:00` also accepted) into a Unix time.
+/// Parses `YYYY-MM-DDTHH:MM:SSZ` (UTC; `+00:00` also accepted, and a fractional second,
+/// dropped) into a Unix time.
+///
+/// Strictly UTC: a timestamp with any other offset is refused, as Alibaba refuses a
+/// request `Timestamp` that is not UTC. [`parse_rfc3339`] also takes other offsets.
 pub fn parse_iso8601(s: &str) -> Option<u64> {
-    let s = s.strip_suffix('Z').or_else(|| s.strip_suffix("+00:00"))?;
-    let (date, time) = s.split_once('T')?;
-    let mut dp = date.splitn(3, '-');
-    let y: i64 = dp.next()?.parse().ok()?;
-    let m: u32 = dp.next()?.parse().ok()?;
-    let d: u32 = dp.next()?.parse().ok()?;
-    let mut tp = time.splitn(3, ':');
-    let hh: u64 = tp.next()?.parse().ok()?;
-    let mm: u64 = tp.next()?.parse().ok()?;
-    let ss: u64 = tp.next()?.get(..2)?.parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+    match parse_with_offset(s)? {
+        (unix, 0) => Some(unix),
+        _ => None,
+    }
+}
+
+/// Parses an RFC 3339 date-time (`2023-03-13T08:34:30Z`, `2023-03-13T16:34:30+08:00`,
+/// `...-05:00`; lowercase `t` / `z` and a fractional second are accepted) into Unix seconds
+/// in UTC. The fraction is dropped (second precision); instants before 1970 or after
+/// [`MAX_RFC3339_UNIX`] (which an offset can reach from a four-digit year) are `None`.
+pub fn parse_rfc3339(s: &str) -> Option<u64> {
+    let (local, offset) = parse_with_offset(s)?;
+    u64::try_from(i64::try_from(local).ok()? - offset)
+        .ok()
+        .filter(|&unix| unix <= MAX_RFC3339_UNIX)
+}
+
+/// The last instant RFC 3339 can write (four-digit years), 9999-12-31T23:59:59Z.
+pub const MAX_RFC3339_UNIX: u64 = 253_402_300_799;
+
+/// The local wall-clock time of an RFC 3339 date-time as Unix seconds (as if it were UTC),
+/// and its offset east of UTC in seconds (`Z` is 0).
+fn parse_with_offset(s: &str) -> Option<(u64, i64)> {
+    let (date, rest) = s.split_once(['T', 't'])?;
+    let (clock, offset) = match rest.strip_suffix(['Z', 'z']) {
+        Some(clock) => (clock, 0),
+        None => {
+            let (clock, off) = rest.split_at_checked(rest.len().checked_sub(6)?)?;
+            let sign = match off.as_bytes().first()? {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let (oh, om) = off[1..].split_once(':')?;
+            let (oh, om) = (digits(oh, 2)?, digits(om, 2)?);
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            (clock, sign * (oh * 3600 + om * 60) as i64)
+        }
+    };
+    let mut dp = date.split('-');
+    let (y, m, d) = (
+        digits(dp.next()?, 4)?,
+        digits(dp.next()?, 2)?,
+        digits(dp.next()?, 2)?,
+    );
+    let (hms, fraction) = clock.split_once('.').unwrap_or((clock, "0"));
+    let mut tp = hms.split(':');
+    let (hh, mm, ss) = (
+        digits(tp.next()?, 2)?,
+        digits(tp.next()?, 2)?,
+        digits(tp.next()?, 2)?,
+    );
+    if dp.next().is_some()
+        || tp.next().is_some()
+        || fraction.is_empty()
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
-    let days = days_from_civil(y, m, d);
-    if days < 0 {
+    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
         return None;
     }
-    Some(days as u64 * 86_400 + hh * 3600 + mm * 60 + ss)
+    if hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    let days = days_from_civil(y as i64, m as u32, d as u32);
+    let days = u64::try_from(days).ok()?;
+    Some((days * 86_400 + hh * 3600 + mm * 60 + ss, offset))
+}
+
+/// `s` as a number when it is exactly `n` ASCII digits.
+fn digits(s: &str, n: usize) -> Option<u64> {
+    if s.len() != n || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// Days in month `m` (1-12) of year `y` (proleptic Gregorian).
+fn days_in_month(y: u64, m: u64) -> u64 {
+    match m {
+        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// An instant in UTC, at second precision: a creation or share time a provider reported.
+///
+/// Written (`Display`, serde) as RFC 3339 UTC, `2023-03-13T08:34:30Z`; read from any
+/// RFC 3339 offset ([`Timestamp::parse_rfc3339`]) or from Unix seconds
+/// ([`Timestamp::from_unix`]). Ordered by time. Instants before 1970 are not represented;
+/// one built with `from_unix` after [`Timestamp::MAX`] prints a year of more than four
+/// digits, which is not RFC 3339 (the `from_reported*` constructors never make one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Timestamp(u64);
+
+impl Timestamp {
+    /// The last instant RFC 3339 can write, 9999-12-31T23:59:59Z.
+    pub const MAX: Timestamp = Timestamp(MAX_RFC3339_UNIX);
+
+    /// The instant `secs` seconds after 1970-01-01T00:00:00Z.
+    pub const fn from_unix(secs: u64) -> Self {
+        Timestamp(secs)
+    }
+
+    /// Seconds since 1970-01-01T00:00:00Z.
+    pub const fn unix(self) -> u64 {
+        self.0
+    }
+
+    /// Parses an RFC 3339 date-time, normalising any offset to UTC (see [`parse_rfc3339`]).
+    pub fn parse_rfc3339(s: &str) -> Option<Self> {
+        parse_rfc3339(s).map(Timestamp)
+    }
+
+    /// A timestamp as a provider reported it in `field` (for adapters decoding an answer):
+    /// empty text is `None`, and so is text that is not RFC 3339, with a debug line naming
+    /// the field, so that one odd timestamp never fails a whole listing.
+    pub fn from_reported(field: &str, text: &str) -> Option<Self> {
+        if text.is_empty() {
+            return None;
+        }
+        let parsed = Self::parse_rfc3339(text);
+        if parsed.is_none() {
+            tracing::debug!(field, value = text, "timestamp is not RFC 3339; dropped");
+        }
+        parsed
+    }
+
+    /// A time a provider reported in `field` as Unix seconds: 0 (what an absent number
+    /// reads as) is `None`, and so is a time after [`Timestamp::MAX`], with a debug line
+    /// naming the field.
+    pub fn from_reported_unix(field: &str, secs: u64) -> Option<Self> {
+        if secs == 0 {
+            return None;
+        }
+        if secs > Self::MAX.0 {
+            tracing::debug!(
+                field,
+                value = secs,
+                "timestamp after the year 9999; dropped"
+            );
+            return None;
+        }
+        Some(Timestamp(secs))
+    }
+}
+
+impl std::fmt::Display for Timestamp {
+    /// RFC 3339 UTC, `YYYY-MM-DDTHH:MM:SSZ` ([`format_iso8601`]).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&format_iso8601(self.0))
+    }
+}
+
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Timestamp::parse_rfc3339(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!("{text:?} is not an RFC 3339 timestamp"))
+        })
+    }
 }
 
 /// A fresh 128-bit random nonce as 32 lowercase hex digits.
@@ -149,6 +308,123 @@ mod tests {
         );
         assert_eq!(parse_iso8601("2023-13-01T00:00:00Z"), None);
         assert_eq!(parse_iso8601("garbage"), None);
+    }
+
+    #[test]
+    fn parse_iso8601_is_utc_only_and_strict() {
+        assert_eq!(parse_iso8601("2023-03-13T16:34:30+08:00"), None);
+        assert_eq!(parse_iso8601("2023-03-13t08:34:30z"), Some(1_678_696_470));
+        for bad in [
+            "2023-02-29T00:00:00Z",
+            "2023-04-31T00:00:00Z",
+            "2023-1-01T00:00:00Z",
+            "2023-01-01T24:00:00Z",
+            "2023-01-01T00:00:00",
+            "2023-01-01T00:00:00.Z",
+            "2023-01-01T00:00:00junkZ",
+            "2023-01-01 00:00:00Z",
+            "+023-01-01T00:00:00Z",
+            "2023-01-01T00:00Z",
+            "1969-12-31T23:59:59Z",
+            "",
+        ] {
+            assert_eq!(parse_iso8601(bad), None, "{bad}");
+        }
+        assert_eq!(parse_iso8601("2024-02-29T00:00:00Z"), Some(1_709_164_800));
+    }
+
+    #[test]
+    fn rfc3339_offsets_normalise_to_utc() {
+        let utc = Some(1_678_696_470); // 2023-03-13T08:34:30Z
+        for s in [
+            "2023-03-13T08:34:30Z",
+            "2023-03-13T08:34:30+00:00",
+            "2023-03-13T08:34:30-00:00",
+            "2023-03-13T16:34:30+08:00",
+            "2023-03-13T03:04:30-05:30",
+            "2023-03-14T07:34:30+23:00",
+            "2023-03-13T08:34:30.999Z",
+            "2023-03-13T16:34:30.5+08:00",
+        ] {
+            assert_eq!(parse_rfc3339(s), utc, "{s}");
+        }
+        // Crossing midnight and a year end through the offset.
+        assert_eq!(
+            parse_rfc3339("2024-01-01T07:00:00+08:00"),
+            parse_rfc3339("2023-12-31T23:00:00Z")
+        );
+        assert_eq!(parse_rfc3339("1970-01-01T07:59:59+08:00"), None);
+        assert_eq!(parse_rfc3339("1970-01-01T08:00:00+08:00"), Some(0));
+        assert_eq!(parse_rfc3339("9999-12-31T23:59:59-01:00"), None);
+        assert_eq!(
+            parse_rfc3339("10000-01-01T00:00:00+01:00"),
+            None,
+            "five-digit years are not RFC 3339"
+        );
+        for bad in [
+            "2023-03-13T08:34:30+8:00",
+            "2023-03-13T08:34:30+0800",
+            "2023-03-13T08:34:30+24:00",
+            "2023-03-13T08:34:30+08:60",
+            "2023-03-13T08:34:30 +08:00",
+            "2023-03-13T08:34:30é:00",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn timestamp_displays_and_serialises_as_rfc3339_utc() {
+        let t = Timestamp::parse_rfc3339("2023-03-13T16:34:30+08:00").unwrap();
+        assert_eq!(t, Timestamp::from_unix(1_678_696_470));
+        assert_eq!(t.unix(), 1_678_696_470);
+        assert_eq!(t.to_string(), "2023-03-13T08:34:30Z");
+        // A `...Z` text prints back byte for byte.
+        for s in [
+            "2023-03-13T08:34:30Z",
+            "1970-01-01T00:00:00Z",
+            "2000-02-29T23:59:59Z",
+        ] {
+            assert_eq!(Timestamp::parse_rfc3339(s).unwrap().to_string(), s);
+        }
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(json, "\"2023-03-13T08:34:30Z\"");
+        assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), t);
+        assert_eq!(
+            serde_json::from_str::<Timestamp>("\"2023-03-13T16:34:30+08:00\"").unwrap(),
+            t
+        );
+        assert!(serde_json::from_str::<Timestamp>("\"yesterday\"").is_err());
+        assert!(serde_json::from_str::<Timestamp>("1678696470").is_err());
+        assert!(Timestamp::from_unix(1) < t);
+    }
+
+    #[test]
+    fn reported_timestamps_never_fail() {
+        assert_eq!(Timestamp::from_reported("CreatedTime", ""), None);
+        assert_eq!(Timestamp::from_reported("CreatedTime", "yesterday"), None);
+        assert_eq!(
+            Timestamp::from_reported("CreatedTime", "2020-09-22T00:00:00+00:00"),
+            Some(Timestamp::from_unix(1_600_732_800))
+        );
+        assert_eq!(Timestamp::from_reported_unix("CreateTime", 0), None);
+        assert_eq!(
+            Timestamp::from_reported_unix("CreateTime", 1_700_000_000),
+            Some(Timestamp::from_unix(1_700_000_000))
+        );
+        assert_eq!(
+            Timestamp::from_reported_unix("CreateTime", Timestamp::MAX.unix()),
+            Some(Timestamp::MAX)
+        );
+        assert_eq!(Timestamp::MAX.to_string(), "9999-12-31T23:59:59Z");
+        assert_eq!(
+            Timestamp::parse_rfc3339("9999-12-31T23:59:59Z"),
+            Some(Timestamp::MAX)
+        );
+        assert_eq!(
+            Timestamp::from_reported_unix("CreateTime", Timestamp::MAX.unix() + 1),
+            None
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use alibaba_common::*;
 use imageshare_alibaba::{EcsImageSharing, SignatureVersion, ECS_VERSION};
 use imageshare_core::ClientBuilder;
 use imageshare_core::{
-    Checked, CopyTarget, Error, ImageOrigin, ImageSharingExt, LimitRule, Principal,
+    Checked, CopyTarget, Error, ImageOrigin, ImageSharingExt, LimitRule, Principal, Timestamp,
 };
 use imageshare_emulator::{Emulator, FaultPlan, FaultRule};
 
@@ -67,9 +67,15 @@ async fn share_reshare_sharees_shared_with_me_and_unshare() {
             .collect();
         who.sort();
         assert_eq!(who, [PEER, INTL]);
+        // Each grant time read back is the emulator's own (sent as `...Z`).
+        let granted: Vec<_> = emu
+            .grants("m-golden0001")
+            .iter()
+            .map(|g| Timestamp::from_unix(g.created_unix))
+            .collect();
         assert!(sharees
             .iter()
-            .all(|s| s.shared_at.as_deref().is_some_and(|t| t.ends_with('Z'))));
+            .all(|s| s.shared_at.is_some_and(|t| granted.contains(&t))));
 
         // The recipient sees it among the images shared with it.
         let peer = alibaba_common::ecs(&base, PEER, sig);

@@ -11,7 +11,7 @@ use std::time::Duration;
 use imageshare_core::transport::RetryConfig;
 use imageshare_core::{
     Checked, CopyTarget, Error, ImageId, ImageKind, ImageOrigin, ImageSharing, ImageSharingExt,
-    ImageState, LimitRule, Principal, ShareOutcome, Site,
+    ImageState, LimitRule, Principal, ShareOutcome, Site, Timestamp,
 };
 use imageshare_emulator::world::{Origin, State};
 use imageshare_emulator::{Emulator, FaultKind, FaultPlan, FaultRule, ImageSeed, World};
@@ -114,7 +114,12 @@ async fn cvm_share_reshare_list_and_unshare() {
     let sharees = owner.sharees(&img).await.unwrap();
     assert_eq!(sharees.len(), 1);
     assert_eq!(sharees[0].principal, acct(PEER));
-    assert!(sharees[0].shared_at.as_deref().unwrap().ends_with('Z'));
+    assert_eq!(
+        sharees[0].shared_at,
+        Some(Timestamp::from_unix(
+            emu.grants("img-6pb6lrmy")[0].created_unix
+        ))
+    );
 
     // The recipient sees it, as a received image of the owner.
     let mine = cvm(&emu, PEER).shared_with_me().await.unwrap();

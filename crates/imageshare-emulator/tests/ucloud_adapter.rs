@@ -9,7 +9,7 @@ use imageshare_core::ClientBuilder;
 use imageshare_core::ImageSharingExt;
 use imageshare_core::{
     Checked, CopyTarget, Error, ImageId, ImageKind, ImageOrigin, ImageState, LimitRule, Principal,
-    ProjectId, ShareOutcome,
+    ProjectId, ShareOutcome, Timestamp,
 };
 use imageshare_emulator::{Emulator, FaultPlan, FaultRule};
 use imageshare_ucloud::{retcode, SharingActions, UCloudCredentials};
@@ -42,7 +42,13 @@ async fn image_lookup_maps_kinds_states_and_origins() {
     assert_eq!(golden.origin, ImageOrigin::Custom);
     assert_eq!(golden.kind, ImageKind::SystemDisk);
     assert_eq!(golden.state, ImageState::Available);
-    assert!(golden.created_at.as_deref().unwrap().ends_with('Z'));
+    let created = emu.with_engine(|e| {
+        e.images()
+            .find(|i| i.id == "uimage-golden")
+            .map(|i| Timestamp::from_unix(i.created_unix))
+    });
+    assert_eq!(golden.created_at, created);
+    assert!(created.is_some());
 
     let kinds = [
         ("uimage-ulhost", ImageKind::LightweightHost),

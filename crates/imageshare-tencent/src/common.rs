@@ -1,13 +1,14 @@
 //! Pieces both adapters share: principal checks, the idempotent share/unshare with
-//! reconciliation, lookups by id, the id of a copy, and offset paging. The adapters differ
-//! only in their actions and wire models; what they do with them is written here once.
+//! reconciliation, lookups by id, the id of a copy, offset paging and the reading of
+//! `CreatedTime`. The adapters differ only in their actions and wire models; what they do
+//! with them is written here once.
 
 use std::collections::HashSet;
 use std::future::Future;
 
 use imageshare_core::{
     CallContext, Error, ImageId, ImageSharing, Page, PageCursor, Principal, Region, Result,
-    ShareLimits, ShareOutcome, ShareReport,
+    ShareLimits, ShareOutcome, ShareReport, Timestamp,
 };
 
 use serde::Serialize;
@@ -248,6 +249,15 @@ where
 pub(crate) fn offset_page<T>(offset: u64, total: u64, items: Vec<T>) -> Page<T> {
     let next = PageCursor::after_offset(offset, items.len(), PAGE_SIZE, Some(total));
     Page::new(items, next)
+}
+
+/// A `CreatedTime` (the name of the creation time of CVM images and Lighthouse blueprints,
+/// and of the grant time of both services' share lists) as a [`Timestamp`]. Tencent
+/// documents ISO 8601 UTC (`2018-06-10T11:02:50Z`) and its examples also show
+/// `2020-09-22T00:00:00+00:00`; any RFC 3339 offset is read. Absent, empty or unreadable
+/// is `None` (unreadable is logged at debug).
+pub(crate) fn reported_time(text: Option<&str>) -> Option<Timestamp> {
+    Timestamp::from_reported("CreatedTime", text?)
 }
 
 /// Refuses an empty or blank image id before anything is sent.

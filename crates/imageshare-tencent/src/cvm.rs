@@ -31,8 +31,8 @@ use imageshare_core::{
 pub use crate::builder::CvmBuilder;
 use crate::client::{CallOptions, TencentClient, CVM_SERVICE};
 use crate::common::{
-    change_grants, check_id, copied_id, delete, ids_or_filters, offset_page, the_one, GrantAction,
-    Service, PAGE_SIZE,
+    change_grants, check_id, copied_id, delete, ids_or_filters, offset_page, reported_time,
+    the_one, GrantAction, Service, PAGE_SIZE,
 };
 use crate::limits::{CVM_LIMITS, CVM_MAX_SHAREES_PER_IMAGE};
 use crate::model::{
@@ -249,7 +249,7 @@ pub fn image_from_cvm(img: CvmImage, region: &Region) -> Image {
         } else {
             ImageKind::SystemDisk
         },
-        created_at: img.created_time,
+        created_at: reported_time(img.created_time.as_deref()),
     }
 }
 
@@ -321,7 +321,7 @@ impl ImageSharing for TencentCvmImageSharing {
                 .into_iter()
                 .map(|p| Sharee {
                     principal: Principal::account(p.account_id),
-                    shared_at: p.created_time,
+                    shared_at: reported_time(p.created_time.as_deref()),
                 })
                 .collect(),
         ))
@@ -430,6 +430,17 @@ mod tests {
     }
 
     #[test]
+    fn an_unreadable_created_time_is_none() {
+        let r = Region::from("ap-guangzhou");
+        for odd in [Some("yesterday"), Some(""), None] {
+            let mut img = raw("PRIVATE_IMAGE", "NORMAL", &["SYSTEM_DISK"]);
+            img.created_time = odd.map(Into::into);
+            let i = image_from_cvm(img, &r);
+            assert_eq!((i.id.as_str(), i.created_at), ("img-1", None), "{odd:?}");
+        }
+    }
+
+    #[test]
     fn maps_origin_state_kind_owner() {
         let r = Region::from("ap-guangzhou");
         let i = image_from_cvm(raw("PRIVATE_IMAGE", "NORMAL", &["SYSTEM_DISK"]), &r);
@@ -437,7 +448,11 @@ mod tests {
         assert_eq!(i.state, ImageState::Available);
         assert_eq!(i.kind, ImageKind::SystemDisk);
         assert_eq!(i.owner, Some(Principal::account("3205597606")));
-        assert_eq!(i.created_at.as_deref(), Some("2020-09-22T00:00:00+00:00"));
+        // The `+00:00` form Tencent's example shows, read as UTC.
+        assert_eq!(
+            i.created_at.map(|t| t.to_string()).as_deref(),
+            Some("2020-09-22T00:00:00Z")
+        );
 
         let i = image_from_cvm(
             raw("SHARED_IMAGE", "SYNCING", &["SYSTEM_DISK", "DATA_DISK"]),

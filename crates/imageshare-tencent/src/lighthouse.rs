@@ -35,8 +35,8 @@ use imageshare_core::{
 pub use crate::builder::LighthouseBuilder;
 use crate::client::{CallOptions, TencentClient, LIGHTHOUSE_SERVICE};
 use crate::common::{
-    change_grants, check_id, copied_id, delete, ids_or_filters, offset_page, the_one, GrantAction,
-    Service, PAGE_SIZE,
+    change_grants, check_id, copied_id, delete, ids_or_filters, offset_page, reported_time,
+    the_one, GrantAction, Service, PAGE_SIZE,
 };
 use crate::limits::LIGHTHOUSE_LIMITS;
 use crate::model::{
@@ -390,7 +390,7 @@ pub fn image_from_blueprint(b: Blueprint, region: &Region) -> Image {
         origin,
         encryption: Encryption::NotReported,
         kind: ImageKind::LightweightHost,
-        created_at: b.created_time,
+        created_at: reported_time(b.created_time.as_deref()),
     }
 }
 
@@ -495,7 +495,7 @@ impl ImageSharing for TencentLighthouseImageSharing {
             .filter(|i| i.blueprint_id == id.as_str())
             .map(|i| Sharee {
                 principal: Principal::account(i.account_id),
-                shared_at: i.created_time,
+                shared_at: reported_time(i.created_time.as_deref()),
             })
             .collect();
         Ok(Page::new(sharees, next))

@@ -159,7 +159,11 @@ async fn cvm_describe_images_lookup() {
     assert_eq!(img.state, ImageState::Available);
     assert_eq!(img.kind, ImageKind::SystemDisk);
     assert_eq!(img.region.as_str(), REGION);
-    assert_eq!(img.created_at.as_deref(), Some("2020-09-22T00:00:00+00:00"));
+    // Sent as `2020-09-22T00:00:00+00:00` (Tencent's own example): read as UTC.
+    assert_eq!(
+        img.created_at.map(|t| t.to_string()).as_deref(),
+        Some("2020-09-22T00:00:00Z")
+    );
     let reqs = requests(&server).await;
     assert_eq!(reqs.len(), 1);
     assert_wire(
@@ -291,7 +295,7 @@ async fn cvm_sharees() {
     assert_eq!(sharees.len(), 2);
     assert_eq!(sharees[0].principal, Principal::account("101104350000"));
     assert_eq!(
-        sharees[1].shared_at.as_deref(),
+        sharees[1].shared_at.map(|t| t.to_string()).as_deref(),
         Some("2018-06-13T15:03:25Z")
     );
     assert_wire(
@@ -473,7 +477,7 @@ async fn lighthouse_share_unshare_and_sharees() {
     let sharees = l.sharees(&bp).await.unwrap();
     assert_eq!(sharees[0].principal, who[0]);
     assert_eq!(
-        sharees[0].shared_at.as_deref(),
+        sharees[0].shared_at.map(|t| t.to_string()).as_deref(),
         Some("2023-09-13T00:29:12Z")
     );
     assert_eq!(

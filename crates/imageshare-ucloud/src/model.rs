@@ -115,8 +115,8 @@ pub struct UHostImageSet {
     pub state: String,
     /// Description.
     pub image_description: String,
-    /// Unix seconds.
-    #[serde(deserialize_with = "lenient_u64")]
+    /// Unix seconds (0: not reported).
+    #[serde(deserialize_with = "lenient_unix_time")]
     pub create_time: u64,
     /// Size (GB, unit undocumented).
     #[serde(deserialize_with = "lenient_u64")]
@@ -217,8 +217,8 @@ pub struct ShareCustomImageResponse {
 pub struct SharedProjectSet {
     /// Project id (`org-...`).
     pub project_id: String,
-    /// Unix seconds of the share.
-    #[serde(deserialize_with = "lenient_u64")]
+    /// Unix seconds of the share (0: not reported).
+    #[serde(deserialize_with = "lenient_unix_time")]
     pub create_time: u64,
 }
 
@@ -279,6 +279,17 @@ pub fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     }
 }
 
+/// Reads a `CreateTime` (Unix seconds) as [`lenient_u64`] does, except that a value that is
+/// not a whole non-negative number reads as 0 ("not reported", logged at debug) instead of
+/// failing the whole answer: one odd timestamp never fails a listing.
+pub fn lenient_unix_time<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(lenient_u64(&value).unwrap_or_else(|e| {
+        tracing::debug!(field = "CreateTime", %value, error = %e, "not Unix seconds; dropped");
+        0
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,7 +317,19 @@ mod tests {
         assert_eq!(r.image_set[0].state, "");
         let empty: DescribeImageResponse = serde_json::from_value(json!({})).unwrap();
         assert_eq!(empty, DescribeImageResponse::default());
-        assert!(serde_json::from_value::<SharedProjectSet>(json!({"CreateTime": -1})).is_err());
+        assert!(
+            serde_json::from_value::<DescribeImageShareResponse>(json!({"TotalCount": -1}))
+                .is_err()
+        );
+        // A timestamp that is not Unix seconds is "not reported", not a failed answer.
+        for odd in [json!(-1), json!("yesterday"), json!(1.5), json!({})] {
+            let s: SharedProjectSet =
+                serde_json::from_value(json!({"ProjectId": "org-a", "CreateTime": odd})).unwrap();
+            assert_eq!((s.project_id.as_str(), s.create_time), ("org-a", 0));
+        }
+        let s: SharedProjectSet =
+            serde_json::from_value(json!({"CreateTime": "1700000000"})).unwrap();
+        assert_eq!(s.create_time, 1_700_000_000);
     }
 
     #[test]

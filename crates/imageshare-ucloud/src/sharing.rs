@@ -17,9 +17,9 @@ use async_trait::async_trait;
 use imageshare_core::limits::ImageIdUse;
 use imageshare_core::paging::{paginate, BoxStream, Listing, StreamExt, TryStreamExt};
 use imageshare_core::{
-    time, CallContext, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin,
+    CallContext, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin,
     ImageSharing, ImageState, Page, PageCursor, Principal, ProjectId, Provider, Region, Result,
-    ShareLimits, ShareOutcome, ShareReport, Sharee,
+    ShareLimits, ShareOutcome, ShareReport, Sharee, Timestamp,
 };
 
 use crate::builder::UCloudImageSharingBuilder;
@@ -673,7 +673,7 @@ impl ImageSharing for UCloudImageSharing {
         Ok(
             offset_page(offset, limit, page.total_count, page.project_set).map(|s| Sharee {
                 principal: Principal::project(s.project_id),
-                shared_at: (s.create_time > 0).then(|| time::format_iso8601(s.create_time)),
+                shared_at: reported_time(s.create_time),
             }),
         )
     }
@@ -788,8 +788,14 @@ pub fn to_image(
         origin,
         encryption: Encryption::NotReported,
         kind,
-        created_at: (set.create_time > 0).then(|| time::format_iso8601(set.create_time)),
+        created_at: reported_time(set.create_time),
     }
+}
+
+/// A `CreateTime` (Unix seconds; 0 when absent or unreadable, see
+/// [`crate::model::lenient_unix_time`]).
+fn reported_time(unix: u64) -> Option<Timestamp> {
+    Timestamp::from_reported_unix("CreateTime", unix)
 }
 
 /// The page at `offset` of a listing asked for with `limit`, holding `items` of `total`
@@ -872,7 +878,10 @@ mod tests {
         let img = to_image(&set, &"cn-bj2".into(), None, ImageOrigin::Custom);
         assert_eq!(img.kind, ImageKind::LightweightHost);
         assert_eq!(img.state, ImageState::Pending);
-        assert_eq!(img.created_at.as_deref(), Some("2023-11-14T22:13:20Z"));
+        assert_eq!(
+            img.created_at.map(|t| t.to_string()).as_deref(),
+            Some("2023-11-14T22:13:20Z")
+        );
         let whole = UHostImageSet {
             data_snapshot_ids: vec!["snap-1".into()],
             state: "Broken".into(),

@@ -263,7 +263,10 @@ async fn image_lookup_wire_and_mapping() {
     assert_eq!(img.origin, ImageOrigin::Custom);
     assert_eq!(img.kind, ImageKind::SystemDisk);
     assert_eq!(img.state, ImageState::Available);
-    assert_eq!(img.created_at.as_deref(), Some("2023-11-14T22:13:20Z"));
+    assert_eq!(
+        img.created_at.map(|t| t.to_string()).as_deref(),
+        Some("2023-11-14T22:13:20Z")
+    );
 }
 
 #[tokio::test]
@@ -430,7 +433,7 @@ async fn sharees_page_with_offset_and_limit() {
     let got: Vec<&str> = sharees.iter().map(|s| s.principal.id()).collect();
     assert_eq!(got, vec!["org-p1", "org-p2", "org-p3"]);
     assert_eq!(
-        sharees[1].shared_at.as_deref(),
+        sharees[1].shared_at.map(|t| t.to_string()).as_deref(),
         Some("2023-11-14T22:13:21Z")
     );
     assert_eq!(sharees[2].shared_at, None);

@@ -25,7 +25,7 @@ pub async fn run(g: &Global, id: &str, out: &mut dyn Write) -> Result<(), Failur
         |x| {
             vec![
                 x.principal.to_string(),
-                x.shared_at.clone().unwrap_or_else(|| "-".into()),
+                x.shared_at.map_or_else(|| "-".into(), |t| t.to_string()),
             ]
         },
     )
