@@ -215,7 +215,15 @@ fn run() -> Result<(), String> {
         }
 
         let before = emu.action_count(t.provider, t.action);
-        let (ours, cpu) = client_rt.block_on(measure(&sharing, t, &id, sizes))?;
+        // Each call clones one `Arc` (the same for both sides), no more.
+        let ours_call = {
+            let shared = Arc::new((sharing.clone(), id.clone()));
+            move || {
+                let shared = shared.clone();
+                async move { call(&shared.0, t, &shared.1).await }
+            }
+        };
+        let (ours, cpu) = client_rt.block_on(measure(t, sizes, ours_call))?;
         let sent = sizes.warmup + sizes.sequential + sizes.parallel;
         let got = emu.action_count(t.provider, t.action) - before;
         if got != sent {
@@ -225,9 +233,19 @@ fn run() -> Result<(), String> {
             ));
         }
 
-        let signer = Arc::new(BareSigner::new(t, &emu)?);
+        let signer = BareSigner::new(t, &emu)?;
         let before = emu.action_count(t.provider, t.action);
-        let (bare_rates, bare_cpu) = client_rt.block_on(measure_bare(&signer, t, sizes))?;
+        let http = reqwest::Client::builder()
+            .build()
+            .map_err(|e| format!("reqwest: {e}"))?;
+        let bare = {
+            let shared = Arc::new((http, signer));
+            move || {
+                let shared = shared.clone();
+                async move { bare_call(&shared.0, &shared.1, t).await }
+            }
+        };
+        let (bare_rates, bare_cpu) = client_rt.block_on(measure(t, sizes, bare))?;
         let got = emu.action_count(t.provider, t.action) - before;
         if got != sent {
             return Err(format!(
@@ -455,53 +473,6 @@ fn expected_in_answer(t: &Target) -> &'static str {
     }
 }
 
-/// The bare client's rates and CPU, in the same modes as [`measure`].
-async fn measure_bare(
-    signer: &Arc<BareSigner>,
-    t: &'static Target,
-    sizes: Sizes,
-) -> Result<(Rates, [Cpu; 2]), String> {
-    let http = reqwest::Client::builder()
-        .build()
-        .map_err(|e| format!("reqwest: {e}"))?;
-    for _ in 0..sizes.warmup {
-        bare_call(&http, signer, t).await?;
-    }
-    let cpu0 = cpu_ns();
-    let start = Instant::now();
-    for _ in 0..sizes.sequential {
-        bare_call(&http, signer, t).await?;
-    }
-    let sequential = sizes.sequential as f64 / start.elapsed().as_secs_f64();
-    let cpu_seq = cpu_per_request(cpu0, cpu_ns(), sizes.sequential);
-    let cpu0 = cpu_ns();
-    let start = Instant::now();
-    let mut tasks = tokio::task::JoinSet::new();
-    for worker in 0..sizes.in_flight {
-        let n = sizes.parallel / sizes.in_flight
-            + usize::from(worker < sizes.parallel % sizes.in_flight);
-        let (http, signer) = (http.clone(), signer.clone());
-        tasks.spawn(async move {
-            for _ in 0..n {
-                bare_call(&http, &signer, t).await?;
-            }
-            Ok::<(), String>(())
-        });
-    }
-    while let Some(done) = tasks.join_next().await {
-        done.map_err(|e| format!("{}: task: {e}", t.cloud))??;
-    }
-    let parallel = sizes.parallel as f64 / start.elapsed().as_secs_f64();
-    let cpu_par = cpu_per_request(cpu0, cpu_ns(), sizes.parallel);
-    Ok((
-        Rates {
-            sequential,
-            parallel,
-        },
-        [cpu_seq, cpu_par],
-    ))
-}
-
 /// One call of the target's action through imageshare, checked.
 async fn call(sharing: &DynSharing, t: &Target, id: &ImageId) -> Result<(), String> {
     if t.cloud == "ucloud" {
@@ -528,20 +499,22 @@ async fn call(sharing: &DynSharing, t: &Target, id: &ImageId) -> Result<(), Stri
     Ok(())
 }
 
-async fn measure(
-    sharing: &Arc<DynSharing>,
-    t: &'static Target,
-    id: &ImageId,
-    sizes: Sizes,
-) -> Result<(Rates, [Cpu; 2]), String> {
+/// Rates and CPU per request of `call` (one checked call of the target's action): an
+/// untimed warm-up, `sequential` calls one after another, then `parallel` calls spread over
+/// `in_flight` tasks. The same loop measures imageshare and the bare client.
+async fn measure<F, Fut>(t: &Target, sizes: Sizes, call: F) -> Result<(Rates, [Cpu; 2]), String>
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), String>> + Send,
+{
     for _ in 0..sizes.warmup {
-        call(sharing, t, id).await?;
+        call().await?;
     }
 
     let cpu0 = cpu_ns();
     let start = Instant::now();
     for _ in 0..sizes.sequential {
-        call(sharing, t, id).await?;
+        call().await?;
     }
     let sequential = sizes.sequential as f64 / start.elapsed().as_secs_f64();
     let cpu_seq = cpu_per_request(cpu0, cpu_ns(), sizes.sequential);
@@ -553,11 +526,10 @@ async fn measure(
     for worker in 0..sizes.in_flight {
         let n = sizes.parallel / sizes.in_flight
             + usize::from(worker < sizes.parallel % sizes.in_flight);
-        let sharing = sharing.clone();
-        let id = id.clone();
+        let call = call.clone();
         tasks.spawn(async move {
             for _ in 0..n {
-                call(&sharing, t, &id).await?;
+                call().await?;
             }
             Ok::<(), String>(())
         });

@@ -323,29 +323,12 @@ pub trait ClientBuilder: Sized {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::limits::{EncryptedPolicy, PrincipalForm};
-    use crate::model::PrincipalKind;
 
     const CLOUD: Provider = Provider::new("example-cloud");
 
-    const LIMITS: ShareLimits = ShareLimits {
-        provider: CLOUD,
-        image_id_prefix: "img-",
-        example_region: "xx-north-1",
-        principal_kind: PrincipalKind::Account,
-        principal_form: PrincipalForm::PrefixedId { prefix: "acct-" },
-        max_sharees_per_image: None,
-        max_principals_per_call: 10,
-        same_region_only: true,
-        reshare_received: false,
-        share_marketplace_derived: true,
-        encrypted: EncryptedPolicy::Allowed,
-        cross_site: true,
-        shareable_kinds: &[],
-        require_available: true,
-        delete_requires_unshare: false,
-        source: "test",
-    };
+    fn table() -> ShareLimits {
+        crate::limits::tests::limits("img-")
+    }
 
     #[derive(Debug, Default)]
     struct B {
@@ -364,7 +347,7 @@ mod tests {
     fn region_comes_from_the_builder_then_the_chain_and_is_checked() {
         let cfg = B::default().config;
         let e = cfg
-            .resolve_region(&LIMITS, None, "set EX_REGION")
+            .resolve_region(&table(), None, "set EX_REGION")
             .unwrap_err()
             .to_string();
         assert!(e.contains("no region given for example-cloud"), "{e}");
@@ -373,20 +356,20 @@ mod tests {
             "{e}"
         );
         let from_chain = cfg
-            .resolve_region(&LIMITS, Some("xx-south-2".into()), "")
+            .resolve_region(&table(), Some("xx-south-2".into()), "")
             .unwrap();
         assert_eq!(from_chain.as_str(), "xx-south-2");
         let cfg = B::default().region("xx-east-1").config;
         let set = cfg
-            .resolve_region(&LIMITS, Some("xx-south-2".into()), "")
+            .resolve_region(&table(), Some("xx-south-2".into()), "")
             .unwrap();
         assert_eq!(set.as_str(), "xx-east-1", "the builder's value wins");
         let cfg = B::default().region("xx east").config;
-        assert!(cfg.resolve_region(&LIMITS, None, "").is_err());
+        assert!(cfg.resolve_region(&table(), None, "").is_err());
         // An empty region given explicitly is refused as a bad region, not as a missing one.
         let cfg = B::default().region("").config;
         let e = cfg
-            .resolve_region(&LIMITS, Some("xx-south-2".into()), "")
+            .resolve_region(&table(), Some("xx-south-2".into()), "")
             .unwrap_err()
             .to_string();
         assert!(

@@ -333,13 +333,14 @@ impl ShareLimits {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     const CLOUD: Provider = Provider::new("example-cloud");
 
-    /// A table of a made-up provider whose custom image ids are `img-...`.
-    fn limits(prefix: &'static str) -> ShareLimits {
+    /// A table of a made-up provider (`example-cloud`, regions like `xx-north-1`) whose
+    /// custom image ids start with `prefix`; other modules' tests use it too.
+    pub(crate) fn limits(prefix: &'static str) -> ShareLimits {
         ShareLimits {
             provider: CLOUD,
             image_id_prefix: prefix,
