@@ -322,17 +322,12 @@ fn adapter(s: &Surface, endpoint: &str) -> Result<DynSharing, String> {
         .build()
         .map_err(|e| format!("world: {e}"))?;
     let owner = keys.account(OWNER).ok_or("owner account")?;
-    let credentials: Credentials = match s.provider {
-        imageshare::alibaba::ECS | imageshare::alibaba::SAS => {
-            owner.alibaba_credentials().map(Into::into)
-        }
-        imageshare::tencent::CVM | imageshare::tencent::LIGHTHOUSE => {
-            owner.tencent_credentials().map(Into::into)
-        }
-        imageshare::ucloud::UHOST => owner.ucloud_credentials().map(Into::into),
-        _ => None,
-    }
-    .ok_or("the owner has no key for this cloud")?;
+    let cloud = imageshare::registry::spec(s.provider)
+        .ok_or("provider not compiled in")?
+        .cloud;
+    let credentials: Credentials = owner
+        .credentials(cloud)
+        .ok_or("the owner has no key for this cloud")?;
     let mut c = Connect::new(s.provider)
         .region(s.region)
         .endpoint(endpoint)

@@ -15,7 +15,7 @@
 //! # Ok(()) }
 //! ```
 
-use imageshare_core::{ClientBuilder, Credentials, PrincipalKind};
+use imageshare_core::{ClientBuilder, PrincipalKind};
 use imageshare_emulator::Emulator;
 
 use crate::Connect;
@@ -40,16 +40,8 @@ impl ConnectEmulator for Connect {
         let a = emu
             .account(account)
             .unwrap_or_else(|| panic!("account {account} is not in the emulator's world"));
-        let credentials: Option<Credentials> = match spec.cloud {
-            #[cfg(feature = "alibaba")]
-            "alibaba" => a.alibaba_credentials().map(Into::into),
-            #[cfg(feature = "tencent")]
-            "tencent" => a.tencent_credentials().map(Into::into),
-            #[cfg(feature = "ucloud")]
-            "ucloud" => a.ucloud_credentials().map(Into::into),
-            _ => None,
-        };
-        let credentials = credentials
+        let credentials = a
+            .credentials(spec.cloud)
             .unwrap_or_else(|| panic!("account {account} has no {provider} key in the world"));
         let mut c = self.credentials(credentials).endpoint(emu.base_url());
         if c.config().project().is_none() && spec.limits.principal_kind == PrincipalKind::Project {

@@ -163,6 +163,17 @@ impl Account {
             imageshare_ucloud::UCloudCredentials::new(k.public.as_str(), k.private.as_str())
         })
     }
+    /// This account's key for `cloud` (a [`ProviderSpec::cloud`](imageshare_core::ProviderSpec)
+    /// name: `alibaba`, `tencent`, `ucloud`), as the registry's type-erased credentials;
+    /// `None` when it has none or the emulator does not play that cloud.
+    pub fn credentials(&self, cloud: &str) -> Option<imageshare_core::Credentials> {
+        match cloud {
+            imageshare_alibaba::providers::CLOUD => self.alibaba_credentials().map(Into::into),
+            imageshare_tencent::providers::CLOUD => self.tencent_credentials().map(Into::into),
+            imageshare_ucloud::providers::CLOUD => self.ucloud_credentials().map(Into::into),
+            _ => None,
+        }
+    }
 }
 
 fn default_site() -> Site {
