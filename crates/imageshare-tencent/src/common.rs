@@ -6,6 +6,7 @@
 use std::collections::HashSet;
 use std::future::Future;
 
+use imageshare_core::limits::ImageIdUse;
 use imageshare_core::{
     CallContext, Error, ImageId, ImageSharing, Page, PageCursor, Principal, Region, Result,
     ShareLimits, ShareOutcome, ShareReport, Timestamp,
@@ -51,7 +52,7 @@ where
     A: Service,
     Q: Serialize + Sync,
 {
-    check_id(id, adapter.item())?;
+    check_id(adapter.limits(), id)?;
     let accounts = account_ids(adapter.limits(), principals)?;
     let send = |accounts| {
         let request = request(accounts);
@@ -90,7 +91,7 @@ pub(crate) async fn delete<A: Service, Q: Serialize + Sync>(
     action: &str,
     request: Q,
 ) -> Result<()> {
-    check_id(id, adapter.item())?;
+    check_id(adapter.limits(), id)?;
     let opts = CallOptions::about(id.as_str(), false);
     adapter
         .client()
@@ -260,16 +261,11 @@ pub(crate) fn reported_time(text: Option<&str>) -> Option<Timestamp> {
     Timestamp::from_reported("CreatedTime", text?)
 }
 
-/// Refuses an empty or blank image id before anything is sent.
-pub(crate) fn check_id(id: &ImageId, what: &str) -> Result<()> {
-    let s = id.as_str();
-    if s.trim().is_empty() || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(Error::invalid_input(
-            what,
-            format!("{s:?} is not a Tencent Cloud {what} id"),
-        ));
-    }
-    Ok(())
+/// Refuses an id that can never be one of `limits`' provider's (empty, too long, a
+/// character outside `[A-Za-z0-9._-]`) before anything is sent, with the table's own rule
+/// (the one the limit checker applies; public image ids are allowed).
+pub(crate) fn check_id(limits: &ShareLimits, id: &ImageId) -> Result<()> {
+    limits.check_image_id(id, ImageIdUse::Lookup)
 }
 
 #[cfg(test)]

@@ -150,7 +150,7 @@ impl TencentCvmImageSharing {
         regions: &[Region],
         name: Option<&str>,
     ) -> Result<Vec<SyncImage>> {
-        check_id(id, "image")?;
+        check_id(&CVM_LIMITS, id)?;
         if regions.is_empty() {
             return Err(Error::invalid_input(
                 "regions",
@@ -268,7 +268,7 @@ impl ImageSharing for TencentCvmImageSharing {
     }
 
     async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image> {
-        check_id(id, "image")?;
+        check_id(&CVM_LIMITS, id)?;
         let request = DescribeImagesRequest {
             image_ids: Some(vec![id.to_string()]),
             ..Default::default()
@@ -302,7 +302,7 @@ impl ImageSharing for TencentCvmImageSharing {
         id: &ImageId,
         cursor: Option<PageCursor>,
     ) -> Result<Page<Sharee>> {
-        check_id(id, "image")?;
+        check_id(&CVM_LIMITS, id)?;
         PageCursor::first_only(cursor.as_ref(), "CVM DescribeImageSharePermission")?;
         let request = DescribeImageSharePermissionRequest {
             image_id: id.to_string(),

@@ -38,7 +38,7 @@ use crate::common::{
     change_grants, check_id, copied_id, delete, ids_or_filters, offset_page, reported_time,
     the_one, GrantAction, Service, PAGE_SIZE,
 };
-use crate::limits::LIGHTHOUSE_LIMITS;
+use crate::limits::{CVM_LIMITS, LIGHTHOUSE_LIMITS};
 use crate::model::{
     Blueprint, BlueprintAccountsRequest, DeleteBlueprintsRequest, DescribeBlueprintsRequest,
     DescribeBlueprintsResponse, DescribeBlueprintsShareAcrossAccountInfosRequest,
@@ -151,7 +151,7 @@ impl TencentLighthouseImageSharing {
         id: &ImageId,
         regions: &[Region],
     ) -> Result<Vec<DestinationRegionBlueprint>> {
-        check_id(id, "blueprint")?;
+        check_id(&LIGHTHOUSE_LIMITS, id)?;
         if regions.is_empty() || regions.len() > 10 {
             return Err(Error::invalid_input(
                 "regions",
@@ -209,7 +209,7 @@ impl TencentLighthouseImageSharing {
         }
         for chunk in ids.chunks(PAGE_SIZE as usize) {
             for id in chunk {
-                check_id(id, "image")?;
+                check_id(&CVM_LIMITS, id)?;
             }
             let request = DescribeImagesToShareRequest {
                 image_ids: Some(chunk.iter().map(|i| i.to_string()).collect()),
@@ -263,7 +263,7 @@ impl TencentLighthouseImageSharing {
     /// role (else `ResourceNotFound.RoleNotFound` / `UnsupportedOperation.AssumeRoleFailed`).
     pub async fn share_from_cvm(&self, id: &ImageId) -> Result<ImageId> {
         let cx = CallContext::new();
-        check_id(id, "image")?;
+        check_id(&CVM_LIMITS, id)?;
         let e = self.eligibility_in(&cx, id).await?;
         if !e.shareable {
             return Err(Error::Unsupported {
@@ -291,7 +291,7 @@ impl TencentLighthouseImageSharing {
     /// Undoes [`share_from_cvm`](Self::share_from_cvm): Lighthouse
     /// `ModifyImageSharePermission` with `CANCEL` (the official example's `CANEL` is a typo).
     pub async fn cancel_share_from_cvm(&self, id: &ImageId) -> Result<()> {
-        check_id(id, "image")?;
+        check_id(&CVM_LIMITS, id)?;
         self.cvm_image_permission(&CallContext::new(), id, "CANCEL")
             .await?;
         Ok(())
@@ -416,7 +416,7 @@ impl ImageSharing for TencentLighthouseImageSharing {
     }
 
     async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image> {
-        check_id(id, "blueprint")?;
+        check_id(&LIGHTHOUSE_LIMITS, id)?;
         let request = DescribeBlueprintsRequest {
             blueprint_ids: Some(vec![id.to_string()]),
             ..Default::default()
@@ -453,7 +453,7 @@ impl ImageSharing for TencentLighthouseImageSharing {
         id: &ImageId,
         cursor: Option<PageCursor>,
     ) -> Result<Page<Sharee>> {
-        check_id(id, "blueprint")?;
+        check_id(&LIGHTHOUSE_LIMITS, id)?;
         let offset = PageCursor::offset(cursor.as_ref())?;
         let request = DescribeBlueprintsShareAcrossAccountInfosRequest {
             blueprint_ids: vec![id.to_string()],
