@@ -378,6 +378,22 @@ fn corpus() -> Vec<Case> {
             .concat(),
         )
         .says("invalid endpoint"),
+        // #17 bug 1: userinfo in the endpoint replaced the signature with HTTP Basic
+        // credentials sent in clear. The emulator is the endpoint: nothing may reach it.
+        cli(
+            "endpoint with a user name and password",
+            &[
+                &CVM[..],
+                &[
+                    "--endpoint",
+                    "http://admin:s3cr3t@{emu}",
+                    "sharees",
+                    "img-6pb6lrmy",
+                ],
+            ]
+            .concat(),
+        )
+        .says("carries a user name or password"),
         cli("unknown command", &[&ECS[..], &["frobnicate"]].concat())
             .says("unrecognized subcommand 'frobnicate'"),
         cli(
@@ -1202,9 +1218,13 @@ fn corpus() -> Vec<Case> {
     ]
 }
 
-/// Replaces `{dir}` with the case directory.
-fn expand(s: &str, dir: &Path) -> String {
+/// Replaces `{dir}` with the case directory and `{emu}` with the emulator's
+/// `host:port`.
+fn expand(s: &str, dir: &Path, emu: &Emulator) -> String {
+    let base = emu.base_url();
+    let authority = base.split_once("://").map_or(base.as_str(), |(_, a)| a);
     s.replace("{dir}", &dir.display().to_string())
+        .replace("{emu}", authority.trim_end_matches('/'))
 }
 
 /// Runs one case: `Ok(true)` when it ran and passed, `Ok(false)` when it cannot run here
@@ -1236,8 +1256,8 @@ async fn check(case: Case, index: usize) -> Result<bool, String> {
             }
             let mut env = owner_env(&emu);
             env.retain(|(k, _)| !unset.contains(k) && !set.iter().any(|(s, _)| s == k));
-            env.extend(set.iter().map(|(k, v)| (k.clone(), expand(v, &dir))));
-            let args: Vec<String> = args.iter().map(|a| expand(a, &dir)).collect();
+            env.extend(set.iter().map(|(k, v)| (k.clone(), expand(v, &dir, &emu))));
+            let args: Vec<String> = args.iter().map(|a| expand(a, &dir, &emu)).collect();
             let o = run_async(dir.clone(), args, env).await;
             let err = stderr(&o);
             if o.status.code() != Some(code) {
