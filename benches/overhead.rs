@@ -409,8 +409,8 @@ impl BareSigner {
     }
 
     /// The signed request of one call, freshly signed (new timestamp and nonce).
-    fn request(&self, t: &Target) -> HttpRequest {
-        match self {
+    fn request(&self, t: &Target) -> Result<HttpRequest, String> {
+        let signed = match self {
             BareSigner::Alibaba(ecs) => {
                 let params: Vec<(String, String)> = [
                     ("RegionId", t.region),
@@ -428,26 +428,26 @@ impl BareSigner {
                 let body = format!("{{\"ImageId\":\"{}\"}}", t.image);
                 cvm.client().sign_request(t.action, body.as_bytes())
             }
-            BareSigner::UCloud(uc) => uc
+            BareSigner::UCloud(uc) => Ok(uc
                 .client()
-                .signed_request(t.action, vec![("ImageId".into(), t.image.into())]),
-        }
+                .signed_request(t.action, vec![("ImageId".into(), t.image.into())])),
+        };
+        signed.map_err(|e| format!("{}: sign: {e}", t.cloud))
     }
 }
 
 /// One bare call: send, read the whole answer, check the status and that it names the
 /// image.
 async fn bare_call(http: &reqwest::Client, signer: &BareSigner, t: &Target) -> Result<(), String> {
-    let req = signer.request(t);
+    let req = signer.request(t)?;
     let method = match req.method {
         Method::Get => reqwest::Method::GET,
         Method::Post => reqwest::Method::POST,
     };
-    let mut b = http.request(method, &req.url).body(req.body);
-    for (k, v) in &req.headers {
-        b = b.header(k.as_str(), v.as_str());
-    }
-    let resp = b
+    let resp = http
+        .request(method, &req.url)
+        .headers(req.headers)
+        .body(req.body)
         .send()
         .await
         .map_err(|e| format!("{}: bare: {e}", t.cloud))?;

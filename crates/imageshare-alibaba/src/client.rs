@@ -28,7 +28,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use imageshare_core::ratelimit::RateLimits;
 use imageshare_core::transport::{
-    record_request_id, ApiCall, Endpoint, HttpRequest, HttpResponse, Method, RetryReason, Transport,
+    header_map, record_request_id, ApiCall, Endpoint, HttpRequest, HttpResponse, Method,
+    RetryReason, Transport,
 };
 use imageshare_core::{
     time, ApiError, CallContext, ClientConfig, Clock, Error, ImageId, Principal, Provider, Region,
@@ -212,8 +213,8 @@ impl OpenApiClient {
         params: &[(String, String)],
         unix: u64,
         nonce: &str,
-    ) -> HttpRequest {
-        match self.signature {
+    ) -> Result<HttpRequest> {
+        Ok(match self.signature {
             SignatureVersion::Acs3 => {
                 let mut query = params.to_vec();
                 query.sort();
@@ -231,7 +232,7 @@ impl OpenApiClient {
                 HttpRequest {
                     method: Method::Post,
                     url: format!("{}/?{}", self.base, rpc_v1::encode_params(&query)),
-                    headers: signed.headers,
+                    headers: header_map(signed.headers)?,
                     body: Bytes::new(),
                 }
             }
@@ -244,11 +245,11 @@ impl OpenApiClient {
                 HttpRequest {
                     method: Method::Post,
                     url: format!("{}/?{}", self.base, signed.query_string()),
-                    headers: vec![("accept".to_owned(), "application/json".to_owned())],
+                    headers: header_map([("accept", "application/json")])?,
                     body: Bytes::new(),
                 }
             }
-        }
+        })
     }
 
     /// Calls `action` with `params` in `cx` (retries included; every attempt signed afresh
@@ -271,7 +272,7 @@ impl OpenApiClient {
             .call(
                 cx,
                 api,
-                |_attempt| Ok(self.sign_request(action, &params, self.clock.now(), &time::nonce())),
+                |_attempt| self.sign_request(action, &params, self.clock.now(), &time::nonce()),
                 |resp| decode_response(provider, action, spec.image, resp),
             )
             .await
@@ -492,18 +493,14 @@ mod tests {
     fn endpoint_keeps_scheme_host_and_port() {
         let e = ecs("http://127.0.0.1:8080").unwrap();
         assert_eq!(e.client().endpoint(), "http://127.0.0.1:8080");
-        let signed = e.client().sign_request("X", &[], 0, "n");
+        let signed = e.client().sign_request("X", &[], 0, "n").unwrap();
         assert!(
             signed.url.starts_with("http://127.0.0.1:8080/?"),
             "{}",
             signed.url
         );
         assert_eq!(
-            signed
-                .headers
-                .iter()
-                .find(|(k, _)| k == "host")
-                .map(|(_, v)| v.as_str()),
+            signed.headers.get("host").map(|v| v.to_str().unwrap()),
             Some("127.0.0.1:8080")
         );
         let e = ecs("https://ecs.cn-hangzhou.aliyuncs.com/").unwrap();

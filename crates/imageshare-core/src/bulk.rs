@@ -815,7 +815,7 @@ mod tests {
                 Ok(HttpRequest {
                     method: Method::Post,
                     url: url.clone(),
-                    headers: vec![],
+                    headers: Default::default(),
                     body: Default::default(),
                 })
             };

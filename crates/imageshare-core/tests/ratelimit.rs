@@ -78,7 +78,7 @@ async fn send(t: &Transport, server: &MockServer, c: ApiCall<'static>) -> Result
             Ok(HttpRequest {
                 method: imageshare_core::transport::Method::Post,
                 url: url.clone(),
-                headers: vec![],
+                headers: Default::default(),
                 body: Default::default(),
             })
         },

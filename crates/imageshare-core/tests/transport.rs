@@ -61,7 +61,8 @@ fn request(server: &MockServer, attempt: u32) -> HttpRequest {
     HttpRequest {
         method: imageshare_core::transport::Method::Post,
         url: format!("{}/", server.uri()),
-        headers: vec![("x-attempt".into(), attempt.to_string())],
+        headers: imageshare_core::transport::header_map([("x-attempt", attempt.to_string())])
+            .unwrap(),
         body: bytes::Bytes::from_static(b"{}"),
     }
 }
@@ -229,7 +230,7 @@ async fn connection_refused_is_retryable_transport_error() {
                 Ok(HttpRequest {
                     method: imageshare_core::transport::Method::Post,
                     url: format!("http://127.0.0.1:{port}/?Signature=secret-sig"),
-                    headers: vec![],
+                    headers: Default::default(),
                     body: Default::default(),
                 })
             },
@@ -272,7 +273,7 @@ async fn concurrency_is_bounded() {
                     Ok(HttpRequest {
                         method: imageshare_core::transport::Method::Post,
                         url: url.clone(),
-                        headers: vec![],
+                        headers: Default::default(),
                         body: Default::default(),
                     })
                 },

@@ -19,8 +19,8 @@ use std::fmt;
 use bytes::Bytes;
 use imageshare_core::ratelimit::RateLimits;
 use imageshare_core::transport::{
-    record_request_id, ApiCall, Endpoint, HttpRequest, HttpResponse, Method as HttpMethod,
-    RetryReason, Transport,
+    header_map, record_request_id, ApiCall, Endpoint, HttpRequest, HttpResponse,
+    Method as HttpMethod, RetryReason, Transport,
 };
 use imageshare_core::{
     ApiError, CallContext, ClientConfig, Error, Provider, Region, Result, ShareLimits, Site,
@@ -318,13 +318,13 @@ impl TencentClient {
     }
 
     /// Signs one attempt of `action` with `body` at the clock's current time.
-    pub fn sign_request(&self, action: &str, body: &[u8]) -> HttpRequest {
+    pub fn sign_request(&self, action: &str, body: &[u8]) -> Result<HttpRequest> {
         self.sign_body(action, Bytes::copy_from_slice(body))
     }
 
     /// [`sign_request`](Self::sign_request) over a body built once per call: every
     /// attempt shares its bytes.
-    fn sign_body(&self, action: &str, body: Bytes) -> HttpRequest {
+    fn sign_body(&self, action: &str, body: Bytes) -> Result<HttpRequest> {
         let ts = self.clock.now();
         let mut req = Tc3Request::post_json(
             self.spec.service,
@@ -340,16 +340,12 @@ impl TencentClient {
             req = req.language(lang.as_str());
         }
         let signed = sign(&self.credentials, &req);
-        HttpRequest {
+        Ok(HttpRequest {
             method: HttpMethod::Post,
             url: self.url.clone(),
-            headers: signed
-                .headers
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
+            headers: header_map(signed.headers)?,
             body,
-        }
+        })
     }
 
     /// Calls `action` in `cx` with `request` as the JSON body; decodes `Response` into `T`.
@@ -379,7 +375,7 @@ impl TencentClient {
             .call(
                 cx,
                 call,
-                |_attempt| Ok(self.sign_body(action, body.clone())),
+                |_attempt| self.sign_body(action, body.clone()),
                 |resp| decode::<T>(provider, action, opts.subject, resp),
             )
             .await

@@ -250,10 +250,13 @@ async fn cvm_share_signature_matches_the_derived_vector() {
     )
     .await;
     let c = cvm(&server);
-    let signed = c.client().sign_request(
-        "ModifyImageSharePermission",
-        br#"{"ImageId":"img-6pb6lrmy","AccountIds":["1038493875"],"Permission":"SHARE"}"#,
-    );
+    let signed = c
+        .client()
+        .sign_request(
+            "ModifyImageSharePermission",
+            br#"{"ImageId":"img-6pb6lrmy","AccountIds":["1038493875"],"Permission":"SHARE"}"#,
+        )
+        .unwrap();
     let official = TencentCvmImageSharing::builder()
         .credentials(TencentCredentials::new(SECRET_ID, SECRET_KEY))
         .region(REGION)
@@ -264,17 +267,15 @@ async fn cvm_share_signature_matches_the_derived_vector() {
         official.client().endpoint(),
         "https://cvm.tencentcloudapi.com/"
     );
-    let vector = official.client().sign_request(
-        "ModifyImageSharePermission",
-        br#"{"ImageId":"img-6pb6lrmy","AccountIds":["1038493875"],"Permission":"SHARE"}"#,
-    );
+    let vector = official
+        .client()
+        .sign_request(
+            "ModifyImageSharePermission",
+            br#"{"ImageId":"img-6pb6lrmy","AccountIds":["1038493875"],"Permission":"SHARE"}"#,
+        )
+        .unwrap();
     let auth = |r: &imageshare_core::transport::HttpRequest| {
-        r.headers
-            .iter()
-            .find(|(k, _)| k == "Authorization")
-            .unwrap()
-            .1
-            .clone()
+        r.headers["authorization"].to_str().unwrap().to_owned()
     };
     assert!(auth(&vector)
         .ends_with("Signature=49e5b018f6bb31774057f51bf347bfbddb71265e3ceebd24a7d04a3c35ef3d0f"));

@@ -44,6 +44,7 @@ use serde_json::Value;
 use imageshare_core::transport::{
     record_request_id, ApiCall, Endpoint, HttpRequest, HttpResponse, Method, RetryReason, Transport,
 };
+use imageshare_core::transport::{HeaderMap, HeaderName, HeaderValue};
 use imageshare_core::{ApiError, CallContext, Error, Region, Result};
 
 use crate::credential::UCloudCredentials;
@@ -179,7 +180,10 @@ impl UCloudClient {
         HttpRequest {
             method: Method::Post,
             url: self.base_url.clone(),
-            headers: vec![("Content-Type".to_owned(), FORM_CONTENT_TYPE.to_owned())],
+            headers: HeaderMap::from_iter([(
+                HeaderName::from_static("content-type"),
+                HeaderValue::from_static(FORM_CONTENT_TYPE),
+            )]),
             body: Bytes::from(signer::form_encode(&signed)),
         }
     }

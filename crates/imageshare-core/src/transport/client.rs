@@ -128,10 +128,11 @@ impl Transport {
             Method::Post => reqwest::Method::POST,
         };
         let host = host_of(&req.url);
-        let mut builder = self.client.request(method, &req.url).body(req.body);
-        for (k, v) in &req.headers {
-            builder = builder.header(k.as_str(), v.as_str());
-        }
+        let builder = self
+            .client
+            .request(method, &req.url)
+            .headers(req.headers)
+            .body(req.body);
         let fut = async {
             let resp = builder.send().await?;
             let status = resp.status().as_u16();
@@ -366,7 +367,7 @@ mod tests {
             Ok(HttpRequest {
                 method: Method::Post,
                 url: url.to_owned(),
-                headers: vec![],
+                headers: Default::default(),
                 body: Bytes::new(),
             })
         };
@@ -548,7 +549,7 @@ mod tests {
         let req = HttpRequest {
             method: Method::Get,
             url,
-            headers: vec![],
+            headers: Default::default(),
             body: Bytes::new(),
         };
         let err = t.send(&call, req).await.unwrap_err().to_string();

@@ -4,6 +4,9 @@
 use std::fmt;
 
 use bytes::Bytes;
+pub use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::error::{Error, Result};
 
 /// The HTTP method of an API call (the clouds' APIs use these two).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -30,18 +33,45 @@ impl fmt::Display for Method {
     }
 }
 
-/// An HTTP request as a signer produced it. The body is [`Bytes`]: built once per call
-/// and shared by every attempt, never copied.
+/// An HTTP request as a signer produced it. Its headers are typed ([`HeaderMap`]: each name
+/// and value checked once, when the request is built); its body is [`Bytes`]: built once
+/// per call and shared by every attempt, never copied.
 #[derive(Clone, PartialEq, Eq)]
 pub struct HttpRequest {
     /// `GET` or `POST`.
     pub method: Method,
     /// The full URL, query string included.
     pub url: String,
-    /// Headers, in order.
-    pub headers: Vec<(String, String)>,
+    /// Headers.
+    pub headers: HeaderMap,
     /// The body.
     pub body: Bytes,
+}
+
+/// The typed headers of a signer's `(name, value)` pairs. A name or value that cannot be
+/// sent (a control character in a session token, ...) is [`Error::InvalidInput`] naming
+/// the header, never its value (it may be a secret).
+pub fn header_map<K: AsRef<str>, V: AsRef<str>>(
+    pairs: impl IntoIterator<Item = (K, V)>,
+) -> Result<HeaderMap> {
+    let mut map = HeaderMap::new();
+    for (name, value) in pairs {
+        let name = name.as_ref();
+        let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            Error::invalid_input("header", format!("{name:?} is not an HTTP header name"))
+        })?;
+        let value = HeaderValue::from_str(value.as_ref()).map_err(|_| {
+            Error::invalid_input(
+                "header",
+                format!(
+                    "the value of {name} cannot be sent in an HTTP header (a control or \
+                     non-ASCII character; check the credentials it comes from)"
+                ),
+            )
+        })?;
+        map.append(header, value);
+    }
+    Ok(map)
 }
 
 impl fmt::Debug for HttpRequest {
@@ -149,6 +179,18 @@ mod tests {
     }
 
     #[test]
+    fn headers_are_checked_once_and_never_echo_a_value() {
+        let map = header_map([("X-TC-Action", "DescribeImages"), ("host", "h:1")]).unwrap();
+        assert_eq!(map.get("x-tc-action").unwrap(), "DescribeImages");
+        assert_eq!(map.len(), 2);
+        let e = header_map([("x-tc-token", "s3cr3t\nInjected: 1")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("x-tc-token") && !e.contains("s3cr3t"), "{e}");
+        assert!(header_map([("bad name", "v")]).is_err());
+    }
+
+    #[test]
     fn redacts_signature_and_token() {
         assert_eq!(
             redact_query("https://h/?Action=X&Signature=abc%3D&SecurityToken=t&RegionId=r"),
@@ -157,7 +199,7 @@ mod tests {
         let req = HttpRequest {
             method: Method::Post,
             url: "https://h/?Signature=abc".into(),
-            headers: vec![("authorization".into(), "TC3 Signature=deadbeef".into())],
+            headers: header_map([("authorization", "TC3 Signature=deadbeef")]).unwrap(),
             body: Bytes::new(),
         };
         let dbg = format!("{req:?}");
