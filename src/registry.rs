@@ -1,6 +1,6 @@
 //! The providers compiled into this build: each provider crate lists the providers it
 //! serves ([`ProviderSpec`]: name, limits, default rates, how to build an adapter), and
-//! [`REGISTERED`] holds one line per provider crate. Adding a provider is one new crate
+//! `REGISTERED` (in this file) holds one line per provider crate. Adding a provider is one new crate
 //! plus one line there; nothing else in the facade or the CLI names a provider.
 
 use imageshare_core::{Error, Provider, ProviderSpec, Result};

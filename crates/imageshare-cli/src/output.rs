@@ -1,5 +1,5 @@
 //! Rendering: the output format (`--output`), the [`Document`] every command returns and
-//! the one place that writes it ([`print`]), and the pieces several documents share (the
+//! the one place that writes it ([`print()`]), and the pieces several documents share (the
 //! report of a share or unshare, image rows, text tables).
 
 use std::fmt;
@@ -32,7 +32,7 @@ pub trait Document: Serialize + fmt::Display {
     }
 }
 
-/// Prints `doc` ([`write`]), then ends the command with its [`Document::verdict`].
+/// Prints `doc` ([`write()`]), then ends the command with its [`Document::verdict`].
 pub fn print(out: &mut dyn Write, format: Format, doc: &impl Document) -> Result<(), Failure> {
     write(out, format, doc)?;
     doc.verdict()

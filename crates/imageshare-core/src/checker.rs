@@ -1,10 +1,10 @@
 //! `Checked<A>`: the one limit checker that stands in front of every adapter.
 //!
-//! It applies the adapter's [`ShareLimits`] table and refuses, with
+//! It applies the adapter's [`ShareLimits`](crate::ShareLimits) table and refuses, with
 //! [`Error::Limit`], any request the provider would refuse, before any mutating call is
 //! sent. Every image id is checked against the provider's
 //! [`ImageIdRule`](crate::limits::ImageIdRule) first, and a copy's target region against
-//! [`Region::check`], so input that can never be right ([`Error::InvalidInput`]) is
+//! [`Region::check`](crate::Region::check), so input that can never be right ([`Error::InvalidInput`]) is
 //! refused before any call at all. It also dedupes principals, skips those already granted (or not granted, when
 //! unsharing) and splits the rest into batches of the provider's per-call maximum.
 

@@ -1,5 +1,5 @@
 //! The commands, one module each, and the dispatcher. A command returns a
-//! [`Document`](crate::output::Document) that [`print`] writes as text or JSON; the
+//! [`Document`](crate::output::Document) that [`print()`](crate::output::print) writes as text or JSON; the
 //! listings (`sharees`, `shared-with-me`), `demo` and `emulator serve` write through the
 //! writer as they go instead.
 

@@ -99,7 +99,7 @@ impl RetryReason {
     }
 
     /// The reason of a provider's error answer, as the adapter classified it when it
-    /// decoded the answer ([`ApiError::retry`]), or `None` when the answer is not retry
+    /// decoded the answer ([`ApiError::retry`](crate::ApiError::retry)), or `None` when the answer is not retry
     /// material (the caller's mistake, credentials, not found, a decode failure).
     /// Transport errors are classified where they happen (see [`Transport::call`]).
     ///
