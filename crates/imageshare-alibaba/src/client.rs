@@ -377,11 +377,6 @@ pub fn retry_reason(status: u16, code: &str) -> Option<RetryReason> {
     })
 }
 
-/// True for codes and statuses worth retrying ([`retry_reason`] gives one).
-pub fn is_retryable(status: u16, code: &str) -> bool {
-    retry_reason(status, code).is_some()
-}
-
 /// Turns an error answer into the imageshare error (see the module docs).
 #[allow(clippy::too_many_arguments)]
 pub fn classify_error(

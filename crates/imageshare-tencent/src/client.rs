@@ -79,11 +79,6 @@ pub fn code_retry_reason(code: &str) -> Option<RetryReason> {
     }
 }
 
-/// Whether a Tencent error code is worth retrying ([`code_retry_reason`]).
-pub fn is_retryable_code(code: &str) -> bool {
-    code_retry_reason(code).is_some()
-}
-
 /// Why an error answer is worth retrying: its code's reason ([`code_retry_reason`]), else
 /// its HTTP status's ([`RetryReason::of_status`]: 429 throttled, 5xx server error).
 pub fn retry_reason(code: &str, status: u16) -> Option<RetryReason> {
@@ -545,14 +540,14 @@ mod tests {
             "MutexOperation.TaskRunning",
             "ResourceInUse.BlueprintModifyingSharePermission",
         ] {
-            assert!(is_retryable_code(c), "{c}");
+            assert!(code_retry_reason(c).is_some(), "{c}");
         }
         for c in [
             "OverQuota",
             "InvalidImageId.InShared",
             "RequestLimitExceededX",
         ] {
-            assert!(!is_retryable_code(c), "{c}");
+            assert!(code_retry_reason(c).is_none(), "{c}");
         }
     }
 

@@ -97,11 +97,6 @@ pub fn retry_reason(code: i64) -> Option<RetryReason> {
     }
 }
 
-/// True for the codes worth retrying after a pause ([`retry_reason`]): 153 and 150.
-pub fn is_retryable(code: i64) -> bool {
-    retry_reason(code).is_some()
-}
-
 /// Why an HTTP status is worth retrying, for the statuses both official SDKs retry
 /// (ucloud.md §6): 429 is [`RetryReason::Throttled`]; 502, 503 and 504 are
 /// [`RetryReason::ServerError`]. (500 is not retried, unlike
@@ -112,9 +107,4 @@ pub fn status_retry_reason(status: u16) -> Option<RetryReason> {
         502..=504 => Some(RetryReason::ServerError),
         _ => None,
     }
-}
-
-/// HTTP statuses both official SDKs retry: 429, 502, 503, 504 ([`status_retry_reason`]).
-pub fn status_is_retryable(status: u16) -> bool {
-    status_retry_reason(status).is_some()
 }

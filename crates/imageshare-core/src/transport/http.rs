@@ -129,12 +129,6 @@ impl HttpResponse {
     }
 }
 
-/// HTTP statuses that are worth retrying whatever the body says
-/// ([`RetryReason::of_status`](crate::transport::RetryReason::of_status)).
-pub fn status_is_retryable(status: u16) -> bool {
-    crate::transport::RetryReason::of_status(status).is_some()
-}
-
 /// The host (and port, when given) of `url`, for messages: never the path or the query
 /// string, which may carry a signature.
 pub(crate) fn host_of(url: &str) -> String {

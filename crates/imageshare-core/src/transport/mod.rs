@@ -53,8 +53,7 @@ pub use crate::ratelimit::{Rate, RateLimiter, RateLimits};
 pub use client::{record_request_id, ApiCall, Transport};
 pub use endpoint::Endpoint;
 pub use http::{
-    header_map, redact_query, status_is_retryable, HeaderMap, HeaderName, HeaderValue, HttpRequest,
-    HttpResponse, Method,
+    header_map, redact_query, HeaderMap, HeaderName, HeaderValue, HttpRequest, HttpResponse, Method,
 };
 pub use options::ClientOptions;
 pub use retry::{ActionRetries, RetryConfig, RetryCounts, RetryLog, RetryReason};
