@@ -426,7 +426,12 @@ impl BareSigner {
             }
             BareSigner::Tencent(cvm) => {
                 let body = format!("{{\"ImageId\":\"{}\"}}", t.image);
-                cvm.client().sign_request(t.action, body.as_bytes())
+                let client = cvm.client();
+                let credentials = client
+                    .credentials()
+                    .fixed()
+                    .ok_or("the emulator account's keys are fixed credentials")?;
+                client.sign_request(credentials, t.action, body.as_bytes())
             }
             BareSigner::UCloud(uc) => Ok(uc
                 .client()

@@ -102,7 +102,10 @@ impl From<&Error> for Failure {
         let code = match e {
             Error::Limit(_) | Error::Untrusted { .. } => REFUSED,
             Error::Audit { .. } => FAILED,
-            Error::Auth { .. } | Error::CredentialsNotFound { .. } => CREDENTIALS,
+            Error::Auth { .. }
+            | Error::CredentialsExpired { .. }
+            | Error::CredentialSource { .. }
+            | Error::CredentialsNotFound { .. } => CREDENTIALS,
             Error::Partial(_) => PARTIAL,
             Error::InvalidInput { .. } => USAGE,
             _ => FAILED,

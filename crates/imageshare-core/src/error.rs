@@ -38,6 +38,40 @@ pub enum Error {
         request_id: Option<String>,
     },
 
+    /// The provider refused temporary credentials because their session token expired
+    /// (or was revoked). [`CredentialsCache::call`](crate::credentials::CredentialsCache::call)
+    /// refreshes once and retries on this error.
+    #[error("{provider} refused the session token as expired: {code}: {message} (request id {})", request_id.as_deref().unwrap_or("-"))]
+    CredentialsExpired {
+        /// Which provider.
+        provider: Provider,
+        /// The provider's error code, verbatim.
+        code: String,
+        /// The provider's message.
+        message: String,
+        /// The provider's request id.
+        request_id: Option<String>,
+    },
+
+    /// A credential source was found but could not give credentials: an expired OIDC
+    /// token file, a role that does not trust the caller, an unreachable metadata server,
+    /// an STS refusal. `source` names the source; the message says what to do.
+    #[error("{provider} credentials from {source_name}: {message}")]
+    CredentialSource {
+        /// Which provider.
+        provider: Provider,
+        /// The source that failed (`OIDC role via ALIBABA_CLOUD_ROLE_ARN`, `instance
+        /// metadata role`, ...).
+        source_name: String,
+        /// What failed and what to do next; never a secret.
+        message: String,
+        /// The provider's error code when STS or the metadata server answered with one.
+        code: Option<String>,
+        /// The underlying error (an STS answer, a transport failure), if any.
+        #[source]
+        cause: Option<Box<Error>>,
+    },
+
     /// No credentials were found in any source of the chain.
     #[error("no {provider} credentials found; tried: {}", tried.join("; "))]
     CredentialsNotFound {
@@ -201,7 +235,8 @@ impl Error {
     pub fn code(&self) -> Option<&str> {
         match self {
             Error::Api(e) => Some(&e.code),
-            Error::Auth { code, .. } => Some(code),
+            Error::Auth { code, .. } | Error::CredentialsExpired { code, .. } => Some(code),
+            Error::CredentialSource { code, .. } => code.as_deref(),
             _ => None,
         }
     }
@@ -210,9 +245,9 @@ impl Error {
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Error::Api(e) => e.request_id.as_deref(),
-            Error::Auth { request_id, .. } | Error::Decode { request_id, .. } => {
-                request_id.as_deref()
-            }
+            Error::Auth { request_id, .. }
+            | Error::CredentialsExpired { request_id, .. }
+            | Error::Decode { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }

@@ -18,6 +18,7 @@ use crate::client::{Config, Language};
 use crate::credential::TencentCredentials;
 use crate::cvm::TencentCvmImageSharing;
 use crate::lighthouse::TencentLighthouseImageSharing;
+use imageshare_core::credentials::{fixed, SharedProvider};
 
 /// Builds a Tencent adapter `A`. Use it through its aliases [`CvmBuilder`] and
 /// [`LighthouseBuilder`] (`TencentCvmImageSharing::builder()`, ...).
@@ -88,8 +89,14 @@ impl<A> TencentBuilder<A> {
     }
 
     /// Explicit credentials (used before the environment and the profile file).
-    pub fn credentials(mut self, credentials: TencentCredentials) -> Self {
-        self.tencent.credentials = Some(credentials);
+    pub fn credentials(self, credentials: TencentCredentials) -> Self {
+        self.credentials_provider(fixed(credentials, "explicit credentials"))
+    }
+
+    /// An explicit credentials provider (your own vault or broker, or an STS role): used
+    /// before the environment and the profile file, cached and refreshed before expiry.
+    pub fn credentials_provider(mut self, provider: SharedProvider<TencentCredentials>) -> Self {
+        self.tencent.credentials = Some(provider);
         self
     }
 

@@ -3,7 +3,9 @@
 //! POSTed as JSON with the `X-TC-*` common headers (action, version, region, timestamp,
 //! token, language), and its `{"Response": ...}` envelope decoded and classified:
 //!
-//! - `Response.Error` codes are kept verbatim. `AuthFailure.*` becomes [`Error::Auth`]; the
+//! - `Response.Error` codes are kept verbatim. [`TOKEN_EXPIRED_CODE`] becomes
+//!   [`Error::CredentialsExpired`] (the credentials cache then refreshes temporary
+//!   credentials once and retries); any other `AuthFailure.*` becomes [`Error::Auth`]; the
 //!   image/blueprint-not-found codes ([`NOT_FOUND_CODES`]) become [`Error::NotFound`] when the
 //!   call is about one image; everything else is [`Error::Api`], whose
 //!   [`retry`](ApiError::retry) this adapter decides ([`retry_reason`]): throttled for the
@@ -15,8 +17,10 @@
 //!   printed by [`HttpRequest`]'s `Debug`, and [`TencentCredentials`] masks its key.
 
 use std::fmt;
+use std::sync::Arc;
 
 use bytes::Bytes;
+use imageshare_core::credentials::{CredentialsCache, SharedProvider};
 use imageshare_core::ratelimit::RateLimits;
 use imageshare_core::transport::{
     header_map, record_request_id, ApiCall, Endpoint, HttpRequest, HttpResponse,
@@ -51,6 +55,11 @@ pub const BUSY_CODES: &[&str] = &[
     "UnsupportedOperation.BlueprintLatestOperationUnfinished",
     "ResourceInUse.BlueprintModifyingSharePermission",
 ];
+
+/// The code Tencent Cloud answers when a session token is no longer valid ("token 错误",
+/// the common error codes of the API 3.0 docs, https://cloud.tencent.com/document/api/213/15694):
+/// an expired STS token among them. Classified as [`Error::CredentialsExpired`].
+pub const TOKEN_EXPIRED_CODE: &str = "AuthFailure.TokenFailure";
 
 /// Codes that say the image or blueprint the call is about does not exist (CVM
 /// `InvalidImageId.NotFound`, Lighthouse `ResourceNotFound.*`); mapped to
@@ -178,7 +187,7 @@ pub const LIGHTHOUSE_SERVICE: ServiceSpec = ServiceSpec {
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
     pub(crate) site: Site,
-    pub(crate) credentials: Option<TencentCredentials>,
+    pub(crate) credentials: Option<SharedProvider<TencentCredentials>>,
     pub(crate) language: Option<Language>,
 }
 
@@ -201,7 +210,6 @@ impl Config {
         let env = shared.env();
         let found =
             credential::chain(spec.provider, self.credentials, shared.profile()).resolve(env)?;
-        found.credentials.validate()?;
         let region = shared.resolve_region(
             spec.limits,
             found.region.or_else(|| credential::region_from_env(env)),
@@ -217,7 +225,10 @@ impl Config {
         let transport = shared.transport(spec.provider, (spec.rate_limits)())?;
         Ok(TencentClient {
             transport,
-            credentials: found.credentials,
+            credentials: Arc::new(
+                CredentialsCache::new(spec.provider, found.credentials, shared.clock().clone())
+                    .with_source(found.source),
+            ),
             url: endpoint.url(),
             endpoint,
             spec,
@@ -233,7 +244,7 @@ impl Config {
 #[derive(Clone)]
 pub struct TencentClient {
     transport: Transport,
-    credentials: TencentCredentials,
+    credentials: Arc<CredentialsCache<TencentCredentials>>,
     endpoint: Endpoint,
     /// `endpoint.url()`, made once.
     url: String,
@@ -250,7 +261,7 @@ impl fmt::Debug for TencentClient {
             .field("version", &self.spec.version)
             .field("endpoint", &self.url)
             .field("region", &self.region)
-            .field("credentials", &self.credentials.to_string())
+            .field("credentials", &self.credentials)
             .field("language", &self.language)
             .field("transport", &self.transport)
             .finish()
@@ -312,14 +323,30 @@ impl TencentClient {
         &self.transport
     }
 
-    /// Signs one attempt of `action` with `body` at the clock's current time.
-    pub fn sign_request(&self, action: &str, body: &[u8]) -> Result<HttpRequest> {
-        self.sign_body(action, Bytes::copy_from_slice(body))
+    /// The credentials this client signs with (cached; refreshed before they expire).
+    pub fn credentials(&self) -> &CredentialsCache<TencentCredentials> {
+        &self.credentials
+    }
+
+    /// Signs one attempt of `action` with `body` at the clock's current time, with
+    /// `credentials` (see [`credentials`](Self::credentials)).
+    pub fn sign_request(
+        &self,
+        credentials: &TencentCredentials,
+        action: &str,
+        body: &[u8],
+    ) -> Result<HttpRequest> {
+        self.sign_body(credentials, action, Bytes::copy_from_slice(body))
     }
 
     /// [`sign_request`](Self::sign_request) over a body built once per call: every
     /// attempt shares its bytes.
-    fn sign_body(&self, action: &str, body: Bytes) -> Result<HttpRequest> {
+    fn sign_body(
+        &self,
+        credentials: &TencentCredentials,
+        action: &str,
+        body: Bytes,
+    ) -> Result<HttpRequest> {
         let ts = self.clock.now();
         let mut req = Tc3Request::post_json(
             self.spec.service,
@@ -334,7 +361,7 @@ impl TencentClient {
         if let Some(lang) = self.language {
             req = req.language(lang.as_str());
         }
-        let signed = sign(&self.credentials, &req);
+        let signed = sign(credentials, &req);
         Ok(HttpRequest {
             method: HttpMethod::Post,
             url: self.url.clone(),
@@ -366,13 +393,22 @@ impl TencentClient {
             idempotent: opts.idempotent,
         };
         let provider = self.spec.provider;
-        self.transport
-            .call(
-                cx,
-                call,
-                |_attempt| self.sign_body(action, body.clone()),
-                |resp| decode::<T>(provider, action, opts.subject, resp),
-            )
+        self.credentials
+            .call(|credentials| {
+                let body = body.clone();
+                async move {
+                    self.transport
+                        .call(
+                            cx,
+                            call,
+                            |_attempt| {
+                                self.sign_body(&credentials.credentials, action, body.clone())
+                            },
+                            |resp| decode::<T>(provider, action, opts.subject, resp),
+                        )
+                        .await
+                }
+            })
             .await
     }
 
@@ -484,6 +520,14 @@ pub fn classify(
     request_id: Option<String>,
     subject: Option<&str>,
 ) -> Error {
+    if code == TOKEN_EXPIRED_CODE {
+        return Error::CredentialsExpired {
+            provider,
+            code,
+            message,
+            request_id,
+        };
+    }
     if code.starts_with("AuthFailure") {
         return Error::Auth {
             provider,

@@ -35,8 +35,8 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use imageshare_core::credentials::{
-    profile_path, read_credentials_file, CredentialChain, CredentialSource, Env, EnvKeyPair,
-    Explicit, Found, HalfSetPair, KeyPair, SourceTrail,
+    fixed, profile_path, read_credentials_file, CredentialChain, CredentialSource, Env, EnvKeyPair,
+    Explicit, Found, HalfSetPair, KeyPair, SharedProvider, SourceTrail,
 };
 use imageshare_core::{Error, Provider, Region, Result, Secret};
 
@@ -162,12 +162,19 @@ pub const ENV_KEY_PAIR: EnvKeyPair = EnvKeyPair {
 /// directory.
 pub fn chain(
     provider: Provider,
-    explicit: Option<TencentCredentials>,
+    explicit: Option<SharedProvider<TencentCredentials>>,
     profile: Option<&str>,
-) -> CredentialChain<TencentCredentials> {
+) -> CredentialChain<SharedProvider<TencentCredentials>> {
     CredentialChain::new(provider)
-        .then(Explicit::new(explicit, TencentCredentials::validate))
-        .then(ENV_KEY_PAIR.source(TencentCredentials::from_key_pair))
+        .then(Explicit::new(explicit, |p| {
+            p.fixed().map_or(Ok(()), TencentCredentials::validate)
+        }))
+        .then(ENV_KEY_PAIR.source(|pair| {
+            fixed(
+                TencentCredentials::from_key_pair(pair),
+                "environment variables",
+            )
+        }))
         .then(ProfileFile::user(profile))
         .then(ProfileFile::system(profile))
         .then(InstanceRole)
@@ -226,12 +233,12 @@ impl ProfileFile {
     }
 }
 
-impl CredentialSource<TencentCredentials> for ProfileFile {
+impl CredentialSource<SharedProvider<TencentCredentials>> for ProfileFile {
     fn load(
         &self,
         env: &dyn Env,
         trail: &mut SourceTrail,
-    ) -> Result<Option<Found<TencentCredentials>>> {
+    ) -> Result<Option<Found<SharedProvider<TencentCredentials>>>> {
         let user = Self::user_path(env);
         let path = match (self.location, user) {
             (ProfileLocation::User, Some(path)) => path,
@@ -249,12 +256,8 @@ impl CredentialSource<TencentCredentials> for ProfileFile {
             (ProfileLocation::System, _) => PathBuf::from(SYSTEM_PROFILE_FILE),
         };
         let found = from_profile_file(env, &path, &self.profile, trail)?;
-        Ok(found.map(|c| {
-            Found::new(
-                c,
-                format!("profile [{}] of {}", self.profile, path.display()),
-            )
-        }))
+        let source = format!("profile [{}] of {}", self.profile, path.display());
+        Ok(found.map(|c| Found::new(fixed(c, source.clone()), source)))
     }
 }
 
@@ -263,12 +266,12 @@ impl CredentialSource<TencentCredentials> for ProfileFile {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InstanceRole;
 
-impl CredentialSource<TencentCredentials> for InstanceRole {
+impl CredentialSource<SharedProvider<TencentCredentials>> for InstanceRole {
     fn load(
         &self,
         _env: &dyn Env,
         trail: &mut SourceTrail,
-    ) -> Result<Option<Found<TencentCredentials>>> {
+    ) -> Result<Option<Found<SharedProvider<TencentCredentials>>>> {
         trail.tried("CVM instance-metadata role (not supported by imageshare)");
         Ok(None)
     }
@@ -343,7 +346,7 @@ mod tests {
             .with_home("/home/t")
             .with_file_mode(home_file, &file(), 0o604);
         let r = chain(crate::CVM, None, None).resolve(&env).unwrap();
-        assert_eq!(r.credentials.secret_id, "AKIDfile");
+        assert_eq!(r.credentials.fixed().unwrap().secret_id, "AKIDfile");
         let w = env.warnings();
         assert_eq!(w.len(), 1, "{w:?}");
         assert_eq!(w[0].path, PathBuf::from(home_file));

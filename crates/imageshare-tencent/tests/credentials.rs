@@ -1,6 +1,6 @@
 //! The Tencent credential chain over a hermetic `StaticEnv` (never the real $HOME).
 
-use imageshare_core::credentials::{CredentialChain, StaticEnv};
+use imageshare_core::credentials::{fixed, CredentialChain, StaticEnv};
 use imageshare_core::{ClientBuilder, Error};
 use imageshare_tencent::credential::{
     chain, region_from_env, ProfileFile, ENV_CREDENTIALS_FILE, ENV_KEY_PAIR, ENV_REGION,
@@ -40,10 +40,14 @@ fn explicit_credentials_come_first() {
         .with_var(ENV_REGION, "ap-shanghai")
         .with_file(HOME_FILE, &profile_file());
     let explicit = TencentCredentials::new("AKIDexplicit", "explicit-key").with_token(TOKEN);
-    let r = chain(CVM, Some(explicit.clone()), None)
-        .resolve(&env)
-        .unwrap();
-    assert_eq!(r.credentials, explicit);
+    let r = chain(
+        CVM,
+        Some(fixed(explicit.clone(), "explicit credentials")),
+        None,
+    )
+    .resolve(&env)
+    .unwrap();
+    assert_eq!(r.credentials.fixed(), Some(&explicit));
     assert_eq!(r.source, "explicit credentials");
     // The region variable applies whatever source supplied the keys.
     assert_eq!(region_from_env(&env), Some("ap-shanghai".into()));
@@ -62,9 +66,9 @@ fn environment_comes_before_the_profile_file() {
         .with_var(ENV_SECRET_KEY, ENV_KEY)
         .with_file(HOME_FILE, &profile_file());
     let r = chain(CVM, None, None).resolve(&env).unwrap();
-    assert_eq!(r.credentials.secret_id, "AKIDenv");
-    assert_eq!(r.credentials.secret_key.expose(), ENV_KEY);
-    assert_eq!(r.credentials.token, None);
+    assert_eq!(r.credentials.fixed().unwrap().secret_id, "AKIDenv");
+    assert_eq!(r.credentials.fixed().unwrap().secret_key.expose(), ENV_KEY);
+    assert_eq!(r.credentials.fixed().unwrap().token, None);
     assert_eq!(r.source, format!("environment variable {ENV_SECRET_ID}"));
     assert_eq!(r.region, None);
 }
@@ -76,8 +80,8 @@ fn environment_values_are_trimmed() {
         .with_var(ENV_SECRET_KEY, &format!("{ENV_KEY}\n"))
         .with_var(ENV_REGION, " ap-guangzhou ");
     let r = chain(CVM, None, None).resolve(&env).unwrap();
-    assert_eq!(r.credentials.secret_id, "AKIDenv");
-    assert_eq!(r.credentials.secret_key.expose(), ENV_KEY);
+    assert_eq!(r.credentials.fixed().unwrap().secret_id, "AKIDenv");
+    assert_eq!(r.credentials.fixed().unwrap().secret_key.expose(), ENV_KEY);
     assert_eq!(region_from_env(&env), Some("ap-guangzhou".into()));
 }
 
@@ -90,16 +94,26 @@ fn session_token_from_either_variable() {
         .resolve(&base.clone().with_var(ENV_TOKEN, TOKEN))
         .unwrap();
     assert_eq!(
-        r.credentials.token.as_ref().map(|t| t.expose()),
+        r.credentials
+            .fixed()
+            .unwrap()
+            .token
+            .as_ref()
+            .map(|t| t.expose()),
         Some(TOKEN)
     );
-    assert!(r.credentials.is_temporary());
+    assert!(r.credentials.fixed().unwrap().is_temporary());
 
     let r = chain(CVM, None, None)
         .resolve(&base.clone().with_var(ENV_SECURITY_TOKEN, TOKEN))
         .unwrap();
     assert_eq!(
-        r.credentials.token.as_ref().map(|t| t.expose()),
+        r.credentials
+            .fixed()
+            .unwrap()
+            .token
+            .as_ref()
+            .map(|t| t.expose()),
         Some(TOKEN)
     );
 
@@ -112,7 +126,12 @@ fn session_token_from_either_variable() {
         )
         .unwrap();
     assert_eq!(
-        r.credentials.token.as_ref().map(|t| t.expose()),
+        r.credentials
+            .fixed()
+            .unwrap()
+            .token
+            .as_ref()
+            .map(|t| t.expose()),
         Some("from-security")
     );
 }
@@ -142,10 +161,10 @@ fn profile_file_in_home() {
         .with_file(HOME_FILE, &profile_file())
         .with_var(ENV_TOKEN, TOKEN);
     let r = chain(CVM, None, None).resolve(&env).unwrap();
-    assert_eq!(r.credentials.secret_id, "AKIDfile");
-    assert_eq!(r.credentials.secret_key.expose(), FILE_KEY);
+    assert_eq!(r.credentials.fixed().unwrap().secret_id, "AKIDfile");
+    assert_eq!(r.credentials.fixed().unwrap().secret_key.expose(), FILE_KEY);
     // The SDKs read no token from the file, and an env token belongs to env keys only.
-    assert_eq!(r.credentials.token, None);
+    assert_eq!(r.credentials.fixed().unwrap().token, None);
     assert_eq!(r.source, format!("profile [default] of {HOME_FILE}"));
 }
 
@@ -153,8 +172,11 @@ fn profile_file_in_home() {
 fn profile_section_can_be_chosen() {
     let env = home_env().with_file(HOME_FILE, &profile_file());
     let r = chain(CVM, None, Some("prod")).resolve(&env).unwrap();
-    assert_eq!(r.credentials.secret_id, "AKIDprod");
-    assert_eq!(r.credentials.secret_key.expose(), "prod-key");
+    assert_eq!(r.credentials.fixed().unwrap().secret_id, "AKIDprod");
+    assert_eq!(
+        r.credentials.fixed().unwrap().secret_key.expose(),
+        "prod-key"
+    );
 }
 
 #[test]
@@ -167,7 +189,7 @@ fn profile_file_path_override() {
         )
         .with_file(HOME_FILE, &profile_file());
     let r = chain(CVM, None, None).resolve(&env).unwrap();
-    assert_eq!(r.credentials.secret_id, "AKIDover");
+    assert_eq!(r.credentials.fixed().unwrap().secret_id, "AKIDover");
     assert_eq!(r.source, "profile [default] of /srv/tc/creds.ini");
 }
 
@@ -178,14 +200,14 @@ fn system_file_is_the_last_file() {
         "[default]\nsecret_id = AKIDetc\nsecret_key = etc-key\n",
     );
     let r = chain(CVM, None, None).resolve(&env).unwrap();
-    assert_eq!(r.credentials.secret_id, "AKIDetc");
+    assert_eq!(r.credentials.fixed().unwrap().secret_id, "AKIDetc");
     assert_eq!(
         r.source,
         format!("profile [default] of {SYSTEM_PROFILE_FILE}")
     );
     // ... and can be left out of a chain of one's own.
     let err = CredentialChain::new(CVM)
-        .then(ENV_KEY_PAIR.source(TencentCredentials::from_key_pair))
+        .then(ENV_KEY_PAIR.source(|p| fixed(TencentCredentials::from_key_pair(p), "env")))
         .then(ProfileFile::user(None))
         .resolve(&env)
         .unwrap_err();
@@ -297,8 +319,8 @@ fn profile_file_with_comments_crlf_and_odd_spacing() {
     );
     let env = home_env().with_file(HOME_FILE, &text);
     let r = chain(CVM, None, None).resolve(&env).unwrap();
-    assert_eq!(r.credentials.secret_id, "AKIDfile");
-    assert_eq!(r.credentials.secret_key.expose(), FILE_KEY);
+    assert_eq!(r.credentials.fixed().unwrap().secret_id, "AKIDfile");
+    assert_eq!(r.credentials.fixed().unwrap().secret_key.expose(), FILE_KEY);
 }
 
 #[test]
@@ -310,9 +332,13 @@ fn explicit_credentials_are_validated() {
         ("AK/ID", "k"),
         ("AK,ID", "k"),
     ] {
-        let err = chain(CVM, Some(TencentCredentials::new(id, key)), None)
-            .resolve(&StaticEnv::new())
-            .unwrap_err();
+        let err = chain(
+            CVM,
+            Some(fixed(TencentCredentials::new(id, key), "explicit")),
+            None,
+        )
+        .resolve(&StaticEnv::new())
+        .unwrap_err();
         assert!(matches!(err, Error::InvalidInput { .. }), "{id:?}: {err:?}");
     }
 }
@@ -343,6 +369,6 @@ fn debug_and_display_never_show_key_or_token() {
         .with_var(ENV_TOKEN, TOKEN);
     let resolved = chain(CVM, None, None).resolve(&env).unwrap();
     assert_no_secret(&format!("{resolved:?}"));
-    let chain = chain(CVM, Some(c), None);
+    let chain = chain(CVM, Some(fixed(c, "explicit")), None);
     assert_no_secret(&format!("{chain:?}"));
 }

@@ -250,9 +250,11 @@ async fn cvm_share_signature_matches_the_derived_vector() {
     )
     .await;
     let c = cvm(&server);
+    let creds = c.client().credentials().get().await.unwrap();
     let signed = c
         .client()
         .sign_request(
+            &creds.credentials,
             "ModifyImageSharePermission",
             br#"{"ImageId":"img-6pb6lrmy","AccountIds":["1038493875"],"Permission":"SHARE"}"#,
         )
@@ -267,9 +269,11 @@ async fn cvm_share_signature_matches_the_derived_vector() {
         official.client().endpoint(),
         "https://cvm.tencentcloudapi.com/"
     );
+    let official_creds = official.client().credentials().get().await.unwrap();
     let vector = official
         .client()
         .sign_request(
+            &official_creds.credentials,
             "ModifyImageSharePermission",
             br#"{"ImageId":"img-6pb6lrmy","AccountIds":["1038493875"],"Permission":"SHARE"}"#,
         )

@@ -16,11 +16,17 @@ use std::sync::{Arc, Mutex};
 use crate::error::Error;
 use crate::model::Provider;
 
+pub mod cache;
 pub mod chain;
+pub mod provider;
 
+pub use cache::{CredentialsCache, DEFAULT_REFRESH_MARGIN};
 pub use chain::{
     CredentialChain, CredentialSource, EnvKeyPair, EnvKeyPairSource, Explicit, Found, HalfSetPair,
     KeyPair,
+};
+pub use provider::{
+    fixed, Expiring, FixedCredentials, ProvideCredentials, ProvideFuture, SharedProvider,
 };
 
 /// Where credential chains read from. [`OsEnv`] in production, [`StaticEnv`] in tests.
