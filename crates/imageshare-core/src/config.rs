@@ -64,6 +64,72 @@ pub struct ClientConfig {
     rate_overrides: Vec<(String, Rate)>,
     clock: Clock,
     env: Option<Arc<dyn Env>>,
+    sts_endpoint: Option<String>,
+    metadata_endpoint: Option<String>,
+    assume_role: Option<AssumeRole>,
+    refresh_margin: Option<Duration>,
+}
+
+/// `IMAGESHARE_STS_ENDPOINT`: the STS endpoint when none is set on the builder (a private
+/// or VPC STS endpoint, or the emulator).
+pub const ENV_STS_ENDPOINT: &str = "IMAGESHARE_STS_ENDPOINT";
+/// `IMAGESHARE_METADATA_ENDPOINT`: the instance metadata server when none is set on the
+/// builder (the emulator in tests; the clouds' own link-local addresses by default).
+pub const ENV_METADATA_ENDPOINT: &str = "IMAGESHARE_METADATA_ENDPOINT";
+
+/// A role to assume with whatever credentials the chain found (STS `AssumeRole` of the
+/// cloud): `--assume-role` on the CLI, `role = "..."` in a manifest entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssumeRole {
+    /// The role's ARN, in the cloud's form: `acs:ram::<account>:role/<name>` (Alibaba
+    /// Cloud), `qcs::cam::uin/<account>:roleName/<name>` (Tencent Cloud).
+    pub arn: String,
+    /// The session name (`RoleSessionName`); the cloud crates default it to
+    /// `imageshare-<unix time>`.
+    pub session_name: Option<String>,
+    /// The external id the role's trust policy asks for, if any (`ExternalId`).
+    pub external_id: Option<String>,
+    /// The requested lifetime (`DurationSeconds`); the cloud's default when `None`.
+    pub duration: Option<Duration>,
+    /// A session policy narrowing the role's permissions (`Policy`, JSON).
+    pub policy: Option<String>,
+}
+
+impl AssumeRole {
+    /// The role `arn`, with the cloud's defaults for everything else.
+    pub fn new(arn: impl Into<String>) -> Self {
+        AssumeRole {
+            arn: arn.into(),
+            session_name: None,
+            external_id: None,
+            duration: None,
+            policy: None,
+        }
+    }
+    /// The same, with session name `name`.
+    #[must_use]
+    pub fn session_name(mut self, name: impl Into<String>) -> Self {
+        self.session_name = Some(name.into());
+        self
+    }
+    /// The same, with external id `id`.
+    #[must_use]
+    pub fn external_id(mut self, id: impl Into<String>) -> Self {
+        self.external_id = Some(id.into());
+        self
+    }
+    /// The same, asking for credentials valid `duration`.
+    #[must_use]
+    pub fn duration(mut self, duration: Duration) -> Self {
+        self.duration = Some(duration);
+        self
+    }
+    /// The same, with session policy `policy` (JSON).
+    #[must_use]
+    pub fn policy(mut self, policy: impl Into<String>) -> Self {
+        self.policy = Some(policy.into());
+        self
+    }
 }
 
 impl fmt::Debug for ClientConfig {
@@ -78,6 +144,10 @@ impl fmt::Debug for ClientConfig {
             .field("rate_limits", &self.rate_limits)
             .field("rate_overrides", &self.rate_overrides)
             .field("env", &self.env)
+            .field("sts_endpoint", &self.sts_endpoint)
+            .field("metadata_endpoint", &self.metadata_endpoint)
+            .field("assume_role", &self.assume_role)
+            .field("refresh_margin", &self.refresh_margin)
             .finish_non_exhaustive()
     }
 }
@@ -126,6 +196,66 @@ impl ClientConfig {
         match &self.env {
             Some(env) => env.as_ref(),
             None => &OsEnv,
+        }
+    }
+
+    /// The STS endpoint: the one set, else `IMAGESHARE_STS_ENDPOINT` in the
+    /// [`env`](Self::env), else `None` (the cloud's public STS endpoint).
+    pub fn sts_endpoint(&self) -> Option<String> {
+        self.sts_endpoint
+            .clone()
+            .or_else(|| self.env().var(ENV_STS_ENDPOINT))
+    }
+    /// The instance metadata server: the one set, else `IMAGESHARE_METADATA_ENDPOINT` in
+    /// the [`env`](Self::env), else `None` (the cloud's link-local address).
+    pub fn metadata_endpoint(&self) -> Option<String> {
+        self.metadata_endpoint
+            .clone()
+            .or_else(|| self.env().var(ENV_METADATA_ENDPOINT))
+    }
+    /// The role to assume with the credentials the chain finds, if any.
+    pub fn assume_role(&self) -> Option<&AssumeRole> {
+        self.assume_role.as_ref()
+    }
+    /// How long before their expiry temporary credentials are refreshed, if set (else
+    /// [`DEFAULT_REFRESH_MARGIN`](crate::credentials::DEFAULT_REFRESH_MARGIN)).
+    pub fn refresh_margin(&self) -> Option<Duration> {
+        self.refresh_margin
+    }
+
+    /// Sets the STS endpoint.
+    pub fn set_sts_endpoint(&mut self, endpoint: String) {
+        self.sts_endpoint = Some(endpoint);
+    }
+    /// Sets the instance metadata endpoint.
+    pub fn set_metadata_endpoint(&mut self, endpoint: String) {
+        self.metadata_endpoint = Some(endpoint);
+    }
+    /// Sets the role to assume.
+    pub fn set_assume_role(&mut self, role: AssumeRole) {
+        self.assume_role = Some(role);
+    }
+    /// Sets the refresh margin of temporary credentials.
+    pub fn set_refresh_margin(&mut self, margin: Duration) {
+        self.refresh_margin = Some(margin);
+    }
+
+    /// A [`CredentialsCache`](crate::credentials::CredentialsCache) over what the chain
+    /// found, with this config's clock and refresh margin; its source is the find's.
+    pub fn credentials_cache<C: Clone + Send + Sync + 'static>(
+        &self,
+        provider: Provider,
+        found: crate::credentials::Found<crate::credentials::SharedProvider<C>>,
+    ) -> crate::credentials::CredentialsCache<C> {
+        let cache = crate::credentials::CredentialsCache::new(
+            provider,
+            found.credentials,
+            self.clock.clone(),
+        )
+        .with_source(found.source);
+        match self.refresh_margin {
+            Some(margin) => cache.with_margin(margin),
+            None => cache,
         }
     }
 
@@ -309,6 +439,31 @@ pub trait ClientBuilder: Sized {
     /// [`Clock::fixed`]); the system clock by default.
     fn clock(mut self, clock: Clock) -> Self {
         self.config_mut().set_clock(clock);
+        self
+    }
+    /// The STS endpoint (`http(s)://host[:port]`) the credential sources call
+    /// (`AssumeRole`, OIDC): a regional or VPC STS endpoint, or the emulator. Default:
+    /// `IMAGESHARE_STS_ENDPOINT`, else the cloud's own choice.
+    fn sts_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.config_mut().set_sts_endpoint(endpoint.into());
+        self
+    }
+    /// The instance metadata server the instance-role sources read. Default:
+    /// `IMAGESHARE_METADATA_ENDPOINT`, else the cloud's link-local address.
+    fn metadata_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.config_mut().set_metadata_endpoint(endpoint.into());
+        self
+    }
+    /// Assumes `role` (STS `AssumeRole`) with whatever credentials the chain finds, and
+    /// acts as the role; the credentials are refreshed before they expire.
+    fn assume_role(mut self, role: AssumeRole) -> Self {
+        self.config_mut().set_assume_role(role);
+        self
+    }
+    /// How long before their expiry temporary credentials are refreshed (default 180 s,
+    /// at most half their lifetime).
+    fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.config_mut().set_refresh_margin(margin);
         self
     }
     /// The environment the credential chain reads (default: the process environment and

@@ -88,14 +88,14 @@ pub mod trust;
 pub use audit::{AuditLog, Audited};
 pub use bulk::{Bulk, BulkOptions, BulkReport};
 pub use checker::{CheckOptions, Checked};
-pub use config::{ClientBuilder, ClientConfig};
+pub use config::{AssumeRole, ClientBuilder, ClientConfig};
 pub use context::{CallContext, RetryCollector};
 pub use error::{ApiError, Error, LimitRule, LimitViolation, Result};
 pub use limits::{PrincipalFormError, ShareLimits};
 pub use model::{
-    AccountId, CopyTarget, Encryption, Image, ImageId, ImageKind, ImageOrigin, ImageState,
-    OutcomeKind, Principal, PrincipalKind, ProjectId, Provider, Region, ShareOutcome, ShareReport,
-    Sharee, Site,
+    AccountId, CallerIdentity, CopyTarget, Encryption, Image, ImageId, ImageKind, ImageOrigin,
+    ImageState, OutcomeKind, Principal, PrincipalKind, ProjectId, Provider, Region, ShareOutcome,
+    ShareReport, Sharee, Site,
 };
 pub use paging::{Page, PageCursor};
 pub use ratelimit::{Rate, RateLimiter, RateLimits};

@@ -485,6 +485,51 @@ pub struct Image {
     pub created_at: Option<Timestamp>,
 }
 
+/// Who the credentials of an adapter act as: what `imageshare whoami` prints. Filled from
+/// the cloud's caller-identity action (Alibaba Cloud and Tencent Cloud STS
+/// `GetCallerIdentity`) and the credential source that was used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct CallerIdentity {
+    /// The provider.
+    pub provider: Provider,
+    /// The account the credentials act as (UCloud: the project, when no account id is
+    /// reported).
+    pub account: String,
+    /// The principal's ARN, when the cloud reports one (a RAM user, an assumed role).
+    pub arn: Option<String>,
+    /// Where the credentials came from (`environment variable ...`, `role ... assumed
+    /// with ...`); never a secret.
+    pub source: String,
+    /// When temporary credentials expire; `None` for long-term keys.
+    pub expires: Option<crate::time::Timestamp>,
+}
+
+impl CallerIdentity {
+    /// An identity of `provider`: `account`, from `source`.
+    pub fn new(provider: Provider, account: impl Into<String>, source: impl Into<String>) -> Self {
+        CallerIdentity {
+            provider,
+            account: account.into(),
+            arn: None,
+            source: source.into(),
+            expires: None,
+        }
+    }
+    /// The same with the principal's `arn`.
+    #[must_use]
+    pub fn with_arn(mut self, arn: Option<String>) -> Self {
+        self.arn = arn;
+        self
+    }
+    /// The same, expiring at `expires`.
+    #[must_use]
+    pub fn with_expires(mut self, expires: Option<crate::time::Timestamp>) -> Self {
+        self.expires = expires;
+        self
+    }
+}
+
 /// One principal an image is shared with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sharee {

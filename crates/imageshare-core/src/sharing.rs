@@ -21,7 +21,8 @@ use crate::context::CallContext;
 use crate::error::{Error, Result};
 use crate::limits::ShareLimits;
 use crate::model::{
-    CopyTarget, Image, ImageId, ImageState, Principal, Provider, Region, ShareReport, Sharee,
+    CallerIdentity, CopyTarget, Image, ImageId, ImageState, Principal, Provider, Region,
+    ShareReport, Sharee,
 };
 use crate::paging::{self, BoxStream, Page, PageCursor, TryStreamExt};
 
@@ -87,6 +88,17 @@ pub trait ImageSharing: Send + Sync + std::fmt::Debug {
     async fn copy_in(&self, cx: &CallContext, id: &ImageId, to: CopyTarget) -> Result<ImageId>;
     /// Deletes an image.
     async fn delete_in(&self, cx: &CallContext, id: &ImageId) -> Result<()>;
+    /// Who the adapter's credentials act as (the cloud's caller-identity action), and
+    /// where they came from. Providers without such an action answer
+    /// [`Error::Unsupported`] unless they can tell from their own answers.
+    async fn whoami_in(&self, cx: &CallContext) -> Result<CallerIdentity> {
+        let _ = cx;
+        Err(Error::Unsupported {
+            provider: self.provider(),
+            operation: "whoami".to_owned(),
+            reason: "this adapter has no caller-identity call".to_owned(),
+        })
+    }
 }
 
 /// A layer over another adapter ([`Checked`](crate::Checked), [`Audited`](crate::Audited),
@@ -167,6 +179,10 @@ pub trait Layer: Send + Sync + std::fmt::Debug {
     /// See [`ImageSharing::delete_in`].
     async fn delete_in(&self, cx: &CallContext, id: &ImageId) -> Result<()> {
         self.inner().delete_in(cx, id).await
+    }
+    /// See [`ImageSharing::whoami_in`].
+    async fn whoami_in(&self, cx: &CallContext) -> Result<CallerIdentity> {
+        self.inner().whoami_in(cx).await
     }
 }
 
@@ -255,6 +271,12 @@ macro_rules! impl_image_sharing_for_layer {
             ) -> $crate::Result<()> {
                 $crate::Layer::delete_in(self, cx, id).await
             }
+            async fn whoami_in(
+                &self,
+                cx: &$crate::CallContext,
+            ) -> $crate::Result<$crate::CallerIdentity> {
+                $crate::Layer::whoami_in(self, cx).await
+            }
         }
     };
 }
@@ -313,6 +335,10 @@ pub trait ImageSharingExt: ImageSharing {
     /// Copies an image ([`ImageSharing::copy_in`]); returns the new id.
     async fn copy(&self, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
         self.copy_in(&CallContext::new(), id, to).await
+    }
+    /// Who the credentials act as ([`ImageSharing::whoami_in`]).
+    async fn whoami(&self) -> Result<CallerIdentity> {
+        self.whoami_in(&CallContext::new()).await
     }
     /// Deletes an image ([`ImageSharing::delete_in`]).
     async fn delete(&self, id: &ImageId) -> Result<()> {

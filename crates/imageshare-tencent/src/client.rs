@@ -212,7 +212,10 @@ impl Config {
             credential::chain(spec.provider, self.credentials, shared.profile()).resolve(env)?;
         let region = shared.resolve_region(
             spec.limits,
-            found.region.or_else(|| credential::region_from_env(env)),
+            found
+                .region
+                .clone()
+                .or_else(|| credential::region_from_env(env)),
             &format!("set {}", credential::ENV_REGION),
         )?;
         let endpoint = shared.resolve_endpoint(|| {
@@ -225,10 +228,7 @@ impl Config {
         let transport = shared.transport(spec.provider, (spec.rate_limits)())?;
         Ok(TencentClient {
             transport,
-            credentials: Arc::new(
-                CredentialsCache::new(spec.provider, found.credentials, shared.clock().clone())
-                    .with_source(found.source),
-            ),
+            credentials: Arc::new(shared.credentials_cache(spec.provider, found)),
             url: endpoint.url(),
             endpoint,
             spec,
