@@ -116,7 +116,10 @@ impl Connect {
         trust: TrustPolicy,
     ) -> Box<dyn ImageSharing> {
         let adapter: Box<dyn ImageSharing> = match audit {
-            Some(log) => Box::new(Audited::new(adapter, log)),
+            Some(log) => {
+                let log = log.with_identity(adapter.credentials_source());
+                Box::new(Audited::new(adapter, log))
+            }
             None => adapter,
         };
         if trust.restricts(adapter.provider()) {

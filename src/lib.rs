@@ -25,10 +25,10 @@
 
 pub use imageshare_core as core;
 pub use imageshare_core::{
-    AuditLog, Audited, CallContext, CheckOptions, Checked, ClientBuilder, ClientConfig, CopyTarget,
-    Credentials, Error, Image, ImageId, ImageSharing, ImageSharingExt, Principal, Provider,
-    ProviderSpec, Region, Result, ShareLimits, ShareOutcome, ShareReport, Sharee, TrustPolicy,
-    Trusted,
+    AssumeRole, AuditLog, Audited, CallContext, CallerIdentity, CheckOptions, Checked,
+    ClientBuilder, ClientConfig, CopyTarget, Credentials, Error, Image, ImageId, ImageSharing,
+    ImageSharingExt, Principal, Provider, ProviderSpec, Region, Result, ShareLimits, ShareOutcome,
+    ShareReport, Sharee, TrustPolicy, Trusted,
 };
 
 /// Alibaba Cloud: ECS and Simple Application Server.

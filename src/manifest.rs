@@ -7,7 +7,14 @@
 //! id = "img-6pb6lrmy"
 //! share_with = ["100000000002", "100000000003"]   # account ids (UCloud: project ids)
 //! prune = true                      # unshare principals not listed (default: false)
+//! profile = "golden"                # optional: the named profile whose credentials act
+//! role = "qcs::cam::uin/100000000001:roleName/image-publisher"  # optional: assume this role
 //! ```
+//!
+//! `profile` and `role` let one manifest share images owned by many accounts: an entry
+//! is carried out with the credentials of `profile` (else the command's), and with `role`
+//! assumed on top of them when given. Entries with the same provider, region, profile and
+//! role share one connection. The audit trail records which identity acted.
 //!
 //! Every validation error names the file, the line and column, and the field. An entry is
 //! checked against its provider before anything is sent: the region must be a region id
@@ -38,6 +45,10 @@ pub struct ManifestImage {
     pub share_with: Vec<Principal>,
     /// Whether to unshare principals not listed.
     pub prune: bool,
+    /// Who acts for this entry: the profile and the role to assume (none: the command's
+    /// credentials).
+    #[serde(skip_serializing_if = "Identity::is_default")]
+    pub identity: Identity,
     /// Line of the entry in the file (1-based).
     pub line: usize,
 }
@@ -101,6 +112,52 @@ struct RawImage {
     share_with: Vec<Spanned<String>>,
     #[serde(default)]
     prune: bool,
+    #[serde(default)]
+    profile: Option<Spanned<String>>,
+    #[serde(default)]
+    role: Option<Spanned<String>>,
+}
+
+/// Who carries out a manifest entry: a named profile of the cloud's profile file and a
+/// role to assume; both `None`: the command's own credentials.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Identity {
+    /// The named profile whose credentials act.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    /// The ARN of the role assumed with them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+impl Identity {
+    /// Whether this is the command's own identity (no profile, no role).
+    pub fn is_default(&self) -> bool {
+        self.profile.is_none() && self.role.is_none()
+    }
+}
+
+impl fmt::Display for Identity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.profile, &self.role) {
+            (None, None) => f.write_str("the command's credentials"),
+            (Some(p), None) => write!(f, "profile {p}"),
+            (None, Some(r)) => write!(f, "role {r}"),
+            (Some(p), Some(r)) => write!(f, "role {r} assumed with profile {p}"),
+        }
+    }
+}
+
+/// Checks a `profile` or `role` value: 1 to 256 characters, no white space or control
+/// characters (each cloud checks its own role form when the role is assumed).
+fn check_identity_value(what: &str, v: &str) -> Result<(), String> {
+    if v.is_empty() || v.chars().count() > 256 {
+        return Err(format!("a {what} has 1 to 256 characters"));
+    }
+    if let Some(c) = v.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("{c:?} is not allowed in a {what}"));
+    }
+    Ok(())
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
@@ -239,12 +296,22 @@ impl Manifest {
                     ),
                 ));
             }
+            for (name, v) in [("profile", &img.profile), ("role", &img.role)] {
+                if let Some(v) = v {
+                    check_identity_value(name, v.get_ref())
+                        .map_err(|m| err(Some(v.span()), field(name), m))?;
+                }
+            }
             images.push(ManifestImage {
                 provider,
                 region: Region::new(img.region.into_inner()),
                 id: ImageId::new(img.id.into_inner()),
                 share_with,
                 prune: img.prune,
+                identity: Identity {
+                    profile: img.profile.map(Spanned::into_inner),
+                    role: img.role.map(Spanned::into_inner),
+                },
                 line: line_col(text, entry_span.start).0,
             });
         }

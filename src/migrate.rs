@@ -215,7 +215,8 @@ impl Flows {
         }
         let shared = match &self.audit {
             Some(log) => {
-                Checked::new(Audited::new(adapter, log.clone()))
+                let log = log.with_identity(adapter.credentials_source());
+                Checked::new(Audited::new(adapter, log))
                     .share_in(cx, &report.image, to)
                     .await?
             }

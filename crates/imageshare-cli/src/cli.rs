@@ -111,6 +111,96 @@ pub struct Global {
     /// With --trust-owner: also accept public and marketplace images.
     #[arg(long, global = true, requires = "trust_owner")]
     pub trust_public: bool,
+    /// Assume this role (STS AssumeRole) with the credentials found, and act as it:
+    /// acs:ram::ACCOUNT:role/NAME (Alibaba Cloud), qcs::cam::uin/ACCOUNT:roleName/NAME
+    /// (Tencent Cloud). Refreshed before it expires.
+    #[arg(long, global = true, value_name = "ARN", env = "IMAGESHARE_ASSUME_ROLE", value_parser = parse_role_arn)]
+    pub assume_role: Option<String>,
+    /// With --assume-role: the session name (2-64 of letters, digits, `.@_-=,+`; default
+    /// imageshare-UNIXTIME).
+    #[arg(long, global = true, requires = "assume_role", value_parser = parse_session_name)]
+    pub role_session_name: Option<String>,
+    /// With --assume-role: the external id the role's trust policy asks for (2-128 of
+    /// letters, digits, `=,.@:/_-`).
+    #[arg(long, global = true, requires = "assume_role", value_parser = parse_external_id)]
+    pub external_id: Option<String>,
+    /// With --assume-role: seconds the credentials are asked for (900-43200; the cloud
+    /// caps it at the role's maximum).
+    #[arg(
+        long,
+        global = true,
+        requires = "assume_role",
+        value_name = "SECS",
+        value_parser = clap::value_parser!(u64).range(900..=43200)
+    )]
+    pub duration: Option<u64>,
+    /// The STS endpoint the credential sources call (a regional or VPC STS endpoint, the
+    /// emulator).
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "IMAGESHARE_STS_ENDPOINT"
+    )]
+    pub sts_endpoint: Option<String>,
+    /// The instance metadata server the instance-role sources read (the emulator in
+    /// tests; the clouds' link-local addresses by default).
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL",
+        env = "IMAGESHARE_METADATA_ENDPOINT"
+    )]
+    pub metadata_endpoint: Option<String>,
+}
+
+/// Parses `--assume-role`: an ARN without white space or control characters, at most 256
+/// characters (each cloud checks its own form when the role is assumed).
+pub fn parse_role_arn(raw: &str) -> Result<String, String> {
+    let shown: String = raw.chars().take(64).collect();
+    if raw.is_empty() || raw.len() > 256 {
+        return Err(format!("{shown:?}: a role ARN has 1 to 256 characters"));
+    }
+    if let Some(c) = raw.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("{shown:?}: {c:?} is not allowed in a role ARN"));
+    }
+    Ok(raw.to_owned())
+}
+
+/// Parses `--role-session-name`: 2-64 characters of letters, digits and `.@_-=,+` (the
+/// set both Alibaba Cloud and Tencent Cloud STS accept).
+pub fn parse_session_name(raw: &str) -> Result<String, String> {
+    check_token(raw, "a role session name", 2, 64, ".@_-=,+")
+}
+
+/// Parses `--external-id`: 2-128 characters of letters, digits and `=,.@:/_-`.
+pub fn parse_external_id(raw: &str) -> Result<String, String> {
+    check_token(raw, "an external id", 2, 128, "=,.@:/_-")
+}
+
+fn check_token(
+    raw: &str,
+    what: &str,
+    min: usize,
+    max: usize,
+    extra: &str,
+) -> Result<String, String> {
+    let shown: String = raw.chars().take(64).collect();
+    let n = raw.chars().count();
+    if n < min || n > max {
+        return Err(format!(
+            "{shown:?}: {what} has {min} to {max} characters, not {n}"
+        ));
+    }
+    if let Some(c) = raw
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || extra.contains(*c)))
+    {
+        return Err(format!(
+            "{shown:?}: {c:?} is not allowed in {what} (letters, digits and `{extra}`)"
+        ));
+    }
+    Ok(raw.to_owned())
 }
 
 /// One `--trust-owner`: an owner id, on one provider or on all.
@@ -151,6 +241,16 @@ pub fn parse_trust_owner(raw: &str) -> Result<TrustOwner, String> {
 }
 
 impl Global {
+    /// The role of `--assume-role` and its options, if given.
+    pub fn assume_role(&self) -> Option<imageshare::AssumeRole> {
+        let arn = self.assume_role.as_ref()?;
+        let mut role = imageshare::AssumeRole::new(arn.as_str());
+        role.session_name = self.role_session_name.clone();
+        role.external_id = self.external_id.clone();
+        role.duration = self.duration.map(std::time::Duration::from_secs);
+        Some(role)
+    }
+
     /// The trust policy of `--trust-owner` / `--trust-public` (none: any owner).
     pub fn trust_policy(&self) -> TrustPolicy {
         let mut policy = TrustPolicy::new().allow_public(self.trust_public);
@@ -275,6 +375,10 @@ pub fn principals(provider: Provider, raw: &[String]) -> Vec<Principal> {
 pub enum Command {
     /// Print the documented sharing limits (all providers, or --provider's).
     Limits,
+    /// Print who the credentials act as, per provider (all, or --provider's), and where
+    /// they came from: the account (UCloud: the project), the ARN, the source, the expiry
+    /// of temporary credentials.
+    Whoami,
     /// Show one image.
     Image { id: String },
     /// Share images with accounts (UCloud: projects).

@@ -79,6 +79,15 @@ pub fn options_with(
     if let Some(p) = &g.profile {
         c = c.profile(p.as_str());
     }
+    if let Some(role) = g.assume_role() {
+        c = c.assume_role(role);
+    }
+    if let Some(e) = &g.sts_endpoint {
+        c = c.sts_endpoint(e.as_str());
+    }
+    if let Some(e) = &g.metadata_endpoint {
+        c = c.metadata_endpoint(e.as_str());
+    }
     c
 }
 

@@ -693,6 +693,38 @@ fn corpus() -> Vec<Case> {
                 manifest_entry("aws", "us-east-1", "ami-1", &strings(&["100000000002"])),
             )
             .says("image[0].provider: invalid provider: unknown provider \"aws\""),
+        // ---- roles and STS (#14) ----------------------------------------------------
+        cli(
+            "--duration below what STS issues",
+            &at(&CVM, &["--assume-role", "qcs::cam::uin/100000000001:roleName/r", "--duration", "60", "whoami"]),
+        )
+        .says("60 is not in 900..=43200"),
+        cli(
+            "--duration that wraps around",
+            &at(&CVM, &["--assume-role", "qcs::cam::uin/100000000001:roleName/r", "--duration", "18446744073709552000", "whoami"]),
+        )
+        .says("invalid value '18446744073709552000'"),
+        cli(
+            "--role-session-name with a space",
+            &at(&ECS, &["--assume-role", "acs:ram::1234567890123456:role/r", "--role-session-name", "my session", "whoami"]),
+        )
+        .says("' ' is not allowed in a role session name"),
+        cli(
+            "--external-id without --assume-role",
+            &at(&ECS, &["--external-id", "abc", "whoami"]),
+        )
+        .says("--assume-role <ARN>"),
+        cli(
+            "--assume-role with a newline",
+            &at(&ECS, &["--assume-role", "acs:ram::1:role/r\nx", "whoami"]),
+        )
+        .says("is not allowed in a role ARN"),
+        cli("manifest role with white space", &["plan", "-f", "{dir}/m.toml"])
+            .file("m.toml", format!("{good_manifest}role = \"acs:ram::1:role/a b\"\n"))
+            .says("image[0].role: ' ' is not allowed in a role"),
+        cli("manifest empty profile", &["plan", "-f", "{dir}/m.toml"])
+            .file("m.toml", format!("{good_manifest}profile = \"\"\n"))
+            .says("image[0].profile: a profile has 1 to 256 characters"),
         cli("manifest unknown field", &["plan", "-f", "{dir}/m.toml"])
             .file("m.toml", format!("{good_manifest}shar_with = []\n"))
             .says("unknown field `shar_with`"),

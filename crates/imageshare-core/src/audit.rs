@@ -190,6 +190,11 @@ pub struct AuditRecord {
     /// The image the action produced (the copy, the blueprint), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub new_image: Option<ImageId>,
+    /// Who acted: where the credentials of the call came from (`role ... assumed with
+    /// ...`, `profile [prod] of ...`), when the trail was told
+    /// ([`AuditLog::with_identity`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
 }
 
 impl AuditRecord {
@@ -214,6 +219,7 @@ impl AuditRecord {
             error_code: None,
             error: None,
             new_image: None,
+            identity: None,
         }
     }
 
@@ -315,12 +321,14 @@ struct LogFile {
 #[derive(Clone)]
 pub struct AuditLog {
     file: Arc<LogFile>,
+    identity: Option<Arc<str>>,
 }
 
 impl fmt::Debug for AuditLog {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuditLog")
             .field("path", &self.file.path)
+            .field("identity", &self.identity)
             .finish()
     }
 }
@@ -376,7 +384,20 @@ impl AuditLog {
                 file: Mutex::new(file),
                 sync: meta.is_file(),
             }),
+            identity: None,
         })
+    }
+
+    /// The same trail (records still go to the one file, and a layer writing to a clone
+    /// counts as the same trail), stamping `identity` on every record that names none:
+    /// who acted, e.g. the adapter's
+    /// [`credentials_source`](crate::ImageSharing::credentials_source).
+    #[must_use]
+    pub fn with_identity(&self, identity: Option<String>) -> AuditLog {
+        AuditLog {
+            file: self.file.clone(),
+            identity: identity.map(Arc::from),
+        }
     }
 
     /// The trail's path.
@@ -409,7 +430,12 @@ impl AuditLog {
     }
 
     /// [`append`](Self::append) on tokio's blocking pool, for async callers.
-    pub async fn append_async(&self, records: Vec<AuditRecord>) -> Result<()> {
+    pub async fn append_async(&self, mut records: Vec<AuditRecord>) -> Result<()> {
+        if let Some(identity) = &self.identity {
+            for r in records.iter_mut().filter(|r| r.identity.is_none()) {
+                r.identity = Some(identity.to_string());
+            }
+        }
         let log = self.clone();
         tokio::task::spawn_blocking(move || log.append(&records))
             .await

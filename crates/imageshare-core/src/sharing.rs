@@ -41,6 +41,12 @@ pub trait ImageSharing: Send + Sync + std::fmt::Debug {
     fn region(&self) -> &Region;
     /// The documented limits of this provider.
     fn limits(&self) -> &ShareLimits;
+    /// Where the adapter's credentials came from (`environment variable ...`, `role ...
+    /// assumed with ...`): the identity audit records name. Never a secret; `None` when
+    /// the adapter does not say.
+    fn credentials_source(&self) -> Option<String> {
+        None
+    }
     /// Looks an image up (owner, region, state, origin, encryption, kind).
     async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image>;
     /// Shares `id` with `to`. Adapters send what they are given (at most
@@ -184,6 +190,10 @@ pub trait Layer: Send + Sync + std::fmt::Debug {
     async fn whoami_in(&self, cx: &CallContext) -> Result<CallerIdentity> {
         self.inner().whoami_in(cx).await
     }
+    /// See [`ImageSharing::credentials_source`].
+    fn credentials_source(&self) -> Option<String> {
+        self.inner().credentials_source()
+    }
 }
 
 /// Implements [`ImageSharing`] for a [`Layer`] by routing every call to the layer's own
@@ -204,6 +214,9 @@ macro_rules! impl_image_sharing_for_layer {
             }
             fn limits(&self) -> &$crate::ShareLimits {
                 $crate::Layer::limits(self)
+            }
+            fn credentials_source(&self) -> Option<String> {
+                $crate::Layer::credentials_source(self)
             }
             async fn image_in(
                 &self,

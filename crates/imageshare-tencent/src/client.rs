@@ -210,6 +210,9 @@ impl Config {
         let env = shared.env();
         let found =
             credential::chain(spec.provider, self.credentials, shared.profile()).resolve(env)?;
+        if let Some(fixed) = found.credentials.fixed() {
+            fixed.validate()?;
+        }
         let region = shared.resolve_region(
             spec.limits,
             found

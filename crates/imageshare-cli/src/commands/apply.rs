@@ -53,7 +53,7 @@ async fn apply_plans(
         .sum();
     let mut job = Bulk::with_options(BulkOptions::default());
     for (img, p) in plans.0.iter().filter(|(_, p)| !p.is_noop()) {
-        job = job.plan(&conns[&(img.provider, img.region.clone())], p);
+        job = job.plan(&conns[&super::plan::key(img)], p);
     }
     let report = bulk::run(job, steps, "applying").await;
     let apply = report.retry_summary();

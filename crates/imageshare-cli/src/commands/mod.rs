@@ -23,6 +23,7 @@ mod share;
 mod shared_with_me;
 mod sharees;
 mod unshare;
+mod whoami;
 
 /// Runs the command of `cli`, writing its output to `out`. A failure that carries what
 /// was done before it (a partly failed share or unshare) has that printed first.
@@ -43,6 +44,7 @@ async fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
     let f = g.output;
     match cli.command {
         Command::Limits => print(out, f, &limits::run(g)?),
+        Command::Whoami => print(out, f, &whoami::run(g).await?),
         Command::Image { id } => print(out, f, &image::run(g, &id).await?),
         Command::Share { ids, to } => print(out, f, &share::run(g, &ids, &to).await?),
         Command::Unshare { ids, from, all } => {

@@ -3,6 +3,7 @@
 //! region once, plan every image).
 
 use imageshare::core::CallContext;
+use imageshare::ClientBuilder;
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -10,11 +11,11 @@ use std::fmt;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use imageshare::core::plan::{self, SharePlan};
 use imageshare::core::{AuditLog, Provider, Region};
-use imageshare::manifest::{Manifest, ManifestImage};
+use imageshare::manifest::{Identity, Manifest, ManifestImage};
 use imageshare::DynSharing;
 use serde::Serialize;
 
-use crate::cli::{check_project_id, image_id, Global};
+use crate::cli::{check_project_id, Global};
 use crate::connect::{client_options, options_with};
 use crate::exit::{usage, Failure};
 use crate::output::Document;
@@ -25,14 +26,12 @@ pub async fn run(g: &Global, file: &str) -> Result<Plans, Failure> {
     plan_manifest(&CallContext::new(), &connect_manifest(g, &m, None)?, &m).await
 }
 
-/// Reads the manifest at `file` and checks every image id of it (and --project) before
-/// anything is opened or sent.
+/// Reads the manifest at `file` (whose parser checks every entry: region, image id,
+/// principals, with file:line:col) and --project, before anything is opened or sent.
 pub fn load(g: &Global, file: &str) -> Result<Manifest, Failure> {
     let m = Manifest::from_file(file).map_err(|e| usage(e.to_string()))?;
-    for img in &m.images {
-        image_id(img.provider, img.id.as_str(), true)
-            .map_err(|f| f.with_context(&place(&m, img)))?;
-        if let Some(project) = &g.project {
+    if let Some(project) = &g.project {
+        for img in &m.images {
             check_project_id(img.provider, "--project", project)?;
         }
     }
@@ -44,8 +43,17 @@ fn place(m: &Manifest, img: &ManifestImage) -> String {
     format!("{}:{}", m.path.display(), img.line)
 }
 
-/// One adapter per (provider, region) of a manifest.
-pub type Connections = BTreeMap<(Provider, Region), DynSharing>;
+/// One adapter per (provider, region, identity) of a manifest.
+pub type Connections = BTreeMap<ConnectionKey, DynSharing>;
+
+/// What one connection of a manifest run is for: a provider, a region, and who acts
+/// (the entry's `profile` and `role`).
+pub type ConnectionKey = (Provider, Region, Identity);
+
+/// The connection key of a manifest entry.
+pub fn key(img: &ManifestImage) -> ConnectionKey {
+    (img.provider, img.region.clone(), img.identity.clone())
+}
 
 /// Connects every (provider, region) of a (checked) manifest once, before anything is
 /// sent, from one `ClientOptions`: one rate limiter paces the plan's reads and the apply's
@@ -58,15 +66,31 @@ pub fn connect_manifest(
     let client = client_options(g);
     let mut conns = Connections::new();
     for img in &m.images {
-        if let Entry::Vacant(slot) = conns.entry((img.provider, img.region.clone())) {
-            let c = options_with(
+        if let Entry::Vacant(slot) = conns.entry(key(img)) {
+            let mut c = options_with(
                 g,
                 img.provider,
                 Some(img.region.as_str()),
                 client.clone(),
                 audit,
             );
-            slot.insert(c.build()?);
+            if let Some(profile) = &img.identity.profile {
+                c = c.profile(profile.as_str());
+            }
+            if let Some(role) = &img.identity.role {
+                // The entry's role, with the command's session options.
+                let mut assumed = imageshare::AssumeRole::new(role.as_str());
+                if let Some(flags) = g.assume_role() {
+                    assumed.session_name = flags.session_name;
+                    assumed.external_id = flags.external_id;
+                    assumed.duration = flags.duration;
+                }
+                c = c.assume_role(assumed);
+            }
+            let built = c
+                .build()
+                .map_err(|e| Failure::from(e).with_context(&place(m, img)))?;
+            slot.insert(built);
         }
     }
     Ok(conns)
@@ -84,7 +108,7 @@ pub async fn plan_manifest(
 ) -> Result<Plans, Failure> {
     let plans = stream::iter(&m.images)
         .map(|img| async move {
-            let conn = &conns[&(img.provider, img.region.clone())];
+            let conn = &conns[&key(img)];
             let id = img.id.as_str().into();
             match plan::plan_in(conn, cx, &id, &img.share_with, img.prune).await {
                 Ok(p) => Ok((img.clone(), p)),
