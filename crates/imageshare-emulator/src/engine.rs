@@ -15,6 +15,12 @@ use serde::Deserialize;
 
 use crate::world::{Account, Encrypted, ImageSeed, Origin, State, World};
 
+pub mod metadata;
+pub mod sts;
+
+pub use metadata::MetadataRefusal;
+pub use sts::{AssumeRole, OidcClaims, Session, SessionRefusal, StsError};
+
 /// The role Alibaba ECS needs to share encrypted images.
 pub const ECS_ENCRYPTED_SHARE_ROLE: &str = "AliyunECSShareEncryptImageDefaultRole";
 
@@ -232,6 +238,8 @@ pub struct Engine {
     images: BTreeMap<String, ImageRecord>,
     grants: BTreeMap<String, Vec<Grant>>,
     next_id: u64,
+    sts: sts::StsState,
+    metadata_tokens: metadata::MetadataTokens,
 }
 
 impl Engine {
@@ -260,6 +268,8 @@ impl Engine {
             images,
             grants,
             next_id: 1,
+            sts: sts::StsState::default(),
+            metadata_tokens: metadata::MetadataTokens::default(),
         }
     }
 

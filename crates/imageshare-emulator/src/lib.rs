@@ -32,7 +32,13 @@
 //! Add/RemoveCustomImageShareAccount, ListCustomImageShareAccounts, DeleteCustomImage,
 //! ModifyImageShareStatus); Tencent CVM and Lighthouse (see the `tencent` front-end);
 //! UCloud UHost (DescribeImage, CopyCustomImage, TerminateCustomImage, and imageshare's own
-//! sharing actions, which UCloud does not publish). Any other action gets the cloud's own
+//! sharing actions, which UCloud does not publish); Alibaba STS 2015-04-01 and Tencent STS
+//! 2018-08-13 (AssumeRole, AssumeRoleWithOIDC / AssumeRoleWithWebIdentity without a
+//! signature, GetCallerIdentity: see `frontend::alibaba::sts`, `frontend::tencent::sts`),
+//! whose temporary credentials every later action accepts as the role's account; and both
+//! clouds' instance metadata credentials (`frontend::metadata`, IMDSv2 tokens on Alibaba).
+//! Roles, OIDC providers and the credential TTL are declared in the world
+//! ([`world::roles`]). Any other action gets the cloud's own
 //! "no such action" answer (`InvalidAction.NotFound`, `InvalidAction`, RetCode 161).
 //!
 //! The world file format is documented in [`world`]; `examples/world.toml` is the default

@@ -150,8 +150,13 @@ pub struct CallRecord {
     pub provider: Provider,
     /// Action.
     pub action: String,
-    /// The authenticated account, if authentication passed.
+    /// The authenticated account, if authentication passed (for a request signed with
+    /// temporary credentials: the role's account; `None` for an anonymous one, such as
+    /// AssumeRoleWithOIDC or a metadata request).
     pub account: Option<String>,
+    /// For a request signed with temporary credentials: the role session, as
+    /// `<role ARN>/<RoleSessionName>`.
+    pub session: Option<String>,
     /// `None` on success, else the error code answered (or `dropped`).
     pub error: Option<String>,
     /// The request id the emulator gave this call (also sent in the answer, except for a
@@ -383,7 +388,7 @@ async fn serve(
         return Ok(plain(
             400,
             "imageshare-emulator: not a request of any emulated cloud (no Alibaba Version, \
-             Tencent TC3 authorization or UCloud PublicKey/Action)",
+             Tencent TC3 authorization, UCloud PublicKey/Action or instance metadata path)",
         ));
     };
     let request_id = shared.request_id();
@@ -407,8 +412,17 @@ async fn serve(
                 Some(kind) => Some(frontend.fault_reply(&call, kind)),
                 None => Some(frontend.dispatch(&call, &caller)),
             };
-            (Some(caller.id), reply)
+            (Some(caller), reply)
         }
+    };
+    let (account, session) = match account {
+        Some(caller) => (
+            caller.account.map(|a| a.id),
+            caller
+                .session
+                .map(|s| format!("{}/{}", s.role_arn, s.session_name)),
+        ),
+        None => (None, None),
     };
     let error = match &reply {
         Some(reply) => reply.code.clone(),
@@ -418,6 +432,7 @@ async fn serve(
         provider: surface.provider,
         action: surface.action.clone(),
         account,
+        session,
         error,
         request_id: request_id.clone(),
     });

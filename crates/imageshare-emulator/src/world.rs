@@ -37,6 +37,10 @@
 //! drop_rate = 0.02               # share of connections closed without an answer
 //! latency_ms = [5, 20]           # added latency, uniform in [min, max]
 //! ```
+//!
+//! Roles, OIDC providers, `[sts]` and `[metadata]` (the emulated STS and instance metadata
+//! services) are described in the `roles` part: see [`RoleSeed`], [`OidcProviderSeed`],
+//! [`StsSettings`] and [`MetadataSettings`].
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -45,6 +49,10 @@ use imageshare_core::{Provider, Site};
 use serde::{Deserialize, Serialize};
 
 use crate::faults::FaultPlan;
+
+pub mod roles;
+
+pub use roles::{Cloud, MetadataSettings, OidcProviderSeed, RoleSeed, StsSettings};
 
 /// Errors reading a world.
 #[derive(Debug, thiserror::Error)]
@@ -327,6 +335,22 @@ pub struct World {
     /// Milliseconds a copied image stays `creating` before it becomes available.
     #[serde(default)]
     pub copy_ready_after_ms: u64,
+    /// Roles that STS can issue credentials for (see the `roles` section of the format).
+    #[serde(default, rename = "role", skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<RoleSeed>,
+    /// OIDC identity providers registered in the clouds.
+    #[serde(
+        default,
+        rename = "oidc_provider",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub oidc_providers: Vec<OidcProviderSeed>,
+    /// STS settings.
+    #[serde(default)]
+    pub sts: StsSettings,
+    /// Instance metadata settings.
+    #[serde(default)]
+    pub metadata: MetadataSettings,
 }
 
 impl World {
@@ -428,7 +452,63 @@ impl World {
                 }
             }
         }
+        self.validate_roles(&ids)?;
         self.faults.validate().map_err(WorldError::Invalid)?;
+        Ok(())
+    }
+
+    /// Roles: a known owner, unique names per cloud and account, a sane maximum session,
+    /// trusted OIDC providers that exist in the role's cloud, at most one instance role per
+    /// cloud; providers: unique, with an issuer.
+    fn validate_roles(&self, accounts: &BTreeSet<&str>) -> Result<(), WorldError> {
+        let invalid = |m: String| Err(WorldError::Invalid(m));
+        let mut providers = BTreeSet::new();
+        for p in &self.oidc_providers {
+            if p.key().is_empty() {
+                return invalid(format!(
+                    "oidc_provider {:?}: needs an arn (Alibaba) or an id (Tencent)",
+                    p.issuer
+                ));
+            }
+            if p.issuer.is_empty() {
+                return invalid(format!("oidc_provider {}: issuer is empty", p.key()));
+            }
+            if !providers.insert((p.cloud(), p.key())) {
+                return invalid(format!("oidc_provider {} appears twice", p.key()));
+            }
+        }
+        let mut roles = BTreeSet::new();
+        let mut instance = BTreeSet::new();
+        for r in &self.roles {
+            let what = format!("role {} of {} ({})", r.name, r.account, r.cloud.name());
+            if !accounts.contains(r.account.as_str()) {
+                return invalid(format!("{what}: account is not a known account"));
+            }
+            if r.name.is_empty()
+                || !roles.insert((r.cloud, r.account.as_str(), r.name.to_lowercase()))
+            {
+                return invalid(format!("{what}: empty or duplicate name"));
+            }
+            let max = r.max_session();
+            if !(900..=r.cloud.max_session_ceiling()).contains(&max) {
+                return invalid(format!(
+                    "{what}: max_session_secs {max} is not within 900..=43200"
+                ));
+            }
+            for t in &r.trust {
+                if let Some(p) = t.strip_prefix("oidc:") {
+                    if !providers.contains(&(r.cloud, p)) {
+                        return invalid(format!("{what}: trusts unknown oidc_provider {p}"));
+                    }
+                }
+            }
+            if r.instance && !instance.insert(r.cloud) {
+                return invalid(format!("{what}: a second instance role for this cloud"));
+            }
+        }
+        if self.sts.credentials_ttl_secs == Some(0) {
+            return invalid("sts.credentials_ttl_secs must be at least 1".into());
+        }
         Ok(())
     }
 
@@ -528,6 +608,26 @@ impl WorldBuilder {
     /// Sets how long copies stay `creating`.
     pub fn copy_ready_after_ms(mut self, ms: u64) -> Self {
         self.world.copy_ready_after_ms = ms;
+        self
+    }
+    /// Adds a role.
+    pub fn role_seed(mut self, role: RoleSeed) -> Self {
+        self.world.roles.push(role);
+        self
+    }
+    /// Registers an OIDC identity provider.
+    pub fn oidc_provider(mut self, provider: OidcProviderSeed) -> Self {
+        self.world.oidc_providers.push(provider);
+        self
+    }
+    /// Sets the lifetime of every issued credential.
+    pub fn credentials_ttl_secs(mut self, secs: u64) -> Self {
+        self.world.sts.credentials_ttl_secs = Some(secs);
+        self
+    }
+    /// Makes the Alibaba metadata service require an IMDSv2 token.
+    pub fn imdsv2_required(mut self, required: bool) -> Self {
+        self.world.metadata.imdsv2_required = required;
         self
     }
     /// Validates and returns the world.

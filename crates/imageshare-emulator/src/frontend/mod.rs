@@ -8,15 +8,52 @@
 //! in the `params` module.
 
 pub mod alibaba;
+pub mod metadata;
 pub(crate) mod params;
 pub mod tencent;
 pub mod ucloud;
 
 use imageshare_core::Provider;
 
+use crate::engine::Session;
 use crate::faults::FaultKind;
 use crate::server::{Reply, Shared, WireRequest};
 use crate::world::Account;
+
+/// Who made a request, as authentication found it.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    /// The account the request acts as (a role session acts as the role's account);
+    /// `None` for the actions a cloud serves without a signature (AssumeRoleWithOIDC,
+    /// AssumeRoleWithWebIdentity, the instance metadata service).
+    pub(crate) account: Option<Account>,
+    /// The role session whose temporary credentials signed the request.
+    pub(crate) session: Option<Session>,
+}
+
+impl Caller {
+    /// A request signed with an account's own key.
+    pub(crate) fn key(account: Account) -> Self {
+        Self {
+            account: Some(account),
+            session: None,
+        }
+    }
+    /// A request signed with a role session's temporary credentials.
+    pub(crate) fn session(account: Account, session: Session) -> Self {
+        Self {
+            account: Some(account),
+            session: Some(session),
+        }
+    }
+    /// A request that carries no signature.
+    pub(crate) fn anonymous() -> Self {
+        Self {
+            account: None,
+            session: None,
+        }
+    }
+}
 
 /// What a request is, as recognised from its own markers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,17 +91,27 @@ pub(crate) trait Frontend: Sync {
     fn classify(&self, wire: &WireRequest) -> Option<Surface>;
     /// Checks the request's signature, key, timestamp and nonce as the cloud does; the
     /// error is the cloud's own answer, with its exact code and HTTP status.
-    fn authenticate(&self, call: &Call<'_>) -> Result<Account, Reply>;
+    fn authenticate(&self, call: &Call<'_>) -> Result<Caller, Reply>;
     /// Runs the action for `caller` against the engine and answers in the cloud's format.
-    fn dispatch(&self, call: &Call<'_>, caller: &Account) -> Reply;
+    fn dispatch(&self, call: &Call<'_>, caller: &Caller) -> Reply;
     /// The cloud's own answer to an injected throttle or server error.
     fn fault_reply(&self, call: &Call<'_>, kind: FaultKind) -> Reply;
 }
 
-/// Every front-end, in the order a request is offered to them: Tencent's TC3
-/// `Authorization` / `X-TC-Action` first, then Alibaba's ACS3 header or signed `Version`
-/// parameters, then UCloud's `PublicKey` / `Action`, the loosest markers.
-const FRONTENDS: [&dyn Frontend; 3] = [&tencent::Tencent, &alibaba::Alibaba, &ucloud::UCloud];
+/// Every front-end, in the order a request is offered to them: the instance metadata
+/// service (by its paths, which no API request uses), Tencent STS (TC3 scope service
+/// `sts`, or an unsigned `X-TC-Version: 2018-08-13`), Tencent's TC3 `Authorization` /
+/// `X-TC-Action`, Alibaba STS (`Version` 2015-04-01, signed or not), Alibaba's ACS3 header
+/// or signed `Version` parameters, then UCloud's `PublicKey` / `Action`, the loosest
+/// markers.
+const FRONTENDS: [&dyn Frontend; 6] = [
+    &metadata::Metadata,
+    &tencent::sts::TencentSts,
+    &tencent::Tencent,
+    &alibaba::sts::AlibabaSts,
+    &alibaba::Alibaba,
+    &ucloud::UCloud,
+];
 
 /// The front-end a request belongs to, and what the request is.
 pub(crate) fn route(wire: &WireRequest) -> Option<(&'static dyn Frontend, Surface)> {

@@ -11,16 +11,16 @@ mod auth;
 mod ecs;
 mod sas;
 mod sas_to_ecs;
+pub mod sts;
 
 use imageshare_alibaba::signer::acs3;
 use imageshare_core::Provider;
 use serde_json::{json, Value};
 
 use super::params::{first, FlatLists, ParamError, Params};
-use super::{Call, Frontend, Surface};
+use super::{Call, Caller, Frontend, Surface};
 use crate::faults::FaultKind;
 use crate::server::{Reply, WireRequest};
-use crate::world::Account;
 use auth::{authenticate_acs3, authenticate_rpc};
 
 pub use sas_to_ecs::{sas_to_ecs_key, SAS_TO_ECS_OWNER, SAS_TO_ECS_SUFFIX};
@@ -150,7 +150,7 @@ impl Frontend for Alibaba {
         })
     }
 
-    fn authenticate(&self, call: &Call<'_>) -> Result<Account, Reply> {
+    fn authenticate(&self, call: &Call<'_>) -> Result<Caller, Reply> {
         let (shared, wire) = (call.shared, call.wire);
         match style(wire) {
             Some(AlibabaStyle::Acs3) => authenticate_acs3(shared, wire),
@@ -159,7 +159,12 @@ impl Frontend for Alibaba {
         .map_err(|e| error_reply(e, wire, call.request_id))
     }
 
-    fn dispatch(&self, call: &Call<'_>, caller: &Account) -> Reply {
+    fn dispatch(&self, call: &Call<'_>, caller: &Caller) -> Reply {
+        // ECS and SWAS requests are always signed: `authenticate` never lets one through
+        // without an account.
+        let Some(caller) = caller.account.as_ref() else {
+            return error_reply(missing("AccessKeyId"), call.wire, call.request_id);
+        };
         let Surface {
             product,
             version,

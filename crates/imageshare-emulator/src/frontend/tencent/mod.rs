@@ -45,6 +45,7 @@ mod actions;
 mod cvm;
 mod lighthouse;
 mod params;
+pub mod sts;
 
 use imageshare_core::{time, Provider, Secret};
 use imageshare_tencent::signer::{
@@ -53,11 +54,11 @@ use imageshare_tencent::signer::{
 use serde_json::{json, Value};
 
 use super::params::Params;
-use super::{Call, Frontend, Surface};
-use crate::engine::{Engine, EngineError};
+use super::{Call, Caller, Frontend, Surface};
+use crate::engine::{Engine, EngineError, SessionRefusal};
 use crate::faults::FaultKind;
 use crate::server::{Reply, WireRequest};
-use crate::world::Account;
+use crate::world::Cloud;
 use params::{missing, request_params};
 
 pub use cvm::CVM_CUSTOM_IMAGES_PER_REGION;
@@ -165,43 +166,18 @@ impl Frontend for Tencent {
     }
 
     /// TC3-HMAC-SHA256, with the credential scope's service as the expected one.
-    fn authenticate(&self, call: &Call<'_>) -> Result<Account, Reply> {
-        let wire = call.wire;
-        let fail = |e: TcError| e.reply(call.request_id);
-        let auth = wire.header("authorization").unwrap_or("");
-        let (secret_id, service) = scope_from_authorization(auth)
-            .map_err(|e| fail(TcError::new(e.code(), e.to_string())))?;
-        let (account, key) = {
-            let engine = call.shared.engine();
-            let Some(account) = engine.world().account_by_tencent_key(&secret_id).cloned() else {
-                return Err(fail(TcError::new(
-                    "AuthFailure.SecretIdNotFound",
-                    "The SecretId is not found, please ensure that your SecretId is correct.",
-                )));
-            };
-            let key = account.keys.tencent.clone().expect("looked up by this key");
-            (account, key)
-        };
-        let received = ReceivedRequest::new(&wire.method, &wire.path, &wire.raw_query, &wire.body)
-            .headers(wire.headers.iter().cloned());
-        Tc3Verifier::new()
-            .expected_service(service)
-            .now(time::now_unix())
-            .verify(&received, &Secret::new(key.secret))
-            .map_err(|e| fail(TcError::new(e.code(), e.to_string())))?;
-        if let Some(expected) = key.token.as_deref() {
-            if wire.header("x-tc-token") != Some(expected) {
-                return Err(fail(TcError::new(
-                    "AuthFailure.TokenFailure",
-                    "Token verification failed.",
-                )));
-            }
-        }
-        Ok(account)
+    fn authenticate(&self, call: &Call<'_>) -> Result<Caller, Reply> {
+        authenticate_tc3(call)
     }
 
-    fn dispatch(&self, call: &Call<'_>, caller: &Account) -> Reply {
+    fn dispatch(&self, call: &Call<'_>, caller: &Caller) -> Reply {
         let request_id = call.request_id;
+        // CVM and Lighthouse requests are always signed: `authenticate` never lets one
+        // through without an account.
+        let Some(caller) = caller.account.as_ref() else {
+            return TcError::new("AuthFailure.SignatureFailure", "The request is not signed.")
+                .reply(request_id);
+        };
         let Surface {
             product,
             version,
@@ -264,6 +240,96 @@ impl Frontend for Tencent {
                 .reply_with_status(500, call.request_id),
         }
     }
+}
+
+/// The account holding a key, the secret to verify with and the token to expect.
+struct Found {
+    caller: Caller,
+    secret: Secret,
+    token: Option<String>,
+}
+
+/// The cloud's answer to a refused temporary credential: `AuthFailure.TokenFailure` for
+/// every token problem (tencent.md §3: "the temporary-credential token is wrong"; an
+/// expired one included), `AuthFailure.SecretIdNotFound` for an unknown key sent without
+/// a token.
+fn session_refused(r: SessionRefusal, token_sent: bool) -> TcError {
+    match r {
+        SessionRefusal::UnknownKey if !token_sent => secret_id_not_found(),
+        SessionRefusal::Expired => TcError::new(
+            "AuthFailure.TokenFailure",
+            "Token verification failed: the temporary credential has expired.",
+        ),
+        _ => TcError::new("AuthFailure.TokenFailure", "Token verification failed."),
+    }
+}
+
+fn secret_id_not_found() -> TcError {
+    TcError::new(
+        "AuthFailure.SecretIdNotFound",
+        "The SecretId is not found, please ensure that your SecretId is correct.",
+    )
+}
+
+fn lookup(engine: &Engine, secret_id: &str, sent_token: Option<&str>) -> Result<Found, TcError> {
+    if let Some(account) = engine.world().account_by_tencent_key(secret_id).cloned() {
+        let key = account.keys.tencent.clone().expect("looked up by this key");
+        return Ok(Found {
+            caller: Caller::key(account),
+            secret: Secret::new(key.secret),
+            token: key.token,
+        });
+    }
+    let token_sent = sent_token.is_some_and(|t| !t.is_empty());
+    if !engine.is_session_key(Cloud::Tencent, secret_id) && !token_sent {
+        return Err(secret_id_not_found());
+    }
+    let session = engine
+        .session_for(Cloud::Tencent, secret_id, sent_token)
+        .map_err(|r| session_refused(r, token_sent))?
+        .clone();
+    let account = engine
+        .world()
+        .account(&session.account)
+        .cloned()
+        .ok_or_else(secret_id_not_found)?;
+    Ok(Found {
+        secret: session.secret.clone(),
+        token: Some(session.token.expose().to_owned()),
+        caller: Caller::session(account, session),
+    })
+}
+
+/// TC3-HMAC-SHA256 authentication, with the credential scope's service as the expected
+/// one; keys of the world and temporary credentials of the emulated STS (with
+/// `X-TC-Token`) are accepted, the latter acting as the role's account.
+pub(super) fn authenticate_tc3(call: &Call<'_>) -> Result<Caller, Reply> {
+    let wire = call.wire;
+    let fail = |e: TcError| e.reply(call.request_id);
+    let auth = wire.header("authorization").unwrap_or("");
+    let (secret_id, service) =
+        scope_from_authorization(auth).map_err(|e| fail(TcError::new(e.code(), e.to_string())))?;
+    let Found {
+        caller,
+        secret,
+        token,
+    } = lookup(&call.shared.engine(), &secret_id, wire.header("x-tc-token")).map_err(fail)?;
+    let received = ReceivedRequest::new(&wire.method, &wire.path, &wire.raw_query, &wire.body)
+        .headers(wire.headers.iter().cloned());
+    Tc3Verifier::new()
+        .expected_service(service)
+        .now(time::now_unix())
+        .verify(&received, &secret)
+        .map_err(|e| fail(TcError::new(e.code(), e.to_string())))?;
+    if let Some(expected) = token.as_deref() {
+        if wire.header("x-tc-token") != Some(expected) {
+            return Err(fail(TcError::new(
+                "AuthFailure.TokenFailure",
+                "Token verification failed.",
+            )));
+        }
+    }
+    Ok(caller)
 }
 
 /// Runs `action` of the request's product: an unknown action is `InvalidAction` before any

@@ -61,10 +61,9 @@ use imageshare_ucloud::signer::{flatten, verify_with};
 use serde_json::{json, Value};
 
 use super::params::{first, FlatLists, ParamError, Params};
-use super::{Call, Frontend, Surface};
+use super::{Call, Caller, Frontend, Surface};
 use crate::faults::FaultKind;
 use crate::server::{Reply, WireRequest};
-use crate::world::Account;
 use uhost::Req;
 
 pub use uhost::{DEFAULT_LIMIT, MAX_LIMIT};
@@ -209,7 +208,7 @@ impl Frontend for UCloud {
     }
 
     /// The `PublicKey` and the SHA1 `Signature` over the sorted parameters.
-    fn authenticate(&self, call: &Call<'_>) -> Result<Account, Reply> {
+    fn authenticate(&self, call: &Call<'_>) -> Result<Caller, Reply> {
         let (action, request_id) = (&call.surface.action, call.request_id);
         if action.is_empty() {
             return Err(
@@ -226,15 +225,23 @@ impl Frontend for UCloud {
                 .map(|k| Secret::new(k.private.clone()))
         })
         .map_err(|e| UcError::new(e.ret_code().into(), e.message()).reply(action, request_id))?;
-        Ok(world
-            .account_by_ucloud_key(&public)
-            .cloned()
-            .expect("verified against this key"))
+        Ok(Caller::key(
+            world
+                .account_by_ucloud_key(&public)
+                .cloned()
+                .expect("verified against this key"),
+        ))
     }
 
     /// Picks the project (`ProjectId`, else the caller's first), then runs the action.
-    fn dispatch(&self, call: &Call<'_>, caller: &Account) -> Reply {
+    fn dispatch(&self, call: &Call<'_>, caller: &Caller) -> Reply {
         let (action, request_id) = (&call.surface.action, call.request_id);
+        // UCloud requests are always signed: `authenticate` never lets one through without
+        // an account.
+        let Some(caller) = caller.account.as_ref() else {
+            return UcError::new(retcode::MISSING_ACTION, "Missing PublicKey")
+                .reply(action, request_id);
+        };
         let params = params(call.wire).unwrap_or_default();
         let project = match first(&params, "ProjectId") {
             Some(p) if !p.is_empty() => p.to_owned(),
