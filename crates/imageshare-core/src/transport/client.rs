@@ -13,6 +13,12 @@ use super::retry::{RetryConfig, RetryReason};
 use crate::context::CallContext;
 use crate::error::{Error, Result};
 use crate::model::Provider;
+
+/// Why reading one answer failed: the HTTP client's error, or a body over the cap.
+enum BodyError {
+    Http(reqwest::Error),
+    TooLarge(usize),
+}
 use crate::ratelimit::{RateLimiter, RateLimits};
 
 /// What one API call is, for tracing and error text.
@@ -133,9 +139,13 @@ impl Transport {
             .request(method, &req.url)
             .headers(req.headers)
             .body(req.body);
+        let max = self.options.max_response_bytes;
         let fut = async {
-            let resp = builder.send().await?;
+            let mut resp = builder.send().await.map_err(BodyError::Http)?;
             let status = resp.status().as_u16();
+            if resp.content_length().is_some_and(|n| n > max as u64) {
+                return Err(BodyError::TooLarge(max));
+            }
             let headers = resp
                 .headers()
                 .iter()
@@ -146,8 +156,14 @@ impl Transport {
                     )
                 })
                 .collect();
-            let body = resp.bytes().await?.to_vec();
-            Ok::<_, reqwest::Error>(HttpResponse {
+            let mut body = Vec::new();
+            while let Some(chunk) = resp.chunk().await.map_err(BodyError::Http)? {
+                if body.len() + chunk.len() > max {
+                    return Err(BodyError::TooLarge(max));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok::<_, BodyError>(HttpResponse {
                 status,
                 headers,
                 body,
@@ -168,7 +184,20 @@ impl Transport {
                 RetryReason::Timeout,
             )),
             Ok(Ok(resp)) => Ok(resp),
-            Ok(Err(e)) => {
+            Ok(Err(BodyError::TooLarge(max))) => Err((
+                Error::transport(
+                    call.provider,
+                    call.action,
+                    format!(
+                        "the answer from {host} is larger than {max} bytes, the most read \
+                         (ClientOptions::max_response_bytes); is the endpoint right?"
+                    ),
+                    false,
+                    None,
+                ),
+                RetryReason::Connection,
+            )),
+            Ok(Err(BodyError::Http(e))) => {
                 // A failed connect means nothing was sent: always safe to retry.
                 let nothing_sent = e.is_connect();
                 let what = if e.is_timeout() {
@@ -480,6 +509,74 @@ mod tests {
             log.to_string(),
             "2 retried (2 throttled), 1 given up (1 throttled)"
         );
+    }
+
+    /// #17 bug 3: an endpoint that streams an endless 200 body (chunked, no length) and
+    /// one that announces a huge length. The attempt fails once the cap is passed, without
+    /// reading on, and is not retried. The streaming server stops at 64 MiB (bounded).
+    #[tokio::test]
+    async fn an_answer_over_the_size_cap_fails_fast_without_reading_the_rest() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let sent = Arc::new(AtomicUsize::new(0));
+        let counter = sent.clone();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = sock.read(&mut buf).await;
+                    let head = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n";
+                    if sock.write_all(head.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    let chunk = format!("10000\r\n{}\r\n", "x".repeat(0x10000));
+                    for _ in 0..1024 {
+                        if sock.write_all(chunk.as_bytes()).await.is_err() {
+                            return;
+                        }
+                        counter.fetch_add(0x10000, Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+        let options = ClientOptions::default()
+            .without_rate_limiter()
+            .with_timeout(Duration::from_secs(20))
+            .with_max_response_bytes(1024 * 1024);
+        let t = Transport::new(options, fast(3)).unwrap();
+        let (out, log) = collect(&t, &format!("http://{addr}/"), "Endless", true).await;
+        let err = out.unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                Error::Transport {
+                    retryable: false,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(text.contains("larger than 1048576 bytes"), "{text}");
+        assert_eq!(log.retried().total(), 0, "not retried: {log:?}");
+        assert_eq!(log.gave_up().total(), 1, "{log:?}");
+        assert!(
+            sent.load(Ordering::Relaxed) < 16 * 1024 * 1024,
+            "the client stopped reading early: {} bytes sent",
+            sent.load(Ordering::Relaxed)
+        );
+
+        let server = MockServer::start().await;
+        Mock::given(path("/big"))
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b'y'; 2 * 1024 * 1024]))
+            .mount(&server)
+            .await;
+        let (out, _) = collect(&t, &format!("{}/big", server.uri()), "Big", true).await;
+        let text = out.unwrap_err().to_string();
+        assert!(text.contains("larger than 1048576 bytes"), "{text}");
     }
 
     #[tokio::test]

@@ -55,5 +55,5 @@ pub use endpoint::Endpoint;
 pub use http::{
     header_map, redact_query, HeaderMap, HeaderName, HeaderValue, HttpRequest, HttpResponse, Method,
 };
-pub use options::ClientOptions;
+pub use options::{ClientOptions, DEFAULT_MAX_RESPONSE_BYTES};
 pub use retry::{ActionRetries, RetryConfig, RetryCounts, RetryLog, RetryReason};

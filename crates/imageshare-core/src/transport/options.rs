@@ -20,7 +20,15 @@ pub struct ClientOptions {
     /// published quotas when it is built. Clones of these options share the limiter, so
     /// every adapter built from them is held to one quota per `(provider, action)`.
     pub rate_limiter: Option<RateLimiter>,
+    /// The largest answer body read, in bytes ([`DEFAULT_MAX_RESPONSE_BYTES`] by default):
+    /// a larger one (an endpoint streaming without end, a wrong endpoint serving a file)
+    /// fails the attempt as soon as it is known, without reading the rest.
+    pub max_response_bytes: usize,
 }
+
+/// The default cap on one answer body: 16 MiB. The largest real answers imageshare reads
+/// (a page of 100 images with their disk mappings and tags) are a few hundred KiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 impl Default for ClientOptions {
     fn default() -> Self {
@@ -30,6 +38,7 @@ impl Default for ClientOptions {
             user_agent: format!("imageshare/{}", env!("CARGO_PKG_VERSION")),
             max_concurrency: Some(64),
             rate_limiter: Some(RateLimiter::new()),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -48,6 +57,11 @@ impl ClientOptions {
     /// Sets the concurrency bound (`None`: unbounded).
     pub fn with_max_concurrency(mut self, n: Option<usize>) -> Self {
         self.max_concurrency = n.map(|n| n.max(1));
+        self
+    }
+    /// Sets the cap on one answer body, in bytes (at least 1 KiB).
+    pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes.max(1024);
         self
     }
     /// Sets the `User-Agent`.
