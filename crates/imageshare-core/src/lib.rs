@@ -71,6 +71,7 @@ pub mod config;
 pub mod context;
 pub mod credentials;
 pub mod error;
+pub mod files;
 pub mod limits;
 #[cfg(any(test, feature = "test-util"))]
 pub mod memory;

@@ -60,8 +60,11 @@ impl Env for OsEnv {
             .or_else(|| std::env::var_os("USERPROFILE"))
             .map(PathBuf::from)
     }
+    /// Regular files only, at most [`MAX_CREDENTIALS_FILE_BYTES`](crate::files::MAX_CREDENTIALS_FILE_BYTES)
+    /// ([`read_text_capped`](crate::files::read_text_capped)): a credentials path that
+    /// points at `/dev/zero` or a FIFO fails at once.
     fn read_file(&self, path: &Path) -> std::io::Result<String> {
-        std::fs::read_to_string(path)
+        crate::files::read_text_capped(path, crate::files::MAX_CREDENTIALS_FILE_BYTES)
     }
     #[cfg(unix)]
     fn file_mode(&self, path: &Path) -> Option<u32> {
