@@ -112,7 +112,7 @@ impl From<&Error> for Failure {
         };
         Failure {
             code,
-            message: e.to_string(),
+            message: imageshare::core::error::report(e),
             transport: matches!(e, Error::Transport { .. }),
             report: None,
         }

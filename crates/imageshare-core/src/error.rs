@@ -22,7 +22,7 @@ pub enum Error {
     Limit(#[from] LimitViolation),
 
     /// The provider answered with an error (boxed: it is the largest variant).
-    #[error("{0}")]
+    #[error(transparent)]
     Api(Box<ApiError>),
 
     /// The provider rejected the credentials or the signature.
@@ -296,6 +296,25 @@ impl fmt::Display for ApiError {
             self.request_id.as_deref().unwrap_or("-")
         )
     }
+}
+
+impl std::error::Error for ApiError {}
+
+/// `error` and every cause under it ([`std::error::Error::source`]), joined by `: `: the
+/// one line a command prints. Each cause is written once (an error's own message never
+/// repeats its source's).
+pub fn report(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        let next = c.to_string();
+        if !text.ends_with(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        cause = c.source();
+    }
+    text
 }
 
 impl From<ApiError> for Error {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tracing::Instrument;
 
-use super::http::{host_of, without_url, HttpRequest, HttpResponse, Method};
+use super::http::{host_of, HttpRequest, HttpResponse, Method};
 use super::options::ClientOptions;
 use super::retry::{RetryConfig, RetryReason};
 use crate::context::CallContext;
@@ -215,7 +215,7 @@ impl Transport {
                 let err = Error::transport(
                     call.provider,
                     call.action,
-                    format!("{what}: {}", without_url(&e)),
+                    format!("{what} ({host})"),
                     nothing_sent || call.idempotent,
                     Some(Box::new(e.without_url())),
                 );
@@ -577,6 +577,30 @@ mod tests {
         let (out, _) = collect(&t, &format!("{}/big", server.uri()), "Big", true).await;
         let text = out.unwrap_err().to_string();
         assert!(text.contains("larger than 1048576 bytes"), "{text}");
+    }
+
+    /// #18 item 5: the transport error says what failed and where; its cause is its
+    /// `source()`, written once by `error::report`, never twice.
+    #[tokio::test]
+    async fn a_connection_error_names_its_cause_once() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let t = transport(1, Duration::from_secs(5));
+        let (out, _) = collect(&t, &format!("http://{addr}/?Signature=s3cr3t"), "X", true).await;
+        let err = out.unwrap_err();
+        let shown = err.to_string();
+        assert!(
+            shown.contains(&format!("cannot connect ({addr})")),
+            "{shown}"
+        );
+        let source = std::error::Error::source(&err)
+            .expect("the reqwest error")
+            .to_string();
+        assert!(!shown.contains(&source), "{shown} repeats {source}");
+        let full = crate::error::report(&err);
+        assert_eq!(full.matches(&source).count(), 1, "{full}");
+        assert!(!full.contains("s3cr3t"), "{full}");
     }
 
     #[tokio::test]

@@ -143,21 +143,6 @@ pub(crate) fn host_of(url: &str) -> String {
         .unwrap_or_else(|| "the endpoint".to_owned())
 }
 
-pub(crate) fn without_url(e: &reqwest::Error) -> String {
-    // reqwest prints the URL, which for signed RPC requests carries the signature.
-    let mut msg = e.to_string();
-    if let Some(url) = e.url() {
-        msg = msg.replace(url.as_str(), &redact_query(url.as_str()));
-    }
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        src = s.source();
-    }
-    msg
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
