@@ -5,12 +5,16 @@
 //! [`ClientBuilder`]; this builder adds UCloud's own: credentials, zone, the sharing
 //! action names, the page size and the projects per share call.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use imageshare_core::credentials::{fixed, Found, SharedProvider};
 use imageshare_core::{ClientBuilder, ClientConfig, Error, Result};
 
 use crate::client::{UCloudClient, GLOBAL_BASE_URL};
-use crate::credential::{UCloudChain, UCloudConfig, UCloudCredentials, ENV_REGION};
+use crate::credential::{
+    CredentialSource, UCloudChain, UCloudConfig, UCloudCredentials, ENV_REGION,
+};
 use crate::limits::{uhost_rate_limits, UHOST_LIMITS};
 use crate::sharing::{SharingActions, UCloudImageSharing, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::UHOST;
@@ -48,7 +52,7 @@ use crate::UHOST;
 #[derive(Debug, Clone)]
 pub struct UCloudImageSharingBuilder {
     config: ClientConfig,
-    credentials: Option<UCloudCredentials>,
+    credentials: Option<SharedProvider<UCloudCredentials>>,
     zone: Option<String>,
     actions: SharingActions,
     page_size: u32,
@@ -84,8 +88,13 @@ impl UCloudImageSharingBuilder {
     }
 
     /// The key pair (and STS token). Without it, the chain looks for one.
-    pub fn credentials(mut self, credentials: UCloudCredentials) -> Self {
-        self.credentials = Some(credentials);
+    pub fn credentials(self, credentials: UCloudCredentials) -> Self {
+        self.credentials_provider(fixed(credentials, "explicit credentials"))
+    }
+    /// An explicit credentials provider (your own vault or broker, an STS role): used
+    /// before the environment and the shared files, cached and refreshed before expiry.
+    pub fn credentials_provider(mut self, provider: SharedProvider<UCloudCredentials>) -> Self {
+        self.credentials = Some(provider);
         self
     }
     /// The zone, sent as `Zone` when set.
@@ -163,7 +172,7 @@ impl UCloudImageSharingBuilder {
             timeout_secs: None,
         });
         if let Some(c) = &self.credentials {
-            chain = chain.credentials(c.clone());
+            chain = chain.credentials_provider(c.clone());
         }
         if let Some(p) = self.config.profile() {
             chain = chain.profile(p);
@@ -197,9 +206,17 @@ impl UCloudImageSharingBuilder {
             }
         }
         let transport = config.transport(UHOST, uhost_rate_limits())?;
-        let client = UCloudClient::new(
+        // An explicit provider names its own source (a vault, a role); the chain's other
+        // finds are named by the chain.
+        let source = match &resolved.credential_source {
+            CredentialSource::Explicit => resolved.credentials.source(),
+            other => other.to_string(),
+        };
+        let found = Found::new(resolved.credentials, source);
+        let credentials = Arc::new(config.credentials_cache(UHOST, found));
+        let client = UCloudClient::with_credentials(
             &endpoint,
-            resolved.credentials,
+            credentials,
             region,
             chain.zone,
             chain.project_id,

@@ -47,7 +47,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use imageshare_core::credentials::{
-    CredentialChain, Env, EnvKeyPair, Explicit, HalfSetPair, KeyPair, OsEnv,
+    fixed, CredentialChain, Env, EnvKeyPair, Explicit, HalfSetPair, KeyPair, OsEnv, SharedProvider,
 };
 use imageshare_core::{Error, Result, Secret};
 
@@ -129,7 +129,26 @@ impl UCloudCredentials {
     /// Credentials from the environment and the shared files of the real process
     /// ([`UCloudChain`] with no explicit values and [`OsEnv`]).
     pub fn from_env() -> Result<Self> {
-        Ok(UCloudChain::new().resolve(&OsEnv)?.credentials)
+        let found = UCloudChain::new().resolve(&OsEnv)?;
+        found.fixed_credentials().cloned().ok_or_else(|| {
+            Error::invalid_input(
+                "credentials",
+                format!(
+                    "{} gives temporary credentials, fetched when used",
+                    found.credential_source
+                ),
+            )
+        })
+    }
+
+    /// True when these are temporary credentials (they carry an STS token).
+    pub fn is_temporary(&self) -> bool {
+        self.security_token.is_some()
+    }
+
+    /// These credentials as a provider that always gives them, found in `source`.
+    pub fn into_provider(self, source: impl Into<String>) -> SharedProvider<UCloudCredentials> {
+        fixed(self, source)
     }
 
     /// Adds `PublicKey` (and `SecurityToken`) and `Signature` to flattened parameters
@@ -247,16 +266,25 @@ impl fmt::Display for CredentialSource {
 }
 
 /// What the chain found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ResolvedUCloud {
-    /// The key pair (and token).
-    pub credentials: UCloudCredentials,
+    /// The provider of the key pair (and token): fixed keys, or temporary credentials
+    /// fetched when first used and refreshed before they expire.
+    pub credentials: SharedProvider<UCloudCredentials>,
     /// Where the key pair came from.
     pub credential_source: CredentialSource,
     /// The settings, each from the first source that had it.
     pub config: UCloudConfig,
     /// The profile of the shared files in force (named, or the active one), if any.
     pub profile: Option<String>,
+}
+
+impl ResolvedUCloud {
+    /// The key pair, when the chain found fixed keys (explicit, environment, shared
+    /// file); `None` for a provider that fetches them.
+    pub fn fixed_credentials(&self) -> Option<&UCloudCredentials> {
+        self.credentials.fixed()
+    }
 }
 
 /// The UCloud credential and settings chain: explicit values, then the environment, then
@@ -271,13 +299,13 @@ pub struct ResolvedUCloud {
 ///     .with_var("UCLOUD_PRIVATE_KEY", "priv-env")
 ///     .with_var("UCLOUD_REGION", "cn-sh2");
 /// let found = UCloudChain::new().region("hk").resolve(&env).unwrap();
-/// assert_eq!(found.credentials.public_key, "pub-env");
+/// assert_eq!(found.fixed_credentials().unwrap().public_key, "pub-env");
 /// assert_eq!(found.credential_source, CredentialSource::Environment);
 /// assert_eq!(found.config.region.as_deref(), Some("hk")); // explicit beats env
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct UCloudChain {
-    credentials: Option<UCloudCredentials>,
+    credentials: Option<SharedProvider<UCloudCredentials>>,
     config: UCloudConfig,
     profile: Option<String>,
     shared_config_file: Option<PathBuf>,
@@ -290,8 +318,13 @@ impl UCloudChain {
         Self::default()
     }
     /// Explicit credentials (the rest of the chain is not consulted for keys).
-    pub fn credentials(mut self, credentials: UCloudCredentials) -> Self {
-        self.credentials = Some(credentials);
+    pub fn credentials(self, credentials: UCloudCredentials) -> Self {
+        self.credentials_provider(fixed(credentials, CredentialSource::Explicit.to_string()))
+    }
+    /// An explicit credentials provider (your own vault or broker, an STS role): the rest
+    /// of the chain is not consulted for keys.
+    pub fn credentials_provider(mut self, provider: SharedProvider<UCloudCredentials>) -> Self {
+        self.credentials = Some(provider);
         self
     }
     /// Explicit settings; fields left `None` are looked up further down the chain.
@@ -347,8 +380,8 @@ impl UCloudChain {
 
     /// Runs the chain. Errors: [`Error::CredentialsNotFound`] listing every source tried
     /// when no key pair is found; [`Error::InvalidInput`] for a half-set key pair, a
-    /// malformed shared file or a non-numeric `UCLOUD_TIMEOUT_SECOND`. No error text ever
-    /// contains a private key or token.
+    /// malformed shared file or a non-numeric `UCLOUD_TIMEOUT_SECOND`. No
+    /// error text ever contains a private key or token.
     pub fn resolve(&self, env: &dyn Env) -> Result<ResolvedUCloud> {
         let mut config = self.config.clone().or(UCloudConfig::from_env(env)?);
         let named = self.profile.clone().or_else(|| env.var(ENV_PROFILE));
@@ -388,20 +421,28 @@ impl UCloudChain {
     }
 }
 
-/// A key pair and where it was found: what the sources of the key chain find.
+/// A key provider and where it was found: what the sources of the key chain find.
 #[derive(Debug, Clone)]
 struct SourcedKeys {
-    credentials: UCloudCredentials,
+    credentials: SharedProvider<UCloudCredentials>,
     source: CredentialSource,
 }
 
 impl SourcedKeys {
+    /// Fixed keys found in `source`.
+    fn fixed(credentials: UCloudCredentials, source: CredentialSource) -> Self {
+        SourcedKeys {
+            credentials: fixed(credentials, source.to_string()),
+            source,
+        }
+    }
+
     /// The pair [`ENV_KEY_PAIR`] found (it reads no token).
     fn from_env(pair: KeyPair) -> Self {
-        SourcedKeys {
-            credentials: UCloudCredentials::new(pair.id, pair.secret),
-            source: CredentialSource::Environment,
-        }
+        Self::fixed(
+            UCloudCredentials::new(pair.id, pair.secret),
+            CredentialSource::Environment,
+        )
     }
 }
 
@@ -419,7 +460,7 @@ mod tests {
             .with_file_mode("/home/u/.ucloud/credential.json", creds, 0o640)
             .with_file_mode("/home/u/.ucloud/config.json", config, 0o644);
         let found = UCloudChain::new().resolve(&env).unwrap();
-        assert_eq!(found.credentials.public_key, "pub-file");
+        assert_eq!(found.fixed_credentials().unwrap().public_key, "pub-file");
         assert_eq!(found.config.project_id.as_deref(), Some("org-abc"));
         let w = env.warnings();
         assert_eq!(w.len(), 1, "only the file with the private key: {w:?}");
