@@ -19,6 +19,7 @@
 //!
 //! | answer | error | retried |
 //! |---|---|---|
+//! | RetCode 174 to a request that carried a `SecurityToken` | [`Error::CredentialsExpired`] | the credentials cache fetches new temporary credentials and makes the call once more |
 //! | RetCode 170, 171, 172, 174 | [`Error::Auth`] with the RetCode as `code` | no |
 //! | RetCode 153 (throttled) | [`Error::Api`] | as throttling, idempotent actions only |
 //! | RetCode 150 (unavailable) | [`Error::Api`] | as a server error, idempotent actions only |
@@ -322,7 +323,6 @@ pub fn decode_answer(
     idempotency: Idempotency,
     temporary: bool,
 ) -> Result<(Value, Option<String>)> {
-    let _ = temporary;
     let request_id = response
         .header(REQUEST_ID_HEADER)
         .filter(|s| !s.is_empty())
@@ -375,6 +375,14 @@ pub fn decode_answer(
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_owned();
+    if temporary && code == retcode::TOKEN_NOT_EXISTS {
+        return Err(Error::CredentialsExpired {
+            provider: UHOST,
+            code: code.to_string(),
+            message,
+            request_id,
+        });
+    }
     if retcode::is_auth(code) {
         return Err(Error::Auth {
             provider: UHOST,

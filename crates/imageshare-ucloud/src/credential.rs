@@ -9,7 +9,19 @@
 //!    `UCLOUD_REGION`, `UCLOUD_ZONE`, `UCLOUD_API_BASE_URL`, `UCLOUD_TIMEOUT_SECOND`;
 //! 3. the **shared files** of the UCloud CLI and Go SDK, `~/.ucloud/credential.json` and
 //!    `~/.ucloud/config.json` (paths overridable by `UCLOUD_SHARED_CREDENTIAL_FILE` and
-//!    `UCLOUD_SHARED_CONFIG_FILE`, where a leading `~/` means the home directory).
+//!    `UCLOUD_SHARED_CONFIG_FILE`, where a leading `~/` means the home directory);
+//! 4. for keys only, the **instance role** from the metadata server, only when asked for
+//!    ([`instance_role`]; the Go SDK's default chain never tries it).
+//!
+//! Then, when `ClientConfig::assume_role()` is set, the builder assumes that role with STS
+//! `AssumeRole` signed with whatever the chain found ([`sts`]). Temporary credentials
+//! (STS, instance role) are fetched when first needed, cached and refreshed before they
+//! expire (core `CredentialsCache`); their `SecurityToken` is sent and signed as a request
+//! parameter.
+//!
+//! The variable and file names above were checked against ucloud-sdk-go `ff76b12`
+//! (`external/env_config.go`, `external/shared_config.go`): they match, and the SDK reads
+//! no token variable or file field.
 //!
 //! This is the order imageshare uses for every cloud. It differs from the Go SDK's
 //! `external.LoadDefaultUCloudConfig`, which loads the environment first and then lets any
@@ -55,8 +67,11 @@ use crate::signer::{self, Param};
 use crate::UHOST;
 
 mod files;
+pub mod instance_role;
+pub mod sts;
 
 use files::{SharedCredentialFile, SharedFiles};
+use instance_role::{InstanceRole, InstanceRoleProvider, INTERNAL_BASE_URL};
 
 /// Environment variable: public key.
 pub const ENV_PUBLIC_KEY: &str = "UCLOUD_PUBLIC_KEY";
@@ -249,6 +264,11 @@ pub enum CredentialSource {
         /// The profile used.
         profile: String,
     },
+    /// The instance role, from the metadata server (only when asked for).
+    InstanceRole {
+        /// What the provider calls itself (role, server, API version).
+        description: String,
+    },
 }
 
 impl fmt::Display for CredentialSource {
@@ -261,6 +281,7 @@ impl fmt::Display for CredentialSource {
             CredentialSource::SharedFile { path, profile } => {
                 write!(f, "profile {profile:?} of {}", path.display())
             }
+            CredentialSource::InstanceRole { description } => f.write_str(description),
         }
     }
 }
@@ -310,6 +331,8 @@ pub struct UCloudChain {
     profile: Option<String>,
     shared_config_file: Option<PathBuf>,
     shared_credential_file: Option<PathBuf>,
+    instance_role: Option<InstanceRole>,
+    metadata_endpoint: Option<String>,
 }
 
 impl UCloudChain {
@@ -373,6 +396,19 @@ impl UCloudChain {
         self
     }
 
+    /// Asks for the instance role as the last source of keys (see
+    /// [`instance_role`](mod@self::instance_role): the UCloud SDK never tries it unasked).
+    pub fn instance_role(mut self, role: InstanceRole) -> Self {
+        self.instance_role = Some(role);
+        self
+    }
+    /// The metadata server of the instance role (default
+    /// [`instance_role::METADATA_ENDPOINT`]).
+    pub fn metadata_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.metadata_endpoint = Some(endpoint.into());
+        self
+    }
+
     /// [`UCloudChain::resolve`] against the real process environment and file system.
     pub fn resolve_from_os(&self) -> Result<ResolvedUCloud> {
         self.resolve(&OsEnv)
@@ -399,6 +435,12 @@ impl UCloudChain {
                 config = config.or(entry.to_config());
             }
         }
+        // Instance-role credentials go to the in-VPC endpoint unless one is configured
+        // (`external/sts_common.go` `internalBaseUrl`).
+        if matches!(keys.source, CredentialSource::InstanceRole { .. }) && config.base_url.is_none()
+        {
+            config.base_url = Some(INTERNAL_BASE_URL.to_owned());
+        }
         Ok(ResolvedUCloud {
             credentials: keys.credentials,
             credential_source: keys.source,
@@ -418,6 +460,47 @@ impl UCloudChain {
             .then(Explicit::new(explicit, |_| Ok(())))
             .then(ENV_KEY_PAIR.source(SourcedKeys::from_env))
             .then(SharedCredentialFile(files))
+            .then(InstanceRoleSource {
+                role: self.instance_role.clone(),
+                endpoint: self.metadata_endpoint.clone(),
+            })
+    }
+}
+
+/// The instance role as the last source of the key chain: when asked for, a provider that
+/// fetches from the metadata server on first use; otherwise a note in the trail.
+#[derive(Debug)]
+struct InstanceRoleSource {
+    role: Option<InstanceRole>,
+    endpoint: Option<String>,
+}
+
+impl imageshare_core::credentials::CredentialSource<SourcedKeys> for InstanceRoleSource {
+    fn load(
+        &self,
+        _env: &dyn Env,
+        trail: &mut imageshare_core::credentials::SourceTrail,
+    ) -> Result<Option<imageshare_core::credentials::Found<SourcedKeys>>> {
+        let Some(role) = &self.role else {
+            trail.tried(
+                "UHost instance role from the metadata server (not asked for: like the UCloud \
+                 SDK, imageshare uses it only when asked, UCloudImageSharingBuilder::instance_role)",
+            );
+            return Ok(None);
+        };
+        let provider = InstanceRoleProvider::new(self.endpoint.as_deref(), role.clone())?
+            .with_tried_before(trail.sources().to_vec());
+        let source = CredentialSource::InstanceRole {
+            description: imageshare_core::credentials::ProvideCredentials::source(&provider),
+        };
+        let label = source.to_string();
+        Ok(Some(imageshare_core::credentials::Found::new(
+            SourcedKeys {
+                credentials: Arc::new(provider),
+                source,
+            },
+            label,
+        )))
     }
 }
 

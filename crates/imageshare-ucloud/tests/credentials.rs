@@ -231,12 +231,15 @@ fn nothing_found_lists_every_source_tried() {
         panic!("unexpected error {err:?}");
     };
     assert_eq!(*provider, UHOST);
-    assert_eq!(tried.len(), 3, "{tried:?}");
+    assert_eq!(tried.len(), 4, "{tried:?}");
     assert!(tried[0].contains("explicit"), "{tried:?}");
     assert!(tried[1].contains("UCLOUD_PUBLIC_KEY"), "{tried:?}");
     assert!(tried[1].contains("UCLOUD_PRIVATE_KEY"), "{tried:?}");
     assert!(tried[2].contains(CRED_FILE), "{tried:?}");
     assert!(tried[2].contains("not found"), "{tried:?}");
+    // Not asked for, the instance role is named, so that a user on a UHost learns of it.
+    assert!(tried[3].contains("instance role"), "{tried:?}");
+    assert!(tried[3].contains("not asked for"), "{tried:?}");
     let msg = err.to_string();
     for needle in ["ucloud", "explicit", "UCLOUD_PUBLIC_KEY", CRED_FILE] {
         assert!(msg.contains(needle), "{needle} missing from {msg}");
