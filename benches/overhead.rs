@@ -433,9 +433,18 @@ impl BareSigner {
                     .ok_or("the emulator account's keys are fixed credentials")?;
                 client.sign_request(credentials, t.action, body.as_bytes())
             }
-            BareSigner::UCloud(uc) => Ok(uc
-                .client()
-                .signed_request(t.action, vec![("ImageId".into(), t.image.into())])),
+            BareSigner::UCloud(uc) => {
+                let client = uc.client();
+                let credentials = client
+                    .credentials()
+                    .fixed()
+                    .ok_or("the emulator account's keys are fixed credentials")?;
+                Ok(client.signed_request(
+                    credentials,
+                    t.action,
+                    vec![("ImageId".into(), t.image.into())],
+                ))
+            }
         };
         signed.map_err(|e| format!("{}: sign: {e}", t.cloud))
     }

@@ -5,12 +5,19 @@
 //! [`ClientBuilder`]; this builder adds UCloud's own: credentials, zone, the sharing
 //! action names, the page size and the projects per share call.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use imageshare_core::credentials::{fixed, Found, ProvideCredentials, SharedProvider};
+use imageshare_core::transport::Endpoint;
 use imageshare_core::{ClientBuilder, ClientConfig, Error, Result};
 
 use crate::client::{UCloudClient, GLOBAL_BASE_URL};
-use crate::credential::{UCloudChain, UCloudConfig, UCloudCredentials, ENV_REGION};
+use crate::credential::instance_role::InstanceRole;
+use crate::credential::sts::{AssumeRoleProvider, RoleRequest};
+use crate::credential::{
+    CredentialSource, UCloudChain, UCloudConfig, UCloudCredentials, ENV_REGION,
+};
 use crate::limits::{uhost_rate_limits, UHOST_LIMITS};
 use crate::sharing::{SharingActions, UCloudImageSharing, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::UHOST;
@@ -48,8 +55,9 @@ use crate::UHOST;
 #[derive(Debug, Clone)]
 pub struct UCloudImageSharingBuilder {
     config: ClientConfig,
-    credentials: Option<UCloudCredentials>,
+    credentials: Option<SharedProvider<UCloudCredentials>>,
     zone: Option<String>,
+    instance_role: Option<InstanceRole>,
     actions: SharingActions,
     page_size: u32,
     max_projects_per_call: Option<usize>,
@@ -61,6 +69,7 @@ impl Default for UCloudImageSharingBuilder {
             config: ClientConfig::default(),
             credentials: None,
             zone: None,
+            instance_role: None,
             actions: SharingActions::default(),
             page_size: DEFAULT_PAGE_SIZE,
             max_projects_per_call: None,
@@ -84,8 +93,22 @@ impl UCloudImageSharingBuilder {
     }
 
     /// The key pair (and STS token). Without it, the chain looks for one.
-    pub fn credentials(mut self, credentials: UCloudCredentials) -> Self {
-        self.credentials = Some(credentials);
+    pub fn credentials(self, credentials: UCloudCredentials) -> Self {
+        self.credentials_provider(fixed(credentials, "explicit credentials"))
+    }
+    /// An explicit credentials provider (your own vault or broker, an STS role): used
+    /// before the environment and the shared files, cached and refreshed before expiry.
+    pub fn credentials_provider(mut self, provider: SharedProvider<UCloudCredentials>) -> Self {
+        self.credentials = Some(provider);
+        self
+    }
+    /// Asks for the UHost instance role (temporary credentials from the metadata server)
+    /// as the last source of keys, after explicit, environment and shared-file keys. The
+    /// UCloud SDK never tries it unasked, and neither does imageshare; see
+    /// [`instance_role`](crate::credential::instance_role) for the wire rules. The server is
+    /// [`ClientConfig::metadata_endpoint`] when set (`IMAGESHARE_METADATA_ENDPOINT`).
+    pub fn instance_role(mut self, role: InstanceRole) -> Self {
+        self.instance_role = Some(role);
         self
     }
     /// The zone, sent as `Zone` when set.
@@ -163,10 +186,16 @@ impl UCloudImageSharingBuilder {
             timeout_secs: None,
         });
         if let Some(c) = &self.credentials {
-            chain = chain.credentials(c.clone());
+            chain = chain.credentials_provider(c.clone());
         }
         if let Some(p) = self.config.profile() {
             chain = chain.profile(p);
+        }
+        if let Some(role) = &self.instance_role {
+            chain = chain.instance_role(role.clone());
+        }
+        if let Some(endpoint) = self.config.metadata_endpoint() {
+            chain = chain.metadata_endpoint(endpoint);
         }
         chain
     }
@@ -197,9 +226,38 @@ impl UCloudImageSharingBuilder {
             }
         }
         let transport = config.transport(UHOST, uhost_rate_limits())?;
-        let client = UCloudClient::new(
+        // An explicit provider names its own source (a vault, a role); the chain's other
+        // finds are named by the chain.
+        let source = match &resolved.credential_source {
+            CredentialSource::Explicit => resolved.credentials.source(),
+            other => other.to_string(),
+        };
+        let found = Found::new(resolved.credentials, source);
+        let mut credentials = Arc::new(config.credentials_cache(UHOST, found));
+        if let Some(role) = config.assume_role() {
+            // STS AssumeRole signed with what the chain found, through the same transport,
+            // to the STS endpoint when one is set, else the API base URL.
+            let role = RoleRequest::new(role, config.clock().now())?;
+            let sts_endpoint = match config.sts_endpoint() {
+                Some(url) => Endpoint::parse(&url)?,
+                None => endpoint.clone(),
+            };
+            let sts = UCloudClient::with_credentials(
+                &sts_endpoint,
+                credentials,
+                region.clone(),
+                None,
+                None,
+                transport.clone(),
+            )?;
+            let provider = AssumeRoleProvider::new(sts, role);
+            let source = provider.source();
+            credentials =
+                Arc::new(config.credentials_cache(UHOST, Found::new(Arc::new(provider), source)));
+        }
+        let client = UCloudClient::with_credentials(
             &endpoint,
-            resolved.credentials,
+            credentials,
             region,
             chain.zone,
             chain.project_id,
@@ -263,10 +321,12 @@ mod tests {
         match &e {
             Error::CredentialsNotFound { provider, tried } => {
                 assert_eq!(*provider, UHOST);
-                assert_eq!(tried.len(), 3, "{tried:?}");
+                assert_eq!(tried.len(), 4, "{tried:?}");
                 assert!(tried[0].contains("explicit credentials"), "{tried:?}");
                 assert!(tried[1].contains("UCLOUD_PUBLIC_KEY"), "{tried:?}");
                 assert!(tried[2].contains("shared credential file"), "{tried:?}");
+                assert!(tried[3].contains("instance role"), "{tried:?}");
+                assert!(tried[3].contains("not asked for"), "{tried:?}");
             }
             other => panic!("{other:?}"),
         }

@@ -19,6 +19,7 @@
 //!
 //! | answer | error | retried |
 //! |---|---|---|
+//! | RetCode 174 to a request that carried a `SecurityToken` | [`Error::CredentialsExpired`] | the credentials cache fetches new temporary credentials and makes the call once more |
 //! | RetCode 170, 171, 172, 174 | [`Error::Auth`] with the RetCode as `code` | no |
 //! | RetCode 153 (throttled) | [`Error::Api`] | as throttling, idempotent actions only |
 //! | RetCode 150 (unavailable) | [`Error::Api`] | as a server error, idempotent actions only |
@@ -36,11 +37,14 @@
 //! not even be opened (nothing was sent), as ucloud.md §6 advises.
 
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use imageshare_core::credentials::{fixed, CredentialsCache};
+use imageshare_core::time::Clock;
 use imageshare_core::transport::{
     record_request_id, ApiCall, Endpoint, HttpRequest, HttpResponse, Method, RetryReason, Transport,
 };
@@ -87,28 +91,55 @@ pub struct Answer<T> {
     pub attempts: u32,
 }
 
-/// A UCloud API client bound to one key pair, region, zone and project.
+/// A UCloud API client bound to one credentials provider, region, zone and project.
 ///
 /// `Debug` never prints the private key or token.
 #[derive(Debug, Clone)]
 pub struct UCloudClient {
     transport: Transport,
     base_url: String,
-    credentials: UCloudCredentials,
+    credentials: Arc<CredentialsCache<UCloudCredentials>>,
     region: Region,
     zone: Option<String>,
     project_id: Option<String>,
 }
 
 impl UCloudClient {
-    /// A client posting to `endpoint` (requests go to its whole URL, `/` when it has no
-    /// path) over `transport`. `region` must be a well-formed region id
+    /// A client signing with the fixed key pair `credentials`, posting to `endpoint`
+    /// (requests go to its whole URL, `/` when it has no path) over `transport`. `region`
+    /// must be a well-formed region id
     /// ([`ShareLimits::check_region`](imageshare_core::ShareLimits::check_region): letters,
     /// digits and `-`), else [`Error::InvalidInput`]. The builder makes the transport with
     /// UCloud's rate table ([`ClientConfig::transport`](imageshare_core::ClientConfig::transport)).
     pub fn new(
         endpoint: &Endpoint,
         credentials: UCloudCredentials,
+        region: Region,
+        zone: Option<String>,
+        project_id: Option<String>,
+        transport: Transport,
+    ) -> Result<Self> {
+        let cache = CredentialsCache::new(
+            UHOST,
+            fixed(credentials, "explicit credentials"),
+            Clock::system(),
+        );
+        Self::with_credentials(
+            endpoint,
+            Arc::new(cache),
+            region,
+            zone,
+            project_id,
+            transport,
+        )
+    }
+
+    /// [`new`](Self::new) over a credentials cache (what the builder makes from the
+    /// chain's provider): temporary credentials are fetched when first needed, refreshed
+    /// before they expire, and refreshed once more when UCloud says they expired.
+    pub fn with_credentials(
+        endpoint: &Endpoint,
+        credentials: Arc<CredentialsCache<UCloudCredentials>>,
         region: Region,
         zone: Option<String>,
         project_id: Option<String>,
@@ -142,9 +173,14 @@ impl UCloudClient {
     pub fn project_id(&self) -> Option<&str> {
         self.project_id.as_deref()
     }
-    /// The public key (never the private key).
-    pub fn public_key(&self) -> &str {
-        &self.credentials.public_key
+    /// The public key of fixed credentials (never the private key); `None` when the
+    /// credentials are fetched (STS, instance role).
+    pub fn public_key(&self) -> Option<&str> {
+        self.credentials.fixed().map(|c| c.public_key.as_str())
+    }
+    /// The credentials this client signs with (cached; refreshed before they expire).
+    pub fn credentials(&self) -> &CredentialsCache<UCloudCredentials> {
+        &self.credentials
     }
     /// The transport (options and retry policy in force).
     pub fn transport(&self) -> &Transport {
@@ -174,9 +210,16 @@ impl UCloudClient {
         out
     }
 
-    /// The signed HTTP request for `action` (what [`UCloudClient::call`] sends).
-    pub fn signed_request(&self, action: &str, params: Vec<Param>) -> HttpRequest {
-        let signed = signer::sign_request(self.request_params(action, params), &self.credentials);
+    /// The signed HTTP request for `action` with `credentials` (what
+    /// [`UCloudClient::call`] sends; see [`credentials`](Self::credentials)). A
+    /// `SecurityToken` of temporary credentials is sent and signed with the rest.
+    pub fn signed_request(
+        &self,
+        credentials: &UCloudCredentials,
+        action: &str,
+        params: Vec<Param>,
+    ) -> HttpRequest {
+        let signed = signer::sign_request(self.request_params(action, params), credentials);
         HttpRequest {
             method: Method::Post,
             url: self.base_url.clone(),
@@ -212,7 +255,9 @@ impl UCloudClient {
 
     /// Calls `action` in `cx` (its failed attempts go to the context's retry log) and
     /// returns the success body as JSON (`RetCode` 0). Every other answer is an error,
-    /// classified as the [module docs](self) say.
+    /// classified as the [module docs](self) say. Signed with the current credentials; when
+    /// UCloud says temporary credentials expired, they are fetched again and the call is
+    /// made once more.
     pub async fn call_value(
         &self,
         cx: &CallContext,
@@ -220,7 +265,6 @@ impl UCloudClient {
         params: Vec<Param>,
         idempotency: Idempotency,
     ) -> Result<Answer<Value>> {
-        let request = self.signed_request(action, params);
         let attempts = AtomicU32::new(0);
         let call = ApiCall {
             provider: UHOST,
@@ -229,18 +273,28 @@ impl UCloudClient {
             idempotent: idempotency.is_idempotent(),
         };
         let (body, request_id) = self
-            .transport
-            .call(
-                cx,
-                call,
-                |attempt| {
-                    attempts.store(attempt, Ordering::Relaxed);
-                    // UCloud's signature has no timestamp or nonce: every attempt sends the
-                    // same signed request, built once (cloning it shares the body bytes).
-                    Ok(request.clone())
-                },
-                |response| decode_response(action, response, idempotency),
-            )
+            .credentials
+            .call(|credentials| {
+                let request = self.signed_request(&credentials.credentials, action, params.clone());
+                let temporary = credentials.credentials.is_temporary();
+                let attempts = &attempts;
+                async move {
+                    self.transport
+                        .call(
+                            cx,
+                            call,
+                            |attempt| {
+                                attempts.store(attempt, Ordering::Relaxed);
+                                // UCloud's signature has no timestamp or nonce: every
+                                // attempt sends the same signed request, built once
+                                // (cloning it shares the body bytes).
+                                Ok(request.clone())
+                            },
+                            |response| decode_answer(action, response, idempotency, temporary),
+                        )
+                        .await
+                }
+            })
             .await?;
         Ok(Answer {
             body,
@@ -250,12 +304,24 @@ impl UCloudClient {
     }
 }
 
-/// Classifies one HTTP answer of `action` (see the [module docs](self)). On success returns
-/// the JSON body and the request id. Records the request id on the current span.
+/// Classifies one HTTP answer of `action` sent with long-term keys (see the
+/// [module docs](self)): [`decode_answer`] with `temporary` false.
 pub fn decode_response(
     action: &str,
     response: HttpResponse,
     idempotency: Idempotency,
+) -> Result<(Value, Option<String>)> {
+    decode_answer(action, response, idempotency, false)
+}
+
+/// Classifies one HTTP answer of `action` (see the [module docs](self)); `temporary`: the
+/// request carried a `SecurityToken`. On success returns the JSON body and the request id.
+/// Records the request id on the current span.
+pub fn decode_answer(
+    action: &str,
+    response: HttpResponse,
+    idempotency: Idempotency,
+    temporary: bool,
 ) -> Result<(Value, Option<String>)> {
     let request_id = response
         .header(REQUEST_ID_HEADER)
@@ -309,6 +375,14 @@ pub fn decode_response(
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_owned();
+    if temporary && code == retcode::TOKEN_NOT_EXISTS {
+        return Err(Error::CredentialsExpired {
+            provider: UHOST,
+            code: code.to_string(),
+            message,
+            request_id,
+        });
+    }
     if retcode::is_auth(code) {
         return Err(Error::Auth {
             provider: UHOST,

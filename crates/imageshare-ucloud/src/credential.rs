@@ -9,7 +9,19 @@
 //!    `UCLOUD_REGION`, `UCLOUD_ZONE`, `UCLOUD_API_BASE_URL`, `UCLOUD_TIMEOUT_SECOND`;
 //! 3. the **shared files** of the UCloud CLI and Go SDK, `~/.ucloud/credential.json` and
 //!    `~/.ucloud/config.json` (paths overridable by `UCLOUD_SHARED_CREDENTIAL_FILE` and
-//!    `UCLOUD_SHARED_CONFIG_FILE`, where a leading `~/` means the home directory).
+//!    `UCLOUD_SHARED_CONFIG_FILE`, where a leading `~/` means the home directory);
+//! 4. for keys only, the **instance role** from the metadata server, only when asked for
+//!    ([`instance_role`]; the Go SDK's default chain never tries it).
+//!
+//! Then, when `ClientConfig::assume_role()` is set, the builder assumes that role with STS
+//! `AssumeRole` signed with whatever the chain found ([`sts`]). Temporary credentials
+//! (STS, instance role) are fetched when first needed, cached and refreshed before they
+//! expire (core `CredentialsCache`); their `SecurityToken` is sent and signed as a request
+//! parameter.
+//!
+//! The variable and file names above were checked against ucloud-sdk-go `ff76b12`
+//! (`external/env_config.go`, `external/shared_config.go`): they match, and the SDK reads
+//! no token variable or file field.
 //!
 //! This is the order imageshare uses for every cloud. It differs from the Go SDK's
 //! `external.LoadDefaultUCloudConfig`, which loads the environment first and then lets any
@@ -47,7 +59,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use imageshare_core::credentials::{
-    CredentialChain, Env, EnvKeyPair, Explicit, HalfSetPair, KeyPair, OsEnv,
+    fixed, CredentialChain, Env, EnvKeyPair, Explicit, HalfSetPair, KeyPair, OsEnv, SharedProvider,
 };
 use imageshare_core::{Error, Result, Secret};
 
@@ -55,8 +67,11 @@ use crate::signer::{self, Param};
 use crate::UHOST;
 
 mod files;
+pub mod instance_role;
+pub mod sts;
 
 use files::{SharedCredentialFile, SharedFiles};
+use instance_role::{InstanceRole, InstanceRoleProvider, INTERNAL_BASE_URL};
 
 /// Environment variable: public key.
 pub const ENV_PUBLIC_KEY: &str = "UCLOUD_PUBLIC_KEY";
@@ -129,7 +144,26 @@ impl UCloudCredentials {
     /// Credentials from the environment and the shared files of the real process
     /// ([`UCloudChain`] with no explicit values and [`OsEnv`]).
     pub fn from_env() -> Result<Self> {
-        Ok(UCloudChain::new().resolve(&OsEnv)?.credentials)
+        let found = UCloudChain::new().resolve(&OsEnv)?;
+        found.fixed_credentials().cloned().ok_or_else(|| {
+            Error::invalid_input(
+                "credentials",
+                format!(
+                    "{} gives temporary credentials, fetched when used",
+                    found.credential_source
+                ),
+            )
+        })
+    }
+
+    /// True when these are temporary credentials (they carry an STS token).
+    pub fn is_temporary(&self) -> bool {
+        self.security_token.is_some()
+    }
+
+    /// These credentials as a provider that always gives them, found in `source`.
+    pub fn into_provider(self, source: impl Into<String>) -> SharedProvider<UCloudCredentials> {
+        fixed(self, source)
     }
 
     /// Adds `PublicKey` (and `SecurityToken`) and `Signature` to flattened parameters
@@ -230,6 +264,11 @@ pub enum CredentialSource {
         /// The profile used.
         profile: String,
     },
+    /// The instance role, from the metadata server (only when asked for).
+    InstanceRole {
+        /// What the provider calls itself (role, server, API version).
+        description: String,
+    },
 }
 
 impl fmt::Display for CredentialSource {
@@ -242,21 +281,31 @@ impl fmt::Display for CredentialSource {
             CredentialSource::SharedFile { path, profile } => {
                 write!(f, "profile {profile:?} of {}", path.display())
             }
+            CredentialSource::InstanceRole { description } => f.write_str(description),
         }
     }
 }
 
 /// What the chain found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ResolvedUCloud {
-    /// The key pair (and token).
-    pub credentials: UCloudCredentials,
+    /// The provider of the key pair (and token): fixed keys, or temporary credentials
+    /// fetched when first used and refreshed before they expire.
+    pub credentials: SharedProvider<UCloudCredentials>,
     /// Where the key pair came from.
     pub credential_source: CredentialSource,
     /// The settings, each from the first source that had it.
     pub config: UCloudConfig,
     /// The profile of the shared files in force (named, or the active one), if any.
     pub profile: Option<String>,
+}
+
+impl ResolvedUCloud {
+    /// The key pair, when the chain found fixed keys (explicit, environment, shared
+    /// file); `None` for a provider that fetches them.
+    pub fn fixed_credentials(&self) -> Option<&UCloudCredentials> {
+        self.credentials.fixed()
+    }
 }
 
 /// The UCloud credential and settings chain: explicit values, then the environment, then
@@ -271,17 +320,19 @@ pub struct ResolvedUCloud {
 ///     .with_var("UCLOUD_PRIVATE_KEY", "priv-env")
 ///     .with_var("UCLOUD_REGION", "cn-sh2");
 /// let found = UCloudChain::new().region("hk").resolve(&env).unwrap();
-/// assert_eq!(found.credentials.public_key, "pub-env");
+/// assert_eq!(found.fixed_credentials().unwrap().public_key, "pub-env");
 /// assert_eq!(found.credential_source, CredentialSource::Environment);
 /// assert_eq!(found.config.region.as_deref(), Some("hk")); // explicit beats env
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct UCloudChain {
-    credentials: Option<UCloudCredentials>,
+    credentials: Option<SharedProvider<UCloudCredentials>>,
     config: UCloudConfig,
     profile: Option<String>,
     shared_config_file: Option<PathBuf>,
     shared_credential_file: Option<PathBuf>,
+    instance_role: Option<InstanceRole>,
+    metadata_endpoint: Option<String>,
 }
 
 impl UCloudChain {
@@ -290,8 +341,13 @@ impl UCloudChain {
         Self::default()
     }
     /// Explicit credentials (the rest of the chain is not consulted for keys).
-    pub fn credentials(mut self, credentials: UCloudCredentials) -> Self {
-        self.credentials = Some(credentials);
+    pub fn credentials(self, credentials: UCloudCredentials) -> Self {
+        self.credentials_provider(fixed(credentials, CredentialSource::Explicit.to_string()))
+    }
+    /// An explicit credentials provider (your own vault or broker, an STS role): the rest
+    /// of the chain is not consulted for keys.
+    pub fn credentials_provider(mut self, provider: SharedProvider<UCloudCredentials>) -> Self {
+        self.credentials = Some(provider);
         self
     }
     /// Explicit settings; fields left `None` are looked up further down the chain.
@@ -340,6 +396,19 @@ impl UCloudChain {
         self
     }
 
+    /// Asks for the instance role as the last source of keys (see
+    /// [`instance_role`](mod@self::instance_role): the UCloud SDK never tries it unasked).
+    pub fn instance_role(mut self, role: InstanceRole) -> Self {
+        self.instance_role = Some(role);
+        self
+    }
+    /// The metadata server of the instance role (default
+    /// [`instance_role::METADATA_ENDPOINT`]).
+    pub fn metadata_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.metadata_endpoint = Some(endpoint.into());
+        self
+    }
+
     /// [`UCloudChain::resolve`] against the real process environment and file system.
     pub fn resolve_from_os(&self) -> Result<ResolvedUCloud> {
         self.resolve(&OsEnv)
@@ -347,8 +416,8 @@ impl UCloudChain {
 
     /// Runs the chain. Errors: [`Error::CredentialsNotFound`] listing every source tried
     /// when no key pair is found; [`Error::InvalidInput`] for a half-set key pair, a
-    /// malformed shared file or a non-numeric `UCLOUD_TIMEOUT_SECOND`. No error text ever
-    /// contains a private key or token.
+    /// malformed shared file or a non-numeric `UCLOUD_TIMEOUT_SECOND`. No
+    /// error text ever contains a private key or token.
     pub fn resolve(&self, env: &dyn Env) -> Result<ResolvedUCloud> {
         let mut config = self.config.clone().or(UCloudConfig::from_env(env)?);
         let named = self.profile.clone().or_else(|| env.var(ENV_PROFILE));
@@ -365,6 +434,12 @@ impl UCloudChain {
             if let Some(entry) = files.config_entry(env)? {
                 config = config.or(entry.to_config());
             }
+        }
+        // Instance-role credentials go to the in-VPC endpoint unless one is configured
+        // (`external/sts_common.go` `internalBaseUrl`).
+        if matches!(keys.source, CredentialSource::InstanceRole { .. }) && config.base_url.is_none()
+        {
+            config.base_url = Some(INTERNAL_BASE_URL.to_owned());
         }
         Ok(ResolvedUCloud {
             credentials: keys.credentials,
@@ -385,23 +460,72 @@ impl UCloudChain {
             .then(Explicit::new(explicit, |_| Ok(())))
             .then(ENV_KEY_PAIR.source(SourcedKeys::from_env))
             .then(SharedCredentialFile(files))
+            .then(InstanceRoleSource {
+                role: self.instance_role.clone(),
+                endpoint: self.metadata_endpoint.clone(),
+            })
     }
 }
 
-/// A key pair and where it was found: what the sources of the key chain find.
+/// The instance role as the last source of the key chain: when asked for, a provider that
+/// fetches from the metadata server on first use; otherwise a note in the trail.
+#[derive(Debug)]
+struct InstanceRoleSource {
+    role: Option<InstanceRole>,
+    endpoint: Option<String>,
+}
+
+impl imageshare_core::credentials::CredentialSource<SourcedKeys> for InstanceRoleSource {
+    fn load(
+        &self,
+        _env: &dyn Env,
+        trail: &mut imageshare_core::credentials::SourceTrail,
+    ) -> Result<Option<imageshare_core::credentials::Found<SourcedKeys>>> {
+        let Some(role) = &self.role else {
+            trail.tried(
+                "UHost instance role from the metadata server (not asked for: like the UCloud \
+                 SDK, imageshare uses it only when asked, UCloudImageSharingBuilder::instance_role)",
+            );
+            return Ok(None);
+        };
+        let provider = InstanceRoleProvider::new(self.endpoint.as_deref(), role.clone())?
+            .with_tried_before(trail.sources().to_vec());
+        let source = CredentialSource::InstanceRole {
+            description: imageshare_core::credentials::ProvideCredentials::source(&provider),
+        };
+        let label = source.to_string();
+        Ok(Some(imageshare_core::credentials::Found::new(
+            SourcedKeys {
+                credentials: Arc::new(provider),
+                source,
+            },
+            label,
+        )))
+    }
+}
+
+/// A key provider and where it was found: what the sources of the key chain find.
 #[derive(Debug, Clone)]
 struct SourcedKeys {
-    credentials: UCloudCredentials,
+    credentials: SharedProvider<UCloudCredentials>,
     source: CredentialSource,
 }
 
 impl SourcedKeys {
+    /// Fixed keys found in `source`.
+    fn fixed(credentials: UCloudCredentials, source: CredentialSource) -> Self {
+        SourcedKeys {
+            credentials: fixed(credentials, source.to_string()),
+            source,
+        }
+    }
+
     /// The pair [`ENV_KEY_PAIR`] found (it reads no token).
     fn from_env(pair: KeyPair) -> Self {
-        SourcedKeys {
-            credentials: UCloudCredentials::new(pair.id, pair.secret),
-            source: CredentialSource::Environment,
-        }
+        Self::fixed(
+            UCloudCredentials::new(pair.id, pair.secret),
+            CredentialSource::Environment,
+        )
     }
 }
 
@@ -419,7 +543,7 @@ mod tests {
             .with_file_mode("/home/u/.ucloud/credential.json", creds, 0o640)
             .with_file_mode("/home/u/.ucloud/config.json", config, 0o644);
         let found = UCloudChain::new().resolve(&env).unwrap();
-        assert_eq!(found.credentials.public_key, "pub-file");
+        assert_eq!(found.fixed_credentials().unwrap().public_key, "pub-file");
         assert_eq!(found.config.project_id.as_deref(), Some("org-abc"));
         let w = env.warnings();
         assert_eq!(w.len(), 1, "only the file with the private key: {w:?}");

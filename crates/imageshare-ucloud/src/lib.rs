@@ -139,6 +139,7 @@ pub mod providers;
 pub mod retcode;
 pub mod sharing;
 pub mod signer;
+pub mod whoami;
 
 use imageshare_core::Provider;
 

@@ -44,7 +44,17 @@ pub const MISSING_SIGNATURE: i64 = 170;
 pub const SIGNATURE_ERROR: i64 = 171;
 /// User does not exist: unknown `PublicKey` (gateway).
 pub const USER_NOT_EXISTS: i64 = 172;
-/// Token does not exist (gateway, OAuth path).
+/// Token does not exist (gateway, "Token 不存在", `summary/public.md`).
+///
+/// To a request signed with temporary credentials (it carried a `SecurityToken`), the
+/// client reads it as **the token expired** (`Error::CredentialsExpired`: refresh once,
+/// retry once). UCloud documents no separate "token expired" RetCode: the Go SDK's
+/// `client.CredentialExpiredError` (`docs/en-us/Auth.md`) is raised by the SDK itself
+/// before sending, when `Credential.Expires` has passed (`ucloud/client.go`,
+/// `ucloud/error/client_error.go`), never from an answer; ucloud-cli measured that the
+/// gateway answers 174 for an expired as well as a forged Bearer token
+/// (`cmd/internal/platform/client.go`). That 174 is also what an expired STS
+/// `SecurityToken` gets is **UNCONFIRMED**; a wrong guess costs one refresh and one retry.
 pub const TOKEN_NOT_EXISTS: i64 = 174;
 /// Parameter problem, e.g. `Params [ImageId] not available` (seen from the gateway by the
 /// UCloud CLI; not in the documented table, ucloud.md §3.5).

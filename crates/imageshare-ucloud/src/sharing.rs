@@ -739,6 +739,10 @@ impl ImageSharing for UCloudImageSharing {
     /// disappears for its recipients. The call is retried on throttling and gateway errors;
     /// if an attempt's answer is lost after the image was deleted, the next attempt finds
     /// it gone and the result is [`Error::NotFound`].
+    async fn whoami_in(&self, cx: &CallContext) -> Result<imageshare_core::CallerIdentity> {
+        crate::whoami::whoami(&self.client, cx).await
+    }
+
     async fn delete_in(&self, cx: &CallContext, id: &ImageId) -> Result<()> {
         let params: Vec<Param> = vec![("ImageId".into(), id.to_string())];
         let _: TerminateCustomImageResponse = self

@@ -55,7 +55,7 @@ fn explicit_credentials_win_over_everything() {
         .credentials(creds.clone())
         .resolve(&env)
         .unwrap();
-    assert_eq!(found.credentials, creds);
+    assert_eq!(found.fixed_credentials(), Some(&creds));
     assert_eq!(found.credential_source, CredentialSource::Explicit);
     // Settings not given explicitly still come from the files (active profile "work").
     assert_eq!(found.config.project_id.as_deref(), Some("org-work"));
@@ -66,9 +66,12 @@ fn explicit_credentials_win_over_everything() {
 fn environment_keys_win_over_the_shared_file() {
     let env = env_keys(cli_files(StaticEnv::new()));
     let found = UCloudChain::new().resolve(&env).unwrap();
-    assert_eq!(found.credentials.public_key, "pub-env");
-    assert_eq!(found.credentials.private_key.expose(), ENV_PRIVATE);
-    assert_eq!(found.credentials.security_token, None);
+    assert_eq!(found.fixed_credentials().unwrap().public_key, "pub-env");
+    assert_eq!(
+        found.fixed_credentials().unwrap().private_key.expose(),
+        ENV_PRIVATE
+    );
+    assert_eq!(found.fixed_credentials().unwrap().security_token, None);
     assert_eq!(found.credential_source, CredentialSource::Environment);
 }
 
@@ -76,8 +79,11 @@ fn environment_keys_win_over_the_shared_file() {
 fn shared_file_active_profile_is_used_without_a_name() {
     let env = cli_files(StaticEnv::new());
     let found = UCloudChain::new().resolve(&env).unwrap();
-    assert_eq!(found.credentials.public_key, "pub-work");
-    assert_eq!(found.credentials.private_key.expose(), FILE_PRIVATE);
+    assert_eq!(found.fixed_credentials().unwrap().public_key, "pub-work");
+    assert_eq!(
+        found.fixed_credentials().unwrap().private_key.expose(),
+        FILE_PRIVATE
+    );
     assert_eq!(
         found.credential_source,
         CredentialSource::SharedFile {
@@ -102,7 +108,7 @@ fn shared_file_active_profile_is_used_without_a_name() {
 fn named_profile_from_env_beats_the_active_one() {
     let env = cli_files(StaticEnv::new()).with_var("UCLOUD_PROFILE", "default");
     let found = UCloudChain::new().resolve(&env).unwrap();
-    assert_eq!(found.credentials.public_key, "pub-default");
+    assert_eq!(found.fixed_credentials().unwrap().public_key, "pub-default");
     assert_eq!(found.profile.as_deref(), Some("default"));
     assert_eq!(found.config.region.as_deref(), Some("cn-bj2"));
     assert_eq!(found.config.timeout_secs, Some(15));
@@ -112,7 +118,7 @@ fn named_profile_from_env_beats_the_active_one() {
 fn explicit_profile_beats_ucloud_profile() {
     let env = cli_files(StaticEnv::new()).with_var("UCLOUD_PROFILE", "default");
     let found = UCloudChain::new().profile("ci").resolve(&env).unwrap();
-    assert_eq!(found.credentials.public_key, "pub-ci");
+    assert_eq!(found.fixed_credentials().unwrap().public_key, "pub-ci");
     // Empty strings and timeout_sec 0 in the file count as absent.
     assert_eq!(
         found.config,
@@ -157,7 +163,7 @@ fn env_values_beat_non_empty_file_values_unlike_the_go_sdk() {
     let env = env_keys(cli_files(StaticEnv::new())).with_var("UCLOUD_PROJECT_ID", "org-env");
     let found = UCloudChain::new().resolve(&env).unwrap();
     assert_eq!(found.config.project_id.as_deref(), Some("org-env"));
-    assert_eq!(found.credentials.public_key, "pub-env");
+    assert_eq!(found.fixed_credentials().unwrap().public_key, "pub-env");
 }
 
 #[test]
@@ -176,7 +182,7 @@ fn shared_file_paths_can_be_overridden() {
             r#"[{"profile":"p","region":"hk"}]"#,
         );
     let found = UCloudChain::new().resolve(&env).unwrap();
-    assert_eq!(found.credentials.public_key, "pub-p");
+    assert_eq!(found.fixed_credentials().unwrap().public_key, "pub-p");
     assert_eq!(found.config.region.as_deref(), Some("hk"));
     assert_eq!(
         found.credential_source,
@@ -195,7 +201,7 @@ fn shared_file_paths_can_be_overridden() {
         .shared_credential_file("/tmp/explicit.json")
         .resolve(&env)
         .unwrap();
-    assert_eq!(found.credentials.public_key, "pub-x");
+    assert_eq!(found.fixed_credentials().unwrap().public_key, "pub-x");
 }
 
 #[test]
@@ -214,7 +220,7 @@ fn the_last_matching_profile_wins_as_in_the_go_sdk() {
         );
     let found = UCloudChain::new().resolve(&env).unwrap();
     assert_eq!(found.profile.as_deref(), Some("b"));
-    assert_eq!(found.credentials.public_key, "pub-b2");
+    assert_eq!(found.fixed_credentials().unwrap().public_key, "pub-b2");
 }
 
 #[test]
@@ -225,12 +231,15 @@ fn nothing_found_lists_every_source_tried() {
         panic!("unexpected error {err:?}");
     };
     assert_eq!(*provider, UHOST);
-    assert_eq!(tried.len(), 3, "{tried:?}");
+    assert_eq!(tried.len(), 4, "{tried:?}");
     assert!(tried[0].contains("explicit"), "{tried:?}");
     assert!(tried[1].contains("UCLOUD_PUBLIC_KEY"), "{tried:?}");
     assert!(tried[1].contains("UCLOUD_PRIVATE_KEY"), "{tried:?}");
     assert!(tried[2].contains(CRED_FILE), "{tried:?}");
     assert!(tried[2].contains("not found"), "{tried:?}");
+    // Not asked for, the instance role is named, so that a user on a UHost learns of it.
+    assert!(tried[3].contains("instance role"), "{tried:?}");
+    assert!(tried[3].contains("not asked for"), "{tried:?}");
     let msg = err.to_string();
     for needle in ["ucloud", "explicit", "UCLOUD_PUBLIC_KEY", CRED_FILE] {
         assert!(msg.contains(needle), "{needle} missing from {msg}");
@@ -341,7 +350,7 @@ fn a_broken_file_does_not_matter_when_it_is_not_needed() {
         .timeout_secs(5)
         .resolve(&env)
         .unwrap();
-    assert_eq!(found.credentials.public_key, "p");
+    assert_eq!(found.fixed_credentials().unwrap().public_key, "p");
     assert_eq!(found.profile, None);
 
     // An empty file is an empty list of profiles, not an error.

@@ -872,7 +872,9 @@ fn the_request_is_signed_over_what_is_sent() {
         .region("cn-bj2")
         .build()
         .unwrap();
-    let req = a.client().signed_request(
+    let client = a.client();
+    let req = client.signed_request(
+        client.credentials().fixed().unwrap(),
         "DescribeImage",
         vec![("ImageId".to_owned(), "uimage-ä b".to_owned())] as Vec<Param>,
     );

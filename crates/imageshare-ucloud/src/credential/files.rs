@@ -152,12 +152,13 @@ impl SharedFiles {
                     path: path.clone(),
                     profile: profile.to_owned(),
                 };
+                let label = source.to_string();
                 Ok(Some(Found::new(
-                    SourcedKeys {
-                        credentials: UCloudCredentials::new(entry.public_key, entry.private_key),
-                        source: source.clone(),
-                    },
-                    source.to_string(),
+                    SourcedKeys::fixed(
+                        UCloudCredentials::new(entry.public_key, entry.private_key),
+                        source,
+                    ),
+                    label,
                 )))
             }
             (true, true) => {
