@@ -22,8 +22,8 @@ use std::fmt;
 use std::path::PathBuf;
 
 use imageshare_core::credentials::{
-    profile_path, read_credentials_file, CredentialChain, CredentialSource, Env, EnvKeyPair,
-    Explicit, Found, HalfSetPair, KeyPair, OsEnv, SourceTrail,
+    fixed, profile_path, read_credentials_file, CredentialChain, CredentialSource, Env, EnvKeyPair,
+    Explicit, Found, HalfSetPair, KeyPair, OsEnv, SharedProvider, SourceTrail,
 };
 use imageshare_core::{Error, Provider, Region, Result, Secret};
 use serde::Deserialize;
@@ -125,10 +125,24 @@ impl AlibabaCredentials {
         self.security_token.is_some()
     }
 
-    /// The credential chain on the process environment; see [`resolve_credentials`]
-    /// (which also lets the "not found" error name SAS instead of ECS).
+    /// The fixed keys the credential chain finds on the process environment; see
+    /// [`resolve_credentials`] (which also lets the "not found" error name SAS instead of
+    /// ECS). A source that fetches temporary credentials (a role, a metadata server) has
+    /// no fixed keys to give: that is an `Error::CredentialSource` naming it.
     pub fn from_env() -> Result<Self> {
-        resolve_credentials(crate::ECS, None, &OsEnv).map(|r| r.credentials)
+        let found = resolve_credentials(crate::ECS, None, &OsEnv)?;
+        match found.credentials.fixed() {
+            Some(c) => Ok(c.clone()),
+            None => Err(Error::CredentialSource {
+                provider: crate::ECS,
+                source_name: found.source,
+                message: "this source gives temporary credentials that must be fetched; \
+                          build an adapter (it fetches and refreshes them) instead"
+                    .to_owned(),
+                code: None,
+                cause: None,
+            }),
+        }
     }
 }
 
@@ -147,12 +161,14 @@ impl fmt::Display for AlibabaCredentials {
 /// profile `profile` if given); see the [module docs](self).
 pub fn credential_chain(
     provider: Provider,
-    explicit: Option<AlibabaCredentials>,
+    explicit: Option<SharedProvider<AlibabaCredentials>>,
     profile: Option<&str>,
-) -> CredentialChain<AlibabaCredentials> {
+) -> CredentialChain<SharedProvider<AlibabaCredentials>> {
     CredentialChain::new(provider)
-        .then(Explicit::new(explicit, check_explicit))
-        .then(ENV_KEY_PAIR.source(from_key_pair))
+        .then(Explicit::new(explicit, |p| {
+            p.fixed().map_or(Ok(()), check_explicit)
+        }))
+        .then(ENV_KEY_PAIR.source(|pair| fixed(from_key_pair(pair), "environment variables")))
         .then(CliProfileFile::new(profile))
 }
 
@@ -168,9 +184,9 @@ pub fn credential_chain(
 /// Explicit credentials with an empty id or secret are an `Error::InvalidInput`.
 pub fn resolve_credentials(
     provider: Provider,
-    explicit: Option<AlibabaCredentials>,
+    explicit: Option<SharedProvider<AlibabaCredentials>>,
     env: &dyn Env,
-) -> Result<Found<AlibabaCredentials>> {
+) -> Result<Found<SharedProvider<AlibabaCredentials>>> {
     credential_chain(provider, explicit, None).resolve(env)
 }
 
@@ -246,12 +262,12 @@ impl CliProfileFile {
     }
 }
 
-impl CredentialSource<AlibabaCredentials> for CliProfileFile {
+impl CredentialSource<SharedProvider<AlibabaCredentials>> for CliProfileFile {
     fn load(
         &self,
         env: &dyn Env,
         trail: &mut SourceTrail,
-    ) -> Result<Option<Found<AlibabaCredentials>>> {
+    ) -> Result<Option<Found<SharedProvider<AlibabaCredentials>>>> {
         let selected = match SelectedProfile::load(env, self.profile.as_deref()) {
             Ok(selected) => selected,
             Err(note) => {
@@ -265,13 +281,13 @@ impl CredentialSource<AlibabaCredentials> for CliProfileFile {
             profile,
         } = selected;
         match profile_credentials(&profile) {
-            Ok(credentials) => Ok(Some(
-                Found::new(
-                    credentials,
-                    format!("profile {name:?} of {}", path.display()),
-                )
-                .with_region(profile_region(&profile)),
-            )),
+            Ok(credentials) => {
+                let source = format!("profile {name:?} of {}", path.display());
+                Ok(Some(
+                    Found::new(fixed(credentials, source.clone()), source)
+                        .with_region(profile_region(&profile)),
+                ))
+            }
             Err(why) => {
                 trail.tried(format!("profile {name:?} in {}: {why}", path.display()));
                 Ok(None)
@@ -456,7 +472,14 @@ mod tests {
     }
 
     fn resolve(env: &StaticEnv) -> Result<Found<AlibabaCredentials>> {
-        resolve_credentials(crate::ECS, None, env)
+        resolve_credentials(crate::ECS, None, env).map(|f| {
+            let c = f.credentials.fixed().expect("fixed credentials").clone();
+            Found::new(c, f.source).with_region(f.region)
+        })
+    }
+
+    fn explicit(c: AlibabaCredentials) -> Option<SharedProvider<AlibabaCredentials>> {
+        Some(fixed(c, "explicit credentials"))
     }
 
     fn not_found_sources(err: Error) -> Vec<String> {
@@ -472,8 +495,8 @@ mod tests {
             .with_var("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIenv")
             .with_var("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "envsecret");
         let explicit = AlibabaCredentials::new("LTAIexplicit", "explicitsecret");
-        let r = resolve_credentials(crate::SAS, Some(explicit.clone()), &env).unwrap();
-        assert_eq!(r.credentials, explicit);
+        let r = resolve_credentials(crate::SAS, self::explicit(explicit.clone()), &env).unwrap();
+        assert_eq!(r.credentials.fixed(), Some(&explicit));
         assert_eq!(r.source, "explicit credentials");
         assert_eq!(r.region, None);
     }
@@ -481,11 +504,15 @@ mod tests {
     #[test]
     fn explicit_empty_values_are_invalid_input() {
         let env = env_with_profile();
-        let err = resolve_credentials(crate::ECS, Some(AlibabaCredentials::new("", "x")), &env)
+        let err = resolve_credentials(crate::ECS, explicit(AlibabaCredentials::new("", "x")), &env)
             .unwrap_err();
         assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
-        let err = resolve_credentials(crate::ECS, Some(AlibabaCredentials::new("LTAIx", "")), &env)
-            .unwrap_err();
+        let err = resolve_credentials(
+            crate::ECS,
+            explicit(AlibabaCredentials::new("LTAIx", "")),
+            &env,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("LTAIx"), "{err}");
     }
 
@@ -767,7 +794,7 @@ mod tests {
         let r = credential_chain(crate::ECS, None, Some("sts"))
             .resolve(&env)
             .unwrap();
-        assert_eq!(r.credentials.access_key_id, "STS.profile");
+        assert_eq!(r.credentials.fixed().unwrap().access_key_id, "STS.profile");
         assert_eq!(r.region, Some(Region::from("cn-shanghai")));
         assert_eq!(
             resolve_region_with_profile(&env, Some("sts")),
@@ -784,7 +811,7 @@ mod tests {
         let r = credential_chain(crate::ECS, None, Some("sts"))
             .resolve(&env)
             .unwrap();
-        assert_eq!(r.credentials.access_key_id, "LTAIenv");
+        assert_eq!(r.credentials.fixed().unwrap().access_key_id, "LTAIenv");
         let msg = credential_chain(crate::SAS, None, Some("ghost"))
             .resolve(&env_with_profile())
             .unwrap_err()
