@@ -39,9 +39,12 @@ use imageshare_core::{
 };
 use serde::Deserialize;
 
+use crate::credential::sts::{AssumeRoleProvider, RoleRequest, Services, Sts};
 use crate::credential::{credential_chain, resolve_region_with_profile, AlibabaCredentials};
 use crate::model::Answer;
 use crate::signer::{acs3, rpc_v1};
+use imageshare_core::credentials::{Found, ProvideCredentials};
+use imageshare_core::CallerIdentity;
 
 /// ECS API version (alibaba.md 1).
 pub const ECS_VERSION: &str = "2014-05-26";
@@ -130,6 +133,8 @@ pub struct OpenApiClient {
     signature: SignatureVersion,
     transport: Transport,
     clock: Clock,
+    /// STS for `GetCallerIdentity`.
+    sts: Sts,
 }
 
 impl fmt::Debug for OpenApiClient {
@@ -159,8 +164,22 @@ impl OpenApiClient {
     ) -> Result<Self> {
         let provider = product.limits.provider;
         let env = config.env();
-        let found =
-            credential_chain(provider, settings.credentials, config.profile()).resolve(env)?;
+        let transport = config.transport(provider, (product.rate_limits)())?;
+        let services = Services::new(provider, config, transport.clone());
+        let mut found =
+            credential_chain(provider, settings.credentials, config.profile(), &services)
+                .resolve(env)?;
+        if let Some(role) = config.assume_role() {
+            let role = RoleRequest::from_assume_role(role, env, config.clock());
+            let assumed = AssumeRoleProvider::new(
+                found.credentials,
+                &found.source,
+                services.sts(None, false),
+                role,
+            );
+            let source = ProvideCredentials::source(&assumed);
+            found = Found::new(assumed.shared(), source).with_region(found.region);
+        }
         // The region variables, then the selected profile's region, whatever source the
         // credentials came from (as the Aliyun CLI does); read only when none is set.
         let fallback = match config.region() {
@@ -172,7 +191,6 @@ impl OpenApiClient {
         let endpoint = config
             .resolve_endpoint(|| (product.default_endpoint)(region.as_str()))?
             .without_path("Alibaba RPC APIs")?;
-        let transport = config.transport(provider, (product.rate_limits)())?;
         Ok(OpenApiClient {
             provider,
             version: product.version,
@@ -183,7 +201,33 @@ impl OpenApiClient {
             signature: settings.signature,
             transport,
             clock: config.clock().clone(),
+            sts: services.sts(None, false),
         })
+    }
+
+    /// Who the credentials act as (STS `GetCallerIdentity`), where they came from and
+    /// when they expire.
+    pub async fn whoami(&self, cx: &CallContext) -> Result<CallerIdentity> {
+        let (answer, expires) = self
+            .credentials
+            .call(|credentials| async move {
+                let answer = self
+                    .sts
+                    .caller_identity(cx, &credentials.credentials)
+                    .await?;
+                Ok((answer, credentials.expires))
+            })
+            .await?;
+        Ok(
+            CallerIdentity::new(self.provider, answer.account_id, self.credentials.source())
+                .with_arn(Some(answer.arn).filter(|a| !a.is_empty()))
+                .with_expires(expires),
+        )
+    }
+
+    /// The STS endpoint `whoami` calls.
+    pub fn sts_endpoint(&self) -> &str {
+        self.sts.endpoint()
     }
 
     /// The product this client talks to.
