@@ -88,17 +88,18 @@ impl CredentialSource<SharedProvider<AlibabaCredentials>> for CliProfileFile {
                 return Ok(None);
             }
         };
-        let source = format!("profile {:?} of {}", selected.name, selected.path.display());
+        let file = selected.path.display().to_string();
         let mut seen = Vec::new();
         match profile_provider(
             &self.services,
             env,
             &selected.profiles,
             &selected.name,
-            &source,
+            &file,
             &mut seen,
         ) {
             Ok(provider) => {
+                let source = provider.source();
                 let region = selected
                     .profiles
                     .iter()
@@ -259,14 +260,14 @@ fn non_empty(v: &Option<String>) -> Option<&str> {
     v.as_deref().filter(|s| !s.is_empty())
 }
 
-/// The provider of profile `name` among `profiles`; `source` names the selected profile
-/// in sources; `seen` holds the profiles already on the `source_profile` path.
+/// The provider of profile `name` among `profiles` of `file`; `seen` holds the profiles
+/// already on the `source_profile` path.
 fn profile_provider(
     services: &Services,
     env: &dyn Env,
     profiles: &[Profile],
     name: &str,
-    source: &str,
+    file: &str,
     seen: &mut Vec<String>,
 ) -> std::result::Result<SharedProvider<AlibabaCredentials>, String> {
     if seen.iter().any(|s| s == name) {
@@ -307,12 +308,12 @@ fn profile_provider(
         .with_external_id(non_empty(&p.external_id)))
     };
     let sts = || services.sts(non_empty(&p.sts_region), p.enable_vpc.unwrap_or(false));
-    let this = format!("profile {name:?}");
+    let this = format!("profile {name:?} of {file}");
     Ok(match mode {
-        "AK" => fixed(key_pair()?, source),
+        "AK" => fixed(key_pair()?, this),
         "StsToken" => {
             let token = required("sts_token", &p.sts_token)?;
-            fixed(key_pair()?.with_security_token(token), source)
+            fixed(key_pair()?.with_security_token(token), this)
         }
         "RamRoleArn" => {
             let mut base = key_pair()?;
@@ -331,9 +332,10 @@ fn profile_provider(
         "ChainableRamRoleArn" => {
             let parent = required("source_profile", &p.source_profile)?;
             let role = role(p)?;
-            let base = profile_provider(services, env, profiles, &parent, source, seen)
+            let base = profile_provider(services, env, profiles, &parent, file, seen)
                 .map_err(|why| format!("source_profile {parent:?}: {why}"))?;
-            AssumeRoleProvider::new(base, &format!("profile {parent:?}"), sts(), role).shared()
+            let base_source = base.source();
+            AssumeRoleProvider::new(base, &base_source, sts(), role).shared()
         }
         "EcsRamRole" => {
             super::ecs_ram_role::from_profile(services, env, non_empty(&p.ram_role_name))?

@@ -477,7 +477,7 @@ mod tests {
         assert!(r.credentials.fixed().is_none());
         assert_eq!(
             r.credentials.source(),
-            "role acs:ram::1:role/x assumed with the keys of profile \"role\""
+            "role acs:ram::1:role/x assumed with the keys of profile \"role\" of /home/tester/.aliyun/config.json"
         );
 
         let env = env_with_profile().with_var(PROFILE_VAR, "broken-sts");
