@@ -6,8 +6,8 @@
 //! `config/profile.go` (the modes and field names the CLI writes, `CredentialsURI`):
 //!
 //! - File: [`CONFIG_FILE_VAR`] when set, else `~/.aliyun/config.json`;
-//!   [`CLI_PROFILE_DISABLED_VAR`](super::CLI_PROFILE_DISABLED_VAR)`=true` skips it.
-//! - Profile: the builder's `.profile(..)`, else [`PROFILE_VAR`](super::PROFILE_VAR),
+//!   [`CLI_PROFILE_DISABLED_VAR`]`=true` skips it.
+//! - Profile: the builder's `.profile(..)`, else [`PROFILE_VAR`],
 //!   else the file's `current`.
 //! - Modes (`mode`) and fields:
 //!   - `AK`: `access_key_id`, `access_key_secret`;
@@ -22,7 +22,7 @@
 //!   - `OIDC`: `ram_role_arn`, `oidc_provider_arn`, `oidc_token_file`, `ram_session_name`,
 //!     `expired_seconds`, `policy`, `sts_region`, `enable_vpc` ([`super::oidc`]);
 //!   - `CredentialsURI`: `credentials_uri`, else
-//!     [`CREDENTIALS_URI_VAR`](super::uri::CREDENTIALS_URI_VAR) ([`super::uri`]).
+//!     [`CREDENTIALS_URI_VAR`] ([`super::uri`]).
 //!
 //!   `CloudSSO`, `OAuth`, `External`, `RsaKeyPair` and `RamRoleArnWithRoleName` are not
 //!   supported: such a profile is noted in the trail and the chain goes on.
