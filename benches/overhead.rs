@@ -421,8 +421,18 @@ impl BareSigner {
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect();
-                ecs.client()
-                    .sign_request(t.action, &params, time::now_unix(), &time::nonce())
+                let client = ecs.client();
+                let credentials = client
+                    .credentials()
+                    .fixed()
+                    .ok_or("the emulator account's keys are fixed credentials")?;
+                client.sign_request(
+                    credentials,
+                    t.action,
+                    &params,
+                    time::now_unix(),
+                    &time::nonce(),
+                )
             }
             BareSigner::Tencent(cvm) => {
                 let body = format!("{{\"ImageId\":\"{}\"}}", t.image);

@@ -6,6 +6,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
+use imageshare_core::credentials::{fixed, SharedProvider};
 use imageshare_core::{ClientBuilder, ClientConfig};
 
 use crate::client::{AlibabaSettings, SignatureVersion};
@@ -65,8 +66,14 @@ impl<A> ClientBuilder for AlibabaBuilder<A> {
 impl<A> AlibabaBuilder<A> {
     /// Explicit credentials (an AccessKey pair, optionally with an STS token); without
     /// them `build` runs the credential chain.
-    pub fn credentials(mut self, credentials: AlibabaCredentials) -> Self {
-        self.settings.credentials = Some(credentials);
+    pub fn credentials(self, credentials: AlibabaCredentials) -> Self {
+        self.credentials_provider(fixed(credentials, "explicit credentials"))
+    }
+
+    /// An explicit credentials provider (your own vault or broker, or an STS role): used
+    /// before every source of the chain, cached and refreshed before expiry.
+    pub fn credentials_provider(mut self, provider: SharedProvider<AlibabaCredentials>) -> Self {
+        self.settings.credentials = Some(provider);
         self
     }
 

@@ -23,9 +23,11 @@
 //! and the clock request timestamps are read from.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use imageshare_core::credentials::{CredentialsCache, SharedProvider};
 use imageshare_core::ratelimit::RateLimits;
 use imageshare_core::transport::{
     header_map, record_request_id, ApiCall, Endpoint, HttpRequest, HttpResponse, Method,
@@ -37,14 +39,23 @@ use imageshare_core::{
 };
 use serde::Deserialize;
 
+use crate::credential::sts::{AssumeRoleProvider, RoleRequest, Services, Sts};
 use crate::credential::{credential_chain, resolve_region_with_profile, AlibabaCredentials};
 use crate::model::Answer;
 use crate::signer::{acs3, rpc_v1};
+use imageshare_core::credentials::{Found, ProvideCredentials};
+use imageshare_core::CallerIdentity;
 
 /// ECS API version (alibaba.md 1).
 pub const ECS_VERSION: &str = "2014-05-26";
 /// SWAS-OPEN (Simple Application Server) API version (alibaba.md 3).
 pub const SAS_VERSION: &str = "2020-06-01";
+
+/// The code Alibaba Cloud answers when the STS security token of temporary credentials
+/// has expired (`Specified SecurityToken is expired.`; listed among the common error codes
+/// in aliyun/terraform-provider-alicloud `alicloud/common_errors.go`). Classified as
+/// [`Error::CredentialsExpired`]: the credentials cache then refreshes once and retries.
+pub const TOKEN_EXPIRED_CODE: &str = "InvalidSecurityToken.Expired";
 
 /// Error codes that mean the credentials or the signature were refused (alibaba.md 2.3):
 /// they become [`Error::Auth`]. Codes starting with `InvalidTimeStamp.`,
@@ -78,9 +89,9 @@ pub enum SignatureVersion {
 /// in their `ClientConfig`).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct AlibabaSettings {
-    /// Explicit credentials; without them the chain runs at `build()`.
+    /// An explicit credentials provider; without one the chain runs at `build()`.
     /// (`AlibabaCredentials`' Debug prints the secret and the token as `***`.)
-    pub(crate) credentials: Option<AlibabaCredentials>,
+    pub(crate) credentials: Option<SharedProvider<AlibabaCredentials>>,
     /// The signature version.
     pub(crate) signature: SignatureVersion,
 }
@@ -118,10 +129,12 @@ pub struct OpenApiClient {
     endpoint: Endpoint,
     /// `scheme://authority` of the endpoint.
     base: String,
-    credentials: AlibabaCredentials,
+    credentials: Arc<CredentialsCache<AlibabaCredentials>>,
     signature: SignatureVersion,
     transport: Transport,
     clock: Clock,
+    /// STS for `GetCallerIdentity`.
+    sts: Sts,
 }
 
 impl fmt::Debug for OpenApiClient {
@@ -131,8 +144,7 @@ impl fmt::Debug for OpenApiClient {
             .field("version", &self.version)
             .field("region", &self.region)
             .field("endpoint", &self.base)
-            .field("access_key_id", &self.credentials.access_key_id)
-            .field("sts", &self.credentials.is_sts())
+            .field("credentials", &self.credentials)
             .field("signature", &self.signature)
             .field("transport", &self.transport)
             .finish()
@@ -152,8 +164,22 @@ impl OpenApiClient {
     ) -> Result<Self> {
         let provider = product.limits.provider;
         let env = config.env();
-        let found =
-            credential_chain(provider, settings.credentials, config.profile()).resolve(env)?;
+        let transport = config.transport(provider, (product.rate_limits)())?;
+        let services = Services::new(provider, config, transport.clone());
+        let mut found =
+            credential_chain(provider, settings.credentials, config.profile(), &services)
+                .resolve(env)?;
+        if let Some(role) = config.assume_role() {
+            let role = RoleRequest::from_assume_role(role, env, config.clock());
+            let assumed = AssumeRoleProvider::new(
+                found.credentials,
+                &found.source,
+                services.sts(None, false),
+                role,
+            );
+            let source = ProvideCredentials::source(&assumed);
+            found = Found::new(assumed.shared(), source).with_region(found.region);
+        }
         // The region variables, then the selected profile's region, whatever source the
         // credentials came from (as the Aliyun CLI does); read only when none is set.
         let fallback = match config.region() {
@@ -165,18 +191,43 @@ impl OpenApiClient {
         let endpoint = config
             .resolve_endpoint(|| (product.default_endpoint)(region.as_str()))?
             .without_path("Alibaba RPC APIs")?;
-        let transport = config.transport(provider, (product.rate_limits)())?;
         Ok(OpenApiClient {
             provider,
             version: product.version,
             region,
             base: endpoint.base(),
             endpoint,
-            credentials: found.credentials,
+            credentials: Arc::new(config.credentials_cache(provider, found)),
             signature: settings.signature,
             transport,
             clock: config.clock().clone(),
+            sts: services.sts(None, false),
         })
+    }
+
+    /// Who the credentials act as (STS `GetCallerIdentity`), where they came from and
+    /// when they expire.
+    pub async fn whoami(&self, cx: &CallContext) -> Result<CallerIdentity> {
+        let (answer, expires) = self
+            .credentials
+            .call(|credentials| async move {
+                let answer = self
+                    .sts
+                    .caller_identity(cx, &credentials.credentials)
+                    .await?;
+                Ok((answer, credentials.expires))
+            })
+            .await?;
+        Ok(
+            CallerIdentity::new(self.provider, answer.account_id, self.credentials.source())
+                .with_arn(Some(answer.arn).filter(|a| !a.is_empty()))
+                .with_expires(expires),
+        )
+    }
+
+    /// The STS endpoint `whoami` calls.
+    pub fn sts_endpoint(&self) -> &str {
+        self.sts.endpoint()
     }
 
     /// The product this client talks to.
@@ -199,16 +250,18 @@ impl OpenApiClient {
     pub fn signature_version(&self) -> SignatureVersion {
         self.signature
     }
-    /// The access key id in use (never the secret).
-    pub fn access_key_id(&self) -> &str {
-        &self.credentials.access_key_id
+    /// The credentials this client signs with (cached; refreshed before they expire).
+    pub fn credentials(&self) -> &CredentialsCache<AlibabaCredentials> {
+        &self.credentials
     }
 
     /// The exact HTTP request this client sends for `action` with `params` at `unix`
-    /// seconds with `nonce`: `POST /?<params>` with an empty body, signed with the
-    /// configured signature version. Pure, so tests can pin it.
+    /// seconds with `nonce`, signed with `credentials` (see
+    /// [`credentials`](Self::credentials)): `POST /?<params>` with an empty body, signed
+    /// with the configured signature version. Pure, so tests can pin it.
     pub fn sign_request(
         &self,
+        credentials: &AlibabaCredentials,
         action: &str,
         params: &[(String, String)],
         unix: u64,
@@ -221,14 +274,14 @@ impl OpenApiClient {
                 let mut req =
                     acs3::Acs3Request::new(self.endpoint.authority(), action, self.version)
                         .header("accept", "application/json");
-                if self.credentials.is_sts() {
+                if credentials.is_sts() {
                     // The official SDK also sends (and signs) the key id with a token.
-                    req = req.header("x-acs-accesskey-id", self.credentials.access_key_id.clone());
+                    req = req.header("x-acs-accesskey-id", credentials.access_key_id.clone());
                 }
                 for (k, v) in &query {
                     req = req.query(k.clone(), v.clone());
                 }
-                let signed = acs3::sign(&self.credentials, &req, unix, nonce);
+                let signed = acs3::sign(credentials, &req, unix, nonce);
                 HttpRequest {
                     method: Method::Post,
                     url: format!("{}/?{}", self.base, rpc_v1::encode_params(&query)),
@@ -241,7 +294,7 @@ impl OpenApiClient {
                 for (k, v) in params {
                     req = req.param(k.clone(), v.clone());
                 }
-                let signed = rpc_v1::sign(&self.credentials, &req, unix, nonce);
+                let signed = rpc_v1::sign(credentials, &req, unix, nonce);
                 HttpRequest {
                     method: Method::Post,
                     url: format!("{}/?{}", self.base, signed.query_string()),
@@ -268,13 +321,26 @@ impl OpenApiClient {
             idempotent: spec.idempotent,
         };
         let provider = self.provider;
-        self.transport
-            .call(
-                cx,
-                api,
-                |_attempt| self.sign_request(action, &params, self.clock.now(), &time::nonce()),
-                |resp| decode_response(provider, action, spec.image, resp),
-            )
+        let params = &params;
+        self.credentials
+            .call(|credentials| async move {
+                self.transport
+                    .call(
+                        cx,
+                        api,
+                        |_attempt| {
+                            self.sign_request(
+                                &credentials.credentials,
+                                action,
+                                params,
+                                self.clock.now(),
+                                &time::nonce(),
+                            )
+                        },
+                        |resp| decode_response(provider, action, spec.image, resp),
+                    )
+                    .await
+            })
             .await
     }
 }
@@ -389,6 +455,14 @@ pub fn classify_error(
     retry_after: Option<Duration>,
     image: Option<&str>,
 ) -> Error {
+    if code == TOKEN_EXPIRED_CODE {
+        return Error::CredentialsExpired {
+            provider,
+            code,
+            message,
+            request_id,
+        };
+    }
     if is_auth_code(&code) {
         return Error::Auth {
             provider,
@@ -488,7 +562,8 @@ mod tests {
     fn endpoint_keeps_scheme_host_and_port() {
         let e = ecs("http://127.0.0.1:8080").unwrap();
         assert_eq!(e.client().endpoint(), "http://127.0.0.1:8080");
-        let signed = e.client().sign_request("X", &[], 0, "n").unwrap();
+        let creds = AlibabaCredentials::new("LTAI1", "s");
+        let signed = e.client().sign_request(&creds, "X", &[], 0, "n").unwrap();
         assert!(
             signed.url.starts_with("http://127.0.0.1:8080/?"),
             "{}",
@@ -533,6 +608,14 @@ mod tests {
         ));
         assert!(matches!(
             c(400, "InvalidTimeStamp.Expired"),
+            Error::Auth { .. }
+        ));
+        assert!(matches!(
+            c(400, TOKEN_EXPIRED_CODE),
+            Error::CredentialsExpired { .. }
+        ));
+        assert!(matches!(
+            c(400, "InvalidSecurityToken.Malformed"),
             Error::Auth { .. }
         ));
         assert!(matches!(

@@ -12,9 +12,9 @@
 use async_trait::async_trait;
 use imageshare_core::paging::{paginate, BoxStream, Listing, TryStreamExt};
 use imageshare_core::{
-    CallContext, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin,
-    ImageSharing, ImageState, Page, PageCursor, Principal, Provider, Region, Result, ShareLimits,
-    ShareOutcome, ShareReport, Sharee, Timestamp,
+    CallContext, CallerIdentity, CopyTarget, Encryption, Error, Image, ImageId, ImageKind,
+    ImageOrigin, ImageSharing, ImageState, Page, PageCursor, Principal, Provider, Region, Result,
+    ShareLimits, ShareOutcome, ShareReport, Sharee, Timestamp,
 };
 
 use crate::client::{account_list_call, params, CallSpec, OpenApiClient, Product, ECS_VERSION};
@@ -480,6 +480,11 @@ impl ImageSharing for EcsImageSharing {
             },
         )
         .await
+    }
+
+    /// STS `GetCallerIdentity` with the adapter's credentials.
+    async fn whoami_in(&self, cx: &CallContext) -> Result<CallerIdentity> {
+        self.client.whoami(cx).await
     }
 
     async fn delete_in(&self, cx: &CallContext, id: &ImageId) -> Result<()> {

@@ -13,9 +13,12 @@
 //!   [`signer::rpc_v1`] (signature V2 for RPC APIs, `HMAC-SHA1`) and [`signer::acs3`]
 //!   (`ACS3-HMAC-SHA256`), with [`percent_encode`]. The verifying side is what the
 //!   emulator uses to check requests the way Alibaba does.
-//! - [`credential`]: [`AlibabaCredentials`] and the credential chain (explicit values,
-//!   the Aliyun CLI environment variables, `~/.aliyun/config.json`), a core
-//!   `CredentialChain` resolved at `build()`.
+//! - [`credential`]: [`AlibabaCredentials`] and the credential chain in the order of
+//!   aliyun/credentials-go's default chain (explicit values, the environment, OIDC /
+//!   RRSA, `~/.aliyun/config.json` in every CLI mode, the ECS instance RAM role, a
+//!   credentials URI), resolved at `build()` into a provider the adapter's credentials
+//!   cache refreshes; STS `AssumeRole` ([`credential::sts`]) for roles, and
+//!   `GetCallerIdentity` for `whoami`.
 //! - [`ECS`] and [`SAS`]: the provider identities of the two adapters.
 //! - [`limits`]: the documented sharing limits of ECS ([`ECS_LIMITS`]) and Simple
 //!   Application Server ([`SAS_LIMITS`]) for the core limit checker.
@@ -96,7 +99,8 @@ pub mod signer;
 pub use builder::AlibabaBuilder;
 pub use client::{OpenApiClient, SignatureVersion, ECS_VERSION, SAS_VERSION};
 pub use credential::{
-    credential_chain, resolve_credentials, resolve_region, AlibabaCredentials, CliProfileFile,
+    credential_chain, resolve_credentials, resolve_region, sts::Services, AlibabaCredentials,
+    CliProfileFile,
 };
 pub use ecs::{CopyOptions, EcsBuilder, EcsImageSharing};
 pub use limits::{ECS_LIMITS, SAS_LIMITS};

@@ -20,9 +20,9 @@
 use async_trait::async_trait;
 use imageshare_core::paging::{paginate, BoxStream, Listing, TryStreamExt};
 use imageshare_core::{
-    CallContext, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin,
-    ImageSharing, ImageState, Page, PageCursor, Principal, Provider, Region, Result, ShareLimits,
-    ShareOutcome, ShareReport, Sharee, Timestamp,
+    CallContext, CallerIdentity, CopyTarget, Encryption, Error, Image, ImageId, ImageKind,
+    ImageOrigin, ImageSharing, ImageState, Page, PageCursor, Principal, Provider, Region, Result,
+    ShareLimits, ShareOutcome, ShareReport, Sharee, Timestamp,
 };
 
 use crate::client::{account_list_call, CallSpec, OpenApiClient, Product, SAS_VERSION};
@@ -420,6 +420,11 @@ impl ImageSharing for SasImageSharing {
                      across regions); share the image to ECS (share_to_ecs) and copy it there"
                 .to_owned(),
         })
+    }
+
+    /// STS `GetCallerIdentity` with the adapter's credentials.
+    async fn whoami_in(&self, cx: &CallContext) -> Result<CallerIdentity> {
+        self.client.whoami(cx).await
     }
 
     async fn delete_in(&self, cx: &CallContext, id: &ImageId) -> Result<()> {

@@ -320,7 +320,10 @@ fn builders_validate_and_read_the_environment() {
         .with_var("ALIBABA_CLOUD_REGION_ID", "cn-beijing");
     let ecs = EcsImageSharing::builder().env(env.clone()).build().unwrap();
     assert_eq!(ecs.region().as_str(), "cn-beijing");
-    assert_eq!(ecs.client().access_key_id(), "LTAIenv");
+    assert_eq!(
+        ecs.client().credentials().fixed().unwrap().access_key_id,
+        "LTAIenv"
+    );
     assert_eq!(
         ecs.client().endpoint(),
         "https://ecs.cn-beijing.aliyuncs.com"
@@ -439,7 +442,10 @@ fn builders_take_the_cli_profile_and_its_region() {
         .profile("prod")
         .build()
         .unwrap();
-    assert_eq!(sas.client().access_key_id(), "LTAIprod");
+    assert_eq!(
+        sas.client().credentials().fixed().unwrap().access_key_id,
+        "LTAIprod"
+    );
     assert_eq!(sas.region().as_str(), "cn-shanghai");
     assert_eq!(
         sas.client().endpoint(),
@@ -450,7 +456,10 @@ fn builders_take_the_cli_profile_and_its_region() {
         .region("cn-beijing")
         .build()
         .unwrap();
-    assert_eq!(ecs.client().access_key_id(), "LTAIdefault");
+    assert_eq!(
+        ecs.client().credentials().fixed().unwrap().access_key_id,
+        "LTAIdefault"
+    );
     assert_eq!(ecs.region().as_str(), "cn-beijing");
     // The region variables come before the profile's region.
     let ecs = EcsImageSharing::builder()

@@ -1,32 +1,55 @@
 //! Alibaba Cloud credentials and the credential chain.
 //!
-//! The chain ([`credential_chain`]) is an `imageshare_core` [`CredentialChain`] of three
-//! sources, tried in this order, the order of the Aliyun CLI and of the default provider
-//! chain of the official credentials SDK (`alibabacloud-credentials`; alibaba.md section 6):
+//! The chain ([`credential_chain`]) is an `imageshare_core` [`CredentialChain`] of
+//! sources, each giving a [`SharedProvider`] (fixed keys, or a provider that fetches and
+//! refreshes temporary credentials), tried in the order of the default chain of
+//! aliyun/credentials-go, `credentials/providers/default.go` (HEAD 9ac55b4; the same in
+//! aliyun/credentials-python `alibabacloud_credentials/provider/default.py`):
 //!
-//! 1. explicit builder values ([`Explicit`]); an empty access key id or secret is
-//!    `Error::InvalidInput`;
-//! 2. the environment ([`ENV_KEY_PAIR`]): the first set variable of
-//!    [`ACCESS_KEY_ID_VARS`], of [`ACCESS_KEY_SECRET_VARS`] and of [`SECURITY_TOKEN_VARS`],
-//!    values taken as they are; a pair with only one half set is noted and skipped, as
-//!    the CLI does;
-//! 3. the CLI profile file `~/.aliyun/config.json` ([`CliProfileFile`]): the profile
-//!    chosen with the builder's `.profile(..)`, else [`PROFILE_VAR`], else the file's
-//!    `current`; modes `AK` and `StsToken`. [`CLI_PROFILE_DISABLED_VAR`]`=true` skips it.
+//! 0. explicit builder values ([`Explicit`]: `credentials()` / `credentials_provider()`);
+//!    empty fixed keys are `Error::InvalidInput`;
+//! 1. the environment ([`ENV_KEY_PAIR`], `env.go`): the first set variable of
+//!    [`ACCESS_KEY_ID_VARS`], of [`ACCESS_KEY_SECRET_VARS`] and of [`SECURITY_TOKEN_VARS`]
+//!    (the Aliyun CLI's wider lookup, alibaba.md 6; credentials-go reads only the first
+//!    of each), values taken as they are; a half-set pair is noted and skipped;
+//! 2. OIDC / RRSA ([`oidc::OidcEnv`], `oidc.go`): `ALIBABA_CLOUD_ROLE_ARN`,
+//!    `ALIBABA_CLOUD_OIDC_PROVIDER_ARN`, `ALIBABA_CLOUD_OIDC_TOKEN_FILE`;
+//! 3. the CLI profile file `~/.aliyun/config.json` ([`CliProfileFile`], `cli_profile.go`),
+//!    every mode the CLI writes that gives API credentials; [`CLI_PROFILE_DISABLED_VAR`]
+//!    `=true` skips it;
+//! 4. (`profile.go`, the ini file `~/.alibabacloud/credentials`: not read yet);
+//! 5. the ECS instance RAM role ([`ecs_ram_role::EcsRamRoleSource`], `ecs_ram_role.go`),
+//!    when `ALIBABA_CLOUD_ECS_METADATA` names the role or a metadata endpoint is
+//!    configured (see that module for why it is not probed otherwise);
+//! 6. the credentials URI ([`uri::UriEnv`], `uri.go`): `ALIBABA_CLOUD_CREDENTIALS_URI`.
 //!
-//! Every source that gives nothing is recorded, so that the "nothing found" error lists
-//! them all. The region comes from [`REGION_VARS`], then the selected profile's
-//! `region_id` ([`resolve_region`]). Reads go through [`Env`], so tests are hermetic.
+//! `ClientConfig::assume_role()` then wraps whatever was found in STS `AssumeRole`
+//! ([`sts::AssumeRoleProvider`]). Every source that gives nothing is recorded, so that
+//! the "nothing found" error lists them all. The region comes from [`REGION_VARS`], then
+//! the selected profile's `region_id` ([`resolve_region`]). Reads go through [`Env`], so
+//! tests are hermetic.
+//!
+//! One concern per file: [`cli_profile`], [`oidc`], [`ecs_ram_role`], [`uri`], [`sts`]
+//! (`AssumeRole`, `AssumeRoleWithOIDC`, `GetCallerIdentity`, the STS endpoint).
 
 use std::fmt;
-use std::path::PathBuf;
 
 use imageshare_core::credentials::{
-    profile_path, read_credentials_file, CredentialChain, CredentialSource, Env, EnvKeyPair,
-    Explicit, Found, HalfSetPair, KeyPair, OsEnv, SourceTrail,
+    fixed, CredentialChain, Env, EnvKeyPair, Explicit, Found, HalfSetPair, KeyPair, OsEnv,
+    SharedProvider,
 };
-use imageshare_core::{Error, Provider, Region, Result, Secret};
-use serde::Deserialize;
+use imageshare_core::{ClientConfig, Error, Provider, Region, Result, Secret};
+
+pub mod cli_profile;
+pub mod ecs_ram_role;
+mod imds;
+pub mod oidc;
+pub mod sts;
+pub mod uri;
+
+use cli_profile::SelectedProfile;
+pub use cli_profile::{cli_profile_path, CliProfileFile};
+pub use sts::Services;
 
 /// Access key id variables, in the Aliyun CLI lookup order (first non-empty wins).
 pub const ACCESS_KEY_ID_VARS: [&str; 4] = [
@@ -125,10 +148,24 @@ impl AlibabaCredentials {
         self.security_token.is_some()
     }
 
-    /// The credential chain on the process environment; see [`resolve_credentials`]
-    /// (which also lets the "not found" error name SAS instead of ECS).
+    /// The fixed keys the credential chain finds on the process environment; see
+    /// [`resolve_credentials`] (which also lets the "not found" error name SAS instead of
+    /// ECS). A source that fetches temporary credentials (a role, a metadata server) has
+    /// no fixed keys to give: that is an `Error::CredentialSource` naming it.
     pub fn from_env() -> Result<Self> {
-        resolve_credentials(crate::ECS, None, &OsEnv).map(|r| r.credentials)
+        let found = resolve_credentials(crate::ECS, None, &OsEnv)?;
+        match found.credentials.fixed() {
+            Some(c) => Ok(c.clone()),
+            None => Err(Error::CredentialSource {
+                provider: crate::ECS,
+                source_name: found.source,
+                message: "this source gives temporary credentials that must be fetched; \
+                          build an adapter (it fetches and refreshes them) instead"
+                    .to_owned(),
+                code: None,
+                cause: None,
+            }),
+        }
     }
 }
 
@@ -142,25 +179,33 @@ impl fmt::Display for AlibabaCredentials {
     }
 }
 
-/// The chain of `provider` (named in its "nothing found" error): `explicit` values, then
-/// the environment ([`ENV_KEY_PAIR`]), then the CLI profile file ([`CliProfileFile`],
-/// profile `profile` if given); see the [module docs](self).
+/// The chain of `provider` (named in its "nothing found" error): `explicit`, the
+/// environment, OIDC, the CLI profile file (profile `profile` if given), the instance
+/// RAM role, the credentials URI; the fetching sources call through `services`. See the
+/// [module docs](self).
 pub fn credential_chain(
     provider: Provider,
-    explicit: Option<AlibabaCredentials>,
+    explicit: Option<SharedProvider<AlibabaCredentials>>,
     profile: Option<&str>,
-) -> CredentialChain<AlibabaCredentials> {
+    services: &Services,
+) -> CredentialChain<SharedProvider<AlibabaCredentials>> {
     CredentialChain::new(provider)
-        .then(Explicit::new(explicit, check_explicit))
-        .then(ENV_KEY_PAIR.source(from_key_pair))
-        .then(CliProfileFile::new(profile))
+        .then(Explicit::new(explicit, |p| {
+            p.fixed().map_or(Ok(()), check_explicit)
+        }))
+        .then(ENV_KEY_PAIR.source(|pair| fixed(from_key_pair(pair), "environment variables")))
+        .then(oidc::OidcEnv::new(services))
+        .then(CliProfileFile::new(profile, services))
+        .then(ecs_ram_role::EcsRamRoleSource::new(services))
+        .then(uri::UriEnv::new(services))
 }
 
 /// Runs the credential chain ([`credential_chain`], no profile chosen: [`PROFILE_VAR`],
-/// else the file's `current`) over `env`: the credentials, where they came from
+/// else the file's `current`) over `env`: the credentials provider, where it came from
 /// (`explicit credentials`, `environment variable ALIBABA_CLOUD_ACCESS_KEY_ID`,
 /// `profile "default" of /home/u/.aliyun/config.json`) and the region of the profile they
-/// came from, if any.
+/// came from, if any. Fetching sources call through a default configuration (process
+/// environment, system clock, public endpoints); adapters use their own.
 ///
 /// A source that is incomplete (an id without a secret, an unsupported profile mode) is
 /// noted and the chain moves on, like the official default chain. When no source gives
@@ -168,10 +213,11 @@ pub fn credential_chain(
 /// Explicit credentials with an empty id or secret are an `Error::InvalidInput`.
 pub fn resolve_credentials(
     provider: Provider,
-    explicit: Option<AlibabaCredentials>,
+    explicit: Option<SharedProvider<AlibabaCredentials>>,
     env: &dyn Env,
-) -> Result<Found<AlibabaCredentials>> {
-    credential_chain(provider, explicit, None).resolve(env)
+) -> Result<Found<SharedProvider<AlibabaCredentials>>> {
+    let services = Services::from_config(provider, &ClientConfig::default())?;
+    credential_chain(provider, explicit, None, &services).resolve(env)
 }
 
 /// The region the environment names: the first of [`REGION_VARS`], else the `region_id`
@@ -188,10 +234,7 @@ pub fn resolve_region_with_profile(env: &dyn Env, profile: Option<&str>) -> Opti
         .iter()
         .find_map(|name| env.var(name))
         .map(Region::new)
-        .or_else(|| {
-            let selected = SelectedProfile::load(env, profile).ok()?;
-            profile_region(&selected.profile)
-        })
+        .or_else(|| SelectedProfile::load(env, profile).ok()?.region())
 }
 
 /// Explicit values must name a key: an empty id or secret is `InvalidInput`.
@@ -222,204 +265,11 @@ fn from_key_pair(k: KeyPair) -> AlibabaCredentials {
     }
 }
 
-fn profile_disabled(env: &dyn Env) -> bool {
-    env.var(CLI_PROFILE_DISABLED_VAR)
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
-}
-
-/// The CLI profile file `~/.aliyun/config.json` as a source of the chain: the profile
-/// chosen (the builders' `.profile(..)`), else [`PROFILE_VAR`], else the file's `current`;
-/// modes `AK` and `StsToken`. Its find carries the profile's `region_id`. A missing or
-/// unreadable file, a profile that is not there or has an unsupported mode is noted in
-/// the trail and the chain goes on; nothing in a note quotes the file's contents.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CliProfileFile {
-    profile: Option<String>,
-}
-
-impl CliProfileFile {
-    /// The source, reading profile `profile` when given.
-    pub fn new(profile: Option<&str>) -> Self {
-        Self {
-            profile: profile.filter(|p| !p.is_empty()).map(str::to_owned),
-        }
-    }
-}
-
-impl CredentialSource<AlibabaCredentials> for CliProfileFile {
-    fn load(
-        &self,
-        env: &dyn Env,
-        trail: &mut SourceTrail,
-    ) -> Result<Option<Found<AlibabaCredentials>>> {
-        let selected = match SelectedProfile::load(env, self.profile.as_deref()) {
-            Ok(selected) => selected,
-            Err(note) => {
-                trail.tried(note);
-                return Ok(None);
-            }
-        };
-        let SelectedProfile {
-            path,
-            name,
-            profile,
-        } = selected;
-        match profile_credentials(&profile) {
-            Ok(credentials) => Ok(Some(
-                Found::new(
-                    credentials,
-                    format!("profile {name:?} of {}", path.display()),
-                )
-                .with_region(profile_region(&profile)),
-            )),
-            Err(why) => {
-                trail.tried(format!("profile {name:?} in {}: {why}", path.display()));
-                Ok(None)
-            }
-        }
-    }
-}
-
-/// The profile of the CLI file the chain uses, with the file and its name.
-struct SelectedProfile {
-    path: PathBuf,
-    name: String,
-    profile: Profile,
-}
-
-impl SelectedProfile {
-    /// Reads the file and picks the profile: `chosen`, else [`PROFILE_VAR`], else the
-    /// file's `current`. `Err`: the trail note saying why there is none.
-    fn load(env: &dyn Env, chosen: Option<&str>) -> std::result::Result<Self, String> {
-        let shown = format!("~/{PROFILE_FILE}");
-        if profile_disabled(env) {
-            return Err(format!(
-                "profile file {shown} (skipped: {CLI_PROFILE_DISABLED_VAR}=true)"
-            ));
-        }
-        let Some(path) = cli_profile_path(env) else {
-            return Err(format!("profile file {shown} (no home directory)"));
-        };
-        let text = match read_credentials_file(env, &path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(format!("profile file {} (not found)", path.display()));
-            }
-            Err(e) => {
-                return Err(format!(
-                    "profile file {} (cannot read: {})",
-                    path.display(),
-                    e.kind()
-                ));
-            }
-        };
-        let file = parse_profile_file(&text)
-            .map_err(|why| format!("profile file {} ({why})", path.display()))?;
-        let Some(name) = chosen
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned)
-            .or_else(|| env.var(PROFILE_VAR))
-            .or_else(|| file.current.clone().filter(|c| !c.is_empty()))
-        else {
-            return Err(format!(
-                "profile file {} (no profile selected: none given to the builder, \
-                 {PROFILE_VAR} is unset and the file has no \"current\")",
-                path.display()
-            ));
-        };
-        let Some(profile) = file.profiles.into_iter().find(|p| p.name == name) else {
-            return Err(format!(
-                "profile file {} (no profile named {name:?})",
-                path.display()
-            ));
-        };
-        Ok(Self {
-            path,
-            name,
-            profile,
-        })
-    }
-}
-
-fn profile_region(p: &Profile) -> Option<Region> {
-    non_empty(&p.region_id).map(Region::from)
-}
-
-/// `~/.aliyun/config.json`, as far as credentials go. No `Debug`: it holds secrets.
-#[derive(Deserialize, Default)]
-struct ProfileFile {
-    #[serde(default)]
-    current: Option<String>,
-    #[serde(default)]
-    profiles: Vec<Profile>,
-}
-
-/// One profile of the CLI file. No `Debug`: it holds secrets.
-#[derive(Deserialize)]
-struct Profile {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    mode: Option<String>,
-    #[serde(default)]
-    access_key_id: Option<String>,
-    #[serde(default)]
-    access_key_secret: Option<String>,
-    #[serde(default)]
-    sts_token: Option<String>,
-    #[serde(default)]
-    region_id: Option<String>,
-}
-
-/// Parses the profile file. The error names only the position, never file contents (a
-/// serde message can quote a value, and values here are secrets).
-fn parse_profile_file(text: &str) -> std::result::Result<ProfileFile, String> {
-    serde_json::from_str::<ProfileFile>(text).map_err(|e| {
-        format!(
-            "not a valid CLI profile file: {:?} error at line {} column {}",
-            e.classify(),
-            e.line(),
-            e.column()
-        )
-    })
-}
-
-fn non_empty(v: &Option<String>) -> Option<&str> {
-    v.as_deref().filter(|s| !s.is_empty())
-}
-
-fn profile_credentials(p: &Profile) -> std::result::Result<AlibabaCredentials, String> {
-    let mode = non_empty(&p.mode).ok_or_else(|| "the profile has no mode".to_owned())?;
-    let key_pair = || -> std::result::Result<AlibabaCredentials, String> {
-        let id = non_empty(&p.access_key_id)
-            .ok_or_else(|| format!("mode {mode}: access_key_id is missing or empty"))?;
-        let secret = non_empty(&p.access_key_secret)
-            .ok_or_else(|| format!("mode {mode}: access_key_secret is missing or empty"))?;
-        Ok(AlibabaCredentials::new(id, secret))
-    };
-    match mode {
-        "AK" => key_pair(),
-        "StsToken" => {
-            let token = non_empty(&p.sts_token)
-                .ok_or_else(|| "mode StsToken: sts_token is missing or empty".to_owned())?;
-            Ok(key_pair()?.with_security_token(token))
-        }
-        other => Err(format!(
-            "mode {other} not supported yet (supported: AK, StsToken)"
-        )),
-    }
-}
-
-/// The path of the CLI profile file for `env` (`~/.aliyun/config.json`), if there is a
-/// home directory.
-pub fn cli_profile_path(env: &dyn Env) -> Option<PathBuf> {
-    profile_path(env, None, PROFILE_FILE)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use imageshare_core::credentials::StaticEnv;
+    use std::path::PathBuf;
 
     const HOME: &str = "/home/tester";
     const SECRET: &str = "s3cr3t-VALUE-never-printed";
@@ -443,7 +293,9 @@ mod tests {
        "ram_session_name": "s", "expired_seconds": 3600, "sts_region": "cn-hangzhou" }},
     {{ "name": "broken-sts", "mode": "StsToken", "access_key_id": "STS.x",
        "access_key_secret": "{SECRET}" }},
-    {{ "name": "nomode", "access_key_id": "LTAInomode", "access_key_secret": "{SECRET}" }}
+    {{ "name": "nomode", "access_key_id": "LTAInomode", "access_key_secret": "{SECRET}" }},
+    {{ "name": "sso", "mode": "CloudSSO", "access_key_id": "LTAIsso",
+       "access_key_secret": "{SECRET}" }}
   ]
 }}"#
         )
@@ -456,7 +308,18 @@ mod tests {
     }
 
     fn resolve(env: &StaticEnv) -> Result<Found<AlibabaCredentials>> {
-        resolve_credentials(crate::ECS, None, env)
+        resolve_credentials(crate::ECS, None, env).map(|f| {
+            let c = f.credentials.fixed().expect("fixed credentials").clone();
+            Found::new(c, f.source).with_region(f.region)
+        })
+    }
+
+    fn services() -> Services {
+        Services::from_config(crate::ECS, &ClientConfig::default()).unwrap()
+    }
+
+    fn explicit(c: AlibabaCredentials) -> Option<SharedProvider<AlibabaCredentials>> {
+        Some(fixed(c, "explicit credentials"))
     }
 
     fn not_found_sources(err: Error) -> Vec<String> {
@@ -472,8 +335,8 @@ mod tests {
             .with_var("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIenv")
             .with_var("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "envsecret");
         let explicit = AlibabaCredentials::new("LTAIexplicit", "explicitsecret");
-        let r = resolve_credentials(crate::SAS, Some(explicit.clone()), &env).unwrap();
-        assert_eq!(r.credentials, explicit);
+        let r = resolve_credentials(crate::SAS, self::explicit(explicit.clone()), &env).unwrap();
+        assert_eq!(r.credentials.fixed(), Some(&explicit));
         assert_eq!(r.source, "explicit credentials");
         assert_eq!(r.region, None);
     }
@@ -481,11 +344,15 @@ mod tests {
     #[test]
     fn explicit_empty_values_are_invalid_input() {
         let env = env_with_profile();
-        let err = resolve_credentials(crate::ECS, Some(AlibabaCredentials::new("", "x")), &env)
+        let err = resolve_credentials(crate::ECS, explicit(AlibabaCredentials::new("", "x")), &env)
             .unwrap_err();
         assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
-        let err = resolve_credentials(crate::ECS, Some(AlibabaCredentials::new("LTAIx", "")), &env)
-            .unwrap_err();
+        let err = resolve_credentials(
+            crate::ECS,
+            explicit(AlibabaCredentials::new("LTAIx", "")),
+            &env,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("LTAIx"), "{err}");
     }
 
@@ -595,13 +462,22 @@ mod tests {
 
     #[test]
     fn unsupported_profile_modes_are_named_in_the_trail() {
-        let env = env_with_profile().with_var(PROFILE_VAR, "role");
+        let env = env_with_profile().with_var(PROFILE_VAR, "sso");
         let tried = not_found_sources(resolve(&env).unwrap_err());
         assert!(
             tried
                 .iter()
-                .any(|t| t.contains("mode RamRoleArn not supported yet")),
+                .any(|t| t.contains("mode CloudSSO not supported")),
             "{tried:?}"
+        );
+
+        // RamRoleArn is supported now: a provider that assumes the role.
+        let env = env_with_profile().with_var(PROFILE_VAR, "role");
+        let r = resolve_credentials(crate::ECS, None, &env).unwrap();
+        assert!(r.credentials.fixed().is_none());
+        assert_eq!(
+            r.credentials.source(),
+            "role acs:ram::1:role/x assumed with the keys of profile \"role\" of /home/tester/.aliyun/config.json"
         );
 
         let env = env_with_profile().with_var(PROFILE_VAR, "broken-sts");
@@ -654,14 +530,23 @@ mod tests {
         assert!(msg.contains("alibaba-sas"), "{msg}");
         let tried = not_found_sources(err);
         // One entry per source: explicit, the environment pair (both variable families in
-        // one note), the profile file.
-        assert_eq!(tried.len(), 3, "{tried:?}");
+        // one note), OIDC, the profile file, the instance role, the credentials URI.
+        assert_eq!(tried.len(), 6, "{tried:?}");
         assert!(tried[0].contains("explicit"), "{tried:?}");
         for n in ACCESS_KEY_ID_VARS.iter().chain(&ACCESS_KEY_SECRET_VARS) {
             assert!(tried[1].contains(n), "{tried:?}");
         }
         assert!(
-            tried[2].contains("/home/tester/.aliyun/config.json (not found)"),
+            tried[3].contains("/home/tester/.aliyun/config.json (not found)"),
+            "{tried:?}"
+        );
+        assert!(
+            tried[2].contains("ALIBABA_CLOUD_OIDC_TOKEN_FILE"),
+            "{tried:?}"
+        );
+        assert!(tried[4].contains("ALIBABA_CLOUD_ECS_METADATA"), "{tried:?}");
+        assert!(
+            tried[5].contains("ALIBABA_CLOUD_CREDENTIALS_URI"),
             "{tried:?}"
         );
     }
@@ -715,10 +600,12 @@ mod tests {
         assert!(!debug.contains(SECRET) && !debug.contains(TOKEN), "{debug}");
 
         // Errors from every failing step never carry the secret or token either.
-        for profile in ["role", "broken-sts", "nomode", "ghost"] {
+        for profile in ["role", "broken-sts", "nomode", "ghost", "sso"] {
             let env = env_with_profile().with_var(PROFILE_VAR, profile);
-            let err = resolve(&env).unwrap_err();
-            let text = format!("{err} {err:?}");
+            let text = match resolve_credentials(crate::ECS, None, &env) {
+                Ok(found) => format!("{found:?}"),
+                Err(err) => format!("{err} {err:?}"),
+            };
             assert!(!text.contains(SECRET) && !text.contains(TOKEN), "{text}");
         }
     }
@@ -764,10 +651,10 @@ mod tests {
     #[test]
     fn a_profile_chosen_on_the_builder_wins_over_the_variable() {
         let env = env_with_profile().with_var(PROFILE_VAR, "default");
-        let r = credential_chain(crate::ECS, None, Some("sts"))
+        let r = credential_chain(crate::ECS, None, Some("sts"), &services())
             .resolve(&env)
             .unwrap();
-        assert_eq!(r.credentials.access_key_id, "STS.profile");
+        assert_eq!(r.credentials.fixed().unwrap().access_key_id, "STS.profile");
         assert_eq!(r.region, Some(Region::from("cn-shanghai")));
         assert_eq!(
             resolve_region_with_profile(&env, Some("sts")),
@@ -781,11 +668,11 @@ mod tests {
         let env = env
             .with_var("ALIBABA_CLOUD_ACCESS_KEY_ID", "LTAIenv")
             .with_var("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "envsecret");
-        let r = credential_chain(crate::ECS, None, Some("sts"))
+        let r = credential_chain(crate::ECS, None, Some("sts"), &services())
             .resolve(&env)
             .unwrap();
-        assert_eq!(r.credentials.access_key_id, "LTAIenv");
-        let msg = credential_chain(crate::SAS, None, Some("ghost"))
+        assert_eq!(r.credentials.fixed().unwrap().access_key_id, "LTAIenv");
+        let msg = credential_chain(crate::SAS, None, Some("ghost"), &services())
             .resolve(&env_with_profile())
             .unwrap_err()
             .to_string();
