@@ -1,46 +1,76 @@
 //! Tencent Cloud credentials and the credential chain (tencent.md §5).
 //!
-//! The chain is a core [`CredentialChain`] of these sources, in order (the official SDKs'
-//! order, explicit values first as DESIGN.md asks):
-//! 1. explicit credentials given to the builder ([`Explicit`], checked with
-//!    [`TencentCredentials::validate`]);
-//! 2. environment ([`ENV_KEY_PAIR`]): `TENCENTCLOUD_SECRET_ID` + `TENCENTCLOUD_SECRET_KEY`
-//!    (official SDKs and tccli), session token from `TENCENTCLOUD_SECURITY_TOKEN` (Terraform
-//!    provider) or else `TENCENTCLOUD_TOKEN` (tccli); values trimmed;
-//! 3. the INI profile file `~/.tencentcloud/credentials`, or the file named by
-//!    `TENCENTCLOUD_CREDENTIALS_FILE` (Go SDK) ([`ProfileFile::user`]), section `[default]`
-//!    unless the builder chose another ([`ClientBuilder::profile`]), keys `secret_id` and
-//!    `secret_key` (no token key: the SDKs read none);
-//! 4. `/etc/tencentcloud/credentials` (Python SDK fallback), same layout
-//!    ([`ProfileFile::system`]);
-//! 5. the CVM instance-metadata role that the SDKs try last is not supported: the
-//!    [`InstanceRole`] source only notes so in the "nothing found" error.
+//! The chain is a core [`CredentialChain`] of these sources, tried in this order; the first
+//! that finds credentials wins:
 //!
-//! [`chain`] assembles it; the adapters' builders resolve it at `build()` over
-//! [`ClientConfig::env`](imageshare_core::ClientConfig::env). No profile-selecting
-//! environment variable is read: tencent.md documents none for the profile file.
+//! | # | source | where | official source of the rule |
+//! |---|---|---|---|
+//! | 1 | explicit credentials or provider given to the builder ([`Explicit`]) | builder | DESIGN.md: explicit values first |
+//! | 2 | environment ([`ENV_KEY_PAIR`]): `TENCENTCLOUD_SECRET_ID` + `TENCENTCLOUD_SECRET_KEY`, token from `TENCENTCLOUD_SECURITY_TOKEN` or `TENCENTCLOUD_TOKEN` | `mod.rs` | Go `tencentcloud/common/env_provider.go`; Python `tencentcloud/common/credential.py` `EnvironmentVariableCredential`; tccli `tccli/options_define.py` (`TENCENTCLOUD_TOKEN`); Terraform provider (`TENCENTCLOUD_SECURITY_TOKEN`) |
+//! | 3 | INI profile file `~/.tencentcloud/credentials` or `TENCENTCLOUD_CREDENTIALS_FILE` ([`ProfileFile::user`]) | `profile.rs` | Go `tencentcloud/common/profile_provider.go`; Python `ProfileCredential` |
+//! | 4 | tccli's `~/.tccli/<profile>.credential` (keys, `role-arn`, `type: cvm-role`) and `.configure` (region) ([`TccliProfile`]) | `tccli.rs` | tccli `tccli/configure.py`, `tccli/options_define.py`, generated `parse_global_arg` |
+//! | 5 | `/etc/tencentcloud/credentials` ([`ProfileFile::system`]) | `profile.rs` | Python `ProfileCredential` (fallback) |
+//! | 6 | TKE OIDC: `TKE_REGION`, `TKE_PROVIDER_ID`, `TKE_WEB_IDENTITY_TOKEN_FILE`, `TKE_ROLE_ARN` -> STS `AssumeRoleWithWebIdentity` ([`TkeOidc`]) | `oidc.rs` | Go `tencentcloud/common/oidc_role_arn_provider.go`; Python `DefaultTkeOIDCRoleArnProvider` |
+//! | 7 | CVM instance role from the metadata server ([`InstanceRole`]), selected lazily | `cvm_role.rs` | Go `tencentcloud/common/cvm_role_provider.go`, `provider_chain.go`; Python `CVMRoleCredential` |
 //!
-//! `TENCENTCLOUD_REGION` (tccli, Terraform) applies whatever source supplied the keys
-//! ([`region_from_env`]); a region set on the builder wins.
+//! Then, when [`ClientConfig::assume_role`](imageshare_core::ClientConfig::assume_role) is
+//! set (`--assume-role` in the CLI), whatever the chain found is wrapped in an STS
+//! `AssumeRole` ([`AssumeRoleProvider`], `sts.rs`).
 //!
-//! A half-configured source (a SecretId without a SecretKey, or the reverse) is an error,
-//! not a silent fall-through to the next source ([`HalfSetPair::Refuse`]): falling through
-//! could sign with another account's keys than the user meant. (The official Go chain falls
-//! through; we are stricter on purpose.)
+//! **The order and where it comes from.** The official SDKs try environment -> profile
+//! file -> CVM role (Go `DefaultProviderChain` in `tencentcloud/common/provider_chain.go`;
+//! Python `DefaultCredentialProvider.get_credentials` in `tencentcloud/common/credential.py`,
+//! which then tries TKE OIDC last). imageshare keeps that order and places its additions:
+//! - tccli's files (which neither SDK reads) after the user's own SDK profile file and
+//!   before the system-wide `/etc` fallback: user-level files before machine-wide ones;
+//! - TKE OIDC *before* the CVM role, not after it as in Python: it is decided from the
+//!   environment without a network call, and inside a TKE pod the metadata server answers
+//!   with the *node's* role, so Python's order would act as the node rather than as the
+//!   pod's own role (the AWS SDKs put web identity before the instance role for the same
+//!   reason). tccli itself uses the OIDC variables only without keys, which this order
+//!   also gives.
+//! - the CVM role last: see [`cvm_role`] for why it is selected lazily (the chain always
+//!   ends with it; when the metadata server is unreachable or no role is bound, the first
+//!   call fails with [`Error::CredentialsNotFound`] listing every source tried).
+//!
+//! The profile name ([`ClientBuilder::profile`]) selects the section of the INI files and
+//! the tccli profile; without one the INI section is `default` and the tccli profile is
+//! `TCCLI_PROFILE`, else `default` (tccli's rule). `TENCENTCLOUD_REGION` (tccli, Terraform)
+//! applies whatever source supplied the keys ([`region_from_env`]), except that a tccli
+//! profile named on the builder brings its `.configure` region first; a region set on the
+//! builder always wins.
+//!
+//! A half-configured source (a SecretId without a SecretKey, or the reverse; some but not
+//! all `TKE_*` variables) is an error, not a silent fall-through to the next source
+//! ([`HalfSetPair::Refuse`]): falling through could sign with another account's keys than
+//! the user meant. (The official Go chain falls through; we are stricter on purpose.)
+//!
+//! Fetching sources (STS, the metadata server) reach the network through [`Services`]
+//! (the builder's STS and metadata endpoints, HTTP options, clock), always through the core
+//! transport, and never log a secret.
 //!
 //! [`ClientBuilder::profile`]: imageshare_core::ClientBuilder::profile
 
 use std::fmt;
 
 use imageshare_core::credentials::{
-    fixed, CredentialChain, CredentialSource, Env, EnvKeyPair, Explicit, Found, HalfSetPair,
-    KeyPair, SharedProvider, SourceTrail,
+    fixed, CredentialChain, Env, EnvKeyPair, Explicit, HalfSetPair, KeyPair, SharedProvider,
 };
 use imageshare_core::{Error, Provider, Region, Result, Secret};
 
+pub mod cvm_role;
+pub mod oidc;
 mod profile;
+pub mod services;
+pub mod sts;
+pub mod tccli;
 
+pub use cvm_role::{CvmRoleProvider, InstanceRole};
+pub use oidc::{OidcRoleProvider, TkeOidc};
 pub use profile::{ProfileFile, ProfileLocation};
+pub use services::Services;
+pub use sts::AssumeRoleProvider;
+pub use tccli::TccliProfile;
 
 /// `TENCENTCLOUD_SECRET_ID`.
 pub const ENV_SECRET_ID: &str = "TENCENTCLOUD_SECRET_ID";
@@ -154,18 +184,29 @@ pub const ENV_KEY_PAIR: EnvKeyPair = EnvKeyPair {
 };
 
 /// The Tencent credential chain for `provider` (named in the "nothing found" error; CVM
-/// and Lighthouse share keys): `explicit` credentials when given, then the environment,
-/// the profile file, the system profile file, in the order of the [module docs](self).
-/// `profile` is the profile-file section (`default` when `None`). Pure over the [`Env`]
-/// it is resolved in, so tests use
-/// [`StaticEnv`](imageshare_core::credentials::StaticEnv) and never the real home
-/// directory.
+/// and Lighthouse share keys) with the default [`Services`] (public STS, the SDKs'
+/// metadata server, default HTTP options, the system clock); see [`chain_with`].
 pub fn chain(
     provider: Provider,
     explicit: Option<SharedProvider<TencentCredentials>>,
     profile: Option<&str>,
 ) -> CredentialChain<SharedProvider<TencentCredentials>> {
-    CredentialChain::new(provider)
+    chain_with(&Services::new(provider), explicit, profile)
+}
+
+/// The Tencent credential chain, in the order of the [module docs](self): `explicit`
+/// credentials when given, the environment, the INI profile file, tccli's profile, the
+/// system INI file, TKE OIDC, the CVM instance role. `profile` is the INI section and the
+/// tccli profile (`default` / `TCCLI_PROFILE` when `None`). Fetching sources call STS and
+/// the metadata server as `services` say. Resolving is pure over the [`Env`] it is given
+/// (tests use [`StaticEnv`](imageshare_core::credentials::StaticEnv), never the real home
+/// directory); nothing is fetched until credentials are first needed.
+pub fn chain_with(
+    services: &Services,
+    explicit: Option<SharedProvider<TencentCredentials>>,
+    profile: Option<&str>,
+) -> CredentialChain<SharedProvider<TencentCredentials>> {
+    CredentialChain::new(services.provider())
         .then(Explicit::new(explicit, |p| {
             p.fixed().map_or(Ok(()), TencentCredentials::validate)
         }))
@@ -176,8 +217,10 @@ pub fn chain(
             )
         }))
         .then(ProfileFile::user(profile))
+        .then(TccliProfile::new(profile, services.clone()))
         .then(ProfileFile::system(profile))
-        .then(InstanceRole)
+        .then(TkeOidc::new(services.clone()))
+        .then(InstanceRole::new(services.clone()))
 }
 
 /// `TENCENTCLOUD_REGION`, trimmed, when set.
@@ -186,20 +229,4 @@ pub fn region_from_env(env: &dyn Env) -> Option<Region> {
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty())
         .map(Region::new)
-}
-
-/// The CVM instance-metadata role the official SDKs try last: not supported by imageshare,
-/// so this source finds nothing and says so in the "nothing found" error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct InstanceRole;
-
-impl CredentialSource<SharedProvider<TencentCredentials>> for InstanceRole {
-    fn load(
-        &self,
-        _env: &dyn Env,
-        trail: &mut SourceTrail,
-    ) -> Result<Option<Found<SharedProvider<TencentCredentials>>>> {
-        trail.tried("CVM instance-metadata role (not supported by imageshare)");
-        Ok(None)
-    }
 }
