@@ -32,13 +32,21 @@ use imageshare_core::credentials::{
 };
 use imageshare_core::transport::{ApiCall, Endpoint, HttpRequest, Method, RetryReason, Transport};
 use imageshare_core::{ApiError, CallContext, Error, Provider, Result, Secret, Timestamp};
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;
 
 use super::{Services, TencentCredentials};
 
 /// The path of the role name (and, with the name appended, of its credentials).
 pub const SECURITY_CREDENTIALS_PATH: &str = "/latest/meta-data/cam/security-credentials/";
+
+/// Characters of a role name kept as they are in the URL path (RFC 3986 unreserved);
+/// CAM role names are `[\w+=,.@-]`, so in practice only `+=,@` are encoded.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// The `Code` of a good credentials answer.
 pub const SUCCESS_CODE: &str = "Success";
@@ -133,7 +141,7 @@ impl CvmRoleProvider {
         format!(
             "{}{SECURITY_CREDENTIALS_PATH}{}",
             self.base.base(),
-            utf8_percent_encode(role, NON_ALPHANUMERIC)
+            utf8_percent_encode(role, PATH_SEGMENT)
         )
     }
 
