@@ -341,6 +341,23 @@ async fn an_unreachable_sts_names_the_source() {
     assert!(msg.contains(ROLE), "{msg}");
 }
 
+#[tokio::test]
+async fn assuming_a_role_with_nothing_found_is_the_chains_nothing_found() {
+    let cvm = TencentCvmImageSharing::builder()
+        .env(StaticEnv::new())
+        .metadata_endpoint("http://127.0.0.1:1")
+        .sts_endpoint("http://127.0.0.1:1")
+        .assume_role(AssumeRole::new(ROLE))
+        .region(REGION)
+        .build()
+        .unwrap();
+    let err = cvm.whoami().await.unwrap_err();
+    let Error::CredentialsNotFound { tried, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(tried.len(), 7);
+}
+
 #[test]
 fn durations_outside_what_sts_accepts_are_refused_at_build() {
     for secs in [0, 43_201] {

@@ -193,7 +193,8 @@ pub struct CallerIdentityAnswer {
 }
 
 /// An STS failure as the [`Error::CredentialSource`] of `source`: STS's code verbatim and
-/// what to do, the failure itself as the cause.
+/// what to do, the failure itself as the cause. [`Error::CredentialsNotFound`] (no
+/// credentials to call STS with) is returned unchanged.
 pub(crate) fn sts_failure(
     provider: Provider,
     source: &str,
@@ -201,6 +202,10 @@ pub(crate) fn sts_failure(
     hint: &str,
     err: Error,
 ) -> Error {
+    // Nothing to assume the role with: the chain's own "nothing found", unchanged.
+    if matches!(err, Error::CredentialsNotFound { .. }) {
+        return err;
+    }
     let code = err.code().map(str::to_owned);
     let message = match &err {
         Error::Transport { message, .. } => {
@@ -213,7 +218,7 @@ pub(crate) fn sts_failure(
         Error::Auth { code, message, .. } | Error::CredentialsExpired { code, message, .. } => {
             format!("STS {action} refused the caller: {code}: {message}; {hint}")
         }
-        Error::CredentialSource { .. } | Error::CredentialsNotFound { .. } => {
+        Error::CredentialSource { .. } => {
             format!("the credentials to call STS {action} with are unusable: {err}")
         }
         other => format!("STS {action} failed: {other}"),
