@@ -30,12 +30,12 @@ pub struct TencentBuilder<A> {
     adapter: PhantomData<fn() -> A>,
 }
 
-/// Builds a [`TencentCvmImageSharing`]. Credentials: explicit, else the chain
-/// (`TENCENTCLOUD_*` variables, then `~/.tencentcloud/credentials`), at `build()`.
+/// Builds a [`TencentCvmImageSharing`]. Credentials: explicit, else the chain of
+/// [`crate::credential`] (environment, profile files, TKE OIDC, CVM role), at `build()`.
 pub type CvmBuilder = TencentBuilder<TencentCvmImageSharing>;
 
-/// Builds a [`TencentLighthouseImageSharing`]. Credentials: explicit, else the chain
-/// (`TENCENTCLOUD_*` variables, then `~/.tencentcloud/credentials`), at `build()`.
+/// Builds a [`TencentLighthouseImageSharing`]. Credentials: explicit, else the chain of
+/// [`crate::credential`] (environment, profile files, TKE OIDC, CVM role), at `build()`.
 pub type LighthouseBuilder = TencentBuilder<TencentLighthouseImageSharing>;
 
 impl<A> Default for TencentBuilder<A> {
@@ -153,15 +153,20 @@ mod tests {
         assert!(dbg(CvmBuilder::default().env(env).profile("prod")).contains("AKIDprod"));
     }
 
-    #[test]
-    fn nothing_found_names_the_adapter_and_no_region_names_the_variable() {
-        let err = LighthouseBuilder::default()
+    #[tokio::test]
+    async fn nothing_found_names_the_adapter_and_no_region_names_the_variable() {
+        // The CVM instance role is the last source, selected lazily: build() succeeds and
+        // the first use of the credentials says nothing was found, listing every source.
+        let lh = LighthouseBuilder::default()
             .env(StaticEnv::new())
+            .metadata_endpoint("http://127.0.0.1:1")
             .region("ap-guangzhou")
             .build()
-            .unwrap_err();
+            .unwrap();
+        let err = lh.client().credentials().get().await.unwrap_err();
         assert!(
-            matches!(&err, Error::CredentialsNotFound { provider, .. } if *provider == crate::LIGHTHOUSE),
+            matches!(&err, Error::CredentialsNotFound { provider, tried }
+                if *provider == crate::LIGHTHOUSE && tried.len() == 7),
             "{err:?}"
         );
         let err = CvmBuilder::default()

@@ -33,7 +33,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::credential::{self, TencentCredentials};
+use crate::credential::sts::AssumeRoleProvider;
+use crate::credential::{self, Services, TencentCredentials};
 use crate::model::Empty;
 use crate::signer::{sign, Tc3Request};
 
@@ -57,7 +58,7 @@ pub const BUSY_CODES: &[&str] = &[
 ];
 
 /// The code Tencent Cloud answers when a session token is no longer valid ("token 错误",
-/// the common error codes of the API 3.0 docs, https://cloud.tencent.com/document/api/213/15694):
+/// the common error codes of the API 3.0 docs, <https://cloud.tencent.com/document/api/213/15694>):
 /// an expired STS token among them. Classified as [`Error::CredentialsExpired`].
 pub const TOKEN_EXPIRED_CODE: &str = "AuthFailure.TokenFailure";
 
@@ -208,10 +209,17 @@ impl Config {
     /// transport with the service's rate table.
     pub(crate) fn build(self, shared: &ClientConfig, spec: ServiceSpec) -> Result<TencentClient> {
         let env = shared.env();
-        let found =
-            credential::chain(spec.provider, self.credentials, shared.profile()).resolve(env)?;
+        let services = Services::from_config(shared, spec.provider);
+        let mut found =
+            credential::chain_with(&services, self.credentials, shared.profile()).resolve(env)?;
         if let Some(fixed) = found.credentials.fixed() {
             fixed.validate()?;
+        }
+        if let Some(role) = shared.assume_role() {
+            let assumed =
+                AssumeRoleProvider::new(&services, role.clone(), found.credentials, &found.source)?;
+            found.source = assumed.source_name().to_owned();
+            found.credentials = Arc::new(assumed);
         }
         let region = shared.resolve_region(
             spec.limits,
@@ -231,13 +239,14 @@ impl Config {
         let transport = shared.transport(spec.provider, (spec.rate_limits)())?;
         Ok(TencentClient {
             transport,
-            credentials: Arc::new(shared.credentials_cache(spec.provider, found)),
+            credentials: Arc::new(services.cache(found.credentials, found.source)),
             url: endpoint.url(),
             endpoint,
             spec,
             region,
             language: self.language,
             clock: shared.clock().clone(),
+            sts: services.sts_endpoint()?,
         })
     }
 }
@@ -255,6 +264,8 @@ pub struct TencentClient {
     region: Region,
     language: Option<Language>,
     clock: Clock,
+    /// The STS endpoint of `GetCallerIdentity` (whoami).
+    sts: Endpoint,
 }
 
 impl fmt::Debug for TencentClient {
@@ -301,6 +312,41 @@ impl<'a> CallOptions<'a> {
 }
 
 impl TencentClient {
+    /// A client of `spec` at `endpoint` in `region`, signing with `credentials`, over
+    /// `transport` (used for STS, whose client is not built from an adapter builder).
+    pub(crate) fn from_parts(
+        spec: ServiceSpec,
+        endpoint: Endpoint,
+        region: Region,
+        transport: Transport,
+        credentials: Arc<CredentialsCache<TencentCredentials>>,
+        clock: Clock,
+    ) -> Self {
+        TencentClient {
+            transport,
+            credentials,
+            url: endpoint.url(),
+            sts: endpoint.clone(),
+            endpoint,
+            spec,
+            region,
+            language: None,
+            clock,
+        }
+    }
+
+    /// The same credentials and transport speaking to STS (`GetCallerIdentity`): the STS
+    /// endpoint the client was built with, in region [`STS_REGION`](crate::credential::sts::STS_REGION).
+    pub(crate) fn sts_client(&self) -> TencentClient {
+        TencentClient {
+            url: self.sts.url(),
+            endpoint: self.sts.clone(),
+            spec: crate::credential::sts::sts_spec(self.spec.provider),
+            region: Region::new(crate::credential::sts::STS_REGION),
+            ..self.clone()
+        }
+    }
+
     /// The provider this client speaks for.
     pub fn provider(&self) -> Provider {
         self.spec.provider

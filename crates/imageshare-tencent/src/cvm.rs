@@ -8,6 +8,7 @@
 //! | `shared_with_me_page` | `DescribeImages`, filter `image-type` = `SHARED_IMAGE`, `Offset` / `Limit` 100 / `TotalCount` |
 //! | `copy` | `SyncImages` (own copy of a received image into its source region; cross-region copy; a `CopyTarget::Region` naming the adapter's own region is refused before sending, as SyncImages refuses a custom image's source region) |
 //! | `delete` | `DeleteImages` |
+//! | `whoami` | STS `GetCallerIdentity` (2018-08-13, `sts.tencentcloudapi.com` or the configured STS endpoint) |
 //!
 //! How a CVM `Image` maps to [`Image`]:
 //! - origin: `PRIVATE_IMAGE` is custom, `SHARED_IMAGE` received, anything else public;
@@ -388,6 +389,11 @@ impl ImageSharing for TencentCvmImageSharing {
             image_ids: vec![id.to_string()],
         };
         delete(self, cx, id, "DeleteImages", request).await
+    }
+    /// STS `GetCallerIdentity` signed with this adapter's credentials
+    /// ([`TencentClient::caller_identity`]).
+    async fn whoami_in(&self, cx: &CallContext) -> Result<imageshare_core::CallerIdentity> {
+        self.client.caller_identity(cx).await
     }
 }
 

@@ -22,8 +22,10 @@
 //!   [`VerifyError`] with Tencent's error codes);
 //! - [`credential`]: [`TencentCredentials`] and the credential chain, a core
 //!   [`CredentialChain`](imageshare_core::credentials::CredentialChain) (explicit ->
-//!   `TENCENTCLOUD_*` environment -> `~/.tencentcloud/credentials` ->
-//!   `/etc/tencentcloud/credentials`), resolved when an adapter is built;
+//!   `TENCENTCLOUD_*` environment -> `~/.tencentcloud/credentials` -> tccli's
+//!   `~/.tccli/<profile>.credential` -> `/etc/tencentcloud/credentials` -> TKE OIDC -> CVM
+//!   instance role), resolved when an adapter is built, optionally wrapped in an STS
+//!   `AssumeRole`; temporary credentials are refreshed before they expire;
 //! - [`limits`]: the documented sharing limits of CVM ([`CVM_LIMITS`]) and Lighthouse
 //!   ([`LIGHTHOUSE_LIMITS`]) for the core limit checker;
 //! - [`model`]: the serde wire models.

@@ -9,6 +9,7 @@
 //! | `shared_with_me_page` | `DescribeBlueprints`, filter `blueprint-type` = `SHARED`, `Offset` / `Limit` 100 |
 //! | `copy` | `SyncBlueprint` (other regions only) |
 //! | `delete` | `DeleteBlueprints` |
+//! | `whoami` | STS `GetCallerIdentity` (2018-08-13, `sts.tencentcloudapi.com` or the configured STS endpoint) |
 //!
 //! Named operations:
 //! - [`share_from_cvm`](TencentLighthouseImageSharing::share_from_cvm): the caller's own
@@ -564,6 +565,11 @@ impl ImageSharing for TencentLighthouseImageSharing {
             blueprint_ids: vec![id.to_string()],
         };
         delete(self, cx, id, "DeleteBlueprints", request).await
+    }
+    /// STS `GetCallerIdentity` signed with this adapter's credentials
+    /// ([`TencentClient::caller_identity`]).
+    async fn whoami_in(&self, cx: &CallContext) -> Result<imageshare_core::CallerIdentity> {
+        self.client.caller_identity(cx).await
     }
 }
 

@@ -3,10 +3,12 @@
 use imageshare_core::credentials::{fixed, CredentialChain, StaticEnv};
 use imageshare_core::{ClientBuilder, Error};
 use imageshare_tencent::credential::{
-    chain, region_from_env, ProfileFile, ENV_CREDENTIALS_FILE, ENV_KEY_PAIR, ENV_REGION,
-    ENV_SECRET_ID, ENV_SECRET_KEY, ENV_SECURITY_TOKEN, ENV_TOKEN, SYSTEM_PROFILE_FILE,
+    chain, chain_with, region_from_env, ProfileFile, Services, ENV_CREDENTIALS_FILE, ENV_KEY_PAIR,
+    ENV_REGION, ENV_SECRET_ID, ENV_SECRET_KEY, ENV_SECURITY_TOKEN, ENV_TOKEN, SYSTEM_PROFILE_FILE,
 };
 use imageshare_tencent::{TencentCredentials, TencentCvmImageSharing, CVM, LIGHTHOUSE};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const HOME: &str = "/home/tester";
 const HOME_FILE: &str = "/home/tester/.tencentcloud/credentials";
@@ -214,38 +216,63 @@ fn system_file_is_the_last_file() {
     assert!(matches!(err, Error::CredentialsNotFound { .. }));
 }
 
-#[test]
-fn nothing_found_lists_every_source() {
-    let err = chain(LIGHTHOUSE, None, None)
-        .resolve(&home_env())
-        .unwrap_err();
+/// What the chain of `provider` found nothing in, over `env`: the CVM instance role is the
+/// last source, selected lazily, so the "nothing found" comes from its first fetch; here
+/// the metadata server (wiremock) says no role is bound (404).
+async fn nothing_found(provider: imageshare_core::Provider, env: &StaticEnv) -> Error {
+    let metadata = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/latest/meta-data/cam/security-credentials/"))
+        .respond_with(ResponseTemplate::new(404))
+        .expect(1)
+        .mount(&metadata)
+        .await;
+    let services = Services::new(provider).with_metadata_endpoint(metadata.uri());
+    let found = chain_with(&services, None, None).resolve(env).unwrap();
+    assert_eq!(
+        found.source,
+        format!("CVM instance role from {}", metadata.uri())
+    );
+    found.credentials.provide().await.unwrap_err()
+}
+
+#[tokio::test]
+async fn nothing_found_lists_every_source() {
+    let err = nothing_found(LIGHTHOUSE, &home_env()).await;
     let Error::CredentialsNotFound { provider, tried } = &err else {
         panic!("{err:?}")
     };
     assert_eq!(*provider, LIGHTHOUSE);
     assert_eq!(
-        tried,
-        &[
+        tried[..6],
+        [
             "explicit credentials (none given)".to_owned(),
             format!("environment variables {ENV_SECRET_ID} and {ENV_SECRET_KEY} (unset)"),
             format!("profile file {HOME_FILE} (not found)"),
+            format!("tccli profile {HOME}/.tccli/default.credential (not found)"),
             format!("profile file {SYSTEM_PROFILE_FILE} (not found)"),
-            "CVM instance-metadata role (not supported by imageshare)".to_owned(),
+            "TKE OIDC: environment variables TKE_REGION, TKE_PROVIDER_ID, \
+             TKE_WEB_IDENTITY_TOKEN_FILE, TKE_ROLE_ARN (unset)"
+                .to_owned(),
         ]
     );
+    assert!(
+        tried[6].starts_with("CVM instance role (no CAM role is bound to this instance (http://")
+            && tried[6].ends_with("/latest/meta-data/cam/security-credentials/ answered 404))"),
+        "{}",
+        tried[6]
+    );
+    assert_eq!(tried.len(), 7);
     let msg = err.to_string();
     assert!(
         msg.starts_with("no tencent-lighthouse credentials found; tried: "),
         "{msg}"
     );
-    assert!(msg.contains("not supported"), "{msg}");
 }
 
-#[test]
-fn nothing_found_without_home_directory() {
-    let err = chain(CVM, None, None)
-        .resolve(&StaticEnv::new())
-        .unwrap_err();
+#[tokio::test]
+async fn nothing_found_without_home_directory() {
+    let err = nothing_found(CVM, &StaticEnv::new()).await;
     let Error::CredentialsNotFound { tried, .. } = &err else {
         panic!("{err:?}")
     };
@@ -253,15 +280,36 @@ fn nothing_found_without_home_directory() {
         tried[2].contains("no home directory") && tried[2].contains(ENV_CREDENTIALS_FILE),
         "{tried:?}"
     );
-    assert_eq!(tried.len(), 5);
+    assert!(tried[3].contains("no home directory"), "{tried:?}");
+    assert_eq!(tried.len(), 7);
 }
 
-#[test]
-fn profile_without_the_section_or_keys_is_skipped_with_a_reason() {
+#[tokio::test]
+async fn unreachable_metadata_server_ends_the_chain_with_nothing_found() {
+    // A closed port: connection refused at once (the connect timeout is 1 s otherwise).
+    let services = Services::new(CVM).with_metadata_endpoint("http://127.0.0.1:1");
+    let found = chain_with(&services, None, None)
+        .resolve(&home_env())
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = found.credentials.provide().await.unwrap_err();
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let Error::CredentialsNotFound { tried, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(tried.len(), 7);
+    assert!(
+        tried[6].starts_with("CVM instance role (metadata server http://127.0.0.1:1/latest/meta-data/cam/security-credentials/ unreachable: ")
+            && tried[6].ends_with("not a CVM instance?)"),
+        "{}",
+        tried[6]
+    );
+}
+
+#[tokio::test]
+async fn profile_without_the_section_or_keys_is_skipped_with_a_reason() {
     let env = home_env().with_file(HOME_FILE, "[other]\nsecret_id = a\nsecret_key = b\n");
-    let Error::CredentialsNotFound { tried, .. } =
-        chain(CVM, None, None).resolve(&env).unwrap_err()
-    else {
+    let Error::CredentialsNotFound { tried, .. } = nothing_found(CVM, &env).await else {
         panic!()
     };
     assert_eq!(
@@ -270,9 +318,7 @@ fn profile_without_the_section_or_keys_is_skipped_with_a_reason() {
     );
 
     let env = home_env().with_file(HOME_FILE, "[default]\nregion = ap-guangzhou\n");
-    let Error::CredentialsNotFound { tried, .. } =
-        chain(CVM, None, None).resolve(&env).unwrap_err()
-    else {
+    let Error::CredentialsNotFound { tried, .. } = nothing_found(CVM, &env).await else {
         panic!()
     };
     assert_eq!(
