@@ -467,6 +467,7 @@ async fn bare_call(http: &reqwest::Client, signer: &BareSigner, t: &Target) -> R
     let method = match req.method {
         Method::Get => reqwest::Method::GET,
         Method::Post => reqwest::Method::POST,
+        Method::Put => reqwest::Method::PUT,
     };
     let resp = http
         .request(method, &req.url)

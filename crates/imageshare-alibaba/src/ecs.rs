@@ -347,6 +347,9 @@ impl ImageSharing for EcsImageSharing {
     fn limits(&self) -> &ShareLimits {
         &ECS_LIMITS
     }
+    fn credentials_source(&self) -> Option<String> {
+        Some(self.client.credentials().source().to_owned())
+    }
 
     async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image> {
         let resp = self

@@ -313,6 +313,9 @@ impl ImageSharing for SasImageSharing {
     fn limits(&self) -> &ShareLimits {
         &SAS_LIMITS
     }
+    fn credentials_source(&self) -> Option<String> {
+        Some(self.client.credentials().source().to_owned())
+    }
 
     async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image> {
         // Own images first (Share=false); then images shared with the caller.

@@ -199,6 +199,15 @@ impl ClientConfig {
         }
     }
 
+    /// [`env`](Self::env) as a shared handle, for what outlives the build (a credential
+    /// provider that re-reads a token file on every refresh).
+    pub fn shared_env(&self) -> Arc<dyn Env> {
+        match &self.env {
+            Some(env) => env.clone(),
+            None => Arc::new(OsEnv),
+        }
+    }
+
     /// The STS endpoint: the one set, else `IMAGESHARE_STS_ENDPOINT` in the
     /// [`env`](Self::env), else `None` (the cloud's public STS endpoint).
     pub fn sts_endpoint(&self) -> Option<String> {

@@ -267,6 +267,9 @@ impl ImageSharing for TencentCvmImageSharing {
     fn limits(&self) -> &ShareLimits {
         &self.limits
     }
+    fn credentials_source(&self) -> Option<String> {
+        Some(self.client.credentials().source().to_owned())
+    }
 
     async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image> {
         check_id(&CVM_LIMITS, id)?;

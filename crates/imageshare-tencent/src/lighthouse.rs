@@ -415,6 +415,9 @@ impl ImageSharing for TencentLighthouseImageSharing {
     fn limits(&self) -> &ShareLimits {
         &self.limits
     }
+    fn credentials_source(&self) -> Option<String> {
+        Some(self.client.credentials().source().to_owned())
+    }
 
     async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image> {
         check_id(&LIGHTHOUSE_LIMITS, id)?;

@@ -597,6 +597,9 @@ impl ImageSharing for UCloudImageSharing {
     fn limits(&self) -> &ShareLimits {
         &self.limits
     }
+    fn credentials_source(&self) -> Option<String> {
+        Some(self.client.credentials().source().to_owned())
+    }
 
     /// `DescribeImage` with `ImageId`. An image not listed there is looked up among the
     /// images shared with the caller ([`SharingActions::describe_shared`]); an empty answer

@@ -17,10 +17,10 @@
 //!   LastUpdated}`.
 //! - [`ECS_METADATA_DISABLED_VAR`]`=true` removes the source from the chain.
 //!
-//! **Not done: the IMDSv2 token.** The core transport's `Method` has `GET` and `POST` only,
-//! so the `PUT` cannot be sent through it (and raw HTTP is not allowed here); until core
-//! gains `Method::Put`, every fetch goes the IMDSv1 way (what the libraries do when the
-//! token fetch fails), and [`IMDSV1_DISABLED_VAR`]`=true` is an error saying so.
+//! The token is asked for on every fetch (credentials are fetched once per validity
+//! period, so this is two or three requests an hour); when the `PUT` fails, the fetch
+//! goes on without a token (IMDSv1) unless [`IMDSV1_DISABLED_VAR`]`=true`, as
+//! credentials-go `getMetadataToken` / `getCredentials` do.
 //!
 //! Where this source sits in the chain, and one deviation: the libraries try the metadata
 //! server whenever the chain gets this far (a 1 s connect timeout off ECS). The chain here
@@ -35,9 +35,10 @@ use imageshare_core::credentials::{
     CredentialSource, Env, Expiring, Found, ProvideCredentials, ProvideFuture, SharedProvider,
     SourceTrail,
 };
+use imageshare_core::transport::Method;
 use imageshare_core::Result;
 
-use super::imds::{get, parse_credentials};
+use super::imds::{get, parse_credentials, send};
 use super::sts::{source_error, Services};
 use super::AlibabaCredentials;
 
@@ -117,20 +118,49 @@ impl EcsRamRoleProvider {
         &self.base
     }
 
-    /// The IMDSv2 token, if one can be had; see the module docs (not done).
-    fn metadata_token(&self) -> Result<Option<String>> {
-        if self.imdsv1_disabled {
-            return Err(source_error(
+    /// The IMDSv2 token (`PUT` [`TOKEN_PATH`]); without one, `None` (IMDSv1) unless
+    /// [`IMDSV1_DISABLED_VAR`] is set, which makes it an error naming the cause.
+    async fn metadata_token(&self) -> Result<Option<String>> {
+        let url = format!("{}{TOKEN_PATH}", self.base);
+        let ttl = TOKEN_TTL_SECONDS.to_string();
+        match send(
+            &self.services,
+            Method::Put,
+            "MetadataToken",
+            &url,
+            &[(TOKEN_TTL_HEADER, ttl.as_str())],
+        )
+        .await
+        {
+            Ok(body) => {
+                let token = String::from_utf8_lossy(&body).trim().to_owned();
+                if !token.is_empty() {
+                    return Ok(Some(token));
+                }
+                if self.imdsv1_disabled {
+                    return Err(source_error(
+                        self.services.provider(),
+                        &self.source,
+                        format!("{url} answered an empty IMDSv2 token"),
+                        None,
+                    ));
+                }
+                Ok(None)
+            }
+            Err(e) if self.imdsv1_disabled => Err(source_error(
                 self.services.provider(),
                 &self.source,
                 format!(
-                    "{IMDSV1_DISABLED_VAR}=true asks for an IMDSv2 token (PUT {TOKEN_PATH}), \
-                     which this version cannot fetch: the core transport sends no PUT"
+                    "cannot get an IMDSv2 token from {url}, and {IMDSV1_DISABLED_VAR}=true \
+                     forbids going on without one"
                 ),
-                None,
-            ));
+                Some(e),
+            )),
+            Err(e) => {
+                tracing::debug!(error = %e, "no IMDSv2 token; going on with IMDSv1");
+                Ok(None)
+            }
         }
-        Ok(None)
     }
 
     async fn fetch(&self) -> Result<Expiring<AlibabaCredentials>> {
@@ -138,7 +168,7 @@ impl EcsRamRoleProvider {
         let err = |what: String, e: Option<imageshare_core::Error>| {
             source_error(provider, &self.source, what, e)
         };
-        let token = self.metadata_token()?;
+        let token = self.metadata_token().await?;
         let headers: Vec<(&str, &str)> = token
             .as_deref()
             .map(|t| vec![(TOKEN_HEADER, t)])

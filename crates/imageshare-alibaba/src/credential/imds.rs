@@ -69,6 +69,17 @@ pub(crate) async fn get(
     url: &str,
     headers: &[(&str, &str)],
 ) -> Result<Vec<u8>> {
+    send(services, Method::Get, action, url, headers).await
+}
+
+/// [`get`] with another method (`PUT` for the IMDSv2 token).
+pub(crate) async fn send(
+    services: &Services,
+    method: Method,
+    action: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+) -> Result<Vec<u8>> {
     let provider = services.provider();
     services
         .transport()
@@ -82,7 +93,7 @@ pub(crate) async fn get(
             },
             |_| {
                 Ok(HttpRequest {
-                    method: Method::Get,
+                    method,
                     url: url.to_owned(),
                     headers: header_map(headers.iter().copied())?,
                     body: Default::default(),

@@ -77,14 +77,29 @@ impl Env for OsEnv {
 
 /// A fixed environment for tests: variables, files (with optional permission bits) and a
 /// home directory. It records the [`ExposedFile`] warnings the chains raise; clones share
-/// that record.
-#[derive(Debug, Clone, Default)]
+/// that record. `Debug` names the variables and files, never their values (they hold
+/// test secrets).
+#[derive(Clone, Default)]
 pub struct StaticEnv {
     vars: HashMap<String, String>,
     files: HashMap<PathBuf, String>,
     modes: HashMap<PathBuf, u32>,
     home: Option<PathBuf>,
     warnings: Arc<Mutex<Vec<ExposedFile>>>,
+}
+
+impl fmt::Debug for StaticEnv {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut vars: Vec<&String> = self.vars.keys().collect();
+        vars.sort();
+        let mut files: Vec<&PathBuf> = self.files.keys().collect();
+        files.sort();
+        f.debug_struct("StaticEnv")
+            .field("vars", &vars)
+            .field("files", &files)
+            .field("home", &self.home)
+            .finish_non_exhaustive()
+    }
 }
 
 impl StaticEnv {
@@ -147,10 +162,22 @@ impl Env for StaticEnv {
 
 /// Another environment with some variables set on top (for example a profile name chosen
 /// on a command line), without touching the process environment.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct OverlayEnv<E> {
     base: E,
     vars: HashMap<String, String>,
+}
+
+impl<E: fmt::Debug> fmt::Debug for OverlayEnv<E> {
+    /// The overriding variables by name only.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut vars: Vec<&String> = self.vars.keys().collect();
+        vars.sort();
+        f.debug_struct("OverlayEnv")
+            .field("base", &self.base)
+            .field("vars", &vars)
+            .finish()
+    }
 }
 
 impl<E: Env> OverlayEnv<E> {
@@ -305,6 +332,24 @@ pub fn profile_path(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_of_the_test_environments_names_variables_never_values() {
+        let env = StaticEnv::new()
+            .with_var("EX_SECRET", "value-never-shown")
+            .with_file("/x/creds", "file-secret-never-shown");
+        let overlay = OverlayEnv::new(env.clone()).with_var("EX_TOKEN", "token-never-shown");
+        for text in [format!("{env:?}"), format!("{overlay:#?}")] {
+            assert!(text.contains("EX_SECRET"), "{text}");
+            for secret in [
+                "value-never-shown",
+                "file-secret-never-shown",
+                "token-never-shown",
+            ] {
+                assert!(!text.contains(secret), "{text}");
+            }
+        }
+    }
 
     #[test]
     fn trail_lists_every_source() {

@@ -132,6 +132,7 @@ impl Transport {
         let method = match req.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
         };
         let host = host_of(&req.url);
         let builder = self

@@ -15,14 +15,17 @@ pub enum Method {
     Get,
     /// `POST`.
     Post,
+    /// `PUT` (the Alibaba Cloud IMDSv2 token request).
+    Put,
 }
 
 impl Method {
-    /// `GET` or `POST`.
+    /// `GET`, `POST` or `PUT`.
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
             Method::Post => "POST",
+            Method::Put => "PUT",
         }
     }
 }
