@@ -450,13 +450,13 @@ pub enum Command {
     },
     /// Show what `apply` would change for a manifest.
     Plan {
-        /// The manifest (TOML).
+        /// The manifest (TOML, at most 4 MiB); `-` reads it from standard input.
         #[arg(long, short = 'f')]
         file: String,
     },
     /// Make the live sharees match a manifest.
     Apply {
-        /// The manifest (TOML).
+        /// The manifest (TOML, at most 4 MiB); `-` reads it from standard input.
         #[arg(long, short = 'f')]
         file: String,
         /// Apply without asking.
@@ -512,6 +512,9 @@ pub enum MigrateFlow {
     },
 }
 
+/// The longest `--wait-secs` (a day).
+pub const MAX_WAIT_SECS: u64 = 86_400;
+
 /// The arguments every `migrate` flow that shares onward takes.
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
@@ -520,8 +523,12 @@ pub struct MigrateArgs {
     /// Principals to share the result with, comma-separated or repeated.
     #[arg(long, value_delimiter = ',')]
     pub to: Vec<String>,
-    /// Longest wait for a copy to become available, in seconds.
-    #[arg(long, default_value_t = 1800)]
+    /// Longest wait for a copy to become available, in seconds (1-86400).
+    #[arg(
+        long,
+        default_value_t = 1800,
+        value_parser = clap::value_parser!(u64).range(1..=MAX_WAIT_SECS)
+    )]
     pub wait_secs: u64,
 }
 
@@ -530,7 +537,7 @@ pub struct MigrateArgs {
 pub enum EmulatorCommand {
     /// Serve on 127.0.0.1 until stopped.
     Serve {
-        /// Port (0: ephemeral).
+        /// Port (0-65535; 0: an ephemeral one).
         #[arg(long, default_value_t = 0)]
         port: u16,
         /// World file (default: the built-in example world).

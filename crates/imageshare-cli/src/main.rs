@@ -16,6 +16,7 @@ mod cli;
 mod commands;
 mod connect;
 mod exit;
+mod files;
 mod listing;
 mod logging;
 mod output;

@@ -65,7 +65,7 @@
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -309,6 +309,10 @@ fn rfc3339_now() -> String {
     format!("{whole}.{:03}Z", now.subsec_millis())
 }
 
+/// The longest line [`AuditLog::read`] accepts as a record, in bytes (a record is a few
+/// hundred bytes; an error message makes it longer, never this long).
+pub const MAX_RECORD_BYTES: u64 = 64 * 1024;
+
 struct LogFile {
     path: PathBuf,
     file: Mutex<File>,
@@ -451,7 +455,9 @@ impl AuditLog {
     }
 
     /// Reads a whole trail back. A line that is not a record (a torn last line after a
-    /// crash, a hand edit) is an error naming its line number.
+    /// crash, a hand edit) is an error naming its line number. Only a regular file is
+    /// read (a device or FIFO is refused before it is opened), and no line longer than
+    /// [`MAX_RECORD_BYTES`] is held in memory.
     pub fn read(path: impl AsRef<Path>) -> Result<Vec<AuditRecord>> {
         let path = path.as_ref();
         let fail = |message: String| Error::Audit {
@@ -459,16 +465,39 @@ impl AuditLog {
             message,
             unrecorded: None,
         };
+        let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot open it: {e}")))?;
+        if !meta.is_file() {
+            return Err(fail(
+                "it is not a regular file (a device, FIFO or directory); give the trail's \
+                 file with --audit-log PATH"
+                    .to_owned(),
+            ));
+        }
         let file = File::open(path).map_err(|e| fail(format!("cannot open it: {e}")))?;
+        let mut reader = BufReader::new(file);
         let mut out = Vec::new();
-        for (n, line) in BufReader::new(file).lines().enumerate() {
-            let line = line.map_err(|e| fail(format!("cannot read line {}: {e}", n + 1)))?;
-            if line.trim().is_empty() {
+        let mut line = Vec::new();
+        for n in 1.. {
+            line.clear();
+            let read = (&mut reader)
+                .take(MAX_RECORD_BYTES + 1)
+                .read_until(b'\n', &mut line)
+                .map_err(|e| fail(format!("cannot read line {n}: {e}")))?;
+            if read == 0 {
+                break;
+            }
+            if line.len() as u64 > MAX_RECORD_BYTES {
+                return Err(fail(format!(
+                    "line {n} is longer than {MAX_RECORD_BYTES} bytes: not an audit record"
+                )));
+            }
+            let text = String::from_utf8_lossy(&line);
+            if text.trim().is_empty() {
                 continue;
             }
             out.push(
-                serde_json::from_str(&line)
-                    .map_err(|e| fail(format!("line {} is not an audit record: {e}", n + 1)))?,
+                serde_json::from_str(text.trim_end_matches(['\n', '\r']))
+                    .map_err(|e| fail(format!("line {n} is not an audit record: {e}")))?,
             );
         }
         Ok(out)
