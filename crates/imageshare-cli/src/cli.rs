@@ -358,16 +358,22 @@ pub fn image_ids(p: Provider, raw: &[String]) -> Result<Vec<ImageId>, Failure> {
     Ok(ids)
 }
 
-/// The principals of `--to` / `--from`, of the kind `provider` shares to (accounts, or
-/// UCloud projects); blank entries are dropped.
+/// The principals of `--to` / `--from`: a bare id is of the kind `provider` shares to
+/// (accounts, or UCloud projects); `account:ID` and `project:ID`, the form `sharees` and
+/// `audit` print, name the kind (one the provider does not share to is refused by the
+/// limit checker, before anything is sent). Blank entries are dropped.
 pub fn principals(provider: Provider, raw: &[String]) -> Vec<Principal> {
     let kind = imageshare::limits_of(provider).map(|l| l.principal_kind);
     raw.iter()
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
-        .map(|s| match kind {
-            Some(PrincipalKind::Project) => Principal::project(s),
-            _ => Principal::account(s),
+        .map(|s| match s.split_once(':') {
+            Some(("account", id)) => Principal::account(id.trim()),
+            Some(("project", id)) => Principal::project(id.trim()),
+            _ => match kind {
+                Some(PrincipalKind::Project) => Principal::project(s),
+                _ => Principal::account(s),
+            },
         })
         .collect()
 }
@@ -392,7 +398,8 @@ pub enum Command {
         /// The images.
         #[arg(value_name = "ID", required = true)]
         ids: Vec<String>,
-        /// Principals, comma-separated or repeated.
+        /// Principals (ID, or `account:ID` / `project:ID` as `sharees` prints them),
+        /// comma-separated or repeated.
         #[arg(long, required = true, value_delimiter = ',')]
         to: Vec<String>,
     },
@@ -403,7 +410,8 @@ pub enum Command {
         /// The images.
         #[arg(value_name = "ID", required = true)]
         ids: Vec<String>,
-        /// Principals, comma-separated or repeated.
+        /// Principals (ID, or `account:ID` / `project:ID` as `sharees` prints them),
+        /// comma-separated or repeated.
         #[arg(
             long,
             value_delimiter = ',',
@@ -619,6 +627,25 @@ mod tests {
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }
+    }
+
+    #[test]
+    fn principals_accept_the_printed_forms() {
+        let raw: Vec<String> = ["100000000002", "account:100000000003", " project:org-1 "]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            principals(imageshare::tencent::CVM, &raw),
+            [
+                Principal::account("100000000002"),
+                Principal::account("100000000003"),
+                Principal::project("org-1"),
+            ]
+        );
+        assert_eq!(
+            principals(imageshare::ucloud::UHOST, &raw[..1]),
+            [Principal::project("100000000002")]
+        );
     }
 
     #[test]

@@ -538,6 +538,14 @@ fn corpus() -> Vec<Case> {
                 f.set_len(5 * 1024 * 1024).unwrap();
             })
             .says("the world file"),
+        // ---- printed principal forms (#17 bug 9) ----------------------------------------
+        cli(
+            "CVM: share to a project:ID (#17 bug 9)",
+            &at(&CVM, &["share", "img-6pb6lrmy", "--to", "project:org-a1b2c3"]),
+        )
+        .code(3)
+        .reads_only()
+        .says("org-a1b2c3"),
         // ---- image ids ---------------------------------------------------------------
         cli(
             "ECS: a CVM image id",
