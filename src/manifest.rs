@@ -62,6 +62,35 @@ pub struct Manifest {
     pub images: Vec<ManifestImage>,
 }
 
+/// The largest manifest read, in bytes (4 MiB: some 40 000 image entries).
+pub const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
+
+/// What a file that is not a regular file is, in words.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if meta.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
+    }
+}
+
 /// A manifest that cannot be used, with the place at fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManifestError {
@@ -168,16 +197,48 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 impl Manifest {
-    /// Reads and validates a manifest file.
+    /// Reads and validates a manifest file. Only a regular file (or a symbolic link to
+    /// one) of at most [`MAX_MANIFEST_BYTES`] is read: a device, FIFO or directory is
+    /// refused before it is opened, a larger file before it is read.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Manifest, ManifestError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| ManifestError {
+        let fail = |message: String| ManifestError {
             path: path.to_owned(),
             line: None,
             column: None,
             field: None,
-            message: format!("cannot read the manifest: {e}"),
-        })?;
+            message,
+        };
+        let meta =
+            std::fs::metadata(path).map_err(|e| fail(format!("cannot read the manifest: {e}")))?;
+        if !meta.is_file() {
+            return Err(fail(format!(
+                "cannot read the manifest: it is {}, not a regular file; give the path of a \
+                 TOML file (or `-` for standard input)",
+                file_kind(&meta)
+            )));
+        }
+        let too_big = |n: u64| {
+            fail(format!(
+                "the manifest is {n} bytes or more; a manifest may be at most \
+                 {MAX_MANIFEST_BYTES} bytes (split it into several files)"
+            ))
+        };
+        if meta.len() > MAX_MANIFEST_BYTES {
+            return Err(too_big(meta.len()));
+        }
+        let file = std::fs::File::open(path)
+            .map_err(|e| fail(format!("cannot read the manifest: {e}")))?;
+        // The file may grow between the check and the read: never read past the cap.
+        let mut text = String::new();
+        std::io::Read::read_to_string(
+            &mut std::io::Read::take(file, MAX_MANIFEST_BYTES + 1),
+            &mut text,
+        )
+        .map_err(|e| fail(format!("cannot read the manifest: {e}")))?;
+        if text.len() as u64 > MAX_MANIFEST_BYTES {
+            return Err(too_big(text.len() as u64));
+        }
         Self::parse(&text, path)
     }
 

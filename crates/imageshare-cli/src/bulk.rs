@@ -3,15 +3,17 @@
 //! and Ctrl-C, and printed in one shape per `(image, operation)` step.
 
 use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use imageshare::core::bulk::{Bulk, BulkOp, BulkReport, ImageOp, RetrySummary};
 use imageshare::core::transport::RetryLog;
-use imageshare::core::{ImageId, Principal, Provider, Region};
+use imageshare::core::{ImageId, Principal, Provider, Region, ShareReport};
 use serde::{Serialize, Serializer};
 
 use crate::exit::{Failure, PARTIAL};
 use crate::output::{Document, ErrorFields, PrincipalResult};
-use crate::progress;
+use crate::{interrupt, progress};
 
 /// How a job with failures ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,41 +25,110 @@ pub enum Exit {
     Partial,
 }
 
-/// Resolves on Ctrl-C (never, where signals cannot be listened to).
-async fn ctrl_c() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
-    }
+/// How long after Ctrl-C the steps in flight may go on (each may be in the middle of
+/// many calls, the checker's batches) before they are abandoned; well under
+/// [`interrupt::GRACE`], so that the report is printed before the process ends.
+const STEP_GRACE: Duration = Duration::from_millis(400);
+
+/// One step a job will run: which adapter, image, operation and principals. A job's steps
+/// are listed before it runs, so that a job stopped by Ctrl-C can say what it did not do.
+#[derive(Debug, Clone)]
+pub struct StepSpec {
+    /// The adapter's provider.
+    pub provider: Provider,
+    /// The adapter's region.
+    pub region: Region,
+    /// The image.
+    pub image: ImageId,
+    /// Share or unshare.
+    pub op: BulkOp,
+    /// The principals.
+    pub principals: Vec<Principal>,
 }
 
-/// Runs `job` (`steps` image steps) with a progress bar on stderr until it is done or
-/// Ctrl-C is pressed. After Ctrl-C no new step starts; the steps in flight finish the call
-/// they are in and the report lists everything else as not attempted.
-pub async fn run(job: Bulk<'_>, steps: usize, label: &str) -> BulkReport {
-    let bar = progress::bar(steps as u64, label);
+/// Runs `job` (whose steps are `specs`) with a progress bar on stderr until it is done or
+/// Ctrl-C is pressed. After Ctrl-C no new step starts; the steps in flight get
+/// [`STEP_GRACE`] to finish, then are abandoned: the report lists them as interrupted
+/// (their calls may have been carried out) and every step not started as not attempted.
+pub async fn run(job: Bulk<'_>, specs: Vec<StepSpec>, label: &str) -> Steps {
+    let bar = progress::bar(specs.len() as u64, label);
     let tick = bar.clone();
-    let report = job
+    let finished: Arc<Mutex<Vec<ImageOp>>> = Arc::default();
+    let seen = finished.clone();
+    let job = job
         .on_progress(move |op| {
             tick.set_message(format!("{} {} {}", op.provider, op.op, op.image));
             tick.inc(1);
+            seen.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(op.clone());
         })
-        .run_until(ctrl_c())
-        .await;
+        .run_until(interrupt::interrupted());
+    let started = Instant::now();
+    let steps = tokio::select! {
+        report = job => Steps(report, Vec::new()),
+        () = async {
+            interrupt::interrupted().await;
+            tokio::time::sleep(STEP_GRACE).await;
+        } => {
+            let done = std::mem::take(&mut *finished.lock().unwrap_or_else(|e| e.into_inner()));
+            abandoned(done, specs, started.elapsed())
+        }
+    };
     bar.finish_and_clear();
-    report
+    steps
+}
+
+/// The report of a job abandoned after Ctrl-C: the steps that finished as they did; every
+/// other step with nothing known about it, marked interrupted (the engine does not say
+/// which of them were in flight, and those may have done part of their work).
+fn abandoned(mut done: Vec<ImageOp>, specs: Vec<StepSpec>, elapsed: Duration) -> Steps {
+    let mut ops = Vec::with_capacity(specs.len());
+    let mut interrupted = Vec::new();
+    for spec in specs {
+        let found = done.iter().position(|op| {
+            op.image == spec.image
+                && op.op == spec.op
+                && op.provider == spec.provider
+                && op.region == spec.region
+        });
+        match found {
+            Some(i) => ops.push(done.swap_remove(i)),
+            None => {
+                interrupted.push((spec.image.clone(), spec.op));
+                ops.push(ImageOp {
+                    provider: spec.provider,
+                    region: spec.region,
+                    report: ShareReport::new(spec.image.clone()),
+                    image: spec.image,
+                    op: spec.op,
+                    not_attempted: spec.principals,
+                    error: None,
+                    passes: 0,
+                    retries: RetryLog::new(),
+                });
+            }
+        }
+    }
+    let report = BulkReport {
+        ops,
+        cancelled: true,
+        elapsed,
+    };
+    Steps(report, interrupted)
 }
 
 /// `share` / `unshare` of several images: [`run`], then the results with the job's
 /// retries, ending with status 5 when some failed and others did not (or on Ctrl-C).
 pub async fn share_or_unshare(
     job: Bulk<'_>,
-    steps: usize,
+    specs: Vec<StepSpec>,
     label: &str,
 ) -> BulkResults<RetrySummary> {
-    let report = run(job, steps, label).await;
-    let retries = report.retry_summary();
+    let steps = run(job, specs, label).await;
+    let retries = steps.0.retry_summary();
     BulkResults::new(
-        report,
+        steps,
         retries,
         Exit::Partial,
         "run the command again to finish",
@@ -81,11 +152,11 @@ pub struct BulkResults<R> {
 }
 
 impl<R> BulkResults<R> {
-    /// The results of `report` with `retries`; failures end the command as `exit` says,
+    /// The results of `steps` with `retries`; failures end the command as `exit` says,
     /// Ctrl-C with `again` as the advice.
-    pub fn new(report: BulkReport, retries: R, exit: Exit, again: &'static str) -> Self {
+    pub fn new(steps: Steps, retries: R, exit: Exit, again: &'static str) -> Self {
         BulkResults {
-            results: Steps(report),
+            results: steps,
             retries,
             exit,
             again,
@@ -103,6 +174,17 @@ impl<R: Serialize + fmt::Display> Document for BulkResults<R> {
     /// Its failure (see [`Exit`]), else status 5 when it was cancelled, else success.
     fn verdict(&self) -> Result<(), Failure> {
         let report = &self.results.0;
+        if report.cancelled {
+            let first = self
+                .results
+                .first_failure()
+                .map(|f| format!("; first failure: {}", f.message))
+                .unwrap_or_default();
+            return Err(Failure::new(
+                PARTIAL,
+                format!("cancelled: {}{first}; {}", report.summary(), self.again),
+            ));
+        }
         if let Some(f) = self.results.first_failure() {
             let done = report.len()
                 - report.count(imageshare::core::OutcomeKind::Failed)
@@ -119,21 +201,15 @@ impl<R: Serialize + fmt::Display> Document for BulkResults<R> {
                 _ => f,
             });
         }
-        if report.cancelled {
-            return Err(Failure::new(
-                PARTIAL,
-                format!("cancelled: {}; {}", report.summary(), self.again),
-            ));
-        }
         Ok(())
     }
 }
 
-/// The steps of a finished job. Text: each principal's outcome per step, the step's
-/// summary, what was not attempted and why; then the job's summary. JSON: one
-/// [`StepResult`] per step shown.
+/// The steps of a finished job, and those abandoned in flight after Ctrl-C. Text: each
+/// principal's outcome per step, the step's summary, what was not attempted and why; then
+/// the job's summary. JSON: one [`StepResult`] per step shown.
 #[derive(Debug)]
-pub struct Steps(pub BulkReport);
+pub struct Steps(pub BulkReport, pub Vec<(ImageId, BulkOp)>);
 
 impl Steps {
     /// The steps printed: every attempted one, and when the job was cancelled, those it
@@ -144,6 +220,11 @@ impl Steps {
             .ops
             .iter()
             .filter(move |op| op.passes > 0 || cancelled)
+    }
+
+    /// Whether `op` was abandoned after Ctrl-C (in flight, or not started).
+    fn was_interrupted(&self, op: &ImageOp) -> bool {
+        self.1.iter().any(|(i, o)| *i == op.image && *o == op.op)
     }
 
     /// The first attempted step's failure.
@@ -161,6 +242,15 @@ impl fmt::Display for Steps {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for op in self.shown() {
             let (image, what, left) = (&op.image, op.op, op.not_attempted.len());
+            if self.was_interrupted(op) {
+                writeln!(
+                    f,
+                    "{image}: {what} of {left} principals interrupted in flight or not \
+                     started: some may have been carried out (`imageshare sharees {image}` \
+                     shows where it stands)"
+                )?;
+                continue;
+            }
             if op.passes == 0 {
                 writeln!(
                     f,
@@ -185,7 +275,11 @@ impl fmt::Display for Steps {
 
 impl Serialize for Steps {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.shown().map(StepResult::of))
+        s.collect_seq(self.shown().map(|op| {
+            let mut r = StepResult::of(op);
+            r.interrupted = self.was_interrupted(op);
+            r
+        }))
     }
 }
 
@@ -215,6 +309,10 @@ pub struct StepResult<'a> {
     pub retries: &'a RetryLog,
     /// The engine's retry passes.
     pub retry_passes: u32,
+    /// Abandoned after Ctrl-C, in flight or not started: some of its principals may have
+    /// been carried out (shown only when true).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
 }
 
 impl<'a> StepResult<'a> {
@@ -230,6 +328,7 @@ impl<'a> StepResult<'a> {
             error: op.failure().map(|e| ErrorFields::of(&e)),
             retries: &op.retries,
             retry_passes: op.retry_passes(),
+            interrupted: false,
         }
     }
 }

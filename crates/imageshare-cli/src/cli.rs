@@ -19,7 +19,9 @@ pub const EXIT_HELP: &str = "\
 Exit status: 0 done; 1 the cloud refused or failed, or the audit trail could not be opened, \
 written or read; 2 bad usage or input; 3 refused before anything was sent, by the limit \
 checker or by the trust policy (--trust-owner); 4 credentials missing or rejected; 5 \
-partially applied or cancelled (the report says what was done).
+partially applied or cancelled (the report says what was done). Ctrl-C stops starting new \
+calls and ends the command within about a second (status 5); a second Ctrl-C exits at once \
+(status 130).
 
 Audit trail: share, unshare, delete --unshare-first, copy --to-project, migrate and apply \
 --yes record every grant and revoke, one JSON line each, in --audit-log PATH (default \
@@ -356,16 +358,22 @@ pub fn image_ids(p: Provider, raw: &[String]) -> Result<Vec<ImageId>, Failure> {
     Ok(ids)
 }
 
-/// The principals of `--to` / `--from`, of the kind `provider` shares to (accounts, or
-/// UCloud projects); blank entries are dropped.
+/// The principals of `--to` / `--from`: a bare id is of the kind `provider` shares to
+/// (accounts, or UCloud projects); `account:ID` and `project:ID`, the form `sharees` and
+/// `audit` print, name the kind (one the provider does not share to is refused by the
+/// limit checker, before anything is sent). Blank entries are dropped.
 pub fn principals(provider: Provider, raw: &[String]) -> Vec<Principal> {
     let kind = imageshare::limits_of(provider).map(|l| l.principal_kind);
     raw.iter()
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
-        .map(|s| match kind {
-            Some(PrincipalKind::Project) => Principal::project(s),
-            _ => Principal::account(s),
+        .map(|s| match s.split_once(':') {
+            Some(("account", id)) => Principal::account(id.trim()),
+            Some(("project", id)) => Principal::project(id.trim()),
+            _ => match kind {
+                Some(PrincipalKind::Project) => Principal::project(s),
+                _ => Principal::account(s),
+            },
         })
         .collect()
 }
@@ -390,7 +398,8 @@ pub enum Command {
         /// The images.
         #[arg(value_name = "ID", required = true)]
         ids: Vec<String>,
-        /// Principals, comma-separated or repeated.
+        /// Principals (ID, or `account:ID` / `project:ID` as `sharees` prints them),
+        /// comma-separated or repeated.
         #[arg(long, required = true, value_delimiter = ',')]
         to: Vec<String>,
     },
@@ -401,7 +410,8 @@ pub enum Command {
         /// The images.
         #[arg(value_name = "ID", required = true)]
         ids: Vec<String>,
-        /// Principals, comma-separated or repeated.
+        /// Principals (ID, or `account:ID` / `project:ID` as `sharees` prints them),
+        /// comma-separated or repeated.
         #[arg(
             long,
             value_delimiter = ',',
@@ -450,13 +460,13 @@ pub enum Command {
     },
     /// Show what `apply` would change for a manifest.
     Plan {
-        /// The manifest (TOML).
+        /// The manifest (TOML, at most 4 MiB); `-` reads it from standard input.
         #[arg(long, short = 'f')]
         file: String,
     },
     /// Make the live sharees match a manifest.
     Apply {
-        /// The manifest (TOML).
+        /// The manifest (TOML, at most 4 MiB); `-` reads it from standard input.
         #[arg(long, short = 'f')]
         file: String,
         /// Apply without asking.
@@ -512,6 +522,9 @@ pub enum MigrateFlow {
     },
 }
 
+/// The longest `--wait-secs` (a day).
+pub const MAX_WAIT_SECS: u64 = 86_400;
+
 /// The arguments every `migrate` flow that shares onward takes.
 #[derive(Debug, Args)]
 pub struct MigrateArgs {
@@ -520,8 +533,12 @@ pub struct MigrateArgs {
     /// Principals to share the result with, comma-separated or repeated.
     #[arg(long, value_delimiter = ',')]
     pub to: Vec<String>,
-    /// Longest wait for a copy to become available, in seconds.
-    #[arg(long, default_value_t = 1800)]
+    /// Longest wait for a copy to become available, in seconds (1-86400).
+    #[arg(
+        long,
+        default_value_t = 1800,
+        value_parser = clap::value_parser!(u64).range(1..=MAX_WAIT_SECS)
+    )]
     pub wait_secs: u64,
 }
 
@@ -530,7 +547,7 @@ pub struct MigrateArgs {
 pub enum EmulatorCommand {
     /// Serve on 127.0.0.1 until stopped.
     Serve {
-        /// Port (0: ephemeral).
+        /// Port (0-65535; 0: an ephemeral one).
         #[arg(long, default_value_t = 0)]
         port: u16,
         /// World file (default: the built-in example world).
@@ -610,6 +627,25 @@ mod tests {
         ] {
             assert!(Cli::try_parse_from(args).is_err(), "{args:?}");
         }
+    }
+
+    #[test]
+    fn principals_accept_the_printed_forms() {
+        let raw: Vec<String> = ["100000000002", "account:100000000003", " project:org-1 "]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            principals(imageshare::tencent::CVM, &raw),
+            [
+                Principal::account("100000000002"),
+                Principal::account("100000000003"),
+                Principal::project("org-1"),
+            ]
+        );
+        assert_eq!(
+            principals(imageshare::ucloud::UHOST, &raw[..1]),
+            [Principal::project("100000000002")]
+        );
     }
 
     #[test]

@@ -16,6 +16,8 @@ mod cli;
 mod commands;
 mod connect;
 mod exit;
+mod files;
+mod interrupt;
 mod listing;
 mod logging;
 mod output;
@@ -28,8 +30,17 @@ async fn main() -> ExitCode {
     logging::init(cli.global.log_level.clone());
     let endpoint = cli.global.endpoint.clone();
     let timeout = cli.global.timeout;
+    let serving = matches!(cli.command, cli::Command::Emulator { .. });
+    if !serving {
+        // `emulator serve` ends on Ctrl-C itself.
+        interrupt::install();
+    }
     let mut out = std::io::stdout().lock();
-    match commands::run(cli, &mut out).await {
+    let result = tokio::select! {
+        r = commands::run(cli, &mut out) => r,
+        () = interrupt::gave_up() => Err(interrupt::failure()),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             let _ = out.flush();

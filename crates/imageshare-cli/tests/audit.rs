@@ -373,3 +373,116 @@ async fn a_trail_that_cannot_be_opened_fails_before_anything_is_sent() {
     assert!(calls.is_empty(), "sent: {calls:?}");
     assert_eq!(emu.grants("img-trail0").len(), 1);
 }
+
+/// #17 bug 2: a record cut short (crash, full disk) is isolated. The next command starts
+/// a new line, and `imageshare audit` prints every record around the fragment, naming
+/// its line on stderr, with status 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_torn_tail_is_isolated_and_skipped() {
+    let emu = Emulator::start(world(FaultPlan::default())).await.unwrap();
+    let home = fresh_dir("audit-torn");
+    let trail = home.join("audit.jsonl");
+    let env = owner_env(&emu);
+    let share = |image: &str, to: &str| {
+        let mut args = strings(&["--audit-log", &trail.display().to_string()]);
+        args.extend(strings(&CVM));
+        args.extend(strings(&["share", image, "--to", to]));
+        args
+    };
+    let o = run_async(
+        home.clone(),
+        share("img-trail1", "310000000001"),
+        env.clone(),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // The crash: half a record, no newline.
+    let fragment = r#"{"time":"2026-01-01T00:00:00.000Z","provider":"tencent-cvm","regi"#;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&trail)
+        .unwrap();
+    std::io::Write::write_all(&mut f, fragment.as_bytes()).unwrap();
+    drop(f);
+    let o = run_async(
+        home.clone(),
+        share("img-trail2", "310000000002"),
+        env.clone(),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+
+    let text = std::fs::read_to_string(&trail).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(lines[1], fragment, "the fragment keeps its own line");
+    let read = AuditLog::read_trail(&trail).unwrap();
+    assert_eq!(read.records.len(), 2);
+    assert_eq!(read.skipped.len(), 1);
+    assert_eq!(read.skipped[0].line, 2);
+    assert_eq!(read.skipped[0].bytes, fragment.len());
+
+    let args = strings(&[
+        "--audit-log",
+        &trail.display().to_string(),
+        "-o",
+        "json",
+        "audit",
+    ]);
+    let o = run_async(home.clone(), args, env.clone()).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let printed: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let images: Vec<&str> = printed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["image"].as_str().unwrap())
+        .collect();
+    assert_eq!(images, ["img-trail1", "img-trail2"]);
+    let err = stderr(&o);
+    assert!(err.contains("line 2: not an audit record"), "{err}");
+    assert!(!err.contains("regi\""), "the fragment is not echoed: {err}");
+}
+
+/// #17 bug 2: two processes appending to one trail at once never interleave their
+/// records: every line of the trail is a whole record, and each grant is there once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_appending_at_once_never_interleave() {
+    let emu = Emulator::start(world(FaultPlan::default())).await.unwrap();
+    let home = fresh_dir("audit-concurrent");
+    let trail = home.join("audit.jsonl");
+    let env = owner_env(&emu);
+    let to = peers(12).join(",");
+    let run = |provider: &[&str], images: &[&str]| {
+        let mut args = strings(&["--audit-log", &trail.display().to_string()]);
+        args.extend(strings(provider));
+        args.push("share".into());
+        args.extend(strings(images));
+        args.extend(strings(&["--to", &to]));
+        run_async(home.clone(), args, env.clone())
+    };
+    let ecs = ["--provider", "alibaba-ecs", "--region", "cn-hangzhou"];
+    let (a, b) = tokio::join!(
+        run(&CVM, &["img-trail1", "img-trail2", "img-trail3"]),
+        run(&ecs, &["m-trail1", "m-trail2", "m-trail3"]),
+    );
+    assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
+    assert_eq!(b.status.code(), Some(0), "{}", stderr(&b));
+    let read = AuditLog::read_trail(&trail).unwrap();
+    assert!(
+        read.skipped.is_empty(),
+        "interleaved lines: {:?}",
+        read.skipped
+    );
+    let granted = pairs(&read.records, AuditAction::Grant, AuditOutcome::Granted);
+    let distinct: BTreeSet<_> = granted.iter().cloned().collect();
+    assert_eq!(granted.len(), 6 * 12, "{granted:?}");
+    assert_eq!(distinct.len(), granted.len());
+    assert_eq!(
+        distinct,
+        held(&emu)
+            .into_iter()
+            .filter(|(i, _)| !i.ends_with('0'))
+            .collect()
+    );
+}

@@ -249,6 +249,22 @@ fn not_root() -> Option<&'static str> {
     Some("file permission bits are a Unix notion")
 }
 
+fn not_unix() -> Option<&'static str> {
+    if cfg!(unix) {
+        None
+    } else {
+        Some("symbolic links to devices are a Unix notion")
+    }
+}
+
+fn no_mkfifo() -> Option<&'static str> {
+    let found = std::process::Command::new("mkfifo")
+        .arg("--version")
+        .output()
+        .is_ok();
+    (!found).then_some("no mkfifo on this machine")
+}
+
 /// The adapter of `provider` on the emulator, as the owner, behind the checker.
 fn owner(emu: &Emulator, provider: Provider, region: &str) -> imageshare::DynSharing {
     Connect::new(provider)
@@ -439,6 +455,97 @@ fn corpus() -> Vec<Case> {
             &["migrate", "sas-to-ecs", "m-sas000000001"],
         )
         .says("--region is required"),
+        // ---- numbers: every numeric flag's range is checked when parsed (#17 bug 4) ----
+        cli_owned(
+            "wait-secs that would wrap (#17 bug 4)",
+            strings(&at(
+                &CVM,
+                &["migrate", "copy", "img-6pb6lrmy", "--to-region", "ap-shanghai", "--wait-secs", "18446744073709552"],
+            )),
+        )
+        .says("18446744073709552 is not in 1..=86400"),
+        cli_owned(
+            "wait-secs zero (#17 bug 4)",
+            strings(&at(
+                &CVM,
+                &["migrate", "copy", "img-6pb6lrmy", "--to-region", "ap-shanghai", "--wait-secs", "0"],
+            )),
+        )
+        .says("0 is not in 1..=86400"),
+        cli(
+            "timeout past u64 (#17 bug 4)",
+            &at(&ECS, &["--timeout", "99999999999999999999999", "sharees", "m-1"]),
+        )
+        .says("invalid value '99999999999999999999999' for '--timeout"),
+        cli(
+            "timeout above its range (#17 bug 4)",
+            &at(&ECS, &["--timeout", "3601", "sharees", "m-1"]),
+        )
+        .says("3601 is not in 1..=3600"),
+        cli(
+            "emulator port above 65535 (#17 bug 4)",
+            &["emulator", "serve", "--port", "65536"],
+        )
+        .says("65536 is not in 0..=65535"),
+        cli(
+            "negative wait-secs (#17 bug 4)",
+            &at(&CVM, &["migrate", "copy", "img-6pb6lrmy", "--to-region", "ap-shanghai", "--wait-secs=-1"]),
+        )
+        .says("--wait-secs"),
+        // ---- unbounded reads: devices, FIFOs and huge files are refused fast (#17 bug 3) --
+        cli("manifest is /dev/zero (#17 bug 3)", &["plan", "-f", "/dev/zero"])
+            .says("it is a character device, not a regular file"),
+        cli("manifest is a symlink to /dev/zero (#17 bug 3)", &["apply", "-f", "{dir}/m.toml", "--yes"])
+            .prepare(|dir| {
+                #[cfg(unix)]
+                std::os::unix::fs::symlink("/dev/zero", dir.join("m.toml")).unwrap();
+                #[cfg(not(unix))]
+                let _ = dir;
+            })
+            .skip_when(not_unix)
+            .says("it is a character device, not a regular file"),
+        cli("manifest is a FIFO (#17 bug 3)", &["plan", "-f", "{dir}/m.toml"])
+            .prepare(|dir| {
+                let ok = std::process::Command::new("mkfifo")
+                    .arg(dir.join("m.toml"))
+                    .status()
+                    .is_ok_and(|s| s.success());
+                assert!(ok, "mkfifo");
+            })
+            .skip_when(no_mkfifo)
+            .says("it is a FIFO, not a regular file"),
+        cli("manifest larger than 4 MiB (#17 bug 3)", &["plan", "-f", "{dir}/m.toml"])
+            .prepare(|dir| {
+                let f = std::fs::File::create(dir.join("m.toml")).unwrap();
+                f.set_len(5 * 1024 * 1024).unwrap(); // sparse: nothing is written
+            })
+            .says("a manifest may be at most 4194304 bytes"),
+        cli("audit trail is /dev/zero (#17 bug 3)", &["--audit-log", "/dev/zero", "audit"])
+            .code(1)
+            .says("/dev/zero: it is not a regular file"),
+        cli("audit trail of one endless line (#17 bug 3)", &["--audit-log", "{dir}/a.jsonl", "audit"])
+            .prepare(|dir| {
+                let f = std::fs::File::create(dir.join("a.jsonl")).unwrap();
+                f.set_len(300 * 1024 * 1024).unwrap(); // 300 MB of NULs, no newline, sparse
+            })
+            .code(1)
+            .says("line 1 is longer than 65536 bytes"),
+        cli("world file is /dev/zero (#17 bug 3)", &["emulator", "serve", "--world", "/dev/zero"])
+            .says("cannot read the world file /dev/zero: it is a character device"),
+        cli("world file larger than 4 MiB (#17 bug 3)", &["emulator", "serve", "--world", "{dir}/w.toml"])
+            .prepare(|dir| {
+                let f = std::fs::File::create(dir.join("w.toml")).unwrap();
+                f.set_len(5 * 1024 * 1024).unwrap();
+            })
+            .says("the world file"),
+        // ---- printed principal forms (#17 bug 9) ----------------------------------------
+        cli(
+            "CVM: share to a project:ID (#17 bug 9)",
+            &at(&CVM, &["share", "img-6pb6lrmy", "--to", "project:org-a1b2c3"]),
+        )
+        .code(3)
+        .reads_only()
+        .says("org-a1b2c3"),
         // ---- image ids ---------------------------------------------------------------
         cli(
             "ECS: a CVM image id",

@@ -52,7 +52,13 @@ async fn share_sharees_unshare_with_cloud_variables() {
     let base = ["--provider", "tencent-cvm", "--region", "ap-guangzhou"];
     let share = [
         &base[..],
-        &["share", "img-6pb6lrmy", "--to", "100000000002,200000000001"],
+        // A bare id and the printed form `account:ID` (#17 bug 9).
+        &[
+            "share",
+            "img-6pb6lrmy",
+            "--to",
+            "100000000002,account:200000000001",
+        ],
     ]
     .concat();
     let o = run(&share, &env);
@@ -75,7 +81,7 @@ async fn share_sharees_unshare_with_cloud_variables() {
     let o = run(
         &[
             &base[..],
-            &["unshare", "img-6pb6lrmy", "--from", "200000000001"],
+            &["unshare", "img-6pb6lrmy", "--from", "account:200000000001"],
         ]
         .concat(),
         &env,

@@ -300,7 +300,8 @@ async fn ctrl_c_reports_what_was_done_and_exits_5() {
         "{err}"
     );
 
-    // The report: every image once, granted or not attempted, matching the emulator.
+    // The report: every image once, granted, not attempted, or interrupted in flight
+    // (granted or not), matching the emulator.
     let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
     let entries = v["results"].as_array().unwrap();
     assert_eq!(entries.len(), N, "one entry per image");
@@ -311,7 +312,14 @@ async fn ctrl_c_reports_what_was_done_and_exits_5() {
         match e["not_attempted"].as_array() {
             Some(left) => {
                 assert_eq!(left.len(), 1, "{e}");
-                assert!(emu.grants(&id).is_empty(), "{id} not attempted but granted");
+                if e["interrupted"] == Value::Bool(true) {
+                    // Abandoned in flight (#17 bug 5): its call may have been carried out.
+                    if !emu.grants(&id).is_empty() {
+                        done.insert(id);
+                    }
+                } else {
+                    assert!(emu.grants(&id).is_empty(), "{id} not attempted but granted");
+                }
                 skipped += 1;
             }
             None => {

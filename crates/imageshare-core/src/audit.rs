@@ -4,8 +4,11 @@
 //!
 //! - [`AuditLog`] is the file: opened once ([`AuditLog::open`] creates it with mode `0600` on
 //!   unix, and its directory with `0700`), appended by one writer at a time (clones share
-//!   it), each batch written in one `write` and synced to disk before the call that made
-//!   it returns. A record holds ids, codes and outcomes: never a key, token or signature.
+//!   it; other processes append between whole batches: `O_APPEND`), each batch written in
+//!   one `write` and synced to disk before the call that made it returns. A record cut
+//!   short by a crash or a full disk is isolated: the next batch starts a new line, and
+//!   [`AuditLog::read_trail`] skips that fragment and says which line it was. A record
+//!   holds ids, codes and outcomes: never a key, token or signature.
 //! - [`Audited`] is the layer, in the opendal style: it wraps any [`ImageSharing`] adapter
 //!   and records each `share` / `unshare` report per principal (the granted part of an
 //!   [`Error::Partial`] included, failures with their error code and request id) and each
@@ -65,7 +68,7 @@
 
 use std::fmt;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
@@ -309,6 +312,45 @@ fn rfc3339_now() -> String {
     format!("{whole}.{:03}Z", now.subsec_millis())
 }
 
+/// The longest line [`AuditLog::read_trail`] accepts as a record, in bytes (a record is a few
+/// hundred bytes; an error message makes it longer, never this long).
+pub const MAX_RECORD_BYTES: u64 = 64 * 1024;
+
+/// A trail as read back: its records, and the lines that were not records.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditTrail {
+    /// The records, oldest first.
+    pub records: Vec<AuditRecord>,
+    /// The lines skipped because they are not records, in file order.
+    pub skipped: Vec<SkippedLine>,
+}
+
+/// A line of a trail that is not a record (a torn record, a hand edit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedLine {
+    /// Its 1-based line number.
+    pub line: usize,
+    /// Its length in bytes.
+    pub bytes: usize,
+    /// Why it is not a record (the JSON parser's message).
+    pub reason: String,
+}
+
+/// Whether `file` (a regular file) is non-empty and does not end with a newline: the last
+/// record written was cut short.
+fn torn_tail(file: &File) -> std::io::Result<bool> {
+    let len = file.metadata()?.len();
+    if len == 0 {
+        return Ok(false);
+    }
+    let mut last = [0u8; 1];
+    #[cfg(unix)]
+    std::os::unix::fs::FileExt::read_exact_at(file, &mut last, len - 1)?;
+    #[cfg(windows)]
+    std::os::windows::fs::FileExt::seek_read(file, &mut last, len - 1)?;
+    Ok(last[0] != b'\n')
+}
+
 struct LogFile {
     path: PathBuf,
     file: Mutex<File>,
@@ -357,7 +399,8 @@ impl AuditLog {
             }
         }
         let mut options = OpenOptions::new();
-        options.create(true).append(true);
+        // Read too: an append first looks at the last byte (a torn tail, see `append`).
+        options.create(true).read(true).append(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         let file = options
@@ -416,17 +459,38 @@ impl AuditLog {
             serde_json::to_writer(&mut buf, r).map_err(|e| self.write_error(e.to_string()))?;
             buf.push(b'\n');
         }
-        let mut file = self.file.file.lock().unwrap_or_else(|e| e.into_inner());
-        file.write_all(&buf)
-            .and_then(|()| file.flush())
-            .and_then(|()| {
-                if self.file.sync {
-                    file.sync_data()
-                } else {
-                    Ok(())
-                }
-            })
-            .map_err(|e| self.write_error(e.to_string()))
+        let file = self.file.file.lock().unwrap_or_else(|e| e.into_inner());
+        if !self.file.sync {
+            // A device or pipe: no lock, no tail to look at.
+            let mut f: &File = &file;
+            return f
+                .write_all(&buf)
+                .and_then(|()| f.flush())
+                .map_err(|e| self.write_error(e.to_string()));
+        }
+        // Other processes append to the same file. It is opened with O_APPEND and each
+        // batch goes in one `write`, which the kernel appends whole, after whatever another
+        // process appended: records never interleave. A short write (a full disk) leaves
+        // a torn record, which the next batch isolates.
+        let written = torn_tail(&file).and_then(|torn| {
+            if torn {
+                // A record cut short (a crash, a full disk): end its line, so that the
+                // reader skips exactly that fragment and this batch starts a line. (Two
+                // processes doing so at once leave a blank line, which the reader skips.)
+                buf.insert(0, b'\n');
+            }
+            let mut f: &File = &file;
+            let n = f.write(&buf)?;
+            if n < buf.len() {
+                return Err(std::io::Error::other(format!(
+                    "only {n} of {} bytes were written (is the disk full?)",
+                    buf.len()
+                )));
+            }
+            f.flush()?;
+            file.sync_data()
+        });
+        written.map_err(|e| self.write_error(e.to_string()))
     }
 
     /// [`append`](Self::append) on tokio's blocking pool, for async callers.
@@ -450,28 +514,65 @@ impl AuditLog {
         }
     }
 
-    /// Reads a whole trail back. A line that is not a record (a torn last line after a
-    /// crash, a hand edit) is an error naming its line number.
+    /// Reads a whole trail back, skipping the lines that are not records (see
+    /// [`AuditLog::read_trail`], which also says which lines were skipped).
     pub fn read(path: impl AsRef<Path>) -> Result<Vec<AuditRecord>> {
+        Ok(Self::read_trail(path)?.records)
+    }
+
+    /// Reads a whole trail back: its records, and each line that is not one (a torn
+    /// record after a crash or a full disk, a hand edit), skipped and reported by line
+    /// number. Only a regular file is read (a device or FIFO is refused before it is
+    /// opened), and no line longer than [`MAX_RECORD_BYTES`] is held in memory: such a
+    /// line fails the read, as a file that is not a trail.
+    pub fn read_trail(path: impl AsRef<Path>) -> Result<AuditTrail> {
         let path = path.as_ref();
         let fail = |message: String| Error::Audit {
             path: path.display().to_string(),
             message,
             unrecorded: None,
         };
+        let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot open it: {e}")))?;
+        if !meta.is_file() {
+            return Err(fail(
+                "it is not a regular file (a device, FIFO or directory); give the trail's \
+                 file with --audit-log PATH"
+                    .to_owned(),
+            ));
+        }
         let file = File::open(path).map_err(|e| fail(format!("cannot open it: {e}")))?;
-        let mut out = Vec::new();
-        for (n, line) in BufReader::new(file).lines().enumerate() {
-            let line = line.map_err(|e| fail(format!("cannot read line {}: {e}", n + 1)))?;
-            if line.trim().is_empty() {
+        let mut reader = BufReader::new(file);
+        let mut trail = AuditTrail::default();
+        let mut line = Vec::new();
+        for n in 1.. {
+            line.clear();
+            let read = (&mut reader)
+                .take(MAX_RECORD_BYTES + 1)
+                .read_until(b'\n', &mut line)
+                .map_err(|e| fail(format!("cannot read line {n}: {e}")))?;
+            if read == 0 {
+                break;
+            }
+            if line.len() as u64 > MAX_RECORD_BYTES {
+                return Err(fail(format!(
+                    "line {n} is longer than {MAX_RECORD_BYTES} bytes: not an audit record"
+                )));
+            }
+            let text = String::from_utf8_lossy(&line);
+            let text = text.trim_end_matches(['\n', '\r']);
+            if text.trim().is_empty() {
                 continue;
             }
-            out.push(
-                serde_json::from_str(&line)
-                    .map_err(|e| fail(format!("line {} is not an audit record: {e}", n + 1)))?,
-            );
+            match serde_json::from_str(text) {
+                Ok(record) => trail.records.push(record),
+                Err(e) => trail.skipped.push(SkippedLine {
+                    line: n,
+                    bytes: text.len(),
+                    reason: e.to_string(),
+                }),
+            }
         }
-        Ok(out)
+        Ok(trail)
     }
 
     fn id(&self) -> usize {
@@ -738,6 +839,45 @@ crate::impl_image_sharing_for_layer!([A: ImageSharing] Audited<A>);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_torn_tail_is_ended_and_skipped_by_the_reader() {
+        let dir =
+            std::env::temp_dir().join(format!("imageshare-audit-torn-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("audit.jsonl");
+        let record = |image: &str| {
+            AuditRecord::now(
+                Provider::new("tencent-cvm"),
+                "ap-guangzhou".into(),
+                image.into(),
+                AuditPrincipal::Account("100000000002".into()),
+                AuditAction::Grant,
+                AuditOutcome::Granted,
+            )
+        };
+        let log = AuditLog::open(&path).unwrap();
+        log.append(&[record("img-1")]).unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"{\"time\":\"2026")
+            .unwrap();
+        log.append(&[record("img-2"), record("img-3")]).unwrap();
+        let trail = AuditLog::read_trail(&path).unwrap();
+        let images: Vec<&str> = trail.records.iter().map(|r| r.image.as_str()).collect();
+        assert_eq!(images, ["img-1", "img-2", "img-3"]);
+        assert_eq!(trail.skipped.len(), 1);
+        assert_eq!((trail.skipped[0].line, trail.skipped[0].bytes), (2, 13));
+        // A whole trail is left as it is.
+        let before = std::fs::read(&path).unwrap();
+        log.append(&[record("img-4")]).unwrap();
+        let after = std::fs::read(&path).unwrap();
+        assert_eq!(&after[..before.len()], &before[..]);
+        assert_eq!(AuditLog::read(&path).unwrap().len(), 4);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn time_is_rfc3339_utc_with_millis() {

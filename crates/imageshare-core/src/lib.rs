@@ -86,7 +86,7 @@ pub mod time;
 pub mod transport;
 pub mod trust;
 
-pub use audit::{AuditLog, Audited};
+pub use audit::{AuditLog, AuditTrail, Audited};
 pub use bulk::{Bulk, BulkOptions, BulkReport};
 pub use checker::{CheckOptions, Checked};
 pub use config::{AssumeRole, ClientBuilder, ClientConfig};

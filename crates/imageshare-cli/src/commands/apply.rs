@@ -1,14 +1,15 @@
 //! `imageshare apply`: make the live sharees match a manifest, through the bulk engine.
 
+use imageshare::ImageSharing;
 use std::fmt;
 
-use imageshare::core::bulk::{Bulk, BulkOptions, RetrySummary};
+use imageshare::core::bulk::{Bulk, BulkOp, BulkOptions, RetrySummary};
 use imageshare::core::transport::RetryLog;
 use imageshare::core::CallContext;
 use serde::Serialize;
 
 use super::plan::{connect_manifest, load, plan_manifest, Connections, Plans};
-use crate::bulk::{self, BulkResults, Exit};
+use crate::bulk::{self, BulkResults, Exit, StepSpec};
 use crate::cli::Global;
 use crate::exit::{usage, Failure};
 use crate::output::Document;
@@ -46,19 +47,27 @@ async fn apply_plans(
     plans: &Plans,
     plan: RetryLog,
 ) -> BulkResults<ApplyRetries> {
-    let steps: usize = plans
-        .0
-        .iter()
-        .map(|(_, p)| usize::from(!p.remove.is_empty()) + usize::from(!p.add.is_empty()))
-        .sum();
     let mut job = Bulk::with_options(BulkOptions::default());
+    let mut specs = Vec::new();
     for (img, p) in plans.0.iter().filter(|(_, p)| !p.is_noop()) {
-        job = job.plan(&conns[&super::plan::key(img)], p);
+        let conn = &conns[&super::plan::key(img)];
+        job = job.plan(conn, p);
+        for (op, principals) in [(BulkOp::Unshare, &p.remove), (BulkOp::Share, &p.add)] {
+            if !principals.is_empty() {
+                specs.push(StepSpec {
+                    provider: conn.provider(),
+                    region: conn.region().clone(),
+                    image: p.image.clone(),
+                    op,
+                    principals: principals.clone(),
+                });
+            }
+        }
     }
-    let report = bulk::run(job, steps, "applying").await;
-    let apply = report.retry_summary();
+    let steps = bulk::run(job, specs, "applying").await;
+    let apply = steps.0.retry_summary();
     BulkResults::new(
-        report,
+        steps,
         ApplyRetries { plan, apply },
         Exit::FirstFailure,
         "run apply again to finish",

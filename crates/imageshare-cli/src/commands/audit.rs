@@ -98,7 +98,20 @@ pub fn show(g: &Global, filter: &Filter) -> Result<AuditRecords, Failure> {
             ),
         ));
     }
-    let records: Vec<AuditRecord> = AuditLog::read(&path)?
+    let trail = AuditLog::read_trail(&path)?;
+    for s in &trail.skipped {
+        // The records around it are printed; the fragment is named, never echoed.
+        eprintln!(
+            "imageshare: warning: {} line {}: not an audit record ({} bytes; a record cut \
+             short by a crash or a full disk?), skipped: {}",
+            path.display(),
+            s.line,
+            s.bytes,
+            s.reason
+        );
+    }
+    let records: Vec<AuditRecord> = trail
+        .records
         .into_iter()
         .filter(|r| filter.matches(r))
         .collect();

@@ -11,13 +11,14 @@ use std::fmt;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use imageshare::core::plan::{self, SharePlan};
 use imageshare::core::{AuditLog, Provider, Region};
-use imageshare::manifest::{Identity, Manifest, ManifestImage};
+use imageshare::manifest::{Identity, Manifest, ManifestImage, MAX_MANIFEST_BYTES};
 use imageshare::DynSharing;
 use serde::Serialize;
 
 use crate::cli::{check_project_id, Global};
 use crate::connect::{client_options, options_with};
 use crate::exit::{usage, Failure};
+use crate::files::read_stdin;
 use crate::output::Document;
 
 /// `imageshare plan -f FILE`.
@@ -26,10 +27,18 @@ pub async fn run(g: &Global, file: &str) -> Result<Plans, Failure> {
     plan_manifest(&CallContext::new(), &connect_manifest(g, &m, None)?, &m).await
 }
 
-/// Reads the manifest at `file` (whose parser checks every entry: region, image id,
-/// principals, with file:line:col) and --project, before anything is opened or sent.
+/// Reads the manifest at `file` (`-`: standard input), whose parser checks every entry
+/// (region, image id, principals, with file:line:col), and --project, before anything is
+/// opened or sent. The file is read as [`Manifest::from_file`] says (a regular file of at
+/// most [`MAX_MANIFEST_BYTES`]); standard input up to the same size.
 pub fn load(g: &Global, file: &str) -> Result<Manifest, Failure> {
-    let m = Manifest::from_file(file).map_err(|e| usage(e.to_string()))?;
+    let m = if file == "-" {
+        let text = read_stdin("the manifest on standard input", MAX_MANIFEST_BYTES)?;
+        Manifest::parse(&text, "<stdin>")
+    } else {
+        Manifest::from_file(file)
+    }
+    .map_err(|e| usage(e.to_string()))?;
     if let Some(project) = &g.project {
         for img in &m.images {
             check_project_id(img.provider, "--project", project)?;

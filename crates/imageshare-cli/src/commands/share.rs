@@ -1,12 +1,13 @@
 //! `imageshare share`: grant images to accounts (UCloud: projects).
 
+use imageshare::ImageSharing;
 use imageshare::ImageSharingExt;
 use std::fmt;
 
-use imageshare::core::bulk::{Bulk, RetrySummary};
+use imageshare::core::bulk::{Bulk, BulkOp, RetrySummary};
 use serde::Serialize;
 
-use crate::bulk::{self, BulkResults};
+use crate::bulk::{self, BulkResults, StepSpec};
 use crate::cli::{image_ids, principals, Global};
 use crate::connect::connect;
 use crate::exit::Failure;
@@ -23,8 +24,18 @@ pub async fn run(g: &Global, ids: &[String], to: &[String]) -> Result<Shared, Fa
     let s = connect(g, p, None, log.as_ref())?;
     let [id] = ids.as_slice() else {
         let job = Bulk::new().share_all(&s, ids.iter().cloned(), &to);
+        let specs = ids
+            .iter()
+            .map(|id| StepSpec {
+                provider: s.provider(),
+                region: s.region().clone(),
+                image: id.clone(),
+                op: BulkOp::Share,
+                principals: to.clone(),
+            })
+            .collect();
         return Ok(Shared::Several(
-            bulk::share_or_unshare(job, ids.len(), "sharing").await,
+            bulk::share_or_unshare(job, specs, "sharing").await,
         ));
     };
     let message = format!("sharing {id} with {} principals", to.len());

@@ -1,15 +1,16 @@
 //! `imageshare unshare`: revoke grants, of the principals given or of every sharee.
 
+use imageshare::ImageSharing;
 use std::fmt;
 
 use futures_util::stream::TryStreamExt;
-use imageshare::core::bulk::{Bulk, RetrySummary};
+use imageshare::core::bulk::{Bulk, BulkOp, RetrySummary};
 use imageshare::core::transport::RetryLog;
 use imageshare::core::{ImageId, ImageSharingExt, Principal};
 use imageshare::DynSharing;
 use serde::Serialize;
 
-use crate::bulk::{self, BulkResults, StepResult};
+use crate::bulk::{self, BulkResults, StepResult, StepSpec};
 use crate::cli::{image_ids, principals, Global};
 use crate::connect::connect;
 use crate::exit::Failure;
@@ -32,6 +33,7 @@ pub async fn run(
     let from = principals(p, from);
     let [id] = ids.as_slice() else {
         let mut job = Bulk::new();
+        let mut specs = Vec::new();
         for id in &ids {
             let from = if all {
                 all_sharees(&s, id).await?
@@ -41,6 +43,13 @@ pub async fn run(
             // An image with no sharees makes --all a no-op for it.
             if !from.is_empty() || !all {
                 job = job.unshare(&s, id.clone(), &from);
+                specs.push(StepSpec {
+                    provider: s.provider(),
+                    region: s.region().clone(),
+                    image: id.clone(),
+                    op: BulkOp::Unshare,
+                    principals: from,
+                });
             }
         }
         if job.is_empty() {
@@ -49,9 +58,8 @@ pub async fn run(
                 retries: RetryLog::new(),
             }));
         }
-        let steps = job.len();
         return Ok(Unshared::Several(
-            bulk::share_or_unshare(job, steps, "unsharing").await,
+            bulk::share_or_unshare(job, specs, "unsharing").await,
         ));
     };
     let from = if all {
