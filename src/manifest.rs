@@ -27,6 +27,7 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use imageshare_core::files::{read_text_capped, ReadFileError};
 use imageshare_core::limits::ImageIdUse;
 use imageshare_core::{Error, ImageId, Principal, PrincipalKind, Provider, Region};
 use serde::{Deserialize, Serialize};
@@ -64,32 +65,6 @@ pub struct Manifest {
 
 /// The largest manifest read, in bytes (4 MiB: some 40 000 image entries).
 pub const MAX_MANIFEST_BYTES: u64 = 4 * 1024 * 1024;
-
-/// What a file that is not a regular file is, in words.
-fn file_kind(meta: &std::fs::Metadata) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        let t = meta.file_type();
-        if t.is_char_device() {
-            return "a character device";
-        }
-        if t.is_block_device() {
-            return "a block device";
-        }
-        if t.is_fifo() {
-            return "a FIFO";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-    }
-    if meta.is_dir() {
-        "a directory"
-    } else {
-        "a special file"
-    }
-}
 
 /// A manifest that cannot be used, with the place at fault.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,36 +184,17 @@ impl Manifest {
             field: None,
             message,
         };
-        let meta =
-            std::fs::metadata(path).map_err(|e| fail(format!("cannot read the manifest: {e}")))?;
-        if !meta.is_file() {
-            return Err(fail(format!(
-                "cannot read the manifest: it is {}, not a regular file; give the path of a \
-                 TOML file (or `-` for standard input)",
-                file_kind(&meta)
-            )));
-        }
-        let too_big = |n: u64| {
-            fail(format!(
-                "the manifest is {n} bytes or more; a manifest may be at most \
-                 {MAX_MANIFEST_BYTES} bytes (split it into several files)"
-            ))
-        };
-        if meta.len() > MAX_MANIFEST_BYTES {
-            return Err(too_big(meta.len()));
-        }
-        let file = std::fs::File::open(path)
-            .map_err(|e| fail(format!("cannot read the manifest: {e}")))?;
-        // The file may grow between the check and the read: never read past the cap.
-        let mut text = String::new();
-        std::io::Read::read_to_string(
-            &mut std::io::Read::take(file, MAX_MANIFEST_BYTES + 1),
-            &mut text,
-        )
-        .map_err(|e| fail(format!("cannot read the manifest: {e}")))?;
-        if text.len() as u64 > MAX_MANIFEST_BYTES {
-            return Err(too_big(text.len() as u64));
-        }
+        let text = read_text_capped(path, MAX_MANIFEST_BYTES).map_err(|e| match e {
+            ReadFileError::NotAFile(kind) => fail(format!(
+                "cannot read the manifest: it is {kind}, not a regular file; give the path of \
+                 a TOML file (or `-` for standard input)"
+            )),
+            ReadFileError::TooLarge { max } => fail(format!(
+                "the manifest is larger than {max} bytes; a manifest may be at most {max} \
+                 bytes (split it into several files)"
+            )),
+            other => fail(format!("cannot read the manifest: {other}")),
+        })?;
         Self::parse(&text, path)
     }
 

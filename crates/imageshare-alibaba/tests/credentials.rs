@@ -14,7 +14,7 @@ use imageshare_alibaba::signer::rpc_v1;
 use imageshare_alibaba::{AlibabaCredentials, EcsImageSharing, SasImageSharing};
 use imageshare_core::credentials::{Env, StaticEnv};
 use imageshare_core::{time, AssumeRole, ClientBuilder, Error, ImageSharingExt, Secret};
-use wiremock::matchers::{method, path, query_param};
+use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 const ROLE: &str = "acs:ram::1234567890:role/imageshare";
@@ -391,15 +391,23 @@ fn metadata_answer(code: &str) -> ResponseTemplate {
 }
 
 #[tokio::test]
-async fn ecs_ram_role_discovers_the_role_then_reads_its_credentials() {
+async fn ecs_ram_role_gets_an_imdsv2_token_discovers_the_role_then_reads_its_credentials() {
     let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/latest/api/token"))
+        .and(header("x-aliyun-ecs-metadata-token-ttl-seconds", "21600"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("imds-token-1"))
+        .mount(&server)
+        .await;
     Mock::given(method("GET"))
         .and(path("/latest/meta-data/ram/security-credentials/"))
+        .and(header("x-aliyun-ecs-metadata-token", "imds-token-1"))
         .respond_with(ResponseTemplate::new(200).set_body_string("EcsRole\n"))
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path("/latest/meta-data/ram/security-credentials/EcsRole"))
+        .and(header("x-aliyun-ecs-metadata-token", "imds-token-1"))
         .respond_with(metadata_answer("Success"))
         .mount(&server)
         .await;
@@ -413,18 +421,53 @@ async fn ecs_ram_role_discovers_the_role_then_reads_its_credentials() {
     assert_eq!(c.credentials.access_key_id, STS_ID);
     assert!(c.expires.is_some());
     let sent = server.received_requests().await.unwrap();
-    let paths: Vec<&str> = sent.iter().map(|r| r.url.path()).collect();
+    let calls: Vec<(String, &str)> = sent
+        .iter()
+        .map(|r| (r.method.to_string(), r.url.path()))
+        .collect();
     assert_eq!(
-        paths,
+        calls,
         [
-            "/latest/meta-data/ram/security-credentials/",
-            "/latest/meta-data/ram/security-credentials/EcsRole"
+            ("PUT".to_owned(), "/latest/api/token"),
+            (
+                "GET".to_owned(),
+                "/latest/meta-data/ram/security-credentials/"
+            ),
+            (
+                "GET".to_owned(),
+                "/latest/meta-data/ram/security-credentials/EcsRole"
+            )
         ]
     );
-    // IMDSv1 (see ecs_ram_role.rs: the core transport sends no PUT yet): no token header.
+
+    // No token to be had (the PUT answers 404): IMDSv1, no token header, as the libraries.
+    let v1 = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/latest/meta-data/ram/security-credentials/Named"))
+        .respond_with(metadata_answer("Success"))
+        .mount(&v1)
+        .await;
+    let env = StaticEnv::new().with_var("ALIBABA_CLOUD_ECS_METADATA", "Named");
+    let ecs = ecs_on(&v1, env).build().unwrap();
+    ecs.client().credentials().get().await.unwrap();
+    let sent = v1.received_requests().await.unwrap();
+    assert_eq!(sent.len(), 2, "the PUT, then the GET");
     assert!(sent
         .iter()
         .all(|r| r.headers.get("x-aliyun-ecs-metadata-token").is_none()));
+
+    // ... unless IMDSv1 is disabled: then a failed PUT is an error naming why.
+    let env = StaticEnv::new()
+        .with_var("ALIBABA_CLOUD_ECS_METADATA", "Named")
+        .with_var("ALIBABA_CLOUD_IMDSV1_DISABLED", "true");
+    let ecs = ecs_on(&v1, env).build().unwrap();
+    let err = ecs.client().credentials().get().await.unwrap_err();
+    assert!(matches!(err, Error::CredentialSource { .. }), "{err:?}");
+    assert!(err.to_string().contains("IMDSv2 token"), "{err}");
+    assert!(
+        err.to_string().contains("ALIBABA_CLOUD_IMDSV1_DISABLED"),
+        "{err}"
+    );
 
     // A named role is read directly; a Code other than Success is refused.
     let named = MockServer::start().await;
@@ -438,15 +481,6 @@ async fn ecs_ram_role_discovers_the_role_then_reads_its_credentials() {
     assert!(matches!(err, Error::CredentialSource { .. }), "{err:?}");
     assert!(err.to_string().contains("not \"Success\""), "{err}");
     assert_no_secret(&format!("{err} {err:?}"));
-    assert_eq!(named.received_requests().await.unwrap().len(), 1);
-
-    // IMDSv1 disabled: refused, saying why (no PUT in the core transport).
-    let env = StaticEnv::new()
-        .with_var("ALIBABA_CLOUD_ECS_METADATA", "Named")
-        .with_var("ALIBABA_CLOUD_IMDSV1_DISABLED", "true");
-    let ecs = ecs_on(&named, env).build().unwrap();
-    let err = ecs.client().credentials().get().await.unwrap_err();
-    assert!(err.to_string().contains("PUT /latest/api/token"), "{err}");
 }
 
 #[tokio::test]

@@ -65,6 +65,7 @@ impl Env for OsEnv {
     /// points at `/dev/zero` or a FIFO fails at once.
     fn read_file(&self, path: &Path) -> std::io::Result<String> {
         crate::files::read_text_capped(path, crate::files::MAX_CREDENTIALS_FILE_BYTES)
+            .map_err(|e| e.into_io(path))
     }
     #[cfg(unix)]
     fn file_mode(&self, path: &Path) -> Option<u32> {
