@@ -294,6 +294,15 @@ impl Engine {
         self.images.values()
     }
 
+    /// Brings every copy whose creation delay has passed to `available` (inspection sees
+    /// what a caller would).
+    pub fn refresh_all(&mut self) {
+        let ids: Vec<String> = self.images.keys().cloned().collect();
+        for id in ids {
+            self.refresh(&id);
+        }
+    }
+
     fn refresh(&mut self, id: &str) {
         if let Some(img) = self.images.get_mut(id) {
             if let Some(at) = img.ready_at {

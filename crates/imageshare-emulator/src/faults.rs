@@ -73,8 +73,8 @@ pub struct FaultPlan {
     /// Seed of every generator.
     #[serde(default)]
     pub seed: u64,
-    /// Rules.
-    #[serde(default, rename = "rule")]
+    /// Rules (`rule` in a world file; `rules` is accepted too).
+    #[serde(default, rename = "rule", alias = "rules")]
     pub rules: Vec<FaultRule>,
 }
 
@@ -277,6 +277,11 @@ impl FaultInjector {
     /// Re-installs a log of served faults (used when the plan is replaced).
     pub fn restore_events(&mut self, events: Vec<FaultEvent>) {
         self.events = events;
+    }
+
+    /// The plan in force.
+    pub fn plan(&self) -> &FaultPlan {
+        &self.plan
     }
 
     /// Every fault served so far, in order.

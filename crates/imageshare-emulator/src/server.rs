@@ -19,6 +19,7 @@ use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use crate::admin;
 use crate::engine::{Engine, Grant};
 use crate::faults::{FaultEvent, FaultInjector, FaultKind};
 use crate::frontend::{self, Call};
@@ -166,6 +167,8 @@ pub struct CallRecord {
 
 /// State shared by every connection.
 pub(crate) struct Shared {
+    /// The world `reset` returns to: the one loaded at start or by the last `load_world`.
+    pub(crate) loaded: Mutex<World>,
     pub(crate) engine: Mutex<Engine>,
     pub(crate) faults: Mutex<FaultInjector>,
     pub(crate) calls: Mutex<Vec<CallRecord>>,
@@ -174,7 +177,7 @@ pub(crate) struct Shared {
     seed: u64,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -194,6 +197,31 @@ impl Shared {
     }
     pub(crate) fn engine(&self) -> MutexGuard<'_, Engine> {
         lock(&self.engine)
+    }
+    /// Makes `world` the loaded world and installs it (see [`Shared::reset`]).
+    pub(crate) fn load_world(&self, world: World) {
+        *lock(&self.loaded) = world.clone();
+        self.install(world);
+    }
+    /// Back to the loaded world: its images and grants, its fault plan with fresh
+    /// generators; the call log, the served-fault log, STS sessions and seen nonces are
+    /// emptied.
+    pub(crate) fn reset(&self) {
+        let world = lock(&self.loaded).clone();
+        self.install(world);
+    }
+    fn install(&self, world: World) {
+        *lock(&self.faults) = FaultInjector::new(world.faults.clone());
+        *self.engine() = Engine::new(world);
+        lock(&self.calls).clear();
+        lock(&self.nonces).clear();
+    }
+    /// Replaces the fault plan, keeping the served-fault log.
+    pub(crate) fn set_faults(&self, plan: crate::faults::FaultPlan) {
+        let mut f = lock(&self.faults);
+        let events = f.events().to_vec();
+        *f = FaultInjector::new(plan);
+        f.restore_events(events);
     }
     /// Records a nonce; false when it was seen before.
     pub(crate) fn fresh_nonce(&self, key_id: &str, nonce: &str) -> bool {
@@ -232,6 +260,7 @@ impl Emulator {
         let addr = listener.local_addr()?;
         let seed = world.faults.seed;
         let shared = Arc::new(Shared {
+            loaded: Mutex::new(world.clone()),
             faults: Mutex::new(FaultInjector::new(world.faults.clone())),
             engine: Mutex::new(Engine::new(world)),
             calls: Mutex::new(Vec::new()),
@@ -246,13 +275,13 @@ impl Emulator {
                 tokio::select! {
                     _ = stopped.changed() => break,
                     accepted = listener.accept() => {
-                        let Ok((stream, _)) = accepted else { continue };
+                        let Ok((stream, peer)) = accepted else { continue };
                         let shared = task_shared.clone();
                         let mut conn_stop = stopped.clone();
                         tokio::spawn(async move {
                             let service = service_fn(move |req| {
                                 let shared = shared.clone();
-                                async move { serve(shared, req).await }
+                                async move { serve(shared, peer, req).await }
                             });
                             let conn = hyper::server::conn::http1::Builder::new()
                                 .serve_connection(TokioIo::new(stream), service);
@@ -327,13 +356,25 @@ impl Emulator {
             .count()
     }
 
+    /// Back to the world loaded at start (or by the last [`Emulator::load_world`]): its
+    /// images, grants and fault plan; the call log, the served-fault log, STS sessions and
+    /// seen nonces are emptied. Also `POST /_imageshare/reset`.
+    pub fn reset(&self) {
+        self.shared.reset();
+    }
+
+    /// Replaces the world (validated first) and resets to it; later resets return to it.
+    /// Also `PUT /_imageshare/world`.
+    pub fn load_world(&self, world: World) -> Result<(), crate::world::WorldError> {
+        world.validate()?;
+        self.shared.load_world(world);
+        Ok(())
+    }
+
     /// Replaces the fault plan (the served-fault log is kept; generators restart from the
     /// new plan's seed).
     pub fn set_faults(&self, plan: crate::faults::FaultPlan) {
-        let mut f = lock(&self.shared.faults);
-        let events = f.events().to_vec();
-        *f = FaultInjector::new(plan);
-        f.restore_events(events);
+        self.shared.set_faults(plan);
     }
 
     /// Faults served so far.
@@ -360,6 +401,7 @@ impl Drop for Emulator {
 /// fault).
 async fn serve(
     shared: Arc<Shared>,
+    peer: SocketAddr,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, std::io::Error> {
     let (parts, body) = req.into_parts();
@@ -384,6 +426,9 @@ async fn serve(
             .collect(),
         body,
     );
+    if admin::is_admin_path(&wire.path) {
+        return Ok(to_response(admin::handle(&shared, peer, &wire), ""));
+    }
     let Some((frontend, surface)) = frontend::route(&wire) else {
         return Ok(plain(
             400,
@@ -455,7 +500,9 @@ fn to_response(reply: Reply, request_id: &str) -> Response<Full<Bytes>> {
     for (k, v) in &reply.headers {
         b = b.header(k.as_str(), v.as_str());
     }
-    b = b.header("x-emulator-request-id", request_id);
+    if !request_id.is_empty() {
+        b = b.header("x-emulator-request-id", request_id);
+    }
     b.body(Full::new(Bytes::from(reply.body)))
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
