@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 /// One fault rule. The most specific matching rule applies (provider and action, then
 /// action, then provider, then a rule with neither).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FaultRule {
     /// Provider this rule applies to; every provider when `None`.
     #[serde(default, deserialize_with = "crate::engine::deserialize_served_opt")]
@@ -69,6 +70,7 @@ impl FaultRule {
 
 /// The fault plan of a world.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FaultPlan {
     /// Seed of every generator.
     #[serde(default)]

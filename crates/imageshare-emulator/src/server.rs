@@ -174,7 +174,7 @@ pub(crate) struct Shared {
     pub(crate) calls: Mutex<Vec<CallRecord>>,
     pub(crate) nonces: Mutex<HashSet<String>>,
     serial: AtomicU64,
-    seed: u64,
+    seed: AtomicU64,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -182,10 +182,12 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    /// A fresh request id in the shape `8-4-4-4-12` hex, reproducible from the seed.
+    /// A fresh request id in the shape `8-4-4-4-12` hex, reproducible from the world's
+    /// `seed` when it sets one.
     pub(crate) fn request_id(&self) -> String {
         let n = self.serial.fetch_add(1, Ordering::Relaxed);
-        let mut rng = fastrand::Rng::with_seed(self.seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let seed = self.seed.load(Ordering::Relaxed);
+        let mut rng = fastrand::Rng::with_seed(seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         format!(
             "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
             rng.u32(..),
@@ -211,6 +213,11 @@ impl Shared {
         self.install(world);
     }
     fn install(&self, world: World) {
+        if let Some(seed) = world.seed {
+            // A fixed seed gives the same request ids again after a reset.
+            self.seed.store(seed, Ordering::Relaxed);
+            self.serial.store(1, Ordering::Relaxed);
+        }
         *lock(&self.faults) = FaultInjector::new(world.faults.clone());
         *self.engine() = Engine::new(world);
         lock(&self.calls).clear();
@@ -258,7 +265,9 @@ impl Emulator {
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let seed = world.faults.seed;
+        // Request ids: fixed by the world's seed, else drawn per process (fastrand's
+        // global generator is seeded from the OS), so two runs' audit trails never collide.
+        let seed = world.seed.unwrap_or_else(|| fastrand::u64(..));
         let shared = Arc::new(Shared {
             loaded: Mutex::new(world.clone()),
             faults: Mutex::new(FaultInjector::new(world.faults.clone())),
@@ -266,7 +275,7 @@ impl Emulator {
             calls: Mutex::new(Vec::new()),
             nonces: Mutex::new(HashSet::new()),
             serial: AtomicU64::new(1),
-            seed,
+            seed: AtomicU64::new(seed),
         });
         let (stop, mut stopped) = watch::channel(false);
         let task_shared = shared.clone();
