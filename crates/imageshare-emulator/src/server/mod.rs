@@ -1,6 +1,8 @@
 //! The HTTP server: one loopback address serves every provider. Requests are told apart by
 //! the markers a real request carries (never by path), authenticated as the cloud does,
-//! passed through fault injection, and answered by the provider's front-end.
+//! passed through fault injection, and answered by the provider's front-end. Paths under
+//! `/_imageshare/` go to the admin API instead. Each connection runs under the timeouts
+//! and the cap of [`ServerOptions`] (`limits`, `watchdog`).
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
@@ -17,7 +19,12 @@ use hyper_util::rt::TokioIo;
 use imageshare_core::Provider;
 use serde::Serialize;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+
+mod limits;
+mod watchdog;
+
+pub use limits::ServerOptions;
 
 use crate::admin;
 use crate::engine::{Engine, Grant};
@@ -175,6 +182,7 @@ pub(crate) struct Shared {
     pub(crate) nonces: Mutex<HashSet<String>>,
     serial: AtomicU64,
     seed: AtomicU64,
+    pub(crate) options: ServerOptions,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -258,11 +266,26 @@ impl Emulator {
         Self::bind(world, SocketAddr::from(([127, 0, 0, 1], 0))).await
     }
 
+    /// Starts an emulator of `world` on 127.0.0.1 with an ephemeral port and these
+    /// timeouts and limits.
+    pub async fn start_with(world: World, options: ServerOptions) -> std::io::Result<Emulator> {
+        Self::bind_with(world, SocketAddr::from(([127, 0, 0, 1], 0)), options).await
+    }
+
     /// Starts an emulator of `world` on `addr`.
     pub async fn bind(world: World, addr: SocketAddr) -> std::io::Result<Emulator> {
-        world
-            .validate()
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
+        Self::bind_with(world, addr, ServerOptions::default()).await
+    }
+
+    /// Starts an emulator of `world` on `addr` with these timeouts and limits.
+    pub async fn bind_with(
+        world: World,
+        addr: SocketAddr,
+        options: ServerOptions,
+    ) -> std::io::Result<Emulator> {
+        let invalid = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, m);
+        world.validate().map_err(|e| invalid(e.to_string()))?;
+        options.validate().map_err(invalid)?;
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         // Request ids: fixed by the world's seed, else drawn per process (fastrand's
@@ -276,34 +299,10 @@ impl Emulator {
             nonces: Mutex::new(HashSet::new()),
             serial: AtomicU64::new(1),
             seed: AtomicU64::new(seed),
+            options,
         });
-        let (stop, mut stopped) = watch::channel(false);
-        let task_shared = shared.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = stopped.changed() => break,
-                    accepted = listener.accept() => {
-                        let Ok((stream, peer)) = accepted else { continue };
-                        let shared = task_shared.clone();
-                        let mut conn_stop = stopped.clone();
-                        tokio::spawn(async move {
-                            let service = service_fn(move |req| {
-                                let shared = shared.clone();
-                                async move { serve(shared, peer, req).await }
-                            });
-                            let conn = hyper::server::conn::http1::Builder::new()
-                                .serve_connection(TokioIo::new(stream), service);
-                            tokio::pin!(conn);
-                            tokio::select! {
-                                _ = conn.as_mut() => {}
-                                _ = conn_stop.changed() => {}
-                            }
-                        });
-                    }
-                }
-            }
-        });
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(accept_loop(listener, shared.clone(), stopped));
         tracing::info!(%addr, "emulator listening");
         Ok(Emulator {
             addr,
@@ -400,6 +399,87 @@ impl Emulator {
     }
 }
 
+/// Accepts connections until stopped: at most `max_connections` at once (the rest wait in
+/// the backlog), with a back-off after lasting accept errors (out of descriptors).
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let slots = Arc::new(Semaphore::new(shared.options.max_connections));
+    let mut backoff = limits::AcceptBackoff::new();
+    loop {
+        let permit = tokio::select! {
+            _ = stopped.changed() => break,
+            permit = slots.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+        };
+        let accepted = tokio::select! {
+            _ = stopped.changed() => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(conn) => {
+                backoff.reset();
+                conn
+            }
+            Err(e) => {
+                let wait = backoff.after(&e);
+                if !wait.is_zero() {
+                    tracing::warn!(error = %e, wait_ms = wait.as_millis() as u64, "accept failed; backing off");
+                    tokio::select! {
+                        _ = stopped.changed() => break,
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
+                continue;
+            }
+        };
+        tokio::spawn(serve_connection(
+            stream,
+            peer,
+            shared.clone(),
+            stopped.clone(),
+            permit,
+        ));
+    }
+}
+
+/// Serves one connection until it closes, the watchdog expires it, or the server stops.
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    mut stopped: watch::Receiver<bool>,
+    _permit: OwnedSemaphorePermit,
+) {
+    let state = watchdog::ConnState::new();
+    let service_state = state.clone();
+    let service_shared = shared.clone();
+    let service = service_fn(move |req| {
+        let shared = service_shared.clone();
+        let state = service_state.clone();
+        async move {
+            state.begin();
+            let res = serve(shared, peer, req).await;
+            state.end();
+            res
+        }
+    });
+    let io = TokioIo::new(watchdog::Tracked::new(stream, state.clone()));
+    let conn = hyper::server::conn::http1::Builder::new().serve_connection(io, service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = stopped.changed() => {}
+        _ = watchdog::expired(&state, &shared.options) => {
+            tracing::debug!(%peer, "connection closed: header or idle timeout");
+        }
+    }
+}
+
 impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
@@ -414,9 +494,21 @@ async fn serve(
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, std::io::Error> {
     let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => return Ok(plain(413, "request body too large or unreadable")),
+    let read = tokio::time::timeout(
+        shared.options.header_timeout,
+        Limited::new(body, MAX_BODY).collect(),
+    );
+    let body = match read.await {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(_)) => return Ok(plain(413, "request body too large or unreadable")),
+        Err(_) => {
+            let mut r = plain(408, "request body not received in time");
+            r.headers_mut().insert(
+                "connection",
+                hyper::header::HeaderValue::from_static("close"),
+            );
+            return Ok(r);
+        }
     };
     let raw_query = parts.uri.query().unwrap_or("").to_owned();
     let wire = WireRequest::new(
