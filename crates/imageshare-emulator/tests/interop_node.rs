@@ -137,3 +137,51 @@ async fn tencent_nodejs_sdk_with_a_wrong_secret_is_refused() {
     assert!(stderr.contains("AuthFailure.SignatureFailure"), "{stderr}");
     assert!(emu.grants("img-6pb6lrmy").is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alibaba_pop_core_rpc_shares_through_the_emulator() {
+    let dir = match node_env() {
+        Ok(d) => d,
+        Err(why) => {
+            eprintln!("SKIP alibaba_pop_core: {why}");
+            return;
+        }
+    };
+    if !dir.join("node_modules/@alicloud/pop-core").is_dir() {
+        eprintln!("SKIP alibaba_pop_core: @alicloud/pop-core is not installed");
+        return;
+    }
+    let emu = Emulator::start(World::example()).await.unwrap();
+    let key = emu.account("100000000001").unwrap().keys.alibaba.unwrap();
+    let env = [
+        ("IMAGESHARE_ENDPOINT", emu.base_url()),
+        ("ALIBABA_CLOUD_ACCESS_KEY_ID", key.id.clone()),
+        ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", key.secret.clone()),
+    ];
+    let out = run(&dir, "alibaba.js", &env);
+    assert_eq!(
+        out["describe"],
+        serde_json::json!(["m-bp18ygjuqnwhechc"]),
+        "{out}"
+    );
+    assert_eq!(out["sharees"], serde_json::json!(["100000000002"]), "{out}");
+    assert_eq!(out["refusal"], "InvalidImageId.NotFound", "{out}");
+    let grants: Vec<String> = emu
+        .grants("m-bp18ygjuqnwhechc")
+        .into_iter()
+        .map(|g| g.principal)
+        .collect();
+    assert_eq!(grants, ["100000000002"]);
+    let calls = emu.calls();
+    assert!(
+        calls
+            .iter()
+            .all(|c| c.account.as_deref() == Some("100000000001")),
+        "{calls:?}"
+    );
+    let share = calls
+        .iter()
+        .find(|c| c.action == "ModifyImageSharePermission")
+        .unwrap();
+    assert_eq!(out["share_request_id"], share.request_id.as_str());
+}
