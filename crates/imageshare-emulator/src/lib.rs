@@ -56,5 +56,5 @@ pub mod world;
 
 pub use engine::{Engine, EngineError, Grant};
 pub use faults::{FaultEvent, FaultKind, FaultPlan, FaultRule};
-pub use server::{CallRecord, Emulator, ServerOptions};
+pub use server::{CallRecord, Emulator, ServerOptions, TLS_SERVER_NAMES};
 pub use world::{Account, ImageSeed, World, WorldBuilder};

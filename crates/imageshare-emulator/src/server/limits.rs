@@ -28,6 +28,9 @@ pub struct ServerOptions {
     /// Most connections served at once; further clients wait in the listen backlog until
     /// one closes. Default 1024.
     pub max_connections: usize,
+    /// Serve https with a certificate authority generated at start
+    /// ([`Emulator::ca_pem`](crate::Emulator::ca_pem)); plain http when false (the default).
+    pub tls: bool,
 }
 
 impl Default for ServerOptions {
@@ -36,6 +39,7 @@ impl Default for ServerOptions {
             header_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             max_connections: 1024,
+            tls: false,
         }
     }
 }
@@ -54,6 +58,11 @@ impl ServerOptions {
     /// Sets [`ServerOptions::max_connections`].
     pub fn max_connections(mut self, n: usize) -> Self {
         self.max_connections = n;
+        self
+    }
+    /// Sets [`ServerOptions::tls`].
+    pub fn tls(mut self, tls: bool) -> Self {
+        self.tls = tls;
         self
     }
     /// Refuses zero timeouts and a zero connection cap.

@@ -22,9 +22,11 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
 mod limits;
+mod tls;
 mod watchdog;
 
 pub use limits::ServerOptions;
+pub use tls::SERVER_NAMES as TLS_SERVER_NAMES;
 
 use crate::admin;
 use crate::engine::{Engine, Grant};
@@ -183,6 +185,7 @@ pub(crate) struct Shared {
     serial: AtomicU64,
     seed: AtomicU64,
     pub(crate) options: ServerOptions,
+    tls: Option<tls::Tls>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -286,6 +289,11 @@ impl Emulator {
         let invalid = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, m);
         world.validate().map_err(|e| invalid(e.to_string()))?;
         options.validate().map_err(invalid)?;
+        let tls = if options.tls {
+            Some(tls::Tls::generate()?)
+        } else {
+            None
+        };
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         // Request ids: fixed by the world's seed, else drawn per process (fastrand's
@@ -300,6 +308,7 @@ impl Emulator {
             serial: AtomicU64::new(1),
             seed: AtomicU64::new(seed),
             options,
+            tls,
         });
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(accept_loop(listener, shared.clone(), stopped));
@@ -312,9 +321,22 @@ impl Emulator {
         })
     }
 
-    /// `http://127.0.0.1:<port>`: point every adapter's endpoint here.
+    /// `http://127.0.0.1:<port>` (`https://` with TLS): point every adapter's endpoint
+    /// here.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.shared.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// With TLS: the PEM certificate of the CA generated at start, which signed the
+    /// server's certificate (for 127.0.0.1, ::1 and localhost); clients trust it
+    /// (`REQUESTS_CA_BUNDLE`, `NODE_EXTRA_CA_CERTS`, `SSL_CERT_FILE`). `None` without TLS.
+    pub fn ca_pem(&self) -> Option<String> {
+        self.shared.tls.as_ref().map(|t| t.ca_pem.clone())
     }
 
     /// The socket address.
@@ -447,15 +469,44 @@ async fn accept_loop(
     }
 }
 
-/// Serves one connection until it closes, the watchdog expires it, or the server stops.
+/// Serves one accepted connection, after a TLS handshake (bounded by the header timeout)
+/// when the server has TLS.
 async fn serve_connection(
     stream: tokio::net::TcpStream,
     peer: SocketAddr,
     shared: Arc<Shared>,
-    mut stopped: watch::Receiver<bool>,
-    _permit: OwnedSemaphorePermit,
+    stopped: watch::Receiver<bool>,
+    permit: OwnedSemaphorePermit,
 ) {
     let state = watchdog::ConnState::new();
+    let Some(tls) = shared.tls.clone() else {
+        let io = watchdog::Tracked::new(stream, state.clone());
+        return serve_http(io, state, peer, shared, stopped, permit).await;
+    };
+    let handshake = tokio::time::timeout(
+        shared.options.header_timeout,
+        tls.acceptor
+            .accept(watchdog::Tracked::new(stream, state.clone())),
+    );
+    match handshake.await {
+        Ok(Ok(io)) => serve_http(io, state, peer, shared, stopped, permit).await,
+        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+    }
+}
+
+/// Serves HTTP/1.1 on one connection until it closes, the watchdog expires it, or the
+/// server stops.
+async fn serve_http<IO>(
+    io: IO,
+    state: Arc<watchdog::ConnState>,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    mut stopped: watch::Receiver<bool>,
+    _permit: OwnedSemaphorePermit,
+) where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let service_state = state.clone();
     let service_shared = shared.clone();
     let service = service_fn(move |req| {
@@ -468,8 +519,8 @@ async fn serve_connection(
             res
         }
     });
-    let io = TokioIo::new(watchdog::Tracked::new(stream, state.clone()));
-    let conn = hyper::server::conn::http1::Builder::new().serve_connection(io, service);
+    let conn =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), service);
     tokio::pin!(conn);
     tokio::select! {
         _ = conn.as_mut() => {}
