@@ -32,6 +32,27 @@ if [ ${#reqs[@]} -gt 0 ]; then
   export IMAGESHARE_INTEROP_PYTHON
 fi
 
+# The clouds' official Node.js SDKs (tests/interop/node/package.json, exact versions),
+# installed into target/interop-node when that file changes; the emulator's interop_node
+# tests run them. Without node and npm those tests say they are skipped.
+node_dir="${IMAGESHARE_NODE_DIR:-target/interop-node}"
+if [ -f tests/interop/node/package.json ]; then
+  if command -v node >/dev/null && command -v npm >/dev/null; then
+    mkdir -p "$node_dir"
+    stamp="$node_dir/.package.sha256"
+    sum=$(sha256sum tests/interop/node/package.json | cut -d' ' -f1)
+    if [ "$(cat "$stamp" 2>/dev/null || true)" != "$sum" ]; then
+      cp tests/interop/node/package.json "$node_dir/package.json"
+      (cd "$node_dir" && npm install --no-audit --no-fund --no-package-lock --loglevel=error)
+      echo "$sum" > "$stamp"
+    fi
+    IMAGESHARE_INTEROP_NODE="$(cd "$node_dir" && pwd)"
+    export IMAGESHARE_INTEROP_NODE
+  else
+    echo "== node or npm missing: the Node.js SDK interop tests will be skipped"
+  fi
+fi
+
 cargo test --workspace --locked "$@"
 
 examples=(examples/*.rs)

@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 /// One fault rule. The most specific matching rule applies (provider and action, then
 /// action, then provider, then a rule with neither).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FaultRule {
     /// Provider this rule applies to; every provider when `None`.
     #[serde(default, deserialize_with = "crate::engine::deserialize_served_opt")]
@@ -69,12 +70,13 @@ impl FaultRule {
 
 /// The fault plan of a world.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FaultPlan {
     /// Seed of every generator.
     #[serde(default)]
     pub seed: u64,
-    /// Rules.
-    #[serde(default, rename = "rule")]
+    /// Rules (`rule` in a world file; `rules` is accepted too).
+    #[serde(default, rename = "rule", alias = "rules")]
     pub rules: Vec<FaultRule>,
 }
 
@@ -277,6 +279,11 @@ impl FaultInjector {
     /// Re-installs a log of served faults (used when the plan is replaced).
     pub fn restore_events(&mut self, events: Vec<FaultEvent>) {
         self.events = events;
+    }
+
+    /// The plan in force.
+    pub fn plan(&self) -> &FaultPlan {
+        &self.plan
     }
 
     /// Every fault served so far, in order.

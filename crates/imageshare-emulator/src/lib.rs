@@ -16,7 +16,9 @@
 //!   the client-side checker uses;
 //! - injects seeded, reproducible faults (QPS quotas answered with the cloud's throttling
 //!   code, 5xx, dropped connections, latency);
-//! - offers an inspection API for tests (grants, calls per action, faults served).
+//! - offers an inspection API for tests (grants, calls per action, faults served), in Rust
+//!   on [`Emulator`] and over HTTP for any language under `/_imageshare/` ([`admin`]:
+//!   health, state, the call log, faults, reset, a new world).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -45,6 +47,7 @@
 //! world of `imageshare-emulator serve`.
 #![warn(missing_docs)]
 
+pub mod admin;
 pub mod engine;
 pub mod faults;
 pub mod frontend;
@@ -53,5 +56,5 @@ pub mod world;
 
 pub use engine::{Engine, EngineError, Grant};
 pub use faults::{FaultEvent, FaultKind, FaultPlan, FaultRule};
-pub use server::{CallRecord, Emulator};
+pub use server::{CallRecord, Emulator, ServerOptions, TLS_SERVER_NAMES};
 pub use world::{Account, ImageSeed, World, WorldBuilder};

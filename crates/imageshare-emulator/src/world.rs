@@ -5,6 +5,9 @@
 //! The file format (stable; more fields may be added):
 //!
 //! ```toml
+//! seed = 7                       # optional: fixes the request ids (random per process without it)
+//! accept_any_account = false     # true: any well-formed account id exists (default: refused)
+//!
 //! [[account]]
 //! id = "100000000001"            # the account id as the cloud writes it
 //! site = "china"                 # or "international"
@@ -21,7 +24,7 @@
 //! region = "ap-guangzhou"
 //! origin = "custom"              # custom | marketplace | imported | public
 //! encrypted = "none"             # none | service-key | cmk
-//! kind = "system-disk"           # system-disk | whole-machine | lightweight-host
+//! kind = "system-disk"           # system-disk | whole-machine | lightweight-host (default: lightweight-host on SAS and Lighthouse, else system-disk)
 //! state = "available"            # available | creating | unavailable
 //! name = "golden"                # optional
 //! shared_with = ["100000000002"] # optional initial grants
@@ -37,6 +40,11 @@
 //! drop_rate = 0.02               # share of connections closed without an answer
 //! latency_ms = [5, 20]           # added latency, uniform in [min, max]
 //! ```
+//!
+//! A file is read strictly: an unknown field anywhere (`encryption = "cmk"` for
+//! `encrypted`) is refused as `file:line:column: unknown field ...`, and every image's id,
+//! owner, grantees and region must have its provider's form ([`World::validate_forms`]: the
+//! limit tables' image-id prefixes and principal forms).
 //!
 //! Roles, OIDC providers, `[sts]` and `[metadata]` (the emulated STS and instance metadata
 //! services) are described in the `roles` part: see [`RoleSeed`], [`OidcProviderSeed`],
@@ -65,12 +73,20 @@ pub enum WorldError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// The TOML is malformed or has unknown values.
-    #[error("invalid world{}: {message}", path.as_ref().map(|p| format!(" file {p}")).unwrap_or_default())]
+    /// The TOML is malformed or has unknown fields or values: `file:line:column: what`.
+    #[error(
+        "invalid world {}{}: {message}",
+        path.as_deref().unwrap_or("<toml>"),
+        line.map(|l| format!(":{l}:{}", column.unwrap_or(1))).unwrap_or_default()
+    )]
     Parse {
         /// The path, when read from a file.
         path: Option<String>,
-        /// What is wrong (with line and column from the TOML parser).
+        /// The line (from 1) of what is wrong, when the parser knows it.
+        line: Option<usize>,
+        /// The column (from 1) of what is wrong, when the parser knows it.
+        column: Option<usize>,
+        /// What is wrong (`unknown field `encryption`, expected one of ...`).
         message: String,
     },
     /// The world is well-formed but inconsistent (duplicate ids, unknown owner, ...).
@@ -80,6 +96,7 @@ pub enum WorldError {
 
 /// Tencent API key of an account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TencentKey {
     /// SecretId.
     pub id: String,
@@ -92,6 +109,7 @@ pub struct TencentKey {
 
 /// Alibaba Cloud AccessKey of an account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AlibabaKey {
     /// AccessKeyId.
     pub id: String,
@@ -104,6 +122,7 @@ pub struct AlibabaKey {
 
 /// UCloud API key pair of an account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UCloudKey {
     /// PublicKey.
     pub public: String,
@@ -113,6 +132,7 @@ pub struct UCloudKey {
 
 /// An account's keys, per cloud.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Keys {
     /// Tencent Cloud key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -127,6 +147,7 @@ pub struct Keys {
 
 /// An account of the world.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Account {
     /// The account id as the cloud writes it.
     pub id: String,
@@ -227,8 +248,11 @@ pub enum State {
     Unavailable,
 }
 
-/// An image of the world.
+/// An image of the world. In a world file, `kind` defaults per provider to the first kind
+/// the provider shares ([`default_kind`]: a lightweight-host image on SAS and Lighthouse, a
+/// system-disk image elsewhere).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "ImageSeedFile")]
 pub struct ImageSeed {
     /// Which surface the image belongs to (one the emulator serves).
     #[serde(deserialize_with = "crate::engine::deserialize_served")]
@@ -246,7 +270,6 @@ pub struct ImageSeed {
     #[serde(default = "default_encrypted")]
     pub encrypted: Encrypted,
     /// Kind.
-    #[serde(default = "default_kind")]
     pub kind: imageshare_core::ImageKind,
     /// State.
     #[serde(default = "default_state")]
@@ -259,21 +282,68 @@ pub struct ImageSeed {
     pub shared_with: Vec<String>,
 }
 
+/// An `[[image]]` table as written: every field of [`ImageSeed`], `kind` optional.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImageSeedFile {
+    #[serde(deserialize_with = "crate::engine::deserialize_served")]
+    provider: Provider,
+    id: String,
+    owner: String,
+    region: String,
+    #[serde(default = "default_origin")]
+    origin: Origin,
+    #[serde(default = "default_encrypted")]
+    encrypted: Encrypted,
+    #[serde(default)]
+    kind: Option<imageshare_core::ImageKind>,
+    #[serde(default = "default_state")]
+    state: State,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    shared_with: Vec<String>,
+}
+
+impl From<ImageSeedFile> for ImageSeed {
+    fn from(f: ImageSeedFile) -> Self {
+        ImageSeed {
+            kind: f.kind.unwrap_or_else(|| default_kind(f.provider)),
+            provider: f.provider,
+            id: f.id,
+            owner: f.owner,
+            region: f.region,
+            origin: f.origin,
+            encrypted: f.encrypted,
+            state: f.state,
+            name: f.name,
+            shared_with: f.shared_with,
+        }
+    }
+}
+
+/// The kind an image of `provider` has unless its seed says otherwise: the first kind the
+/// provider's limit table shares (SAS and Lighthouse share lightweight-host images only;
+/// ECS, CVM and UHost system-disk images), system-disk when the table names none.
+pub fn default_kind(provider: Provider) -> imageshare_core::ImageKind {
+    crate::engine::served()
+        .find(|s| s.provider == provider)
+        .and_then(|s| s.limits.shareable_kinds.first().copied())
+        .unwrap_or(imageshare_core::ImageKind::SystemDisk)
+}
+
 fn default_origin() -> Origin {
     Origin::Custom
 }
 fn default_encrypted() -> Encrypted {
     Encrypted::None
 }
-fn default_kind() -> imageshare_core::ImageKind {
-    imageshare_core::ImageKind::SystemDisk
-}
 fn default_state() -> State {
     State::Available
 }
 
 impl ImageSeed {
-    /// An available, unencrypted, custom system-disk image.
+    /// An available, unencrypted, custom image of the provider's [`default_kind`].
     pub fn new(provider: Provider, id: &str, owner: &str, region: &str) -> Self {
         Self {
             provider,
@@ -282,7 +352,7 @@ impl ImageSeed {
             region: region.to_owned(),
             origin: Origin::Custom,
             encrypted: Encrypted::None,
-            kind: default_kind(),
+            kind: default_kind(provider),
             state: State::Available,
             name: None,
             shared_with: Vec::new(),
@@ -322,7 +392,17 @@ impl ImageSeed {
 
 /// The seed world of an emulator.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct World {
+    /// Seed of the request ids: the same seed gives the same ids in every process (and
+    /// after every reset); without one, each process draws its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Treat any well-formed account id (or UCloud project id) as an existing account of
+    /// the same site as the image's owner, for suites that do not care about recipients.
+    /// Off by default: the clouds refuse accounts that do not exist.
+    #[serde(default)]
+    pub accept_any_account: bool,
     /// Accounts.
     #[serde(default, rename = "account")]
     pub accounts: Vec<Account>,
@@ -381,12 +461,60 @@ impl World {
     }
 
     fn parse(text: &str, path: Option<String>) -> Result<World, WorldError> {
-        let world: World = toml::from_str(text).map_err(|e| WorldError::Parse {
-            path: path.clone(),
-            message: e.to_string(),
+        let world: World = toml::from_str(text).map_err(|e| {
+            let (line, column) = match e.span() {
+                Some(span) => {
+                    let (l, c) = line_column(text, span.start);
+                    (Some(l), Some(c))
+                }
+                None => (None, None),
+            };
+            WorldError::Parse {
+                path: path.clone(),
+                line,
+                column,
+                message: match e.message().trim() {
+                    // The parser has no words for a value cut short at the end of the text.
+                    "" => "malformed TOML (a value is missing or incomplete)".to_owned(),
+                    m => m.to_owned(),
+                },
+            }
         })?;
+        world.validate_forms()?;
         world.validate()?;
         Ok(world)
+    }
+
+    /// Checks every image's id, owner, grantees and region against its provider's forms
+    /// (the limit tables' image-id prefix and principal form: `img-...` on CVM, `m-...` on
+    /// ECS and SAS, `lhbp-...` on Lighthouse, `uimage-...` on UHost; numeric account ids,
+    /// `org-...` projects). A world file is always checked; a world built in code is not, so
+    /// that a test can seed a malformed id on purpose.
+    pub fn validate_forms(&self) -> Result<(), WorldError> {
+        use imageshare_core::limits::ImageIdUse;
+        for i in &self.images {
+            let limits = crate::engine::limits_for(i.provider);
+            let what = format!("image {} ({})", i.id, i.provider);
+            let use_ = if i.origin == Origin::Public {
+                ImageIdUse::Lookup
+            } else {
+                ImageIdUse::Custom
+            };
+            limits
+                .image_id_rule()
+                .check(&i.id, use_)
+                .map_err(|e| WorldError::Invalid(format!("{what}: {e}")))?;
+            limits
+                .check_region(&imageshare_core::Region::new(i.region.as_str()), "region")
+                .map_err(|e| WorldError::Invalid(format!("{what}: {e}")))?;
+            for (field, p) in std::iter::once(("owner", &i.owner))
+                .chain(i.shared_with.iter().map(|g| ("shared_with", g)))
+            {
+                crate::engine::check_principal_form(i.provider, p)
+                    .map_err(|e| WorldError::Invalid(format!("{what}: {field} {e}")))?;
+            }
+        }
+        Ok(())
     }
 
     /// Checks that ids are unique and owners and grantees exist.
@@ -439,11 +567,12 @@ impl World {
                 )));
             }
             for g in &i.shared_with {
-                let known = if projects_own {
-                    projects.contains(g.as_str())
-                } else {
-                    ids.contains(g.as_str())
-                };
+                let known = self.accept_any_account
+                    || if projects_own {
+                        projects.contains(g.as_str())
+                    } else {
+                        ids.contains(g.as_str())
+                    };
                 if !known {
                     return Err(WorldError::Invalid(format!(
                         "image {}: shared_with {g} is not a known principal",
@@ -542,6 +671,18 @@ impl World {
     }
 }
 
+/// Line and column (from 1, in characters) of byte `offset` of `text`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    (line, column)
+}
+
 /// Builds a [`World`] in code.
 #[derive(Debug, Default)]
 pub struct WorldBuilder {
@@ -623,6 +764,16 @@ impl WorldBuilder {
     /// Sets the lifetime of every issued credential.
     pub fn credentials_ttl_secs(mut self, secs: u64) -> Self {
         self.world.sts.credentials_ttl_secs = Some(secs);
+        self
+    }
+    /// Fixes the request ids' seed (see [`World::seed`]).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.world.seed = Some(seed);
+        self
+    }
+    /// Accepts any well-formed account id as existing (see [`World::accept_any_account`]).
+    pub fn accept_any_account(mut self, accept: bool) -> Self {
+        self.world.accept_any_account = accept;
         self
     }
     /// Makes the Alibaba metadata service require an IMDSv2 token.

@@ -395,19 +395,22 @@ fn copies_drop_grants_and_received_images_copy_only_in_region() {
 fn world_files_are_validated() {
     let bad = r#"
 [[account]]
-id = "1"
+id = "100000000001"
 [[image]]
 provider = "tencent-cvm"
 id = "img-1"
-owner = "2"
+owner = "100000000002"
 region = "ap-guangzhou"
 "#;
     let e = World::from_toml_str(bad).unwrap_err().to_string();
-    assert!(e.contains("owner 2 is not a known account"), "{e}");
+    assert!(
+        e.contains("owner 100000000002 is not a known account"),
+        "{e}"
+    );
     let e = World::from_toml_str("[[image]]\nprovider = \"aws\"\n")
         .unwrap_err()
         .to_string();
-    assert!(e.contains("line") && e.contains("aws"), "{e}");
+    assert!(e.contains("<toml>:2:") && e.contains("aws"), "{e}");
     let example = World::example();
     assert!(example.accounts.len() >= 3);
     for p in imageshare_emulator::engine::served().map(|s| s.provider) {

@@ -43,11 +43,13 @@
 
 mod actions;
 mod cvm;
+mod endpoint;
 mod lighthouse;
 mod params;
 pub mod sts;
 
 use imageshare_core::{time, Provider, Secret};
+use imageshare_tencent::signer::verify::VerifyError;
 use imageshare_tencent::signer::{
     scope_from_authorization, ReceivedRequest, Tc3Verifier, ALGORITHM,
 };
@@ -149,10 +151,10 @@ impl Frontend for Tencent {
         if !auth.starts_with(ALGORITHM) && wire.header("x-tc-action").is_none() {
             return None;
         }
-        let service = scope_from_authorization(auth)
+        let scope = scope_from_authorization(auth)
             .map(|(_, service)| service)
             .unwrap_or_default();
-        let product = match service.as_str() {
+        let product = match endpoint::effective_service(wire, &scope).as_str() {
             "cvm" => Some(imageshare_tencent::CVM),
             "lighthouse" => Some(imageshare_tencent::LIGHTHOUSE),
             _ => None,
@@ -314,13 +316,26 @@ pub(super) fn authenticate_tc3(call: &Call<'_>) -> Result<Caller, Reply> {
         secret,
         token,
     } = lookup(&call.shared.engine(), &secret_id, wire.header("x-tc-token")).map_err(fail)?;
-    let received = ReceivedRequest::new(&wire.method, &wire.path, &wire.raw_query, &wire.body)
-        .headers(wire.headers.iter().cloned());
-    Tc3Verifier::new()
+    let verifier = Tc3Verifier::new()
         .expected_service(service)
-        .now(time::now_unix())
-        .verify(&received, &secret)
-        .map_err(|e| fail(TcError::new(e.code(), e.to_string())))?;
+        .now(time::now_unix());
+    let verify = |headers: Vec<(String, String)>| {
+        let received = ReceivedRequest::new(&wire.method, &wire.path, &wire.raw_query, &wire.body)
+            .headers(headers);
+        verifier.verify(&received, &secret)
+    };
+    // The Host header as sent; then, only on a signature mismatch, the host without its
+    // port, as Tencent's Node.js SDK signs it (see `endpoint`). Both are exact matches.
+    let verified = match verify(wire.headers.clone()) {
+        Err(VerifyError::SignatureMismatch { .. })
+            if endpoint::headers_with_portless_host(wire).is_some() =>
+        {
+            let portless = endpoint::headers_with_portless_host(wire).unwrap_or_default();
+            verify(portless)
+        }
+        other => other,
+    };
+    verified.map_err(|e| fail(TcError::new(e.code(), e.to_string())))?;
     if let Some(expected) = token.as_deref() {
         if wire.header("x-tc-token") != Some(expected) {
             return Err(fail(TcError::new(

@@ -134,7 +134,8 @@ impl Frontend for TencentSts {
         let action = wire.header("x-tc-action")?;
         let auth = wire.header("authorization").unwrap_or("");
         let version = wire.header("x-tc-version").unwrap_or("");
-        let signed_sts = scope_from_authorization(auth).is_ok_and(|(_, service)| service == "sts");
+        let signed_sts = scope_from_authorization(auth)
+            .is_ok_and(|(_, scope)| super::endpoint::effective_service(wire, &scope) == "sts");
         let unsigned_sts = auth == "SKIP" && version == STS_VERSION;
         (signed_sts || unsigned_sts).then(|| Surface {
             provider: TENCENT_STS,

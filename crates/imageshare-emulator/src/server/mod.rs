@@ -1,6 +1,8 @@
 //! The HTTP server: one loopback address serves every provider. Requests are told apart by
 //! the markers a real request carries (never by path), authenticated as the cloud does,
-//! passed through fault injection, and answered by the provider's front-end.
+//! passed through fault injection, and answered by the provider's front-end. Paths under
+//! `/_imageshare/` go to the admin API instead. Each connection runs under the timeouts
+//! and the cap of [`ServerOptions`] (`limits`, `watchdog`).
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
@@ -17,8 +19,16 @@ use hyper_util::rt::TokioIo;
 use imageshare_core::Provider;
 use serde::Serialize;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 
+mod limits;
+mod tls;
+mod watchdog;
+
+pub use limits::ServerOptions;
+pub use tls::SERVER_NAMES as TLS_SERVER_NAMES;
+
+use crate::admin;
 use crate::engine::{Engine, Grant};
 use crate::faults::{FaultEvent, FaultInjector, FaultKind};
 use crate::frontend::{self, Call};
@@ -166,23 +176,29 @@ pub struct CallRecord {
 
 /// State shared by every connection.
 pub(crate) struct Shared {
+    /// The world `reset` returns to: the one loaded at start or by the last `load_world`.
+    pub(crate) loaded: Mutex<World>,
     pub(crate) engine: Mutex<Engine>,
     pub(crate) faults: Mutex<FaultInjector>,
     pub(crate) calls: Mutex<Vec<CallRecord>>,
     pub(crate) nonces: Mutex<HashSet<String>>,
     serial: AtomicU64,
-    seed: u64,
+    seed: AtomicU64,
+    pub(crate) options: ServerOptions,
+    tls: Option<tls::Tls>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Shared {
-    /// A fresh request id in the shape `8-4-4-4-12` hex, reproducible from the seed.
+    /// A fresh request id in the shape `8-4-4-4-12` hex, reproducible from the world's
+    /// `seed` when it sets one.
     pub(crate) fn request_id(&self) -> String {
         let n = self.serial.fetch_add(1, Ordering::Relaxed);
-        let mut rng = fastrand::Rng::with_seed(self.seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let seed = self.seed.load(Ordering::Relaxed);
+        let mut rng = fastrand::Rng::with_seed(seed ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         format!(
             "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
             rng.u32(..),
@@ -194,6 +210,36 @@ impl Shared {
     }
     pub(crate) fn engine(&self) -> MutexGuard<'_, Engine> {
         lock(&self.engine)
+    }
+    /// Makes `world` the loaded world and installs it (see [`Shared::reset`]).
+    pub(crate) fn load_world(&self, world: World) {
+        *lock(&self.loaded) = world.clone();
+        self.install(world);
+    }
+    /// Back to the loaded world: its images and grants, its fault plan with fresh
+    /// generators; the call log, the served-fault log, STS sessions and seen nonces are
+    /// emptied.
+    pub(crate) fn reset(&self) {
+        let world = lock(&self.loaded).clone();
+        self.install(world);
+    }
+    fn install(&self, world: World) {
+        if let Some(seed) = world.seed {
+            // A fixed seed gives the same request ids again after a reset.
+            self.seed.store(seed, Ordering::Relaxed);
+            self.serial.store(1, Ordering::Relaxed);
+        }
+        *lock(&self.faults) = FaultInjector::new(world.faults.clone());
+        *self.engine() = Engine::new(world);
+        lock(&self.calls).clear();
+        lock(&self.nonces).clear();
+    }
+    /// Replaces the fault plan, keeping the served-fault log.
+    pub(crate) fn set_faults(&self, plan: crate::faults::FaultPlan) {
+        let mut f = lock(&self.faults);
+        let events = f.events().to_vec();
+        *f = FaultInjector::new(plan);
+        f.restore_events(events);
     }
     /// Records a nonce; false when it was seen before.
     pub(crate) fn fresh_nonce(&self, key_id: &str, nonce: &str) -> bool {
@@ -223,49 +269,49 @@ impl Emulator {
         Self::bind(world, SocketAddr::from(([127, 0, 0, 1], 0))).await
     }
 
+    /// Starts an emulator of `world` on 127.0.0.1 with an ephemeral port and these
+    /// timeouts and limits.
+    pub async fn start_with(world: World, options: ServerOptions) -> std::io::Result<Emulator> {
+        Self::bind_with(world, SocketAddr::from(([127, 0, 0, 1], 0)), options).await
+    }
+
     /// Starts an emulator of `world` on `addr`.
     pub async fn bind(world: World, addr: SocketAddr) -> std::io::Result<Emulator> {
-        world
-            .validate()
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string()))?;
+        Self::bind_with(world, addr, ServerOptions::default()).await
+    }
+
+    /// Starts an emulator of `world` on `addr` with these timeouts and limits.
+    pub async fn bind_with(
+        world: World,
+        addr: SocketAddr,
+        options: ServerOptions,
+    ) -> std::io::Result<Emulator> {
+        let invalid = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, m);
+        world.validate().map_err(|e| invalid(e.to_string()))?;
+        options.validate().map_err(invalid)?;
+        let tls = if options.tls {
+            Some(tls::Tls::generate()?)
+        } else {
+            None
+        };
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let seed = world.faults.seed;
+        // Request ids: fixed by the world's seed, else drawn per process (fastrand's
+        // global generator is seeded from the OS), so two runs' audit trails never collide.
+        let seed = world.seed.unwrap_or_else(|| fastrand::u64(..));
         let shared = Arc::new(Shared {
+            loaded: Mutex::new(world.clone()),
             faults: Mutex::new(FaultInjector::new(world.faults.clone())),
             engine: Mutex::new(Engine::new(world)),
             calls: Mutex::new(Vec::new()),
             nonces: Mutex::new(HashSet::new()),
             serial: AtomicU64::new(1),
-            seed,
+            seed: AtomicU64::new(seed),
+            options,
+            tls,
         });
-        let (stop, mut stopped) = watch::channel(false);
-        let task_shared = shared.clone();
-        let task = tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = stopped.changed() => break,
-                    accepted = listener.accept() => {
-                        let Ok((stream, _)) = accepted else { continue };
-                        let shared = task_shared.clone();
-                        let mut conn_stop = stopped.clone();
-                        tokio::spawn(async move {
-                            let service = service_fn(move |req| {
-                                let shared = shared.clone();
-                                async move { serve(shared, req).await }
-                            });
-                            let conn = hyper::server::conn::http1::Builder::new()
-                                .serve_connection(TokioIo::new(stream), service);
-                            tokio::pin!(conn);
-                            tokio::select! {
-                                _ = conn.as_mut() => {}
-                                _ = conn_stop.changed() => {}
-                            }
-                        });
-                    }
-                }
-            }
-        });
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(accept_loop(listener, shared.clone(), stopped));
         tracing::info!(%addr, "emulator listening");
         Ok(Emulator {
             addr,
@@ -275,9 +321,22 @@ impl Emulator {
         })
     }
 
-    /// `http://127.0.0.1:<port>`: point every adapter's endpoint here.
+    /// `http://127.0.0.1:<port>` (`https://` with TLS): point every adapter's endpoint
+    /// here.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.shared.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// With TLS: the PEM certificate of the CA generated at start, which signed the
+    /// server's certificate (for 127.0.0.1, ::1 and localhost); clients trust it
+    /// (`REQUESTS_CA_BUNDLE`, `NODE_EXTRA_CA_CERTS`, `SSL_CERT_FILE`). `None` without TLS.
+    pub fn ca_pem(&self) -> Option<String> {
+        self.shared.tls.as_ref().map(|t| t.ca_pem.clone())
     }
 
     /// The socket address.
@@ -327,13 +386,25 @@ impl Emulator {
             .count()
     }
 
+    /// Back to the world loaded at start (or by the last [`Emulator::load_world`]): its
+    /// images, grants and fault plan; the call log, the served-fault log, STS sessions and
+    /// seen nonces are emptied. Also `POST /_imageshare/reset`.
+    pub fn reset(&self) {
+        self.shared.reset();
+    }
+
+    /// Replaces the world (validated first) and resets to it; later resets return to it.
+    /// Also `PUT /_imageshare/world`.
+    pub fn load_world(&self, world: World) -> Result<(), crate::world::WorldError> {
+        world.validate()?;
+        self.shared.load_world(world);
+        Ok(())
+    }
+
     /// Replaces the fault plan (the served-fault log is kept; generators restart from the
     /// new plan's seed).
     pub fn set_faults(&self, plan: crate::faults::FaultPlan) {
-        let mut f = lock(&self.shared.faults);
-        let events = f.events().to_vec();
-        *f = FaultInjector::new(plan);
-        f.restore_events(events);
+        self.shared.set_faults(plan);
     }
 
     /// Faults served so far.
@@ -350,6 +421,116 @@ impl Emulator {
     }
 }
 
+/// Accepts connections until stopped: at most `max_connections` at once (the rest wait in
+/// the backlog), with a back-off after lasting accept errors (out of descriptors).
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let slots = Arc::new(Semaphore::new(shared.options.max_connections));
+    let mut backoff = limits::AcceptBackoff::new();
+    loop {
+        let permit = tokio::select! {
+            _ = stopped.changed() => break,
+            permit = slots.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+        };
+        let accepted = tokio::select! {
+            _ = stopped.changed() => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(conn) => {
+                backoff.reset();
+                conn
+            }
+            Err(e) => {
+                let wait = backoff.after(&e);
+                if !wait.is_zero() {
+                    tracing::warn!(error = %e, wait_ms = wait.as_millis() as u64, "accept failed; backing off");
+                    tokio::select! {
+                        _ = stopped.changed() => break,
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
+                continue;
+            }
+        };
+        tokio::spawn(serve_connection(
+            stream,
+            peer,
+            shared.clone(),
+            stopped.clone(),
+            permit,
+        ));
+    }
+}
+
+/// Serves one accepted connection, after a TLS handshake (bounded by the header timeout)
+/// when the server has TLS.
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    stopped: watch::Receiver<bool>,
+    permit: OwnedSemaphorePermit,
+) {
+    let state = watchdog::ConnState::new();
+    let Some(tls) = shared.tls.clone() else {
+        let io = watchdog::Tracked::new(stream, state.clone());
+        return serve_http(io, state, peer, shared, stopped, permit).await;
+    };
+    let handshake = tokio::time::timeout(
+        shared.options.header_timeout,
+        tls.acceptor
+            .accept(watchdog::Tracked::new(stream, state.clone())),
+    );
+    match handshake.await {
+        Ok(Ok(io)) => serve_http(io, state, peer, shared, stopped, permit).await,
+        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+    }
+}
+
+/// Serves HTTP/1.1 on one connection until it closes, the watchdog expires it, or the
+/// server stops.
+async fn serve_http<IO>(
+    io: IO,
+    state: Arc<watchdog::ConnState>,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    mut stopped: watch::Receiver<bool>,
+    _permit: OwnedSemaphorePermit,
+) where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service_state = state.clone();
+    let service_shared = shared.clone();
+    let service = service_fn(move |req| {
+        let shared = service_shared.clone();
+        let state = service_state.clone();
+        async move {
+            state.begin();
+            let res = serve(shared, peer, req).await;
+            state.end();
+            res
+        }
+    });
+    let conn =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = stopped.changed() => {}
+        _ = watchdog::expired(&state, &shared.options) => {
+            tracing::debug!(%peer, "connection closed: header or idle timeout");
+        }
+    }
+}
+
 impl Drop for Emulator {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
@@ -360,12 +541,25 @@ impl Drop for Emulator {
 /// fault).
 async fn serve(
     shared: Arc<Shared>,
+    peer: SocketAddr,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, std::io::Error> {
     let (parts, body) = req.into_parts();
-    let body = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => return Ok(plain(413, "request body too large or unreadable")),
+    let read = tokio::time::timeout(
+        shared.options.header_timeout,
+        Limited::new(body, MAX_BODY).collect(),
+    );
+    let body = match read.await {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(_)) => return Ok(plain(413, "request body too large or unreadable")),
+        Err(_) => {
+            let mut r = plain(408, "request body not received in time");
+            r.headers_mut().insert(
+                "connection",
+                hyper::header::HeaderValue::from_static("close"),
+            );
+            return Ok(r);
+        }
     };
     let raw_query = parts.uri.query().unwrap_or("").to_owned();
     let wire = WireRequest::new(
@@ -384,6 +578,9 @@ async fn serve(
             .collect(),
         body,
     );
+    if admin::is_admin_path(&wire.path) {
+        return Ok(to_response(admin::handle(&shared, peer, &wire), ""));
+    }
     let Some((frontend, surface)) = frontend::route(&wire) else {
         return Ok(plain(
             400,
@@ -455,7 +652,9 @@ fn to_response(reply: Reply, request_id: &str) -> Response<Full<Bytes>> {
     for (k, v) in &reply.headers {
         b = b.header(k.as_str(), v.as_str());
     }
-    b = b.header("x-emulator-request-id", request_id);
+    if !request_id.is_empty() {
+        b = b.header("x-emulator-request-id", request_id);
+    }
     b.body(Full::new(Bytes::from(reply.body)))
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
