@@ -553,6 +553,13 @@ pub enum EmulatorCommand {
         /// World file (default: the built-in example world).
         #[arg(long)]
         world: Option<String>,
+        /// Serve https: a CA and a certificate for 127.0.0.1 and localhost are made at
+        /// start (give clients the CA with --ca-out).
+        #[arg(long)]
+        tls: bool,
+        /// With --tls: write the CA certificate (PEM) to PATH, for the clients to trust.
+        #[arg(long, value_name = "PATH", requires = "tls")]
+        ca_out: Option<std::path::PathBuf>,
     },
 }
 

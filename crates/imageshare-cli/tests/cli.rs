@@ -281,6 +281,61 @@ fn emulator_serve_prints_its_address_and_answers() {
     assert!(answered.unwrap().starts_with("HTTP/1.1 400"));
 }
 
+/// `emulator serve --tls --ca-out PATH` (#16): https on 127.0.0.1 with a CA made at start,
+/// written before the address is printed; a client trusting that CA is answered, one that
+/// does not is refused by its own certificate check.
+#[tokio::test]
+async fn emulator_serve_over_tls_writes_its_ca_and_answers_https() {
+    use std::io::{BufRead, BufReader};
+    let dir = std::env::temp_dir().join(format!("imageshare-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca = dir.join("ca.pem");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_imageshare"))
+        .args(["emulator", "serve", "--port", "0", "--tls", "--ca-out"])
+        .arg(&ca)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().strip_prefix("listening on ").map(str::to_owned);
+    let result = async {
+        let url = url.ok_or_else(|| format!("unexpected first line {line:?}"))?;
+        if !url.starts_with("https://127.0.0.1:") {
+            return Err(format!("not https: {url}"));
+        }
+        let pem = std::fs::read(&ca).map_err(|e| e.to_string())?;
+        let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| e.to_string())?;
+        let trusting = reqwest::Client::builder()
+            .add_root_certificate(cert)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let health = format!("{url}/_imageshare/health");
+        let resp = trusting
+            .get(&health)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = resp.status().as_u16();
+        let body = resp.text().await.map_err(|e| e.to_string())?;
+        let untrusted = reqwest::Client::new().get(&health).send().await;
+        Ok::<_, String>((status, body, untrusted.is_err()))
+    }
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    let (status, body, refused) = result.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"status\":\"ok\""), "{body}");
+    assert!(
+        refused,
+        "a client without the CA must refuse the certificate"
+    );
+}
+
 #[test]
 fn bad_manifest_names_file_line_and_field() {
     let path = manifest(

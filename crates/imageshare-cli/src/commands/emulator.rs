@@ -9,9 +9,16 @@ use imageshare_emulator::{Emulator, World};
 use crate::exit::{usage, Failure, FAILED};
 use crate::files::{read_text, MAX_WORLD_BYTES};
 
-/// `imageshare emulator serve [--port P] [--world FILE]`: prints `listening on URL`, then
-/// serves until Ctrl-C.
-pub async fn serve(port: u16, world: Option<&str>, out: &mut dyn Write) -> Result<(), Failure> {
+/// `imageshare emulator serve [--port P] [--world FILE] [--tls [--ca-out PATH]]`: prints
+/// `listening on URL` (`https://` with --tls, once the CA is written), then serves until
+/// Ctrl-C.
+pub async fn serve(
+    port: u16,
+    world: Option<&str>,
+    tls: bool,
+    ca_out: Option<&Path>,
+    out: &mut dyn Write,
+) -> Result<(), Failure> {
     let world = match world {
         Some(path) => {
             let text = read_text(Path::new(path), "the world file", MAX_WORLD_BYTES)?;
@@ -19,9 +26,18 @@ pub async fn serve(port: u16, world: Option<&str>, out: &mut dyn Write) -> Resul
         }
         None => World::example(),
     };
-    let emu = Emulator::bind(world, SocketAddr::from(([127, 0, 0, 1], port)))
+    let options = imageshare_emulator::ServerOptions::default().tls(tls);
+    let emu = Emulator::bind_with(world, SocketAddr::from(([127, 0, 0, 1], port)), options)
         .await
         .map_err(|e| Failure::new(FAILED, format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
+    if let (Some(path), Some(pem)) = (ca_out, emu.ca_pem()) {
+        std::fs::write(path, pem).map_err(|e| {
+            Failure::new(
+                FAILED,
+                format!("cannot write the CA certificate to {}: {e}", path.display()),
+            )
+        })?;
+    }
     writeln!(out, "listening on {}", emu.base_url()).map_err(Failure::output)?;
     out.flush().map_err(Failure::output)?;
     let _ = tokio::signal::ctrl_c().await;

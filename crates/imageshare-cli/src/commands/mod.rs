@@ -69,8 +69,14 @@ async fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
         Command::Plan { file } => print(out, f, &plan::run(g, &file).await?),
         Command::Apply { file, yes } => print(out, f, &apply::run(g, &file, yes).await?),
         Command::Emulator {
-            command: EmulatorCommand::Serve { port, world },
-        } => emulator::serve(port, world.as_deref(), out).await,
+            command:
+                EmulatorCommand::Serve {
+                    port,
+                    world,
+                    tls,
+                    ca_out,
+                },
+        } => emulator::serve(port, world.as_deref(), tls, ca_out.as_deref(), out).await,
         Command::Demo => demo::run(out).await,
         Command::Audit {
             image,
