@@ -31,10 +31,10 @@ use imageshare_core::{
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::credential::sts::AssumeRoleProvider;
 use crate::credential::{self, Services, TencentCredentials};
+use crate::envelope;
 use crate::model::Empty;
 use crate::signer::{sign, Tc3Request};
 
@@ -478,7 +478,8 @@ impl TencentClient {
     }
 }
 
-/// Decodes one answer: the envelope, the error classification, the payload.
+/// Decodes one answer in one pass over its bytes ([`envelope`](crate::envelope)): the
+/// envelope, the error classification, the payload.
 pub fn decode<T: DeserializeOwned>(
     provider: Provider,
     action: &str,
@@ -486,13 +487,9 @@ pub fn decode<T: DeserializeOwned>(
     resp: HttpResponse,
 ) -> Result<T> {
     let status = resp.status;
-    let parsed: Option<Value> = serde_json::from_slice(&resp.body).ok();
-    let envelope = parsed
-        .as_ref()
-        .and_then(|v| v.get("Response"))
-        .filter(|r| r.is_object());
-    let Some(response) = envelope else {
-        if status >= 400 {
+    let envelope = match envelope::parse::<T>(&resp.body) {
+        Ok(envelope) => envelope,
+        Err(_) if status >= 400 => {
             let text = String::from_utf8_lossy(&resp.body);
             let message: String = text.chars().take(200).collect();
             return Err(Error::from(ApiError {
@@ -510,33 +507,31 @@ pub fn decode<T: DeserializeOwned>(
                 retry_after: None,
             }));
         }
-        return Err(Error::Decode {
-            provider,
-            action: action.to_owned(),
-            message: "the answer is not a {\"Response\": {...}} JSON envelope".to_owned(),
-            request_id: None,
-        });
+        Err(why) => {
+            return Err(Error::Decode {
+                provider,
+                action: action.to_owned(),
+                message: format!(
+                    "the answer is not a {{\"Response\": {{...}}}} JSON envelope of the \
+                     expected shape: {why}"
+                ),
+                request_id: None,
+            })
+        }
     };
-    let request_id = response
-        .get("RequestId")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    let request_id = envelope.request_id;
     if let Some(rid) = &request_id {
         record_request_id(rid);
     }
-    if let Some(err) = response.get("Error") {
-        let code = err
-            .get("Code")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned();
-        let message = err
-            .get("Message")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned();
+    if let Some(err) = envelope.error {
         return Err(classify(
-            provider, action, status, code, message, request_id, subject,
+            provider,
+            action,
+            status,
+            err.code,
+            err.message,
+            request_id,
+            subject,
         ));
     }
     if status != 200 {
@@ -551,10 +546,10 @@ pub fn decode<T: DeserializeOwned>(
             retry_after: None,
         }));
     }
-    T::deserialize(response).map_err(|e| Error::Decode {
+    envelope.payload.map_err(|message| Error::Decode {
         provider,
         action: action.to_owned(),
-        message: e.to_string(),
+        message,
         request_id,
     })
 }
@@ -615,6 +610,7 @@ pub fn classify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn resp(status: u16, body: &str) -> HttpResponse {
         HttpResponse {

@@ -125,6 +125,7 @@ pub mod client;
 mod common;
 pub mod credential;
 pub mod cvm;
+pub mod envelope;
 pub mod ini;
 pub mod lighthouse;
 pub mod limits;

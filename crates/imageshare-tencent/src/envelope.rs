@@ -1,0 +1,246 @@
+//! The `{"Response": {...}}` envelope of every Tencent Cloud API 3.0 answer, decoded from
+//! the bytes in one pass: `RequestId` and `Error` are picked out of the `Response` object
+//! as its keys stream by, and every other key goes straight to the payload model `T`. No
+//! intermediate `serde_json::Value` tree is built (#13, item 8: one representation per
+//! hop).
+//!
+//! Shapes (API 3.0 common answer structure, https://cloud.tencent.com/document/api/213/15729):
+//! success `{"Response": {..payload.., "RequestId": "..."}}`; failure
+//! `{"Response": {"Error": {"Code": "...", "Message": "..."}, "RequestId": "..."}}`.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::value::{MapAccessDeserializer, StrDeserializer, StringDeserializer};
+use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+
+/// `Response.Error`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ErrorBody {
+    /// The error code, verbatim (`AuthFailure.SignatureFailure`).
+    pub code: String,
+    /// The message.
+    pub message: String,
+}
+
+/// One decoded envelope.
+#[derive(Debug)]
+pub struct Envelope<T> {
+    /// `Response.RequestId`, when present.
+    pub request_id: Option<String>,
+    /// `Response.Error`, when the answer is a failure.
+    pub error: Option<ErrorBody>,
+    /// The payload; `Err(message)` when it does not decode (a failure answer has no
+    /// payload fields, so this is what it holds then).
+    pub payload: Result<T, String>,
+}
+
+/// Why bytes are not an envelope at all.
+#[derive(Debug)]
+pub enum NotAnEnvelope {
+    /// Not JSON, or JSON without a `Response` object.
+    Shape(String),
+}
+
+impl fmt::Display for NotAnEnvelope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotAnEnvelope::Shape(m) => f.write_str(m),
+        }
+    }
+}
+
+/// Decodes `bytes` as an envelope of `T`.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<Envelope<T>, NotAnEnvelope> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let outer = Outer::<T>(PhantomData)
+        .deserialize(&mut de)
+        .map_err(|e| NotAnEnvelope::Shape(e.to_string()))?;
+    de.end().map_err(|e| NotAnEnvelope::Shape(e.to_string()))?;
+    outer.ok_or_else(|| NotAnEnvelope::Shape("no \"Response\" object".to_owned()))
+}
+
+/// The outer object: finds `Response` and decodes it; other keys are skipped.
+struct Outer<T>(PhantomData<T>);
+
+impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for Outer<T> {
+    type Value = Option<Envelope<T>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for Outer<T> {
+    type Value = Option<Envelope<T>>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a {\"Response\": {...}} object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "Response" && found.is_none() {
+                found = Some(map.next_value_seed(Inner::<T>(PhantomData))?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// The `Response` object: decodes `T` from it while picking out `RequestId` and `Error`.
+struct Inner<T>(PhantomData<T>);
+
+impl<'de, T: DeserializeOwned> DeserializeSeed<'de> for Inner<T> {
+    type Value = Envelope<T>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for Inner<T> {
+    type Value = Envelope<T>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the Response object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let mut picking = Picking {
+            inner: map,
+            request_id: None,
+            error: None,
+            pending_id: None,
+        };
+        let payload = T::deserialize(MapAccessDeserializer::new(&mut picking));
+        let payload = match payload {
+            Ok(t) => Ok(t),
+            // A failure answer carries no payload: the model misses its fields, which is
+            // only known at the end of the object (so it has been read whole).
+            Err(e) if picking.error.is_some() => Err(e.to_string()),
+            Err(e) => return Err(e),
+        };
+        // Whatever the model left unread (it stops at the end of the object).
+        while picking.inner.next_key::<IgnoredAny>()?.is_some() {
+            picking.inner.next_value::<IgnoredAny>()?;
+        }
+        Ok(Envelope {
+            request_id: picking.request_id,
+            error: picking.error,
+            payload,
+        })
+    }
+}
+
+/// A `MapAccess` over the `Response` object that keeps `Error` for itself and hands every
+/// other entry to the model, `RequestId` included (models such as `Empty` carry it too).
+struct Picking<A> {
+    inner: A,
+    request_id: Option<String>,
+    error: Option<ErrorBody>,
+    /// The `RequestId` read for the record, still to be handed to the model.
+    pending_id: Option<String>,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for &mut Picking<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        loop {
+            let Some(key) = self.inner.next_key::<String>()? else {
+                return Ok(None);
+            };
+            match key.as_str() {
+                "Error" => {
+                    self.error = Some(self.inner.next_value()?);
+                }
+                "RequestId" => {
+                    let id: Option<String> = self.inner.next_value()?;
+                    self.request_id = id.clone();
+                    let Some(id) = id else { continue };
+                    self.pending_id = Some(id);
+                    return seed
+                        .deserialize(StrDeserializer::<A::Error>::new("RequestId"))
+                        .map(Some);
+                }
+                _ => {
+                    return seed
+                        .deserialize(StringDeserializer::<A::Error>::new(key))
+                        .map(Some)
+                }
+            }
+        }
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self.pending_id.take() {
+            // A JSON string value, so that `Option<String>` fields take it as `Some`.
+            Some(id) => seed
+                .deserialize(serde_json::Value::String(id))
+                .map_err(serde::de::Error::custom),
+            None => self.inner.next_value_seed(seed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Empty;
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(rename_all = "PascalCase")]
+    struct Payload {
+        total_count: u32,
+        names: Vec<String>,
+    }
+
+    #[test]
+    fn a_success_streams_into_the_model_with_its_request_id() {
+        let e: Envelope<Payload> = parse(
+            br#"{"Response":{"TotalCount":2,"RequestId":"r-1","Names":["a","b"],"Extra":{"x":[1]}}}"#,
+        )
+        .unwrap();
+        assert_eq!(e.request_id.as_deref(), Some("r-1"));
+        assert!(e.error.is_none());
+        assert_eq!(
+            e.payload.unwrap(),
+            Payload {
+                total_count: 2,
+                names: vec!["a".into(), "b".into()]
+            }
+        );
+        let empty: Envelope<Empty> = parse(br#"{"Response":{"RequestId":"r-2"}}"#).unwrap();
+        assert_eq!(empty.payload.unwrap().request_id.as_deref(), Some("r-2"));
+    }
+
+    #[test]
+    fn a_failure_keeps_its_error_and_request_id_whatever_the_key_order() {
+        for body in [
+            br#"{"Response":{"Error":{"Code":"AuthFailure","Message":"m"},"RequestId":"r"}}"#
+                .as_slice(),
+            br#"{"Response":{"RequestId":"r","Error":{"Code":"AuthFailure","Message":"m"}}}"#
+                .as_slice(),
+        ] {
+            let e: Envelope<Payload> = parse(body).unwrap();
+            assert_eq!(e.request_id.as_deref(), Some("r"));
+            assert_eq!(e.error.unwrap().code, "AuthFailure");
+            assert!(e.payload.is_err());
+        }
+    }
+
+    #[test]
+    fn what_is_not_an_envelope_says_so() {
+        assert!(parse::<Empty>(b"not json").is_err());
+        assert!(parse::<Empty>(br#"{"Other":{}}"#).is_err());
+        assert!(parse::<Empty>(br#"{"Response":{}} trailing"#).is_err());
+        // A payload of the wrong type without an Error is a decode failure.
+        assert!(parse::<Payload>(br#"{"Response":{"TotalCount":"x","Names":[]}}"#).is_err());
+    }
+}
