@@ -11,7 +11,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::value::{MapAccessDeserializer, StrDeserializer, StringDeserializer};
+use imageshare_core::transport::pick::{decode_picking, Pick};
 use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
@@ -106,88 +106,41 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for Inner<T> {
         f.write_str("the Response object")
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        let mut picking = Picking {
-            inner: map,
-            request_id: None,
-            error: None,
-            pending_id: None,
+        let picked = decode_picking::<A, T>(map, PICKS)?;
+        let mut values = picked.values.into_iter();
+        let request_id = values
+            .next()
+            .flatten()
+            .and_then(|v| v.as_str().map(str::to_owned));
+        let error = match values.next().flatten() {
+            Some(v) => Some(ErrorBody::deserialize(v).map_err(serde::de::Error::custom)?),
+            None => None,
         };
-        let payload = T::deserialize(MapAccessDeserializer::new(&mut picking));
-        let payload = match payload {
-            Ok(t) => Ok(t),
-            // A failure answer carries no payload: the model misses its fields, which is
-            // only known at the end of the object (so it has been read whole).
-            Err(e) if picking.error.is_some() => Err(e.to_string()),
-            Err(e) => return Err(e),
+        // Without an Error, a model that does not decode is the answer's fault.
+        let payload = match picked.model {
+            Err(e) if error.is_none() => return Err(serde::de::Error::custom(e)),
+            other => other,
         };
-        // Whatever the model left unread (it stops at the end of the object).
-        while picking.inner.next_key::<IgnoredAny>()?.is_some() {
-            picking.inner.next_value::<IgnoredAny>()?;
-        }
         Ok(Envelope {
-            request_id: picking.request_id,
-            error: picking.error,
+            request_id,
+            error,
             payload,
         })
     }
 }
 
-/// A `MapAccess` over the `Response` object that keeps `Error` for itself and hands every
-/// other entry to the model, `RequestId` included (models such as `Empty` carry it too).
-struct Picking<A> {
-    inner: A,
-    request_id: Option<String>,
-    error: Option<ErrorBody>,
-    /// The `RequestId` read for the record, still to be handed to the model.
-    pending_id: Option<String>,
-}
-
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for &mut Picking<A> {
-    type Error = A::Error;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, Self::Error> {
-        loop {
-            let Some(key) = self.inner.next_key::<String>()? else {
-                return Ok(None);
-            };
-            match key.as_str() {
-                "Error" => {
-                    self.error = Some(self.inner.next_value()?);
-                }
-                "RequestId" => {
-                    let id: Option<String> = self.inner.next_value()?;
-                    self.request_id = id.clone();
-                    let Some(id) = id else { continue };
-                    self.pending_id = Some(id);
-                    return seed
-                        .deserialize(StrDeserializer::<A::Error>::new("RequestId"))
-                        .map(Some);
-                }
-                _ => {
-                    return seed
-                        .deserialize(StringDeserializer::<A::Error>::new(key))
-                        .map(Some)
-                }
-            }
-        }
-    }
-
-    fn next_value_seed<V: DeserializeSeed<'de>>(
-        &mut self,
-        seed: V,
-    ) -> Result<V::Value, Self::Error> {
-        match self.pending_id.take() {
-            // A JSON string value, so that `Option<String>` fields take it as `Some`.
-            Some(id) => seed
-                .deserialize(serde_json::Value::String(id))
-                .map_err(serde::de::Error::custom),
-            None => self.inner.next_value_seed(seed),
-        }
-    }
-}
+/// The envelope keys of a `Response` object: `RequestId` (models such as `Empty` carry it
+/// too) and `Error` (never the model's).
+const PICKS: &[Pick] = &[
+    Pick {
+        key: "RequestId",
+        also_to_model: true,
+    },
+    Pick {
+        key: "Error",
+        also_to_model: false,
+    },
+];
 
 #[cfg(test)]
 mod tests {

@@ -53,7 +53,6 @@ use imageshare_core::{ApiError, CallContext, Error, Region, Result};
 
 use crate::credential::UCloudCredentials;
 use crate::limits::UHOST_LIMITS;
-use crate::model;
 use crate::retcode;
 use crate::signer::{self, Param};
 use crate::UHOST;
@@ -231,33 +230,8 @@ impl UCloudClient {
         }
     }
 
-    /// Calls `action` in `cx` and decodes the success body into `T`.
-    pub async fn call<T: DeserializeOwned + Send>(
-        &self,
-        cx: &CallContext,
-        action: &str,
-        params: Vec<Param>,
-        idempotency: Idempotency,
-    ) -> Result<Answer<T>> {
-        let answer = self.call_value(cx, action, params, idempotency).await?;
-        let body = serde_json::from_value(answer.body).map_err(|e| Error::Decode {
-            provider: UHOST,
-            action: action.to_owned(),
-            message: format!("unexpected {action} response shape: {e}"),
-            request_id: answer.request_id.clone(),
-        })?;
-        Ok(Answer {
-            body,
-            request_id: answer.request_id,
-            attempts: answer.attempts,
-        })
-    }
-
-    /// Calls `action` in `cx` (its failed attempts go to the context's retry log) and
-    /// returns the success body as JSON (`RetCode` 0). Every other answer is an error,
-    /// classified as the [module docs](self) say. Signed with the current credentials; when
-    /// UCloud says temporary credentials expired, they are fetched again and the call is
-    /// made once more.
+    /// Calls `action` in `cx` and returns the success body (`RetCode` 0) as JSON, without
+    /// its `RetCode` and `Message`; see [`call`](Self::call).
     pub async fn call_value(
         &self,
         cx: &CallContext,
@@ -265,6 +239,21 @@ impl UCloudClient {
         params: Vec<Param>,
         idempotency: Idempotency,
     ) -> Result<Answer<Value>> {
+        self.call(cx, action, params, idempotency).await
+    }
+
+    /// Calls `action` in `cx` (its failed attempts go to the context's retry log) and
+    /// decodes the success body (`RetCode` 0) into `T`, in one pass over the bytes. Every
+    /// other answer is an error, classified as the [module docs](self) say. Signed with the
+    /// current credentials; when UCloud says temporary credentials expired, they are
+    /// fetched again and the call is made once more.
+    pub async fn call<T: DeserializeOwned + Send>(
+        &self,
+        cx: &CallContext,
+        action: &str,
+        params: Vec<Param>,
+        idempotency: Idempotency,
+    ) -> Result<Answer<T>> {
         let attempts = AtomicU32::new(0);
         let call = ApiCall {
             provider: UHOST,
@@ -290,7 +279,7 @@ impl UCloudClient {
                                 // (cloning it shares the body bytes).
                                 Ok(request.clone())
                             },
-                            |response| decode_answer(action, response, idempotency, temporary),
+                            |response| decode_answer::<T>(action, response, idempotency, temporary),
                         )
                         .await
                 }
@@ -311,18 +300,20 @@ pub fn decode_response(
     response: HttpResponse,
     idempotency: Idempotency,
 ) -> Result<(Value, Option<String>)> {
-    decode_answer(action, response, idempotency, false)
+    decode_answer::<Value>(action, response, idempotency, false)
 }
 
 /// Classifies one HTTP answer of `action` (see the [module docs](self)); `temporary`: the
-/// request carried a `SecurityToken`. On success returns the JSON body and the request id.
-/// Records the request id on the current span.
-pub fn decode_answer(
+/// request carried a `SecurityToken`. On success returns the body decoded into `T` (one
+/// pass over the bytes: `RetCode` and `Message` are picked out as they go by, see
+/// [`answer`](crate::answer)) and the request id. Records the request id on the current
+/// span.
+pub fn decode_answer<T: DeserializeOwned>(
     action: &str,
     response: HttpResponse,
     idempotency: Idempotency,
     temporary: bool,
-) -> Result<(Value, Option<String>)> {
+) -> Result<(T, Option<String>)> {
     let request_id = response
         .header(REQUEST_ID_HEADER)
         .filter(|s| !s.is_empty())
@@ -360,21 +351,17 @@ pub fn decode_answer(
     if response.body.iter().all(u8::is_ascii_whitespace) {
         return Err(decode_error("empty response body".to_owned()));
     }
-    let body: Value = serde_json::from_slice(&response.body)
-        .map_err(|e| decode_error(format!("the response is not JSON: {e}")))?;
-    if !body.is_object() {
-        return Err(decode_error("the response is not a JSON object".to_owned()));
-    }
-    let code = model::ret_code(&body)
+    let answer = crate::answer::parse::<T>(&response.body).map_err(decode_error)?;
+    let code = answer
+        .ret_code
         .ok_or_else(|| decode_error("the response has no numeric RetCode".to_owned()))?;
     if code == retcode::OK {
+        let body = answer
+            .model
+            .map_err(|e| decode_error(format!("unexpected {action} response shape: {e}")))?;
         return Ok((body, request_id));
     }
-    let message = body
-        .get("Message")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned();
+    let message = answer.message.unwrap_or_default();
     if temporary && code == retcode::TOKEN_NOT_EXISTS {
         return Err(Error::CredentialsExpired {
             provider: UHOST,

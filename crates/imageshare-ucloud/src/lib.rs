@@ -130,6 +130,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod answer;
 pub mod builder;
 pub mod client;
 pub mod credential;

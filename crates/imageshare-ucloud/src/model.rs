@@ -241,19 +241,6 @@ pub struct SaveSharedImageResponse {
     pub image_id: String,
 }
 
-/// The `RetCode` of an answer, read as UCloud sends it: a JSON number, or a decimal number
-/// in a string (`"RetCode":"123"`; the Go SDK patches this case, ucloud.md §3.4). `None`
-/// when absent or not a number.
-pub fn ret_code(body: &serde_json::Value) -> Option<i64> {
-    match body.get("RetCode")? {
-        serde_json::Value::Number(n) => n
-            .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
-        serde_json::Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
 /// Reads an unsigned integer from a JSON number, a decimal string or `null` (0).
 pub fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     #[derive(Deserialize)]
@@ -294,15 +281,6 @@ pub fn lenient_unix_time<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Erro
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn ret_code_accepts_number_and_string() {
-        assert_eq!(ret_code(&json!({"RetCode": 0})), Some(0));
-        assert_eq!(ret_code(&json!({"RetCode": "171"})), Some(171));
-        assert_eq!(ret_code(&json!({"RetCode": 153.0})), Some(153));
-        assert_eq!(ret_code(&json!({"RetCode": "x"})), None);
-        assert_eq!(ret_code(&json!({"Message": "m"})), None);
-    }
 
     #[test]
     fn lenient_integers_and_defaults() {

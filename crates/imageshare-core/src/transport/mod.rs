@@ -47,6 +47,7 @@ mod client;
 mod endpoint;
 mod http;
 mod options;
+pub mod pick;
 mod retry;
 
 pub use crate::ratelimit::{Rate, RateLimiter, RateLimits};
