@@ -13,6 +13,7 @@ use tracing_subscriber::filter::Targets;
 use crate::exit::{usage, Failure};
 use crate::logging::parse_log_filter;
 use crate::output::Format;
+use crate::wording::shown;
 
 /// The text after `--help`: the exit statuses and the audit trail.
 pub const EXIT_HELP: &str = "\
@@ -21,7 +22,8 @@ written or read; 2 bad usage or input; 3 refused before anything was sent, by th
 checker or by the trust policy (--trust-owner); 4 credentials missing or rejected; 5 \
 partially applied or cancelled (the report says what was done). Ctrl-C stops starting new \
 calls and ends the command within about a second (status 5); a second Ctrl-C exits at once \
-(status 130).
+(status 130). A closed stdout (`| head -1`) ends the command quietly (status 141). With \
+--output json an error is one JSON object on stderr (SCHEMA.md).
 
 Audit trail: share, unshare, delete --unshare-first, copy --to-project, migrate and apply \
 --yes record every grant and revoke, one JSON line each, in --audit-log PATH (default \
@@ -59,8 +61,16 @@ pub struct Global {
     /// UCloud project to act in.
     #[arg(long, global = true, env = "UCLOUD_PROJECT_ID")]
     pub project: Option<String>,
-    /// Output format.
-    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Format::Text)]
+    /// Output format: text, or one JSON document per command (SCHEMA.md), errors as one
+    /// JSON object on stderr.
+    #[arg(
+        long,
+        short = 'o',
+        global = true,
+        value_enum,
+        env = "IMAGESHARE_OUTPUT",
+        default_value_t = Format::Text
+    )]
     pub output: Format,
     /// Confirm that encrypted images may be shared (customer-managed key and sharing role
     /// in place).
@@ -159,12 +169,12 @@ pub struct Global {
 /// Parses `--assume-role`: an ARN without white space or control characters, at most 256
 /// characters (each cloud checks its own form when the role is assumed).
 pub fn parse_role_arn(raw: &str) -> Result<String, String> {
-    let shown: String = raw.chars().take(64).collect();
+    let shown = shown(raw);
     if raw.is_empty() || raw.len() > 256 {
-        return Err(format!("{shown:?}: a role ARN has 1 to 256 characters"));
+        return Err(format!("{shown}: a role ARN has 1 to 256 characters"));
     }
     if let Some(c) = raw.chars().find(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("{shown:?}: {c:?} is not allowed in a role ARN"));
+        return Err(format!("{shown}: {c:?} is not allowed in a role ARN"));
     }
     Ok(raw.to_owned())
 }
@@ -187,11 +197,11 @@ fn check_token(
     max: usize,
     extra: &str,
 ) -> Result<String, String> {
-    let shown: String = raw.chars().take(64).collect();
+    let shown = shown(raw);
     let n = raw.chars().count();
     if n < min || n > max {
         return Err(format!(
-            "{shown:?}: {what} has {min} to {max} characters, not {n}"
+            "{shown}: {what} has {min} to {max} characters, not {n}"
         ));
     }
     if let Some(c) = raw
@@ -199,7 +209,7 @@ fn check_token(
         .find(|c| !(c.is_ascii_alphanumeric() || extra.contains(*c)))
     {
         return Err(format!(
-            "{shown:?}: {c:?} is not allowed in {what} (letters, digits and `{extra}`)"
+            "{shown}: {c:?} is not allowed in {what} (letters, digits and `{extra}`)"
         ));
     }
     Ok(raw.to_owned())
@@ -218,22 +228,23 @@ pub struct TrustOwner {
 /// `_` and `.`.
 pub fn parse_trust_owner(raw: &str) -> Result<TrustOwner, String> {
     let raw = raw.trim();
+    let shown = shown(raw);
     let (provider, id) = match raw.split_once(':') {
         Some((p, id)) => (
-            Some(parse_provider(p).map_err(|e| format!("{raw:?}: {e}"))?),
+            Some(parse_provider(p).map_err(|e| format!("{shown}: {e}"))?),
             id.trim(),
         ),
         None => (None, raw),
     };
     if id.is_empty() {
-        return Err(format!("{raw:?} names no owner id"));
+        return Err(format!("{shown} names no owner id"));
     }
     if let Some(c) = id
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
     {
         return Err(format!(
-            "{raw:?}: {c:?} is not allowed in an owner id (letters, digits, `-`, `_` and `.`)"
+            "{shown}: {c:?} is not allowed in an owner id (letters, digits, `-`, `_` and `.`)"
         ));
     }
     Ok(TrustOwner {

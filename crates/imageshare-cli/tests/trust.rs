@@ -54,7 +54,8 @@ fn args(extra: &[&str]) -> Vec<String> {
 /// The ids of a `shared-with-me --output json` array.
 fn ids(json: &str) -> Vec<String> {
     let v: Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
-    v.as_array()
+    v["images"]
+        .as_array()
         .unwrap()
         .iter()
         .map(|i| i["id"].as_str().unwrap().to_owned())
