@@ -108,7 +108,8 @@ pub struct Global {
     #[arg(long, global = true)]
     pub no_audit: bool,
     /// Accept images shared with you only from this owner (an account id; UCloud: a
-    /// project id): `ID` on every provider the command uses, `PROVIDER:ID` on that one.
+    /// project id): `ID` on every provider the command uses, `PROVIDER:ID` on that one;
+    /// `ID` may be written `account:ID` / `project:ID`, as owners are printed.
     /// Repeat it or separate with commas. `shared-with-me` then hides the other owners'
     /// images (and says how many), `copy` and `migrate` refuse them before sending
     /// anything (status 3). Your own images are always accepted.
@@ -224,15 +225,26 @@ pub struct TrustOwner {
     pub id: String,
 }
 
-/// Parses `--trust-owner`: `ID` or `PROVIDER:ID`, the id made of letters, digits, `-`,
-/// `_` and `.`.
+/// Parses `--trust-owner`: `ID` or `PROVIDER:ID`, where `ID` may be written as `sharees`,
+/// `audit` and `shared-with-me` print owners, `account:ID` / `project:ID` (no provider is
+/// named `account` or `project`, so `account:ID` is an owner on every provider); the id
+/// made of letters, digits, `-`, `_` and `.`.
 pub fn parse_trust_owner(raw: &str) -> Result<TrustOwner, String> {
     let raw = raw.trim();
     let shown = shown(raw);
+    /// `ID` without its `account:` / `project:` kind.
+    fn bare(id: &str) -> &str {
+        let id = id.trim();
+        match id.split_once(':') {
+            Some(("account" | "project", id)) => id.trim(),
+            _ => id,
+        }
+    }
     let (provider, id) = match raw.split_once(':') {
+        Some(("account" | "project", _)) => (None, bare(raw)),
         Some((p, id)) => (
             Some(parse_provider(p).map_err(|e| format!("{shown}: {e}"))?),
-            id.trim(),
+            bare(id),
         ),
         None => (None, raw),
     };
@@ -628,8 +640,36 @@ mod tests {
         // No flag: no policy.
         let cli = Cli::try_parse_from(["imageshare", "shared-with-me"]).unwrap();
         assert!(cli.global.trust_policy().is_unrestricted());
+        // The printed forms: account:ID / project:ID, alone or after a provider.
+        for (raw, provider, id) in [
+            ("account:100000000002", None, "100000000002"),
+            (" project:org-a1b2c3 ", None, "org-a1b2c3"),
+            (
+                "tencent-cvm:account:100000000003",
+                Some(imageshare::tencent::CVM),
+                "100000000003",
+            ),
+            (
+                "ucloud:project:org-a1b2c3",
+                Some(imageshare::ucloud::UHOST),
+                "org-a1b2c3",
+            ),
+        ] {
+            let got = parse_trust_owner(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
+            assert_eq!(
+                got,
+                TrustOwner {
+                    provider,
+                    id: id.into()
+                },
+                "{raw}"
+            );
+        }
         for (bad, says) in [
             ("", "names no owner"),
+            ("account:", "names no owner"),
+            ("tencent-cvm:account:", "names no owner"),
+            ("account:a:b", "not allowed"),
             ("aws:1", "unknown provider"),
             ("tencent-cvm:", "names no owner"),
             ("1 2", "not allowed"),

@@ -183,6 +183,54 @@ fn manifest(dir: &str, text: &str) -> PathBuf {
     p
 }
 
+/// What `sharees` prints goes back in as `--to`, `--from`, a manifest's `share_with`
+/// (#17 bug 9).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn printed_principals_round_trip() {
+    let emu = Emulator::start(World::example()).await.unwrap();
+    let env = owner_env(&emu);
+    let cvm = ["--no-audit", "-p", "tencent-cvm", "-r", "ap-guangzhou"];
+    let o = run(
+        &[
+            &cvm[..],
+            &["share", "img-6pb6lrmy", "--to", "account:100000000002"],
+        ]
+        .concat(),
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(&[&cvm[..], &["sharees", "img-6pb6lrmy"]].concat(), &env);
+    let printed: Vec<String> = stdout(&o)
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(printed, ["account:100000000002"], "{}", stdout(&o));
+    let path = manifest(
+        "round-trip",
+        &format!(
+            "[[image]]\nprovider = \"tencent-cvm\"\nregion = \"ap-guangzhou\"\n\
+             id = \"img-6pb6lrmy\"\nshare_with = [\"{}\"]\n",
+            printed[0]
+        ),
+    );
+    let o = run(&["-o", "json", "plan", "-f", path.to_str().unwrap()], &env);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["changes"], 0, "{v}");
+    let o = run(
+        &[
+            &cvm[..],
+            &["unshare", "img-6pb6lrmy", "--from", &printed[0]],
+        ]
+        .concat(),
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(emu.grants("img-6pb6lrmy").is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_then_apply_converges_and_a_second_apply_changes_nothing() {
     let emu = Emulator::start(World::example()).await.unwrap();
