@@ -486,6 +486,10 @@ pub enum Command {
         /// The manifest (TOML, at most 4 MiB); `-` reads it from standard input.
         #[arg(long, short = 'f')]
         file: String,
+        /// Exit 0 when nothing would change, 2 when something would, 1 on any error (as
+        /// terraform plan -detailed-exitcode).
+        #[arg(long)]
+        detailed_exitcode: bool,
     },
     /// Make the live sharees match a manifest.
     Apply {

@@ -72,6 +72,22 @@ impl Failure {
         }
     }
 
+    /// `plan --detailed-exitcode` found changes: status 2, no message (not an error).
+    pub fn changes() -> Self {
+        let mut f = Failure::new(USAGE, "changes to apply").kind("changes");
+        f.quiet = true;
+        f
+    }
+
+    /// The failure under `plan --detailed-exitcode`: status 1 whatever it was (2 means
+    /// changes there), except a closed stdout.
+    pub fn detailed(mut self) -> Self {
+        if self.code != BROKEN_PIPE {
+            self.code = FAILED;
+        }
+        self
+    }
+
     /// The same failure with this kind.
     pub fn kind(mut self, kind: &'static str) -> Self {
         self.kind = kind;

@@ -229,6 +229,25 @@ async fn printed_principals_round_trip() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(emu.grants("img-6pb6lrmy").is_empty());
+
+    // plan --detailed-exitcode, as terraform: 2 with changes (the plan printed, no
+    // error), 0 without, 1 on any error (a usage error included).
+    let f = path.to_str().unwrap();
+    let o = run(&["plan", "--detailed-exitcode", "-f", f], &env);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stdout(&o).contains("1 to share"), "{}", stdout(&o));
+    assert_eq!(stderr(&o), "");
+    let o = run(&["apply", "--yes", "--no-audit", "-f", f], &env);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(&["plan", "--detailed-exitcode", "-f", f], &env);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(
+        &["plan", "--detailed-exitcode", "-f", "/nonexistent.toml"],
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = run(&["plan", "-f", "/nonexistent.toml"], &env);
+    assert_eq!(o.status.code(), Some(2), "without the flag: usage");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

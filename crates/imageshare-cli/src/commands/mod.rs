@@ -55,7 +55,22 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
             print(out, f, "delete", &delete::run(g, &id, unshare_first).await?)
         }
         Command::Migrate { flow } => print(out, f, "migrate", &migrate::run(g, flow).await?),
-        Command::Plan { file } => print(out, f, "plan", &plan::run(g, &file).await?),
+        Command::Plan {
+            file,
+            detailed_exitcode,
+        } => {
+            let planned = async {
+                let plans = plan::run(g, &file).await?;
+                print(out, f, "plan", &plans)?;
+                Ok::<bool, Failure>(plans.is_noop())
+            };
+            match (planned.await, detailed_exitcode) {
+                (Ok(true), _) | (Ok(false), false) => Ok(()),
+                (Ok(false), true) => Err(Failure::changes()),
+                (Err(e), false) => Err(e),
+                (Err(e), true) => Err(e.detailed()),
+            }
+        }
         Command::Apply { file, yes } => print(out, f, "apply", &apply::run(g, &file, yes).await?),
         Command::Emulator {
             command:
