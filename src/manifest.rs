@@ -5,7 +5,7 @@
 //! provider = "tencent-cvm"          # alibaba-ecs | alibaba-sas | tencent-cvm | tencent-lighthouse | ucloud
 //! region = "ap-guangzhou"
 //! id = "img-6pb6lrmy"
-//! share_with = ["100000000002", "100000000003"]   # account ids (UCloud: project ids)
+//! share_with = ["100000000002", "account:100000000003"]   # ids, or account:ID / project:ID
 //! prune = true                      # unshare principals not listed (default: false)
 //! profile = "golden"                # optional: the named profile whose credentials act
 //! role = "qcs::cam::uin/100000000001:roleName/image-publisher"  # optional: assume this role
@@ -20,7 +20,8 @@
 //! checked against its provider before anything is sent: the region must be a region id
 //! ([`Region::check`]), the id a custom image id of the provider
 //! ([`ImageIdRule`](imageshare_core::limits::ImageIdRule)), every principal of the form the
-//! provider shares to, and there may be no more distinct principals than the provider
+//! provider shares to (a bare id, or `account:ID` / `project:ID` as `imageshare sharees`
+//! prints it, of the kind the provider shares to), and there may be no more distinct principals than the provider
 //! shares one image with (`max_sharees_per_image`).
 
 use std::fmt;
@@ -282,10 +283,14 @@ impl Manifest {
             let mut share_with: Vec<Principal> = Vec::with_capacity(img.share_with.len());
             let mut first_too_many = None;
             for (j, who) in img.share_with.iter().enumerate() {
-                let p = match limits.principal_kind {
-                    PrincipalKind::Account => Principal::account(who.get_ref().as_str()),
-                    PrincipalKind::Project => Principal::project(who.get_ref().as_str()),
-                };
+                let p = manifest_principal(who.get_ref(), limits.principal_kind, provider)
+                    .map_err(|m| {
+                        err(
+                            Some(who.span()),
+                            Some(format!("image[{i}].share_with[{j}]")),
+                            m,
+                        )
+                    })?;
                 if let Err(e) = limits.check_principal_form(&p) {
                     return Err(err(
                         Some(who.span()),
@@ -336,6 +341,31 @@ impl Manifest {
     }
 }
 
+/// A `share_with` entry: a bare id, of the kind `provider` shares to (`kind`), or the form
+/// `sharees` and `audit` print, `account:ID` / `project:ID`, whose kind must be that one.
+fn manifest_principal(
+    raw: &str,
+    kind: PrincipalKind,
+    provider: Provider,
+) -> Result<Principal, String> {
+    let raw = raw.trim();
+    let (named, id) = match raw.split_once(':') {
+        Some(("account", id)) => (PrincipalKind::Account, id.trim()),
+        Some(("project", id)) => (PrincipalKind::Project, id.trim()),
+        _ => (kind, raw),
+    };
+    if named != kind {
+        return Err(format!(
+            "{provider} shares images with {kind}s, not {named}s: write the {kind} id, or \
+             {kind}:ID"
+        ));
+    }
+    Ok(match kind {
+        PrincipalKind::Project => Principal::project(id),
+        _ => Principal::account(id),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,6 +400,40 @@ share_with = ["org-d4e5f6"]
 
     fn error(text: &str) -> ManifestError {
         Manifest::parse(text, "m.toml").unwrap_err()
+    }
+
+    #[test]
+    fn share_with_accepts_the_printed_forms() {
+        // `account:ID` / `project:ID`, as `sharees` and `audit` print them, mixed with
+        // bare ids; a repeat in the other form is the same principal.
+        let text = GOOD
+            .replace(
+                "[\"100000000002\", \"100000000003\"]",
+                "[\"account:100000000002\", \" account:100000000003\", \"100000000002\"]",
+            )
+            .replace("[\"org-d4e5f6\"]", "[\"project:org-d4e5f6\"]");
+        let m = Manifest::parse(&text, "m.toml").unwrap();
+        assert_eq!(
+            m.images[0].share_with,
+            [
+                Principal::account("100000000002"),
+                Principal::account("100000000003")
+            ]
+        );
+        assert_eq!(m.images[1].share_with, [Principal::project("org-d4e5f6")]);
+        // A kind the provider does not share to is refused, at its place.
+        let e = error(&GOOD.replace("\"100000000003\"", "\"project:org-d4e5f6\""));
+        assert_eq!(e.field.as_deref(), Some("image[0].share_with[1]"));
+        assert!(
+            e.message
+                .contains("tencent-cvm shares images with accounts, not projects"),
+            "{e}"
+        );
+        let e = error(&GOOD.replace("\"org-d4e5f6\"", "\"account:100000000002\""));
+        assert!(e.message.contains("with projects, not accounts"), "{e}");
+        // The form is checked after the prefix.
+        let e = error(&GOOD.replace("\"100000000003\"", "\"account:bob@x.onaliyun.com\""));
+        assert_eq!(e.field.as_deref(), Some("image[0].share_with[1]"));
     }
 
     #[test]

@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 
 use imageshare::core::bulk::{Bulk, BulkOp, BulkReport, ImageOp, RetrySummary};
 use imageshare::core::transport::RetryLog;
-use imageshare::core::{ImageId, Principal, Provider, Region, ShareReport};
+use imageshare::core::{CallContext, Error, ImageId, Principal, Provider, Region, ShareReport};
+use imageshare::{DynSharing, ImageSharing};
 use serde::{Serialize, Serializer};
 
 use crate::exit::{Failure, PARTIAL};
-use crate::output::{Document, ErrorFields, PrincipalResult};
+use crate::output::{Document, ErrorFields, PrincipalResult, ShareResults};
 use crate::{interrupt, progress};
 
 /// How a job with failures ends.
@@ -135,8 +136,78 @@ pub async fn share_or_unshare(
     )
 }
 
+/// `share` / `unshare` of one image: one call of the limit checker (which batches the
+/// principals), with a spinner, in a context that collects its retries; its outcome is
+/// the one step of a job, so that it prints in the shape of several images' (JSON) and as
+/// the report of the one image (text). A failure before any principal was tried (the
+/// image lookup, a limit) is returned as the error; a partial one is in the report.
+pub async fn one_step(
+    s: &DynSharing,
+    spec: StepSpec,
+) -> Result<BulkResults<RetrySummary>, Failure> {
+    let (cx, log) = CallContext::new().collecting_retries();
+    let (id, n) = (&spec.image, spec.principals.len());
+    let started = Instant::now();
+    let result = match spec.op {
+        BulkOp::Share => {
+            let message = format!("sharing {id} with {n} principals");
+            progress::with_spinner(&message, s.share_in(&cx, id, &spec.principals)).await
+        }
+        BulkOp::Unshare => {
+            let message = format!("unsharing {id} from {n} principals");
+            progress::with_spinner(&message, s.unshare_in(&cx, id, &spec.principals)).await
+        }
+    };
+    let report = match result {
+        Ok(report) => report,
+        Err(Error::Partial(report)) => *report,
+        Err(e) => return Err(Failure::from(e)),
+    };
+    let op = ImageOp {
+        provider: spec.provider,
+        region: spec.region,
+        image: spec.image,
+        op: spec.op,
+        report,
+        not_attempted: Vec::new(),
+        error: None,
+        passes: 1,
+        retries: log.take(),
+    };
+    let report = BulkReport {
+        ops: vec![op],
+        cancelled: false,
+        elapsed: started.elapsed(),
+    };
+    let retries = report.retry_summary();
+    let mut results = BulkResults::new(
+        Steps(report, Vec::new()),
+        retries,
+        Exit::Partial,
+        "run the command again to finish",
+    );
+    results.single = true;
+    Ok(results)
+}
+
+/// A job with no step (`unshare --all` of images without sharees): nothing was sent.
+pub fn no_steps() -> BulkResults<RetrySummary> {
+    let report = BulkReport {
+        ops: Vec::new(),
+        cancelled: false,
+        elapsed: Duration::ZERO,
+    };
+    BulkResults::new(
+        Steps(report, Vec::new()),
+        RetrySummary::default(),
+        Exit::Partial,
+        "",
+    )
+}
+
 /// A finished job as printed, and how it ends. Text: the [`Steps`], then `retries: ` and
-/// the retries. JSON: `{"results": [`[`StepResult`]`], "retries": R}`.
+/// the retries (one image of `share` / `unshare`: its report, [`ShareResults`]). JSON:
+/// `{"results": [`[`StepResult`]`], "retries": R}`, whatever the number of images.
 #[derive(Debug, Serialize)]
 pub struct BulkResults<R> {
     /// The job's steps.
@@ -149,6 +220,10 @@ pub struct BulkResults<R> {
     /// What to do after Ctrl-C to finish the job.
     #[serde(skip)]
     again: &'static str,
+    /// One image of `share` / `unshare` ([`one_step`]): printed and ended as that image's
+    /// report.
+    #[serde(skip)]
+    single: bool,
 }
 
 impl<R> BulkResults<R> {
@@ -160,19 +235,35 @@ impl<R> BulkResults<R> {
             retries,
             exit,
             again,
+            single: false,
         }
+    }
+
+    /// The one step of a [`one_step`] job.
+    fn single(&self) -> Option<&ImageOp> {
+        self.single.then(|| self.results.0.ops.first()).flatten()
     }
 }
 
 impl<R: fmt::Display> fmt::Display for BulkResults<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(op) = self.single() {
+            return ShareResults(op.report.clone()).fmt(f);
+        }
         write!(f, "{}retries: {}", self.results, self.retries)
     }
 }
 
 impl<R: Serialize + fmt::Display> Document for BulkResults<R> {
-    /// Its failure (see [`Exit`]), else status 5 when it was cancelled, else success.
+    /// Its failure (see [`Exit`]), else status 5 when it was cancelled, else success. One
+    /// image ([`one_step`]): its failure as the checker returned it.
     fn verdict(&self) -> Result<(), Failure> {
+        if let Some(op) = self.single() {
+            return match op.failure() {
+                Some(e) => Err(Failure::from(e.as_ref())),
+                None => Ok(()),
+            };
+        }
         let report = &self.results.0;
         if report.cancelled {
             let first = self

@@ -13,6 +13,7 @@ use tracing_subscriber::filter::Targets;
 use crate::exit::{usage, Failure};
 use crate::logging::parse_log_filter;
 use crate::output::Format;
+use crate::wording::shown;
 
 /// The text after `--help`: the exit statuses and the audit trail.
 pub const EXIT_HELP: &str = "\
@@ -21,7 +22,8 @@ written or read; 2 bad usage or input; 3 refused before anything was sent, by th
 checker or by the trust policy (--trust-owner); 4 credentials missing or rejected; 5 \
 partially applied or cancelled (the report says what was done). Ctrl-C stops starting new \
 calls and ends the command within about a second (status 5); a second Ctrl-C exits at once \
-(status 130).
+(status 130). A closed stdout (`| head -1`) ends the command quietly (status 141). With \
+--output json an error is one JSON object on stderr (SCHEMA.md).
 
 Audit trail: share, unshare, delete --unshare-first, copy --to-project, migrate and apply \
 --yes record every grant and revoke, one JSON line each, in --audit-log PATH (default \
@@ -59,8 +61,16 @@ pub struct Global {
     /// UCloud project to act in.
     #[arg(long, global = true, env = "UCLOUD_PROJECT_ID")]
     pub project: Option<String>,
-    /// Output format.
-    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Format::Text)]
+    /// Output format: text, or one JSON document per command (SCHEMA.md), errors as one
+    /// JSON object on stderr.
+    #[arg(
+        long,
+        short = 'o',
+        global = true,
+        value_enum,
+        env = "IMAGESHARE_OUTPUT",
+        default_value_t = Format::Text
+    )]
     pub output: Format,
     /// Confirm that encrypted images may be shared (customer-managed key and sharing role
     /// in place).
@@ -98,7 +108,8 @@ pub struct Global {
     #[arg(long, global = true)]
     pub no_audit: bool,
     /// Accept images shared with you only from this owner (an account id; UCloud: a
-    /// project id): `ID` on every provider the command uses, `PROVIDER:ID` on that one.
+    /// project id): `ID` on every provider the command uses, `PROVIDER:ID` on that one;
+    /// `ID` may be written `account:ID` / `project:ID`, as owners are printed.
     /// Repeat it or separate with commas. `shared-with-me` then hides the other owners'
     /// images (and says how many), `copy` and `migrate` refuse them before sending
     /// anything (status 3). Your own images are always accepted.
@@ -159,12 +170,12 @@ pub struct Global {
 /// Parses `--assume-role`: an ARN without white space or control characters, at most 256
 /// characters (each cloud checks its own form when the role is assumed).
 pub fn parse_role_arn(raw: &str) -> Result<String, String> {
-    let shown: String = raw.chars().take(64).collect();
+    let shown = shown(raw);
     if raw.is_empty() || raw.len() > 256 {
-        return Err(format!("{shown:?}: a role ARN has 1 to 256 characters"));
+        return Err(format!("{shown}: a role ARN has 1 to 256 characters"));
     }
     if let Some(c) = raw.chars().find(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("{shown:?}: {c:?} is not allowed in a role ARN"));
+        return Err(format!("{shown}: {c:?} is not allowed in a role ARN"));
     }
     Ok(raw.to_owned())
 }
@@ -187,11 +198,11 @@ fn check_token(
     max: usize,
     extra: &str,
 ) -> Result<String, String> {
-    let shown: String = raw.chars().take(64).collect();
+    let shown = shown(raw);
     let n = raw.chars().count();
     if n < min || n > max {
         return Err(format!(
-            "{shown:?}: {what} has {min} to {max} characters, not {n}"
+            "{shown}: {what} has {min} to {max} characters, not {n}"
         ));
     }
     if let Some(c) = raw
@@ -199,7 +210,7 @@ fn check_token(
         .find(|c| !(c.is_ascii_alphanumeric() || extra.contains(*c)))
     {
         return Err(format!(
-            "{shown:?}: {c:?} is not allowed in {what} (letters, digits and `{extra}`)"
+            "{shown}: {c:?} is not allowed in {what} (letters, digits and `{extra}`)"
         ));
     }
     Ok(raw.to_owned())
@@ -214,26 +225,38 @@ pub struct TrustOwner {
     pub id: String,
 }
 
-/// Parses `--trust-owner`: `ID` or `PROVIDER:ID`, the id made of letters, digits, `-`,
-/// `_` and `.`.
+/// Parses `--trust-owner`: `ID` or `PROVIDER:ID`, where `ID` may be written as `sharees`,
+/// `audit` and `shared-with-me` print owners, `account:ID` / `project:ID` (no provider is
+/// named `account` or `project`, so `account:ID` is an owner on every provider); the id
+/// made of letters, digits, `-`, `_` and `.`.
 pub fn parse_trust_owner(raw: &str) -> Result<TrustOwner, String> {
     let raw = raw.trim();
+    let shown = shown(raw);
+    /// `ID` without its `account:` / `project:` kind.
+    fn bare(id: &str) -> &str {
+        let id = id.trim();
+        match id.split_once(':') {
+            Some(("account" | "project", id)) => id.trim(),
+            _ => id,
+        }
+    }
     let (provider, id) = match raw.split_once(':') {
+        Some(("account" | "project", _)) => (None, bare(raw)),
         Some((p, id)) => (
-            Some(parse_provider(p).map_err(|e| format!("{raw:?}: {e}"))?),
-            id.trim(),
+            Some(parse_provider(p).map_err(|e| format!("{shown}: {e}"))?),
+            bare(id),
         ),
         None => (None, raw),
     };
     if id.is_empty() {
-        return Err(format!("{raw:?} names no owner id"));
+        return Err(format!("{shown} names no owner id"));
     }
     if let Some(c) = id
         .chars()
         .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
     {
         return Err(format!(
-            "{raw:?}: {c:?} is not allowed in an owner id (letters, digits, `-`, `_` and `.`)"
+            "{shown}: {c:?} is not allowed in an owner id (letters, digits, `-`, `_` and `.`)"
         ));
     }
     Ok(TrustOwner {
@@ -463,6 +486,10 @@ pub enum Command {
         /// The manifest (TOML, at most 4 MiB); `-` reads it from standard input.
         #[arg(long, short = 'f')]
         file: String,
+        /// Exit 0 when nothing would change, 2 when something would, 1 on any error (as
+        /// terraform plan -detailed-exitcode).
+        #[arg(long)]
+        detailed_exitcode: bool,
     },
     /// Make the live sharees match a manifest.
     Apply {
@@ -617,8 +644,36 @@ mod tests {
         // No flag: no policy.
         let cli = Cli::try_parse_from(["imageshare", "shared-with-me"]).unwrap();
         assert!(cli.global.trust_policy().is_unrestricted());
+        // The printed forms: account:ID / project:ID, alone or after a provider.
+        for (raw, provider, id) in [
+            ("account:100000000002", None, "100000000002"),
+            (" project:org-a1b2c3 ", None, "org-a1b2c3"),
+            (
+                "tencent-cvm:account:100000000003",
+                Some(imageshare::tencent::CVM),
+                "100000000003",
+            ),
+            (
+                "ucloud:project:org-a1b2c3",
+                Some(imageshare::ucloud::UHOST),
+                "org-a1b2c3",
+            ),
+        ] {
+            let got = parse_trust_owner(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
+            assert_eq!(
+                got,
+                TrustOwner {
+                    provider,
+                    id: id.into()
+                },
+                "{raw}"
+            );
+        }
         for (bad, says) in [
             ("", "names no owner"),
+            ("account:", "names no owner"),
+            ("tencent-cvm:account:", "names no owner"),
+            ("account:a:b", "not allowed"),
             ("aws:1", "unknown provider"),
             ("tencent-cvm:", "names no owner"),
             ("1 2", "not allowed"),

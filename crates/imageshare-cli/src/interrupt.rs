@@ -77,4 +77,5 @@ pub fn failure() -> Failure {
          trail (`imageshare audit`) records each change made, and `imageshare sharees ID` \
          shows where an image stands",
     )
+    .kind("interrupted")
 }

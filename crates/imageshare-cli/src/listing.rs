@@ -3,9 +3,10 @@
 //!
 //! - text: a header, then one row per item with fixed column widths (a longer cell pushes
 //!   the rest of its row to the right; nothing is buffered to measure the widest);
-//! - `--output json`: one JSON array, written one element at a time and closed at the end,
-//!   also when the listing fails part-way (the items received so far stay valid JSON; the
-//!   error goes to stderr and the status says it failed).
+//! - `--output json`: one JSON document, `{"schema": "imageshare/COMMAND/v1", KEY: [...]}`,
+//!   whose array is written one element at a time and closed at the end, also when the
+//!   listing fails part-way (the items received so far stay valid JSON; the error goes to
+//!   stderr and the status says it failed).
 
 use std::io::Write;
 
@@ -14,7 +15,7 @@ use imageshare::core::Error;
 use serde::Serialize;
 
 use crate::exit::Failure;
-use crate::output::{json_text, Format};
+use crate::output::{json_text, schema, Format};
 
 /// One column of a streamed table: its header and its width.
 pub type Column = (&'static str, usize);
@@ -24,18 +25,49 @@ pub struct Listing<'o> {
     out: &'o mut dyn Write,
     format: Format,
     columns: &'static [Column],
+    /// The command (its JSON document's `schema`) and the key of the array.
+    json: (&'static str, &'static str),
     /// Items written so far.
     count: usize,
 }
 
 impl<'o> Listing<'o> {
-    /// A listing with these text columns, nothing written yet.
-    pub fn new(out: &'o mut dyn Write, format: Format, columns: &'static [Column]) -> Self {
+    /// A listing with these text columns, nothing written yet; in JSON, `command`'s
+    /// document with the items under `key`.
+    pub fn new(
+        out: &'o mut dyn Write,
+        format: Format,
+        columns: &'static [Column],
+        command: &'static str,
+        key: &'static str,
+    ) -> Self {
         Self {
             out,
             format,
             columns,
+            json: (command, key),
             count: 0,
+        }
+    }
+
+    /// The JSON before the first item: the object opened, `schema` first when it sorts
+    /// before the key, the array's key.
+    fn json_open(&self) -> String {
+        let (command, key) = self.json;
+        if "schema" < key {
+            format!("{{\n  \"schema\": \"{}\",\n  \"{key}\": ", schema(command))
+        } else {
+            format!("{{\n  \"{key}\": ")
+        }
+    }
+
+    /// The JSON after the array: `schema` when it sorts after the key, the object closed.
+    fn json_close(&self) -> String {
+        let (command, key) = self.json;
+        if "schema" < key {
+            "\n}".to_owned()
+        } else {
+            format!(",\n  \"schema\": \"{}\"\n}}", schema(command))
         }
     }
 
@@ -59,9 +91,13 @@ impl<'o> Listing<'o> {
             }
             Format::Json => {
                 let element = json_text(item)?;
-                let indented = element.replace('\n', "\n  ");
-                let sep = if first { "[\n" } else { ",\n" };
-                write!(self.out, "{sep}  {indented}").map_err(Failure::output)?;
+                let indented = element.replace('\n', "\n    ");
+                let sep = if first {
+                    format!("{}[\n", self.json_open())
+                } else {
+                    ",\n".to_owned()
+                };
+                write!(self.out, "{sep}    {indented}").map_err(Failure::output)?;
                 self.out.flush().map_err(Failure::output)
             }
         }
@@ -71,8 +107,8 @@ impl<'o> Listing<'o> {
     /// when nothing was listed.
     pub fn finish(self) -> Result<(), Failure> {
         match (self.format, self.count) {
-            (Format::Json, 0) => writeln!(self.out, "[]"),
-            (Format::Json, _) => writeln!(self.out, "\n]"),
+            (Format::Json, 0) => writeln!(self.out, "{}[]{}", self.json_open(), self.json_close()),
+            (Format::Json, _) => writeln!(self.out, "\n  ]{}", self.json_close()),
             (Format::Text, 0) => writeln!(self.out, "{}\n(none)", self.header()),
             (Format::Text, _) => Ok(()),
         }
@@ -153,7 +189,7 @@ mod tests {
     ) -> (String, Result<usize, Failure>) {
         let mut buf = Vec::new();
         let result = print(
-            Listing::new(&mut buf, format, COLUMNS),
+            Listing::new(&mut buf, format, COLUMNS, "test", "items"),
             stream::iter(items).map(|r| r.map(|n| Item { n })).boxed(),
             |item| item.n % 2 == 1,
             |item| vec![item.n.to_string(), "x".into()],
@@ -167,12 +203,32 @@ mod tests {
         let (out, n) = run(Format::Json, vec![Ok(1), Ok(2), Ok(3)]).await;
         assert_eq!(n.ok(), Some(2));
         let v: Value = serde_json::from_str(&out).unwrap();
-        assert_eq!(v, json!([{ "n": 1 }, { "n": 3 }]));
-        // Pretty-printed like a whole array would be.
+        assert_eq!(
+            v,
+            json!({"items": [{ "n": 1 }, { "n": 3 }], "schema": "imageshare/test/v1"})
+        );
+        // Pretty-printed like a whole document would be.
         assert_eq!(out, serde_json::to_string_pretty(&v).unwrap() + "\n");
 
         let (out, n) = run(Format::Json, vec![]).await;
-        assert_eq!((out.as_str(), n.ok()), ("[]\n", Some(0)));
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v, json!({"items": [], "schema": "imageshare/test/v1"}));
+        assert_eq!(out, serde_json::to_string_pretty(&v).unwrap() + "\n");
+        assert_eq!(n.ok(), Some(0));
+        // A key after "schema" puts it first, as the sorted keys of a document do.
+        let mut buf = Vec::new();
+        let listing = Listing::new(&mut buf, Format::Json, COLUMNS, "test", "sharees");
+        print(
+            listing,
+            stream::iter(vec![Ok(Item { n: 1 })]).boxed(),
+            |_| true,
+            |_| vec![],
+        )
+        .await
+        .unwrap_or_else(|f| panic!("{}", f.message));
+        let out = String::from_utf8(buf).unwrap();
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(out, serde_json::to_string_pretty(&v).unwrap() + "\n");
 
         // A failure part-way: what came is still one valid document, and the error is
         // returned.
@@ -180,7 +236,7 @@ mod tests {
         let (out, n) = run(Format::Json, vec![Ok(1), Err(err)]).await;
         assert_eq!(n.err().map(|f| f.code), Some(2));
         assert_eq!(
-            serde_json::from_str::<Value>(&out).unwrap(),
+            serde_json::from_str::<Value>(&out).unwrap()["items"],
             json!([{ "n": 1 }])
         );
         // A failure before any item: nothing at all on stdout.

@@ -9,8 +9,17 @@ use clap::ValueEnum;
 use imageshare::core::{Error, Image, ImageId, Principal, ShareOutcome, ShareReport};
 use serde::{Serialize, Serializer};
 
-use crate::exit::{Failure, FAILED};
+use crate::exit::{code_of, Failure, FAILED};
 use crate::listing::Column;
+use crate::wording;
+
+/// The version of every command's JSON document: `"schema": "imageshare/COMMAND/v1"`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The `schema` of `command`'s JSON document: `imageshare/COMMAND/v1`.
+pub fn schema(command: &str) -> String {
+    format!("imageshare/{command}/v{SCHEMA_VERSION}")
+}
 
 /// The output format (`--output`). Its variants have no doc comments: clap would show
 /// them in `--help` (in long form), which the help text has never had.
@@ -20,6 +29,27 @@ pub enum Format {
     Text,
     // One JSON document, pretty-printed.
     Json,
+}
+
+/// The output format asked for on a command line clap could not parse: `--output json`,
+/// `--output=json`, `-o json`, `-ojson`, else `IMAGESHARE_OUTPUT` (`env`), else text.
+pub fn requested_format(args: &[String], env: Option<&str>) -> Format {
+    let mut asked = env.map(str::to_owned);
+    let mut it = args.iter().skip(1);
+    while let Some(a) = it.next() {
+        if a == "--" {
+            break;
+        }
+        if a == "--output" || a == "-o" {
+            asked = it.next().cloned();
+        } else if let Some(v) = a.strip_prefix("--output=").or_else(|| a.strip_prefix("-o")) {
+            asked = Some(v.trim_start_matches('=').to_owned());
+        }
+    }
+    match asked.as_deref() {
+        Some("json") => Format::Json,
+        _ => Format::Text,
+    }
 }
 
 /// What a command prints: its text ([`fmt::Display`]) and its `--output json` document
@@ -32,24 +62,72 @@ pub trait Document: Serialize + fmt::Display {
     }
 }
 
-/// Prints `doc` ([`write()`]), then ends the command with its [`Document::verdict`].
-pub fn print(out: &mut dyn Write, format: Format, doc: &impl Document) -> Result<(), Failure> {
-    write(out, format, doc)?;
+/// Prints `doc` as `command`'s output ([`write()`]), then ends the command with its
+/// [`Document::verdict`].
+pub fn print(
+    out: &mut dyn Write,
+    format: Format,
+    command: &str,
+    doc: &impl Document,
+) -> Result<(), Failure> {
+    write(out, format, command, doc)?;
     doc.verdict()
 }
 
-/// Writes `doc` in `format`, then a newline: its text with trailing blank space trimmed,
-/// or its JSON document ([`json_text`]).
+/// Writes `doc` in `format`, then a newline: its text with trailing blank space trimmed
+/// (in the CLI's words, [`wording::cli`]), or its JSON document ([`json_document`]).
 pub fn write<D: Serialize + fmt::Display>(
     out: &mut dyn Write,
     format: Format,
+    command: &str,
     doc: &D,
 ) -> Result<(), Failure> {
     let written = match format {
-        Format::Text => writeln!(out, "{}", doc.to_string().trim_end()),
-        Format::Json => writeln!(out, "{}", json_text(doc)?),
+        Format::Text => writeln!(out, "{}", wording::cli(doc.to_string().trim_end())),
+        Format::Json => writeln!(out, "{}", json_document(command, doc)?),
     };
     written.map_err(Failure::output)
+}
+
+/// `doc` as `command`'s JSON document: its object, with `"schema":
+/// "imageshare/COMMAND/v1"` added ([`schema`]), pretty-printed with sorted keys. A
+/// document that is not an object is a bug: it is put under `"value"`.
+pub fn json_document<D: Serialize + ?Sized>(command: &str, doc: &D) -> Result<String, Failure> {
+    let value = serde_json::to_value(doc)
+        .map_err(|e| Failure::new(FAILED, format!("cannot render the output: {e}")))?;
+    let mut object = match value {
+        serde_json::Value::Object(m) => m,
+        other => {
+            debug_assert!(false, "{command}'s document is not an object");
+            let mut m = serde_json::Map::new();
+            m.insert("value".into(), other);
+            m
+        }
+    };
+    object.insert("schema".into(), schema(command).into());
+    Ok(serde_json::to_string_pretty(&object).unwrap_or_default())
+}
+
+/// Serializes `value` as an object with one key: a command's document whose content is
+/// a list (`{"limits": [...]}`), so that the document is an object and can carry its
+/// `schema`.
+pub fn keyed<S: Serializer, T: Serialize + ?Sized>(
+    s: S,
+    key: &'static str,
+    value: &T,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(1))?;
+    m.serialize_entry(key, value)?;
+    m.end()
+}
+
+/// `doc` as compact JSON on one line (the JSON error on stderr, `emulator serve`'s
+/// address).
+pub fn json_line<D: Serialize + ?Sized>(doc: &D) -> String {
+    serde_json::to_value(doc)
+        .map(|v| v.to_string())
+        .unwrap_or_default()
 }
 
 /// `doc` as pretty-printed JSON. It goes through a `serde_json::Value`, whose objects keep
@@ -125,13 +203,13 @@ impl<'a> PrincipalResult<'a> {
     }
 }
 
-/// An error as JSON fields: `error` (its message) and `code` (the provider's error code,
-/// `null` when the error has none).
+/// An error as JSON fields: `error` (its message, in the CLI's words) and `code` (the
+/// provider's error code, or the limit rule's name; `null` when the error has none).
 #[derive(Debug, Serialize)]
 pub struct ErrorFields {
     /// The message.
     pub error: String,
-    /// The provider's error code.
+    /// The provider's error code or the limit rule's name.
     pub code: Option<String>,
 }
 
@@ -139,8 +217,8 @@ impl ErrorFields {
     /// The fields of `e`.
     pub fn of(e: &Error) -> Self {
         ErrorFields {
-            error: e.to_string(),
-            code: e.code().map(str::to_owned),
+            error: wording::cut_long_words(&wording::cli(&e.to_string())),
+            code: code_of(e),
         }
     }
 }
@@ -234,7 +312,7 @@ mod tests {
 
     fn printed(format: Format, doc: &impl Document) -> String {
         let mut buf = Vec::new();
-        print(&mut buf, format, doc).unwrap_or_else(|f| panic!("{}", f.message));
+        print(&mut buf, format, "test", doc).unwrap_or_else(|f| panic!("{}", f.message));
         String::from_utf8(buf).unwrap()
     }
 
@@ -246,7 +324,7 @@ mod tests {
         };
         assert_eq!(
             printed(Format::Json, &doc),
-            "{\n  \"apple\": {\n    \"a\": 2,\n    \"b\": 1\n  },\n  \"zebra\": 0\n}\n"
+            "{\n  \"apple\": {\n    \"a\": 2,\n    \"b\": 1\n  },\n  \"schema\": \"imageshare/test/v1\",\n  \"zebra\": 0\n}\n"
         );
         assert_eq!(printed(Format::Text, &doc), "line one\nline two\n");
     }
@@ -271,6 +349,7 @@ mod tests {
         assert_eq!(
             v,
             json!({
+                "schema": "imageshare/test/v1",
                 "image": "img-1",
                 "results": [
                     {"principal": {"kind": "account", "id": "100000000002"}, "outcome": "granted"},

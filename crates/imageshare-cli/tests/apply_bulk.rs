@@ -130,7 +130,14 @@ async fn apply_many_images_reports_each_and_fails_with_the_first_error() {
         .count();
     assert_eq!(unshares, 6);
     // The job's retries: the plan's reads and the apply's calls, none failed.
-    assert_eq!(v["retries"]["plan"], serde_json::json!([]), "{stdout}");
+    assert_eq!(v["schema"], "imageshare/apply/v1", "{stdout}");
+    assert_eq!(v["applied"], true, "{stdout}");
+    assert_eq!(
+        v["retries"]["plan"]["by_action"],
+        serde_json::json!([]),
+        "{stdout}"
+    );
+    assert_eq!(v["retries"]["plan"]["retried"]["throttled"], 0, "{stdout}");
     assert_eq!(v["retries"]["apply"]["retried"]["throttled"], 0, "{stdout}");
     assert_eq!(v["retries"]["apply"]["retry_passes"], 0, "{stdout}");
     let want_set: BTreeSet<String> = want.iter().cloned().collect();

@@ -196,7 +196,9 @@ async fn the_trail_of_an_apply_equals_the_emulator_grant_log() {
     };
     let o = audit(&["audit", "--image", "img-trail1", "--action", "grant"]).await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let printed: Vec<AuditRecord> = serde_json::from_str(&stdout(&o)).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["schema"], "imageshare/audit/v1");
+    let printed: Vec<AuditRecord> = serde_json::from_value(doc["records"].clone()).unwrap();
     let want: Vec<AuditRecord> = trail
         .iter()
         .filter(|r| r.image.as_str() == "img-trail1" && r.action == AuditAction::Grant)
@@ -432,7 +434,7 @@ async fn a_torn_tail_is_isolated_and_skipped() {
     let o = run_async(home.clone(), args, env.clone()).await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let printed: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let images: Vec<&str> = printed
+    let images: Vec<&str> = printed["records"]
         .as_array()
         .unwrap()
         .iter()

@@ -890,6 +890,34 @@ fn corpus() -> Vec<Case> {
         )
         .says("image[0].share_with[0]"),
         cli(
+            "manifest project:ID on CVM",
+            &["plan", "-f", "{dir}/m.toml"],
+        )
+        .file(
+            "m.toml",
+            manifest_entry(
+                "tencent-cvm",
+                "ap-guangzhou",
+                "img-6pb6lrmy",
+                &strings(&["account:100000000002", "project:org-d4e5f6"]),
+            ),
+        )
+        .says("image[0].share_with[1]: tencent-cvm shares images with accounts, not projects"),
+        cli(
+            "manifest account:ID on UCloud",
+            &["plan", "-f", "{dir}/m.toml"],
+        )
+        .file(
+            "m.toml",
+            manifest_entry(
+                "ucloud",
+                "cn-bj2",
+                "uimage-golden01",
+                &strings(&["account:100000000002"]),
+            ),
+        )
+        .says("image[0].share_with[0]: ucloud shares images with projects, not accounts"),
+        cli(
             "manifest account id on UCloud",
             &["plan", "-f", "{dir}/m.toml"],
         )

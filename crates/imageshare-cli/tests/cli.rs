@@ -76,7 +76,8 @@ async fn share_sharees_unshare_with_cloud_variables() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(v.as_array().unwrap().len(), 2);
+    assert_eq!(v["schema"], "imageshare/sharees/v1");
+    assert_eq!(v["sharees"].as_array().unwrap().len(), 2);
 
     let o = run(
         &[
@@ -182,6 +183,73 @@ fn manifest(dir: &str, text: &str) -> PathBuf {
     p
 }
 
+/// What `sharees` prints goes back in as `--to`, `--from`, a manifest's `share_with`
+/// (#17 bug 9).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn printed_principals_round_trip() {
+    let emu = Emulator::start(World::example()).await.unwrap();
+    let env = owner_env(&emu);
+    let cvm = ["--no-audit", "-p", "tencent-cvm", "-r", "ap-guangzhou"];
+    let o = run(
+        &[
+            &cvm[..],
+            &["share", "img-6pb6lrmy", "--to", "account:100000000002"],
+        ]
+        .concat(),
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(&[&cvm[..], &["sharees", "img-6pb6lrmy"]].concat(), &env);
+    let printed: Vec<String> = stdout(&o)
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(printed, ["account:100000000002"], "{}", stdout(&o));
+    let path = manifest(
+        "round-trip",
+        &format!(
+            "[[image]]\nprovider = \"tencent-cvm\"\nregion = \"ap-guangzhou\"\n\
+             id = \"img-6pb6lrmy\"\nshare_with = [\"{}\"]\n",
+            printed[0]
+        ),
+    );
+    let o = run(&["-o", "json", "plan", "-f", path.to_str().unwrap()], &env);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["changes"], 0, "{v}");
+    let o = run(
+        &[
+            &cvm[..],
+            &["unshare", "img-6pb6lrmy", "--from", &printed[0]],
+        ]
+        .concat(),
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(emu.grants("img-6pb6lrmy").is_empty());
+
+    // plan --detailed-exitcode, as terraform: 2 with changes (the plan printed, no
+    // error), 0 without, 1 on any error (a usage error included).
+    let f = path.to_str().unwrap();
+    let o = run(&["plan", "--detailed-exitcode", "-f", f], &env);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stdout(&o).contains("1 to share"), "{}", stdout(&o));
+    assert_eq!(stderr(&o), "");
+    let o = run(&["apply", "--yes", "--no-audit", "-f", f], &env);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(&["plan", "--detailed-exitcode", "-f", f], &env);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(
+        &["plan", "--detailed-exitcode", "-f", "/nonexistent.toml"],
+        &env,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = run(&["plan", "-f", "/nonexistent.toml"], &env);
+    assert_eq!(o.status.code(), Some(2), "without the flag: usage");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_then_apply_converges_and_a_second_apply_changes_nothing() {
     let emu = Emulator::start(World::example()).await.unwrap();
@@ -241,13 +309,29 @@ prune = true
     let o = run(&["--output", "json", "plan", "-f", f], &env);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    for entry in v.as_array().unwrap() {
-        assert!(entry[1]["add"].as_array().unwrap().is_empty(), "{entry}");
+    assert_eq!(v["schema"], "imageshare/plan/v1");
+    assert_eq!(v["changes"], 0);
+    for entry in v["plans"].as_array().unwrap() {
+        assert_eq!(entry["image"]["id"], entry["plan"]["image"], "{entry}");
         assert!(
-            !entry[1]["unchanged"].as_array().unwrap().is_empty(),
+            entry["plan"]["add"].as_array().unwrap().is_empty(),
+            "{entry}"
+        );
+        assert!(
+            !entry["plan"]["unchanged"].as_array().unwrap().is_empty(),
             "{entry}"
         );
     }
+    // A no-op apply prints the same shape as one that changes something.
+    let o = run(&["--output", "json", "apply", "-f", f, "--yes"], &env);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["schema"], "imageshare/apply/v1");
+    assert_eq!((&v["changes"], &v["applied"]), (&0.into(), &false.into()));
+    assert_eq!(v["results"], serde_json::json!([]));
+    assert!(v["plans"].as_array().is_some_and(|p| !p.is_empty()), "{v}");
+    assert_eq!(v["retries"]["plan"]["retry_passes"], 0, "{v}");
+    assert_eq!(v["retries"]["apply"]["retry_passes"], 0, "{v}");
 }
 
 #[test]
@@ -363,8 +447,9 @@ fn limits_as_json() {
     let o = run(&["--output", "json", "limits"], &[]);
     assert_eq!(o.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(v.as_array().unwrap().len(), 5);
-    let ecs = v
+    assert_eq!(v["schema"], "imageshare/limits/v1");
+    assert_eq!(v["limits"].as_array().unwrap().len(), 5);
+    let ecs = v["limits"]
         .as_array()
         .unwrap()
         .iter()
@@ -381,8 +466,13 @@ fn both_formats(args: &[&str], env: &[(&str, String)]) -> (String, serde_json::V
     assert!(!text.trim().is_empty(), "{args:?}: empty text output");
     let o = run(&[&["--output", "json"][..], args].concat(), env);
     assert_eq!(o.status.code(), Some(0), "{args:?} json: {}", stderr(&o));
-    let json = serde_json::from_str(&stdout(&o))
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o))
         .unwrap_or_else(|e| panic!("{args:?}: not one JSON document ({e}): {}", stdout(&o)));
+    let schema = json["schema"].as_str().unwrap_or_default();
+    assert!(
+        schema.starts_with("imageshare/") && schema.ends_with("/v1"),
+        "{args:?}: {json}"
+    );
     (text, json)
 }
 
@@ -400,7 +490,7 @@ async fn every_command_in_both_output_formats() {
 
     let (text, json) = both_formats(&at(&["image", "m-bp18ygjuqnwhechc"]), &env);
     assert!(text.starts_with("ID"), "a table: {text}");
-    assert_eq!(json["id"], "m-bp18ygjuqnwhechc");
+    assert_eq!(json["image"]["id"], "m-bp18ygjuqnwhechc");
 
     // share (text), then share again (json): already granted.
     let o = run(
@@ -412,14 +502,17 @@ async fn every_command_in_both_output_formats() {
         &at(&["share", "m-bp18ygjuqnwhechc", "--to", "100000000002"]),
         &env,
     );
-    assert_eq!(json["results"][0]["outcome"], "already-granted");
+    assert_eq!(
+        json["results"][0]["results"][0]["outcome"],
+        "already-granted"
+    );
 
     let (text, json) = both_formats(&at(&["sharees", "m-bp18ygjuqnwhechc"]), &env);
     assert!(
         text.contains("PRINCIPAL") && text.contains("100000000002"),
         "{text}"
     );
-    assert_eq!(json[0]["principal"]["id"], "100000000002");
+    assert_eq!(json["sharees"][0]["principal"]["id"], "100000000002");
 
     // The recipient's view, with the recipient's keys.
     let k = emu.account("100000000002").unwrap().keys.alibaba.unwrap();
@@ -430,7 +523,7 @@ async fn every_command_in_both_output_formats() {
     ];
     let (text, json) = both_formats(&at(&["shared-with-me"]), &recipient);
     assert!(text.contains("m-bp18ygjuqnwhechc"), "{text}");
-    assert!(json
+    assert!(json["images"]
         .as_array()
         .unwrap()
         .iter()
@@ -447,7 +540,7 @@ async fn every_command_in_both_output_formats() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(v["results"][0]["outcome"], "revoked");
+    assert_eq!(v["results"][0]["results"][0]["outcome"], "revoked");
     let o = run(&at(&["unshare", "m-bp18ygjuqnwhechc", "--all"]), &env);
     assert!(stdout(&o).contains("no sharees"), "{}", stdout(&o));
 

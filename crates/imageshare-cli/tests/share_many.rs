@@ -300,24 +300,13 @@ async fn ctrl_c_reports_what_was_done_and_exits_5() {
         "{err}"
     );
 
-    // A call abandoned in flight may still be carried out by the emulator after the CLI
-    // exited: let it settle (bounded) before comparing.
-    let mut last = emu.calls().len();
-    for _ in 0..50 {
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        let now = emu.calls().len();
-        if now == last {
-            break;
-        }
-        last = now;
-    }
-
     // The report: every image once, granted, not attempted, or interrupted in flight
     // (granted or not), matching the emulator.
     let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
     let entries = v["results"].as_array().unwrap();
     assert_eq!(entries.len(), N, "one entry per image");
     let mut done = BTreeSet::new();
+    let mut in_flight = Vec::new();
     let mut skipped = 0;
     for e in entries {
         let id = e["image"].as_str().unwrap().to_owned();
@@ -325,10 +314,10 @@ async fn ctrl_c_reports_what_was_done_and_exits_5() {
             Some(left) => {
                 assert_eq!(left.len(), 1, "{e}");
                 if e["interrupted"] == Value::Bool(true) {
-                    // Abandoned in flight (#17 bug 5): its call may have been carried out.
-                    if !emu.grants(&id).is_empty() {
-                        done.insert(id);
-                    }
+                    // Abandoned in flight (#17 bug 5): its call may have been carried out,
+                    // possibly after the process ended (the emulator finishes a request it
+                    // received): looked at once the emulator has settled, below.
+                    in_flight.push(id.clone());
                 } else {
                     assert!(emu.grants(&id).is_empty(), "{id} not attempted but granted");
                 }
@@ -341,28 +330,32 @@ async fn ctrl_c_reports_what_was_done_and_exits_5() {
         }
     }
     assert!(skipped > 0, "nothing was left when interrupted");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    done.extend(
+        in_flight
+            .iter()
+            .filter(|id| !emu.grants(id).is_empty())
+            .cloned(),
+    );
     let held: BTreeSet<String> = (0..N)
         .map(image)
         .filter(|id| !emu.grants(id).is_empty())
         .collect();
-    assert_eq!(done, held);
-    // The trail holds every grant the CLI saw answered; a grant it abandoned in flight
-    // (reported `interrupted`) cannot be in it.
+    assert_eq!(done, held, "{out}");
+    // The trail holds exactly the grants made.
     let recorded: BTreeSet<String> = AuditLog::read(&trail)
         .unwrap()
         .into_iter()
         .filter(|r| r.outcome == AuditOutcome::Granted)
         .map(|r| r.image.to_string())
         .collect();
-    let interrupted: BTreeSet<String> = entries
-        .iter()
-        .filter(|e| e["interrupted"] == Value::Bool(true))
-        .map(|e| e["image"].as_str().unwrap().to_owned())
-        .collect();
-    assert!(recorded.is_subset(&held), "{recorded:?} vs {held:?}");
-    assert!(
-        held.difference(&recorded)
-            .all(|id| interrupted.contains(id)),
-        "unrecorded grants that were not interrupted: held {held:?}, recorded {recorded:?}"
-    );
+    // The trail holds the grants whose answer came before the process ended; a call
+    // abandoned in flight may be carried out unrecorded (the report says so for its step).
+    assert!(recorded.is_subset(&held), "{recorded:?} {held:?}");
+    for id in held.difference(&recorded) {
+        assert!(
+            in_flight.contains(id),
+            "{id} granted, not in flight, not recorded"
+        );
+    }
 }

@@ -387,7 +387,7 @@ async fn apply_converges_under_throttling_5xx_and_drops() {
     // Every fault served is one failed attempt in the retries the CLI printed, with the
     // right provider, action and reason: the plan's reads and the apply's calls together.
     let served = emu.faults_served();
-    let mut printed = printed_attempts(&out["retries"]["plan"]);
+    let mut printed = printed_attempts(&out["retries"]["plan"]["by_action"]);
     for (key, counts) in printed_attempts(&out["retries"]["apply"]["by_action"]) {
         printed.entry(key).or_default().merge(&counts);
     }

@@ -54,7 +54,8 @@ fn args(extra: &[&str]) -> Vec<String> {
 /// The ids of a `shared-with-me --output json` array.
 fn ids(json: &str) -> Vec<String> {
     let v: Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
-    v.as_array()
+    v["images"]
+        .as_array()
         .unwrap()
         .iter()
         .map(|i| i["id"].as_str().unwrap().to_owned())
@@ -91,6 +92,25 @@ async fn shared_with_me_hides_and_counts_untrusted_owners() {
         )),
         "{text}"
     );
+    // The owner as `shared-with-me` and `audit` print it, account:ID, alone or after
+    // the provider: the same policy (#17 bug 9).
+    for owner in [
+        format!("account:{FRIEND}"),
+        format!("alibaba-ecs:account:{FRIEND}"),
+    ] {
+        let o = run(args(&[
+            "--output",
+            "json",
+            "--trust-owner",
+            &owner,
+            "shared-with-me",
+        ]))
+        .await;
+        assert_eq!(o.status.code(), Some(0), "{owner}: {}", stderr(&o));
+        let mut seen = ids(&stdout(&o));
+        seen.sort();
+        assert_eq!(seen, ["m-friend0", "m-friend1"], "{owner}");
+    }
     // JSON: the same array shape, only the accepted images; the count on stderr.
     let o = run(args(&[
         "--output",
@@ -186,6 +206,8 @@ fn bad_trust_owners_are_usage_errors() {
         ("aws:1", "unknown provider"),
         ("alibaba-ecs:", "names no owner"),
         ("1 2", "not allowed"),
+        ("account:", "names no owner"),
+        ("project:a:b", "not allowed"),
     ] {
         let o = common::run_in(
             &home,

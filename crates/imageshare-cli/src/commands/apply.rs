@@ -8,7 +8,7 @@ use imageshare::core::transport::RetryLog;
 use imageshare::core::CallContext;
 use serde::Serialize;
 
-use super::plan::{connect_manifest, load, plan_manifest, Connections, Plans};
+use super::plan::{connect_manifest, load, plan_manifest, Connections, PlanEntry, Plans};
 use crate::bulk::{self, BulkResults, Exit, StepSpec};
 use crate::cli::Global;
 use crate::exit::{usage, Failure};
@@ -24,17 +24,28 @@ pub async fn run(g: &Global, file: &str, yes: bool) -> Result<Applied, Failure> 
     let conns = connect_manifest(g, &m, log.as_ref())?;
     let (cx, plan_log) = CallContext::new().collecting_retries();
     let plans = plan_manifest(&cx, &conns, &m).await;
-    let plan_retries = plan_log.take();
+    let plan_retries = summary_of(plan_log.take());
     let plans = plans?;
-    if plans.is_noop() {
-        return Ok(Applied::NothingToDo(NothingToDo { changes: 0 }));
+    let done = if yes && !plans.is_noop() {
+        Some(apply_plans(&conns, &plans).await)
+    } else {
+        None
+    };
+    Ok(Applied {
+        plans,
+        done,
+        plan_retries,
+    })
+}
+
+/// The retry summary of a log of failed attempts outside the bulk engine (no passes).
+pub fn summary_of(log: RetryLog) -> RetrySummary {
+    RetrySummary {
+        retried: log.retried(),
+        gave_up: log.gave_up(),
+        retry_passes: 0,
+        by_action: log,
     }
-    if !yes {
-        return Ok(Applied::PlanOnly(plans));
-    }
-    Ok(Applied::Done(
-        apply_plans(&conns, &plans, plan_retries).await,
-    ))
 }
 
 /// Applies every plan that changes something with the bulk engine (its default options:
@@ -42,11 +53,7 @@ pub async fn run(g: &Global, file: &str, yes: bool) -> Result<Applied, Failure> 
 /// call paced by the provider's rate limits (one limiter for the whole run, shared by
 /// every adapter). Ctrl-C stops starting new work; what was done is printed and the
 /// status is 5.
-async fn apply_plans(
-    conns: &Connections,
-    plans: &Plans,
-    plan: RetryLog,
-) -> BulkResults<ApplyRetries> {
+async fn apply_plans(conns: &Connections, plans: &Plans) -> BulkResults<RetrySummary> {
     let mut job = Bulk::with_options(BulkOptions::default());
     let mut specs = Vec::new();
     for (img, p) in plans.0.iter().filter(|(_, p)| !p.is_noop()) {
@@ -68,65 +75,99 @@ async fn apply_plans(
     let apply = steps.0.retry_summary();
     BulkResults::new(
         steps,
-        ApplyRetries { plan, apply },
+        apply,
         Exit::FirstFailure,
         "run apply again to finish",
     )
 }
 
-/// What `apply` prints.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
-pub enum Applied {
-    /// Every image already matches the manifest.
-    NothingToDo(NothingToDo),
-    /// The plan, without `--yes`: nothing was changed (status 2).
-    PlanOnly(Plans),
-    /// The bulk job's results.
-    Done(BulkResults<ApplyRetries>),
-}
-
-/// Nothing to change. Text: `nothing to do`. JSON: `{"changes": 0}`.
-#[derive(Debug, Serialize)]
-pub struct NothingToDo {
-    /// Always 0.
-    changes: usize,
-}
-
-/// The retries of `apply`: the plan's reads and the bulk job's. Text: `plan SUMMARY;
-/// apply SUMMARY`. JSON: `{"plan": [per action], "apply": {retry summary}}`.
-#[derive(Debug, Serialize)]
-pub struct ApplyRetries {
+/// What `apply` prints, in one shape whether it changed something or not. Text: `nothing
+/// to do`, the plan (without `--yes`), or the bulk job's results. JSON: `{"changes",
+/// "applied", "plans", "results", "retries": {"plan", "apply"}}` (SCHEMA.md).
+#[derive(Debug)]
+pub struct Applied {
+    /// The plan of every manifest image.
+    plans: Plans,
+    /// The bulk job's results, when `--yes` applied changes.
+    done: Option<BulkResults<RetrySummary>>,
     /// The failed attempts of the plan's reads.
-    plan: RetryLog,
-    /// The bulk job's retries.
-    apply: RetrySummary,
+    plan_retries: RetrySummary,
 }
 
-impl fmt::Display for ApplyRetries {
+/// The retries of `apply`: the plan's reads and the bulk job's, in one shape. Text: `plan
+/// SUMMARY; apply SUMMARY`.
+#[derive(Debug, Serialize)]
+pub struct ApplyRetries<'a> {
+    /// The plan's reads.
+    plan: &'a RetrySummary,
+    /// The bulk job's.
+    apply: &'a RetrySummary,
+}
+
+impl fmt::Display for ApplyRetries<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "plan {}; apply {}", self.plan, self.apply)
     }
 }
 
+impl Applied {
+    /// The retries of the plan and of the job (none when nothing was applied).
+    fn retries<'a>(&'a self, none: &'a RetrySummary) -> ApplyRetries<'a> {
+        ApplyRetries {
+            plan: &self.plan_retries,
+            apply: self.done.as_ref().map_or(none, |d| &d.retries),
+        }
+    }
+}
+
+impl Serialize for Applied {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        /// The JSON shape of [`Applied`].
+        #[derive(Serialize)]
+        struct Shape<'a> {
+            changes: usize,
+            applied: bool,
+            plans: Vec<PlanEntry<'a>>,
+            results: serde_json::Value,
+            retries: ApplyRetries<'a>,
+        }
+        let results = match &self.done {
+            Some(d) => serde_json::to_value(&d.results).map_err(serde::ser::Error::custom)?,
+            None => serde_json::Value::Array(Vec::new()),
+        };
+        let none = RetrySummary::default();
+        Shape {
+            changes: self.plans.changes(),
+            applied: self.done.is_some(),
+            plans: self.plans.entries(),
+            results,
+            retries: self.retries(&none),
+        }
+        .serialize(s)
+    }
+}
+
 impl fmt::Display for Applied {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Applied::NothingToDo(_) => f.write_str("nothing to do"),
-            Applied::PlanOnly(plans) => plans.fmt(f),
-            Applied::Done(results) => results.fmt(f),
+        match &self.done {
+            _ if self.plans.is_noop() => f.write_str("nothing to do"),
+            None => self.plans.fmt(f),
+            Some(d) => {
+                let none = RetrySummary::default();
+                write!(f, "{}retries: {}", d.results, self.retries(&none))
+            }
         }
     }
 }
 
 impl Document for Applied {
     fn verdict(&self) -> Result<(), Failure> {
-        match self {
-            Applied::NothingToDo(_) => Ok(()),
-            Applied::PlanOnly(_) => Err(usage(
+        match &self.done {
+            _ if self.plans.is_noop() => Ok(()),
+            None => Err(usage(
                 "not applied: run again with --yes to apply this plan",
             )),
-            Applied::Done(results) => results.verdict(),
+            Some(d) => d.verdict(),
         }
     }
 }

@@ -119,10 +119,15 @@ pub fn show(g: &Global, filter: &Filter) -> Result<AuditRecords, Failure> {
 }
 
 /// The records printed. Text: a table (time, provider, region, image, action, principal,
-/// outcome, request id). JSON: the records as the trail holds them.
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
+/// outcome, request id). JSON: `{"records": [...]}`, the records as the trail holds them.
+#[derive(Debug)]
 pub struct AuditRecords(Vec<AuditRecord>);
+
+impl Serialize for AuditRecords {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        crate::output::keyed(s, "records", &self.0)
+    }
+}
 
 impl fmt::Display for AuditRecords {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

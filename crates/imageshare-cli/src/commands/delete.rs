@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use imageshare::core::{ImageId, ImageSharingExt};
+use imageshare::core::{Error, ImageId, ImageSharingExt};
 use serde::Serialize;
 
 use crate::cli::{image_id, Global};
@@ -18,31 +18,50 @@ pub async fn run(g: &Global, id: &str, unshare_first: bool) -> Result<Deleted, F
     if !unshare_first {
         connect(g, p, None, None)?.delete(&id).await?;
         return Ok(Deleted {
-            deleted: id,
+            image: id,
+            deleted: true,
             unshared: None,
+            failure: None,
         });
     }
     let log = trail::open(g)?;
     let s = connect(g, p, None, log.as_ref())?;
-    let report = s
-        .unshare_all_and_delete(&id)
-        .await
-        .map_err(Failure::with_report)?;
-    Ok(Deleted {
-        deleted: id,
-        unshared: Some(ShareResults(report)),
-    })
+    match s.unshare_all_and_delete(&id).await {
+        Ok(report) => Ok(Deleted {
+            image: id,
+            deleted: true,
+            unshared: Some(ShareResults(report)),
+            failure: None,
+        }),
+        // Some revokes failed: the image is kept, and what was revoked is printed.
+        Err(Error::Partial(report)) => {
+            let failure = Error::Partial(report.clone());
+            Ok(Deleted {
+                image: id,
+                deleted: false,
+                unshared: Some(ShareResults(*report)),
+                failure: Some(failure),
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
-/// A deleted image. Text: the unshare report (with `--unshare-first`), then `deleted ID`.
-/// JSON: `{"deleted": ID}`, with `"unshared": `[`ShareResults`] after `--unshare-first`.
+/// What `delete` prints. Text: the unshare report (with `--unshare-first`), then `deleted
+/// ID` (or `ID not deleted`). JSON: `{"image": ID, "deleted": bool}`, with `"unshared":
+/// `[`ShareResults`] after `--unshare-first`.
 #[derive(Debug, Serialize)]
 pub struct Deleted {
     /// The image.
-    deleted: ImageId,
+    image: ImageId,
+    /// Whether it was deleted (not when some of its sharees could not be revoked).
+    deleted: bool,
     /// Its sharees' revokes.
     #[serde(skip_serializing_if = "Option::is_none")]
     unshared: Option<ShareResults>,
+    /// Why it was not deleted.
+    #[serde(skip)]
+    failure: Option<Error>,
 }
 
 impl fmt::Display for Deleted {
@@ -50,8 +69,19 @@ impl fmt::Display for Deleted {
         if let Some(report) = &self.unshared {
             report.fmt(f)?;
         }
-        write!(f, "deleted {}", self.deleted)
+        if self.deleted {
+            write!(f, "deleted {}", self.image)
+        } else {
+            write!(f, "{} not deleted", self.image)
+        }
     }
 }
 
-impl Document for Deleted {}
+impl Document for Deleted {
+    fn verdict(&self) -> Result<(), Failure> {
+        match &self.failure {
+            Some(e) => Err(Failure::from(e)),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,16 +1,20 @@
-//! `imageshare demo`: the whole story on the embedded emulator, no credentials. It
-//! prints as it goes, in text whatever `--output` says.
+//! `imageshare demo`: the whole story on the embedded emulator, no credentials. In text
+//! it prints as it goes; with `--output json`, one document at the end.
 
 use imageshare::testing::ConnectEmulator;
 use imageshare::ClientBuilder;
 use imageshare::ImageSharingExt;
+use std::fmt;
 use std::io::Write;
 
 use imageshare::core::{Principal, Provider};
 use imageshare::{Connect, DynSharing};
 use imageshare_emulator::{Emulator, World};
 
+use serde::Serialize;
+
 use crate::exit::{usage, Failure, FAILED};
+use crate::output::{self, Format};
 
 /// Connects `provider` to the emulator as `account` (with its world keys), behind the
 /// limit checker.
@@ -30,17 +34,109 @@ fn step(message: impl Into<String>) -> impl FnOnce(imageshare::core::Error) -> F
     move |e| Failure::new(FAILED, format!("demo step failed: {message}: {e}"))
 }
 
-/// `imageshare demo`.
-pub async fn run(out: &mut dyn Write) -> Result<(), Failure> {
+/// `imageshare demo`: in text, the story as it goes; with `--output json`, one
+/// [`DemoDocument`] at the end.
+pub async fn run(format: Format, out: &mut dyn Write) -> Result<(), Failure> {
     let emu = Emulator::start(World::example())
         .await
         .map_err(|e| Failure::new(FAILED, format!("cannot start the emulator: {e}")))?;
-    writeln!(
-        out,
-        "emulator listening on {} (world: examples/world.toml)\n",
-        emu.base_url()
-    )
-    .map_err(Failure::output)?;
+    match format {
+        Format::Text => {
+            writeln!(
+                out,
+                "emulator listening on {} (world: examples/world.toml)\n",
+                emu.base_url()
+            )
+            .map_err(Failure::output)?;
+            story(&emu, out).await?;
+            writeln!(out, "\n== calls the emulator received").map_err(Failure::output)?;
+            for ((p, a), n) in emu.action_counts() {
+                writeln!(out, "   {:<20} {a:<45} {n}", p.name()).map_err(Failure::output)?;
+            }
+            Ok(())
+        }
+        Format::Json => {
+            let mut told = Vec::new();
+            story(&emu, &mut told).await?;
+            let doc = DemoDocument {
+                emulator: emu.base_url(),
+                sections: sections(&String::from_utf8_lossy(&told)),
+                calls: emu
+                    .action_counts()
+                    .into_iter()
+                    .map(|((provider, action), count)| Calls {
+                        provider,
+                        action,
+                        count,
+                    })
+                    .collect(),
+            };
+            output::write(out, format, "demo", &doc)
+        }
+    }
+}
+
+/// What `demo --output json` prints: `{"emulator": URL, "sections": [{"title", "lines"}],
+/// "calls": [{"provider", "action", "count"}]}`.
+#[derive(Debug, Serialize)]
+pub struct DemoDocument {
+    /// The emulator's base URL.
+    emulator: String,
+    /// The story, one section per `== title` of the text.
+    sections: Vec<Section>,
+    /// The calls the emulator received, per provider and action.
+    calls: Vec<Calls>,
+}
+
+impl fmt::Display for DemoDocument {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "demo on {}", self.emulator)
+    }
+}
+
+/// One part of the demo's story: its title and what it printed.
+#[derive(Debug, Default, Serialize)]
+pub struct Section {
+    /// The title (`share img-... with account:...`).
+    title: String,
+    /// Its lines, without their indentation.
+    lines: Vec<String>,
+}
+
+/// How many times the emulator received one action.
+#[derive(Debug, Serialize)]
+pub struct Calls {
+    /// The provider.
+    provider: Provider,
+    /// The API action.
+    action: String,
+    /// The number of calls.
+    count: usize,
+}
+
+/// The story's text cut into sections at its `== title` lines.
+fn sections(text: &str) -> Vec<Section> {
+    let mut all: Vec<Section> = Vec::new();
+    for line in text.lines() {
+        if let Some(title) = line.strip_prefix("== ") {
+            all.push(Section {
+                title: title.to_owned(),
+                lines: Vec::new(),
+            });
+        } else if !line.trim().is_empty() {
+            if all.is_empty() {
+                all.push(Section::default());
+            }
+            if let Some(last) = all.last_mut() {
+                last.lines.push(crate::wording::cli(line.trim()));
+            }
+        }
+    }
+    all
+}
+
+/// The story, written to `out` as it goes.
+async fn story(emu: &Emulator, out: &mut dyn Write) -> Result<(), Failure> {
     let owner = "100000000001";
     let recipient = "100000000002";
     let cases = [
@@ -76,7 +172,7 @@ pub async fn run(out: &mut dyn Write) -> Result<(), Failure> {
         ),
     ];
     for (provider, region, image, to) in &cases {
-        let s = connect_as(&emu, *provider, region, owner);
+        let s = connect_as(emu, *provider, region, owner);
         let id = (*image).into();
         writeln!(out, "== {provider} ({region}): share {image} with {to}")
             .map_err(Failure::output)?;
@@ -106,7 +202,7 @@ pub async fn run(out: &mut dyn Write) -> Result<(), Failure> {
                 .join(", ")
         )
         .map_err(Failure::output)?;
-        let as_recipient = connect_as(&emu, *provider, region, recipient);
+        let as_recipient = connect_as(emu, *provider, region, recipient);
         let seen = as_recipient
             .shared_with_me()
             .await
@@ -129,7 +225,7 @@ pub async fn run(out: &mut dyn Write) -> Result<(), Failure> {
         "\n== the limit checker refuses before anything is sent"
     )
     .map_err(Failure::output)?;
-    let ecs = connect_as(&emu, imageshare::alibaba::ECS, "cn-hangzhou", owner);
+    let ecs = connect_as(emu, imageshare::alibaba::ECS, "cn-hangzhou", owner);
     let before = emu.action_count(imageshare::alibaba::ECS, "ModifyImageSharePermission");
     for (image, what) in [
         ("m-bpmarket00001", "an image built from a marketplace image"),
@@ -141,7 +237,8 @@ pub async fn run(out: &mut dyn Write) -> Result<(), Failure> {
             .await
         {
             Err(e) if e.as_limit().is_some() => {
-                writeln!(out, "   {what}: {e}").map_err(Failure::output)?
+                writeln!(out, "   {what}: {}", crate::wording::cli(&e.to_string()))
+                    .map_err(Failure::output)?
             }
             other => {
                 return Err(Failure::new(
@@ -161,21 +258,15 @@ pub async fn run(out: &mut dyn Write) -> Result<(), Failure> {
 
     writeln!(out, "\n== unshare everything").map_err(Failure::output)?;
     for (provider, region, image, to) in &cases {
-        let s = connect_as(&emu, *provider, region, owner);
+        let s = connect_as(emu, *provider, region, owner);
         let r = s
             .unshare(&(*image).into(), std::slice::from_ref(to))
             .await
             .map_err(step(format!("{provider} unshare")))?;
         writeln!(out, "   {provider} {image}: {}", r.summary()).map_err(Failure::output)?;
     }
-    migrations(&emu, out).await?;
-    plan_apply_twice(&emu, out).await?;
-
-    writeln!(out, "\n== calls the emulator received").map_err(Failure::output)?;
-    for ((p, a), n) in emu.action_counts() {
-        writeln!(out, "   {:<20} {a:<45} {n}", p.name()).map_err(Failure::output)?;
-    }
-    Ok(())
+    migrations(emu, out).await?;
+    plan_apply_twice(emu, out).await
 }
 
 async fn migrations(emu: &Emulator, out: &mut dyn Write) -> Result<(), Failure> {

@@ -6,17 +6,21 @@ use std::path::Path;
 
 use imageshare_emulator::{Emulator, World};
 
+use serde::Serialize;
+
 use crate::exit::{usage, Failure, FAILED};
 use crate::files::{read_text, MAX_WORLD_BYTES};
+use crate::output::{json_line, schema, Format};
 
 /// `imageshare emulator serve [--port P] [--world FILE] [--tls [--ca-out PATH]]`: prints
 /// `listening on URL` (`https://` with --tls, once the CA is written), then serves until
-/// Ctrl-C.
+/// Ctrl-C. With `--output json` it prints one line instead, [`Listening`].
 pub async fn serve(
     port: u16,
     world: Option<&str>,
     tls: bool,
     ca_out: Option<&Path>,
+    format: Format,
     out: &mut dyn Write,
 ) -> Result<(), Failure> {
     let world = match world {
@@ -38,9 +42,33 @@ pub async fn serve(
             )
         })?;
     }
-    writeln!(out, "listening on {}", emu.base_url()).map_err(Failure::output)?;
+    match format {
+        Format::Text => writeln!(out, "listening on {}", emu.base_url()),
+        Format::Json => writeln!(
+            out,
+            "{}",
+            json_line(&Listening {
+                schema: schema("emulator-serve"),
+                listening: emu.base_url(),
+                ca: ca_out.map(|p| p.display().to_string()),
+            })
+        ),
+    }
+    .map_err(Failure::output)?;
     out.flush().map_err(Failure::output)?;
     let _ = tokio::signal::ctrl_c().await;
     emu.shutdown().await;
     Ok(())
+}
+
+/// What `emulator serve --output json` prints, on one line so that it can be read while
+/// the emulator runs: `{"ca", "listening", "schema"}`.
+#[derive(Debug, Serialize)]
+pub struct Listening {
+    /// The CA certificate's path (`--ca-out`), or `null`.
+    ca: Option<String>,
+    /// The emulator's base URL.
+    listening: String,
+    /// `imageshare/emulator-serve/v1`.
+    schema: String,
 }

@@ -19,10 +19,15 @@ pub async fn run(g: &Global, id: &str) -> Result<ImageDetails, Failure> {
     Ok(ImageDetails(s.image(&id).await?))
 }
 
-/// One image as printed. Text: a table with one row. JSON: the image.
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
+/// One image as printed. Text: a table with one row. JSON: `{"image": Image}`.
+#[derive(Debug)]
 pub struct ImageDetails(Image);
+
+impl Serialize for ImageDetails {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        crate::output::keyed(s, "image", &self.0)
+    }
+}
 
 impl fmt::Display for ImageDetails {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -25,10 +25,15 @@ pub fn run(g: &Global) -> Result<LimitTables, Failure> {
 }
 
 /// The limit tables printed. Text: one block per provider, a blank line between. JSON:
-/// an array of [`LimitTable`].
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
+/// `{"limits": [`[`LimitTable`]`]}`.
+#[derive(Debug)]
 pub struct LimitTables(Vec<LimitTable>);
+
+impl Serialize for LimitTables {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        crate::output::keyed(s, "limits", &self.0)
+    }
+}
 
 impl fmt::Display for LimitTables {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use imageshare::core::ImageId;
+use imageshare::core::{Error, ImageId};
 use imageshare::migrate::{MigrationReport, Step, Wait};
 use serde::Serialize;
 
@@ -65,9 +65,19 @@ pub async fn run(g: &Global, flow: MigrateFlow) -> Result<Migrated, Failure> {
                 .copy_then_share(&source, &target, &id, &to, wait(a.wait_secs))
                 .await
         }
+    };
+    match report {
+        Ok(report) => Ok(Migrated::Flow(Migration::from(report))),
+        // The flow ended with a copy, but its onward share partly failed: what was
+        // shared is printed (the steps are not known here).
+        Err(Error::Partial(shared)) => Ok(Migrated::Flow(Migration {
+            image: shared.image.clone(),
+            steps: None,
+            shared: Some(ShareResults((*shared).clone())),
+            failure: Some(Box::new(Error::Partial(shared))),
+        })),
+        Err(e) => Err(e.into()),
     }
-    .map_err(Failure::with_report)?;
-    Ok(Migrated::Flow(Migration::from(report)))
 }
 
 /// How long a flow waits for a copy: `secs` in all, looking about 30 times over it, at
@@ -98,34 +108,52 @@ impl fmt::Display for Migrated {
     }
 }
 
-impl Document for Migrated {}
+impl Document for Migrated {
+    fn verdict(&self) -> Result<(), Failure> {
+        match self {
+            Migrated::Flow(Migration {
+                failure: Some(e), ..
+            }) => Err(Failure::from(e.as_ref())),
+            _ => Ok(()),
+        }
+    }
+}
 
 /// A flow's report. Text: `N. action: result` per step, then `result: IMAGE`. JSON:
-/// `{"image", "steps": [{"action", "result"}], "shared": `[`ShareResults`]` or null}`.
+/// `{"image", "steps": [Step] or null, "shared": `[`ShareResults`]` or null}`.
 #[derive(Debug, Serialize)]
 pub struct Migration {
     /// The image the flow ended with.
     image: ImageId,
-    /// Its steps, in order.
-    steps: Vec<Step>,
+    /// Its steps, in order (`null` when the onward share partly failed: not known then).
+    steps: Option<Vec<Step>>,
     /// The onward share (`null` when no principals were given).
     shared: Option<ShareResults>,
+    /// The onward share's failure.
+    #[serde(skip)]
+    failure: Option<Box<Error>>,
 }
 
 impl From<MigrationReport> for Migration {
     fn from(r: MigrationReport) -> Self {
         Migration {
             image: r.image,
-            steps: r.steps,
+            steps: Some(r.steps),
             shared: r.shared.map(ShareResults),
+            failure: None,
         }
     }
 }
 
 impl fmt::Display for Migration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, s) in self.steps.iter().enumerate() {
+        for (i, s) in self.steps.iter().flatten().enumerate() {
             writeln!(f, "{}. {}: {}", i + 1, s.action, s.result)?;
+        }
+        if let Some(shared) = &self.shared {
+            if self.failure.is_some() {
+                shared.fmt(f)?;
+            }
         }
         writeln!(f, "result: {}", self.image)
     }

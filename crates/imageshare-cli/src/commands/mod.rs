@@ -1,5 +1,6 @@
 //! The commands, one module each, and the dispatcher. A command returns a
-//! [`Document`](crate::output::Document) that [`print()`](crate::output::print) writes as text or JSON; the
+//! [`Document`](crate::output::Document) that [`print()`](crate::output::print) writes as
+//! text or as the command's JSON document (`"schema": "imageshare/COMMAND/v1"`); the
 //! listings (`sharees`, `shared-with-me`), `demo` and `emulator serve` write through the
 //! writer as they go instead.
 
@@ -7,7 +8,7 @@ use std::io::Write;
 
 use crate::cli::{Cli, Command, EmulatorCommand};
 use crate::exit::Failure;
-use crate::output::{self, print};
+use crate::output::print;
 
 mod apply;
 mod audit;
@@ -25,30 +26,17 @@ mod sharees;
 mod unshare;
 mod whoami;
 
-/// Runs the command of `cli`, writing its output to `out`. A failure that carries what
-/// was done before it (a partly failed share or unshare) has that printed first.
+/// Runs the command of `cli`, writing its output to `out`.
 pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
-    let format = cli.global.output;
-    dispatch(cli, out).await.map_err(|mut f| {
-        if let Some(report) = f.report.take() {
-            // The failure is what the command ends with, printed or not.
-            let _ = output::write(out, format, &report);
-        }
-        f
-    })
-}
-
-/// Runs one command and prints its document.
-async fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
     let g = &cli.global;
     let f = g.output;
     match cli.command {
-        Command::Limits => print(out, f, &limits::run(g)?),
-        Command::Whoami => print(out, f, &whoami::run(g).await?),
-        Command::Image { id } => print(out, f, &image::run(g, &id).await?),
-        Command::Share { ids, to } => print(out, f, &share::run(g, &ids, &to).await?),
+        Command::Limits => print(out, f, "limits", &limits::run(g)?),
+        Command::Whoami => print(out, f, "whoami", &whoami::run(g).await?),
+        Command::Image { id } => print(out, f, "image", &image::run(g, &id).await?),
+        Command::Share { ids, to } => print(out, f, "share", &share::run(g, &ids, &to).await?),
         Command::Unshare { ids, from, all } => {
-            print(out, f, &unshare::run(g, &ids, &from, all).await?)
+            print(out, f, "unshare", &unshare::run(g, &ids, &from, all).await?)
         }
         Command::Sharees { id } => sharees::run(g, &id, out).await,
         Command::SharedWithMe => shared_with_me::run(g, out).await,
@@ -60,14 +48,30 @@ async fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
         } => print(
             out,
             f,
+            "copy",
             &copy::run(g, &id, to_region, to_project, name).await?,
         ),
         Command::Delete { id, unshare_first } => {
-            print(out, f, &delete::run(g, &id, unshare_first).await?)
+            print(out, f, "delete", &delete::run(g, &id, unshare_first).await?)
         }
-        Command::Migrate { flow } => print(out, f, &migrate::run(g, flow).await?),
-        Command::Plan { file } => print(out, f, &plan::run(g, &file).await?),
-        Command::Apply { file, yes } => print(out, f, &apply::run(g, &file, yes).await?),
+        Command::Migrate { flow } => print(out, f, "migrate", &migrate::run(g, flow).await?),
+        Command::Plan {
+            file,
+            detailed_exitcode,
+        } => {
+            let planned = async {
+                let plans = plan::run(g, &file).await?;
+                print(out, f, "plan", &plans)?;
+                Ok::<bool, Failure>(plans.is_noop())
+            };
+            match (planned.await, detailed_exitcode) {
+                (Ok(true), _) | (Ok(false), false) => Ok(()),
+                (Ok(false), true) => Err(Failure::changes()),
+                (Err(e), false) => Err(e),
+                (Err(e), true) => Err(e.detailed()),
+            }
+        }
+        Command::Apply { file, yes } => print(out, f, "apply", &apply::run(g, &file, yes).await?),
         Command::Emulator {
             command:
                 EmulatorCommand::Serve {
@@ -76,12 +80,12 @@ async fn dispatch(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
                     tls,
                     ca_out,
                 },
-        } => emulator::serve(port, world.as_deref(), tls, ca_out.as_deref(), out).await,
-        Command::Demo => demo::run(out).await,
+        } => emulator::serve(port, world.as_deref(), tls, ca_out.as_deref(), f, out).await,
+        Command::Demo => demo::run(f, out).await,
         Command::Audit {
             image,
             principal,
             action,
-        } => print(out, f, &audit::run(g, image, principal, action)?),
+        } => print(out, f, "audit", &audit::run(g, image, principal, action)?),
     }
 }

@@ -135,15 +135,55 @@ pub type Planned = (ManifestImage, SharePlan);
 
 /// The plans of a manifest's images. Text: per image, `provider region image` and a line
 /// per principal (`+` to share, `-` to unshare, `=` unchanged, `~` kept), then the
-/// totals. JSON: an array of `[manifest entry, plan]` pairs.
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
+/// totals. JSON: `{"changes": N, "plans": [{"image": manifest entry, "plan": plan}]}`.
+#[derive(Debug)]
 pub struct Plans(pub Vec<Planned>);
 
 impl Plans {
     /// True when applying would change nothing.
     pub fn is_noop(&self) -> bool {
         self.0.iter().all(|(_, p)| p.is_noop())
+    }
+
+    /// The grants and revokes applying would make.
+    pub fn changes(&self) -> usize {
+        self.0
+            .iter()
+            .map(|(_, p)| p.add.len() + p.remove.len())
+            .sum()
+    }
+
+    /// Each image and its plan, as JSON prints them.
+    pub fn entries(&self) -> Vec<PlanEntry<'_>> {
+        self.0
+            .iter()
+            .map(|(image, plan)| PlanEntry { image, plan })
+            .collect()
+    }
+}
+
+/// One manifest image and its plan, as JSON: `{"image": entry, "plan": plan}`.
+#[derive(Debug, Serialize)]
+pub struct PlanEntry<'a> {
+    /// The manifest's entry.
+    pub image: &'a ManifestImage,
+    /// What applying would do.
+    pub plan: &'a SharePlan,
+}
+
+impl Serialize for Plans {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        /// The JSON shape of [`Plans`].
+        #[derive(Serialize)]
+        struct Shape<'a> {
+            changes: usize,
+            plans: Vec<PlanEntry<'a>>,
+        }
+        Shape {
+            changes: self.changes(),
+            plans: self.entries(),
+        }
+        .serialize(s)
     }
 }
 

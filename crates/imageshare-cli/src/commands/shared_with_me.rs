@@ -26,7 +26,13 @@ pub async fn run(g: &Global, out: &mut dyn Write) -> Result<(), Failure> {
         .build()?;
     let mut hidden: BTreeMap<String, usize> = BTreeMap::new();
     listing::print(
-        Listing::new(&mut *out, g.output, IMAGE_COLUMNS),
+        Listing::new(
+            &mut *out,
+            g.output,
+            IMAGE_COLUMNS,
+            "shared-with-me",
+            "images",
+        ),
         s.shared_with_me_stream(),
         |img| {
             if !policy.restricts(p) {

@@ -19,7 +19,7 @@ pub async fn run(g: &Global, id: &str, out: &mut dyn Write) -> Result<(), Failur
     let id = image_id(p, id, true)?;
     let s = connect(g, p, None, None)?;
     listing::print(
-        Listing::new(out, g.output, SHAREE_COLUMNS),
+        Listing::new(out, g.output, SHAREE_COLUMNS, "sharees", "sharees"),
         s.sharees_stream(&id),
         |_| true,
         |x| {

@@ -71,12 +71,17 @@ pub enum Row {
     },
 }
 
-/// What `whoami` prints. Text: a table (provider, account, ARN, expires, source). JSON: an
-/// array of `{"provider", "account", "arn", "source", "expires"}` (null `arn` / `expires`
+/// What `whoami` prints. Text: a table (provider, account, ARN, expires, source). JSON:
+/// `{"identities": [...]}`, an array of `{"provider", "account", "arn", "source", "expires"}` (null `arn` / `expires`
 /// when none), or `{"provider", "error"}` for a provider without an identity.
-#[derive(Debug, Serialize)]
-#[serde(transparent)]
+#[derive(Debug)]
 pub struct Identities(Vec<Row>);
+
+impl Serialize for Identities {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        crate::output::keyed(s, "identities", &self.0)
+    }
+}
 
 impl fmt::Display for Identities {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
