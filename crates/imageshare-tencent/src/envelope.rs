@@ -16,13 +16,24 @@ use serde::de::{DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, Visito
 use serde::{Deserialize, Deserializer};
 
 /// `Response.Error`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "PascalCase", default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ErrorBody {
     /// The error code, verbatim (`AuthFailure.SignatureFailure`).
     pub code: String,
     /// The message.
     pub message: String,
+}
+
+impl ErrorBody {
+    /// Reads an `Error` value leniently: any `Error` key makes the answer a failure, and a
+    /// `Code` or `Message` that is not a string reads as empty.
+    fn from_value(v: &serde_json::Value) -> Self {
+        let text = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_owned();
+        ErrorBody {
+            code: text("Code"),
+            message: text("Message"),
+        }
+    }
 }
 
 /// One decoded envelope.
@@ -52,14 +63,50 @@ impl fmt::Display for NotAnEnvelope {
     }
 }
 
-/// Decodes `bytes` as an envelope of `T`.
+/// Decodes `bytes` as an envelope of `T`. When the payload does not decode, the envelope
+/// fields are read again on their own (that error path only), so that the failure still
+/// carries the request id.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<Envelope<T>, NotAnEnvelope> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let outer = Outer::<T>(PhantomData)
-        .deserialize(&mut de)
-        .map_err(|e| NotAnEnvelope::Shape(e.to_string()))?;
-    de.end().map_err(|e| NotAnEnvelope::Shape(e.to_string()))?;
-    outer.ok_or_else(|| NotAnEnvelope::Shape("no \"Response\" object".to_owned()))
+    let whole = |bytes| -> Result<Option<Envelope<T>>, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let outer = Outer::<T>(PhantomData).deserialize(&mut de)?;
+        de.end()?;
+        Ok(outer)
+    };
+    match whole(bytes) {
+        Ok(Some(envelope)) => Ok(envelope),
+        Ok(None) => Err(NotAnEnvelope::Shape("no \"Response\" object".to_owned())),
+        Err(payload_error) => match serde_json::from_slice::<Head>(bytes) {
+            Ok(head) => Ok(Envelope {
+                request_id: head.response.request_id,
+                error: head.response.error.as_ref().map(ErrorBody::from_value),
+                payload: Err(payload_error.to_string()),
+            }),
+            Err(_) => Err(NotAnEnvelope::Shape(payload_error.to_string())),
+        },
+    }
+}
+
+/// `Some` for any value, `null` included (serde's `Option` reads `null` as `None`).
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(d).map(Some)
+}
+
+/// The envelope fields alone (the error path of [`parse`]).
+#[derive(Deserialize)]
+struct Head {
+    #[serde(rename = "Response")]
+    response: HeadFields,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct HeadFields {
+    #[serde(default)]
+    request_id: Option<String>,
+    /// Any value: present (even `null`) means a failure.
+    #[serde(default, deserialize_with = "present")]
+    error: Option<serde_json::Value>,
 }
 
 /// The outer object: finds `Response` and decodes it; other keys are skipped.
@@ -112,10 +159,7 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for Inner<T> {
             .next()
             .flatten()
             .and_then(|v| v.as_str().map(str::to_owned));
-        let error = match values.next().flatten() {
-            Some(v) => Some(ErrorBody::deserialize(v).map_err(serde::de::Error::custom)?),
-            None => None,
-        };
+        let error = values.next().flatten().map(|v| ErrorBody::from_value(&v));
         // Without an Error, a model that does not decode is the answer's fault.
         let payload = match picked.model {
             Err(e) if error.is_none() => return Err(serde::de::Error::custom(e)),
@@ -193,7 +237,11 @@ mod tests {
         assert!(parse::<Empty>(b"not json").is_err());
         assert!(parse::<Empty>(br#"{"Other":{}}"#).is_err());
         assert!(parse::<Empty>(br#"{"Response":{}} trailing"#).is_err());
-        // A payload of the wrong type without an Error is a decode failure.
-        assert!(parse::<Payload>(br#"{"Response":{"TotalCount":"x","Names":[]}}"#).is_err());
+        // A payload of the wrong type without an Error is a payload failure that keeps the
+        // request id.
+        let e = parse::<Payload>(br#"{"Response":{"TotalCount":"x","Names":[],"RequestId":"r"}}"#)
+            .unwrap();
+        assert!(e.payload.is_err());
+        assert_eq!(e.request_id.as_deref(), Some("r"));
     }
 }
