@@ -604,17 +604,6 @@ impl fmt::Display for BulkReport {
     }
 }
 
-/// Principals in order, without duplicates.
-fn dedupe(principals: &[Principal]) -> Vec<Principal> {
-    let mut out: Vec<Principal> = Vec::with_capacity(principals.len());
-    for p in principals {
-        if !out.contains(p) {
-            out.push(p.clone());
-        }
-    }
-    out
-}
-
 fn empty_op(item: &BulkItem<'_>, op: BulkOp, not_attempted: Vec<Principal>) -> ImageOp {
     ImageOp {
         provider: item.adapter.provider(),
@@ -636,7 +625,7 @@ fn not_started(item: &BulkItem<'_>) -> Vec<ImageOp> {
         (BulkOp::Share, &item.share),
     ] {
         if !list.is_empty() {
-            out.push(empty_op(item, op, dedupe(list)));
+            out.push(empty_op(item, op, Principal::dedupe(list)));
         }
     }
     out
@@ -658,7 +647,7 @@ async fn run_item(
         if list.is_empty() {
             continue;
         }
-        let principals = dedupe(list);
+        let principals = Principal::dedupe(list);
         let result = if !unshare_ok || cancelled.load(Ordering::Relaxed) {
             empty_op(item, op, principals)
         } else {

@@ -275,7 +275,6 @@ impl ShareLimits {
                 ),
             ));
         }
-        let mut out: Vec<Principal> = Vec::with_capacity(principals.len());
         for p in principals {
             if p.kind() != self.principal_kind {
                 return Err(self.violation(
@@ -300,11 +299,8 @@ impl ShareLimits {
                     )
                 })?;
             }
-            if !out.contains(p) {
-                out.push(p.clone());
-            }
         }
-        Ok(out)
+        Ok(Principal::dedupe(principals))
     }
 
     /// What an adapter checks before building one API call: the list is not empty, every

@@ -339,6 +339,19 @@ impl fmt::Display for Principal {
     }
 }
 
+impl Principal {
+    /// `principals` without repeats, first occurrences in order: the one dedupe of the
+    /// data path (the limit checker's, the bulk engine's), O(n).
+    pub fn dedupe(principals: &[Principal]) -> Vec<Principal> {
+        let mut seen = std::collections::HashSet::with_capacity(principals.len());
+        principals
+            .iter()
+            .filter(|p| seen.insert(*p))
+            .cloned()
+            .collect()
+    }
+}
+
 /// The kind of principal a provider shares to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
