@@ -1409,6 +1409,41 @@ fn corpus() -> Vec<Case> {
             "{\"secretId\": \"AKIDEMU0000000000000000000000001\", \"secretKey\": \"emu-tencent-secret-1\\r\"}",
         )
         .says("default.credential: the secretKey has a trailing carriage return"),
+        // Bug 8: refusals that the describe calls make possible before anything is sent.
+        // ECS DescribeImages says an image is encrypted but not with which key: the advice
+        // covers both keys and never promises that --allow-encrypted shares a service-key
+        // image (which ECS refuses, ServiceKeyEncryptedImageUnsupported).
+        cli(
+            "ECS: a service-key image gets advice that works (#17 bug 8)",
+            &at(&ECS, &["share", "m-bpservicekey1", "--to", "100000000002"]),
+        )
+        .code(3)
+        .says("Encrypted with the service key: it cannot be shared, even with --allow-encrypted; share a copy re-encrypted with your customer-managed key")
+        .reads_only(),
+        cli(
+            "ECS: the re-encryption route is named (#17 bug 8)",
+            &at(&ECS, &["share", "m-bpservicekey1", "--to", "100000000002"]),
+        )
+        .code(3)
+        .says("CopyImage Encrypted=true and KMSKeyId=<your CMK>")
+        .reads_only(),
+        // A SAS image received from another account: ModifyImageShareStatus would answer
+        // "not found"; the lookup names the owner first, and nothing is sent.
+        cli(
+            "migrate sas-to-ecs of a received image (#17 bug 8)",
+            &[
+                "--region",
+                "cn-hangzhou",
+                "migrate",
+                "sas-to-ecs",
+                "m-sasrecv00001",
+                "--to",
+                "100000000002",
+            ],
+        )
+        .code(3)
+        .says("m-sasrecv00001 was shared with you by account 100000000002; only the owner can share it to ECS")
+        .reads_only(),
         // ==== core-refusals block (#17 bugs 7 and 8): end =================================
     ]
 }

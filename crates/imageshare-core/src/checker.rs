@@ -160,27 +160,52 @@ impl<A: ImageSharing> Checked<A> {
                     ))
                 }
                 EncryptedPolicy::CustomerKeyWithAcknowledgement { prerequisite } => {
+                    // A service-key image is refused whatever the caller acknowledges: the
+                    // acknowledgement cannot make it shareable, so it is never the advice.
                     if image.encryption == Encryption::ServiceKey {
                         return Err(self.violation(
                             LimitRule::EncryptedImage,
                             "no service-key-encrypted images",
                             format!("{} is encrypted with the service key", image.id),
                             format!(
-                                "{provider} cannot share images encrypted with the service key; \
-                                 copy it with a customer-managed key first"
+                                "{provider} cannot share images encrypted with the service key, \
+                                 even with --allow-encrypted; it shares {prerequisite}: share \
+                                 the copy re-encrypted with your customer-managed key instead"
                             ),
                         ));
                     }
                     if !self.options.allow_encrypted {
+                        // When the provider does not report the key, the advice covers both.
+                        let (value, advice) = if image.encryption == Encryption::Unknown {
+                            (
+                                format!(
+                                    "{} is encrypted ({provider} does not report with which key)",
+                                    image.id
+                                ),
+                                format!(
+                                    "{provider} shares an encrypted image only when it is \
+                                     {prerequisite}. Encrypted with the service key: it cannot \
+                                     be shared, even with --allow-encrypted; share a copy \
+                                     re-encrypted with your customer-managed key. Encrypted with \
+                                     a customer-managed key: set CheckOptions::allow_encrypted \
+                                     (CLI: --allow-encrypted) once the rest is in place"
+                                ),
+                            )
+                        } else {
+                            (
+                                format!("{} is encrypted", image.id),
+                                format!(
+                                    "sharing an encrypted image on {provider} needs \
+                                     {prerequisite}; set CheckOptions::allow_encrypted (CLI: \
+                                     --allow-encrypted) once it is in place"
+                                ),
+                            )
+                        };
                         return Err(self.violation(
                             LimitRule::EncryptedImage,
                             "encrypted images need allow_encrypted",
-                            format!("{} is encrypted", image.id),
-                            format!(
-                                "sharing an encrypted image on {provider} needs {prerequisite}; \
-                                 set CheckOptions::allow_encrypted (CLI: --allow-encrypted) once \
-                                 it is in place"
-                            ),
+                            value,
+                            advice,
                         ));
                     }
                 }

@@ -94,7 +94,10 @@ fn environment_keys_with_stray_white_space_are_refused_not_trimmed() {
     let env = env
         .with_var(ENV_SECRET_ID, "AKIDenv")
         .with_var(ENV_SECRET_KEY, &format!("{ENV_KEY}\n"));
-    let text = chain(CVM, None, None).resolve(&env).unwrap_err().to_string();
+    let text = chain(CVM, None, None)
+        .resolve(&env)
+        .unwrap_err()
+        .to_string();
     assert!(
         text.contains(&format!(
             "invalid environment variable {ENV_SECRET_KEY}: the SecretKey has a trailing newline"
