@@ -21,6 +21,9 @@
 //!   `share_from_cvm`) are recorded as `grant` to the `service` that received the image,
 //!   and the onward share is recorded per principal (once, even when the adapter given is
 //!   itself audited into the same trail).
+//! - **received images**: `sas_to_ecs` always looks the SAS image up first and refuses one
+//!   another account shared with the caller (`Error::Limit`, `ReceivedImage`), naming its
+//!   owner, before any call is sent: SAS would answer "not found".
 //! - **trust**: the image a flow consumes is checked before any mutating call. `copy_then_share`
 //!   and `sas_to_ecs` look the source image up and refuse an untrusted one with
 //!   `Error::Untrusted`; `sas_to_ecs` then vouches for the ECS side of the (own) SAS image,
@@ -253,6 +256,12 @@ impl Flows {
         let checked = self
             .check_source(&cx, sas, &[SAS, ECS], image, "migrate to ECS")
             .await?;
+        // Looked up before anything is sent: a received image is refused with its owner.
+        let source = match checked {
+            Some(image) => image,
+            None => sas.image_in(&cx, image).await?,
+        };
+        refuse_received_sas_image(&source)?;
         let in_ecs = self
             .record_service_grant(
                 &cx,
@@ -278,10 +287,6 @@ impl Flows {
             // ECS shows the SAS image as shared with the account; only an own copy can be
             // shared onward. When the SAS source is the caller's own, the flow vouches for
             // its ECS side (listed as shared by another account) to any trust layer of `ecs`.
-            let source = match checked {
-                Some(image) => image,
-                None => sas.image_in(&cx, image).await?,
-            };
             let own_source = matches!(
                 source.origin,
                 imageshare_core::ImageOrigin::Custom
@@ -413,6 +418,38 @@ impl Flows {
         self.share_onward(&cx, &mut report, target, to).await?;
         Ok(report)
     }
+}
+
+/// Refuses a SAS image another account shared with the caller, before any call is sent:
+/// `ModifyImageShareStatus` takes only the caller's own custom images (SAS user guide
+/// "Share custom images across accounts": recipients cannot re-share a shared image;
+/// SWAS-OPEN `ModifyImageShareStatus` API doc: the image is one of the caller's custom
+/// images), and the service answers a received one as if it did not exist. The refusal
+/// names the owner, as `ListCustomImages` (`Share=true`) reports it.
+#[cfg(feature = "alibaba")]
+fn refuse_received_sas_image(source: &Image) -> Result<()> {
+    use imageshare_core::{Error, LimitRule, LimitViolation};
+    if source.origin != imageshare_core::ImageOrigin::Received {
+        return Ok(());
+    }
+    let owner = source
+        .owner
+        .as_ref()
+        .map(|o| format!("account {}", o.id()))
+        .unwrap_or_else(|| "another account".to_owned());
+    Err(Error::Limit(LimitViolation {
+        provider: crate::alibaba::SAS,
+        rule: LimitRule::ReceivedImage,
+        limit: "images owned by the caller only".to_owned(),
+        value: format!("{} was shared with this account by {owner}", source.id),
+        explanation: format!(
+            "{} was shared with you by {owner}; only the owner can share it to ECS: ask them \
+             to run the migration (imageshare migrate sas-to-ecs) and share the ECS image \
+             with you, or make your own copy first (create a server from it and a custom \
+             image of that server) and migrate that",
+            source.id
+        ),
+    }))
 }
 
 /// SAS custom image -> ECS -> shared onward from ECS ([`Flows::sas_to_ecs`] without an

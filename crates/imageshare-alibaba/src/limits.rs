@@ -48,11 +48,18 @@ pub const ECS_LIMITS: ShareLimits = ShareLimits {
     share_marketplace_derived: false,
     // Service-key-encrypted images are refused
     // (InvalidOperation.ServiceKeyEncryptedImageUnsupported); CMK-encrypted images need the
-    // RAM role, else AssumeRoleError (1.1, 2.2).
+    // RAM role, else AssumeRoleError (1.1, 2.2). The route from a service-key image to a
+    // shareable one is a copy encrypted with a CMK: CopyImage with Encrypted=true and
+    // KMSKeyId (ECS CopyImage API doc; ECS user guide "Share an encrypted image").
+    // DescribeImages does not say which key encrypts an image (its DiskDeviceMapping has
+    // only `Encrypted`: alibabacloud-go ecs-20140526 DescribeImagesResponseBody), so the
+    // checker's message for an encrypted ECS image covers both keys.
     encrypted: EncryptedPolicy::CustomerKeyWithAcknowledgement {
         prerequisite: "the image encrypted with a KMS customer-managed key (CMK), not the \
-                       service key, and the RAM role AliyunECSShareEncryptImageDefaultRole \
-                       authorized in the owner account",
+                       service key (a service-key image must first be copied with CopyImage \
+                       Encrypted=true and KMSKeyId=<your CMK>; imageshare: \
+                       EcsBuilder::kms_key_id, then copy), and the RAM role \
+                       AliyunECSShareEncryptImageDefaultRole authorized in the owner account",
     },
     // The ECS product doc allows sharing between China, international and Japan site
     // accounts; where the server refuses it answers InvalidImageId.BidMismatch (2.2).

@@ -1382,6 +1382,97 @@ fn corpus() -> Vec<Case> {
             },
         )
         .says("cannot read the manifest"),
+        // ==== core-refusals block (#17 bugs 7 and 8): begin ===============================
+        // Bug 7: one rule for stray white space in credentials on every cloud: refused
+        // before anything is sent, naming the variable or file and the character, never
+        // the value (Tencent used to trim, Alibaba and UCloud to sign with it).
+        cli(
+            "Alibaba secret with a trailing newline (#17 bug 7)",
+            &at(&ECS, &["sharees", "m-bp18ygjuqnwhechc"]),
+        )
+        .set("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "emu-alibaba-secret-1\n")
+        .says("invalid environment variable ALIBABA_CLOUD_ACCESS_KEY_SECRET: the access key secret has a trailing newline"),
+        cli(
+            "Tencent SecretKey with a trailing newline (#17 bug 7)",
+            &at(&CVM, &["sharees", "img-6pb6lrmy"]),
+        )
+        .set("TENCENTCLOUD_SECRET_KEY", "emu-tencent-secret-1\n")
+        .says("invalid environment variable TENCENTCLOUD_SECRET_KEY: the SecretKey has a trailing newline"),
+        cli(
+            "UCloud public key with a leading space (#17 bug 7)",
+            &at(&UC, &["sharees", "uimage-golden01"]),
+        )
+        .set("UCLOUD_PUBLIC_KEY", " emu-ucloud-public-1")
+        .says("invalid environment variable UCLOUD_PUBLIC_KEY: the public key has a leading space"),
+        cli(
+            "Alibaba profile key with a trailing space (#17 bug 7)",
+            &at(&ECS, &["sharees", "m-bp18ygjuqnwhechc"]),
+        )
+        .unset(&ALL_KEYS)
+        .file(
+            ".aliyun/config.json",
+            "{\"current\": \"default\", \"profiles\": [{\"name\": \"default\", \"mode\": \"AK\", \
+             \"access_key_id\": \"LTAIEMU000000001 \", \"access_key_secret\": \"emu-alibaba-secret-1\"}]}",
+        )
+        .says("config.json: the access_key_id has a trailing space"),
+        cli(
+            "UCloud credential file key with a trailing tab (#17 bug 7)",
+            &at(&UC, &["sharees", "uimage-golden01"]),
+        )
+        .unset(&ALL_KEYS)
+        .set("UCLOUD_PROFILE", "default")
+        .file(
+            ".ucloud/credential.json",
+            "[{\"profile\": \"default\", \"public_key\": \"emu-ucloud-public-1\", \
+             \"private_key\": \"emu-ucloud-private-1\\t\"}]",
+        )
+        .says("credential.json: the private_key has a trailing tab"),
+        cli(
+            "tccli secretKey with a carriage return (#17 bug 7)",
+            &at(&CVM, &["sharees", "img-6pb6lrmy"]),
+        )
+        .unset(&ALL_KEYS)
+        .file(
+            ".tccli/default.credential",
+            "{\"secretId\": \"AKIDEMU0000000000000000000000001\", \"secretKey\": \"emu-tencent-secret-1\\r\"}",
+        )
+        .says("default.credential: the secretKey has a trailing carriage return"),
+        // Bug 8: refusals that the describe calls make possible before anything is sent.
+        // ECS DescribeImages says an image is encrypted but not with which key: the advice
+        // covers both keys and never promises that --allow-encrypted shares a service-key
+        // image (which ECS refuses, ServiceKeyEncryptedImageUnsupported).
+        cli(
+            "ECS: a service-key image gets advice that works (#17 bug 8)",
+            &at(&ECS, &["share", "m-bpservicekey1", "--to", "100000000002"]),
+        )
+        .code(3)
+        .says("Encrypted with the service key: it cannot be shared, even with --allow-encrypted; share a copy re-encrypted with your customer-managed key")
+        .reads_only(),
+        cli(
+            "ECS: the re-encryption route is named (#17 bug 8)",
+            &at(&ECS, &["share", "m-bpservicekey1", "--to", "100000000002"]),
+        )
+        .code(3)
+        .says("CopyImage Encrypted=true and KMSKeyId=<your CMK>")
+        .reads_only(),
+        // A SAS image received from another account: ModifyImageShareStatus would answer
+        // "not found"; the lookup names the owner first, and nothing is sent.
+        cli(
+            "migrate sas-to-ecs of a received image (#17 bug 8)",
+            &[
+                "--region",
+                "cn-hangzhou",
+                "migrate",
+                "sas-to-ecs",
+                "m-sasrecv00001",
+                "--to",
+                "100000000002",
+            ],
+        )
+        .code(3)
+        .says("m-sasrecv00001 was shared with you by account 100000000002; only the owner can share it to ECS")
+        .reads_only(),
+        // ==== core-refusals block (#17 bugs 7 and 8): end =================================
     ]
 }
 

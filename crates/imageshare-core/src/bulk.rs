@@ -366,8 +366,9 @@ pub struct ImageOp {
     /// Outcome of every principal that was attempted, in request order (deduplicated):
     /// the checker's outcomes of the last pass that included it.
     pub report: ShareReport,
-    /// Principals not attempted: the job was cancelled first, or (share step) the unshare
-    /// step of the same image failed.
+    /// Principals not attempted: the job was cancelled first, (share step) the unshare
+    /// step of the same image failed, or a batch of the step was refused with an error
+    /// that is not retried, which stops the step's remaining batches.
     pub not_attempted: Vec<Principal>,
     /// The error of the whole step when its last pass failed as a whole (image lookup,
     /// a limit, every batch failed); the failed principals carry it too.
@@ -392,14 +393,22 @@ impl ImageOp {
     pub fn is_complete(&self) -> bool {
         self.not_attempted.is_empty() && !self.report.has_failures()
     }
-    /// The step's failure as one error, as a single checker call would have returned it:
-    /// the whole-step error, else `Error::Partial` with the report; `None` without failures.
+    /// The step's failure as one error: the whole-step error; else, when a refusal that
+    /// is not retried stopped the step before it changed anything, that refusal; else
+    /// `Error::Partial` with the report; `None` without failures.
     pub fn failure(&self) -> Option<Arc<Error>> {
         if let Some(e) = &self.error {
             return Some(e.clone());
         }
-        self.has_failures()
-            .then(|| Arc::new(Error::Partial(Box::new(self.report.clone()))))
+        if !self.has_failures() {
+            return None;
+        }
+        if let Some(cause) = self.report.stopped_by() {
+            if !self.report.iter().any(|(_, o)| o.is_change()) {
+                return Some(cause.clone());
+            }
+        }
+        Some(Arc::new(Error::Partial(Box::new(self.report.clone()))))
     }
 }
 
@@ -678,6 +687,7 @@ async fn run_step(
     let mut error = None;
     let mut passes = 0;
     let mut retries = RetryLog::new();
+    let mut stopped_by = None;
     while !todo.is_empty() {
         if passes > options.retry_passes || (passes > 0 && cancelled.load(Ordering::Relaxed)) {
             break;
@@ -705,8 +715,20 @@ async fn run_step(
                 None
             }
         };
+        // Not sent: an earlier batch of the checker call was refused (not retried).
+        let unsent: std::collections::HashSet<&Principal> = report
+            .iter()
+            .flat_map(|r| r.not_attempted().iter())
+            .collect();
+        if let Some(cause) = report.as_ref().and_then(ShareReport::stopped_by) {
+            stopped_by = Some(cause.clone());
+        }
         for &i in &todo {
             let p = &principals[i];
+            if unsent.contains(p) {
+                outcomes[i] = None;
+                continue;
+            }
             outcomes[i] = Some(match (&report, &error) {
                 (Some(r), _) => r.outcome(p).cloned().unwrap_or_else(|| {
                     ShareOutcome::Failed(Arc::new(Error::invalid_input(
@@ -727,6 +749,10 @@ async fn run_step(
             Some(o) => report.push(p, o),
             None => not_attempted.push(p),
         }
+    }
+    if let Some(cause) = stopped_by {
+        // The step's report says why the rest was not sent, as the checker's did.
+        report.stop(not_attempted.iter().cloned(), cause);
     }
     ImageOp {
         provider: item.adapter.provider(),

@@ -160,27 +160,52 @@ impl<A: ImageSharing> Checked<A> {
                     ))
                 }
                 EncryptedPolicy::CustomerKeyWithAcknowledgement { prerequisite } => {
+                    // A service-key image is refused whatever the caller acknowledges: the
+                    // acknowledgement cannot make it shareable, so it is never the advice.
                     if image.encryption == Encryption::ServiceKey {
                         return Err(self.violation(
                             LimitRule::EncryptedImage,
                             "no service-key-encrypted images",
                             format!("{} is encrypted with the service key", image.id),
                             format!(
-                                "{provider} cannot share images encrypted with the service key; \
-                                 copy it with a customer-managed key first"
+                                "{provider} cannot share images encrypted with the service key, \
+                                 even with --allow-encrypted; it shares {prerequisite}: share \
+                                 the copy re-encrypted with your customer-managed key instead"
                             ),
                         ));
                     }
                     if !self.options.allow_encrypted {
+                        // When the provider does not report the key, the advice covers both.
+                        let (value, advice) = if image.encryption == Encryption::Unknown {
+                            (
+                                format!(
+                                    "{} is encrypted ({provider} does not report with which key)",
+                                    image.id
+                                ),
+                                format!(
+                                    "{provider} shares an encrypted image only when it is \
+                                     {prerequisite}. Encrypted with the service key: it cannot \
+                                     be shared, even with --allow-encrypted; share a copy \
+                                     re-encrypted with your customer-managed key. Encrypted with \
+                                     a customer-managed key: set CheckOptions::allow_encrypted \
+                                     (CLI: --allow-encrypted) once the rest is in place"
+                                ),
+                            )
+                        } else {
+                            (
+                                format!("{} is encrypted", image.id),
+                                format!(
+                                    "sharing an encrypted image on {provider} needs \
+                                     {prerequisite}; set CheckOptions::allow_encrypted (CLI: \
+                                     --allow-encrypted) once it is in place"
+                                ),
+                            )
+                        };
                         return Err(self.violation(
                             LimitRule::EncryptedImage,
                             "encrypted images need allow_encrypted",
-                            format!("{} is encrypted", image.id),
-                            format!(
-                                "sharing an encrypted image on {provider} needs {prerequisite}; \
-                                 set CheckOptions::allow_encrypted (CLI: --allow-encrypted) once \
-                                 it is in place"
-                            ),
+                            value,
+                            advice,
                         ));
                     }
                 }
@@ -252,8 +277,16 @@ impl<A: ImageSharing> Checked<A> {
     }
 
     /// Runs `op` over `pending` in batches of the per-call maximum, collecting outcomes.
-    /// Returns the first error when nothing at all succeeded; `Error::Partial` when some
-    /// batches failed; the full report otherwise.
+    ///
+    /// A batch refused with an error that is not retried (the transport has already
+    /// retried what can be: throttling, busy, 5xx) stops the request: the remaining
+    /// batches are not sent, and the report lists their principals as not attempted
+    /// ([`ShareReport::stop`]). A batch that failed with a retryable error (retries
+    /// exhausted) does not stop the others. Every failure is kept in the report.
+    ///
+    /// Returns the error itself when the request was one call and it failed (principals
+    /// already in the wanted state are then not reported, as nothing changed); `Error::Partial` when any batch failed or was not attempted; the
+    /// full report otherwise.
     async fn run_batches<F, Fut>(
         &self,
         id: &ImageId,
@@ -267,13 +300,23 @@ impl<A: ImageSharing> Checked<A> {
         Fut: std::future::Future<Output = Result<ShareReport>>,
     {
         let per_call = self.inner.limits().max_principals_per_call.max(1);
-        let mut first_error: Option<Arc<Error>> = None;
-        let mut any_success = false;
+        let mut calls = 0usize;
+        let mut only_error: Option<Arc<Error>> = None;
+        let mut any_report = false;
+        let mut stopped: Option<(Vec<Principal>, Arc<Error>)> = None;
         let mut request_ids = Vec::new();
-        for batch in pending.chunks(per_call) {
-            match op(batch.to_vec()).await {
+        let mut batches = pending.chunks(per_call);
+        for batch in batches.by_ref() {
+            calls += 1;
+            let result = match op(batch.to_vec()).await {
+                Ok(report) => Ok(report),
+                // An inner layer's partial report is this batch's report.
+                Err(Error::Partial(report)) => Ok(*report),
+                Err(e) => Err(e),
+            };
+            let refusal = match result {
                 Ok(report) => {
-                    any_success = true;
+                    any_report = true;
                     request_ids.extend(report.request_ids().iter().cloned());
                     for (p, o) in report.iter() {
                         done.insert(p.clone(), o.clone());
@@ -287,19 +330,31 @@ impl<A: ImageSharing> Checked<A> {
                             )))
                         });
                     }
+                    report
+                        .failures()
+                        .map(|(_, e)| e.clone())
+                        .find(|e| !e.is_retryable())
                 }
                 Err(e) => {
                     let e = Arc::new(e);
-                    first_error.get_or_insert_with(|| e.clone());
+                    only_error = Some(e.clone());
                     for p in batch {
                         done.insert(p.clone(), ShareOutcome::Failed(e.clone()));
                     }
+                    (!e.is_retryable()).then_some(e)
                 }
+            };
+            if let Some(cause) = refusal {
+                let rest: Vec<Principal> = batches.by_ref().flatten().cloned().collect();
+                if !rest.is_empty() {
+                    stopped = Some((rest, cause));
+                }
+                break;
             }
         }
-        if let Some(e) = first_error {
-            if !any_success {
-                // Nothing changed: the error itself is the answer.
+        if calls == 1 && !any_report && stopped.is_none() {
+            if let Some(e) = only_error {
+                // One call, refused, nothing else to report: the error itself is the answer.
                 drop(done);
                 return Err(Arc::try_unwrap(e)
                     .unwrap_or_else(|e| Error::invalid_input("batch", e.to_string())));
@@ -313,6 +368,9 @@ impl<A: ImageSharing> Checked<A> {
             if let Some(o) = done.remove(p) {
                 report.push(p.clone(), o);
             }
+        }
+        if let Some((rest, cause)) = stopped {
+            report.stop(rest, cause);
         }
         report.into_result()
     }

@@ -675,13 +675,24 @@ impl fmt::Display for ShareOutcome {
 }
 
 /// Per-principal result of a share or unshare, in request order (after de-duplication),
-/// with the request ids of the API calls that produced it (for an audit trail).
+/// with the request ids of the API calls that produced it (for an audit trail), and the
+/// principals for which no call was sent because an earlier call of the same request was
+/// refused ([`ShareReport::not_attempted`], [`ShareReport::stopped_by`]).
 #[derive(Debug, Clone)]
 pub struct ShareReport {
     /// The image the report is about.
     pub image: ImageId,
     entries: Vec<(Principal, ShareOutcome)>,
     request_ids: Vec<String>,
+    /// Boxed: most reports have none, and a report travels inside errors.
+    stopped: Option<Box<Stopped>>,
+}
+
+/// Principals not attempted after a refusal, and that refusal.
+#[derive(Debug, Clone)]
+struct Stopped {
+    not_attempted: Vec<Principal>,
+    cause: Arc<Error>,
 }
 
 impl ShareReport {
@@ -691,7 +702,31 @@ impl ShareReport {
             image,
             entries: Vec::new(),
             request_ids: Vec::new(),
+            stopped: None,
         }
+    }
+    /// Records `principals` as not attempted: an earlier call of the same request was
+    /// refused with `cause` (an error that is not retried), so nothing was sent for them.
+    /// The first cause recorded is kept.
+    pub fn stop(&mut self, principals: impl IntoIterator<Item = Principal>, cause: Arc<Error>) {
+        let stopped = self.stopped.get_or_insert_with(|| {
+            Box::new(Stopped {
+                not_attempted: Vec::new(),
+                cause,
+            })
+        });
+        stopped.not_attempted.extend(principals);
+    }
+    /// The principals for which nothing was sent (see [`ShareReport::stop`]), in request
+    /// order. They are not among [`ShareReport::iter`]'s entries.
+    pub fn not_attempted(&self) -> &[Principal] {
+        self.stopped
+            .as_ref()
+            .map_or(&[], |s| s.not_attempted.as_slice())
+    }
+    /// The refusal after which the remaining principals were not attempted, if any.
+    pub fn stopped_by(&self) -> Option<&Arc<Error>> {
+        self.stopped.as_ref().map(|s| &s.cause)
     }
     /// The report with `request_id` recorded as the id of (one of) the API calls that
     /// produced it; an empty id is ignored.
@@ -735,6 +770,9 @@ impl ShareReport {
     pub fn extend(&mut self, other: ShareReport) {
         self.entries.extend(other.entries);
         self.request_ids.extend(other.request_ids);
+        if let Some(other) = other.stopped {
+            self.stop(other.not_attempted, other.cause);
+        }
     }
     /// Iterates over `(principal, outcome)` pairs.
     pub fn iter(&self) -> impl Iterator<Item = (&Principal, &ShareOutcome)> {
@@ -773,16 +811,21 @@ impl ShareReport {
     pub fn has_failures(&self) -> bool {
         self.entries.iter().any(|(_, o)| o.is_failure())
     }
-    /// Turns a report with failures into `Error::Partial`, so a partial failure is never
-    /// silent for a caller that uses `?`.
+    /// True when every principal was attempted and none failed.
+    pub fn is_complete(&self) -> bool {
+        !self.has_failures() && self.not_attempted().is_empty()
+    }
+    /// Turns a report with failures or principals not attempted into `Error::Partial`, so
+    /// a partial failure is never silent for a caller that uses `?`.
     pub fn into_result(self) -> Result<ShareReport, Error> {
-        if self.has_failures() {
+        if !self.is_complete() {
             Err(Error::Partial(Box::new(self)))
         } else {
             Ok(self)
         }
     }
-    /// One line per entry: `principal: outcome`.
+    /// The counts per outcome (`2 granted, 1 failed`), then the principals not attempted
+    /// (`480 not-attempted`); `nothing to do` for an empty report.
     pub fn summary(&self) -> String {
         let mut parts = Vec::new();
         for kind in OutcomeKind::ALL {
@@ -790,6 +833,9 @@ impl ShareReport {
             if n > 0 {
                 parts.push(format!("{n} {kind}"));
             }
+        }
+        if !self.not_attempted().is_empty() {
+            parts.push(format!("{} not-attempted", self.not_attempted().len()));
         }
         if parts.is_empty() {
             "nothing to do".to_owned()
@@ -800,7 +846,39 @@ impl ShareReport {
 }
 
 impl fmt::Display for ShareReport {
+    /// `image: summary`, and when principals were not attempted, why, the first three of
+    /// them and what to do (`m-1: 10 failed, 480 not-attempted; not sent after a refusal
+    /// that is not retried (InvalidAccount.NotFound): account:1, account:2, account:3 and
+    /// 477 more; fix the failed principals and run again`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.image, self.summary())
+        write!(f, "{}: {}", self.image, self.summary())?;
+        let Some(stopped) = self
+            .stopped
+            .as_ref()
+            .filter(|s| !s.not_attempted.is_empty())
+        else {
+            return Ok(());
+        };
+        let cause = stopped
+            .cause
+            .code()
+            .map(|code| format!(" ({code})"))
+            .unwrap_or_default();
+        let mut names: Vec<String> = stopped
+            .not_attempted
+            .iter()
+            .take(3)
+            .map(ToString::to_string)
+            .collect();
+        let more = stopped.not_attempted.len() - names.len();
+        if more > 0 {
+            names.push(format!("and {more} more"));
+        }
+        write!(
+            f,
+            "; not sent after a refusal that is not retried{cause}: {}; fix the failed \
+             principals and run again",
+            names.join(", ")
+        )
     }
 }

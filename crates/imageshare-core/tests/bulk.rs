@@ -239,7 +239,8 @@ async fn failures_are_reported_per_principal_and_retryable_ones_retried() {
             api_error("ServiceUnavailable", true),
         ],
     );
-    // m-002: the first batch fails for good (not retryable); the others succeed.
+    // m-002: the first batch fails for good (not retryable), which stops the others
+    // (#17 bug 6).
     f.fail("m-002", vec![api_error("InvalidAccount.NotFound", false)]);
     // m-003: does not exist.
     f.inner.delete(&"m-003".into()).await.unwrap();
@@ -275,16 +276,24 @@ async fn failures_are_reported_per_principal_and_retryable_ones_retried() {
         op.report
     );
     assert!(op.error.is_none());
-    // m-002: the first 10 failed with the provider's code, the other 15 granted; no retry.
+    // m-002: the first 10 failed with the provider's code; the refusal is not retried and
+    // stops the image's other batches: the other 15 were not attempted; no retry pass.
     let op = by_image[&ImageId::from("m-002")];
     assert_eq!(op.passes, 1);
     assert_eq!(op.report.count(imageshare_core::OutcomeKind::Failed), 10);
-    assert_eq!(op.report.count(imageshare_core::OutcomeKind::Granted), 15);
+    assert_eq!(op.report.count(imageshare_core::OutcomeKind::Granted), 0);
+    assert_eq!(op.not_attempted, &to[10..]);
     for (p, e) in op.report.failures() {
         assert!(to[..10].contains(p));
         assert_eq!(e.code(), Some("InvalidAccount.NotFound"));
     }
-    assert!(matches!(op.failure().as_deref(), Some(Error::Partial(_))));
+    // Nothing changed: the step fails with the refusal itself, and its report says why
+    // the rest was not sent.
+    assert_eq!(
+        op.failure().as_deref().and_then(Error::code),
+        Some("InvalidAccount.NotFound")
+    );
+    assert_eq!(op.report.not_attempted(), &to[10..]);
     // m-003: not found, every principal failed with it, nothing sent.
     let op = by_image[&ImageId::from("m-003")];
     assert_eq!(op.report.count(imageshare_core::OutcomeKind::Failed), 25);
@@ -301,7 +310,7 @@ async fn failures_are_reported_per_principal_and_retryable_ones_retried() {
     // Every failure is in the report, and the report matches the backend exactly.
     assert_eq!(report.failures().count(), 10 + 25 + 25);
     assert_eq!(report.count(imageshare_core::OutcomeKind::Failed), 60);
-    assert_eq!(report.not_attempted_count(), 0);
+    assert_eq!(report.not_attempted_count(), 15);
     for entry in report.entries() {
         let granted = f.inner.grants(&entry.op.image).contains(entry.principal);
         assert_eq!(

@@ -20,7 +20,11 @@
 //!   image is the one that carries data-disk snapshots), else system-disk;
 //! - encryption: `DescribeImages` does not report it, so it is [`Encryption::NotReported`]; the server
 //!   refuses encrypted images with `UnsupportedOperation.EncryptedImagesNotSupported`, which
-//!   comes back verbatim as [`Error::Api`].
+//!   comes back verbatim as [`Error::Api`]. Checked against the official model
+//!   (tencentcloud-sdk-go `cvm/v20170312/models.go`: `Image` has no encryption field and
+//!   its `SnapshotSet[]` entries only `SnapshotId`, `DiskUsage`, `DiskSize`); the only
+//!   published signal is CBS `DescribeSnapshots` (`Snapshot.Encrypt`, `cbs/v20170312`),
+//!   another product this adapter does not call (#17 bug 8a, open).
 
 use async_trait::async_trait;
 use imageshare_core::{

@@ -75,15 +75,36 @@ fn environment_comes_before_the_profile_file() {
     assert_eq!(r.region, None);
 }
 
+/// #17 bug 7: one rule on every cloud. Keys are not trimmed (as Tencent's SDKs would) but
+/// refused, naming the variable and the character, never the value; the region still is.
 #[test]
-fn environment_values_are_trimmed() {
+fn environment_keys_with_stray_white_space_are_refused_not_trimmed() {
     let env = StaticEnv::new()
-        .with_var(ENV_SECRET_ID, " AKIDenv\n")
-        .with_var(ENV_SECRET_KEY, &format!("{ENV_KEY}\n"))
+        .with_var(ENV_SECRET_ID, " AKIDenv")
+        .with_var(ENV_SECRET_KEY, ENV_KEY)
         .with_var(ENV_REGION, " ap-guangzhou ");
-    let r = chain(CVM, None, None).resolve(&env).unwrap();
-    assert_eq!(r.credentials.fixed().unwrap().secret_id, "AKIDenv");
-    assert_eq!(r.credentials.fixed().unwrap().secret_key.expose(), ENV_KEY);
+    let e = chain(CVM, None, None).resolve(&env).unwrap_err();
+    let text = e.to_string();
+    assert!(
+        matches!(&e, imageshare_core::Error::InvalidInput { field, .. }
+            if field == &format!("environment variable {ENV_SECRET_ID}")),
+        "{e:?}"
+    );
+    assert!(text.contains("the SecretId has a leading space"), "{text}");
+    let env = env
+        .with_var(ENV_SECRET_ID, "AKIDenv")
+        .with_var(ENV_SECRET_KEY, &format!("{ENV_KEY}\n"));
+    let text = chain(CVM, None, None)
+        .resolve(&env)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains(&format!(
+            "invalid environment variable {ENV_SECRET_KEY}: the SecretKey has a trailing newline"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains(ENV_KEY), "the secret leaked: {text}");
     assert_eq!(region_from_env(&env), Some("ap-guangzhou".into()));
 }
 

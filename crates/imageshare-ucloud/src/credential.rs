@@ -102,7 +102,8 @@ pub const DEFAULT_BASE_URL: &str = "https://api.ucloud.cn";
 
 /// The key pair in the environment, the second source of the key chain: `UCLOUD_PUBLIC_KEY`
 /// and `UCLOUD_PRIVATE_KEY`, both or neither (a half-set pair is an error), no token
-/// variable, values used as given.
+/// variable; a value with surrounding white space or a control character is refused
+/// (core `check_credential_value`, the same rule on every cloud).
 pub const ENV_KEY_PAIR: EnvKeyPair = EnvKeyPair {
     id_name: "public key",
     secret_name: "private key",
@@ -110,7 +111,6 @@ pub const ENV_KEY_PAIR: EnvKeyPair = EnvKeyPair {
     secret_vars: &[ENV_PRIVATE_KEY],
     token_vars: &[],
     half_set: HalfSetPair::Refuse,
-    trim: false,
 };
 
 /// A UCloud API key pair, with an optional STS token. `Debug` shows the public key only;

@@ -34,6 +34,7 @@
 
 use std::path::PathBuf;
 
+use imageshare_core::credentials::chain::check_credential_value;
 use imageshare_core::credentials::{
     fixed, profile_path, read_credentials_file, CredentialSource, Env, Found, SharedProvider,
     SourceTrail,
@@ -89,6 +90,7 @@ impl CredentialSource<SharedProvider<AlibabaCredentials>> for CliProfileFile {
             }
         };
         let file = selected.path.display().to_string();
+        check_profile_keys(&selected.profiles, &selected.name, &file)?;
         let mut seen = Vec::new();
         match profile_provider(
             &self.services,
@@ -254,6 +256,36 @@ fn parse_profile_file(text: &str) -> std::result::Result<ProfileFile, String> {
             e.column()
         )
     })
+}
+
+/// The one rule of every cloud (core `check_credential_value`): the key fields of
+/// profile `name` and of the profiles it takes keys from (`source_profile`) may not hold
+/// stray white space or a control character. A cycle or a missing profile is left to
+/// [`profile_provider`] to report.
+fn check_profile_keys(profiles: &[Profile], name: &str, file: &str) -> Result<()> {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut next = Some(name);
+    while let Some(name) = next.take() {
+        if seen.contains(&name) || seen.len() >= MAX_CHAIN {
+            break;
+        }
+        seen.push(name);
+        let Some(p) = profiles.iter().find(|p| p.name == name) else {
+            break;
+        };
+        let place = format!("profile {name:?} of {file}");
+        for (field, value) in [
+            ("access_key_id", &p.access_key_id),
+            ("access_key_secret", &p.access_key_secret),
+            ("sts_token", &p.sts_token),
+        ] {
+            if let Some(v) = non_empty(value) {
+                check_credential_value(&place, field, v)?;
+            }
+        }
+        next = non_empty(&p.source_profile);
+    }
+    Ok(())
 }
 
 fn non_empty(v: &Option<String>) -> Option<&str> {

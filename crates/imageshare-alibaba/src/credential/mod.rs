@@ -94,7 +94,9 @@ pub const CLI_PROFILE_DISABLED_VAR: &str = "ALIBABA_CLOUD_CLI_PROFILE_DISABLED";
 pub const PROFILE_FILE: &str = ".aliyun/config.json";
 
 /// The environment source of the chain: the Aliyun CLI variable names in its lookup
-/// order; a half-set pair is skipped (the CLI goes on to the profile file); no trimming.
+/// order; a half-set pair is skipped (the CLI goes on to the profile file); a value with
+/// surrounding white space or a control character is refused (core
+/// `check_credential_value`, the same rule on every cloud).
 pub const ENV_KEY_PAIR: EnvKeyPair = EnvKeyPair {
     id_name: "access key id",
     secret_name: "access key secret",
@@ -102,7 +104,6 @@ pub const ENV_KEY_PAIR: EnvKeyPair = EnvKeyPair {
     secret_vars: &ACCESS_KEY_SECRET_VARS,
     token_vars: &SECURITY_TOKEN_VARS,
     half_set: HalfSetPair::Skip,
-    trim: false,
 };
 
 /// An Alibaba Cloud AccessKey pair, with an STS security token for temporary credentials.

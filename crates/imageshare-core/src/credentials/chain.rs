@@ -185,10 +185,62 @@ pub enum HalfSetPair {
     Refuse,
 }
 
+/// The one rule for a credential value read from the environment or a profile file,
+/// for every cloud: a key id, secret or token that starts or ends with white space, or
+/// holds a control character anywhere, is refused with [`Error::InvalidInput`] whose
+/// field is `place` (the variable, or the profile and file) and whose message names
+/// `what` (`access key secret`) and the character (`a trailing newline`), never the
+/// value.
+///
+/// Refusing is the safe choice, and the same on every cloud: trimming would sign with a
+/// key other than the one written (a value with a stray space may be a paste of the wrong
+/// thing), and sending it would only fail later as a signature mismatch that blames the
+/// keys. Tencent's SDKs trim, Alibaba's and UCloud's sign the value as it is; imageshare
+/// does neither.
+pub fn check_credential_value(place: &str, what: &str, value: &str) -> Result<()> {
+    let refuse = |which: String| {
+        Err(Error::invalid_input(
+            place,
+            format!(
+                "the {what} has {which}; remove it (credentials are used as written, \
+                 never trimmed)"
+            ),
+        ))
+    };
+    if let Some(c) = value.chars().next().filter(|c| c.is_whitespace()) {
+        return refuse(format!("a leading {}", char_name(c)));
+    }
+    if let Some(c) = value.chars().next_back().filter(|c| c.is_whitespace()) {
+        return refuse(format!("a trailing {}", char_name(c)));
+    }
+    if let Some((at, c)) = value.chars().enumerate().find(|(_, c)| c.is_control()) {
+        return refuse(format!("{} at character {}", article(c), at + 1));
+    }
+    Ok(())
+}
+
+/// What a white-space or control character is called in messages.
+fn char_name(c: char) -> String {
+    match c {
+        '\n' => "newline".to_owned(),
+        '\r' => "carriage return".to_owned(),
+        '\t' => "tab".to_owned(),
+        ' ' => "space".to_owned(),
+        c if c.is_control() => format!("control character (U+{:04X})", c as u32),
+        c => format!("white-space character (U+{:04X})", c as u32),
+    }
+}
+
+/// `char_name` with its article (`a newline`, `a control character (U+0007)`).
+fn article(c: char) -> String {
+    format!("a {}", char_name(c))
+}
+
 /// A key pair in environment variables: the id from the first set variable of `id_vars`,
 /// the secret from the first of `secret_vars` (each list in the cloud's own lookup
-/// order), the token from the first of `token_vars`. Empty (and, with `trim`, blank)
-/// values count as unset.
+/// order), the token from the first of `token_vars`. Empty values count as unset; a
+/// value with surrounding white space or a control character is refused
+/// ([`check_credential_value`]), on every cloud.
 #[derive(Debug, Clone, Copy)]
 pub struct EnvKeyPair {
     /// What the cloud calls the key id, for messages (`access key id`, `SecretId`).
@@ -203,17 +255,24 @@ pub struct EnvKeyPair {
     pub token_vars: &'static [&'static str],
     /// What a half-set pair means.
     pub half_set: HalfSetPair,
-    /// Whether values are trimmed of surrounding white space.
-    pub trim: bool,
 }
 
 impl EnvKeyPair {
-    fn first(&self, env: &dyn Env, names: &[&'static str]) -> Option<(&'static str, String)> {
-        names.iter().find_map(|n| {
-            let v = env.var(n)?;
-            let v = if self.trim { v.trim().to_owned() } else { v };
-            (!v.is_empty()).then_some((*n, v))
-        })
+    /// The first set, non-empty variable of `names`, checked with
+    /// [`check_credential_value`] (`what` names the value in the refusal).
+    fn first(
+        &self,
+        env: &dyn Env,
+        names: &[&'static str],
+        what: &str,
+    ) -> Result<Option<(&'static str, String)>> {
+        for n in names {
+            if let Some(v) = env.var(n).filter(|v| !v.is_empty()) {
+                check_credential_value(&format!("environment variable {n}"), what, &v)?;
+                return Ok(Some((*n, v)));
+            }
+        }
+        Ok(None)
     }
 
     /// The pair in `env` as a source of [`KeyPair`]s; see [`CredentialSource::load`].
@@ -222,12 +281,12 @@ impl EnvKeyPair {
         env: &dyn Env,
         trail: &mut SourceTrail,
     ) -> Result<Option<Found<KeyPair>>> {
-        let id = self.first(env, self.id_vars);
-        let secret = self.first(env, self.secret_vars);
+        let id = self.first(env, self.id_vars, self.id_name)?;
+        let secret = self.first(env, self.secret_vars, self.secret_name)?;
         let (set, unset_family, unset_name) = match (id, secret) {
             (Some((id_var, id)), Some((_, secret))) => {
                 let token = self
-                    .first(env, self.token_vars)
+                    .first(env, self.token_vars, "session token")?
                     .map(|(_, t)| Secret::new(t));
                 let pair = KeyPair {
                     id,
@@ -310,7 +369,6 @@ mod tests {
         secret_vars: &["EX_SECRET"],
         token_vars: &["EX_TOKEN"],
         half_set: HalfSetPair::Skip,
-        trim: true,
     };
 
     fn chain(half_set: HalfSetPair, explicit: Option<KeyPair>) -> CredentialChain<KeyPair> {
@@ -328,11 +386,12 @@ mod tests {
     #[test]
     fn first_source_that_finds_wins_in_order() {
         let env = StaticEnv::new()
-            .with_var("EX_KEY_ID_OLD", " old ")
+            .with_var("EX_KEY_ID", "")
+            .with_var("EX_KEY_ID_OLD", "old")
             .with_var("EX_SECRET", "s")
             .with_var("EX_TOKEN", "t");
         let found = chain(HalfSetPair::Skip, None).resolve(&env).unwrap();
-        assert_eq!(found.credentials.id, "old", "trimmed, from the second name");
+        assert_eq!(found.credentials.id, "old", "from the second name");
         assert!(found.credentials.token.is_some());
         assert_eq!(found.source, "environment variable EX_KEY_ID_OLD");
         let given = KeyPair {
@@ -387,5 +446,50 @@ mod tests {
             "{err}"
         );
         assert!(err.to_string().contains("set both or neither"), "{err}");
+    }
+
+    #[test]
+    fn stray_white_space_and_control_characters_are_refused_naming_the_place() {
+        for (var, value, says) in [
+            ("EX_KEY_ID", " old", "the key id has a leading space"),
+            ("EX_SECRET", "s3cr3t\n", "the secret has a trailing newline"),
+            (
+                "EX_SECRET",
+                "s3cr3t\r\n",
+                "the secret has a trailing newline",
+            ),
+            ("EX_SECRET", "\ts3cr3t", "the secret has a leading tab"),
+            (
+                "EX_TOKEN",
+                "tok\u{7}en",
+                "the session token has a control character (U+0007) at character 4",
+            ),
+            (
+                "EX_SECRET",
+                "s3cr3t\u{a0}",
+                "the secret has a trailing white-space character (U+00A0)",
+            ),
+            ("EX_SECRET", "   ", "the secret has a leading space"),
+        ] {
+            let mut env = StaticEnv::new()
+                .with_var("EX_KEY_ID", "id")
+                .with_var("EX_SECRET", "s")
+                .with_var("EX_TOKEN", "t");
+            env = env.with_var(var, value);
+            let err = chain(HalfSetPair::Skip, None).resolve(&env).unwrap_err();
+            match &err {
+                Error::InvalidInput { field, message } => {
+                    assert_eq!(field, &format!("environment variable {var}"));
+                    assert!(message.contains(says), "{var}={value:?}: {message}");
+                    assert!(message.contains("never trimmed"), "{message}");
+                    assert!(!message.contains("s3cr3t"), "the value leaked: {message}");
+                }
+                other => panic!("{var}={value:?}: {other:?}"),
+            }
+        }
+        assert!(
+            check_credential_value("x", "key", "a b").is_ok(),
+            "inner spaces are the cloud's to judge"
+        );
     }
 }

@@ -45,6 +45,13 @@
 //! ([`HalfSetPair::Refuse`]): falling through could sign with another account's keys than
 //! the user meant. (The official Go chain falls through; we are stricter on purpose.)
 //!
+//! Keys are used as written: the official SDKs trim the environment's values (Go
+//! `env_provider.go`, Python `EnvironmentVariableCredential`), but imageshare applies the
+//! one rule of every cloud instead (core `check_credential_value`): a SecretId, SecretKey
+//! or token from a variable or a file with surrounding white space or a control character
+//! is refused, naming the variable or file and the character. Trimming would make Tencent
+//! behave unlike Alibaba and UCloud, whose SDKs sign the value as it is.
+//!
 //! Fetching sources (STS, the metadata server) reach the network through [`Services`]
 //! (the builder's STS and metadata endpoints, HTTP options, clock), always through the core
 //! transport, and never log a secret.
@@ -180,7 +187,6 @@ pub const ENV_KEY_PAIR: EnvKeyPair = EnvKeyPair {
     secret_vars: &[ENV_SECRET_KEY],
     token_vars: &[ENV_SECURITY_TOKEN, ENV_TOKEN],
     half_set: HalfSetPair::Refuse,
-    trim: true,
 };
 
 /// The Tencent credential chain for `provider` (named in the "nothing found" error; CVM

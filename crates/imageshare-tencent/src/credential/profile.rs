@@ -6,6 +6,7 @@
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
+use imageshare_core::credentials::chain::check_credential_value;
 use imageshare_core::credentials::{
     fixed, profile_path, read_credentials_file, CredentialSource, Env, Found, SharedProvider,
     SourceTrail,
@@ -124,7 +125,13 @@ fn from_profile_file(
     let id = ini.get(profile, "secret_id").filter(|v| !v.is_empty());
     let key = ini.get(profile, "secret_key").filter(|v| !v.is_empty());
     match (id, key) {
-        (Some(id), Some(key)) => Ok(Some(TencentCredentials::new(id, key))),
+        (Some(id), Some(key)) => {
+            // The one rule of every cloud: no stray white space or control character.
+            let place = format!("profile [{profile}] of {shown}");
+            check_credential_value(&place, "secret_id", id)?;
+            check_credential_value(&place, "secret_key", key)?;
+            Ok(Some(TencentCredentials::new(id, key)))
+        }
         (None, None) => {
             trail.tried(format!(
                 "profile file {shown} ([{profile}] has no secret_id and secret_key)"

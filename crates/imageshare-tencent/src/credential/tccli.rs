@@ -24,6 +24,7 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use imageshare_core::credentials::chain::check_credential_value;
 use imageshare_core::credentials::{
     fixed, read_credentials_file, CredentialSource, Env, Found, SharedProvider, SourceTrail,
 };
@@ -64,6 +65,23 @@ impl TccliProfile {
             .or_else(|| env.var(ENV_TCCLI_PROFILE).map(|v| v.trim().to_owned()))
             .filter(|v| !v.is_empty())
             .unwrap_or_else(|| DEFAULT_PROFILE.to_owned())
+    }
+}
+
+/// A key field of a tccli JSON file (`secretId`, `secretKey`, `token`) as written, never
+/// trimmed; empty counts as absent; stray white space or a control character is refused
+/// (core `check_credential_value`, the same rule on every cloud).
+fn key_field<'a>(map: &'a Map<String, Value>, key: &str, place: &str) -> Result<Option<&'a str>> {
+    match map
+        .get(key)
+        .and_then(Value::as_str)
+        .filter(|v| !v.is_empty())
+    {
+        Some(v) => {
+            check_credential_value(place, key, v)?;
+            Ok(Some(v))
+        }
+        None => Ok(None),
     }
 }
 
@@ -172,7 +190,11 @@ impl CredentialSource<SharedProvider<TencentCredentials>> for TccliProfile {
             ));
         }
         let bad = |what: String| Error::invalid_input(format!("tccli profile {shown}"), what);
-        let (id, key) = match (field(&cred, "secretId"), field(&cred, "secretKey")) {
+        let place = format!("tccli profile {shown}");
+        let (id, key) = match (
+            key_field(&cred, "secretId", &place)?,
+            key_field(&cred, "secretKey", &place)?,
+        ) {
             (Some(id), Some(key)) => (id, key),
             (None, None) => {
                 trail.tried(format!("tccli profile {shown} (no secretId and secretKey)"));
@@ -182,7 +204,7 @@ impl CredentialSource<SharedProvider<TencentCredentials>> for TccliProfile {
             (None, Some(_)) => return Err(bad("has secretKey but no secretId".to_owned())),
         };
         let mut creds = TencentCredentials::new(id, key);
-        if let Some(token) = field(&cred, "token") {
+        if let Some(token) = key_field(&cred, "token", &place)? {
             creds = creds.with_token(token);
         }
         creds.validate().map_err(|e| bad(e.to_string()))?;

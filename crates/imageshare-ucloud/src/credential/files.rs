@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Deserializer};
 
+use imageshare_core::credentials::chain::check_credential_value;
 use imageshare_core::credentials::{
     profile_path, read_credentials_file, CredentialSource as Source, Env, Found, SourceTrail,
 };
@@ -148,6 +149,10 @@ impl SharedFiles {
         };
         match (entry.public_key.is_empty(), entry.private_key.is_empty()) {
             (false, false) => {
+                // The one rule of every cloud: no stray white space or control character.
+                let place = format!("profile {profile:?} of {}", path.display());
+                check_credential_value(&place, "public_key", &entry.public_key)?;
+                check_credential_value(&place, "private_key", entry.private_key.expose())?;
                 let source = CredentialSource::SharedFile {
                     path: path.clone(),
                     profile: profile.to_owned(),

@@ -1,0 +1,97 @@
+//! Issue #17 bug 8: the advice for an encrypted image must work. A service-key image is
+//! refused even with `allow_encrypted`, never advised to set it; an image whose key the
+//! provider does not report gets advice for both keys.
+
+use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
+use imageshare_core::memory::InMemorySharing;
+use imageshare_core::{
+    CheckOptions, Checked, Encryption, Image, ImageKind, ImageOrigin, ImageSharingExt, ImageState,
+    LimitRule, Principal, PrincipalKind, Provider, ShareLimits,
+};
+
+const TABLE: ShareLimits = ShareLimits {
+    provider: Provider::new("example-cloud"),
+    image_id_prefix: "m-",
+    example_region: "cn-hangzhou",
+    principal_kind: PrincipalKind::Account,
+    principal_form: PrincipalForm::NumericAccountId {
+        min_len: 5,
+        max_len: 20,
+        sub_user_markers: &["@"],
+        sub_user_name: "a sub-user",
+    },
+    max_sharees_per_image: None,
+    max_principals_per_call: 10,
+    same_region_only: true,
+    reshare_received: false,
+    share_marketplace_derived: true,
+    encrypted: EncryptedPolicy::CustomerKeyWithAcknowledgement {
+        prerequisite: "encrypted with a customer key (copy it with KeyId=<key>)",
+    },
+    cross_site: true,
+    shareable_kinds: &[ImageKind::SystemDisk],
+    require_available: true,
+    delete_requires_unshare: false,
+    source: "test",
+};
+
+async fn refusal(encryption: Encryption, allow_encrypted: bool) -> String {
+    let backend = InMemorySharing::new("cn-hangzhou", TABLE);
+    backend.add_image(Image {
+        id: "m-1".into(),
+        name: "golden".into(),
+        owner: Some(Principal::account("1000000001")),
+        owner_site: None,
+        region: "cn-hangzhou".into(),
+        state: ImageState::Available,
+        origin: ImageOrigin::Custom,
+        encryption,
+        kind: ImageKind::SystemDisk,
+        created_at: None,
+    });
+    let options = CheckOptions {
+        allow_encrypted,
+        ..Default::default()
+    };
+    let c = Checked::with_options(backend, options);
+    let e = c
+        .share(&"m-1".into(), &[Principal::account("2000000001")])
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.as_limit().map(|v| v.rule),
+        Some(LimitRule::EncryptedImage)
+    );
+    assert_eq!(c.inner().calls().mutations(), 0, "nothing sent");
+    e.to_string()
+}
+
+#[tokio::test]
+async fn a_service_key_image_is_never_advised_allow_encrypted() {
+    for allow in [false, true] {
+        let m = refusal(Encryption::ServiceKey, allow).await;
+        assert!(m.contains("even with --allow-encrypted"), "{m}");
+        assert!(m.contains("copy it with KeyId=<key>"), "{m}");
+        assert!(
+            m.contains("re-encrypted with your customer-managed key"),
+            "{m}"
+        );
+        assert!(!m.contains("set CheckOptions::allow_encrypted"), "{m}");
+    }
+}
+
+#[tokio::test]
+async fn an_unreported_key_gets_advice_for_both_keys() {
+    let m = refusal(Encryption::Unknown, false).await;
+    for says in [
+        "m-1 is encrypted (example-cloud does not report with which key)",
+        "Encrypted with the service key: it cannot be shared, even with --allow-encrypted",
+        "copy it with KeyId=<key>",
+        "Encrypted with a customer-managed key: set CheckOptions::allow_encrypted",
+    ] {
+        assert!(m.contains(says), "{says:?} not in {m}");
+    }
+    let m = refusal(Encryption::CustomerKey, false).await;
+    assert!(m.contains("set CheckOptions::allow_encrypted"), "{m}");
+    assert!(!m.contains("service key"), "{m}");
+}
