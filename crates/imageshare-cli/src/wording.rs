@@ -14,6 +14,14 @@ const LONG_WORD: usize = 100;
 /// Library phrases and the CLI's words for them, applied in order (longer phrases first).
 const PHRASES: &[(&str, &str)] = &[
     (
+        "set CheckOptions::allow_encrypted (CLI: --allow-encrypted) once the rest is in place",
+        "pass --allow-encrypted once the rest is in place",
+    ),
+    (
+        "KMSKeyId=<your CMK>; imageshare: EcsBuilder::kms_key_id, then copy)",
+        "KMSKeyId=<your CMK>, e.g. in the ECS console or with the aliyun CLI)",
+    ),
+    (
         "set CheckOptions::allow_encrypted (CLI: --allow-encrypted) once it is in place",
         "pass --allow-encrypted once it is in place",
     ),
