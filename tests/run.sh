@@ -7,7 +7,9 @@
 #    interop tests drive the emulator with each cloud's own SDK.
 # 3. Runs every example in examples/ with the clouds' credential variables unset, so each
 #    runs against its embedded emulator (an example exits non-zero when anything is off).
-# 4. Runs the benchmarks in quick mode (small sizes), so they cannot rot: signing, signing
+# 4. Builds the Python package python/ (imageshare-emulator: the binary wheel, maturin),
+#    installs it in a fresh virtualenv and runs its pytest suite (tests/python_package.sh).
+# 5. Runs the benchmarks in quick mode (small sizes), so they cannot rot: signing, signing
 #    against the official SDKs' own signing functions (signatures must match), and client
 #    overhead against the official SDKs on the emulator. Full sizes: see BENCHMARKS.md.
 set -euo pipefail
@@ -68,6 +70,9 @@ if [ ${#examples[@]} -gt 0 ]; then
   done
   echo "== all ${#examples[@]} examples ran"
 fi
+
+echo "== python package (python/: wheel, fresh virtualenv, pytest)"
+bash tests/python_package.sh
 
 echo "== benchmarks (quick mode)"
 IMAGESHARE_BENCH_QUICK=1 cargo bench --locked --bench sign_ratio
