@@ -10,8 +10,9 @@
 # 4. Builds the Python package python/ (imageshare-emulator: the binary wheel, maturin),
 #    installs it in a fresh virtualenv and runs its pytest suite (tests/python_package.sh).
 # 5. Runs the benchmarks in quick mode (small sizes), so they cannot rot: signing, signing
-#    against the official SDKs' own signing functions (signatures must match), and client
-#    overhead against the official SDKs on the emulator. Full sizes: see BENCHMARKS.md.
+#    against the official SDKs' own signing functions (signatures must match), client
+#    overhead against the official SDKs on the emulator, and the emulator against
+#    moto_server (start-up and requests/s, loose 10x floor). Full sizes: see BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -79,4 +80,12 @@ IMAGESHARE_BENCH_QUICK=1 cargo bench --locked --bench sign_ratio
 IMAGESHARE_BENCH_QUICK=1 cargo bench --locked --bench overhead
 IMAGESHARE_BENCH_QUICK=1 cargo bench --locked --bench bulk_floor
 IMAGESHARE_BENCH_QUICK=1 cargo bench --locked --bench stream_rss
+# The emulator against moto_server (installed from PyPI into target/moto-venv by the bench;
+# skipped with a note when it cannot be), with the release binary the wheel step built.
+emu_bin="${CARGO_TARGET_DIR:-target}/release/imageshare-emulator"
+if [ -x "$emu_bin" ]; then
+  IMAGESHARE_EMULATOR_BIN="$(cd "$(dirname "$emu_bin")" && pwd)/imageshare-emulator"
+  export IMAGESHARE_EMULATOR_BIN
+fi
+IMAGESHARE_BENCH_QUICK=1 cargo bench --locked --bench emulator_vs_moto
 cargo bench --locked --bench signing -- --quick
