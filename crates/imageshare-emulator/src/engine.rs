@@ -15,9 +15,11 @@ use serde::Deserialize;
 
 use crate::world::{Account, Encrypted, ImageSeed, Origin, State, World};
 
+pub mod grant_rules;
 pub mod metadata;
 pub mod sts;
 
+pub use grant_rules::{grant_rules, GrantRefusal, GrantRules};
 pub use metadata::MetadataRefusal;
 pub use sts::{AssumeRole, OidcClaims, Session, SessionRefusal, StsError};
 
@@ -144,6 +146,9 @@ pub enum EngineError {
         /// Its state.
         state: String,
     },
+    /// A grant change the cloud refuses beyond its limit table ([`GrantRules`]).
+    #[error(transparent)]
+    Grant(GrantRefusal),
 }
 
 /// How the caller relates to an image.
@@ -435,8 +440,20 @@ impl Engine {
         principals: &[String],
     ) -> Result<Vec<(String, bool)>, EngineError> {
         let limits = limits_for(provider);
+        let rules = grant_rules(provider);
+        rules.check_call_size(limits, principals.len())?;
         let view = self.owned(provider, caller, region, id)?;
         let img = &view.image;
+        rules.check_state(id, img.state)?;
+        if rules.refuse_already_granted {
+            if let Some(dup) = self.first_with_grant(id, principals, true) {
+                return Err(GrantRefusal::AlreadyGranted {
+                    image: id.to_owned(),
+                    principal: dup.to_owned(),
+                }
+                .into());
+            }
+        }
         if img.origin == Origin::Marketplace && !limits.share_marketplace_derived {
             return Err(EngineError::Rule {
                 rule: LimitRule::MarketplaceDerived,
@@ -551,7 +568,19 @@ impl Engine {
         id: &str,
         principals: &[String],
     ) -> Result<Vec<(String, bool)>, EngineError> {
-        self.owned(provider, caller, region, id)?;
+        let rules = grant_rules(provider);
+        rules.check_call_size(limits_for(provider), principals.len())?;
+        let view = self.owned(provider, caller, region, id)?;
+        rules.check_state(id, view.image.state)?;
+        if rules.refuse_not_granted {
+            if let Some(absent) = self.first_with_grant(id, principals, false) {
+                return Err(GrantRefusal::NotGranted {
+                    image: id.to_owned(),
+                    principal: absent.to_owned(),
+                }
+                .into());
+            }
+        }
         let entry = self.grants.entry(id.to_owned()).or_default();
         let mut out: Vec<(String, bool)> = Vec::new();
         for p in principals {
@@ -600,6 +629,21 @@ impl Engine {
                 && i.origin != Origin::Public
                 && self.is_caller(caller, &i.owner)
         })
+    }
+
+    /// The first of `principals` that has a grant on `id` (`granted`), or the first that
+    /// has none (`!granted`).
+    fn first_with_grant<'a>(
+        &self,
+        id: &str,
+        principals: &'a [String],
+        granted: bool,
+    ) -> Option<&'a str> {
+        let current = self.grants_of(id);
+        principals
+            .iter()
+            .find(|p| current.iter().any(|g| &g.principal == *p) == granted)
+            .map(String::as_str)
     }
 
     /// The grants of an image, borrowed (inspection and paged listings).
