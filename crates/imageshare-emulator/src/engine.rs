@@ -15,10 +15,12 @@ use serde::Deserialize;
 
 use crate::world::{Account, Encrypted, ImageSeed, Origin, State, World};
 
+pub mod cross_product;
 pub mod grant_rules;
 pub mod metadata;
 pub mod sts;
 
+pub use cross_product::{blueprint_for_cvm, sas_to_ecs_key, Ineligible};
 pub use grant_rules::{grant_rules, GrantRefusal, GrantRules};
 pub use metadata::MetadataRefusal;
 pub use sts::{AssumeRole, OidcClaims, Session, SessionRefusal, StsError};
@@ -741,8 +743,9 @@ impl Engine {
     /// The rules of [`Engine::delete`], checked without deleting (a front-end that deletes
     /// several images all or nothing, or answers a dry run, checks each one first): only
     /// the owner deletes; not while the image is still being created or copied where the
-    /// provider says so ([`delete_waits_for_creation`]); not while it has grants where the
-    /// provider's limits say so.
+    /// provider says so ([`delete_waits_for_creation`]); not while it has grants, or is
+    /// shared to another product ([`Engine::shared_elsewhere`]), where the provider's limits
+    /// say so.
     pub fn check_delete(
         &mut self,
         provider: Provider,
@@ -758,10 +761,17 @@ impl Engine {
             });
         }
         let n = self.grants.get(id).map_or(0, Vec::len);
-        if n > 0 && limits_for(provider).delete_requires_unshare {
+        if limits_for(provider).delete_requires_unshare {
+            let message = if n > 0 {
+                format!("{id} is shared with {n} principals")
+            } else if self.shared_elsewhere(provider, id) {
+                format!("{id} is shared to ECS")
+            } else {
+                return Ok(());
+            };
             return Err(EngineError::Rule {
                 rule: LimitRule::DeleteWhileShared,
-                message: format!("{id} is shared with {n} principals"),
+                message,
             });
         }
         Ok(())

@@ -14,7 +14,11 @@ use super::actions::{
     check_accounts, copy_to, delete_all, grant, paged, permission, select, ALL_RELATIONS,
 };
 use super::{check_id_form, cvm, region_known, Ctx, Handler, TcError, MAX_LIMIT};
-use crate::engine::{grant_rules, Engine, EngineError, GrantRefusal, ImageView, Relation};
+use crate::engine::cross_product::cvm_for_blueprint;
+use crate::engine::{
+    blueprint_for_cvm, grant_rules, Engine, EngineError, GrantRefusal, ImageView, Ineligible,
+    Relation,
+};
 use crate::world::{ImageSeed, Origin, State};
 
 /// Accounts per Lighthouse Share/CancelShareBlueprintAcrossAccounts call (documented; the
@@ -423,24 +427,14 @@ fn delete(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     delete_all(ctx, &ids, |_| Ok(()), false, "DeleteBlueprints")
 }
 
-/// Why a CVM image cannot be shared to Lighthouse (tencent.md §2.7), or `None`.
+/// Why a CVM image cannot be shared to Lighthouse (the engine's rule, worded), or `None`.
 fn unshareable_reason(engine: &Engine, v: &ImageView) -> Option<String> {
-    let img = &v.image;
-    let reason = if v.relation != Relation::Owner {
-        "Only custom images of this account can be shared to Lighthouse."
-    } else if engine
-        .images()
-        .any(|i| i.provider == imageshare_tencent::LIGHTHOUSE && i.id == blueprint_for_cvm(&img.id))
-    {
-        "The image has already been shared to Lighthouse."
-    } else if img.origin == Origin::Imported {
-        "Imported images cannot be shared to Lighthouse."
-    } else if img.kind == ImageKind::WholeMachine {
-        "Whole-instance images cannot be shared to Lighthouse."
-    } else if img.state != State::Available {
-        "The image is not in the NORMAL state."
-    } else {
-        return None;
+    let reason = match engine.cvm_to_lighthouse(v).err()? {
+        Ineligible::NotOwned => "Only custom images of this account can be shared to Lighthouse.",
+        Ineligible::AlreadyShared => "The image has already been shared to Lighthouse.",
+        Ineligible::Imported => "Imported images cannot be shared to Lighthouse.",
+        Ineligible::WholeMachine => "Whole-instance images cannot be shared to Lighthouse.",
+        Ineligible::NotAvailable => "The image is not in the NORMAL state.",
     };
     Some(reason.to_owned())
 }
@@ -579,19 +573,9 @@ fn modify_image_share(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     }
 }
 
-/// The part of an id after its prefix.
-fn suffix(id: &str) -> &str {
-    id.split_once('-').map_or(id, |(_, s)| s)
-}
-
-/// The blueprint a CVM image becomes when shared to Lighthouse.
-fn blueprint_for_cvm(image_id: &str) -> String {
-    format!("lhbp-{}", suffix(image_id))
-}
-
 /// The CVM image a blueprint was shared from, if it was.
 fn cvm_source_of(engine: &Engine, bp: &ImageView) -> Option<String> {
-    let candidate = format!("img-{}", suffix(&bp.image.id));
+    let candidate = cvm_for_blueprint(&bp.image.id);
     engine
         .images()
         .find(|i| {
