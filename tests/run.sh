@@ -56,6 +56,28 @@ if [ -f tests/interop/node/package.json ]; then
   fi
 fi
 
+# Tencent's CLI (tests/interop/tccli/requirements-tccli.txt) in its own virtualenv, since it
+# pulls the whole tencentcloud-sdk-python with other pins; re-installed only when that file
+# changes. The emulator's interop_tccli test runs it; without it that test says it is skipped.
+tccli_venv="${IMAGESHARE_TCCLI_VENV:-target/tccli-venv}"
+tccli_reqs=tests/interop/tccli/requirements-tccli.txt
+if [ -f "$tccli_reqs" ]; then
+  [ -x "$tccli_venv/bin/python" ] || python3 -m venv "$tccli_venv"
+  stamp="$tccli_venv/.requirements.sha256"
+  sum=$(sha256sum "$tccli_reqs" | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null || true)" != "$sum" ]; then
+    if "$tccli_venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$tccli_reqs"; then
+      echo "$sum" > "$stamp"
+    else
+      echo "== tccli could not be installed: the tccli interop test will be skipped"
+    fi
+  fi
+  if "$tccli_venv/bin/python" -c 'import tccli.main' 2>/dev/null; then
+    IMAGESHARE_INTEROP_TCCLI="$(cd "$tccli_venv" && pwd)/bin/python"
+    export IMAGESHARE_INTEROP_TCCLI
+  fi
+fi
+
 cargo test --workspace --locked "$@"
 
 examples=(examples/*.rs)
