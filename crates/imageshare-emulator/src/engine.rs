@@ -15,9 +15,13 @@ use serde::Deserialize;
 
 use crate::world::{Account, Encrypted, ImageSeed, Origin, State, World};
 
+pub mod cross_product;
+pub mod grant_rules;
 pub mod metadata;
 pub mod sts;
 
+pub use cross_product::{blueprint_for_cvm, sas_to_ecs_key, Ineligible};
+pub use grant_rules::{grant_rules, GrantRefusal, GrantRules};
 pub use metadata::MetadataRefusal;
 pub use sts::{AssumeRole, OidcClaims, Session, SessionRefusal, StsError};
 
@@ -144,6 +148,9 @@ pub enum EngineError {
         /// Its state.
         state: String,
     },
+    /// A grant change the cloud refuses beyond its limit table ([`GrantRules`]).
+    #[error(transparent)]
+    Grant(GrantRefusal),
 }
 
 /// How the caller relates to an image.
@@ -435,8 +442,20 @@ impl Engine {
         principals: &[String],
     ) -> Result<Vec<(String, bool)>, EngineError> {
         let limits = limits_for(provider);
+        let rules = grant_rules(provider);
+        rules.check_call_size(limits, principals.len())?;
         let view = self.owned(provider, caller, region, id)?;
         let img = &view.image;
+        rules.check_state(id, img.state)?;
+        if rules.refuse_already_granted {
+            if let Some(dup) = self.first_with_grant(id, principals, true) {
+                return Err(GrantRefusal::AlreadyGranted {
+                    image: id.to_owned(),
+                    principal: dup.to_owned(),
+                }
+                .into());
+            }
+        }
         if img.origin == Origin::Marketplace && !limits.share_marketplace_derived {
             return Err(EngineError::Rule {
                 rule: LimitRule::MarketplaceDerived,
@@ -551,7 +570,19 @@ impl Engine {
         id: &str,
         principals: &[String],
     ) -> Result<Vec<(String, bool)>, EngineError> {
-        self.owned(provider, caller, region, id)?;
+        let rules = grant_rules(provider);
+        rules.check_call_size(limits_for(provider), principals.len())?;
+        let view = self.owned(provider, caller, region, id)?;
+        rules.check_state(id, view.image.state)?;
+        if rules.refuse_not_granted {
+            if let Some(absent) = self.first_with_grant(id, principals, false) {
+                return Err(GrantRefusal::NotGranted {
+                    image: id.to_owned(),
+                    principal: absent.to_owned(),
+                }
+                .into());
+            }
+        }
         let entry = self.grants.entry(id.to_owned()).or_default();
         let mut out: Vec<(String, bool)> = Vec::new();
         for p in principals {
@@ -600,6 +631,21 @@ impl Engine {
                 && i.origin != Origin::Public
                 && self.is_caller(caller, &i.owner)
         })
+    }
+
+    /// The first of `principals` that has a grant on `id` (`granted`), or the first that
+    /// has none (`!granted`).
+    fn first_with_grant<'a>(
+        &self,
+        id: &str,
+        principals: &'a [String],
+        granted: bool,
+    ) -> Option<&'a str> {
+        let current = self.grants_of(id);
+        principals
+            .iter()
+            .find(|p| current.iter().any(|g| &g.principal == *p) == granted)
+            .map(String::as_str)
     }
 
     /// The grants of an image, borrowed (inspection and paged listings).
@@ -697,8 +743,9 @@ impl Engine {
     /// The rules of [`Engine::delete`], checked without deleting (a front-end that deletes
     /// several images all or nothing, or answers a dry run, checks each one first): only
     /// the owner deletes; not while the image is still being created or copied where the
-    /// provider says so ([`delete_waits_for_creation`]); not while it has grants where the
-    /// provider's limits say so.
+    /// provider says so ([`delete_waits_for_creation`]); not while it has grants, or is
+    /// shared to another product ([`Engine::shared_elsewhere`]), where the provider's limits
+    /// say so.
     pub fn check_delete(
         &mut self,
         provider: Provider,
@@ -714,10 +761,17 @@ impl Engine {
             });
         }
         let n = self.grants.get(id).map_or(0, Vec::len);
-        if n > 0 && limits_for(provider).delete_requires_unshare {
+        if limits_for(provider).delete_requires_unshare {
+            let message = if n > 0 {
+                format!("{id} is shared with {n} principals")
+            } else if self.shared_elsewhere(provider, id) {
+                format!("{id} is shared to ECS")
+            } else {
+                return Ok(());
+            };
             return Err(EngineError::Rule {
                 rule: LimitRule::DeleteWhileShared,
-                message: format!("{id} is shared with {n} principals"),
+                message,
             });
         }
         Ok(())

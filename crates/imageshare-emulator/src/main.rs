@@ -1,5 +1,6 @@
 //! `imageshare-emulator serve [--port N] [--world FILE] [--tls [--ca-out PATH]] [limits]`:
-//! runs the emulator until stopped.
+//! runs the emulator until stopped; `imageshare-emulator example-world` prints the default
+//! world (the Python package reads its account keys from it).
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -10,6 +11,7 @@ use imageshare_emulator::{Emulator, ServerOptions, World};
 const USAGE: &str = "usage: imageshare-emulator serve [--port N] [--world FILE]
          [--tls [--ca-out PATH]]
          [--header-timeout-ms MS] [--idle-timeout-ms MS] [--max-connections N]
+       imageshare-emulator example-world
 
 Serves the Alibaba (ECS, SAS), Tencent (CVM, Lighthouse) and UCloud emulator on
 127.0.0.1:N (an ephemeral port when N is 0 or absent) until stopped. Without --world it
@@ -18,7 +20,9 @@ request head (--header-timeout-ms), an idle connection is closed after 60 s
 (--idle-timeout-ms), and at most 1024 connections are served at once (--max-connections).
 With --tls it serves https with a certificate for 127.0.0.1, ::1 and localhost signed by a
 CA generated at start, whose PEM certificate --ca-out writes to PATH (point clients at it:
-REQUESTS_CA_BUNDLE, NODE_EXTRA_CA_CERTS, SSL_CERT_FILE).";
+REQUESTS_CA_BUNDLE, NODE_EXTRA_CA_CERTS, SSL_CERT_FILE).
+
+example-world prints the built-in default world (TOML, test keys included).";
 
 fn number(flag: &str, v: &str) -> Result<u64, ExitCode> {
     v.parse().map_err(|_| {
@@ -33,6 +37,10 @@ async fn main() -> ExitCode {
     let mut it = args.iter().map(String::as_str);
     match it.next() {
         Some("serve") => {}
+        Some("example-world") => {
+            print!("{}", World::EXAMPLE_TOML);
+            return ExitCode::SUCCESS;
+        }
         Some("--help" | "-h" | "help") | None => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -454,10 +454,13 @@ impl World {
         Self::parse(&text, Some(path.display().to_string()))
     }
 
+    /// The text of `examples/world.toml`, the default world (`imageshare-emulator
+    /// example-world` prints it, so that clients in other languages can read its keys).
+    pub const EXAMPLE_TOML: &'static str = include_str!("../../../examples/world.toml");
+
     /// The world shipped as `examples/world.toml` (what `serve` loads by default).
     pub fn example() -> World {
-        Self::from_toml_str(include_str!("../../../examples/world.toml"))
-            .expect("examples/world.toml is valid")
+        Self::from_toml_str(Self::EXAMPLE_TOML).expect("examples/world.toml is valid")
     }
 
     fn parse(text: &str, path: Option<String>) -> Result<World, WorldError> {

@@ -106,3 +106,15 @@ fn refuses_a_bad_world_file_with_status_2() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/world.toml"), "{err}");
 }
+
+#[test]
+fn example_world_prints_the_default_world() {
+    let out = Command::new(env!("CARGO_BIN_EXE_imageshare-emulator"))
+        .arg("example-world")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text, imageshare_emulator::World::EXAMPLE_TOML);
+    assert!(imageshare_emulator::World::from_toml_str(&text).is_ok());
+}

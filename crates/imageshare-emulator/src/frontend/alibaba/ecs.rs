@@ -34,6 +34,8 @@ pub(super) fn error(e: EngineError, id: &str) -> AliError {
             ),
         ),
         EngineError::InvalidState { .. } => incorrect_status(id),
+        // Alibaba makes none of these refusals (engine::grant_rules); never produced here.
+        EngineError::Grant(r) => AliError::new(400, "InvalidParameter", r.to_string()),
         EngineError::InvalidParameter { name, message } => AliError::new(
             400,
             "InvalidParameter",

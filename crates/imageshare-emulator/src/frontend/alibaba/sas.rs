@@ -176,15 +176,7 @@ pub(super) fn action(
         "DeleteCustomImage" => {
             let region = params.required("RegionId")?;
             let id = params.required("ImageId")?;
-            let view = engine
-                .image(P, &caller.id, region, id)
-                .map_err(|e| error(e, id))?;
-            if view.relation == Relation::Owner
-                && has_image(engine, imageshare_alibaba::ECS, &sas_to_ecs_key(id))
-            {
-                // Shared to ECS counts as shared.
-                return Err(custom_image_in_share());
-            }
+            // Shared to ECS counts as shared: the engine's delete rule.
             engine
                 .delete(P, &caller.id, region, id)
                 .map_err(|e| error(e, id))?;

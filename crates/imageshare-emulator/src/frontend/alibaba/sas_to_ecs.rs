@@ -1,6 +1,7 @@
 //! A SAS image shared to ECS (`ModifyImageShareStatus`): ECS lists it among the images
 //! shared with the SAS owner. It keeps its id on the wire; the engine holds it under its
-//! own key (`<id>#ecs`), translated here.
+//! own key (`<id>#ecs`, `engine::cross_product`, which also makes the delete rule that
+//! counts it as shared), translated here.
 
 use imageshare_core::Provider;
 
@@ -11,15 +12,7 @@ use crate::engine::Engine;
 /// account that owns it in SAS. The real owner id is not documented.
 pub const SAS_TO_ECS_OWNER: &str = "1999999999999999";
 
-/// Suffix of the engine key of the ECS side of a SAS image shared to ECS. The image keeps
-/// its id on the wire (the action returns no other id), but the engine keys images by id
-/// alone, so the ECS record is stored as `<id>#ecs` and translated at the edge.
-pub const SAS_TO_ECS_SUFFIX: &str = "#ecs";
-
-/// The engine key of the ECS side of SAS image `id` (for `Emulator::grants` and the like).
-pub fn sas_to_ecs_key(id: &str) -> String {
-    format!("{id}{SAS_TO_ECS_SUFFIX}")
-}
+pub use crate::engine::cross_product::{sas_to_ecs_key, SAS_TO_ECS_SUFFIX};
 
 /// The id a client sees for an engine key.
 pub(super) fn wire_id(key: &str) -> &str {
@@ -28,9 +21,7 @@ pub(super) fn wire_id(key: &str) -> &str {
 
 /// Whether the engine holds an image of `provider` under `key`.
 pub(super) fn has_image(engine: &Engine, provider: Provider, key: &str) -> bool {
-    engine
-        .images()
-        .any(|i| i.provider == provider && i.id == key)
+    engine.has_image(provider, key)
 }
 
 /// The engine key of the ECS image a client calls `id`.

@@ -82,20 +82,6 @@ pub(super) fn check_accounts(
     Ok(())
 }
 
-/// The first of `accounts` that already has a grant on `id` (`granted`), or the first
-/// that has none (`!granted`).
-pub(super) fn first_with_grant<'a>(
-    ctx: &Ctx<'_>,
-    id: &str,
-    accounts: &'a [String],
-    granted: bool,
-) -> Option<&'a String> {
-    let current = ctx.engine.grants_of(id);
-    accounts
-        .iter()
-        .find(|a| current.iter().any(|g| &g.principal == *a) == granted)
-}
-
 /// Grants (`granting`) or revokes `accounts` on image `id` of the request's product.
 pub(super) fn grant(
     ctx: &mut Ctx<'_>,

@@ -8,11 +8,10 @@ use imageshare_core::{ImageKind, LimitRule};
 use serde_json::{json, Value};
 
 use super::actions::{
-    check_accounts, copy_to, delete_all, first_with_grant, grant, paged, permission, select,
-    ALL_RELATIONS,
+    check_accounts, copy_to, delete_all, grant, paged, permission, select, ALL_RELATIONS,
 };
 use super::{check_id_form, region_known, Ctx, Handler, TcError, MAX_LIMIT};
-use crate::engine::{EngineError, ImageView, Relation};
+use crate::engine::{EngineError, GrantRefusal, ImageView, Relation};
 use crate::world::{Encrypted, Origin, State};
 
 /// Custom images per account and region (documented for CVM SyncImages).
@@ -167,6 +166,20 @@ fn not_found(id: &str) -> TcError {
 pub(super) fn error(e: EngineError, action: &str) -> TcError {
     let msg = e.to_string();
     let code = match &e {
+        EngineError::Grant(GrantRefusal::Deprecated(id)) => {
+            return TcError::new(
+                "InvalidParameterValue.InvalidImageId",
+                format!("The image `{id}` is deprecated; the operation is not allowed on it."),
+            )
+        }
+        EngineError::Grant(GrantRefusal::AlreadyGranted { image, principal }) => {
+            return TcError::new(
+                "FailedOperation.AccountAlreadyExists",
+                format!("The image `{image}` is already shared with account `{principal}`."),
+            )
+        }
+        // CVM makes no other grant refusal (engine::grant_rules).
+        EngineError::Grant(_) => "InvalidParameterValue",
         EngineError::ImageNotFound(id) => return not_found(id),
         EngineError::NotOwner(_) => "UnauthorizedOperation.ImageNotBelongToAccount",
         EngineError::PrincipalNotFound(_) => "InvalidAccountId.NotFound",
@@ -208,24 +221,6 @@ fn modify_share(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     let accounts = ctx.params.required_list("AccountIds")?;
     let sharing = permission(ctx)?;
     check_accounts(ctx, &accounts, |_, e| error(e, ACTION))?;
-    let view = ctx
-        .engine
-        .image(imageshare_tencent::CVM, ctx.caller, ctx.region, &id)
-        .map_err(|e| error(e, ACTION))?;
-    if view.relation == Relation::Owner && view.image.state == State::Unavailable {
-        return Err(TcError::new(
-            "InvalidParameterValue.InvalidImageId",
-            format!("The image `{id}` is deprecated; the operation is not allowed on it."),
-        ));
-    }
-    if sharing && view.relation == Relation::Owner {
-        if let Some(dup) = first_with_grant(ctx, &id, &accounts, true) {
-            return Err(TcError::new(
-                "FailedOperation.AccountAlreadyExists",
-                format!("The image `{id}` is already shared with account `{dup}`."),
-            ));
-        }
-    }
     grant(ctx, &id, &accounts, sharing, ACTION)?;
     Ok(json!({}))
 }

@@ -7,18 +7,23 @@
 use std::collections::BTreeSet;
 
 use imageshare_core::{ImageKind, LimitRule};
+use imageshare_tencent::limits::LIGHTHOUSE_LIMITS;
 use serde_json::{json, Value};
 
 use super::actions::{
-    check_accounts, copy_to, delete_all, first_with_grant, grant, paged, permission, select,
-    ALL_RELATIONS,
+    check_accounts, copy_to, delete_all, grant, paged, permission, select, ALL_RELATIONS,
 };
 use super::{check_id_form, cvm, region_known, Ctx, Handler, TcError, MAX_LIMIT};
-use crate::engine::{Engine, EngineError, ImageView, Relation};
+use crate::engine::cross_product::cvm_for_blueprint;
+use crate::engine::{
+    blueprint_for_cvm, grant_rules, Engine, EngineError, GrantRefusal, ImageView, Ineligible,
+    Relation,
+};
 use crate::world::{ImageSeed, Origin, State};
 
-/// Accounts per Lighthouse Share/CancelShareBlueprintAcrossAccounts call (documented).
-pub const LIGHTHOUSE_MAX_ACCOUNTS_PER_CALL: usize = 10;
+/// Accounts per Lighthouse Share/CancelShareBlueprintAcrossAccounts call (documented; the
+/// limit table's value, which the engine enforces).
+pub const LIGHTHOUSE_MAX_ACCOUNTS_PER_CALL: usize = LIGHTHOUSE_LIMITS.max_principals_per_call;
 
 /// Mainland-China cities: Lighthouse SyncBlueprint does not cross between these regions
 /// and the others (`InvalidParameterValue.NotSupportCrossBorderSyncBlueprint`).
@@ -214,6 +219,29 @@ fn describe_blueprints(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
 pub(super) fn error(e: EngineError, action: &str) -> TcError {
     let msg = e.to_string();
     let code = match &e {
+        EngineError::Grant(refusal) => {
+            let (code, msg) = match refusal {
+                GrantRefusal::AlreadyGranted { image, principal } => (
+                    "UnsupportedOperation.BlueprintAlreadyShared",
+                    format!(
+                        "The blueprint `{image}` is already shared with account `{principal}`."
+                    ),
+                ),
+                GrantRefusal::NotGranted { image, principal } => (
+                    "UnsupportedOperation.BlueprintHasNotShared",
+                    format!("The blueprint `{image}` is not shared with account `{principal}`."),
+                ),
+                GrantRefusal::TooManyPrincipals { max, got } => (
+                    "InvalidParameterValue.LimitExceeded",
+                    format!("At most {max} AccountIds are allowed per request; got {got}."),
+                ),
+                // Lighthouse refuses no deprecated blueprint this way (engine::grant_rules).
+                GrantRefusal::Deprecated(_) => {
+                    ("UnsupportedOperation.BlueprintCurStateInvalid", msg)
+                }
+            };
+            return TcError::new(code, msg);
+        }
         EngineError::ImageNotFound(_) => match action {
             "SyncBlueprint" => "ResourceNotFound.PrivateBlueprintNotFound",
             _ => "ResourceNotFound.BlueprintIdNotFound",
@@ -271,15 +299,9 @@ fn share_or_cancel(ctx: &mut Ctx<'_>, granting: bool) -> Result<Value, TcError> 
     let id = ctx.params.required("BlueprintId")?.to_owned();
     check_blueprint_id(&id)?;
     let accounts = ctx.params.required_list("AccountIds")?;
-    if accounts.len() > LIGHTHOUSE_MAX_ACCOUNTS_PER_CALL {
-        return Err(TcError::new(
-            "InvalidParameterValue.LimitExceeded",
-            format!(
-                "At most {LIGHTHOUSE_MAX_ACCOUNTS_PER_CALL} AccountIds are allowed per request; got {}.",
-                accounts.len()
-            ),
-        ));
-    }
+    grant_rules(imageshare_tencent::LIGHTHOUSE)
+        .check_call_size(&LIGHTHOUSE_LIMITS, accounts.len())
+        .map_err(|e| error(e, action))?;
     check_accounts(ctx, &accounts, |a, e| {
         // A sub-user or collaborator name is not a main account; anything else malformed
         // names no account at all.
@@ -290,25 +312,6 @@ fn share_or_cancel(ctx: &mut Ctx<'_>, granting: bool) -> Result<Value, TcError> 
         };
         TcError::new(code, e.to_string())
     })?;
-    let view = ctx
-        .engine
-        .image(imageshare_tencent::LIGHTHOUSE, ctx.caller, ctx.region, &id)
-        .map_err(|e| error(e, action))?;
-    if view.relation == Relation::Owner {
-        if granting {
-            if let Some(dup) = first_with_grant(ctx, &id, &accounts, true) {
-                return Err(TcError::new(
-                    "UnsupportedOperation.BlueprintAlreadyShared",
-                    format!("The blueprint `{id}` is already shared with account `{dup}`."),
-                ));
-            }
-        } else if let Some(absent) = first_with_grant(ctx, &id, &accounts, false) {
-            return Err(TcError::new(
-                "UnsupportedOperation.BlueprintHasNotShared",
-                format!("The blueprint `{id}` is not shared with account `{absent}`."),
-            ));
-        }
-    }
     grant(ctx, &id, &accounts, granting, action)?;
     Ok(json!({}))
 }
@@ -424,24 +427,14 @@ fn delete(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     delete_all(ctx, &ids, |_| Ok(()), false, "DeleteBlueprints")
 }
 
-/// Why a CVM image cannot be shared to Lighthouse (tencent.md §2.7), or `None`.
+/// Why a CVM image cannot be shared to Lighthouse (the engine's rule, worded), or `None`.
 fn unshareable_reason(engine: &Engine, v: &ImageView) -> Option<String> {
-    let img = &v.image;
-    let reason = if v.relation != Relation::Owner {
-        "Only custom images of this account can be shared to Lighthouse."
-    } else if engine
-        .images()
-        .any(|i| i.provider == imageshare_tencent::LIGHTHOUSE && i.id == blueprint_for_cvm(&img.id))
-    {
-        "The image has already been shared to Lighthouse."
-    } else if img.origin == Origin::Imported {
-        "Imported images cannot be shared to Lighthouse."
-    } else if img.kind == ImageKind::WholeMachine {
-        "Whole-instance images cannot be shared to Lighthouse."
-    } else if img.state != State::Available {
-        "The image is not in the NORMAL state."
-    } else {
-        return None;
+    let reason = match engine.cvm_to_lighthouse(v).err()? {
+        Ineligible::NotOwned => "Only custom images of this account can be shared to Lighthouse.",
+        Ineligible::AlreadyShared => "The image has already been shared to Lighthouse.",
+        Ineligible::Imported => "Imported images cannot be shared to Lighthouse.",
+        Ineligible::WholeMachine => "Whole-instance images cannot be shared to Lighthouse.",
+        Ineligible::NotAvailable => "The image is not in the NORMAL state.",
     };
     Some(reason.to_owned())
 }
@@ -580,19 +573,9 @@ fn modify_image_share(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     }
 }
 
-/// The part of an id after its prefix.
-fn suffix(id: &str) -> &str {
-    id.split_once('-').map_or(id, |(_, s)| s)
-}
-
-/// The blueprint a CVM image becomes when shared to Lighthouse.
-fn blueprint_for_cvm(image_id: &str) -> String {
-    format!("lhbp-{}", suffix(image_id))
-}
-
 /// The CVM image a blueprint was shared from, if it was.
 fn cvm_source_of(engine: &Engine, bp: &ImageView) -> Option<String> {
-    let candidate = format!("img-{}", suffix(&bp.image.id));
+    let candidate = cvm_for_blueprint(&bp.image.id);
     engine
         .images()
         .find(|i| {

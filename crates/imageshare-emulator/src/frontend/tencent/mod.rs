@@ -30,7 +30,9 @@
 //! blueprint that is still shared answers `UnsupportedOperation.BlueprintOccupied`. The CVM
 //! per-call `AccountIds` maximum is unpublished, so the emulator enforces none (only the
 //! 500-per-image total, `OverQuota`); Lighthouse's documented 10 per call is enforced with
-//! `InvalidParameterValue.LimitExceeded`.
+//! `InvalidParameterValue.LimitExceeded`. The engine makes each of these refusals
+//! (`engine::grant_rules`: already granted, not granted, deprecated, per call); the
+//! front-ends only word them.
 //!
 //! A CVM image shared to Lighthouse becomes the blueprint `lhbp-<suffix of the img- id>`
 //! (so the link survives without extra state); its `Blueprint.ImageId` names the CVM image.

@@ -95,6 +95,8 @@ fn refuse(engine: &Engine, e: EngineError, op: Op, id: &str, project: &str) -> U
             format!("IAM permission check failed: {r}"),
         ),
         EngineError::InvalidParameter { name, message } => UcError::invalid(&name, message),
+        // UCloud makes none of these refusals (engine::grant_rules); never produced here.
+        EngineError::Grant(r) => UcError::invalid("ProjectIds", r.to_string()),
         EngineError::InvalidState { id, state } => UcError::new(
             retcode::IMAGE_STATE_UNAVAILABLE,
             format!("Source image [{id}] state is unavailable ({state})"),
