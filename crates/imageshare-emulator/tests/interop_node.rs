@@ -138,27 +138,33 @@ async fn tencent_nodejs_sdk_with_a_wrong_secret_is_refused() {
     assert!(emu.grants("img-6pb6lrmy").is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn alibaba_pop_core_rpc_shares_through_the_emulator() {
+/// Runs an Alibaba script (the same calls through another SDK) when `package` is
+/// installed, and checks what it did against the emulator's state and call log.
+fn alibaba_shares_through_the_emulator(label: &str, package: &str, script: &str) {
     let dir = match node_env() {
         Ok(d) => d,
         Err(why) => {
-            eprintln!("SKIP alibaba_pop_core: {why}");
+            eprintln!("SKIP {label}: {why}");
             return;
         }
     };
-    if !dir.join("node_modules/@alicloud/pop-core").is_dir() {
-        eprintln!("SKIP alibaba_pop_core: @alicloud/pop-core is not installed");
+    if !dir.join("node_modules").join(package).is_dir() {
+        eprintln!("SKIP {label}: {package} is not installed");
         return;
     }
-    let emu = Emulator::start(World::example()).await.unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let emu = rt.block_on(Emulator::start(World::example())).unwrap();
     let key = emu.account("100000000001").unwrap().keys.alibaba.unwrap();
     let env = [
         ("IMAGESHARE_ENDPOINT", emu.base_url()),
         ("ALIBABA_CLOUD_ACCESS_KEY_ID", key.id.clone()),
         ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", key.secret.clone()),
     ];
-    let out = run(&dir, "alibaba.js", &env);
+    let out = run(&dir, script, &env);
     assert_eq!(
         out["describe"],
         serde_json::json!(["m-bp18ygjuqnwhechc"]),
@@ -184,4 +190,18 @@ async fn alibaba_pop_core_rpc_shares_through_the_emulator() {
         .find(|c| c.action == "ModifyImageSharePermission")
         .unwrap();
     assert_eq!(out["share_request_id"], share.request_id.as_str());
+}
+
+#[test]
+fn alibaba_pop_core_rpc_shares_through_the_emulator() {
+    alibaba_shares_through_the_emulator("alibaba_pop_core", "@alicloud/pop-core", "alibaba.js");
+}
+
+#[test]
+fn alibaba_tea_ecs_sdk_shares_through_the_emulator() {
+    alibaba_shares_through_the_emulator(
+        "alibaba_tea_ecs",
+        "@alicloud/ecs20140526",
+        "alibaba_tea.js",
+    );
 }
