@@ -19,7 +19,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use base64::Engine;
+use imageshare_core::credentials::jwt::jwt_expiry;
 use imageshare_core::credentials::{
     CredentialSource, Env, Found, ProvideCredentials, ProvideFuture, SharedProvider, SourceTrail,
 };
@@ -108,16 +108,6 @@ impl OidcProvider {
         }
         Ok(token)
     }
-}
-
-/// The `exp` claim of a JWT (`header.payload.signature`, base64url), if readable.
-pub fn jwt_expiry(token: &str) -> Option<u64> {
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    claims.get("exp")?.as_u64()
 }
 
 impl ProvideCredentials<AlibabaCredentials> for OidcProvider {

@@ -18,6 +18,7 @@ use crate::model::Provider;
 
 pub mod cache;
 pub mod chain;
+pub mod jwt;
 pub mod provider;
 
 pub use cache::{CredentialsCache, DEFAULT_REFRESH_MARGIN};

@@ -20,7 +20,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use base64::Engine;
+use imageshare_core::credentials::jwt::jwt_expiry;
 use imageshare_core::credentials::{
     CredentialSource, Env, Expiring, Found, ProvideCredentials, ProvideFuture, SharedProvider,
     SourceTrail,
@@ -251,33 +251,5 @@ impl ProvideCredentials<TencentCredentials> for OidcRoleProvider {
 
     fn source(&self) -> String {
         self.source.clone()
-    }
-}
-
-/// The `exp` claim of a JWT (not verified: only to tell an expired file early).
-fn jwt_expiry(token: &str) -> Option<u64> {
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload.trim_end_matches('='))
-        .ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    claims.get("exp")?.as_u64()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn jwt_expiry_reads_the_exp_claim_only() {
-        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
-        let jwt = format!(
-            "{}.{}.sig",
-            b64("{\"alg\":\"RS256\"}"),
-            b64("{\"exp\":1700000000}")
-        );
-        assert_eq!(jwt_expiry(&jwt), Some(1_700_000_000));
-        assert_eq!(jwt_expiry("not-a-jwt"), None);
-        assert_eq!(jwt_expiry(&format!("a.{}.c", b64("{}"))), None);
     }
 }
