@@ -107,6 +107,16 @@ pub struct Global {
     /// Record nothing in the audit trail.
     #[arg(long, global = true)]
     pub no_audit: bool,
+    /// Send no write (share, unshare, copy, delete, the migration flows' hand-overs):
+    /// print the calls that would be sent instead, and exit 0. Reads (image lookups,
+    /// sharee listings, plans) are still sent; limit and trust refusals still apply
+    /// (status 3); nothing is written to the audit trail. `apply --dry-run` needs no
+    /// --yes. Commands that only read ignore it.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// The writes a `--dry-run` did not send (not a flag).
+    #[arg(skip)]
+    pub dry_run_calls: crate::dryrun::Recorder,
     /// Accept images shared with you only from this owner (an account id; UCloud: a
     /// project id): `ID` on every provider the command uses, `PROVIDER:ID` on that one;
     /// `ID` may be written `account:ID` / `project:ID`, as owners are printed.

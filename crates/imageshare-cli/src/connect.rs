@@ -9,6 +9,7 @@ use imageshare::core::{AuditLog, CheckOptions, Provider};
 use imageshare::{Connect, DynSharing};
 
 use crate::cli::Global;
+use crate::dryrun::DryRun;
 use crate::exit::Failure;
 
 /// Attempts per API call (the transport's retry policy; the `--timeout` help quotes it).
@@ -59,10 +60,7 @@ pub fn options_with(
     let mut c = Connect::new(provider)
         .client_options(client)
         .retry(retry_policy())
-        .check_options(CheckOptions {
-            allow_encrypted: g.allow_encrypted,
-            ..Default::default()
-        })
+        .check_options(check_options(g))
         .trust(g.trust_policy());
     if let Some(log) = audit {
         c = c.audit(log.clone());
@@ -91,6 +89,14 @@ pub fn options_with(
     c
 }
 
+/// The limit checker's options of the global flags.
+fn check_options(g: &Global) -> CheckOptions {
+    CheckOptions {
+        allow_encrypted: g.allow_encrypted,
+        ..Default::default()
+    }
+}
+
 /// The adapter of [`options`], behind the limit checker.
 pub fn connect(
     g: &Global,
@@ -98,7 +104,21 @@ pub fn connect(
     region: Option<&str>,
     audit: Option<&AuditLog>,
 ) -> Result<DynSharing, Failure> {
-    Ok(options(g, provider, region, audit).build()?)
+    Ok(build(g, options(g, provider, region, audit))?)
+}
+
+/// Builds the adapter of `c` behind the limit checker; with `--dry-run`, the checker sits
+/// over the [`DryRun`] layer, which sends no write and records it in the command's list.
+pub fn build(g: &Global, c: Connect) -> imageshare::core::Result<DynSharing> {
+    if !g.dry_run {
+        return c.build();
+    }
+    let trust = c.trust_policy().clone();
+    let dry = DryRun::new(c.build_unchecked()?, g.dry_run_calls.clone(), trust);
+    Ok(imageshare::core::Checked::with_options(
+        Box::new(dry),
+        check_options(g),
+    ))
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ mod bulk;
 mod cli;
 mod commands;
 mod connect;
+mod dryrun;
 mod exit;
 mod files;
 mod interrupt;

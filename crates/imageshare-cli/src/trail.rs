@@ -47,7 +47,8 @@ pub fn path(g: &Global) -> Result<PathBuf, Failure> {
 /// with `--no-audit`. A trail that cannot be opened fails the command (status 1, the
 /// message names the path) with nothing sent.
 pub fn open(g: &Global) -> Result<Option<AuditLog>, Failure> {
-    if g.no_audit {
+    if g.no_audit || g.dry_run {
+        // A dry run grants and revokes nothing: there is nothing to record.
         return Ok(None);
     }
     let path = path(g)?;

@@ -18,6 +18,8 @@ use crate::trail;
 /// `imageshare apply -f FILE [--yes]`: plans every image; without `--yes` prints the plan
 /// and changes nothing (status 2), with it applies every plan that changes something.
 pub async fn run(g: &Global, file: &str, yes: bool) -> Result<Applied, Failure> {
+    // A dry run applies through the dry-run layer: it needs no confirmation.
+    let yes = yes || g.dry_run;
     let m = load(g, file)?;
     // Without --yes nothing is changed, so nothing is recorded.
     let log = if yes { trail::open(g)? } else { None };

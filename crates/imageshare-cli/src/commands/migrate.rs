@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::copy::NewImage;
 use crate::cli::{image_id, principals, Global, MigrateFlow};
 use crate::connect::{connect, options};
+use crate::dryrun::IntendedCall;
 use crate::exit::Failure;
 use crate::output::{Document, ShareResults};
 use crate::trail;
@@ -78,6 +79,80 @@ pub async fn run(g: &Global, flow: MigrateFlow) -> Result<Migrated, Failure> {
         })),
         Err(e) => Err(e.into()),
     }
+}
+
+/// `migrate --dry-run`: the flows hand images over with calls of their own adapters
+/// (outside the `ImageSharing` calls the dry-run layer intercepts), so their writes are
+/// recorded here, in the flow's order, after the source image is looked up (a read) and
+/// the trust policy checked; the image a step would make is named `(the ... of ID)`. The
+/// flow's waits and the own ECS copy that `sas-to-ecs` makes when ECS lists the image as
+/// shared are not listed as calls.
+/// `lighthouse-to-cvm` sends nothing (there is no API): it runs as usual.
+pub async fn dry_run(g: &Global, flow: MigrateFlow) -> Result<(), Failure> {
+    use imageshare::core::{ImageSharing, ImageSharingExt, Principal, Provider};
+    let calls = &g.dry_run_calls;
+    let record = |provider: Provider,
+                  region: &imageshare::core::Region,
+                  operation: &'static str,
+                  image: ImageId,
+                  principals: Vec<Principal>,
+                  target: Option<String>| {
+        calls.record(IntendedCall {
+            provider,
+            region: region.clone(),
+            operation,
+            image,
+            principals,
+            target,
+        });
+    };
+    let trust = g.trust_policy();
+    match flow {
+        MigrateFlow::SasToEcs(a) => {
+            let (sas, ecs) = (imageshare::alibaba::SAS, imageshare::alibaba::ECS);
+            let id = image_id(sas, &a.image, true)?;
+            let s = connect(g, sas, Some(g.region()?), None)?;
+            trust.check(sas, &s.image(&id).await?, "migrate to ECS")?;
+            record(sas, s.region(), "share-to-ecs", id.clone(), vec![], None);
+            let to = principals(ecs, &a.to);
+            if !to.is_empty() {
+                let onward = ImageId::from(format!("(the ECS image of {id})").as_str());
+                record(ecs, s.region(), "share", onward, to, None);
+            }
+        }
+        MigrateFlow::CvmToLighthouse(a) => {
+            let (cvm, lh) = (imageshare::tencent::CVM, imageshare::tencent::LIGHTHOUSE);
+            let id = image_id(cvm, &a.image, true)?;
+            let s = connect(g, cvm, Some(g.region()?), None)?;
+            s.image(&id).await?;
+            record(lh, s.region(), "share-from-cvm", id.clone(), vec![], None);
+            let to = principals(lh, &a.to);
+            if !to.is_empty() {
+                let onward = ImageId::from(format!("(the blueprint of {id})").as_str());
+                record(lh, s.region(), "share", onward, to, None);
+            }
+        }
+        MigrateFlow::LighthouseToCvm { .. } => {
+            // Always refused before anything is sent: the real run says why.
+            run(g, flow).await?;
+        }
+        MigrateFlow::Copy { args: a, to_region } => {
+            let p = g.provider()?;
+            let id = image_id(p, &a.image, true)?;
+            let source = connect(g, p, None, None)?;
+            let target = imageshare::core::CopyTarget::Region {
+                region: to_region.as_str().into(),
+                name: None,
+            };
+            // The dry-run layer reads the image, checks the trust policy and records it.
+            let copy = source.copy(&id, target).await?;
+            let to = principals(p, &a.to);
+            if !to.is_empty() {
+                record(p, &to_region.as_str().into(), "share", copy, to, None);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// How long a flow waits for a copy: `secs` in all, looking about 30 times over it, at

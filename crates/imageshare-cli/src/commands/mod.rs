@@ -6,9 +6,10 @@
 
 use std::io::Write;
 
-use crate::cli::{Cli, Command, EmulatorCommand};
+use crate::cli::{Cli, Command, EmulatorCommand, Global};
+use crate::dryrun::DryRunReport;
 use crate::exit::Failure;
-use crate::output::print;
+use crate::output::{print, write, Document};
 
 mod apply;
 mod audit;
@@ -34,9 +35,9 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
         Command::Limits => print(out, f, "limits", &limits::run(g)?),
         Command::Whoami => print(out, f, "whoami", &whoami::run(g).await?),
         Command::Image { id } => print(out, f, "image", &image::run(g, &id).await?),
-        Command::Share { ids, to } => print(out, f, "share", &share::run(g, &ids, &to).await?),
+        Command::Share { ids, to } => writes(out, g, "share", &share::run(g, &ids, &to).await?),
         Command::Unshare { ids, from, all } => {
-            print(out, f, "unshare", &unshare::run(g, &ids, &from, all).await?)
+            writes(out, g, "unshare", &unshare::run(g, &ids, &from, all).await?)
         }
         Command::Sharees { id } => sharees::run(g, &id, out).await,
         Command::SharedWithMe => shared_with_me::run(g, out).await,
@@ -45,14 +46,18 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
             to_region,
             to_project,
             name,
-        } => print(
+        } => writes(
             out,
-            f,
+            g,
             "copy",
             &copy::run(g, &id, to_region, to_project, name).await?,
         ),
         Command::Delete { id, unshare_first } => {
-            print(out, f, "delete", &delete::run(g, &id, unshare_first).await?)
+            writes(out, g, "delete", &delete::run(g, &id, unshare_first).await?)
+        }
+        Command::Migrate { flow } if g.dry_run => {
+            migrate::dry_run(g, flow).await?;
+            dry_run_report(out, g, "migrate")
         }
         Command::Migrate { flow } => print(out, f, "migrate", &migrate::run(g, flow).await?),
         Command::Plan {
@@ -71,7 +76,7 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
                 (Err(e), true) => Err(e.detailed()),
             }
         }
-        Command::Apply { file, yes } => print(out, f, "apply", &apply::run(g, &file, yes).await?),
+        Command::Apply { file, yes } => writes(out, g, "apply", &apply::run(g, &file, yes).await?),
         Command::Emulator {
             command:
                 EmulatorCommand::Serve {
@@ -88,4 +93,29 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
             action,
         } => print(out, f, "audit", &audit::run(g, image, principal, action)?),
     }
+}
+
+/// Prints the document of a command that writes, or on a dry run the writes it did not
+/// send ([`DryRunReport`]) in its place; ends with the document's verdict either way.
+fn writes(
+    out: &mut dyn Write,
+    g: &Global,
+    command: &'static str,
+    doc: &impl Document,
+) -> Result<(), Failure> {
+    if !g.dry_run {
+        return print(out, g.output, command, doc);
+    }
+    dry_run_report(out, g, command)?;
+    doc.verdict()
+}
+
+/// Prints the writes `command` did not send on a dry run (`imageshare/dry-run/v1`).
+fn dry_run_report(out: &mut dyn Write, g: &Global, command: &'static str) -> Result<(), Failure> {
+    write(
+        out,
+        g.output,
+        "dry-run",
+        &DryRunReport::new(command, &g.dry_run_calls),
+    )
 }

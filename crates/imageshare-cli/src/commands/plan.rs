@@ -96,8 +96,7 @@ pub fn connect_manifest(
                 }
                 c = c.assume_role(assumed);
             }
-            let built = c
-                .build()
+            let built = crate::connect::build(g, c)
                 .map_err(|e| Failure::from(e).with_context(&place(m, img)))?;
             slot.insert(built);
         }
