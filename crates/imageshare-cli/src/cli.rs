@@ -480,11 +480,16 @@ pub enum Command {
         name: Option<String>,
     },
     /// Delete an image.
+    ///
+    /// Asks first on a terminal; without one, refused unless --yes is given.
     Delete {
         id: String,
         /// Unshare it from everyone first.
         #[arg(long)]
         unshare_first: bool,
+        /// Delete without asking (needed when stdin is not a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
     /// Move images between products and regions, then share them onward.
     Migrate {
@@ -502,12 +507,15 @@ pub enum Command {
         detailed_exitcode: bool,
     },
     /// Make the live sharees match a manifest.
+    ///
+    /// Without --yes: on a terminal, shows the plan and asks; without one, prints the plan
+    /// and changes nothing (status 2).
     Apply {
         /// The manifest (TOML, at most 4 MiB); `-` reads it from standard input.
         #[arg(long, short = 'f')]
         file: String,
-        /// Apply without asking.
-        #[arg(long)]
+        /// Apply without asking (needed when stdin is not a terminal).
+        #[arg(long, short = 'y')]
         yes: bool,
     },
     /// The multi-cloud emulator.

@@ -17,6 +17,7 @@ use crate::output::Format;
 mod bulk;
 mod cli;
 mod commands;
+mod confirm;
 mod connect;
 mod dryrun;
 mod exit;

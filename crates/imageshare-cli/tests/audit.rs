@@ -348,7 +348,11 @@ async fn a_trail_that_cannot_be_opened_fails_before_anything_is_sent() {
         ]
         .concat(),
         [&CVM[..], &["unshare", "img-trail0", "--all"]].concat(),
-        [&CVM[..], &["delete", "img-trail3", "--unshare-first"]].concat(),
+        [
+            &CVM[..],
+            &["delete", "img-trail3", "--unshare-first", "--yes"],
+        ]
+        .concat(),
         [
             &ecs[..],
             &["migrate", "copy", "m-trail1", "--to-region", "cn-shanghai"],

@@ -553,7 +553,7 @@ async fn every_command_in_both_output_formats() {
     assert!(copy.starts_with("m-"), "{copy}");
     let sh = ["--provider", "alibaba-ecs", "--region", "cn-shanghai"];
     let o = run(
-        &[&sh[..], &["delete", &copy, "--unshare-first"]].concat(),
+        &[&sh[..], &["delete", &copy, "--unshare-first", "--yes"]].concat(),
         &env,
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

@@ -259,7 +259,7 @@ async fn messages_name_flags_not_library_calls() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let o = common::run_async(
         home.clone(),
-        ecs(&["delete", "m-bp18ygjuqnwhechc"]),
+        ecs(&["delete", "m-bp18ygjuqnwhechc", "--yes"]),
         env.clone(),
     )
     .await;

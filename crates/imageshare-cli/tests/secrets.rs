@@ -373,19 +373,22 @@ async fn no_command_prints_a_secret_at_trace_level() {
     ));
     runs.push(run(
         "ucloud delete",
-        &at(&uc, &["delete", "uimage-ulhost01"]),
+        &at(&uc, &["delete", "uimage-ulhost01", "--yes"]),
         &env,
         0,
     ));
     runs.push(run(
         "cvm delete --unshare-first",
-        &at(&cvm, &["delete", "img-whole001", "--unshare-first"]),
+        &at(
+            &cvm,
+            &["delete", "img-whole001", "--unshare-first", "--yes"],
+        ),
         &env,
         0,
     ));
     runs.push(run(
         "ecs delete of a received image",
-        &at(&ecs, &["delete", "m-bprecv000001"]),
+        &at(&ecs, &["delete", "m-bprecv000001", "--yes"]),
         &env,
         1,
     ));

@@ -137,8 +137,8 @@ fn commands(dir: &std::path::Path) -> Vec<(String, Vec<String>, Expect)> {
             &["shared-with-me"],
             &["copy", t.image, "--to-region", t.other_region],
             &["copy", t.image],
-            &["delete", t.image],
-            &["delete", t.image, "--unshare-first"],
+            &["delete", t.image, "--yes"],
+            &["delete", t.image, "--unshare-first", "--yes"],
             &[
                 "migrate",
                 "copy",

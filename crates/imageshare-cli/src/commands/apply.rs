@@ -11,23 +11,38 @@ use serde::Serialize;
 use super::plan::{connect_manifest, load, plan_manifest, Connections, PlanEntry, Plans};
 use crate::bulk::{self, BulkResults, Exit, StepSpec};
 use crate::cli::Global;
+use crate::confirm;
 use crate::exit::{usage, Failure};
 use crate::output::Document;
-use crate::trail;
+use crate::{trail, wording};
 
-/// `imageshare apply -f FILE [--yes]`: plans every image; without `--yes` prints the plan
-/// and changes nothing (status 2), with it applies every plan that changes something.
+/// `imageshare apply -f FILE [--yes]`: plans every image; with `--yes` applies every plan
+/// that changes something. Without it, on a terminal the plan is shown and the question
+/// asked ([`confirm`]); without a terminal the plan is printed and nothing is changed
+/// (status 2).
 pub async fn run(g: &Global, file: &str, yes: bool) -> Result<Applied, Failure> {
     // A dry run applies through the dry-run layer: it needs no confirmation.
-    let yes = yes || g.dry_run;
+    let mut yes = yes || g.dry_run;
+    let ask = !yes && confirm::terminal();
     let m = load(g, file)?;
-    // Without --yes nothing is changed, so nothing is recorded.
-    let log = if yes { trail::open(g)? } else { None };
+    // Without --yes (and no one to ask) nothing is changed, so nothing is recorded.
+    let log = if yes || ask { trail::open(g)? } else { None };
     let conns = connect_manifest(g, &m, log.as_ref())?;
     let (cx, plan_log) = CallContext::new().collecting_retries();
     let plans = plan_manifest(&cx, &conns, &m).await;
     let plan_retries = summary_of(plan_log.take());
     let plans = plans?;
+    if ask && !plans.is_noop() {
+        let question = format!(
+            "{}\nApply these changes ({} to make)?",
+            wording::cli(plans.to_string().trim_end()),
+            plans.changes()
+        );
+        if !confirm::ask_terminal(&question, "not applied")? {
+            return Err(confirm::declined("not applied"));
+        }
+        yes = true;
+    }
     let done = if yes && !plans.is_noop() {
         Some(apply_plans(&conns, &plans).await)
     } else {

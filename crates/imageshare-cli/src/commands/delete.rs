@@ -2,21 +2,42 @@
 
 use std::fmt;
 
-use imageshare::core::{Error, ImageId, ImageSharingExt};
+use imageshare::core::{Error, ImageId, ImageSharing, ImageSharingExt};
 use serde::Serialize;
 
 use crate::cli::{image_id, Global};
+use crate::confirm;
 use crate::connect::connect;
 use crate::exit::Failure;
 use crate::output::{Document, ShareResults};
 use crate::trail;
 
-/// `imageshare delete ID [--unshare-first]`.
-pub async fn run(g: &Global, id: &str, unshare_first: bool) -> Result<Deleted, Failure> {
+/// `imageshare delete ID [--unshare-first] [--yes]`: without `--yes` (or `--dry-run`), asks
+/// first on a terminal and is refused without one ([`confirm`]).
+pub async fn run(g: &Global, id: &str, unshare_first: bool, yes: bool) -> Result<Deleted, Failure> {
     let p = g.provider()?;
     let id = image_id(p, id, true)?;
+    let confirmed = |region: &imageshare::core::Region| {
+        if yes || g.dry_run {
+            return Ok(());
+        }
+        let first = if unshare_first {
+            " after revoking every grant"
+        } else {
+            ""
+        };
+        let question = format!("Delete {id} ({p}, {region}){first}? It cannot be undone.");
+        let refusal = "not deleted: delete asks for confirmation and stdin is not a \
+                       terminal; run again with --yes to delete without asking";
+        match confirm::ask_terminal(&question, refusal)? {
+            true => Ok(()),
+            false => Err(confirm::declined("not deleted")),
+        }
+    };
     if !unshare_first {
-        connect(g, p, None, None)?.delete(&id).await?;
+        let s = connect(g, p, None, None)?;
+        confirmed(s.region())?;
+        s.delete(&id).await?;
         return Ok(Deleted {
             image: id,
             deleted: true,
@@ -26,6 +47,7 @@ pub async fn run(g: &Global, id: &str, unshare_first: bool) -> Result<Deleted, F
     }
     let log = trail::open(g)?;
     let s = connect(g, p, None, log.as_ref())?;
+    confirmed(s.region())?;
     match s.unshare_all_and_delete(&id).await {
         Ok(report) => Ok(Deleted {
             image: id,

@@ -52,9 +52,16 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
             "copy",
             &copy::run(g, &id, to_region, to_project, name).await?,
         ),
-        Command::Delete { id, unshare_first } => {
-            writes(out, g, "delete", &delete::run(g, &id, unshare_first).await?)
-        }
+        Command::Delete {
+            id,
+            unshare_first,
+            yes,
+        } => writes(
+            out,
+            g,
+            "delete",
+            &delete::run(g, &id, unshare_first, yes).await?,
+        ),
         Command::Migrate { flow } if g.dry_run => {
             migrate::dry_run(g, flow).await?;
             dry_run_report(out, g, "migrate")
