@@ -107,6 +107,9 @@ pub struct Global {
     /// Record nothing in the audit trail.
     #[arg(long, global = true)]
     pub no_audit: bool,
+    /// Write no progress and no notes on stderr (warnings and errors still are).
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
     /// Send no write (share, unshare, copy, delete, the migration flows' hand-overs):
     /// print the calls that would be sent instead, and exit 0. Reads (image lookups,
     /// sharee listings, plans) are still sent; limit and trust refusals still apply
@@ -542,6 +545,24 @@ pub enum Command {
         /// Only this action.
         #[arg(long, value_enum)]
         action: Option<ActionFilter>,
+    },
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
+    ///
+    /// For example `imageshare completions bash > ~/.local/share/bash-completion/completions/imageshare`,
+    /// or `imageshare completions zsh > "${fpath[1]}/_imageshare"`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `imageshare man > imageshare.1 && man ./imageshare.1`.
+    ///
+    /// With --dir, write a page per command into DIR instead (imageshare.1,
+    /// imageshare-share.1, ...) and print their paths.
+    Man {
+        /// Write every command's page into this directory.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
 }
 

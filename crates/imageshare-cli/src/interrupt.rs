@@ -42,16 +42,16 @@ pub fn install() {
             return;
         }
         channel().send_replace(true);
-        eprintln!(
-            "imageshare: interrupted: no new call is started; ending within a second \
-             (Ctrl-C again to exit now)"
+        crate::stderr::note(
+            "interrupted: no new call is started; ending within a second (Ctrl-C again to \
+             exit now)",
         );
         #[cfg(unix)]
         let second = signals.recv().await;
         #[cfg(not(unix))]
         let second = tokio::signal::ctrl_c().await.ok();
         if second.is_some() {
-            eprintln!("imageshare: interrupted again: exiting now");
+            crate::stderr::note("interrupted again: exiting now");
             std::process::exit(AGAIN);
         }
     });

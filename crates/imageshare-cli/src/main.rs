@@ -27,6 +27,7 @@ mod listing;
 mod logging;
 mod output;
 mod progress;
+mod stderr;
 mod trail;
 mod wording;
 
@@ -36,6 +37,7 @@ async fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
+    stderr::set_quiet(cli.global.quiet);
     logging::init(cli.global.log_level.clone());
     let endpoint = cli.global.endpoint.clone();
     let timeout = cli.global.timeout;

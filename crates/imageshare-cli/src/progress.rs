@@ -4,11 +4,11 @@
 use std::future::Future;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressStyle};
 
 /// A spinner with a message, for one long call.
 pub fn spinner(message: &str) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    let bar = ProgressBar::with_draw_target(None, crate::stderr::progress_target());
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid template"),
     );
@@ -19,7 +19,7 @@ pub fn spinner(message: &str) -> ProgressBar {
 
 /// A bar over `len` steps.
 pub fn bar(len: u64, prefix: &str) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    let bar = ProgressBar::with_draw_target(Some(len), crate::stderr::progress_target());
     bar.set_style(
         ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}")
             .expect("valid template")

@@ -16,6 +16,7 @@ mod audit;
 mod copy;
 mod delete;
 mod demo;
+mod docs;
 mod emulator;
 mod image;
 mod limits;
@@ -94,6 +95,8 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
                 },
         } => emulator::serve(port, world.as_deref(), tls, ca_out.as_deref(), f, out).await,
         Command::Demo => demo::run(f, out).await,
+        Command::Completions { shell } => docs::completions(shell, out),
+        Command::Man { dir } => docs::man(dir.as_deref(), out),
         Command::Audit {
             image,
             principal,

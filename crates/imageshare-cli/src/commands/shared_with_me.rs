@@ -60,7 +60,7 @@ pub async fn run(g: &Global, out: &mut dyn Write) -> Result<(), Failure> {
     match g.output {
         Format::Text => writeln!(out, "{note}").map_err(Failure::output),
         Format::Json => {
-            eprintln!("imageshare: {note}");
+            crate::stderr::note(&note);
             Ok(())
         }
     }
