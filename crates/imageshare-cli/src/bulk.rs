@@ -168,8 +168,9 @@ pub async fn one_step(
         region: spec.region,
         image: spec.image,
         op: spec.op,
+        // The principals a refused batch left unsent: listed as several images' are.
+        not_attempted: report.not_attempted().to_vec(),
         report,
-        not_attempted: Vec::new(),
         error: None,
         passes: 1,
         retries: log.take(),

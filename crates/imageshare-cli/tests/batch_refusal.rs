@@ -50,3 +50,64 @@ async fn a_refused_batch_stops_the_rest_and_everything_is_reported() {
     // The command ends with the refusal that stopped it.
     assert!(err.contains("InvalidAccountId.NotFound"), "{err}");
 }
+
+/// Issue #17 (JSON output): one image prints the shape of several, `not_attempted`
+/// included: the principals a refused batch left unsent are listed there, not dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_image_json_lists_what_was_not_attempted_as_several_images_do() {
+    let emu = Emulator::start(World::example()).await.unwrap();
+    let home = fresh_dir("batch-refusal-json");
+    let unknown: Vec<String> = (0..30).map(|i| format!("3{i:011}")).collect();
+    let run = |images: &[&str]| {
+        let mut args = vec![
+            "--provider",
+            "tencent-cvm",
+            "--region",
+            "ap-guangzhou",
+            "--output",
+            "json",
+            "share",
+        ];
+        args.extend(images);
+        let to = unknown.join(",");
+        let mut args = strings(&args);
+        args.extend(["--to".to_owned(), to]);
+        run_async(home.clone(), args, owner_env(&emu))
+    };
+    let one = run(&["img-6pb6lrmy"]).await;
+    assert_eq!(one.status.code(), Some(1), "{}", stderr(&one));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&one)).unwrap();
+    assert_eq!(v["schema"], "imageshare/share/v1", "{v}");
+    let steps = v["results"].as_array().unwrap();
+    assert_eq!(steps.len(), 1, "{v}");
+    let step = &steps[0];
+    assert_eq!(step["image"], "img-6pb6lrmy", "{step}");
+    assert_eq!(step["results"].as_array().unwrap().len(), 10, "{step}");
+    let left: Vec<&str> = step["not_attempted"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no not_attempted: {step}"))
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    let expected: Vec<&str> = unknown[10..].iter().map(String::as_str).collect();
+    assert_eq!(left, expected);
+    assert_eq!(step["code"], "InvalidAccountId.NotFound", "{step}");
+    // The same keys as a step of a two-image share that was stopped the same way.
+    let two = run(&["img-6pb6lrmy", "img-whole001"]).await;
+    let w: serde_json::Value = serde_json::from_str(&stdout(&two)).unwrap();
+    let keys = |s: &serde_json::Value| {
+        s.as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<String>>()
+    };
+    let many = w["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["image"] == "img-6pb6lrmy")
+        .unwrap_or_else(|| panic!("{w}"));
+    assert_eq!(keys(step), keys(many), "{step}\n{many}");
+    assert_eq!(keys(&v), keys(&w));
+}
