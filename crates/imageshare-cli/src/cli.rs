@@ -42,8 +42,14 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The heading of the flags every command takes, in every command's help: after the
+/// command's own options, which come first under `Options:`.
+pub const GLOBAL_HEADING: &str = "Global options";
+
 /// The flags every command takes (`global = true`: before or after the command name).
+/// Listed under [`GLOBAL_HEADING`], after the command's own options.
 #[derive(Debug, Args)]
+#[command(next_help_heading = GLOBAL_HEADING)]
 pub struct Global {
     /// Provider: alibaba-ecs, alibaba-sas, tencent-cvm, tencent-lighthouse, ucloud.
     #[arg(long, short = 'p', global = true, env = "IMAGESHARE_PROVIDER")]
@@ -76,15 +82,8 @@ pub struct Global {
     /// in place).
     #[arg(long, global = true)]
     pub allow_encrypted: bool,
-    /// Seconds allowed for one attempt of one API call (1-3600). A call is tried at most 5
-    /// times (a timed-out write is retried only when repeating it is harmless), with at
-    /// most 3 s of backoff in all, and not retried once 120 s have passed: one call gives
-    /// up after at most min(5 x TIMEOUT, 120 + TIMEOUT) + 3 seconds. A command on one
-    /// image stops at its first failed call, so an endpoint that never answers fails it
-    /// within that bound. `apply` and `share` / `unshare` of several images work on many
-    /// images at once and give a step whose call failed with a retryable error up to 2
-    /// more passes (each re-reads the sharees, then sends the call again): a step gives up
-    /// after at most 3 such calls and their reads.
+    /// Seconds allowed for one attempt of one API call (1-3600); how retries bound a
+    /// command: README, "Timeouts".
     #[arg(
         long,
         global = true,
