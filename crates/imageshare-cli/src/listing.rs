@@ -1,8 +1,11 @@
-//! Listings printed as they arrive (`sharees`, `shared-with-me`): each item is written
-//! when the stream yields it, so memory stays flat however long the list is.
+//! Listings printed as they arrive (`sharees`, `shared-with-me`): memory stays bounded
+//! however long the list is.
 //!
-//! - text: a header, then one row per item with fixed column widths (a longer cell pushes
-//!   the rest of its row to the right; nothing is buffered to measure the widest);
+//! - text: a header, then one row per item, every column as wide as its widest value
+//!   ([`crate::table`]). Rows are held until the listing ends or [`BLOCK_ROWS`] have come,
+//!   then printed sized to the widest value so far; a longer listing prints in blocks
+//!   whose columns only ever widen (a later, wider value moves the columns of the blocks
+//!   after it, never cuts a value);
 //! - `--output json`: one JSON document, `{"schema": "imageshare/COMMAND/v1", KEY: [...]}`,
 //!   whose array is written one element at a time and closed at the end, also when the
 //!   listing fails part-way (the items received so far stay valid JSON; the error goes to
@@ -16,15 +19,23 @@ use serde::Serialize;
 
 use crate::exit::Failure;
 use crate::output::{json_text, schema, Format};
+use crate::table::Widths;
 
-/// One column of a streamed table: its header and its width.
-pub type Column = (&'static str, usize);
+/// The rows of a text listing held to measure their widths before they are printed.
+pub const BLOCK_ROWS: usize = 1000;
 
 /// A listing being written to stdout.
 pub struct Listing<'o> {
     out: &'o mut dyn Write,
     format: Format,
-    columns: &'static [Column],
+    /// The text headers.
+    headers: &'static [&'static str],
+    /// The column widths so far (text).
+    widths: Widths,
+    /// Text rows not printed yet (at most `block`).
+    held: Vec<Vec<String>>,
+    /// How many rows are held before they are printed ([`BLOCK_ROWS`]).
+    block: usize,
     /// The command (its JSON document's `schema`) and the key of the array.
     json: (&'static str, &'static str),
     /// Items written so far.
@@ -32,19 +43,22 @@ pub struct Listing<'o> {
 }
 
 impl<'o> Listing<'o> {
-    /// A listing with these text columns, nothing written yet; in JSON, `command`'s
+    /// A listing with these text headers, nothing written yet; in JSON, `command`'s
     /// document with the items under `key`.
     pub fn new(
         out: &'o mut dyn Write,
         format: Format,
-        columns: &'static [Column],
+        headers: &'static [&'static str],
         command: &'static str,
         key: &'static str,
     ) -> Self {
         Self {
             out,
             format,
-            columns,
+            headers,
+            widths: Widths::of(headers),
+            held: Vec::new(),
+            block: BLOCK_ROWS,
             json: (command, key),
             count: 0,
         }
@@ -76,18 +90,18 @@ impl<'o> Listing<'o> {
         self.count
     }
 
-    /// Writes one item: `row` (one cell per column) in text, the item itself in JSON.
-    pub fn push(&mut self, row: &[String], item: &impl Serialize) -> Result<(), Failure> {
+    /// Takes one item: `row` (one cell per column) in text, held until its block is full;
+    /// the item itself in JSON, written at once.
+    pub fn push(&mut self, row: Vec<String>, item: &impl Serialize) -> Result<(), Failure> {
         let first = self.count == 0;
         self.count += 1;
         match self.format {
             Format::Text => {
-                if first {
-                    let header = self.header();
-                    writeln!(self.out, "{header}").map_err(Failure::output)?;
+                self.held.push(row);
+                if self.held.len() >= self.block {
+                    self.print_held()?;
                 }
-                let line = self.row(row);
-                writeln!(self.out, "{line}").map_err(Failure::output)
+                Ok(())
             }
             Format::Json => {
                 let element = json_text(item)?;
@@ -103,48 +117,45 @@ impl<'o> Listing<'o> {
         }
     }
 
-    /// Ends the listing: the closing bracket in JSON; the header and `(none)` in text
-    /// when nothing was listed.
-    pub fn finish(self) -> Result<(), Failure> {
+    /// Prints the held text rows, the columns widened to fit them; the header first when
+    /// they are the first.
+    fn print_held(&mut self) -> Result<(), Failure> {
+        let rows = std::mem::take(&mut self.held);
+        self.widths.fit(&rows);
+        let mut text = String::new();
+        if self.count == rows.len() {
+            text.push_str(&self.widths.line(self.headers));
+            text.push('\n');
+        }
+        for r in &rows {
+            text.push_str(&self.widths.line(r));
+            text.push('\n');
+        }
+        self.out
+            .write_all(text.as_bytes())
+            .and_then(|()| self.out.flush())
+            .map_err(Failure::output)
+    }
+
+    /// Ends the listing: the closing bracket in JSON; in text the rows still held, or the
+    /// header and `(none)` when nothing was listed.
+    pub fn finish(mut self) -> Result<(), Failure> {
         match (self.format, self.count) {
             (Format::Json, 0) => writeln!(self.out, "{}[]{}", self.json_open(), self.json_close()),
             (Format::Json, _) => writeln!(self.out, "\n  ]{}", self.json_close()),
-            (Format::Text, 0) => writeln!(self.out, "{}\n(none)", self.header()),
-            (Format::Text, _) => Ok(()),
+            (Format::Text, 0) => writeln!(self.out, "{}\n(none)", self.widths.line(self.headers)),
+            (Format::Text, _) => return self.print_held(),
         }
         .map_err(Failure::output)
     }
 
-    /// Ends a listing whose stream failed: closes what was started (so JSON output stays
-    /// valid), then returns the error.
+    /// Ends a listing whose stream failed: prints the text rows held, or closes the JSON
+    /// started (so that it stays valid), then returns the error.
     pub fn fail(self, e: Error) -> Failure {
         if self.count > 0 {
             let _ = self.finish();
         }
         Failure::from(e)
-    }
-
-    /// The header line.
-    fn header(&self) -> String {
-        let header: Vec<String> = self.columns.iter().map(|(h, _)| (*h).to_owned()).collect();
-        self.row(&header)
-    }
-
-    /// One line of cells, each padded to its column's width but the last.
-    fn row(&self, cells: &[String]) -> String {
-        let last = self.columns.len().saturating_sub(1);
-        let mut line = String::new();
-        for (i, ((_, width), cell)) in self.columns.iter().zip(cells).enumerate() {
-            if i > 0 {
-                line.push_str("  ");
-            }
-            if i == last {
-                line.push_str(cell);
-            } else {
-                line.push_str(&format!("{cell:<width$}"));
-            }
-        }
-        line.trim_end().to_owned()
     }
 }
 
@@ -159,7 +170,7 @@ pub async fn print<T: Serialize>(
 ) -> Result<usize, Failure> {
     while let Some(item) = items.next().await {
         match item {
-            Ok(item) if keep(&item) => listing.push(&row(&item), &item)?,
+            Ok(item) if keep(&item) => listing.push(row(&item), &item)?,
             Ok(_) => {}
             Err(e) => return Err(listing.fail(e)),
         }
@@ -181,15 +192,26 @@ mod tests {
         n: u32,
     }
 
-    const COLUMNS: &[Column] = &[("A", 4), ("B", 3)];
+    const HEADERS: &[&str] = &["A", "B"];
 
     async fn run(
         format: Format,
         items: Vec<Result<u32, Error>>,
     ) -> (String, Result<usize, Failure>) {
+        run_in_blocks(format, items, BLOCK_ROWS).await
+    }
+
+    /// [`run`], printing text in blocks of `block` rows.
+    async fn run_in_blocks(
+        format: Format,
+        items: Vec<Result<u32, Error>>,
+        block: usize,
+    ) -> (String, Result<usize, Failure>) {
         let mut buf = Vec::new();
+        let mut listing = Listing::new(&mut buf, format, HEADERS, "test", "items");
+        listing.block = block;
         let result = print(
-            Listing::new(&mut buf, format, COLUMNS, "test", "items"),
+            listing,
             stream::iter(items).map(|r| r.map(|n| Item { n })).boxed(),
             |item| item.n % 2 == 1,
             |item| vec![item.n.to_string(), "x".into()],
@@ -217,7 +239,7 @@ mod tests {
         assert_eq!(n.ok(), Some(0));
         // A key after "schema" puts it first, as the sorted keys of a document do.
         let mut buf = Vec::new();
-        let listing = Listing::new(&mut buf, Format::Json, COLUMNS, "test", "sharees");
+        let listing = Listing::new(&mut buf, Format::Json, HEADERS, "test", "sharees");
         print(
             listing,
             stream::iter(vec![Ok(Item { n: 1 })]).boxed(),
@@ -247,10 +269,20 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn text_rows_have_fixed_columns() {
+    async fn text_columns_fit_their_widest_value() {
         let (out, _) = run(Format::Text, vec![Ok(1), Ok(12345)]).await;
-        assert_eq!(out, "A     B\n1     x\n12345  x\n");
+        assert_eq!(out, "A      B\n1      x\n12345  x\n");
         let (out, _) = run(Format::Text, vec![Ok(2)]).await;
-        assert_eq!(out, "A     B\n(none)\n");
+        assert_eq!(out, "A  B\n(none)\n");
+        // Blocks of 2: the first block is sized to itself, the next widens.
+        let items = vec![Ok(1), Ok(3), Ok(1234567), Ok(5)];
+        let (out, n) = run_in_blocks(Format::Text, items, 2).await;
+        assert_eq!(n.ok(), Some(4));
+        assert_eq!(out, "A  B\n1  x\n3  x\n1234567  x\n5        x\n");
+        // A failure part-way: the rows held are printed, then the error.
+        let err = Error::invalid_input("page", "second page refused");
+        let (out, n) = run(Format::Text, vec![Ok(1), Ok(333), Err(err)]).await;
+        assert!(n.is_err());
+        assert_eq!(out, "A    B\n1    x\n333  x\n");
     }
 }

@@ -28,6 +28,7 @@ mod logging;
 mod output;
 mod progress;
 mod stderr;
+mod table;
 mod trail;
 mod wording;
 

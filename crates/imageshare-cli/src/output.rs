@@ -10,7 +10,6 @@ use imageshare::core::{Error, Image, ImageId, Principal, ShareOutcome, ShareRepo
 use serde::{Serialize, Serializer};
 
 use crate::exit::{code_of, Failure, FAILED};
-use crate::listing::Column;
 use crate::wording;
 
 /// The version of every command's JSON document: `"schema": "imageshare/COMMAND/v1"`.
@@ -223,25 +222,19 @@ impl ErrorFields {
     }
 }
 
-/// The columns of an image: fixed widths where images are listed as they arrive
-/// (`shared-with-me`); an `image` table sizes them to its row.
-pub const IMAGE_COLUMNS: &[Column] = &[
-    ("ID", 22),
-    ("NAME", 20),
-    ("REGION", 14),
-    ("STATE", 11),
-    ("ORIGIN", 10),
-    ("KIND", 11),
-    ("ENCRYPTION", 12),
-    ("OWNER", 0),
+/// The headers of an image's columns (`image`, `shared-with-me`).
+pub const IMAGE_HEADERS: &[&str] = &[
+    "ID",
+    "NAME",
+    "REGION",
+    "STATE",
+    "ORIGIN",
+    "KIND",
+    "ENCRYPTION",
+    "OWNER",
 ];
 
-/// The headers of `columns`.
-pub fn headers(columns: &[Column]) -> Vec<&'static str> {
-    columns.iter().map(|(h, _)| *h).collect()
-}
-
-/// One image as a row of [`IMAGE_COLUMNS`].
+/// One image as a row under [`IMAGE_HEADERS`].
 pub fn image_row(i: &Image) -> Vec<String> {
     vec![
         i.id.to_string(),
@@ -253,32 +246,6 @@ pub fn image_row(i: &Image) -> Vec<String> {
         format!("{:?}", i.encryption).to_lowercase(),
         i.owner.as_ref().map_or("-".to_owned(), |o| o.to_string()),
     ]
-}
-
-/// A plain text table: a header row, then aligned columns.
-pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let line = |cells: Vec<String>| {
-        cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_owned()
-    };
-    let mut out = vec![line(header.iter().map(|h| h.to_string()).collect())];
-    if rows.is_empty() {
-        out.push("(none)".to_owned());
-    }
-    out.extend(rows.into_iter().map(line));
-    out.join("\n")
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use crate::cli::{ActionFilter, Global};
 use crate::exit::{usage, Failure, FAILED};
-use crate::output::{table, Document};
+use crate::output::Document;
+use crate::table::table;
 use crate::trail;
 
 /// `imageshare audit [--image ID] [--principal P] [--action A]`; `--provider` selects one

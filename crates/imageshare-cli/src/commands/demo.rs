@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::exit::{usage, Failure, FAILED};
 use crate::output::{self, Format};
+use crate::table::table;
 
 /// Connects `provider` to the emulator as `account` (with its world keys), behind the
 /// limit checker.
@@ -50,8 +51,14 @@ pub async fn run(format: Format, out: &mut dyn Write) -> Result<(), Failure> {
             .map_err(Failure::output)?;
             story(&emu, out).await?;
             writeln!(out, "\n== calls the emulator received").map_err(Failure::output)?;
-            for ((p, a), n) in emu.action_counts() {
-                writeln!(out, "   {:<20} {a:<45} {n}", p.name()).map_err(Failure::output)?;
+            let rows: Vec<Vec<String>> = emu
+                .action_counts()
+                .into_iter()
+                .map(|((p, a), n)| vec![p.name().to_owned(), a.to_string(), n.to_string()])
+                .collect();
+            let table = table(&["PROVIDER", "ACTION", "CALLS"], rows);
+            for line in table.lines() {
+                writeln!(out, "   {line}").map_err(Failure::output)?;
             }
             Ok(())
         }

@@ -9,7 +9,8 @@ use serde::Serialize;
 use crate::cli::{image_id, Global};
 use crate::connect::connect;
 use crate::exit::Failure;
-use crate::output::{headers, image_row, table, Document, IMAGE_COLUMNS};
+use crate::output::{image_row, Document, IMAGE_HEADERS};
+use crate::table::table;
 
 /// `imageshare image ID` (public images too: the id needs no custom-image prefix).
 pub async fn run(g: &Global, id: &str) -> Result<ImageDetails, Failure> {
@@ -32,7 +33,7 @@ impl Serialize for ImageDetails {
 impl fmt::Display for ImageDetails {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let rows = vec![image_row(&self.0)];
-        f.write_str(&table(&headers(IMAGE_COLUMNS), rows))
+        f.write_str(&table(IMAGE_HEADERS, rows))
     }
 }
 

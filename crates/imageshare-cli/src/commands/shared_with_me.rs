@@ -10,7 +10,7 @@ use crate::cli::Global;
 use crate::connect::options;
 use crate::exit::Failure;
 use crate::listing::{self, Listing};
-use crate::output::{image_row, Format, IMAGE_COLUMNS};
+use crate::output::{image_row, Format, IMAGE_HEADERS};
 
 /// `imageshare shared-with-me`. Text: an image table. JSON: an array of images, written
 /// element by element. With --trust-owner, the images of owners outside the policy are
@@ -29,7 +29,7 @@ pub async fn run(g: &Global, out: &mut dyn Write) -> Result<(), Failure> {
         Listing::new(
             &mut *out,
             g.output,
-            IMAGE_COLUMNS,
+            IMAGE_HEADERS,
             "shared-with-me",
             "images",
         ),

@@ -7,10 +7,10 @@ use imageshare::core::ImageSharingExt;
 use crate::cli::{image_id, Global};
 use crate::connect::connect;
 use crate::exit::Failure;
-use crate::listing::{self, Column, Listing};
+use crate::listing::{self, Listing};
 
-/// The text columns of `sharees` (streamed: fixed widths).
-const SHAREE_COLUMNS: &[Column] = &[("PRINCIPAL", 28), ("SHARED AT", 20)];
+/// The text headers of `sharees`.
+const SHAREE_HEADERS: &[&str] = &["PRINCIPAL", "SHARED AT"];
 
 /// `imageshare sharees ID`. Text: a `PRINCIPAL  SHARED AT` table. JSON: an array of
 /// sharees, written element by element.
@@ -19,7 +19,7 @@ pub async fn run(g: &Global, id: &str, out: &mut dyn Write) -> Result<(), Failur
     let id = image_id(p, id, true)?;
     let s = connect(g, p, None, None)?;
     listing::print(
-        Listing::new(out, g.output, SHAREE_COLUMNS, "sharees", "sharees"),
+        Listing::new(out, g.output, SHAREE_HEADERS, "sharees", "sharees"),
         s.sharees_stream(&id),
         |_| true,
         |x| {

@@ -11,7 +11,8 @@ use serde::Serialize;
 use crate::cli::Global;
 use crate::connect::options;
 use crate::exit::Failure;
-use crate::output::{table, Document};
+use crate::output::Document;
+use crate::table::table;
 
 /// `imageshare whoami`: `--provider`'s identity (its failure is the command's), or every
 /// provider's, each row with its identity or why there is none.
