@@ -21,6 +21,11 @@ pub fn fresh_dir(name: &str) -> PathBuf {
 
 /// Runs the binary with a clean environment (only `PATH`, `HOME=home` and `env`).
 pub fn run_in(home: &Path, args: &[String], env: &[(String, String)]) -> Output {
+    command(home, args, env).output().unwrap()
+}
+
+/// The binary with a clean environment (only `PATH`, `HOME=home` and `env`), not started.
+fn command(home: &Path, args: &[String], env: &[(String, String)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_imageshare"));
     cmd.args(args).env_clear().env("HOME", home);
     if let Ok(path) = std::env::var("PATH") {
@@ -29,7 +34,37 @@ pub fn run_in(home: &Path, args: &[String], env: &[(String, String)]) -> Output 
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.output().unwrap()
+    cmd
+}
+
+/// [`run_in`] with `input` on standard input (a pipe, closed after it), on a blocking
+/// thread; the input is written from another thread, so a large one cannot deadlock.
+pub async fn run_piped(
+    home: PathBuf,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    input: Vec<u8>,
+) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    tokio::task::spawn_blocking(move || {
+        let mut child = command(&home, &args, &env)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        // The binary may stop reading early (a capped read): a broken pipe is fine.
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        out
+    })
+    .await
+    .unwrap()
 }
 
 /// [`run_in`] on a blocking thread, so that many runs and the emulator share a runtime.
