@@ -20,10 +20,11 @@ pub const EXIT_HELP: &str = "\
 Exit status: 0 done; 1 the cloud refused or failed, or the audit trail could not be opened, \
 written or read; 2 bad usage or input; 3 refused before anything was sent, by the limit \
 checker or by the trust policy (--trust-owner); 4 credentials missing or rejected; 5 \
-partially applied or cancelled (the report says what was done). Ctrl-C stops starting new \
-calls and ends the command within about a second (status 5); a second Ctrl-C exits at once \
-(status 130). A closed stdout (`| head -1`) ends the command quietly (status 141). With \
---output json an error is one JSON object on stderr (SCHEMA.md).
+partially applied or cancelled (the report says what was done), or a confirmation answered \
+no (nothing changed). Ctrl-C stops starting new calls and ends the command within about a \
+second (status 5); a second Ctrl-C exits at once (status 130). A closed stdout \
+(`| head -1`) ends the command quietly (status 141). With --output json an error is one \
+JSON object on stderr (SCHEMA.md).
 
 Audit trail: share, unshare, delete --unshare-first, copy --to-project, migrate and apply \
 --yes record every grant and revoke, one JSON line each, in --audit-log PATH (default \

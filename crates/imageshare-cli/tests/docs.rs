@@ -113,3 +113,68 @@ fn man_dir_writes_a_page_per_command() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("/proc/imageshare-no"), "{}", stderr(&o));
 }
+
+/// The long flags listed under `heading` in `imageshare ARGS`'s help.
+fn flags_under(args: &[&str], heading: &str) -> Vec<String> {
+    let o = run_in(&fresh_dir("docs-flags"), &strings(args), &[]);
+    stdout(&o)
+        .lines()
+        .skip_while(|l| *l != heading)
+        .skip(1)
+        .take_while(|l| l.is_empty() || l.starts_with(' '))
+        .filter(|l| l.trim_start().starts_with('-'))
+        .filter_map(|l| l.split_whitespace().find(|w| w.starts_with("--")))
+        .map(|w| w.trim_end_matches(',').to_owned())
+        .filter(|f| f != "--help" && f != "--version")
+        .collect()
+}
+
+/// The README names every global flag, every command and the flags #17 added, and its
+/// exit-status table has every status the help states.
+#[test]
+fn the_readme_documents_every_flag_command_and_exit_status() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let global = flags_under(&["--help"], "Global options:");
+    assert!(global.len() >= 20, "{global:?}");
+    let mut missing: Vec<String> = Vec::new();
+    for f in &global {
+        if !readme.contains(&format!("`{f}")) {
+            missing.push(f.clone());
+        }
+    }
+    for n in commands() {
+        if !readme.contains(&format!("`{n}")) {
+            missing.push(n);
+        }
+    }
+    for own in [
+        "--yes",
+        "--detailed-exitcode",
+        "-f -",
+        "NO_COLOR",
+        "IMAGESHARE_OUTPUT=json",
+        "completions SHELL",
+        "man --dir DIR",
+    ] {
+        if !readme.contains(own) {
+            missing.push(own.to_owned());
+        }
+    }
+    assert!(missing.is_empty(), "not in the README: {missing:?}");
+    for status in ["0", "1", "2", "3", "4", "5", "130", "141"] {
+        assert!(
+            readme.contains(&format!("\n| {status} | ")),
+            "exit status {status} not in the README's table"
+        );
+    }
+    // Every JSON schema the CLI prints is in SCHEMA.md.
+    let schema =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/SCHEMA.md")).unwrap();
+    assert!(schema.contains("imageshare/dry-run/v1"), "dry-run schema");
+    for n in commands() {
+        if n != "help" {
+            assert!(schema.contains(&format!("`{n}")), "{n} not in SCHEMA.md");
+        }
+    }
+}
