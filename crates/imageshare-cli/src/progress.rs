@@ -38,36 +38,64 @@ pub async fn with_spinner<T>(message: &str, work: impl Future<Output = T>) -> T 
 }
 
 /// Whether long work reports its progress on stderr.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProgressMode {
-    /// A live bar when stderr is a terminal; otherwise one line every
-    /// [`PERIODIC_EVERY`], from the first period on (work shorter than that prints nothing).
-    #[default]
-    Auto,
+    /// A live bar when stderr is a terminal; otherwise one line every `every`, from the
+    /// first period on (work shorter than that prints nothing).
+    Auto {
+        /// The period of the line when stderr is not a terminal.
+        every: Duration,
+    },
     /// Nothing (for `--quiet`).
     Off,
+}
+
+impl Default for ProgressMode {
+    fn default() -> Self {
+        ProgressMode::Auto {
+            every: PERIODIC_EVERY,
+        }
+    }
 }
 
 impl ProgressMode {
     /// The environment variable that turns progress off: `IMAGESHARE_PROGRESS=off`.
     pub const ENV: &'static str = "IMAGESHARE_PROGRESS";
 
-    /// [`ProgressMode::Off`] when [`ENV`](Self::ENV) says `off` (or `0`, `false`, `no`),
-    /// else [`ProgressMode::Auto`].
+    /// The mode [`ENV`](Self::ENV) asks for: `off` (or `0`, `false`, `no`) is
+    /// [`ProgressMode::Off`]; a period (`500ms`, `2s`, from 10 ms to 1 hour) is
+    /// [`ProgressMode::Auto`] with that period for the line printed when stderr is not a
+    /// terminal; anything else, or unset, is the default ([`PERIODIC_EVERY`]).
     pub fn from_env() -> ProgressMode {
-        match std::env::var(Self::ENV) {
-            Ok(v)
-                if matches!(
-                    v.to_ascii_lowercase().as_str(),
-                    "off" | "0" | "false" | "no"
-                ) =>
-            {
-                ProgressMode::Off
-            }
-            _ => ProgressMode::Auto,
+        Self::parse(std::env::var(Self::ENV).ok().as_deref())
+    }
+
+    /// [`from_env`](Self::from_env) of a value of [`ENV`](Self::ENV).
+    pub fn parse(value: Option<&str>) -> ProgressMode {
+        let Some(v) = value.map(|v| v.trim().to_ascii_lowercase()) else {
+            return ProgressMode::default();
+        };
+        if matches!(v.as_str(), "off" | "0" | "false" | "no") {
+            return ProgressMode::Off;
+        }
+        let period = if let Some(ms) = v.strip_suffix("ms") {
+            ms.parse().ok().map(Duration::from_millis)
+        } else if let Some(s) = v.strip_suffix('s') {
+            s.parse().ok().map(Duration::from_secs)
+        } else {
+            None
+        };
+        match period {
+            Some(every) if (MIN_EVERY..=MAX_EVERY).contains(&every) => ProgressMode::Auto { every },
+            _ => ProgressMode::default(),
         }
     }
 }
+
+/// The shortest period [`ProgressMode::parse`] takes.
+const MIN_EVERY: Duration = Duration::from_millis(10);
+/// The longest period [`ProgressMode::parse`] takes.
+const MAX_EVERY: Duration = Duration::from_secs(3600);
 
 /// How often [`ProgressMode::Auto`] prints its line when stderr is not a terminal.
 pub const PERIODIC_EVERY: Duration = Duration::from_secs(5);
@@ -123,7 +151,7 @@ impl Counter {
             started: std::time::Instant::now(),
         });
         let (mut ticker, mut live) = (None, None);
-        if mode == ProgressMode::Auto {
+        if let ProgressMode::Auto { every } = mode {
             if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
                 let b = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
                 b.set_style(
@@ -141,10 +169,10 @@ impl Counter {
                 let state = inner.clone();
                 let label = label.to_owned();
                 ticker = Some(tokio::spawn(async move {
-                    let mut every = tokio::time::interval(PERIODIC_EVERY);
-                    every.tick().await; // the first tick is immediate
+                    let mut period = tokio::time::interval(every);
+                    period.tick().await; // the first tick is immediate
                     loop {
-                        every.tick().await;
+                        period.tick().await;
                         eprintln!("{label}: {}", state.line());
                     }
                 }));
@@ -193,5 +221,27 @@ mod tests {
         let line = c.inner.line();
         assert!(line.starts_with("50/200 images (25%), "), "{line}");
         assert!(line.contains("/s"), "{line}");
+    }
+
+    #[test]
+    fn the_environment_turns_progress_off_or_sets_its_period() {
+        let auto = |ms| ProgressMode::Auto {
+            every: Duration::from_millis(ms),
+        };
+        assert_eq!(ProgressMode::parse(None), ProgressMode::default());
+        assert_eq!(ProgressMode::default(), auto(5_000));
+        for off in ["off", "OFF", "0", "false", "no", " off "] {
+            assert_eq!(ProgressMode::parse(Some(off)), ProgressMode::Off, "{off}");
+        }
+        assert_eq!(ProgressMode::parse(Some("200ms")), auto(200));
+        assert_eq!(ProgressMode::parse(Some("2s")), auto(2_000));
+        // Out of range or unreadable: the default, never a busy loop.
+        for other in ["0ms", "5ms", "7200s", "auto", "", "on", "-1s", "1.5s"] {
+            assert_eq!(
+                ProgressMode::parse(Some(other)),
+                ProgressMode::default(),
+                "{other}"
+            );
+        }
     }
 }
