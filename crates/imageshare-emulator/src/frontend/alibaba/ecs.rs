@@ -11,6 +11,11 @@ use crate::engine::{CopySpec, Engine, EngineError, ImageView, Relation};
 use crate::frontend::params::Params;
 use crate::world::{Account, Encrypted, ImageSeed, Origin, State};
 
+/// Most ids `DescribeImages` takes in `ImageId` (comma-separated), the client's sourced
+/// constant ("最多 100 个Id", ECS API reference, DescribeImages). The code ECS answers past
+/// it is not published: the emulator answers `InvalidParameter` (UNCONFIRMED).
+use imageshare_alibaba::ecs::DESCRIBE_IMAGES_MAX_IDS;
+
 /// `InvalidImageId.NotFound`.
 pub(super) fn image_not_found(id: &str) -> AliError {
     AliError::new(
@@ -226,6 +231,15 @@ pub(super) fn action(
             let ids: Option<Vec<&str>> = params
                 .str("ImageId")?
                 .map(|v| v.split(',').map(str::trim).collect());
+            if let Some(ids) = ids
+                .as_ref()
+                .filter(|ids| ids.len() > DESCRIBE_IMAGES_MAX_IDS)
+            {
+                return Err(invalid_parameter(
+                    "ImageId",
+                    &format!("{} ids; at most {DESCRIBE_IMAGES_MAX_IDS}", ids.len()),
+                ));
+            }
             let statuses: Vec<&str> = params
                 .str("Status")?
                 .unwrap_or("Available")
