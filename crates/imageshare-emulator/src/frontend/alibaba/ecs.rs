@@ -247,8 +247,20 @@ pub(super) fn action(
                 .map(str::trim)
                 .collect();
             let paged = params.page_number(10, 100)?;
-            let views: Vec<ImageView> = engine
-                .list(P, &caller.id, region, &relations)
+            // By id: only the ids asked are looked at (a lookup costs its ids, not the
+            // region's images), in the order of the listing (by id).
+            let listed: Vec<ImageView> = match &ids {
+                Some(ids) => {
+                    let keys: std::collections::BTreeSet<String> =
+                        ids.iter().map(|id| ecs_key(engine, id)).collect();
+                    keys.iter()
+                        .filter_map(|k| engine.image(P, &caller.id, region, k).ok())
+                        .filter(|v| relations.contains(&v.relation))
+                        .collect()
+                }
+                None => engine.list(P, &caller.id, region, &relations),
+            };
+            let views: Vec<ImageView> = listed
                 .into_iter()
                 .filter(|v| {
                     ids.as_ref()
