@@ -1,9 +1,9 @@
 //! `plan` reports its progress on stderr, through the binary: with stderr not a terminal,
 //! one line per period (`plan: 3/12 images (25%), ...`), never on stdout (whose JSON
 //! still parses); `IMAGESHARE_PROGRESS=off` silences it; `IMAGESHARE_PROGRESS=200ms`
-//! sets the period. The emulator holds the batched `DescribeImages` for
-//! [`SLOW_LOOKUP_MS`], longer than the default period (5 s), so the default run must
-//! print a line and the silenced one would have.
+//! sets the period. The emulator holds every sharee listing (`DescribeImageSharePermission`,
+//! all 12 in flight at once) for [`SLOW_LISTING_MS`], longer than the default period
+//! (5 s), so the default run must print a line and the silenced one would have.
 
 mod common;
 
@@ -13,8 +13,8 @@ use imageshare_emulator::world::ImageSeed;
 use imageshare_emulator::{Emulator, FaultPlan, FaultRule, World};
 
 const IMAGES: usize = 12;
-/// Latency of the lookup: above the default period of 5 s.
-const SLOW_LOOKUP_MS: u64 = 5_600;
+/// Latency of each listing: above the default period of 5 s.
+const SLOW_LISTING_MS: u64 = 5_600;
 
 fn ids() -> Vec<String> {
     (0..IMAGES).map(|i| format!("m-progress{i:07}")).collect()
@@ -34,8 +34,8 @@ fn world() -> World {
     }
     b.faults(FaultPlan::seeded(15).rule(FaultRule {
         provider: Some(imageshare::alibaba::ECS),
-        action: Some("DescribeImages".into()),
-        latency_ms: Some((SLOW_LOOKUP_MS, SLOW_LOOKUP_MS)),
+        action: Some("DescribeImageSharePermission".into()),
+        latency_ms: Some((SLOW_LISTING_MS, SLOW_LISTING_MS)),
         ..Default::default()
     }))
     .build()
@@ -73,7 +73,7 @@ async fn plan_prints_progress_lines_on_stderr_unless_turned_off() {
         let args = strings(&["--no-audit", "-o", "json", "plan", "-f", &file]);
         run_async(home.clone(), args, env)
     };
-    // The three runs at once: each takes the lookup's latency.
+    // The three runs at once: each takes the listings' latency.
     let (default, fast, off) = tokio::join!(run(None), run(Some("200ms")), run(Some("off")));
 
     for (name, out) in [("default", &default), ("200ms", &fast), ("off", &off)] {
@@ -85,7 +85,7 @@ async fn plan_prints_progress_lines_on_stderr_unless_turned_off() {
         assert!(!stdout(out).contains("plan: "), "{name}");
     }
 
-    // Default: a line after 5 s, while the lookup is still held.
+    // Default: a line after 5 s, while the listings are still held.
     let err = stderr(&default);
     let lines = progress_lines(&err);
     assert!(!lines.is_empty(), "no progress line by default: {err}");
@@ -94,7 +94,7 @@ async fn plan_prints_progress_lines_on_stderr_unless_turned_off() {
         "{err}"
     );
 
-    // 200 ms: a line every period, about 28 over the lookup's 5.6 s.
+    // 200 ms: a line every period, about 28 over the listings' 5.6 s.
     let err = stderr(&fast);
     let lines = progress_lines(&err);
     assert!(lines.len() >= 10, "{} lines: {err}", lines.len());

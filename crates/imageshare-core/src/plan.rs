@@ -129,10 +129,12 @@ pub struct PlanRequest<'a> {
     pub prune: bool,
 }
 
-/// Plans many images on one adapter; one result per request, in order. Where the cloud
-/// describes many images per call, they are looked up in batches first
-/// ([`ImageSharing::images_in`]) and each found image's sharees are then listed without a
-/// second lookup ([`ImageSharing::sharees_of_in`]); an image the lookup did not find is
+/// Plans many images on one adapter; one result per request, in order. Where the
+/// adapter's sharee listing would also look each image up
+/// ([`ImageSharing::listing_looks_up`]) and the cloud describes many images per call, they
+/// are looked up in batches first ([`ImageSharing::images_in`]) and each found image's
+/// sharees are then listed without a second lookup ([`ImageSharing::sharees_of_in`]);
+/// elsewhere the listing alone is one read per image, and a lookup would add reads. an image the lookup did not find is
 /// planned the one-by-one way ([`plan_in`]), so its error is the cloud's own. Listings run
 /// [`PLAN_CONCURRENCY`] at a time. `planned` is called once per image when its result is
 /// known (for progress). A failed batch lookup fails the whole call.
@@ -142,17 +144,18 @@ pub async fn plan_all_in<A: ImageSharing + ?Sized>(
     requests: &[PlanRequest<'_>],
     planned: &(dyn Fn() + Send + Sync),
 ) -> Result<Vec<Result<SharePlan>>> {
-    let looked_up: Vec<Option<Image>> = if adapter.images_per_call() > 1 {
-        let ids: Vec<ImageId> = requests.iter().map(|r| r.image.clone()).collect();
-        adapter
-            .images_in(cx, &ids)
-            .await?
-            .into_iter()
-            .map(Result::ok)
-            .collect()
-    } else {
-        vec![None; requests.len()]
-    };
+    let looked_up: Vec<Option<Image>> =
+        if adapter.images_per_call() > 1 && adapter.listing_looks_up() {
+            let ids: Vec<ImageId> = requests.iter().map(|r| r.image.clone()).collect();
+            adapter
+                .images_in(cx, &ids)
+                .await?
+                .into_iter()
+                .map(Result::ok)
+                .collect()
+        } else {
+            vec![None; requests.len()]
+        };
     let plans = stream::iter(requests.iter().zip(looked_up))
         .map(|(r, image)| async move {
             let plan = match image {
@@ -277,9 +280,10 @@ mod tests {
         source: "test",
     };
 
-    /// The in-memory backend with a batched lookup of 3 ids per call, counting the calls.
+    /// The in-memory backend with a batched lookup of 3 ids per call, counting the calls,
+    /// whose listing looks images up (`.2`) or not.
     #[derive(Debug)]
-    struct Batched<'a>(&'a InMemorySharing, AtomicUsize);
+    struct Batched<'a>(&'a InMemorySharing, AtomicUsize, bool);
 
     #[async_trait::async_trait]
     impl Layer for Batched<'_> {
@@ -289,6 +293,9 @@ mod tests {
         }
         fn images_per_call(&self) -> usize {
             3
+        }
+        fn listing_looks_up(&self) -> bool {
+            self.2
         }
         async fn images_in(&self, cx: &CallContext, ids: &[ImageId]) -> Result<Vec<Result<Image>>> {
             crate::lookup::in_batches(self.0.provider(), ids, 3, |batch| async move {
@@ -338,7 +345,7 @@ mod tests {
                 prune: true,
             })
             .collect();
-        let batched = Batched(&mem, AtomicUsize::new(0));
+        let batched = Batched(&mem, AtomicUsize::new(0), true);
         let planned = AtomicUsize::new(0);
         let count = || {
             planned.fetch_add(1, Ordering::SeqCst);
@@ -363,6 +370,16 @@ mod tests {
         // 7 ids in batches of 3: 3 lookups; one listing per image (the unknown one's too).
         assert_eq!(batched.1.load(Ordering::SeqCst), 3);
         assert_eq!(mem.calls().sharees, 7);
+
+        // A batched lookup, but a listing that does not look images up: no lookup, one
+        // listing per image.
+        let listing_only = Batched(&mem, AtomicUsize::new(0), false);
+        let plans = plan_all_in(&listing_only, &CallContext::new(), &requests, &|| {})
+            .await
+            .unwrap();
+        assert_eq!(plans.iter().filter(|p| p.is_ok()).count(), 6);
+        assert_eq!(listing_only.1.load(Ordering::SeqCst), 0);
+        assert_eq!(mem.calls().sharees, 14);
 
         // Without a batched lookup: no lookup at all, one listing per image.
         let plain = InMemorySharing::new("r1", LIMITS);

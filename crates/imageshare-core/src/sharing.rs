@@ -53,6 +53,14 @@ pub trait ImageSharing: Send + Sync + std::fmt::Debug {
     fn images_per_call(&self) -> usize {
         1
     }
+    /// True when [`sharees_in`](Self::sharees_in) may make a second read per image (it
+    /// looks the image up when the listing cannot tell an unknown image from an unshared
+    /// one) that [`sharees_of_in`](Self::sharees_of_in) skips. Only then does
+    /// [`crate::plan::plan_all_in`] look the images up in batches first: otherwise the
+    /// listing alone answers, and a lookup would be a read more. False by default.
+    fn listing_looks_up(&self) -> bool {
+        false
+    }
     /// Looks an image up (owner, region, state, origin, encryption, kind).
     async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image>;
     /// Looks many images up: one result per id of `ids`, in order. An id the cloud does not
@@ -158,6 +166,10 @@ pub trait Layer: Send + Sync + std::fmt::Debug {
     fn images_per_call(&self) -> usize {
         self.inner().images_per_call()
     }
+    /// See [`ImageSharing::listing_looks_up`].
+    fn listing_looks_up(&self) -> bool {
+        self.inner().listing_looks_up()
+    }
     /// See [`ImageSharing::image_in`].
     async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image> {
         self.inner().image_in(cx, id).await
@@ -255,6 +267,9 @@ macro_rules! impl_image_sharing_for_layer {
             }
             fn images_per_call(&self) -> usize {
                 $crate::Layer::images_per_call(self)
+            }
+            fn listing_looks_up(&self) -> bool {
+                $crate::Layer::listing_looks_up(self)
             }
             async fn image_in(
                 &self,

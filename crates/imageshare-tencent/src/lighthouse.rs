@@ -498,6 +498,12 @@ impl ImageSharing for TencentLighthouseImageSharing {
         LIGHTHOUSE_DESCRIBE_BLUEPRINTS_MAX_IDS
     }
 
+    /// True: an empty share listing is followed by `DescribeBlueprints`, which
+    /// [`sharees_of_in`](ImageSharing::sharees_of_in) skips.
+    fn listing_looks_up(&self) -> bool {
+        true
+    }
+
     /// `DescribeBlueprints` with up to [`LIGHTHOUSE_DESCRIBE_BLUEPRINTS_MAX_IDS`]
     /// `BlueprintIds` per call, `Limit` = their number (so one page holds the answer).
     async fn images_in(&self, cx: &CallContext, ids: &[ImageId]) -> Result<Vec<Result<Image>>> {

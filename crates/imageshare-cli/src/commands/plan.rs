@@ -116,9 +116,9 @@ pub async fn plan_manifest(
     plan_manifest_with(cx, conns, m, ProgressMode::from_env()).await
 }
 
-/// Plans every image of the manifest, in manifest order: per connection, the images are
-/// looked up in batches where the cloud allows it and their sharees listed
-/// [`PLAN_CONCURRENCY`](plan::PLAN_CONCURRENCY) at a time ([`plan::plan_all_in`]); the
+/// Plans every image of the manifest, in manifest order: per connection, the sharees are
+/// listed [`PLAN_CONCURRENCY`](plan::PLAN_CONCURRENCY) at a time, after a lookup in
+/// batches where the listing would otherwise look each image up ([`plan::plan_all_in`]); the
 /// connections are planned at the same time, each paced by its provider's read quota.
 /// Progress goes to stderr as `progress` says (never stdout). The first failure in
 /// manifest order (with the manifest line of its image) ends it.
