@@ -181,31 +181,16 @@ fn world(cloud: Cloud, n: usize) -> Result<World, String> {
     .map_err(|e| format!("world: {e}"))
 }
 
-fn runtime(name: &str) -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name(name)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("tokio runtime: {e}"))
-}
-
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("plan_floor: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    support::exit("plan_floor", run())
 }
 
 fn run() -> Result<(), String> {
     let quick = support::quick();
     let n = if quick { 500 } else { 10_000 };
     // The emulator on its own runtime, as in the other benches.
-    let server_rt = runtime("emulator")?;
-    let client_rt = runtime("bench-client")?;
+    let server_rt = support::runtime("emulator")?;
+    let client_rt = support::runtime("bench-client")?;
     let mut rows = Vec::new();
     for cloud in CLOUDS {
         for path in [Path::OneByOne, Path::Batched] {
