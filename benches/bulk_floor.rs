@@ -197,22 +197,7 @@ fn world(cloud: Cloud, mode: Mode, sizes: Sizes) -> Result<World, String> {
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("bulk_floor: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn runtime(name: &str) -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name(name)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("tokio runtime: {e}"))
+    support::exit("bulk_floor", run())
 }
 
 fn run() -> Result<(), String> {
@@ -230,8 +215,8 @@ fn run() -> Result<(), String> {
     };
     // The emulator on its own runtime, as in benches/overhead.rs, so the client's tasks
     // do not queue behind the server's.
-    let server_rt = runtime("emulator")?;
-    let client_rt = runtime("bench-client")?;
+    let server_rt = support::runtime("emulator")?;
+    let client_rt = support::runtime("bench-client")?;
 
     let mut rows = Vec::new();
     for mode in [Mode::Clean, Mode::Faults] {

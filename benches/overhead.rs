@@ -150,22 +150,7 @@ fn cpu_per_request(before: Option<(u64, u64)>, after: Option<(u64, u64)>, n: usi
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("overhead: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-fn runtime(name: &str) -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name(name)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("tokio runtime: {e}"))
+    support::exit("overhead", run())
 }
 
 fn run() -> Result<(), String> {
@@ -187,8 +172,8 @@ fn run() -> Result<(), String> {
     };
     let python = support::python()?;
 
-    let server_rt = runtime(SERVER_THREADS)?;
-    let client_rt = runtime(CLIENT_THREADS)?;
+    let server_rt = support::runtime(SERVER_THREADS)?;
+    let client_rt = support::runtime(CLIENT_THREADS)?;
     let emu = server_rt
         .block_on(Emulator::start(World::example()))
         .map_err(|e| format!("emulator: {e}"))?;

@@ -62,13 +62,7 @@ fn time_ns<R>(iters: u64, mut f: impl FnMut() -> R) -> f64 {
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("sign_ratio: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    support::exit("sign_ratio", run())
 }
 
 fn run() -> Result<(), String> {

@@ -1,4 +1,5 @@
-//! Shared by the table-printing bench binaries (`overhead`, `sign_ratio`): quick mode, the
+//! Shared by the table-printing bench binaries (`overhead`, `sign_ratio`, `bulk_floor`,
+//! `plan_floor`, ...): their runtime and exit status, quick mode, the
 //! interop Python, and running a script under it.
 
 #![allow(dead_code)]
@@ -88,4 +89,27 @@ pub fn grouped(x: f64) -> String {
         out.push(c);
     }
     out
+}
+
+/// A 2-worker Tokio runtime with its threads named `name` (the benches run the emulator
+/// and the client each on one, so the client's tasks do not queue behind the server's).
+pub fn runtime(name: &str) -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(name)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("tokio runtime: {e}"))
+}
+
+/// The exit status of a bench's `run`: success, or its error on stderr as `bench: error`
+/// and a failure.
+pub fn exit(bench: &str, outcome: Result<(), String>) -> std::process::ExitCode {
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{bench}: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

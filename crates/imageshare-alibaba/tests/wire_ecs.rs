@@ -553,3 +553,62 @@ async fn sts_token_is_sent_and_signed_in_both_versions() {
         SECRET,
     );
 }
+
+/// `images`: `DescribeImages` with up to 100 comma-separated ids per call and `PageSize`
+/// 100, every status; an id the answer does not hold is that id's `NotFound`.
+#[tokio::test]
+async fn images_sends_describe_images_with_100_comma_separated_ids_per_call() {
+    let server = MockServer::start().await;
+    // The answer holds IMAGE only, whatever was asked.
+    Mock::given(method("POST"))
+        .and(path("/"))
+        .respond_with(json(
+            200,
+            describe_images_body("self", "", json!([system_disk(false)])),
+        ))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let ecs = ecs(&server.uri(), SignatureVersion::Acs3, creds());
+    assert_eq!(
+        imageshare_core::ImageSharing::images_per_call(&ecs),
+        imageshare_alibaba::ecs::DESCRIBE_IMAGES_MAX_IDS
+    );
+    // 150 distinct ids (IMAGE among them, and asked twice): two calls, 100 + 50 ids.
+    let mut ids: Vec<ImageId> = (0..149)
+        .map(|i| ImageId::from(format!("m-bpbatch{i:05}")))
+        .collect();
+    ids.insert(42, IMAGE.into());
+    ids.push(IMAGE.into());
+    let got = ecs.images(&ids).await.unwrap();
+    assert_eq!(got.len(), 151);
+    for (id, r) in ids.iter().zip(&got) {
+        match r {
+            Ok(img) => assert_eq!((img.id.as_str(), id.as_str()), (IMAGE, IMAGE)),
+            Err(Error::NotFound { id: missing, .. }) => assert_eq!(missing, id.as_str()),
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(got.iter().filter(|r| r.is_ok()).count(), 2);
+
+    let reqs = server.received_requests().await.unwrap();
+    assert_eq!(reqs.len(), 2);
+    let all = "Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated";
+    let first: Vec<&str> = ids[..100].iter().map(ImageId::as_str).collect();
+    let second: Vec<&str> = ids[100..150].iter().map(ImageId::as_str).collect();
+    for (req, batch) in reqs.iter().zip([first.join(","), second.join(",")]) {
+        let expected = [
+            ("RegionId", REGION),
+            ("ImageId", batch.as_str()),
+            ("Status", all),
+            ("PageNumber", "1"),
+            ("PageSize", "100"),
+        ];
+        check_acs3(req, "DescribeImages", ECS_VERSION, &expected, SECRET);
+    }
+
+    // An id with a comma would be read as two ids: refused, nothing sent.
+    let e = ecs.images(&["m-a,m-b".into()]).await.unwrap_err();
+    assert!(matches!(e, Error::InvalidInput { .. }), "{e:?}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}

@@ -387,6 +387,14 @@ impl<A: ImageSharing> Layer for Checked<A> {
         self.inner.image_in(cx, id).await
     }
 
+    /// Every id is checked first: one malformed id refuses the lookup before any call.
+    async fn images_in(&self, cx: &CallContext, ids: &[ImageId]) -> Result<Vec<Result<Image>>> {
+        for id in ids {
+            self.check_image_id(id, ImageIdUse::Lookup)?;
+        }
+        self.inner.images_in(cx, ids).await
+    }
+
     async fn share_in(
         &self,
         cx: &CallContext,
@@ -471,6 +479,10 @@ impl<A: ImageSharing> Layer for Checked<A> {
     async fn sharees_in(&self, cx: &CallContext, id: &ImageId) -> Result<Vec<Sharee>> {
         self.check_image_id(id, ImageIdUse::Custom)?;
         self.inner.sharees_in(cx, id).await
+    }
+    async fn sharees_of_in(&self, cx: &CallContext, image: &Image) -> Result<Vec<Sharee>> {
+        self.check_image_id(&image.id, ImageIdUse::Custom)?;
+        self.inner.sharees_of_in(cx, image).await
     }
     async fn copy_in(&self, cx: &CallContext, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
         self.check_copy(id, &to)?;
@@ -567,6 +579,15 @@ mod tests {
         invalid(checked.delete(&ecs_id).await, "image id", custom);
         let own = CopyTarget::OwnCopy { name: None };
         invalid(checked.copy(&ecs_id, own).await, "image id", custom);
+        let batch = [
+            ImageId::from("uimage-golden01"),
+            ImageId::from("uimage-a,b"),
+        ];
+        invalid(
+            checked.images(&batch).await,
+            "image id",
+            "',' is not allowed",
+        );
         let injected = ImageId::from("uimage-a&Action=TerminateCustomImage");
         invalid(
             checked.image(&injected).await,

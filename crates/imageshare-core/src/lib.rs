@@ -73,6 +73,7 @@ pub mod credentials;
 pub mod error;
 pub mod files;
 pub mod limits;
+pub mod lookup;
 #[cfg(any(test, feature = "test-util"))]
 pub mod memory;
 pub mod model;

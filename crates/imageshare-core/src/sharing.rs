@@ -47,8 +47,31 @@ pub trait ImageSharing: Send + Sync + std::fmt::Debug {
     fn credentials_source(&self) -> Option<String> {
         None
     }
+    /// Most ids one [`images_in`](Self::images_in) call of the cloud takes (from the
+    /// adapter's limit table); 1, the default, when the cloud has no batched lookup and
+    /// `images_in` makes one call per image.
+    fn images_per_call(&self) -> usize {
+        1
+    }
+    /// True when [`sharees_in`](Self::sharees_in) may make a second read per image (it
+    /// looks the image up when the listing cannot tell an unknown image from an unshared
+    /// one) that [`sharees_of_in`](Self::sharees_of_in) skips. Only then does
+    /// [`crate::plan::plan_all_in`] look the images up in batches first: otherwise the
+    /// listing alone answers, and a lookup would be a read more. False by default.
+    fn listing_looks_up(&self) -> bool {
+        false
+    }
     /// Looks an image up (owner, region, state, origin, encryption, kind).
     async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image>;
+    /// Looks many images up: one result per id of `ids`, in order. An id the cloud does not
+    /// know is a per-id [`Error::NotFound`], not a failure of the call; a failed call fails
+    /// the whole lookup. The default calls [`image_in`](Self::image_in) once per distinct
+    /// id; adapters whose cloud describes many images per call override it with the
+    /// cloud's batch (see [`crate::lookup::in_batches`]), in batches of the per-call
+    /// maximum of their limit table.
+    async fn images_in(&self, cx: &CallContext, ids: &[ImageId]) -> Result<Vec<Result<Image>>> {
+        crate::lookup::one_by_one(self, cx, ids).await
+    }
     /// Shares `id` with `to`. Adapters send what they are given (at most
     /// `limits().max_principals_per_call`); `Checked` dedupes and batches.
     async fn share_in(
@@ -83,6 +106,14 @@ pub trait ImageSharing: Send + Sync + std::fmt::Debug {
     /// [`paging`] stream. Adapters implement `sharees_page_in` instead.
     async fn sharees_in(&self, cx: &CallContext, id: &ImageId) -> Result<Vec<Sharee>> {
         paging::sharees(self, cx.clone(), id).try_collect().await
+    }
+    /// Every principal `image` is shared with (all pages), for an image the caller has just
+    /// looked up ([`image_in`](Self::image_in) / [`images_in`](Self::images_in)). The
+    /// default is [`sharees_in`](Self::sharees_in); an adapter whose sharee listing cannot
+    /// tell an unknown image from an unshared one (and so looks the image up when the
+    /// listing is empty) overrides it to skip that second read.
+    async fn sharees_of_in(&self, cx: &CallContext, image: &Image) -> Result<Vec<Sharee>> {
+        self.sharees_in(cx, &image.id).await
     }
     /// Every image other accounts (or projects) shared with the caller (all pages),
     /// collected from the [`paging`] stream. Adapters implement `shared_with_me_page_in`
@@ -131,9 +162,21 @@ pub trait Layer: Send + Sync + std::fmt::Debug {
     fn limits(&self) -> &ShareLimits {
         self.inner().limits()
     }
+    /// See [`ImageSharing::images_per_call`].
+    fn images_per_call(&self) -> usize {
+        self.inner().images_per_call()
+    }
+    /// See [`ImageSharing::listing_looks_up`].
+    fn listing_looks_up(&self) -> bool {
+        self.inner().listing_looks_up()
+    }
     /// See [`ImageSharing::image_in`].
     async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image> {
         self.inner().image_in(cx, id).await
+    }
+    /// See [`ImageSharing::images_in`].
+    async fn images_in(&self, cx: &CallContext, ids: &[ImageId]) -> Result<Vec<Result<Image>>> {
+        self.inner().images_in(cx, ids).await
     }
     /// See [`ImageSharing::share_in`].
     async fn share_in(
@@ -173,6 +216,10 @@ pub trait Layer: Send + Sync + std::fmt::Debug {
     /// See [`ImageSharing::sharees_in`].
     async fn sharees_in(&self, cx: &CallContext, id: &ImageId) -> Result<Vec<Sharee>> {
         self.inner().sharees_in(cx, id).await
+    }
+    /// See [`ImageSharing::sharees_of_in`].
+    async fn sharees_of_in(&self, cx: &CallContext, image: &Image) -> Result<Vec<Sharee>> {
+        self.inner().sharees_of_in(cx, image).await
     }
     /// See [`ImageSharing::shared_with_me_in`].
     async fn shared_with_me_in(&self, cx: &CallContext) -> Result<Vec<Image>> {
@@ -218,12 +265,25 @@ macro_rules! impl_image_sharing_for_layer {
             fn credentials_source(&self) -> Option<String> {
                 $crate::Layer::credentials_source(self)
             }
+            fn images_per_call(&self) -> usize {
+                $crate::Layer::images_per_call(self)
+            }
+            fn listing_looks_up(&self) -> bool {
+                $crate::Layer::listing_looks_up(self)
+            }
             async fn image_in(
                 &self,
                 cx: &$crate::CallContext,
                 id: &$crate::ImageId,
             ) -> $crate::Result<$crate::Image> {
                 $crate::Layer::image_in(self, cx, id).await
+            }
+            async fn images_in(
+                &self,
+                cx: &$crate::CallContext,
+                ids: &[$crate::ImageId],
+            ) -> $crate::Result<Vec<$crate::Result<$crate::Image>>> {
+                $crate::Layer::images_in(self, cx, ids).await
             }
             async fn share_in(
                 &self,
@@ -262,6 +322,13 @@ macro_rules! impl_image_sharing_for_layer {
                 id: &$crate::ImageId,
             ) -> $crate::Result<Vec<$crate::Sharee>> {
                 $crate::Layer::sharees_in(self, cx, id).await
+            }
+            async fn sharees_of_in(
+                &self,
+                cx: &$crate::CallContext,
+                image: &$crate::Image,
+            ) -> $crate::Result<Vec<$crate::Sharee>> {
+                $crate::Layer::sharees_of_in(self, cx, image).await
             }
             async fn shared_with_me_in(
                 &self,
@@ -318,6 +385,10 @@ pub trait ImageSharingExt: ImageSharing {
     /// Looks an image up ([`ImageSharing::image_in`]).
     async fn image(&self, id: &ImageId) -> Result<Image> {
         self.image_in(&CallContext::new(), id).await
+    }
+    /// Looks many images up, one result per id ([`ImageSharing::images_in`]).
+    async fn images(&self, ids: &[ImageId]) -> Result<Vec<Result<Image>>> {
+        self.images_in(&CallContext::new(), ids).await
     }
     /// Shares `id` with `to` ([`ImageSharing::share_in`]).
     async fn share(&self, id: &ImageId, to: &[Principal]) -> Result<ShareReport> {

@@ -405,3 +405,70 @@ async fn a_failed_batch_is_reported_per_principal() {
     assert_eq!(e.code(), Some("InvalidAccount.NotFound"));
     assert_eq!(emu.grants("m-golden0001").len(), 10);
 }
+
+#[tokio::test]
+async fn describe_images_takes_up_to_100_comma_separated_ids() {
+    let emu = Emulator::start(world()).await.unwrap();
+    let base = emu.base_url();
+    let lookups = || emu.action_count(imageshare_alibaba::ECS, "DescribeImages");
+
+    // The adapter's batched lookup: one call for every id, each answered on its own.
+    let a = ecs(&base, OWNER, SignatureVersion::Acs3);
+    let ids: Vec<imageshare_core::ImageId> = [
+        "m-golden0001",
+        "m-creating01",
+        "m-recv000001",
+        "m-nothere0001",
+        "m-shanghai01",
+        "m-golden0002",
+    ]
+    .into_iter()
+    .map(Into::into)
+    .collect();
+    let found = a.images(&ids).await.unwrap();
+    assert_eq!(lookups(), 1);
+    for (id, r) in ids.iter().zip(&found) {
+        match id.as_str() {
+            // Unknown, or in another region.
+            "m-nothere0001" | "m-shanghai01" => {
+                assert!(matches!(r, Err(Error::NotFound { .. })), "{id}: {r:?}")
+            }
+            _ => assert_eq!(&r.as_ref().unwrap().id, id),
+        }
+    }
+    assert_eq!(
+        found[1].as_ref().unwrap().state,
+        imageshare_core::ImageState::Pending
+    );
+    assert_eq!(found[2].as_ref().unwrap().origin, ImageOrigin::Received);
+
+    // On the wire: 100 ids are one call; 101 are refused.
+    let send = |n: usize| {
+        let mut ids: Vec<String> = (0..n - 1).map(|i| format!("m-absent{i:05}")).collect();
+        ids.push("m-golden0001".into());
+        let base = base.clone();
+        async move {
+            rpc(
+                &base,
+                &creds(OWNER),
+                "DescribeImages",
+                ECS_VERSION,
+                &[
+                    ("RegionId", REGION),
+                    ("ImageId", &ids.join(",")),
+                    ("PageSize", "100"),
+                ],
+                now(),
+                &nonce(),
+                &[],
+            )
+            .await
+        }
+    };
+    let ok = send(100).await;
+    assert_eq!(ok.status, 200, "{:?}", ok.body);
+    assert_eq!(ok.body["TotalCount"], 1);
+    assert_eq!(ok.body["Images"]["Image"][0]["ImageId"], "m-golden0001");
+    let refused = send(101).await;
+    assert_eq!((refused.status, refused.code()), (400, "InvalidParameter"));
+}

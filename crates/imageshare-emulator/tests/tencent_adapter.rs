@@ -970,3 +970,36 @@ async fn lighthouse_to_cvm_is_a_typed_unsupported_error() {
     }
     assert!(emu.calls().is_empty());
 }
+
+#[tokio::test]
+async fn cvm_and_lighthouse_look_many_images_up_in_one_call() {
+    let emu = example().await;
+    let ids = |v: &[&str]| v.iter().map(|s| ImageId::from(*s)).collect::<Vec<_>>();
+
+    let c = cvm(&emu, OWNER);
+    let asked = ids(&[
+        "img-6pb6lrmy",
+        "img-nothere1",
+        "img-recv0001",
+        "img-creating",
+    ]);
+    let found = c.images(&asked).await.unwrap();
+    assert_eq!(
+        emu.action_count(imageshare_tencent::CVM, "DescribeImages"),
+        1
+    );
+    assert_eq!(found[0].as_ref().unwrap().id, asked[0]);
+    assert!(matches!(&found[1], Err(Error::NotFound { id, .. }) if id == "img-nothere1"));
+    assert_eq!(found[2].as_ref().unwrap().origin, ImageOrigin::Received);
+    assert_eq!(found[3].as_ref().unwrap().state, ImageState::Pending);
+
+    let l = lighthouse(&emu, OWNER);
+    let asked = ids(&["lhbp-6jc6l8yb", "lhbp-nothere1"]);
+    let found = l.images(&asked).await.unwrap();
+    assert_eq!(
+        emu.action_count(imageshare_tencent::LIGHTHOUSE, "DescribeBlueprints"),
+        1
+    );
+    assert_eq!(found[0].as_ref().unwrap().id, asked[0]);
+    assert!(matches!(&found[1], Err(Error::NotFound { id, .. }) if id == "lhbp-nothere1"));
+}

@@ -1050,3 +1050,49 @@ async fn throttling_answer_is_tencents() {
         .await
         .err("RequestLimitExceeded");
 }
+
+// ------------------------------------------------------------------------- batched lookups
+
+#[tokio::test]
+async fn describe_images_and_blueprints_take_up_to_100_ids() {
+    let emu = example().await;
+    // (service, action, ids parameter, id prefix, a known id, answer set, its id field)
+    let cases = [
+        (
+            "cvm",
+            "DescribeImages",
+            "ImageIds",
+            "img-",
+            "img-6pb6lrmy",
+            "ImageSet",
+            "ImageId",
+        ),
+        (
+            "lighthouse",
+            "DescribeBlueprints",
+            "BlueprintIds",
+            "lhbp-",
+            "lhbp-6jc6l8yb",
+            "BlueprintSet",
+            "BlueprintId",
+        ),
+    ];
+    for (service, action, param, prefix, known, set, field) in cases {
+        let ids = |n: usize| {
+            let mut v: Vec<String> = (0..n - 1).map(|i| format!("{prefix}{i:08x}")).collect();
+            v.push(known.to_owned());
+            v
+        };
+        // 100 ids are one answer with the known image; 101 are refused.
+        let a = Req::new(service, action, json!({param: ids(100), "Limit": 100}))
+            .send(&emu)
+            .await;
+        let r = a.ok();
+        assert_eq!(r["TotalCount"], 1, "{service}");
+        assert_eq!(r[set][0][field], known, "{service}");
+        Req::new(service, action, json!({param: ids(101)}))
+            .send(&emu)
+            .await
+            .err("InvalidParameterValue.LimitExceeded");
+    }
+}

@@ -619,3 +619,34 @@ async fn renamed_actions_unknown_to_the_server_are_unsupported() {
         Err(Error::NotFound { .. })
     ));
 }
+
+#[tokio::test]
+async fn images_are_looked_up_with_image_ids_then_one_by_one() {
+    let emu = start().await;
+    let a = adapter(&emu, A, "org-a1");
+    let asked: Vec<ImageId> = ["uimage-golden", "uimage-recv", "uimage-base", "uimage-nope"]
+        .into_iter()
+        .map(id)
+        .collect();
+    let found = a.images(&asked).await.unwrap();
+    let golden = found[0].as_ref().unwrap();
+    assert_eq!(
+        (golden.origin, &golden.id),
+        (ImageOrigin::Custom, &asked[0])
+    );
+    let recv = found[1].as_ref().unwrap();
+    assert_eq!(recv.origin, ImageOrigin::Received);
+    assert_eq!(recv.owner, Some(Principal::project("org-b1")));
+    assert_eq!(found[2].as_ref().unwrap().origin, ImageOrigin::Public);
+    assert!(matches!(&found[3], Err(Error::NotFound { id, .. }) if id == "uimage-nope"));
+    // One DescribeImage with ImageIds.N for all four, then DescribeImage + the shared-image
+    // listing for each of the two it did not list.
+    assert_eq!(
+        emu.action_count(imageshare_ucloud::UHOST, "DescribeImage"),
+        3
+    );
+    assert_eq!(
+        emu.action_count(imageshare_ucloud::UHOST, SharingActions::DESCRIBE_SHARED),
+        2
+    );
+}

@@ -3,6 +3,7 @@
 //! | trait call | CVM action |
 //! |---|---|
 //! | `image` | `DescribeImages` with `ImageIds` (never combined with `Filters`) |
+//! | `images` | `DescribeImages` with up to [`CVM_DESCRIBE_IMAGES_MAX_IDS`](crate::limits::CVM_DESCRIBE_IMAGES_MAX_IDS) `ImageIds`, `Limit` = their number |
 //! | `share` / `unshare` | `ModifyImageSharePermission`, `Permission` `SHARE` / `CANCEL` |
 //! | `sharees_page` | `DescribeImageSharePermission` (not paged: one page) |
 //! | `shared_with_me_page` | `DescribeImages`, filter `image-type` = `SHARED_IMAGE`, `Offset` / `Limit` 100 / `TotalCount` |
@@ -39,7 +40,7 @@ use crate::common::{
     change_grants, check_id, copied_id, delete, ids_or_filters, offset_page, reported_time,
     the_one, GrantAction, Service, PAGE_SIZE,
 };
-use crate::limits::{CVM_LIMITS, CVM_MAX_SHAREES_PER_IMAGE};
+use crate::limits::{CVM_DESCRIBE_IMAGES_MAX_IDS, CVM_LIMITS, CVM_MAX_SHAREES_PER_IMAGE};
 use crate::model::{
     CvmImage, DeleteImagesRequest, DescribeImageSharePermissionRequest,
     DescribeImageSharePermissionResponse, DescribeImagesRequest, DescribeImagesResponse, Filter,
@@ -284,6 +285,36 @@ impl ImageSharing for TencentCvmImageSharing {
         let set = self.describe_images_in(cx, &request).await?.image_set;
         let image = the_one(self, id, set, |i| &i.image_id)?;
         Ok(image_from_cvm(image, self.region()))
+    }
+
+    fn images_per_call(&self) -> usize {
+        CVM_DESCRIBE_IMAGES_MAX_IDS
+    }
+
+    /// `DescribeImages` with up to [`CVM_DESCRIBE_IMAGES_MAX_IDS`] `ImageIds` per call,
+    /// `Limit` = their number (so one page holds the answer).
+    async fn images_in(&self, cx: &CallContext, ids: &[ImageId]) -> Result<Vec<Result<Image>>> {
+        for id in ids {
+            check_id(&CVM_LIMITS, id)?;
+        }
+        imageshare_core::lookup::in_batches(
+            self.provider(),
+            ids,
+            CVM_DESCRIBE_IMAGES_MAX_IDS,
+            |batch| async move {
+                let request = DescribeImagesRequest {
+                    limit: Some(batch.len() as u64),
+                    image_ids: Some(batch.iter().map(ImageId::to_string).collect()),
+                    ..Default::default()
+                };
+                let set = self.describe_images_in(cx, &request).await?.image_set;
+                Ok(set
+                    .into_iter()
+                    .map(|i| image_from_cvm(i, self.region()))
+                    .collect())
+            },
+        )
+        .await
     }
 
     async fn share_in(

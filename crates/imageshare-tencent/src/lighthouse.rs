@@ -4,8 +4,10 @@
 //! | trait call | Lighthouse action |
 //! |---|---|
 //! | `image` | `DescribeBlueprints` with `BlueprintIds` |
+//! | `images` | `DescribeBlueprints` with up to [`LIGHTHOUSE_DESCRIBE_BLUEPRINTS_MAX_IDS`](crate::limits::LIGHTHOUSE_DESCRIBE_BLUEPRINTS_MAX_IDS) `BlueprintIds`, `Limit` = their number |
 //! | `share` / `unshare` | `ShareBlueprintAcrossAccounts` / `CancelShareBlueprintAcrossAccounts` (at most 10 accounts per call) |
-//! | `sharees_page` | `DescribeBlueprintsShareAcrossAccountInfos`, `Offset` / `Limit` 100; the China-site spec has it, and where a site does not (`InvalidAction`) the answer is [`Error::Unsupported`] |
+//! | `sharees_page` | `DescribeBlueprintsShareAcrossAccountInfos`, `Offset` / `Limit` 100; the China-site spec has it, and where a site does not (`InvalidAction`) the answer is [`Error::Unsupported`]; an empty first page is followed by `DescribeBlueprints` to tell an unknown blueprint from an unshared one |
+//! | `sharees_of` | the same listing, without that lookup (the caller has just looked the blueprint up) |
 //! | `shared_with_me_page` | `DescribeBlueprints`, filter `blueprint-type` = `SHARED`, `Offset` / `Limit` 100 |
 //! | `copy` | `SyncBlueprint` (other regions only) |
 //! | `delete` | `DeleteBlueprints` |
@@ -39,7 +41,7 @@ use crate::common::{
     change_grants, check_id, copied_id, delete, ids_or_filters, offset_page, reported_time,
     the_one, GrantAction, Service, PAGE_SIZE,
 };
-use crate::limits::{CVM_LIMITS, LIGHTHOUSE_LIMITS};
+use crate::limits::{CVM_LIMITS, LIGHTHOUSE_DESCRIBE_BLUEPRINTS_MAX_IDS, LIGHTHOUSE_LIMITS};
 use crate::model::{
     Blueprint, BlueprintAccountsRequest, DeleteBlueprintsRequest, DescribeBlueprintsRequest,
     DescribeBlueprintsResponse, DescribeBlueprintsShareAcrossAccountInfosRequest,
@@ -92,6 +94,65 @@ pub struct TencentLighthouseImageSharing {
 }
 
 impl TencentLighthouseImageSharing {
+    /// One page of `DescribeBlueprintsShareAcrossAccountInfos` for `id`. The action answers
+    /// an unknown blueprint with an empty list; unless `known` (the caller has just looked
+    /// the blueprint up), an empty first page is followed by a lookup that tells the two
+    /// apart.
+    async fn share_infos_page(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        cursor: Option<PageCursor>,
+        known: bool,
+    ) -> Result<Page<Sharee>> {
+        check_id(&LIGHTHOUSE_LIMITS, id)?;
+        let offset = PageCursor::offset(cursor.as_ref())?;
+        let request = DescribeBlueprintsShareAcrossAccountInfosRequest {
+            blueprint_ids: vec![id.to_string()],
+            offset,
+            limit: PAGE_SIZE,
+        };
+        let page: DescribeBlueprintsShareAcrossAccountInfosResponse = self
+            .client
+            .call(
+                cx,
+                "DescribeBlueprintsShareAcrossAccountInfos",
+                &request,
+                CallOptions::about(id.as_str(), true),
+            )
+            .await
+            .map_err(|e| {
+                if is_missing_action(&e) {
+                    Error::Unsupported {
+                        provider: self.provider(),
+                        operation: "list the accounts a blueprint is shared with".to_owned(),
+                        reason: format!(
+                        "this endpoint does not offer DescribeBlueprintsShareAcrossAccountInfos \
+                         (only the China-site API has it): {e}"
+                    ),
+                    }
+                } else {
+                    e
+                }
+            })?;
+        let infos = page.blueprint_share_across_account_info_set;
+        if offset == 0 && infos.is_empty() && !known {
+            // The action answers an unknown blueprint with an empty list: tell the two apart.
+            self.image_in(cx, id).await?;
+        }
+        // The next offset counts every row of the answer, kept or not.
+        let next = PageCursor::after_offset(offset, infos.len(), PAGE_SIZE, Some(page.total_count));
+        let sharees = infos
+            .into_iter()
+            .filter(|i| i.blueprint_id == id.as_str())
+            .map(|i| Sharee {
+                principal: Principal::account(i.account_id),
+                shared_at: reported_time(i.created_time.as_deref()),
+            })
+            .collect();
+        Ok(Page::new(sharees, next))
+    }
+
     /// A builder with nothing set.
     pub fn builder() -> LighthouseBuilder {
         LighthouseBuilder::default()
@@ -433,6 +494,45 @@ impl ImageSharing for TencentLighthouseImageSharing {
         Ok(image_from_blueprint(blueprint, self.region()))
     }
 
+    fn images_per_call(&self) -> usize {
+        LIGHTHOUSE_DESCRIBE_BLUEPRINTS_MAX_IDS
+    }
+
+    /// True: an empty share listing is followed by `DescribeBlueprints`, which
+    /// [`sharees_of_in`](ImageSharing::sharees_of_in) skips.
+    fn listing_looks_up(&self) -> bool {
+        true
+    }
+
+    /// `DescribeBlueprints` with up to [`LIGHTHOUSE_DESCRIBE_BLUEPRINTS_MAX_IDS`]
+    /// `BlueprintIds` per call, `Limit` = their number (so one page holds the answer).
+    async fn images_in(&self, cx: &CallContext, ids: &[ImageId]) -> Result<Vec<Result<Image>>> {
+        for id in ids {
+            check_id(&LIGHTHOUSE_LIMITS, id)?;
+        }
+        imageshare_core::lookup::in_batches(
+            self.provider(),
+            ids,
+            LIGHTHOUSE_DESCRIBE_BLUEPRINTS_MAX_IDS,
+            |batch| async move {
+                let request = DescribeBlueprintsRequest {
+                    limit: Some(batch.len() as u64),
+                    blueprint_ids: Some(batch.iter().map(ImageId::to_string).collect()),
+                    ..Default::default()
+                };
+                let set = self
+                    .describe_blueprints_in(cx, &request)
+                    .await?
+                    .blueprint_set;
+                Ok(set
+                    .into_iter()
+                    .map(|b| image_from_blueprint(b, self.region()))
+                    .collect())
+            },
+        )
+        .await
+    }
+
     async fn share_in(
         &self,
         cx: &CallContext,
@@ -457,52 +557,19 @@ impl ImageSharing for TencentLighthouseImageSharing {
         id: &ImageId,
         cursor: Option<PageCursor>,
     ) -> Result<Page<Sharee>> {
-        check_id(&LIGHTHOUSE_LIMITS, id)?;
-        let offset = PageCursor::offset(cursor.as_ref())?;
-        let request = DescribeBlueprintsShareAcrossAccountInfosRequest {
-            blueprint_ids: vec![id.to_string()],
-            offset,
-            limit: PAGE_SIZE,
-        };
-        let page: DescribeBlueprintsShareAcrossAccountInfosResponse = self
-            .client
-            .call(
-                cx,
-                "DescribeBlueprintsShareAcrossAccountInfos",
-                &request,
-                CallOptions::about(id.as_str(), true),
-            )
-            .await
-            .map_err(|e| {
-                if is_missing_action(&e) {
-                    Error::Unsupported {
-                        provider: self.provider(),
-                        operation: "list the accounts a blueprint is shared with".to_owned(),
-                        reason: format!(
-                        "this endpoint does not offer DescribeBlueprintsShareAcrossAccountInfos \
-                         (only the China-site API has it): {e}"
-                    ),
-                    }
-                } else {
-                    e
-                }
-            })?;
-        let infos = page.blueprint_share_across_account_info_set;
-        if offset == 0 && infos.is_empty() {
-            // The action answers an unknown blueprint with an empty list: tell the two apart.
-            self.image_in(cx, id).await?;
-        }
-        // The next offset counts every row of the answer, kept or not.
-        let next = PageCursor::after_offset(offset, infos.len(), PAGE_SIZE, Some(page.total_count));
-        let sharees = infos
-            .into_iter()
-            .filter(|i| i.blueprint_id == id.as_str())
-            .map(|i| Sharee {
-                principal: Principal::account(i.account_id),
-                shared_at: reported_time(i.created_time.as_deref()),
-            })
-            .collect();
-        Ok(Page::new(sharees, next))
+        self.share_infos_page(cx, id, cursor, false).await
+    }
+
+    /// The listing of a blueprint just looked up: no `DescribeBlueprints` on an empty
+    /// answer, the lookup already said the blueprint exists.
+    async fn sharees_of_in(&self, cx: &CallContext, image: &Image) -> Result<Vec<Sharee>> {
+        let id = &image.id;
+        paginate(
+            Listing::sharees(self.provider(), id),
+            move |cursor| async move { self.share_infos_page(cx, id, cursor, true).await },
+        )
+        .try_collect()
+        .await
     }
 
     /// One page of the shared blueprints; a blueprint listed again on a later page is

@@ -58,6 +58,20 @@ pub const LIGHTHOUSE_MAX_ACCOUNTS_PER_CALL: usize = 10;
 /// current SDK docs: "每个自定义镜像最多可共享给500个账户"; older tccli specs said 50).
 pub const CVM_MAX_SHAREES_PER_IMAGE: usize = 500;
 
+/// Image ids per CVM `DescribeImages` lookup (`ImageIds.N`, never combined with `Filters`).
+/// The API page (213/15715, and `DescribeImagesRequestParams` in tencentcloud-sdk-go
+/// `cvm/v20170312/models.go`) publishes no maximum for `ImageIds`, but an answer holds at
+/// most `Limit` = 100 images ("默认为20，最大值为100"), so a batch of 100 ids sent with
+/// `Limit` 100 is answered in one page; the emulator refuses more than 100, like
+/// `DescribeBlueprints`.
+pub const CVM_DESCRIBE_IMAGES_MAX_IDS: usize = 100;
+
+/// Blueprint ids per Lighthouse `DescribeBlueprints` lookup (`BlueprintIds.N`, never with
+/// `Filters`): "列表长度最大值为100" (tencentcloud-sdk-go `lighthouse/v20200324/models.go`,
+/// `DescribeBlueprintsRequestParams`; API page 1207/47689), answered in one page with
+/// `Limit` 100.
+pub const LIGHTHOUSE_DESCRIBE_BLUEPRINTS_MAX_IDS: usize = 100;
+
 /// What marks an account id as a user of an account rather than the account itself: a
 /// CAM user name (`name@...`) or a CAM ARN (`qcs::cam::uin/...`).
 pub const SUB_USER_MARKERS: &[&str] = &["@", "qcs::cam::"];

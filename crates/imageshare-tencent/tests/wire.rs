@@ -930,3 +930,118 @@ async fn builder_validates_before_anything_is_sent() {
         "{err}"
     );
 }
+
+// ------------------------------------------------------------------- batched lookups (#15)
+
+/// `images` on CVM: `DescribeImages` with at most 100 `ImageIds` per call (distinct) and
+/// `Limit` = their number; an id the answer lacks is that id's `NotFound`.
+#[tokio::test]
+async fn cvm_images_batches_100_image_ids_per_describe_images() {
+    let server = MockServer::start().await;
+    answer(&server, "DescribeImages", IMAGE_EXAMPLE).await;
+    let c = cvm(&server);
+    assert_eq!(
+        c.images_per_call(),
+        imageshare_tencent::limits::CVM_DESCRIBE_IMAGES_MAX_IDS
+    );
+    let mut ids: Vec<ImageId> = (0..100)
+        .map(|i| ImageId::from(format!("img-b{i:07}")))
+        .collect();
+    ids.insert(0, "img-qlzp4oea".into());
+    ids.push("img-qlzp4oea".into());
+    let got = c.images(&ids).await.unwrap();
+    assert_eq!(got.len(), 102);
+    assert_eq!(got[0].as_ref().unwrap().name, "test-image");
+    assert_eq!(got[101].as_ref().unwrap().id.as_str(), "img-qlzp4oea");
+    assert!(got[1..101]
+        .iter()
+        .all(|r| matches!(r, Err(Error::NotFound { what: "image", .. }))));
+    let reqs = requests(&server).await;
+    assert_eq!(reqs.len(), 2, "101 distinct ids: 100 + 1");
+    let quoted = |ids: &[ImageId]| {
+        ids.iter()
+            .map(|i| format!("\"{i}\""))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    assert_wire(
+        &reqs[0],
+        "cvm",
+        "2017-03-12",
+        "DescribeImages",
+        &format!(r#"{{"ImageIds":[{}],"Limit":100}}"#, quoted(&ids[..100])),
+    );
+    assert_wire(
+        &reqs[1],
+        "cvm",
+        "2017-03-12",
+        "DescribeImages",
+        &format!(r#"{{"ImageIds":[{}],"Limit":1}}"#, quoted(&ids[100..101])),
+    );
+    // A malformed id: refused, nothing more sent.
+    assert!(matches!(
+        c.images(&["img-a&b".into()]).await,
+        Err(Error::InvalidInput { .. })
+    ));
+    assert_eq!(requests(&server).await.len(), 2);
+}
+
+/// `images` on Lighthouse: `DescribeBlueprints` with the `BlueprintIds` (at most 100) and
+/// `Limit` = their number; `sharees_of` of a blueprint just looked up lists it without the
+/// second `DescribeBlueprints` that `sharees` sends on an empty answer.
+#[tokio::test]
+async fn lighthouse_images_batch_blueprint_ids_and_sharees_of_skips_the_lookup() {
+    let server = MockServer::start().await;
+    answer(&server, "DescribeBlueprints", BLUEPRINT_EXAMPLE).await;
+    answer(
+        &server,
+        "DescribeBlueprintsShareAcrossAccountInfos",
+        r#"{"BlueprintShareAcrossAccountInfoSet":[],"TotalCount":0,"RequestId":"e"}"#,
+    )
+    .await;
+    let l = lighthouse(&server);
+    assert_eq!(
+        l.images_per_call(),
+        imageshare_tencent::limits::LIGHTHOUSE_DESCRIBE_BLUEPRINTS_MAX_IDS
+    );
+    let ids: Vec<ImageId> = vec!["lhbp-xkeh87da".into(), "lhbp-nothere1".into()];
+    let got = l.images(&ids).await.unwrap();
+    let image = got[0].as_ref().unwrap().clone();
+    assert_eq!(image.name, "test-blueprint");
+    assert!(
+        matches!(got[1], Err(Error::NotFound { .. })),
+        "{:?}",
+        got[1]
+    );
+    let cx = CallContext::new();
+    assert!(l.sharees_of_in(&cx, &image).await.unwrap().is_empty());
+    let reqs = requests(&server).await;
+    assert_eq!(reqs.len(), 2, "one lookup, one listing");
+    assert_wire(
+        &reqs[0],
+        "lighthouse",
+        "2020-03-24",
+        "DescribeBlueprints",
+        r#"{"BlueprintIds":["lhbp-xkeh87da","lhbp-nothere1"],"Limit":2}"#,
+    );
+    assert_wire(
+        &reqs[1],
+        "lighthouse",
+        "2020-03-24",
+        "DescribeBlueprintsShareAcrossAccountInfos",
+        r#"{"BlueprintIds":["lhbp-xkeh87da"],"Offset":0,"Limit":100}"#,
+    );
+    // The one-by-one listing looks the blueprint up on an empty answer.
+    assert!(l.sharees(&image.id).await.unwrap().is_empty());
+    let actions: Vec<String> = requests(&server).await[2..]
+        .iter()
+        .map(|r| h(r, "x-tc-action").to_owned())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "DescribeBlueprintsShareAcrossAccountInfos",
+            "DescribeBlueprints"
+        ]
+    );
+}

@@ -135,6 +135,7 @@ pub mod builder;
 pub mod client;
 pub mod credential;
 pub mod limits;
+pub mod lookup;
 pub mod model;
 pub mod providers;
 pub mod retcode;

@@ -83,3 +83,13 @@ pub const UHOST_DEFAULT_RATE: Rate = Rate::per_second(10.0);
 pub fn uhost_rate_limits() -> RateLimits {
     RateLimits::from_table(&[], Some(UHOST_DEFAULT_RATE))
 }
+
+/// Image ids per batched `DescribeImage` lookup (`ImageIds.N`). `ImageIds` ("镜像Id列表") is
+/// in `DescribeImageRequest` of the official Go SDK since 0.22.36 (ucloud/ucloud-sdk-go
+/// `services/uhost/apis.go`, commit 335598e, May 2025), with **no published maximum**
+/// (UNCONFIRMED), and an answer holds at most `Limit` images, whose maximum is not
+/// published either ([`crate::sharing::DEFAULT_PAGE_SIZE`]). 100 is **imageshare's
+/// choice**, the page size imageshare already lists `DescribeImage` with; the lookup sends
+/// `Limit` equal to the batch, and an id the answer leaves out is looked up on its own
+/// ([`crate::lookup`]), so a lower server cap costs calls, never a wrong `NotFound`.
+pub const DESCRIBE_IMAGE_MAX_IDS: usize = 100;

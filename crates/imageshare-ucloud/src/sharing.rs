@@ -1,7 +1,8 @@
 //! [`UCloudImageSharing`]: the UHost project-sharing adapter (its builder is
 //! [`crate::builder`]).
 //!
-//! Documented UCloud actions used: `DescribeImage` (lookup, listing, paging),
+//! Documented UCloud actions used: `DescribeImage` (lookup, batched lookup with `ImageIds.N`
+//! in [`crate::lookup`], listing, paging),
 //! `CopyCustomImage` (copies, [`UCloudImageSharing::copy_to_project`]) and
 //! `TerminateCustomImage` (delete).
 //!
@@ -474,7 +475,7 @@ impl UCloudImageSharing {
     }
 
     /// An image of the caller's own `DescribeImage` listing.
-    fn own_image(&self, set: &UHostImageSet) -> Image {
+    pub(crate) fn own_image(&self, set: &UHostImageSet) -> Image {
         let public = matches!(set.kind(), ImageType::Base | ImageType::Business);
         let owner = if public {
             None
@@ -599,6 +600,16 @@ impl ImageSharing for UCloudImageSharing {
     }
     fn credentials_source(&self) -> Option<String> {
         Some(self.client.credentials().source().to_owned())
+    }
+
+    fn images_per_call(&self) -> usize {
+        crate::limits::DESCRIBE_IMAGE_MAX_IDS
+    }
+
+    /// `DescribeImage` with `ImageIds.N`, then `image_in` for the ids not listed
+    /// ([`crate::lookup`]).
+    async fn images_in(&self, cx: &CallContext, ids: &[ImageId]) -> Result<Vec<Result<Image>>> {
+        crate::lookup::images_in(self, cx, ids).await
     }
 
     /// `DescribeImage` with `ImageId`. An image not listed there is looked up among the

@@ -900,3 +900,115 @@ async fn checked_adapter_refuses_limits_without_sending() {
     let reqs = requests(&server).await;
     assert!(reqs.iter().all(|r| fields(r)[0] == "Action=DescribeImage"));
 }
+
+/// An image set entry of a DescribeImage answer.
+fn image_set(id: &str) -> Value {
+    let mut one = describe_image_answer(id);
+    one["ImageSet"][0].take()
+}
+
+#[tokio::test]
+async fn images_are_looked_up_by_image_ids_in_batches_then_one_by_one() {
+    let server = MockServer::start().await;
+    // The batched DescribeImage echoes every asked id but the received and the unknown one.
+    Mock::given(method("POST"))
+        .and(body_string_contains("ImageIds.0="))
+        .respond_with(|req: &Request| {
+            let body = String::from_utf8(req.body.clone()).unwrap();
+            let sets: Vec<Value> = signer::form_decode(&body)
+                .unwrap()
+                .into_iter()
+                .filter(|(k, v)| k.starts_with("ImageIds.") && v.starts_with("uimage-own"))
+                .map(|(_, v)| image_set(&v))
+                .collect();
+            answer(json!({"Action": "DescribeImageResponse", "RetCode": 0,
+                          "TotalCount": sets.len(), "ImageSet": sets}))
+        })
+        .mount(&server)
+        .await;
+    let empty =
+        json!({"Action": "DescribeImageResponse", "RetCode": 0, "TotalCount": 0, "ImageSet": []});
+    for id in ["uimage-recv", "uimage-gone"] {
+        Mock::given(method("POST"))
+            .and(body_string_contains(format!(
+                "Action=DescribeImage&ImageId={id}&"
+            )))
+            .respond_with(answer(empty.clone()))
+            .mount(&server)
+            .await;
+    }
+    let mut received = image_set("uimage-recv");
+    received["OwnerProjectId"] = json!("org-other");
+    Mock::given(method("POST"))
+        .and(body_string_contains(
+            "Action=DescribeSharedImage&ImageId=uimage-recv&",
+        ))
+        .respond_with(answer(
+            json!({"Action": "DescribeSharedImageResponse", "RetCode": 0,
+                                    "TotalCount": 1, "ImageSet": [received]}),
+        ))
+        .mount(&server)
+        .await;
+    on(
+        &server,
+        "DescribeSharedImage",
+        json!({"Action": "DescribeSharedImageResponse", "RetCode": 0, "TotalCount": 0, "ImageSet": []}),
+    )
+    .await;
+
+    let a = builder(&server).build().unwrap();
+    assert_eq!(a.images_per_call(), 100);
+    let mut ids: Vec<ImageId> = (0..150)
+        .map(|i| ImageId::new(format!("uimage-own{i:03}")))
+        .collect();
+    ids.insert(1, "uimage-recv".into());
+    ids.push("uimage-gone".into());
+    ids.push("uimage-own000".into()); // asked twice, sent once
+    let found = a.images(&ids).await.unwrap();
+    assert_eq!(found.len(), ids.len());
+    for (id, r) in ids.iter().zip(&found) {
+        match id.as_str() {
+            "uimage-gone" => assert!(
+                matches!(r, Err(Error::NotFound { id: i, .. }) if i == "uimage-gone"),
+                "{r:?}"
+            ),
+            "uimage-recv" => {
+                let img = r.as_ref().unwrap();
+                assert_eq!(img.origin, ImageOrigin::Received);
+                assert_eq!(img.owner, Some(Principal::project("org-other")));
+            }
+            _ => {
+                let img = r.as_ref().unwrap();
+                assert_eq!(&img.id, id);
+                assert_eq!(img.origin, ImageOrigin::Custom);
+            }
+        }
+    }
+
+    let reqs = requests(&server).await;
+    // 152 distinct ids: batches of 100 and 52, then 2 x (DescribeImage + DescribeSharedImage).
+    assert_eq!(
+        reqs.len(),
+        6,
+        "{:?}",
+        reqs.iter().map(fields).collect::<Vec<_>>()
+    );
+    for (req, n) in reqs[..2].iter().zip([100, 52]) {
+        let f = fields(req);
+        assert_eq!(f[0], "Action=DescribeImage");
+        let asked: Vec<&String> = f.iter().filter(|x| x.starts_with("ImageIds.")).collect();
+        assert_eq!(asked.len(), n);
+        assert!(f.contains(&"ImageIds.0=uimage-own000".to_owned()) || n == 52);
+        assert!(f.contains(&format!("Limit={n}")), "{f:?}");
+        assert!(f.contains(&"Offset=0".to_owned()), "{f:?}");
+        assert!(!f.iter().any(|x| x.starts_with("ImageId=")), "{f:?}");
+    }
+    // The first batch is the first 100 distinct ids in order.
+    assert_eq!(
+        fields(&reqs[0])
+            .iter()
+            .find(|x| x.starts_with("ImageIds.1="))
+            .unwrap(),
+        "ImageIds.1=uimage-recv"
+    );
+}

@@ -8,9 +8,9 @@ use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use futures_util::stream::{self, StreamExt, TryStreamExt};
-use imageshare::core::plan::{self, SharePlan};
-use imageshare::core::{AuditLog, Provider, Region};
+use futures_util::future::join_all;
+use imageshare::core::plan::{self, PlanRequest, SharePlan};
+use imageshare::core::{AuditLog, ImageId, Provider, Region};
 use imageshare::manifest::{Identity, Manifest, ManifestImage, MAX_MANIFEST_BYTES};
 use imageshare::DynSharing;
 use serde::Serialize;
@@ -20,6 +20,7 @@ use crate::connect::{client_options, options_with};
 use crate::exit::{usage, Failure};
 use crate::files::read_stdin;
 use crate::output::Document;
+use crate::progress::{Counter, ProgressMode};
 
 /// `imageshare plan -f FILE`.
 pub async fn run(g: &Global, file: &str) -> Result<Plans, Failure> {
@@ -104,28 +105,87 @@ pub fn connect_manifest(
     Ok(conns)
 }
 
-/// Images planned at once (each plan is one listing of the image's sharees).
-const PLAN_CONCURRENCY: usize = 8;
-
-/// Plans every image of the manifest, [`PLAN_CONCURRENCY`] at a time, in manifest order.
-/// The first failure (with the manifest line of its image) ends it.
+/// Plans every image of the manifest ([`plan_manifest_with`]), with progress on stderr
+/// unless `IMAGESHARE_PROGRESS=off` ([`ProgressMode::from_env`]).
 pub async fn plan_manifest(
     cx: &CallContext,
     conns: &Connections,
     m: &Manifest,
 ) -> Result<Plans, Failure> {
-    let plans = stream::iter(&m.images)
-        .map(|img| async move {
-            let conn = &conns[&key(img)];
-            let id = img.id.as_str().into();
-            match plan::plan_in(conn, cx, &id, &img.share_with, img.prune).await {
-                Ok(p) => Ok((img.clone(), p)),
-                Err(e) => Err(Failure::from(e).with_context(&place(m, img))),
+    plan_manifest_with(cx, conns, m, ProgressMode::from_env()).await
+}
+
+/// Plans every image of the manifest, in manifest order: per connection, the sharees are
+/// listed [`PLAN_CONCURRENCY`](plan::PLAN_CONCURRENCY) at a time, after a lookup in
+/// batches where the listing would otherwise look each image up ([`plan::plan_all_in`]); the
+/// connections are planned at the same time, each paced by its provider's read quota.
+/// Progress goes to stderr as `progress` says (never stdout). The first failure in
+/// manifest order (with the manifest line of its image) ends it.
+pub async fn plan_manifest_with(
+    cx: &CallContext,
+    conns: &Connections,
+    m: &Manifest,
+    progress: ProgressMode,
+) -> Result<Plans, Failure> {
+    let counter = Counter::start(progress, "plan", "images", m.images.len() as u64);
+    let tick = || counter.tick();
+    // The manifest's entries per connection, by index.
+    let mut groups: BTreeMap<ConnectionKey, Vec<usize>> = BTreeMap::new();
+    for (i, img) in m.images.iter().enumerate() {
+        groups.entry(key(img)).or_default().push(i);
+    }
+    let ids: Vec<ImageId> = m.images.iter().map(|img| img.id.as_str().into()).collect();
+    let planned = join_all(groups.iter().map(|(k, indices)| {
+        let (tick, ids) = (&tick, &ids);
+        async move {
+            let requests: Vec<PlanRequest<'_>> = indices
+                .iter()
+                .map(|&i| PlanRequest {
+                    image: &ids[i],
+                    desired: &m.images[i].share_with,
+                    prune: m.images[i].prune,
+                })
+                .collect();
+            (
+                indices,
+                plan::plan_all_in(&conns[k], cx, &requests, tick).await,
+            )
+        }
+    }))
+    .await;
+    let mut results: Vec<Option<Result<SharePlan, imageshare::core::Error>>> =
+        (0..m.images.len()).map(|_| None).collect();
+    let mut lookup_failure: Option<(usize, imageshare::core::Error)> = None;
+    for (indices, outcome) in planned {
+        match outcome {
+            Ok(plans) => {
+                for (&i, p) in indices.iter().zip(plans) {
+                    results[i] = Some(p);
+                }
             }
-        })
-        .buffered(PLAN_CONCURRENCY)
-        .try_collect()
-        .await?;
+            // A failed batch lookup fails every image of its connection; the first one is
+            // where it is reported.
+            Err(e) => {
+                if lookup_failure.as_ref().is_none_or(|(j, _)| indices[0] < *j) {
+                    lookup_failure = Some((indices[0], e));
+                }
+            }
+        }
+    }
+    drop(counter);
+    let mut plans = Vec::with_capacity(m.images.len());
+    for (i, (img, result)) in m.images.iter().zip(results).enumerate() {
+        match result {
+            Some(Ok(p)) => plans.push((img.clone(), p)),
+            Some(Err(e)) => return Err(Failure::from(e).with_context(&place(m, img))),
+            None => {
+                if let Some((j, e)) = lookup_failure.take() {
+                    debug_assert_eq!(i, j);
+                    return Err(Failure::from(e).with_context(&place(m, &m.images[j])));
+                }
+            }
+        }
+    }
     Ok(Plans(plans))
 }
 
