@@ -65,18 +65,32 @@ async fn plan_prints_progress_lines_on_stderr_unless_turned_off() {
     let emu = Emulator::start(world()).await.unwrap();
     let home = fresh_dir("plan-progress");
     let file = manifest(&home);
-    let run = |progress: Option<&str>| {
+    let run = |progress: Option<&str>, quiet: bool| {
         let mut env = owner_env(&emu);
         if let Some(p) = progress {
             env.push(("IMAGESHARE_PROGRESS".into(), p.into()));
         }
-        let args = strings(&["--no-audit", "-o", "json", "plan", "-f", &file]);
+        let mut args = strings(&["--no-audit", "-o", "json", "plan", "-f", &file]);
+        if quiet {
+            args.insert(0, "--quiet".into());
+        }
         run_async(home.clone(), args, env)
     };
-    // The three runs at once: each takes the listings' latency.
-    let (default, fast, off) = tokio::join!(run(None), run(Some("200ms")), run(Some("off")));
+    // The four runs at once: each takes the listings' latency.
+    let (default, fast, off, quiet) = tokio::join!(
+        run(None, false),
+        run(Some("200ms"), false),
+        run(Some("off"), false),
+        // --quiet wins over a period asked for.
+        run(Some("200ms"), true)
+    );
 
-    for (name, out) in [("default", &default), ("200ms", &fast), ("off", &off)] {
+    for (name, out) in [
+        ("default", &default),
+        ("200ms", &fast),
+        ("off", &off),
+        ("quiet", &quiet),
+    ] {
         assert!(out.status.success(), "{name}: {}", stderr(out));
         // stdout is the plan's JSON and nothing else.
         let doc: serde_json::Value = serde_json::from_str(&stdout(out))
@@ -107,4 +121,6 @@ async fn plan_prints_progress_lines_on_stderr_unless_turned_off() {
 
     // Off: nothing on stderr at all.
     assert_eq!(stderr(&off), "", "IMAGESHARE_PROGRESS=off still printed");
+    // --quiet: no progress line either.
+    assert_eq!(stderr(&quiet), "", "--quiet still printed progress");
 }

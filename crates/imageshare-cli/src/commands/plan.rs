@@ -106,13 +106,18 @@ pub fn connect_manifest(
 }
 
 /// Plans every image of the manifest ([`plan_manifest_with`]), with progress on stderr
-/// unless `IMAGESHARE_PROGRESS=off` ([`ProgressMode::from_env`]).
+/// unless `--quiet` or `IMAGESHARE_PROGRESS=off` ([`ProgressMode::from_env`]).
 pub async fn plan_manifest(
     cx: &CallContext,
     conns: &Connections,
     m: &Manifest,
 ) -> Result<Plans, Failure> {
-    plan_manifest_with(cx, conns, m, ProgressMode::from_env()).await
+    let progress = if crate::stderr::quiet() {
+        ProgressMode::Off
+    } else {
+        ProgressMode::from_env()
+    };
+    plan_manifest_with(cx, conns, m, progress).await
 }
 
 /// Plans every image of the manifest, in manifest order: per connection, the sharees are
