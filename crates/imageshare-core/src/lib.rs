@@ -92,7 +92,7 @@ pub use checker::{CheckOptions, Checked};
 pub use config::{AssumeRole, ClientBuilder, ClientConfig};
 pub use context::{CallContext, RetryCollector};
 pub use error::{ApiError, Error, LimitRule, LimitViolation, Result};
-pub use limits::{PrincipalFormError, ShareLimits};
+pub use limits::{OrgTargetLimits, PrincipalFormError, ShareLimits};
 pub use model::{
     AccountId, CallerIdentity, CopyTarget, Encryption, Image, ImageId, ImageKind, ImageOrigin,
     ImageState, OutcomeKind, Principal, PrincipalKind, ProjectId, Provider, Region, ShareOutcome,

@@ -158,7 +158,12 @@ pub async fn apply_in<A: ImageSharing + ?Sized>(
 /// the index of the first offender, so manifests can point at it).
 pub fn check_kinds(adapter: &dyn ImageSharing, desired: &[Principal]) -> Result<()> {
     let want = adapter.limits().principal_kind;
-    if let Some((i, p)) = desired.iter().enumerate().find(|(_, p)| p.kind() != want) {
+    let org = adapter.org_targets().is_some();
+    if let Some((i, p)) = desired
+        .iter()
+        .enumerate()
+        .find(|(_, p)| p.kind() != want && !(org && p.kind().is_org()))
+    {
         return Err(Error::invalid_input(
             format!("principals[{i}]"),
             format!("{} takes {want} principals, got {p}", adapter.provider()),
