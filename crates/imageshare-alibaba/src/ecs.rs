@@ -13,8 +13,8 @@ use async_trait::async_trait;
 use imageshare_core::paging::{paginate, BoxStream, Listing, TryStreamExt};
 use imageshare_core::{
     CallContext, CallerIdentity, CopyTarget, Encryption, Error, Image, ImageId, ImageKind,
-    ImageOrigin, ImageSharing, ImageState, Page, PageCursor, Principal, Provider, Region, Result,
-    ShareLimits, ShareOutcome, ShareReport, Sharee, Timestamp,
+    ImageOrigin, ImageSharing, ImageState, OrgTargetLimits, Page, PageCursor, Principal, Provider,
+    Region, Result, ShareLimits, ShareOutcome, ShareReport, Sharee, Timestamp,
 };
 
 use crate::client::{account_list_call, params, CallSpec, OpenApiClient, Product, ECS_VERSION};
@@ -23,7 +23,8 @@ use crate::model::{
     CopyImageResponse, DescribeImageSharePermissionResponse, DescribeImagesResponse, EcsImage,
     Empty,
 };
-use crate::{AlibabaBuilder, ECS};
+use crate::resource_sharing::{self as org, ResourceSharing};
+use crate::{AlibabaBuilder, ECS, ECS_ORG_TARGETS};
 
 /// Most accounts one `ModifyImageSharePermission` call may carry: the service processes
 /// `AddAccount.1..10` / `RemoveAccount.1..10` and silently ignores the rest (alibaba.md 1.1),
@@ -83,9 +84,12 @@ impl AlibabaBuilder<EcsImageSharing> {
     /// `~/.aliyun/config.json`, profile `.profile(..)` if set); without a region, the
     /// region variables, then the profile's region (see [`crate::credential`]).
     pub fn build(self) -> Result<EcsImageSharing> {
+        let client = OpenApiClient::new(&self.config, self.settings, &PRODUCT)?;
+        let org = ResourceSharing::new(&client, self.config.endpoint(), &self.org)?;
         Ok(EcsImageSharing {
-            client: OpenApiClient::new(&self.config, self.settings, &PRODUCT)?,
+            client,
             kms_key_id: self.kms_key_id,
+            org,
         })
     }
 }
@@ -96,6 +100,8 @@ impl AlibabaBuilder<EcsImageSharing> {
 pub struct EcsImageSharing {
     client: OpenApiClient,
     kms_key_id: Option<String>,
+    /// Resource Sharing, for the `directory:` / `folder:` / `member:` principals.
+    org: ResourceSharing,
 }
 
 impl EcsImageSharing {
@@ -118,6 +124,11 @@ impl EcsImageSharing {
     /// The underlying OpenAPI client.
     pub fn client(&self) -> &OpenApiClient {
         &self.client
+    }
+
+    /// The Resource Sharing client (organisation principals).
+    pub fn resource_sharing(&self) -> &ResourceSharing {
+        &self.org
     }
 
     fn region_param(&self) -> (String, String) {
@@ -347,6 +358,9 @@ impl ImageSharing for EcsImageSharing {
     fn limits(&self) -> &ShareLimits {
         &ECS_LIMITS
     }
+    fn org_targets(&self) -> Option<&OrgTargetLimits> {
+        self.org.enabled().then_some(&ECS_ORG_TARGETS)
+    }
     fn credentials_source(&self) -> Option<String> {
         Some(self.client.credentials().source().to_owned())
     }
@@ -378,8 +392,17 @@ impl ImageSharing for EcsImageSharing {
         id: &ImageId,
         to: &[Principal],
     ) -> Result<ShareReport> {
-        self.modify(cx, id, "AddAccount", to, ShareOutcome::Granted)
-            .await
+        // Accounts: ModifyImageSharePermission; directory / folder / member: Resource
+        // Sharing (crate::resource_sharing).
+        let (accounts, targets) = org::split(to);
+        org::merged(
+            id,
+            &accounts,
+            &targets,
+            self.modify(cx, id, "AddAccount", &accounts, ShareOutcome::Granted),
+            self.org.share(cx, id, &targets),
+        )
+        .await
     }
 
     async fn unshare_in(
@@ -388,8 +411,15 @@ impl ImageSharing for EcsImageSharing {
         id: &ImageId,
         from: &[Principal],
     ) -> Result<ShareReport> {
-        self.modify(cx, id, "RemoveAccount", from, ShareOutcome::Revoked)
-            .await
+        let (accounts, targets) = org::split(from);
+        org::merged(
+            id,
+            &accounts,
+            &targets,
+            self.modify(cx, id, "RemoveAccount", &accounts, ShareOutcome::Revoked),
+            self.org.unshare(cx, id, &targets),
+        )
+        .await
     }
 
     async fn sharees_page_in(
@@ -419,15 +449,16 @@ impl ImageSharing for EcsImageSharing {
             .await?;
         let got = resp.accounts.account.len();
         let next = PageCursor::after_number(page, PAGE_SIZE, resp.total_count, got);
-        let sharees = resp
-            .accounts
-            .account
-            .into_iter()
-            .map(|a| Sharee {
-                principal: Principal::account(a.aliyun_id),
-                shared_at: Timestamp::from_reported("SharedTime", &a.shared_time),
-            })
-            .collect();
+        // With organisation sharing on, the first page also carries the targets of the
+        // image's resource share.
+        let mut sharees = match cursor {
+            None if self.org.enabled() => self.org.sharees(cx, id).await?,
+            _ => Vec::new(),
+        };
+        sharees.extend(resp.accounts.account.into_iter().map(|a| Sharee {
+            principal: Principal::account(a.aliyun_id),
+            shared_at: Timestamp::from_reported("SharedTime", &a.shared_time),
+        }));
         Ok(Page::new(sharees, next))
     }
 

@@ -348,10 +348,10 @@ impl ShareLimits {
                         format!("{} principals only", self.principal_kind),
                         p.to_string(),
                         format!(
-                            "{} has no resource directory: {kind} principals exist only on \
-                             alibaba-ecs (Alibaba Resource Sharing); {} shares images with \
-                             {}s",
-                            self.provider, self.provider, self.principal_kind
+                            "{} shares images with {}s; this adapter has no organisation \
+                             sharing, and {kind} principals need one (Alibaba ECS with \
+                             Resource Sharing enabled)",
+                            self.provider, self.principal_kind
                         ),
                     ));
                 };

@@ -83,7 +83,7 @@ fn provider_without_a_directory_refuses_org_kinds_naming_the_rule() {
             Err(Error::Limit(v)) => {
                 assert_eq!(v.rule, LimitRule::PrincipalKind);
                 assert_eq!(v.value, p.to_string());
-                assert!(v.explanation.contains("has no resource directory"), "{v}");
+                assert!(v.explanation.contains("no organisation sharing"), "{v}");
             }
             other => panic!("{p}: {other:?}"),
         }
