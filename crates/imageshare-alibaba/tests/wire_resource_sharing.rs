@@ -167,16 +167,36 @@ async fn later_shares_associate_with_the_existing_share_and_unshare_disassociate
             associations("req-dis"),
         )
         .await;
+        answer(
+            &server,
+            "ListResourceShareAssociations",
+            json!({"RequestId": "req-la", "NextToken": "", "ResourceShareAssociations": [
+                {"ResourceShareId": SHARE, "EntityId": "1720505253001234",
+                 "EntityType": "Account", "AssociationType": "Target",
+                 "AssociationStatus": "Associated"},
+                {"ResourceShareId": SHARE, "EntityId": "fd-gone", "EntityType": "Folder",
+                 "AssociationType": "Target", "AssociationStatus": "Disassociated"}
+            ]}),
+        )
+        .await;
         let ecs = ecs(&server.uri(), sig, creds());
         let member = Principal::member("1720505253001234");
         let r = ecs.share(&IMAGE.into(), &[member.clone()]).await.unwrap();
         assert!(matches!(r.outcome(&member), Some(ShareOutcome::Granted)));
+        // Only associated targets are sent (the service refuses the others with
+        // `DisassociateInvalid`): the disassociated folder is reported not granted.
+        let gone = Principal::folder("fd-gone");
         let r = ecs
             .resource_sharing()
-            .unshare(&CallContext::new(), &IMAGE.into(), &[member.clone()])
+            .unshare(
+                &CallContext::new(),
+                &IMAGE.into(),
+                &[member.clone(), gone.clone()],
+            )
             .await
             .unwrap();
         assert!(matches!(r.outcome(&member), Some(ShareOutcome::Revoked)));
+        assert!(matches!(r.outcome(&gone), Some(ShareOutcome::NotGranted)));
         assert_eq!(r.request_ids(), ["req-dis"]);
         let got = received(&server).await;
         let actions: Vec<&str> = got.iter().map(|(a, _)| a.as_str()).collect();
@@ -186,6 +206,7 @@ async fn later_shares_associate_with_the_existing_share_and_unshare_disassociate
                 "ListResourceShares",
                 "AssociateResourceShare",
                 "ListResourceShares",
+                "ListResourceShareAssociations",
                 "DisassociateResourceShare"
             ]
         );
@@ -203,10 +224,36 @@ async fn later_shares_associate_with_the_existing_share_and_unshare_disassociate
         );
         check(
             &got[3].1,
+            "ListResourceShareAssociations",
+            RESOURCE_SHARING_VERSION,
+            &[
+                ("AssociationType", "Target"),
+                ("ResourceShareIds.1", SHARE),
+                ("MaxResults", "100"),
+            ],
+            SECRET,
+        );
+        check(
+            &got[4].1,
             "DisassociateResourceShare",
             RESOURCE_SHARING_VERSION,
             &targets,
             SECRET,
+        );
+
+        // A re-run finds nothing associated and sends no disassociation.
+        let before = received(&server).await.len();
+        let r = ecs
+            .resource_sharing()
+            .unshare(&CallContext::new(), &IMAGE.into(), &[gone.clone()])
+            .await
+            .unwrap();
+        assert!(matches!(r.outcome(&gone), Some(ShareOutcome::NotGranted)));
+        let got = received(&server).await;
+        let actions: Vec<&str> = got[before..].iter().map(|(a, _)| a.as_str()).collect();
+        assert_eq!(
+            actions,
+            ["ListResourceShares", "ListResourceShareAssociations"]
         );
     }
 }

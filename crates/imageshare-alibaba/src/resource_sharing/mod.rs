@@ -16,7 +16,7 @@
 //! |---|---|
 //! | `share` (first time for the image) | `ListResourceShares` (`ResourceOwner=Self`, `ResourceShareName`), then `CreateResourceShare` with `ResourceShareName`, `Resources.1.ResourceId` / `Resources.1.ResourceType=Image`, `Targets.N` (N <= 5), `AllowExternalTargets` |
 //! | `share` (share exists) | `AssociateResourceShare` with `ResourceShareId`, `Targets.N` (N <= 5) |
-//! | `unshare` | `DisassociateResourceShare` with `ResourceShareId`, `Targets.N` (N <= 5) |
+//! | `unshare` | `ListResourceShareAssociations` (which targets are associated now), then `DisassociateResourceShare` with `ResourceShareId`, `Targets.N` (N <= 5) for those only |
 //! | `sharees` (organisation part) | `ListResourceShareAssociations` with `AssociationType=Target`, `ResourceShareIds.1`, `MaxResults=100`, `NextToken` |
 //! | [`ResourceSharing::accept_invitation`] (recipient side, outside accounts) | `AcceptResourceShareInvitation` with `ResourceShareInvitationId` |
 //!
@@ -265,8 +265,9 @@ impl ResourceSharing {
     }
 
     /// Revokes `targets` (at most 5) from the image's resource share
-    /// (`DisassociateResourceShare`); targets of an image without a share are reported
-    /// not granted, and nothing is sent.
+    /// (`DisassociateResourceShare`). Only targets associated now are sent (the service
+    /// refuses the others with `DisassociateInvalid`), so a re-run is a no-op: the others,
+    /// and every target of an image without a share, are reported not granted.
     pub async fn unshare(
         &self,
         cx: &CallContext,
@@ -282,18 +283,27 @@ impl ResourceSharing {
                 String::new(),
             ));
         };
+        let live = self.live_targets(cx, &share.resource_share_id).await?;
+        let (associated, absent): (Vec<Principal>, Vec<Principal>) = targets
+            .into_iter()
+            .partition(|t| live.iter().any(|a| a.entity_id == t.id()));
+        let mut out = report(image, &absent, ShareOutcome::NotGranted, String::new());
+        if associated.is_empty() {
+            return Ok(out);
+        }
         let mut p = params([("ResourceShareId", share.resource_share_id.as_str())]);
-        push_targets(&mut p, &targets);
+        push_targets(&mut p, &associated);
         let resp: AssociationsResponse = self
             .client
             .call(cx, "DisassociateResourceShare", p, Self::spec(true))
             .await?;
-        Ok(report(
+        out.extend(report(
             image,
-            &targets,
+            &associated,
             ShareOutcome::Revoked,
             resp.request_id,
-        ))
+        ));
+        Ok(out)
     }
 
     /// The organisation targets `image` is shared with now (associations `Associated` or
@@ -302,13 +312,31 @@ impl ResourceSharing {
         let Some(share) = self.find_share(cx, image).await? else {
             return Ok(Vec::new());
         };
+        Ok(self
+            .live_targets(cx, &share.resource_share_id)
+            .await?
+            .iter()
+            .map(|a| Sharee {
+                principal: target_principal(&a.entity_id),
+                shared_at: Timestamp::from_reported("CreateTime", &a.create_time),
+            })
+            .collect())
+    }
+
+    /// The target associations of share `share_id` that are `Associated` or
+    /// `Associating` (`ListResourceShareAssociations`, every page).
+    async fn live_targets(
+        &self,
+        cx: &CallContext,
+        share_id: &str,
+    ) -> Result<Vec<ResourceShareAssociation>> {
         let mut out = Vec::new();
         let mut token = String::new();
         // Bounded: 100 pages of 100 is far past the targets one share can have.
         for _ in 0..100 {
             let mut p = params([
                 ("AssociationType", "Target"),
-                ("ResourceShareIds.1", share.resource_share_id.as_str()),
+                ("ResourceShareIds.1", share_id),
                 ("MaxResults", &MAX_RESULTS.to_string()),
             ]);
             if !token.is_empty() {
@@ -319,15 +347,9 @@ impl ResourceSharing {
                 .call(cx, "ListResourceShareAssociations", p, Self::spec(true))
                 .await?;
             out.extend(
-                resp.resource_share_associations
-                    .iter()
-                    .filter(|a| {
-                        matches!(a.association_status.as_str(), "Associated" | "Associating")
-                    })
-                    .map(|a| Sharee {
-                        principal: target_principal(&a.entity_id),
-                        shared_at: Timestamp::from_reported("CreateTime", &a.create_time),
-                    }),
+                resp.resource_share_associations.into_iter().filter(|a| {
+                    matches!(a.association_status.as_str(), "Associated" | "Associating")
+                }),
             );
             if resp.next_token.is_empty() {
                 break;
