@@ -85,7 +85,12 @@ impl AlibabaBuilder<EcsImageSharing> {
     /// region variables, then the profile's region (see [`crate::credential`]).
     pub fn build(self) -> Result<EcsImageSharing> {
         let client = OpenApiClient::new(&self.config, self.settings, &PRODUCT)?;
-        let org = ResourceSharing::new(&client, self.config.endpoint(), &self.org)?;
+        let org = ResourceSharing::new(
+            &client,
+            self.config.endpoint(),
+            &self.org,
+            self.config.organisation(),
+        )?;
         Ok(EcsImageSharing {
             client,
             kms_key_id: self.kms_key_id,

@@ -89,7 +89,7 @@ pub mod trust;
 pub use audit::{AuditLog, AuditTrail, Audited};
 pub use bulk::{Bulk, BulkOptions, BulkReport};
 pub use checker::{CheckOptions, Checked};
-pub use config::{AssumeRole, ClientBuilder, ClientConfig};
+pub use config::{AssumeRole, ClientBuilder, ClientConfig, OrganisationSharing};
 pub use context::{CallContext, RetryCollector};
 pub use error::{ApiError, Error, LimitRule, LimitViolation, Result};
 pub use limits::{OrgTargetLimits, PrincipalFormError, ShareLimits};

@@ -350,7 +350,8 @@ impl ShareLimits {
                         format!(
                             "{} shares images with {}s; this adapter has no organisation \
                              sharing, and {kind} principals need one (Alibaba ECS with \
-                             Resource Sharing enabled)",
+                             Resource Sharing on: EcsBuilder::resource_sharing(true), the \
+                             CLI's --resource-sharing)",
                             self.provider, self.principal_kind
                         ),
                     ));

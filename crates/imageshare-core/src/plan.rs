@@ -90,6 +90,16 @@ pub async fn plan_in<A: ImageSharing + ?Sized>(
     desired: &[Principal],
     prune: bool,
 ) -> Result<SharePlan> {
+    // An organisation principal needs organisation sharing, without which the sharees
+    // would not show it and the plan would be wrong: refused before any read, with the
+    // limit checker's own rule and words.
+    if adapter.org_targets().is_none() {
+        if let Some(p) = desired.iter().find(|p| p.kind().is_org()) {
+            adapter
+                .limits()
+                .check_principals_with(std::slice::from_ref(p), None)?;
+        }
+    }
     let current = adapter
         .sharees_in(cx, image)
         .await?

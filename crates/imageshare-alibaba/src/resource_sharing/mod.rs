@@ -64,8 +64,8 @@ use std::sync::Arc;
 
 use imageshare_core::transport::Endpoint;
 use imageshare_core::{
-    CallContext, Error, ImageId, Principal, Result, ShareLimits, ShareOutcome, ShareReport, Sharee,
-    Timestamp,
+    CallContext, ClientBuilder, Error, ImageId, OrganisationSharing, Principal, Result,
+    ShareLimits, ShareOutcome, ShareReport, Sharee, Timestamp,
 };
 
 use crate::client::{CallSpec, OpenApiClient};
@@ -100,15 +100,12 @@ pub fn share_name(image: &ImageId) -> String {
     name
 }
 
-/// The Resource Sharing settings of the ECS builder.
+/// The Resource Sharing settings of the ECS builder beyond the shared
+/// [`OrganisationSharing`] of its [`ClientConfig`](imageshare_core::ClientConfig).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct OrgSettings {
     /// An explicit Resource Sharing endpoint.
     pub(crate) endpoint: Option<String>,
-    /// `AllowExternalTargets` of the shares imageshare creates.
-    pub(crate) allow_external_targets: bool,
-    /// Whether the adapter takes organisation principals and lists them in `sharees`.
-    pub(crate) enabled: bool,
 }
 
 impl AlibabaBuilder<EcsImageSharing> {
@@ -116,10 +113,10 @@ impl AlibabaBuilder<EcsImageSharing> {
     /// `folder:` and `member:` principals, which go through Resource Sharing, and
     /// `sharees` also lists the targets of the image's resource share (one more read per
     /// listing). Off by default, so that plain account sharing never calls Resource
-    /// Sharing (which an account may not have activated or be allowed to call).
-    pub fn resource_sharing(mut self, enabled: bool) -> Self {
-        self.org.enabled = enabled;
-        self
+    /// Sharing (which an account may not have activated or be allowed to call). The same
+    /// as [`ClientBuilder::organisation_sharing`] (the facade's `Connect` sets it so).
+    pub fn resource_sharing(self, enabled: bool) -> Self {
+        self.organisation_sharing(enabled)
     }
 
     /// The Resource Sharing endpoint (`scheme://host[:port]`). Default: the endpoint set
@@ -133,10 +130,9 @@ impl AlibabaBuilder<EcsImageSharing> {
     /// Creates the image's resource share with `AllowExternalTargets=true`, so that
     /// accounts outside the resource directory can be targets (they must accept the
     /// invitation: [`ResourceSharing::accept_invitation`]). Default: false, directory
-    /// members only.
-    pub fn allow_external_targets(mut self, allow: bool) -> Self {
-        self.org.allow_external_targets = allow;
-        self
+    /// members only. The same as [`ClientBuilder::external_targets`].
+    pub fn allow_external_targets(self, allow: bool) -> Self {
+        self.external_targets(allow)
     }
 }
 
@@ -154,6 +150,7 @@ impl ResourceSharing {
         ecs: &OpenApiClient,
         explicit: Option<&str>,
         settings: &OrgSettings,
+        organisation: OrganisationSharing,
     ) -> Result<Self> {
         let region = ecs.region().as_str();
         let endpoint = match (&settings.endpoint, explicit) {
@@ -164,8 +161,8 @@ impl ResourceSharing {
         let endpoint = Endpoint::parse(&endpoint)?.without_path("Alibaba RPC APIs")?;
         Ok(Self {
             client: ecs.for_product(RESOURCE_SHARING_VERSION, endpoint),
-            allow_external_targets: settings.allow_external_targets,
-            enabled: settings.enabled,
+            allow_external_targets: organisation.allow_external_targets,
+            enabled: organisation.enabled,
         })
     }
 
