@@ -94,7 +94,7 @@ impl AlibabaBuilder<EcsImageSharing> {
         Ok(EcsImageSharing {
             client,
             kms_key_id: self.kms_key_id,
-            org,
+            org: Box::new(org),
         })
     }
 }
@@ -106,7 +106,8 @@ pub struct EcsImageSharing {
     client: OpenApiClient,
     kms_key_id: Option<String>,
     /// Resource Sharing, for the `directory:` / `folder:` / `member:` principals.
-    org: ResourceSharing,
+    /// (Boxed: a second OpenAPI client, which would double the adapter's size.)
+    org: Box<ResourceSharing>,
 }
 
 impl EcsImageSharing {

@@ -181,7 +181,10 @@ async fn later_shares_associate_with_the_existing_share_and_unshare_disassociate
         .await;
         let ecs = ecs(&server.uri(), sig, creds());
         let member = Principal::member("1720505253001234");
-        let r = ecs.share(&IMAGE.into(), &[member.clone()]).await.unwrap();
+        let r = ecs
+            .share(&IMAGE.into(), std::slice::from_ref(&member))
+            .await
+            .unwrap();
         assert!(matches!(r.outcome(&member), Some(ShareOutcome::Granted)));
         // Only associated targets are sent (the service refuses the others with
         // `DisassociateInvalid`): the disassociated folder is reported not granted.
@@ -245,7 +248,11 @@ async fn later_shares_associate_with_the_existing_share_and_unshare_disassociate
         let before = received(&server).await.len();
         let r = ecs
             .resource_sharing()
-            .unshare(&CallContext::new(), &IMAGE.into(), &[gone.clone()])
+            .unshare(
+                &CallContext::new(),
+                &IMAGE.into(),
+                std::slice::from_ref(&gone),
+            )
             .await
             .unwrap();
         assert!(matches!(r.outcome(&gone), Some(ShareOutcome::NotGranted)));

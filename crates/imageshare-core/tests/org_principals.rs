@@ -111,7 +111,7 @@ fn provider_with_a_directory_checks_their_forms() {
         (Principal::folder("fd-"), "folder id"),
         (Principal::member("alice@1.onaliyun.com"), "RAM user"),
     ] {
-        match TABLE.check_principals_with(&[bad.clone()], Some(&ORG)) {
+        match TABLE.check_principals_with(std::slice::from_ref(&bad), Some(&ORG)) {
             Err(Error::Limit(v)) => {
                 assert_eq!(v.rule, LimitRule::PrincipalForm, "{bad}");
                 assert!(v.explanation.contains(why), "{bad}: {v}");

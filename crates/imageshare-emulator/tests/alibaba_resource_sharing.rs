@@ -20,6 +20,9 @@ use imageshare_emulator::{Emulator, ImageSeed, World};
 
 const SIGS: [SignatureVersion; 2] = [SignatureVersion::Acs3, SignatureVersion::RpcV1];
 
+/// A hand-signed request's parameters, and the status and code it must get.
+type Case<'a> = (Vec<(&'a str, &'a str)>, u16, &'a str);
+
 /// The directory's management account, which owns the images.
 const MGMT: &str = "100000000001";
 /// A member in `fd-Prod`.
@@ -120,7 +123,10 @@ async fn folder_share_reaches_members_below_it_including_later_ones_and_unshare_
         let folder = Principal::folder("fd-Prod");
         let id = IMAGE.into();
 
-        let r = owner.share(&id, &[folder.clone()]).await.unwrap();
+        let r = owner
+            .share(&id, std::slice::from_ref(&folder))
+            .await
+            .unwrap();
         assert!(
             matches!(r.outcome(&folder), Some(ShareOutcome::Granted)),
             "{sig:?}"
@@ -154,7 +160,10 @@ async fn folder_share_reaches_members_below_it_including_later_ones_and_unshare_
         assert!(sharees[0].shared_at.is_some());
 
         // A re-run sees the folder among the sharees and sends nothing.
-        let r = owner.share(&id, &[folder.clone()]).await.unwrap();
+        let r = owner
+            .share(&id, std::slice::from_ref(&folder))
+            .await
+            .unwrap();
         assert!(
             matches!(r.outcome(&folder), Some(ShareOutcome::AlreadyGranted)),
             "{r:?}"
@@ -163,7 +172,10 @@ async fn folder_share_reaches_members_below_it_including_later_ones_and_unshare_
         assert_eq!(rs_calls(&emu, "AssociateResourceShare"), 0);
         // Without the checker the adapter finds the share again by name: no second one.
         let bare = ecs_org(&base, MGMT, sig, false);
-        let r = bare.share(&id, &[folder.clone()]).await.unwrap();
+        let r = bare
+            .share(&id, std::slice::from_ref(&folder))
+            .await
+            .unwrap();
         assert!(matches!(r.outcome(&folder), Some(ShareOutcome::Granted)));
         assert_eq!(rs_calls(&emu, "CreateResourceShare"), 1);
         assert_eq!(rs_calls(&emu, "AssociateResourceShare"), 1);
@@ -171,12 +183,15 @@ async fn folder_share_reaches_members_below_it_including_later_ones_and_unshare_
 
         // More targets go to the same share.
         let dev = Principal::folder("fd-Dev");
-        owner.share(&id, &[dev.clone()]).await.unwrap();
+        owner.share(&id, std::slice::from_ref(&dev)).await.unwrap();
         assert!(sees(&base, DEV).await);
         assert_eq!(emu.with_engine(|e| e.resource_shares().count()), 1);
 
         // unshare disassociates: the members no longer see it.
-        let r = owner.unshare(&id, &[folder.clone()]).await.unwrap();
+        let r = owner
+            .unshare(&id, std::slice::from_ref(&folder))
+            .await
+            .unwrap();
         assert!(matches!(r.outcome(&folder), Some(ShareOutcome::Revoked)));
         assert!(!sees(&base, PROD).await);
         assert!(!sees(&base, LATE).await);
@@ -192,7 +207,10 @@ async fn folder_share_reaches_members_below_it_including_later_ones_and_unshare_
 
         // A re-run sends no disassociation and reports the folder not granted.
         let before = rs_calls(&emu, "DisassociateResourceShare");
-        let r = owner.unshare(&id, &[folder.clone()]).await.unwrap();
+        let r = owner
+            .unshare(&id, std::slice::from_ref(&folder))
+            .await
+            .unwrap();
         assert!(matches!(r.outcome(&folder), Some(ShareOutcome::NotGranted)));
         assert_eq!(rs_calls(&emu, "DisassociateResourceShare"), before);
     }
@@ -248,7 +266,7 @@ async fn rules_are_enforced_server_side_with_the_service_codes() {
         many.push((format!("Resources.{i}.ResourceType"), "Image".to_owned()));
     }
     let many: Vec<(&str, &str)> = many.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let cases: Vec<(Vec<(&str, &str)>, u16, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             create(vec![
                 ("Targets.1", "fd-Prod"),
@@ -505,7 +523,10 @@ async fn outside_accounts_need_allow_external_targets_and_an_accepted_invitation
 
     // Without AllowExternalTargets the service refuses an account outside the directory.
     let strict = ecs_org(&base, MGMT, SignatureVersion::RpcV1, false);
-    let err = strict.share(&id, &[outside.clone()]).await.unwrap_err();
+    let err = strict
+        .share(&id, std::slice::from_ref(&outside))
+        .await
+        .unwrap_err();
     match &err {
         Error::Api(a) => assert_eq!(
             (a.status, a.code.as_str()),
@@ -517,7 +538,9 @@ async fn outside_accounts_need_allow_external_targets_and_an_accepted_invitation
     assert_eq!(emu.with_engine(|e| e.resource_shares().count()), 0);
 
     let open = ecs_org(&base, MGMT, SignatureVersion::RpcV1, true);
-    open.share(&id, &[outside.clone()]).await.unwrap();
+    open.share(&id, std::slice::from_ref(&outside))
+        .await
+        .unwrap();
     // Invited, not yet in: the association waits and the image is not visible.
     assert!(!sees(&base, OUTSIDE).await);
     let a = call(
@@ -587,7 +610,7 @@ async fn outside_accounts_need_allow_external_targets_and_an_accepted_invitation
         .into_iter()
         .map(|s| s.principal)
         .collect();
-    assert_eq!(who, [outside.clone()]);
+    assert_eq!(who, std::slice::from_ref(&outside));
     open.unshare(&id, &[outside]).await.unwrap();
     assert!(!sees(&base, OUTSIDE).await);
 }
