@@ -702,3 +702,73 @@ async fn add_directory_member_refuses_what_the_world_would() {
     emu.reset();
     assert!(emu.with_engine(|e| e.directory_of(LATE).is_none()));
 }
+
+#[tokio::test]
+async fn the_admin_api_adds_members_and_shows_directories_and_shares() {
+    let emu = Emulator::start(org_world()).await.unwrap();
+    let base = emu.base_url();
+    let owner = ecs_org(&base, MGMT, SignatureVersion::RpcV1, false);
+    owner
+        .share(&IMAGE.into(), &[Principal::folder("fd-Web")])
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let post = |body: serde_json::Value| {
+        http.post(format!("{base}/_imageshare/directory-member"))
+            .body(body.to_string())
+            .send()
+    };
+    assert!(!sees(&base, LATE).await);
+    let r = post(serde_json::json!({"directory": DIR, "account": LATE, "folder": "fd-Web"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(sees(&base, LATE).await);
+    // Twice, an unknown folder, an unknown field: 400 with the reason.
+    for (body, why) in [
+        (
+            serde_json::json!({"directory": DIR, "account": LATE}),
+            "already in resource directory",
+        ),
+        (
+            serde_json::json!({"directory": DIR, "account": OUTSIDE, "folder": "fd-No"}),
+            "has no folder fd-No",
+        ),
+        (
+            serde_json::json!({"directory": DIR, "account": OUTSIDE, "parent": "x"}),
+            "unknown field",
+        ),
+    ] {
+        let r = post(body).await.unwrap();
+        assert_eq!(r.status(), 400);
+        let text = r.text().await.unwrap();
+        assert!(text.contains(why), "{why}: {text}");
+    }
+    let state: serde_json::Value = serde_json::from_str(
+        &http
+            .get(format!("{base}/_imageshare/state"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let members = state["resource_directories"][0]["member"]
+        .as_array()
+        .unwrap();
+    assert!(members
+        .iter()
+        .any(|m| m["account"] == LATE && m["folder"] == "fd-Web"));
+    let share = &state["resource_shares"][0];
+    assert_eq!(share["owner"], MGMT);
+    assert_eq!(
+        share["resources"][0],
+        serde_json::json!([IMAGE, "Associated"])
+    );
+    assert_eq!(
+        share["targets"][0],
+        serde_json::json!(["fd-Web", "Associated"])
+    );
+}
