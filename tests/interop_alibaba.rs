@@ -48,6 +48,24 @@ fn world() -> World {
         .expect("valid interop world")
 }
 
+/// Runs an interop script to its end, prints its output, fails the test when it failed,
+/// and returns its stdout.
+async fn run_script(mut cmd: Command) -> String {
+    let output = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("join")
+        .expect("the interop script runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "the interop script failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+    stdout
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn official_alibaba_sdks_work_against_the_emulator() {
     let Some(python) = support::python("alibaba") else {
@@ -68,18 +86,7 @@ async fn official_alibaba_sdks_work_against_the_emulator() {
             "m-interopsas1",
         ])
         .args(["--peer", PEER, "--extra", &sharee(50)]);
-    let output = tokio::task::spawn_blocking(move || cmd.output())
-        .await
-        .expect("join")
-        .expect("the interop script runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("{stdout}");
-    assert!(
-        output.status.success(),
-        "interop.py failed ({}):\n{stdout}\n{stderr}",
-        output.status
-    );
+    let stdout = run_script(cmd).await;
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 
     // The emulator saw what the SDKs did.
@@ -155,18 +162,7 @@ async fn official_resource_sharing_sdk_works_against_the_emulator() {
         .args(["--owner", &key(OWNER), "--member", &key(PEER)])
         .args(["--other", &key(OTHER), "--folder", "fd-Interop"])
         .args(["--image", "m-interoporg1", "--region", REGION]);
-    let output = tokio::task::spawn_blocking(move || cmd.output())
-        .await
-        .expect("join")
-        .expect("the interop script runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    println!("{stdout}");
-    assert!(
-        output.status.success(),
-        "resource_sharing.py failed ({}):\n{stdout}\n{stderr}",
-        output.status
-    );
+    let stdout = run_script(cmd).await;
     assert!(stdout.contains(": 2 passed, 0 failed"), "{stdout}");
     // Both signature versions created their own share, and nothing went through the
     // image's own share list.

@@ -62,6 +62,7 @@ pub use publish::Publish;
 
 use std::sync::Arc;
 
+use imageshare_core::paging::{paginate, Listing, Page, PageCursor, TryStreamExt};
 use imageshare_core::transport::Endpoint;
 use imageshare_core::{
     CallContext, ClientBuilder, Error, ImageId, OrganisationSharing, Principal, Result,
@@ -70,7 +71,7 @@ use imageshare_core::{
 
 use crate::client::{CallSpec, OpenApiClient};
 use crate::limits::ECS_ORG_TARGETS;
-use crate::model::Empty;
+use crate::model::{Answer, Empty};
 use crate::{AlibabaBuilder, EcsImageSharing};
 
 /// The Resource Sharing API version.
@@ -192,33 +193,51 @@ impl ResourceSharing {
         image: &ImageId,
     ) -> Result<Option<ResourceShare>> {
         let name = share_name(image);
-        let mut token = String::new();
-        // Bounded: a name matches few shares; 100 pages is far past any real answer.
-        for _ in 0..100 {
-            let mut p = params([
-                ("ResourceOwner", "Self"),
-                ("ResourceShareName", &name),
-                ("MaxResults", &MAX_RESULTS.to_string()),
-            ]);
-            if !token.is_empty() {
-                p.push(("NextToken".to_owned(), token.clone()));
+        let base = params([("ResourceOwner", "Self"), ("ResourceShareName", &name)]);
+        let shares = self
+            .list_all(
+                cx,
+                "ListResourceShares",
+                base,
+                |r: ListResourceSharesResponse| (r.resource_shares, r.next_token),
+            )
+            .await?;
+        Ok(shares.into_iter().find(|s| {
+            s.resource_share_name == name
+                && matches!(s.resource_share_status.as_str(), "Active" | "Pending")
+        }))
+    }
+
+    /// Every item of the token-paged listing `action` (`MaxResults` of [`MAX_RESULTS`],
+    /// `NextToken`) with the parameters `base`, through the one pager
+    /// ([`paginate`]: it stops on a token that does not advance and after too many pages).
+    async fn list_all<R, T>(
+        &self,
+        cx: &CallContext,
+        action: &'static str,
+        base: Vec<(String, String)>,
+        items: fn(R) -> (Vec<T>, String),
+    ) -> Result<Vec<T>>
+    where
+        R: Answer + Send,
+        T: Send,
+    {
+        let listing = Listing::new(self.client.provider(), action);
+        paginate(listing, |cursor| {
+            let mut p = base.clone();
+            p.push(("MaxResults".to_owned(), MAX_RESULTS.to_string()));
+            if let Some(PageCursor::Token(token)) = cursor {
+                p.push(("NextToken".to_owned(), token));
             }
-            let resp: ListResourceSharesResponse = self
-                .client
-                .call(cx, "ListResourceShares", p, Self::spec(true))
-                .await?;
-            if let Some(found) = resp.resource_shares.into_iter().find(|s| {
-                s.resource_share_name == name
-                    && matches!(s.resource_share_status.as_str(), "Active" | "Pending")
-            }) {
-                return Ok(Some(found));
+            async move {
+                let resp: R = self.client.call(cx, action, p, Self::spec(true)).await?;
+                let (items, next) = items(resp);
+                let next = (!next.is_empty()).then_some(PageCursor::Token(next));
+                Ok(Page::new(items, next))
             }
-            if resp.next_token.is_empty() {
-                break;
-            }
-            token = resp.next_token;
-        }
-        Ok(None)
+        })
+        .try_collect()
+        .await
     }
 
     /// Shares `image` with `targets` (directory, folders, members; at most 5): creates the
@@ -327,33 +346,22 @@ impl ResourceSharing {
         cx: &CallContext,
         share_id: &str,
     ) -> Result<Vec<ResourceShareAssociation>> {
-        let mut out = Vec::new();
-        let mut token = String::new();
-        // Bounded: 100 pages of 100 is far past the targets one share can have.
-        for _ in 0..100 {
-            let mut p = params([
-                ("AssociationType", "Target"),
-                ("ResourceShareIds.1", share_id),
-                ("MaxResults", &MAX_RESULTS.to_string()),
-            ]);
-            if !token.is_empty() {
-                p.push(("NextToken".to_owned(), token.clone()));
-            }
-            let resp: ListAssociationsResponse = self
-                .client
-                .call(cx, "ListResourceShareAssociations", p, Self::spec(true))
-                .await?;
-            out.extend(
-                resp.resource_share_associations.into_iter().filter(|a| {
-                    matches!(a.association_status.as_str(), "Associated" | "Associating")
-                }),
-            );
-            if resp.next_token.is_empty() {
-                break;
-            }
-            token = resp.next_token;
-        }
-        Ok(out)
+        let base = params([
+            ("AssociationType", "Target"),
+            ("ResourceShareIds.1", share_id),
+        ]);
+        let all = self
+            .list_all(
+                cx,
+                "ListResourceShareAssociations",
+                base,
+                |r: ListAssociationsResponse| (r.resource_share_associations, r.next_token),
+            )
+            .await?;
+        Ok(all
+            .into_iter()
+            .filter(|a| matches!(a.association_status.as_str(), "Associated" | "Associating"))
+            .collect())
     }
 
     /// Accepts a resource-share invitation on the recipient side (an account outside the

@@ -351,6 +351,20 @@ fn check_list<'a>(
     Ok(())
 }
 
+/// The per-call rules of one association call's two lists.
+fn check_lists(resources: &[ResourceRef], targets: &[String]) -> Result<(), ShareError> {
+    check_list(
+        Field::Resources,
+        resources.iter().map(|r| r.id.as_str()),
+        ECS_ORG_TARGETS.max_resources_per_call,
+    )?;
+    check_list(
+        Field::Targets,
+        targets.iter().map(String::as_str),
+        ECS_ORG_TARGETS.max_targets_per_call,
+    )
+}
+
 /// The principal a target id names: `rd-...` a directory, `fd-...` a folder, else an
 /// account (the id forms of the client's `ECS_ORG_TARGETS`).
 fn target_principal(id: &str) -> Principal {
@@ -525,16 +539,7 @@ impl Engine {
         resources: &[ResourceRef],
         targets: &[String],
     ) -> Result<Vec<PlacedTarget>, ShareError> {
-        check_list(
-            Field::Resources,
-            resources.iter().map(|r| r.id.as_str()),
-            ECS_ORG_TARGETS.max_resources_per_call,
-        )?;
-        check_list(
-            Field::Targets,
-            targets.iter().map(String::as_str),
-            ECS_ORG_TARGETS.max_targets_per_call,
-        )?;
+        check_lists(resources, targets)?;
         for r in resources {
             self.check_resource(caller, r)?;
         }
@@ -604,16 +609,7 @@ impl Engine {
         if resources.is_empty() && targets.is_empty() {
             return Err(ShareError::BothEmpty);
         }
-        check_list(
-            Field::Resources,
-            resources.iter().map(|r| r.id.as_str()),
-            ECS_ORG_TARGETS.max_resources_per_call,
-        )?;
-        check_list(
-            Field::Targets,
-            targets.iter().map(String::as_str),
-            ECS_ORG_TARGETS.max_targets_per_call,
-        )?;
+        check_lists(resources, targets)?;
         let share = self.own_share(caller, share_id)?;
         let wanted: Vec<(AssociationType, &str)> = resources
             .iter()
