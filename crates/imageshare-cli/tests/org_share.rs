@@ -216,6 +216,13 @@ async fn plan_and_apply_manage_organisation_principals() {
         "{}",
         stderr(&o)
     );
+    // The CLI's flag, not the library's call.
+    let err = stderr(&o);
+    assert!(
+        err.contains("(Alibaba ECS with Resource Sharing on: --resource-sharing)"),
+        "{err}"
+    );
+    assert!(!err.contains("::"), "{err}");
     assert!(writes(&emu.calls()[before..]).is_empty());
 
     // A folder on a provider without organisation sharing: refused at load, naming the
