@@ -772,3 +772,31 @@ async fn the_admin_api_adds_members_and_shows_directories_and_shares() {
         serde_json::json!(["fd-Web", "Associated"])
     );
 }
+
+#[tokio::test]
+async fn the_checker_splits_six_targets_into_calls_of_five() {
+    let emu = Emulator::start(org_world()).await.unwrap();
+    let base = emu.base_url();
+    let owner = Checked::new(ecs_org(&base, MGMT, SignatureVersion::Acs3, false));
+    let six = [
+        Principal::folder("fd-Prod"),
+        Principal::folder("fd-Web"),
+        Principal::folder("fd-Dev"),
+        Principal::member(PROD),
+        Principal::member(WEB),
+        Principal::member(DEV),
+    ];
+    let r = owner.share(&IMAGE.into(), &six).await.unwrap();
+    assert_eq!(r.count(OutcomeKind::Granted), 6);
+    // The service takes at most 5 targets a call: one create with 5, one associate with 1.
+    assert_eq!(rs_calls(&emu, "CreateResourceShare"), 1);
+    assert_eq!(rs_calls(&emu, "AssociateResourceShare"), 1);
+    let refused = emu.calls().iter().filter(|c| c.error.is_some()).count();
+    assert_eq!(refused, 0);
+    let targets = emu.with_engine(|e| {
+        e.resource_shares()
+            .map(|s| s.targets.len())
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(targets, [6]);
+}
