@@ -64,7 +64,8 @@ fn refuse(rule: LimitRule, limit: &str, value: String, explanation: &str) -> Err
 
 impl EcsImageSharing {
     /// Publishes `id` as a community image, after checking what the cloud would refuse
-    /// (see the [module docs](self)); nothing is sent without `confirm`. Returns the
+    /// (an encrypted, marketplace-derived, not own or not available image is refused before
+    /// sending, read from `DescribeImages`); nothing is sent without `confirm`. Returns the
     /// request id.
     pub async fn publish(&self, id: &ImageId, confirm: Publish) -> Result<String> {
         let cx = CallContext::new();
