@@ -483,6 +483,18 @@ pub enum Command {
         #[arg(long)]
         unshare_first: bool,
     },
+    /// Alibaba ECS: publish an image as a community image, which every Alibaba Cloud
+    /// account in its region can then use. Refused before anything is sent without
+    /// --everyone-in-the-region, and for an encrypted, marketplace-derived, not own or not
+    /// available image (status 3).
+    Publish {
+        id: String,
+        /// Confirm that every account in the image's region may use it.
+        #[arg(long)]
+        everyone_in_the_region: bool,
+    },
+    /// Alibaba ECS: make a community image private again (direct shares stay).
+    Unpublish { id: String },
     /// Move images between products and regions, then share them onward.
     Migrate {
         #[command(subcommand)]

@@ -2,14 +2,14 @@
 //! resource directory: `share --to folder:fd-...` (no flag needed), what members see,
 //! `sharees` with --resource-sharing, `unshare`, and a manifest with organisation
 //! principals through `plan` / `apply` (adding, no change on a re-run, pruning), with
-//! what is refused before anything is sent.
+//! what is refused before anything is sent; community images (`publish` / `unpublish`).
 
 mod common;
 
 use common::*;
 use imageshare::core::Site;
 use imageshare_emulator::frontend::alibaba::resource_sharing::ALIBABA_RESOURCE_SHARING;
-use imageshare_emulator::world::DirectorySeed;
+use imageshare_emulator::world::{DirectorySeed, Encrypted};
 use imageshare_emulator::{Emulator, ImageSeed, World};
 
 const REGION: &str = "cn-hangzhou";
@@ -24,21 +24,18 @@ fn world() -> World {
     for id in [OWNER, PROD, "100000000003", DEV] {
         b = b.account(id, Site::China);
     }
-    b.image(ImageSeed::new(
-        imageshare::alibaba::ECS,
-        IMAGE,
-        OWNER,
-        REGION,
-    ))
-    .resource_directory(
-        DirectorySeed::new("rd-CliOrg", OWNER)
-            .folder("fd-Prod", None)
-            .folder("fd-Dev", None)
-            .member(PROD, Some("fd-Prod"))
-            .member(DEV, Some("fd-Dev")),
-    )
-    .build()
-    .unwrap()
+    let ecs = |id: &str| ImageSeed::new(imageshare::alibaba::ECS, id, OWNER, REGION);
+    b.image(ecs(IMAGE))
+        .image(ecs("m-orgcmk00001").encrypted(Encrypted::Cmk))
+        .resource_directory(
+            DirectorySeed::new("rd-CliOrg", OWNER)
+                .folder("fd-Prod", None)
+                .folder("fd-Dev", None)
+                .member(PROD, Some("fd-Prod"))
+                .member(DEV, Some("fd-Dev")),
+        )
+        .build()
+        .unwrap()
 }
 
 /// The environment of `account` (its Alibaba keys, the emulator as endpoint).
@@ -241,4 +238,60 @@ async fn plan_and_apply_manage_organisation_principals() {
         "{}",
         stderr(&o)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publish_needs_confirmation_and_unpublish_sends_is_public_false() {
+    let emu = Emulator::start(world()).await.unwrap();
+    let dir = fresh_dir("org-publish");
+    let env = env_of(&emu, OWNER);
+    let modify = || emu.action_count(imageshare::alibaba::ECS, "ModifyImageSharePermission");
+
+    // Refused before anything is sent: no confirmation, an encrypted image, another
+    // provider.
+    let o = run(&dir, &["publish", IMAGE], &env).await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--everyone-in-the-region"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(
+        &dir,
+        &["publish", "m-orgcmk00001", "--everyone-in-the-region"],
+        &env,
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("encrypted"), "{}", stderr(&o));
+    let mut cvm = strings(&["--no-audit", "-p", "tencent-cvm", "-r", "ap-guangzhou"]);
+    cvm.extend(strings(&["unpublish", "img-6pb6lrmy"]));
+    let o = run_async(dir.clone(), cvm, env.clone()).await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(modify(), 0);
+
+    // Sent: the emulator's accounts have not signed the community-image terms, and the
+    // cloud's code comes back (status 1).
+    let o = run(
+        &dir,
+        &["-o", "json", "publish", IMAGE, "--everyone-in-the-region"],
+        &env,
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("PublicImageAgreement.NotSigned"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(modify(), 1);
+
+    let o = run(&dir, &["-o", "json", "unpublish", IMAGE], &env).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["schema"], "imageshare/unpublish/v1");
+    assert_eq!(v["image"], IMAGE);
+    assert_eq!(v["public"], false);
+    assert!(!v["request_id"].as_str().unwrap().is_empty());
+    assert_eq!(modify(), 2);
 }

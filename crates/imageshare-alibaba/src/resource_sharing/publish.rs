@@ -73,7 +73,7 @@ impl EcsImageSharing {
             return Err(Error::invalid_input(
                 "confirmation",
                 "publishing a community image makes it usable by every Alibaba Cloud account \
-                 in its region; pass Publish::CONFIRMED (CLI: --confirm-public) to go on",
+                 in its region; pass Publish::CONFIRMED (CLI: --everyone-in-the-region) to go on",
             ));
         }
         self.limits().check_image_id(id, ImageIdUse::Custom)?;

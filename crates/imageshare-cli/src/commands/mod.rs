@@ -20,6 +20,7 @@ mod image;
 mod limits;
 mod migrate;
 mod plan;
+mod publish;
 mod share;
 mod shared_with_me;
 mod sharees;
@@ -54,6 +55,21 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
         Command::Delete { id, unshare_first } => {
             print(out, f, "delete", &delete::run(g, &id, unshare_first).await?)
         }
+        Command::Publish {
+            id,
+            everyone_in_the_region,
+        } => print(
+            out,
+            f,
+            "publish",
+            &publish::run(g, &id, true, everyone_in_the_region).await?,
+        ),
+        Command::Unpublish { id } => print(
+            out,
+            f,
+            "unpublish",
+            &publish::run(g, &id, false, false).await?,
+        ),
         Command::Migrate { flow } => print(out, f, "migrate", &migrate::run(g, flow).await?),
         Command::Plan {
             file,
