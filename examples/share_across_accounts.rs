@@ -106,8 +106,8 @@ async fn run() -> Result<()> {
     let one_too_many: Vec<Principal> = match limits.max_sharees_per_image {
         Some(max) => (0..=max.saturating_sub(sharees.len()) as u64)
             .map(|n| match limits.principal_kind {
-                PrincipalKind::Account => Principal::account((300_000_000_000 + n).to_string()),
                 PrincipalKind::Project => Principal::project(format!("org-bulk{n}")),
+                _ => Principal::account((300_000_000_000 + n).to_string()),
             })
             .collect(),
         None => vec![Principal::project("org-d4e5f6")],

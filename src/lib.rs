@@ -56,6 +56,13 @@ pub fn limits_of(provider: Provider) -> Option<&'static ShareLimits> {
     registry::spec(provider).map(|s| s.limits)
 }
 
+/// The limits of `provider`'s organisation-wide sharing (`directory:`, `folder:`,
+/// `member:` principals), when it has one and is compiled in (Alibaba ECS: Resource
+/// Sharing).
+pub fn org_targets_of(provider: Provider) -> Option<&'static imageshare_core::OrgTargetLimits> {
+    registry::spec(provider).and_then(|s| s.org_targets)
+}
+
 /// The documented limit table of every provider compiled in, in [`registry`] order.
 pub fn limit_tables() -> Vec<&'static ShareLimits> {
     registry::providers().map(|s| s.limits).collect()

@@ -6,6 +6,7 @@
 //! region = "ap-guangzhou"
 //! id = "img-6pb6lrmy"
 //! share_with = ["100000000002", "account:100000000003"]   # ids, or account:ID / project:ID
+//! # alibaba-ecs also: "directory:rd-...", "folder:fd-...", "member:ID" (Resource Sharing)
 //! prune = true                      # unshare principals not listed (default: false)
 //! profile = "golden"                # optional: the named profile whose credentials act
 //! role = "qcs::cam::uin/100000000001:roleName/image-publisher"  # optional: assume this role
@@ -21,8 +22,13 @@
 //! ([`Region::check`]), the id a custom image id of the provider
 //! ([`ImageIdRule`](imageshare_core::limits::ImageIdRule)), every principal of the form the
 //! provider shares to (a bare id, or `account:ID` / `project:ID` as `imageshare sharees`
-//! prints it, of the kind the provider shares to), and there may be no more distinct principals than the provider
-//! shares one image with (`max_sharees_per_image`).
+//! prints it, of the kind the provider shares to; or, where the provider has organisation
+//! sharing (Alibaba ECS with Resource Sharing), `directory:rd-...`, `folder:fd-...` or
+//! `member:ID` of the organisation table's forms), and there may be no more distinct
+//! principals of the image's own list than the provider shares one image with
+//! (`max_sharees_per_image`; organisation targets are not counted). Organisation
+//! principals are carried out only with organisation sharing on (the CLI's
+//! `--resource-sharing`).
 
 use std::fmt;
 use std::ops::Range;
@@ -30,6 +36,7 @@ use std::path::{Path, PathBuf};
 
 use imageshare_core::files::{read_text_capped, ReadFileError};
 use imageshare_core::limits::ImageIdUse;
+use imageshare_core::limits::OrgTargetLimits;
 use imageshare_core::{Error, ImageId, Principal, PrincipalKind, Provider, Region};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
@@ -246,7 +253,7 @@ impl Manifest {
             let field = |name: &str| Some(format!("image[{i}].{name}"));
             let spec = crate::registry::lookup(img.provider.get_ref())
                 .map_err(|e| err(Some(img.provider.span()), field("provider"), e.to_string()))?;
-            let (provider, limits) = (spec.provider, spec.limits);
+            let (provider, limits, org) = (spec.provider, spec.limits, spec.org_targets);
             for (name, v) in [("region", &img.region), ("id", &img.id)] {
                 if v.get_ref().trim().is_empty() {
                     return Err(err(Some(v.span()), field(name), "must not be empty".into()));
@@ -282,8 +289,11 @@ impl Manifest {
                 .map_err(|e| err(Some(img.id.span()), field("id"), message(e)))?;
             let mut share_with: Vec<Principal> = Vec::with_capacity(img.share_with.len());
             let mut first_too_many = None;
+            // The per-image maximum counts the image's own share list, not the
+            // organisation targets (a resource share of their own).
+            let mut own = 0;
             for (j, who) in img.share_with.iter().enumerate() {
-                let p = manifest_principal(who.get_ref(), limits.principal_kind, provider)
+                let p = manifest_principal(who.get_ref(), limits.principal_kind, provider, org)
                     .map_err(|m| {
                         err(
                             Some(who.span()),
@@ -291,7 +301,11 @@ impl Manifest {
                             m,
                         )
                     })?;
-                if let Err(e) = limits.check_principal_form(&p) {
+                let form = match org {
+                    Some(org) if p.kind().is_org() => org.check_form(provider, &p),
+                    _ => limits.check_principal_form(&p),
+                };
+                if let Err(e) = form {
                     return Err(err(
                         Some(who.span()),
                         Some(format!("image[{i}].share_with[{j}]")),
@@ -301,8 +315,13 @@ impl Manifest {
                 if share_with.contains(&p) {
                     continue;
                 }
+                if !p.kind().is_org() {
+                    own += 1;
+                }
                 share_with.push(p);
-                if Some(share_with.len()) == limits.max_sharees_per_image.map(|m| m + 1) {
+                if Some(own) == limits.max_sharees_per_image.map(|m| m + 1)
+                    && first_too_many.is_none()
+                {
                     first_too_many = Some((j, who.span()));
                 }
             }
@@ -314,7 +333,7 @@ impl Manifest {
                     format!(
                         "{} distinct {kind}s for one image; {provider} shares one image with at \
                          most {max} {kind}s (this entry is the first one too many)",
-                        share_with.len()
+                        own
                     ),
                 ));
             }
@@ -347,23 +366,27 @@ fn manifest_principal(
     raw: &str,
     kind: PrincipalKind,
     provider: Provider,
+    org: Option<&OrgTargetLimits>,
 ) -> Result<Principal, String> {
     let raw = raw.trim();
-    let (named, id) = match raw.split_once(':') {
-        Some(("account", id)) => (PrincipalKind::Account, id.trim()),
-        Some(("project", id)) => (PrincipalKind::Project, id.trim()),
-        _ => (kind, raw),
-    };
+    let p = Principal::parse_prefixed(raw).unwrap_or_else(|| Principal::of_kind(kind, raw));
+    let named = p.kind();
+    if named.is_org() {
+        if org.is_none() {
+            return Err(format!(
+                "{provider} has no organisation sharing: {named}:ID principals are for \
+                 alibaba-ecs (Resource Sharing); write the {kind} id, or {kind}:ID"
+            ));
+        }
+        return Ok(p);
+    }
     if named != kind {
         return Err(format!(
             "{provider} shares images with {kind}s, not {named}s: write the {kind} id, or \
              {kind}:ID"
         ));
     }
-    Ok(match kind {
-        PrincipalKind::Project => Principal::project(id),
-        _ => Principal::account(id),
-    })
+    Ok(p)
 }
 
 #[cfg(test)]
@@ -434,6 +457,76 @@ share_with = ["org-d4e5f6"]
         // The form is checked after the prefix.
         let e = error(&GOOD.replace("\"100000000003\"", "\"account:bob@x.onaliyun.com\""));
         assert_eq!(e.field.as_deref(), Some("image[0].share_with[1]"));
+    }
+
+    #[test]
+    fn organisation_principals_on_ecs_only_and_not_counted_against_the_image_list() {
+        let entry = |provider: &str, region: &str, id: &str, who: &str| {
+            format!(
+                "[[image]]\nprovider = \"{provider}\"\nregion = \"{region}\"\nid = \"{id}\"\n\
+                 share_with = [{who}]\n"
+            )
+        };
+        // ECS: 50 accounts (its per-image maximum) and organisation targets besides.
+        let accounts: Vec<String> = (0..50).map(|i| format!("\"1000000001{i:02}\"")).collect();
+        let who = format!(
+            "{}, \"directory:rd-Org1\", \" folder: fd-Prod \", \"member:100000000009\"",
+            accounts.join(", ")
+        );
+        let m = Manifest::parse(
+            &entry("alibaba-ecs", "cn-hangzhou", "m-golden0001", &who),
+            "m.toml",
+        )
+        .unwrap();
+        let sw = &m.images[0].share_with;
+        assert_eq!(sw.len(), 53);
+        assert_eq!(sw[50], Principal::directory("rd-Org1"));
+        assert_eq!(sw[51], Principal::folder("fd-Prod"));
+        assert_eq!(sw[52], Principal::member("100000000009"));
+        // The account maximum still holds.
+        let who = format!(
+            "{}, \"100000000299\", \"folder:fd-Prod\"",
+            accounts.join(", ")
+        );
+        let e = Manifest::parse(
+            &entry("alibaba-ecs", "cn-hangzhou", "m-golden0001", &who),
+            "m.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("51 distinct accounts"), "{e}");
+        for (text, why) in [
+            (
+                entry(
+                    "alibaba-ecs",
+                    "cn-hangzhou",
+                    "m-golden0001",
+                    "\"folder:prod\"",
+                ),
+                "fd-",
+            ),
+            (
+                entry(
+                    "alibaba-sas",
+                    "cn-hangzhou",
+                    "m-golden0001",
+                    "\"folder:fd-Prod\"",
+                ),
+                "no organisation sharing",
+            ),
+            (
+                entry(
+                    "tencent-cvm",
+                    "ap-guangzhou",
+                    "img-6pb6lrmy",
+                    "\"directory:rd-1\"",
+                ),
+                "no organisation sharing",
+            ),
+        ] {
+            let e = Manifest::parse(&text, "m.toml").unwrap_err().to_string();
+            assert!(e.contains("share_with[0]") && e.contains(why), "{why}: {e}");
+        }
     }
 
     #[test]

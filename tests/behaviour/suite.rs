@@ -144,10 +144,7 @@ pub fn principal_id(t: &dyn Target, account: &str) -> String {
 /// The principal of `account` for this target.
 pub fn principal(t: &dyn Target, account: &str) -> Principal {
     let id = principal_id(t, account);
-    match limits(t).principal_kind {
-        PrincipalKind::Account => Principal::account(id),
-        PrincipalKind::Project => Principal::project(id),
-    }
+    Principal::of_kind(limits(t).principal_kind, id)
 }
 
 fn limits(t: &dyn Target) -> &'static imageshare::ShareLimits {
@@ -654,8 +651,8 @@ pub async fn limit_rules(t: &dyn Target) {
         "{err}"
     );
     let bad_form = match l.principal_kind {
-        PrincipalKind::Account => Principal::account("alice@123456.onaliyun.com"),
         PrincipalKind::Project => Principal::project("project-x"),
+        _ => Principal::account("alice@123456.onaliyun.com"),
     };
     let err = c.share(&e.image, &[bad_form]).await.unwrap_err();
     assert_eq!(

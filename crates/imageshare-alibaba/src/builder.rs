@@ -19,6 +19,8 @@ pub struct AlibabaBuilder<A> {
     pub(crate) settings: AlibabaSettings,
     /// `KMSKeyId` for ECS copies of encrypted images (ECS only).
     pub(crate) kms_key_id: Option<String>,
+    /// Resource Sharing settings (ECS only).
+    pub(crate) org: crate::resource_sharing::OrgSettings,
     adapter: PhantomData<fn() -> A>,
 }
 
@@ -28,6 +30,7 @@ impl<A> Default for AlibabaBuilder<A> {
             config: ClientConfig::default(),
             settings: AlibabaSettings::default(),
             kms_key_id: None,
+            org: Default::default(),
             adapter: PhantomData,
         }
     }
@@ -39,6 +42,7 @@ impl<A> Clone for AlibabaBuilder<A> {
             config: self.config.clone(),
             settings: self.settings.clone(),
             kms_key_id: self.kms_key_id.clone(),
+            org: self.org.clone(),
             adapter: PhantomData,
         }
     }
@@ -50,6 +54,7 @@ impl<A> fmt::Debug for AlibabaBuilder<A> {
             .field("config", &self.config)
             .field("settings", &self.settings)
             .field("kms_key_id", &self.kms_key_id)
+            .field("org", &self.org)
             .finish()
     }
 }

@@ -205,6 +205,18 @@ impl OpenApiClient {
         })
     }
 
+    /// A client of another product of the same cloud (`version`, `endpoint`) that shares
+    /// this one's credentials cache, transport (retries, rate limits), clock, region and
+    /// provider identity: how the ECS adapter reaches Resource Sharing.
+    pub(crate) fn for_product(&self, version: &'static str, endpoint: Endpoint) -> Self {
+        OpenApiClient {
+            version,
+            base: endpoint.base(),
+            endpoint,
+            ..self.clone()
+        }
+    }
+
     /// Who the credentials act as (STS `GetCallerIdentity`), where they came from and
     /// when they expire.
     pub async fn whoami(&self, cx: &CallContext) -> Result<CallerIdentity> {

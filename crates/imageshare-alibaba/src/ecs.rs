@@ -14,8 +14,8 @@ use async_trait::async_trait;
 use imageshare_core::paging::{paginate, BoxStream, Listing, TryStreamExt};
 use imageshare_core::{
     CallContext, CallerIdentity, CopyTarget, Encryption, Error, Image, ImageId, ImageKind,
-    ImageOrigin, ImageSharing, ImageState, Page, PageCursor, Principal, Provider, Region, Result,
-    ShareLimits, ShareOutcome, ShareReport, Sharee, Timestamp,
+    ImageOrigin, ImageSharing, ImageState, OrgTargetLimits, Page, PageCursor, Principal, Provider,
+    Region, Result, ShareLimits, ShareOutcome, ShareReport, Sharee, Timestamp,
 };
 
 use crate::client::{account_list_call, params, CallSpec, OpenApiClient, Product, ECS_VERSION};
@@ -24,7 +24,8 @@ use crate::model::{
     CopyImageResponse, DescribeImageSharePermissionResponse, DescribeImagesResponse, EcsImage,
     Empty,
 };
-use crate::{AlibabaBuilder, ECS};
+use crate::resource_sharing::{self as org, ResourceSharing};
+use crate::{AlibabaBuilder, ECS, ECS_ORG_TARGETS};
 
 /// Most accounts one `ModifyImageSharePermission` call may carry: the service processes
 /// `AddAccount.1..10` / `RemoveAccount.1..10` and silently ignores the rest (alibaba.md 1.1),
@@ -92,9 +93,17 @@ impl AlibabaBuilder<EcsImageSharing> {
     /// `~/.aliyun/config.json`, profile `.profile(..)` if set); without a region, the
     /// region variables, then the profile's region (see [`crate::credential`]).
     pub fn build(self) -> Result<EcsImageSharing> {
+        let client = OpenApiClient::new(&self.config, self.settings, &PRODUCT)?;
+        let org = ResourceSharing::new(
+            &client,
+            self.config.endpoint(),
+            &self.org,
+            self.config.organisation(),
+        )?;
         Ok(EcsImageSharing {
-            client: OpenApiClient::new(&self.config, self.settings, &PRODUCT)?,
+            client,
             kms_key_id: self.kms_key_id,
+            org: Box::new(org),
         })
     }
 }
@@ -105,6 +114,9 @@ impl AlibabaBuilder<EcsImageSharing> {
 pub struct EcsImageSharing {
     client: OpenApiClient,
     kms_key_id: Option<String>,
+    /// Resource Sharing, for the `directory:` / `folder:` / `member:` principals.
+    /// (Boxed: a second OpenAPI client, which would double the adapter's size.)
+    org: Box<ResourceSharing>,
 }
 
 impl EcsImageSharing {
@@ -127,6 +139,11 @@ impl EcsImageSharing {
     /// The underlying OpenAPI client.
     pub fn client(&self) -> &OpenApiClient {
         &self.client
+    }
+
+    /// The Resource Sharing client (organisation principals).
+    pub fn resource_sharing(&self) -> &ResourceSharing {
+        &self.org
     }
 
     fn region_param(&self) -> (String, String) {
@@ -356,6 +373,9 @@ impl ImageSharing for EcsImageSharing {
     fn limits(&self) -> &ShareLimits {
         &ECS_LIMITS
     }
+    fn org_targets(&self) -> Option<&OrgTargetLimits> {
+        self.org.enabled().then_some(&ECS_ORG_TARGETS)
+    }
     fn credentials_source(&self) -> Option<String> {
         Some(self.client.credentials().source().to_owned())
     }
@@ -424,8 +444,17 @@ impl ImageSharing for EcsImageSharing {
         id: &ImageId,
         to: &[Principal],
     ) -> Result<ShareReport> {
-        self.modify(cx, id, "AddAccount", to, ShareOutcome::Granted)
-            .await
+        // Accounts: ModifyImageSharePermission; directory / folder / member: Resource
+        // Sharing (crate::resource_sharing).
+        let (accounts, targets) = org::split(to);
+        org::merged(
+            id,
+            &accounts,
+            &targets,
+            self.modify(cx, id, "AddAccount", &accounts, ShareOutcome::Granted),
+            self.org.share(cx, id, &targets),
+        )
+        .await
     }
 
     async fn unshare_in(
@@ -434,8 +463,15 @@ impl ImageSharing for EcsImageSharing {
         id: &ImageId,
         from: &[Principal],
     ) -> Result<ShareReport> {
-        self.modify(cx, id, "RemoveAccount", from, ShareOutcome::Revoked)
-            .await
+        let (accounts, targets) = org::split(from);
+        org::merged(
+            id,
+            &accounts,
+            &targets,
+            self.modify(cx, id, "RemoveAccount", &accounts, ShareOutcome::Revoked),
+            self.org.unshare(cx, id, &targets),
+        )
+        .await
     }
 
     async fn sharees_page_in(
@@ -465,15 +501,16 @@ impl ImageSharing for EcsImageSharing {
             .await?;
         let got = resp.accounts.account.len();
         let next = PageCursor::after_number(page, PAGE_SIZE, resp.total_count, got);
-        let sharees = resp
-            .accounts
-            .account
-            .into_iter()
-            .map(|a| Sharee {
-                principal: Principal::account(a.aliyun_id),
-                shared_at: Timestamp::from_reported("SharedTime", &a.shared_time),
-            })
-            .collect();
+        // With organisation sharing on, the first page also carries the targets of the
+        // image's resource share.
+        let mut sharees = match cursor {
+            None if self.org.enabled() => self.org.sharees(cx, id).await?,
+            _ => Vec::new(),
+        };
+        sharees.extend(resp.accounts.account.into_iter().map(|a| Sharee {
+            principal: Principal::account(a.aliyun_id),
+            shared_at: Timestamp::from_reported("SharedTime", &a.shared_time),
+        }));
         Ok(Page::new(sharees, next))
     }
 

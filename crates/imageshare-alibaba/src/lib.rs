@@ -20,6 +20,9 @@
 //!   cache refreshes; STS `AssumeRole` ([`credential::sts`]) for roles, and
 //!   `GetCallerIdentity` for `whoami`.
 //! - [`ECS`] and [`SAS`]: the provider identities of the two adapters.
+//! - [`resource_sharing`]: ECS images shared with a resource directory, a folder or a
+//!   member through Resource Sharing (the `directory:` / `folder:` / `member:`
+//!   principals of the ECS adapter), and community images ([`EcsImageSharing::publish`]).
 //! - [`limits`]: the documented sharing limits of ECS ([`ECS_LIMITS`]) and Simple
 //!   Application Server ([`SAS_LIMITS`]) for the core limit checker.
 //!
@@ -93,6 +96,7 @@ pub mod ecs;
 pub mod limits;
 pub mod model;
 pub mod providers;
+pub mod resource_sharing;
 pub mod sas;
 pub mod signer;
 
@@ -103,7 +107,8 @@ pub use credential::{
     CliProfileFile,
 };
 pub use ecs::{CopyOptions, EcsBuilder, EcsImageSharing};
-pub use limits::{ECS_LIMITS, SAS_LIMITS};
+pub use limits::{ECS_LIMITS, ECS_ORG_TARGETS, SAS_LIMITS};
 pub use providers::PROVIDERS;
+pub use resource_sharing::{Publish, ResourceSharing};
 pub use sas::{SasBuilder, SasImageSharing};
 pub use signer::{acs3, percent_encode, rpc_v1};

@@ -2,7 +2,7 @@
 //! core limit checker (`imageshare_core::Checked`). Section numbers refer to
 //! `protocols/alibaba.md`; `[Sx]` are its source tags.
 
-use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
+use imageshare_core::limits::{EncryptedPolicy, OrgTargetLimits, PrincipalForm};
 use imageshare_core::ratelimit::{Rate, RateLimits};
 use imageshare_core::{ImageKind, PrincipalKind, ShareLimits};
 
@@ -75,6 +75,30 @@ pub const ECS_LIMITS: ShareLimits = ShareLimits {
     delete_requires_unshare: true,
     source: "ECS ModifyImageSharePermission API doc and legacy doc, ECS user guide \
              \"Share or unshare custom images\", shared-image FAQ (alibaba.md 1.1, 1.5, 2.2)",
+};
+
+/// ECS images shared with a resource directory, its folders and members through
+/// Resource Sharing (API 2020-01-10; see [`crate::resource_sharing`]).
+pub const ECS_ORG_TARGETS: OrgTargetLimits = OrgTargetLimits {
+    service: "Alibaba Resource Sharing",
+    // `Targets.N`: "The value of N can be from 1 to 5. This means that you can add up to
+    // 5 principals at a time" (API reference AssociateResourceShare / CreateResourceShare,
+    // alibabacloud.com/help/en/resource-management/resource-sharing/developer-reference/
+    // api-resourcesharing-2020-01-10-associateresourceshare); ROS
+    // ALIYUN::ResourceManager::ResourceShareAssociation says the same (field-2026-12.md 4).
+    max_targets_per_call: 5,
+    // `Resources.N`: "Valid values of N: 1 to 5" (official Python SDK
+    // alibabacloud-resourcesharing20200110 models/_associate_resource_share_request.py).
+    max_resources_per_call: 5,
+    // Resource directory ids `rd-...`, folder ids `fd-...` (API reference examples and
+    // "View the ID of a resource directory / folder").
+    directory_prefix: "rd-",
+    folder_prefix: "fd-",
+    // A member is an Alibaba Cloud account, given by its account id.
+    member_form: ACCOUNT_ID,
+    source: "Resource Sharing API reference AssociateResourceShare / CreateResourceShare, \
+             official Python SDK alibabacloud-resourcesharing20200110 request models, ROS \
+             ALIYUN::ResourceManager::ResourceShareAssociation (field-2026-12.md 4)",
 };
 
 /// Simple Application Server (SWAS-OPEN, API 2020-06-01) custom-image sharing limits.

@@ -4,7 +4,7 @@
 
 use imageshare_core::{ClientBuilder, ClientConfig, Credentials, ProviderSpec, Result};
 
-use crate::limits::{ecs_rate_limits, sas_rate_limits, ECS_LIMITS, SAS_LIMITS};
+use crate::limits::{ecs_rate_limits, sas_rate_limits, ECS_LIMITS, ECS_ORG_TARGETS, SAS_LIMITS};
 use crate::{AlibabaCredentials, EcsImageSharing, SasImageSharing, ECS, SAS};
 
 /// The cloud of Alibaba's credentials (ECS and SAS share them).
@@ -18,6 +18,7 @@ pub const PROVIDERS: &[ProviderSpec] = &[
         description: "Alibaba Cloud ECS custom images (API 2014-05-26)",
         limits: &ECS_LIMITS,
         rate_defaults: ecs_rate_limits,
+        org_targets: Some(&ECS_ORG_TARGETS),
         build: |config, credentials| Ok(Box::new(ecs(config, credentials)?)),
     },
     ProviderSpec {
@@ -26,6 +27,7 @@ pub const PROVIDERS: &[ProviderSpec] = &[
         description: "Alibaba Cloud Simple Application Server custom images (SWAS-OPEN 2020-06-01)",
         limits: &SAS_LIMITS,
         rate_defaults: sas_rate_limits,
+        org_targets: None,
         build: |config, credentials| Ok(Box::new(sas(config, credentials)?)),
     },
 ];

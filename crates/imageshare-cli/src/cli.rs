@@ -83,6 +83,19 @@ pub struct Global {
     /// in place).
     #[arg(long, global = true)]
     pub allow_encrypted: bool,
+    /// Alibaba ECS: share with a whole resource directory, a folder of it or one member
+    /// through Resource Sharing (`directory:rd-...`, `folder:fd-...`, `member:ID` in --to,
+    /// --from and manifests), and list those among the sharees (`sharees`, `unshare
+    /// --all`, `plan` / `apply` and their pruning; one more read per image). `share` and
+    /// `unshare` given such a principal turn it on by themselves. Ignored by providers
+    /// without organisation sharing.
+    #[arg(long, global = true)]
+    pub resource_sharing: bool,
+    /// Like --resource-sharing, and let accounts outside the resource directory be
+    /// targets (`member:ID`; Resource Sharing's AllowExternalTargets): each must accept
+    /// the invitation before it sees the image.
+    #[arg(long, global = true)]
+    pub allow_external_targets: bool,
     /// Seconds allowed for one attempt of one API call (1-3600); how retries bound a
     /// command: README, "Timeouts".
     #[arg(
@@ -395,22 +408,16 @@ pub fn image_ids(p: Provider, raw: &[String]) -> Result<Vec<ImageId>, Failure> {
 }
 
 /// The principals of `--to` / `--from`: a bare id is of the kind `provider` shares to
-/// (accounts, or UCloud projects); `account:ID` and `project:ID`, the form `sharees` and
-/// `audit` print, name the kind (one the provider does not share to is refused by the
-/// limit checker, before anything is sent). Blank entries are dropped.
+/// (accounts, or UCloud projects); `KIND:ID`, the form `sharees` and `audit` print, names
+/// the kind (`account`, `project`, and for organisation sharing `directory`, `folder`,
+/// `member`; one the provider does not share to is refused by the limit checker, before
+/// anything is sent). Blank entries are dropped.
 pub fn principals(provider: Provider, raw: &[String]) -> Vec<Principal> {
-    let kind = imageshare::limits_of(provider).map(|l| l.principal_kind);
+    let kind = imageshare::limits_of(provider).map_or(PrincipalKind::Account, |l| l.principal_kind);
     raw.iter()
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
-        .map(|s| match s.split_once(':') {
-            Some(("account", id)) => Principal::account(id.trim()),
-            Some(("project", id)) => Principal::project(id.trim()),
-            _ => match kind {
-                Some(PrincipalKind::Project) => Principal::project(s),
-                _ => Principal::account(s),
-            },
-        })
+        .map(|s| Principal::parse_prefixed(s).unwrap_or_else(|| Principal::of_kind(kind, s)))
         .collect()
 }
 
@@ -494,6 +501,18 @@ pub enum Command {
         #[arg(long, short = 'y')]
         yes: bool,
     },
+    /// Alibaba ECS: publish an image as a community image, which every Alibaba Cloud
+    /// account in its region can then use. Refused before anything is sent without
+    /// --everyone-in-the-region, and for an encrypted, marketplace-derived, not own or not
+    /// available image (status 3).
+    Publish {
+        id: String,
+        /// Confirm that every account in the image's region may use it.
+        #[arg(long)]
+        everyone_in_the_region: bool,
+    },
+    /// Alibaba ECS: make a community image private again (direct shares stay).
+    Unpublish { id: String },
     /// Move images between products and regions, then share them onward.
     Migrate {
         #[command(subcommand)]
@@ -746,6 +765,22 @@ mod tests {
         assert_eq!(
             principals(imageshare::ucloud::UHOST, &raw[..1]),
             [Principal::project("100000000002")]
+        );
+        // The organisation kinds, as `sharees --resource-sharing` prints them.
+        let raw: Vec<String> = [
+            "directory:rd-Org1",
+            " folder: fd-Prod",
+            "member:100000000004",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            principals(imageshare::alibaba::ECS, &raw),
+            [
+                Principal::directory("rd-Org1"),
+                Principal::folder("fd-Prod"),
+                Principal::member("100000000004"),
+            ]
         );
     }
 

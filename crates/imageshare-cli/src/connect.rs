@@ -5,7 +5,7 @@ use imageshare::ClientBuilder;
 use std::time::Duration;
 
 use imageshare::core::transport::{ClientOptions, RetryConfig};
-use imageshare::core::{AuditLog, CheckOptions, Provider};
+use imageshare::core::{AuditLog, CheckOptions, Principal, Provider};
 use imageshare::{Connect, DynSharing};
 
 use crate::cli::Global;
@@ -65,6 +65,11 @@ pub fn options_with(
     if let Some(log) = audit {
         c = c.audit(log.clone());
     }
+    if g.resource_sharing || g.allow_external_targets {
+        c = c
+            .organisation_sharing(true)
+            .external_targets(g.allow_external_targets);
+    }
     if let Some(r) = region.or(g.region.as_deref()) {
         c = c.region(r);
     }
@@ -95,6 +100,22 @@ fn check_options(g: &Global) -> CheckOptions {
         allow_encrypted: g.allow_encrypted,
         ..Default::default()
     }
+}
+
+/// [`connect`] for a command given `principals`: organisation sharing is on when any of
+/// them is a `directory:`, `folder:` or `member:` principal (as if --resource-sharing
+/// were given), so `share --to folder:fd-...` needs no flag.
+pub fn connect_for(
+    g: &Global,
+    provider: Provider,
+    audit: Option<&AuditLog>,
+    principals: &[Principal],
+) -> Result<DynSharing, Failure> {
+    let mut c = options(g, provider, None, audit);
+    if principals.iter().any(|p| p.kind().is_org()) {
+        c = c.organisation_sharing(true);
+    }
+    Ok(build(g, c)?)
 }
 
 /// The adapter of [`options`], behind the limit checker.

@@ -43,6 +43,10 @@ const PHRASES: &[(&str, &str)] = &[
     ),
     ("(TrustPolicy::allow_public(true))", "(--trust-public)"),
     (
+        "Resource Sharing on: EcsBuilder::resource_sharing(true), the CLI's --resource-sharing)",
+        "Resource Sharing on: --resource-sharing)",
+    ),
+    (
         "copy to a region (CopyTarget::Region) or make an own copy (CopyTarget::OwnCopy)",
         "copy to a region (--to-region) or make an own copy (neither --to-region nor \
          --to-project)",

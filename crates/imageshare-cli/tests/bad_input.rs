@@ -546,6 +546,54 @@ fn corpus() -> Vec<Case> {
         .code(3)
         .reads_only()
         .says("org-a1b2c3"),
+        // ---- organisation principals (#15) ---------------------------------------------
+        cli(
+            "ECS: a folder id without fd- (#15)",
+            &at(&ECS, &["share", "m-bp18ygjuqnwhechc", "--to", "folder:prod"]),
+        )
+        .code(3)
+        .says("is not a resource directory folder id (fd-...)"),
+        cli(
+            "CVM: a folder principal (#15)",
+            &at(&CVM, &["share", "img-6pb6lrmy", "--to", "folder:fd-Prod"]),
+        )
+        .code(3)
+        .says("has no organisation sharing"),
+        cli(
+            "ECS: a directory id with a dot (#15)",
+            &at(&ECS, &["share", "m-bp18ygjuqnwhechc", "--to", "directory:rd-a.b"]),
+        )
+        .code(3)
+        .says("is not a resource directory id (rd-...)"),
+        cli(
+            "manifest folder on SAS (#15)",
+            &["plan", "-f", "{dir}/m.toml"],
+        )
+        .file(
+            "m.toml",
+            manifest_entry(
+                "alibaba-sas",
+                "cn-hangzhou",
+                "m-sas000000001",
+                &strings(&["folder:fd-Prod"]),
+            ),
+        )
+        .says("image[0].share_with[0]: alibaba-sas has no organisation sharing"),
+        cli(
+            "manifest folder without --resource-sharing (#15: the plan would not see it)",
+            &["plan", "-f", "{dir}/m.toml"],
+        )
+        .file(
+            "m.toml",
+            manifest_entry(
+                "alibaba-ecs",
+                "cn-hangzhou",
+                "m-bp18ygjuqnwhechc",
+                &strings(&["folder:fd-Prod"]),
+            ),
+        )
+        .code(3)
+        .says("--resource-sharing"),
         // ---- image ids ---------------------------------------------------------------
         cli(
             "ECS: a CVM image id",

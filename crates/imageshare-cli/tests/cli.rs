@@ -456,6 +456,22 @@ fn limits_as_json() {
         .find(|t| t["provider"] == "alibaba-ecs")
         .unwrap();
     assert_eq!(ecs["max_principals_per_call"], 10);
+    // ECS has organisation sharing (Resource Sharing, 5 targets per call); CVM has none.
+    assert_eq!(ecs["organisation"]["max_targets_per_call"], 5);
+    assert_eq!(ecs["organisation"]["max_resources_per_call"], 5);
+    let cvm = v["limits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["provider"] == "tencent-cvm")
+        .unwrap();
+    assert!(cvm["organisation"].is_null());
+    let o = run(&["--provider", "alibaba-ecs", "limits"], &[]);
+    assert!(
+        stdout(&o).contains("organisation sharing:      Alibaba Resource Sharing"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 /// Runs `args` in text and JSON; both must exit 0, the JSON must parse.

@@ -161,6 +161,9 @@ impl From<&Principal> for AuditPrincipal {
         match p {
             Principal::Account(a) => AuditPrincipal::Account(a.to_string()),
             Principal::Project(p) => AuditPrincipal::Project(p.to_string()),
+            // The organisation kinds keep their printed form (`folder:fd-1`), so a trail
+            // line never confuses a folder with an account.
+            other => AuditPrincipal::Account(other.to_string()),
         }
     }
 }

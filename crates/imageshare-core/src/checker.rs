@@ -100,7 +100,26 @@ impl<A: ImageSharing> Checked<A> {
 
     /// Checks principal kinds and forms; returns them deduplicated in request order.
     pub fn check_principals(&self, principals: &[Principal]) -> Result<Vec<Principal>> {
-        self.inner.limits().check_principals(principals)
+        self.inner
+            .limits()
+            .check_principals_with(principals, self.inner.org_targets())
+    }
+
+    /// `pending` in the batches the provider takes: principals of the table's own kind
+    /// by `max_principals_per_call`, then organisation targets (directory, folder,
+    /// member) by the organisation table's `max_targets_per_call`.
+    fn batches(&self, pending: Vec<Principal>) -> Vec<Vec<Principal>> {
+        let per_call = self.inner.limits().max_principals_per_call.max(1);
+        let per_org_call = self
+            .inner
+            .org_targets()
+            .map_or(per_call, |o| o.max_targets_per_call.max(1));
+        let (org, own): (Vec<Principal>, Vec<Principal>) =
+            pending.into_iter().partition(|p| p.kind().is_org());
+        own.chunks(per_call)
+            .chain(org.chunks(per_org_call))
+            .map(<[Principal]>::to_vec)
+            .collect()
     }
 
     /// Checks the image-level rules for sharing `image` with `principals`.
@@ -299,14 +318,14 @@ impl<A: ImageSharing> Checked<A> {
         F: Fn(Vec<Principal>) -> Fut,
         Fut: std::future::Future<Output = Result<ShareReport>>,
     {
-        let per_call = self.inner.limits().max_principals_per_call.max(1);
         let mut calls = 0usize;
         let mut only_error: Option<Arc<Error>> = None;
         let mut any_report = false;
         let mut stopped: Option<(Vec<Principal>, Arc<Error>)> = None;
         let mut request_ids = Vec::new();
-        let mut batches = pending.chunks(per_call);
-        for batch in batches.by_ref() {
+        let mut batches = self.batches(pending).into_iter();
+        while let Some(batch) = batches.next() {
+            let batch = &batch[..];
             calls += 1;
             let result = match op(batch.to_vec()).await {
                 Ok(report) => Ok(report),
@@ -345,7 +364,7 @@ impl<A: ImageSharing> Checked<A> {
                 }
             };
             if let Some(cause) = refusal {
-                let rest: Vec<Principal> = batches.by_ref().flatten().cloned().collect();
+                let rest: Vec<Principal> = batches.by_ref().flatten().collect();
                 if !rest.is_empty() {
                     stopped = Some((rest, cause));
                 }
@@ -417,16 +436,19 @@ impl<A: ImageSharing> Layer for Checked<A> {
         }
         let limits = self.inner.limits();
         if let Some(max) = limits.max_sharees_per_image {
-            let total = current.len() + pending.len();
+            // The per-image cap counts the table's own kind (accounts); resource-directory
+            // targets are Resource Sharing's, not the image's share list.
+            let own = |p: &&Principal| p.kind() == limits.principal_kind;
+            let (current_n, pending_n) = (
+                current.iter().filter(own).count(),
+                pending.iter().filter(own).count(),
+            );
+            let total = current_n + pending_n;
             if total > max {
                 return Err(self.violation(
                     LimitRule::MaxShareesPerImage,
                     max.to_string(),
-                    format!(
-                        "{total} ({} current + {} new)",
-                        current.len(),
-                        pending.len()
-                    ),
+                    format!("{total} ({current_n} current + {pending_n} new)"),
                     format!(
                         "{} shares one image with at most {max} {}s at a time; unshare some \
                          first, or copy the image and share the copy",

@@ -68,6 +68,21 @@ pub struct ClientConfig {
     metadata_endpoint: Option<String>,
     assume_role: Option<AssumeRole>,
     refresh_margin: Option<Duration>,
+    organisation: OrganisationSharing,
+}
+
+/// Organisation-wide sharing (a cloud's own service for sharing with a whole
+/// organisation: Alibaba Resource Sharing with a resource directory). Off by default, so
+/// that plain account sharing never calls a service an account may not have activated;
+/// providers without one ignore it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OrganisationSharing {
+    /// Whether the adapter takes `directory:`, `folder:` and `member:` principals and
+    /// lists them among the sharees.
+    pub enabled: bool,
+    /// Whether accounts outside the organisation may be targets (they must accept an
+    /// invitation): Alibaba's `AllowExternalTargets`.
+    pub allow_external_targets: bool,
 }
 
 /// `IMAGESHARE_STS_ENDPOINT`: the STS endpoint when none is set on the builder (a private
@@ -148,6 +163,7 @@ impl fmt::Debug for ClientConfig {
             .field("metadata_endpoint", &self.metadata_endpoint)
             .field("assume_role", &self.assume_role)
             .field("refresh_margin", &self.refresh_margin)
+            .field("organisation", &self.organisation)
             .finish_non_exhaustive()
     }
 }
@@ -247,6 +263,14 @@ impl ClientConfig {
     /// Sets the refresh margin of temporary credentials.
     pub fn set_refresh_margin(&mut self, margin: Duration) {
         self.refresh_margin = Some(margin);
+    }
+    /// The organisation-sharing settings.
+    pub fn organisation(&self) -> OrganisationSharing {
+        self.organisation
+    }
+    /// The organisation-sharing settings, to change.
+    pub fn organisation_mut(&mut self) -> &mut OrganisationSharing {
+        &mut self.organisation
     }
 
     /// A [`CredentialsCache`](crate::credentials::CredentialsCache) over what the chain
@@ -473,6 +497,18 @@ pub trait ClientBuilder: Sized {
     /// at most half their lifetime).
     fn refresh_margin(mut self, margin: Duration) -> Self {
         self.config_mut().set_refresh_margin(margin);
+        self
+    }
+    /// Turns organisation-wide sharing on or off ([`OrganisationSharing::enabled`]; Alibaba
+    /// ECS: `directory:` / `folder:` / `member:` principals through Resource Sharing).
+    fn organisation_sharing(mut self, enabled: bool) -> Self {
+        self.config_mut().organisation_mut().enabled = enabled;
+        self
+    }
+    /// Lets organisation sharing invite accounts outside the organisation
+    /// ([`OrganisationSharing::allow_external_targets`]).
+    fn external_targets(mut self, allow: bool) -> Self {
+        self.config_mut().organisation_mut().allow_external_targets = allow;
         self
     }
     /// The environment the credential chain reads (default: the process environment and

@@ -90,10 +90,10 @@ pub mod trust;
 pub use audit::{AuditLog, AuditTrail, Audited};
 pub use bulk::{Bulk, BulkOptions, BulkReport};
 pub use checker::{CheckOptions, Checked};
-pub use config::{AssumeRole, ClientBuilder, ClientConfig};
+pub use config::{AssumeRole, ClientBuilder, ClientConfig, OrganisationSharing};
 pub use context::{CallContext, RetryCollector};
 pub use error::{ApiError, Error, LimitRule, LimitViolation, Result};
-pub use limits::{PrincipalFormError, ShareLimits};
+pub use limits::{OrgTargetLimits, PrincipalFormError, ShareLimits};
 pub use model::{
     AccountId, CallerIdentity, CopyTarget, Encryption, Image, ImageId, ImageKind, ImageOrigin,
     ImageState, OutcomeKind, Principal, PrincipalKind, ProjectId, Provider, Region, ShareOutcome,

@@ -107,6 +107,55 @@ pub enum PrincipalForm {
     },
 }
 
+/// The limits of sharing with the organisation kinds of principal ([`Principal::Directory`],
+/// [`Principal::Folder`], [`Principal::Member`]) where a provider has them (Alibaba ECS,
+/// through Resource Sharing). Pure data, like [`ShareLimits`]; an adapter that has such
+/// sharing returns its table from
+/// [`ImageSharing::org_targets`](crate::ImageSharing::org_targets), and every other
+/// adapter's checker refuses those kinds with the `principal-kind` rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgTargetLimits {
+    /// The service that carries these shares (`Alibaba Resource Sharing`), named in errors.
+    pub service: &'static str,
+    /// Most targets (directory, folders, members) one association call may carry; the
+    /// checker splits into batches of this size.
+    pub max_targets_per_call: usize,
+    /// Most resources one association call may carry.
+    pub max_resources_per_call: usize,
+    /// The prefix of a resource directory id (`rd-`).
+    pub directory_prefix: &'static str,
+    /// The prefix of a folder id (`fd-`).
+    pub folder_prefix: &'static str,
+    /// The form of a member id (an account id).
+    pub member_form: PrincipalForm,
+    /// Where these numbers come from.
+    pub source: &'static str,
+}
+
+impl OrgTargetLimits {
+    /// Checks the form of an organisation principal: `rd-` / `fd-` followed by letters
+    /// and digits, a member's account id by [`member_form`](Self::member_form).
+    /// Principals of other kinds pass (their own table checks them).
+    pub fn check_form(&self, provider: Provider, p: &Principal) -> Result<(), PrincipalFormError> {
+        let prefixed = |prefix: &str, what: &str| {
+            let rest = p.id().strip_prefix(prefix).unwrap_or("");
+            if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Err(PrincipalFormError {
+                    limit: format!("an id of the form {prefix}<letters and digits>"),
+                    explanation: format!("{:?} is not a {what} id ({prefix}...)", p.id()),
+                });
+            }
+            Ok(())
+        };
+        match p.kind() {
+            PrincipalKind::Directory => prefixed(self.directory_prefix, "resource directory"),
+            PrincipalKind::Folder => prefixed(self.folder_prefix, "resource directory folder"),
+            PrincipalKind::Member => form_check(provider, self.member_form, p.id()),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// How a provider treats encrypted images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EncryptedPolicy {
@@ -196,51 +245,53 @@ impl ShareLimits {
     /// limit checker, the manifest, the CLI and the emulator all call this, so the rule
     /// lives in one place.
     pub fn check_principal_form(&self, p: &Principal) -> Result<(), PrincipalFormError> {
-        let id = p.id();
-        match self.principal_form {
-            PrincipalForm::NumericAccountId {
-                min_len,
-                max_len,
-                sub_user_markers,
-                sub_user_name,
-            } => {
-                let limit = format!("a main-account id of {min_len} to {max_len} digits");
-                if sub_user_markers.iter().any(|m| id.contains(m)) {
-                    return Err(PrincipalFormError {
-                        limit,
-                        explanation: format!(
-                            "{id:?} looks like {sub_user_name}; {} shares only with main \
-                             (root) accounts, given by their numeric account id",
-                            self.provider
-                        ),
-                    });
-                }
-                if id.is_empty()
-                    || !id.bytes().all(|b| b.is_ascii_digit())
-                    || id.len() < min_len
-                    || id.len() > max_len
-                {
-                    return Err(PrincipalFormError {
-                        explanation: format!("{id:?} is not {limit}"),
-                        limit,
-                    });
-                }
+        form_check(self.provider, self.principal_form, p.id())
+    }
+}
+
+/// Checks `id` against `form` (the one rule of [`ShareLimits::check_principal_form`] and
+/// [`OrgTargetLimits::check_form`]).
+fn form_check(provider: Provider, form: PrincipalForm, id: &str) -> Result<(), PrincipalFormError> {
+    match form {
+        PrincipalForm::NumericAccountId {
+            min_len,
+            max_len,
+            sub_user_markers,
+            sub_user_name,
+        } => {
+            let limit = format!("a main-account id of {min_len} to {max_len} digits");
+            if sub_user_markers.iter().any(|m| id.contains(m)) {
+                return Err(PrincipalFormError {
+                    limit,
+                    explanation: format!(
+                        "{id:?} looks like {sub_user_name}; {} shares only with main \
+                         (root) accounts, given by their numeric account id",
+                        provider
+                    ),
+                });
             }
-            PrincipalForm::PrefixedId { prefix } => {
-                let rest = id.strip_prefix(prefix).unwrap_or("");
-                if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                    return Err(PrincipalFormError {
-                        limit: format!("an id of the form {prefix}<letters and digits>"),
-                        explanation: format!(
-                            "{id:?} is not a {} project id ({prefix}...)",
-                            self.provider
-                        ),
-                    });
-                }
+            if id.is_empty()
+                || !id.bytes().all(|b| b.is_ascii_digit())
+                || id.len() < min_len
+                || id.len() > max_len
+            {
+                return Err(PrincipalFormError {
+                    explanation: format!("{id:?} is not {limit}"),
+                    limit,
+                });
             }
         }
-        Ok(())
+        PrincipalForm::PrefixedId { prefix } => {
+            let rest = id.strip_prefix(prefix).unwrap_or("");
+            if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Err(PrincipalFormError {
+                    limit: format!("an id of the form {prefix}<letters and digits>"),
+                    explanation: format!("{id:?} is not a {} project id ({prefix}...)", provider),
+                });
+            }
+        }
     }
+    Ok(())
 }
 
 impl ShareLimits {
@@ -256,15 +307,28 @@ impl ShareLimits {
 
     /// Checks a list of principals against this table's kind and form rules and returns
     /// them de-duplicated in request order. An empty list is `InvalidInput`; a principal of
-    /// the wrong kind or form is `Error::Limit`. This is the limit checker's principal rule.
+    /// the wrong kind or form is `Error::Limit`. This is the limit checker's principal rule
+    /// for a provider without organisation sharing; see [`check_principals_with`](Self::check_principals_with).
     pub fn check_principals(&self, principals: &[Principal]) -> Result<Vec<Principal>> {
-        self.dedupe_principals(principals, true)
+        self.dedupe_principals(principals, true, None)
+    }
+
+    /// [`check_principals`](Self::check_principals) for a provider whose organisation
+    /// sharing (if any) has the limits `org`: directory, folder and member principals are
+    /// accepted, and their forms checked, only when `org` is `Some`.
+    pub fn check_principals_with(
+        &self,
+        principals: &[Principal],
+        org: Option<&OrgTargetLimits>,
+    ) -> Result<Vec<Principal>> {
+        self.dedupe_principals(principals, true, org)
     }
 
     fn dedupe_principals(
         &self,
         principals: &[Principal],
         check_form: bool,
+        org: Option<&OrgTargetLimits>,
     ) -> Result<Vec<Principal>> {
         if principals.is_empty() {
             return Err(Error::invalid_input(
@@ -276,16 +340,42 @@ impl ShareLimits {
             ));
         }
         for p in principals {
-            if p.kind() != self.principal_kind {
+            let kind = p.kind();
+            if kind.is_org() {
+                let Some(org) = org else {
+                    return Err(self.violation(
+                        LimitRule::PrincipalKind,
+                        format!("{} principals only", self.principal_kind),
+                        p.to_string(),
+                        format!(
+                            "{} shares images with {}s; this adapter has no organisation \
+                             sharing, and {kind} principals need one (Alibaba ECS with \
+                             Resource Sharing on: EcsBuilder::resource_sharing(true), the \
+                             CLI's --resource-sharing)",
+                            self.provider, self.principal_kind
+                        ),
+                    ));
+                };
+                if check_form {
+                    org.check_form(self.provider, p).map_err(|e| {
+                        self.violation(
+                            LimitRule::PrincipalForm,
+                            e.limit,
+                            p.to_string(),
+                            e.explanation,
+                        )
+                    })?;
+                }
+                continue;
+            }
+            if kind != self.principal_kind {
                 return Err(self.violation(
                     LimitRule::PrincipalKind,
                     format!("{} principals only", self.principal_kind),
                     p.to_string(),
                     format!(
                         "{} shares images with {}s, not {}s",
-                        self.provider,
-                        self.principal_kind,
-                        p.kind()
+                        self.provider, self.principal_kind, kind
                     ),
                 ));
             }
@@ -310,22 +400,50 @@ impl ShareLimits {
     /// kept. Rule-level checks (id form, quotas) stay with the checker, so an adapter used
     /// without it lets the server judge them.
     pub fn principals_for_call(&self, principals: &[Principal]) -> Result<Vec<Principal>> {
-        let out = self.dedupe_principals(principals, false)?;
-        if out.len() > self.max_principals_per_call {
-            return Err(Error::invalid_input(
-                "principals",
-                format!(
-                    "{} {}s in one call; {} takes at most {} per call (wrap the adapter in \
-                     imageshare_core::Checked, which splits the list into batches)",
-                    out.len(),
-                    self.principal_kind,
-                    self.provider,
-                    self.max_principals_per_call
-                ),
-            ));
-        }
+        let out = self.dedupe_principals(principals, false, None)?;
+        check_per_call(
+            self,
+            &out,
+            self.max_principals_per_call,
+            self.principal_kind.name(),
+        )?;
         Ok(out)
     }
+
+    /// [`principals_for_call`](Self::principals_for_call) for the organisation targets of
+    /// one association call: only directory / folder / member principals, at most
+    /// `org.max_targets_per_call`.
+    pub fn org_targets_for_call(
+        &self,
+        principals: &[Principal],
+        org: &OrgTargetLimits,
+    ) -> Result<Vec<Principal>> {
+        let out = self.dedupe_principals(principals, false, Some(org))?;
+        if let Some(p) = out.iter().find(|p| !p.kind().is_org()) {
+            return Err(Error::invalid_input(
+                "principals",
+                format!("{p} is not a resource directory, folder or member"),
+            ));
+        }
+        check_per_call(self, &out, org.max_targets_per_call, "target")?;
+        Ok(out)
+    }
+}
+
+/// Refuses more than `max` principals for one call (`InvalidInput`).
+fn check_per_call(limits: &ShareLimits, out: &[Principal], max: usize, what: &str) -> Result<()> {
+    if out.len() > max {
+        return Err(Error::invalid_input(
+            "principals",
+            format!(
+                "{} {what}s in one call; {} takes at most {max} per call (wrap the adapter in \
+                 imageshare_core::Checked, which splits the list into batches)",
+                out.len(),
+                limits.provider,
+            ),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

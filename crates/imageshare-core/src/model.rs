@@ -295,7 +295,14 @@ impl fmt::Display for Site {
     }
 }
 
-/// Who an image is shared with: another account, or (UCloud) a project.
+/// Who an image is shared with: another account, or (UCloud) a project, or (Alibaba
+/// Resource Sharing) a resource directory, one of its folders or one of its members.
+///
+/// The printed form is `kind:id` (`account:1234567890`, `project:org-1`,
+/// `directory:rd-3G6Z2a`, `folder:fd-bVaRIG`, `member:1234567890`), and
+/// [`Principal::parse_prefixed`] reads it back. The organisation kinds exist on Alibaba
+/// Cloud only ([`PrincipalKind::is_org`]); every other provider's limit checker refuses
+/// them with the `principal-kind` rule before anything is sent.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "kebab-case")]
 pub enum Principal {
@@ -303,6 +310,15 @@ pub enum Principal {
     Account(AccountId),
     /// A project id (UCloud).
     Project(ProjectId),
+    /// A whole resource directory, by its id (`rd-...`): every member account, present
+    /// and future (Alibaba Resource Sharing).
+    Directory(String),
+    /// A folder of a resource directory (`fd-...`): every member account in it and in its
+    /// sub-folders, present and future (Alibaba Resource Sharing).
+    Folder(String),
+    /// One member account of the caller's resource directory, by account id (Alibaba
+    /// Resource Sharing; an outside account needs the share's `AllowExternalTargets`).
+    Member(AccountId),
 }
 
 impl Principal {
@@ -314,11 +330,24 @@ impl Principal {
     pub fn project(id: impl Into<String>) -> Self {
         Principal::Project(ProjectId::new(id))
     }
+    /// A resource-directory principal (`rd-...`).
+    pub fn directory(id: impl Into<String>) -> Self {
+        Principal::Directory(id.into())
+    }
+    /// A resource-directory folder principal (`fd-...`).
+    pub fn folder(id: impl Into<String>) -> Self {
+        Principal::Folder(id.into())
+    }
+    /// A resource-directory member principal (an account id).
+    pub fn member(id: impl Into<String>) -> Self {
+        Principal::Member(AccountId::new(id))
+    }
     /// The raw id, whatever the kind.
     pub fn id(&self) -> &str {
         match self {
-            Principal::Account(a) => a.as_str(),
+            Principal::Account(a) | Principal::Member(a) => a.as_str(),
             Principal::Project(p) => p.as_str(),
+            Principal::Directory(id) | Principal::Folder(id) => id,
         }
     }
     /// The kind of this principal.
@@ -326,16 +355,34 @@ impl Principal {
         match self {
             Principal::Account(_) => PrincipalKind::Account,
             Principal::Project(_) => PrincipalKind::Project,
+            Principal::Directory(_) => PrincipalKind::Directory,
+            Principal::Folder(_) => PrincipalKind::Folder,
+            Principal::Member(_) => PrincipalKind::Member,
         }
+    }
+    /// A principal of `kind` with `id`.
+    pub fn of_kind(kind: PrincipalKind, id: impl Into<String>) -> Self {
+        match kind {
+            PrincipalKind::Account => Principal::account(id),
+            PrincipalKind::Project => Principal::project(id),
+            PrincipalKind::Directory => Principal::directory(id),
+            PrincipalKind::Folder => Principal::folder(id),
+            PrincipalKind::Member => Principal::member(id),
+        }
+    }
+    /// Reads the printed form `kind:id` (the inverse of `Display`; the id is trimmed).
+    /// `None` when `s` has no known `kind:` prefix, so that callers can read a bare id as
+    /// their provider's default kind.
+    pub fn parse_prefixed(s: &str) -> Option<Principal> {
+        let (kind, id) = s.trim().split_once(':')?;
+        let kind = PrincipalKind::ALL.into_iter().find(|k| k.name() == kind)?;
+        Some(Principal::of_kind(kind, id.trim()))
     }
 }
 
 impl fmt::Display for Principal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Principal::Account(a) => write!(f, "account:{a}"),
-            Principal::Project(p) => write!(f, "project:{p}"),
-        }
+        write!(f, "{}:{}", self.kind(), self.id())
     }
 }
 
@@ -360,14 +407,46 @@ pub enum PrincipalKind {
     Account,
     /// Projects.
     Project,
+    /// Resource directories (Alibaba Resource Sharing).
+    Directory,
+    /// Resource-directory folders (Alibaba Resource Sharing).
+    Folder,
+    /// Resource-directory members (Alibaba Resource Sharing).
+    Member,
+}
+
+impl PrincipalKind {
+    /// Every kind.
+    pub const ALL: [PrincipalKind; 5] = [
+        PrincipalKind::Account,
+        PrincipalKind::Project,
+        PrincipalKind::Directory,
+        PrincipalKind::Folder,
+        PrincipalKind::Member,
+    ];
+    /// The kind's name, as printed before the id (`folder` in `folder:fd-1`).
+    pub fn name(self) -> &'static str {
+        match self {
+            PrincipalKind::Account => "account",
+            PrincipalKind::Project => "project",
+            PrincipalKind::Directory => "directory",
+            PrincipalKind::Folder => "folder",
+            PrincipalKind::Member => "member",
+        }
+    }
+    /// Whether this is a resource-directory kind (directory, folder, member): shared
+    /// through Alibaba Resource Sharing rather than an image's own share list.
+    pub fn is_org(self) -> bool {
+        matches!(
+            self,
+            PrincipalKind::Directory | PrincipalKind::Folder | PrincipalKind::Member
+        )
+    }
 }
 
 impl fmt::Display for PrincipalKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            PrincipalKind::Account => "account",
-            PrincipalKind::Project => "project",
-        })
+        f.write_str(self.name())
     }
 }
 

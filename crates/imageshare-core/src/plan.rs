@@ -104,6 +104,16 @@ pub async fn plan_in<A: ImageSharing + ?Sized>(
     desired: &[Principal],
     prune: bool,
 ) -> Result<SharePlan> {
+    // An organisation principal needs organisation sharing, without which the sharees
+    // would not show it and the plan would be wrong: refused before any read, with the
+    // limit checker's own rule and words.
+    if adapter.org_targets().is_none() {
+        if let Some(p) = desired.iter().find(|p| p.kind().is_org()) {
+            adapter
+                .limits()
+                .check_principals_with(std::slice::from_ref(p), None)?;
+        }
+    }
     let current = adapter
         .sharees_in(cx, image)
         .await?
@@ -238,7 +248,12 @@ pub async fn apply_in<A: ImageSharing + ?Sized>(
 /// the index of the first offender, so manifests can point at it).
 pub fn check_kinds(adapter: &dyn ImageSharing, desired: &[Principal]) -> Result<()> {
     let want = adapter.limits().principal_kind;
-    if let Some((i, p)) = desired.iter().enumerate().find(|(_, p)| p.kind() != want) {
+    let org = adapter.org_targets().is_some();
+    if let Some((i, p)) = desired
+        .iter()
+        .enumerate()
+        .find(|(_, p)| p.kind() != want && !(org && p.kind().is_org()))
+    {
         return Err(Error::invalid_input(
             format!("principals[{i}]"),
             format!("{} takes {want} principals, got {p}", adapter.provider()),

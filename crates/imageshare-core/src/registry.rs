@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
-use crate::limits::ShareLimits;
+use crate::limits::{OrgTargetLimits, ShareLimits};
 use crate::model::Provider;
 use crate::ratelimit::RateLimits;
 use crate::sharing::ImageSharing;
@@ -33,6 +33,9 @@ pub struct ProviderSpec {
     pub description: &'static str,
     /// Its documented limits.
     pub limits: &'static ShareLimits,
+    /// The limits of its organisation-wide sharing (`directory:`, `folder:`, `member:`
+    /// principals), when it has one (Alibaba ECS: Resource Sharing).
+    pub org_targets: Option<&'static OrgTargetLimits>,
     /// Its default client-side rate table (the cloud's published quotas).
     pub rate_defaults: fn() -> RateLimits,
     /// Builds an adapter (without the limit checker or any other layer).

@@ -19,7 +19,7 @@ use async_trait::async_trait;
 
 use crate::context::CallContext;
 use crate::error::{Error, Result};
-use crate::limits::ShareLimits;
+use crate::limits::{OrgTargetLimits, ShareLimits};
 use crate::model::{
     CallerIdentity, CopyTarget, Image, ImageId, ImageState, Principal, Provider, Region,
     ShareReport, Sharee,
@@ -41,6 +41,12 @@ pub trait ImageSharing: Send + Sync + std::fmt::Debug {
     fn region(&self) -> &Region;
     /// The documented limits of this provider.
     fn limits(&self) -> &ShareLimits;
+    /// The limits of sharing with resource directories, folders and members, for an
+    /// adapter that can (Alibaba ECS through Resource Sharing); `None` (the default): the
+    /// limit checker refuses those principals with the `principal-kind` rule.
+    fn org_targets(&self) -> Option<&OrgTargetLimits> {
+        None
+    }
     /// Where the adapter's credentials came from (`environment variable ...`, `role ...
     /// assumed with ...`): the identity audit records name. Never a secret; `None` when
     /// the adapter does not say.
@@ -170,6 +176,10 @@ pub trait Layer: Send + Sync + std::fmt::Debug {
     fn listing_looks_up(&self) -> bool {
         self.inner().listing_looks_up()
     }
+    /// See [`ImageSharing::org_targets`].
+    fn org_targets(&self) -> Option<&OrgTargetLimits> {
+        self.inner().org_targets()
+    }
     /// See [`ImageSharing::image_in`].
     async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image> {
         self.inner().image_in(cx, id).await
@@ -261,6 +271,9 @@ macro_rules! impl_image_sharing_for_layer {
             }
             fn limits(&self) -> &$crate::ShareLimits {
                 $crate::Layer::limits(self)
+            }
+            fn org_targets(&self) -> Option<&$crate::OrgTargetLimits> {
+                $crate::Layer::org_targets(self)
             }
             fn credentials_source(&self) -> Option<String> {
                 $crate::Layer::credentials_source(self)

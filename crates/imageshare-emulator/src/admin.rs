@@ -14,6 +14,7 @@
 //! | `PUT /_imageshare/faults` | a fault plan as JSON (the world file's `[faults]` table); answers like `GET` |
 //! | `POST /_imageshare/reset` | back to the loaded world; `{"status": "reset"}` |
 //! | `PUT /_imageshare/world` | a world file (TOML body) replaces the world and becomes the one `reset` returns to; `{"status": "loaded", "accounts": N, "images": N}` |
+//! | `POST /_imageshare/directory-member` | `{"directory": "rd-...", "account": ID, "folder": "fd-..." or absent}` adds a member to a resource directory at run time (it then receives what was shared with the directory or the folder); `{"status": "added"}` |
 //!
 //! No secret is ever answered: accounts list their key *ids* only (the secrets are in the
 //! world the caller wrote or the example world it can read).
@@ -96,6 +97,39 @@ pub struct StateView {
     pub accounts: Vec<AccountView>,
     /// Live images (seeded, copied), by id.
     pub images: Vec<ImageState>,
+    /// Resource directories, with the members added at run time.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resource_directories: Vec<crate::world::DirectorySeed>,
+    /// Alibaba resource shares, by id.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resource_shares: Vec<ResourceShareState>,
+}
+
+/// One resource share as `GET /_imageshare/state` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceShareState {
+    /// `rs-...`.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Owner account.
+    pub owner: String,
+    /// `Active` or `Pending`.
+    pub status: &'static str,
+    /// `[entity id, association status]` of each resource.
+    pub resources: Vec<(String, &'static str)>,
+    /// `[entity id, association status]` of each target.
+    pub targets: Vec<(String, &'static str)>,
+}
+
+/// The body of `POST /_imageshare/directory-member`.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewMember {
+    directory: String,
+    account: String,
+    #[serde(default)]
+    folder: Option<String>,
 }
 
 /// One call of the log, as `GET /_imageshare/calls` answers it.
@@ -196,7 +230,28 @@ pub(crate) fn state(shared: &Shared) -> StateView {
                 .collect(),
         })
         .collect();
-    StateView { accounts, images }
+    let pairs = |l: &[crate::engine::resource_sharing::Association]| {
+        l.iter()
+            .map(|a| (a.entity_id.clone(), a.status.as_str()))
+            .collect()
+    };
+    let resource_shares = engine
+        .resource_shares()
+        .map(|r| ResourceShareState {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            owner: r.owner.clone(),
+            status: r.status(),
+            resources: pairs(&r.resources),
+            targets: pairs(&r.targets),
+        })
+        .collect();
+    StateView {
+        accounts,
+        images,
+        resource_directories: engine.world().resource_directories.clone(),
+        resource_shares,
+    }
 }
 
 fn faults(shared: &Shared) -> FaultsView {
@@ -298,10 +353,29 @@ pub(crate) fn handle(shared: &Shared, peer: SocketAddr, wire: &WireRequest) -> R
             }
         }
         ("world", _) => method_not_allowed("PUT"),
+        ("directory-member", "POST") => {
+            let m: NewMember = match serde_json::from_slice(&wire.body) {
+                Ok(m) => m,
+                Err(e) => return error(400, format!("invalid member: {e}")),
+            };
+            let added =
+                shared
+                    .engine()
+                    .add_directory_member(&m.directory, &m.account, m.folder.as_deref());
+            match added {
+                Ok(()) => {
+                    tracing::info!(directory = %m.directory, account = %m.account, "directory member added over the admin API");
+                    answer(200, &json!({ "status": "added" }))
+                }
+                Err(e) => error(400, e),
+            }
+        }
+        ("directory-member", _) => method_not_allowed("POST"),
         _ => error(
             404,
             format!(
-                "no admin resource {}; see health, state, calls, faults, reset, world",
+                "no admin resource {}; see health, state, calls, faults, reset, world, \
+                 directory-member",
                 wire.path
             ),
         ),

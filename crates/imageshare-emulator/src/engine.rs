@@ -18,6 +18,7 @@ use crate::world::{Account, Encrypted, ImageSeed, Origin, State, World};
 pub mod cross_product;
 pub mod grant_rules;
 pub mod metadata;
+pub mod resource_sharing;
 pub mod sts;
 
 pub use cross_product::{blueprint_for_cvm, sas_to_ecs_key, Ineligible};
@@ -97,9 +98,11 @@ pub fn delete_waits_for_creation(provider: Provider) -> bool {
 /// check a request's accounts before its image (a cloud answers that first) call this.
 pub fn check_principal_form(provider: Provider, principal: &str) -> Result<(), EngineError> {
     let limits = limits_for(provider);
+    // A provider's own table names accounts or projects; organisation kinds belong to
+    // Resource Sharing (`resource_sharing`), never to a share list.
     let principal = match limits.principal_kind {
-        PrincipalKind::Account => Principal::account(principal),
         PrincipalKind::Project => Principal::project(principal),
+        _ => Principal::account(principal),
     };
     limits
         .check_principal_form(&principal)
@@ -247,6 +250,7 @@ pub struct Engine {
     next_id: u64,
     sts: sts::StsState,
     metadata_tokens: metadata::MetadataTokens,
+    resource_shares: resource_sharing::ResourceShares,
 }
 
 impl Engine {
@@ -277,6 +281,7 @@ impl Engine {
             next_id: 1,
             sts: sts::StsState::default(),
             metadata_tokens: metadata::MetadataTokens::default(),
+            resource_shares: resource_sharing::ResourceShares::default(),
         }
     }
 
@@ -336,6 +341,7 @@ impl Engine {
             .grants
             .get(&img.id)
             .is_some_and(|g| g.iter().any(|g| g.principal == caller))
+            || self.received_through_resource_share(caller, img)
         {
             Some(Relation::Received)
         } else {
@@ -456,51 +462,7 @@ impl Engine {
                 .into());
             }
         }
-        if img.origin == Origin::Marketplace && !limits.share_marketplace_derived {
-            return Err(EngineError::Rule {
-                rule: LimitRule::MarketplaceDerived,
-                message: format!("{id} is derived from a marketplace image"),
-            });
-        }
-        if img.encrypted != Encrypted::None {
-            match limits.encrypted {
-                EncryptedPolicy::Allowed => {}
-                EncryptedPolicy::Forbidden => {
-                    return Err(EngineError::Rule {
-                        rule: LimitRule::EncryptedImage,
-                        message: format!("{id} is encrypted"),
-                    })
-                }
-                EncryptedPolicy::CustomerKeyWithAcknowledgement { .. } => {
-                    if img.encrypted == Encrypted::ServiceKey {
-                        return Err(EngineError::Rule {
-                            rule: LimitRule::EncryptedImage,
-                            message: format!("{id} is encrypted with the service key"),
-                        });
-                    }
-                    let has_role = self
-                        .owner_account(provider, &img.owner)
-                        .is_some_and(|a| a.roles.iter().any(|r| r == ECS_ENCRYPTED_SHARE_ROLE));
-                    if !has_role {
-                        return Err(EngineError::MissingRole(
-                            ECS_ENCRYPTED_SHARE_ROLE.to_owned(),
-                        ));
-                    }
-                }
-            }
-        }
-        if !limits.shareable_kinds.contains(&img.kind) {
-            return Err(EngineError::Rule {
-                rule: LimitRule::ImageKind,
-                message: format!("{id} is a {} image", img.kind),
-            });
-        }
-        if limits.require_available && img.state != State::Available {
-            return Err(EngineError::Rule {
-                rule: LimitRule::ImageState,
-                message: format!("{id} is {:?}", img.state).to_lowercase(),
-            });
-        }
+        self.check_image_rules(provider, img)?;
         let owner_site = self.owner_account(provider, &img.owner).map(|a| a.site);
         let mut distinct: Vec<String> = Vec::new();
         for p in principals {
@@ -559,6 +521,61 @@ impl Engine {
             out.push((p, is_new));
         }
         Ok(out)
+    }
+
+    /// The rules an image must meet to be shared at all, whoever with (after ownership
+    /// and state): not marketplace-derived, encryption as the provider allows, a shareable
+    /// kind, available where the provider requires it. Shared by [`Engine::share`] and
+    /// Alibaba Resource Sharing ([`resource_sharing`]).
+    fn check_image_rules(&self, provider: Provider, img: &ImageRecord) -> Result<(), EngineError> {
+        let limits = limits_for(provider);
+        let id = img.id.as_str();
+        if img.origin == Origin::Marketplace && !limits.share_marketplace_derived {
+            return Err(EngineError::Rule {
+                rule: LimitRule::MarketplaceDerived,
+                message: format!("{id} is derived from a marketplace image"),
+            });
+        }
+        if img.encrypted != Encrypted::None {
+            match limits.encrypted {
+                EncryptedPolicy::Allowed => {}
+                EncryptedPolicy::Forbidden => {
+                    return Err(EngineError::Rule {
+                        rule: LimitRule::EncryptedImage,
+                        message: format!("{id} is encrypted"),
+                    })
+                }
+                EncryptedPolicy::CustomerKeyWithAcknowledgement { .. } => {
+                    if img.encrypted == Encrypted::ServiceKey {
+                        return Err(EngineError::Rule {
+                            rule: LimitRule::EncryptedImage,
+                            message: format!("{id} is encrypted with the service key"),
+                        });
+                    }
+                    let has_role = self
+                        .owner_account(provider, &img.owner)
+                        .is_some_and(|a| a.roles.iter().any(|r| r == ECS_ENCRYPTED_SHARE_ROLE));
+                    if !has_role {
+                        return Err(EngineError::MissingRole(
+                            ECS_ENCRYPTED_SHARE_ROLE.to_owned(),
+                        ));
+                    }
+                }
+            }
+        }
+        if !limits.shareable_kinds.contains(&img.kind) {
+            return Err(EngineError::Rule {
+                rule: LimitRule::ImageKind,
+                message: format!("{id} is a {} image", img.kind),
+            });
+        }
+        if limits.require_available && img.state != State::Available {
+            return Err(EngineError::Rule {
+                rule: LimitRule::ImageState,
+                message: format!("{id} is {:?}", img.state).to_lowercase(),
+            });
+        }
+        Ok(())
     }
 
     /// Revokes grants. Returns, per distinct principal, whether it had a grant.

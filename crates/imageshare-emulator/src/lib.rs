@@ -37,7 +37,10 @@
 //! sharing actions, which UCloud does not publish); Alibaba STS 2015-04-01 and Tencent STS
 //! 2018-08-13 (AssumeRole, AssumeRoleWithOIDC / AssumeRoleWithWebIdentity without a
 //! signature, GetCallerIdentity: see `frontend::alibaba::sts`, `frontend::tencent::sts`),
-//! whose temporary credentials every later action accepts as the role's account; and both
+//! whose temporary credentials every later action accepts as the role's account; Alibaba
+//! Resource Sharing 2020-01-10 (`frontend::alibaba::resource_sharing`: resource shares of
+//! ECS images with the world's resource directories, folders and members, and invited
+//! outside accounts); and both
 //! clouds' instance metadata credentials (`frontend::metadata`, IMDSv2 tokens on Alibaba).
 //! Roles, OIDC providers and the credential TTL are declared in the world
 //! ([`world::roles`]). Any other action gets the cloud's own

@@ -46,6 +46,9 @@
 //! owner, grantees and region must have its provider's form ([`World::validate_forms`]: the
 //! limit tables' image-id prefixes and principal forms).
 //!
+//! Resource directories with their folders and members (`[[resource_directory]]`, the
+//! targets of Alibaba Resource Sharing) are described in the [`directory`] part.
+//!
 //! Roles, OIDC providers, `[sts]` and `[metadata]` (the emulated STS and instance metadata
 //! services) are described in the `roles` part: see [`RoleSeed`], [`OidcProviderSeed`],
 //! [`StsSettings`] and [`MetadataSettings`].
@@ -58,8 +61,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::faults::FaultPlan;
 
+pub mod directory;
 pub mod roles;
 
+pub use directory::{DirectorySeed, FolderSeed, MemberSeed};
 pub use roles::{Cloud, MetadataSettings, OidcProviderSeed, RoleSeed, StsSettings};
 
 /// Errors reading a world.
@@ -431,6 +436,13 @@ pub struct World {
     /// Instance metadata settings.
     #[serde(default)]
     pub metadata: MetadataSettings,
+    /// Resource directories (Alibaba Resource Sharing targets; see [`directory`]).
+    #[serde(
+        default,
+        rename = "resource_directory",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub resource_directories: Vec<DirectorySeed>,
 }
 
 impl World {
@@ -585,6 +597,7 @@ impl World {
             }
         }
         self.validate_roles(&ids)?;
+        directory::validate(&self.resource_directories, &ids)?;
         self.faults.validate().map_err(WorldError::Invalid)?;
         Ok(())
     }
@@ -693,6 +706,12 @@ pub struct WorldBuilder {
 }
 
 impl WorldBuilder {
+    /// Adds a resource directory (validated with the world at `build`).
+    pub fn resource_directory(mut self, d: DirectorySeed) -> Self {
+        self.world.resource_directories.push(d);
+        self
+    }
+
     /// Adds an account with deterministic keys for every cloud, derived from its id
     /// (`AKID<id>`, `LTAI<id>`, `ucloud<id>@example.com` with secrets `secret-<id>`).
     pub fn account(mut self, id: &str, site: Site) -> Self {

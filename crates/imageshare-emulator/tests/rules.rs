@@ -8,7 +8,7 @@ use imageshare_core::memory::InMemorySharing;
 use imageshare_core::ImageSharingExt;
 use imageshare_core::{
     CheckOptions, Checked, Encryption, Image, ImageKind, ImageOrigin, ImageState, LimitRule,
-    Principal, PrincipalKind, Provider, Site,
+    Principal, Provider, Site,
 };
 use imageshare_emulator::engine::{limits_for, Engine, EngineError};
 use imageshare_emulator::world::{Encrypted, ImageSeed, Origin, State};
@@ -37,10 +37,7 @@ fn ids(p: Provider) -> (&'static str, &'static str, &'static str) {
 }
 
 fn principal(p: Provider, id: &str) -> Principal {
-    match limits_for(p).principal_kind {
-        PrincipalKind::Account => Principal::account(id),
-        PrincipalKind::Project => Principal::project(id),
-    }
+    Principal::of_kind(limits_for(p).principal_kind, id)
 }
 
 /// A world with three accounts (and a project each) and `extra` more accounts.

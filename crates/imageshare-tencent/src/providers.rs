@@ -20,6 +20,7 @@ pub const PROVIDERS: &[ProviderSpec] = &[
         description: "Tencent Cloud CVM custom images (API 2017-03-12)",
         limits: &CVM_LIMITS,
         rate_defaults: cvm_rate_limits,
+        org_targets: None,
         build: |config, credentials| Ok(Box::new(cvm(config, credentials)?)),
     },
     ProviderSpec {
@@ -28,6 +29,7 @@ pub const PROVIDERS: &[ProviderSpec] = &[
         description: "Tencent Cloud Lighthouse blueprints (API 2020-03-24)",
         limits: &LIGHTHOUSE_LIMITS,
         rate_defaults: lighthouse_rate_limits,
+        org_targets: None,
         build: |config, credentials| Ok(Box::new(lighthouse(config, credentials)?)),
     },
 ];

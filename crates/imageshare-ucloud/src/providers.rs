@@ -18,6 +18,7 @@ pub const PROVIDERS: &[ProviderSpec] = &[ProviderSpec {
     description: "UCloud UHost: custom images shared with projects",
     limits: &UHOST_LIMITS,
     rate_defaults: uhost_rate_limits,
+    org_targets: None,
     build: |config, credentials| Ok(Box::new(uhost(config, credentials)?)),
 }];
 

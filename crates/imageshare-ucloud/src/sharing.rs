@@ -516,7 +516,7 @@ impl UCloudImageSharing {
             .into_iter()
             .filter_map(|p| match p {
                 Principal::Project(id) => Some(id),
-                Principal::Account(_) => None,
+                _ => None,
             })
             .collect())
     }

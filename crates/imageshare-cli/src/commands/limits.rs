@@ -57,7 +57,7 @@ pub struct LimitTable(&'static ShareLimits);
 impl Serialize for LimitTable {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let t = self.0;
-        let mut m = s.serialize_struct("LimitTable", 12)?;
+        let mut m = s.serialize_struct("LimitTable", 13)?;
         m.serialize_field("provider", &t.provider)?;
         m.serialize_field("principal_kind", &t.principal_kind)?;
         m.serialize_field("max_sharees_per_image", &t.max_sharees_per_image)?;
@@ -70,6 +70,17 @@ impl Serialize for LimitTable {
         m.serialize_field("require_available", &t.require_available)?;
         m.serialize_field("delete_requires_unshare", &t.delete_requires_unshare)?;
         m.serialize_field("source", &t.source)?;
+        m.serialize_field(
+            "organisation",
+            &imageshare::org_targets_of(t.provider).map(|o| {
+                serde_json::json!({
+                    "service": o.service,
+                    "max_targets_per_call": o.max_targets_per_call,
+                    "max_resources_per_call": o.max_resources_per_call,
+                    "source": o.source,
+                })
+            }),
+        )?;
         m.end()
     }
 }
@@ -111,6 +122,21 @@ impl fmt::Display for LimitTable {
             avail = yes_no(t.require_available),
             del = yes_no(t.delete_requires_unshare),
             source = t.source,
-        )
+        )?;
+        if let Some(o) = imageshare::org_targets_of(t.provider) {
+            writeln!(
+                f,
+                "  organisation sharing:      {service}: directory:{dir}..., folder:{folder}..., \
+                 member:ID; at most {targets} targets and {resources} resources per call \
+                 (--resource-sharing)\n    source:                  {source}",
+                service = o.service,
+                dir = o.directory_prefix,
+                folder = o.folder_prefix,
+                targets = o.max_targets_per_call,
+                resources = o.max_resources_per_call,
+                source = o.source,
+            )?;
+        }
+        Ok(())
     }
 }

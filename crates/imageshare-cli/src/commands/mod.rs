@@ -22,6 +22,7 @@ mod image;
 mod limits;
 mod migrate;
 mod plan;
+mod publish;
 mod share;
 mod shared_with_me;
 mod sharees;
@@ -67,6 +68,21 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
             migrate::dry_run(g, flow).await?;
             dry_run_report(out, g, "migrate")
         }
+        Command::Publish {
+            id,
+            everyone_in_the_region,
+        } => print(
+            out,
+            f,
+            "publish",
+            &publish::run(g, &id, true, everyone_in_the_region).await?,
+        ),
+        Command::Unpublish { id } => print(
+            out,
+            f,
+            "unpublish",
+            &publish::run(g, &id, false, false).await?,
+        ),
         Command::Migrate { flow } => print(out, f, "migrate", &migrate::run(g, flow).await?),
         Command::Plan {
             file,

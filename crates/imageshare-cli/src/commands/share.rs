@@ -6,7 +6,7 @@ use imageshare::core::bulk::{Bulk, BulkOp, RetrySummary};
 
 use crate::bulk::{self, BulkResults, StepSpec};
 use crate::cli::{image_ids, principals, Global};
-use crate::connect::connect;
+use crate::connect::connect_for;
 use crate::exit::Failure;
 use crate::trail;
 
@@ -20,7 +20,7 @@ pub async fn run(g: &Global, ids: &[String], to: &[String]) -> Result<Shared, Fa
     let ids = image_ids(p, ids)?;
     let to = principals(p, to);
     let log = trail::open(g)?;
-    let s = connect(g, p, None, log.as_ref())?;
+    let s = connect_for(g, p, log.as_ref(), &to)?;
     let specs: Vec<StepSpec> = ids
         .iter()
         .map(|id| StepSpec {

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::bulk::{self, BulkResults, StepSpec};
 use crate::cli::{image_ids, principals, Global};
-use crate::connect::connect;
+use crate::connect::connect_for;
 use crate::exit::Failure;
 use crate::output::Document;
 use crate::trail;
@@ -28,8 +28,8 @@ pub async fn run(
     let p = g.provider()?;
     let ids = image_ids(p, ids)?;
     let log = trail::open(g)?;
-    let s = connect(g, p, None, log.as_ref())?;
     let from = principals(p, from);
+    let s = connect_for(g, p, log.as_ref(), &from)?;
     let mut job = Bulk::new();
     let mut specs = Vec::new();
     for id in &ids {

@@ -8,6 +8,8 @@
 //! `PageNumber` / `PageSize` and the `Offset` / `Limit` of Tencent and UCloud both become
 //! an offset and a limit over the same listing.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 /// Why a parameter was refused, before a cloud words it.
@@ -65,6 +67,8 @@ pub enum Expected {
     Integer,
     /// A list of strings.
     StringList,
+    /// A list of objects with string fields.
+    ObjectList,
 }
 
 impl std::fmt::Display for Expected {
@@ -74,6 +78,7 @@ impl std::fmt::Display for Expected {
             Expected::Boolean => "a boolean",
             Expected::Integer => "a whole number",
             Expected::StringList => "a list of strings",
+            Expected::ObjectList => "a list of objects with string fields",
         })
     }
 }
@@ -278,6 +283,63 @@ impl<'a> Params<'a> {
                 }
                 items.sort_by_key(|(n, _)| *n);
                 Ok(Some(items.into_iter().map(|(_, v)| v).collect()))
+            }
+        }
+    }
+
+    /// A list of objects with string `fields`: a JSON array of objects, or the flat
+    /// entries `Name.N.Field` (Alibaba's `Resources.1.ResourceId`) in index order. Each
+    /// object comes back as its fields' values in the order of `fields` (`None`: not
+    /// sent). A flat key `Name.N` or `Name.N.Other` with a field not in `fields` is
+    /// refused ([`ParamError::BadIndex`]); empty when the parameter is absent.
+    pub fn objects(
+        &self,
+        name: &str,
+        fields: &[&str],
+    ) -> Result<Vec<Vec<Option<String>>>, ParamError> {
+        let slot = |field: &str| fields.iter().position(|f| *f == field);
+        match *self {
+            Params::Json(_) => match self.raw(name) {
+                None => Ok(Vec::new()),
+                Some(Raw::Json(Value::Array(items))) => items
+                    .iter()
+                    .map(|item| {
+                        let bad = || malformed(name, item.to_string(), Expected::ObjectList);
+                        let obj = item.as_object().ok_or_else(bad)?;
+                        let mut out = vec![None; fields.len()];
+                        for (k, v) in obj {
+                            let i = slot(k).ok_or_else(bad)?;
+                            out[i] = Some(v.as_str().ok_or_else(bad)?.to_owned());
+                        }
+                        Ok(out)
+                    })
+                    .collect(),
+                Some(raw) => Err(malformed(name, raw.sent(), Expected::ObjectList)),
+            },
+            Params::Flat { pairs, lists } => {
+                let prefix = format!("{name}.");
+                let mut items: BTreeMap<usize, Vec<Option<String>>> = BTreeMap::new();
+                for (k, v) in pairs {
+                    let Some(rest) = k.strip_prefix(&prefix) else {
+                        continue;
+                    };
+                    let bad = || ParamError::BadIndex {
+                        key: k.clone(),
+                        value: v.clone(),
+                    };
+                    let (n, field) = rest.split_once('.').ok_or_else(bad)?;
+                    let n = n
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| *n >= lists.first_index)
+                        .ok_or_else(bad)?;
+                    let i = slot(field).ok_or_else(bad)?;
+                    if lists.keep_empty || !v.is_empty() {
+                        items.entry(n).or_insert_with(|| vec![None; fields.len()])[i] =
+                            Some(v.clone());
+                    }
+                }
+                Ok(items.into_values().collect())
             }
         }
     }

@@ -1,14 +1,17 @@
-//! Alibaba Cloud OpenAPI front-end (ECS 2014-05-26, SWAS-OPEN 2020-06-01): RPC v1 and
+//! Alibaba Cloud OpenAPI front-end (ECS 2014-05-26, SWAS-OPEN 2020-06-01, Resource
+//! Sharing 2020-01-10): RPC v1 and
 //! ACS3 authentication, the `{RequestId, HostId, Code, Message, Recommend}` error
 //! envelope, throttling and server-error answers.
 //!
 //! Layout: this module holds the gateway (recognition, envelopes, the wording of refused
 //! parameters, routing to a product); `auth` checks signatures, keys, timestamps and
-//! nonces; `ecs` and `sas` hold each product's actions, codes and shapes; `sas_to_ecs`
+//! nonces; `ecs`, `sas` and `resource_sharing` hold each product's actions, codes and
+//! shapes; `sas_to_ecs`
 //! holds the link of a SAS image shared to ECS.
 
 mod auth;
 mod ecs;
+pub mod resource_sharing;
 mod sas;
 mod sas_to_ecs;
 pub mod sts;
@@ -33,11 +36,15 @@ pub const SAS_VERSION: &str = "2020-06-01";
 /// the V2 doc now says 31, older texts 15: the stricter value keeps clients honest).
 pub const MAX_SKEW_SECS: u64 = 15 * 60;
 
-/// The product an API version belongs to.
+/// The product an API version belongs to (Resource Sharing counts as its own provider,
+/// [`resource_sharing::ALIBABA_RESOURCE_SHARING`], in the call log and fault rules).
 pub fn product(version: &str) -> Option<Provider> {
     match version {
         ECS_VERSION => Some(imageshare_alibaba::ECS),
         SAS_VERSION => Some(imageshare_alibaba::SAS),
+        resource_sharing::RESOURCE_SHARING_VERSION => {
+            Some(resource_sharing::ALIBABA_RESOURCE_SHARING)
+        }
         _ => None,
     }
 }
@@ -90,6 +97,7 @@ fn error_reply(e: AliError, wire: &WireRequest, request_id: &str) -> Reply {
             .map(|(_, v)| v.as_str())
     }) {
         Some(SAS_VERSION) => "swas-open",
+        Some(resource_sharing::RESOURCE_SHARING_VERSION) => resource_sharing::PRODUCT,
         _ => "Ecs",
     };
     e.reply(request_id, &host_of(wire), product)
@@ -180,6 +188,10 @@ impl Frontend for Alibaba {
             Some(imageshare_alibaba::SAS) => (
                 sas::action(&mut call.shared.engine(), action, params, caller),
                 "swas-open",
+            ),
+            Some(resource_sharing::ALIBABA_RESOURCE_SHARING) => (
+                resource_sharing::action(&mut call.shared.engine(), action, params, caller),
+                resource_sharing::PRODUCT,
             ),
             _ => (
                 Err(AliError::new(
