@@ -8,6 +8,8 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::Command;
 
+pub mod http1;
+
 /// The variable `tests/run.sh` sets to a virtualenv's Python with every
 /// `tests/interop/*/requirements.txt` installed (the clouds' official SDKs).
 pub const PYTHON_VAR: &str = "IMAGESHARE_INTEROP_PYTHON";

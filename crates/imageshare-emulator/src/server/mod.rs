@@ -459,6 +459,12 @@ async fn accept_loop(
                 continue;
             }
         };
+        // Answers go out at once, not held back by Nagle's algorithm waiting for the
+        // client's delayed ACK (up to 40 ms on Linux) when an answer or a TLS flight takes
+        // more than one write; as nginx's `tcp_nodelay on` (its default).
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, error = %e, "TCP_NODELAY not set");
+        }
         tokio::spawn(serve_connection(
             stream,
             peer,
