@@ -606,11 +606,5 @@ fn run() -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("emulator_vs_moto: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    support::exit("emulator_vs_moto", run())
 }
