@@ -42,6 +42,7 @@ pub use imageshare_tencent as tencent;
 pub use imageshare_ucloud as ucloud;
 
 pub mod connect;
+#[cfg(feature = "manifest")]
 pub mod manifest;
 pub mod migrate;
 pub mod registry;
