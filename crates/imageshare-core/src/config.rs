@@ -48,7 +48,7 @@ use crate::limits::ShareLimits;
 use crate::model::{Provider, Region};
 use crate::ratelimit::{Rate, RateLimits};
 use crate::time::Clock;
-use crate::transport::{ClientOptions, Endpoint, RetryConfig, Transport};
+use crate::transport::{ClientOptions, Endpoint, RetryConfig, RootCertificate, Transport};
 
 /// The settings every provider's builder shares. Unset values come from the cloud's own
 /// chain (environment variables, then its CLI profile file) or the defaults at `build()`.
@@ -292,6 +292,12 @@ impl ClientConfig {
     pub fn client_options_mut(&mut self) -> &mut ClientOptions {
         self.options.get_or_insert_with(ClientOptions::default)
     }
+    /// Changes the HTTP options with `f` (from the defaults when none were set): one
+    /// `ClientOptions::with_*` setter applied in place.
+    pub fn update_client_options(&mut self, f: impl FnOnce(ClientOptions) -> ClientOptions) {
+        let options = self.options.take().unwrap_or_default();
+        self.options = Some(f(options));
+    }
     /// Sets the retry policy.
     pub fn set_retry(&mut self, retry: RetryConfig) {
         self.retry = retry;
@@ -369,7 +375,7 @@ impl ClientConfig {
     /// already has a table for the provider.
     pub fn transport(&self, provider: Provider, defaults: RateLimits) -> Result<Transport> {
         let overrides = self.rate_table(&defaults);
-        Transport::new(self.options_or_default(), self.retry.clone())?
+        Transport::with_env(self.options_or_default(), self.retry.clone(), self.env())?
             .with_rate_limits(provider, defaults, overrides)
     }
 }
@@ -417,13 +423,52 @@ pub trait ClientBuilder: Sized {
         self
     }
     /// The per-attempt timeout.
+    #[must_use]
     fn timeout(mut self, timeout: Duration) -> Self {
-        self.config_mut().client_options_mut().timeout = timeout;
+        self.config_mut()
+            .update_client_options(|o| o.with_timeout(timeout));
         self
     }
     /// The connect timeout.
+    #[must_use]
     fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.config_mut().client_options_mut().connect_timeout = timeout;
+        self.config_mut()
+            .update_client_options(|o| o.with_connect_timeout(timeout));
+        self
+    }
+    /// Sends every request through the HTTP proxy at `url` instead of the one the
+    /// environment names ([`ClientOptions::with_proxy_url`]); `NO_PROXY` still applies
+    /// unless [`no_proxy`](Self::no_proxy) is given.
+    #[must_use]
+    fn proxy(mut self, url: impl Into<String>) -> Self {
+        let url = url.into();
+        self.config_mut()
+            .update_client_options(|o| o.with_proxy_url(url));
+        self
+    }
+    /// The hosts that bypass the proxy set with [`proxy`](Self::proxy), in `NO_PROXY`
+    /// syntax ([`ClientOptions::with_no_proxy`]).
+    #[must_use]
+    fn no_proxy(mut self, hosts: impl Into<String>) -> Self {
+        let hosts = hosts.into();
+        self.config_mut()
+            .update_client_options(|o| o.with_no_proxy(hosts));
+        self
+    }
+    /// Trusts the CA certificates of `certificate` on top of the built-in roots
+    /// ([`ClientOptions::with_root_certificate`]); checked at `build()`.
+    #[must_use]
+    fn root_certificate(mut self, certificate: RootCertificate) -> Self {
+        self.config_mut()
+            .update_client_options(|o| o.with_root_certificate(certificate));
+        self
+    }
+    /// Sends every request with `client`, configured by the caller
+    /// ([`ClientOptions::with_http_client`], which says what then applies).
+    #[must_use]
+    fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.config_mut()
+            .update_client_options(|o| o.with_http_client(client));
         self
     }
     /// The retry policy (bounded attempts, jittered exponential backoff).
@@ -580,7 +625,7 @@ mod tests {
         let cfg = b.config();
         let o = cfg.client_options().unwrap();
         assert_eq!(
-            (o.timeout, o.connect_timeout),
+            (o.timeout(), o.connect_timeout()),
             (Duration::from_secs(7), Duration::from_secs(2))
         );
         assert_eq!((cfg.profile(), cfg.project()), (Some("prod"), Some("p-1")));

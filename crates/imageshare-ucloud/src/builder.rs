@@ -222,7 +222,7 @@ impl UCloudImageSharingBuilder {
         let mut config = self.config;
         if config.client_options().is_none() {
             if let Some(secs) = chain.timeout_secs.filter(|s| *s > 0) {
-                config.client_options_mut().timeout = Duration::from_secs(secs);
+                config.update_client_options(|o| o.with_timeout(Duration::from_secs(secs)));
             }
         }
         let transport = config.transport(UHOST, uhost_rate_limits())?;

@@ -219,8 +219,8 @@ impl Services {
             .options
             .clone()
             .without_rate_limiter()
-            .with_connect_timeout(self.options.connect_timeout.min(METADATA_CONNECT_TIMEOUT))
-            .with_timeout(self.options.timeout.min(METADATA_TIMEOUT));
+            .with_connect_timeout(self.options.connect_timeout().min(METADATA_CONNECT_TIMEOUT))
+            .with_timeout(self.options.timeout().min(METADATA_TIMEOUT));
         let retry = RetryConfig {
             max_attempts: 2,
             initial_backoff: Duration::from_millis(100),
