@@ -31,6 +31,22 @@ pub use imageshare_core::{
     ShareReport, Sharee, TrustPolicy, Trusted,
 };
 
+// Configuration: the client options, retry policy, rates and credential providers, at the
+// root as at the core's root.
+/// Alibaba Cloud credentials (an AccessKey pair, with an STS token when temporary).
+#[cfg(feature = "alibaba")]
+pub use imageshare_alibaba::AlibabaCredentials;
+pub use imageshare_core::{
+    ClientOptions, Env, Expiring, OsEnv, ProvideCredentials, Rate, RateLimiter, RateLimits,
+    RetryConfig, RetryConfigBuilder, RootCertificate, SharedProvider, StaticEnv,
+};
+/// Tencent Cloud credentials (a SecretId/SecretKey pair, with a token when temporary).
+#[cfg(feature = "tencent")]
+pub use imageshare_tencent::TencentCredentials;
+/// UCloud credentials (a public/private key pair, with a token when temporary).
+#[cfg(feature = "ucloud")]
+pub use imageshare_ucloud::UCloudCredentials;
+
 /// Alibaba Cloud: ECS and Simple Application Server.
 #[cfg(feature = "alibaba")]
 pub use imageshare_alibaba as alibaba;

@@ -90,7 +90,9 @@ pub use audit::{AuditLog, AuditTrail, Audited};
 pub use bulk::{Bulk, BulkOptions, BulkReport};
 pub use checker::{CheckOptions, Checked};
 pub use config::{AssumeRole, ClientBuilder, ClientConfig};
+// Configuration, findable at the root (the facade re-exports the same set).
 pub use context::{CallContext, RetryCollector};
+pub use credentials::{Env, Expiring, OsEnv, ProvideCredentials, SharedProvider, StaticEnv};
 pub use error::{ApiError, Error, LimitRule, LimitViolation, Result};
 pub use limits::{PrincipalFormError, ShareLimits};
 pub use model::{
@@ -104,6 +106,7 @@ pub use registry::{Credentials, ProviderSpec};
 pub use secret::Secret;
 pub use sharing::{ImageSharing, ImageSharingExt, Layer};
 pub use time::{Clock, Timestamp};
+pub use transport::{ClientOptions, RetryConfig, RetryConfigBuilder, RootCertificate};
 
 /// What the layer macro ([`impl_image_sharing_for_layer!`]) expands to; not public API.
 #[doc(hidden)]

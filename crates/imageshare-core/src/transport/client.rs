@@ -12,8 +12,8 @@ use super::options::ClientOptions;
 use super::retry::{RetryConfig, RetryReason};
 use super::tls::untrusted_certificate;
 use crate::context::CallContext;
-use crate::credentials::OsEnv;
 use crate::credentials::Env;
+use crate::credentials::OsEnv;
 use crate::error::{Error, Result};
 use crate::model::Provider;
 

@@ -80,5 +80,7 @@ pub use http::{
 };
 pub use options::{ClientOptions, DEFAULT_MAX_RESPONSE_BYTES};
 pub use proxy::redact_userinfo;
-pub use retry::{ActionRetries, RetryConfig, RetryConfigBuilder, RetryCounts, RetryLog, RetryReason};
+pub use retry::{
+    ActionRetries, RetryConfig, RetryConfigBuilder, RetryCounts, RetryLog, RetryReason,
+};
 pub use tls::RootCertificate;

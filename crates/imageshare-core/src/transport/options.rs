@@ -298,7 +298,11 @@ impl ClientOptions {
         let cannot = |e: reqwest::Error| {
             Error::invalid_input("client options", format!("cannot build HTTP client: {e}"))
         };
-        proxy.apply(builder).map_err(cannot)?.build().map_err(cannot)
+        proxy
+            .apply(builder)
+            .map_err(cannot)?
+            .build()
+            .map_err(cannot)
     }
 }
 
@@ -339,10 +343,19 @@ mod tests {
         assert!(!dbg.contains("s3cr3t") && !dbg.contains("hunter2"), "{dbg}");
         assert!(dbg.contains("http://***@proxy2:3128"), "{dbg}");
         // The bypass list given for the first proxy stays with the second.
-        assert!(dbg.contains("a.example") && !dbg.contains("ignored"), "{dbg}");
+        assert!(
+            dbg.contains("a.example") && !dbg.contains("ignored"),
+            "{dbg}"
+        );
         let env = StaticEnv::new().with_var("HTTPS_PROXY", "no host://");
-        assert!(o.build_client(&env).is_ok(), "an explicit proxy ignores the env's");
-        let e = ClientOptions::new().build_client(&env).unwrap_err().to_string();
+        assert!(
+            o.build_client(&env).is_ok(),
+            "an explicit proxy ignores the env's"
+        );
+        let e = ClientOptions::new()
+            .build_client(&env)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("HTTPS_PROXY"), "{e}");
     }
 }

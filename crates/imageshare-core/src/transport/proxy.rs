@@ -88,9 +88,7 @@ impl fmt::Debug for ResolvedProxy {
 
 /// The first of `names` set (non-empty) in `env`, with its name.
 fn first_var(env: &dyn Env, names: [&'static str; 2]) -> Option<(String, &'static str)> {
-    names
-        .into_iter()
-        .find_map(|n| env.var(n).map(|v| (v, n)))
+    names.into_iter().find_map(|n| env.var(n).map(|v| (v, n)))
 }
 
 fn no_proxy_of(env: &dyn Env) -> String {
@@ -170,10 +168,7 @@ fn parse_proxy_url(raw: &str, from: &str) -> Result<reqwest::Url> {
     let bad = |why: &str| {
         Error::invalid_input(
             "proxy",
-            format!(
-                "{from}: {} is not a proxy URL: {why}",
-                redact_userinfo(raw)
-            ),
+            format!("{from}: {} is not a proxy URL: {why}", redact_userinfo(raw)),
         )
     };
     let url = reqwest::Url::parse(&with_scheme)
@@ -241,7 +236,10 @@ mod tests {
             Some(("http://upper:2/".into(), "HTTPS_PROXY"))
         );
         // No HTTP_PROXY: ALL_PROXY, with http:// added.
-        assert_eq!(url(&r.http), Some(("http://proxy-all:3/".into(), "all_proxy")));
+        assert_eq!(
+            url(&r.http),
+            Some(("http://proxy-all:3/".into(), "all_proxy"))
+        );
         assert_eq!(r.no_proxy, ".internal, 10.0.0.0/8");
 
         let r = ProxyConfig::FromEnv.resolve(&StaticEnv::new()).unwrap();
@@ -269,7 +267,10 @@ mod tests {
         );
         assert_eq!(r.no_proxy, "env.example");
         let dbg = format!("{r:?} {explicit:?}");
-        assert!(!dbg.contains("u:p") && dbg.contains("***@explicit:8080"), "{dbg}");
+        assert!(
+            !dbg.contains("u:p") && dbg.contains("***@explicit:8080"),
+            "{dbg}"
+        );
         let given = ProxyConfig::Url {
             url: "explicit:8080".into(),
             no_proxy: Some("mine.example".into()),
@@ -282,8 +283,14 @@ mod tests {
     fn a_bad_proxy_url_names_its_source_never_its_password() {
         let env = StaticEnv::new().with_var("HTTPS_PROXY", "socks5://alice:s3cr3t@proxy:1080");
         let e = ProxyConfig::FromEnv.resolve(&env).unwrap_err().to_string();
-        assert!(e.starts_with("invalid proxy: HTTPS_PROXY: socks5://***@proxy:1080"), "{e}");
-        assert!(e.contains("\"socks5\" is not supported") && !e.contains("s3cr3t"), "{e}");
+        assert!(
+            e.starts_with("invalid proxy: HTTPS_PROXY: socks5://***@proxy:1080"),
+            "{e}"
+        );
+        assert!(
+            e.contains("\"socks5\" is not supported") && !e.contains("s3cr3t"),
+            "{e}"
+        );
         let bad = ProxyConfig::Url {
             url: "http://alice:s3cr3t@".into(),
             no_proxy: None,

@@ -430,8 +430,14 @@ mod tests {
             }
         );
         assert_eq!(RetryConfig::builder().build(), RetryConfig::default());
-        assert_eq!(RetryConfig::builder().multiplier(0.5).build().multiplier, 1.0);
-        assert_eq!(RetryConfig::builder().multiplier(3.0).build().multiplier, 3.0);
+        assert_eq!(
+            RetryConfig::builder().multiplier(0.5).build().multiplier,
+            1.0
+        );
+        assert_eq!(
+            RetryConfig::builder().multiplier(3.0).build().multiplier,
+            3.0
+        );
     }
     use crate::error::ApiError;
 

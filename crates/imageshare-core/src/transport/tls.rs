@@ -93,14 +93,17 @@ impl RootCertificate {
         let mut certs = Vec::new();
         for (i, der) in CertificateDer::pem_slice_iter(bytes).enumerate() {
             let n = i + 1;
-            let der = der.map_err(|e| bad(&what, &format!("certificate {n}: {}", pem_words(&e))))?;
+            let der =
+                der.map_err(|e| bad(&what, &format!("certificate {n}: {}", pem_words(&e))))?;
             // What the TLS stack will do with it: make it a trust anchor.
             rustls::RootCertStore::empty()
                 .add(der.clone())
                 .map_err(|e| {
                     bad(
                         &what,
-                        &format!("certificate {n} is not an X.509 certificate usable as a root ({e})"),
+                        &format!(
+                            "certificate {n} is not an X.509 certificate usable as a root ({e})"
+                        ),
                     )
                 })?;
             certs.push(
@@ -132,23 +135,25 @@ fn pem_words(e: &pem::Error) -> String {
 }
 
 /// When `e` (a failed request) failed because the server's certificate is not trusted:
-/// rustls's words for why. Found in the cause chain (rustls's error sits inside an
-/// `io::Error`, whose `source()` skips it, so each `io::Error` is opened too).
+/// rustls's words for why. Found in the cause chain, where rustls's error sits inside
+/// `io::Error`s (nested: hyper-util wraps the TLS connector's), whose `source()` skips the
+/// error they wrap; so each `io::Error` is opened too. Bounded: at most 32 links.
 pub(crate) fn untrusted_certificate(e: &(dyn std::error::Error + 'static)) -> Option<String> {
-    let mut cur = Some(e);
-    while let Some(err) = cur {
-        let inner = err
+    let mut stack = vec![e];
+    for _ in 0..32 {
+        let err = stack.pop()?;
+        if let Some(rustls::Error::InvalidCertificate(c)) = err.downcast_ref::<rustls::Error>() {
+            return Some(format!("{c:?}"));
+        }
+        if let Some(source) = err.source() {
+            stack.push(source);
+        }
+        if let Some(inner) = err
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())
-            .map(|i| i as &(dyn std::error::Error + 'static));
-        for candidate in [Some(err), inner].into_iter().flatten() {
-            if let Some(rustls::Error::InvalidCertificate(c)) =
-                candidate.downcast_ref::<rustls::Error>()
-            {
-                return Some(format!("{c:?}"));
-            }
+        {
+            stack.push(inner);
         }
-        cur = err.source();
     }
     None
 }
@@ -176,7 +181,9 @@ mod tests {
         let (b, _) = ca("imageshare test CA b");
         let bundle = format!("# corporate roots\n{a}{key}{b}");
         let env = StaticEnv::new().with_file("/ca/bundle.pem", &bundle);
-        let certs = RootCertificate::from_pem_file("/ca/bundle.pem").load(&env).unwrap();
+        let certs = RootCertificate::from_pem_file("/ca/bundle.pem")
+            .load(&env)
+            .unwrap();
         assert_eq!(certs.len(), 2);
         assert_eq!(RootCertificate::from_pem(&a).load(&env).unwrap().len(), 1);
         assert_eq!(
@@ -184,9 +191,28 @@ mod tests {
             Some(Path::new("/ca/bundle.pem"))
         );
         // A broken second certificate is named by its place in the file.
-        let broken = format!("{a}-----BEGIN CERTIFICATE-----\nAAECAwQF\n-----END CERTIFICATE-----\n");
-        let e = RootCertificate::from_pem(broken).load(&env).unwrap_err().to_string();
-        assert!(e.contains("certificate 2 is not an X.509 certificate"), "{e}");
+        let broken =
+            format!("{a}-----BEGIN CERTIFICATE-----\nAAECAwQF\n-----END CERTIFICATE-----\n");
+        let e = RootCertificate::from_pem(broken)
+            .load(&env)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("certificate 2 is not an X.509 certificate"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_untrusted_certificate_is_found_inside_nested_io_errors() {
+        use std::io::{Error as Io, ErrorKind};
+        let tls = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        let nested = Io::other(Io::new(ErrorKind::InvalidData, tls));
+        assert_eq!(
+            untrusted_certificate(&nested).as_deref(),
+            Some("UnknownIssuer")
+        );
+        assert_eq!(untrusted_certificate(&Io::other("refused")), None);
     }
 
     #[test]
@@ -228,8 +254,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("the file /ca/missing.pem: "), "{e}");
-        let e = RootCertificate::from_pem("").load(&env).unwrap_err().to_string();
-        assert!(e.contains("the PEM given to RootCertificate::from_pem: no certificate"), "{e}");
+        let e = RootCertificate::from_pem("")
+            .load(&env)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("the PEM given to RootCertificate::from_pem: no certificate"),
+            "{e}"
+        );
         assert_eq!(
             format!("{:?}", RootCertificate::from_pem("abc")),
             "RootCertificate(PEM, 3 bytes)"
