@@ -20,6 +20,24 @@ pub type DynSharing = Checked<Box<dyn ImageSharing>>;
 /// credential chain and configuration (environment variables, then the CLI profile file).
 /// The shared settings are [`ClientBuilder`]'s (`region`, `endpoint`, `profile`,
 /// `project`, `timeout`, `retry`, `rate_limit`, ...).
+///
+/// Every setter returns the changed builder and is `#[must_use]`: a setter whose result is
+/// dropped sets nothing, and the compiler says so.
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// use imageshare::{ClientBuilder, Connect};
+/// let connect = Connect::new(imageshare::tencent::CVM);
+/// connect.clone().region("ap-guangzhou"); // error: unused return value that must be used
+/// ```
+///
+/// ```
+/// # #![deny(unused_must_use)]
+/// use imageshare::{ClientBuilder, Connect};
+/// let connect = Connect::new(imageshare::tencent::CVM);
+/// let connect = connect.region("ap-guangzhou");
+/// # let _ = connect;
+/// ```
 #[derive(Debug, Clone)]
 pub struct Connect {
     provider: Provider,
@@ -41,6 +59,7 @@ impl ClientBuilder for Connect {
 
 impl Connect {
     /// Options for `provider`, all unset.
+    #[must_use]
     pub fn new(provider: Provider) -> Self {
         Self {
             provider,
@@ -52,26 +71,31 @@ impl Connect {
         }
     }
     /// The provider these options build.
+    #[must_use]
     pub fn provider(&self) -> Provider {
         self.provider
     }
     /// Explicit credentials (they must be the provider's cloud's, e.g.
     /// `imageshare::tencent::TencentCredentials`).
+    #[must_use]
     pub fn credentials(mut self, credentials: impl Into<Credentials>) -> Self {
         self.credentials = Some(credentials.into());
         self
     }
     /// The explicit credentials set, if any.
+    #[must_use]
     pub fn explicit_credentials(&self) -> Option<&Credentials> {
         self.credentials.as_ref()
     }
     /// The default client-side rate limits of `provider` (its cloud's published quotas, or
     /// imageshare's conservative choice where none is published); `None` when it is not
     /// compiled in.
+    #[must_use]
     pub fn default_rate_limits(provider: Provider) -> Option<RateLimits> {
         crate::registry::spec(provider).map(|s| (s.rate_defaults)())
     }
     /// Limit-checker options (encrypted-image acknowledgement, known principal sites).
+    #[must_use]
     pub fn check_options(mut self, options: CheckOptions) -> Self {
         self.check = options;
         self
@@ -81,6 +105,7 @@ impl Connect {
     /// options in `log` (an [`Audited`] layer under the limit checker, so each call is one
     /// set of lines with its own request id). Clones of one `AuditLog` share one writer:
     /// open it once and give every connection a clone.
+    #[must_use]
     pub fn audit(mut self, log: AuditLog) -> Self {
         self.audit = Some(log);
         self
@@ -88,19 +113,23 @@ impl Connect {
     /// Accepts images shared by other owners only as `policy` says (a [`Trusted`] layer:
     /// `shared_with_me` lists accepted images only, `copy` refuses the others before
     /// sending anything). The default accepts any owner.
+    #[must_use]
     pub fn trust(mut self, policy: TrustPolicy) -> Self {
         self.trust = policy;
         self
     }
     /// The audit trail set with [`audit`](Self::audit).
+    #[must_use]
     pub fn audit_log(&self) -> Option<&AuditLog> {
         self.audit.as_ref()
     }
     /// The trust policy set with [`trust`](Self::trust).
+    #[must_use]
     pub fn trust_policy(&self) -> &TrustPolicy {
         &self.trust
     }
     /// The migration flows with these options' audit trail and trust policy.
+    #[must_use]
     pub fn flows(&self) -> crate::migrate::Flows {
         let flows = crate::migrate::Flows::new().trust(self.trust.clone());
         match &self.audit {

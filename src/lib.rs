@@ -22,6 +22,11 @@
 //! assert_eq!(ecs.limits.max_sharees_per_image, Some(50));
 //! ```
 #![warn(missing_docs)]
+// Builders and pure functions are `#[must_use]` (CI: clippy -D warnings); not in unit tests.
+#![cfg_attr(
+    not(test),
+    warn(clippy::must_use_candidate, clippy::return_self_not_must_use)
+)]
 
 pub use imageshare_core as core;
 pub use imageshare_core::{
@@ -69,11 +74,13 @@ pub use connect::{connect, Connect, DynSharing};
 pub use migrate::Flows;
 
 /// The documented limit table of `provider`; `None` when it is not compiled in.
+#[must_use]
 pub fn limits_of(provider: Provider) -> Option<&'static ShareLimits> {
     registry::spec(provider).map(|s| s.limits)
 }
 
 /// The documented limit table of every provider compiled in, in [`registry`] order.
+#[must_use]
 pub fn limit_tables() -> Vec<&'static ShareLimits> {
     registry::providers().map(|s| s.limits).collect()
 }

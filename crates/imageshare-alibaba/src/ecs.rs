@@ -38,6 +38,7 @@ pub const PAGE_SIZE: u64 = 100;
 pub const ALL_STATUSES: &str = "Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated";
 
 /// The default ECS endpoint of a region: `https://ecs.<region>.aliyuncs.com`.
+#[must_use]
 pub fn default_endpoint(region: &str) -> String {
     format!("https://ecs.{region}.aliyuncs.com")
 }
@@ -73,6 +74,7 @@ pub type EcsBuilder = AlibabaBuilder<EcsImageSharing>;
 impl AlibabaBuilder<EcsImageSharing> {
     /// The KMS key `copy` uses for encrypted images (`KMSKeyId`). Without one the copy of
     /// an encrypted image is encrypted with the service key, which ECS cannot share.
+    #[must_use]
     pub fn kms_key_id(mut self, key: impl Into<String>) -> Self {
         self.kms_key_id = Some(key.into());
         self
@@ -100,6 +102,7 @@ pub struct EcsImageSharing {
 
 impl EcsImageSharing {
     /// A builder with nothing set.
+    #[must_use]
     pub fn builder() -> EcsBuilder {
         EcsBuilder::default()
     }
@@ -116,6 +119,7 @@ impl EcsImageSharing {
     }
 
     /// The underlying OpenAPI client.
+    #[must_use]
     pub fn client(&self) -> &OpenApiClient {
         &self.client
     }
@@ -183,6 +187,7 @@ impl EcsImageSharing {
 
     /// Every image `DescribeImages` returns for `filters`, as a lazy stream over the pages
     /// (each fetched in one fresh `CallContext`).
+    #[must_use]
     pub fn describe_images_stream<'a>(
         &'a self,
         filters: &'a [(&'a str, &'a str)],
@@ -282,6 +287,7 @@ impl EcsImageSharing {
 }
 
 /// Maps an ECS `Status` to the normalised state.
+#[must_use]
 pub fn ecs_state(status: &str) -> ImageState {
     match status {
         "Available" => ImageState::Available,
@@ -297,6 +303,7 @@ pub fn ecs_state(status: &str) -> ImageState {
 /// image), kind from the disk mappings (any data disk: whole-machine image), encryption
 /// from the disk mappings (`Encrypted`; the API does not say which key, so
 /// [`Encryption::Unknown`]).
+#[must_use]
 pub fn image_from_ecs(img: &EcsImage, region: &Region) -> Image {
     let origin = match img.image_owner_alias.as_str() {
         "self" if !img.product_code.is_empty() => ImageOrigin::MarketplaceDerived,

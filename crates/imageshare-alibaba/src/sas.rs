@@ -44,6 +44,7 @@ pub const SHAREES_PAGE_SIZE: u64 = 50;
 
 /// The default SAS endpoint of a region: `https://swas.<region>.aliyuncs.com`
 /// (alibaba.md 3.9).
+#[must_use]
 pub fn default_endpoint(region: &str) -> String {
     format!("https://swas.{region}.aliyuncs.com")
 }
@@ -81,6 +82,7 @@ pub struct SasImageSharing {
 
 impl SasImageSharing {
     /// A builder with nothing set.
+    #[must_use]
     pub fn builder() -> SasBuilder {
         SasBuilder::default()
     }
@@ -94,6 +96,7 @@ impl SasImageSharing {
     }
 
     /// The underlying OpenAPI client.
+    #[must_use]
     pub fn client(&self) -> &OpenApiClient {
         &self.client
     }
@@ -173,6 +176,7 @@ impl SasImageSharing {
 
     /// Every image of `ListCustomImages` with this `Share` filter, as a lazy stream over
     /// the pages (each fetched in one fresh `CallContext`).
+    #[must_use]
     pub fn list_custom_images_stream(
         &self,
         share: Option<bool>,
@@ -266,6 +270,7 @@ impl SasImageSharing {
 
 /// Maps a SWAS status code (`0` copying, `1` available, `2` unavailable, `3` creation
 /// failed, `4` creating) to the normalised state.
+#[must_use]
 pub fn sas_state(status: &str) -> ImageState {
     match status {
         "1" => ImageState::Available,
@@ -278,6 +283,7 @@ pub fn sas_state(status: &str) -> ImageState {
 
 /// Maps a `ListCustomImages` entry to an [`Image`] (a lightweight-host image, never
 /// reported as encrypted). `received` says whether it was listed as shared with the caller.
+#[must_use]
 pub fn image_from_sas(img: &SasCustomImage, region: &Region, received: bool) -> Image {
     Image {
         id: ImageId::new(img.image_id.clone()),

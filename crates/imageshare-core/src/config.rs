@@ -154,44 +154,54 @@ impl fmt::Debug for ClientConfig {
 
 impl ClientConfig {
     /// Nothing set.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// The region set, if any.
+    #[must_use]
     pub fn region(&self) -> Option<&Region> {
         self.region.as_ref()
     }
     /// The endpoint override set, if any (unparsed).
+    #[must_use]
     pub fn endpoint(&self) -> Option<&str> {
         self.endpoint.as_deref()
     }
     /// The named profile of the cloud's CLI profile file, if one was chosen.
+    #[must_use]
     pub fn profile(&self) -> Option<&str> {
         self.profile.as_deref()
     }
     /// The project to act in (providers with projects), if set.
+    #[must_use]
     pub fn project(&self) -> Option<&str> {
         self.project.as_deref()
     }
     /// The HTTP options set explicitly, if any.
+    #[must_use]
     pub fn client_options(&self) -> Option<&ClientOptions> {
         self.options.as_ref()
     }
     /// The HTTP options in force: those set, else the defaults.
+    #[must_use]
     pub fn options_or_default(&self) -> ClientOptions {
         self.options.clone().unwrap_or_default()
     }
     /// The retry policy.
+    #[must_use]
     pub fn retry(&self) -> &RetryConfig {
         &self.retry
     }
     /// The clock request timestamps are read from.
+    #[must_use]
     pub fn clock(&self) -> &Clock {
         &self.clock
     }
     /// Where the credential chain reads: the environment set, else the process
     /// environment and home directory.
+    #[must_use]
     pub fn env(&self) -> &dyn Env {
         match &self.env {
             Some(env) => env.as_ref(),
@@ -201,6 +211,7 @@ impl ClientConfig {
 
     /// [`env`](Self::env) as a shared handle, for what outlives the build (a credential
     /// provider that re-reads a token file on every refresh).
+    #[must_use]
     pub fn shared_env(&self) -> Arc<dyn Env> {
         match &self.env {
             Some(env) => env.clone(),
@@ -210,6 +221,7 @@ impl ClientConfig {
 
     /// The STS endpoint: the one set, else `IMAGESHARE_STS_ENDPOINT` in the
     /// [`env`](Self::env), else `None` (the cloud's public STS endpoint).
+    #[must_use]
     pub fn sts_endpoint(&self) -> Option<String> {
         self.sts_endpoint
             .clone()
@@ -217,17 +229,20 @@ impl ClientConfig {
     }
     /// The instance metadata server: the one set, else `IMAGESHARE_METADATA_ENDPOINT` in
     /// the [`env`](Self::env), else `None` (the cloud's link-local address).
+    #[must_use]
     pub fn metadata_endpoint(&self) -> Option<String> {
         self.metadata_endpoint
             .clone()
             .or_else(|| self.env().var(ENV_METADATA_ENDPOINT))
     }
     /// The role to assume with the credentials the chain finds, if any.
+    #[must_use]
     pub fn assume_role(&self) -> Option<&AssumeRole> {
         self.assume_role.as_ref()
     }
     /// How long before their expiry temporary credentials are refreshed, if set (else
     /// [`DEFAULT_REFRESH_MARGIN`](crate::credentials::DEFAULT_REFRESH_MARGIN)).
+    #[must_use]
     pub fn refresh_margin(&self) -> Option<Duration> {
         self.refresh_margin
     }
@@ -251,6 +266,7 @@ impl ClientConfig {
 
     /// A [`CredentialsCache`](crate::credentials::CredentialsCache) over what the chain
     /// found, with this config's clock and refresh margin; its source is the find's.
+    #[must_use]
     pub fn credentials_cache<C: Clone + Send + Sync + 'static>(
         &self,
         provider: Provider,
@@ -358,6 +374,7 @@ impl ClientConfig {
     /// The rate table the caller asked for instead of `defaults`: the table set with
     /// `rate_limits` (else `defaults`) with every `rate_limit` applied on top; `None` when
     /// the caller set neither.
+    #[must_use]
     pub fn rate_table(&self, defaults: &RateLimits) -> Option<RateLimits> {
         if self.rate_limits.is_none() && self.rate_overrides.is_empty() {
             return None;
@@ -391,33 +408,39 @@ pub trait ClientBuilder: Sized {
 
     /// Replaces every shared setting at once (a configuration built elsewhere, e.g. by
     /// the facade's `Connect`).
+    #[must_use]
     fn with_config(mut self, config: ClientConfig) -> Self {
         *self.config_mut() = config;
         self
     }
     /// The region every call is made in (`cn-hangzhou`, `ap-guangzhou`, `cn-bj2`).
+    #[must_use]
     fn region(mut self, region: impl Into<Region>) -> Self {
         self.config_mut().set_region(region.into());
         self
     }
     /// Overrides the endpoint (`http(s)://host[:port]`): a private or VPC endpoint, the
     /// emulator. Validated at `build()`.
+    #[must_use]
     fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.config_mut().set_endpoint(endpoint.into());
         self
     }
     /// A named profile of the cloud's CLI profile file, used when no explicit credentials
     /// are given (environment variables still come first, as in each cloud's own chain).
+    #[must_use]
     fn profile(mut self, name: impl Into<String>) -> Self {
         self.config_mut().set_profile(name.into());
         self
     }
     /// The project to act in (providers with projects; ignored by the others).
+    #[must_use]
     fn project(mut self, project: impl Into<String>) -> Self {
         self.config_mut().set_project(project.into());
         self
     }
     /// HTTP options (timeouts, user agent, concurrency bound, rate limiter).
+    #[must_use]
     fn client_options(mut self, options: ClientOptions) -> Self {
         self.config_mut().set_client_options(options);
         self
@@ -472,6 +495,7 @@ pub trait ClientBuilder: Sized {
         self
     }
     /// The retry policy (bounded attempts, jittered exponential backoff).
+    #[must_use]
     fn retry(mut self, retry: RetryConfig) -> Self {
         self.config_mut().set_retry(retry);
         self
@@ -479,18 +503,21 @@ pub trait ClientBuilder: Sized {
     /// Client-side rate limits per action, replacing the provider's published defaults;
     /// `RateLimits::none()` limits nothing. The table is set on the rate limiter of the
     /// client options, so every adapter sharing that limiter follows it.
+    #[must_use]
     fn rate_limits(mut self, limits: RateLimits) -> Self {
         self.config_mut().set_rate_limits(limits);
         self
     }
     /// The client-side rate of one action, on top of the defaults (or of
     /// [`rate_limits`](Self::rate_limits)).
+    #[must_use]
     fn rate_limit(mut self, action: impl Into<String>, rate: Rate) -> Self {
         self.config_mut().add_rate_limit(action.into(), rate);
         self
     }
     /// The clock request timestamps are read from (tests pin it with
     /// [`Clock::fixed`]); the system clock by default.
+    #[must_use]
     fn clock(mut self, clock: Clock) -> Self {
         self.config_mut().set_clock(clock);
         self
@@ -498,24 +525,28 @@ pub trait ClientBuilder: Sized {
     /// The STS endpoint (`http(s)://host[:port]`) the credential sources call
     /// (`AssumeRole`, OIDC): a regional or VPC STS endpoint, or the emulator. Default:
     /// `IMAGESHARE_STS_ENDPOINT`, else the cloud's own choice.
+    #[must_use]
     fn sts_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.config_mut().set_sts_endpoint(endpoint.into());
         self
     }
     /// The instance metadata server the instance-role sources read. Default:
     /// `IMAGESHARE_METADATA_ENDPOINT`, else the cloud's link-local address.
+    #[must_use]
     fn metadata_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.config_mut().set_metadata_endpoint(endpoint.into());
         self
     }
     /// Assumes `role` (STS `AssumeRole`) with whatever credentials the chain finds, and
     /// acts as the role; the credentials are refreshed before they expire.
+    #[must_use]
     fn assume_role(mut self, role: AssumeRole) -> Self {
         self.config_mut().set_assume_role(role);
         self
     }
     /// How long before their expiry temporary credentials are refreshed (default 180 s,
     /// at most half their lifetime).
+    #[must_use]
     fn refresh_margin(mut self, margin: Duration) -> Self {
         self.config_mut().set_refresh_margin(margin);
         self
@@ -523,6 +554,7 @@ pub trait ClientBuilder: Sized {
     /// The environment the credential chain reads (default: the process environment and
     /// home directory). Tests pass a
     /// [`StaticEnv`](crate::credentials::StaticEnv).
+    #[must_use]
     fn env(mut self, env: impl Env + 'static) -> Self {
         self.config_mut().set_env(Arc::new(env));
         self

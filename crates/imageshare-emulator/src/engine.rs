@@ -65,6 +65,7 @@ pub fn deserialize_served_opt<'de, D: serde::Deserializer<'de>>(
 }
 
 /// Whether `provider` shares with projects (its images are owned by projects).
+#[must_use]
 pub fn shares_to_projects(provider: Provider) -> bool {
     limits_for(provider).principal_kind == PrincipalKind::Project
 }
@@ -74,6 +75,7 @@ pub fn shares_to_projects(provider: Provider) -> bool {
 /// # Panics
 /// When the emulator does not serve `provider` (its front-ends only produce the ones it
 /// serves).
+#[must_use]
 pub fn limits_for(provider: Provider) -> &'static ShareLimits {
     served()
         .find(|s| s.provider == provider)
@@ -85,6 +87,7 @@ pub fn limits_for(provider: Provider) -> &'static ShareLimits {
 /// Tencent documents it: DeleteImages "images that are creating, syncing or importing
 /// cannot be deleted" (tencent.md §1.5), DeleteBlueprints needs a settled state (§2.6).
 /// Alibaba and UCloud document no such rule; the emulator lets them delete.
+#[must_use]
 pub fn delete_waits_for_creation(provider: Provider) -> bool {
     matches!(
         provider,
@@ -195,6 +198,7 @@ pub struct ImageRecord {
 
 impl ImageRecord {
     /// Creation time as `YYYY-MM-DDTHH:MM:SSZ`.
+    #[must_use]
     pub fn created_iso(&self) -> String {
         time::format_iso8601(self.created_unix)
     }
@@ -222,6 +226,7 @@ pub struct Grant {
 
 impl Grant {
     /// Grant time as `YYYY-MM-DDTHH:MM:SSZ`.
+    #[must_use]
     pub fn created_iso(&self) -> String {
         time::format_iso8601(self.created_unix)
     }
@@ -251,6 +256,7 @@ pub struct Engine {
 
 impl Engine {
     /// Builds the engine state from a validated world.
+    #[must_use]
     pub fn new(world: World) -> Self {
         let now = time::now_unix();
         let mut images = BTreeMap::new();
@@ -281,6 +287,7 @@ impl Engine {
     }
 
     /// The seed world (accounts and keys).
+    #[must_use]
     pub fn world(&self) -> &World {
         &self.world
     }
@@ -292,6 +299,7 @@ impl Engine {
     }
 
     /// Grants of an image (inspection).
+    #[must_use]
     pub fn grants(&self, image: &str) -> Vec<Grant> {
         self.grants.get(image).cloned().unwrap_or_default()
     }

@@ -54,6 +54,7 @@ impl CvmBuilder {
     /// Tencent publishes no maximum; the default is
     /// [`CVM_DEFAULT_MAX_ACCOUNTS_PER_CALL`](crate::limits::CVM_DEFAULT_MAX_ACCOUNTS_PER_CALL)
     /// (see [`crate::limits`] for why). Must be 1 to 500.
+    #[must_use]
     pub fn max_accounts_per_call(mut self, n: usize) -> Self {
         self.max_accounts_per_call = Some(n);
         self
@@ -93,6 +94,7 @@ pub struct TencentCvmImageSharing {
 
 impl TencentCvmImageSharing {
     /// A builder with nothing set.
+    #[must_use]
     pub fn builder() -> CvmBuilder {
         CvmBuilder::default()
     }
@@ -106,6 +108,7 @@ impl TencentCvmImageSharing {
     }
 
     /// The underlying signed-JSON client (for actions the trait does not cover).
+    #[must_use]
     pub fn client(&self) -> &TencentClient {
         &self.client
     }

@@ -93,6 +93,7 @@ pub struct TencentLighthouseImageSharing {
 
 impl TencentLighthouseImageSharing {
     /// A builder with nothing set.
+    #[must_use]
     pub fn builder() -> LighthouseBuilder {
         LighthouseBuilder::default()
     }
@@ -106,6 +107,7 @@ impl TencentLighthouseImageSharing {
     }
 
     /// The underlying signed-JSON client.
+    #[must_use]
     pub fn client(&self) -> &TencentClient {
         &self.client
     }
@@ -368,6 +370,7 @@ impl Service for TencentLighthouseImageSharing {
 }
 
 /// Maps a Lighthouse `Blueprint` (see the module docs for the rules).
+#[must_use]
 pub fn image_from_blueprint(b: Blueprint, region: &Region) -> Image {
     let origin = match b.blueprint_type.as_deref() {
         Some("PRIVATE") => ImageOrigin::Custom,

@@ -128,12 +128,14 @@ impl UCloudImageSharing {
     /// variables, then the UCloud CLI's shared files, read from the builder's
     /// [`env`](imageshare_core::ClientBuilder::env) (the process environment by default).
     /// A region and a key pair must be given or found.
+    #[must_use]
     pub fn builder() -> UCloudImageSharingBuilder {
         UCloudImageSharingBuilder::new()
     }
 
     /// The same as [`builder`](Self::builder): every value not given to the builder is
     /// looked up in the [`UCloudChain`](crate::UCloudChain) in [`UCloudImageSharingBuilder::build`].
+    #[must_use]
     pub fn from_env() -> UCloudImageSharingBuilder {
         UCloudImageSharingBuilder::new()
     }
@@ -154,19 +156,23 @@ impl UCloudImageSharing {
     }
 
     /// The API client (base URL, region, project, transport).
+    #[must_use]
     pub fn client(&self) -> &UCloudClient {
         &self.client
     }
     /// The sharing action names in force.
+    #[must_use]
     pub fn actions(&self) -> &SharingActions {
         &self.actions
     }
     /// The project the adapter acts for (`ProjectId`), if configured; UCloud uses the
     /// account's default project otherwise.
+    #[must_use]
     pub fn project_id(&self) -> Option<&str> {
         self.client.project_id()
     }
     /// The page size (`Limit`) of the listing calls.
+    #[must_use]
     pub fn page_size(&self) -> u32 {
         self.page_size
     }
@@ -204,6 +210,7 @@ impl UCloudImageSharing {
 
     /// Every image `DescribeImage` lists (`Offset` / `Limit` / `TotalCount`), filtered by
     /// `image_type`, as a lazy stream over the pages.
+    #[must_use]
     pub fn list_images_stream(
         &self,
         image_type: Option<ImageType>,
@@ -766,6 +773,7 @@ impl ImageSharing for UCloudImageSharing {
 /// * state: `Available` -> available, `Making` / `Copying` -> pending, `Unavailable` ->
 ///   unavailable, anything else verbatim;
 /// * encryption: UCloud does not report it ([`Encryption::NotReported`]).
+#[must_use]
 pub fn to_image(
     set: &UHostImageSet,
     region: &Region,

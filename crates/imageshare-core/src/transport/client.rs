@@ -111,15 +111,18 @@ impl Transport {
     }
 
     /// The rate limiter in force, if any.
+    #[must_use]
     pub fn rate_limiter(&self) -> Option<&RateLimiter> {
         self.options.rate_limiter()
     }
 
     /// The options in force.
+    #[must_use]
     pub fn options(&self) -> &ClientOptions {
         &self.options
     }
     /// The retry policy in force.
+    #[must_use]
     pub fn retry_config(&self) -> &RetryConfig {
         &self.retry
     }

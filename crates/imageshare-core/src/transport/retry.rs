@@ -167,6 +167,7 @@ impl RetryReason {
     ];
 
     /// A stable kebab-case name (`throttled`, `server-error`, `connection`, `timeout`).
+    #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             RetryReason::Throttled => "throttled",
@@ -182,6 +183,7 @@ impl RetryReason {
     /// Transport errors are classified where they happen (see [`Transport::call`]).
     ///
     /// [`Transport::call`]: crate::transport::Transport::call
+    #[must_use]
     pub fn of_answer(error: &Error) -> Option<RetryReason> {
         match error {
             Error::Api(e) => e.retry,
@@ -191,6 +193,7 @@ impl RetryReason {
 
     /// The reason an HTTP status alone gives, whatever the body: 429 is throttling, 500,
     /// 502, 503 and 504 a server error. Adapters start from it and add their cloud's codes.
+    #[must_use]
     pub fn of_status(status: u16) -> Option<RetryReason> {
         match status {
             429 => Some(RetryReason::Throttled),
@@ -221,6 +224,7 @@ pub struct RetryCounts {
 
 impl RetryCounts {
     /// The count of one reason.
+    #[must_use]
     pub fn get(&self, reason: RetryReason) -> u64 {
         match reason {
             RetryReason::Throttled => self.throttled,
@@ -247,10 +251,12 @@ impl RetryCounts {
         self.timeout += other.timeout;
     }
     /// All reasons together.
+    #[must_use]
     pub fn total(&self) -> u64 {
         self.throttled + self.server_error + self.connection + self.timeout
     }
     /// True when nothing was counted.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.total() == 0
     }
@@ -301,6 +307,7 @@ pub struct ActionRetries {
 
 impl ActionRetries {
     /// Every failed attempt: retried and given up.
+    #[must_use]
     pub fn failed_attempts(&self) -> RetryCounts {
         let mut c = self.retried;
         c.merge(&self.gave_up);
@@ -319,6 +326,7 @@ pub struct RetryLog {
 
 impl RetryLog {
     /// An empty log.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
@@ -365,14 +373,17 @@ impl RetryLog {
     }
 
     /// Per `(provider, action)`, sorted.
+    #[must_use]
     pub fn actions(&self) -> &[ActionRetries] {
         &self.actions
     }
     /// Failed attempts the transport retried, all actions together.
+    #[must_use]
     pub fn retried(&self) -> RetryCounts {
         self.sum(|a| a.retried)
     }
     /// Failed attempts that ended their call, all actions together.
+    #[must_use]
     pub fn gave_up(&self) -> RetryCounts {
         self.sum(|a| a.gave_up)
     }
@@ -381,6 +392,7 @@ impl RetryLog {
         self.sum(ActionRetries::failed_attempts)
     }
     /// True when no failed attempt was recorded.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.actions.is_empty()
     }

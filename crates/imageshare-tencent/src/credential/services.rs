@@ -96,6 +96,7 @@ impl Services {
     /// The defaults for `provider` (named in errors): public STS, the SDKs' metadata
     /// server, default HTTP options and retries, the system clock, the process
     /// environment.
+    #[must_use]
     pub fn new(provider: Provider) -> Self {
         Services {
             provider,
@@ -112,6 +113,7 @@ impl Services {
     /// What a builder's `config` says: its STS and metadata endpoints
     /// ([`ClientConfig::sts_endpoint`], [`ClientConfig::metadata_endpoint`]), HTTP options,
     /// retry policy, clock, refresh margin and environment.
+    #[must_use]
     pub fn from_config(config: &ClientConfig, provider: Provider) -> Self {
         Services {
             provider,
@@ -168,11 +170,13 @@ impl Services {
     }
 
     /// The provider named in errors.
+    #[must_use]
     pub fn provider(&self) -> Provider {
         self.provider
     }
 
     /// The clock.
+    #[must_use]
     pub fn clock(&self) -> &Clock {
         &self.clock
     }
