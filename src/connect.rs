@@ -7,14 +7,18 @@
 //! provider's registered [`ProviderSpec::build`](imageshare_core::ProviderSpec) at
 //! [`build`](Connect::build).
 
+use std::sync::Arc;
+
 use imageshare_core::ratelimit::RateLimits;
 use imageshare_core::{
     AuditLog, Audited, CheckOptions, Checked, ClientBuilder, ClientConfig, Credentials, Error,
     ImageSharing, Provider, Result, TrustPolicy, Trusted,
 };
 
-/// An adapter behind the limit checker, whatever the provider.
-pub type DynSharing = Checked<Box<dyn ImageSharing>>;
+/// An adapter behind the limit checker, whatever the provider. A clone is cheap (an `Arc`
+/// and the checker's options) and shares the connection pool, credentials cache and rate
+/// limiter: clone it into each spawned task.
+pub type DynSharing = Checked<Arc<dyn ImageSharing>>;
 
 /// Options for building an adapter. Anything left unset comes from the cloud's own
 /// credential chain and configuration (environment variables, then the CLI profile file).
@@ -162,7 +166,10 @@ impl Connect {
     /// it in the limit checker.
     pub fn build(self) -> Result<DynSharing> {
         let check = self.check.clone();
-        Ok(Checked::with_options(self.build_unchecked()?, check))
+        Ok(Checked::with_options(
+            Arc::from(self.build_unchecked()?),
+            check,
+        ))
     }
 
     /// Builds the adapter, behind the trust policy and the audit trail when set, without

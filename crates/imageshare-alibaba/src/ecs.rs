@@ -9,6 +9,8 @@
 //! | `copy` | `CopyImage` (with `Encrypted` / `KMSKeyId` for encrypted images) |
 //! | `delete` | `DeleteImage` |
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use imageshare_core::paging::{paginate, BoxStream, Listing, TryStreamExt};
 use imageshare_core::{
@@ -86,18 +88,21 @@ impl AlibabaBuilder<EcsImageSharing> {
     /// region variables, then the profile's region (see [`crate::credential`]).
     pub fn build(self) -> Result<EcsImageSharing> {
         Ok(EcsImageSharing {
-            client: OpenApiClient::new(&self.config, self.settings, &PRODUCT)?,
-            kms_key_id: self.kms_key_id,
+            client: Arc::new(OpenApiClient::new(&self.config, self.settings, &PRODUCT)?),
+            kms_key_id: self.kms_key_id.map(Arc::from),
         })
     }
 }
 
 /// The ECS image-sharing adapter. Wrap it in `imageshare_core::Checked` to have the
 /// documented limits ([`ECS_LIMITS`]) enforced and principals batched by 10.
+///
+/// A clone is cheap (reference counts, no allocation) and shares the connection pool,
+/// credentials cache and rate limiter: clone it into each spawned task.
 #[derive(Debug, Clone)]
 pub struct EcsImageSharing {
-    client: OpenApiClient,
-    kms_key_id: Option<String>,
+    client: Arc<OpenApiClient>,
+    kms_key_id: Option<Arc<str>>,
 }
 
 impl EcsImageSharing {
@@ -483,7 +488,7 @@ impl ImageSharing for EcsImageSharing {
                 description: None,
                 encrypted: encrypted.then_some(true),
                 kms_key_id: if encrypted {
-                    self.kms_key_id.clone()
+                    self.kms_key_id.as_deref().map(str::to_owned)
                 } else {
                     None
                 },

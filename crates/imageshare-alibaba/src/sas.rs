@@ -17,6 +17,8 @@
 //! ECS copy (`EcsImageSharing::copy` with `CopyTarget::OwnCopy`) and share the copy; the
 //! core limit checker says the same if one tries to share the received image directly.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use imageshare_core::paging::{paginate, BoxStream, Listing, TryStreamExt};
 use imageshare_core::{
@@ -68,16 +70,19 @@ impl AlibabaBuilder<SasImageSharing> {
     /// region variables, then the profile's region (see [`crate::credential`]).
     pub fn build(self) -> Result<SasImageSharing> {
         Ok(SasImageSharing {
-            client: OpenApiClient::new(&self.config, self.settings, &PRODUCT)?,
+            client: Arc::new(OpenApiClient::new(&self.config, self.settings, &PRODUCT)?),
         })
     }
 }
 
 /// The Simple Application Server image-sharing adapter. Wrap it in
 /// `imageshare_core::Checked` to have the documented limits ([`SAS_LIMITS`]) enforced.
+///
+/// A clone is cheap (reference counts, no allocation) and shares the connection pool,
+/// credentials cache and rate limiter: clone it into each spawned task.
 #[derive(Debug, Clone)]
 pub struct SasImageSharing {
-    client: OpenApiClient,
+    client: Arc<OpenApiClient>,
 }
 
 impl SasImageSharing {

@@ -26,6 +26,8 @@
 //!   published signal is CBS `DescribeSnapshots` (`Snapshot.Encrypt`, `cbs/v20170312`),
 //!   another product this adapter does not call (#17 bug 8a, open).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use imageshare_core::{
     CallContext, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin,
@@ -75,7 +77,7 @@ impl CvmBuilder {
             limits = limits.with_max_principals_per_call(n);
         }
         Ok(TencentCvmImageSharing {
-            client: self.tencent.build(&self.config, CVM_SERVICE)?,
+            client: Arc::new(self.tencent.build(&self.config, CVM_SERVICE)?),
             limits,
         })
     }
@@ -86,9 +88,12 @@ impl CvmBuilder {
 /// Wrap it in [`Checked`](imageshare_core::Checked) to have CVM's documented limits (500
 /// sharees per image, NORMAL images only, no re-sharing of received images, same region,
 /// unshare before delete) enforced before anything is sent.
+///
+/// A clone is cheap (reference counts, no allocation) and shares the connection pool,
+/// credentials cache and rate limiter: clone it into each spawned task.
 #[derive(Debug, Clone)]
 pub struct TencentCvmImageSharing {
-    client: TencentClient,
+    client: Arc<TencentClient>,
     limits: ShareLimits,
 }
 

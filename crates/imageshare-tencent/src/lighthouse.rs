@@ -25,6 +25,8 @@
 //! failed, `OFFLINE`/`ISOLATING`/`ISOLATED`/`DELETING`/`DESTROYING` unavailable; kind
 //! lightweight-host; no owner (the `Blueprint` object carries none); not encrypted.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use imageshare_core::paging::{paginate, Listing, TryStreamExt};
 use imageshare_core::{
@@ -67,7 +69,7 @@ impl LighthouseBuilder {
     /// source of the chain when there are none), a missing region or a bad endpoint.
     pub fn build(self) -> Result<TencentLighthouseImageSharing> {
         Ok(TencentLighthouseImageSharing {
-            client: self.tencent.build(&self.config, LIGHTHOUSE_SERVICE)?,
+            client: Arc::new(self.tencent.build(&self.config, LIGHTHOUSE_SERVICE)?),
             limits: LIGHTHOUSE_LIMITS,
         })
     }
@@ -85,9 +87,12 @@ pub struct Eligibility {
 }
 
 /// [`ImageSharing`] for Tencent Cloud Lighthouse blueprints, in one region.
+///
+/// A clone is cheap (reference counts, no allocation) and shares the connection pool,
+/// credentials cache and rate limiter: clone it into each spawned task.
 #[derive(Debug, Clone)]
 pub struct TencentLighthouseImageSharing {
-    client: TencentClient,
+    client: Arc<TencentClient>,
     limits: ShareLimits,
 }
 

@@ -12,6 +12,8 @@
 //! answered with RetCode 161 ("Action does not exist"), which this adapter reports as
 //! [`Error::Unsupported`] naming the documented alternative, `copy_to_project`.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use imageshare_core::limits::ImageIdUse;
@@ -113,11 +115,14 @@ pub struct CopiedImage {
 /// [`UCloudChain`](crate::UCloudChain) (`UCLOUD_*` variables, then `~/.ucloud/config.json` and
 /// `credential.json`). Wrap it in [`imageshare_core::Checked`] to have UCloud's documented
 /// limits ([`UHOST_LIMITS`](crate::UHOST_LIMITS)) enforced before anything is sent.
+///
+/// A clone is cheap (reference counts, no allocation) and shares the connection pool,
+/// credentials cache and rate limiter: clone it into each spawned task.
 #[derive(Debug, Clone)]
 pub struct UCloudImageSharing {
-    client: UCloudClient,
+    client: Arc<UCloudClient>,
     limits: ShareLimits,
-    actions: SharingActions,
+    actions: Arc<SharingActions>,
     page_size: u32,
 }
 
@@ -148,9 +153,9 @@ impl UCloudImageSharing {
         page_size: u32,
     ) -> Self {
         Self {
-            client,
+            client: Arc::new(client),
             limits,
-            actions,
+            actions: Arc::new(actions),
             page_size,
         }
     }
