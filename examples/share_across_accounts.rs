@@ -21,7 +21,7 @@ use imageshare::testing::ConnectEmulator;
 use imageshare::ClientBuilder;
 use imageshare::ImageSharingExt;
 use std::process::ExitCode;
-use support::{cloud_region, flag};
+use support::{cloud_region, expect, flag};
 
 use imageshare::core::PrincipalKind;
 use imageshare::{Connect, ImageId, ImageSharing, Principal, Provider, ShareOutcome};
@@ -164,13 +164,5 @@ fn golden_image_of_the_example_world(
         ),
         imageshare::tencent::LIGHTHOUSE => ("ap-guangzhou", "lhbp-6jc6l8yb", &["100000000002"]),
         _ => ("cn-bj2", "uimage-golden01", &["org-d4e5f6", "org-g7h8i9"]),
-    }
-}
-
-fn expect(ok: bool, what: &str) -> Result<()> {
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("unexpected: it is not true that {what}").into())
     }
 }

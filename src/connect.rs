@@ -7,19 +7,41 @@
 //! provider's registered [`ProviderSpec::build`](imageshare_core::ProviderSpec) at
 //! [`build`](Connect::build).
 
+use std::sync::Arc;
+
 use imageshare_core::ratelimit::RateLimits;
 use imageshare_core::{
     AuditLog, Audited, CheckOptions, Checked, ClientBuilder, ClientConfig, Credentials, Error,
     ImageSharing, Provider, Result, TrustPolicy, Trusted,
 };
 
-/// An adapter behind the limit checker, whatever the provider.
-pub type DynSharing = Checked<Box<dyn ImageSharing>>;
+/// An adapter behind the limit checker, whatever the provider. A clone is cheap (an `Arc`
+/// and the checker's options) and shares the connection pool, credentials cache and rate
+/// limiter: clone it into each spawned task.
+pub type DynSharing = Checked<Arc<dyn ImageSharing>>;
 
 /// Options for building an adapter. Anything left unset comes from the cloud's own
 /// credential chain and configuration (environment variables, then the CLI profile file).
 /// The shared settings are [`ClientBuilder`]'s (`region`, `endpoint`, `profile`,
 /// `project`, `timeout`, `retry`, `rate_limit`, ...).
+///
+/// Every setter returns the changed builder and is `#[must_use]`: a setter whose result is
+/// dropped sets nothing, and the compiler says so.
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// use imageshare::{ClientBuilder, Connect};
+/// let connect = Connect::new(imageshare::tencent::CVM);
+/// connect.clone().region("ap-guangzhou"); // error: unused return value that must be used
+/// ```
+///
+/// ```
+/// # #![deny(unused_must_use)]
+/// use imageshare::{ClientBuilder, Connect};
+/// let connect = Connect::new(imageshare::tencent::CVM);
+/// let connect = connect.region("ap-guangzhou");
+/// # let _ = connect;
+/// ```
 #[derive(Debug, Clone)]
 pub struct Connect {
     provider: Provider,
@@ -41,6 +63,7 @@ impl ClientBuilder for Connect {
 
 impl Connect {
     /// Options for `provider`, all unset.
+    #[must_use]
     pub fn new(provider: Provider) -> Self {
         Self {
             provider,
@@ -52,26 +75,31 @@ impl Connect {
         }
     }
     /// The provider these options build.
+    #[must_use]
     pub fn provider(&self) -> Provider {
         self.provider
     }
     /// Explicit credentials (they must be the provider's cloud's, e.g.
     /// `imageshare::tencent::TencentCredentials`).
+    #[must_use]
     pub fn credentials(mut self, credentials: impl Into<Credentials>) -> Self {
         self.credentials = Some(credentials.into());
         self
     }
     /// The explicit credentials set, if any.
+    #[must_use]
     pub fn explicit_credentials(&self) -> Option<&Credentials> {
         self.credentials.as_ref()
     }
     /// The default client-side rate limits of `provider` (its cloud's published quotas, or
     /// imageshare's conservative choice where none is published); `None` when it is not
     /// compiled in.
+    #[must_use]
     pub fn default_rate_limits(provider: Provider) -> Option<RateLimits> {
         crate::registry::spec(provider).map(|s| (s.rate_defaults)())
     }
     /// Limit-checker options (encrypted-image acknowledgement, known principal sites).
+    #[must_use]
     pub fn check_options(mut self, options: CheckOptions) -> Self {
         self.check = options;
         self
@@ -81,6 +109,7 @@ impl Connect {
     /// options in `log` (an [`Audited`] layer under the limit checker, so each call is one
     /// set of lines with its own request id). Clones of one `AuditLog` share one writer:
     /// open it once and give every connection a clone.
+    #[must_use]
     pub fn audit(mut self, log: AuditLog) -> Self {
         self.audit = Some(log);
         self
@@ -88,19 +117,23 @@ impl Connect {
     /// Accepts images shared by other owners only as `policy` says (a [`Trusted`] layer:
     /// `shared_with_me` lists accepted images only, `copy` refuses the others before
     /// sending anything). The default accepts any owner.
+    #[must_use]
     pub fn trust(mut self, policy: TrustPolicy) -> Self {
         self.trust = policy;
         self
     }
     /// The audit trail set with [`audit`](Self::audit).
+    #[must_use]
     pub fn audit_log(&self) -> Option<&AuditLog> {
         self.audit.as_ref()
     }
     /// The trust policy set with [`trust`](Self::trust).
+    #[must_use]
     pub fn trust_policy(&self) -> &TrustPolicy {
         &self.trust
     }
     /// The migration flows with these options' audit trail and trust policy.
+    #[must_use]
     pub fn flows(&self) -> crate::migrate::Flows {
         let flows = crate::migrate::Flows::new().trust(self.trust.clone());
         match &self.audit {
@@ -133,7 +166,10 @@ impl Connect {
     /// it in the limit checker.
     pub fn build(self) -> Result<DynSharing> {
         let check = self.check.clone();
-        Ok(Checked::with_options(self.build_unchecked()?, check))
+        Ok(Checked::with_options(
+            Arc::from(self.build_unchecked()?),
+            check,
+        ))
     }
 
     /// Builds the adapter, behind the trust policy and the audit trail when set, without

@@ -22,6 +22,11 @@
 //! assert_eq!(ecs.limits.max_sharees_per_image, Some(50));
 //! ```
 #![warn(missing_docs)]
+// Builders and pure functions are `#[must_use]` (CI: clippy -D warnings); not in unit tests.
+#![cfg_attr(
+    not(test),
+    warn(clippy::must_use_candidate, clippy::return_self_not_must_use)
+)]
 
 pub use imageshare_core as core;
 pub use imageshare_core::{
@@ -30,6 +35,22 @@ pub use imageshare_core::{
     ImageSharingExt, Principal, Provider, ProviderSpec, Region, Result, ShareLimits, ShareOutcome,
     ShareReport, Sharee, TrustPolicy, Trusted,
 };
+
+// Configuration: the client options, retry policy, rates and credential providers, at the
+// root as at the core's root.
+/// Alibaba Cloud credentials (an AccessKey pair, with an STS token when temporary).
+#[cfg(feature = "alibaba")]
+pub use imageshare_alibaba::AlibabaCredentials;
+pub use imageshare_core::{
+    ClientOptions, Env, Expiring, OsEnv, ProvideCredentials, Rate, RateLimiter, RateLimits,
+    RetryConfig, RetryConfigBuilder, RootCertificate, SharedProvider, StaticEnv,
+};
+/// Tencent Cloud credentials (a SecretId/SecretKey pair, with a token when temporary).
+#[cfg(feature = "tencent")]
+pub use imageshare_tencent::TencentCredentials;
+/// UCloud credentials (a public/private key pair, with a token when temporary).
+#[cfg(feature = "ucloud")]
+pub use imageshare_ucloud::UCloudCredentials;
 
 /// Alibaba Cloud: ECS and Simple Application Server.
 #[cfg(feature = "alibaba")]
@@ -42,6 +63,7 @@ pub use imageshare_tencent as tencent;
 pub use imageshare_ucloud as ucloud;
 
 pub mod connect;
+#[cfg(feature = "manifest")]
 pub mod manifest;
 pub mod migrate;
 pub mod registry;
@@ -52,6 +74,7 @@ pub use connect::{connect, Connect, DynSharing};
 pub use migrate::Flows;
 
 /// The documented limit table of `provider`; `None` when it is not compiled in.
+#[must_use]
 pub fn limits_of(provider: Provider) -> Option<&'static ShareLimits> {
     registry::spec(provider).map(|s| s.limits)
 }
@@ -64,6 +87,7 @@ pub fn org_targets_of(provider: Provider) -> Option<&'static imageshare_core::Or
 }
 
 /// The documented limit table of every provider compiled in, in [`registry`] order.
+#[must_use]
 pub fn limit_tables() -> Vec<&'static ShareLimits> {
     registry::providers().map(|s| s.limits).collect()
 }

@@ -144,6 +144,7 @@ pub struct Identity {
 
 impl Identity {
     /// Whether this is the command's own identity (no profile, no role).
+    #[must_use]
     pub fn is_default(&self) -> bool {
         self.profile.is_none() && self.role.is_none()
     }

@@ -145,15 +145,18 @@ pub struct Flows {
 
 impl Flows {
     /// Flows without an audit trail, accepting any owner.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
     /// Records the flows' grants in `log`.
+    #[must_use]
     pub fn audit(mut self, log: AuditLog) -> Self {
         self.audit = Some(log);
         self
     }
     /// Refuses source images `policy` does not accept.
+    #[must_use]
     pub fn trust(mut self, policy: TrustPolicy) -> Self {
         self.trust = policy;
         self

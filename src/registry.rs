@@ -21,6 +21,7 @@ pub fn providers() -> impl Iterator<Item = &'static ProviderSpec> {
 }
 
 /// The spec of `provider`, when it is compiled in.
+#[must_use]
 pub fn spec(provider: Provider) -> Option<&'static ProviderSpec> {
     providers().find(|s| s.provider == provider)
 }

@@ -29,6 +29,7 @@ pub trait ConnectEmulator {
     /// # Panics
     /// When `account` is not in the emulator's world, has no key for the provider's cloud,
     /// or the provider is not compiled in (a mistake in the test, not a runtime condition).
+    #[must_use]
     fn emulator(self, emu: &Emulator, account: &str) -> Self;
 }
 

@@ -163,7 +163,7 @@ fn mutate_pair(
         return None;
     }
     let index = (part / 2) % pairs.len();
-    let is_name = part % 2 == 0;
+    let is_name = part.is_multiple_of(2);
     let mut out = pairs.to_vec();
     let slot = if is_name {
         &mut out[index].0

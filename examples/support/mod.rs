@@ -39,3 +39,12 @@ pub fn exit<E: std::fmt::Display>(result: Result<(), E>) -> ExitCode {
         }
     }
 }
+
+/// An example's own check: `Err` saying what was expected when `ok` is false.
+pub fn expect(ok: bool, what: &str) -> Result<(), Box<dyn std::error::Error>> {
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("unexpected: it is not true that {what}").into())
+    }
+}

@@ -71,18 +71,21 @@ impl<A> ClientBuilder for AlibabaBuilder<A> {
 impl<A> AlibabaBuilder<A> {
     /// Explicit credentials (an AccessKey pair, optionally with an STS token); without
     /// them `build` runs the credential chain.
+    #[must_use]
     pub fn credentials(self, credentials: AlibabaCredentials) -> Self {
         self.credentials_provider(fixed(credentials, "explicit credentials"))
     }
 
     /// An explicit credentials provider (your own vault or broker, or an STS role): used
     /// before every source of the chain, cached and refreshed before expiry.
+    #[must_use]
     pub fn credentials_provider(mut self, provider: SharedProvider<AlibabaCredentials>) -> Self {
         self.settings.credentials = Some(provider);
         self
     }
 
     /// The signature version (default: `ACS3-HMAC-SHA256`).
+    #[must_use]
     pub fn signature_version(mut self, version: SignatureVersion) -> Self {
         self.settings.signature = version;
         self

@@ -238,31 +238,38 @@ impl OpenApiClient {
     }
 
     /// The STS endpoint `whoami` calls.
+    #[must_use]
     pub fn sts_endpoint(&self) -> &str {
         self.sts.endpoint()
     }
 
     /// The product this client talks to.
+    #[must_use]
     pub fn provider(&self) -> Provider {
         self.provider
     }
     /// The API version sent with every call.
+    #[must_use]
     pub fn version(&self) -> &'static str {
         self.version
     }
     /// The region the client is bound to (sent as `RegionId`).
+    #[must_use]
     pub fn region(&self) -> &Region {
         &self.region
     }
     /// The endpoint, `scheme://host[:port]`.
+    #[must_use]
     pub fn endpoint(&self) -> &str {
         &self.base
     }
     /// The signature version in use.
+    #[must_use]
     pub fn signature_version(&self) -> SignatureVersion {
         self.signature
     }
     /// The credentials this client signs with (cached; refreshed before they expire).
+    #[must_use]
     pub fn credentials(&self) -> &CredentialsCache<AlibabaCredentials> {
         &self.credentials
     }
@@ -435,6 +442,7 @@ pub fn decode_response<T: Answer>(
 }
 
 /// True for codes that say the credentials or the signature were refused.
+#[must_use]
 pub fn is_auth_code(code: &str) -> bool {
     AUTH_ERROR_CODES.contains(&code)
         || code.starts_with("InvalidTimeStamp.")
@@ -446,6 +454,7 @@ pub fn is_auth_code(code: &str) -> bool {
 /// codes and HTTP 429 are [`RetryReason::Throttled`]; HTTP 500, 502, 503 and 504 and the
 /// codes `ServiceUnavailable` and `InternalError` are [`RetryReason::ServerError`]; any
 /// other answer is final (`None`).
+#[must_use]
 pub fn retry_reason(status: u16, code: &str) -> Option<RetryReason> {
     if code.starts_with("Throttling") {
         return Some(RetryReason::Throttled);
@@ -457,6 +466,7 @@ pub fn retry_reason(status: u16, code: &str) -> Option<RetryReason> {
 
 /// Turns an error answer into the imageshare error (see the module docs).
 #[allow(clippy::too_many_arguments)]
+#[must_use]
 pub fn classify_error(
     provider: Provider,
     action: &str,

@@ -10,6 +10,8 @@
 //! | `copy` | `CopyImage` (with `Encrypted` / `KMSKeyId` for encrypted images) |
 //! | `delete` | `DeleteImage` |
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use imageshare_core::paging::{paginate, BoxStream, Listing, TryStreamExt};
 use imageshare_core::{
@@ -48,6 +50,7 @@ pub const DESCRIBE_IMAGES_MAX_IDS: usize = 100;
 pub const ALL_STATUSES: &str = "Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated";
 
 /// The default ECS endpoint of a region: `https://ecs.<region>.aliyuncs.com`.
+#[must_use]
 pub fn default_endpoint(region: &str) -> String {
     format!("https://ecs.{region}.aliyuncs.com")
 }
@@ -83,6 +86,7 @@ pub type EcsBuilder = AlibabaBuilder<EcsImageSharing>;
 impl AlibabaBuilder<EcsImageSharing> {
     /// The KMS key `copy` uses for encrypted images (`KMSKeyId`). Without one the copy of
     /// an encrypted image is encrypted with the service key, which ECS cannot share.
+    #[must_use]
     pub fn kms_key_id(mut self, key: impl Into<String>) -> Self {
         self.kms_key_id = Some(key.into());
         self
@@ -101,26 +105,30 @@ impl AlibabaBuilder<EcsImageSharing> {
             self.config.organisation(),
         )?;
         Ok(EcsImageSharing {
-            client,
-            kms_key_id: self.kms_key_id,
-            org: Box::new(org),
+            client: Arc::new(client),
+            kms_key_id: self.kms_key_id.map(Arc::from),
+            org: Arc::new(org),
         })
     }
 }
 
 /// The ECS image-sharing adapter. Wrap it in `imageshare_core::Checked` to have the
 /// documented limits ([`ECS_LIMITS`]) enforced and principals batched by 10.
+///
+/// A clone is cheap (reference counts, no allocation) and shares the connection pool,
+/// credentials cache and rate limiter: clone it into each spawned task.
 #[derive(Debug, Clone)]
 pub struct EcsImageSharing {
-    client: OpenApiClient,
-    kms_key_id: Option<String>,
+    client: Arc<OpenApiClient>,
+    kms_key_id: Option<Arc<str>>,
     /// Resource Sharing, for the `directory:` / `folder:` / `member:` principals.
-    /// (Boxed: a second OpenAPI client, which would double the adapter's size.)
-    org: Box<ResourceSharing>,
+    /// (Shared: a second OpenAPI client, which would double the adapter's size.)
+    org: Arc<ResourceSharing>,
 }
 
 impl EcsImageSharing {
     /// A builder with nothing set.
+    #[must_use]
     pub fn builder() -> EcsBuilder {
         EcsBuilder::default()
     }
@@ -137,6 +145,7 @@ impl EcsImageSharing {
     }
 
     /// The underlying OpenAPI client.
+    #[must_use]
     pub fn client(&self) -> &OpenApiClient {
         &self.client
     }
@@ -209,6 +218,7 @@ impl EcsImageSharing {
 
     /// Every image `DescribeImages` returns for `filters`, as a lazy stream over the pages
     /// (each fetched in one fresh `CallContext`).
+    #[must_use]
     pub fn describe_images_stream<'a>(
         &'a self,
         filters: &'a [(&'a str, &'a str)],
@@ -308,6 +318,7 @@ impl EcsImageSharing {
 }
 
 /// Maps an ECS `Status` to the normalised state.
+#[must_use]
 pub fn ecs_state(status: &str) -> ImageState {
     match status {
         "Available" => ImageState::Available,
@@ -323,6 +334,7 @@ pub fn ecs_state(status: &str) -> ImageState {
 /// image), kind from the disk mappings (any data disk: whole-machine image), encryption
 /// from the disk mappings (`Encrypted`; the API does not say which key, so
 /// [`Encryption::Unknown`]).
+#[must_use]
 pub fn image_from_ecs(img: &EcsImage, region: &Region) -> Image {
     let origin = match img.image_owner_alias.as_str() {
         "self" if !img.product_code.is_empty() => ImageOrigin::MarketplaceDerived,
@@ -559,7 +571,7 @@ impl ImageSharing for EcsImageSharing {
                 description: None,
                 encrypted: encrypted.then_some(true),
                 kms_key_id: if encrypted {
-                    self.kms_key_id.clone()
+                    self.kms_key_id.as_deref().map(str::to_owned)
                 } else {
                     None
                 },

@@ -159,12 +159,14 @@ pub const SAS_DEFAULT_RATE: Rate = Rate::per_second(10.0);
 
 /// The default client-side rate limits of the ECS adapter (every action at
 /// [`ECS_DEFAULT_RATE`]).
+#[must_use]
 pub fn ecs_rate_limits() -> RateLimits {
     RateLimits::from_table(&[], Some(ECS_DEFAULT_RATE))
 }
 
 /// The default client-side rate limits of the SAS adapter ([`SAS_RATE_TABLE`], other
 /// actions at [`SAS_DEFAULT_RATE`]).
+#[must_use]
 pub fn sas_rate_limits() -> RateLimits {
     RateLimits::from_table(SAS_RATE_TABLE, Some(SAS_DEFAULT_RATE))
 }

@@ -17,6 +17,8 @@
 //! ECS copy (`EcsImageSharing::copy` with `CopyTarget::OwnCopy`) and share the copy; the
 //! core limit checker says the same if one tries to share the received image directly.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use imageshare_core::paging::{paginate, BoxStream, Listing, TryStreamExt};
 use imageshare_core::{
@@ -44,6 +46,7 @@ pub const SHAREES_PAGE_SIZE: u64 = 50;
 
 /// The default SAS endpoint of a region: `https://swas.<region>.aliyuncs.com`
 /// (alibaba.md 3.9).
+#[must_use]
 pub fn default_endpoint(region: &str) -> String {
     format!("https://swas.{region}.aliyuncs.com")
 }
@@ -67,20 +70,24 @@ impl AlibabaBuilder<SasImageSharing> {
     /// region variables, then the profile's region (see [`crate::credential`]).
     pub fn build(self) -> Result<SasImageSharing> {
         Ok(SasImageSharing {
-            client: OpenApiClient::new(&self.config, self.settings, &PRODUCT)?,
+            client: Arc::new(OpenApiClient::new(&self.config, self.settings, &PRODUCT)?),
         })
     }
 }
 
 /// The Simple Application Server image-sharing adapter. Wrap it in
 /// `imageshare_core::Checked` to have the documented limits ([`SAS_LIMITS`]) enforced.
+///
+/// A clone is cheap (reference counts, no allocation) and shares the connection pool,
+/// credentials cache and rate limiter: clone it into each spawned task.
 #[derive(Debug, Clone)]
 pub struct SasImageSharing {
-    client: OpenApiClient,
+    client: Arc<OpenApiClient>,
 }
 
 impl SasImageSharing {
     /// A builder with nothing set.
+    #[must_use]
     pub fn builder() -> SasBuilder {
         SasBuilder::default()
     }
@@ -94,6 +101,7 @@ impl SasImageSharing {
     }
 
     /// The underlying OpenAPI client.
+    #[must_use]
     pub fn client(&self) -> &OpenApiClient {
         &self.client
     }
@@ -173,6 +181,7 @@ impl SasImageSharing {
 
     /// Every image of `ListCustomImages` with this `Share` filter, as a lazy stream over
     /// the pages (each fetched in one fresh `CallContext`).
+    #[must_use]
     pub fn list_custom_images_stream(
         &self,
         share: Option<bool>,
@@ -266,6 +275,7 @@ impl SasImageSharing {
 
 /// Maps a SWAS status code (`0` copying, `1` available, `2` unavailable, `3` creation
 /// failed, `4` creating) to the normalised state.
+#[must_use]
 pub fn sas_state(status: &str) -> ImageState {
     match status {
         "1" => ImageState::Available,
@@ -278,6 +288,7 @@ pub fn sas_state(status: &str) -> ImageState {
 
 /// Maps a `ListCustomImages` entry to an [`Image`] (a lightweight-host image, never
 /// reported as encrypted). `received` says whether it was listed as shared with the caller.
+#[must_use]
 pub fn image_from_sas(img: &SasCustomImage, region: &Region, received: bool) -> Image {
     Image {
         id: ImageId::new(img.image_id.clone()),

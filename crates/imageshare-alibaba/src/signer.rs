@@ -29,6 +29,7 @@ const ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC
 /// use imageshare_alibaba::percent_encode;
 /// assert_eq!(percent_encode("a b*c~/é"), "a%20b%2Ac~%2F%C3%A9");
 /// ```
+#[must_use]
 pub fn percent_encode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, ENCODE_SET).to_string()
 }

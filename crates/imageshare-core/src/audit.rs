@@ -148,6 +148,7 @@ pub enum AuditPrincipal {
 
 impl AuditPrincipal {
     /// The id (account id, project id, or the service's provider name).
+    #[must_use]
     pub fn id(&self) -> &str {
         match self {
             AuditPrincipal::Account(id) | AuditPrincipal::Project(id) => id,
@@ -205,6 +206,7 @@ pub struct AuditRecord {
 
 impl AuditRecord {
     /// A record stamped now, with no request id, error or new image.
+    #[must_use]
     pub fn now(
         provider: Provider,
         region: Region,
@@ -230,6 +232,7 @@ impl AuditRecord {
     }
 
     /// Marks the record failed with `error` (its code, text and request id).
+    #[must_use]
     pub fn failed_with(mut self, error: &Error) -> Self {
         self.outcome = AuditOutcome::Failed;
         self.error_code = Some(error_code(error));
@@ -242,6 +245,7 @@ impl AuditRecord {
 
     /// One record per entry of `report` (failures carry their error), with the report's
     /// request id.
+    #[must_use]
     pub fn from_report(
         provider: Provider,
         region: &Region,
@@ -447,6 +451,7 @@ impl AuditLog {
     }
 
     /// The trail's path.
+    #[must_use]
     pub fn path(&self) -> &Path {
         &self.file.path
     }

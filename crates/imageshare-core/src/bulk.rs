@@ -179,10 +179,12 @@ impl fmt::Debug for Bulk<'_> {
 
 impl<'a> Bulk<'a> {
     /// An empty job with the default options.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
     /// An empty job with `options`.
+    #[must_use]
     pub fn with_options(options: BulkOptions) -> Self {
         Self {
             options,
@@ -190,11 +192,13 @@ impl<'a> Bulk<'a> {
         }
     }
     /// Images worked on at once (values below 1 become 1).
+    #[must_use]
     pub fn concurrency(mut self, n: usize) -> Self {
         self.options.concurrency = n.max(1);
         self
     }
     /// Retry passes over retryable failures (see [`BulkOptions::retry_passes`]).
+    #[must_use]
     pub fn retry_passes(mut self, n: u32) -> Self {
         self.options.retry_passes = n;
         self
@@ -202,23 +206,27 @@ impl<'a> Bulk<'a> {
     /// The context every call of the job is made in (each image step collects its own
     /// retries under it, so a collector of `cx` sees the whole job's); a fresh one by
     /// default.
+    #[must_use]
     pub fn context(mut self, cx: CallContext) -> Self {
         self.cx = cx;
         self
     }
     /// Called once per image and operation as soon as it is done (from the task running
     /// the job).
+    #[must_use]
     pub fn on_progress(mut self, f: impl Fn(&ImageOp) + Send + Sync + 'a) -> Self {
         self.progress = Some(Box::new(f));
         self
     }
     /// Adds an item. Items run in any order; the unshare and share steps of one item run
     /// in that order.
+    #[must_use]
     pub fn item(mut self, item: BulkItem<'a>) -> Self {
         self.items.push(item);
         self
     }
     /// Shares `image` with `to`.
+    #[must_use]
     pub fn share(
         self,
         adapter: &'a dyn ImageSharing,
@@ -233,6 +241,7 @@ impl<'a> Bulk<'a> {
         })
     }
     /// Unshares `image` from `from`.
+    #[must_use]
     pub fn unshare(
         self,
         adapter: &'a dyn ImageSharing,
@@ -247,6 +256,7 @@ impl<'a> Bulk<'a> {
         })
     }
     /// Shares every image of `images` with every principal of `to`.
+    #[must_use]
     pub fn share_all(
         mut self,
         adapter: &'a dyn ImageSharing,
@@ -259,6 +269,7 @@ impl<'a> Bulk<'a> {
         self
     }
     /// Unshares every image of `images` from every principal of `from`.
+    #[must_use]
     pub fn unshare_all(
         mut self,
         adapter: &'a dyn ImageSharing,
@@ -271,6 +282,7 @@ impl<'a> Bulk<'a> {
         self
     }
     /// Applies a [`SharePlan`] (its removals, then its additions); a no-op plan adds nothing.
+    #[must_use]
     pub fn plan(self, adapter: &'a dyn ImageSharing, plan: &SharePlan) -> Self {
         if plan.is_noop() {
             return self;
@@ -283,10 +295,12 @@ impl<'a> Bulk<'a> {
         })
     }
     /// Number of items.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.items.len()
     }
     /// True when there are no items.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
@@ -382,20 +396,24 @@ pub struct ImageOp {
 
 impl ImageOp {
     /// The engine's own retry passes over this step (checker calls after the first).
+    #[must_use]
     pub fn retry_passes(&self) -> u32 {
         self.passes.saturating_sub(1)
     }
     /// True when some principal failed.
+    #[must_use]
     pub fn has_failures(&self) -> bool {
         self.report.has_failures()
     }
     /// True when every principal was attempted and none failed.
+    #[must_use]
     pub fn is_complete(&self) -> bool {
         self.not_attempted.is_empty() && !self.report.has_failures()
     }
     /// The step's failure as one error: the whole-step error; else, when a refusal that
     /// is not retried stopped the step before it changed anything, that refusal; else
     /// `Error::Partial` with the report; `None` without failures.
+    #[must_use]
     pub fn failure(&self) -> Option<Arc<Error>> {
         if let Some(e) = &self.error {
             return Some(e.clone());
@@ -423,6 +441,7 @@ pub enum BulkOutcome {
 
 impl BulkOutcome {
     /// The outcome's label, or `not-attempted`.
+    #[must_use]
     pub fn label(&self) -> &'static str {
         match self {
             BulkOutcome::Done(o) => o.label(),
@@ -430,6 +449,7 @@ impl BulkOutcome {
         }
     }
     /// True for a failed attempt.
+    #[must_use]
     pub fn is_failure(&self) -> bool {
         matches!(self, BulkOutcome::Done(o) if o.is_failure())
     }
@@ -511,15 +531,18 @@ impl BulkReport {
         })
     }
     /// Number of entries whose outcome is of this kind.
+    #[must_use]
     pub fn count(&self, kind: OutcomeKind) -> usize {
         self.ops.iter().map(|o| o.report.count(kind)).sum()
     }
     /// Number of principals not attempted (the job was cancelled, or an earlier step of
     /// their image failed).
+    #[must_use]
     pub fn not_attempted_count(&self) -> usize {
         self.ops.iter().map(|o| o.not_attempted.len()).sum()
     }
     /// Number of entries.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.ops
             .iter()
@@ -527,6 +550,7 @@ impl BulkReport {
             .sum()
     }
     /// True when the job had nothing to do.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -558,6 +582,7 @@ impl BulkReport {
         self.ops.iter().any(ImageOp::has_failures)
     }
     /// Every failed API attempt of the job (retried or given up), per provider and action.
+    #[must_use]
     pub fn retries(&self) -> RetryLog {
         let mut log = RetryLog::new();
         for op in &self.ops {
@@ -570,6 +595,7 @@ impl BulkReport {
         self.ops.iter().map(ImageOp::retry_passes).sum()
     }
     /// The transport's retries and the engine's retry passes together.
+    #[must_use]
     pub fn retry_summary(&self) -> RetrySummary {
         let by_action = self.retries();
         RetrySummary {
@@ -584,6 +610,7 @@ impl BulkReport {
         self.ops.iter().all(ImageOp::is_complete)
     }
     /// `3 granted, 1 failed, 2 not-attempted`, or `nothing to do`.
+    #[must_use]
     pub fn summary(&self) -> String {
         let counts = OutcomeKind::ALL
             .iter()

@@ -48,7 +48,7 @@ use crate::limits::ShareLimits;
 use crate::model::{Provider, Region};
 use crate::ratelimit::{Rate, RateLimits};
 use crate::time::Clock;
-use crate::transport::{ClientOptions, Endpoint, RetryConfig, Transport};
+use crate::transport::{ClientOptions, Endpoint, RetryConfig, RootCertificate, Transport};
 
 /// The settings every provider's builder shares. Unset values come from the cloud's own
 /// chain (environment variables, then its CLI profile file) or the defaults at `build()`.
@@ -170,44 +170,54 @@ impl fmt::Debug for ClientConfig {
 
 impl ClientConfig {
     /// Nothing set.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// The region set, if any.
+    #[must_use]
     pub fn region(&self) -> Option<&Region> {
         self.region.as_ref()
     }
     /// The endpoint override set, if any (unparsed).
+    #[must_use]
     pub fn endpoint(&self) -> Option<&str> {
         self.endpoint.as_deref()
     }
     /// The named profile of the cloud's CLI profile file, if one was chosen.
+    #[must_use]
     pub fn profile(&self) -> Option<&str> {
         self.profile.as_deref()
     }
     /// The project to act in (providers with projects), if set.
+    #[must_use]
     pub fn project(&self) -> Option<&str> {
         self.project.as_deref()
     }
     /// The HTTP options set explicitly, if any.
+    #[must_use]
     pub fn client_options(&self) -> Option<&ClientOptions> {
         self.options.as_ref()
     }
     /// The HTTP options in force: those set, else the defaults.
+    #[must_use]
     pub fn options_or_default(&self) -> ClientOptions {
         self.options.clone().unwrap_or_default()
     }
     /// The retry policy.
+    #[must_use]
     pub fn retry(&self) -> &RetryConfig {
         &self.retry
     }
     /// The clock request timestamps are read from.
+    #[must_use]
     pub fn clock(&self) -> &Clock {
         &self.clock
     }
     /// Where the credential chain reads: the environment set, else the process
     /// environment and home directory.
+    #[must_use]
     pub fn env(&self) -> &dyn Env {
         match &self.env {
             Some(env) => env.as_ref(),
@@ -217,6 +227,7 @@ impl ClientConfig {
 
     /// [`env`](Self::env) as a shared handle, for what outlives the build (a credential
     /// provider that re-reads a token file on every refresh).
+    #[must_use]
     pub fn shared_env(&self) -> Arc<dyn Env> {
         match &self.env {
             Some(env) => env.clone(),
@@ -226,6 +237,7 @@ impl ClientConfig {
 
     /// The STS endpoint: the one set, else `IMAGESHARE_STS_ENDPOINT` in the
     /// [`env`](Self::env), else `None` (the cloud's public STS endpoint).
+    #[must_use]
     pub fn sts_endpoint(&self) -> Option<String> {
         self.sts_endpoint
             .clone()
@@ -233,17 +245,20 @@ impl ClientConfig {
     }
     /// The instance metadata server: the one set, else `IMAGESHARE_METADATA_ENDPOINT` in
     /// the [`env`](Self::env), else `None` (the cloud's link-local address).
+    #[must_use]
     pub fn metadata_endpoint(&self) -> Option<String> {
         self.metadata_endpoint
             .clone()
             .or_else(|| self.env().var(ENV_METADATA_ENDPOINT))
     }
     /// The role to assume with the credentials the chain finds, if any.
+    #[must_use]
     pub fn assume_role(&self) -> Option<&AssumeRole> {
         self.assume_role.as_ref()
     }
     /// How long before their expiry temporary credentials are refreshed, if set (else
     /// [`DEFAULT_REFRESH_MARGIN`](crate::credentials::DEFAULT_REFRESH_MARGIN)).
+    #[must_use]
     pub fn refresh_margin(&self) -> Option<Duration> {
         self.refresh_margin
     }
@@ -275,6 +290,7 @@ impl ClientConfig {
 
     /// A [`CredentialsCache`](crate::credentials::CredentialsCache) over what the chain
     /// found, with this config's clock and refresh margin; its source is the find's.
+    #[must_use]
     pub fn credentials_cache<C: Clone + Send + Sync + 'static>(
         &self,
         provider: Provider,
@@ -315,6 +331,12 @@ impl ClientConfig {
     /// The HTTP options, set to the defaults first if none were set, for changing one field.
     pub fn client_options_mut(&mut self) -> &mut ClientOptions {
         self.options.get_or_insert_with(ClientOptions::default)
+    }
+    /// Changes the HTTP options with `f` (from the defaults when none were set): one
+    /// `ClientOptions::with_*` setter applied in place.
+    pub fn update_client_options(&mut self, f: impl FnOnce(ClientOptions) -> ClientOptions) {
+        let options = self.options.take().unwrap_or_default();
+        self.options = Some(f(options));
     }
     /// Sets the retry policy.
     pub fn set_retry(&mut self, retry: RetryConfig) {
@@ -376,6 +398,7 @@ impl ClientConfig {
     /// The rate table the caller asked for instead of `defaults`: the table set with
     /// `rate_limits` (else `defaults`) with every `rate_limit` applied on top; `None` when
     /// the caller set neither.
+    #[must_use]
     pub fn rate_table(&self, defaults: &RateLimits) -> Option<RateLimits> {
         if self.rate_limits.is_none() && self.rate_overrides.is_empty() {
             return None;
@@ -393,7 +416,7 @@ impl ClientConfig {
     /// already has a table for the provider.
     pub fn transport(&self, provider: Provider, defaults: RateLimits) -> Result<Transport> {
         let overrides = self.rate_table(&defaults);
-        Transport::new(self.options_or_default(), self.retry.clone())?
+        Transport::with_env(self.options_or_default(), self.retry.clone(), self.env())?
             .with_rate_limits(provider, defaults, overrides)
     }
 }
@@ -409,48 +432,94 @@ pub trait ClientBuilder: Sized {
 
     /// Replaces every shared setting at once (a configuration built elsewhere, e.g. by
     /// the facade's `Connect`).
+    #[must_use]
     fn with_config(mut self, config: ClientConfig) -> Self {
         *self.config_mut() = config;
         self
     }
     /// The region every call is made in (`cn-hangzhou`, `ap-guangzhou`, `cn-bj2`).
+    #[must_use]
     fn region(mut self, region: impl Into<Region>) -> Self {
         self.config_mut().set_region(region.into());
         self
     }
     /// Overrides the endpoint (`http(s)://host[:port]`): a private or VPC endpoint, the
     /// emulator. Validated at `build()`.
+    #[must_use]
     fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.config_mut().set_endpoint(endpoint.into());
         self
     }
     /// A named profile of the cloud's CLI profile file, used when no explicit credentials
     /// are given (environment variables still come first, as in each cloud's own chain).
+    #[must_use]
     fn profile(mut self, name: impl Into<String>) -> Self {
         self.config_mut().set_profile(name.into());
         self
     }
     /// The project to act in (providers with projects; ignored by the others).
+    #[must_use]
     fn project(mut self, project: impl Into<String>) -> Self {
         self.config_mut().set_project(project.into());
         self
     }
     /// HTTP options (timeouts, user agent, concurrency bound, rate limiter).
+    #[must_use]
     fn client_options(mut self, options: ClientOptions) -> Self {
         self.config_mut().set_client_options(options);
         self
     }
     /// The per-attempt timeout.
+    #[must_use]
     fn timeout(mut self, timeout: Duration) -> Self {
-        self.config_mut().client_options_mut().timeout = timeout;
+        self.config_mut()
+            .update_client_options(|o| o.with_timeout(timeout));
         self
     }
     /// The connect timeout.
+    #[must_use]
     fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.config_mut().client_options_mut().connect_timeout = timeout;
+        self.config_mut()
+            .update_client_options(|o| o.with_connect_timeout(timeout));
+        self
+    }
+    /// Sends every request through the HTTP proxy at `url` instead of the one the
+    /// environment names ([`ClientOptions::with_proxy_url`]); `NO_PROXY` still applies
+    /// unless [`no_proxy`](Self::no_proxy) is given.
+    #[must_use]
+    fn proxy(mut self, url: impl Into<String>) -> Self {
+        let url = url.into();
+        self.config_mut()
+            .update_client_options(|o| o.with_proxy_url(url));
+        self
+    }
+    /// The hosts that bypass the proxy set with [`proxy`](Self::proxy), in `NO_PROXY`
+    /// syntax ([`ClientOptions::with_no_proxy`]).
+    #[must_use]
+    fn no_proxy(mut self, hosts: impl Into<String>) -> Self {
+        let hosts = hosts.into();
+        self.config_mut()
+            .update_client_options(|o| o.with_no_proxy(hosts));
+        self
+    }
+    /// Trusts the CA certificates of `certificate` on top of the built-in roots
+    /// ([`ClientOptions::with_root_certificate`]); checked at `build()`.
+    #[must_use]
+    fn root_certificate(mut self, certificate: RootCertificate) -> Self {
+        self.config_mut()
+            .update_client_options(|o| o.with_root_certificate(certificate));
+        self
+    }
+    /// Sends every request with `client`, configured by the caller
+    /// ([`ClientOptions::with_http_client`], which says what then applies).
+    #[must_use]
+    fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.config_mut()
+            .update_client_options(|o| o.with_http_client(client));
         self
     }
     /// The retry policy (bounded attempts, jittered exponential backoff).
+    #[must_use]
     fn retry(mut self, retry: RetryConfig) -> Self {
         self.config_mut().set_retry(retry);
         self
@@ -458,18 +527,21 @@ pub trait ClientBuilder: Sized {
     /// Client-side rate limits per action, replacing the provider's published defaults;
     /// `RateLimits::none()` limits nothing. The table is set on the rate limiter of the
     /// client options, so every adapter sharing that limiter follows it.
+    #[must_use]
     fn rate_limits(mut self, limits: RateLimits) -> Self {
         self.config_mut().set_rate_limits(limits);
         self
     }
     /// The client-side rate of one action, on top of the defaults (or of
     /// [`rate_limits`](Self::rate_limits)).
+    #[must_use]
     fn rate_limit(mut self, action: impl Into<String>, rate: Rate) -> Self {
         self.config_mut().add_rate_limit(action.into(), rate);
         self
     }
     /// The clock request timestamps are read from (tests pin it with
     /// [`Clock::fixed`]); the system clock by default.
+    #[must_use]
     fn clock(mut self, clock: Clock) -> Self {
         self.config_mut().set_clock(clock);
         self
@@ -477,24 +549,28 @@ pub trait ClientBuilder: Sized {
     /// The STS endpoint (`http(s)://host[:port]`) the credential sources call
     /// (`AssumeRole`, OIDC): a regional or VPC STS endpoint, or the emulator. Default:
     /// `IMAGESHARE_STS_ENDPOINT`, else the cloud's own choice.
+    #[must_use]
     fn sts_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.config_mut().set_sts_endpoint(endpoint.into());
         self
     }
     /// The instance metadata server the instance-role sources read. Default:
     /// `IMAGESHARE_METADATA_ENDPOINT`, else the cloud's link-local address.
+    #[must_use]
     fn metadata_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.config_mut().set_metadata_endpoint(endpoint.into());
         self
     }
     /// Assumes `role` (STS `AssumeRole`) with whatever credentials the chain finds, and
     /// acts as the role; the credentials are refreshed before they expire.
+    #[must_use]
     fn assume_role(mut self, role: AssumeRole) -> Self {
         self.config_mut().set_assume_role(role);
         self
     }
     /// How long before their expiry temporary credentials are refreshed (default 180 s,
     /// at most half their lifetime).
+    #[must_use]
     fn refresh_margin(mut self, margin: Duration) -> Self {
         self.config_mut().set_refresh_margin(margin);
         self
@@ -514,6 +590,7 @@ pub trait ClientBuilder: Sized {
     /// The environment the credential chain reads (default: the process environment and
     /// home directory). Tests pass a
     /// [`StaticEnv`](crate::credentials::StaticEnv).
+    #[must_use]
     fn env(mut self, env: impl Env + 'static) -> Self {
         self.config_mut().set_env(Arc::new(env));
         self
@@ -616,7 +693,7 @@ mod tests {
         let cfg = b.config();
         let o = cfg.client_options().unwrap();
         assert_eq!(
-            (o.timeout, o.connect_timeout),
+            (o.timeout(), o.connect_timeout()),
             (Duration::from_secs(7), Duration::from_secs(2))
         );
         assert_eq!((cfg.profile(), cfg.project()), (Some("prod"), Some("p-1")));

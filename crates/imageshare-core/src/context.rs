@@ -51,6 +51,7 @@ struct AuditMark {
 
 impl CallContext {
     /// A fresh context: retries not collected, nothing vouched for, no audit layer.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
@@ -58,6 +59,7 @@ impl CallContext {
     /// A child of this context whose failed attempts are collected into a fresh log (and
     /// still into every collector this context already has), with the handle that reads
     /// the log.
+    #[must_use]
     pub fn collecting_retries(&self) -> (CallContext, RetryCollector) {
         let sink = Arc::new(RetrySink {
             log: Mutex::new(RetryLog::new()),
@@ -93,6 +95,7 @@ impl CallContext {
     /// [`Trusted`](crate::Trusted) layer, whatever its policy: for a flow that produced
     /// the image itself from an image of the caller's own, after checking that source
     /// image against the policy.
+    #[must_use]
     pub fn vouching(&self, provider: Provider, image: ImageId) -> CallContext {
         let mut vouched = Vec::clone(&self.vouched);
         vouched.push((provider, image));
@@ -103,6 +106,7 @@ impl CallContext {
     }
 
     /// Whether a flow vouched for `image` on `provider` in this context.
+    #[must_use]
     pub fn is_vouched(&self, provider: Provider, image: &ImageId) -> bool {
         self.vouched
             .iter()

@@ -215,6 +215,7 @@ impl Error {
     }
 
     /// Whether retrying the same call may succeed (throttling, 5xx, connection errors).
+    #[must_use]
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Api(e) => e.retry.is_some(),
@@ -224,6 +225,7 @@ impl Error {
     }
 
     /// A server-given delay before the next attempt, if any.
+    #[must_use]
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
             Error::Api(e) => e.retry_after,
@@ -232,6 +234,7 @@ impl Error {
     }
 
     /// The provider's error code, if the provider answered with one.
+    #[must_use]
     pub fn code(&self) -> Option<&str> {
         match self {
             Error::Api(e) => Some(&e.code),
@@ -242,6 +245,7 @@ impl Error {
     }
 
     /// The provider's request id, if any.
+    #[must_use]
     pub fn request_id(&self) -> Option<&str> {
         match self {
             Error::Api(e) => e.request_id.as_deref(),
@@ -253,6 +257,7 @@ impl Error {
     }
 
     /// The limit violation, if this is one.
+    #[must_use]
     pub fn as_limit(&self) -> Option<&LimitViolation> {
         match self {
             Error::Limit(v) => Some(v),
@@ -358,6 +363,7 @@ pub enum LimitRule {
 
 impl LimitRule {
     /// A stable kebab-case name of the rule.
+    #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             LimitRule::MaxShareesPerImage => "max-sharees-per-image",

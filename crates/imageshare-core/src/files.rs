@@ -60,6 +60,7 @@ impl From<io::Error> for ReadFileError {
 impl ReadFileError {
     /// This error as an [`io::Error`] whose message names `path` (for APIs that speak
     /// `io::Result`, such as [`Env::read_file`](crate::credentials::Env::read_file)).
+    #[must_use]
     pub fn into_io(self, path: &Path) -> io::Error {
         match self {
             ReadFileError::Io(e) => e,
@@ -72,6 +73,7 @@ impl ReadFileError {
 }
 
 /// What a file that is not a regular file is, in words (`a character device`, ...).
+#[must_use]
 pub fn file_kind(meta: &std::fs::Metadata) -> &'static str {
     #[cfg(unix)]
     {

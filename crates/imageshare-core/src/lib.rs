@@ -63,6 +63,11 @@
 //! # });
 //! ```
 #![warn(missing_docs)]
+// Builders and pure functions are `#[must_use]` (CI: clippy -D warnings); not in unit tests.
+#![cfg_attr(
+    not(test),
+    warn(clippy::must_use_candidate, clippy::return_self_not_must_use)
+)]
 
 pub mod audit;
 pub mod bulk;
@@ -91,7 +96,9 @@ pub use audit::{AuditLog, AuditTrail, Audited};
 pub use bulk::{Bulk, BulkOptions, BulkReport};
 pub use checker::{CheckOptions, Checked};
 pub use config::{AssumeRole, ClientBuilder, ClientConfig, OrganisationSharing};
+// Configuration, findable at the root (the facade re-exports the same set).
 pub use context::{CallContext, RetryCollector};
+pub use credentials::{Env, Expiring, OsEnv, ProvideCredentials, SharedProvider, StaticEnv};
 pub use error::{ApiError, Error, LimitRule, LimitViolation, Result};
 pub use limits::{OrgTargetLimits, PrincipalFormError, ShareLimits};
 pub use model::{
@@ -105,6 +112,7 @@ pub use registry::{Credentials, ProviderSpec};
 pub use secret::Secret;
 pub use sharing::{ImageSharing, ImageSharingExt, Layer};
 pub use time::{Clock, Timestamp};
+pub use transport::{ClientOptions, RetryConfig, RetryConfigBuilder, RootCertificate};
 
 /// What the layer macro ([`impl_image_sharing_for_layer!`]) expands to; not public API.
 #[doc(hidden)]

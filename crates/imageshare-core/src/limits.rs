@@ -213,6 +213,7 @@ pub struct ShareLimits {
 impl ShareLimits {
     /// A copy of this table with another per-call maximum (for a provider whose per-call
     /// limit is unpublished and made configurable). Values below 1 become 1.
+    #[must_use]
     pub fn with_max_principals_per_call(mut self, n: usize) -> Self {
         self.max_principals_per_call = n.max(1);
         self
@@ -221,6 +222,7 @@ impl ShareLimits {
 
 impl ShareLimits {
     /// The image-id rule of this table's provider.
+    #[must_use]
     pub fn image_id_rule(&self) -> ImageIdRule {
         ImageIdRule {
             provider: self.provider,

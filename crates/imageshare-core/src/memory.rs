@@ -51,6 +51,7 @@ pub struct CallCounts {
 
 impl CallCounts {
     /// Calls that change state (share, unshare, copy, delete).
+    #[must_use]
     pub fn mutations(&self) -> usize {
         self.share + self.unshare + self.copy + self.delete
     }
@@ -107,6 +108,7 @@ impl InMemorySharing {
         }
     }
     /// The same backend listing `page_size` items per page (at least 1).
+    #[must_use]
     pub fn with_page_size(mut self, page_size: usize) -> Self {
         self.page_size = page_size.max(1);
         self

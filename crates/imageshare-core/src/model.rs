@@ -25,6 +25,7 @@ impl Provider {
     ///
     /// # Panics
     /// When `name` is not such a name.
+    #[must_use]
     pub const fn new(name: &'static str) -> Provider {
         assert!(
             Self::is_valid_name(name),
@@ -49,6 +50,7 @@ impl Provider {
     }
 
     /// The stable, kebab-case name used by the CLI, manifests and logs (`alibaba-ecs`, ...).
+    #[must_use]
     pub fn name(self) -> &'static str {
         self.0
     }
@@ -343,6 +345,7 @@ impl Principal {
         Principal::Member(AccountId::new(id))
     }
     /// The raw id, whatever the kind.
+    #[must_use]
     pub fn id(&self) -> &str {
         match self {
             Principal::Account(a) | Principal::Member(a) => a.as_str(),
@@ -351,6 +354,7 @@ impl Principal {
         }
     }
     /// The kind of this principal.
+    #[must_use]
     pub fn kind(&self) -> PrincipalKind {
         match self {
             Principal::Account(_) => PrincipalKind::Account,
@@ -389,6 +393,7 @@ impl fmt::Display for Principal {
 impl Principal {
     /// `principals` without repeats, first occurrences in order: the one dedupe of the
     /// data path (the limit checker's, the bulk engine's), O(n).
+    #[must_use]
     pub fn dedupe(principals: &[Principal]) -> Vec<Principal> {
         let mut seen = std::collections::HashSet::with_capacity(principals.len());
         principals
@@ -516,6 +521,7 @@ pub enum Encryption {
 
 impl Encryption {
     /// True when the image is known to be encrypted.
+    #[must_use]
     pub fn is_encrypted(self) -> bool {
         matches!(
             self,
@@ -702,6 +708,7 @@ impl OutcomeKind {
     ];
 
     /// A short stable label (`granted`, `already-granted`, `revoked`, `not-granted`, `failed`).
+    #[must_use]
     pub fn label(self) -> &'static str {
         match self {
             OutcomeKind::Granted => "granted",
@@ -721,6 +728,7 @@ impl fmt::Display for OutcomeKind {
 
 impl ShareOutcome {
     /// What happened, without the error.
+    #[must_use]
     pub fn kind(&self) -> OutcomeKind {
         match self {
             ShareOutcome::Granted => OutcomeKind::Granted,
@@ -731,14 +739,17 @@ impl ShareOutcome {
         }
     }
     /// True for `Failed`.
+    #[must_use]
     pub fn is_failure(&self) -> bool {
         matches!(self, ShareOutcome::Failed(_))
     }
     /// True when the state changed (granted or revoked).
+    #[must_use]
     pub fn is_change(&self) -> bool {
         matches!(self, ShareOutcome::Granted | ShareOutcome::Revoked)
     }
     /// A short stable label (`granted`, `already-granted`, `revoked`, `not-granted`, `failed`).
+    #[must_use]
     pub fn label(&self) -> &'static str {
         self.kind().label()
     }
@@ -776,6 +787,7 @@ struct Stopped {
 
 impl ShareReport {
     /// An empty report for `image`, with no request id.
+    #[must_use]
     pub fn new(image: ImageId) -> Self {
         Self {
             image,
@@ -798,17 +810,20 @@ impl ShareReport {
     }
     /// The principals for which nothing was sent (see [`ShareReport::stop`]), in request
     /// order. They are not among [`ShareReport::iter`]'s entries.
+    #[must_use]
     pub fn not_attempted(&self) -> &[Principal] {
         self.stopped
             .as_ref()
             .map_or(&[], |s| s.not_attempted.as_slice())
     }
     /// The refusal after which the remaining principals were not attempted, if any.
+    #[must_use]
     pub fn stopped_by(&self) -> Option<&Arc<Error>> {
         self.stopped.as_ref().map(|s| &s.cause)
     }
     /// The report with `request_id` recorded as the id of (one of) the API calls that
     /// produced it; an empty id is ignored.
+    #[must_use]
     pub fn with_request_id(mut self, request_id: impl Into<String>) -> Self {
         self.add_request_id(request_id);
         self
@@ -828,6 +843,7 @@ impl ShareReport {
         self.request_ids.last().map(String::as_str)
     }
     /// The request ids of every API call that contributed, in call order.
+    #[must_use]
     pub fn request_ids(&self) -> &[String] {
         &self.request_ids
     }
@@ -858,14 +874,17 @@ impl ShareReport {
         self.entries.iter().map(|(p, o)| (p, o))
     }
     /// Number of entries.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.entries.len()
     }
     /// True when there are no entries.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
     /// The outcome for one principal, if it is in the report.
+    #[must_use]
     pub fn outcome(&self, principal: &Principal) -> Option<&ShareOutcome> {
         self.entries
             .iter()
@@ -880,6 +899,7 @@ impl ShareReport {
         })
     }
     /// Number of entries whose outcome is of this kind.
+    #[must_use]
     pub fn count(&self, kind: OutcomeKind) -> usize {
         self.entries
             .iter()
@@ -887,10 +907,12 @@ impl ShareReport {
             .count()
     }
     /// True when any entry failed.
+    #[must_use]
     pub fn has_failures(&self) -> bool {
         self.entries.iter().any(|(_, o)| o.is_failure())
     }
     /// True when every principal was attempted and none failed.
+    #[must_use]
     pub fn is_complete(&self) -> bool {
         !self.has_failures() && self.not_attempted().is_empty()
     }
@@ -905,6 +927,7 @@ impl ShareReport {
     }
     /// The counts per outcome (`2 granted, 1 failed`), then the principals not attempted
     /// (`480 not-attempted`); `nothing to do` for an empty report.
+    #[must_use]
     pub fn summary(&self) -> String {
         let mut parts = Vec::new();
         for kind in OutcomeKind::ALL {

@@ -100,6 +100,7 @@ impl PageCursor {
     /// The cursor after page `page` (1-based) of `page_size` entries that held `got`
     /// entries, when the service reports `total` entries in all: the next page number
     /// while `page * page_size < total`, none after an empty page.
+    #[must_use]
     pub fn after_number(page: u64, page_size: u64, total: u64, got: usize) -> Option<PageCursor> {
         (got > 0 && page.saturating_mul(page_size) < total).then(|| PageCursor::Number(page + 1))
     }
@@ -109,6 +110,7 @@ impl PageCursor {
     /// `limit` is still read to the end), none after an empty page, none once `total`
     /// entries are reached, and, when the service reports no total (`None`), none after a
     /// short page.
+    #[must_use]
     pub fn after_offset(
         offset: u64,
         got: usize,
@@ -155,10 +157,12 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// A page of `items` followed by the page at `next` (if any).
+    #[must_use]
     pub fn new(items: Vec<T>, next: Option<PageCursor>) -> Self {
         Self { items, next }
     }
     /// The last (or only) page.
+    #[must_use]
     pub fn last(items: Vec<T>) -> Self {
         Self { items, next: None }
     }
@@ -196,19 +200,23 @@ impl Listing {
         }
     }
     /// The listing of the principals `image` is shared with.
+    #[must_use]
     pub fn sharees(provider: Provider, image: &ImageId) -> Self {
         Self::new(provider, "sharees").subject(format!("the sharees of image {image}"))
     }
     /// The listing of the images shared with the caller.
+    #[must_use]
     pub fn shared_with_me(provider: Provider) -> Self {
         Self::new(provider, "shared_with_me").subject("the images shared with the caller")
     }
     /// Says what is listed (for messages).
+    #[must_use]
     pub fn subject(mut self, subject: impl Into<String>) -> Self {
         self.subject = Some(subject.into());
         self
     }
     /// Sets the page cap (at least 1).
+    #[must_use]
     pub fn max_pages(mut self, max_pages: usize) -> Self {
         self.max_pages = max_pages.max(1);
         self

@@ -43,6 +43,7 @@ pub struct SharePlan {
 
 impl SharePlan {
     /// True when applying would change nothing.
+    #[must_use]
     pub fn is_noop(&self) -> bool {
         self.add.is_empty() && self.remove.is_empty()
     }

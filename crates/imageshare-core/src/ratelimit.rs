@@ -57,6 +57,7 @@ pub struct Rate {
 
 impl Rate {
     /// `n` requests per second, burst 1 (evenly spaced, one every `1/n` s).
+    #[must_use]
     pub const fn per_second(n: f64) -> Rate {
         Rate {
             per_second: n,
@@ -64,6 +65,7 @@ impl Rate {
         }
     }
     /// `n` requests per minute, burst 1.
+    #[must_use]
     pub const fn per_minute(n: f64) -> Rate {
         Rate {
             per_second: n / 60.0,
@@ -72,6 +74,7 @@ impl Rate {
     }
     /// The same average rate, allowing `burst` requests at once after a quiet spell.
     /// Values below 1 become 1.
+    #[must_use]
     pub const fn with_burst(self, burst: u32) -> Rate {
         Rate {
             per_second: self.per_second,
@@ -79,14 +82,17 @@ impl Rate {
         }
     }
     /// Average requests per second.
+    #[must_use]
     pub fn requests_per_second(self) -> f64 {
         self.per_second
     }
     /// Requests allowed at once.
+    #[must_use]
     pub fn burst(self) -> u32 {
         self.burst
     }
     /// Time between two requests at the average rate.
+    #[must_use]
     pub fn interval(self) -> Duration {
         Duration::from_secs_f64(1.0 / self.per_second)
     }
@@ -142,14 +148,17 @@ pub struct RateLimits {
 
 impl RateLimits {
     /// An empty table: nothing is limited.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
     /// Same as [`new`](Self::new): no client-side limit at all.
+    #[must_use]
     pub fn none() -> Self {
         Self::default()
     }
     /// A table from `(action, rate)` pairs and the rate of unlisted actions.
+    #[must_use]
     pub fn from_table(table: &[(&str, Rate)], default: Option<Rate>) -> Self {
         Self {
             actions: table.iter().map(|(a, r)| ((*a).to_owned(), *r)).collect(),
@@ -157,6 +166,7 @@ impl RateLimits {
         }
     }
     /// Sets the rate of `action` (replacing any previous one).
+    #[must_use]
     pub fn with(mut self, action: impl Into<String>, rate: Rate) -> Self {
         self.set(action, rate);
         self
@@ -166,20 +176,24 @@ impl RateLimits {
         self.actions.insert(action.into(), rate);
     }
     /// Removes `action` from the table (it then falls under the default rate, if any).
+    #[must_use]
     pub fn without(mut self, action: &str) -> Self {
         self.actions.remove(action);
         self
     }
     /// Sets the rate of actions the table does not list (`None`: not limited).
+    #[must_use]
     pub fn with_default(mut self, rate: Option<Rate>) -> Self {
         self.default = rate;
         self
     }
     /// The rate `action` is held to, if any.
+    #[must_use]
     pub fn rate(&self, action: &str) -> Option<Rate> {
         self.actions.get(action).copied().or(self.default)
     }
     /// The rate of unlisted actions.
+    #[must_use]
     pub fn default_rate(&self) -> Option<Rate> {
         self.default
     }
@@ -188,10 +202,12 @@ impl RateLimits {
         self.actions.iter().map(|(a, r)| (a.as_str(), *r))
     }
     /// True when nothing is limited.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.actions.is_empty() && self.default.is_none()
     }
     /// Every rate multiplied by `factor` (e.g. 0.9 for 10 % headroom under a quota).
+    #[must_use]
     pub fn scaled(&self, factor: f64) -> Self {
         let scale = |r: Rate| Rate {
             per_second: r.per_second * factor,
@@ -256,12 +272,14 @@ impl fmt::Debug for RateLimiter {
 impl RateLimiter {
     /// A limiter with no tables (nothing limited until a table is set or an adapter
     /// registers its provider's defaults).
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Builder form of [`set_limits`](Self::set_limits). Panics on an invalid rate (a
     /// programming error in a literal table); use `set_limits` for values read at run time.
+    #[must_use]
     pub fn with_limits(self, provider: Provider, limits: RateLimits) -> Self {
         if let Err(e) = self.set_limits(provider, limits) {
             panic!("{e}");
@@ -299,11 +317,13 @@ impl RateLimiter {
     }
 
     /// `provider`'s table, if one is set.
+    #[must_use]
     pub fn limits(&self, provider: Provider) -> Option<RateLimits> {
         self.lock().tables.get(&provider).cloned()
     }
 
     /// The rate `action` of `provider` is held to, if any.
+    #[must_use]
     pub fn rate(&self, provider: Provider, action: &str) -> Option<Rate> {
         self.lock()
             .tables
@@ -333,6 +353,7 @@ impl RateLimiter {
 
     /// Takes a permit for one request to `action` of `provider` if one is available now.
     /// Always true for an action without a rate.
+    #[must_use]
     pub fn try_acquire(&self, provider: Provider, action: &str) -> bool {
         self.bucket(provider, action)
             .is_none_or(|b| b.check().is_ok())

@@ -62,6 +62,7 @@ impl Credentials {
     }
 
     /// The cloud these credentials are for.
+    #[must_use]
     pub fn cloud(&self) -> &'static str {
         self.cloud
     }

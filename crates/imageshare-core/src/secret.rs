@@ -13,10 +13,12 @@ impl Secret {
         Secret(value.into())
     }
     /// The secret itself. Call it only to sign; never log or format the result.
+    #[must_use]
     pub fn expose(&self) -> &str {
         &self.0
     }
     /// True when the secret is the empty string.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -61,6 +63,7 @@ impl Drop for Secret {
 /// Equality that does not stop at the first differing byte, for comparing signatures
 /// (every verifier uses it, so a timing difference never tells how much of a guess was
 /// right).
+#[must_use]
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;

@@ -4,6 +4,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Seconds since the Unix epoch, now.
+#[must_use]
 pub fn now_unix() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -37,12 +38,14 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 }
 
 /// `YYYY-MM-DD` (UTC) of a Unix time, as TC3 credential scopes use.
+#[must_use]
 pub fn format_date(unix: u64) -> String {
     let (y, m, d) = civil_from_days((unix / 86_400) as i64);
     format!("{y:04}-{m:02}-{d:02}")
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` (UTC) of a Unix time, as Alibaba `Timestamp` / `x-acs-date` use.
+#[must_use]
 pub fn format_iso8601(unix: u64) -> String {
     let secs = unix % 86_400;
     format!(
@@ -59,6 +62,7 @@ pub fn format_iso8601(unix: u64) -> String {
 ///
 /// Strictly UTC: a timestamp with any other offset is refused, as Alibaba refuses a
 /// request `Timestamp` that is not UTC. [`parse_rfc3339`] also takes other offsets.
+#[must_use]
 pub fn parse_iso8601(s: &str) -> Option<u64> {
     match parse_with_offset(s)? {
         (unix, 0) => Some(unix),
@@ -70,6 +74,7 @@ pub fn parse_iso8601(s: &str) -> Option<u64> {
 /// `...-05:00`; lowercase `t` / `z` and a fractional second are accepted) into Unix seconds
 /// in UTC. The fraction is dropped (second precision); instants before 1970 or after
 /// [`MAX_RFC3339_UNIX`] (which an offset can reach from a four-digit year) are `None`.
+#[must_use]
 pub fn parse_rfc3339(s: &str) -> Option<u64> {
     let (local, offset) = parse_with_offset(s)?;
     u64::try_from(i64::try_from(local).ok()? - offset)
@@ -143,7 +148,7 @@ fn digits(s: &str, n: usize) -> Option<u64> {
 /// Days in month `m` (1-12) of year `y` (proleptic Gregorian).
 fn days_in_month(y: u64, m: u64) -> u64 {
     match m {
-        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
+        2 if y.is_multiple_of(4) && (!y.is_multiple_of(100) || y.is_multiple_of(400)) => 29,
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
@@ -165,11 +170,13 @@ impl Timestamp {
     pub const MAX: Timestamp = Timestamp(MAX_RFC3339_UNIX);
 
     /// The instant `secs` seconds after 1970-01-01T00:00:00Z.
+    #[must_use]
     pub const fn from_unix(secs: u64) -> Self {
         Timestamp(secs)
     }
 
     /// Seconds since 1970-01-01T00:00:00Z.
+    #[must_use]
     pub const fn unix(self) -> u64 {
         self.0
     }
@@ -235,6 +242,7 @@ impl<'de> serde::Deserialize<'de> for Timestamp {
 }
 
 /// A fresh 128-bit random nonce as 32 lowercase hex digits.
+#[must_use]
 pub fn nonce() -> String {
     let mut buf = [0u8; 16];
     if getrandom::fill(&mut buf).is_err() {
@@ -262,10 +270,12 @@ impl Clock {
         Clock(std::sync::Arc::new(f))
     }
     /// A clock stopped at `unix` seconds.
+    #[must_use]
     pub fn fixed(unix: u64) -> Self {
         Clock(std::sync::Arc::new(move || unix))
     }
     /// The current time, Unix seconds.
+    #[must_use]
     pub fn now(&self) -> u64 {
         (self.0)()
     }

@@ -73,11 +73,13 @@ pub struct TrustSplit {
 
 impl TrustPolicy {
     /// A policy that accepts any owner on every provider.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
     /// Accepts images owned by `owner` (an account id; UCloud: a project id) on
     /// `provider`, which from then on accepts only listed owners.
+    #[must_use]
     pub fn allow(mut self, provider: Provider, owner: impl Into<String>) -> Self {
         self.owners
             .entry(provider)
@@ -87,6 +89,7 @@ impl TrustPolicy {
     }
     /// Accepts images owned by `owner` on every provider, all of which from then on accept
     /// only listed owners.
+    #[must_use]
     pub fn allow_everywhere(mut self, owner: impl Into<String>) -> Self {
         self.everywhere
             .get_or_insert_with(BTreeSet::new)
@@ -94,26 +97,31 @@ impl TrustPolicy {
         self
     }
     /// Accepts only the caller's own images on `provider` (until owners are allowed).
+    #[must_use]
     pub fn restrict(mut self, provider: Provider) -> Self {
         self.owners.entry(provider).or_default();
         self
     }
     /// On restricted providers, also accept public and marketplace images (default: no;
     /// their publisher is not an owner the allow-list can name).
+    #[must_use]
     pub fn allow_public(mut self, yes: bool) -> Self {
         self.public = yes;
         self
     }
     /// True when `provider` accepts only listed owners.
+    #[must_use]
     pub fn restricts(&self, provider: Provider) -> bool {
         self.everywhere.is_some() || self.owners.contains_key(&provider)
     }
     /// True when no provider is restricted.
+    #[must_use]
     pub fn is_unrestricted(&self) -> bool {
         self.owners.is_empty() && self.everywhere.is_none()
     }
     /// The owners allowed on `provider` (its own and those allowed everywhere), sorted;
     /// `None` when it accepts any owner.
+    #[must_use]
     pub fn allowed(&self, provider: Provider) -> Option<impl Iterator<Item = &str>> {
         if !self.restricts(provider) {
             return None;
@@ -193,6 +201,7 @@ impl TrustPolicy {
 
     /// Splits a listing of `provider` into the images the policy accepts and those it
     /// refuses.
+    #[must_use]
     pub fn partition(&self, provider: Provider, images: Vec<Image>) -> TrustSplit {
         let mut split = TrustSplit::default();
         for image in images {

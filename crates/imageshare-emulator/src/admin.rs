@@ -32,6 +32,7 @@ use crate::world::World;
 pub const PREFIX: &str = "/_imageshare/";
 
 /// Whether `path` is an admin path (never one of an emulated cloud).
+#[must_use]
 pub fn is_admin_path(path: &str) -> bool {
     path.starts_with(PREFIX) || path == "/_imageshare"
 }

@@ -66,6 +66,7 @@ pub fn deserialize_served_opt<'de, D: serde::Deserializer<'de>>(
 }
 
 /// Whether `provider` shares with projects (its images are owned by projects).
+#[must_use]
 pub fn shares_to_projects(provider: Provider) -> bool {
     limits_for(provider).principal_kind == PrincipalKind::Project
 }
@@ -75,6 +76,7 @@ pub fn shares_to_projects(provider: Provider) -> bool {
 /// # Panics
 /// When the emulator does not serve `provider` (its front-ends only produce the ones it
 /// serves).
+#[must_use]
 pub fn limits_for(provider: Provider) -> &'static ShareLimits {
     served()
         .find(|s| s.provider == provider)
@@ -86,6 +88,7 @@ pub fn limits_for(provider: Provider) -> &'static ShareLimits {
 /// Tencent documents it: DeleteImages "images that are creating, syncing or importing
 /// cannot be deleted" (tencent.md §1.5), DeleteBlueprints needs a settled state (§2.6).
 /// Alibaba and UCloud document no such rule; the emulator lets them delete.
+#[must_use]
 pub fn delete_waits_for_creation(provider: Provider) -> bool {
     matches!(
         provider,
@@ -198,6 +201,7 @@ pub struct ImageRecord {
 
 impl ImageRecord {
     /// Creation time as `YYYY-MM-DDTHH:MM:SSZ`.
+    #[must_use]
     pub fn created_iso(&self) -> String {
         time::format_iso8601(self.created_unix)
     }
@@ -225,6 +229,7 @@ pub struct Grant {
 
 impl Grant {
     /// Grant time as `YYYY-MM-DDTHH:MM:SSZ`.
+    #[must_use]
     pub fn created_iso(&self) -> String {
         time::format_iso8601(self.created_unix)
     }
@@ -255,6 +260,7 @@ pub struct Engine {
 
 impl Engine {
     /// Builds the engine state from a validated world.
+    #[must_use]
     pub fn new(world: World) -> Self {
         let now = time::now_unix();
         let mut images = BTreeMap::new();
@@ -286,6 +292,7 @@ impl Engine {
     }
 
     /// The seed world (accounts and keys).
+    #[must_use]
     pub fn world(&self) -> &World {
         &self.world
     }
@@ -297,6 +304,7 @@ impl Engine {
     }
 
     /// Grants of an image (inspection).
+    #[must_use]
     pub fn grants(&self, image: &str) -> Vec<Grant> {
         self.grants.get(image).cloned().unwrap_or_default()
     }

@@ -82,6 +82,7 @@ pub struct FaultPlan {
 
 impl FaultPlan {
     /// A plan with this seed and no rules.
+    #[must_use]
     pub fn seeded(seed: u64) -> Self {
         Self {
             seed,
@@ -89,6 +90,7 @@ impl FaultPlan {
         }
     }
     /// Adds a rule.
+    #[must_use]
     pub fn rule(mut self, rule: FaultRule) -> Self {
         self.rules.push(rule);
         self
@@ -206,6 +208,7 @@ fn lane_seed(seed: u64, provider: Provider, action: &str) -> u64 {
 
 impl FaultInjector {
     /// Runtime state for `plan`.
+    #[must_use]
     pub fn new(plan: FaultPlan) -> Self {
         Self {
             plan,
@@ -282,11 +285,13 @@ impl FaultInjector {
     }
 
     /// The plan in force.
+    #[must_use]
     pub fn plan(&self) -> &FaultPlan {
         &self.plan
     }
 
     /// Every fault served so far, in order.
+    #[must_use]
     pub fn events(&self) -> &[FaultEvent] {
         &self.events
     }

@@ -49,6 +49,11 @@
 //! The world file format is documented in [`world`]; `examples/world.toml` is the default
 //! world of `imageshare-emulator serve`.
 #![warn(missing_docs)]
+// Builders and pure functions are `#[must_use]` (CI: clippy -D warnings); not in unit tests.
+#![cfg_attr(
+    not(test),
+    warn(clippy::must_use_candidate, clippy::return_self_not_must_use)
+)]
 
 pub mod admin;
 pub mod engine;

@@ -172,6 +172,7 @@ pub struct Account {
 
 impl Account {
     /// This account's Alibaba Cloud key as adapter credentials (with its STS token).
+    #[must_use]
     pub fn alibaba_credentials(&self) -> Option<imageshare_alibaba::AlibabaCredentials> {
         self.keys.alibaba.as_ref().map(|k| {
             let c = imageshare_alibaba::AlibabaCredentials::new(k.id.as_str(), k.secret.as_str());
@@ -182,6 +183,7 @@ impl Account {
         })
     }
     /// This account's Tencent Cloud key as adapter credentials (with its token).
+    #[must_use]
     pub fn tencent_credentials(&self) -> Option<imageshare_tencent::TencentCredentials> {
         self.keys.tencent.as_ref().map(|k| {
             let c = imageshare_tencent::TencentCredentials::new(k.id.as_str(), k.secret.as_str());
@@ -192,6 +194,7 @@ impl Account {
         })
     }
     /// This account's UCloud key pair as adapter credentials.
+    #[must_use]
     pub fn ucloud_credentials(&self) -> Option<imageshare_ucloud::UCloudCredentials> {
         self.keys.ucloud.as_ref().map(|k| {
             imageshare_ucloud::UCloudCredentials::new(k.public.as_str(), k.private.as_str())
@@ -330,6 +333,7 @@ impl From<ImageSeedFile> for ImageSeed {
 /// The kind an image of `provider` has unless its seed says otherwise: the first kind the
 /// provider's limit table shares (SAS and Lighthouse share lightweight-host images only;
 /// ECS, CVM and UHost system-disk images), system-disk when the table names none.
+#[must_use]
 pub fn default_kind(provider: Provider) -> imageshare_core::ImageKind {
     crate::engine::served()
         .find(|s| s.provider == provider)
@@ -349,6 +353,7 @@ fn default_state() -> State {
 
 impl ImageSeed {
     /// An available, unencrypted, custom image of the provider's [`default_kind`].
+    #[must_use]
     pub fn new(provider: Provider, id: &str, owner: &str, region: &str) -> Self {
         Self {
             provider,
@@ -364,31 +369,37 @@ impl ImageSeed {
         }
     }
     /// Sets the origin.
+    #[must_use]
     pub fn origin(mut self, origin: Origin) -> Self {
         self.origin = origin;
         self
     }
     /// Sets the encryption.
+    #[must_use]
     pub fn encrypted(mut self, e: Encrypted) -> Self {
         self.encrypted = e;
         self
     }
     /// Sets the kind.
+    #[must_use]
     pub fn kind(mut self, k: imageshare_core::ImageKind) -> Self {
         self.kind = k;
         self
     }
     /// Sets the state.
+    #[must_use]
     pub fn state(mut self, s: State) -> Self {
         self.state = s;
         self
     }
     /// Sets the name.
+    #[must_use]
     pub fn name(mut self, n: &str) -> Self {
         self.name = Some(n.to_owned());
         self
     }
     /// Adds initial grants.
+    #[must_use]
     pub fn shared_with(mut self, who: &[&str]) -> Self {
         self.shared_with.extend(who.iter().map(|s| (*s).to_owned()));
         self
@@ -447,6 +458,7 @@ pub struct World {
 
 impl World {
     /// An empty world to fill in code.
+    #[must_use]
     pub fn builder() -> WorldBuilder {
         WorldBuilder::default()
     }
@@ -471,6 +483,7 @@ impl World {
     pub const EXAMPLE_TOML: &'static str = include_str!("../../../examples/world.toml");
 
     /// The world shipped as `examples/world.toml` (what `serve` loads by default).
+    #[must_use]
     pub fn example() -> World {
         Self::from_toml_str(Self::EXAMPLE_TOML).expect("examples/world.toml is valid")
     }
@@ -658,28 +671,33 @@ impl World {
     }
 
     /// The account holding this Tencent SecretId.
+    #[must_use]
     pub fn account_by_tencent_key(&self, id: &str) -> Option<&Account> {
         self.accounts
             .iter()
             .find(|a| a.keys.tencent.as_ref().is_some_and(|k| k.id == id))
     }
     /// The account holding this Alibaba AccessKeyId.
+    #[must_use]
     pub fn account_by_alibaba_key(&self, id: &str) -> Option<&Account> {
         self.accounts
             .iter()
             .find(|a| a.keys.alibaba.as_ref().is_some_and(|k| k.id == id))
     }
     /// The account holding this UCloud PublicKey.
+    #[must_use]
     pub fn account_by_ucloud_key(&self, public: &str) -> Option<&Account> {
         self.accounts
             .iter()
             .find(|a| a.keys.ucloud.as_ref().is_some_and(|k| k.public == public))
     }
     /// An account by id.
+    #[must_use]
     pub fn account(&self, id: &str) -> Option<&Account> {
         self.accounts.iter().find(|a| a.id == id)
     }
     /// The account owning a UCloud project.
+    #[must_use]
     pub fn project_owner(&self, project: &str) -> Option<&Account> {
         self.accounts
             .iter()
@@ -714,6 +732,7 @@ impl WorldBuilder {
 
     /// Adds an account with deterministic keys for every cloud, derived from its id
     /// (`AKID<id>`, `LTAI<id>`, `ucloud<id>@example.com` with secrets `secret-<id>`).
+    #[must_use]
     pub fn account(mut self, id: &str, site: Site) -> Self {
         self.world.accounts.push(Account {
             id: id.to_owned(),
@@ -740,11 +759,13 @@ impl WorldBuilder {
         self
     }
     /// Adds a fully specified account.
+    #[must_use]
     pub fn account_with(mut self, account: Account) -> Self {
         self.world.accounts.push(account);
         self
     }
     /// Gives the last added account a UCloud project.
+    #[must_use]
     pub fn project(mut self, project: &str) -> Self {
         if let Some(a) = self.world.accounts.last_mut() {
             a.projects.push(project.to_owned());
@@ -752,6 +773,7 @@ impl WorldBuilder {
         self
     }
     /// Gives the last added account a service role.
+    #[must_use]
     pub fn role(mut self, role: &str) -> Self {
         if let Some(a) = self.world.accounts.last_mut() {
             a.roles.push(role.to_owned());
@@ -759,46 +781,55 @@ impl WorldBuilder {
         self
     }
     /// Adds an image.
+    #[must_use]
     pub fn image(mut self, image: ImageSeed) -> Self {
         self.world.images.push(image);
         self
     }
     /// Sets the fault plan.
+    #[must_use]
     pub fn faults(mut self, faults: FaultPlan) -> Self {
         self.world.faults = faults;
         self
     }
     /// Sets how long copies stay `creating`.
+    #[must_use]
     pub fn copy_ready_after_ms(mut self, ms: u64) -> Self {
         self.world.copy_ready_after_ms = ms;
         self
     }
     /// Adds a role.
+    #[must_use]
     pub fn role_seed(mut self, role: RoleSeed) -> Self {
         self.world.roles.push(role);
         self
     }
     /// Registers an OIDC identity provider.
+    #[must_use]
     pub fn oidc_provider(mut self, provider: OidcProviderSeed) -> Self {
         self.world.oidc_providers.push(provider);
         self
     }
     /// Sets the lifetime of every issued credential.
+    #[must_use]
     pub fn credentials_ttl_secs(mut self, secs: u64) -> Self {
         self.world.sts.credentials_ttl_secs = Some(secs);
         self
     }
     /// Fixes the request ids' seed (see [`World::seed`]).
+    #[must_use]
     pub fn seed(mut self, seed: u64) -> Self {
         self.world.seed = Some(seed);
         self
     }
     /// Accepts any well-formed account id as existing (see [`World::accept_any_account`]).
+    #[must_use]
     pub fn accept_any_account(mut self, accept: bool) -> Self {
         self.world.accept_any_account = accept;
         self
     }
     /// Makes the Alibaba metadata service require an IMDSv2 token.
+    #[must_use]
     pub fn imdsv2_required(mut self, required: bool) -> Self {
         self.world.metadata.imdsv2_required = required;
         self

@@ -83,24 +83,28 @@ impl<A> TencentBuilder<A> {
     /// Chooses the default endpoint of the China site (`*.tencentcloudapi.com`, the
     /// default) or the international site (`*.intl.tencentcloudapi.com`). An explicit
     /// [`endpoint`](ClientBuilder::endpoint) wins.
+    #[must_use]
     pub fn site(mut self, site: Site) -> Self {
         self.tencent.site = site;
         self
     }
 
     /// Explicit credentials (used before the environment and the profile file).
+    #[must_use]
     pub fn credentials(self, credentials: TencentCredentials) -> Self {
         self.credentials_provider(fixed(credentials, "explicit credentials"))
     }
 
     /// An explicit credentials provider (your own vault or broker, or an STS role): used
     /// before the environment and the profile file, cached and refreshed before expiry.
+    #[must_use]
     pub fn credentials_provider(mut self, provider: SharedProvider<TencentCredentials>) -> Self {
         self.tencent.credentials = Some(provider);
         self
     }
 
     /// `X-TC-Language` (`zh-CN` or `en-US`) for error messages; not sent by default.
+    #[must_use]
     pub fn language(mut self, language: Language) -> Self {
         self.tencent.language = Some(language);
         self

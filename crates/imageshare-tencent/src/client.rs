@@ -79,6 +79,7 @@ pub const NOT_FOUND_CODES: &[&str] = &[
 /// Why a Tencent error code is worth retrying, if it is: every `RequestLimitExceeded` code
 /// (also sub-codes Tencent may add) is [`RetryReason::Throttled`]; the busy codes of
 /// [`BUSY_CODES`] and `ServiceUnavailable` are [`RetryReason::ServerError`].
+#[must_use]
 pub fn code_retry_reason(code: &str) -> Option<RetryReason> {
     if code == "RequestLimitExceeded" || code.starts_with("RequestLimitExceeded.") {
         Some(RetryReason::Throttled)
@@ -91,6 +92,7 @@ pub fn code_retry_reason(code: &str) -> Option<RetryReason> {
 
 /// Why an error answer is worth retrying: its code's reason ([`code_retry_reason`]), else
 /// its HTTP status's ([`RetryReason::of_status`]: 429 throttled, 5xx server error).
+#[must_use]
 pub fn retry_reason(code: &str, status: u16) -> Option<RetryReason> {
     code_retry_reason(code).or_else(|| RetryReason::of_status(status))
 }
@@ -106,6 +108,7 @@ pub enum Language {
 
 impl Language {
     /// The header value.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Language::ZhCn => "zh-CN",
@@ -295,6 +298,7 @@ pub struct CallOptions<'a> {
 
 impl<'a> CallOptions<'a> {
     /// A read about no one image (a listing): idempotent, no subject.
+    #[must_use]
     pub fn read() -> Self {
         CallOptions {
             idempotent: true,
@@ -303,6 +307,7 @@ impl<'a> CallOptions<'a> {
     }
 
     /// A call about the image or blueprint `id`.
+    #[must_use]
     pub fn about(id: &'a str, idempotent: bool) -> Self {
         CallOptions {
             idempotent,
@@ -348,31 +353,38 @@ impl TencentClient {
     }
 
     /// The provider this client speaks for.
+    #[must_use]
     pub fn provider(&self) -> Provider {
         self.spec.provider
     }
     /// The service this client speaks to.
+    #[must_use]
     pub fn spec(&self) -> &ServiceSpec {
         &self.spec
     }
     /// The region (`X-TC-Region`).
+    #[must_use]
     pub fn region(&self) -> &Region {
         &self.region
     }
     /// The endpoint URL requests are POSTed to.
+    #[must_use]
     pub fn endpoint(&self) -> &str {
         &self.url
     }
     /// The `Host` header (and signed host).
+    #[must_use]
     pub fn host(&self) -> &str {
         self.endpoint.authority()
     }
     /// The transport (timeouts, retry policy).
+    #[must_use]
     pub fn transport(&self) -> &Transport {
         &self.transport
     }
 
     /// The credentials this client signs with (cached; refreshed before they expire).
+    #[must_use]
     pub fn credentials(&self) -> &CredentialsCache<TencentCredentials> {
         &self.credentials
     }

@@ -27,6 +27,8 @@
 //!   published signal is CBS `DescribeSnapshots` (`Snapshot.Encrypt`, `cbs/v20170312`),
 //!   another product this adapter does not call (#17 bug 8a, open).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use imageshare_core::{
     CallContext, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin,
@@ -55,6 +57,7 @@ impl CvmBuilder {
     /// Tencent publishes no maximum; the default is
     /// [`CVM_DEFAULT_MAX_ACCOUNTS_PER_CALL`](crate::limits::CVM_DEFAULT_MAX_ACCOUNTS_PER_CALL)
     /// (see [`crate::limits`] for why). Must be 1 to 500.
+    #[must_use]
     pub fn max_accounts_per_call(mut self, n: usize) -> Self {
         self.max_accounts_per_call = Some(n);
         self
@@ -75,7 +78,7 @@ impl CvmBuilder {
             limits = limits.with_max_principals_per_call(n);
         }
         Ok(TencentCvmImageSharing {
-            client: self.tencent.build(&self.config, CVM_SERVICE)?,
+            client: Arc::new(self.tencent.build(&self.config, CVM_SERVICE)?),
             limits,
         })
     }
@@ -86,14 +89,18 @@ impl CvmBuilder {
 /// Wrap it in [`Checked`](imageshare_core::Checked) to have CVM's documented limits (500
 /// sharees per image, NORMAL images only, no re-sharing of received images, same region,
 /// unshare before delete) enforced before anything is sent.
+///
+/// A clone is cheap (reference counts, no allocation) and shares the connection pool,
+/// credentials cache and rate limiter: clone it into each spawned task.
 #[derive(Debug, Clone)]
 pub struct TencentCvmImageSharing {
-    client: TencentClient,
+    client: Arc<TencentClient>,
     limits: ShareLimits,
 }
 
 impl TencentCvmImageSharing {
     /// A builder with nothing set.
+    #[must_use]
     pub fn builder() -> CvmBuilder {
         CvmBuilder::default()
     }
@@ -107,6 +114,7 @@ impl TencentCvmImageSharing {
     }
 
     /// The underlying signed-JSON client (for actions the trait does not cover).
+    #[must_use]
     pub fn client(&self) -> &TencentClient {
         &self.client
     }

@@ -106,12 +106,14 @@ impl Ini {
     }
 
     /// Whether a section exists (even empty).
+    #[must_use]
     pub fn has_section(&self, section: &str) -> bool {
         self.sections.iter().any(|(n, _)| n == section)
     }
 
     /// The value of `key` (case-insensitive) in `section` (case-sensitive). An empty value
     /// counts as present.
+    #[must_use]
     pub fn get(&self, section: &str, key: &str) -> Option<&str> {
         let key = key.to_ascii_lowercase();
         self.sections

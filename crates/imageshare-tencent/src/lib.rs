@@ -119,6 +119,11 @@
 //! assert_eq!(err.code(), "AuthFailure.SignatureFailure");
 //! ```
 #![warn(missing_docs)]
+// Builders and pure functions are `#[must_use]` (CI: clippy -D warnings); not in unit tests.
+#![cfg_attr(
+    not(test),
+    warn(clippy::must_use_candidate, clippy::return_self_not_must_use)
+)]
 
 mod builder;
 pub mod client;

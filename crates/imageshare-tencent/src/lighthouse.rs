@@ -27,6 +27,8 @@
 //! failed, `OFFLINE`/`ISOLATING`/`ISOLATED`/`DELETING`/`DESTROYING` unavailable; kind
 //! lightweight-host; no owner (the `Blueprint` object carries none); not encrypted.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use imageshare_core::paging::{paginate, Listing, TryStreamExt};
 use imageshare_core::{
@@ -69,7 +71,7 @@ impl LighthouseBuilder {
     /// source of the chain when there are none), a missing region or a bad endpoint.
     pub fn build(self) -> Result<TencentLighthouseImageSharing> {
         Ok(TencentLighthouseImageSharing {
-            client: self.tencent.build(&self.config, LIGHTHOUSE_SERVICE)?,
+            client: Arc::new(self.tencent.build(&self.config, LIGHTHOUSE_SERVICE)?),
             limits: LIGHTHOUSE_LIMITS,
         })
     }
@@ -87,9 +89,12 @@ pub struct Eligibility {
 }
 
 /// [`ImageSharing`] for Tencent Cloud Lighthouse blueprints, in one region.
+///
+/// A clone is cheap (reference counts, no allocation) and shares the connection pool,
+/// credentials cache and rate limiter: clone it into each spawned task.
 #[derive(Debug, Clone)]
 pub struct TencentLighthouseImageSharing {
-    client: TencentClient,
+    client: Arc<TencentClient>,
     limits: ShareLimits,
 }
 
@@ -154,6 +159,7 @@ impl TencentLighthouseImageSharing {
     }
 
     /// A builder with nothing set.
+    #[must_use]
     pub fn builder() -> LighthouseBuilder {
         LighthouseBuilder::default()
     }
@@ -167,6 +173,7 @@ impl TencentLighthouseImageSharing {
     }
 
     /// The underlying signed-JSON client.
+    #[must_use]
     pub fn client(&self) -> &TencentClient {
         &self.client
     }
@@ -429,6 +436,7 @@ impl Service for TencentLighthouseImageSharing {
 }
 
 /// Maps a Lighthouse `Blueprint` (see the module docs for the rules).
+#[must_use]
 pub fn image_from_blueprint(b: Blueprint, region: &Region) -> Image {
     let origin = match b.blueprint_type.as_deref() {
         Some("PRIVATE") => ImageOrigin::Custom,

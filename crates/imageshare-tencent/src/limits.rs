@@ -205,12 +205,14 @@ pub const LIGHTHOUSE_DEFAULT_RATE: Rate = Rate::per_second(10.0);
 /// The default client-side rate limits of the CVM adapter ([`CVM_RATE_TABLE`], unlisted
 /// actions at [`CVM_DEFAULT_RATE`]). Builders take another table with `rate_limits` or
 /// change one action with `rate_limit`.
+#[must_use]
 pub fn cvm_rate_limits() -> RateLimits {
     RateLimits::from_table(CVM_RATE_TABLE, Some(CVM_DEFAULT_RATE))
 }
 
 /// The default client-side rate limits of the Lighthouse adapter
 /// ([`LIGHTHOUSE_RATE_TABLE`], unlisted actions at [`LIGHTHOUSE_DEFAULT_RATE`]).
+#[must_use]
 pub fn lighthouse_rate_limits() -> RateLimits {
     RateLimits::from_table(LIGHTHOUSE_RATE_TABLE, Some(LIGHTHOUSE_DEFAULT_RATE))
 }

@@ -22,6 +22,7 @@ pub struct Filter {
 
 impl Filter {
     /// A filter with one value.
+    #[must_use]
     pub fn one(name: &str, value: &str) -> Self {
         Filter {
             name: name.to_owned(),

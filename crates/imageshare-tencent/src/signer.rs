@@ -73,6 +73,7 @@ pub enum Method {
 
 impl Method {
     /// `POST` or `GET`.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Post => "POST",
@@ -139,6 +140,7 @@ pub struct Tc3Request<'a> {
 
 impl<'a> Tc3Request<'a> {
     /// A POST with a JSON body and `Content-Type: application/json`, as the official SDKs send.
+    #[must_use]
     pub fn post_json(
         service: &'a str,
         host: &'a str,
@@ -167,6 +169,7 @@ impl<'a> Tc3Request<'a> {
 
     /// A GET with the parameters in `query` (already encoded), an empty payload and
     /// `Content-Type: application/x-www-form-urlencoded`.
+    #[must_use]
     pub fn get(
         service: &'a str,
         host: &'a str,
@@ -184,36 +187,42 @@ impl<'a> Tc3Request<'a> {
     }
 
     /// Sets `X-TC-Region`.
+    #[must_use]
     pub fn region(mut self, region: &'a str) -> Self {
         self.region = Some(region);
         self
     }
 
     /// Sets `X-TC-Language`.
+    #[must_use]
     pub fn language(mut self, language: &'a str) -> Self {
         self.language = Some(language);
         self
     }
 
     /// Overrides `Content-Type` (e.g. `application/json; charset=utf-8`).
+    #[must_use]
     pub fn content_type(mut self, content_type: &'a str) -> Self {
         self.content_type = content_type;
         self
     }
 
     /// Overrides the canonical URI (default `/`).
+    #[must_use]
     pub fn canonical_uri(mut self, uri: &'a str) -> Self {
         self.canonical_uri = uri;
         self
     }
 
     /// Chooses which headers to sign.
+    #[must_use]
     pub fn signed_headers(mut self, set: SignedHeaderSet) -> Self {
         self.signed_headers = set;
         self
     }
 
     /// Signs `UNSIGNED-PAYLOAD` instead of the body.
+    #[must_use]
     pub fn unsigned_payload(mut self, unsigned: bool) -> Self {
         self.unsigned_payload = unsigned;
         self
@@ -252,6 +261,7 @@ pub struct Tc3Signature {
 
 impl Tc3Signature {
     /// The value of one header to send (name compared case-insensitively).
+    #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -290,22 +300,26 @@ pub struct Tc3Signer {
 
 impl Tc3Signer {
     /// A signer for these credentials.
+    #[must_use]
     pub fn new(credentials: TencentCredentials) -> Self {
         Tc3Signer { credentials }
     }
 
     /// The credentials this signer uses.
+    #[must_use]
     pub fn credentials(&self) -> &TencentCredentials {
         &self.credentials
     }
 
     /// Signs one request. Pure: the same inputs always give the same output.
+    #[must_use]
     pub fn sign(&self, request: &Tc3Request<'_>) -> Tc3Signature {
         sign(&self.credentials, request)
     }
 }
 
 /// Signs one request with `credentials` (the function behind [`Tc3Signer::sign`]).
+#[must_use]
 pub fn sign(credentials: &TencentCredentials, request: &Tc3Request<'_>) -> Tc3Signature {
     let hashed_payload = if request.unsigned_payload {
         hash_hex(UNSIGNED_PAYLOAD.as_bytes())
@@ -432,12 +446,14 @@ fn compute(secret_key: &Secret, parts: &Parts<'_>) -> Computed {
 
 /// Lowercase hex of the SHA-256 of `data` (`HashedRequestPayload`,
 /// `HashedCanonicalRequest`).
+#[must_use]
 pub fn hash_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
 /// Builds the canonical header block and the `SignedHeaders` list from `(name, value)` pairs:
 /// names and values lowercased, values trimmed, sorted by name.
+#[must_use]
 pub fn canonical_headers(pairs: &[(&str, &str)]) -> (String, String) {
     let mut lines: Vec<(String, String)> = pairs
         .iter()
@@ -458,6 +474,7 @@ pub fn canonical_headers(pairs: &[(&str, &str)]) -> (String, String) {
 /// `Method \n URI \n Query \n CanonicalHeaders \n SignedHeaders \n HashedPayload`.
 /// `canonical_headers` already ends with `\n`, so an empty line separates it from
 /// `signed_headers`, exactly as in the published example.
+#[must_use]
 pub fn canonical_request(
     method: &str,
     canonical_uri: &str,
@@ -470,11 +487,13 @@ pub fn canonical_request(
 }
 
 /// `date/service/tc3_request`.
+#[must_use]
 pub fn credential_scope(date: &str, service: &str) -> String {
     format!("{date}/{service}/{TERMINATOR}")
 }
 
 /// `TC3-HMAC-SHA256 \n timestamp \n scope \n hashed_canonical_request`.
+#[must_use]
 pub fn string_to_sign(
     timestamp: u64,
     credential_scope: &str,
@@ -502,6 +521,7 @@ impl fmt::Debug for DerivedKeys {
 }
 
 /// Derives the TC3 key chain for one date and service.
+#[must_use]
 pub fn derive_keys(secret_key: &Secret, date: &str, service: &str) -> DerivedKeys {
     let mut k = String::with_capacity(3 + secret_key.expose().len());
     k.push_str("TC3");
@@ -524,6 +544,7 @@ pub fn derive_keys(secret_key: &Secret, date: &str, service: &str) -> DerivedKey
 }
 
 /// `lowercase(hex(HMAC-SHA256(SecretSigning, string_to_sign)))`: the signature.
+#[must_use]
 pub fn signature_hex(keys: &DerivedKeys, string_to_sign: &str) -> String {
     hex::encode(hmac(&keys.secret_signing, string_to_sign.as_bytes()))
 }
@@ -536,6 +557,7 @@ fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
 
 /// The service a Tencent host signs for: its first label (`cvm.tencentcloudapi.com` ->
 /// `cvm`, `lighthouse.intl.tencentcloudapi.com` -> `lighthouse`). A port is ignored.
+#[must_use]
 pub fn service_from_host(host: &str) -> &str {
     let host = host.split(':').next().unwrap_or(host);
     host.split('.').next().unwrap_or(host)
@@ -550,12 +572,14 @@ const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
 
 /// Percent-encodes one query component per RFC 3986 with uppercase hex (space is `%20`,
 /// `*` is `%2A`, `~` stays).
+#[must_use]
 pub fn percent_encode(s: &str) -> String {
     utf8_percent_encode(s, RFC3986).to_string()
 }
 
 /// A query string for a GET request: parameters sorted by key (then value), each key and
 /// value RFC 3986 percent-encoded, joined with `&`. Send exactly this string and sign it.
+#[must_use]
 pub fn canonical_query(params: &[(&str, &str)]) -> String {
     let mut sorted: Vec<(&str, &str)> = params.to_vec();
     sorted.sort();

@@ -88,16 +88,19 @@ impl ClientBuilder for UCloudImageSharingBuilder {
 
 impl UCloudImageSharingBuilder {
     /// A builder with nothing set.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// The key pair (and STS token). Without it, the chain looks for one.
+    #[must_use]
     pub fn credentials(self, credentials: UCloudCredentials) -> Self {
         self.credentials_provider(fixed(credentials, "explicit credentials"))
     }
     /// An explicit credentials provider (your own vault or broker, an STS role): used
     /// before the environment and the shared files, cached and refreshed before expiry.
+    #[must_use]
     pub fn credentials_provider(mut self, provider: SharedProvider<UCloudCredentials>) -> Self {
         self.credentials = Some(provider);
         self
@@ -107,11 +110,13 @@ impl UCloudImageSharingBuilder {
     /// UCloud SDK never tries it unasked, and neither does imageshare; see
     /// [`instance_role`](crate::credential::instance_role) for the wire rules. The server is
     /// [`ClientConfig::metadata_endpoint`] when set (`IMAGESHARE_METADATA_ENDPOINT`).
+    #[must_use]
     pub fn instance_role(mut self, role: InstanceRole) -> Self {
         self.instance_role = Some(role);
         self
     }
     /// The zone, sent as `Zone` when set.
+    #[must_use]
     pub fn zone(mut self, zone: impl Into<String>) -> Self {
         self.zone = Some(zone.into());
         self
@@ -119,50 +124,60 @@ impl UCloudImageSharingBuilder {
     /// The project the adapter acts for (`org-...`), sent as `ProjectId`: the same as
     /// [`ClientBuilder::project`]. Without it UCloud uses the account's default project;
     /// sub-accounts must set it.
+    #[must_use]
     pub fn project_id(self, project_id: impl Into<String>) -> Self {
         self.project(project_id)
     }
     /// The API base URL (default `https://api.ucloud.cn`): UCloud Global, a private
     /// endpoint, the emulator. The same as [`ClientBuilder::endpoint`]; validated in
     /// [`build`](Self::build).
+    #[must_use]
     pub fn base_url(self, base_url: impl Into<String>) -> Self {
         self.endpoint(base_url)
     }
     /// Uses UCloud Global, `https://api.ucloud-global.com`.
+    #[must_use]
     pub fn global(self) -> Self {
         self.endpoint(GLOBAL_BASE_URL)
     }
     /// All the sharing action names at once.
+    #[must_use]
     pub fn actions(mut self, actions: SharingActions) -> Self {
         self.actions = actions;
         self
     }
     /// Renames the share action.
+    #[must_use]
     pub fn share_action(mut self, name: impl Into<String>) -> Self {
         self.actions.share = name.into();
         self
     }
     /// Renames the cancel-share action.
+    #[must_use]
     pub fn cancel_share_action(mut self, name: impl Into<String>) -> Self {
         self.actions.cancel_share = name.into();
         self
     }
     /// Renames the list-sharees action.
+    #[must_use]
     pub fn describe_share_action(mut self, name: impl Into<String>) -> Self {
         self.actions.describe_share = name.into();
         self
     }
     /// Renames the list-shared-with-me action.
+    #[must_use]
     pub fn describe_shared_action(mut self, name: impl Into<String>) -> Self {
         self.actions.describe_shared = name.into();
         self
     }
     /// Renames the save-shared-image action.
+    #[must_use]
     pub fn save_shared_action(mut self, name: impl Into<String>) -> Self {
         self.actions.save_shared = name.into();
         self
     }
     /// Page size (`Limit`) of the listing calls, 1 to 100 (default 100).
+    #[must_use]
     pub fn page_size(mut self, page_size: u32) -> Self {
         self.page_size = page_size;
         self
@@ -170,6 +185,7 @@ impl UCloudImageSharingBuilder {
     /// Projects per share call (default 1, imageshare's choice: see [`UHOST_LIMITS`]); the
     /// limit checker batches by it. Raise it only for an endpoint whose share action takes
     /// several `TargetProjectIds`.
+    #[must_use]
     pub fn max_projects_per_call(mut self, n: usize) -> Self {
         self.max_projects_per_call = Some(n);
         self
@@ -222,7 +238,7 @@ impl UCloudImageSharingBuilder {
         let mut config = self.config;
         if config.client_options().is_none() {
             if let Some(secs) = chain.timeout_secs.filter(|s| *s > 0) {
-                config.client_options_mut().timeout = Duration::from_secs(secs);
+                config.update_client_options(|o| o.with_timeout(Duration::from_secs(secs)));
             }
         }
         let transport = config.transport(UHOST, uhost_rate_limits())?;

@@ -156,32 +156,39 @@ impl UCloudClient {
     }
 
     /// The base URL requests are posted to (normalised, with a trailing `/`).
+    #[must_use]
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
     /// The region sent as `Region`.
+    #[must_use]
     pub fn region(&self) -> &Region {
         &self.region
     }
     /// The zone sent as `Zone`, if configured.
+    #[must_use]
     pub fn zone(&self) -> Option<&str> {
         self.zone.as_deref()
     }
     /// The project sent as `ProjectId`, if configured (else UCloud uses the account's
     /// default project).
+    #[must_use]
     pub fn project_id(&self) -> Option<&str> {
         self.project_id.as_deref()
     }
     /// The public key of fixed credentials (never the private key); `None` when the
     /// credentials are fetched (STS, instance role).
+    #[must_use]
     pub fn public_key(&self) -> Option<&str> {
         self.credentials.fixed().map(|c| c.public_key.as_str())
     }
     /// The credentials this client signs with (cached; refreshed before they expire).
+    #[must_use]
     pub fn credentials(&self) -> &CredentialsCache<UCloudCredentials> {
         &self.credentials
     }
     /// The transport (options and retry policy in force).
+    #[must_use]
     pub fn transport(&self) -> &Transport {
         &self.transport
     }
@@ -189,6 +196,7 @@ impl UCloudClient {
     /// The parameters of `action` as sent, before signing: `Action`, then the common
     /// `Region`, `Zone` and `ProjectId` unless `params` sets them, then `params`. Parameters
     /// with an empty value are dropped (as the Go SDK does).
+    #[must_use]
     pub fn request_params(&self, action: &str, params: Vec<Param>) -> Vec<Param> {
         let has = |name: &str| params.iter().any(|(k, _)| k == name);
         let mut out: Vec<Param> = vec![("Action".to_owned(), action.to_owned())];
@@ -212,6 +220,7 @@ impl UCloudClient {
     /// The signed HTTP request for `action` with `credentials` (what
     /// [`UCloudClient::call`] sends; see [`credentials`](Self::credentials)). A
     /// `SecurityToken` of temporary credentials is sent and signed with the rest.
+    #[must_use]
     pub fn signed_request(
         &self,
         credentials: &UCloudCredentials,
@@ -392,6 +401,7 @@ pub fn decode_answer<T: DeserializeOwned>(
 }
 
 /// The `RetCode` of an [`Error::Api`] or [`Error::Auth`] from UCloud, as a number.
+#[must_use]
 pub fn error_ret_code(error: &Error) -> Option<i64> {
     match error {
         Error::Api(e) if e.provider == UHOST => e.code.parse().ok(),

@@ -136,6 +136,7 @@ impl UCloudCredentials {
     }
 
     /// The same keys with an STS security token.
+    #[must_use]
     pub fn with_security_token(mut self, token: impl Into<Secret>) -> Self {
         self.security_token = Some(token.into());
         self
@@ -157,6 +158,7 @@ impl UCloudCredentials {
     }
 
     /// True when these are temporary credentials (they carry an STS token).
+    #[must_use]
     pub fn is_temporary(&self) -> bool {
         self.security_token.is_some()
     }
@@ -168,6 +170,7 @@ impl UCloudCredentials {
 
     /// Adds `PublicKey` (and `SecurityToken`) and `Signature` to flattened parameters
     /// ([`signer::sign_request`]).
+    #[must_use]
     pub fn sign(&self, params: Vec<Param>) -> Vec<Param> {
         signer::sign_request(params, self)
     }
@@ -203,6 +206,7 @@ pub struct UCloudConfig {
 
 impl UCloudConfig {
     /// Fills every unset field from `fallback`.
+    #[must_use]
     pub fn or(self, fallback: UCloudConfig) -> UCloudConfig {
         UCloudConfig {
             project_id: self.project_id.or(fallback.project_id),
@@ -214,6 +218,7 @@ impl UCloudConfig {
     }
 
     /// True when every field is set (the shared config file is then not needed).
+    #[must_use]
     pub fn is_complete(&self) -> bool {
         self.project_id.is_some()
             && self.region.is_some()
@@ -223,6 +228,7 @@ impl UCloudConfig {
     }
 
     /// The base URL to use: the configured one, else [`DEFAULT_BASE_URL`].
+    #[must_use]
     pub fn base_url_or_default(&self) -> &str {
         self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL)
     }
@@ -303,6 +309,7 @@ pub struct ResolvedUCloud {
 impl ResolvedUCloud {
     /// The key pair, when the chain found fixed keys (explicit, environment, shared
     /// file); `None` for a provider that fetches them.
+    #[must_use]
     pub fn fixed_credentials(&self) -> Option<&UCloudCredentials> {
         self.credentials.fixed()
     }
@@ -337,60 +344,72 @@ pub struct UCloudChain {
 
 impl UCloudChain {
     /// A chain with no explicit values.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
     /// Explicit credentials (the rest of the chain is not consulted for keys).
+    #[must_use]
     pub fn credentials(self, credentials: UCloudCredentials) -> Self {
         self.credentials_provider(fixed(credentials, CredentialSource::Explicit.to_string()))
     }
     /// An explicit credentials provider (your own vault or broker, an STS role): the rest
     /// of the chain is not consulted for keys.
+    #[must_use]
     pub fn credentials_provider(mut self, provider: SharedProvider<UCloudCredentials>) -> Self {
         self.credentials = Some(provider);
         self
     }
     /// Explicit settings; fields left `None` are looked up further down the chain.
+    #[must_use]
     pub fn config(mut self, config: UCloudConfig) -> Self {
         self.config = config;
         self
     }
     /// Explicit project id.
+    #[must_use]
     pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
         self.config.project_id = Some(project_id.into());
         self
     }
     /// Explicit region.
+    #[must_use]
     pub fn region(mut self, region: impl Into<String>) -> Self {
         self.config.region = Some(region.into());
         self
     }
     /// Explicit zone.
+    #[must_use]
     pub fn zone(mut self, zone: impl Into<String>) -> Self {
         self.config.zone = Some(zone.into());
         self
     }
     /// Explicit API base URL.
+    #[must_use]
     pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
         self.config.base_url = Some(base_url.into());
         self
     }
     /// Explicit timeout in seconds.
+    #[must_use]
     pub fn timeout_secs(mut self, secs: u64) -> Self {
         self.config.timeout_secs = Some(secs);
         self
     }
     /// Explicit profile of the shared files (beats `UCLOUD_PROFILE`).
+    #[must_use]
     pub fn profile(mut self, profile: impl Into<String>) -> Self {
         self.profile = Some(profile.into());
         self
     }
     /// Explicit path of `config.json` (beats `UCLOUD_SHARED_CONFIG_FILE`).
+    #[must_use]
     pub fn shared_config_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.shared_config_file = Some(path.into());
         self
     }
     /// Explicit path of `credential.json` (beats `UCLOUD_SHARED_CREDENTIAL_FILE`).
+    #[must_use]
     pub fn shared_credential_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.shared_credential_file = Some(path.into());
         self
@@ -398,12 +417,14 @@ impl UCloudChain {
 
     /// Asks for the instance role as the last source of keys (see
     /// [`instance_role`](mod@self::instance_role): the UCloud SDK never tries it unasked).
+    #[must_use]
     pub fn instance_role(mut self, role: InstanceRole) -> Self {
         self.instance_role = Some(role);
         self
     }
     /// The metadata server of the instance role (default
     /// [`instance_role::METADATA_ENDPOINT`]).
+    #[must_use]
     pub fn metadata_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.metadata_endpoint = Some(endpoint.into());
         self

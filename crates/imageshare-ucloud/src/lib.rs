@@ -129,6 +129,11 @@
 //! assert_eq!((err.ret_code(), err.message()), (171, "Signature VerifyAC Error"));
 //! ```
 #![warn(missing_docs)]
+// Builders and pure functions are `#[must_use]` (CI: clippy -D warnings); not in unit tests.
+#![cfg_attr(
+    not(test),
+    warn(clippy::must_use_candidate, clippy::return_self_not_must_use)
+)]
 
 pub mod answer;
 pub mod builder;

@@ -80,6 +80,7 @@ pub const UHOST_DEFAULT_RATE: Rate = Rate::per_second(10.0);
 
 /// The default client-side rate limits of the UCloud adapter (every action at
 /// [`UHOST_DEFAULT_RATE`]).
+#[must_use]
 pub fn uhost_rate_limits() -> RateLimits {
     RateLimits::from_table(&[], Some(UHOST_DEFAULT_RATE))
 }

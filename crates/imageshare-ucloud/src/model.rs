@@ -29,6 +29,7 @@ pub enum ImageType {
 
 impl ImageType {
     /// The wire value.
+    #[must_use]
     pub fn as_str(&self) -> &str {
         match self {
             ImageType::Base => "Base",
@@ -147,10 +148,12 @@ pub struct UHostImageSet {
 
 impl UHostImageSet {
     /// The `ImageType`, parsed.
+    #[must_use]
     pub fn kind(&self) -> ImageType {
         ImageType::from(self.image_type.as_str())
     }
     /// True for Lightweight App UHost (ULHost) images (`FuncType` = `app`).
+    #[must_use]
     pub fn is_lightweight(&self) -> bool {
         self.func_type == FUNC_TYPE_LIGHTWEIGHT
     }

@@ -85,6 +85,7 @@ pub const SHARE_WITH_OWN_PROJECT: i64 = 8995;
 
 /// True for the gateway codes that reject the credentials or the signature
 /// (170, 171, 172, 174): the client maps them to `Error::Auth`.
+#[must_use]
 pub fn is_auth(code: i64) -> bool {
     matches!(
         code,
@@ -99,6 +100,7 @@ pub fn is_auth(code: i64) -> bool {
 /// Both official SDKs treat gateway codes below 2000 as non-retryable (ucloud.md §6);
 /// imageshare retries these two on idempotent actions only, because both say the request
 /// was not processed.
+#[must_use]
 pub fn retry_reason(code: i64) -> Option<RetryReason> {
     match code {
         THROTTLED => Some(RetryReason::Throttled),
@@ -111,6 +113,7 @@ pub fn retry_reason(code: i64) -> Option<RetryReason> {
 /// (ucloud.md §6): 429 is [`RetryReason::Throttled`]; 502, 503 and 504 are
 /// [`RetryReason::ServerError`]. (500 is not retried, unlike
 /// [`RetryReason::of_status`].)
+#[must_use]
 pub fn status_retry_reason(status: u16) -> Option<RetryReason> {
     match status {
         429 => Some(RetryReason::Throttled),

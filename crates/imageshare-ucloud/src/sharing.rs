@@ -13,6 +13,8 @@
 //! answered with RetCode 161 ("Action does not exist"), which this adapter reports as
 //! [`Error::Unsupported`] naming the documented alternative, `copy_to_project`.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use imageshare_core::limits::ImageIdUse;
@@ -114,11 +116,14 @@ pub struct CopiedImage {
 /// [`UCloudChain`](crate::UCloudChain) (`UCLOUD_*` variables, then `~/.ucloud/config.json` and
 /// `credential.json`). Wrap it in [`imageshare_core::Checked`] to have UCloud's documented
 /// limits ([`UHOST_LIMITS`](crate::UHOST_LIMITS)) enforced before anything is sent.
+///
+/// A clone is cheap (reference counts, no allocation) and shares the connection pool,
+/// credentials cache and rate limiter: clone it into each spawned task.
 #[derive(Debug, Clone)]
 pub struct UCloudImageSharing {
-    client: UCloudClient,
+    client: Arc<UCloudClient>,
     limits: ShareLimits,
-    actions: SharingActions,
+    actions: Arc<SharingActions>,
     page_size: u32,
 }
 
@@ -129,12 +134,14 @@ impl UCloudImageSharing {
     /// variables, then the UCloud CLI's shared files, read from the builder's
     /// [`env`](imageshare_core::ClientBuilder::env) (the process environment by default).
     /// A region and a key pair must be given or found.
+    #[must_use]
     pub fn builder() -> UCloudImageSharingBuilder {
         UCloudImageSharingBuilder::new()
     }
 
     /// The same as [`builder`](Self::builder): every value not given to the builder is
     /// looked up in the [`UCloudChain`](crate::UCloudChain) in [`UCloudImageSharingBuilder::build`].
+    #[must_use]
     pub fn from_env() -> UCloudImageSharingBuilder {
         UCloudImageSharingBuilder::new()
     }
@@ -147,27 +154,31 @@ impl UCloudImageSharing {
         page_size: u32,
     ) -> Self {
         Self {
-            client,
+            client: Arc::new(client),
             limits,
-            actions,
+            actions: Arc::new(actions),
             page_size,
         }
     }
 
     /// The API client (base URL, region, project, transport).
+    #[must_use]
     pub fn client(&self) -> &UCloudClient {
         &self.client
     }
     /// The sharing action names in force.
+    #[must_use]
     pub fn actions(&self) -> &SharingActions {
         &self.actions
     }
     /// The project the adapter acts for (`ProjectId`), if configured; UCloud uses the
     /// account's default project otherwise.
+    #[must_use]
     pub fn project_id(&self) -> Option<&str> {
         self.client.project_id()
     }
     /// The page size (`Limit`) of the listing calls.
+    #[must_use]
     pub fn page_size(&self) -> u32 {
         self.page_size
     }
@@ -205,6 +216,7 @@ impl UCloudImageSharing {
 
     /// Every image `DescribeImage` lists (`Offset` / `Limit` / `TotalCount`), filtered by
     /// `image_type`, as a lazy stream over the pages.
+    #[must_use]
     pub fn list_images_stream(
         &self,
         image_type: Option<ImageType>,
@@ -777,6 +789,7 @@ impl ImageSharing for UCloudImageSharing {
 /// * state: `Available` -> available, `Making` / `Copying` -> pending, `Unavailable` ->
 ///   unavailable, anything else verbatim;
 /// * encryption: UCloud does not report it ([`Encryption::NotReported`]).
+#[must_use]
 pub fn to_image(
     set: &UHostImageSet,
     region: &Region,

@@ -95,6 +95,7 @@ pub fn flatten(params: &Value) -> Result<Vec<Param>, FlattenError> {
 }
 
 /// [`flatten`] for a parameter map.
+#[must_use]
 pub fn flatten_map(params: &Map<String, Value>) -> Vec<Param> {
     let mut out = Vec::with_capacity(params.len());
     for (key, value) in params {
@@ -124,6 +125,7 @@ pub fn flatten_value(key: &str, value: &Value, out: &mut Vec<Param>) {
 }
 
 /// A JSON number as UCloud signs it: integers as integers, floats as [`format_float`].
+#[must_use]
 pub fn format_number(n: &Number) -> String {
     if let Some(i) = n.as_i64() {
         i.to_string()
@@ -141,6 +143,7 @@ pub fn format_number(n: &Number) -> String {
 ///
 /// Rust's `Display` for `f64` has exactly these properties. Pass `f64`, never a widened
 /// `f32` (`42.1f32 as f64` prints `42.099998474121094`, as it does in Go).
+#[must_use]
 pub fn format_float(x: f64) -> String {
     format!("{x}")
 }
@@ -188,6 +191,7 @@ pub fn sign<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)], private_key: &Secre
 /// Signs a request for sending: removes any `PublicKey`, `SecurityToken` and `Signature`
 /// already in `params`, adds `PublicKey` (and `SecurityToken` when the credentials carry
 /// one), sorts by name and appends `Signature`. The result is ready for [`form_encode`].
+#[must_use]
 pub fn sign_request(params: Vec<Param>, credentials: &UCloudCredentials) -> Vec<Param> {
     let mut params: Vec<Param> = params
         .into_iter()
@@ -242,6 +246,7 @@ impl VerifyError {
     /// A missing `PublicKey` is answered as 172: the gateway documents no code for it, and
     /// without a key there is no user (UNCONFIRMED). A repeated parameter is answered as
     /// 171, since no single signed string exists for it (imageshare's choice).
+    #[must_use]
     pub fn ret_code(&self) -> u32 {
         match self {
             VerifyError::MissingSignature => RET_CODE_MISSING_SIGNATURE,
@@ -258,6 +263,7 @@ impl VerifyError {
     /// (171) and `User Not Exists` (172) are the texts UCloud's own API-access FAQ shows;
     /// no text is published for 170, so `Missing Signature` is imageshare's wording.
     /// Clients must not parse messages (ucloud.md §3.4).
+    #[must_use]
     pub fn message(&self) -> &'static str {
         match self.ret_code() {
             RET_CODE_MISSING_SIGNATURE => "Missing Signature",

@@ -109,11 +109,13 @@ impl EcsRamRoleProvider {
     }
 
     /// The same as a [`SharedProvider`].
+    #[must_use]
     pub fn shared(self) -> SharedProvider<AlibabaCredentials> {
         Arc::new(self)
     }
 
     /// The metadata endpoint, `scheme://host[:port]`.
+    #[must_use]
     pub fn endpoint(&self) -> &str {
         &self.base
     }
@@ -222,6 +224,7 @@ pub struct EcsRamRoleSource {
 
 impl EcsRamRoleSource {
     /// The source, calling through `services`.
+    #[must_use]
     pub fn new(services: &Services) -> Self {
         EcsRamRoleSource {
             services: services.clone(),

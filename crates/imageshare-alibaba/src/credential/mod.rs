@@ -139,12 +139,14 @@ impl AlibabaCredentials {
     }
 
     /// The same credentials with an STS security token.
+    #[must_use]
     pub fn with_security_token(mut self, token: impl Into<Secret>) -> Self {
         self.security_token = Some(token.into());
         self
     }
 
     /// True when these are temporary credentials (a security token is present).
+    #[must_use]
     pub fn is_sts(&self) -> bool {
         self.security_token.is_some()
     }
@@ -184,6 +186,7 @@ impl fmt::Display for AlibabaCredentials {
 /// environment, OIDC, the CLI profile file (profile `profile` if given), the instance
 /// RAM role, the credentials URI; the fetching sources call through `services`. See the
 /// [module docs](self).
+#[must_use]
 pub fn credential_chain(
     provider: Provider,
     explicit: Option<SharedProvider<AlibabaCredentials>>,

@@ -80,6 +80,7 @@ impl OidcProvider {
     }
 
     /// The same as a [`SharedProvider`].
+    #[must_use]
     pub fn shared(self) -> SharedProvider<AlibabaCredentials> {
         Arc::new(self)
     }
@@ -148,6 +149,7 @@ pub struct OidcEnv {
 
 impl OidcEnv {
     /// The source, calling through `services`.
+    #[must_use]
     pub fn new(services: &Services) -> Self {
         OidcEnv {
             services: services.clone(),

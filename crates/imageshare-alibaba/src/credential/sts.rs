@@ -93,6 +93,7 @@ impl fmt::Debug for Services {
 
 impl Services {
     /// The services of `provider` over `config`, calling through `transport`.
+    #[must_use]
     pub fn new(provider: Provider, config: &ClientConfig, transport: Transport) -> Self {
         Services {
             provider,
@@ -109,27 +110,33 @@ impl Services {
     }
 
     /// The provider named in errors.
+    #[must_use]
     pub fn provider(&self) -> Provider {
         self.provider
     }
     /// The environment (token files are read from it on every refresh).
+    #[must_use]
     pub fn env(&self) -> &dyn Env {
         self.config.env()
     }
     /// The clock.
+    #[must_use]
     pub fn clock(&self) -> &Clock {
         self.config.clock()
     }
     /// The transport.
+    #[must_use]
     pub fn transport(&self) -> &Transport {
         &self.transport
     }
     /// The configured metadata endpoint, if any.
+    #[must_use]
     pub fn metadata_endpoint(&self) -> Option<String> {
         self.config.metadata_endpoint()
     }
     /// The STS client for a source naming `sts_region` and `enable_vpc` (a profile's);
     /// see [`sts_endpoint`].
+    #[must_use]
     pub fn sts(&self, sts_region: Option<&str>, enable_vpc: bool) -> Sts {
         Sts {
             endpoint: sts_endpoint(
@@ -390,6 +397,7 @@ impl fmt::Debug for Sts {
 
 impl Sts {
     /// The endpoint, `scheme://host[:port]`.
+    #[must_use]
     pub fn endpoint(&self) -> &str {
         &self.endpoint
     }

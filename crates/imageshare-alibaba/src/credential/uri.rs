@@ -50,6 +50,7 @@ impl UriProvider {
     }
 
     /// The same as a [`SharedProvider`].
+    #[must_use]
     pub fn shared(self) -> SharedProvider<AlibabaCredentials> {
         Arc::new(self)
     }
@@ -89,6 +90,7 @@ pub struct UriEnv {
 
 impl UriEnv {
     /// The source, calling through `services`.
+    #[must_use]
     pub fn new(services: &Services) -> Self {
         UriEnv {
             services: services.clone(),

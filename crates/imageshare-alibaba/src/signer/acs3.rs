@@ -42,6 +42,7 @@ pub const COMPUTED_HEADERS: [&str; 8] = [
 ];
 
 /// Lowercase hex SHA-256.
+#[must_use]
 pub fn hex_sha256(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
@@ -58,6 +59,7 @@ pub fn canonical_query_string<K: AsRef<str>, V: AsRef<str>>(query: &[(K, V)]) ->
 
 /// The canonical URI: the path as sent on the wire (already percent-encoded), `/` when
 /// empty. Use [`encode_path`] to build one from a raw path.
+#[must_use]
 pub fn canonical_uri(path: &str) -> &str {
     if path.is_empty() {
         "/"
@@ -101,6 +103,7 @@ pub fn canonical_headers<K: AsRef<str>, V: AsRef<str>>(headers: &[(K, V)]) -> (S
 
 /// Joins the six parts of the canonical request (the method is upper-cased). The
 /// canonical headers already end in `\n`, so an empty line precedes the signed headers.
+#[must_use]
 pub fn canonical_request(
     method: &str,
     canonical_uri: &str,
@@ -116,11 +119,13 @@ pub fn canonical_request(
 }
 
 /// `"ACS3-HMAC-SHA256\n" + hex(sha256(canonical_request))`.
+#[must_use]
 pub fn string_to_sign(canonical_request: &str) -> String {
     format!("{ALGORITHM}\n{}", hex_sha256(canonical_request.as_bytes()))
 }
 
 /// `hex(HMAC-SHA256(secret, string_to_sign))` (the key is the bare secret, no `&`).
+#[must_use]
 pub fn signature(string_to_sign: &str, secret: &Secret) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes())
         .expect("HMAC accepts keys of any length");
@@ -129,6 +134,7 @@ pub fn signature(string_to_sign: &str, secret: &Secret) -> String {
 }
 
 /// The `Authorization` header value.
+#[must_use]
 pub fn authorization(access_key_id: &str, signed_headers: &str, signature: &str) -> String {
     format!("{ALGORITHM} Credential={access_key_id},SignedHeaders={signed_headers},Signature={signature}")
 }
@@ -173,26 +179,31 @@ impl Acs3Request {
         }
     }
     /// Sets the HTTP method.
+    #[must_use]
     pub fn method(mut self, method: impl Into<String>) -> Self {
         self.method = method.into();
         self
     }
     /// Sets the path (as sent on the wire).
+    #[must_use]
     pub fn path(mut self, path: impl Into<String>) -> Self {
         self.path = path.into();
         self
     }
     /// Adds a query parameter.
+    #[must_use]
     pub fn query(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.query.push((key.into(), value.into()));
         self
     }
     /// Adds an extra header to send and sign.
+    #[must_use]
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
     }
     /// Sets the body.
+    #[must_use]
     pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = body.into();
         self
@@ -216,6 +227,7 @@ pub struct Acs3Signed {
 
 impl Acs3Signed {
     /// The value of one header (name compared case-insensitively).
+    #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -223,6 +235,7 @@ impl Acs3Signed {
             .map(|(_, v)| v.as_str())
     }
     /// The `Authorization` header value.
+    #[must_use]
     pub fn authorization(&self) -> &str {
         self.header("authorization").unwrap_or_default()
     }
@@ -255,6 +268,7 @@ impl fmt::Debug for Acs3Signed {
 /// `x-acs-signature-nonce`, `x-acs-content-sha256`, `x-acs-security-token` (STS only), the
 /// request's extra headers, and `authorization`. Every header but `authorization` is
 /// signed. An extra header named like one of [`COMPUTED_HEADERS`] is dropped.
+#[must_use]
 pub fn sign(
     credentials: &AlibabaCredentials,
     request: &Acs3Request,
@@ -352,6 +366,7 @@ impl Acs3VerifyError {
     /// The Alibaba error code to answer with (alibaba.md 2.3): `SignatureDoesNotMatch`
     /// when the request was signed but the values disagree, `IncompleteSignature` ("does
     /// not conform to Aliyun standards") when it cannot be checked.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             Acs3VerifyError::SignatureMismatch | Acs3VerifyError::ContentSha256Mismatch => {
@@ -362,6 +377,7 @@ impl Acs3VerifyError {
     }
     /// The HTTP status alibaba.md 2.3 gives for [`Self::code`] (403 for
     /// `SignatureDoesNotMatch`, 400 otherwise).
+    #[must_use]
     pub fn http_status(&self) -> u16 {
         match self.code() {
             "SignatureDoesNotMatch" => 403,
@@ -454,6 +470,7 @@ pub struct ReceivedRequest<'a> {
 
 impl ReceivedRequest<'_> {
     /// Every value of a header (name compared case-insensitively).
+    #[must_use]
     pub fn header_values(&self, name: &str) -> Vec<&str> {
         self.headers
             .iter()

@@ -53,6 +53,7 @@ pub fn canonicalized_query<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> S
 }
 
 /// `METHOD&%2F&enc(canonicalized_query)`; the method is upper-cased.
+#[must_use]
 pub fn string_to_sign(method: &str, canonicalized_query: &str) -> String {
     format!(
         "{}&{}&{}",
@@ -63,6 +64,7 @@ pub fn string_to_sign(method: &str, canonicalized_query: &str) -> String {
 }
 
 /// `base64(HMAC-SHA1(secret + "&", string_to_sign))`.
+#[must_use]
 pub fn signature(string_to_sign: &str, secret: &Secret) -> String {
     let mut key = Vec::with_capacity(secret.expose().len() + 1);
     key.extend_from_slice(secret.expose().as_bytes());
@@ -137,16 +139,19 @@ impl RpcRequest {
         }
     }
     /// Sets the HTTP method.
+    #[must_use]
     pub fn method(mut self, method: impl Into<String>) -> Self {
         self.method = method.into();
         self
     }
     /// Adds a business parameter.
+    #[must_use]
     pub fn param(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.params.push((key.into(), value.into()));
         self
     }
     /// Adds a repeated list as `name.1`, `name.2`, ... (1-based, as the SDKs flatten).
+    #[must_use]
     pub fn list<I, S>(mut self, name: &str, values: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -174,10 +179,12 @@ pub struct RpcV1Signed {
 
 impl RpcV1Signed {
     /// The signature (base64).
+    #[must_use]
     pub fn signature(&self) -> &str {
         &self.computation.signature
     }
     /// The value of one parameter.
+    #[must_use]
     pub fn param(&self, key: &str) -> Option<&str> {
         self.params
             .iter()
@@ -185,6 +192,7 @@ impl RpcV1Signed {
             .map(|(_, v)| v.as_str())
     }
     /// The parameters as a percent-encoded query string (or form body), in `params` order.
+    #[must_use]
     pub fn query_string(&self) -> String {
         encode_params(&self.params)
     }
@@ -230,6 +238,7 @@ pub fn encode_params<K: AsRef<str>, V: AsRef<str>>(params: &[(K, V)]) -> String 
 /// `Version`, `Format=JSON`, `SignatureMethod=HMAC-SHA1`, `SignatureVersion=1.0`,
 /// `SignatureNonce`, `Timestamp` (`YYYY-MM-DDTHH:MM:SSZ`), `SecurityToken` (STS only) and
 /// `Signature`. A business parameter named like one of [`COMMON_PARAMS`] is dropped.
+#[must_use]
 pub fn sign(
     credentials: &AlibabaCredentials,
     request: &RpcRequest,
@@ -299,6 +308,7 @@ impl RpcV1VerifyError {
     /// The Alibaba error code to answer with (alibaba.md 2.3): `SignatureDoesNotMatch`
     /// for a wrong signature, `IncompleteSignature` ("does not conform to Aliyun
     /// standards") for a request that cannot be checked.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             RpcV1VerifyError::SignatureMismatch => "SignatureDoesNotMatch",
@@ -307,6 +317,7 @@ impl RpcV1VerifyError {
     }
     /// The HTTP status alibaba.md 2.3 gives for [`Self::code`] (403 for
     /// `SignatureDoesNotMatch`, 400 otherwise).
+    #[must_use]
     pub fn http_status(&self) -> u16 {
         match self {
             RpcV1VerifyError::SignatureMismatch => 403,

@@ -41,6 +41,7 @@ impl<C> Found<C> {
         }
     }
     /// The same, naming `region` too.
+    #[must_use]
     pub fn with_region(mut self, region: Option<Region>) -> Self {
         self.region = region;
         self
@@ -88,6 +89,7 @@ impl<C> fmt::Debug for CredentialChain<C> {
 
 impl<C: 'static> CredentialChain<C> {
     /// An empty chain for `provider` (named in the "nothing found" error).
+    #[must_use]
     pub fn new(provider: Provider) -> Self {
         Self {
             provider,
@@ -96,18 +98,21 @@ impl<C: 'static> CredentialChain<C> {
     }
 
     /// The same chain with `source` tried after the others.
+    #[must_use]
     pub fn then(mut self, source: impl CredentialSource<C> + 'static) -> Self {
         self.sources.push(Arc::new(source));
         self
     }
 
     /// The same chain with `source` tried before the others (explicit values).
+    #[must_use]
     pub fn first(mut self, source: impl CredentialSource<C> + 'static) -> Self {
         self.sources.insert(0, Arc::new(source));
         self
     }
 
     /// The provider the chain finds credentials for.
+    #[must_use]
     pub fn provider(&self) -> Provider {
         self.provider
     }

@@ -6,6 +6,7 @@ use base64::Engine;
 
 /// The `exp` claim (Unix seconds) of a JWT (`header.payload.signature`, base64url), if
 /// readable.
+#[must_use]
 pub fn jwt_expiry(token: &str) -> Option<u64> {
     let payload = token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD

@@ -106,31 +106,37 @@ impl fmt::Debug for StaticEnv {
 
 impl StaticEnv {
     /// An empty environment (no variables, no files, no home).
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
     /// Sets a variable.
+    #[must_use]
     pub fn with_var(mut self, name: &str, value: &str) -> Self {
         self.vars.insert(name.to_owned(), value.to_owned());
         self
     }
     /// Adds a file.
+    #[must_use]
     pub fn with_file(mut self, path: impl Into<PathBuf>, contents: &str) -> Self {
         self.files.insert(path.into(), contents.to_owned());
         self
     }
     /// Adds a file with permission bits (`0o644`, ...), as [`Env::file_mode`] reports them.
+    #[must_use]
     pub fn with_file_mode(mut self, path: impl Into<PathBuf>, contents: &str, mode: u32) -> Self {
         let path = path.into();
         self.modes.insert(path.clone(), mode & 0o777);
         self.with_file(path, contents)
     }
     /// Sets the home directory.
+    #[must_use]
     pub fn with_home(mut self, home: impl Into<PathBuf>) -> Self {
         self.home = Some(home.into());
         self
     }
     /// The exposed-file warnings raised so far, in order.
+    #[must_use]
     pub fn warnings(&self) -> Vec<ExposedFile> {
         self.warnings
             .lock()
@@ -191,6 +197,7 @@ impl<E: Env> OverlayEnv<E> {
         }
     }
     /// Sets a variable over the base.
+    #[must_use]
     pub fn with_var(mut self, name: &str, value: &str) -> Self {
         self.vars.insert(name.to_owned(), value.to_owned());
         self
@@ -228,6 +235,7 @@ pub struct SourceTrail {
 
 impl SourceTrail {
     /// A new, empty trail.
+    #[must_use]
     pub fn new(provider: Provider) -> Self {
         Self {
             provider,
@@ -252,10 +260,12 @@ impl SourceTrail {
         None
     }
     /// The sources tried so far.
+    #[must_use]
     pub fn sources(&self) -> &[String] {
         &self.tried
     }
     /// The `CredentialsNotFound` error listing every source tried.
+    #[must_use]
     pub fn into_error(self) -> Error {
         Error::CredentialsNotFound {
             provider: self.provider,

@@ -10,7 +10,10 @@ use tracing::Instrument;
 use super::http::{host_of, HttpRequest, HttpResponse, Method};
 use super::options::ClientOptions;
 use super::retry::{RetryConfig, RetryReason};
+use super::tls::untrusted_certificate;
 use crate::context::CallContext;
+use crate::credentials::Env;
+use crate::credentials::OsEnv;
 use crate::error::{Error, Result};
 use crate::model::Provider;
 
@@ -62,18 +65,21 @@ impl fmt::Debug for Transport {
 }
 
 impl Transport {
-    /// A transport with these options and retry policy.
+    /// A transport with these options and retry policy; the proxy variables and
+    /// certificate files are read from the process environment and file system.
     pub fn new(options: ClientOptions, retry: RetryConfig) -> Result<Self> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(options.connect_timeout)
-            .timeout(options.timeout)
-            .user_agent(options.user_agent.clone())
-            .build()
-            .map_err(|e| {
-                Error::invalid_input("client options", format!("cannot build HTTP client: {e}"))
-            })?;
+        Self::with_env(options, retry, &OsEnv)
+    }
+
+    /// A transport with these options and retry policy, reading the proxy variables and
+    /// certificate files through `env` (what a provider builder passes: its
+    /// [`ClientBuilder::env`](crate::ClientBuilder::env)). A bad proxy URL or root
+    /// certificate, or an injected client given settings it cannot honour, is
+    /// [`Error::InvalidInput`].
+    pub fn with_env(options: ClientOptions, retry: RetryConfig, env: &dyn Env) -> Result<Self> {
+        let client = options.build_client(env)?;
         let permits = options
-            .max_concurrency
+            .max_concurrency()
             .map(|n| Arc::new(Semaphore::new(n.max(1))));
         Ok(Self {
             client,
@@ -93,7 +99,7 @@ impl Transport {
         defaults: RateLimits,
         overrides: Option<RateLimits>,
     ) -> Result<Self> {
-        if let Some(limiter) = &self.options.rate_limiter {
+        if let Some(limiter) = self.options.rate_limiter() {
             match overrides {
                 Some(table) => limiter.set_limits(provider, table)?,
                 None => {
@@ -105,15 +111,18 @@ impl Transport {
     }
 
     /// The rate limiter in force, if any.
+    #[must_use]
     pub fn rate_limiter(&self) -> Option<&RateLimiter> {
-        self.options.rate_limiter.as_ref()
+        self.options.rate_limiter()
     }
 
     /// The options in force.
+    #[must_use]
     pub fn options(&self) -> &ClientOptions {
         &self.options
     }
     /// The retry policy in force.
+    #[must_use]
     pub fn retry_config(&self) -> &RetryConfig {
         &self.retry
     }
@@ -140,7 +149,7 @@ impl Transport {
             .request(method, &req.url)
             .headers(req.headers)
             .body(req.body);
-        let max = self.options.max_response_bytes;
+        let max = self.options.max_response_bytes();
         let fut = async {
             let mut resp = builder.send().await.map_err(BodyError::Http)?;
             let status = resp.status().as_u16();
@@ -170,14 +179,14 @@ impl Transport {
                 body,
             })
         };
-        match tokio::time::timeout(self.options.timeout, fut).await {
+        match tokio::time::timeout(self.options.timeout(), fut).await {
             Err(_) => Err((
                 Error::transport(
                     call.provider,
                     call.action,
                     format!(
                         "timed out: no complete answer within {:?} from {host}",
-                        self.options.timeout
+                        self.options.timeout()
                     ),
                     call.idempotent,
                     None,
@@ -199,10 +208,17 @@ impl Transport {
                 RetryReason::Connection,
             )),
             Ok(Err(BodyError::Http(e))) => {
-                // A failed connect means nothing was sent: always safe to retry.
+                // A failed connect means nothing was sent: always safe to retry; unless the
+                // server's certificate is not trusted, which no retry changes.
+                let untrusted = untrusted_certificate(&e);
                 let nothing_sent = e.is_connect();
                 let what = if e.is_timeout() {
-                    format!("timed out ({:?} allowed)", self.options.timeout)
+                    format!("timed out ({:?} allowed)", self.options.timeout())
+                } else if let Some(why) = &untrusted {
+                    format!(
+                        "the server's TLS certificate is not trusted ({why}); if a private CA \
+                         signed it, add that CA with ClientOptions::with_root_certificate"
+                    )
                 } else if e.is_connect() {
                     "cannot connect".to_owned()
                 } else {
@@ -217,7 +233,7 @@ impl Transport {
                     call.provider,
                     call.action,
                     format!("{what} ({host})"),
-                    nothing_sent || call.idempotent,
+                    untrusted.is_none() && (nothing_sent || call.idempotent),
                     Some(Box::new(e.without_url())),
                 );
                 Err((err, reason))
@@ -250,7 +266,7 @@ impl Transport {
             request_id = tracing::field::Empty,
         );
         async move {
-            let limiter = self.options.rate_limiter.as_ref();
+            let limiter = self.options.rate_limiter();
             // Rate limiter before the concurrency bound (DESIGN order) for the first attempt.
             if let Some(l) = limiter {
                 let waited = l.acquire(call.provider, call.action).await;

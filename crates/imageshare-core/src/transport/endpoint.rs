@@ -74,15 +74,18 @@ impl Endpoint {
     }
 
     /// `http` or `https`.
+    #[must_use]
     pub fn scheme(&self) -> &str {
         &self.scheme
     }
     /// `host` or `host:port` (the port only when the URL gave one other than the
     /// scheme's default): the value of a signed `Host` header.
+    #[must_use]
     pub fn authority(&self) -> &str {
         &self.authority
     }
     /// The host name alone.
+    #[must_use]
     pub fn host(&self) -> &str {
         match self.authority.rsplit_once(':') {
             Some((h, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => h,
@@ -90,14 +93,17 @@ impl Endpoint {
         }
     }
     /// The path, `/` when none was given.
+    #[must_use]
     pub fn path(&self) -> &str {
         &self.path
     }
     /// `scheme://authority`, without the path.
+    #[must_use]
     pub fn base(&self) -> String {
         format!("{}://{}", self.scheme, self.authority)
     }
     /// The whole URL: `scheme://authority/path`.
+    #[must_use]
     pub fn url(&self) -> String {
         format!("{}://{}{}", self.scheme, self.authority, self.path)
     }

@@ -21,6 +21,7 @@ pub enum Method {
 
 impl Method {
     /// `GET`, `POST` or `PUT`.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
@@ -90,6 +91,7 @@ impl fmt::Debug for HttpRequest {
 }
 
 /// The URL with every query value that could carry a secret replaced by `***`.
+#[must_use]
 pub fn redact_query(url: &str) -> String {
     match url.split_once('?') {
         None => url.to_owned(),
@@ -124,6 +126,7 @@ pub struct HttpResponse {
 
 impl HttpResponse {
     /// The first header named `name` (case-insensitive).
+    #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()

@@ -35,9 +35,29 @@
 //! a call spawned on another task records into the same log. Errors the caller made (a
 //! 4xx, an unknown image) are not retry material and are not recorded.
 //!
+//! # Proxies
+//!
+//! By default the proxy comes from the environment, with reqwest's (and, but for one
+//! point, curl's) rules, read through the builder's [`Env`](crate::credentials::Env) so
+//! tests need not touch the process environment:
+//!
+//! | variable | for |
+//! |---|---|
+//! | `HTTPS_PROXY`, else `https_proxy` | `https://` endpoints |
+//! | `HTTP_PROXY`, else `http_proxy` | `http://` endpoints (curl reads only the lowercase one) |
+//! | `ALL_PROXY`, else `all_proxy` | either, when the one above is unset |
+//! | `NO_PROXY`, else `no_proxy` | hosts that go direct: names (with subdomains), IPs, CIDR blocks, `*` |
+//!
+//! Inside a CGI program (`REQUEST_METHOD` set) none is read. An explicit
+//! [`ClientOptions::with_proxy_url`] replaces the variables (and
+//! [`ClientOptions::without_proxy`] ignores them); extra CA certificates are
+//! [`ClientOptions::with_root_certificate`]. A proxy URL's credentials are never printed.
+//!
 //! | file | what |
 //! |---|---|
-//! | `options.rs` | [`ClientOptions`]: timeouts, user agent, concurrency bound, rate limiter |
+//! | `options.rs` | [`ClientOptions`]: timeouts, user agent, concurrency bound, rate limiter, proxy, root certificates, an injected client |
+//! | `proxy.rs` | the proxy: from the environment (through [`Env`](crate::credentials::Env)) or explicit |
+//! | `tls.rs` | [`RootCertificate`]: extra CA certificates, checked at build |
 //! | `retry.rs` | [`RetryConfig`], [`RetryReason`], [`RetryCounts`], [`RetryLog`] |
 //! | `http.rs` | [`HttpRequest`], [`HttpResponse`], redaction of secrets in URLs |
 //! | `endpoint.rs` | [`Endpoint`]: the one endpoint parser every adapter uses |
@@ -48,7 +68,9 @@ mod endpoint;
 mod http;
 mod options;
 pub mod pick;
+mod proxy;
 mod retry;
+mod tls;
 
 pub use crate::ratelimit::{Rate, RateLimiter, RateLimits};
 pub use client::{record_request_id, ApiCall, Transport};
@@ -57,4 +79,8 @@ pub use http::{
     header_map, redact_query, HeaderMap, HeaderName, HeaderValue, HttpRequest, HttpResponse, Method,
 };
 pub use options::{ClientOptions, DEFAULT_MAX_RESPONSE_BYTES};
-pub use retry::{ActionRetries, RetryConfig, RetryCounts, RetryLog, RetryReason};
+pub use proxy::redact_userinfo;
+pub use retry::{
+    ActionRetries, RetryConfig, RetryConfigBuilder, RetryCounts, RetryLog, RetryReason,
+};
+pub use tls::RootCertificate;

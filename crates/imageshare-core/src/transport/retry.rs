@@ -10,7 +10,26 @@ use serde::Serialize;
 use crate::error::Error;
 use crate::model::Provider;
 
-/// Retry policy: bounded attempts, jittered exponential backoff.
+/// Retry policy: bounded attempts, jittered exponential backoff. Build one with
+/// [`RetryConfig::builder`] (the fields are public for reading and for the callers that
+/// already set them; the builder is the form that will stay).
+///
+/// ```
+/// use std::time::Duration;
+/// use imageshare_core::transport::RetryConfig;
+///
+/// let retry = RetryConfig::builder()
+///     .max_attempts(3)
+///     .initial_backoff(Duration::from_millis(100))
+///     .max_backoff(Duration::from_secs(2))
+///     .max_elapsed(Some(Duration::from_secs(30)))
+///     .build();
+/// assert_eq!(retry.max_attempts, 3);
+/// // The delay after the second failed attempt: half of 200 ms, plus up to the other half.
+/// let delay = retry.backoff(2, 0.5);
+/// assert_eq!(delay, Duration::from_millis(150));
+/// assert_eq!(RetryConfig::none().max_attempts, 1);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryConfig {
     /// Attempts in all, the first included (1 = no retry).
@@ -39,6 +58,7 @@ impl Default for RetryConfig {
 
 impl RetryConfig {
     /// No retries at all.
+    #[must_use]
     pub fn none() -> Self {
         Self {
             max_attempts: 1,
@@ -46,9 +66,18 @@ impl RetryConfig {
         }
     }
 
+    /// A builder starting from the defaults (5 attempts, 200 ms doubling up to 10 s, 120 s
+    /// in all).
+    pub fn builder() -> RetryConfigBuilder {
+        RetryConfigBuilder {
+            config: Self::default(),
+        }
+    }
+
     /// The delay after failed attempt number `attempt` (1-based), with "equal jitter":
     /// half the exponential step plus a random part of the other half. `unit` is a random
     /// number in `[0, 1)` (injected so tests are deterministic).
+    #[must_use]
     pub fn backoff(&self, attempt: u32, unit: f64) -> Duration {
         let exp = self
             .multiplier
@@ -60,6 +89,55 @@ impl RetryConfig {
             .min(self.max_backoff)
             .as_secs_f64();
         Duration::from_secs_f64(step / 2.0 + step / 2.0 * unit.clamp(0.0, 1.0))
+    }
+}
+
+/// Builds a [`RetryConfig`]; see [`RetryConfig::builder`]. Each setter replaces one
+/// field; [`build`](Self::build) brings values that cannot work into range.
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until build() is called"]
+pub struct RetryConfigBuilder {
+    config: RetryConfig,
+}
+
+impl RetryConfigBuilder {
+    /// Attempts in all, the first included (1 = no retry; 0 counts as 1).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.config.max_attempts = attempts;
+        self
+    }
+    /// The backoff before the second attempt.
+    pub fn initial_backoff(mut self, backoff: Duration) -> Self {
+        self.config.initial_backoff = backoff;
+        self
+    }
+    /// The largest backoff (at least the initial one).
+    pub fn max_backoff(mut self, backoff: Duration) -> Self {
+        self.config.max_backoff = backoff;
+        self
+    }
+    /// The growth factor between attempts (at least 1; not a finite number counts as 1).
+    pub fn multiplier(mut self, multiplier: f64) -> Self {
+        self.config.multiplier = multiplier;
+        self
+    }
+    /// Give up once this much time has passed since the first attempt (`None`: only
+    /// the attempt count bounds a call).
+    pub fn max_elapsed(mut self, max: Option<Duration>) -> Self {
+        self.config.max_elapsed = max;
+        self
+    }
+    /// The policy: at least one attempt, a finite multiplier of at least 1, a largest
+    /// backoff no smaller than the first.
+    #[must_use]
+    pub fn build(self) -> RetryConfig {
+        let mut c = self.config;
+        c.max_attempts = c.max_attempts.max(1);
+        if !c.multiplier.is_finite() || c.multiplier < 1.0 {
+            c.multiplier = 1.0;
+        }
+        c.max_backoff = c.max_backoff.max(c.initial_backoff);
+        c
     }
 }
 
@@ -89,6 +167,7 @@ impl RetryReason {
     ];
 
     /// A stable kebab-case name (`throttled`, `server-error`, `connection`, `timeout`).
+    #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             RetryReason::Throttled => "throttled",
@@ -104,6 +183,7 @@ impl RetryReason {
     /// Transport errors are classified where they happen (see [`Transport::call`]).
     ///
     /// [`Transport::call`]: crate::transport::Transport::call
+    #[must_use]
     pub fn of_answer(error: &Error) -> Option<RetryReason> {
         match error {
             Error::Api(e) => e.retry,
@@ -113,6 +193,7 @@ impl RetryReason {
 
     /// The reason an HTTP status alone gives, whatever the body: 429 is throttling, 500,
     /// 502, 503 and 504 a server error. Adapters start from it and add their cloud's codes.
+    #[must_use]
     pub fn of_status(status: u16) -> Option<RetryReason> {
         match status {
             429 => Some(RetryReason::Throttled),
@@ -143,6 +224,7 @@ pub struct RetryCounts {
 
 impl RetryCounts {
     /// The count of one reason.
+    #[must_use]
     pub fn get(&self, reason: RetryReason) -> u64 {
         match reason {
             RetryReason::Throttled => self.throttled,
@@ -169,10 +251,12 @@ impl RetryCounts {
         self.timeout += other.timeout;
     }
     /// All reasons together.
+    #[must_use]
     pub fn total(&self) -> u64 {
         self.throttled + self.server_error + self.connection + self.timeout
     }
     /// True when nothing was counted.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.total() == 0
     }
@@ -223,6 +307,7 @@ pub struct ActionRetries {
 
 impl ActionRetries {
     /// Every failed attempt: retried and given up.
+    #[must_use]
     pub fn failed_attempts(&self) -> RetryCounts {
         let mut c = self.retried;
         c.merge(&self.gave_up);
@@ -241,6 +326,7 @@ pub struct RetryLog {
 
 impl RetryLog {
     /// An empty log.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
@@ -287,14 +373,17 @@ impl RetryLog {
     }
 
     /// Per `(provider, action)`, sorted.
+    #[must_use]
     pub fn actions(&self) -> &[ActionRetries] {
         &self.actions
     }
     /// Failed attempts the transport retried, all actions together.
+    #[must_use]
     pub fn retried(&self) -> RetryCounts {
         self.sum(|a| a.retried)
     }
     /// Failed attempts that ended their call, all actions together.
+    #[must_use]
     pub fn gave_up(&self) -> RetryCounts {
         self.sum(|a| a.gave_up)
     }
@@ -303,6 +392,7 @@ impl RetryLog {
         self.sum(ActionRetries::failed_attempts)
     }
     /// True when no failed attempt was recorded.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.actions.is_empty()
     }
@@ -331,6 +421,36 @@ impl fmt::Display for RetryLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_builder_sets_each_field_and_brings_impossible_values_into_range() {
+        let c = RetryConfig::builder()
+            .max_attempts(0)
+            .initial_backoff(Duration::from_secs(2))
+            .max_backoff(Duration::from_secs(1))
+            .multiplier(f64::NAN)
+            .max_elapsed(None)
+            .build();
+        assert_eq!(
+            c,
+            RetryConfig {
+                max_attempts: 1,
+                initial_backoff: Duration::from_secs(2),
+                max_backoff: Duration::from_secs(2),
+                multiplier: 1.0,
+                max_elapsed: None,
+            }
+        );
+        assert_eq!(RetryConfig::builder().build(), RetryConfig::default());
+        assert_eq!(
+            RetryConfig::builder().multiplier(0.5).build().multiplier,
+            1.0
+        );
+        assert_eq!(
+            RetryConfig::builder().multiplier(3.0).build().multiplier,
+            3.0
+        );
+    }
     use crate::error::ApiError;
 
     const CLOUD: Provider = Provider::new("example-cloud");

@@ -21,6 +21,7 @@ use crate::world::{Origin, State};
 pub const SAS_TO_ECS_SUFFIX: &str = "#ecs";
 
 /// The engine key of the ECS side of SAS image `id` (for `Emulator::grants` and the like).
+#[must_use]
 pub fn sas_to_ecs_key(id: &str) -> String {
     format!("{id}{SAS_TO_ECS_SUFFIX}")
 }
@@ -32,11 +33,13 @@ fn suffix(id: &str) -> &str {
 
 /// The blueprint a CVM image becomes when shared to Lighthouse (`lhbp-<suffix>`, so the
 /// link survives without extra state).
+#[must_use]
 pub fn blueprint_for_cvm(image_id: &str) -> String {
     format!("lhbp-{}", suffix(image_id))
 }
 
 /// The CVM image id a blueprint would have been shared from (`img-<suffix>`).
+#[must_use]
 pub fn cvm_for_blueprint(blueprint_id: &str) -> String {
     format!("img-{}", suffix(blueprint_id))
 }
@@ -77,12 +80,14 @@ impl Engine {
     }
 
     /// Whether the engine holds an image of `provider` under `key`.
+    #[must_use]
     pub fn has_image(&self, provider: Provider, key: &str) -> bool {
         self.images.get(key).is_some_and(|i| i.provider == provider)
     }
 
     /// Whether image `id` of `provider` is shared outside its grants: a SAS image shared to
     /// ECS (its ECS side exists).
+    #[must_use]
     pub fn shared_elsewhere(&self, provider: Provider, id: &str) -> bool {
         provider == imageshare_alibaba::SAS
             && self.has_image(imageshare_alibaba::ECS, &sas_to_ecs_key(id))

@@ -69,6 +69,7 @@ pub struct GrantRules {
 }
 
 /// The grant rules of `provider` (see the module docs for the sources).
+#[must_use]
 pub fn grant_rules(provider: Provider) -> GrantRules {
     if provider == imageshare_tencent::CVM {
         GrantRules {

@@ -134,14 +134,17 @@ impl std::fmt::Debug for Session {
 
 impl Session {
     /// Whether it has expired.
+    #[must_use]
     pub fn expired(&self) -> bool {
         now_ms() >= self.expires_ms
     }
     /// `Expiration` as `YYYY-MM-DDTHH:MM:SSZ`.
+    #[must_use]
     pub fn expiration_iso(&self) -> String {
         time::format_iso8601(self.expires_unix)
     }
     /// Issue time as `YYYY-MM-DDTHH:MM:SSZ`.
+    #[must_use]
     pub fn issued_iso(&self) -> String {
         time::format_iso8601(self.issued_unix)
     }
@@ -466,6 +469,7 @@ impl Engine {
     }
 
     /// Whether `key_id` is a temporary key this emulator issued in `cloud` (live or not).
+    #[must_use]
     pub fn is_session_key(&self, cloud: Cloud, key_id: &str) -> bool {
         self.sts
             .sessions
@@ -474,6 +478,7 @@ impl Engine {
     }
 
     /// The instance role of `cloud`, if the world attaches one.
+    #[must_use]
     pub fn instance_role(&self, cloud: Cloud) -> Option<&RoleSeed> {
         self.world
             .roles
@@ -579,6 +584,7 @@ fn check_jwt(token: &str, provider: &OidcProviderSeed) -> Result<OidcClaims, Sts
 
 /// An unsigned JWT (`alg: none`, signature part `sig`) with these claims, for tests and
 /// examples: the emulator does not verify JWT signatures.
+#[must_use]
 pub fn unsigned_jwt(claims: &Value) -> String {
     let b64 = |v: &Value| {
         base64::engine::general_purpose::URL_SAFE_NO_PAD

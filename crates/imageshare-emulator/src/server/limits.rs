@@ -46,21 +46,25 @@ impl Default for ServerOptions {
 
 impl ServerOptions {
     /// Sets [`ServerOptions::header_timeout`].
+    #[must_use]
     pub fn header_timeout(mut self, d: Duration) -> Self {
         self.header_timeout = d;
         self
     }
     /// Sets [`ServerOptions::idle_timeout`].
+    #[must_use]
     pub fn idle_timeout(mut self, d: Duration) -> Self {
         self.idle_timeout = d;
         self
     }
     /// Sets [`ServerOptions::max_connections`].
+    #[must_use]
     pub fn max_connections(mut self, n: usize) -> Self {
         self.max_connections = n;
         self
     }
     /// Sets [`ServerOptions::tls`].
+    #[must_use]
     pub fn tls(mut self, tls: bool) -> Self {
         self.tls = tls;
         self

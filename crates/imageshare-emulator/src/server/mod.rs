@@ -111,6 +111,7 @@ impl WireRequest {
 }
 
 /// Decodes `a=b&c=d` (with `+` as space, as HTML forms send it).
+#[must_use]
 pub fn parse_urlencoded(s: &str) -> Vec<(String, String)> {
     s.split('&')
         .filter(|kv| !kv.is_empty())
@@ -143,6 +144,7 @@ pub struct Reply {
 
 impl Reply {
     /// A JSON reply.
+    #[must_use]
     pub fn json(status: u16, value: &serde_json::Value, code: Option<String>) -> Self {
         Self {
             status,
@@ -323,6 +325,7 @@ impl Emulator {
 
     /// `http://127.0.0.1:<port>` (`https://` with TLS): point every adapter's endpoint
     /// here.
+    #[must_use]
     pub fn base_url(&self) -> String {
         let scheme = if self.shared.tls.is_some() {
             "https"
@@ -335,26 +338,31 @@ impl Emulator {
     /// With TLS: the PEM certificate of the CA generated at start, which signed the
     /// server's certificate (for 127.0.0.1, ::1 and localhost); clients trust it
     /// (`REQUESTS_CA_BUNDLE`, `NODE_EXTRA_CA_CERTS`, `SSL_CERT_FILE`). `None` without TLS.
+    #[must_use]
     pub fn ca_pem(&self) -> Option<String> {
         self.shared.tls.as_ref().map(|t| t.ca_pem.clone())
     }
 
     /// The socket address.
+    #[must_use]
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// The seed world (accounts and keys).
+    #[must_use]
     pub fn world(&self) -> World {
         self.shared.engine().world().clone()
     }
 
     /// The account with this id (for its keys).
+    #[must_use]
     pub fn account(&self, id: &str) -> Option<Account> {
         self.shared.engine().world().account(id).cloned()
     }
 
     /// Current grants of an image.
+    #[must_use]
     pub fn grants(&self, image: &str) -> Vec<Grant> {
         self.shared.engine().grants(image)
     }
@@ -365,11 +373,13 @@ impl Emulator {
     }
 
     /// Every call received, in order.
+    #[must_use]
     pub fn calls(&self) -> Vec<CallRecord> {
         lock(&self.shared.calls).clone()
     }
 
     /// Calls received per (provider, action).
+    #[must_use]
     pub fn action_counts(&self) -> BTreeMap<(Provider, String), usize> {
         let mut out = BTreeMap::new();
         for c in lock(&self.shared.calls).iter() {
@@ -379,6 +389,7 @@ impl Emulator {
     }
 
     /// Calls received for one action of one provider.
+    #[must_use]
     pub fn action_count(&self, provider: Provider, action: &str) -> usize {
         lock(&self.shared.calls)
             .iter()
@@ -408,6 +419,7 @@ impl Emulator {
     }
 
     /// Faults served so far.
+    #[must_use]
     pub fn faults_served(&self) -> Vec<FaultEvent> {
         lock(&self.shared.faults).events().to_vec()
     }

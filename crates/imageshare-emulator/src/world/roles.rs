@@ -44,6 +44,7 @@ pub enum Cloud {
 
 impl Cloud {
     /// `alibaba` / `tencent`.
+    #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             Cloud::Alibaba => "alibaba",
@@ -52,6 +53,7 @@ impl Cloud {
     }
     /// The longest session a role allows when the world does not say: Alibaba RAM roles
     /// default to 3600 s, Tencent CAM roles allow up to 43200 s.
+    #[must_use]
     pub fn default_max_session_secs(self) -> u64 {
         match self {
             Cloud::Alibaba => 3600,
@@ -59,6 +61,7 @@ impl Cloud {
         }
     }
     /// The highest maximum session a role of this cloud may declare (both: 12 hours).
+    #[must_use]
     pub fn max_session_ceiling(self) -> u64 {
         43200
     }
@@ -90,6 +93,7 @@ pub struct RoleSeed {
 
 impl RoleSeed {
     /// A role of `account` on `cloud`, trusted by nobody yet.
+    #[must_use]
     pub fn new(cloud: Cloud, account: &str, name: &str) -> Self {
         Self {
             cloud,
@@ -102,26 +106,31 @@ impl RoleSeed {
         }
     }
     /// Adds a trusted principal (an account id or `oidc:<provider>`).
+    #[must_use]
     pub fn trust(mut self, who: &str) -> Self {
         self.trust.push(who.to_owned());
         self
     }
     /// Sets the longest session.
+    #[must_use]
     pub fn max_session_secs(mut self, secs: u64) -> Self {
         self.max_session_secs = Some(secs);
         self
     }
     /// Requires this ExternalId.
+    #[must_use]
     pub fn external_id(mut self, id: &str) -> Self {
         self.external_id = Some(id.to_owned());
         self
     }
     /// Makes it the role of the emulated instance.
+    #[must_use]
     pub fn instance(mut self) -> Self {
         self.instance = true;
         self
     }
     /// The role's ARN in its cloud's form.
+    #[must_use]
     pub fn arn(&self) -> String {
         match self.cloud {
             Cloud::Alibaba => format!(
@@ -133,6 +142,7 @@ impl RoleSeed {
         }
     }
     /// The longest session it allows.
+    #[must_use]
     pub fn max_session(&self) -> u64 {
         self.max_session_secs
             .unwrap_or_else(|| self.cloud.default_max_session_secs())
@@ -162,6 +172,7 @@ pub struct OidcProviderSeed {
 
 impl OidcProviderSeed {
     /// An Alibaba provider by ARN.
+    #[must_use]
     pub fn alibaba(arn: &str, issuer: &str, audiences: &[&str]) -> Self {
         Self {
             cloud: Some(Cloud::Alibaba),
@@ -172,6 +183,7 @@ impl OidcProviderSeed {
         }
     }
     /// A Tencent provider by ProviderId.
+    #[must_use]
     pub fn tencent(id: &str, issuer: &str, audiences: &[&str]) -> Self {
         Self {
             cloud: Some(Cloud::Tencent),
@@ -182,6 +194,7 @@ impl OidcProviderSeed {
         }
     }
     /// The cloud it belongs to.
+    #[must_use]
     pub fn cloud(&self) -> Cloud {
         self.cloud.unwrap_or(if self.arn.is_some() {
             Cloud::Alibaba
@@ -190,6 +203,7 @@ impl OidcProviderSeed {
         })
     }
     /// The name a request and a role's trust use: the ARN (Alibaba) or the id (Tencent).
+    #[must_use]
     pub fn key(&self) -> &str {
         self.arn.as_deref().or(self.id.as_deref()).unwrap_or("")
     }

@@ -362,6 +362,7 @@ pub struct InstanceRole {
 
 impl InstanceRole {
     /// The instance role as `services` reach it.
+    #[must_use]
     pub fn new(services: Services) -> Self {
         InstanceRole { services }
     }

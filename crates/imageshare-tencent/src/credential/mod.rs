@@ -121,12 +121,14 @@ impl TencentCredentials {
     }
 
     /// Adds a session token (temporary credentials).
+    #[must_use]
     pub fn with_token(mut self, token: impl Into<Secret>) -> Self {
         self.token = Some(token.into());
         self
     }
 
     /// The credentials of a key pair read from the environment ([`ENV_KEY_PAIR`]).
+    #[must_use]
     pub fn from_key_pair(pair: KeyPair) -> Self {
         TencentCredentials {
             secret_id: pair.id,
@@ -136,6 +138,7 @@ impl TencentCredentials {
     }
 
     /// Whether these are temporary credentials (a session token is set).
+    #[must_use]
     pub fn is_temporary(&self) -> bool {
         self.token.as_ref().is_some_and(|t| !t.is_empty())
     }
@@ -192,6 +195,7 @@ pub const ENV_KEY_PAIR: EnvKeyPair = EnvKeyPair {
 /// The Tencent credential chain for `provider` (named in the "nothing found" error; CVM
 /// and Lighthouse share keys) with the default [`Services`] (public STS, the SDKs'
 /// metadata server, default HTTP options, the system clock); see [`chain_with`].
+#[must_use]
 pub fn chain(
     provider: Provider,
     explicit: Option<SharedProvider<TencentCredentials>>,
@@ -207,6 +211,7 @@ pub fn chain(
 /// the metadata server as `services` say. Resolving is pure over the [`Env`] it is given
 /// (tests use [`StaticEnv`](imageshare_core::credentials::StaticEnv), never the real home
 /// directory); nothing is fetched until credentials are first needed.
+#[must_use]
 pub fn chain_with(
     services: &Services,
     explicit: Option<SharedProvider<TencentCredentials>>,

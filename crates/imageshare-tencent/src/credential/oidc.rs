@@ -62,6 +62,7 @@ pub struct TkeOidc {
 
 impl TkeOidc {
     /// The source, exchanging tokens as `services` say.
+    #[must_use]
     pub fn new(services: Services) -> Self {
         TkeOidc { services }
     }
@@ -239,6 +240,7 @@ impl OidcRoleProvider {
     }
 
     /// The token file.
+    #[must_use]
     pub fn token_file(&self) -> &Path {
         &self.token_file
     }

@@ -37,11 +37,13 @@ pub struct ProfileFile {
 
 impl ProfileFile {
     /// The user's profile file, section `profile` (`default` when `None`).
+    #[must_use]
     pub fn user(profile: Option<&str>) -> Self {
         Self::at(ProfileLocation::User, profile)
     }
 
     /// The system-wide profile file, section `profile` (`default` when `None`).
+    #[must_use]
     pub fn system(profile: Option<&str>) -> Self {
         Self::at(ProfileLocation::System, profile)
     }
@@ -54,6 +56,7 @@ impl ProfileFile {
     }
 
     /// The section read.
+    #[must_use]
     pub fn profile(&self) -> &str {
         &self.profile
     }

@@ -96,6 +96,7 @@ impl Services {
     /// The defaults for `provider` (named in errors): public STS, the SDKs' metadata
     /// server, default HTTP options and retries, the system clock, the process
     /// environment.
+    #[must_use]
     pub fn new(provider: Provider) -> Self {
         Services {
             provider,
@@ -112,6 +113,7 @@ impl Services {
     /// What a builder's `config` says: its STS and metadata endpoints
     /// ([`ClientConfig::sts_endpoint`], [`ClientConfig::metadata_endpoint`]), HTTP options,
     /// retry policy, clock, refresh margin and environment.
+    #[must_use]
     pub fn from_config(config: &ClientConfig, provider: Provider) -> Self {
         Services {
             provider,
@@ -168,11 +170,13 @@ impl Services {
     }
 
     /// The provider named in errors.
+    #[must_use]
     pub fn provider(&self) -> Provider {
         self.provider
     }
 
     /// The clock.
+    #[must_use]
     pub fn clock(&self) -> &Clock {
         &self.clock
     }
@@ -219,8 +223,8 @@ impl Services {
             .options
             .clone()
             .without_rate_limiter()
-            .with_connect_timeout(self.options.connect_timeout.min(METADATA_CONNECT_TIMEOUT))
-            .with_timeout(self.options.timeout.min(METADATA_TIMEOUT));
+            .with_connect_timeout(self.options.connect_timeout().min(METADATA_CONNECT_TIMEOUT))
+            .with_timeout(self.options.timeout().min(METADATA_TIMEOUT));
         let retry = RetryConfig {
             max_attempts: 2,
             initial_backoff: Duration::from_millis(100),

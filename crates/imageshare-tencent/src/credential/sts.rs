@@ -52,6 +52,7 @@ pub const MAX_DURATION_SECONDS: u64 = 43_200;
 
 /// The STS service for `provider` (named in errors). `limits` and the rate table are not
 /// used by STS calls (no region check, no rate limiter).
+#[must_use]
 pub fn sts_spec(provider: Provider) -> ServiceSpec {
     ServiceSpec {
         provider,
@@ -66,6 +67,7 @@ pub fn sts_spec(provider: Provider) -> ServiceSpec {
 }
 
 /// `imageshare-<unix seconds>`.
+#[must_use]
 pub fn default_session_name(clock: &Clock) -> String {
     format!("{DEFAULT_SESSION_PREFIX}{}", clock.now())
 }
@@ -295,11 +297,13 @@ impl AssumeRoleProvider {
     }
 
     /// `role <arn> assumed with <base source>`.
+    #[must_use]
     pub fn source_name(&self) -> &str {
         &self.source
     }
 
     /// The session name sent as `RoleSessionName`.
+    #[must_use]
     pub fn session_name(&self) -> &str {
         &self.session_name
     }

@@ -96,6 +96,7 @@ impl VerifyError {
     /// check yields which; the mapping for the date, service and missing-header cases
     /// (`SignatureFailure`, because the server's recomputed signature cannot match) and for
     /// a missing or invalid timestamp (`MissingParameter`, `InvalidParameterValue`) is ours.
+    #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
             VerifyError::MissingAuthorization
@@ -212,6 +213,7 @@ impl Tc3Authorization {
     }
 
     /// `date/service/tc3_request`.
+    #[must_use]
     pub fn credential_scope(&self) -> String {
         credential_scope(&self.date, &self.service)
     }
@@ -253,6 +255,7 @@ pub struct ReceivedRequest<'a> {
 
 impl<'a> ReceivedRequest<'a> {
     /// A received request without headers; add them with [`ReceivedRequest::header`].
+    #[must_use]
     pub fn new(method: &'a str, path: &'a str, query: &'a str, payload: &'a [u8]) -> Self {
         ReceivedRequest {
             method,
@@ -264,12 +267,14 @@ impl<'a> ReceivedRequest<'a> {
     }
 
     /// Adds one received header.
+    #[must_use]
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
         self
     }
 
     /// Adds received headers.
+    #[must_use]
     pub fn headers<I, N, V>(mut self, headers: I) -> Self
     where
         I: IntoIterator<Item = (N, V)>,
@@ -282,6 +287,7 @@ impl<'a> ReceivedRequest<'a> {
     }
 
     /// The first value of a header (name compared case-insensitively).
+    #[must_use]
     pub fn header_value(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -327,6 +333,7 @@ impl Tc3Verifier {
     /// A verifier that checks neither the clock nor the service (add them with
     /// [`Tc3Verifier::now`] and [`Tc3Verifier::expected_service`]); the allowed skew is
     /// [`MAX_CLOCK_SKEW_SECS`].
+    #[must_use]
     pub fn new() -> Self {
         Tc3Verifier {
             expected_service: None,
@@ -336,18 +343,21 @@ impl Tc3Verifier {
     }
 
     /// Refuses credential scopes for another service (`ServiceMismatch`).
+    #[must_use]
     pub fn expected_service(mut self, service: impl Into<String>) -> Self {
         self.expected_service = Some(service.into());
         self
     }
 
     /// The server clock (Unix seconds) to check `X-TC-Timestamp` against (`Expired`).
+    #[must_use]
     pub fn now(mut self, now: u64) -> Self {
         self.now = Some(now);
         self
     }
 
     /// The allowed distance between `X-TC-Timestamp` and [`Tc3Verifier::now`], in seconds.
+    #[must_use]
     pub fn max_skew(mut self, secs: u64) -> Self {
         self.max_skew = secs;
         self

@@ -98,6 +98,7 @@ pub struct InstanceRole {
 
 impl InstanceRole {
     /// The host's role over the v2 API.
+    #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
@@ -260,6 +261,7 @@ impl InstanceRoleProvider {
     }
 
     /// The metadata server asked.
+    #[must_use]
     pub fn endpoint(&self) -> &str {
         &self.endpoint
     }

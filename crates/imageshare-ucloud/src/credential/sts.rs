@@ -136,6 +136,7 @@ impl RoleRequest {
     }
 
     /// The action's parameters, in the documented names.
+    #[must_use]
     pub fn params(&self) -> Vec<Param> {
         let mut p: Vec<Param> = vec![
             ("RoleUrn".into(), self.role_urn.clone()),
@@ -213,11 +214,13 @@ impl fmt::Debug for AssumeRoleProvider {
 impl AssumeRoleProvider {
     /// Assumes `role` by calling `AssumeRole` through `client` (its endpoint is the STS
     /// endpoint; its credentials sign the request).
+    #[must_use]
     pub fn new(client: UCloudClient, role: RoleRequest) -> Self {
         AssumeRoleProvider { client, role }
     }
 
     /// The role asked for.
+    #[must_use]
     pub fn role(&self) -> &RoleRequest {
         &self.role
     }

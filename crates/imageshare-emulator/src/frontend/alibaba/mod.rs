@@ -38,6 +38,7 @@ pub const MAX_SKEW_SECS: u64 = 15 * 60;
 
 /// The product an API version belongs to (Resource Sharing counts as its own provider,
 /// [`resource_sharing::ALIBABA_RESOURCE_SHARING`], in the call log and fault rules).
+#[must_use]
 pub fn product(version: &str) -> Option<Provider> {
     match version {
         ECS_VERSION => Some(imageshare_alibaba::ECS),
@@ -70,6 +71,7 @@ impl AliError {
         }
     }
     /// The JSON error envelope.
+    #[must_use]
     pub fn reply(&self, request_id: &str, host: &str, product_code: &str) -> Reply {
         let body = json!({
             "RequestId": request_id,
@@ -104,6 +106,7 @@ fn error_reply(e: AliError, wire: &WireRequest, request_id: &str) -> Reply {
 }
 
 /// A successful JSON answer: `body` with `RequestId` added.
+#[must_use]
 pub fn ok(mut body: Value, request_id: &str) -> Reply {
     if let Value::Object(m) = &mut body {
         m.insert("RequestId".into(), Value::String(request_id.to_owned()));

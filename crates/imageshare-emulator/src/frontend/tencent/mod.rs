@@ -124,6 +124,7 @@ impl TcError {
         }
     }
     /// The error envelope (HTTP 200).
+    #[must_use]
     pub fn reply(&self, request_id: &str) -> Reply {
         self.reply_with_status(200, request_id)
     }
@@ -137,6 +138,7 @@ impl TcError {
 }
 
 /// A successful answer: `body` inside `Response`, with `RequestId`.
+#[must_use]
 pub fn ok(mut body: Value, request_id: &str) -> Reply {
     if let Value::Object(m) = &mut body {
         m.insert("RequestId".into(), Value::String(request_id.to_owned()));

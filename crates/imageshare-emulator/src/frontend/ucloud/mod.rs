@@ -120,6 +120,7 @@ impl UcError {
         }
     }
     /// RetCode 230 for a missing required parameter, in the UCloud CLI's observed wording.
+    #[must_use]
     pub fn missing(name: &str) -> Self {
         Self::new(
             retcode::PARAMETER_ERROR,
@@ -134,6 +135,7 @@ impl UcError {
         )
     }
     /// The error envelope of an action (HTTP 200).
+    #[must_use]
     pub fn reply(&self, action: &str, request_id: &str) -> Reply {
         let body = json!({
             "Action": format!("{action}Response"),
@@ -147,6 +149,7 @@ impl UcError {
     }
     /// The gateway's envelope for a request it refuses before any action runs (HTTP 200,
     /// no `Action` member).
+    #[must_use]
     pub fn gateway_reply(&self, request_id: &str) -> Reply {
         let body = json!({"RetCode": self.ret_code, "Message": self.message});
         with_uuid(
@@ -182,6 +185,7 @@ fn with_uuid(mut r: Reply, request_id: &str) -> Reply {
 }
 
 /// A successful answer: `body` with `Action` and `RetCode: 0`.
+#[must_use]
 pub fn ok(mut body: Value, action: &str, request_id: &str) -> Reply {
     if let Value::Object(m) = &mut body {
         m.insert("Action".into(), Value::String(format!("{action}Response")));
