@@ -82,6 +82,7 @@ pub fn limits_of(provider: Provider) -> Option<&'static ShareLimits> {
 /// The limits of `provider`'s organisation-wide sharing (`directory:`, `folder:`,
 /// `member:` principals), when it has one and is compiled in (Alibaba ECS: Resource
 /// Sharing).
+#[must_use]
 pub fn org_targets_of(provider: Provider) -> Option<&'static imageshare_core::OrgTargetLimits> {
     registry::spec(provider).and_then(|s| s.org_targets)
 }

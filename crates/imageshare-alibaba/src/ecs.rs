@@ -151,6 +151,7 @@ impl EcsImageSharing {
     }
 
     /// The Resource Sharing client (organisation principals).
+    #[must_use]
     pub fn resource_sharing(&self) -> &ResourceSharing {
         &self.org
     }

@@ -137,7 +137,7 @@ pub fn build(g: &Global, c: Connect) -> imageshare::core::Result<DynSharing> {
     let trust = c.trust_policy().clone();
     let dry = DryRun::new(c.build_unchecked()?, g.dry_run_calls.clone(), trust);
     Ok(imageshare::core::Checked::with_options(
-        Box::new(dry),
+        std::sync::Arc::new(dry),
         check_options(g),
     ))
 }

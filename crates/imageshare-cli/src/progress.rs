@@ -153,7 +153,8 @@ impl Counter {
         let (mut ticker, mut live) = (None, None);
         if let ProgressMode::Auto { every } = mode {
             if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-                let b = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+                let b =
+                    ProgressBar::with_draw_target(Some(total), crate::stderr::progress_target());
                 b.set_style(
                     ProgressStyle::with_template(
                         "{prefix} [{bar:30}] {pos}/{len} {msg} {per_sec} eta {eta}",

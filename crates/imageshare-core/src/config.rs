@@ -280,6 +280,7 @@ impl ClientConfig {
         self.refresh_margin = Some(margin);
     }
     /// The organisation-sharing settings.
+    #[must_use]
     pub fn organisation(&self) -> OrganisationSharing {
         self.organisation
     }
@@ -577,12 +578,14 @@ pub trait ClientBuilder: Sized {
     }
     /// Turns organisation-wide sharing on or off ([`OrganisationSharing::enabled`]; Alibaba
     /// ECS: `directory:` / `folder:` / `member:` principals through Resource Sharing).
+    #[must_use]
     fn organisation_sharing(mut self, enabled: bool) -> Self {
         self.config_mut().organisation_mut().enabled = enabled;
         self
     }
     /// Lets organisation sharing invite accounts outside the organisation
     /// ([`OrganisationSharing::allow_external_targets`]).
+    #[must_use]
     fn external_targets(mut self, allow: bool) -> Self {
         self.config_mut().organisation_mut().allow_external_targets = allow;
         self

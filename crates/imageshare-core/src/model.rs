@@ -377,6 +377,7 @@ impl Principal {
     /// Reads the printed form `kind:id` (the inverse of `Display`; the id is trimmed).
     /// `None` when `s` has no known `kind:` prefix, so that callers can read a bare id as
     /// their provider's default kind.
+    #[must_use]
     pub fn parse_prefixed(s: &str) -> Option<Principal> {
         let (kind, id) = s.trim().split_once(':')?;
         let kind = PrincipalKind::ALL.into_iter().find(|k| k.name() == kind)?;
@@ -430,6 +431,7 @@ impl PrincipalKind {
         PrincipalKind::Member,
     ];
     /// The kind's name, as printed before the id (`folder` in `folder:fd-1`).
+    #[must_use]
     pub fn name(self) -> &'static str {
         match self {
             PrincipalKind::Account => "account",
@@ -441,6 +443,7 @@ impl PrincipalKind {
     }
     /// Whether this is a resource-directory kind (directory, folder, member): shared
     /// through Alibaba Resource Sharing rather than an image's own share list.
+    #[must_use]
     pub fn is_org(self) -> bool {
         matches!(
             self,

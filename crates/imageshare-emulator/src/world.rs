@@ -725,6 +725,7 @@ pub struct WorldBuilder {
 
 impl WorldBuilder {
     /// Adds a resource directory (validated with the world at `build`).
+    #[must_use]
     pub fn resource_directory(mut self, d: DirectorySeed) -> Self {
         self.world.resource_directories.push(d);
         self

@@ -22,6 +22,7 @@ use crate::UHOST;
 
 /// The `DescribeImage` parameters of one batch: `ImageIds.N`, `Offset` 0, `Limit` the
 /// batch size.
+#[must_use]
 pub fn batch_params(batch: &[ImageId]) -> Vec<Param> {
     let mut params: Vec<Param> = batch
         .iter()

@@ -87,6 +87,7 @@ pub const SHARE_NAME_PREFIX: &str = "imageshare-";
 pub const MAX_RESULTS: u32 = 100;
 
 /// The default Resource Sharing endpoint of a region.
+#[must_use]
 pub fn default_endpoint(region: &str) -> String {
     format!("https://resourcesharing.{region}.aliyuncs.com")
 }
@@ -95,6 +96,7 @@ pub fn default_endpoint(region: &str) -> String {
 /// (within the 50 characters of letters, digits, `.`, `_`, `-` the API allows for any
 /// image id the limit checker accepts up to 39 characters; longer ids are cut, which
 /// keeps the name stable).
+#[must_use]
 pub fn share_name(image: &ImageId) -> String {
     let mut name = format!("{SHARE_NAME_PREFIX}{image}");
     name.truncate(50);
@@ -116,6 +118,7 @@ impl AlibabaBuilder<EcsImageSharing> {
     /// listing). Off by default, so that plain account sharing never calls Resource
     /// Sharing (which an account may not have activated or be allowed to call). The same
     /// as [`ClientBuilder::organisation_sharing`] (the facade's `Connect` sets it so).
+    #[must_use]
     pub fn resource_sharing(self, enabled: bool) -> Self {
         self.organisation_sharing(enabled)
     }
@@ -123,6 +126,7 @@ impl AlibabaBuilder<EcsImageSharing> {
     /// The Resource Sharing endpoint (`scheme://host[:port]`). Default: the endpoint set
     /// with `endpoint(..)` when it is not an `ecs.` host (an emulator or gateway that
     /// serves every product), else `https://resourcesharing.<region>.aliyuncs.com`.
+    #[must_use]
     pub fn resource_sharing_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.org.endpoint = Some(endpoint.into());
         self
@@ -132,6 +136,7 @@ impl AlibabaBuilder<EcsImageSharing> {
     /// accounts outside the resource directory can be targets (they must accept the
     /// invitation: [`ResourceSharing::accept_invitation`]). Default: false, directory
     /// members only. The same as [`ClientBuilder::external_targets`].
+    #[must_use]
     pub fn allow_external_targets(self, allow: bool) -> Self {
         self.external_targets(allow)
     }
@@ -169,11 +174,13 @@ impl ResourceSharing {
 
     /// Whether organisation sharing is on for the adapter
     /// ([`EcsBuilder::resource_sharing`](crate::EcsBuilder::resource_sharing)).
+    #[must_use]
     pub fn enabled(&self) -> bool {
         self.enabled
     }
 
     /// The underlying OpenAPI client.
+    #[must_use]
     pub fn client(&self) -> &OpenApiClient {
         &self.client
     }
@@ -394,6 +401,7 @@ const ECS_LIMITS_REF: &ShareLimits = &crate::limits::ECS_LIMITS;
 /// member account (the id forms are the API's; `EntityType` is not relied on, since
 /// the docs give it as `Account` for every target in one place and as
 /// `ResourceDirectory` / `Folder` / `Account` in another).
+#[must_use]
 pub fn target_principal(id: &str) -> Principal {
     if id.starts_with(ECS_ORG_TARGETS.directory_prefix) {
         Principal::directory(id)

@@ -60,6 +60,7 @@ pub enum AssociationStatus {
 
 impl AssociationStatus {
     /// The wire value.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Associating => "Associating",
@@ -100,6 +101,7 @@ pub enum AssociationType {
 
 impl AssociationType {
     /// The wire value.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Resource => "Resource",
@@ -132,6 +134,7 @@ pub struct ResourceShare {
 impl ResourceShare {
     /// `Pending` while an invitation waits, else `Active` (the service's
     /// `ResourceShareStatus`).
+    #[must_use]
     pub fn status(&self) -> &'static str {
         if self
             .targets
@@ -144,6 +147,7 @@ impl ResourceShare {
         }
     }
     /// The associations of one type.
+    #[must_use]
     pub fn associations(&self, kind: AssociationType) -> &[Association] {
         match kind {
             AssociationType::Resource => &self.resources,
@@ -173,6 +177,7 @@ pub enum InvitationStatus {
 
 impl InvitationStatus {
     /// The wire value.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "Pending",
@@ -222,6 +227,7 @@ pub enum Field {
 
 impl Field {
     /// The parameter name.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Targets => "Targets",
@@ -379,6 +385,7 @@ fn target_principal(id: &str) -> Principal {
 
 impl Engine {
     /// The resource directory `account` is in (as management account or member).
+    #[must_use]
     pub fn directory_of(&self, account: &str) -> Option<&DirectorySeed> {
         self.world
             .resource_directories
@@ -659,6 +666,7 @@ impl Engine {
 
     /// The shares `caller` owns (`ResourceOwner=Self`) or receives through an associated
     /// target (`OtherAccounts`), by id.
+    #[must_use]
     pub fn list_resource_shares(&self, caller: &str, own: bool) -> Vec<&ResourceShare> {
         self.resource_shares
             .shares
@@ -674,6 +682,7 @@ impl Engine {
     }
 
     /// The invitations `caller` received, by id.
+    #[must_use]
     pub fn list_invitations(&self, caller: &str) -> Vec<&Invitation> {
         self.resource_shares
             .invitations

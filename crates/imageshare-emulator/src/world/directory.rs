@@ -72,6 +72,7 @@ pub struct MemberSeed {
 
 impl DirectorySeed {
     /// A directory with no folders or members.
+    #[must_use]
     pub fn new(id: &str, management_account: &str) -> Self {
         Self {
             id: id.to_owned(),
@@ -81,6 +82,7 @@ impl DirectorySeed {
         }
     }
     /// Adds a folder under `parent` (the root when `None`).
+    #[must_use]
     pub fn folder(mut self, id: &str, parent: Option<&str>) -> Self {
         self.folders.push(FolderSeed {
             id: id.to_owned(),
@@ -89,6 +91,7 @@ impl DirectorySeed {
         self
     }
     /// Adds a member in `folder` (the root when `None`).
+    #[must_use]
     pub fn member(mut self, account: &str, folder: Option<&str>) -> Self {
         self.members.push(MemberSeed {
             account: account.to_owned(),
@@ -122,6 +125,7 @@ impl DirectorySeed {
     /// Where `account` sits in this directory: `Some(None)` at the root (the management
     /// account, which is a member of its own directory, or a member without a folder),
     /// `Some(Some(folder))` in a folder, `None` when it is not in the directory.
+    #[must_use]
     pub fn placement(&self, account: &str) -> Option<Option<&str>> {
         if let Some(m) = self.members.iter().find(|m| m.account == account) {
             return Some(m.folder.as_deref());
@@ -130,6 +134,7 @@ impl DirectorySeed {
     }
 
     /// Whether `account` is in this directory (the management account or a member).
+    #[must_use]
     pub fn contains(&self, account: &str) -> bool {
         self.placement(account).is_some()
     }
@@ -138,6 +143,7 @@ impl DirectorySeed {
     /// directory: the directory id (every member), a folder id (the members in it or in
     /// its sub-folders, at the time of asking: a member added later is reached too), or
     /// the member's own account id.
+    #[must_use]
     pub fn reaches(&self, target: &str, account: &str) -> bool {
         let Some(folder) = self.placement(account) else {
             return false;
@@ -148,6 +154,7 @@ impl DirectorySeed {
     }
 
     /// Whether `target` names this directory, one of its folders or one of its accounts.
+    #[must_use]
     pub fn knows(&self, target: &str) -> bool {
         target == self.id || self.folders.iter().any(|f| f.id == target) || self.contains(target)
     }
