@@ -84,9 +84,10 @@ pub struct Global {
     #[arg(long, global = true)]
     pub allow_encrypted: bool,
     /// Alibaba ECS: share with a whole resource directory, a folder of it or one member
-    /// through Resource Sharing (`directory:rd-...`, `folder:fd-...`, `member:ID` in --to,
-    /// --from and manifests), and list those among the sharees (`sharees`, `unshare
-    /// --all`, `plan` / `apply` and their pruning; one more read per image). `share` and
+    /// through Resource Sharing (`directory:rd-...`, `folder:fd-...`, `member:ID` wherever
+    /// principals are given, manifests included), and list those among the sharees
+    /// (`sharees`, `unshare --all`, `plan` / `apply` and their pruning; one more read per
+    /// image). `share` and
     /// `unshare` given such a principal turn it on by themselves. Ignored by providers
     /// without organisation sharing.
     #[arg(long, global = true)]
