@@ -21,7 +21,7 @@ use crate::model::{
     ShareReport, Sharee, Site,
 };
 use crate::paging::{Page, PageCursor, TryStreamExt};
-use crate::sharing::{ImageSharing, ImageSharingExt, Layer};
+use crate::sharing::{ImageSharing, Layer};
 
 /// Choices the caller makes that the checker cannot infer.
 #[derive(Debug, Clone, Default)]
@@ -515,7 +515,7 @@ impl<A: ImageSharing> Layer for Checked<A> {
         self.check_image_id(id, ImageIdUse::Custom)?;
         if self.inner.limits().delete_requires_unshare {
             // Streamed: the first five are named, the rest only counted.
-            let mut sharees = self.inner.sharees_stream_in(cx, id);
+            let mut sharees = crate::paging::sharees(&self.inner, cx.clone(), id.clone());
             let mut names: Vec<String> = Vec::new();
             let mut count = 0usize;
             while let Some(sharee) = sharees.try_next().await? {
@@ -554,6 +554,7 @@ mod tests {
     use crate::limits::{PrincipalForm, ShareLimits};
     use crate::memory::InMemorySharing;
     use crate::model::{ImageKind, PrincipalKind, Provider};
+    use crate::sharing::ImageSharingExt;
 
     const LIMITS: ShareLimits = ShareLimits {
         provider: Provider::new("ucloud"),

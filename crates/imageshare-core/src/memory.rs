@@ -311,8 +311,9 @@ mod tests {
     use super::*;
     use crate::limits::{EncryptedPolicy, PrincipalForm};
     use crate::model::{Encryption, ImageKind, ImageOrigin, ImageState, PrincipalKind};
-    use crate::paging::StreamExt;
+    use crate::paging::{BoxStream, StreamExt, TryStreamExt};
     use crate::sharing::ImageSharingExt;
+    use std::sync::Arc;
 
     const LIMITS: ShareLimits = ShareLimits {
         provider: Provider::new("alibaba-ecs"),
@@ -374,7 +375,7 @@ mod tests {
         assert_eq!(last.next, None);
 
         let before = b.calls().sharees;
-        let mut s = b.sharees_stream(&id);
+        let mut s = crate::paging::sharees(&b, CallContext::new(), id.clone());
         assert_eq!(s.next().await.unwrap().unwrap().principal.id(), "0");
         assert_eq!(b.calls().sharees, before + 1, "one page for the first item");
         drop(s);
@@ -384,6 +385,54 @@ mod tests {
         assert_eq!(b.calls().sharees, before + 1 + 3, "8 sharees, 3 per page");
         assert_eq!(b.shared_with_me().await.unwrap().len(), 4);
         assert_eq!(b.calls().shared_with_me, 2);
+    }
+
+    /// Makes the stream from a client it takes by value and drops, with an id it drops:
+    /// the stream borrows neither (#18 item 4).
+    fn sharees_after_drop<S>(client: S, id: &str) -> BoxStream<'static, Result<Sharee>>
+    where
+        S: ImageSharing + Clone + 'static,
+    {
+        let id = ImageId::from(id);
+        let stream = client.sharees_stream(&id);
+        drop((client, id));
+        stream
+    }
+
+    #[tokio::test]
+    async fn streams_are_static_and_outlive_the_client() {
+        let b = Arc::new(InMemorySharing::new("r", LIMITS).with_page_size(3));
+        let id = ImageId::from("m-1");
+        b.add_image(image("m-1"));
+        b.seed_grants(&id, (0..8).map(|i| Principal::account(format!("{i}"))));
+        for i in 0..4 {
+            b.add_received(image(&format!("m-r{i}")));
+        }
+        let weak = Arc::downgrade(&b);
+        let sharees = sharees_after_drop(crate::Checked::new(b.clone()), "m-1");
+        let received = crate::Checked::new(b.clone()).shared_with_me_stream();
+        drop(b);
+        assert!(weak.upgrade().is_some(), "the streams own the client");
+
+        // Read on another task, after every reference the caller had is gone.
+        let (sharees, received) = tokio::spawn(async move {
+            let sharees: Result<Vec<Sharee>> = sharees.try_collect().await;
+            let received: Result<Vec<Image>> = received.try_collect().await;
+            (sharees, received)
+        })
+        .await
+        .unwrap();
+        let ids: Vec<String> = sharees
+            .unwrap()
+            .iter()
+            .map(|s| s.principal.id().to_owned())
+            .collect();
+        assert_eq!(ids, (0..8).map(|i| i.to_string()).collect::<Vec<_>>());
+        assert_eq!(received.unwrap().len(), 4);
+        assert!(
+            weak.upgrade().is_none(),
+            "dropping the streams frees the client"
+        );
     }
 
     #[tokio::test]

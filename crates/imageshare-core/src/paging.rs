@@ -348,31 +348,34 @@ where
 /// Every principal `id` is shared with, as a lazy stream over
 /// [`ImageSharing::sharees_page_in`], each page fetched in `cx` (what
 /// [`ImageSharingExt::sharees_stream`](crate::ImageSharingExt::sharees_stream) returns).
-pub fn sharees<'a, S>(
-    sharing: &'a S,
-    cx: CallContext,
-    id: &'a ImageId,
-) -> BoxStream<'a, Result<Sharee>>
+///
+/// The stream owns `sharing` (and a copy of `id`), as `object_store`'s listings own an
+/// `Arc` of their client: pass an adapter that is cheap to clone (every built-in one, an
+/// `Arc<dyn ImageSharing>`, [`DynSharing`](crate::Checked)) to get a
+/// `BoxStream<'static, _>` that outlives the caller's reference, or `&adapter` to borrow
+/// it for `'a`. Each page call uses a clone of `sharing` (a reference copy or an `Arc`
+/// increment).
+pub fn sharees<'a, S>(sharing: S, cx: CallContext, id: ImageId) -> BoxStream<'a, Result<Sharee>>
 where
-    S: ImageSharing + ?Sized,
+    S: ImageSharing + Clone + 'a,
 {
-    paginate(Listing::sharees(sharing.provider(), id), move |cursor| {
-        let cx = cx.clone();
-        async move { sharing.sharees_page_in(&cx, id, cursor).await }
+    paginate(Listing::sharees(sharing.provider(), &id), move |cursor| {
+        let (sharing, cx, id) = (sharing.clone(), cx.clone(), id.clone());
+        async move { sharing.sharees_page_in(&cx, &id, cursor).await }
     })
 }
 
 /// Every image shared with the caller, as a lazy stream over
 /// [`ImageSharing::shared_with_me_page_in`], each page fetched in `cx`. An image listed
 /// again on a later page (offset paging over a list that changed between two calls) is
-/// yielded once; the ids seen are kept for that.
-pub fn shared_with_me<S>(sharing: &S, cx: CallContext) -> BoxStream<'_, Result<Image>>
+/// yielded once; the ids seen are kept for that. Owns `sharing` as [`sharees`] does.
+pub fn shared_with_me<'a, S>(sharing: S, cx: CallContext) -> BoxStream<'a, Result<Image>>
 where
-    S: ImageSharing + ?Sized,
+    S: ImageSharing + Clone + 'a,
 {
     let mut seen: HashSet<ImageId> = HashSet::new();
     paginate(Listing::shared_with_me(sharing.provider()), move |cursor| {
-        let cx = cx.clone();
+        let (sharing, cx) = (sharing.clone(), cx.clone());
         async move { sharing.shared_with_me_page_in(&cx, cursor).await }
     })
     .try_filter(move |image| std::future::ready(seen.insert(image.id.clone())))

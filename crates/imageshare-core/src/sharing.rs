@@ -111,7 +111,9 @@ pub trait ImageSharing: Send + Sync + std::fmt::Debug {
     /// Every principal `id` is shared with (all pages), collected from the
     /// [`paging`] stream. Adapters implement `sharees_page_in` instead.
     async fn sharees_in(&self, cx: &CallContext, id: &ImageId) -> Result<Vec<Sharee>> {
-        paging::sharees(self, cx.clone(), id).try_collect().await
+        paging::sharees(self, cx.clone(), id.clone())
+            .try_collect()
+            .await
     }
     /// Every principal `image` is shared with (all pages), for an image the caller has just
     /// looked up ([`image_in`](Self::image_in) / [`images_in`](Self::images_in)). The
@@ -446,27 +448,58 @@ pub trait ImageSharingExt: ImageSharing {
     /// once the consumer has taken every item of the current one, so memory stays flat
     /// whatever the number of sharees. An error ends the stream; see [`paging::paginate`]
     /// for the guards (non-advancing cursor, page cap).
-    fn sharees_stream<'a>(&'a self, id: &'a ImageId) -> BoxStream<'a, Result<Sharee>> {
-        paging::sharees(self, CallContext::new(), id)
+    ///
+    /// The stream is `'static`: it owns a clone of the adapter (an `Arc` increment for
+    /// every built-in adapter and for [`DynSharing`](crate::Checked)) and of `id`, as
+    /// `object_store`'s listings do, so it can be returned from a function, an axum
+    /// handler or a spawned task. To stream from an adapter that is not `Clone`, or
+    /// borrowed, call [`paging::sharees`] with a reference.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use imageshare_core::paging::{BoxStream, TryStreamExt};
+    /// use imageshare_core::{ImageId, ImageSharing, ImageSharingExt, Result, Sharee};
+    ///
+    /// // Nothing borrowed: the client may be dropped before the stream is read.
+    /// fn sharees_of(client: &Arc<dyn ImageSharing>, id: &str) -> BoxStream<'static, Result<Sharee>> {
+    ///     client.sharees_stream(&ImageId::from(id))
+    /// }
+    /// # let _ = sharees_of;
+    /// ```
+    fn sharees_stream(&self, id: &ImageId) -> BoxStream<'static, Result<Sharee>>
+    where
+        Self: Clone + Sized + 'static,
+    {
+        paging::sharees(self.clone(), CallContext::new(), id.clone())
     }
 
     /// [`sharees_stream`](Self::sharees_stream) in `cx`.
-    fn sharees_stream_in<'a>(
-        &'a self,
+    fn sharees_stream_in(
+        &self,
         cx: &CallContext,
-        id: &'a ImageId,
-    ) -> BoxStream<'a, Result<Sharee>> {
-        paging::sharees(self, cx.clone(), id)
+        id: &ImageId,
+    ) -> BoxStream<'static, Result<Sharee>>
+    where
+        Self: Clone + Sized + 'static,
+    {
+        paging::sharees(self.clone(), cx.clone(), id.clone())
     }
 
-    /// Every image shared with the caller, as a lazy stream (each image once).
-    fn shared_with_me_stream(&self) -> BoxStream<'_, Result<Image>> {
-        paging::shared_with_me(self, CallContext::new())
+    /// Every image shared with the caller, as a lazy stream (each image once); `'static`
+    /// as [`sharees_stream`](Self::sharees_stream) is.
+    fn shared_with_me_stream(&self) -> BoxStream<'static, Result<Image>>
+    where
+        Self: Clone + Sized + 'static,
+    {
+        paging::shared_with_me(self.clone(), CallContext::new())
     }
 
     /// [`shared_with_me_stream`](Self::shared_with_me_stream) in `cx`.
-    fn shared_with_me_stream_in(&self, cx: &CallContext) -> BoxStream<'_, Result<Image>> {
-        paging::shared_with_me(self, cx.clone())
+    fn shared_with_me_stream_in(&self, cx: &CallContext) -> BoxStream<'static, Result<Image>>
+    where
+        Self: Clone + Sized + 'static,
+    {
+        paging::shared_with_me(self.clone(), cx.clone())
     }
 
     /// Revokes every grant of `id` (all pages), then deletes it. The report says what was
