@@ -14,19 +14,16 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong. Provider error codes are kept verbatim; no variant ever
 /// carries a secret.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
     /// The request breaks a documented provider limit; raised before any network call.
-    #[error(transparent)]
-    Limit(#[from] LimitViolation),
+    Limit(LimitViolation),
 
     /// The provider answered with an error (boxed: it is the largest variant).
-    #[error(transparent)]
     Api(Box<ApiError>),
 
     /// The provider rejected the credentials or the signature.
-    #[error("{provider} rejected the credentials: {code}: {message} (request id {})", request_id.as_deref().unwrap_or("-"))]
     Auth {
         /// Which provider.
         provider: Provider,
@@ -41,7 +38,6 @@ pub enum Error {
     /// The provider refused temporary credentials because their session token expired
     /// (or was revoked). [`CredentialsCache::call`](crate::credentials::CredentialsCache::call)
     /// refreshes once and retries on this error.
-    #[error("{provider} refused the session token as expired: {code}: {message} (request id {})", request_id.as_deref().unwrap_or("-"))]
     CredentialsExpired {
         /// Which provider.
         provider: Provider,
@@ -56,7 +52,6 @@ pub enum Error {
     /// A credential source was found but could not give credentials: an expired OIDC
     /// token file, a role that does not trust the caller, an unreachable metadata server,
     /// an STS refusal. `source` names the source; the message says what to do.
-    #[error("{provider} credentials from {source_name}: {message}")]
     CredentialSource {
         /// Which provider.
         provider: Provider,
@@ -68,12 +63,10 @@ pub enum Error {
         /// The provider's error code when STS or the metadata server answered with one.
         code: Option<String>,
         /// The underlying error (an STS answer, a transport failure), if any.
-        #[source]
         cause: Option<Box<Error>>,
     },
 
     /// No credentials were found in any source of the chain.
-    #[error("no {provider} credentials found; tried: {}", tried.join("; "))]
     CredentialsNotFound {
         /// Which provider.
         provider: Provider,
@@ -82,7 +75,9 @@ pub enum Error {
     },
 
     /// The request never got a provider answer (connect error, timeout, reset, bad body).
-    #[error("{provider} {action}: transport error: {message}")]
+    /// `message` says what failed and where, never the underlying error's text: that is
+    /// [`source`](std::error::Error::source), so a chain (`error::report`, anyhow's `{:#}`)
+    /// shows each cause once.
     Transport {
         /// Which provider.
         provider: Provider,
@@ -93,12 +88,10 @@ pub enum Error {
         /// Whether trying again may help.
         retryable: bool,
         /// The underlying error.
-        #[source]
         source: Option<BoxError>,
     },
 
     /// The provider answered, but not in the documented shape.
-    #[error("{provider} {action}: cannot decode the response: {message} (request id {})", request_id.as_deref().unwrap_or("-"))]
     Decode {
         /// Which provider.
         provider: Provider,
@@ -111,7 +104,6 @@ pub enum Error {
     },
 
     /// Input that can never be valid (malformed id, empty list, bad endpoint, ...).
-    #[error("invalid {field}: {message}")]
     InvalidInput {
         /// The parameter, flag or field at fault.
         field: String,
@@ -120,7 +112,6 @@ pub enum Error {
     },
 
     /// The image (or other resource) does not exist or is not visible to the caller.
-    #[error("{provider}: {what} {id} not found")]
     NotFound {
         /// Which provider.
         provider: Provider,
@@ -131,7 +122,6 @@ pub enum Error {
     },
 
     /// The provider has no public API for this operation.
-    #[error("{provider}: {operation} is not supported: {reason}")]
     Unsupported {
         /// Which provider.
         provider: Provider,
@@ -143,7 +133,6 @@ pub enum Error {
 
     /// An operation did not finish in the time allowed (the per-call timeout is a
     /// `Transport` error; this is for waits such as `wait_until_available`).
-    #[error("{provider}: {operation} timed out: {message}")]
     Timeout {
         /// Which provider.
         provider: Provider,
@@ -154,13 +143,12 @@ pub enum Error {
     },
 
     /// Some principals of a multi-call share or unshare succeeded and some failed; the
-    /// report says which.
-    #[error("partially applied: {0}")]
+    /// report says which. Its [`source`](std::error::Error::source) is the first failure
+    /// ([`ShareReport::first_failure`]), so an error chain shows why once.
     Partial(Box<ShareReport>),
 
     /// The trust policy does not accept this image: it belongs to an owner outside the
     /// allow-list (or its owner is not reported). Raised before any mutating call.
-    #[error("{provider}: refusing to {operation} image {image}: {reason}")]
     Untrusted {
         /// Which provider.
         provider: Provider,
@@ -177,7 +165,6 @@ pub enum Error {
     /// The audit trail could not be opened or written. The message says whether the
     /// operation itself was carried out (and is missing from the trail) or nothing was
     /// sent; for a share or unshare that was carried out, `unrecorded` holds its report.
-    #[error("audit trail {path}: {message}")]
     Audit {
         /// The trail's path.
         path: String,
@@ -263,6 +250,120 @@ impl Error {
             Error::Limit(v) => Some(v),
             _ => None,
         }
+    }
+}
+
+impl fmt::Display for Error {
+    /// What failed, in one line; never the text of the [`source`](std::error::Error::source)
+    /// (a chain printer adds it once).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rid = |r: &Option<String>| r.as_deref().unwrap_or("-").to_owned();
+        match self {
+            Error::Limit(v) => fmt::Display::fmt(v, f),
+            Error::Api(e) => fmt::Display::fmt(e, f),
+            Error::Auth {
+                provider,
+                code,
+                message,
+                request_id,
+            } => write!(
+                f,
+                "{provider} rejected the credentials: {code}: {message} (request id {})",
+                rid(request_id)
+            ),
+            Error::CredentialsExpired {
+                provider,
+                code,
+                message,
+                request_id,
+            } => write!(
+                f,
+                "{provider} refused the session token as expired: {code}: {message} \
+                 (request id {})",
+                rid(request_id)
+            ),
+            Error::CredentialSource {
+                provider,
+                source_name,
+                message,
+                ..
+            } => write!(f, "{provider} credentials from {source_name}: {message}"),
+            Error::CredentialsNotFound { provider, tried } => write!(
+                f,
+                "no {provider} credentials found; tried: {}",
+                tried.join("; ")
+            ),
+            Error::Transport {
+                provider,
+                action,
+                message,
+                ..
+            } => write!(f, "{provider} {action}: transport error: {message}"),
+            Error::Decode {
+                provider,
+                action,
+                message,
+                request_id,
+            } => write!(
+                f,
+                "{provider} {action}: cannot decode the response: {message} (request id {})",
+                rid(request_id)
+            ),
+            Error::InvalidInput { field, message } => write!(f, "invalid {field}: {message}"),
+            Error::NotFound { provider, what, id } => {
+                write!(f, "{provider}: {what} {id} not found")
+            }
+            Error::Unsupported {
+                provider,
+                operation,
+                reason,
+            } => write!(f, "{provider}: {operation} is not supported: {reason}"),
+            Error::Timeout {
+                provider,
+                operation,
+                message,
+            } => write!(f, "{provider}: {operation} timed out: {message}"),
+            Error::Partial(report) => write!(f, "partially applied: {report}"),
+            Error::Untrusted {
+                provider,
+                operation,
+                image,
+                reason,
+                ..
+            } => write!(
+                f,
+                "{provider}: refusing to {operation} image {image}: {reason}"
+            ),
+            Error::Audit { path, message, .. } => write!(f, "audit trail {path}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    /// The cause, wherever one exists: a credential source's underlying error, the HTTP
+    /// client's error of a transport failure, the first failure of a partial share
+    /// ([`ShareReport::first_failure`]); a limit violation's and an API error's own.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Limit(v) => v.source(),
+            Error::Api(e) => e.source(),
+            Error::CredentialSource { cause, .. } => cause
+                .as_deref()
+                .map(|e| e as &(dyn std::error::Error + 'static)),
+            Error::Transport { source, .. } => source
+                .as_deref()
+                .map(|e| e as &(dyn std::error::Error + 'static)),
+            Error::Partial(report) => report
+                .first_failure()
+                .map(|e| &**e as &(dyn std::error::Error + 'static)),
+            _ => None,
+        }
+    }
+}
+
+impl From<LimitViolation> for Error {
+    fn from(v: LimitViolation) -> Self {
+        Error::Limit(v)
     }
 }
 
@@ -404,4 +505,136 @@ pub struct LimitViolation {
     pub value: String,
     /// A sentence for humans: what the provider would do and what to do instead.
     pub explanation: String,
+}
+
+/// Every message of `error`'s chain joined by `: ` with none skipped (what anyhow's `{:#}`
+/// prints), after checking that no cause's text appears twice in it: each cause is in one
+/// place, its own `source()`, never also in a message above it.
+#[cfg(test)]
+pub(crate) fn assert_each_cause_once(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut links = vec![error.to_string()];
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        links.push(c.to_string());
+        cause = c.source();
+    }
+    let full = links.join(": ");
+    for link in links.iter().skip(1).filter(|l| !l.is_empty()) {
+        assert_eq!(
+            full.matches(link.as_str()).count(),
+            1,
+            "{link:?} twice in {full:?}"
+        );
+    }
+    full
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::model::{Principal, ShareOutcome};
+
+    const CLOUD: Provider = Provider::new("example-cloud");
+
+    fn refused(code: &str) -> ApiError {
+        ApiError {
+            provider: CLOUD,
+            action: "ShareImage".to_owned(),
+            status: 400,
+            code: code.to_owned(),
+            message: format!("the account is refused ({code})"),
+            request_id: Some(format!("req-{code}")),
+            retry: None,
+            retry_after: None,
+        }
+    }
+
+    #[test]
+    fn api_error_is_a_std_error() {
+        fn is_error<E: std::error::Error + Send + Sync + 'static>(_: &E) {}
+        let e = refused("InvalidAccount.NotFound");
+        is_error(&e);
+        let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(e.clone());
+        assert_eq!(boxed.to_string(), e.to_string());
+        assert!(Error::from(e).source().is_none(), "an answer has no cause");
+    }
+
+    #[test]
+    fn partial_points_at_its_first_failure() {
+        let mut report = ShareReport::new("m-1".into());
+        report.push(Principal::account("1"), ShareOutcome::Granted);
+        let first = Arc::new(Error::from(refused("First")));
+        report.push(Principal::account("2"), ShareOutcome::Failed(first.clone()));
+        report.push(
+            Principal::account("3"),
+            ShareOutcome::Failed(Arc::new(Error::from(refused("Second")))),
+        );
+        let err = report.into_result().unwrap_err();
+        let source = err.source().expect("the first failure");
+        assert_eq!(source.to_string(), first.to_string());
+        let full = assert_each_cause_once(&err);
+        assert!(
+            full.starts_with("partially applied: m-1: 1 granted, 2 failed"),
+            "{full}"
+        );
+        assert!(!full.contains("Second"), "only the first failure: {full}");
+        assert_eq!(report_of(&err), full);
+
+        // No failed entry, but principals not attempted: the refusal that stopped them.
+        let mut report = ShareReport::new("m-2".into());
+        report.stop([Principal::account("4")], first.clone());
+        let err = report.into_result().unwrap_err();
+        assert_eq!(err.source().unwrap().to_string(), first.to_string());
+        assert!(ShareReport::new("m-3".into()).first_failure().is_none());
+    }
+
+    fn report_of(e: &Error) -> String {
+        report(e)
+    }
+
+    #[test]
+    fn transport_and_credential_errors_name_each_cause_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        let transport = Error::transport(
+            CLOUD,
+            "AssumeRole",
+            "cannot connect (sts.example.com)",
+            true,
+            Some(Box::new(io)),
+        );
+        let err = Error::CredentialSource {
+            provider: CLOUD,
+            source_name: "role r via EXAMPLE_ROLE_ARN".to_owned(),
+            message: "STS AssumeRole failed".to_owned(),
+            code: None,
+            cause: Some(Box::new(transport)),
+        };
+        let full = assert_each_cause_once(&err);
+        assert_eq!(
+            full,
+            "example-cloud credentials from role r via EXAMPLE_ROLE_ARN: STS AssumeRole failed: \
+             example-cloud AssumeRole: transport error: cannot connect (sts.example.com): \
+             connection refused"
+        );
+        assert_eq!(report(&err), full, "nothing for report to skip");
+    }
+
+    #[test]
+    fn the_chain_check_catches_a_repeated_cause() {
+        let io = std::io::Error::other("connection refused");
+        let err = Error::transport(
+            CLOUD,
+            "X",
+            "cannot connect: connection refused",
+            true,
+            Some(Box::new(io)),
+        );
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            assert_each_cause_once(&err)
+        }));
+        assert!(caught.is_err(), "a message repeating its source is caught");
+    }
 }

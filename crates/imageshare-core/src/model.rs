@@ -901,6 +901,17 @@ impl ShareReport {
             _ => None,
         })
     }
+    /// The first failure of the report: the error of the first principal whose request
+    /// failed, in request order, else the refusal after which principals were not
+    /// attempted ([`stopped_by`](Self::stopped_by)); `None` for a complete report. It is
+    /// the [`source`](std::error::Error::source) of [`Error::Partial`].
+    #[must_use]
+    pub fn first_failure(&self) -> Option<&Arc<Error>> {
+        self.failures()
+            .map(|(_, e)| e)
+            .next()
+            .or_else(|| self.stopped_by())
+    }
     /// Number of entries whose outcome is of this kind.
     #[must_use]
     pub fn count(&self, kind: OutcomeKind) -> usize {

@@ -360,22 +360,19 @@ pub(crate) fn temporary(
 }
 
 /// A credential-source error of `provider`'s `source`: `message`, with the cause's code.
+/// The cause is the error's `source()`, not repeated in `message` (a chain printer such as
+/// `error::report` writes it once, after the message).
 pub(crate) fn source_error(
     provider: Provider,
     source: &str,
     message: impl Into<String>,
     cause: Option<Error>,
 ) -> Error {
-    let message = message.into();
-    let (message, code) = match &cause {
-        Some(e) => (format!("{message}: {e}"), e.code().map(str::to_owned)),
-        None => (message, None),
-    };
     Error::CredentialSource {
         provider,
         source_name: source.to_owned(),
-        message,
-        code,
+        message: message.into(),
+        code: cause.as_ref().and_then(Error::code).map(str::to_owned),
         cause: cause.map(Box::new),
     }
 }

@@ -617,6 +617,8 @@ mod tests {
         assert!(!shown.contains(&source), "{shown} repeats {source}");
         let full = crate::error::report(&err);
         assert_eq!(full.matches(&source).count(), 1, "{full}");
+        // As anyhow's `{:#}` prints it, nothing skipped: still each cause once.
+        assert_eq!(crate::error::assert_each_cause_once(&err), full);
         assert!(!full.contains("s3cr3t"), "{full}");
     }
 

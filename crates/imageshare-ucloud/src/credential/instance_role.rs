@@ -301,8 +301,8 @@ impl InstanceRoleProvider {
         let response = self.transport.send(&call, request).await.map_err(|e| {
             self.failed(
                 format!(
-                    "the metadata server {url} did not answer ({e}); the instance role works \
-                     only on a UCloud host with a role bound to it"
+                    "the metadata server {url} did not answer; the instance role works only \
+                     on a UCloud host with a role bound to it"
                 ),
                 None,
                 Some(e),

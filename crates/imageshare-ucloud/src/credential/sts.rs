@@ -249,8 +249,8 @@ impl AssumeRoleProvider {
                 let code = e.code().map(str::to_owned);
                 self.failed(
                     format!(
-                        "STS AssumeRole of {} failed: {e}; check the role's trust policy and \
-                         that the calling credentials may assume it",
+                        "STS AssumeRole of {} failed (the cause follows); check the role's \
+                         trust policy and that the calling credentials may assume it",
                         self.role.role_urn
                     ),
                     code,
