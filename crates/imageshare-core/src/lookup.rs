@@ -1,5 +1,5 @@
 //! Batched image lookups, written once for every adapter whose cloud describes many images
-//! in one call ([`ImageSharing::images_in`](crate::ImageSharing::images_in)).
+//! in one call ([`ImageSharing::images_in`]).
 //!
 //! [`in_batches`] splits the ids into batches of at most the cloud's per-call maximum
 //! (distinct ids only: some actions refuse an id given twice), sends one call per batch
