@@ -5,8 +5,9 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use imageshare::core::paging::{BoxStream, TryStreamExt};
 use imageshare::testing::ConnectEmulator;
-use imageshare::{ClientBuilder, Connect, DynSharing, ImageSharingExt};
+use imageshare::{ClientBuilder, Connect, DynSharing, ImageSharingExt, Principal, Sharee};
 use imageshare_emulator::{Emulator, World};
 
 struct Counting;
@@ -96,4 +97,30 @@ async fn a_clone_in_each_spawned_task_shares_one_client() {
         assert_eq!(task.await.unwrap().unwrap().id.as_str(), "img-6pb6lrmy");
     }
     assert_eq!(emu.calls().len(), 4);
+}
+
+/// #18 item 4: the listing of a `DynSharing` as a `'static` stream, made in a function that
+/// drops the client and read on a spawned task.
+fn sharees_of(sharing: DynSharing, id: &str) -> BoxStream<'static, imageshare::Result<Sharee>> {
+    sharing.sharees_stream(&id.into())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_outlives_the_client_it_came_from() {
+    let emu = Emulator::start(World::example()).await.unwrap();
+    let sharing = connect(&emu, imageshare::tencent::CVM, "ap-guangzhou")
+        .build()
+        .unwrap();
+    let id = "img-6pb6lrmy".into();
+    let to = [Principal::account("100000000002")];
+    sharing
+        .share(&id, &to)
+        .await
+        .unwrap()
+        .into_result()
+        .unwrap();
+    let stream = sharees_of(sharing, "img-6pb6lrmy");
+    let sharees: Vec<Sharee> = tokio::spawn(stream.try_collect()).await.unwrap().unwrap();
+    let principals: Vec<Principal> = sharees.into_iter().map(|s| s.principal).collect();
+    assert_eq!(principals, to);
 }
