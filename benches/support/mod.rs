@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 pub mod http1;
+pub mod pin;
 
 /// The variable `tests/run.sh` sets to a virtualenv's Python with every
 /// `tests/interop/*/requirements.txt` installed (the clouds' official SDKs).
