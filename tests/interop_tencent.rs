@@ -103,6 +103,10 @@ async fn official_python_sdk_works_against_the_emulator() {
             imageshare::tencent::LIGHTHOUSE,
             "ModifyImageSharePermission",
         ),
+        (
+            imageshare_emulator::frontend::tencent::cbs::TENCENT_CBS,
+            "DescribeSnapshots",
+        ),
     ] {
         assert!(
             emu.action_count(provider, action) > 0,
