@@ -24,7 +24,9 @@ use crate::world::Encrypted;
 /// CBS API version.
 pub const CBS_VERSION: &str = "2017-03-12";
 
-/// The provider CBS requests count for in the call log and the fault rules.
+/// The product marker of a CBS request (its `Surface::product`). In the call log and the
+/// fault rules CBS requests count for CVM (`Surface::provider`), as the CVM adapter,
+/// their only sender, counts them.
 pub const TENCENT_CBS: Provider = Provider::new("tencent-cbs");
 
 /// The filter names `DescribeSnapshots` documents.

@@ -167,7 +167,12 @@ impl Frontend for Tencent {
             _ => None,
         };
         Some(Surface {
-            provider: product.unwrap_or(imageshare_tencent::CVM),
+            // CBS requests count for CVM: only the CVM adapter makes them, and it counts them
+            // (retries, rate limits) as its own.
+            provider: match product {
+                Some(imageshare_tencent::LIGHTHOUSE) => imageshare_tencent::LIGHTHOUSE,
+                _ => imageshare_tencent::CVM,
+            },
             product,
             action: wire.header("x-tc-action").unwrap_or("").to_owned(),
             version: wire.header("x-tc-version").unwrap_or("").to_owned(),
