@@ -1,6 +1,7 @@
 //! wiremock tests: the exact wire request of every CVM and Lighthouse action the adapters
-//! send (method, path, `X-TC-*` headers, an `Authorization` that verifies with the crate's
-//! own `Tc3Verifier`, the exact JSON body), the parsing of recorded-shape responses
+//! send, and of the CBS `DescribeSnapshots` the CVM adapter reads encryption with
+//! (method, path, `X-TC-*` headers, an `Authorization` that verifies with the crate's own
+//! `Tc3Verifier`, the exact JSON body), the parsing of recorded-shape responses
 //! (tencent.md examples), and the error envelope (auth, not found, throttling retried then
 //! success, 5xx, non-retryable codes).
 
