@@ -275,6 +275,8 @@ mod tests {
             Some(Rate::per_second(10.0))
         );
         assert_eq!(cvm.rate("DescribeImages"), Some(Rate::per_second(40.0)));
+        // CBS, made by the CVM adapter for encryption (API page 362/15647).
+        assert_eq!(cvm.rate("DescribeSnapshots"), Some(Rate::per_second(20.0)));
         assert_eq!(cvm.rate("CreateImage"), Some(CVM_DEFAULT_RATE));
         let lh = lighthouse_rate_limits();
         assert_eq!(
