@@ -96,7 +96,12 @@ async fn a_clone_in_each_spawned_task_shares_one_client() {
     for task in tasks {
         assert_eq!(task.await.unwrap().unwrap().id.as_str(), "img-6pb6lrmy");
     }
-    assert_eq!(emu.calls().len(), 4);
+    // Each lookup: CVM DescribeImages, then CBS DescribeSnapshots (encryption).
+    assert_eq!(
+        emu.action_count(imageshare::tencent::CVM, "DescribeImages"),
+        4
+    );
+    assert_eq!(emu.calls().len(), 8);
 }
 
 /// #18 item 4: the listing of a `DynSharing` as a `'static` stream, made in a function that

@@ -313,10 +313,14 @@ async fn every_failure_is_reported_per_principal() {
     let ecs = connect(&emu, imageshare::alibaba::ECS, fast, fast_retry(3));
     let to = principals(&peers(30));
     let cvm_ids = cvm_images(10);
+    // Accounts the world does not have: the checker cannot know it, CVM refuses the first
+    // batch with InvalidAccountId.NotFound, which is not retried. (The encrypted image,
+    // this test's refusal before, is now refused by the checker: CBS reports it.)
+    let strangers: Vec<String> = (0..30).map(|i| format!("5000000000{i:02}")).collect();
     let report = Bulk::new()
         .retry_passes(0)
         .share_all(&cvm, cvm_ids.clone(), &to)
-        .share(&cvm, "img-encrypted", &to)
+        .share(&cvm, "img-bulk0010", &principals(&strangers))
         .share(&cvm, "img-missing", &to)
         .share(&ecs, "m-crowded00000", &to)
         .run()
@@ -324,9 +328,9 @@ async fn every_failure_is_reported_per_principal() {
     assert_eq!(report.len(), 13 * 30);
     let op = |id: &str| report.ops.iter().find(|o| o.image.as_str() == id).unwrap();
     // Only a refusal that is not retried stops an image's remaining batches (#17 bug 6):
-    // the encrypted image's.
-    let enc = op("img-encrypted");
-    assert_eq!(report.not_attempted_count(), enc.not_attempted.len());
+    // the one naming unknown accounts.
+    let refused = op("img-bulk0010");
+    assert_eq!(report.not_attempted_count(), refused.not_attempted.len());
     // Every entry is accounted for: an outcome per principal, nothing silent.
     let labelled: usize = [
         OutcomeKind::Granted,
@@ -343,17 +347,18 @@ async fn every_failure_is_reported_per_principal() {
     );
     // The server's refusal, verbatim, for each principal sent; after it, nothing more.
     assert_eq!(
-        enc.report.count(imageshare::core::OutcomeKind::Failed) + enc.not_attempted.len(),
+        refused.report.count(imageshare::core::OutcomeKind::Failed) + refused.not_attempted.len(),
         30
     );
-    assert!(enc.report.failures().all(|(_, e)| e.code()
-        == Some("UnsupportedOperation.EncryptedImagesNotSupported")
-        || e.is_retryable()));
-    if !enc.not_attempted.is_empty() {
-        assert!(enc
+    assert!(refused
+        .report
+        .failures()
+        .all(|(_, e)| e.code() == Some("InvalidAccountId.NotFound") || e.is_retryable()));
+    if !refused.not_attempted.is_empty() {
+        assert!(refused
             .report
             .failures()
-            .any(|(_, e)| e.code() == Some("UnsupportedOperation.EncryptedImagesNotSupported")));
+            .any(|(_, e)| e.code() == Some("InvalidAccountId.NotFound")));
     }
     // Not found, for each principal.
     let missing = op("img-missing");

@@ -103,6 +103,8 @@ async fn official_python_sdk_works_against_the_emulator() {
             imageshare::tencent::LIGHTHOUSE,
             "ModifyImageSharePermission",
         ),
+        // CBS requests count for CVM in the call log.
+        (imageshare::tencent::CVM, "DescribeSnapshots"),
     ] {
         assert!(
             emu.action_count(provider, action) > 0,

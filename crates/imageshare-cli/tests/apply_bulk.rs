@@ -97,12 +97,10 @@ async fn apply_many_images_reports_each_and_fails_with_the_first_error() {
     let o = run(&["--output", "json", "apply", "-f", f, "--yes"], &emu);
     let stdout = String::from_utf8_lossy(&o.stdout);
     let stderr = String::from_utf8_lossy(&o.stderr);
-    // The cloud refused one image: status 1, its error in the output, the others applied.
-    assert_eq!(o.status.code(), Some(1), "{stdout}\n{stderr}");
-    assert!(
-        stderr.contains("UnsupportedOperation.EncryptedImagesNotSupported"),
-        "{stderr}"
-    );
+    // The checker refused one image before sending (CBS DescribeSnapshots reports it
+    // encrypted, #17 bug 8a): status 3, its error in the output, the others applied.
+    assert_eq!(o.status.code(), Some(3), "{stdout}\n{stderr}");
+    assert!(stderr.contains("img-locked is encrypted"), "{stderr}");
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let entries = v["results"].as_array().unwrap();
     // 6 CVM images: unshare (prune) + share; 6 ECS: share; the locked one: its error.
@@ -115,7 +113,8 @@ async fn apply_many_images_reports_each_and_fails_with_the_first_error() {
     assert!(locked[0]["error"]
         .as_str()
         .unwrap()
-        .contains("EncryptedImagesNotSupported"));
+        .contains("img-locked is encrypted"));
+    assert_eq!(locked[0]["code"], "encrypted-image");
     assert_eq!(locked[0]["operation"], "share");
     assert_eq!(locked[0]["provider"], "tencent-cvm");
     // Each step says what it did per principal, and its retries (none here: no faults).

@@ -792,6 +792,16 @@ fn corpus() -> Vec<Case> {
         .code(1)
         .says("m-bp18ygjuqnwhechc not found")
         .reads_only(),
+        // #17 bug 8: CVM cannot share an encrypted image at all; the describe call says it is
+        // encrypted, so the refusal is made before ModifyImageSharePermission is sent.
+        cli(
+            "CVM: an encrypted image",
+            &at(&CVM, &["share", "img-enc00001", "--to", "100000000002"]),
+        )
+        .code(3)
+        .says("img-enc00001")
+        .says("encrypted")
+        .reads_only(),
         cli(
             "an encrypted image without --allow-encrypted",
             &at(&ECS, &["share", "m-bpcmk0000001", "--to", "100000000002"]),

@@ -517,8 +517,9 @@ pub enum Encryption {
     CustomerKey,
     /// Encrypted, key type not reported by the API.
     Unknown,
-    /// The API does not say whether the image is encrypted (Tencent CVM and Lighthouse,
-    /// SAS, UCloud): the client cannot check encryption rules, the server does.
+    /// The API does not say whether the image is encrypted (Tencent Lighthouse, SAS,
+    /// UCloud; Tencent CVM when CBS `DescribeSnapshots` cannot say): the client cannot
+    /// check encryption rules, the server does.
     NotReported,
 }
 

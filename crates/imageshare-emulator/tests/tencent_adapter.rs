@@ -241,7 +241,16 @@ async fn cvm_limit_rules_client_side_and_server_side() {
         ),
         LimitRule::PrincipalForm
     );
-    // Encrypted: DescribeImages reports no encryption, so the server is the one refusing.
+    // Encrypted: DescribeImages reports no encryption, CBS DescribeSnapshots does, so the
+    // checker refuses before sending; unchecked, the server refuses too.
+    assert_eq!(
+        raw.image(&id("img-enc00001")).await.unwrap().encryption,
+        imageshare_core::Encryption::Unknown
+    );
+    assert_eq!(
+        limit_rule(&checked.share(&id("img-enc00001"), &peer).await.unwrap_err()),
+        LimitRule::EncryptedImage
+    );
     assert_eq!(
         api_code(&raw.share(&id("img-enc00001"), &peer).await.unwrap_err()),
         "UnsupportedOperation.EncryptedImagesNotSupported"

@@ -73,6 +73,6 @@ async fn the_signature_check_is_not_weakened() {
         );
     }
     // A real product the emulator does not serve is answered as such.
-    let a = signed(&emu, "cbs", "127.0.0.1", "2017-03-12", SECRET).await;
+    let a = signed(&emu, "vpc", "127.0.0.1", "2017-03-12", SECRET).await;
     assert_eq!(tc_code(&a), Some("NoSuchProduct"), "{}", a.body);
 }

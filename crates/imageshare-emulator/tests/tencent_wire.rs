@@ -60,7 +60,7 @@ impl<'a> Req<'a> {
             key: OWNER,
             token: None,
             service,
-            version: if service == "cvm" {
+            version: if service == "cvm" || service == "cbs" {
                 "2017-03-12"
             } else {
                 "2020-03-24"
@@ -1095,4 +1095,88 @@ async fn describe_images_and_blueprints_take_up_to_100_ids() {
             .await
             .err("InvalidParameterValue.LimitExceeded");
     }
+}
+
+// -------------------------------------------------------------------- CBS (#17 bug 8a)
+
+/// CBS `DescribeSnapshots` answers the snapshot ids CVM `DescribeImages` lists, with
+/// `Encrypt` from the world; only the owner sees them; TC3 is verified as for CVM.
+#[tokio::test]
+async fn cbs_describe_snapshots_reports_the_images_snapshots_and_their_encryption() {
+    let emu = example().await;
+    let images = cvm(
+        &emu,
+        "DescribeImages",
+        json!({"ImageIds": ["img-enc00001", "img-6pb6lrmy", "img-whole001"]}),
+    )
+    .await;
+    let mut owner_of = std::collections::BTreeMap::new();
+    for i in images.ok()["ImageSet"].as_array().unwrap() {
+        for s in i["SnapshotSet"].as_array().unwrap() {
+            owner_of.insert(
+                s["SnapshotId"].as_str().unwrap().to_owned(),
+                i["ImageId"].as_str().unwrap().to_owned(),
+            );
+        }
+    }
+    assert_eq!(
+        owner_of.len(),
+        4,
+        "system disks of three, a data disk of the whole one"
+    );
+    let ids: Vec<&String> = owner_of.keys().collect();
+    let cbs = |body: Value| Req::new("cbs", "DescribeSnapshots", body);
+    let all = cbs(json!({"SnapshotIds": ids, "Limit": 100}))
+        .send(&emu)
+        .await;
+    let all = all.ok();
+    assert_eq!(all["TotalCount"], 4);
+    for s in all["SnapshotSet"].as_array().unwrap() {
+        let image = &owner_of[s["SnapshotId"].as_str().unwrap()];
+        assert_eq!(s["Encrypt"], json!(image == "img-enc00001"), "{s}");
+        assert!(matches!(
+            s["DiskUsage"].as_str(),
+            Some("SYSTEM_DISK" | "DATA_DISK")
+        ));
+    }
+    let encrypted = cbs(json!({"Filters": [{"Name": "encrypt", "Values": ["TRUE"]}]}))
+        .send(&emu)
+        .await;
+    let set = encrypted.ok()["SnapshotSet"].as_array().unwrap().clone();
+    assert_eq!(set.len(), 1);
+    assert_eq!(
+        owner_of[set[0]["SnapshotId"].as_str().unwrap()],
+        "img-enc00001"
+    );
+    // Unknown ids are left out; another account sees none of the owner's snapshots.
+    let unknown = cbs(json!({"SnapshotIds": ["snap-00000000"]}))
+        .send(&emu)
+        .await;
+    assert_eq!(unknown.ok()["TotalCount"], 0);
+    let peer = cbs(json!({"SnapshotIds": ids})).key(PEER).send(&emu).await;
+    assert_eq!(peer.ok()["TotalCount"], 0);
+    // Refusals.
+    cbs(json!({"SnapshotIds": ["img-6pb6lrmy"]}))
+        .send(&emu)
+        .await
+        .err("InvalidParameterValue");
+    cbs(json!({"SnapshotIds": ids, "Filters": [{"Name": "encrypt", "Values": ["TRUE"]}]}))
+        .send(&emu)
+        .await
+        .err("InvalidParameterValue");
+    cbs(json!({"SnapshotIds": ids, "Limit": 101}))
+        .send(&emu)
+        .await
+        .err("InvalidParameterValue");
+    Req {
+        tamper: true,
+        ..cbs(json!({"SnapshotIds": ["snap-img-1"]}))
+    }
+    .send(&emu)
+    .await
+    .err("AuthFailure.SignatureFailure");
+    Req::new("cbs", "DescribeDisks", json!({}))
+        .send(&emu)
+        .await
+        .err("InvalidAction");
 }

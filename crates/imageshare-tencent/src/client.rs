@@ -344,10 +344,21 @@ impl TencentClient {
     /// endpoint the client was built with, in region [`STS_REGION`](crate::credential::sts::STS_REGION).
     pub(crate) fn sts_client(&self) -> TencentClient {
         TencentClient {
-            url: self.sts.url(),
-            endpoint: self.sts.clone(),
-            spec: crate::credential::sts::sts_spec(self.spec.provider),
             region: Region::new(crate::credential::sts::STS_REGION),
+            ..self.for_service(
+                crate::credential::sts::sts_spec(self.spec.provider),
+                self.sts.clone(),
+            )
+        }
+    }
+
+    /// The same credentials, transport (rate limiter included) and region speaking to
+    /// another service `spec` at `endpoint` (CBS `DescribeSnapshots` for the CVM adapter).
+    pub(crate) fn for_service(&self, spec: ServiceSpec, endpoint: Endpoint) -> TencentClient {
+        TencentClient {
+            url: endpoint.url(),
+            endpoint,
+            spec,
             ..self.clone()
         }
     }

@@ -2,8 +2,8 @@
 //!
 //! | trait call | CVM action |
 //! |---|---|
-//! | `image` | `DescribeImages` with `ImageIds` (never combined with `Filters`) |
-//! | `images` | `DescribeImages` with up to [`CVM_DESCRIBE_IMAGES_MAX_IDS`](crate::limits::CVM_DESCRIBE_IMAGES_MAX_IDS) `ImageIds`, `Limit` = their number |
+//! | `image` | `DescribeImages` with `ImageIds` (never combined with `Filters`), then CBS `DescribeSnapshots` for its snapshots (encryption; not for a public image) |
+//! | `images` | `DescribeImages` with up to [`CVM_DESCRIBE_IMAGES_MAX_IDS`](crate::limits::CVM_DESCRIBE_IMAGES_MAX_IDS) `ImageIds`, `Limit` = their number, then one CBS `DescribeSnapshots` for the snapshots of the whole batch (up to [`CBS_DESCRIBE_SNAPSHOTS_MAX_IDS`](crate::cbs::CBS_DESCRIBE_SNAPSHOTS_MAX_IDS) per call) |
 //! | `share` / `unshare` | `ModifyImageSharePermission`, `Permission` `SHARE` / `CANCEL` |
 //! | `sharees_page` | `DescribeImageSharePermission` (not paged: one page) |
 //! | `shared_with_me_page` | `DescribeImages`, filter `image-type` = `SHARED_IMAGE`, `Offset` / `Limit` 100 / `TotalCount` |
@@ -19,13 +19,19 @@
 //!   verbatim;
 //! - kind: whole-machine when `SnapshotSet` holds a `DATA_DISK` snapshot (a whole-instance
 //!   image is the one that carries data-disk snapshots), else system-disk;
-//! - encryption: `DescribeImages` does not report it, so it is [`Encryption::NotReported`]; the server
-//!   refuses encrypted images with `UnsupportedOperation.EncryptedImagesNotSupported`, which
-//!   comes back verbatim as [`Error::Api`]. Checked against the official model
-//!   (tencentcloud-sdk-go `cvm/v20170312/models.go`: `Image` has no encryption field and
-//!   its `SnapshotSet[]` entries only `SnapshotId`, `DiskUsage`, `DiskSize`); the only
-//!   published signal is CBS `DescribeSnapshots` (`Snapshot.Encrypt`, `cbs/v20170312`),
-//!   another product this adapter does not call (#17 bug 8a, open).
+//! - encryption: `DescribeImages` does not report it (tencentcloud-sdk-go
+//!   `cvm/v20170312/models.go`: `Image` has no encryption field and its `SnapshotSet[]`
+//!   entries only `SnapshotId`, `DiskUsage`, `DiskSize`); the only published signal is CBS
+//!   `DescribeSnapshots` (`Snapshot.Encrypt`, see [`crate::cbs`]), which `image` and
+//!   `images` call for the images' snapshots: any encrypted snapshot makes the image
+//!   [`Encryption::Unknown`] (encrypted, key kind not reported), so the limit checker
+//!   refuses the share before `ModifyImageSharePermission` is sent (CVM refuses it with
+//!   `UnsupportedOperation.EncryptedImagesNotSupported`); all snapshots reported and none
+//!   encrypted is [`Encryption::None`]. When CBS cannot answer (a key without CBS read
+//!   access, any failure; logged at debug) or does not list a snapshot (a received image's
+//!   snapshots belong to its owner), and for listings (`shared_with_me_page`), it stays
+//!   [`Encryption::NotReported`] and the server's refusal comes back verbatim as
+//!   [`Error::Api`].
 
 use std::sync::Arc;
 
@@ -33,10 +39,11 @@ use async_trait::async_trait;
 use imageshare_core::{
     CallContext, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin,
     ImageSharing, ImageState, Page, PageCursor, Principal, Provider, Region, Result, ShareLimits,
-    ShareReport, Sharee,
+    ShareReport, Sharee, Site,
 };
 
 pub use crate::builder::CvmBuilder;
+use crate::cbs::{Cbs, CBS_SERVICE};
 use crate::client::{CallOptions, TencentClient, CVM_SERVICE};
 use crate::common::{
     change_grants, check_id, copied_id, delete, ids_or_filters, offset_page, reported_time,
@@ -77,8 +84,18 @@ impl CvmBuilder {
             }
             limits = limits.with_max_principals_per_call(n);
         }
+        // CBS at the configured endpoint when there is one (as CVM), else the site's host.
+        let cbs_endpoint = self.config.resolve_endpoint(|| {
+            let host = match self.tencent.site {
+                Site::China => CBS_SERVICE.host,
+                Site::International => CBS_SERVICE.intl_host,
+            };
+            format!("https://{host}")
+        })?;
+        let client = self.tencent.build(&self.config, CVM_SERVICE)?;
         Ok(TencentCvmImageSharing {
-            client: Arc::new(self.tencent.build(&self.config, CVM_SERVICE)?),
+            cbs: Arc::new(Cbs::new(client.for_service(CBS_SERVICE, cbs_endpoint))),
+            client: Arc::new(client),
             limits,
         })
     }
@@ -95,6 +112,8 @@ impl CvmBuilder {
 #[derive(Debug, Clone)]
 pub struct TencentCvmImageSharing {
     client: Arc<TencentClient>,
+    /// CBS `DescribeSnapshots`, for the images' encryption.
+    cbs: Arc<Cbs>,
     limits: ShareLimits,
 }
 
@@ -141,6 +160,38 @@ impl TencentCvmImageSharing {
         self.client
             .call(cx, "DescribeImages", request, CallOptions::read())
             .await
+    }
+
+    /// The CBS client the adapter reads snapshot encryption with.
+    #[must_use]
+    pub fn cbs(&self) -> &Cbs {
+        &self.cbs
+    }
+
+    /// Maps `set` to [`Image`]s, with the encryption CBS reports for their snapshots (one
+    /// `DescribeSnapshots` for all of them; none for public images or when there are no
+    /// snapshots).
+    async fn images_from(&self, cx: &CallContext, set: Vec<CvmImage>) -> Vec<Image> {
+        let asked: Vec<String> = set
+            .iter()
+            .filter(|i| i.image_type.as_deref() != Some("PUBLIC_IMAGE"))
+            .flat_map(snapshot_ids)
+            .collect();
+        let known = if asked.is_empty() {
+            std::collections::HashMap::new()
+        } else {
+            self.cbs.encrypt_flags(cx, &asked).await
+        };
+        set.into_iter()
+            .map(|i| {
+                let snapshots = snapshot_ids(&i);
+                let mut image = image_from_cvm(i, self.region());
+                if image.origin != ImageOrigin::Public {
+                    image.encryption = crate::cbs::encryption(&snapshots, &known);
+                }
+                image
+            })
+            .collect()
     }
 
     /// `SyncImages`: copies one image into `regions` (for a received image, only its own
@@ -223,7 +274,17 @@ impl Service for TencentCvmImageSharing {
     }
 }
 
-/// Maps a CVM `Image` (see the module docs for the rules).
+/// The `SnapshotId`s of a CVM image's `SnapshotSet`.
+fn snapshot_ids(img: &CvmImage) -> Vec<String> {
+    img.snapshot_set
+        .iter()
+        .flatten()
+        .filter_map(|s| s.snapshot_id.clone())
+        .collect()
+}
+
+/// Maps a CVM `Image` (see the module docs for the rules; encryption is
+/// [`Encryption::NotReported`] here, the adapter fills it in from CBS).
 pub fn image_from_cvm(img: CvmImage, region: &Region) -> Image {
     let origin = match img.image_type.as_deref() {
         Some("PRIVATE_IMAGE") => ImageOrigin::Custom,
@@ -292,7 +353,11 @@ impl ImageSharing for TencentCvmImageSharing {
         };
         let set = self.describe_images_in(cx, &request).await?.image_set;
         let image = the_one(self, id, set, |i| &i.image_id)?;
-        Ok(image_from_cvm(image, self.region()))
+        Ok(self
+            .images_from(cx, vec![image])
+            .await
+            .pop()
+            .expect("one image in, one out"))
     }
 
     fn images_per_call(&self) -> usize {
@@ -300,7 +365,8 @@ impl ImageSharing for TencentCvmImageSharing {
     }
 
     /// `DescribeImages` with up to [`CVM_DESCRIBE_IMAGES_MAX_IDS`] `ImageIds` per call,
-    /// `Limit` = their number (so one page holds the answer).
+    /// `Limit` = their number (so one page holds the answer), then one CBS
+    /// `DescribeSnapshots` for the batch's snapshots (encryption).
     async fn images_in(&self, cx: &CallContext, ids: &[ImageId]) -> Result<Vec<Result<Image>>> {
         for id in ids {
             check_id(&CVM_LIMITS, id)?;
@@ -316,10 +382,7 @@ impl ImageSharing for TencentCvmImageSharing {
                     ..Default::default()
                 };
                 let set = self.describe_images_in(cx, &request).await?.image_set;
-                Ok(set
-                    .into_iter()
-                    .map(|i| image_from_cvm(i, self.region()))
-                    .collect())
+                Ok(self.images_from(cx, set).await)
             },
         )
         .await

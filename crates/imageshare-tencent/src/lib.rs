@@ -126,6 +126,7 @@
 )]
 
 mod builder;
+pub mod cbs;
 pub mod client;
 mod common;
 pub mod credential;
@@ -176,3 +177,10 @@ pub const LIGHTHOUSE_HOST: &str = "lighthouse.tencentcloudapi.com";
 pub const CVM_INTL_HOST: &str = "cvm.intl.tencentcloudapi.com";
 /// Lighthouse endpoint host on the international site (same signing service `lighthouse`).
 pub const LIGHTHOUSE_INTL_HOST: &str = "lighthouse.intl.tencentcloudapi.com";
+/// CBS (Cloud Block Storage) API version, used for `DescribeSnapshots`
+/// (tencentcloud-sdk-go `cbs/v20170312/client.go`: `APIVersion = "2017-03-12"`).
+pub const CBS_VERSION: &str = "2017-03-12";
+/// CBS endpoint host on the China site (official API page 362/15647).
+pub const CBS_HOST: &str = "cbs.tencentcloudapi.com";
+/// CBS endpoint host on the international site (same signing service `cbs`).
+pub const CBS_INTL_HOST: &str = "cbs.intl.tencentcloudapi.com";

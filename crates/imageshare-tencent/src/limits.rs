@@ -172,6 +172,9 @@ pub const CVM_RATE_TABLE: &[(&str, Rate)] = &[
     ("DescribeImages", Rate::per_second(40.0)),
     ("SyncImages", Rate::per_second(10.0)),
     ("DeleteImages", Rate::per_second(10.0)),
+    // CBS, not CVM: the CVM adapter's encryption lookup (`crate::cbs`). Official API page
+    // 362/15647: "A maximum of 20 requests can be initiated per second for this API."
+    ("DescribeSnapshots", Rate::per_second(20.0)),
 ];
 
 /// Rate of CVM actions [`CVM_RATE_TABLE`] does not list (CreateImage's quota is
@@ -272,6 +275,8 @@ mod tests {
             Some(Rate::per_second(10.0))
         );
         assert_eq!(cvm.rate("DescribeImages"), Some(Rate::per_second(40.0)));
+        // CBS, made by the CVM adapter for encryption (API page 362/15647).
+        assert_eq!(cvm.rate("DescribeSnapshots"), Some(Rate::per_second(20.0)));
         assert_eq!(cvm.rate("CreateImage"), Some(CVM_DEFAULT_RATE));
         let lh = lighthouse_rate_limits();
         assert_eq!(

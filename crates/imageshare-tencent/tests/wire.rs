@@ -1,6 +1,7 @@
 //! wiremock tests: the exact wire request of every CVM and Lighthouse action the adapters
-//! send (method, path, `X-TC-*` headers, an `Authorization` that verifies with the crate's
-//! own `Tc3Verifier`, the exact JSON body), the parsing of recorded-shape responses
+//! send, and of the CBS `DescribeSnapshots` the CVM adapter reads encryption with
+//! (method, path, `X-TC-*` headers, an `Authorization` that verifies with the crate's own
+//! `Tc3Verifier`, the exact JSON body), the parsing of recorded-shape responses
 //! (tencent.md examples), and the error envelope (auth, not found, throttling retried then
 //! success, 5xx, non-retryable codes).
 
@@ -10,8 +11,8 @@ use std::time::Duration;
 
 use imageshare_core::transport::{RetryConfig, RetryReason};
 use imageshare_core::{
-    CallContext, ClientBuilder, CopyTarget, Error, ImageId, ImageKind, ImageOrigin, ImageSharing,
-    ImageSharingExt, ImageState, Principal, Secret, ShareOutcome,
+    CallContext, ClientBuilder, CopyTarget, Encryption, Error, ImageId, ImageKind, ImageOrigin,
+    ImageSharing, ImageSharingExt, ImageState, Principal, Secret, ShareOutcome,
 };
 use imageshare_tencent::{
     Clock, Language, ReceivedRequest, Tc3Verifier, TencentCredentials, TencentCvmImageSharing,
@@ -164,8 +165,10 @@ async fn cvm_describe_images_lookup() {
         img.created_at.map(|t| t.to_string()).as_deref(),
         Some("2020-09-22T00:00:00Z")
     );
+    // CBS is not mocked here (404): the encryption lookup degrades to "not reported".
+    assert_eq!(img.encryption, Encryption::NotReported);
     let reqs = requests(&server).await;
-    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs.len(), 2, "DescribeImages, then CBS DescribeSnapshots");
     assert_wire(
         &reqs[0],
         "cvm",
@@ -173,6 +176,87 @@ async fn cvm_describe_images_lookup() {
         "DescribeImages",
         r#"{"ImageIds":["img-qlzp4oea"]}"#,
     );
+    assert_eq!(h(&reqs[1], "x-tc-action"), "DescribeSnapshots");
+}
+
+/// The image lookup asks CBS `DescribeSnapshots` (service `cbs`, 2017-03-12, the
+/// configured endpoint) about the image's `SnapshotSet` ids; an encrypted snapshot makes
+/// the image encrypted, so `Checked` refuses the share before anything more is sent.
+#[tokio::test]
+async fn cvm_image_encryption_comes_from_cbs_describe_snapshots() {
+    let server = MockServer::start().await;
+    answer(&server, "DescribeImages", IMAGE_EXAMPLE).await;
+    answer(
+        &server,
+        "DescribeSnapshots",
+        r#"{"TotalCount":1,"SnapshotSet":[{"SnapshotId":"snap-gqa37j2p","DiskUsage":"SYSTEM_DISK","Encrypt":true}],"RequestId":"r"}"#,
+    )
+    .await;
+    let img = cvm(&server).image(&"img-qlzp4oea".into()).await.unwrap();
+    assert_eq!(img.encryption, Encryption::Unknown);
+    assert!(img.encryption.is_encrypted());
+    let reqs = requests(&server).await;
+    assert_eq!(reqs.len(), 2);
+    assert_wire(
+        &reqs[1],
+        "cbs",
+        "2017-03-12",
+        "DescribeSnapshots",
+        r#"{"SnapshotIds":["snap-gqa37j2p"],"Limit":1}"#,
+    );
+
+    let checked = imageshare_core::Checked::new(cvm(&server));
+    let err = checked
+        .share(
+            &"img-qlzp4oea".into(),
+            &[Principal::account("100000000002")],
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Limit(v) if v.rule == imageshare_core::LimitRule::EncryptedImage),
+        "{err:?}"
+    );
+    let actions: Vec<String> = requests(&server)
+        .await
+        .iter()
+        .map(|r| h(r, "x-tc-action").to_owned())
+        .collect();
+    assert!(
+        !actions.iter().any(|a| a == "ModifyImageSharePermission"),
+        "{actions:?}"
+    );
+}
+
+/// `Encrypt: false` on every snapshot is "not encrypted"; a CBS refusal (a key without CBS
+/// read access) is "not reported", and the lookup still succeeds.
+#[tokio::test]
+async fn cvm_cbs_unencrypted_and_refused() {
+    let server = MockServer::start().await;
+    answer(&server, "DescribeImages", IMAGE_EXAMPLE).await;
+    fail_once(
+        &server,
+        "DescribeSnapshots",
+        1,
+        [
+            "AuthFailure.UnauthorizedOperation",
+            "not authorized to cbs:DescribeSnapshots",
+            "r1",
+        ],
+    )
+    .await;
+    answer(
+        &server,
+        "DescribeSnapshots",
+        r#"{"TotalCount":1,"SnapshotSet":[{"SnapshotId":"snap-gqa37j2p","Encrypt":false}],"RequestId":"r"}"#,
+    )
+    .await;
+    let c = cvm(&server);
+    let refused = c.image(&"img-qlzp4oea".into()).await.unwrap();
+    assert_eq!(refused.encryption, Encryption::NotReported);
+    let plain = c.image(&"img-qlzp4oea".into()).await.unwrap();
+    assert_eq!(plain.encryption, Encryption::None);
+    assert_eq!(requests(&server).await.len(), 4);
 }
 
 #[tokio::test]
@@ -956,7 +1040,26 @@ async fn cvm_images_batches_100_image_ids_per_describe_images() {
     assert!(got[1..101]
         .iter()
         .all(|r| matches!(r, Err(Error::NotFound { what: "image", .. }))));
-    let reqs = requests(&server).await;
+    let all = requests(&server).await;
+    let of = |action: &str| -> Vec<Request> {
+        all.iter()
+            .filter(|r| h(r, "x-tc-action") == action)
+            .cloned()
+            .collect()
+    };
+    // One CBS DescribeSnapshots per batch for the snapshots of the images it found.
+    let snapshots = of("DescribeSnapshots");
+    assert_eq!(snapshots.len(), 2);
+    for r in &snapshots {
+        assert_wire(
+            r,
+            "cbs",
+            "2017-03-12",
+            "DescribeSnapshots",
+            r#"{"SnapshotIds":["snap-gqa37j2p"],"Limit":1}"#,
+        );
+    }
+    let reqs = of("DescribeImages");
     assert_eq!(reqs.len(), 2, "101 distinct ids: 100 + 1");
     let quoted = |ids: &[ImageId]| {
         ids.iter()
@@ -983,7 +1086,7 @@ async fn cvm_images_batches_100_image_ids_per_describe_images() {
         c.images(&["img-a&b".into()]).await,
         Err(Error::InvalidInput { .. })
     ));
-    assert_eq!(requests(&server).await.len(), 2);
+    assert_eq!(requests(&server).await.len(), 4);
 }
 
 /// `images` on Lighthouse: `DescribeBlueprints` with the `BlueprintIds` (at most 100) and

@@ -6,11 +6,13 @@ Usage (tests/interop_tencent.rs runs it against an in-process emulator):
 
     interop.py BASE_URL --owner ID:SECRET_ID:SECRET_KEY --peer ID:SECRET_ID:SECRET_KEY
                [--region ap-guangzhou] [--image img-6pb6lrmy] [--blueprint lhbp-6jc6l8yb]
+               [--encrypted-image img-enc00001]
                [--quota-first 300000000000 --quota-count 501]
 
 The SDK is pointed at the emulator only through its public knobs: HttpProfile(protocol="http",
 endpoint="host:port"). With it, the script runs share / list / unshare / describe on CVM and
-Lighthouse, the CVM -> Lighthouse move, a GET-signed request, and checks that a bad secret
+Lighthouse, the CVM -> Lighthouse move, CBS DescribeSnapshots of the CVM images' snapshots
+(Encrypt), a GET-signed request, and checks that a bad secret
 gives AuthFailure.SignatureFailure and that over-quota requests get Tencent's documented codes
 (CVM: OverQuota past 500 accounts per image; Lighthouse: InvalidParameterValue.LimitExceeded
 past 10 accounts per call). Every step prints one line; the first mismatch exits with 1, an
@@ -22,6 +24,8 @@ import json
 import sys
 from urllib.parse import urlparse
 
+from tencentcloud.cbs.v20170312 import cbs_client
+from tencentcloud.cbs.v20170312 import models as cbs_models
 from tencentcloud.common import credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import (
     TencentCloudSDKException,
@@ -64,6 +68,11 @@ def cvm(args, who, secret_key=None, method="POST"):
     return cvm_client.CvmClient(cred, args.region, profile(args.endpoint, method))
 
 
+def cbs(args, who, secret_key=None):
+    cred = credential.Credential(who["secret_id"], secret_key or who["secret_key"])
+    return cbs_client.CbsClient(cred, args.region, profile(args.endpoint))
+
+
 def lighthouse(args, who, secret_key=None):
     cred = credential.Credential(who["secret_id"], secret_key or who["secret_key"])
     return lighthouse_client.LighthouseClient(cred, args.region, profile(args.endpoint))
@@ -71,7 +80,10 @@ def lighthouse(args, who, secret_key=None):
 
 def call(client, action, params):
     """Calls `action` through the SDK's typed request and response models."""
-    models = cvm_models if isinstance(client, cvm_client.CvmClient) else lh_models
+    models = {
+        cvm_client.CvmClient: cvm_models,
+        cbs_client.CbsClient: cbs_models,
+    }.get(type(client), lh_models)
     request = getattr(models, action + "Request")()
     request.from_json_string(json.dumps(params))
     response = getattr(client, action)(request)
@@ -313,6 +325,35 @@ def run_lighthouse(args):
     step("Lighthouse bad secret: AuthFailure.SignatureFailure")
 
 
+def run_cbs(args):
+    """CBS DescribeSnapshots answers the snapshot ids CVM DescribeImages lists, with
+    Encrypt true exactly for the encrypted image's (#17 bug 8a)."""
+    images = [args.image, args.encrypted_image]
+    out = call(cvm(args, args.owner), "DescribeImages", {"ImageIds": images})
+    check(out["TotalCount"] == 2, f"DescribeImages TotalCount {out['TotalCount']}")
+    image_of = {
+        s["SnapshotId"]: i["ImageId"] for i in out["ImageSet"] for s in i["SnapshotSet"]
+    }
+    c = cbs(args, args.owner)
+    snaps = call(c, "DescribeSnapshots", {"SnapshotIds": sorted(image_of), "Limit": 100})
+    check(
+        snaps["TotalCount"] == len(image_of),
+        f"DescribeSnapshots TotalCount {snaps['TotalCount']}, asked {len(image_of)}",
+    )
+    for s in snaps["SnapshotSet"]:
+        encrypted = image_of[s["SnapshotId"]] == args.encrypted_image
+        check(s["Encrypt"] is encrypted, f"{s['SnapshotId']}: Encrypt {s['Encrypt']}")
+    step(f"CBS DescribeSnapshots: Encrypt of {len(image_of)} snapshots of {images}")
+
+    expect_error(
+        "AuthFailure.SignatureFailure",
+        cbs(args, args.owner, secret_key="not-the-secret"),
+        "DescribeSnapshots",
+        {"SnapshotIds": sorted(image_of)},
+    )
+    step("CBS bad secret: AuthFailure.SignatureFailure")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("base_url", help="the emulator, e.g. http://127.0.0.1:8080")
@@ -321,6 +362,7 @@ def main():
     ap.add_argument("--region", default="ap-guangzhou")
     ap.add_argument("--image", default="img-6pb6lrmy")
     ap.add_argument("--blueprint", default="lhbp-6jc6l8yb")
+    ap.add_argument("--encrypted-image", default="img-enc00001")
     ap.add_argument("--quota-first", type=int, default=300000000000)
     ap.add_argument("--quota-count", type=int, default=0)
     args = ap.parse_args()
@@ -330,6 +372,7 @@ def main():
     args.endpoint = url.netloc
     try:
         run_cvm(args)
+        run_cbs(args)
         run_lighthouse(args)
     except Mismatch as e:
         print(f"MISMATCH: {e}", file=sys.stderr)

@@ -47,23 +47,45 @@ fn image_type(v: &ImageView) -> &'static str {
     }
 }
 
+/// One snapshot of a CVM image (its `SnapshotSet[]` entry, and what CBS
+/// `DescribeSnapshots` reports about it).
+pub(super) struct ImageSnapshot {
+    /// `snap-<fnv8 of the image id>` (system disk) or of `<image id>/data` (data disk).
+    pub(super) id: String,
+    /// `SYSTEM_DISK` or `DATA_DISK`.
+    pub(super) usage: &'static str,
+    /// GiB.
+    pub(super) size: u64,
+}
+
+/// The snapshots of a CVM image: the system disk's, and a data disk's for a
+/// whole-machine image.
+pub(super) fn snapshots(v: &ImageView) -> Vec<ImageSnapshot> {
+    let id = &v.image.id;
+    let mut out = vec![ImageSnapshot {
+        id: format!("snap-{}", fnv8(id)),
+        usage: "SYSTEM_DISK",
+        size: 50,
+    }];
+    if v.image.kind == ImageKind::WholeMachine {
+        out.push(ImageSnapshot {
+            id: format!("snap-{}", fnv8(&format!("{id}/data"))),
+            usage: "DATA_DISK",
+            size: 100,
+        });
+    }
+    out
+}
+
 /// One `ImageSet[]` entry (tencent.md §1.2).
 fn image_json(v: &ImageView) -> Value {
     let img = &v.image;
     let public = img.origin == Origin::Public;
     let whole = img.kind == ImageKind::WholeMachine;
-    let mut snapshots = vec![json!({
-        "SnapshotId": format!("snap-{}", fnv8(&img.id)),
-        "DiskUsage": "SYSTEM_DISK",
-        "DiskSize": 50,
-    })];
-    if whole {
-        snapshots.push(json!({
-            "SnapshotId": format!("snap-{}", fnv8(&format!("{}/data", img.id))),
-            "DiskUsage": "DATA_DISK",
-            "DiskSize": 100,
-        }));
-    }
+    let snapshots: Vec<Value> = snapshots(v)
+        .into_iter()
+        .map(|s| json!({"SnapshotId": s.id, "DiskUsage": s.usage, "DiskSize": s.size}))
+        .collect();
     let state = state(v);
     json!({
         "ImageId": img.id,
@@ -372,7 +394,7 @@ fn delete_images(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     delete_all(ctx, &ids, check_id, dry_run, "DeleteImages")
 }
 
-fn fnv8(s: &str) -> String {
+pub(super) fn fnv8(s: &str) -> String {
     let mut h: u32 = 0x811c_9dc5;
     for b in s.bytes() {
         h ^= b as u32;

@@ -13,10 +13,12 @@
 //!
 //! So the emulator:
 //!
-//! - routes by the scope's service when it is one it serves (`cvm`, `lighthouse`, `sts`);
+//! - routes by the scope's service when it is one it serves (`cvm`, `lighthouse`, `sts`,
+//!   `cbs`);
 //!   when the service is the first label of the request's own `Host` (what such a client
 //!   derived from a custom endpoint) and names no served product, by `X-TC-Version`
-//!   (CVM 2017-03-12, Lighthouse 2020-03-24, STS 2018-08-13); any other service is a real
+//!   (CVM 2017-03-12, Lighthouse 2020-03-24, STS 2018-08-13; CBS shares CVM's version, so
+//!   such a client reaches CBS only by signing for `cbs`); any other service is a real
 //!   product it does not serve and is answered as such. The signature is always verified
 //!   with the scope the client used.
 //! - verifies the signature over the `Host` header as sent, and only if that does not
@@ -31,7 +33,7 @@ use crate::server::WireRequest;
 const STS_VERSION: &str = "2018-08-13";
 
 /// Services the emulator serves by their scope name.
-const SERVED: [&str; 3] = ["cvm", "lighthouse", "sts"];
+const SERVED: [&str; 4] = ["cvm", "lighthouse", "sts", "cbs"];
 
 /// The service a TC3 request is for, given its credential scope's service `scope`: the
 /// scope's when it is served or is a real product; the one its `X-TC-Version` names when
@@ -119,8 +121,10 @@ mod tests {
         );
         let w = wire("localhost:9000", "2017-03-12");
         assert_eq!(effective_service(&w, "localhost:9000"), "cvm");
-        // A real product the emulator does not serve stays that product.
+        // A served scope is routed by itself (CBS shares CVM's version 2017-03-12).
         assert_eq!(effective_service(&w, "cbs"), "cbs");
+        // A real product the emulator does not serve stays that product.
+        assert_eq!(effective_service(&w, "vpc"), "vpc");
         // An endpoint label with an unknown version stays what was signed.
         assert_eq!(
             effective_service(&wire("127.0.0.1:9", "2099-01-01"), "127"),

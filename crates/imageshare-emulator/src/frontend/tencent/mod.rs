@@ -19,6 +19,7 @@
 //! | Lighthouse | `DeleteBlueprints` | `delete` |
 //! | Lighthouse | `DescribeImagesToShare` | CVM `list` plus the CVM -> Lighthouse eligibility rules |
 //! | Lighthouse | `ModifyImageSharePermission` | CVM image -> own Lighthouse blueprint (and back) |
+//! | CBS | `DescribeSnapshots` | the snapshots of the caller's CVM images (`Encrypt` from the world's `encrypted`; see [`cbs`]) |
 //!
 //! Choices where Tencent documents no code for a case (each is the closest documented code
 //! of that action): re-sharing a received CVM image and sharing a public one answer
@@ -44,6 +45,7 @@
 //! shapes.
 
 mod actions;
+pub mod cbs;
 mod cvm;
 mod endpoint;
 mod lighthouse;
@@ -161,10 +163,16 @@ impl Frontend for Tencent {
         let product = match endpoint::effective_service(wire, &scope).as_str() {
             "cvm" => Some(imageshare_tencent::CVM),
             "lighthouse" => Some(imageshare_tencent::LIGHTHOUSE),
+            "cbs" => Some(cbs::TENCENT_CBS),
             _ => None,
         };
         Some(Surface {
-            provider: product.unwrap_or(imageshare_tencent::CVM),
+            // CBS requests count for CVM: only the CVM adapter makes them, and it counts them
+            // (retries, rate limits) as its own.
+            provider: match product {
+                Some(imageshare_tencent::LIGHTHOUSE) => imageshare_tencent::LIGHTHOUSE,
+                _ => imageshare_tencent::CVM,
+            },
             product,
             action: wire.header("x-tc-action").unwrap_or("").to_owned(),
             version: wire.header("x-tc-version").unwrap_or("").to_owned(),
@@ -193,6 +201,7 @@ impl Frontend for Tencent {
         let (product, expected) = match product {
             Some(imageshare_tencent::CVM) => (Product::Cvm, CVM_VERSION),
             Some(imageshare_tencent::LIGHTHOUSE) => (Product::Lighthouse, LIGHTHOUSE_VERSION),
+            Some(cbs::TENCENT_CBS) => (Product::Cbs, cbs::CBS_VERSION),
             _ => {
                 return TcError::new(
                     "NoSuchProduct",
@@ -372,13 +381,15 @@ type Handler = fn(&mut Ctx<'_>) -> Result<Value, TcError>;
 enum Product {
     Cvm,
     Lighthouse,
+    /// CBS `DescribeSnapshots`, over the CVM images' snapshots.
+    Cbs,
 }
 
 impl Product {
     /// The engine provider of the product's images.
     fn provider(self) -> Provider {
         match self {
-            Product::Cvm => imageshare_tencent::CVM,
+            Product::Cvm | Product::Cbs => imageshare_tencent::CVM,
             Product::Lighthouse => imageshare_tencent::LIGHTHOUSE,
         }
     }
@@ -387,6 +398,7 @@ impl Product {
     fn handler(self, action: &str) -> Option<Handler> {
         match self {
             Product::Cvm => cvm::handler(action),
+            Product::Cbs => cbs::handler(action),
             Product::Lighthouse => lighthouse::handler(action),
         }
     }
@@ -394,7 +406,7 @@ impl Product {
     /// Maps an engine refusal to the product's code for `action`.
     fn refuse(self, e: EngineError, action: &str) -> TcError {
         match self {
-            Product::Cvm => cvm::error(e, action),
+            Product::Cvm | Product::Cbs => cvm::error(e, action),
             Product::Lighthouse => lighthouse::error(e, action),
         }
     }

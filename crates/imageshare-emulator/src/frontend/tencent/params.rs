@@ -178,6 +178,7 @@ impl Ctx<'_> {
             return Err(TcError::new(
                 match self.product {
                     Product::Cvm => "InvalidParameter.InvalidParameterCoexistImageIdsFilters",
+                    Product::Cbs => "InvalidParameterValue",
                     Product::Lighthouse => "InvalidParameter.ParameterConflict",
                 },
                 format!("{ids_name} and Filters cannot be specified at the same time."),
@@ -195,7 +196,8 @@ const PAGING: OffsetLimit = OffsetLimit {
 };
 
 /// Words a refused parameter. Negative and out-of-range values (paging only) have
-/// Lighthouse sub-codes; CVM uses the generic ones.
+/// Lighthouse sub-codes; CVM uses the generic ones (and its own for a range), CBS the
+/// generic ones.
 fn param_error(e: ParamError, product: Product) -> TcError {
     let lighthouse = product == Product::Lighthouse;
     match e {
@@ -213,10 +215,11 @@ fn param_error(e: ParamError, product: Product) -> TcError {
             format!("The value of parameter `{name}` cannot be negative."),
         ),
         ParamError::OutOfRange { name, min, max, .. } => TcError::new(
-            if lighthouse {
-                "InvalidParameterValue.OutOfRange"
-            } else {
-                "InvalidParameterValue.InvalidParameterValueLimit"
+            match product {
+                Product::Lighthouse => "InvalidParameterValue.OutOfRange",
+                Product::Cvm => "InvalidParameterValue.InvalidParameterValueLimit",
+                // CBS lists only the generic code for DescribeSnapshots.
+                Product::Cbs => "InvalidParameterValue",
             },
             format!(
                 "The value of parameter `{name}` must be between {min} and {}.",
