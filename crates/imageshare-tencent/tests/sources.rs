@@ -339,6 +339,14 @@ async fn an_unreachable_sts_names_the_source() {
     let msg = err.to_string();
     assert!(msg.contains("STS AssumeRole could not be reached"), "{msg}");
     assert!(msg.contains(ROLE), "{msg}");
+    // The transport failure is the cause, and the whole chain says it once (#18 item 5).
+    assert!(std::error::Error::source(&err).is_some(), "{err:?}");
+    let line = imageshare_core::error::report(&err);
+    assert_eq!(
+        line.matches("cannot connect (127.0.0.1:1)").count(),
+        1,
+        "{line}"
+    );
 }
 
 #[tokio::test]

@@ -196,7 +196,7 @@ impl CvmRoleProvider {
                 transport_message(&e)
             ))),
             Err(e) => Err(Miss::Failed {
-                message: format!("metadata server {root} failed: {e}"),
+                message: format!("metadata server {root} failed"),
                 code: e.code().map(str::to_owned),
                 cause: Some(e),
             }),
@@ -227,7 +227,7 @@ impl CvmRoleProvider {
             .get("MetadataRoleCredentials", url.clone())
             .await
             .map_err(|e| Miss::Failed {
-                message: format!("metadata server {url} failed: {e}"),
+                message: format!("metadata server {url} failed"),
                 code: e.code().map(str::to_owned),
                 cause: Some(e),
             })?;

@@ -209,21 +209,20 @@ pub(crate) fn sts_failure(
         return err;
     }
     let code = err.code().map(str::to_owned);
+    // The failure itself is the cause (`source()`), written once by a chain printer such
+    // as `error::report`: the message names STS's code and what to do, not the cause's text.
     let message = match &err {
-        Error::Transport { message, .. } => {
-            format!("STS {action} could not be reached: {message}; check the STS endpoint and the network")
+        Error::Transport { .. } => {
+            format!("STS {action} could not be reached; check the STS endpoint and the network")
         }
-        Error::Api(api) => format!(
-            "STS {action} refused: {}: {}; {hint}",
-            api.code, api.message
-        ),
-        Error::Auth { code, message, .. } | Error::CredentialsExpired { code, message, .. } => {
-            format!("STS {action} refused the caller: {code}: {message}; {hint}")
+        Error::Api(api) => format!("STS {action} refused ({}); {hint}", api.code),
+        Error::Auth { code, .. } | Error::CredentialsExpired { code, .. } => {
+            format!("STS {action} refused the caller ({code}); {hint}")
         }
         Error::CredentialSource { .. } => {
-            format!("the credentials to call STS {action} with are unusable: {err}")
+            format!("the credentials to call STS {action} with are unusable")
         }
-        other => format!("STS {action} failed: {other}"),
+        _ => format!("STS {action} failed"),
     };
     Error::CredentialSource {
         provider,
