@@ -372,6 +372,7 @@ pub fn image_from_ecs(img: &EcsImage, region: &Region) -> Image {
         encryption,
         kind,
         created_at: Timestamp::from_reported("CreationTime", &img.creation_time),
+        progress: None,
     }
 }
 

@@ -104,6 +104,7 @@ fn as_image(p: Provider, seed: &ImageSeed, caller: &str) -> Image {
         },
         kind: seed.kind,
         created_at: None,
+        progress: None,
     }
 }
 

@@ -325,6 +325,7 @@ pub fn image_from_cvm(img: CvmImage, region: &Region) -> Image {
             ImageKind::SystemDisk
         },
         created_at: reported_time(img.created_time.as_deref()),
+        progress: None,
     }
 }
 

@@ -461,6 +461,7 @@ pub fn image_from_blueprint(b: Blueprint, region: &Region) -> Image {
         encryption: Encryption::NotReported,
         kind: ImageKind::LightweightHost,
         created_at: reported_time(b.created_time.as_deref()),
+        progress: None,
     }
 }
 

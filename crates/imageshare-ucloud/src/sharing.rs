@@ -820,6 +820,7 @@ pub fn to_image(
         encryption: Encryption::NotReported,
         kind,
         created_at: reported_time(set.create_time),
+        progress: None,
     }
 }
 
