@@ -15,6 +15,39 @@
 //! The providers compiled in are listed by [`registry`]; each provider crate declares
 //! its own ([`alibaba::ECS`], [`tencent::CVM`], ...), and nothing here names one.
 //!
+//! ## The library in ten lines
+//!
+//! ```rust,no_run
+//! use imageshare::{ClientBuilder, Connect, ImageSharingExt, Principal};
+//!
+//! #[tokio::main]
+//! async fn main() -> imageshare::Result<()> {
+//!     // Credentials from TENCENTCLOUD_* or ~/.tencentcloud/credentials; already limit-checked.
+//!     let cvm = Connect::new(imageshare::tencent::CVM).region("ap-guangzhou").build()?;
+//!     let to = [Principal::account("100000000002"), Principal::account("100000000003")];
+//!     let report = cvm.share(&"img-6pb6lrmy".into(), &to).await?;
+//!     for (who, outcome) in report.iter() {
+//!         println!("{who}: {outcome}");   // granted / already-granted / failed: ...
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! [`Connect`] builds any provider's adapter behind the limit checker ([`Checked`]): its
+//! documentation runs the same against the emulator. What to match on when a call fails
+//! is on [`Error`]; what a share did, on [`ShareReport`]; your own credentials source, on
+//! [`ProvideCredentials`]; proxies and private CAs, on [`ClientOptions`].
+//!
+//! ## What is public
+//!
+//! The items at this root are the curated API (connection, the trait and its extension,
+//! the model, errors, configuration, the credentials provider trait; `testing` behind the
+//! `emulator` feature). The provider modules ([`alibaba`], [`tencent`], [`ucloud`]) add
+//! each cloud's builders, credentials types and action names; [`core`] re-exports the
+//! whole core crate. See the README's "Stability" section for what may change.
+//!
+//! ## Limits are data
+//!
 //! ```
 //! // Every provider's documented limits are data; the checker applies them.
 //! let ecs = imageshare::registry::lookup("alibaba-ecs").unwrap();
@@ -72,6 +105,9 @@ pub mod registry;
 pub mod testing;
 
 pub use connect::{connect, Connect, DynSharing};
+// Streams: what `sharees_stream` / `shared_with_me_stream` return, and the trait to read
+// them (`try_next`).
+pub use imageshare_core::paging::{BoxStream, TryStreamExt};
 pub use migrate::Flows;
 
 /// The documented limit table of `provider`; `None` when it is not compiled in.

@@ -81,6 +81,29 @@ const PRODUCT: Product = Product {
 
 /// Builds an [`EcsImageSharing`]: [`ClientBuilder`](imageshare_core::ClientBuilder)'s shared settings, the Alibaba ones
 /// (credentials, signature version) and [`kms_key_id`](AlibabaBuilder::kms_key_id).
+///
+/// ```
+/// use imageshare_alibaba::{AlibabaCredentials, EcsAction, EcsImageSharing, SignatureVersion};
+/// use imageshare_core::{Checked, ClientBuilder, ImageSharing, Rate, StaticEnv};
+/// use std::time::Duration;
+///
+/// let ecs = EcsImageSharing::builder()
+///     .region("cn-hangzhou")
+///     // Explicit keys; without them `build()` runs the Aliyun CLI's chain (variables,
+///     // OIDC, ~/.aliyun/config.json, the instance RAM role).
+///     .credentials(AlibabaCredentials::new("LTAI5tExampleKeyId", "example-secret"))
+///     .signature_version(SignatureVersion::Acs3)
+///     .timeout(Duration::from_secs(10))
+///     .rate_limit(EcsAction::ModifyImageSharePermission, Rate::per_second(5.0))
+///     .env(StaticEnv::new()) // read no variable or file: only what is given here
+///     .build()?; // sends nothing
+/// assert_eq!(ecs.provider(), imageshare_alibaba::ECS);
+/// assert_eq!(ecs.region().as_str(), "cn-hangzhou");
+/// // The documented limits (10 accounts per call, 50 per image, ...) before any write.
+/// let ecs = Checked::new(ecs);
+/// # let _ = ecs;
+/// # Ok::<(), imageshare_core::Error>(())
+/// ```
 pub type EcsBuilder = AlibabaBuilder<EcsImageSharing>;
 
 impl AlibabaBuilder<EcsImageSharing> {

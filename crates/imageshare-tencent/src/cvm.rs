@@ -105,7 +105,8 @@ impl CvmBuilder {
 ///
 /// Wrap it in [`Checked`](imageshare_core::Checked) to have CVM's documented limits (500
 /// sharees per image, NORMAL images only, no re-sharing of received images, same region,
-/// unshare before delete) enforced before anything is sent.
+/// unshare before delete) enforced before any write is sent (the checker reads the image
+/// and its sharees first).
 ///
 /// A clone is cheap (reference counts, no allocation) and shares the connection pool,
 /// credentials cache and rate limiter: clone it into each spawned task.

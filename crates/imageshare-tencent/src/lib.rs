@@ -47,7 +47,7 @@
 //! let cvm = TencentCvmImageSharing::builder()
 //!     .region("ap-guangzhou")
 //!     .build()?;
-//! // The limit checker refuses what CVM would refuse, before anything is sent, and
+//! // The limit checker refuses what CVM would refuse, before any write is sent, and
 //! // batches the accounts.
 //! let cvm = Checked::new(cvm);
 //! let report = cvm

@@ -115,7 +115,8 @@ pub struct CopiedImage {
 /// [`UCloudImageSharing::from_env`]): builder values, then, for what is not given, the
 /// [`UCloudChain`](crate::UCloudChain) (`UCLOUD_*` variables, then `~/.ucloud/config.json` and
 /// `credential.json`). Wrap it in [`imageshare_core::Checked`] to have UCloud's documented
-/// limits ([`UHOST_LIMITS`](crate::UHOST_LIMITS)) enforced before anything is sent.
+/// limits ([`UHOST_LIMITS`](crate::UHOST_LIMITS)) enforced before any write is sent (the
+/// checker reads the image and its sharees first).
 ///
 /// A clone is cheap (reference counts, no allocation) and shares the connection pool,
 /// credentials cache and rate limiter: clone it into each spawned task.
