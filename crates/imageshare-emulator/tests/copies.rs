@@ -718,3 +718,99 @@ times = 1
     let e = World::from_toml_str(&zero).unwrap_err().to_string();
     assert!(e.contains("times must be at least 1"), "{e}");
 }
+
+// ------------------------------------------------------------------ busy sync sources
+
+#[tokio::test]
+async fn sync_sources_are_held_busy_when_the_world_says_so() {
+    let emu = start(builder().copy_ready_after_ms(400).copy_source_busy(true)).await;
+    // Lighthouse: the source shows SYNCING until the call's copies end; another sync of it
+    // meanwhile is refused; afterwards it works again.
+    let sync = |regions: Value| {
+        let emu = &emu;
+        async move {
+            tc(
+                emu,
+                "lighthouse",
+                "SyncBlueprint",
+                "ap-guangzhou",
+                json!({"BlueprintId": "lhbp-golden01", "DestinationRegions": regions}),
+            )
+            .await
+        }
+    };
+    let source_state = || {
+        let emu = &emu;
+        async move {
+            tc(
+                emu,
+                "lighthouse",
+                "DescribeBlueprints",
+                "ap-guangzhou",
+                json!({"BlueprintIds": ["lhbp-golden01"]}),
+            )
+            .await["BlueprintSet"][0]["BlueprintState"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let first = sync(json!(["ap-shanghai", "ap-beijing"])).await;
+    assert!(tc_code(&first).is_none(), "one call, two regions: {first}");
+    assert_eq!(source_state().await, "SYNCING");
+    let again = sync(json!(["ap-chengdu"])).await;
+    assert_eq!(
+        tc_code(&again),
+        Some("FailedOperation.UnableToSyncBlueprint")
+    );
+    sleep_ms(500).await;
+    assert_eq!(source_state().await, "NORMAL");
+    assert!(tc_code(&sync(json!(["ap-chengdu"])).await).is_none());
+
+    // CVM: the same, refused with FailedOperation.InvalidImageState.
+    let cvm_sync = |region: &'static str| {
+        let emu = &emu;
+        async move {
+            tc(
+                emu,
+                "cvm",
+                "SyncImages",
+                "ap-guangzhou",
+                json!({"ImageIds": ["img-golden01"], "DestinationRegions": [region]}),
+            )
+            .await
+        }
+    };
+    assert!(tc_code(&cvm_sync("ap-shanghai").await).is_none());
+    let source = tc(
+        &emu,
+        "cvm",
+        "DescribeImages",
+        "ap-guangzhou",
+        json!({"ImageIds": ["img-golden01"]}),
+    )
+    .await;
+    assert_eq!(source["ImageSet"][0]["ImageState"], "SYNCING");
+    assert_eq!(
+        tc_code(&cvm_sync("ap-beijing").await),
+        Some("FailedOperation.InvalidImageState")
+    );
+    sleep_ms(500).await;
+    assert!(tc_code(&cvm_sync("ap-beijing").await).is_none());
+}
+
+#[tokio::test]
+async fn sync_sources_are_not_held_by_default() {
+    let emu = start(builder().copy_ready_after_ms(5_000)).await;
+    for region in ["ap-shanghai", "ap-beijing"] {
+        let r = tc(
+            &emu,
+            "lighthouse",
+            "SyncBlueprint",
+            "ap-guangzhou",
+            json!({"BlueprintId": "lhbp-golden01", "DestinationRegions": [region]}),
+        )
+        .await;
+        assert!(tc_code(&r).is_none(), "{region}: {r}");
+    }
+}

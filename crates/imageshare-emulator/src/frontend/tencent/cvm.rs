@@ -36,6 +36,7 @@ pub(super) fn handler(action: &str) -> Option<Handler> {
 /// creation or copy `CREATEFAILED` (the list has no sync-failed state).
 pub(super) fn state(v: &ImageView) -> &'static str {
     match v.image.state {
+        State::Available if v.image.source_syncing() => "SYNCING",
         State::Available | State::Unavailable => "NORMAL",
         State::Creating if v.image.copied_from.is_some() => "SYNCING",
         State::Creating => "CREATING",
@@ -354,6 +355,12 @@ fn sync_images(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
             format!("The image `{id}` is not in the NORMAL state."),
         ));
     }
+    if view.image.source_syncing() {
+        return Err(TcError::new(
+            "FailedOperation.InvalidImageState",
+            format!("The image `{id}` is busy syncing; retry later."),
+        ));
+    }
     for r in &regions {
         match view.relation {
             Relation::Owner if r == ctx.region => {
@@ -387,7 +394,10 @@ fn sync_images(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     if dry_run {
         return Err(super::dry_run());
     }
-    let set: Vec<Value> = copy_to(ctx, &id, &regions, name.as_deref(), ACTION)?
+    let made = copy_to(ctx, &id, &regions, name.as_deref(), ACTION)?;
+    let ids: Vec<String> = made.iter().map(|(_, i)| i.clone()).collect();
+    ctx.engine.hold_source(&id, &ids);
+    let set: Vec<Value> = made
         .into_iter()
         .map(|(region, new_id)| json!({"ImageId": new_id, "Region": region}))
         .collect();

@@ -78,6 +78,7 @@ fn blueprint_type(v: &ImageView) -> &'static str {
 /// no progress field.
 fn state(v: &ImageView) -> &'static str {
     match v.image.state {
+        State::Available if v.image.source_syncing() => "SYNCING",
         State::Available => "NORMAL",
         State::Creating => "SYNCING",
         State::Unavailable => "OFFLINE",
@@ -413,15 +414,24 @@ fn sync(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
             format!("The custom blueprint `{id}` does not exist."),
         ));
     }
-    if view.image.state != State::Available {
+    // "只支持NORMAL状态的镜像进行同步" (SDK client doc); the code is the one SyncBlueprint
+    // lists for it: FailedOperation.UnableToSyncBlueprint, "当前镜像状态无法进行跨地域同步"
+    // (tencent.md §4; tencentcloud-sdk-python-lighthouse errorcodes).
+    if view.image.state != State::Available || view.image.source_syncing() {
         return Err(TcError::new(
-            "UnsupportedOperation.BlueprintCurStateInvalid",
-            format!("The blueprint `{id}` is {}.", state(&view)),
+            "FailedOperation.UnableToSyncBlueprint",
+            format!(
+                "The blueprint `{id}` is {}; only NORMAL blueprints can be synced.",
+                state(&view)
+            ),
         ));
     }
     // SyncBlueprint takes no name (tencent.md §2.5, API 2020-03-24): each copy keeps the
     // blueprint's own name, which is how a copy is found again by name.
-    let set: Vec<Value> = copy_to(ctx, &id, &regions, Some(&view.image.name), ACTION)?
+    let made = copy_to(ctx, &id, &regions, Some(&view.image.name), ACTION)?;
+    let ids: Vec<String> = made.iter().map(|(_, i)| i.clone()).collect();
+    ctx.engine.hold_source(&id, &ids);
+    let set: Vec<Value> = made
         .into_iter()
         .map(|(region, new_id)| json!({"Region": region, "BlueprintId": new_id}))
         .collect();
