@@ -949,10 +949,11 @@ impl Engine {
 /// The name a copy gets when the copy action is sent none:
 ///
 /// - ECS `CopyImage` `DestinationImageName`: "默认值:空" (empty by default; ECS API reference,
-///   CopyImage, https://help.aliyun.com/document_detail/25538.html, as mirrored in the
+///   CopyImage, <https://help.aliyun.com/document_detail/25538.html>, as mirrored in the
 ///   `pages` corpus); what DescribeImages then shows as `ImageName` is UNCONFIRMED.
 /// - CVM `SyncImages` `ImageName`: "defaults to the source image name" (tencent.md §1.4,
-///   https://cloud.tencent.com/document/api/213/15711).
+///   <https://cloud.tencent.com/document/api/213/15711>; "默认使用源镜像名称", official SDK
+///   SyncImagesRequest).
 /// - Lighthouse `SyncBlueprint` takes no name; the copy keeps the blueprint's name
 ///   (tencent.md §2.5; the front-end passes it).
 /// - UCloud `CopyCustomImage` `TargetImageName` is optional (ucloud.md §1.3) and its default

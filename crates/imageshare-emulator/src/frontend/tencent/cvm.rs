@@ -29,11 +29,13 @@ pub(super) fn handler(action: &str) -> Option<Handler> {
     })
 }
 
-/// `ImageState` of a CVM image (tencent.md §1.2: `CREATING`, `NORMAL`, `CREATEFAILED`,
-/// `SYNCING`, `IMPORTING`, `IMPORTFAILED`): a SyncImages copy being made is `SYNCING` (the
-/// legacy SyncCvmImage doc names the destination's state "being synchronized"; that the
-/// 2017-03-12 API shows `SYNCING` rather than `CREATING` there is UNCONFIRMED), a failed
-/// creation or copy `CREATEFAILED` (the list has no sync-failed state).
+/// `ImageState` of a CVM image (tencent.md §1.2; the official SDK's `Image` model,
+/// tencentcloud-sdk-python-cvm 3.1.178: `CREATING` 创建中, `NORMAL`, `CREATEFAILED` 创建失败,
+/// `SYNCING` 复制中, `IMPORTING`, `IMPORTFAILED`): a SyncImages copy being made is `SYNCING`
+/// (the legacy SyncCvmImage doc names the destination's state "being synchronized"; that the
+/// 2017-03-12 API shows `SYNCING` rather than `CREATING` on the destination is UNCONFIRMED),
+/// and so is a source held busy by a sync ([`crate::world::copies`]); a failed creation or
+/// copy is `CREATEFAILED` (the list has no sync-failed state).
 pub(super) fn state(v: &ImageView) -> &'static str {
     match v.image.state {
         State::Available if v.image.source_syncing() => "SYNCING",
@@ -308,8 +310,9 @@ fn sync_images(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
             format!("The region `{bad}` does not exist."),
         ));
     }
-    // `ImageName`: the copies' name, "defaults to the source image name; max 60 chars"
-    // (tencent.md §1.4, https://cloud.tencent.com/document/api/213/15711). Too long is
+    // `ImageName`: the copies' name, "目标镜像名称。默认使用源镜像名称" (the official SDK's
+    // SyncImagesRequest, tencentcloud-sdk-python-cvm 3.1.178); max 60 chars (tencent.md
+    // §1.4, https://cloud.tencent.com/document/api/213/15711). Too long is
     // `InvalidParameterValue.TooLong`, one of SyncImages' documented codes (tencent.md §4;
     // which code the cloud gives for this case is UNCONFIRMED).
     let name = ctx.params.str("ImageName")?.map(str::to_owned);

@@ -72,10 +72,11 @@ fn blueprint_type(v: &ImageView) -> &'static str {
     }
 }
 
-/// `BlueprintState` of a blueprint (tencent.md §2.2: `NORMAL`, `SYNCING`, `OFFLINE`,
-/// `CREATEFAILED`, `SYNCING_FAILED`, ...): a SyncBlueprint copy being made is `SYNCING`, a
-/// failed one `SYNCING_FAILED`; a failed creation `CREATEFAILED`. The `Blueprint` shape has
-/// no progress field.
+/// `BlueprintState` of a blueprint (tencent.md §2.2; the official SDK's `Blueprint` model,
+/// tencentcloud-sdk-python-lighthouse 3.1.177: `NORMAL`, `SYNCING` 同步中, `OFFLINE`,
+/// `CREATEFAILED` 创建失败, `SYNCING_FAILED` 目的地域同步失败, ...): a SyncBlueprint copy being
+/// made is `SYNCING`, a failed one `SYNCING_FAILED`; a failed creation `CREATEFAILED`; a
+/// source held busy by a sync `SYNCING`. The `Blueprint` shape has no progress field.
 fn state(v: &ImageView) -> &'static str {
     match v.image.state {
         State::Available if v.image.source_syncing() => "SYNCING",
