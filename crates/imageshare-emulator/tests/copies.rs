@@ -814,3 +814,44 @@ async fn sync_sources_are_not_held_by_default() {
         assert!(tc_code(&r).is_none(), "{region}: {r}");
     }
 }
+
+#[tokio::test]
+async fn the_state_api_shows_copies_with_state_progress_and_size() {
+    let emu = start(builder().copy_ready_after_ms(5_000).copy_fault(CopyFault {
+        region: Some("cn-beijing".into()),
+        ..CopyFault::default()
+    }))
+    .await;
+    for region in ["cn-shanghai", "cn-beijing"] {
+        ecs(
+            &emu,
+            "CopyImage",
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("ImageId", "m-golden0001"),
+                ("DestinationRegionId", region),
+                ("DestinationImageName", "golden-copy"),
+            ],
+        )
+        .await;
+    }
+    let text = reqwest::get(format!("{}/_imageshare/state", emu.base_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let state: Value = serde_json::from_str(&text).unwrap();
+    let images = state["images"].as_array().unwrap();
+    let in_region = |r: &str| {
+        images
+            .iter()
+            .find(|i| i["region"] == r && i["provider"] == "alibaba-ecs")
+            .unwrap_or_else(|| panic!("no copy in {r}: {images:?}"))
+    };
+    assert_eq!(in_region("cn-shanghai")["state"], "creating");
+    assert!(in_region("cn-shanghai")["progress"].as_u64().unwrap() < 100);
+    assert_eq!(in_region("cn-shanghai")["size_gib"], 40);
+    assert_eq!(in_region("cn-beijing")["state"], "failed");
+    assert_eq!(in_region("cn-hangzhou")["progress"], 100);
+}
