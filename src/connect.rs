@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use imageshare_core::ratelimit::RateLimits;
+use imageshare_core::ratelimit::{Rate, RateLimits};
 use imageshare_core::{
     AuditLog, Audited, CheckOptions, Checked, ClientBuilder, ClientConfig, Credentials, Error,
     ImageSharing, Provider, Result, TrustPolicy, Trusted,
@@ -98,6 +98,33 @@ impl Connect {
     pub fn default_rate_limits(provider: Provider) -> Option<RateLimits> {
         crate::registry::spec(provider).map(|s| (s.rate_defaults)())
     }
+    /// The client-side rate of the action named `name` (read at run time: a configuration
+    /// file, a flag), checked against the provider's known actions
+    /// ([`registry::action`](crate::registry::action)): an unknown name is
+    /// [`Error::InvalidInput`] listing the known ones, instead of a rate that never
+    /// applies. In Rust code prefer [`ClientBuilder::rate_limit`] with the provider crate's
+    /// action enum, checked by the compiler.
+    ///
+    /// ```
+    /// use imageshare::{ClientBuilder, Connect, Rate};
+    /// use imageshare::tencent::CvmAction;
+    ///
+    /// // Typed: a misspelt variant does not compile.
+    /// let connect = Connect::new(imageshare::tencent::CVM)
+    ///     .rate_limit(CvmAction::ModifyImageSharePermission, Rate::per_second(5.0));
+    /// // By name, checked now.
+    /// let connect = connect.rate_limit_named("DescribeImages", Rate::per_second(20.0))?;
+    /// let err = connect
+    ///     .rate_limit_named("ModifyImageSharePermision", Rate::per_second(5.0))
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("give one of ModifyImageSharePermission"));
+    /// # Ok::<(), imageshare::Error>(())
+    /// ```
+    pub fn rate_limit_named(self, name: &str, rate: Rate) -> Result<Self> {
+        let action = crate::registry::action(self.provider, name)?;
+        Ok(self.rate_limit(action, rate))
+    }
+
     /// Limit-checker options (encrypted-image acknowledgement, known principal sites).
     #[must_use]
     pub fn check_options(mut self, options: CheckOptions) -> Self {

@@ -30,10 +30,10 @@
 
 pub use imageshare_core as core;
 pub use imageshare_core::{
-    AssumeRole, AuditLog, Audited, CallContext, CallerIdentity, CheckOptions, Checked,
+    Action, AssumeRole, AuditLog, Audited, CallContext, CallerIdentity, CheckOptions, Checked,
     ClientBuilder, ClientConfig, CopyTarget, Credentials, Error, Image, ImageId, ImageSharing,
-    ImageSharingExt, Principal, Provider, ProviderSpec, Region, Result, ShareLimits, ShareOutcome,
-    ShareReport, Sharee, TrustPolicy, Trusted,
+    ImageSharingExt, OutcomeKind, Principal, Provider, ProviderAction, ProviderSpec, Region,
+    Result, ShareLimits, ShareOutcome, ShareReport, Sharee, TrustPolicy, Trusted, UnknownAction,
 };
 
 // Configuration: the client options, retry policy, rates and credential providers, at the

@@ -3,7 +3,7 @@
 //! `REGISTERED` (in this file) holds one line per provider crate. Adding a provider is one new crate
 //! plus one line there; nothing else in the facade or the CLI names a provider.
 
-use imageshare_core::{Error, Provider, ProviderSpec, Result};
+use imageshare_core::{Action, Error, Provider, ProviderSpec, Result};
 
 /// Every provider crate compiled in (one cargo feature each), in display order.
 const REGISTERED: &[&[ProviderSpec]] = &[
@@ -43,6 +43,33 @@ pub fn lookup(name: &str) -> Result<&'static ProviderSpec> {
         })
 }
 
+/// The action named `name` of `provider`, for a name read at run time (a configuration
+/// file, a flag): checked against the actions its adapter knows
+/// ([`ProviderSpec::actions`]). An unknown name is [`Error::InvalidInput`] for the field
+/// `action`, listing the known ones; a provider not compiled in is
+/// [`Error::Unsupported`]. In Rust code, name the action with the provider crate's enum
+/// instead (`imageshare::tencent::CvmAction::ModifyImageSharePermission`): a misspelling
+/// is then a compile error.
+///
+/// ```
+/// let share = imageshare::registry::action(imageshare::tencent::CVM, "ModifyImageSharePermission")?;
+/// assert_eq!(share, imageshare::tencent::CvmAction::ModifyImageSharePermission.into());
+///
+/// let err = imageshare::registry::action(imageshare::tencent::CVM, "ModifyImageSharePermision")
+///     .unwrap_err();
+/// assert!(err.to_string().contains("tencent-cvm has no action \"ModifyImageSharePermision\""));
+/// assert!(err.to_string().contains("give one of ModifyImageSharePermission, "));
+/// # Ok::<(), imageshare::Error>(())
+/// ```
+pub fn action(provider: Provider, name: &str) -> Result<Action> {
+    let spec = spec(provider).ok_or_else(|| Error::Unsupported {
+        provider,
+        operation: "action names".into(),
+        reason: "this provider is not compiled in (its cargo feature is off)".into(),
+    })?;
+    Ok(Action::find(provider, &(spec.actions)(), name)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,6 +88,12 @@ mod tests {
                 "a spec carries its own table"
             );
             assert_eq!(spec(s.provider).unwrap().provider, s.provider);
+            let actions = (s.actions)();
+            assert!(!actions.is_empty(), "{} lists its actions", s.provider);
+            for a in actions {
+                assert_eq!(a.provider(), s.provider, "{a}");
+                assert_eq!(action(s.provider, a.name()).unwrap(), a);
+            }
         }
         let e = lookup("nope").unwrap_err().to_string();
         assert!(

@@ -65,3 +65,62 @@ fn refuses_unknown_providers_and_foreign_credentials() {
         .unwrap_err();
     assert!(e.to_string().contains("endpoint"), "{e}");
 }
+
+/// #18 item 3: a rate limit names an action with the provider crate's enum, so a misspelt
+/// action does not compile; an action of another provider is refused at `build()`, and a
+/// name read at run time is checked against the provider's known actions.
+#[tokio::test]
+async fn rate_limits_take_typed_actions_of_the_provider_built() {
+    use imageshare::tencent::{CvmAction, LighthouseAction};
+    use imageshare::Rate;
+
+    let emu = Emulator::start(World::example()).await.unwrap();
+    // CVM's action on a CVM client: the rate is on the shared limiter, under CVM.
+    let options = imageshare::ClientOptions::default();
+    let limiter = options.rate_limiter().unwrap().clone();
+    let cvm = Connect::new(imageshare::tencent::CVM)
+        .region("ap-guangzhou")
+        .emulator(&emu, "100000000001")
+        .client_options(options)
+        .rate_limit(CvmAction::ModifyImageSharePermission, Rate::per_second(3.0))
+        .build()
+        .unwrap();
+    assert_eq!(
+        limiter.rate(imageshare::tencent::CVM, "ModifyImageSharePermission"),
+        Some(Rate::per_second(3.0))
+    );
+    cvm.image(&"img-6pb6lrmy".into()).await.unwrap();
+
+    // The same wire name, Lighthouse's action, on a CVM client: refused before anything is
+    // sent, naming both providers.
+    let e = Connect::new(imageshare::tencent::CVM)
+        .region("ap-guangzhou")
+        .emulator(&emu, "100000000001")
+        .rate_limit(
+            LighthouseAction::ModifyImageSharePermission,
+            Rate::per_second(3.0),
+        )
+        .build()
+        .unwrap_err();
+    assert!(matches!(&e, Error::InvalidInput { field, .. } if field == "action"));
+    assert!(
+        e.to_string().contains(
+            "ModifyImageSharePermission is an action of tencent-lighthouse, not of tencent-cvm"
+        ),
+        "{e}"
+    );
+
+    // By name: the misspelling of the issue is refused, listing the known names.
+    let e = Connect::new(imageshare::tencent::CVM)
+        .rate_limit_named("ModifyImageSharePermision", Rate::per_second(3.0))
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("tencent-cvm has no action \"ModifyImageSharePermision\""),
+        "{e}"
+    );
+    assert!(
+        e.to_string().contains("DescribeImageSharePermission"),
+        "{e}"
+    );
+}

@@ -39,8 +39,8 @@ pub const PAGE_SIZE: u64 = 100;
 
 /// Image ids per `DescribeImages` lookup: `ImageId` takes several ids separated by commas,
 /// "最多 100 个Id，用半角逗号字符隔开" (the ECS API reference, DescribeImages,
-/// https://help.aliyun.com/document_detail/25534.html; the English page,
-/// https://www.alibabacloud.com/help/doc-detail/25534.htm: "You can specify multiple image
+/// <https://help.aliyun.com/document_detail/25534.html>; the English page,
+/// <https://www.alibabacloud.com/help/doc-detail/25534.htm>: "You can specify multiple image
 /// IDs and separate these IDs with commas"). With `PageSize` 100 (its maximum) a batch is
 /// answered in one page.
 pub const DESCRIBE_IMAGES_MAX_IDS: usize = 100;

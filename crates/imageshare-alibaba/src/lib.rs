@@ -94,6 +94,7 @@ pub const ECS: Provider = Provider::new("alibaba-ecs");
 /// [`SasImageSharing`].
 pub const SAS: Provider = Provider::new("alibaba-sas");
 
+mod actions;
 mod builder;
 pub mod client;
 pub mod credential;
@@ -105,6 +106,7 @@ pub mod resource_sharing;
 pub mod sas;
 pub mod signer;
 
+pub use actions::{EcsAction, SasAction};
 pub use builder::AlibabaBuilder;
 pub use client::{OpenApiClient, SignatureVersion, ECS_VERSION, SAS_VERSION};
 pub use credential::{

@@ -154,7 +154,8 @@ pub const SAS_RATE_TABLE: &[(&str, Rate)] = &[("ListRegions", Rate::per_minute(1
 /// **imageshare's choice** (unpublished, alibaba.md 7), 10/s as for ECS. Issue #8 mentions
 /// "10 per minute" for share-to-ECS (`ModifyImageShareStatus`); the protocol notes found no
 /// source for it, so it is not the default. Where it applies, set it with
-/// `.rate_limit("ModifyImageShareStatus", Rate::per_minute(10.0))`.
+/// `.rate_limit(SasAction::ModifyImageShareStatus, Rate::per_minute(10.0))`
+/// ([`SasAction`](crate::SasAction)).
 pub const SAS_DEFAULT_RATE: Rate = Rate::per_second(10.0);
 
 /// The default client-side rate limits of the ECS adapter (every action at

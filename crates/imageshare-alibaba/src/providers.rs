@@ -2,7 +2,9 @@
 //! ([`PROVIDERS`]), and the conversion of [`AlibabaCredentials`] into the registry's
 //! type-erased [`Credentials`].
 
-use imageshare_core::{ClientBuilder, ClientConfig, Credentials, ProviderSpec, Result};
+use imageshare_core::{
+    ClientBuilder, ClientConfig, Credentials, ProviderAction, ProviderSpec, Result,
+};
 
 use crate::limits::{ecs_rate_limits, sas_rate_limits, ECS_LIMITS, ECS_ORG_TARGETS, SAS_LIMITS};
 use crate::{AlibabaCredentials, EcsImageSharing, SasImageSharing, ECS, SAS};
@@ -18,6 +20,7 @@ pub const PROVIDERS: &[ProviderSpec] = &[
         description: "Alibaba Cloud ECS custom images (API 2014-05-26)",
         limits: &ECS_LIMITS,
         rate_defaults: ecs_rate_limits,
+        actions: <crate::EcsAction as ProviderAction>::actions,
         org_targets: Some(&ECS_ORG_TARGETS),
         build: |config, credentials| Ok(Box::new(ecs(config, credentials)?)),
     },
@@ -27,6 +30,7 @@ pub const PROVIDERS: &[ProviderSpec] = &[
         description: "Alibaba Cloud Simple Application Server custom images (SWAS-OPEN 2020-06-01)",
         limits: &SAS_LIMITS,
         rate_defaults: sas_rate_limits,
+        actions: <crate::SasAction as ProviderAction>::actions,
         org_targets: None,
         build: |config, credentials| Ok(Box::new(sas(config, credentials)?)),
     },

@@ -28,11 +28,24 @@
 //!     }
 //! }
 //!
+//! // The provider crate's action names (see `imageshare_core::action`).
+//! #[derive(Debug, Clone, Copy)]
+//! enum ExampleAction {
+//!     ShareImage,
+//! }
+//! impl imageshare_core::ProviderAction for ExampleAction {
+//!     const PROVIDER: Provider = Provider::new("example-cloud");
+//!     const ALL: &'static [Self] = &[ExampleAction::ShareImage];
+//!     fn name(self) -> &'static str {
+//!         "ShareImage"
+//!     }
+//! }
+//!
 //! let b = ExampleBuilder::default()
 //!     .region("xx-north-1")
 //!     .endpoint("http://127.0.0.1:8080")
 //!     .timeout(Duration::from_secs(5))
-//!     .rate_limit("ShareImage", Rate::per_second(5.0));
+//!     .rate_limit(ExampleAction::ShareImage, Rate::per_second(5.0));
 //! assert_eq!(b.config().region().unwrap().as_str(), "xx-north-1");
 //! let endpoint = b.config().resolve_endpoint(|| "https://api.example".into()).unwrap();
 //! assert_eq!(endpoint.authority(), "127.0.0.1:8080");
@@ -42,6 +55,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::action::Action;
 use crate::credentials::{Env, OsEnv};
 use crate::error::{Error, Result};
 use crate::limits::ShareLimits;
@@ -61,7 +75,7 @@ pub struct ClientConfig {
     options: Option<ClientOptions>,
     retry: RetryConfig,
     rate_limits: Option<RateLimits>,
-    rate_overrides: Vec<(String, Rate)>,
+    rate_overrides: Vec<(Action, Rate)>,
     clock: Clock,
     env: Option<Arc<dyn Env>>,
     sts_endpoint: Option<String>,
@@ -347,9 +361,20 @@ impl ClientConfig {
     pub fn set_rate_limits(&mut self, limits: RateLimits) {
         self.rate_limits = Some(limits);
     }
-    /// Sets the rate of one action on top of the table.
-    pub fn add_rate_limit(&mut self, action: String, rate: Rate) {
+    /// Sets the rate of one action on top of the table (checked at `build()`: it must be
+    /// an action of the provider built).
+    pub fn add_rate_limit(&mut self, action: Action, rate: Rate) {
         self.rate_overrides.push((action, rate));
+    }
+    /// The rate table set to replace the provider's defaults, if any.
+    #[must_use]
+    pub fn rate_limits(&self) -> Option<&RateLimits> {
+        self.rate_limits.as_ref()
+    }
+    /// The per-action rates set on top of the table, in the order set.
+    #[must_use]
+    pub fn rate_overrides(&self) -> &[(Action, Rate)] {
+        &self.rate_overrides
     }
     /// Sets the clock.
     pub fn set_clock(&mut self, clock: Clock) {
@@ -398,17 +423,22 @@ impl ClientConfig {
 
     /// The rate table the caller asked for instead of `defaults`: the table set with
     /// `rate_limits` (else `defaults`) with every `rate_limit` applied on top; `None` when
-    /// the caller set neither.
-    #[must_use]
-    pub fn rate_table(&self, defaults: &RateLimits) -> Option<RateLimits> {
+    /// the caller set neither. A `rate_limit` of another provider's action is refused
+    /// ([`Error::InvalidInput`] naming both providers).
+    pub fn rate_table(
+        &self,
+        provider: Provider,
+        defaults: &RateLimits,
+    ) -> Result<Option<RateLimits>> {
         if self.rate_limits.is_none() && self.rate_overrides.is_empty() {
-            return None;
+            return Ok(None);
         }
         let mut table = self.rate_limits.clone().unwrap_or_else(|| defaults.clone());
         for (action, rate) in &self.rate_overrides {
-            table.set(action.clone(), *rate);
+            crate::action::check_provider(*action, provider)?;
+            table.set(action.name(), *rate);
         }
-        Some(table)
+        Ok(Some(table))
     }
 
     /// A transport with these HTTP options and retry policy, with `provider`'s quotas
@@ -416,7 +446,7 @@ impl ClientConfig {
     /// ([`rate_table`](Self::rate_table)) when set, else `defaults` unless the limiter
     /// already has a table for the provider.
     pub fn transport(&self, provider: Provider, defaults: RateLimits) -> Result<Transport> {
-        let overrides = self.rate_table(&defaults);
+        let overrides = self.rate_table(provider, &defaults)?;
         Transport::with_env(self.options_or_default(), self.retry.clone(), self.env())?
             .with_rate_limits(provider, defaults, overrides)
     }
@@ -534,9 +564,14 @@ pub trait ClientBuilder: Sized {
         self
     }
     /// The client-side rate of one action, on top of the defaults (or of
-    /// [`rate_limits`](Self::rate_limits)).
+    /// [`rate_limits`](Self::rate_limits)). The action is a value of the provider crate's
+    /// action enum (`imageshare_tencent::CvmAction::ModifyImageSharePermission`), so a
+    /// misspelt name does not compile; another provider's action is refused at `build()`.
+    /// A name read at run time: parse it with the enum's
+    /// [`from_name`](crate::ProviderAction::from_name), or use the facade's
+    /// `Connect::rate_limit_named`.
     #[must_use]
-    fn rate_limit(mut self, action: impl Into<String>, rate: Rate) -> Self {
+    fn rate_limit(mut self, action: impl Into<Action>, rate: Rate) -> Self {
         self.config_mut().add_rate_limit(action.into(), rate);
         self
     }
@@ -660,22 +695,53 @@ mod tests {
 
     #[test]
     fn rate_tables_merge_overrides_onto_the_defaults_or_the_callers_table() {
+        #[derive(Debug, Clone, Copy)]
+        enum Act {
+            A,
+            B,
+        }
+        impl crate::ProviderAction for Act {
+            const PROVIDER: Provider = CLOUD;
+            const ALL: &'static [Self] = &[Act::A, Act::B];
+            fn name(self) -> &'static str {
+                match self {
+                    Act::A => "A",
+                    Act::B => "B",
+                }
+            }
+        }
         let defaults = RateLimits::new()
             .with("A", Rate::per_second(10.0))
             .with("B", Rate::per_second(20.0));
-        assert!(B::default().config.rate_table(&defaults).is_none());
-        let cfg = B::default().rate_limit("A", Rate::per_second(1.0)).config;
-        let t = cfg.rate_table(&defaults).unwrap();
+        assert!(B::default()
+            .config
+            .rate_table(CLOUD, &defaults)
+            .unwrap()
+            .is_none());
+        let cfg = B::default()
+            .rate_limit(Act::A, Rate::per_second(1.0))
+            .config;
+        let t = cfg.rate_table(CLOUD, &defaults).unwrap().unwrap();
         assert_eq!(t.rate("A"), Some(Rate::per_second(1.0)));
         assert_eq!(t.rate("B"), Some(Rate::per_second(20.0)));
         let cfg = B::default()
             .rate_limits(RateLimits::none())
-            .rate_limit("B", Rate::per_second(2.0))
+            .rate_limit(Act::B, Rate::per_second(2.0))
             .config;
-        let t = cfg.rate_table(&defaults).unwrap();
+        let t = cfg.rate_table(CLOUD, &defaults).unwrap().unwrap();
         assert_eq!(
             (t.rate("A"), t.rate("B")),
             (None, Some(Rate::per_second(2.0)))
+        );
+        // Another provider's action is refused, by name.
+        let other = Provider::new("other-cloud");
+        let e = cfg
+            .transport(other, defaults.clone())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("B is an action of example-cloud, not of other-cloud"),
+            "{e}"
         );
         // The transport registers the merged table on the limiter of the options.
         let transport = cfg.transport(CLOUD, defaults).unwrap();

@@ -69,6 +69,7 @@
     warn(clippy::must_use_candidate, clippy::return_self_not_must_use)
 )]
 
+pub mod action;
 pub mod audit;
 pub mod bulk;
 pub mod checker;
@@ -94,6 +95,7 @@ pub mod time;
 pub mod transport;
 pub mod trust;
 
+pub use action::{Action, ProviderAction, UnknownAction};
 pub use audit::{AuditLog, AuditTrail, Audited};
 pub use bulk::{Bulk, BulkOptions, BulkReport};
 pub use checker::{CheckOptions, Checked};

@@ -38,6 +38,12 @@ pub struct ProviderSpec {
     pub org_targets: Option<&'static OrgTargetLimits>,
     /// Its default client-side rate table (the cloud's published quotas).
     pub rate_defaults: fn() -> RateLimits,
+    /// The API actions its adapter knows (its crate's [`ProviderAction`] enum, e.g.
+    /// `<CvmAction as ProviderAction>::actions`): what an action name read at run time is
+    /// checked against.
+    ///
+    /// [`ProviderAction`]: crate::ProviderAction
+    pub actions: fn() -> Vec<crate::Action>,
     /// Builds an adapter (without the limit checker or any other layer).
     pub build: BuildAdapter,
 }

@@ -501,7 +501,7 @@ impl TencentClient {
     }
 }
 
-/// Decodes one answer in one pass over its bytes ([`envelope`](crate::envelope)): the
+/// Decodes one answer in one pass over its bytes ([`envelope`]): the
 /// envelope, the error classification, the payload.
 pub fn decode<T: DeserializeOwned>(
     provider: Provider,

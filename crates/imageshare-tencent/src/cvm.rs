@@ -3,7 +3,7 @@
 //! | trait call | CVM action |
 //! |---|---|
 //! | `image` | `DescribeImages` with `ImageIds` (never combined with `Filters`), then CBS `DescribeSnapshots` for its snapshots (encryption; not for a public image) |
-//! | `images` | `DescribeImages` with up to [`CVM_DESCRIBE_IMAGES_MAX_IDS`](crate::limits::CVM_DESCRIBE_IMAGES_MAX_IDS) `ImageIds`, `Limit` = their number, then one CBS `DescribeSnapshots` for the snapshots of the whole batch (up to [`CBS_DESCRIBE_SNAPSHOTS_MAX_IDS`](crate::cbs::CBS_DESCRIBE_SNAPSHOTS_MAX_IDS) per call) |
+//! | `images` | `DescribeImages` with up to [`CVM_DESCRIBE_IMAGES_MAX_IDS`] `ImageIds`, `Limit` = their number, then one CBS `DescribeSnapshots` for the snapshots of the whole batch (up to [`CBS_DESCRIBE_SNAPSHOTS_MAX_IDS`](crate::cbs::CBS_DESCRIBE_SNAPSHOTS_MAX_IDS) per call) |
 //! | `share` / `unshare` | `ModifyImageSharePermission`, `Permission` `SHARE` / `CANCEL` |
 //! | `sharees_page` | `DescribeImageSharePermission` (not paged: one page) |
 //! | `shared_with_me_page` | `DescribeImages`, filter `image-type` = `SHARED_IMAGE`, `Offset` / `Limit` 100 / `TotalCount` |

@@ -4,7 +4,7 @@
 //! intermediate `serde_json::Value` tree is built (#13, item 8: one representation per
 //! hop).
 //!
-//! Shapes (API 3.0 common answer structure, https://cloud.tencent.com/document/api/213/15729):
+//! Shapes (API 3.0 common answer structure, <https://cloud.tencent.com/document/api/213/15729>):
 //! success `{"Response": {..payload.., "RequestId": "..."}}`; failure
 //! `{"Response": {"Error": {"Code": "...", "Message": "..."}, "RequestId": "..."}}`.
 

@@ -125,6 +125,7 @@
     warn(clippy::must_use_candidate, clippy::return_self_not_must_use)
 )]
 
+mod actions;
 mod builder;
 pub mod cbs;
 pub mod client;
@@ -139,6 +140,7 @@ pub mod model;
 pub mod providers;
 pub mod signer;
 
+pub use actions::{CvmAction, LighthouseAction};
 pub use builder::{CvmBuilder, LighthouseBuilder, TencentBuilder};
 pub use client::{Clock, Language, TencentClient};
 pub use common::PAGE_SIZE;

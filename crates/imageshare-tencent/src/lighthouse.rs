@@ -4,7 +4,7 @@
 //! | trait call | Lighthouse action |
 //! |---|---|
 //! | `image` | `DescribeBlueprints` with `BlueprintIds` |
-//! | `images` | `DescribeBlueprints` with up to [`LIGHTHOUSE_DESCRIBE_BLUEPRINTS_MAX_IDS`](crate::limits::LIGHTHOUSE_DESCRIBE_BLUEPRINTS_MAX_IDS) `BlueprintIds`, `Limit` = their number |
+//! | `images` | `DescribeBlueprints` with up to [`LIGHTHOUSE_DESCRIBE_BLUEPRINTS_MAX_IDS`] `BlueprintIds`, `Limit` = their number |
 //! | `share` / `unshare` | `ShareBlueprintAcrossAccounts` / `CancelShareBlueprintAcrossAccounts` (at most 10 accounts per call) |
 //! | `sharees_page` | `DescribeBlueprintsShareAcrossAccountInfos`, `Offset` / `Limit` 100; the China-site spec has it, and where a site does not (`InvalidAction`) the answer is [`Error::Unsupported`]; an empty first page is followed by `DescribeBlueprints` to tell an unknown blueprint from an unshared one |
 //! | `sharees_of` | the same listing, without that lookup (the caller has just looked the blueprint up) |

@@ -2,7 +2,9 @@
 //! ([`PROVIDERS`]), and the conversion of [`TencentCredentials`] into the registry's
 //! type-erased [`Credentials`].
 
-use imageshare_core::{ClientBuilder, ClientConfig, Credentials, ProviderSpec, Result};
+use imageshare_core::{
+    ClientBuilder, ClientConfig, Credentials, ProviderAction, ProviderSpec, Result,
+};
 
 use crate::limits::{cvm_rate_limits, lighthouse_rate_limits, CVM_LIMITS, LIGHTHOUSE_LIMITS};
 use crate::{
@@ -20,6 +22,7 @@ pub const PROVIDERS: &[ProviderSpec] = &[
         description: "Tencent Cloud CVM custom images (API 2017-03-12)",
         limits: &CVM_LIMITS,
         rate_defaults: cvm_rate_limits,
+        actions: <crate::CvmAction as ProviderAction>::actions,
         org_targets: None,
         build: |config, credentials| Ok(Box::new(cvm(config, credentials)?)),
     },
@@ -29,6 +32,7 @@ pub const PROVIDERS: &[ProviderSpec] = &[
         description: "Tencent Cloud Lighthouse blueprints (API 2020-03-24)",
         limits: &LIGHTHOUSE_LIMITS,
         rate_defaults: lighthouse_rate_limits,
+        actions: <crate::LighthouseAction as ProviderAction>::actions,
         org_targets: None,
         build: |config, credentials| Ok(Box::new(lighthouse(config, credentials)?)),
     },

@@ -135,6 +135,7 @@
     warn(clippy::must_use_candidate, clippy::return_self_not_must_use)
 )]
 
+mod actions;
 pub mod answer;
 pub mod builder;
 pub mod client;
@@ -153,6 +154,7 @@ use imageshare_core::Provider;
 /// UCloud UHost, the provider of [`UCloudImageSharing`] (`ucloud`).
 pub const UHOST: Provider = Provider::new("ucloud");
 
+pub use actions::UHostAction;
 pub use builder::UCloudImageSharingBuilder;
 pub use client::{Idempotency, UCloudClient, GLOBAL_BASE_URL};
 pub use sharing::{CopiedImage, SharingActions, UCloudImageSharing};

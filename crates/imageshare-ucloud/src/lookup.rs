@@ -1,5 +1,5 @@
 //! The batched image lookup of [`UCloudImageSharing`]
-//! ([`ImageSharing::images_in`](imageshare_core::ImageSharing::images_in)).
+//! ([`ImageSharing::images_in`]).
 //!
 //! | trait call | UCloud action |
 //! |---|---|

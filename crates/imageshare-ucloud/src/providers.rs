@@ -1,7 +1,9 @@
 //! What this crate tells the facade's registry: the provider it serves ([`PROVIDERS`]) and
 //! how its credentials travel through the type-erased [`Credentials`].
 
-use imageshare_core::{ClientBuilder, ClientConfig, Credentials, ProviderSpec, Result};
+use imageshare_core::{
+    ClientBuilder, ClientConfig, Credentials, ProviderAction, ProviderSpec, Result,
+};
 
 use crate::credential::UCloudCredentials;
 use crate::limits::{uhost_rate_limits, UHOST_LIMITS};
@@ -18,6 +20,7 @@ pub const PROVIDERS: &[ProviderSpec] = &[ProviderSpec {
     description: "UCloud UHost: custom images shared with projects",
     limits: &UHOST_LIMITS,
     rate_defaults: uhost_rate_limits,
+    actions: <crate::UHostAction as ProviderAction>::actions,
     org_targets: None,
     build: |config, credentials| Ok(Box::new(uhost(config, credentials)?)),
 }];

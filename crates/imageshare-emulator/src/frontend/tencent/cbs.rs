@@ -1,6 +1,6 @@
 //! CBS (Cloud Block Storage, API 2017-03-12) `DescribeSnapshots`, as far as image sharing
 //! needs it: the snapshots the CVM `DescribeImages` answer lists in each image's
-//! `SnapshotSet` (`snap-<fnv8>`, see [`super::cvm::snapshots`]), with `Encrypt` from the
+//! `SnapshotSet` (`snap-<fnv8>`, see `super::cvm::snapshots`), with `Encrypt` from the
 //! image's world `encrypted` field. A caller sees the snapshots of the images it owns in
 //! the request's region; a received image's snapshots belong to its owner and are not
 //! listed (an unknown id is left out of the answer, as Describe actions do).
