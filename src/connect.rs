@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use imageshare_core::ratelimit::{Rate, RateLimits};
 use imageshare_core::{
-    AuditLog, Audited, CheckOptions, Checked, ClientBuilder, ClientConfig, Credentials, Error,
-    ImageSharing, Provider, Result, TrustPolicy, Trusted,
+    AuditLog, Audited, CheckOptions, Checked, ClientBuilder, ClientConfig, CloudCredentials,
+    Credentials, Error, ImageSharing, Provider, Result, TrustPolicy, Trusted,
 };
 
 /// An adapter behind the limit checker, whatever the provider. A clone is cheap (an `Arc`
@@ -84,6 +84,76 @@ impl Connect {
     #[must_use]
     pub fn credentials(mut self, credentials: impl Into<Credentials>) -> Self {
         self.credentials = Some(credentials.into());
+        self
+    }
+    /// Your own credentials provider (a vault, a broker, a token service): the adapter asks
+    /// it for credentials at its first request, caches what it gives and asks again shortly
+    /// before that expires ([`Expiring::until`](crate::Expiring::until); never for
+    /// [`Expiring::never`](crate::Expiring::never)), one fetch at a time. Nothing is asked
+    /// at `build()`. `C` is the credentials type of the provider's cloud
+    /// (`imageshare::tencent::TencentCredentials`, ...); another cloud's is refused at
+    /// `build()`.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// use imageshare::{
+    ///     ClientBuilder, Connect, Expiring, ImageSharingExt, ProvideCredentials, ProvideFuture,
+    ///     TencentCredentials,
+    /// };
+    ///
+    /// /// Keys handed out by the team's vault (here: a fixed pair, counting the requests).
+    /// #[derive(Debug, Default)]
+    /// struct Vault {
+    ///     requests: AtomicUsize,
+    /// }
+    ///
+    /// impl ProvideCredentials<TencentCredentials> for Vault {
+    ///     fn provide(&self) -> ProvideFuture<'_, TencentCredentials> {
+    ///         self.requests.fetch_add(1, Ordering::SeqCst);
+    ///         Box::pin(async {
+    ///             // A real vault call goes here (async: an HTTP request, a file read).
+    ///             let keys = TencentCredentials::new(
+    ///                 "AKIDEMU0000000000000000000000001",
+    ///                 "emu-tencent-secret-1",
+    ///             );
+    ///             Ok(Expiring::never(keys))
+    ///         })
+    ///     }
+    ///     fn source(&self) -> String {
+    ///         "the team vault".to_owned() // never a secret: it is logged and shown by whoami
+    ///     }
+    /// }
+    ///
+    /// # #[cfg(feature = "emulator")]
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> imageshare::Result<()> {
+    /// # let emu = imageshare_emulator::Emulator::start(imageshare_emulator::World::example())
+    /// #     .await
+    /// #     .unwrap();
+    /// # let endpoint = emu.base_url();
+    /// let vault = Arc::new(Vault::default());
+    /// let cvm = Connect::new(imageshare::tencent::CVM)
+    ///     .region("ap-guangzhou")
+    ///     .endpoint(endpoint.clone()) // the emulator here; your private endpoint, or none
+    ///     .sts_endpoint(endpoint) // STS (whoami), here the emulator's
+    ///     .credentials_provider(vault.clone())
+    ///     .build()?;
+    /// assert_eq!(vault.requests.load(Ordering::SeqCst), 0, "nothing is asked at build()");
+    /// cvm.image(&"img-6pb6lrmy".into()).await?;
+    /// cvm.image(&"img-6pb6lrmy".into()).await?;
+    /// assert_eq!(vault.requests.load(Ordering::SeqCst), 1, "long-term keys are cached");
+    /// assert_eq!(cvm.whoami().await?.source, "the team vault");
+    /// # Ok(()) }
+    /// # #[cfg(not(feature = "emulator"))]
+    /// # fn main() {}
+    /// ```
+    #[must_use]
+    pub fn credentials_provider<C: CloudCredentials>(
+        mut self,
+        provider: imageshare_core::SharedProvider<C>,
+    ) -> Self {
+        self.credentials = Some(Credentials::from_provider(provider));
         self
     }
     /// The explicit credentials set, if any.

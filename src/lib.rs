@@ -42,8 +42,9 @@ pub use imageshare_core::{
 #[cfg(feature = "alibaba")]
 pub use imageshare_alibaba::AlibabaCredentials;
 pub use imageshare_core::{
-    ClientOptions, Env, Expiring, OsEnv, ProvideCredentials, Rate, RateLimiter, RateLimits,
-    RetryConfig, RetryConfigBuilder, RootCertificate, SharedProvider, StaticEnv,
+    ClientOptions, CloudCredentials, Env, Expiring, OsEnv, ProvideCredentials, ProvideFuture, Rate,
+    RateLimiter, RateLimits, RetryConfig, RetryConfigBuilder, RootCertificate, SharedProvider,
+    StaticEnv,
 };
 /// Tencent Cloud credentials (a SecretId/SecretKey pair, with a token when temporary).
 #[cfg(feature = "tencent")]

@@ -3,7 +3,8 @@
 //! type-erased [`Credentials`].
 
 use imageshare_core::{
-    ClientBuilder, ClientConfig, Credentials, ProviderAction, ProviderSpec, Result,
+    ClientBuilder, ClientConfig, CloudCredentials, Credentials, ProviderAction, ProviderSpec,
+    Result,
 };
 
 use crate::limits::{ecs_rate_limits, sas_rate_limits, ECS_LIMITS, ECS_ORG_TARGETS, SAS_LIMITS};
@@ -41,7 +42,9 @@ pub const PROVIDERS: &[ProviderSpec] = &[
 pub fn ecs(config: ClientConfig, credentials: Option<&Credentials>) -> Result<EcsImageSharing> {
     let b = EcsImageSharing::builder().with_config(config);
     match credentials {
-        Some(c) => b.credentials(c.get::<AlibabaCredentials>(ECS)?).build(),
+        Some(c) => b
+            .credentials_provider(c.provider::<AlibabaCredentials>(ECS)?)
+            .build(),
         None => b.build(),
     }
 }
@@ -50,9 +53,15 @@ pub fn ecs(config: ClientConfig, credentials: Option<&Credentials>) -> Result<Ec
 pub fn sas(config: ClientConfig, credentials: Option<&Credentials>) -> Result<SasImageSharing> {
     let b = SasImageSharing::builder().with_config(config);
     match credentials {
-        Some(c) => b.credentials(c.get::<AlibabaCredentials>(SAS)?).build(),
+        Some(c) => b
+            .credentials_provider(c.provider::<AlibabaCredentials>(SAS)?)
+            .build(),
         None => b.build(),
     }
+}
+
+impl CloudCredentials for AlibabaCredentials {
+    const CLOUD: &'static str = CLOUD;
 }
 
 impl From<AlibabaCredentials> for Credentials {

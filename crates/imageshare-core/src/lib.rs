@@ -103,7 +103,9 @@ pub use config::{AssumeRole, ClientBuilder, ClientConfig, OrganisationSharing};
 // Configuration, findable at the root (the facade re-exports the same set).
 pub use context::{CallContext, RetryCollector};
 pub use copy_limits::{CopyLimits, RegionBorder};
-pub use credentials::{Env, Expiring, OsEnv, ProvideCredentials, SharedProvider, StaticEnv};
+pub use credentials::{
+    Env, Expiring, OsEnv, ProvideCredentials, ProvideFuture, SharedProvider, StaticEnv,
+};
 pub use error::{ApiError, Error, LimitRule, LimitViolation, Result};
 pub use limits::{OrgTargetLimits, PrincipalFormError, ShareLimits};
 pub use model::{
@@ -113,7 +115,7 @@ pub use model::{
 };
 pub use paging::{Page, PageCursor};
 pub use ratelimit::{Rate, RateLimiter, RateLimits};
-pub use registry::{Credentials, ProviderSpec};
+pub use registry::{CloudCredentials, Credentials, ProviderSpec};
 pub use secret::Secret;
 pub use sharing::{ImageSharing, ImageSharingExt, Layer};
 pub use time::{Clock, Timestamp};

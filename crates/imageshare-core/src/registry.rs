@@ -11,6 +11,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::config::ClientConfig;
+use crate::credentials::SharedProvider;
 use crate::error::{Error, Result};
 use crate::limits::{OrgTargetLimits, ShareLimits};
 use crate::model::Provider;
@@ -67,6 +68,18 @@ impl Credentials {
         }
     }
 
+    /// A credentials provider of `C`'s cloud (your own vault or broker, an STS role): the
+    /// adapter built with it calls it at the first request and again before what it gave
+    /// expires (through its credentials cache), never at `build()`.
+    #[must_use]
+    pub fn from_provider<C: CloudCredentials>(provider: SharedProvider<C>) -> Self {
+        Self {
+            cloud: C::CLOUD,
+            shown: format!("a credentials provider ({})", provider.source()),
+            value: Arc::new(provider),
+        }
+    }
+
     /// The cloud these credentials are for.
     #[must_use]
     pub fn cloud(&self) -> &'static str {
@@ -86,6 +99,31 @@ impl Credentials {
             )
         })
     }
+}
+
+impl Credentials {
+    /// The credentials as a provider of `C`, for `provider` (named in the error): the one
+    /// given to [`from_provider`](Self::from_provider), or fixed credentials given to
+    /// [`new`](Self::new) (source `explicit credentials`); [`Error::InvalidInput`] when
+    /// they are another cloud's.
+    pub fn provider<C>(&self, provider: Provider) -> Result<SharedProvider<C>>
+    where
+        C: Any + Clone + Send + Sync + fmt::Debug,
+    {
+        if let Some(p) = self.value.downcast_ref::<SharedProvider<C>>() {
+            return Ok(p.clone());
+        }
+        let fixed: C = self.get(provider)?;
+        Ok(crate::credentials::fixed(fixed, "explicit credentials"))
+    }
+}
+
+/// A cloud's credentials type (`TencentCredentials`, ...): names the cloud, so a provider
+/// of them can be handed to a builder that does not know the type
+/// ([`Credentials::from_provider`]). Each provider crate implements it for its own.
+pub trait CloudCredentials: Any + Clone + Send + Sync + fmt::Debug {
+    /// The cloud (`alibaba`, `tencent`, `ucloud`), as in [`ProviderSpec::cloud`].
+    const CLOUD: &'static str;
 }
 
 impl fmt::Debug for Credentials {

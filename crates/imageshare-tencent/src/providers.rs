@@ -3,7 +3,8 @@
 //! type-erased [`Credentials`].
 
 use imageshare_core::{
-    ClientBuilder, ClientConfig, Credentials, ProviderAction, ProviderSpec, Result,
+    ClientBuilder, ClientConfig, CloudCredentials, Credentials, ProviderAction, ProviderSpec,
+    Result,
 };
 
 use crate::limits::{cvm_rate_limits, lighthouse_rate_limits, CVM_LIMITS, LIGHTHOUSE_LIMITS};
@@ -46,7 +47,9 @@ pub fn cvm(
 ) -> Result<TencentCvmImageSharing> {
     let b = TencentCvmImageSharing::builder().with_config(config);
     match credentials {
-        Some(c) => b.credentials(c.get::<TencentCredentials>(CVM)?).build(),
+        Some(c) => b
+            .credentials_provider(c.provider::<TencentCredentials>(CVM)?)
+            .build(),
         None => b.build(),
     }
 }
@@ -59,10 +62,14 @@ pub fn lighthouse(
     let b = TencentLighthouseImageSharing::builder().with_config(config);
     match credentials {
         Some(c) => b
-            .credentials(c.get::<TencentCredentials>(LIGHTHOUSE)?)
+            .credentials_provider(c.provider::<TencentCredentials>(LIGHTHOUSE)?)
             .build(),
         None => b.build(),
     }
+}
+
+impl CloudCredentials for TencentCredentials {
+    const CLOUD: &'static str = CLOUD;
 }
 
 impl From<TencentCredentials> for Credentials {

@@ -2,7 +2,8 @@
 //! how its credentials travel through the type-erased [`Credentials`].
 
 use imageshare_core::{
-    ClientBuilder, ClientConfig, Credentials, ProviderAction, ProviderSpec, Result,
+    ClientBuilder, ClientConfig, CloudCredentials, Credentials, ProviderAction, ProviderSpec,
+    Result,
 };
 
 use crate::credential::UCloudCredentials;
@@ -34,10 +35,14 @@ pub fn uhost(
     let builder = UCloudImageSharing::builder().with_config(config);
     match credentials {
         Some(c) => builder
-            .credentials(c.get::<UCloudCredentials>(UHOST)?)
+            .credentials_provider(c.provider::<UCloudCredentials>(UHOST)?)
             .build(),
         None => builder.build(),
     }
+}
+
+impl CloudCredentials for UCloudCredentials {
+    const CLOUD: &'static str = CLOUD;
 }
 
 impl From<UCloudCredentials> for Credentials {

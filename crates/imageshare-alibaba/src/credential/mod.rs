@@ -194,9 +194,10 @@ pub fn credential_chain(
     services: &Services,
 ) -> CredentialChain<SharedProvider<AlibabaCredentials>> {
     CredentialChain::new(provider)
-        .then(Explicit::new(explicit, |p| {
-            p.fixed().map_or(Ok(()), check_explicit)
-        }))
+        .then(
+            Explicit::new(explicit, |p| p.fixed().map_or(Ok(()), check_explicit))
+                .named(|p| p.source()),
+        )
         .then(ENV_KEY_PAIR.source(|pair| fixed(from_key_pair(pair), "environment variables")))
         .then(oidc::OidcEnv::new(services))
         .then(CliProfileFile::new(profile, services))

@@ -136,13 +136,26 @@ impl<C: 'static> CredentialChain<C> {
 pub struct Explicit<C> {
     credentials: Option<C>,
     check: fn(&C) -> Result<()>,
+    name: fn(&C) -> String,
 }
 
 impl<C> Explicit<C> {
     /// `credentials` when given (`None`: the source notes "none given" and the chain goes
-    /// on), checked with `check`.
+    /// on), checked with `check`; their source is `explicit credentials`.
     pub fn new(credentials: Option<C>, check: fn(&C) -> Result<()>) -> Self {
-        Self { credentials, check }
+        Self {
+            credentials,
+            check,
+            name: |_| "explicit credentials".to_owned(),
+        }
+    }
+    /// The same, with the source named by `name` (for a provider: its own
+    /// [`source`](super::ProvideCredentials::source), so `whoami` and the audit trail
+    /// name the user's vault rather than "explicit credentials").
+    #[must_use]
+    pub fn named(mut self, name: fn(&C) -> String) -> Self {
+        self.name = name;
+        self
     }
 }
 
@@ -159,7 +172,7 @@ impl<C: Clone + Send + Sync> CredentialSource<C> for Explicit<C> {
         match &self.credentials {
             Some(c) => {
                 (self.check)(c)?;
-                Ok(Some(Found::new(c.clone(), "explicit credentials")))
+                Ok(Some(Found::new(c.clone(), (self.name)(c))))
             }
             None => {
                 trail.tried("explicit credentials (none given)");

@@ -51,26 +51,90 @@ pub type ProvideFuture<'a, C> = Pin<Box<dyn Future<Output = Result<Expiring<C>>>
 /// One way of obtaining credentials of type `C`: fixed keys, STS `AssumeRole` over other
 /// credentials, an OIDC token exchange, the instance metadata server, or your own.
 ///
-/// `provide` fetches afresh every time it is called; callers go through a
-/// [`CredentialsCache`](super::CredentialsCache), which calls it once per validity period.
-/// Errors should be [`Error::CredentialSource`](crate::Error::CredentialSource) naming
-/// [`ProvideCredentials::source`] and saying what to do; they must never carry a secret.
+/// # Implementing your own (a vault, a credentials broker)
+///
+/// - `C` is the cloud's credentials type (`TencentCredentials`, `AlibabaCredentials`,
+///   `UCloudCredentials`, with the STS token of temporary keys: `with_token`,
+///   `with_security_token`); hand the provider
+///   to a builder's `credentials_provider` (or the facade's
+///   `Connect::credentials_provider`), as an `Arc`.
+/// - [`provide`](Self::provide) fetches afresh every time it is called, asynchronously
+///   (an HTTP call to the broker, a file read through `tokio::fs`): never block in it.
+///   Adapters call it through a [`CredentialsCache`](super::CredentialsCache): at their
+///   first request (never at `build()`), then again
+///   [`DEFAULT_REFRESH_MARGIN`](super::DEFAULT_REFRESH_MARGIN) (or the builder's
+///   `refresh_margin`) before the `expires` it returned, and once more when the cloud
+///   answers that the token expired. One fetch runs at a time, however many tasks share
+///   the adapter. [`Expiring::never`] keys are fetched once.
+/// - Errors should be [`Error::CredentialSource`](crate::Error::CredentialSource) naming
+///   [`source`](Self::source) and saying what to do; they must never carry a secret.
+///   They surface from the call that needed the credentials.
+/// - [`source`](Self::source) names the provider in logs, errors, `whoami` and the audit
+///   trail; never a secret.
+///
+/// A broker handing out one-hour tokens, refreshed by the cache before they expire:
 ///
 /// ```
-/// use imageshare_core::credentials::{Expiring, ProvideCredentials, ProvideFuture};
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use std::sync::Arc;
+/// use imageshare_core::credentials::{CredentialsCache, Expiring, ProvideCredentials, ProvideFuture};
+/// use imageshare_core::{Clock, Error, Provider, Timestamp};
 ///
-/// /// Keys from a vault (here: a constant).
+/// #[derive(Debug, Clone, PartialEq)]
+/// struct Keys {
+///     token: String,
+/// }
+///
+/// /// Asks the broker for a token valid one hour (here: numbered, from a fixed clock).
 /// #[derive(Debug)]
-/// struct Vault;
+/// struct Broker {
+///     now: Arc<AtomicU64>,
+///     issued: AtomicU64,
+/// }
 ///
-/// impl ProvideCredentials<String> for Vault {
-///     fn provide(&self) -> ProvideFuture<'_, String> {
-///         Box::pin(async { Ok(Expiring::never("key-from-vault".to_owned())) })
+/// impl ProvideCredentials<Keys> for Broker {
+///     fn provide(&self) -> ProvideFuture<'_, Keys> {
+///         Box::pin(async move {
+///             let n = self.issued.fetch_add(1, Ordering::SeqCst) + 1;
+///             if n > 2 {
+///                 // What went wrong and what to do, never a secret.
+///                 return Err(Error::CredentialSource {
+///                     provider: Provider::new("example-cloud"),
+///                     source_name: self.source(),
+///                     message: "the broker refused a third token: renew the lease".into(),
+///                     code: None,
+///                     cause: None,
+///                 });
+///             }
+///             let expires = Timestamp::from_unix(self.now.load(Ordering::SeqCst) + 3600);
+///             Ok(Expiring::until(Keys { token: format!("token-{n}") }, expires))
+///         })
 ///     }
 ///     fn source(&self) -> String {
-///         "the team vault".to_owned()
+///         "the credentials broker".to_owned()
 ///     }
 /// }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let now = Arc::new(AtomicU64::new(1_700_000_000));
+/// let broker = Arc::new(Broker { now: now.clone(), issued: AtomicU64::new(0) });
+/// let clock = {
+///     let now = now.clone();
+///     Clock::from_fn(move || now.load(Ordering::SeqCst))
+/// };
+/// let cache = CredentialsCache::new(Provider::new("example-cloud"), broker, clock);
+///
+/// assert_eq!(cache.get().await.unwrap().credentials.token, "token-1");
+/// now.fetch_add(3000, Ordering::SeqCst); // 10 minutes left: still valid, no fetch
+/// assert_eq!(cache.get().await.unwrap().credentials.token, "token-1");
+/// now.fetch_add(500, Ordering::SeqCst); // inside the refresh margin (180 s): fetched again
+/// assert_eq!(cache.get().await.unwrap().credentials.token, "token-2");
+/// assert_eq!(cache.fetch_count(), 2);
+///
+/// now.fetch_add(3600, Ordering::SeqCst); // the broker refuses: the error says why
+/// let err = cache.get().await.unwrap_err();
+/// assert!(err.to_string().contains("renew the lease"), "{err}");
+/// # });
 /// ```
 pub trait ProvideCredentials<C>: Send + Sync + fmt::Debug {
     /// Fetches credentials (may call STS, the metadata server, read a token file).

@@ -218,9 +218,12 @@ pub fn chain_with(
     profile: Option<&str>,
 ) -> CredentialChain<SharedProvider<TencentCredentials>> {
     CredentialChain::new(services.provider())
-        .then(Explicit::new(explicit, |p| {
-            p.fixed().map_or(Ok(()), TencentCredentials::validate)
-        }))
+        .then(
+            Explicit::new(explicit, |p| {
+                p.fixed().map_or(Ok(()), TencentCredentials::validate)
+            })
+            .named(|p| p.source()),
+        )
         .then(ENV_KEY_PAIR.source(|pair| {
             fixed(
                 TencentCredentials::from_key_pair(pair),

@@ -29,12 +29,17 @@ pub(super) fn handler(action: &str) -> Option<Handler> {
     })
 }
 
-/// `ImageState` of a CVM image.
+/// `ImageState` of a CVM image (tencent.md §1.2: `CREATING`, `NORMAL`, `CREATEFAILED`,
+/// `SYNCING`, `IMPORTING`, `IMPORTFAILED`): a SyncImages copy being made is `SYNCING` (the
+/// legacy SyncCvmImage doc names the destination's state "being synchronized"; that the
+/// 2017-03-12 API shows `SYNCING` rather than `CREATING` there is UNCONFIRMED), a failed
+/// creation or copy `CREATEFAILED` (the list has no sync-failed state).
 pub(super) fn state(v: &ImageView) -> &'static str {
     match v.image.state {
         State::Available | State::Unavailable => "NORMAL",
         State::Creating if v.image.copied_from.is_some() => "SYNCING",
         State::Creating => "CREATING",
+        State::Failed => "CREATEFAILED",
     }
 }
 
@@ -81,7 +86,6 @@ pub(super) fn snapshots(v: &ImageView) -> Vec<ImageSnapshot> {
 fn image_json(v: &ImageView) -> Value {
     let img = &v.image;
     let public = img.origin == Origin::Public;
-    let whole = img.kind == ImageKind::WholeMachine;
     let snapshots: Vec<Value> = snapshots(v)
         .into_iter()
         .map(|s| json!({"SnapshotId": s.id, "DiskUsage": s.usage, "DiskSize": s.size}))
@@ -94,7 +98,7 @@ fn image_json(v: &ImageView) -> Value {
         "CreatedTime": img.created_iso(),
         "ImageName": img.name,
         "ImageDescription": if public { "Official image" } else { "" },
-        "ImageSize": if whole { 150 } else { 50 },
+        "ImageSize": img.size_gib,
         "Architecture": "x86_64",
         "ImageState": state,
         "Platform": "TencentOS",
@@ -104,7 +108,9 @@ fn image_json(v: &ImageView) -> Value {
             Origin::Imported => "EXTERNAL_IMPORT",
             _ => "CREATE_IMAGE",
         },
-        "SyncPercent": if state == "SYNCING" { 50 } else { 100 },
+        // `SyncPercent` (Integer, may be null: tencent.md §1.2, DescribeImages `Image`): how
+        // far a copy being made has come.
+        "SyncPercent": img.progress,
         "IsSupportCloudinit": true,
         "SnapshotSet": snapshots,
         "Tags": [],
@@ -301,10 +307,14 @@ fn sync_images(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
             format!("The region `{bad}` does not exist."),
         ));
     }
+    // `ImageName`: the copies' name, "defaults to the source image name; max 60 chars"
+    // (tencent.md §1.4, https://cloud.tencent.com/document/api/213/15711). Too long is
+    // `InvalidParameterValue.TooLong`, one of SyncImages' documented codes (tencent.md §4;
+    // which code the cloud gives for this case is UNCONFIRMED).
     let name = ctx.params.str("ImageName")?.map(str::to_owned);
     if name.as_ref().is_some_and(|n| n.chars().count() > 60) {
         return Err(TcError::new(
-            "InvalidParameterValue",
+            "InvalidParameterValue.TooLong",
             "ImageName must be at most 60 characters.",
         ));
     }

@@ -72,12 +72,17 @@ fn blueprint_type(v: &ImageView) -> &'static str {
     }
 }
 
-/// `BlueprintState` of a blueprint.
+/// `BlueprintState` of a blueprint (tencent.md §2.2: `NORMAL`, `SYNCING`, `OFFLINE`,
+/// `CREATEFAILED`, `SYNCING_FAILED`, ...): a SyncBlueprint copy being made is `SYNCING`, a
+/// failed one `SYNCING_FAILED`; a failed creation `CREATEFAILED`. The `Blueprint` shape has
+/// no progress field.
 fn state(v: &ImageView) -> &'static str {
     match v.image.state {
         State::Available => "NORMAL",
         State::Creating => "SYNCING",
         State::Unavailable => "OFFLINE",
+        State::Failed if v.image.copied_from.is_some() => "SYNCING_FAILED",
+        State::Failed => "CREATEFAILED",
     }
 }
 
@@ -414,6 +419,8 @@ fn sync(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
             format!("The blueprint `{id}` is {}.", state(&view)),
         ));
     }
+    // SyncBlueprint takes no name (tencent.md §2.5, API 2020-03-24): each copy keeps the
+    // blueprint's own name, which is how a copy is found again by name.
     let set: Vec<Value> = copy_to(ctx, &id, &regions, Some(&view.image.name), ACTION)?
         .into_iter()
         .map(|(region, new_id)| json!({"Region": region, "BlueprintId": new_id}))
