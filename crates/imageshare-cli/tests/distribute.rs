@@ -295,6 +295,7 @@ async fn a_copy_slower_than_the_copy_timeout_is_reported_for_its_region() {
     let r = &regions[1];
     assert_eq!(r["done"], false, "{doc:#}");
     assert_eq!(r["copy"], "made");
+    assert_eq!(r["kind"], "timeout", "{r:#}");
     assert!(
         r["next"].as_str().unwrap().contains("--copy-timeout"),
         "{r:#}"

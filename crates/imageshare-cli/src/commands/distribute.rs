@@ -308,8 +308,8 @@ fn next_step(r: &RegionReport) -> String {
 
 /// One region's result, as JSON: `region`, `copy` (`source`, `found`, `made`, `none`),
 /// `image` (the region's image, or `null`), `unshared` / `shared` (share results, when
-/// any were to make), `done`, `interrupted` (when true), `error` / `code` and `next` when
-/// not done, `elapsed_ms`.
+/// any were to make), `done`, `interrupted` (when true), `error` / `code` / `kind` and
+/// `next` when not done, `elapsed_ms`.
 #[derive(Debug, Serialize)]
 struct RegionResult<'a> {
     region: &'a Region,
@@ -324,6 +324,9 @@ struct RegionResult<'a> {
     interrupted: bool,
     #[serde(flatten)]
     error: Option<ErrorFields>,
+    /// The error's kind (`timeout`, `copy-failed`, `api`, ...), when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
     #[serde(skip_serializing_if = "String::is_empty")]
     next: String,
     elapsed_ms: u128,
@@ -340,6 +343,7 @@ impl<'a> RegionResult<'a> {
             done: r.is_done(),
             interrupted: r.interrupted,
             error: r.error.as_ref().map(ErrorFields::of),
+            kind: r.error.as_ref().map(crate::exit::kind_of),
             next: next_step(r),
             elapsed_ms: r.elapsed.as_millis(),
         }
