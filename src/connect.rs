@@ -345,34 +345,34 @@ impl Connect {
     /// [`flows`](Self::flows) apply those to the adapters they are given).
     #[cfg(feature = "alibaba")]
     pub fn ecs(self) -> Result<crate::alibaba::EcsImageSharing> {
-        crate::alibaba::providers::ecs(self.config, self.credentials.as_ref())
+        imageshare_alibaba::providers::ecs(self.config, self.credentials.as_ref())
     }
 
     /// The SAS adapter itself (for `share_to_ecs`), without the limit checker, trust
     /// policy or audit trail.
     #[cfg(feature = "alibaba")]
     pub fn sas(self) -> Result<crate::alibaba::SasImageSharing> {
-        crate::alibaba::providers::sas(self.config, self.credentials.as_ref())
+        imageshare_alibaba::providers::sas(self.config, self.credentials.as_ref())
     }
 
     /// The CVM adapter itself, without the limit checker, trust policy or audit trail.
     #[cfg(feature = "tencent")]
     pub fn cvm(self) -> Result<crate::tencent::TencentCvmImageSharing> {
-        crate::tencent::providers::cvm(self.config, self.credentials.as_ref())
+        imageshare_tencent::providers::cvm(self.config, self.credentials.as_ref())
     }
 
     /// The Lighthouse adapter itself (for `share_from_cvm`), without the limit checker, trust
     /// policy or audit trail.
     #[cfg(feature = "tencent")]
     pub fn lighthouse(self) -> Result<crate::tencent::TencentLighthouseImageSharing> {
-        crate::tencent::providers::lighthouse(self.config, self.credentials.as_ref())
+        imageshare_tencent::providers::lighthouse(self.config, self.credentials.as_ref())
     }
 
     /// The UCloud adapter itself (for `copy_to_project`), without the limit checker, trust
     /// policy or audit trail.
     #[cfg(feature = "ucloud")]
     pub fn ucloud(self) -> Result<crate::ucloud::UCloudImageSharing> {
-        crate::ucloud::providers::uhost(self.config, self.credentials.as_ref())
+        imageshare_ucloud::providers::uhost(self.config, self.credentials.as_ref())
     }
 }
 

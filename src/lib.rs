@@ -5,8 +5,9 @@
 //! [`ImageSharing`] trait and one limit checker, [`Checked`].
 //!
 //! This is the facade crate: it re-exports [`imageshare_core`] (as [`core`]) and, behind a
-//! cargo feature per cloud (all on by default), the provider crates as [`alibaba`],
-//! [`tencent`] and [`ucloud`].
+//! cargo feature per cloud (all on by default), the stable part of each provider crate
+//! (builders, credentials, action names, limits) as [`alibaba`], [`tencent`] and
+//! [`ucloud`]; each crate's wire models and signers are under their `unstable` module.
 //!
 //! [`Connect::audit`] records every grant and revoke in an [`AuditLog`];
 //! [`Connect::trust`] accepts images shared by other owners only as a [`TrustPolicy`]
@@ -86,15 +87,12 @@ pub use imageshare_tencent::TencentCredentials;
 #[cfg(feature = "ucloud")]
 pub use imageshare_ucloud::UCloudCredentials;
 
-/// Alibaba Cloud: ECS and Simple Application Server.
 #[cfg(feature = "alibaba")]
-pub use imageshare_alibaba as alibaba;
-/// Tencent Cloud: CVM and Lighthouse.
+pub mod alibaba;
 #[cfg(feature = "tencent")]
-pub use imageshare_tencent as tencent;
-/// UCloud: UHost project sharing.
+pub mod tencent;
 #[cfg(feature = "ucloud")]
-pub use imageshare_ucloud as ucloud;
+pub mod ucloud;
 
 pub mod connect;
 #[cfg(feature = "manifest")]
