@@ -290,7 +290,7 @@ fn next_step(r: &RegionReport) -> String {
                 the cloud and is found again, never made twice)"
             .to_owned();
     }
-    match &r.error {
+    match r.error.as_deref() {
         Some(Error::CopyFailed { image, .. }) => format!(
             "the copy {image} failed: delete it (imageshare delete {image} --region {}), \
              then run apply again to copy anew",
@@ -342,8 +342,8 @@ impl<'a> RegionResult<'a> {
             shared: r.shared.clone().map(ShareResults),
             done: r.is_done(),
             interrupted: r.interrupted,
-            error: r.error.as_ref().map(ErrorFields::of),
-            kind: r.error.as_ref().map(crate::exit::kind_of),
+            error: r.error.as_deref().map(ErrorFields::of),
+            kind: r.error.as_deref().map(crate::exit::kind_of),
             next: next_step(r),
             elapsed_ms: r.elapsed.as_millis(),
         }
