@@ -22,10 +22,10 @@ use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use imageshare::alibaba::signer::{acs3, rpc_v1};
 use imageshare::alibaba::AlibabaCredentials;
-use imageshare::tencent::{sign as tc3_sign, Tc3Request, TencentCredentials};
-use imageshare::ucloud::{sign_request, UCloudCredentials};
+use imageshare_alibaba::signer::{acs3, rpc_v1};
+use imageshare_tencent::{sign as tc3_sign, Tc3Request, TencentCredentials};
+use imageshare_ucloud::{sign_request, UCloudCredentials};
 use serde_json::json;
 
 // The inputs of benches/signing.rs.

@@ -6,10 +6,10 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use imageshare::alibaba::signer::{acs3, rpc_v1};
 use imageshare::alibaba::AlibabaCredentials;
-use imageshare::tencent::{sign as tc3_sign, Tc3Request, TencentCredentials};
-use imageshare::ucloud::{sign_request, UCloudCredentials};
+use imageshare_alibaba::signer::{acs3, rpc_v1};
+use imageshare_tencent::{sign as tc3_sign, Tc3Request, TencentCredentials};
+use imageshare_ucloud::{sign_request, UCloudCredentials};
 
 const TS: u64 = 1_700_000_000;
 const NONCE: &str = "3156853299f313e23d1673dc12e1703d";

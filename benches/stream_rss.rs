@@ -69,7 +69,7 @@ static SURFACES: [Surface; 4] = [
         region: "cn-hangzhou",
         image: "m-bp0000000000000001",
         action: "DescribeImageSharePermission",
-        page_size: imageshare::alibaba::ecs::PAGE_SIZE as usize,
+        page_size: imageshare_alibaba::ecs::PAGE_SIZE as usize,
     },
     Surface {
         name: "alibaba-sas",
@@ -77,7 +77,7 @@ static SURFACES: [Surface; 4] = [
         region: "cn-hangzhou",
         image: "m-sas000000000000001",
         action: "ListCustomImageShareAccounts",
-        page_size: imageshare::alibaba::sas::SHAREES_PAGE_SIZE as usize,
+        page_size: imageshare_alibaba::sas::SHAREES_PAGE_SIZE as usize,
     },
     Surface {
         name: "tencent-lighthouse",
@@ -93,7 +93,7 @@ static SURFACES: [Surface; 4] = [
         region: "cn-bj2",
         image: "uimage-b0000001",
         action: imageshare::ucloud::SharingActions::DESCRIBE_SHARE,
-        page_size: imageshare::ucloud::sharing::DEFAULT_PAGE_SIZE as usize,
+        page_size: imageshare_ucloud::sharing::DEFAULT_PAGE_SIZE as usize,
     },
 ];
 

@@ -25,6 +25,64 @@ pub type DynSharing = Checked<Arc<dyn ImageSharing>>;
 /// The shared settings are [`ClientBuilder`]'s (`region`, `endpoint`, `profile`,
 /// `project`, `timeout`, `retry`, `rate_limit`, ...).
 ///
+/// One image shared on two clouds, and the errors handled by kind (run here against the
+/// embedded emulator; against a cloud, drop `endpoint` and `credentials`, and the cloud's
+/// own chain finds the keys):
+///
+/// ```
+/// use imageshare::{
+///     ClientBuilder, Connect, Error, ImageSharingExt, OutcomeKind, Principal, TencentCredentials,
+///     AlibabaCredentials,
+/// };
+///
+/// # #[cfg(feature = "emulator")]
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> imageshare::Result<()> {
+/// # let emu = imageshare_emulator::Emulator::start(imageshare_emulator::World::example())
+/// #     .await
+/// #     .unwrap();
+/// # let endpoint = emu.base_url();
+/// let cvm = Connect::new(imageshare::tencent::CVM)
+///     .region("ap-guangzhou")
+///     .endpoint(endpoint.clone())
+///     .credentials(TencentCredentials::new(
+///         "AKIDEMU0000000000000000000000001",
+///         "emu-tencent-secret-1",
+///     ))
+///     .build()?;
+/// let ecs = Connect::new(imageshare::alibaba::ECS)
+///     .region("cn-hangzhou")
+///     .endpoint(endpoint)
+///     .credentials(AlibabaCredentials::new("LTAIEMU000000001", "emu-alibaba-secret-1"))
+///     .build()?;
+///
+/// let to = [Principal::account("100000000002")];
+/// for (sharing, image) in [(&cvm, "img-6pb6lrmy"), (&ecs, "m-bp18ygjuqnwhechc")] {
+///     let report = sharing.share(&image.into(), &to).await?;
+///     // Granted now, or already: either way the account has it.
+///     assert!(report.is_complete());
+///     assert_eq!(
+///         report.count(OutcomeKind::Granted) + report.count(OutcomeKind::AlreadyGranted),
+///         1
+///     );
+/// }
+///
+/// // A project is not a CVM principal: the limit checker refuses it (no write is sent).
+/// let wrong = [Principal::project("org-d4e5f6")];
+/// match cvm.share(&"img-6pb6lrmy".into(), &wrong).await {
+///     Err(Error::Limit(v)) => assert_eq!(v.rule.to_string(), "principal-kind"),
+///     other => panic!("{other:?}"),
+/// }
+/// // An image that does not exist: NotFound, not an opaque API error.
+/// match ecs.image(&"m-doesnotexist01".into()).await {
+///     Err(Error::NotFound { what, .. }) => assert_eq!(what, "image"),
+///     other => panic!("{other:?}"),
+/// }
+/// # Ok(()) }
+/// # #[cfg(not(feature = "emulator"))]
+/// # fn main() {}
+/// ```
+///
 /// Every setter returns the changed builder and is `#[must_use]`: a setter whose result is
 /// dropped sets nothing, and the compiler says so.
 ///
@@ -287,34 +345,34 @@ impl Connect {
     /// [`flows`](Self::flows) apply those to the adapters they are given).
     #[cfg(feature = "alibaba")]
     pub fn ecs(self) -> Result<crate::alibaba::EcsImageSharing> {
-        crate::alibaba::providers::ecs(self.config, self.credentials.as_ref())
+        imageshare_alibaba::providers::ecs(self.config, self.credentials.as_ref())
     }
 
     /// The SAS adapter itself (for `share_to_ecs`), without the limit checker, trust
     /// policy or audit trail.
     #[cfg(feature = "alibaba")]
     pub fn sas(self) -> Result<crate::alibaba::SasImageSharing> {
-        crate::alibaba::providers::sas(self.config, self.credentials.as_ref())
+        imageshare_alibaba::providers::sas(self.config, self.credentials.as_ref())
     }
 
     /// The CVM adapter itself, without the limit checker, trust policy or audit trail.
     #[cfg(feature = "tencent")]
     pub fn cvm(self) -> Result<crate::tencent::TencentCvmImageSharing> {
-        crate::tencent::providers::cvm(self.config, self.credentials.as_ref())
+        imageshare_tencent::providers::cvm(self.config, self.credentials.as_ref())
     }
 
     /// The Lighthouse adapter itself (for `share_from_cvm`), without the limit checker, trust
     /// policy or audit trail.
     #[cfg(feature = "tencent")]
     pub fn lighthouse(self) -> Result<crate::tencent::TencentLighthouseImageSharing> {
-        crate::tencent::providers::lighthouse(self.config, self.credentials.as_ref())
+        imageshare_tencent::providers::lighthouse(self.config, self.credentials.as_ref())
     }
 
     /// The UCloud adapter itself (for `copy_to_project`), without the limit checker, trust
     /// policy or audit trail.
     #[cfg(feature = "ucloud")]
     pub fn ucloud(self) -> Result<crate::ucloud::UCloudImageSharing> {
-        crate::ucloud::providers::uhost(self.config, self.credentials.as_ref())
+        imageshare_ucloud::providers::uhost(self.config, self.credentials.as_ref())
     }
 }
 

@@ -5,8 +5,9 @@
 //! [`ImageSharing`] trait and one limit checker, [`Checked`].
 //!
 //! This is the facade crate: it re-exports [`imageshare_core`] (as [`core`]) and, behind a
-//! cargo feature per cloud (all on by default), the provider crates as [`alibaba`],
-//! [`tencent`] and [`ucloud`].
+//! cargo feature per cloud (all on by default), the stable part of each provider crate
+//! (builders, credentials, action names, limits) as [`alibaba`], [`tencent`] and
+//! [`ucloud`]; each crate's wire models and signers are under their `unstable` module.
 //!
 //! [`Connect::audit`] records every grant and revoke in an [`AuditLog`];
 //! [`Connect::trust`] accepts images shared by other owners only as a [`TrustPolicy`]
@@ -14,6 +15,39 @@
 //!
 //! The providers compiled in are listed by [`registry`]; each provider crate declares
 //! its own ([`alibaba::ECS`], [`tencent::CVM`], ...), and nothing here names one.
+//!
+//! ## The library in ten lines
+//!
+//! ```rust,no_run
+//! use imageshare::{ClientBuilder, Connect, ImageSharingExt, Principal};
+//!
+//! #[tokio::main]
+//! async fn main() -> imageshare::Result<()> {
+//!     // Credentials from TENCENTCLOUD_* or ~/.tencentcloud/credentials; already limit-checked.
+//!     let cvm = Connect::new(imageshare::tencent::CVM).region("ap-guangzhou").build()?;
+//!     let to = [Principal::account("100000000002"), Principal::account("100000000003")];
+//!     let report = cvm.share(&"img-6pb6lrmy".into(), &to).await?;
+//!     for (who, outcome) in report.iter() {
+//!         println!("{who}: {outcome}");   // granted / already-granted / failed: ...
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
+//! [`Connect`] builds any provider's adapter behind the limit checker ([`Checked`]): its
+//! documentation runs the same against the emulator. What to match on when a call fails
+//! is on [`Error`]; what a share did, on [`ShareReport`]; your own credentials source, on
+//! [`ProvideCredentials`]; proxies and private CAs, on [`ClientOptions`].
+//!
+//! ## What is public
+//!
+//! The items at this root are the curated API (connection, the trait and its extension,
+//! the model, errors, configuration, the credentials provider trait; `testing` behind the
+//! `emulator` feature). The provider modules ([`alibaba`], [`tencent`], [`ucloud`]) add
+//! each cloud's builders, credentials types and action names; [`core`] re-exports the
+//! whole core crate. See the README's "Stability" section for what may change.
+//!
+//! ## Limits are data
 //!
 //! ```
 //! // Every provider's documented limits are data; the checker applies them.
@@ -53,15 +87,12 @@ pub use imageshare_tencent::TencentCredentials;
 #[cfg(feature = "ucloud")]
 pub use imageshare_ucloud::UCloudCredentials;
 
-/// Alibaba Cloud: ECS and Simple Application Server.
 #[cfg(feature = "alibaba")]
-pub use imageshare_alibaba as alibaba;
-/// Tencent Cloud: CVM and Lighthouse.
+pub mod alibaba;
 #[cfg(feature = "tencent")]
-pub use imageshare_tencent as tencent;
-/// UCloud: UHost project sharing.
+pub mod tencent;
 #[cfg(feature = "ucloud")]
-pub use imageshare_ucloud as ucloud;
+pub mod ucloud;
 
 pub mod connect;
 #[cfg(feature = "manifest")]
@@ -72,6 +103,9 @@ pub mod registry;
 pub mod testing;
 
 pub use connect::{connect, Connect, DynSharing};
+// Streams: what `sharees_stream` / `shared_with_me_stream` return, and the trait to read
+// them (`try_next`).
+pub use imageshare_core::paging::{BoxStream, TryStreamExt};
 pub use migrate::Flows;
 
 /// The documented limit table of `provider`; `None` when it is not compiled in.
@@ -86,6 +120,14 @@ pub fn limits_of(provider: Provider) -> Option<&'static ShareLimits> {
 #[must_use]
 pub fn org_targets_of(provider: Provider) -> Option<&'static imageshare_core::OrgTargetLimits> {
     registry::spec(provider).and_then(|s| s.org_targets)
+}
+
+/// The limits of `provider`'s cross-region copy (action, regions per call, name length,
+/// border), when it has one and is compiled in; `None` for a provider whose API has no
+/// cross-region copy (Simple Application Server).
+#[must_use]
+pub fn copy_limits_of(provider: Provider) -> Option<&'static imageshare_core::CopyLimits> {
+    registry::spec(provider).and_then(|s| s.copy)
 }
 
 /// The documented limit table of every provider compiled in, in [`registry`] order.

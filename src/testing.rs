@@ -16,7 +16,11 @@
 //! ```
 
 use imageshare_core::{ClientBuilder, PrincipalKind};
-use imageshare_emulator::Emulator;
+
+/// The emulator itself, so a test needs no other dependency than `imageshare` (with the
+/// `emulator` feature): start one with `Emulator::start(World::example())`, or over TLS
+/// with `Emulator::start_with(world, ServerOptions::default().tls(true))`.
+pub use imageshare_emulator::{Emulator, ServerOptions, World};
 
 use crate::Connect;
 

@@ -102,13 +102,13 @@ impl Target for Ecs {
     fn sharees_listing(&self) -> (&'static str, Option<usize>) {
         (
             "DescribeImageSharePermission",
-            Some(imageshare::alibaba::ecs::PAGE_SIZE as usize),
+            Some(imageshare_alibaba::ecs::PAGE_SIZE as usize),
         )
     }
     fn shared_listing(&self) -> (&'static str, usize) {
         (
             "DescribeImages",
-            imageshare::alibaba::ecs::PAGE_SIZE as usize,
+            imageshare_alibaba::ecs::PAGE_SIZE as usize,
         )
     }
 }
@@ -135,13 +135,13 @@ impl Target for Sas {
     fn sharees_listing(&self) -> (&'static str, Option<usize>) {
         (
             "ListCustomImageShareAccounts",
-            Some(imageshare::alibaba::sas::SHAREES_PAGE_SIZE as usize),
+            Some(imageshare_alibaba::sas::SHAREES_PAGE_SIZE as usize),
         )
     }
     fn shared_listing(&self) -> (&'static str, usize) {
         (
             "ListCustomImages",
-            imageshare::alibaba::sas::IMAGES_PAGE_SIZE as usize,
+            imageshare_alibaba::sas::IMAGES_PAGE_SIZE as usize,
         )
     }
 }
@@ -165,13 +165,13 @@ impl Target for UCloud {
     fn sharees_listing(&self) -> (&'static str, Option<usize>) {
         (
             imageshare::ucloud::SharingActions::DESCRIBE_SHARE,
-            Some(imageshare::ucloud::sharing::DEFAULT_PAGE_SIZE as usize),
+            Some(imageshare_ucloud::sharing::DEFAULT_PAGE_SIZE as usize),
         )
     }
     fn shared_listing(&self) -> (&'static str, usize) {
         (
             imageshare::ucloud::SharingActions::DESCRIBE_SHARED,
-            imageshare::ucloud::sharing::DEFAULT_PAGE_SIZE as usize,
+            imageshare_ucloud::sharing::DEFAULT_PAGE_SIZE as usize,
         )
     }
 }

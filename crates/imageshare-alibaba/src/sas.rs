@@ -61,6 +61,21 @@ const PRODUCT: Product = Product {
 
 /// Builds a [`SasImageSharing`]: [`ClientBuilder`](imageshare_core::ClientBuilder)'s shared settings and the Alibaba ones
 /// (credentials, signature version).
+///
+/// ```
+/// use imageshare_alibaba::{AlibabaCredentials, SasAction, SasImageSharing};
+/// use imageshare_core::{ClientBuilder, ImageSharing, Rate, StaticEnv};
+///
+/// let sas = SasImageSharing::builder()
+///     .region("cn-hangzhou")
+///     .credentials(AlibabaCredentials::new("LTAI5tExampleKeyId", "example-secret"))
+///     // Share-to-ECS at 10 per minute, where that quota applies (see `SAS_DEFAULT_RATE`).
+///     .rate_limit(SasAction::ModifyImageShareStatus, Rate::per_minute(10.0))
+///     .env(StaticEnv::new())
+///     .build()?;
+/// assert_eq!(sas.provider(), imageshare_alibaba::SAS);
+/// # Ok::<(), imageshare_core::Error>(())
+/// ```
 pub type SasBuilder = AlibabaBuilder<SasImageSharing>;
 
 impl AlibabaBuilder<SasImageSharing> {

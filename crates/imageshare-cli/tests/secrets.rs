@@ -126,7 +126,11 @@ fn forbidden() -> Vec<(String, String)> {
     for day in today - 1..=today + 1 {
         let date = civil(day);
         for service in ["cvm", "lighthouse"] {
-            let k = imageshare::tencent::signer::derive_keys(&Secret::new(TC_KEY), &date, service);
+            let k = imageshare::tencent::unstable::signer::derive_keys(
+                &Secret::new(TC_KEY),
+                &date,
+                service,
+            );
             for (name, key) in [
                 ("SecretDate", k.secret_date),
                 ("SecretService", k.secret_service),
@@ -241,8 +245,11 @@ fn the_leak_check_finds_each_kind_of_leak() {
         .unwrap()
         .as_secs()
         / 86_400) as i64;
-    let signing =
-        imageshare::tencent::signer::derive_keys(&Secret::new(TC_KEY), &civil(today), "cvm");
+    let signing = imageshare::tencent::unstable::signer::derive_keys(
+        &Secret::new(TC_KEY),
+        &civil(today),
+        "cvm",
+    );
     let leaked = [
         format!("secret={TC_KEY}"),
         format!("key: {}", &ALI_TOKEN[3..18]),

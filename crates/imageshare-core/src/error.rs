@@ -14,10 +14,53 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong. Provider error codes are kept verbatim; no variant ever
 /// carries a secret.
+///
+/// Handle it by kind: the variant says what happened, and whether to fix the input, the
+/// credentials, or try again later. The enum is `#[non_exhaustive]`: keep a catch-all arm.
+///
+/// ```
+/// use imageshare_core::{Error, ImageId, OutcomeKind, Principal, ShareOutcome, ShareReport};
+/// use std::sync::Arc;
+///
+/// /// What an automation does next with a failed call.
+/// fn next_step(e: &Error) -> String {
+///     match e {
+///         // Refused by the limit checker: no write was sent; fix the request.
+///         Error::Limit(v) => format!("fix the request ({}): {}", v.rule, v.explanation),
+///         Error::InvalidInput { field, .. } => format!("fix {field}"),
+///         Error::NotFound { what, id, .. } => format!("no {what} {id}: check the region"),
+///         // Credentials: ask a human (or the vault) rather than retrying.
+///         Error::Auth { code, .. } => format!("check the keys ({code})"),
+///         Error::CredentialsNotFound { .. } | Error::CredentialSource { .. } => {
+///             "configure credentials".to_owned()
+///         }
+///         // Some principals were granted and some were not: the report says which.
+///         Error::Partial(report) => format!("retry the failed ones: {}", report.summary()),
+///         // The cloud's own code, verbatim (throttling and 5xx were already retried).
+///         Error::Api(api) => format!("{} answered {}", api.provider, api.code),
+///         e if e.is_retryable() => "try again later".to_owned(),
+///         _ => "give up".to_owned(),
+///     }
+/// }
+///
+/// let e = Error::invalid_input("region", "no region given");
+/// assert_eq!(next_step(&e), "fix region");
+///
+/// let mut report = ShareReport::new(ImageId::from("img-1"));
+/// report.push(Principal::account("100000000002"), ShareOutcome::Granted);
+/// report.push(Principal::account("100000000003"), ShareOutcome::Failed(Arc::new(e)));
+/// let partial = report.into_result().unwrap_err();
+/// assert_eq!(next_step(&partial), "retry the failed ones: 1 granted, 1 failed");
+/// // The chain names the first failure once (`source()`), as anyhow's `{:#}` prints it.
+/// assert!(imageshare_core::error::report(&partial).contains("no region given"));
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Error {
-    /// The request breaks a documented provider limit; raised before any network call.
+    /// The request breaks a documented provider limit: raised by the limit checker before
+    /// any write (share, unshare, copy, delete) is sent. Reads may come first: the checker
+    /// looks the image up (state, kind, origin, encryption) and lists its sharees (to count
+    /// them and skip those already granted) before it refuses.
     Limit(LimitViolation),
 
     /// The provider answered with an error (boxed: it is the largest variant).

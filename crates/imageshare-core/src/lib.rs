@@ -53,7 +53,8 @@
 //! let report = checked.share(&id, &[Principal::account("1000000002")]).await.unwrap();
 //! assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 1);
 //!
-//! // Two more would make three sharees: refused before anything is sent.
+//! // Two more would make three sharees: refused before any write is sent (the checker
+//! // read the image and its sharees to know).
 //! let err = checked
 //!     .share(&id, &[Principal::account("1000000003"), Principal::account("1000000004")])
 //!     .await

@@ -776,6 +776,35 @@ impl fmt::Display for ShareOutcome {
 /// with the request ids of the API calls that produced it (for an audit trail), and the
 /// principals for which no call was sent because an earlier call of the same request was
 /// refused ([`ShareReport::not_attempted`], [`ShareReport::stopped_by`]).
+///
+/// ```
+/// use std::sync::Arc;
+/// use imageshare_core::{Error, ImageId, OutcomeKind, Principal, ShareOutcome, ShareReport};
+///
+/// // What `share` returns (built by hand here).
+/// let mut report = ShareReport::new(ImageId::from("img-6pb6lrmy")).with_request_id("req-1");
+/// report.push(Principal::account("100000000002"), ShareOutcome::Granted);
+/// report.push(Principal::account("100000000003"), ShareOutcome::AlreadyGranted);
+///
+/// for (who, outcome) in report.iter() {
+///     println!("{who}: {outcome}"); // 100000000002: granted
+/// }
+/// assert_eq!(report.count(OutcomeKind::Granted), 1);
+/// assert_eq!(report.count(OutcomeKind::AlreadyGranted), 1);
+/// assert_eq!(report.summary(), "1 granted, 1 already-granted");
+/// assert_eq!(report.request_id(), Some("req-1"));
+/// assert!(report.is_complete());
+///
+/// // A failed principal makes the report partial: `into_result` turns it into an error,
+/// // so `?` never hides it.
+/// let refused = Error::invalid_input("principal", "not an account id");
+/// report.push(Principal::account("x"), ShareOutcome::Failed(Arc::new(refused)));
+/// assert_eq!(report.failures().count(), 1);
+/// match report.into_result() {
+///     Err(Error::Partial(report)) => assert_eq!(report.count(OutcomeKind::Failed), 1),
+///     other => panic!("{other:?}"),
+/// }
+/// ```
 #[derive(Debug, Clone)]
 pub struct ShareReport {
     /// The image the report is about.

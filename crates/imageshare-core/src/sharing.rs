@@ -34,6 +34,35 @@ use crate::paging::{self, BoxStream, Page, PageCursor, TryStreamExt};
 /// documented limits enforced before any request is sent. Callers usually go through
 /// [`ImageSharingExt`] (`share`, `image`, `sharees`, ...), which makes each call in a
 /// fresh context.
+///
+/// Code written against the trait works with every provider's adapter, behind any layer
+/// (the limit checker, an audit trail, a trust policy), and with a test double:
+///
+/// ```
+/// use imageshare_core::{ImageId, ImageSharing, ImageSharingExt, OutcomeKind, Principal, Result};
+///
+/// /// Shares `image` with `to` and returns how many grants were new; a partial share is
+/// /// an error (`Error::Partial`, with the per-principal report).
+/// async fn share_golden(
+///     sharing: &dyn ImageSharing,
+///     image: &ImageId,
+///     to: &[Principal],
+/// ) -> Result<usize> {
+///     // `Error::NotFound` when the image does not exist in the adapter's region.
+///     let img = sharing.image(image).await?;
+///     tracing::info!(image = %img.id, name = %img.name, "sharing");
+///     let report = sharing.share(image, to).await?.into_result()?;
+///     Ok(report.count(OutcomeKind::Granted))
+/// }
+///
+/// /// The same with a generic adapter (`Checked<EcsImageSharing>`, `DynSharing`, ...).
+/// async fn sharee_count(sharing: &impl ImageSharing, image: &ImageId) -> Result<usize> {
+///     Ok(sharing.sharees(image).await?.len())
+/// }
+/// ```
+///
+/// The facade's `imageshare::Connect` builds any provider's adapter behind the checker;
+/// its documentation runs such code against the emulator.
 #[async_trait]
 pub trait ImageSharing: Send + Sync + std::fmt::Debug {
     /// Which provider this adapter talks to.
@@ -434,6 +463,39 @@ pointer_layer!(['a] &'a T);
 
 /// Conveniences built once on [`ImageSharing`], for every adapter: the trait's calls
 /// without a context (each made in a fresh [`CallContext`]), streams, and flows.
+///
+/// ```
+/// use std::sync::Arc;
+/// use imageshare_core::paging::{BoxStream, TryStreamExt};
+/// use imageshare_core::{ImageId, ImageSharing, ImageSharingExt, Principal, Result, Sharee};
+///
+/// // A stream that owns what it needs ('static): return it from a function, a handler,
+/// // a spawned task.
+/// fn sharees_of(sharing: &Arc<dyn ImageSharing>, image: &ImageId) -> BoxStream<'static, Result<Sharee>> {
+///     sharing.sharees_stream(image)
+/// }
+///
+/// /// Revokes every grant of `image` except `keep`'s, reading the sharees page by page.
+/// async fn revoke_all_but(
+///     sharing: Arc<dyn ImageSharing>,
+///     image: ImageId,
+///     keep: Principal,
+/// ) -> Result<usize> {
+///     let mut stream = sharees_of(&sharing, &image);
+///     let mut revoke = Vec::new();
+///     while let Some(sharee) = stream.try_next().await? {
+///         if sharee.principal != keep {
+///             revoke.push(sharee.principal);
+///         }
+///     }
+///     if revoke.is_empty() {
+///         return Ok(0);
+///     }
+///     // A context-free call: `unshare` is `unshare_in` in a fresh `CallContext`.
+///     let report = sharing.unshare(&image, &revoke).await?.into_result()?;
+///     Ok(report.len())
+/// }
+/// ```
 #[async_trait]
 pub trait ImageSharingExt: ImageSharing {
     /// Looks an image up ([`ImageSharing::image_in`]).

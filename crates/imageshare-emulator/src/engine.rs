@@ -199,6 +199,10 @@ pub struct ImageRecord {
     pub progress: u8,
     /// For copies still being made: when they end, and how.
     clock: Option<CopyClock>,
+    /// For the source of a CVM or Lighthouse sync, when the world holds sources busy
+    /// ([`World::copy_source_busy`](crate::world::World)): until when its copies are being
+    /// made.
+    syncing_until: Option<Instant>,
     /// Image this one was copied from, if any.
     pub copied_from: Option<String>,
 }
@@ -213,6 +217,14 @@ struct CopyClock {
 }
 
 impl CopyClock {
+    /// When the copy ends, available or failed.
+    fn end(&self) -> Instant {
+        let span = self
+            .fail_after
+            .map_or(self.ready_after, |f| f.min(self.ready_after));
+        self.started + span
+    }
+
     /// The state and progress of the copy at `now`.
     fn at(&self, now: Instant) -> (State, u8) {
         let elapsed = now.saturating_duration_since(self.started);
@@ -232,6 +244,14 @@ impl CopyClock {
 }
 
 impl ImageRecord {
+    /// Whether this image is the source of a sync still under way (see
+    /// [`Engine::hold_source`]): CVM and Lighthouse then show it `SYNCING` and refuse
+    /// another sync of it.
+    #[must_use]
+    pub fn source_syncing(&self) -> bool {
+        self.syncing_until.is_some_and(|t| Instant::now() < t)
+    }
+
     /// Creation time as `YYYY-MM-DDTHH:MM:SSZ`.
     #[must_use]
     pub fn created_iso(&self) -> String {
@@ -812,9 +832,30 @@ impl Engine {
         rec.created_unix = time::now_unix();
         rec.copied_from = Some(id.to_owned());
         rec.clock = Some(clock);
+        rec.syncing_until = None;
         self.images.insert(new_id.clone(), rec);
         self.refresh(&new_id);
         Ok(new_id)
+    }
+
+    /// Holds `source` busy until every one of `copies` (made from it by one sync call) has
+    /// ended, when the world says so ([`World::copy_source_busy`](crate::world::World)):
+    /// Lighthouse documents that a blueprint being synced shows `SYNCING` until "源地域同步结束"
+    /// and that only `NORMAL` blueprints sync (SyncBlueprint, API 2020-03-24, as the
+    /// official SDK's client doc states it); CVM's SyncImages takes only `NORMAL` images and
+    /// lists `FailedOperation.InvalidImageState` ("镜像状态繁忙", image busy). Off by default.
+    pub fn hold_source(&mut self, source: &str, copies: &[String]) {
+        if !self.world.copy_source_busy {
+            return;
+        }
+        let until = copies
+            .iter()
+            .filter_map(|c| self.images.get(c))
+            .filter_map(|c| c.clock.map(|k| k.end()))
+            .max();
+        if let (Some(until), Some(rec)) = (until, self.images.get_mut(source)) {
+            rec.syncing_until = Some(rec.syncing_until.map_or(until, |t| t.max(until)));
+        }
     }
 
     /// Deletes an image the caller owns (every rule of [`Engine::check_delete`]).
@@ -886,6 +927,7 @@ impl Engine {
         rec.provider = provider;
         rec.id = new_id.clone();
         rec.copied_from = Some(source.to_owned());
+        rec.syncing_until = None;
         rec.created_unix = time::now_unix();
         self.images.insert(new_id.clone(), rec);
         Ok(new_id)
@@ -907,10 +949,11 @@ impl Engine {
 /// The name a copy gets when the copy action is sent none:
 ///
 /// - ECS `CopyImage` `DestinationImageName`: "默认值:空" (empty by default; ECS API reference,
-///   CopyImage, https://help.aliyun.com/document_detail/25538.html, as mirrored in the
+///   CopyImage, <https://help.aliyun.com/document_detail/25538.html>, as mirrored in the
 ///   `pages` corpus); what DescribeImages then shows as `ImageName` is UNCONFIRMED.
 /// - CVM `SyncImages` `ImageName`: "defaults to the source image name" (tencent.md §1.4,
-///   https://cloud.tencent.com/document/api/213/15711).
+///   <https://cloud.tencent.com/document/api/213/15711>; "默认使用源镜像名称", official SDK
+///   SyncImagesRequest).
 /// - Lighthouse `SyncBlueprint` takes no name; the copy keeps the blueprint's name
 ///   (tencent.md §2.5; the front-end passes it).
 /// - UCloud `CopyCustomImage` `TargetImageName` is optional (ucloud.md §1.3) and its default
@@ -971,6 +1014,7 @@ fn record_from_seed(seed: &ImageSeed, now: u64) -> ImageRecord {
             State::Failed => 0,
         },
         clock: None,
+        syncing_until: None,
         copied_from: None,
     }
 }

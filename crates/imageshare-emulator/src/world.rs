@@ -465,6 +465,10 @@ pub struct World {
     /// Copies that fail.
     #[serde(default, rename = "copy_fault", skip_serializing_if = "Vec::is_empty")]
     pub copy_faults: Vec<CopyFault>,
+    /// Holds the source of a CVM `SyncImages` / Lighthouse `SyncBlueprint` busy (`SYNCING`,
+    /// another sync of it refused) until its copies have ended (see [`copies`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub copy_source_busy: bool,
     /// Roles that STS can issue credentials for (see the `roles` section of the format).
     #[serde(default, rename = "role", skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<RoleSeed>,
@@ -848,6 +852,13 @@ impl WorldBuilder {
     #[must_use]
     pub fn copy_time(mut self, time: CopyTime) -> Self {
         self.world.copy_times.push(time);
+        self
+    }
+    /// Holds CVM and Lighthouse sync sources busy while their copies are made (see
+    /// [`copies`]).
+    #[must_use]
+    pub fn copy_source_busy(mut self, busy: bool) -> Self {
+        self.world.copy_source_busy = busy;
         self
     }
     /// Adds copies that fail (see [`copies`]).

@@ -718,3 +718,140 @@ times = 1
     let e = World::from_toml_str(&zero).unwrap_err().to_string();
     assert!(e.contains("times must be at least 1"), "{e}");
 }
+
+// ------------------------------------------------------------------ busy sync sources
+
+#[tokio::test]
+async fn sync_sources_are_held_busy_when_the_world_says_so() {
+    let emu = start(builder().copy_ready_after_ms(400).copy_source_busy(true)).await;
+    // Lighthouse: the source shows SYNCING until the call's copies end; another sync of it
+    // meanwhile is refused; afterwards it works again.
+    let sync = |regions: Value| {
+        let emu = &emu;
+        async move {
+            tc(
+                emu,
+                "lighthouse",
+                "SyncBlueprint",
+                "ap-guangzhou",
+                json!({"BlueprintId": "lhbp-golden01", "DestinationRegions": regions}),
+            )
+            .await
+        }
+    };
+    let source_state = || {
+        let emu = &emu;
+        async move {
+            tc(
+                emu,
+                "lighthouse",
+                "DescribeBlueprints",
+                "ap-guangzhou",
+                json!({"BlueprintIds": ["lhbp-golden01"]}),
+            )
+            .await["BlueprintSet"][0]["BlueprintState"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let first = sync(json!(["ap-shanghai", "ap-beijing"])).await;
+    assert!(tc_code(&first).is_none(), "one call, two regions: {first}");
+    assert_eq!(source_state().await, "SYNCING");
+    let again = sync(json!(["ap-chengdu"])).await;
+    assert_eq!(
+        tc_code(&again),
+        Some("FailedOperation.UnableToSyncBlueprint")
+    );
+    sleep_ms(500).await;
+    assert_eq!(source_state().await, "NORMAL");
+    assert!(tc_code(&sync(json!(["ap-chengdu"])).await).is_none());
+
+    // CVM: the same, refused with FailedOperation.InvalidImageState.
+    let cvm_sync = |region: &'static str| {
+        let emu = &emu;
+        async move {
+            tc(
+                emu,
+                "cvm",
+                "SyncImages",
+                "ap-guangzhou",
+                json!({"ImageIds": ["img-golden01"], "DestinationRegions": [region]}),
+            )
+            .await
+        }
+    };
+    assert!(tc_code(&cvm_sync("ap-shanghai").await).is_none());
+    let source = tc(
+        &emu,
+        "cvm",
+        "DescribeImages",
+        "ap-guangzhou",
+        json!({"ImageIds": ["img-golden01"]}),
+    )
+    .await;
+    assert_eq!(source["ImageSet"][0]["ImageState"], "SYNCING");
+    assert_eq!(
+        tc_code(&cvm_sync("ap-beijing").await),
+        Some("FailedOperation.InvalidImageState")
+    );
+    sleep_ms(500).await;
+    assert!(tc_code(&cvm_sync("ap-beijing").await).is_none());
+}
+
+#[tokio::test]
+async fn sync_sources_are_not_held_by_default() {
+    let emu = start(builder().copy_ready_after_ms(5_000)).await;
+    for region in ["ap-shanghai", "ap-beijing"] {
+        let r = tc(
+            &emu,
+            "lighthouse",
+            "SyncBlueprint",
+            "ap-guangzhou",
+            json!({"BlueprintId": "lhbp-golden01", "DestinationRegions": [region]}),
+        )
+        .await;
+        assert!(tc_code(&r).is_none(), "{region}: {r}");
+    }
+}
+
+#[tokio::test]
+async fn the_state_api_shows_copies_with_state_progress_and_size() {
+    let emu = start(builder().copy_ready_after_ms(5_000).copy_fault(CopyFault {
+        region: Some("cn-beijing".into()),
+        ..CopyFault::default()
+    }))
+    .await;
+    for region in ["cn-shanghai", "cn-beijing"] {
+        ecs(
+            &emu,
+            "CopyImage",
+            &[
+                ("RegionId", "cn-hangzhou"),
+                ("ImageId", "m-golden0001"),
+                ("DestinationRegionId", region),
+                ("DestinationImageName", "golden-copy"),
+            ],
+        )
+        .await;
+    }
+    let text = reqwest::get(format!("{}/_imageshare/state", emu.base_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let state: Value = serde_json::from_str(&text).unwrap();
+    let images = state["images"].as_array().unwrap();
+    let in_region = |r: &str| {
+        images
+            .iter()
+            .find(|i| i["region"] == r && i["provider"] == "alibaba-ecs")
+            .unwrap_or_else(|| panic!("no copy in {r}: {images:?}"))
+    };
+    assert_eq!(in_region("cn-shanghai")["state"], "creating");
+    assert!(in_region("cn-shanghai")["progress"].as_u64().unwrap() < 100);
+    assert_eq!(in_region("cn-shanghai")["size_gib"], 40);
+    assert_eq!(in_region("cn-beijing")["state"], "failed");
+    assert_eq!(in_region("cn-hangzhou")["progress"], 100);
+}

@@ -32,10 +32,40 @@ pub struct TencentBuilder<A> {
 
 /// Builds a [`TencentCvmImageSharing`]. Credentials: explicit, else the chain of
 /// [`crate::credential`] (environment, profile files, TKE OIDC, CVM role), at `build()`.
+///
+/// ```
+/// use imageshare_core::{ClientBuilder, ImageSharing, Rate, Site, StaticEnv};
+/// use imageshare_tencent::{CvmAction, TencentCredentials, TencentCvmImageSharing};
+///
+/// let cvm = TencentCvmImageSharing::builder()
+///     .region("ap-singapore")
+///     .site(Site::International) // cvm.intl.tencentcloudapi.com
+///     .credentials(TencentCredentials::new("AKIDexample", "example-secret"))
+///     .rate_limit(CvmAction::DescribeImages, Rate::per_second(20.0))
+///     .env(StaticEnv::new()) // read no variable or file: only what is given here
+///     .build()?; // sends nothing
+/// assert_eq!(cvm.provider(), imageshare_tencent::CVM);
+/// assert_eq!(cvm.region().as_str(), "ap-singapore");
+/// # Ok::<(), imageshare_core::Error>(())
+/// ```
 pub type CvmBuilder = TencentBuilder<TencentCvmImageSharing>;
 
 /// Builds a [`TencentLighthouseImageSharing`]. Credentials: explicit, else the chain of
 /// [`crate::credential`] (environment, profile files, TKE OIDC, CVM role), at `build()`.
+///
+/// ```
+/// use imageshare_core::{ClientBuilder, ImageSharing, Rate, StaticEnv};
+/// use imageshare_tencent::{LighthouseAction, TencentCredentials, TencentLighthouseImageSharing};
+///
+/// let lighthouse = TencentLighthouseImageSharing::builder()
+///     .region("ap-guangzhou")
+///     .credentials(TencentCredentials::new("AKIDexample", "example-secret"))
+///     .rate_limit(LighthouseAction::ShareBlueprintAcrossAccounts, Rate::per_second(5.0))
+///     .env(StaticEnv::new())
+///     .build()?;
+/// assert_eq!(lighthouse.provider(), imageshare_tencent::LIGHTHOUSE);
+/// # Ok::<(), imageshare_core::Error>(())
+/// ```
 pub type LighthouseBuilder = TencentBuilder<TencentLighthouseImageSharing>;
 
 impl<A> Default for TencentBuilder<A> {

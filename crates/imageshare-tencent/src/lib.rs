@@ -47,7 +47,7 @@
 //! let cvm = TencentCvmImageSharing::builder()
 //!     .region("ap-guangzhou")
 //!     .build()?;
-//! // The limit checker refuses what CVM would refuse, before anything is sent, and
+//! // The limit checker refuses what CVM would refuse, before any write is sent, and
 //! // batches the accounts.
 //! let cvm = Checked::new(cvm);
 //! let report = cvm
@@ -160,7 +160,10 @@ pub type Cvm = TencentCvmImageSharing;
 pub type Lighthouse = TencentLighthouseImageSharing;
 
 pub use credential::TencentCredentials;
-pub use limits::{CVM_LIMITS, LIGHTHOUSE_LIMITS};
+pub use limits::{
+    CVM_COPY, CVM_LIMITS, LIGHTHOUSE_COPY, LIGHTHOUSE_LIMITS, MAINLAND_CHINA,
+    MAINLAND_CHINA_REGIONS,
+};
 pub use providers::PROVIDERS;
 pub use signer::{
     scope_from_authorization, sign, Method, ReceivedRequest, SignedHeaderSet, Tc3Authorization,

@@ -36,13 +36,14 @@ use crate::UHOST;
 ///
 /// ```
 /// use imageshare_core::credentials::StaticEnv;
-/// use imageshare_core::{ClientBuilder, Error};
-/// use imageshare_ucloud::{UCloudCredentials, UCloudImageSharing};
+/// use imageshare_core::{ClientBuilder, Error, Rate};
+/// use imageshare_ucloud::{UCloudCredentials, UCloudImageSharing, UHostAction};
 ///
 /// let uhost = UCloudImageSharing::builder()
 ///     .credentials(UCloudCredentials::new("pub", "priv"))
 ///     .region("cn-bj2")
 ///     .project_id("org-a1b2c3")
+///     .rate_limit(UHostAction::DescribeImage, Rate::per_second(20.0))
 ///     .env(StaticEnv::new()) // nothing else to find: only the values given here
 ///     .build()
 ///     .unwrap();

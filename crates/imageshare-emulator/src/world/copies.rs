@@ -11,6 +11,9 @@
 //! ```toml
 //! copy_ready_after_ms = 5000     # fixed part of every copy's time (0: copies are available at once)
 //! copy_ms_per_gib = 500          # plus this much per GiB of the source image (`size_gib` of an [[image]])
+//! copy_source_busy = false       # true: the source of a CVM SyncImages / Lighthouse SyncBlueprint
+//!                                # shows SYNCING, and another sync of it is refused, until that
+//!                                # call's copies have ended
 //!
 //! [[copy_time]]                  # optional: another time for copies INTO a region
 //! region = "ap-singapore"        # target region
@@ -31,6 +34,16 @@
 //! else the top-level fields. The first `[[copy_fault]]` that matches a copy (and has `times`
 //! left) makes it fail `fail_after_ms` after it started, or when its time has passed if that
 //! is sooner.
+//!
+//! `copy_source_busy` models what Lighthouse documents for SyncBlueprint ("只支持NORMAL状态的
+//! 镜像进行同步" and "当镜像状态为NORMAL时表示源地域同步结束": only NORMAL blueprints sync, and
+//! the blueprint is NORMAL again when the sync from the source region has ended; official
+//! SDK, `LighthouseClient.SyncBlueprint`, tencentcloud-sdk-python-lighthouse 3.1.177) and
+//! what CVM suggests (SyncImages takes NORMAL images only and lists
+//! `FailedOperation.InvalidImageState`, "镜像状态繁忙，请稍后重试"; whether CVM holds the
+//! source busy is UNCONFIRMED). Refusals: Lighthouse `FailedOperation.UnableToSyncBlueprint`
+//! ("当前镜像状态无法进行跨地域同步"), CVM `FailedOperation.InvalidImageState`. Off by
+//! default, so that one sync call per target region, made at once, works as before.
 
 use std::time::Duration;
 

@@ -133,10 +133,11 @@ pub(super) fn incorrect_status(id: &str) -> AliError {
     )
 }
 
-/// `Status` of an ECS image (alibaba.md §1.3, DescribeImages `Status`: `Creating`,
-/// `Waiting`, `Available`, `UnAvailable`, `CreateFailed`, `Deprecated`). A copy being made
-/// is `Creating` with its `Progress` rising; a failed one `CreateFailed`. (`Waiting`, a copy
-/// queued behind another copy into the same region, is not modelled.)
+/// `Status` of an ECS image (alibaba.md §1.3; the official SDK's DescribeImagesRequest,
+/// alibabacloud-ecs20140526 7.11.8: `Creating`, `Waiting` "waiting in a multi-task queue",
+/// `Available`, `UnAvailable`, `CreateFailed` "failed to be created", `Deprecated`; default
+/// `Available`). A copy being made is `Creating` with its `Progress` rising; a failed one
+/// `CreateFailed`. (`Waiting`, a copy queued behind another copy task, is not modelled.)
 fn status(state: State) -> &'static str {
     match state {
         State::Available => "Available",
@@ -147,7 +148,8 @@ fn status(state: State) -> &'static str {
 }
 
 /// Whether `name` matches DescribeImages `ImageName`, which ECS documents as a fuzzy match
-/// ("镜像名称。支持模糊搜索", alibaba.md §1.3 [S1],
+/// ("The image name. Fuzzy search is supported.", the official SDK's DescribeImagesRequest,
+/// alibabacloud-ecs20140526 7.11.8; alibaba.md §1.3 [S1],
 /// https://help.aliyun.com/zh/ecs/developer-reference/api-ecs-2014-05-26-describeimages):
 /// modelled as a substring match, so a client that wants one exact name filters the
 /// answer itself.
@@ -155,7 +157,8 @@ fn name_matches(name: &str, wanted: &str) -> bool {
     name.contains(wanted)
 }
 
-/// CopyImage `DestinationImageName` rules (alibaba.md §1.4): 2-128 characters, starting
+/// CopyImage `DestinationImageName` rules (alibaba.md §1.4, and the official SDK's
+/// CopyImageRequest, alibabacloud-ecs20140526 7.11.8): 2-128 characters, starting
 /// with a letter or a Chinese character, not `aliyun` or `acs:` at the start, no
 /// `http://` or `https://`; letters, digits, Chinese characters, `.` `:` `_` `-`. The code
 /// of a refusal, `InvalidImageName.Malformed` (400), is the legacy CopyImage table's

@@ -29,13 +29,16 @@ pub(super) fn handler(action: &str) -> Option<Handler> {
     })
 }
 
-/// `ImageState` of a CVM image (tencent.md §1.2: `CREATING`, `NORMAL`, `CREATEFAILED`,
-/// `SYNCING`, `IMPORTING`, `IMPORTFAILED`): a SyncImages copy being made is `SYNCING` (the
-/// legacy SyncCvmImage doc names the destination's state "being synchronized"; that the
-/// 2017-03-12 API shows `SYNCING` rather than `CREATING` there is UNCONFIRMED), a failed
-/// creation or copy `CREATEFAILED` (the list has no sync-failed state).
+/// `ImageState` of a CVM image (tencent.md §1.2; the official SDK's `Image` model,
+/// tencentcloud-sdk-python-cvm 3.1.178: `CREATING` 创建中, `NORMAL`, `CREATEFAILED` 创建失败,
+/// `SYNCING` 复制中, `IMPORTING`, `IMPORTFAILED`): a SyncImages copy being made is `SYNCING`
+/// (the legacy SyncCvmImage doc names the destination's state "being synchronized"; that the
+/// 2017-03-12 API shows `SYNCING` rather than `CREATING` on the destination is UNCONFIRMED),
+/// and so is a source held busy by a sync ([`crate::world::copies`]); a failed creation or
+/// copy is `CREATEFAILED` (the list has no sync-failed state).
 pub(super) fn state(v: &ImageView) -> &'static str {
     match v.image.state {
+        State::Available if v.image.source_syncing() => "SYNCING",
         State::Available | State::Unavailable => "NORMAL",
         State::Creating if v.image.copied_from.is_some() => "SYNCING",
         State::Creating => "CREATING",
@@ -307,8 +310,9 @@ fn sync_images(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
             format!("The region `{bad}` does not exist."),
         ));
     }
-    // `ImageName`: the copies' name, "defaults to the source image name; max 60 chars"
-    // (tencent.md §1.4, https://cloud.tencent.com/document/api/213/15711). Too long is
+    // `ImageName`: the copies' name, "目标镜像名称。默认使用源镜像名称" (the official SDK's
+    // SyncImagesRequest, tencentcloud-sdk-python-cvm 3.1.178); max 60 chars (tencent.md
+    // §1.4, https://cloud.tencent.com/document/api/213/15711). Too long is
     // `InvalidParameterValue.TooLong`, one of SyncImages' documented codes (tencent.md §4;
     // which code the cloud gives for this case is UNCONFIRMED).
     let name = ctx.params.str("ImageName")?.map(str::to_owned);
@@ -354,6 +358,12 @@ fn sync_images(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
             format!("The image `{id}` is not in the NORMAL state."),
         ));
     }
+    if view.image.source_syncing() {
+        return Err(TcError::new(
+            "FailedOperation.InvalidImageState",
+            format!("The image `{id}` is busy syncing; retry later."),
+        ));
+    }
     for r in &regions {
         match view.relation {
             Relation::Owner if r == ctx.region => {
@@ -387,7 +397,10 @@ fn sync_images(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     if dry_run {
         return Err(super::dry_run());
     }
-    let set: Vec<Value> = copy_to(ctx, &id, &regions, name.as_deref(), ACTION)?
+    let made = copy_to(ctx, &id, &regions, name.as_deref(), ACTION)?;
+    let ids: Vec<String> = made.iter().map(|(_, i)| i.clone()).collect();
+    ctx.engine.hold_source(&id, &ids);
+    let set: Vec<Value> = made
         .into_iter()
         .map(|(region, new_id)| json!({"ImageId": new_id, "Region": region}))
         .collect();
