@@ -8,10 +8,6 @@
 //!
 //! The emulator runs in the test process and the CLI in its own, so killing the CLI
 //! leaves the emulator's state (the copies being made) as a cloud would.
-//!
-//! The tests need the adapters' `copy_limits` and `images_named_in` (branch dist-adapt):
-//! until those are on main the adapters refuse every cross-region copy, so the tests are
-//! ignored; they pass with dist-adapt's adapters.
 
 mod common;
 
@@ -97,7 +93,6 @@ fn states(plan: &Value) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs images_named_in (dist-adapt, dist-emu)"]
 async fn plan_then_apply_copies_once_per_region_and_shares_every_copy() {
     let emu = Emulator::start(world(300)).await.unwrap();
     let home = fresh_dir("distribute-apply");
@@ -223,7 +218,6 @@ async fn plan_then_apply_copies_once_per_region_and_shares_every_copy() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs images_named_in (dist-adapt, dist-emu)"]
 async fn dry_run_copies_nothing_and_says_what_it_would() {
     let emu = Emulator::start(world(0)).await.unwrap();
     let home = fresh_dir("distribute-dry-run");
@@ -277,7 +271,6 @@ async fn dry_run_copies_nothing_and_says_what_it_would() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs images_named_in (dist-adapt, dist-emu)"]
 async fn a_copy_slower_than_the_copy_timeout_is_reported_for_its_region() {
     let emu = Emulator::start(world(5_000)).await.unwrap();
     let home = fresh_dir("distribute-timeout");
@@ -318,7 +311,6 @@ async fn a_copy_slower_than_the_copy_timeout_is_reported_for_its_region() {
 /// `kill -9` of the CLI while the copies are being made, then a re-run: exactly one copy
 /// per region, every copy shared.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs images_named_in (dist-adapt, dist-emu)"]
 async fn kill_9_in_the_middle_of_the_copies_then_a_rerun_converges() {
     let emu = Emulator::start(world(2_000)).await.unwrap();
     let home = fresh_dir("distribute-kill");
