@@ -10,10 +10,12 @@
 //! shortest to its longest (5 to 60 s; quick mode 0.3 to 3 s).
 //!
 //! The floor is what no client can beat: the slowest copy's time, then that region's 50
-//! accounts in 5 calls of 10 at 10/s (the share floor). Everything else a client does —
-//! finding earlier copies, starting 20 copies at `SyncImages`' 10/s, polling, reading the
-//! sharees — must hide under the copies' time: the target is wall time <= 1.10 x floor
-//! (full run).
+//! accounts in 5 calls of 10 at 10/s (the share floor); or, where the copies end so close
+//! together that every region's shares queue for the one share quota (quick mode), all
+//! 100 share calls at 10/s, whichever is larger. Everything else a client does —
+//! finding earlier copies, starting the 20 copies (2 `SyncImages` calls of 10 regions),
+//! polling, reading the sharees — must hide under the copies' time: the target is wall
+//! time <= 1.10 x floor (full run).
 //!
 //! Every run is checked through the emulator, not the client's word: exactly one copy per
 //! region, each shared with exactly the 50 accounts, the report complete; then a second
@@ -134,7 +136,11 @@ fn run() -> Result<(), String> {
 
     let slowest = Duration::from_millis(copies.1);
     let share_floor = Duration::from_secs_f64(ACCOUNTS.div_ceil(PER_CALL) as f64 / SHARE_RATE);
-    let floor = slowest + share_floor;
+    // Where copies end close together (quick mode), every region's shares queue for the one
+    // share quota: then all the share calls / quota is the floor.
+    let all_shares =
+        Duration::from_secs_f64((REGIONS.len() * ACCOUNTS.div_ceil(PER_CALL)) as f64 / SHARE_RATE);
+    let floor = (slowest + share_floor).max(all_shares);
     let ratio = m.wall.as_secs_f64() / floor.as_secs_f64();
     let verdict = if quick {
         "(quick: no target)".to_owned()
@@ -159,7 +165,14 @@ fn run() -> Result<(), String> {
         ACCOUNTS.div_ceil(PER_CALL),
         share_floor.as_secs_f64()
     );
-    println!("| floor | {:.2} s |", floor.as_secs_f64());
+    println!(
+        "| every region's share calls at {SHARE_RATE}/s | {:.2} s |",
+        all_shares.as_secs_f64()
+    );
+    println!(
+        "| floor (the larger of: slowest copy + its share floor; all share calls) | {:.2} s |",
+        floor.as_secs_f64()
+    );
     println!("| wall time | {:.2} s |", m.wall.as_secs_f64());
     println!("| wall / floor | {ratio:.3}x {verdict} |");
     println!(
@@ -268,9 +281,11 @@ async fn measure(emu: &Emulator, copies: (u64, u64)) -> Result<Measured, String>
     let sync_calls = emu.action_count(cvm, "SyncImages");
     let describe_calls = emu.action_count(cvm, "DescribeImages");
     let share_calls = emu.action_count(cvm, "ModifyImageSharePermission");
-    if sync_calls != REGIONS.len() {
+    // SyncImages takes 10 destination regions per call (CVM_COPY): 20 regions, 2 calls.
+    let want_sync = REGIONS.len().div_ceil(10);
+    if sync_calls != want_sync {
         return Err(format!(
-            "{sync_calls} SyncImages calls, expected one per region"
+            "{sync_calls} SyncImages calls, expected {want_sync} (10 regions per call)"
         ));
     }
     let last_copy_started = first_copying

@@ -7,6 +7,12 @@
 //! - [`cvm_to_lighthouse`]: a CVM image to a Lighthouse blueprint (Lighthouse's
 //!   `ModifyImageSharePermission`, after `DescribeImagesToShare` says it is eligible), then
 //!   sharing the blueprint across accounts.
+//!
+//! The flows are idempotent: run twice, they make no second copy or blueprint. The own
+//! ECS copy of `sas_to_ecs` is named after its source and found again by name; the
+//! blueprint of `cvm_to_lighthouse` is found by the CVM image it came from
+//! (`DescribeBlueprints` `ImageId`); the report says so (`StepKind::Found`), and the
+//! onward share grants only what is missing.
 //! - [`lighthouse_to_cvm`]: Tencent publishes no API for this direction; it fails with
 //!   `Error::Unsupported` saying what to do instead.
 //! - [`copy_then_share`]: copy to another region, wait until the copy is available (a
@@ -344,26 +350,48 @@ impl Flows {
     ) -> Result<MigrationReport> {
         use crate::tencent::LIGHTHOUSE;
         let cx = CallContext::new();
-        let blueprint = self
-            .record_service_grant(
-                &cx,
-                LIGHTHOUSE,
-                lighthouse.region(),
-                image,
-                LIGHTHOUSE,
-                lighthouse.share_from_cvm(image).await,
-            )
-            .await?;
-        let mut report = MigrationReport::new(blueprint.clone());
-        report.step(
-            StepKind::HandedToService {
-                image: image.clone(),
-                service: LIGHTHOUSE,
-                received: blueprint.clone(),
-            },
-            format!("DescribeImagesToShare + ModifyImageSharePermission SHARE {image}"),
-            format!("blueprint {blueprint}"),
-        );
+        // A second run finds the blueprint the first made (Lighthouse refuses to share an
+        // image to Lighthouse twice) and goes on from there.
+        let (blueprint, mut report) = match lighthouse.blueprint_from_cvm_in(&cx, image).await? {
+            Some(found) => {
+                let mut report = MigrationReport::new(found.id.clone());
+                report.step(
+                    StepKind::Found {
+                        from: image.clone(),
+                        copy: found.id.clone(),
+                    },
+                    format!("DescribeBlueprints blueprint-type=PRIVATE, ImageId={image}"),
+                    format!(
+                        "blueprint {} made from {image} before; not shared to Lighthouse again",
+                        found.id
+                    ),
+                );
+                (found.id, report)
+            }
+            None => {
+                let blueprint = self
+                    .record_service_grant(
+                        &cx,
+                        LIGHTHOUSE,
+                        lighthouse.region(),
+                        image,
+                        LIGHTHOUSE,
+                        lighthouse.share_from_cvm(image).await,
+                    )
+                    .await?;
+                let mut report = MigrationReport::new(blueprint.clone());
+                report.step(
+                    StepKind::HandedToService {
+                        image: image.clone(),
+                        service: LIGHTHOUSE,
+                        received: blueprint.clone(),
+                    },
+                    format!("DescribeImagesToShare + ModifyImageSharePermission SHARE {image}"),
+                    format!("blueprint {blueprint}"),
+                );
+                (blueprint, report)
+            }
+        };
         lighthouse
             .wait_until_available(&blueprint, wait.timeout, wait.poll)
             .await?;

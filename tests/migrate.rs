@@ -221,3 +221,36 @@ async fn copy_to_another_region_waits_then_shares() {
         .unwrap_err();
     assert!(matches!(err, Error::Timeout { .. }), "{err}");
 }
+
+/// #15: `cvm_to_lighthouse` a second time reports the blueprint the first run made (found
+/// by its `ImageId`) instead of failing with "already shared", and grants nothing twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cvm_to_lighthouse_twice_reports_the_existing_blueprint() {
+    use imageshare::migrate::StepKind;
+    let emu = emulator(0).await;
+    let lh = lighthouse(&emu);
+    let to = [Principal::account("100000000002")];
+    let first = migrate::cvm_to_lighthouse(&lh, &"img-6pb6lrmy".into(), &to, WAIT)
+        .await
+        .unwrap();
+    let second = migrate::cvm_to_lighthouse(&lh, &"img-6pb6lrmy".into(), &to, WAIT)
+        .await
+        .unwrap();
+    assert_eq!(second.image, first.image);
+    assert!(
+        matches!(&second.steps[0].kind, StepKind::Found { copy, .. } if *copy == first.image),
+        "{:?}",
+        second.steps
+    );
+    assert_eq!(
+        emu.action_count(
+            imageshare::tencent::LIGHTHOUSE,
+            "ModifyImageSharePermission"
+        ),
+        1,
+        "shared to Lighthouse once"
+    );
+    let shared = second.shared.as_ref().unwrap();
+    assert_eq!(shared.count(imageshare::core::OutcomeKind::Granted), 0);
+    assert_eq!(emu.grants(first.image.as_str()).len(), 1);
+}

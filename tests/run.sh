@@ -102,6 +102,7 @@ IMAGESHARE_BENCH_QUICK=1 cargo bench --locked --bench sign_ratio
 IMAGESHARE_BENCH_QUICK=1 cargo bench --locked --bench overhead
 IMAGESHARE_BENCH_QUICK=1 cargo bench --locked --bench bulk_floor
 IMAGESHARE_BENCH_QUICK=1 cargo bench --locked --bench plan_floor
+IMAGESHARE_BENCH_QUICK=1 cargo bench --locked --bench distribute_floor
 IMAGESHARE_BENCH_QUICK=1 cargo bench --locked --bench stream_rss
 # The emulator against moto_server (installed from PyPI into target/moto-venv by the bench;
 # skipped with a note when it cannot be), with the release binary the wheel step built.

@@ -615,10 +615,18 @@ async fn every_command_in_both_output_formats() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert!(v["image"].as_str().unwrap().starts_with("lhbp-"), "{v}");
-    // An image goes to Lighthouse once: the second run is refused with Tencent's reason.
-    let o = run(&cvm_to_lh, &env);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    assert!(stderr(&o).contains("already been shared"), "{}", stderr(&o));
+    // An image goes to Lighthouse once: the second run finds the blueprint the first made
+    // (#15 §1: migrations are idempotent) instead of failing with "already shared", and
+    // grants nothing twice.
+    let o = run(&[&["--output", "json"][..], &cvm_to_lh[..]].concat(), &env);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let again: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(again["image"], v["image"], "the same blueprint: {again}");
+    assert_eq!(again["shared"]["results"][0]["outcome"], "already-granted");
+    assert!(
+        again.to_string().contains("not shared to Lighthouse again"),
+        "{again}"
+    );
     let o = run(
         &[
             "--region",

@@ -362,6 +362,45 @@ impl TencentLighthouseImageSharing {
             })
     }
 
+    /// The blueprint an earlier [`share_from_cvm`](Self::share_from_cvm) made from the CVM
+    /// image `id`, if there is one: `DescribeBlueprints` (filter `blueprint-type` =
+    /// `PRIVATE`, every page), the blueprint whose `ImageId` is `id` ("the CVM image ID when
+    /// the blueprint came from a CVM image shared to Lighthouse", tencent.md §2.4 Blueprint
+    /// fields; tencentcloud-sdk-go `lighthouse/v20200324` `Blueprint.ImageId`). How the
+    /// CVM -> Lighthouse migration is idempotent: Lighthouse refuses to share an image to
+    /// Lighthouse twice.
+    pub async fn blueprint_from_cvm_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+    ) -> Result<Option<Image>> {
+        check_id(&CVM_LIMITS, id)?;
+        let span =
+            tracing::info_span!("blueprint_from_cvm", provider = %self.provider(), image = %id);
+        async {
+            let listing = Listing::new(self.provider(), "DescribeBlueprints");
+            let found: Vec<Blueprint> = paginate(listing, |cursor| async move {
+                let offset = PageCursor::offset(cursor.as_ref())?;
+                let request = DescribeBlueprintsRequest {
+                    offset: Some(offset),
+                    limit: Some(PAGE_SIZE),
+                    filters: Some(vec![Filter::one("blueprint-type", "PRIVATE")]),
+                    ..Default::default()
+                };
+                let page = self.describe_blueprints_in(cx, &request).await?;
+                Ok(offset_page(offset, page.total_count, page.blueprint_set))
+            })
+            .try_collect()
+            .await?;
+            Ok(found
+                .into_iter()
+                .find(|b| b.image_id.as_deref() == Some(id.as_str()))
+                .map(|b| image_from_blueprint(b, self.region())))
+        }
+        .instrument(span)
+        .await
+    }
+
     /// Undoes [`share_from_cvm`](Self::share_from_cvm): Lighthouse
     /// `ModifyImageSharePermission` with `CANCEL` (the official example's `CANEL` is a typo).
     pub async fn cancel_share_from_cvm(&self, id: &ImageId) -> Result<()> {

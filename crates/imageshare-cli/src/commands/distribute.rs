@@ -488,6 +488,7 @@ mod tests {
         max_regions_per_call: 1,
         max_name_chars: 128,
         border: None,
+        source_busy_while_copying: false,
         source: "test",
     };
 
@@ -628,7 +629,10 @@ regions = ["cn-shanghai", "cn-beijing"]
         let report = results[0].outcome.as_ref().unwrap();
         assert!(report.regions[0].is_done(), "the source's region is done");
         let r = &report.regions[1];
-        assert!(matches!(r.error, Some(Error::Timeout { .. })), "{r:?}");
+        assert!(
+            matches!(r.error.as_deref(), Some(Error::Timeout { .. })),
+            "{r:?}"
+        );
         assert!(next_step(r).contains("--copy-timeout"));
         let json = serde_json::to_value(&results[0]).unwrap();
         assert_eq!(json["regions"][1]["kind"], "timeout", "{json}");
