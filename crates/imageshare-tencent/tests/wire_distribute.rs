@@ -257,3 +257,88 @@ async fn copy_tables_and_lighthouse_refuses_a_name_before_sending() {
     assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+/// `copy_to_regions_in` on CVM: one `SyncImages` with every region in `DestinationRegions`
+/// and `ImageSetRequired`, the copies' ids read per region from `ImageSet` (a region the
+/// answer leaves out is that region's error, not the others').
+#[tokio::test]
+async fn cvm_copies_into_many_regions_in_one_sync_images() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(header("x-tc-action", "SyncImages"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            r#"{"Response":{"ImageSet":[{"Region":"ap-tokyo","ImageId":"img-tokyo001"},{"Region":"ap-beijing","ImageId":"img-bj000001"}],"RequestId":"s1"}}"#,
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    let c = cvm(&server);
+    let regions = [
+        Region::from("ap-beijing"),
+        Region::from("ap-tokyo"),
+        Region::from("ap-seoul"),
+    ];
+    let got = c
+        .copy_to_regions_in(
+            &CallContext::new(),
+            &"img-src00001".into(),
+            &regions,
+            Some("golden-img-src00001"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(got[0].as_ref().unwrap().as_str(), "img-bj000001");
+    assert_eq!(got[1].as_ref().unwrap().as_str(), "img-tokyo001");
+    let e = got[2].as_ref().unwrap_err();
+    assert!(e.to_string().contains("ap-seoul"), "{e}");
+    let reqs = server.received_requests().await.unwrap();
+    assert_eq!(reqs.len(), 1, "one call for three regions");
+    assert_wire(
+        &reqs[0],
+        "cvm",
+        "2017-03-12",
+        "SyncImages",
+        r#"{"ImageIds":["img-src00001"],"DestinationRegions":["ap-beijing","ap-tokyo","ap-seoul"],"ImageName":"golden-img-src00001","ImageSetRequired":true}"#,
+    );
+}
+
+/// `blueprint_from_cvm_in`: `DescribeBlueprints` of the private blueprints, the one whose
+/// `ImageId` is the CVM image (how `migrate cvm-to-lighthouse` finds its earlier blueprint).
+#[tokio::test]
+async fn lighthouse_finds_the_blueprint_made_from_a_cvm_image() {
+    let server = MockServer::start().await;
+    let bp = |id: &str, image: &str| {
+        format!(
+            r#"{{"BlueprintId":"{id}","BlueprintType":"PRIVATE","BlueprintState":"NORMAL","BlueprintName":"b","Description":null,"CreatedTime":"2021-02-02T09:16:16Z","ImageId":"{image}"}}"#
+        )
+    };
+    page(
+        &server,
+        "DescribeBlueprints",
+        0,
+        "BlueprintSet",
+        2,
+        &[bp("lhbp-other001", ""), bp("lhbp-fromcvm1", "img-6pb6lrmy")],
+    )
+    .await;
+    let l = lighthouse(&server);
+    let found = l
+        .blueprint_from_cvm_in(&CallContext::new(), &"img-6pb6lrmy".into())
+        .await
+        .unwrap()
+        .expect("the blueprint made from the image");
+    assert_eq!(found.id.as_str(), "lhbp-fromcvm1");
+    let none = l
+        .blueprint_from_cvm_in(&CallContext::new(), &"img-00000000".into())
+        .await
+        .unwrap();
+    assert!(none.is_none());
+    let reqs = server.received_requests().await.unwrap();
+    assert_wire(
+        &reqs[0],
+        "lighthouse",
+        "2020-03-24",
+        "DescribeBlueprints",
+        r#"{"Offset":0,"Limit":100,"Filters":[{"Name":"blueprint-type","Values":["PRIVATE"]}]}"#,
+    );
+}
