@@ -8,9 +8,9 @@
 //! | step, per target region | trait call | adapter |
 //! |---|---|---|
 //! | find a copy made before | [`images_named_in`](ImageSharing::images_named_in) (the name [`CopyLimits::copy_identity`] gives) | target region |
-//! | copy, when there is none | [`copy_in`](ImageSharing::copy_in) with [`CopyTarget::Region`] and [`CopyLimits::copy_name`] | source region |
+//! | copy, when there is none | [`copy_to_regions_in`](ImageSharing::copy_to_regions_in) (batches of [`CopyLimits::max_regions_per_call`]) with [`CopyLimits::copy_name`] | source region |
 //! | wait until it is available | [`image_in`](ImageSharing::image_in) every [`Wait::poll`], within [`Wait::timeout`] | target region |
-//! | share it | [`plan::plan_in`](crate::plan::plan_in), then [`unshare_in`](ImageSharing::unshare_in) / [`share_in`](ImageSharing::share_in) | target region |
+//! | share it | [`crate::plan::plan_in`], then [`unshare_in`](ImageSharing::unshare_in) / [`share_in`](ImageSharing::share_in) | target region |
 //!
 //! The source's own region, when listed, is not copied: the source itself is shared there.
 //!
@@ -628,6 +628,9 @@ pub async fn run_until<A: ImageSharing>(
     })
 }
 
+/// Where the copier sends a region its copy's id, or why there is none.
+type CopySender = tokio::sync::oneshot::Sender<Result<ImageId, Arc<Error>>>;
+
 /// How a region's flow starts, after the look at every region.
 enum Start {
     /// It has an image (the source, or a copy made before).
@@ -672,14 +675,7 @@ impl<A: ImageSharing> Flow<'_, A> {
 
     /// Copies into the regions of `to_copy` in batches (see [`run_until`]) and answers
     /// each region's flow with its copy's id or why there is none.
-    async fn copy_batches(
-        &self,
-        limits: Option<&CopyLimits>,
-        to_copy: Vec<(
-            Region,
-            tokio::sync::oneshot::Sender<Result<ImageId, Arc<Error>>>,
-        )>,
-    ) {
+    async fn copy_batches(&self, limits: Option<&CopyLimits>, to_copy: Vec<(Region, CopySender)>) {
         let per_call = limits.map_or(1, |l| l.max_regions_per_call.max(1));
         let busy = limits.is_some_and(|l| l.source_busy_while_copying);
         let mut pending = to_copy.into_iter().peekable();
