@@ -122,6 +122,14 @@ pub fn org_targets_of(provider: Provider) -> Option<&'static imageshare_core::Or
     registry::spec(provider).and_then(|s| s.org_targets)
 }
 
+/// The limits of `provider`'s cross-region copy (action, regions per call, name length,
+/// border), when it has one and is compiled in; `None` for a provider whose API has no
+/// cross-region copy (Simple Application Server).
+#[must_use]
+pub fn copy_limits_of(provider: Provider) -> Option<&'static imageshare_core::CopyLimits> {
+    registry::spec(provider).and_then(|s| s.copy)
+}
+
 /// The documented limit table of every provider compiled in, in [`registry`] order.
 #[must_use]
 pub fn limit_tables() -> Vec<&'static ShareLimits> {

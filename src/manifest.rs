@@ -10,7 +10,23 @@
 //! prune = true                      # unshare principals not listed (default: false)
 //! profile = "golden"                # optional: the named profile whose credentials act
 //! role = "qcs::cam::uin/100000000001:roleName/image-publisher"  # optional: assume this role
+//!
+//! [[image]]
+//! provider = "alibaba-ecs"
+//! region = "cn-hangzhou"                  # where the source image lives
+//! id = "m-bp18ygjuqnwhechc"
+//! share_with = ["1234567890123456"]
+//! regions = ["cn-shanghai", "cn-beijing"] # also copy into these regions and share every copy
 //! ```
+//!
+//! `regions` distributes the image ([`imageshare_core::distribute`]): it is copied into
+//! each listed region with the cloud's own copy action (ECS `CopyImage`, CVM
+//! `SyncImages`, Lighthouse `SyncBlueprint`, UCloud `CopyCustomImage`), and the source and
+//! every copy are shared with `share_with` (`prune` applies in every region). A copy is
+//! found again by its name, so a re-run never copies twice. The listed regions must be
+//! region ids of the provider, other than the entry's own `region`, each listed once; a
+//! provider without a cross-region copy (Alibaba SAS) is refused (rule
+//! `cross-region-copy`) before anything is sent.
 //!
 //! `profile` and `role` let one manifest share images owned by many accounts: an entry
 //! is carried out with the credentials of `profile` (else the command's), and with `role`
@@ -58,6 +74,10 @@ pub struct ManifestImage {
     /// credentials).
     #[serde(skip_serializing_if = "Identity::is_default")]
     pub identity: Identity,
+    /// The regions the image is also copied into, every copy shared with `share_with`
+    /// (empty: the image is shared in its own region only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<Region>,
     /// Line of the entry in the file (1-based).
     pub line: usize,
 }
@@ -128,6 +148,8 @@ struct RawImage {
     profile: Option<Spanned<String>>,
     #[serde(default)]
     role: Option<Spanned<String>>,
+    #[serde(default)]
+    regions: Vec<Spanned<String>>,
 }
 
 /// Who carries out a manifest entry: a named profile of the cloud's profile file and a
@@ -344,6 +366,14 @@ impl Manifest {
                         .map_err(|m| err(Some(v.span()), field(name), m))?;
                 }
             }
+            let regions =
+                check_regions(&img.regions, img.region.get_ref(), limits).map_err(|(j, m)| {
+                    err(
+                        Some(img.regions[j].span()),
+                        Some(format!("image[{i}].regions[{j}]")),
+                        m,
+                    )
+                })?;
             images.push(ManifestImage {
                 provider,
                 region: Region::new(img.region.into_inner()),
@@ -354,11 +384,49 @@ impl Manifest {
                     profile: img.profile.map(Spanned::into_inner),
                     role: img.role.map(Spanned::into_inner),
                 },
+                regions,
                 line: line_col(text, entry_span.start).0,
             });
         }
         Ok(Manifest { path, images })
     }
+}
+
+/// Checks an entry's `regions`: each a region id of the provider, not the entry's own
+/// `region`, listed once. A failure is the index of the value at fault and what is wrong.
+fn check_regions(
+    raw: &[Spanned<String>],
+    own: &str,
+    limits: &imageshare_core::ShareLimits,
+) -> Result<Vec<Region>, (usize, String)> {
+    let mut regions: Vec<Region> = Vec::with_capacity(raw.len());
+    for (j, r) in raw.iter().enumerate() {
+        let value = r.get_ref().trim();
+        if value.is_empty() {
+            return Err((j, "must not be empty".into()));
+        }
+        let region = Region::new(value);
+        limits
+            .check_region(&region, "regions")
+            .map_err(|e| match e {
+                Error::InvalidInput { message, .. } => (j, message),
+                other => (j, other.to_string()),
+            })?;
+        if value == own.trim() {
+            return Err((
+                j,
+                format!(
+                    "{value} is the image's own region: the image is shared there already; \
+                     list only the regions to copy it into"
+                ),
+            ));
+        }
+        if regions.contains(&region) {
+            return Err((j, format!("region {value} is listed twice")));
+        }
+        regions.push(region);
+    }
+    Ok(regions)
 }
 
 /// A `share_with` entry: a bare id, of the kind `provider` shares to (`kind`), or the form
@@ -627,5 +695,56 @@ share_with = ["org-d4e5f6"]
             ),
             "{e}"
         );
+    }
+
+    #[test]
+    fn regions_are_region_ids_of_the_provider_other_than_its_own_listed_once() {
+        let entry = |regions: &str| {
+            format!(
+                "[[image]]\nprovider = \"alibaba-ecs\"\nregion = \"cn-hangzhou\"\n\
+                 id = \"m-bp18ygjuqnwhechc\"\nshare_with = [\"1234567890123456\"]\n\
+                 regions = [{regions}]\n"
+            )
+        };
+        let m = Manifest::parse(&entry("\"cn-shanghai\", \"cn-beijing\""), "m.toml").unwrap();
+        assert_eq!(
+            m.images[0].regions,
+            [Region::new("cn-shanghai"), Region::new("cn-beijing")]
+        );
+        // Left out or empty: no distribution.
+        let m = Manifest::parse(&entry(""), "m.toml").unwrap();
+        assert!(m.images[0].regions.is_empty());
+        assert!(Manifest::parse(GOOD, "m.toml").unwrap().images[0]
+            .regions
+            .is_empty());
+
+        for (regions, column, why) in [
+            (
+                "\"cn-shanghai\", \"cn shanghai\"",
+                27,
+                "is not a region id of alibaba-ecs",
+            ),
+            ("\"cn-shanghai\", \" \"", 27, "must not be empty"),
+            (
+                "\"cn-shanghai\", \"cn-shanghai\"",
+                27,
+                "region cn-shanghai is listed twice",
+            ),
+            (
+                "\"cn-hangzhou\"",
+                12,
+                "cn-hangzhou is the image's own region",
+            ),
+        ] {
+            let e = error(&entry(regions));
+            assert_eq!((e.line, e.column), (Some(6), Some(column)), "{e}");
+            let j = usize::from(column != 12);
+            assert_eq!(
+                e.field.as_deref(),
+                Some(format!("image[0].regions[{j}]").as_str()),
+                "{e}"
+            );
+            assert!(e.message.contains(why), "{why}: {e}");
+        }
     }
 }

@@ -30,8 +30,6 @@
 //!   which ECS lists as shared by another account. `cvm_to_lighthouse` has nothing to
 //!   check: Lighthouse takes only the caller's own CVM images (`DescribeImagesToShare`).
 
-use std::time::Duration;
-
 #[cfg(any(feature = "alibaba", feature = "tencent"))]
 use imageshare_core::audit::{AuditAction, AuditOutcome, AuditPrincipal, AuditRecord};
 use imageshare_core::{
@@ -40,23 +38,9 @@ use imageshare_core::{
 };
 use serde::Serialize;
 
-/// How long to wait for a copy to become available, and how often to look.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Wait {
-    /// Give up after this long.
-    pub timeout: Duration,
-    /// Time between looks.
-    pub poll: Duration,
-}
-
-impl Default for Wait {
-    fn default() -> Self {
-        Self {
-            timeout: Duration::from_secs(30 * 60),
-            poll: Duration::from_secs(10),
-        }
-    }
-}
+/// How long to wait for a copy to become available, and how often to look (the
+/// distribution engine's: 60 minutes, every 10 seconds, by default).
+pub use imageshare_core::distribute::Wait;
 
 /// What one step of a flow did, with the ids it involved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -73,6 +57,14 @@ pub enum StepKind {
         service: Provider,
         /// The image on the receiving side.
         received: ImageId,
+    },
+    /// A copy of `from` made by an earlier run was found (by its name) and is used
+    /// instead of copying again: the flows are idempotent.
+    Found {
+        /// The source image.
+        from: ImageId,
+        /// The copy found.
+        copy: ImageId,
     },
     /// `from` was copied to `to` (an own copy, or into another region).
     Copied {
@@ -300,17 +292,34 @@ impl Flows {
             } else {
                 cx.clone()
             };
-            let own = ecs
-                .copy_in(&copy_cx, &in_ecs, CopyTarget::OwnCopy { name: None })
-                .await?;
-            report.step(
-                StepKind::Copied {
-                    from: in_ecs.clone(),
-                    to: own.clone(),
-                },
-                format!("CopyImage {in_ecs} (own ECS copy)"),
-                own.to_string(),
-            );
+            let own = match own_copy_made_before(&cx, ecs, &seen).await? {
+                Some(found) => {
+                    report.step(
+                        StepKind::Found {
+                            from: in_ecs.clone(),
+                            copy: found.clone(),
+                        },
+                        format!("DescribeImages ImageName={}", own_copy_name(ecs, &seen)),
+                        format!("{found} (own ECS copy made before; not copied again)"),
+                    );
+                    found
+                }
+                None => {
+                    let name = ecs.copy_limits().and_then(|l| l.copy_name(&seen));
+                    let own = ecs
+                        .copy_in(&copy_cx, &in_ecs, CopyTarget::OwnCopy { name })
+                        .await?;
+                    report.step(
+                        StepKind::Copied {
+                            from: in_ecs.clone(),
+                            to: own.clone(),
+                        },
+                        format!("CopyImage {in_ecs} (own ECS copy)"),
+                        own.to_string(),
+                    );
+                    own
+                }
+            };
             ecs.wait_until_available(&own, wait.timeout, wait.poll)
                 .await?;
             report.step(
@@ -421,6 +430,41 @@ impl Flows {
         self.share_onward(&cx, &mut report, target, to).await?;
         Ok(report)
     }
+}
+
+/// The name of the own ECS copy of `seen` (the SAS image as ECS shows it):
+/// [`CopyLimits::copy_name`](imageshare_core::CopyLimits::copy_name), by which a re-run
+/// finds it.
+#[cfg(feature = "alibaba")]
+fn own_copy_name<E: ImageSharing + ?Sized>(ecs: &E, seen: &Image) -> String {
+    ecs.copy_limits()
+        .map_or_else(|| seen.name.clone(), |l| l.copy_identity(seen))
+}
+
+/// The own ECS copy of `seen` an earlier run made, when there is one (available or being
+/// made; a failed one is not reused). `None` where the adapter cannot look images up by
+/// name (then every run copies).
+#[cfg(feature = "alibaba")]
+async fn own_copy_made_before<E: ImageSharing + ?Sized>(
+    cx: &CallContext,
+    ecs: &E,
+    seen: &Image,
+) -> Result<Option<ImageId>> {
+    if ecs.copy_limits().is_none() {
+        return Ok(None);
+    }
+    let found = ecs.images_named_in(cx, &own_copy_name(ecs, seen)).await?;
+    Ok(found
+        .into_iter()
+        .filter(|i| i.id != seen.id && i.origin != imageshare_core::ImageOrigin::Received)
+        .filter(|i| {
+            !matches!(
+                i.state,
+                imageshare_core::ImageState::Failed | imageshare_core::ImageState::Unavailable
+            )
+        })
+        .min_by_key(|i| i.state != imageshare_core::ImageState::Available)
+        .map(|i| i.id))
 }
 
 /// Refuses a SAS image another account shared with the caller, before any call is sent:

@@ -95,6 +95,15 @@ mod tests {
                 assert_eq!(action(s.provider, a.name()).unwrap(), a);
             }
         }
+        // Every copy table belongs to a provider with a cross-region copy action and
+        // names it; copy_limits_of answers from the spec.
+        for s in providers() {
+            if let Some(c) = s.copy {
+                assert!(!c.action.is_empty() && c.max_regions_per_call >= 1, "{c:?}");
+                assert!(!c.source.is_empty());
+            }
+            assert_eq!(crate::copy_limits_of(s.provider), s.copy);
+        }
         let e = lookup("nope").unwrap_err().to_string();
         assert!(
             e.contains("unknown provider \"nope\"; known providers: "),

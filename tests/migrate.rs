@@ -105,6 +105,49 @@ async fn sas_image_to_ecs_then_shared_onward() {
     assert!(emu.action_count(imageshare::alibaba::SAS, "ModifyImageShareStatus") == 1);
 }
 
+/// #15: running the migration twice makes no second ECS copy: the second run finds the
+/// copy the first made (by its name, `<name>-<id>`), shares nothing twice, and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sas_to_ecs_twice_makes_one_copy() {
+    use imageshare::migrate::StepKind;
+    let emu = emulator(100).await;
+    let sas = SasImageSharing::builder()
+        .endpoint(emu.base_url())
+        .region("cn-hangzhou")
+        .credentials(ali(&emu))
+        .build()
+        .unwrap();
+    let ecs = ecs(&emu, "cn-hangzhou");
+    let to = [Principal::account("100000000002")];
+    let first = migrate::sas_to_ecs(&sas, &ecs, &"m-sas000000001".into(), &to, WAIT)
+        .await
+        .unwrap();
+    assert!(
+        first
+            .steps
+            .iter()
+            .any(|s| matches!(s.kind, StepKind::Copied { .. })),
+        "{:?}",
+        first.steps
+    );
+    let second = migrate::sas_to_ecs(&sas, &ecs, &"m-sas000000001".into(), &to, WAIT)
+        .await
+        .unwrap();
+    assert_eq!(second.image, first.image, "the same own copy");
+    assert!(
+        second
+            .steps
+            .iter()
+            .any(|s| matches!(&s.kind, StepKind::Found { copy, .. } if *copy == first.image)),
+        "{:?}",
+        second.steps
+    );
+    assert_eq!(emu.action_count(imageshare::alibaba::ECS, "CopyImage"), 1);
+    let shared = second.shared.as_ref().unwrap();
+    assert_eq!(shared.count(imageshare::core::OutcomeKind::Granted), 0);
+    assert_eq!(emu.grants(first.image.as_str()).len(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cvm_image_to_lighthouse_blueprint_then_shared() {
     let emu = emulator(0).await;

@@ -7,7 +7,13 @@
 //! | `share` / `unshare` | `ModifyImageSharePermission` with `AddAccount.N` / `RemoveAccount.N` (N <= 10) |
 //! | `sharees_page` | `DescribeImageSharePermission`, `PageNumber` / `PageSize` 100 / `TotalCount` (`SharedTime`) |
 //! | `shared_with_me_page` | `DescribeImages` with `ImageOwnerAlias=others`, `IsPublic=false`, `PageNumber` / `PageSize` 100 |
-//! | `copy` | `CopyImage` (with `Encrypted` / `KMSKeyId` for encrypted images) |
+//! | `copy` | `CopyImage` (with `Encrypted` / `KMSKeyId` for encrypted images; `DestinationImageName` when the target names the copy) |
+//! | `copy_limits` | [`ECS_COPY`](crate::ECS_COPY): one destination region per call, names of 2 to 128 characters, no border |
+//! | `images_named` | `DescribeImages` with `ImageName`, `ImageOwnerAlias=self`, `Status` = every status ([`ALL_STATUSES`]), `PageNumber` / `PageSize` 100, all pages; only exact names are kept (`ImageName` matches fuzzily) |
+//!
+//! An image's `Status` maps to its state by [`ecs_state`] (`Creating` / `Waiting`: being
+//! made or copied, pending; `CreateFailed`: failed) and its `Progress` (`"45%"`, or `"45"`
+//! as the SDK's example shows) to [`Image::progress`] by [`ecs_progress`].
 //! | `delete` | `DeleteImage` |
 
 use std::sync::Arc;
@@ -15,13 +21,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use imageshare_core::paging::{paginate, BoxStream, Listing, TryStreamExt};
 use imageshare_core::{
-    CallContext, CallerIdentity, CopyTarget, Encryption, Error, Image, ImageId, ImageKind,
-    ImageOrigin, ImageSharing, ImageState, OrgTargetLimits, Page, PageCursor, Principal, Provider,
-    Region, Result, ShareLimits, ShareOutcome, ShareReport, Sharee, Timestamp,
+    CallContext, CallerIdentity, CopyLimits, CopyTarget, Encryption, Error, Image, ImageId,
+    ImageKind, ImageOrigin, ImageSharing, ImageState, OrgTargetLimits, Page, PageCursor, Principal,
+    Provider, Region, Result, ShareLimits, ShareOutcome, ShareReport, Sharee, Timestamp,
 };
+use tracing::Instrument;
 
 use crate::client::{account_list_call, params, CallSpec, OpenApiClient, Product, ECS_VERSION};
-use crate::limits::{ecs_rate_limits, ECS_LIMITS};
+use crate::limits::{ecs_rate_limits, ECS_COPY, ECS_LIMITS};
 use crate::model::{
     CopyImageResponse, DescribeImageSharePermissionResponse, DescribeImagesResponse, EcsImage,
     Empty,
@@ -353,6 +360,15 @@ pub fn ecs_state(status: &str) -> ImageState {
     }
 }
 
+/// Reads an ECS `Progress` (`"45%"`; the official SDK's example is `"100"`) as a percentage
+/// from 0 to 100; `None` when it is empty or unreadable.
+#[must_use]
+pub fn ecs_progress(progress: &str) -> Option<u8> {
+    let digits = progress.trim().trim_end_matches('%').trim();
+    let value: f64 = digits.parse().ok()?;
+    (value.is_finite() && value >= 0.0).then(|| value.min(100.0).floor() as u8)
+}
+
 /// Maps a `DescribeImages` entry to an [`Image`]: origin from `ImageOwnerAlias` and
 /// `ProductCode` (a custom image with a product code is derived from a marketplace
 /// image), kind from the disk mappings (any data disk: whole-machine image), encryption
@@ -395,6 +411,7 @@ pub fn image_from_ecs(img: &EcsImage, region: &Region) -> Image {
         encryption,
         kind,
         created_at: Timestamp::from_reported("CreationTime", &img.creation_time),
+        progress: ecs_progress(&img.progress),
     }
 }
 
@@ -411,6 +428,43 @@ impl ImageSharing for EcsImageSharing {
     }
     fn org_targets(&self) -> Option<&OrgTargetLimits> {
         self.org.enabled().then_some(&ECS_ORG_TARGETS)
+    }
+    fn copy_limits(&self) -> Option<&CopyLimits> {
+        Some(&ECS_COPY)
+    }
+
+    /// `DescribeImages` with `ImageName`, `ImageOwnerAlias=self` and every `Status` (the
+    /// service lists only `Available` images by default), all pages; `ImageName` matches
+    /// fuzzily, so only the images named exactly `name` are kept.
+    async fn images_named_in(&self, cx: &CallContext, name: &str) -> Result<Vec<Image>> {
+        if name.trim().is_empty() {
+            return Err(Error::invalid_input(
+                "image name",
+                "give a name: an empty ImageName would list every image",
+            ));
+        }
+        let span = tracing::info_span!("images_named", provider = %ECS, name = %name);
+        async {
+            let filters = [
+                ("ImageName", name),
+                ("ImageOwnerAlias", "self"),
+                ("Status", ALL_STATUSES),
+            ];
+            let listing = Listing::new(ECS, "DescribeImages");
+            let found: Vec<EcsImage> = paginate(listing, |cursor| {
+                let filters = &filters;
+                async move { self.describe_images_at(cx, filters, cursor).await }
+            })
+            .try_collect()
+            .await?;
+            Ok(found
+                .iter()
+                .filter(|i| i.image_name == name)
+                .map(|i| image_from_ecs(i, self.client.region()))
+                .collect())
+        }
+        .instrument(span)
+        .await
     }
     fn credentials_source(&self) -> Option<String> {
         Some(self.client.credentials().source().to_owned())
@@ -624,5 +678,40 @@ impl ImageSharing for EcsImageSharing {
             )
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_states_and_progress() {
+        assert_eq!(ecs_state("Creating"), ImageState::Pending);
+        assert_eq!(ecs_state("Waiting"), ImageState::Pending);
+        assert_eq!(ecs_state("CreateFailed"), ImageState::Failed);
+        assert_eq!(ecs_state("Available"), ImageState::Available);
+        assert_eq!(ecs_state("UnAvailable"), ImageState::Unavailable);
+        assert_eq!(ecs_progress("45%"), Some(45));
+        assert_eq!(
+            ecs_progress(" 100 "),
+            Some(100),
+            "the SDK example has no '%'"
+        );
+        assert_eq!(ecs_progress("12.5%"), Some(12));
+        assert_eq!(ecs_progress("130%"), Some(100));
+        for odd in ["", "%", "n/a", "-5%", "NaN"] {
+            assert_eq!(ecs_progress(odd), None, "{odd:?}");
+        }
+        let img = EcsImage {
+            image_id: "m-1".into(),
+            image_name: "golden-m-0".into(),
+            image_owner_alias: "self".into(),
+            status: "Creating".into(),
+            progress: "45%".into(),
+            ..Default::default()
+        };
+        let i = image_from_ecs(&img, &Region::from("cn-shanghai"));
+        assert_eq!((i.state, i.progress), (ImageState::Pending, Some(45)));
     }
 }

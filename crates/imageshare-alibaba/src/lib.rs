@@ -114,7 +114,7 @@ pub use credential::{
     CliProfileFile,
 };
 pub use ecs::{CopyOptions, EcsBuilder, EcsImageSharing};
-pub use limits::{ECS_LIMITS, ECS_ORG_TARGETS, SAS_LIMITS};
+pub use limits::{ECS_COPY, ECS_LIMITS, ECS_ORG_TARGETS, SAS_LIMITS};
 pub use providers::PROVIDERS;
 pub use resource_sharing::{Publish, ResourceSharing};
 pub use sas::{SasBuilder, SasImageSharing};

@@ -4,7 +4,7 @@
 
 use imageshare_core::limits::{EncryptedPolicy, OrgTargetLimits, PrincipalForm};
 use imageshare_core::ratelimit::{Rate, RateLimits};
-use imageshare_core::{ImageKind, PrincipalKind, ShareLimits};
+use imageshare_core::{CopyLimits, ImageKind, PrincipalKind, ShareLimits};
 
 use crate::{ECS, SAS};
 
@@ -99,6 +99,29 @@ pub const ECS_ORG_TARGETS: OrgTargetLimits = OrgTargetLimits {
     source: "Resource Sharing API reference AssociateResourceShare / CreateResourceShare, \
              official Python SDK alibabacloud-resourcesharing20200110 request models, ROS \
              ALIYUN::ResourceManager::ResourceShareAssociation (field-2026-12.md 4)",
+};
+
+/// ECS `CopyImage` (API 2014-05-26), the cross-region copy of a custom image.
+/// Simple Application Server has none: its API (SWAS-OPEN 2020-06-01) has no copy action,
+/// so [`SAS_LIMITS`]' adapter returns no copy table.
+pub const ECS_COPY: CopyLimits = CopyLimits {
+    action: "CopyImage",
+    // `DestinationRegionId` is one string: one destination region per call (ECS API
+    // reference CopyImage, https://www.alibabacloud.com/help/en/ecs/developer-reference/
+    // api-ecs-2014-05-26-copyimage; alibaba.md 1.4).
+    max_regions_per_call: 1,
+    // `DestinationImageName`: "The name must be 2 to 128 characters in length. The name
+    // must start with a letter" (same API reference; alibaba.md 1.4).
+    max_name_chars: 128,
+    // No border documented: "All the regions of Alibaba Cloud support image copying"
+    // (ECS FAQ, https://www.alibabacloud.com/help/faq-detail/40569.htm), and neither the
+    // CopyImage reference nor the user guide "Copy custom images" names a restriction
+    // between the Chinese mainland and other regions. UNCONFIRMED that none exists; the
+    // server stays the referee.
+    border: None,
+    source: "ECS API reference CopyImage (DestinationRegionId, DestinationImageName 2-128 \
+             characters), ECS FAQ \"Copy custom images\" (all regions support copying; no \
+             border documented, UNCONFIRMED) (alibaba.md 1.4)",
 };
 
 /// Simple Application Server (SWAS-OPEN, API 2020-06-01) custom-image sharing limits.

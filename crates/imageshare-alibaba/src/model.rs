@@ -140,6 +140,9 @@ pub struct EcsImage {
     pub image_owner_id: String,
     /// `Creating`, `Waiting`, `Available`, `UnAvailable`, `CreateFailed`, `Deprecated`.
     pub status: String,
+    /// How far the image's creation (or copy) has come, e.g. `"45%"` (a string in the
+    /// official SDK model `DescribeImagesResponseBodyImagesImage.Progress`; alibaba.md 1.3).
+    pub progress: String,
     /// Marketplace product code; set for marketplace images and images derived from them.
     pub product_code: String,
     /// Community image.

@@ -7,7 +7,9 @@ use imageshare_core::{
     Result,
 };
 
-use crate::limits::{ecs_rate_limits, sas_rate_limits, ECS_LIMITS, ECS_ORG_TARGETS, SAS_LIMITS};
+use crate::limits::{
+    ecs_rate_limits, sas_rate_limits, ECS_COPY, ECS_LIMITS, ECS_ORG_TARGETS, SAS_LIMITS,
+};
 use crate::{AlibabaCredentials, EcsImageSharing, SasImageSharing, ECS, SAS};
 
 /// The cloud of Alibaba's credentials (ECS and SAS share them).
@@ -23,6 +25,7 @@ pub const PROVIDERS: &[ProviderSpec] = &[
         rate_defaults: ecs_rate_limits,
         actions: <crate::EcsAction as ProviderAction>::actions,
         org_targets: Some(&ECS_ORG_TARGETS),
+        copy: Some(&ECS_COPY),
         build: |config, credentials| Ok(Box::new(ecs(config, credentials)?)),
     },
     ProviderSpec {
@@ -33,6 +36,8 @@ pub const PROVIDERS: &[ProviderSpec] = &[
         rate_defaults: sas_rate_limits,
         actions: <crate::SasAction as ProviderAction>::actions,
         org_targets: None,
+        // The SWAS-OPEN API has no copy action.
+        copy: None,
         build: |config, credentials| Ok(Box::new(sas(config, credentials)?)),
     },
 ];

@@ -325,6 +325,7 @@ pub fn image_from_sas(img: &SasCustomImage, region: &Region, received: bool) -> 
         encryption: Encryption::NotReported,
         kind: ImageKind::LightweightHost,
         created_at: Timestamp::from_reported("CreationTime", &img.creation_time),
+        progress: None,
     }
 }
 

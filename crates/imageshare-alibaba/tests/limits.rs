@@ -22,6 +22,7 @@ fn image(id: &str, kind: ImageKind) -> Image {
         encryption: Encryption::None,
         kind,
         created_at: None,
+        progress: None,
     }
 }
 

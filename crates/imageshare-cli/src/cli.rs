@@ -194,6 +194,46 @@ pub struct Global {
     pub metadata_endpoint: Option<String>,
 }
 
+/// Parses a duration: one or more of a whole number and a unit, `ms`, `s`, `m` or `h`
+/// (`500ms`, `90s`, `45m`, `1h30m`); from 1 ms to 7 days.
+pub fn parse_duration(raw: &str) -> Result<std::time::Duration, String> {
+    use std::time::Duration;
+    let shown = shown(raw);
+    let bad = || format!("{shown}: a duration is a number and a unit: 500ms, 90s, 45m, 2h, 1h30m");
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(bad());
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if digits == 0 || digits > 9 {
+            return Err(bad());
+        }
+        let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let part = match &rest[..unit_len] {
+            "ms" => Duration::from_millis(n),
+            "s" => Duration::from_secs(n),
+            "m" => Duration::from_secs(n * 60),
+            "h" => Duration::from_secs(n * 3600),
+            _ => return Err(bad()),
+        };
+        total += part;
+        rest = &rest[unit_len..];
+    }
+    if total.is_zero() || total > Duration::from_secs(7 * 24 * 3600) {
+        return Err(format!("{shown}: a duration from 1ms to 7 days (168h)"));
+    }
+    Ok(total)
+}
+
 /// Parses `--assume-role`: an ARN without white space or control characters, at most 256
 /// characters (each cloud checks its own form when the role is assumed).
 pub fn parse_role_arn(raw: &str) -> Result<String, String> {
@@ -540,6 +580,14 @@ pub enum Command {
         /// Apply without asking (needed when stdin is not a terminal).
         #[arg(long, short = 'y')]
         yes: bool,
+        /// Entries with `regions`: give up on a region whose copy is not available this
+        /// long after it was started or found (`90s`, `45m`, `2h`, `1h30m`). The copy goes
+        /// on in the cloud; a later run finds it (never copies twice). Status 5.
+        #[arg(long, value_name = "DURATION", default_value = "60m", value_parser = parse_duration)]
+        copy_timeout: std::time::Duration,
+        /// Entries with `regions`: how often a copy's state is read while waiting for it.
+        #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+        copy_poll: std::time::Duration,
     },
     /// The multi-cloud emulator.
     Emulator {
@@ -674,6 +722,35 @@ impl ActionFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_are_numbers_with_units() {
+        use std::time::Duration;
+        for (text, d) in [
+            ("500ms", Duration::from_millis(500)),
+            ("90s", Duration::from_secs(90)),
+            ("60m", Duration::from_secs(3600)),
+            ("2h", Duration::from_secs(7200)),
+            ("1h30m", Duration::from_secs(5400)),
+            (" 10s ", Duration::from_secs(10)),
+        ] {
+            assert_eq!(parse_duration(text), Ok(d), "{text}");
+        }
+        for bad in [
+            "",
+            "10",
+            "s",
+            "1.5h",
+            "-1s",
+            "10 s",
+            "1d",
+            "0s",
+            "169h",
+            "9999999999s",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn trust_owners_build_the_policy() {

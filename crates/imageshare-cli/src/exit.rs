@@ -163,8 +163,8 @@ fn kind_of_status(code: u8) -> &'static str {
 }
 
 /// The kind of a library error: `limit`, `untrusted`, `api`, `credentials`,
-/// `transport`, `decode`, `usage`, `not-found`, `unsupported`, `timeout`, `partial`,
-/// `audit`.
+/// `transport`, `decode`, `usage`, `not-found`, `unsupported`, `timeout`, `copy-failed`,
+/// `partial`, `audit`.
 pub fn kind_of(e: &Error) -> &'static str {
     match e {
         Error::Limit(_) => "limit",
@@ -180,6 +180,7 @@ pub fn kind_of(e: &Error) -> &'static str {
         Error::NotFound { .. } => "not-found",
         Error::Unsupported { .. } => "unsupported",
         Error::Timeout { .. } => "timeout",
+        Error::CopyFailed { .. } => "copy-failed",
         Error::Partial(_) => "partial",
         Error::Audit { .. } => "audit",
         _ => "failed",

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use imageshare::core::distribute::{Phase, Progress};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// A spinner with a message, for one long call.
@@ -205,6 +206,127 @@ impl Drop for Counter {
         if let Some(b) = self.bar.take() {
             b.finish_and_clear();
         }
+    }
+}
+
+/// Progress of a distribution (an entry with `regions`) on stderr, never stdout: a line
+/// per region per phase change (`distribute m-1: cn-shanghai: copying m-2 (40%)`), and
+/// when stderr is not a terminal, one line every period while regions are at work
+/// (`distribute m-1: 1/3 regions done; cn-beijing copying (40%), cn-shanghai sharing`).
+/// Nothing under `--quiet` or `IMAGESHARE_PROGRESS=off`; the period is the one
+/// [`ProgressMode`] says.
+#[derive(Debug)]
+pub struct RegionProgress {
+    on: bool,
+    state: std::sync::Arc<RegionState>,
+    ticker: Option<tokio::task::JoinHandle<()>>,
+}
+
+#[derive(Debug)]
+struct RegionState {
+    label: String,
+    /// Per region: its last phase and what the line said.
+    regions: std::sync::Mutex<std::collections::BTreeMap<String, (Phase, String)>>,
+}
+
+impl RegionState {
+    /// `1/3 regions done; cn-beijing copying (40%), cn-shanghai sharing`.
+    fn line(&self) -> String {
+        let regions = self.regions.lock().unwrap_or_else(|e| e.into_inner());
+        let ended = |p: &Phase| matches!(p, Phase::Done | Phase::Failed);
+        let done = regions.values().filter(|(p, _)| ended(p)).count();
+        let busy: Vec<String> = regions
+            .iter()
+            .filter(|(_, (p, _))| !ended(p))
+            .map(|(r, (_, text))| format!("{r} {text}"))
+            .collect();
+        format!(
+            "{}: {done}/{} regions ended; {}",
+            self.label,
+            regions.len(),
+            busy.join(", ")
+        )
+    }
+}
+
+impl RegionProgress {
+    /// Starts reporting, labelled `label` (`distribute m-1`), in the mode of the
+    /// environment ([`ProgressMode::from_env`]; off under `--quiet`).
+    pub fn start(label: &str) -> RegionProgress {
+        let mode = if crate::stderr::quiet() {
+            ProgressMode::Off
+        } else {
+            ProgressMode::from_env()
+        };
+        let state = std::sync::Arc::new(RegionState {
+            label: label.to_owned(),
+            regions: std::sync::Mutex::default(),
+        });
+        let mut ticker = None;
+        if let ProgressMode::Auto { every } = mode {
+            if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                let state = state.clone();
+                ticker = Some(tokio::spawn(async move {
+                    let mut period = tokio::time::interval(every);
+                    period.tick().await; // the first tick is immediate
+                    loop {
+                        period.tick().await;
+                        eprintln!("{}", state.line());
+                    }
+                }));
+            }
+        }
+        RegionProgress {
+            on: mode != ProgressMode::Off,
+            state,
+            ticker,
+        }
+    }
+
+    /// Takes one event: prints a line when the region's phase changed.
+    pub fn on(&self, p: &Progress) {
+        let text = phase_text(p);
+        let changed = {
+            let mut regions = self.state.regions.lock().unwrap_or_else(|e| e.into_inner());
+            let slot = regions.entry(p.region.to_string());
+            let changed = match &slot {
+                std::collections::btree_map::Entry::Occupied(o) => o.get().0 != p.phase,
+                std::collections::btree_map::Entry::Vacant(_) => true,
+            };
+            *slot.or_insert((p.phase, String::new())) = (p.phase, text.clone());
+            changed
+        };
+        if self.on && changed {
+            eprintln!("{}: {}: {text}", self.state.label, p.region);
+        }
+    }
+}
+
+impl Drop for RegionProgress {
+    fn drop(&mut self) {
+        if let Some(t) = self.ticker.take() {
+            t.abort();
+        }
+    }
+}
+
+/// A progress event's phase as a word of the progress line.
+pub fn phase_text(p: &Progress) -> String {
+    let image = p
+        .image
+        .as_ref()
+        .map(|i| format!(" {i}"))
+        .unwrap_or_default();
+    match p.phase {
+        Phase::Looking => "looking for an earlier copy".to_owned(),
+        Phase::Copying => match p.percent {
+            Some(n) => format!("copying{image} ({n}%)"),
+            None => format!("copying{image}"),
+        },
+        Phase::Sharing => format!("sharing{image}"),
+        Phase::Done => "done".to_owned(),
+        Phase::Failed => "failed (the report says why)".to_owned(),
+        _ => format!("{:?}", p.phase).to_lowercase(),
     }
 }
 

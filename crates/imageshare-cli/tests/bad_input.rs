@@ -899,6 +899,40 @@ fn corpus() -> Vec<Case> {
         )
         .file("m.toml", format!("{good_manifest}\n{good_manifest}"))
         .says("is listed twice"),
+        // ---- manifest `regions` (#15 §1) ---------------------------------------------
+        cli("manifest regions on SAS (#15)", &["apply", "-f", "{dir}/m.toml", "--yes"])
+            .file(
+                "m.toml",
+                format!(
+                    "{}regions = [\"cn-shanghai\"]\n",
+                    manifest_entry(
+                        "alibaba-sas",
+                        "cn-hangzhou",
+                        "m-sas000000001",
+                        &strings(&["100000000002"]),
+                    )
+                ),
+            )
+            .code(3)
+            .says("cross-region-copy"),
+        cli("manifest malformed region in regions (#15)", &["plan", "-f", "{dir}/m.toml"])
+            .file(
+                "m.toml",
+                format!("{good_manifest}regions = [\"cn-shanghai\", \"cn shanghai\"]\n"),
+            )
+            .says("m.toml:6:27: image[0].regions[1]: \"cn shanghai\" is not a region id of alibaba-ecs"),
+        cli("manifest region listed twice in regions (#15)", &["plan", "-f", "{dir}/m.toml"])
+            .file(
+                "m.toml",
+                format!("{good_manifest}regions = [\"cn-shanghai\", \"cn-shanghai\"]\n"),
+            )
+            .says("image[0].regions[1]: region cn-shanghai is listed twice"),
+        cli("manifest own region in regions (#15)", &["plan", "-f", "{dir}/m.toml"])
+            .file(
+                "m.toml",
+                format!("{good_manifest}regions = [\"cn-hangzhou\"]\n"),
+            )
+            .says("image[0].regions[0]: cn-hangzhou is the image's own region"),
         cli("manifest empty id", &["plan", "-f", "{dir}/m.toml"])
             .file(
                 "m.toml",

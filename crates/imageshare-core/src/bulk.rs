@@ -944,6 +944,7 @@ mod tests {
                 encryption: Encryption::None,
                 kind: ImageKind::SystemDisk,
                 created_at: None,
+                progress: None,
             });
         }
         // m-0: two throttles then fine; m-1: one 503; m-2: nothing; m-3: throttled on

@@ -84,7 +84,10 @@ impl<A: ImageSharing> Checked<A> {
         self.inner.limits().check_image_id(id, use_)
     }
 
-    /// Checks what `copy` is given: a custom image id, and a well-formed target region.
+    /// Checks what `copy` is given: a custom image id, a well-formed target region, and,
+    /// for a copy to another region, that the provider has a cross-region copy
+    /// ([`ImageSharing::copy_limits`]; rule `cross-region-copy`) whose border, if any, the
+    /// pair does not cross (rule `copy-border`).
     pub fn check_copy(&self, id: &ImageId, to: &CopyTarget) -> Result<()> {
         self.check_image_id(id, ImageIdUse::Custom)?;
         let region = match to {
@@ -92,9 +95,20 @@ impl<A: ImageSharing> Checked<A> {
             CopyTarget::Region { region, .. } => Some(region),
             CopyTarget::Project { region, .. } => region.as_ref(),
         };
-        match region {
-            Some(r) => self.inner.limits().check_region(r, "target region"),
-            None => Ok(()),
+        let Some(to) = region else {
+            return Ok(());
+        };
+        self.inner.limits().check_region(to, "target region")?;
+        let from = self.inner.region();
+        if to == from {
+            return Ok(());
+        }
+        match self.inner.copy_limits() {
+            Some(copy) => copy.check_pair(self.inner.provider(), from, to),
+            None => Err(crate::copy_limits::no_cross_region_copy(
+                self.inner.provider(),
+                to,
+            )),
         }
     }
 

@@ -185,6 +185,19 @@ pub enum Error {
         message: String,
     },
 
+    /// A copy of an image ended in a state it will not leave (the cloud's failed or
+    /// unavailable state): it will never be shared. Delete it and copy again.
+    CopyFailed {
+        /// Which provider.
+        provider: Provider,
+        /// The region of the copy.
+        region: String,
+        /// The copy.
+        image: String,
+        /// Its state, as the cloud names it.
+        state: String,
+    },
+
     /// Some principals of a multi-call share or unshare succeeded and some failed; the
     /// report says which. Its [`source`](std::error::Error::source) is the first failure
     /// ([`ShareReport::first_failure`]), so an error chain shows why once.
@@ -366,6 +379,17 @@ impl fmt::Display for Error {
                 operation,
                 message,
             } => write!(f, "{provider}: {operation} timed out: {message}"),
+            Error::CopyFailed {
+                provider,
+                region,
+                image,
+                state,
+            } => write!(
+                f,
+                "{provider}: the copy {image} in {region} is {state} and will not become \
+                 available; delete it (imageshare delete {image} --region {region}) and run \
+                 again to copy anew"
+            ),
             Error::Partial(report) => write!(f, "partially applied: {report}"),
             Error::Untrusted {
                 provider,
@@ -503,6 +527,11 @@ pub enum LimitRule {
     ImageState,
     /// Deleting an image that is still shared.
     DeleteWhileShared,
+    /// A copy to another region on a provider whose API has no cross-region copy.
+    CrossRegionCopy,
+    /// A copy across a border the provider's copy does not cross (Lighthouse between
+    /// mainland China and elsewhere).
+    CopyBorder,
 }
 
 impl LimitRule {
@@ -523,6 +552,8 @@ impl LimitRule {
             LimitRule::ImageKind => "image-kind",
             LimitRule::ImageState => "image-state",
             LimitRule::DeleteWhileShared => "delete-while-shared",
+            LimitRule::CrossRegionCopy => "cross-region-copy",
+            LimitRule::CopyBorder => "copy-border",
         }
     }
 }

@@ -76,7 +76,9 @@ pub mod bulk;
 pub mod checker;
 pub mod config;
 pub mod context;
+pub mod copy_limits;
 pub mod credentials;
+pub mod distribute;
 pub mod error;
 pub mod files;
 pub mod limits;
@@ -101,6 +103,7 @@ pub use checker::{CheckOptions, Checked};
 pub use config::{AssumeRole, ClientBuilder, ClientConfig, OrganisationSharing};
 // Configuration, findable at the root (the facade re-exports the same set).
 pub use context::{CallContext, RetryCollector};
+pub use copy_limits::{CopyLimits, RegionBorder};
 pub use credentials::{
     Env, Expiring, OsEnv, ProvideCredentials, ProvideFuture, SharedProvider, StaticEnv,
 };

@@ -13,15 +13,17 @@
 //! unshare carries a request id (`mem-<n>`).
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
 use crate::context::CallContext;
+use crate::copy_limits::CopyLimits;
 use crate::error::{Error, Result};
 use crate::limits::ShareLimits;
 use crate::model::{
-    CopyTarget, Image, ImageId, Principal, Provider, Region, ShareOutcome, ShareReport, Sharee,
+    CopyTarget, Image, ImageId, ImageState, Principal, Provider, Region, ShareOutcome, ShareReport,
+    Sharee,
 };
 use crate::paging::{Page, PageCursor};
 use crate::sharing::ImageSharing;
@@ -45,6 +47,8 @@ pub struct CallCounts {
     pub shared_with_me: usize,
     /// `copy` calls.
     pub copy: usize,
+    /// `images_named` calls.
+    pub named: usize,
     /// `delete` calls.
     pub delete: usize,
 }
@@ -67,6 +71,7 @@ struct State {
     fail_next: VecDeque<Error>,
     next_copy: u64,
     next_request: u64,
+    copies_pending: bool,
 }
 
 impl State {
@@ -93,8 +98,9 @@ fn page_of<T: Clone>(items: &[T], cursor: Option<&PageCursor>, size: usize) -> R
 pub struct InMemorySharing {
     region: Region,
     limits: ShareLimits,
+    copy_limits: Option<CopyLimits>,
     page_size: usize,
-    state: Mutex<State>,
+    state: Arc<Mutex<State>>,
 }
 
 impl InMemorySharing {
@@ -103,9 +109,52 @@ impl InMemorySharing {
         Self {
             region: region.into(),
             limits,
+            copy_limits: None,
             page_size: DEFAULT_PAGE_SIZE,
-            state: Mutex::new(State::default()),
+            state: Arc::new(Mutex::new(State::default())),
         }
+    }
+    /// The same backend copying across regions by `limits` ([`ImageSharing::copy_limits`]);
+    /// without, it has no cross-region copy.
+    #[must_use]
+    pub fn with_copy_limits(mut self, limits: CopyLimits) -> Self {
+        self.copy_limits = Some(limits);
+        self
+    }
+    /// A view of the same images, grants and call counts bound to `region` (as a cloud's
+    /// adapter for another region of the same account): for tests of flows across regions.
+    #[must_use]
+    pub fn in_region(&self, region: impl Into<Region>) -> Self {
+        Self {
+            region: region.into(),
+            limits: self.limits.clone(),
+            copy_limits: self.copy_limits.clone(),
+            page_size: self.page_size,
+            state: Arc::clone(&self.state),
+        }
+    }
+    /// Sets the state (and copy progress) of image `id`, if it exists: a copy is made
+    /// available by default; tests make it pending or failed.
+    pub fn set_state(&self, id: &ImageId, state: ImageState, progress: Option<u8>) {
+        if let Some(image) = self.state().images.get_mut(id) {
+            image.state = state;
+            image.progress = progress;
+        }
+    }
+    /// Whether new copies start pending (0%) instead of available, until
+    /// [`set_state`](Self::set_state) says otherwise.
+    pub fn set_copies_pending(&self, pending: bool) {
+        self.state().copies_pending = pending;
+    }
+    /// Every image in `region`.
+    #[must_use]
+    pub fn images_in_region(&self, region: &Region) -> Vec<Image> {
+        self.state()
+            .images
+            .values()
+            .filter(|i| &i.region == region)
+            .cloned()
+            .collect()
     }
     /// The same backend listing `page_size` items per page (at least 1).
     #[must_use]
@@ -114,6 +163,7 @@ impl InMemorySharing {
         self
     }
     /// Items per page of the listings.
+    #[must_use]
     pub fn page_size(&self) -> usize {
         self.page_size
     }
@@ -138,14 +188,17 @@ impl InMemorySharing {
             .extend(principals);
     }
     /// The current grants of `id`.
+    #[must_use]
     pub fn grants(&self, id: &ImageId) -> Vec<Principal> {
         self.state().grants.get(id).cloned().unwrap_or_default()
     }
     /// Calls received so far.
+    #[must_use]
     pub fn calls(&self) -> CallCounts {
         self.state().calls.clone()
     }
     /// The principal lists of every `share` call, in order.
+    #[must_use]
     pub fn share_batches(&self) -> Vec<Vec<Principal>> {
         self.state().share_batches.clone()
     }
@@ -173,6 +226,19 @@ impl ImageSharing for InMemorySharing {
     }
     fn limits(&self) -> &ShareLimits {
         &self.limits
+    }
+    fn copy_limits(&self) -> Option<&CopyLimits> {
+        self.copy_limits.as_ref()
+    }
+    async fn images_named_in(&self, _cx: &CallContext, name: &str) -> Result<Vec<Image>> {
+        let mut st = self.state();
+        st.calls.named += 1;
+        Ok(st
+            .images
+            .values()
+            .filter(|i| i.region == self.region && i.name == name)
+            .cloned()
+            .collect())
     }
     async fn image_in(&self, _cx: &CallContext, id: &ImageId) -> Result<Image> {
         let mut st = self.state();
@@ -272,9 +338,13 @@ impl ImageSharing for InMemorySharing {
             .cloned()
             .ok_or_else(|| self.not_found(id))?;
         st.next_copy += 1;
-        let new_id = ImageId::new(format!("{}-copy{}", id, st.next_copy));
+        let new_id = ImageId::new(format!("{}copy{}", id, st.next_copy));
         image.id = new_id.clone();
         image.origin = crate::model::ImageOrigin::Custom;
+        if st.copies_pending {
+            image.state = ImageState::Pending;
+            image.progress = Some(0);
+        }
         match to {
             CopyTarget::OwnCopy { name } => image.name = name.unwrap_or(image.name),
             CopyTarget::Region { region, name } => {
@@ -351,6 +421,7 @@ mod tests {
             encryption: Encryption::None,
             kind: ImageKind::SystemDisk,
             created_at: None,
+            progress: None,
         }
     }
 

@@ -585,6 +585,10 @@ pub struct Image {
     pub kind: ImageKind,
     /// Creation time, when the provider reports one it can read (JSON: RFC 3339 UTC).
     pub created_at: Option<Timestamp>,
+    /// How far a copy being made has come, in percent, when the provider reports it (ECS
+    /// `Progress`, CVM `SyncPercent`); `None` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<u8>,
 }
 
 /// Who the credentials of an adapter act as: what `imageshare whoami` prints. Filled from

@@ -341,6 +341,7 @@ mod tests {
             encryption: Encryption::None,
             kind: ImageKind::SystemDisk,
             created_at: None,
+            progress: None,
         }
     }
 

@@ -11,6 +11,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::config::ClientConfig;
+use crate::copy_limits::CopyLimits;
 use crate::credentials::SharedProvider;
 use crate::error::{Error, Result};
 use crate::limits::{OrgTargetLimits, ShareLimits};
@@ -37,6 +38,10 @@ pub struct ProviderSpec {
     /// The limits of its organisation-wide sharing (`directory:`, `folder:`, `member:`
     /// principals), when it has one (Alibaba ECS: Resource Sharing).
     pub org_targets: Option<&'static OrgTargetLimits>,
+    /// The limits of its cross-region copy, when its cloud has one (`None`: the provider
+    /// cannot copy an image into another region, e.g. Simple Application Server); the same
+    /// table its adapters return from [`ImageSharing::copy_limits`].
+    pub copy: Option<&'static CopyLimits>,
     /// Its default client-side rate table (the cloud's published quotas).
     pub rate_defaults: fn() -> RateLimits,
     /// The API actions its adapter knows (its crate's [`ProviderAction`] enum, e.g.

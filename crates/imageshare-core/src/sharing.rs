@@ -18,6 +18,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::context::CallContext;
+use crate::copy_limits::CopyLimits;
 use crate::error::{Error, Result};
 use crate::limits::{OrgTargetLimits, ShareLimits};
 use crate::model::{
@@ -95,6 +96,26 @@ pub trait ImageSharing: Send + Sync + std::fmt::Debug {
     /// listing alone answers, and a lookup would be a read more. False by default.
     fn listing_looks_up(&self) -> bool {
         false
+    }
+    /// The limits of this provider's cross-region copy ([`CopyLimits`]), when its cloud has
+    /// one; `None` (the default): the limit checker refuses a copy to another region with
+    /// the `cross-region-copy` rule before anything is sent.
+    fn copy_limits(&self) -> Option<&CopyLimits> {
+        None
+    }
+    /// The caller's own custom images in this adapter's region named exactly `name`, in
+    /// any state (being made, available, failed), all pages: how
+    /// [`distribute`](crate::distribute) finds a copy it made before
+    /// ([`CopyLimits::copy_identity`]) so that it never copies twice. The default answers
+    /// [`Error::Unsupported`]; adapters with a [`copy_limits`](Self::copy_limits) table
+    /// implement it with the cloud's own name filter or listing.
+    async fn images_named_in(&self, cx: &CallContext, name: &str) -> Result<Vec<Image>> {
+        let _ = (cx, name);
+        Err(Error::Unsupported {
+            provider: self.provider(),
+            operation: "find images by name".to_owned(),
+            reason: "this adapter cannot list its images by name".to_owned(),
+        })
     }
     /// Looks an image up (owner, region, state, origin, encryption, kind).
     async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image>;
@@ -211,6 +232,14 @@ pub trait Layer: Send + Sync + std::fmt::Debug {
     fn org_targets(&self) -> Option<&OrgTargetLimits> {
         self.inner().org_targets()
     }
+    /// See [`ImageSharing::copy_limits`].
+    fn copy_limits(&self) -> Option<&CopyLimits> {
+        self.inner().copy_limits()
+    }
+    /// See [`ImageSharing::images_named_in`].
+    async fn images_named_in(&self, cx: &CallContext, name: &str) -> Result<Vec<Image>> {
+        self.inner().images_named_in(cx, name).await
+    }
     /// See [`ImageSharing::image_in`].
     async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image> {
         self.inner().image_in(cx, id).await
@@ -305,6 +334,16 @@ macro_rules! impl_image_sharing_for_layer {
             }
             fn org_targets(&self) -> Option<&$crate::OrgTargetLimits> {
                 $crate::Layer::org_targets(self)
+            }
+            fn copy_limits(&self) -> Option<&$crate::CopyLimits> {
+                $crate::Layer::copy_limits(self)
+            }
+            async fn images_named_in(
+                &self,
+                cx: &$crate::CallContext,
+                name: &str,
+            ) -> $crate::Result<Vec<$crate::Image>> {
+                $crate::Layer::images_named_in(self, cx, name).await
             }
             fn credentials_source(&self) -> Option<String> {
                 $crate::Layer::credentials_source(self)

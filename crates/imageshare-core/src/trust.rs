@@ -320,6 +320,7 @@ mod tests {
             encryption: Encryption::NotReported,
             kind: ImageKind::SystemDisk,
             created_at: None,
+            progress: None,
         }
     }
 

@@ -56,6 +56,7 @@ fn image(id: &str) -> Image {
         encryption: Encryption::None,
         kind: ImageKind::SystemDisk,
         created_at: None,
+        progress: None,
     }
 }
 

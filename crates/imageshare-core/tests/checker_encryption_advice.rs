@@ -48,6 +48,7 @@ async fn refusal(encryption: Encryption, allow_encrypted: bool) -> String {
         encryption,
         kind: ImageKind::SystemDisk,
         created_at: None,
+        progress: None,
     });
     let options = CheckOptions {
         allow_encrypted,

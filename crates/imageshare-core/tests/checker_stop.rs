@@ -52,6 +52,7 @@ fn setup() -> Checked<InMemorySharing> {
         encryption: Encryption::None,
         kind: ImageKind::SystemDisk,
         created_at: None,
+        progress: None,
     });
     Checked::new(backend)
 }

@@ -49,6 +49,7 @@ fn checked() -> Checked<InMemorySharing> {
         encryption: Encryption::None,
         kind: ImageKind::SystemDisk,
         created_at: None,
+        progress: None,
     });
     Checked::new(b)
 }

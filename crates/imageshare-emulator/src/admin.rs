@@ -8,7 +8,7 @@
 //! | method and path | answer |
 //! |---|---|
 //! | `GET /_imageshare/health` | `{"status": "ok", "service": "imageshare-emulator", "version", "providers": [..]}` |
-//! | `GET /_imageshare/state` | `{"accounts": [..], "images": [{"provider", "id", "owner", "region", "state", "shared_with": [..], ..}]}` |
+//! | `GET /_imageshare/state` | `{"accounts": [..], "images": [{"provider", "id", "owner", "region", "state", "progress", "size_gib", "shared_with": [..], ..}]}` |
 //! | `GET /_imageshare/calls` | `{"calls": [{"provider", "action", "caller", "session", "outcome", "error", "request_id"}]}`; optional `?provider=&action=` filters |
 //! | `GET /_imageshare/faults` | `{"plan": {"seed", "rules": [..]}, "served": [{"provider", "action", "kind", "quota"}]}` |
 //! | `PUT /_imageshare/faults` | a fault plan as JSON (the world file's `[faults]` table); answers like `GET` |
@@ -77,8 +77,12 @@ pub struct ImageState {
     pub owner: String,
     /// Region.
     pub region: String,
-    /// `available`, `creating` or `unavailable`.
+    /// `available`, `creating`, `unavailable` or `failed`.
     pub state: crate::world::State,
+    /// How far its creation or copy has come, 0 to 100 (100 once available).
+    pub progress: u8,
+    /// Size in GiB.
+    pub size_gib: u64,
     /// `custom`, `marketplace`, `imported` or `public`.
     pub origin: crate::world::Origin,
     /// `none`, `service-key` or `cmk`.
@@ -220,6 +224,8 @@ pub(crate) fn state(shared: &Shared) -> StateView {
             owner: i.owner.clone(),
             region: i.region.clone(),
             state: i.state,
+            progress: i.progress,
+            size_gib: i.size_gib,
             origin: i.origin,
             encrypted: i.encrypted,
             kind: i.kind,

@@ -193,13 +193,65 @@ pub struct ImageRecord {
     pub state: State,
     /// Unix seconds of creation.
     pub created_unix: u64,
-    /// For copies: when the copy becomes available.
-    ready_at: Option<Instant>,
+    /// Size in GiB (what the listings report; copy times may depend on it).
+    pub size_gib: u64,
+    /// How far its creation or copy has come, 0 to 100 (100 once available).
+    pub progress: u8,
+    /// For copies still being made: when they end, and how.
+    clock: Option<CopyClock>,
+    /// For the source of a CVM or Lighthouse sync, when the world holds sources busy
+    /// ([`World::copy_source_busy`](crate::world::World)): until when its copies are being
+    /// made.
+    syncing_until: Option<Instant>,
     /// Image this one was copied from, if any.
     pub copied_from: Option<String>,
 }
 
+/// The timing of a copy being made: it started at `started`, is available `ready_after`
+/// later, unless it fails `fail_after` after it started (when that is sooner).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct CopyClock {
+    started: Instant,
+    ready_after: Duration,
+    fail_after: Option<Duration>,
+}
+
+impl CopyClock {
+    /// When the copy ends, available or failed.
+    fn end(&self) -> Instant {
+        let span = self
+            .fail_after
+            .map_or(self.ready_after, |f| f.min(self.ready_after));
+        self.started + span
+    }
+
+    /// The state and progress of the copy at `now`.
+    fn at(&self, now: Instant) -> (State, u8) {
+        let elapsed = now.saturating_duration_since(self.started);
+        let percent = |d: Duration| -> u8 {
+            if self.ready_after.is_zero() {
+                return 0;
+            }
+            // Below 100 while not available.
+            (d.as_millis() * 100 / self.ready_after.as_millis()).min(99) as u8
+        };
+        match self.fail_after {
+            Some(f) if f <= self.ready_after && elapsed >= f => (State::Failed, percent(f)),
+            _ if elapsed >= self.ready_after => (State::Available, 100),
+            _ => (State::Creating, percent(elapsed)),
+        }
+    }
+}
+
 impl ImageRecord {
+    /// Whether this image is the source of a sync still under way (see
+    /// [`Engine::hold_source`]): CVM and Lighthouse then show it `SYNCING` and refuse
+    /// another sync of it.
+    #[must_use]
+    pub fn source_syncing(&self) -> bool {
+        self.syncing_until.is_some_and(|t| Instant::now() < t)
+    }
+
     /// Creation time as `YYYY-MM-DDTHH:MM:SSZ`.
     #[must_use]
     pub fn created_iso(&self) -> String {
@@ -253,6 +305,8 @@ pub struct Engine {
     images: BTreeMap<String, ImageRecord>,
     grants: BTreeMap<String, Vec<Grant>>,
     next_id: u64,
+    /// Copies each `[[copy_fault]]` has failed so far (by index).
+    copy_faults_used: Vec<u32>,
     sts: sts::StsState,
     metadata_tokens: metadata::MetadataTokens,
     resource_shares: resource_sharing::ResourceShares,
@@ -285,6 +339,7 @@ impl Engine {
             images,
             grants,
             next_id: 1,
+            copy_faults_used: Vec::new(),
             sts: sts::StsState::default(),
             metadata_tokens: metadata::MetadataTokens::default(),
             resource_shares: resource_sharing::ResourceShares::default(),
@@ -325,12 +380,49 @@ impl Engine {
 
     fn refresh(&mut self, id: &str) {
         if let Some(img) = self.images.get_mut(id) {
-            if let Some(at) = img.ready_at {
-                if Instant::now() >= at {
-                    img.state = State::Available;
-                    img.ready_at = None;
+            if let Some(clock) = img.clock {
+                let (state, progress) = clock.at(Instant::now());
+                img.state = state;
+                img.progress = progress;
+                if state != State::Creating {
+                    img.clock = None;
                 }
             }
+        }
+    }
+
+    /// The clock of a new copy of `source` into `region`: its time from the world's copy
+    /// settings ([`crate::world::copies`]), and its failure when a `[[copy_fault]]` with
+    /// uses left picks it (using one).
+    fn copy_clock(&mut self, source: &ImageRecord, region: &str) -> CopyClock {
+        let ready_after = crate::world::copies::copy_duration(
+            &self.world,
+            source.provider,
+            region,
+            source.size_gib,
+        );
+        let fault = self
+            .world
+            .copy_faults
+            .iter()
+            .enumerate()
+            .find(|(i, f)| {
+                f.matches(source.provider, &source.id, region)
+                    && f.times
+                        .is_none_or(|n| self.copy_faults_used.get(*i).copied().unwrap_or(0) < n)
+            })
+            .map(|(i, f)| (i, f.fail_after_ms));
+        let fail_after = fault.map(|(i, ms)| {
+            if self.copy_faults_used.len() <= i {
+                self.copy_faults_used.resize(i + 1, 0);
+            }
+            self.copy_faults_used[i] += 1;
+            Duration::from_millis(ms).min(ready_after)
+        });
+        CopyClock {
+            started: Instant::now(),
+            ready_after,
+            fail_after,
         }
     }
 
@@ -723,12 +815,12 @@ impl Engine {
         let prefix = limits_for(provider).image_id_prefix;
         let new_id = format!("{prefix}copy{:08x}", self.next_id);
         self.next_id += 1;
-        let delay = Duration::from_millis(self.world.copy_ready_after_ms);
+        let clock = self.copy_clock(&view.image, &target_region);
         let mut rec = view.image.clone();
         rec.id = new_id.clone();
         rec.name = spec
             .name
-            .unwrap_or_else(|| format!("{}-copy", view.image.name));
+            .unwrap_or_else(|| default_copy_name(provider, &view.image.name));
         rec.owner = spec.project.unwrap_or_else(|| {
             if view.relation == Relation::Received {
                 caller.to_owned()
@@ -739,15 +831,31 @@ impl Engine {
         rec.region = target_region;
         rec.created_unix = time::now_unix();
         rec.copied_from = Some(id.to_owned());
-        if delay.is_zero() {
-            rec.state = State::Available;
-            rec.ready_at = None;
-        } else {
-            rec.state = State::Creating;
-            rec.ready_at = Some(Instant::now() + delay);
-        }
+        rec.clock = Some(clock);
+        rec.syncing_until = None;
         self.images.insert(new_id.clone(), rec);
+        self.refresh(&new_id);
         Ok(new_id)
+    }
+
+    /// Holds `source` busy until every one of `copies` (made from it by one sync call) has
+    /// ended, when the world says so ([`World::copy_source_busy`](crate::world::World)):
+    /// Lighthouse documents that a blueprint being synced shows `SYNCING` until "源地域同步结束"
+    /// and that only `NORMAL` blueprints sync (SyncBlueprint, API 2020-03-24, as the
+    /// official SDK's client doc states it); CVM's SyncImages takes only `NORMAL` images and
+    /// lists `FailedOperation.InvalidImageState` ("镜像状态繁忙", image busy). Off by default.
+    pub fn hold_source(&mut self, source: &str, copies: &[String]) {
+        if !self.world.copy_source_busy {
+            return;
+        }
+        let until = copies
+            .iter()
+            .filter_map(|c| self.images.get(c))
+            .filter_map(|c| c.clock.map(|k| k.end()))
+            .max();
+        if let (Some(until), Some(rec)) = (until, self.images.get_mut(source)) {
+            rec.syncing_until = Some(rec.syncing_until.map_or(until, |t| t.max(until)));
+        }
     }
 
     /// Deletes an image the caller owns (every rule of [`Engine::check_delete`]).
@@ -819,6 +927,7 @@ impl Engine {
         rec.provider = provider;
         rec.id = new_id.clone();
         rec.copied_from = Some(source.to_owned());
+        rec.syncing_until = None;
         rec.created_unix = time::now_unix();
         self.images.insert(new_id.clone(), rec);
         Ok(new_id)
@@ -837,6 +946,53 @@ impl Engine {
     }
 }
 
+/// The name a copy gets when the copy action is sent none:
+///
+/// - ECS `CopyImage` `DestinationImageName`: "默认值:空" (empty by default; ECS API reference,
+///   CopyImage, <https://help.aliyun.com/document_detail/25538.html>, as mirrored in the
+///   `pages` corpus); what DescribeImages then shows as `ImageName` is UNCONFIRMED.
+/// - CVM `SyncImages` `ImageName`: "defaults to the source image name" (tencent.md §1.4,
+///   <https://cloud.tencent.com/document/api/213/15711>; "默认使用源镜像名称", official SDK
+///   SyncImagesRequest).
+/// - Lighthouse `SyncBlueprint` takes no name; the copy keeps the blueprint's name
+///   (tencent.md §2.5; the front-end passes it).
+/// - UCloud `CopyCustomImage` `TargetImageName` is optional (ucloud.md §1.3) and its default
+///   undocumented: the source's name (UNCONFIRMED).
+#[must_use]
+pub fn default_copy_name(provider: Provider, source_name: &str) -> String {
+    if provider == imageshare_alibaba::ECS {
+        String::new()
+    } else {
+        source_name.to_owned()
+    }
+}
+
+/// The size (GiB) an image of `provider` and `kind` has unless its seed says: what each
+/// front-end has always reported (ECS 40 / 140 with a data disk, CVM 50 / 150, SAS 40,
+/// Lighthouse 20, UHost 20 as in UCloud's documented example).
+#[must_use]
+pub fn default_size_gib(provider: Provider, kind: ImageKind) -> u64 {
+    let whole = kind == ImageKind::WholeMachine;
+    match provider {
+        p if p == imageshare_alibaba::ECS => {
+            if whole {
+                140
+            } else {
+                40
+            }
+        }
+        p if p == imageshare_tencent::CVM => {
+            if whole {
+                150
+            } else {
+                50
+            }
+        }
+        p if p == imageshare_alibaba::SAS => 40,
+        _ => 20,
+    }
+}
+
 fn record_from_seed(seed: &ImageSeed, now: u64) -> ImageRecord {
     ImageRecord {
         provider: seed.provider,
@@ -849,7 +1005,16 @@ fn record_from_seed(seed: &ImageSeed, now: u64) -> ImageRecord {
         kind: seed.kind,
         state: seed.state,
         created_unix: now,
-        ready_at: None,
+        size_gib: seed
+            .size_gib
+            .unwrap_or_else(|| default_size_gib(seed.provider, seed.kind)),
+        progress: match seed.state {
+            State::Available | State::Unavailable => 100,
+            State::Creating => 50,
+            State::Failed => 0,
+        },
+        clock: None,
+        syncing_until: None,
         copied_from: None,
     }
 }

@@ -25,8 +25,10 @@
 //! origin = "custom"              # custom | marketplace | imported | public
 //! encrypted = "none"             # none | service-key | cmk
 //! kind = "system-disk"           # system-disk | whole-machine | lightweight-host (default: lightweight-host on SAS and Lighthouse, else system-disk)
-//! state = "available"            # available | creating | unavailable
+//! state = "available"            # available | creating | unavailable | failed
 //! name = "golden"                # optional
+//! size_gib = 40                  # optional: the image's size, which copy times may depend on
+//!                                # (default: what the provider's listing reports, e.g. 40 on ECS, 50 on CVM)
 //! shared_with = ["100000000002"] # optional initial grants
 //!
 //! [faults]                       # optional
@@ -46,6 +48,10 @@
 //! owner, grantees and region must have its provider's form ([`World::validate_forms`]: the
 //! limit tables' image-id prefixes and principal forms).
 //!
+//! How long copies take, per image size and target region, and which copies fail
+//! (`copy_ready_after_ms`, `copy_ms_per_gib`, `[[copy_time]]`, `[[copy_fault]]`) are
+//! described in the [`copies`] part.
+//!
 //! Resource directories with their folders and members (`[[resource_directory]]`, the
 //! targets of Alibaba Resource Sharing) are described in the [`directory`] part.
 //!
@@ -61,9 +67,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::faults::FaultPlan;
 
+pub mod copies;
 pub mod directory;
 pub mod roles;
 
+pub use copies::{CopyFault, CopyTime};
 pub use directory::{DirectorySeed, FolderSeed, MemberSeed};
 pub use roles::{Cloud, MetadataSettings, OidcProviderSeed, RoleSeed, StsSettings};
 
@@ -254,6 +262,9 @@ pub enum State {
     Creating,
     /// Deprecated or broken.
     Unavailable,
+    /// Its creation or copy failed (ECS `CreateFailed`, CVM `CREATEFAILED`, Lighthouse
+    /// `SYNCING_FAILED`).
+    Failed,
 }
 
 /// An image of the world. In a world file, `kind` defaults per provider to the first kind
@@ -288,6 +299,9 @@ pub struct ImageSeed {
     /// Initial grants (account ids; UCloud: project ids).
     #[serde(default)]
     pub shared_with: Vec<String>,
+    /// Size in GiB; the provider's default ([`crate::engine::default_size_gib`]) when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_gib: Option<u64>,
 }
 
 /// An `[[image]]` table as written: every field of [`ImageSeed`], `kind` optional.
@@ -311,6 +325,8 @@ struct ImageSeedFile {
     name: Option<String>,
     #[serde(default)]
     shared_with: Vec<String>,
+    #[serde(default)]
+    size_gib: Option<u64>,
 }
 
 impl From<ImageSeedFile> for ImageSeed {
@@ -326,6 +342,7 @@ impl From<ImageSeedFile> for ImageSeed {
             state: f.state,
             name: f.name,
             shared_with: f.shared_with,
+            size_gib: f.size_gib,
         }
     }
 }
@@ -366,6 +383,7 @@ impl ImageSeed {
             state: State::Available,
             name: None,
             shared_with: Vec::new(),
+            size_gib: None,
         }
     }
     /// Sets the origin.
@@ -398,6 +416,12 @@ impl ImageSeed {
         self.name = Some(n.to_owned());
         self
     }
+    /// Sets the size in GiB.
+    #[must_use]
+    pub fn size_gib(mut self, gib: u64) -> Self {
+        self.size_gib = Some(gib);
+        self
+    }
     /// Adds initial grants.
     #[must_use]
     pub fn shared_with(mut self, who: &[&str]) -> Self {
@@ -428,9 +452,23 @@ pub struct World {
     /// Fault injection.
     #[serde(default)]
     pub faults: FaultPlan,
-    /// Milliseconds a copied image stays `creating` before it becomes available.
+    /// Milliseconds a copied image stays `creating` before it becomes available (the fixed
+    /// part of a copy's time; see [`copies`]).
     #[serde(default)]
     pub copy_ready_after_ms: u64,
+    /// Milliseconds a copy takes per GiB of its source, on top of `copy_ready_after_ms`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub copy_ms_per_gib: u64,
+    /// Other copy times for copies into given regions.
+    #[serde(default, rename = "copy_time", skip_serializing_if = "Vec::is_empty")]
+    pub copy_times: Vec<CopyTime>,
+    /// Copies that fail.
+    #[serde(default, rename = "copy_fault", skip_serializing_if = "Vec::is_empty")]
+    pub copy_faults: Vec<CopyFault>,
+    /// Holds the source of a CVM `SyncImages` / Lighthouse `SyncBlueprint` busy (`SYNCING`,
+    /// another sync of it refused) until its copies have ended (see [`copies`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub copy_source_busy: bool,
     /// Roles that STS can issue credentials for (see the `roles` section of the format).
     #[serde(default, rename = "role", skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<RoleSeed>,
@@ -612,6 +650,7 @@ impl World {
         self.validate_roles(&ids)?;
         directory::validate(&self.resource_directories, &ids)?;
         self.faults.validate().map_err(WorldError::Invalid)?;
+        copies::validate(&self.copy_times, &self.copy_faults).map_err(WorldError::Invalid)?;
         Ok(())
     }
 
@@ -703,6 +742,10 @@ impl World {
             .iter()
             .find(|a| a.projects.iter().any(|p| p == project))
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Line and column (from 1, in characters) of byte `offset` of `text`.
@@ -797,6 +840,31 @@ impl WorldBuilder {
     #[must_use]
     pub fn copy_ready_after_ms(mut self, ms: u64) -> Self {
         self.world.copy_ready_after_ms = ms;
+        self
+    }
+    /// Sets how long copies take per GiB of their source (see [`copies`]).
+    #[must_use]
+    pub fn copy_ms_per_gib(mut self, ms: u64) -> Self {
+        self.world.copy_ms_per_gib = ms;
+        self
+    }
+    /// Adds another copy time for copies into a region (see [`copies`]).
+    #[must_use]
+    pub fn copy_time(mut self, time: CopyTime) -> Self {
+        self.world.copy_times.push(time);
+        self
+    }
+    /// Holds CVM and Lighthouse sync sources busy while their copies are made (see
+    /// [`copies`]).
+    #[must_use]
+    pub fn copy_source_busy(mut self, busy: bool) -> Self {
+        self.world.copy_source_busy = busy;
+        self
+    }
+    /// Adds copies that fail (see [`copies`]).
+    #[must_use]
+    pub fn copy_fault(mut self, fault: CopyFault) -> Self {
+        self.world.copy_faults.push(fault);
         self
     }
     /// Adds a role.

@@ -95,6 +95,7 @@ fn as_image(p: Provider, seed: &ImageSeed, caller: &str) -> Image {
             State::Available => ImageState::Available,
             State::Creating => ImageState::Pending,
             State::Unavailable => ImageState::Unavailable,
+            State::Failed => ImageState::Failed,
         },
         origin,
         encryption: match seed.encrypted {
@@ -104,6 +105,7 @@ fn as_image(p: Provider, seed: &ImageSeed, caller: &str) -> Image {
         },
         kind: seed.kind,
         created_at: None,
+        progress: None,
     }
 }
 

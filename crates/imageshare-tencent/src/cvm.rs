@@ -7,7 +7,9 @@
 //! | `share` / `unshare` | `ModifyImageSharePermission`, `Permission` `SHARE` / `CANCEL` |
 //! | `sharees_page` | `DescribeImageSharePermission` (not paged: one page) |
 //! | `shared_with_me_page` | `DescribeImages`, filter `image-type` = `SHARED_IMAGE`, `Offset` / `Limit` 100 / `TotalCount` |
-//! | `copy` | `SyncImages` (own copy of a received image into its source region; cross-region copy; a `CopyTarget::Region` naming the adapter's own region is refused before sending, as SyncImages refuses a custom image's source region) |
+//! | `copy` | `SyncImages` with `ImageSetRequired` (own copy of a received image into its source region; cross-region copy; `ImageName` when the target names the copy; a `CopyTarget::Region` naming the adapter's own region is refused before sending, as SyncImages refuses a custom image's source region) |
+//! | `copy_limits` | [`CVM_COPY`](crate::CVM_COPY): names of at most 60 characters, no border |
+//! | `images_named` | `DescribeImages`, filters `image-name` = the name and `image-type` = `PRIVATE_IMAGE`, `Offset` / `Limit` 100, all pages; only exact names are kept (`image-name` matches fuzzily) |
 //! | `delete` | `DeleteImages` |
 //! | `whoami` | STS `GetCallerIdentity` (2018-08-13, `sts.tencentcloudapi.com` or the configured STS endpoint) |
 //!
@@ -15,8 +17,10 @@
 //! - origin: `PRIVATE_IMAGE` is custom, `SHARED_IMAGE` received, anything else public;
 //! - owner: `ImageCreator` (not for public images, whose creator is `tencent`);
 //! - state: `NORMAL` available (unavailable when `ImageDeprecated` is true); `CREATING`,
-//!   `SYNCING`, `IMPORTING` pending; `CREATEFAILED`, `IMPORTFAILED` failed; anything else
-//!   verbatim;
+//!   `SYNCING`, `IMPORTING` pending; `CREATEFAILED`, `IMPORTFAILED` and any other
+//!   `*FAILED` (a failed sync) failed; anything else verbatim;
+//! - progress: `SyncPercent` (an integer, nullable: the sync percentage; tencent.md 1.3,
+//!   tencentcloud-sdk-go `cvm/v20170312/models.go` `Image.SyncPercent`), within 0 to 100;
 //! - kind: whole-machine when `SnapshotSet` holds a `DATA_DISK` snapshot (a whole-instance
 //!   image is the one that carries data-disk snapshots), else system-disk;
 //! - encryption: `DescribeImages` does not report it (tencentcloud-sdk-go
@@ -36,11 +40,13 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use imageshare_core::paging::{paginate, Listing, TryStreamExt};
 use imageshare_core::{
-    CallContext, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin,
+    CallContext, CopyLimits, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin,
     ImageSharing, ImageState, Page, PageCursor, Principal, Provider, Region, Result, ShareLimits,
     ShareReport, Sharee, Site,
 };
+use tracing::Instrument;
 
 pub use crate::builder::CvmBuilder;
 use crate::cbs::{Cbs, CBS_SERVICE};
@@ -49,7 +55,7 @@ use crate::common::{
     change_grants, check_id, copied_id, delete, ids_or_filters, offset_page, reported_time,
     the_one, GrantAction, Service, PAGE_SIZE,
 };
-use crate::limits::{CVM_DESCRIBE_IMAGES_MAX_IDS, CVM_LIMITS, CVM_MAX_SHAREES_PER_IMAGE};
+use crate::limits::{CVM_COPY, CVM_DESCRIBE_IMAGES_MAX_IDS, CVM_LIMITS, CVM_MAX_SHAREES_PER_IMAGE};
 use crate::model::{
     CvmImage, DeleteImagesRequest, DescribeImageSharePermissionRequest,
     DescribeImageSharePermissionResponse, DescribeImagesRequest, DescribeImagesResponse, Filter,
@@ -305,8 +311,12 @@ pub fn image_from_cvm(img: CvmImage, region: &Region) -> Image {
         "NORMAL" => ImageState::Available,
         "CREATING" | "SYNCING" | "IMPORTING" => ImageState::Pending,
         "CREATEFAILED" | "IMPORTFAILED" => ImageState::Failed,
+        other if other.ends_with("FAILED") => ImageState::Failed,
         other => ImageState::Other(other.to_owned()),
     };
+    let progress = img
+        .sync_percent
+        .map(|p| u8::try_from(p.clamp(0, 100)).unwrap_or(100));
     let whole = img.snapshot_set.as_deref().is_some_and(|s| {
         s.iter()
             .any(|snap| snap.disk_usage.as_deref() == Some("DATA_DISK"))
@@ -326,6 +336,7 @@ pub fn image_from_cvm(img: CvmImage, region: &Region) -> Image {
             ImageKind::SystemDisk
         },
         created_at: reported_time(img.created_time.as_deref()),
+        progress,
     }
 }
 
@@ -344,6 +355,49 @@ impl ImageSharing for TencentCvmImageSharing {
     }
     fn credentials_source(&self) -> Option<String> {
         Some(self.client.credentials().source().to_owned())
+    }
+    fn copy_limits(&self) -> Option<&CopyLimits> {
+        Some(&CVM_COPY)
+    }
+
+    /// `DescribeImages` with the filters `image-name` and `image-type` = `PRIVATE_IMAGE`
+    /// (every state: DescribeImages does not filter by state unless asked), all pages;
+    /// `image-name` matches fuzzily, so only the images named exactly `name` are kept.
+    /// Encryption is not looked up ([`Encryption::NotReported`], as for listings).
+    async fn images_named_in(&self, cx: &CallContext, name: &str) -> Result<Vec<Image>> {
+        if name.trim().is_empty() {
+            return Err(Error::invalid_input(
+                "image name",
+                "give a name: an empty image-name filter would match every image",
+            ));
+        }
+        let span = tracing::info_span!("images_named", provider = %self.provider(), name = %name);
+        async {
+            let listing = Listing::new(self.provider(), "DescribeImages");
+            let found: Vec<CvmImage> = paginate(listing, |cursor| async move {
+                let offset = PageCursor::offset(cursor.as_ref())?;
+                let request = DescribeImagesRequest {
+                    filters: Some(vec![
+                        Filter::one("image-name", name),
+                        Filter::one("image-type", "PRIVATE_IMAGE"),
+                    ]),
+                    offset: Some(offset),
+                    limit: Some(PAGE_SIZE),
+                    ..Default::default()
+                };
+                let page = self.describe_images_in(cx, &request).await?;
+                Ok(offset_page(offset, page.total_count, page.image_set))
+            })
+            .try_collect()
+            .await?;
+            Ok(found
+                .into_iter()
+                .filter(|i| i.image_name.as_deref() == Some(name))
+                .map(|i| image_from_cvm(i, self.region()))
+                .collect())
+        }
+        .instrument(span)
+        .await
     }
 
     async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image> {
@@ -542,6 +596,33 @@ mod tests {
             license_type: None,
             image_family: None,
             image_deprecated: None,
+        }
+    }
+
+    #[test]
+    fn sync_states_and_percent() {
+        let r = Region::from("ap-shanghai");
+        let mut img = raw("PRIVATE_IMAGE", "SYNCING", &["SYSTEM_DISK"]);
+        img.sync_percent = Some(45);
+        let i = image_from_cvm(img, &r);
+        assert_eq!((i.state, i.progress), (ImageState::Pending, Some(45)));
+        for (percent, want) in [(Some(-3), Some(0)), (Some(140), Some(100)), (None, None)] {
+            let mut img = raw("PRIVATE_IMAGE", "CREATING", &["SYSTEM_DISK"]);
+            img.sync_percent = percent;
+            assert_eq!(image_from_cvm(img, &r).progress, want, "{percent:?}");
+        }
+        for failed in [
+            "CREATEFAILED",
+            "IMPORTFAILED",
+            "SYNCFAILED",
+            "SYNCING_FAILED",
+        ] {
+            let img = raw("PRIVATE_IMAGE", failed, &["SYSTEM_DISK"]);
+            assert_eq!(
+                image_from_cvm(img, &r).state,
+                ImageState::Failed,
+                "{failed}"
+            );
         }
     }
 

@@ -160,7 +160,10 @@ pub type Cvm = TencentCvmImageSharing;
 pub type Lighthouse = TencentLighthouseImageSharing;
 
 pub use credential::TencentCredentials;
-pub use limits::{CVM_LIMITS, LIGHTHOUSE_LIMITS};
+pub use limits::{
+    CVM_COPY, CVM_LIMITS, LIGHTHOUSE_COPY, LIGHTHOUSE_LIMITS, MAINLAND_CHINA,
+    MAINLAND_CHINA_REGIONS,
+};
 pub use providers::PROVIDERS;
 pub use signer::{
     scope_from_authorization, sign, Method, ReceivedRequest, SignedHeaderSet, Tc3Authorization,

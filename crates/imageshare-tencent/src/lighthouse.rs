@@ -9,7 +9,9 @@
 //! | `sharees_page` | `DescribeBlueprintsShareAcrossAccountInfos`, `Offset` / `Limit` 100; the China-site spec has it, and where a site does not (`InvalidAction`) the answer is [`Error::Unsupported`]; an empty first page is followed by `DescribeBlueprints` to tell an unknown blueprint from an unshared one |
 //! | `sharees_of` | the same listing, without that lookup (the caller has just looked the blueprint up) |
 //! | `shared_with_me_page` | `DescribeBlueprints`, filter `blueprint-type` = `SHARED`, `Offset` / `Limit` 100 |
-//! | `copy` | `SyncBlueprint` (other regions only) |
+//! | `copy` | `SyncBlueprint` (other regions only; it takes no name, so a `CopyTarget::Region` with a name is refused before sending) |
+//! | `copy_limits` | [`LIGHTHOUSE_COPY`](crate::LIGHTHOUSE_COPY): at most 10 regions per call, no name (the copy keeps the blueprint's), not across the [mainland-China border](crate::MAINLAND_CHINA) |
+//! | `images_named` | `DescribeBlueprints`, filters `blueprint-name` = the name and `blueprint-type` = `PRIVATE`, `Offset` / `Limit` 100, all pages; only exact names are kept |
 //! | `delete` | `DeleteBlueprints` |
 //! | `whoami` | STS `GetCallerIdentity` (2018-08-13, `sts.tencentcloudapi.com` or the configured STS endpoint) |
 //!
@@ -32,10 +34,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use imageshare_core::paging::{paginate, Listing, TryStreamExt};
 use imageshare_core::{
-    CallContext, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin,
+    CallContext, CopyLimits, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin,
     ImageSharing, ImageState, Page, PageCursor, Principal, Provider, Region, Result, ShareLimits,
     ShareReport, Sharee,
 };
+use tracing::Instrument;
 
 pub use crate::builder::LighthouseBuilder;
 use crate::client::{CallOptions, TencentClient, LIGHTHOUSE_SERVICE};
@@ -43,7 +46,9 @@ use crate::common::{
     change_grants, check_id, copied_id, delete, ids_or_filters, offset_page, reported_time,
     the_one, GrantAction, Service, PAGE_SIZE,
 };
-use crate::limits::{CVM_LIMITS, LIGHTHOUSE_DESCRIBE_BLUEPRINTS_MAX_IDS, LIGHTHOUSE_LIMITS};
+use crate::limits::{
+    CVM_LIMITS, LIGHTHOUSE_COPY, LIGHTHOUSE_DESCRIBE_BLUEPRINTS_MAX_IDS, LIGHTHOUSE_LIMITS,
+};
 use crate::model::{
     Blueprint, BlueprintAccountsRequest, DeleteBlueprintsRequest, DescribeBlueprintsRequest,
     DescribeBlueprintsResponse, DescribeBlueprintsShareAcrossAccountInfosRequest,
@@ -461,6 +466,7 @@ pub fn image_from_blueprint(b: Blueprint, region: &Region) -> Image {
         encryption: Encryption::NotReported,
         kind: ImageKind::LightweightHost,
         created_at: reported_time(b.created_time.as_deref()),
+        progress: None,
     }
 }
 
@@ -486,6 +492,49 @@ impl ImageSharing for TencentLighthouseImageSharing {
     }
     fn credentials_source(&self) -> Option<String> {
         Some(self.client.credentials().source().to_owned())
+    }
+    fn copy_limits(&self) -> Option<&CopyLimits> {
+        Some(&LIGHTHOUSE_COPY)
+    }
+
+    /// `DescribeBlueprints` with the filters `blueprint-name` and `blueprint-type` =
+    /// `PRIVATE` (the custom blueprints: "PRIVATE（自定义镜像）", tencentcloud-sdk-go
+    /// `lighthouse/v20200324/models.go` `DescribeBlueprintsRequestParams.Filters`), every
+    /// state, all pages; only the blueprints named exactly `name` are kept.
+    async fn images_named_in(&self, cx: &CallContext, name: &str) -> Result<Vec<Image>> {
+        if name.trim().is_empty() {
+            return Err(Error::invalid_input(
+                "blueprint name",
+                "give a name: an empty blueprint-name filter would match every blueprint",
+            ));
+        }
+        let span = tracing::info_span!("images_named", provider = %self.provider(), name = %name);
+        async {
+            let listing = Listing::new(self.provider(), "DescribeBlueprints");
+            let found: Vec<Blueprint> = paginate(listing, |cursor| async move {
+                let offset = PageCursor::offset(cursor.as_ref())?;
+                let request = DescribeBlueprintsRequest {
+                    offset: Some(offset),
+                    limit: Some(PAGE_SIZE),
+                    filters: Some(vec![
+                        Filter::one("blueprint-name", name),
+                        Filter::one("blueprint-type", "PRIVATE"),
+                    ]),
+                    ..Default::default()
+                };
+                let page = self.describe_blueprints_in(cx, &request).await?;
+                Ok(offset_page(offset, page.total_count, page.blueprint_set))
+            })
+            .try_collect()
+            .await?;
+            Ok(found
+                .into_iter()
+                .filter(|b| b.blueprint_name.as_deref() == Some(name))
+                .map(|b| image_from_blueprint(b, self.region()))
+                .collect())
+        }
+        .instrument(span)
+        .await
     }
 
     async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image> {
@@ -662,6 +711,21 @@ mod tests {
             "CreatedTime": "2021-02-02T09:16:16Z", "ImageId": ""
         }))
         .unwrap()
+    }
+
+    #[test]
+    fn sync_states_of_blueprints() {
+        let r = Region::from("ap-shanghai");
+        for (state, want) in [
+            ("SYNCING", ImageState::Pending),
+            ("CREATING", ImageState::Pending),
+            ("SYNCING_FAILED", ImageState::Failed),
+            ("CREATEFAILED", ImageState::Failed),
+            ("NORMAL", ImageState::Available),
+        ] {
+            let i = image_from_blueprint(bp("PRIVATE", state), &r);
+            assert_eq!((i.state, i.progress), (want, None), "{state}");
+        }
     }
 
     #[test]

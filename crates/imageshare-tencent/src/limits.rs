@@ -39,7 +39,7 @@
 
 use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare_core::ratelimit::{Rate, RateLimits};
-use imageshare_core::{ImageKind, PrincipalKind, ShareLimits};
+use imageshare_core::{CopyLimits, ImageKind, PrincipalKind, RegionBorder, ShareLimits};
 
 /// Fewest digits accepted in a Tencent root-account id (see the module docs).
 pub const ACCOUNT_ID_MIN_DIGITS: usize = 5;
@@ -158,6 +158,74 @@ pub const LIGHTHOUSE_LIMITS: ShareLimits = ShareLimits {
     delete_requires_unshare: true,
     source: "tencent.md §2.1/§2.6/§7 (Lighthouse API 1207/101338, tencentcloud-sdk-go \
              lighthouse/v20200324 errors); per-blueprint total unpublished",
+};
+
+/// CVM `SyncImages` (API 2017-03-12), the cross-region copy of a custom image.
+pub const CVM_COPY: CopyLimits = CopyLimits {
+    action: "SyncImages",
+    // `DestinationRegions` is a list, but no maximum is published (API page 213/15711,
+    // tencentcloud-sdk-go `cvm/v20170312/models.go` `SyncImagesRequestParams`; tencent.md
+    // 1.4): UNCONFIRMED. 10 is imageshare's choice, the cap Tencent documents for the
+    // analogous Lighthouse `SyncBlueprint`; the adapter sends one region per call anyway.
+    max_regions_per_call: 10,
+    // `ImageName`: "目标镜像名称。默认使用源镜像名称。最多支持 60 个字符。" (SyncImagesRequest
+    // in tencentcloud-sdk-java / -dotnet `cvm/v20170312`; tencent.md 1.4).
+    max_name_chars: 60,
+    // No border is documented: the request model only says that some regions do not
+    // support synchronisation ("暂不支持部分地域同步", with a link to the copy guide
+    // 213/4943); UNCONFIRMED, the server stays the referee.
+    border: None,
+    source: "CVM API SyncImages (213/15711) and the SDK request model SyncImagesRequest \
+             (ImageName at most 60 characters; DestinationRegions maximum unpublished, 10 \
+             chosen; no border documented) (tencent.md 1.4)",
+};
+
+/// Tencent Cloud region ids in mainland China, the inside of the border Lighthouse's
+/// `SyncBlueprint` does not cross. From the region lists of the CVM and Lighthouse docs
+/// (cloud.tencent.com/document/product/213/6091 "地域和可用区", product/1207/47564): the
+/// mainland cities Guangzhou, Shanghai, Nanjing, Beijing, Chengdu, Chongqing and the
+/// finance zones; Hong Kong and every `ap-`/`na-`/`eu-`/`sa-` region elsewhere are
+/// outside. The older or restricted ids (`ap-shenzhen`, `ap-tianjin`, `ap-wuhan`,
+/// `ap-hangzhou` and their zones) are listed as the emulator treats them: UNCONFIRMED
+/// whether Lighthouse serves them.
+pub const MAINLAND_CHINA_REGIONS: &[&str] = &[
+    "ap-beijing",
+    "ap-beijing-fsi",
+    "ap-chengdu",
+    "ap-chongqing",
+    "ap-guangzhou",
+    "ap-nanjing",
+    "ap-shanghai",
+    "ap-shanghai-fsi",
+    "ap-shenzhen",
+    "ap-shenzhen-fsi",
+    "ap-tianjin",
+    "ap-wuhan",
+    "ap-hangzhou",
+];
+
+/// The mainland-China border of Lighthouse's `SyncBlueprint`.
+pub const MAINLAND_CHINA: RegionBorder = RegionBorder {
+    inside: MAINLAND_CHINA_REGIONS,
+    inside_name: "mainland China",
+    outside_name: "outside mainland China",
+};
+
+/// Lighthouse `SyncBlueprint` (API 2020-03-24), the cross-region copy of a blueprint.
+pub const LIGHTHOUSE_COPY: CopyLimits = CopyLimits {
+    action: "SyncBlueprint",
+    // Up to 10 destination regions (intl API page SyncBlueprint,
+    // https://www.tencentcloud.com/zh/document/product/1103/75622; tencent.md 2.5).
+    max_regions_per_call: 10,
+    // SyncBlueprint takes no name (its parameters are BlueprintId and DestinationRegions
+    // only): the copy keeps the blueprint's name (tencent.md 2.5).
+    max_name_chars: 0,
+    // No sync between mainland-China and other regions (same page): the server answers
+    // InvalidParameterValue.NotSupportCrossBorderSyncBlueprint (tencent.md 2.5, 3.4, 7).
+    border: Some(MAINLAND_CHINA),
+    source: "Lighthouse API SyncBlueprint (tencentcloud.com 1103/75622): at most 10 destination regions, no \
+             name, not between mainland China and other regions \
+             (InvalidParameterValue.NotSupportCrossBorderSyncBlueprint) (tencent.md 2.5, 7)",
 };
 
 /// CVM's published per-action request quotas, requests per second (tencent.md §6, from the

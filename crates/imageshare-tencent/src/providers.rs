@@ -7,7 +7,10 @@ use imageshare_core::{
     Result,
 };
 
-use crate::limits::{cvm_rate_limits, lighthouse_rate_limits, CVM_LIMITS, LIGHTHOUSE_LIMITS};
+use crate::limits::{
+    cvm_rate_limits, lighthouse_rate_limits, CVM_COPY, CVM_LIMITS, LIGHTHOUSE_COPY,
+    LIGHTHOUSE_LIMITS,
+};
 use crate::{
     TencentCredentials, TencentCvmImageSharing, TencentLighthouseImageSharing, CVM, LIGHTHOUSE,
 };
@@ -25,6 +28,7 @@ pub const PROVIDERS: &[ProviderSpec] = &[
         rate_defaults: cvm_rate_limits,
         actions: <crate::CvmAction as ProviderAction>::actions,
         org_targets: None,
+        copy: Some(&CVM_COPY),
         build: |config, credentials| Ok(Box::new(cvm(config, credentials)?)),
     },
     ProviderSpec {
@@ -35,6 +39,7 @@ pub const PROVIDERS: &[ProviderSpec] = &[
         rate_defaults: lighthouse_rate_limits,
         actions: <crate::LighthouseAction as ProviderAction>::actions,
         org_targets: None,
+        copy: Some(&LIGHTHOUSE_COPY),
         build: |config, credentials| Ok(Box::new(lighthouse(config, credentials)?)),
     },
 ];

@@ -23,6 +23,7 @@ fn image(id: &str, kind: ImageKind) -> Image {
         encryption: Encryption::None,
         kind,
         created_at: None,
+        progress: None,
     }
 }
 

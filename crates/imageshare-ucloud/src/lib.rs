@@ -162,7 +162,7 @@ pub use sharing::{CopiedImage, SharingActions, UCloudImageSharing};
 pub use credential::{
     CredentialSource, ResolvedUCloud, UCloudChain, UCloudConfig, UCloudCredentials,
 };
-pub use limits::UHOST_LIMITS;
+pub use limits::{UHOST_COPY, UHOST_LIMITS};
 pub use providers::PROVIDERS;
 pub use signer::{
     sign, sign_request, verify, verify_with, FlattenError, FormError, Param, VerifyError,

@@ -3,7 +3,7 @@
 
 use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare_core::ratelimit::{Rate, RateLimits};
-use imageshare_core::{ImageKind, PrincipalKind, ShareLimits};
+use imageshare_core::{CopyLimits, ImageKind, PrincipalKind, ShareLimits};
 
 use crate::UHOST;
 
@@ -94,3 +94,25 @@ pub fn uhost_rate_limits() -> RateLimits {
 /// `Limit` equal to the batch, and an id the answer leaves out is looked up on its own
 /// ([`crate::lookup`]), so a lower server cap costs calls, never a wrong `NotFound`.
 pub const DESCRIBE_IMAGE_MAX_IDS: usize = 100;
+
+/// UHost `CopyCustomImage` with `TargetRegion`, the cross-region copy of a custom image
+/// (into the adapter's own project; ucloud.md 1.3).
+pub const UHOST_COPY: CopyLimits = CopyLimits {
+    action: "CopyCustomImage",
+    // `TargetRegion` is one region ("目标地域，不跨地域不用填", UCloud API reference
+    // CopyCustomImage, UCloudDoc-Team/api `uhost-api/copy_custom_image.md`), which the
+    // adapter sends; the batch form `TargetRegionList.N` (ucloud-sdk-go
+    // `services/uhost/apis.go` `CopyCustomImageRequest`) publishes no maximum.
+    max_regions_per_call: 1,
+    // `TargetImageName`: "目标镜像名称", no length published (same reference); 63 is the
+    // longest name terraform-provider-ucloud's generic name check accepts
+    // (`ucloud/validators.go` `validateName`, `^[A-Za-z0-9\p{Han}-_.]{1,63}$`).
+    // UNCONFIRMED for image names.
+    max_name_chars: 63,
+    // No border is documented for copies between UCloud regions: UNCONFIRMED, the server
+    // stays the referee.
+    border: None,
+    source: "UCloud API reference CopyCustomImage (TargetRegion, TargetImageName; no \
+             length or border published), name length 63 from terraform-provider-ucloud's \
+             name check (UNCONFIRMED for images) (ucloud.md 1.3)",
+};

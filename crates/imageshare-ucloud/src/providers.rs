@@ -7,7 +7,7 @@ use imageshare_core::{
 };
 
 use crate::credential::UCloudCredentials;
-use crate::limits::{uhost_rate_limits, UHOST_LIMITS};
+use crate::limits::{uhost_rate_limits, UHOST_COPY, UHOST_LIMITS};
 use crate::sharing::UCloudImageSharing;
 use crate::UHOST;
 
@@ -23,6 +23,7 @@ pub const PROVIDERS: &[ProviderSpec] = &[ProviderSpec {
     rate_defaults: uhost_rate_limits,
     actions: <crate::UHostAction as ProviderAction>::actions,
     org_targets: None,
+    copy: Some(&UHOST_COPY),
     build: |config, credentials| Ok(Box::new(uhost(config, credentials)?)),
 }];
 

@@ -2,9 +2,22 @@
 //! [`crate::builder`]).
 //!
 //! Documented UCloud actions used: `DescribeImage` (lookup, batched lookup with `ImageIds.N`
-//! in [`crate::lookup`], listing, paging),
+//! in [`crate::lookup`], listing, paging, and `images_named`: `ImageType=Custom`, all
+//! pages, names matched here since DescribeImage takes no name),
 //! `CopyCustomImage` (copies, [`UCloudImageSharing::copy_to_project`]) and
 //! `TerminateCustomImage` (delete).
+//!
+//! | trait call | UCloud action |
+//! |---|---|
+//! | `copy` to a region | `CopyCustomImage` with `TargetProjectId` = the adapter's project, `TargetRegion`, and `TargetImageName` when the target names the copy |
+//! | `copy_limits` | [`UHOST_COPY`](crate::UHOST_COPY): one `TargetRegion` per call, names of at most 63 characters (UNCONFIRMED), no border |
+//! | `images_named` | `DescribeImage` with `ImageType=Custom`, `Offset` / `Limit`, all pages; exact names kept |
+//!
+//! A copy is `Copying` until done (pending, like `Making`); `Unavailable` stays
+//! unavailable, which distribution reports as a failed copy (whether UCloud marks a failed
+//! copy `Unavailable` is UNCONFIRMED: the API reference lists the four states
+//! `Available`, `Making`, `Unavailable`, `Copying` only, ucloud.md 2). DescribeImage
+//! reports no copy progress (the SDK's `GetImageCopyProgress` is internal, ucloud.md 1.3).
 //!
 //! Project sharing uses the actions named by [`SharingActions`]. **They are not part of
 //! UCloud's published API** (UCloud documents sharing as a console feature only, ucloud.md
@@ -16,17 +29,19 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use tracing::Instrument;
 
 use imageshare_core::limits::ImageIdUse;
 use imageshare_core::paging::{paginate, BoxStream, Listing, StreamExt, TryStreamExt};
 use imageshare_core::{
-    CallContext, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin,
+    CallContext, CopyLimits, CopyTarget, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin,
     ImageSharing, ImageState, Page, PageCursor, Principal, ProjectId, Provider, Region, Result,
     ShareLimits, ShareOutcome, ShareReport, Sharee, Timestamp,
 };
 
 use crate::builder::UCloudImageSharingBuilder;
 use crate::client::{error_ret_code, Idempotency, UCloudClient};
+use crate::limits::UHOST_COPY;
 use crate::model::{
     state, CopyCustomImageResponse, DescribeImageResponse, DescribeImageShareResponse, ImageType,
     SaveSharedImageResponse, ShareCustomImageResponse, TerminateCustomImageResponse, UHostImageSet,
@@ -192,6 +207,18 @@ impl UCloudImageSharing {
         offset: u64,
         limit: u32,
     ) -> Result<DescribeImageResponse> {
+        self.describe_image_page_in(&CallContext::new(), image_type, offset, limit)
+            .await
+    }
+
+    /// [`describe_image_page`](Self::describe_image_page) in `cx`.
+    async fn describe_image_page_in(
+        &self,
+        cx: &CallContext,
+        image_type: Option<&ImageType>,
+        offset: u64,
+        limit: u32,
+    ) -> Result<DescribeImageResponse> {
         let mut params: Vec<Param> = Vec::new();
         if let Some(t) = image_type {
             params.push(("ImageType".into(), t.as_str().to_owned()));
@@ -200,12 +227,7 @@ impl UCloudImageSharing {
         params.push(("Limit".into(), limit.to_string()));
         Ok(self
             .client
-            .call(
-                &CallContext::new(),
-                DESCRIBE_IMAGE,
-                params,
-                Idempotency::Idempotent,
-            )
+            .call(cx, DESCRIBE_IMAGE, params, Idempotency::Idempotent)
             .await?
             .body)
     }
@@ -618,6 +640,48 @@ impl ImageSharing for UCloudImageSharing {
     fn images_per_call(&self) -> usize {
         crate::limits::DESCRIBE_IMAGE_MAX_IDS
     }
+    fn copy_limits(&self) -> Option<&CopyLimits> {
+        Some(&UHOST_COPY)
+    }
+
+    /// `DescribeImage` with `ImageType=Custom` (the project's own custom images, in every
+    /// state), all pages (`Offset` / `Limit` / `TotalCount`), keeping the images named
+    /// exactly `name`: DescribeImage has no name parameter (UCloud API reference
+    /// DescribeImage: `ImageType`, `OsType`, `ImageId`, `ImageIds.N`, `Tag`, `Offset`,
+    /// `Limit`, ...; ucloud.md 1.3), so the name is matched here.
+    async fn images_named_in(&self, cx: &CallContext, name: &str) -> Result<Vec<Image>> {
+        if name.trim().is_empty() {
+            return Err(Error::invalid_input(
+                "image name",
+                "give the name of the images to find",
+            ));
+        }
+        let span = tracing::info_span!("images_named", provider = %UHOST, name = %name);
+        async {
+            let limit = self.limit();
+            let custom = ImageType::Custom;
+            let found: Vec<UHostImageSet> =
+                paginate(Listing::new(UHOST, DESCRIBE_IMAGE), |cursor| {
+                    let custom = &custom;
+                    async move {
+                        let offset = PageCursor::offset(cursor.as_ref())?;
+                        let page = self
+                            .describe_image_page_in(cx, Some(custom), offset, limit)
+                            .await?;
+                        Ok(offset_page(offset, limit, page.total_count, page.image_set))
+                    }
+                })
+                .try_collect()
+                .await?;
+            Ok(found
+                .iter()
+                .filter(|s| s.image_name == name)
+                .map(|s| self.own_image(s))
+                .collect())
+        }
+        .instrument(span)
+        .await
+    }
 
     /// `DescribeImage` with `ImageIds.N`, then `image_in` for the ids not listed
     /// ([`crate::lookup`]).
@@ -821,6 +885,7 @@ pub fn to_image(
         encryption: Encryption::NotReported,
         kind,
         created_at: reported_time(set.create_time),
+        progress: None,
     }
 }
 

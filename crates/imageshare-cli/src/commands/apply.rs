@@ -8,19 +8,25 @@ use imageshare::core::transport::RetryLog;
 use imageshare::core::CallContext;
 use serde::Serialize;
 
+use futures_util::FutureExt;
+
+use super::distribute::{self, CopyWait, Distributed, EntryResult};
 use super::plan::{connect_manifest, load, plan_manifest, Connections, PlanEntry, Plans};
 use crate::bulk::{self, BulkResults, Exit, StepSpec};
 use crate::cli::Global;
 use crate::confirm;
 use crate::exit::{usage, Failure};
 use crate::output::Document;
-use crate::{trail, wording};
+use crate::{interrupt, trail, wording};
 
 /// `imageshare apply -f FILE [--yes]`: plans every image; with `--yes` applies every plan
 /// that changes something. Without it, on a terminal the plan is shown and the question
 /// asked ([`confirm`]); without a terminal the plan is printed and nothing is changed
 /// (status 2).
-pub async fn run(g: &Global, file: &str, yes: bool) -> Result<Applied, Failure> {
+/// Entries with `regions` are distributed ([`distribute::apply_all`]) after the others'
+/// bulk job, each copy waited for as `wait` says; with `--dry-run`, only recorded
+/// ([`distribute::dry_run_all`]).
+pub async fn run(g: &Global, file: &str, yes: bool, wait: CopyWait) -> Result<Applied, Failure> {
     // A dry run applies through the dry-run layer: it needs no confirmation.
     let mut yes = yes || g.dry_run;
     let ask = !yes && confirm::terminal();
@@ -43,14 +49,30 @@ pub async fn run(g: &Global, file: &str, yes: bool) -> Result<Applied, Failure> 
         }
         yes = true;
     }
-    let done = if yes && !plans.is_noop() {
+    let applied = yes && !plans.is_noop();
+    let plain = plans.0.iter().any(|(_, p)| !p.is_noop());
+    let done = if applied && plain {
         Some(apply_plans(&conns, &plans).await)
     } else {
         None
     };
+    let (mut distributed, mut skipped) = (Vec::new(), false);
+    if applied && !plans.1.is_empty() {
+        if g.dry_run {
+            distribute::dry_run_all(&conns, &plans.1, &g.dry_run_calls).await?;
+        } else if interrupt::interrupted().now_or_never().is_some() {
+            // Ctrl-C during the bulk job: no distribution is started.
+            skipped = plans.1.iter().any(|d| !d.plan.is_noop());
+        } else {
+            distributed = distribute::apply_all(&conns, &plans.1, wait).await;
+        }
+    }
     Ok(Applied {
         plans,
+        applied,
         done,
+        distributed,
+        skipped,
         plan_retries,
     })
 }
@@ -105,8 +127,14 @@ async fn apply_plans(conns: &Connections, plans: &Plans) -> BulkResults<RetrySum
 pub struct Applied {
     /// The plan of every manifest image.
     plans: Plans,
-    /// The bulk job's results, when `--yes` applied changes.
+    /// Whether `--yes` (or the answer) applied changes.
+    applied: bool,
+    /// The bulk job's results, when `--yes` applied changes to entries without `regions`.
     done: Option<BulkResults<RetrySummary>>,
+    /// What each entry with `regions` and changes did.
+    distributed: Vec<EntryResult>,
+    /// Ctrl-C came before the distributions started: none was.
+    skipped: bool,
     /// The failed attempts of the plan's reads.
     plan_retries: RetrySummary,
 }
@@ -147,6 +175,8 @@ impl Serialize for Applied {
             plans: Vec<PlanEntry<'a>>,
             results: serde_json::Value,
             retries: ApplyRetries<'a>,
+            distributions: &'a [Distributed],
+            distributed: &'a [EntryResult],
         }
         let results = match &self.done {
             Some(d) => serde_json::to_value(&d.results).map_err(serde::ser::Error::custom)?,
@@ -155,10 +185,12 @@ impl Serialize for Applied {
         let none = RetrySummary::default();
         Shape {
             changes: self.plans.changes(),
-            applied: self.done.is_some(),
+            applied: self.applied,
             plans: self.plans.entries(),
             results,
             retries: self.retries(&none),
+            distributions: &self.plans.1,
+            distributed: &self.distributed,
         }
         .serialize(s)
     }
@@ -166,25 +198,49 @@ impl Serialize for Applied {
 
 impl fmt::Display for Applied {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.done {
-            _ if self.plans.is_noop() => f.write_str("nothing to do"),
-            None => self.plans.fmt(f),
-            Some(d) => {
-                let none = RetrySummary::default();
-                write!(f, "{}retries: {}", d.results, self.retries(&none))
-            }
+        if self.plans.is_noop() {
+            return f.write_str("nothing to do");
         }
+        if !self.applied {
+            return self.plans.fmt(f);
+        }
+        if let Some(d) = &self.done {
+            d.results.fmt(f)?;
+        }
+        for e in &self.distributed {
+            e.fmt(f)?;
+        }
+        if self.skipped {
+            writeln!(
+                f,
+                "entries with regions: not started (interrupted): run apply again"
+            )?;
+        }
+        let none = RetrySummary::default();
+        write!(f, "retries: {}", self.retries(&none))
     }
 }
 
 impl Document for Applied {
     fn verdict(&self) -> Result<(), Failure> {
-        match &self.done {
-            _ if self.plans.is_noop() => Ok(()),
-            None => Err(usage(
-                "not applied: run again with --yes to apply this plan",
-            )),
-            Some(d) => d.verdict(),
+        if self.plans.is_noop() {
+            return Ok(());
         }
+        if !self.applied {
+            return Err(usage(
+                "not applied: run again with --yes to apply this plan",
+            ));
+        }
+        if let Some(d) = &self.done {
+            d.verdict()?;
+        }
+        if self.skipped {
+            return Err(Failure::new(
+                crate::exit::PARTIAL,
+                "cancelled: the entries with regions were not started; run apply again to \
+                 finish",
+            ));
+        }
+        distribute::verdict(&self.distributed)
     }
 }

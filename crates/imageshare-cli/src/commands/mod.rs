@@ -16,6 +16,7 @@ mod audit;
 mod copy;
 mod delete;
 mod demo;
+mod distribute;
 mod docs;
 mod emulator;
 mod image;
@@ -100,7 +101,18 @@ pub async fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Failure> {
                 (Err(e), true) => Err(e.detailed()),
             }
         }
-        Command::Apply { file, yes } => writes(out, g, "apply", &apply::run(g, &file, yes).await?),
+        Command::Apply {
+            file,
+            yes,
+            copy_timeout,
+            copy_poll,
+        } => {
+            let wait = distribute::CopyWait {
+                timeout: copy_timeout,
+                poll: copy_poll,
+            };
+            writes(out, g, "apply", &apply::run(g, &file, yes, wait).await?)
+        }
         Command::Emulator {
             command:
                 EmulatorCommand::Serve {

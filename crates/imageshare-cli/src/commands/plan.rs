@@ -15,6 +15,7 @@ use imageshare::manifest::{Identity, Manifest, ManifestImage, MAX_MANIFEST_BYTES
 use imageshare::DynSharing;
 use serde::Serialize;
 
+use super::distribute::{share_lines, Distributed};
 use crate::cli::{check_project_id, Global};
 use crate::connect::{client_options, options_with};
 use crate::exit::{usage, Failure};
@@ -26,6 +27,23 @@ use crate::progress::{Counter, ProgressMode};
 pub async fn run(g: &Global, file: &str) -> Result<Plans, Failure> {
     let m = load(g, file)?;
     plan_manifest(&CallContext::new(), &connect_manifest(g, &m, None)?, &m).await
+}
+
+/// The manifest's entries without `regions` (planned and applied as sharing in their own
+/// region), as a manifest, and those with `regions` (distributions).
+fn split(m: &Manifest) -> (Manifest, Vec<ManifestImage>) {
+    let (dist, plain): (Vec<ManifestImage>, Vec<ManifestImage>) = m
+        .images
+        .iter()
+        .cloned()
+        .partition(|i| !i.regions.is_empty());
+    (
+        Manifest {
+            path: m.path.clone(),
+            images: plain,
+        },
+        dist,
+    )
 }
 
 /// Reads the manifest at `file` (`-`: standard input), whose parser checks every entry
@@ -65,8 +83,8 @@ pub fn key(img: &ManifestImage) -> ConnectionKey {
     (img.provider, img.region.clone(), img.identity.clone())
 }
 
-/// Connects every (provider, region) of a (checked) manifest once, before anything is
-/// sent, from one `ClientOptions`: one rate limiter paces the plan's reads and the apply's
+/// Connects every (provider, region) of a (checked) manifest once (an entry's own region,
+/// and each region of its `regions`), before anything is sent, from one `ClientOptions`: one rate limiter paces the plan's reads and the apply's
 /// writes alike. `audit` records the apply's grants and revokes.
 pub fn connect_manifest(
     g: &Global,
@@ -75,12 +93,21 @@ pub fn connect_manifest(
 ) -> Result<Connections, Failure> {
     let client = client_options(g);
     let mut conns = Connections::new();
-    for img in &m.images {
-        if let Entry::Vacant(slot) = conns.entry(key(img)) {
+    // Each entry's own region, and the regions it is copied into (`regions`).
+    let keys = m.images.iter().flat_map(|img| {
+        std::iter::once((key(img), img)).chain(
+            img.regions
+                .iter()
+                .map(move |r| ((img.provider, r.clone(), img.identity.clone()), img)),
+        )
+    });
+    for (k, img) in keys {
+        if let Entry::Vacant(slot) = conns.entry(k) {
+            let region = slot.key().1.clone();
             let mut c = options_with(
                 g,
                 img.provider,
-                Some(img.region.as_str()),
+                Some(region.as_str()),
                 client.clone(),
                 audit,
             );
@@ -105,7 +132,9 @@ pub fn connect_manifest(
     Ok(conns)
 }
 
-/// Plans every image of the manifest ([`plan_manifest_with`]), with progress on stderr
+/// Plans every image of the manifest: those without `regions` with
+/// [`plan_manifest_with`], then those with `regions` as distributions
+/// ([`plan_all`](super::distribute::plan_all)); with progress on stderr
 /// unless `--quiet` or `IMAGESHARE_PROGRESS=off` ([`ProgressMode::from_env`]).
 pub async fn plan_manifest(
     cx: &CallContext,
@@ -117,7 +146,10 @@ pub async fn plan_manifest(
     } else {
         ProgressMode::from_env()
     };
-    plan_manifest_with(cx, conns, m, progress).await
+    let (plain, dist) = split(m);
+    let mut plans = plan_manifest_with(cx, conns, &plain, progress).await?;
+    plans.1 = super::distribute::plan_all(cx, conns, m, &dist).await?;
+    Ok(plans)
 }
 
 /// Plans every image of the manifest, in manifest order: per connection, the sharees are
@@ -191,30 +223,43 @@ pub async fn plan_manifest_with(
             }
         }
     }
-    Ok(Plans(plans))
+    Ok(Plans(plans, Vec::new()))
 }
 
 /// A manifest's image entry and its plan.
 pub type Planned = (ManifestImage, SharePlan);
 
 /// The plans of a manifest's images. Text: per image, `provider region image` and a line
-/// per principal (`+` to share, `-` to unshare, `=` unchanged, `~` kept), then the
-/// totals. JSON: `{"changes": N, "plans": [{"image": manifest entry, "plan": plan}]}`.
+/// per principal (`+` to share, `-` to unshare, `=` unchanged, `~` kept); per entry with
+/// `regions`, a line per region (`copy needed`, `copying ID (NN%)`, `ready ID`, ...) and
+/// its principals; then the totals. JSON: `{"changes": N, "plans": [{"image": manifest
+/// entry, "plan": plan}], "distributions": [{"image": manifest entry, "plan":
+/// distribution plan}]}` (SCHEMA.md).
 #[derive(Debug)]
-pub struct Plans(pub Vec<Planned>);
+pub struct Plans(pub Vec<Planned>, pub Vec<Distributed>);
 
 impl Plans {
     /// True when applying would change nothing.
     pub fn is_noop(&self) -> bool {
-        self.0.iter().all(|(_, p)| p.is_noop())
+        self.0.iter().all(|(_, p)| p.is_noop()) && self.1.iter().all(|d| d.plan.is_noop())
     }
 
-    /// The grants and revokes applying would make.
+    /// The copies, grants and revokes applying would make.
     pub fn changes(&self) -> usize {
-        self.0
+        let plain: usize = self
+            .0
             .iter()
             .map(|(_, p)| p.add.len() + p.remove.len())
-            .sum()
+            .sum();
+        let dist: usize = self
+            .1
+            .iter()
+            .map(|d| {
+                let (a, r) = d.share_changes();
+                d.copies() + a + r
+            })
+            .sum();
+        plain + dist
     }
 
     /// Each image and its plan, as JSON prints them.
@@ -242,10 +287,12 @@ impl Serialize for Plans {
         struct Shape<'a> {
             changes: usize,
             plans: Vec<PlanEntry<'a>>,
+            distributions: &'a [Distributed],
         }
         Shape {
             changes: self.changes(),
             plans: self.entries(),
+            distributions: &self.1,
         }
         .serialize(s)
     }
@@ -253,26 +300,24 @@ impl Serialize for Plans {
 
 impl fmt::Display for Plans {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (mut adds, mut removes) = (0, 0);
+        let (mut adds, mut removes, mut copies) = (0, 0, 0);
         for (img, p) in &self.0 {
             writeln!(f, "{} {} {}", img.provider, img.region, p.image)?;
-            for a in &p.add {
-                writeln!(f, "  + {a}")?;
-            }
-            for r in &p.remove {
-                writeln!(f, "  - {r}")?;
-            }
-            for u in &p.unchanged {
-                writeln!(f, "  = {u}")?;
-            }
-            for k in &p.kept {
-                writeln!(f, "  ~ {k} (not in the manifest, kept: prune is off)")?;
-            }
+            share_lines(f, p, "  ")?;
             adds += p.add.len();
             removes += p.remove.len();
         }
-        if adds + removes == 0 {
+        for d in &self.1 {
+            d.fmt(f)?;
+            let (a, r) = d.share_changes();
+            adds += a;
+            removes += r;
+            copies += d.copies();
+        }
+        if self.is_noop() {
             writeln!(f, "nothing to do")
+        } else if copies > 0 {
+            writeln!(f, "{copies} to copy, {adds} to share, {removes} to unshare")
         } else {
             writeln!(f, "{adds} to share, {removes} to unshare")
         }

@@ -133,12 +133,56 @@ pub(super) fn incorrect_status(id: &str) -> AliError {
     )
 }
 
-/// `Status` of an ECS image.
+/// `Status` of an ECS image (alibaba.md §1.3; the official SDK's DescribeImagesRequest,
+/// alibabacloud-ecs20140526 7.11.8: `Creating`, `Waiting` "waiting in a multi-task queue",
+/// `Available`, `UnAvailable`, `CreateFailed` "failed to be created", `Deprecated`; default
+/// `Available`). A copy being made is `Creating` with its `Progress` rising; a failed one
+/// `CreateFailed`. (`Waiting`, a copy queued behind another copy task, is not modelled.)
 fn status(state: State) -> &'static str {
     match state {
         State::Available => "Available",
         State::Creating => "Creating",
         State::Unavailable => "UnAvailable",
+        State::Failed => "CreateFailed",
+    }
+}
+
+/// Whether `name` matches DescribeImages `ImageName`, which ECS documents as a fuzzy match
+/// ("The image name. Fuzzy search is supported.", the official SDK's DescribeImagesRequest,
+/// alibabacloud-ecs20140526 7.11.8; alibaba.md §1.3 [S1],
+/// https://help.aliyun.com/zh/ecs/developer-reference/api-ecs-2014-05-26-describeimages):
+/// modelled as a substring match, so a client that wants one exact name filters the
+/// answer itself.
+fn name_matches(name: &str, wanted: &str) -> bool {
+    name.contains(wanted)
+}
+
+/// CopyImage `DestinationImageName` rules (alibaba.md §1.4, and the official SDK's
+/// CopyImageRequest, alibabacloud-ecs20140526 7.11.8): 2-128 characters, starting
+/// with a letter or a Chinese character, not `aliyun` or `acs:` at the start, no
+/// `http://` or `https://`; letters, digits, Chinese characters, `.` `:` `_` `-`. The code
+/// of a refusal, `InvalidImageName.Malformed` (400), is the legacy CopyImage table's
+/// ("The specified destination Image name is wrongly formed."); the current one is
+/// UNCONFIRMED.
+fn check_copy_name(name: &str) -> Result<(), AliError> {
+    let len = name.chars().count();
+    let first_ok = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || !c.is_ascii());
+    let chars_ok = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || !c.is_ascii() || ".:_-".contains(c));
+    let prefix_bad = name.starts_with("aliyun") || name.starts_with("acs:");
+    let url = name.contains("http://") || name.contains("https://");
+    if (2..=128).contains(&len) && first_ok && chars_ok && !prefix_bad && !url {
+        Ok(())
+    } else {
+        Err(AliError::new(
+            400,
+            "InvalidImageName.Malformed",
+            "The specified destination Image name is wrongly formed.",
+        ))
     }
 }
 
@@ -181,8 +225,8 @@ fn image_json(view: &ImageView) -> Value {
         "ImageFamily": "",
         "Description": "",
         "Status": state,
-        "Progress": if state == "Creating" { "50%" } else { "100%" },
-        "Size": if img.kind == ImageKind::WholeMachine { 140 } else { 40 },
+        "Progress": format!("{}%", img.progress),
+        "Size": img.size_gib,
         "IsCopied": img.copied_from.is_some(),
         "IsPublic": false,
         "IsSelfShared": if view.relation == Relation::Owner && view.shared { "true" } else { "false" },
@@ -246,6 +290,7 @@ pub(super) fn action(
                 .split(',')
                 .map(str::trim)
                 .collect();
+            let name = params.str("ImageName")?;
             let paged = params.page_number(10, 100)?;
             // By id: only the ids asked are looked at (a lookup costs its ids, not the
             // region's images), in the order of the listing (by id).
@@ -266,6 +311,7 @@ pub(super) fn action(
                     ids.as_ref()
                         .is_none_or(|ids| ids.contains(&wire_id(&v.image.id)))
                 })
+                .filter(|v| name.is_none_or(|n| name_matches(&v.image.name, n)))
                 .filter(|v| {
                     let s = status(v.image.state);
                     statuses
@@ -353,6 +399,10 @@ pub(super) fn action(
                 .to_owned();
             let encrypted = params.bool("Encrypted")?;
             let kms = params.str("KMSKeyId")?;
+            let name = params.str("DestinationImageName")?;
+            if let Some(name) = name {
+                check_copy_name(name)?;
+            }
             let key = ecs_key(engine, id);
             let new_id = engine
                 .copy(
@@ -363,7 +413,7 @@ pub(super) fn action(
                     CopySpec {
                         region: Some(destination),
                         project: None,
-                        name: params.str("DestinationImageName")?.map(str::to_owned),
+                        name: name.map(str::to_owned),
                     },
                 )
                 .map_err(|e| error(e, id))?;
@@ -407,6 +457,7 @@ fn encrypt_copy(engine: &mut Engine, new_id: &str, with_kms_key: bool) {
         .origin(rec.origin)
         .encrypted(encrypted)
         .kind(rec.kind)
+        .size_gib(rec.size_gib)
         .name(&rec.name);
     seed.state = State::Available;
     engine.add_image(&seed);

@@ -50,12 +50,14 @@ fn custom_image_in_share() -> AliError {
     )
 }
 
-/// `Status` of a SAS custom image.
+/// `Status` of a SAS custom image (alibaba.md §3.5: `0` copying, `1` available, `2`
+/// unavailable, `3` creation failed, `4` creating).
 fn status(state: State) -> &'static str {
     match state {
         State::Available => "1",
         State::Creating => "4",
         State::Unavailable => "2",
+        State::Failed => "3",
     }
 }
 

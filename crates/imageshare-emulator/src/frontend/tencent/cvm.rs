@@ -29,12 +29,20 @@ pub(super) fn handler(action: &str) -> Option<Handler> {
     })
 }
 
-/// `ImageState` of a CVM image.
+/// `ImageState` of a CVM image (tencent.md §1.2; the official SDK's `Image` model,
+/// tencentcloud-sdk-python-cvm 3.1.178: `CREATING` 创建中, `NORMAL`, `CREATEFAILED` 创建失败,
+/// `SYNCING` 复制中, `IMPORTING`, `IMPORTFAILED`): a SyncImages copy being made is `SYNCING`
+/// (the legacy SyncCvmImage doc names the destination's state "being synchronized"; that the
+/// 2017-03-12 API shows `SYNCING` rather than `CREATING` on the destination is UNCONFIRMED),
+/// and so is a source held busy by a sync ([`crate::world::copies`]); a failed creation or
+/// copy is `CREATEFAILED` (the list has no sync-failed state).
 pub(super) fn state(v: &ImageView) -> &'static str {
     match v.image.state {
+        State::Available if v.image.source_syncing() => "SYNCING",
         State::Available | State::Unavailable => "NORMAL",
         State::Creating if v.image.copied_from.is_some() => "SYNCING",
         State::Creating => "CREATING",
+        State::Failed => "CREATEFAILED",
     }
 }
 
@@ -81,7 +89,6 @@ pub(super) fn snapshots(v: &ImageView) -> Vec<ImageSnapshot> {
 fn image_json(v: &ImageView) -> Value {
     let img = &v.image;
     let public = img.origin == Origin::Public;
-    let whole = img.kind == ImageKind::WholeMachine;
     let snapshots: Vec<Value> = snapshots(v)
         .into_iter()
         .map(|s| json!({"SnapshotId": s.id, "DiskUsage": s.usage, "DiskSize": s.size}))
@@ -94,7 +101,7 @@ fn image_json(v: &ImageView) -> Value {
         "CreatedTime": img.created_iso(),
         "ImageName": img.name,
         "ImageDescription": if public { "Official image" } else { "" },
-        "ImageSize": if whole { 150 } else { 50 },
+        "ImageSize": img.size_gib,
         "Architecture": "x86_64",
         "ImageState": state,
         "Platform": "TencentOS",
@@ -104,7 +111,9 @@ fn image_json(v: &ImageView) -> Value {
             Origin::Imported => "EXTERNAL_IMPORT",
             _ => "CREATE_IMAGE",
         },
-        "SyncPercent": if state == "SYNCING" { 50 } else { 100 },
+        // `SyncPercent` (Integer, may be null: tencent.md §1.2, DescribeImages `Image`): how
+        // far a copy being made has come.
+        "SyncPercent": img.progress,
         "IsSupportCloudinit": true,
         "SnapshotSet": snapshots,
         "Tags": [],
@@ -301,10 +310,15 @@ fn sync_images(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
             format!("The region `{bad}` does not exist."),
         ));
     }
+    // `ImageName`: the copies' name, "目标镜像名称。默认使用源镜像名称" (the official SDK's
+    // SyncImagesRequest, tencentcloud-sdk-python-cvm 3.1.178); max 60 chars (tencent.md
+    // §1.4, https://cloud.tencent.com/document/api/213/15711). Too long is
+    // `InvalidParameterValue.TooLong`, one of SyncImages' documented codes (tencent.md §4;
+    // which code the cloud gives for this case is UNCONFIRMED).
     let name = ctx.params.str("ImageName")?.map(str::to_owned);
     if name.as_ref().is_some_and(|n| n.chars().count() > 60) {
         return Err(TcError::new(
-            "InvalidParameterValue",
+            "InvalidParameterValue.TooLong",
             "ImageName must be at most 60 characters.",
         ));
     }
@@ -344,6 +358,12 @@ fn sync_images(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
             format!("The image `{id}` is not in the NORMAL state."),
         ));
     }
+    if view.image.source_syncing() {
+        return Err(TcError::new(
+            "FailedOperation.InvalidImageState",
+            format!("The image `{id}` is busy syncing; retry later."),
+        ));
+    }
     for r in &regions {
         match view.relation {
             Relation::Owner if r == ctx.region => {
@@ -377,7 +397,10 @@ fn sync_images(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
     if dry_run {
         return Err(super::dry_run());
     }
-    let set: Vec<Value> = copy_to(ctx, &id, &regions, name.as_deref(), ACTION)?
+    let made = copy_to(ctx, &id, &regions, name.as_deref(), ACTION)?;
+    let ids: Vec<String> = made.iter().map(|(_, i)| i.clone()).collect();
+    ctx.engine.hold_source(&id, &ids);
+    let set: Vec<Value> = made
         .into_iter()
         .map(|(region, new_id)| json!({"ImageId": new_id, "Region": region}))
         .collect();

@@ -72,12 +72,19 @@ fn blueprint_type(v: &ImageView) -> &'static str {
     }
 }
 
-/// `BlueprintState` of a blueprint.
+/// `BlueprintState` of a blueprint (tencent.md §2.2; the official SDK's `Blueprint` model,
+/// tencentcloud-sdk-python-lighthouse 3.1.177: `NORMAL`, `SYNCING` 同步中, `OFFLINE`,
+/// `CREATEFAILED` 创建失败, `SYNCING_FAILED` 目的地域同步失败, ...): a SyncBlueprint copy being
+/// made is `SYNCING`, a failed one `SYNCING_FAILED`; a failed creation `CREATEFAILED`; a
+/// source held busy by a sync `SYNCING`. The `Blueprint` shape has no progress field.
 fn state(v: &ImageView) -> &'static str {
     match v.image.state {
+        State::Available if v.image.source_syncing() => "SYNCING",
         State::Available => "NORMAL",
         State::Creating => "SYNCING",
         State::Unavailable => "OFFLINE",
+        State::Failed if v.image.copied_from.is_some() => "SYNCING_FAILED",
+        State::Failed => "CREATEFAILED",
     }
 }
 
@@ -408,13 +415,24 @@ fn sync(ctx: &mut Ctx<'_>) -> Result<Value, TcError> {
             format!("The custom blueprint `{id}` does not exist."),
         ));
     }
-    if view.image.state != State::Available {
+    // "只支持NORMAL状态的镜像进行同步" (SDK client doc); the code is the one SyncBlueprint
+    // lists for it: FailedOperation.UnableToSyncBlueprint, "当前镜像状态无法进行跨地域同步"
+    // (tencent.md §4; tencentcloud-sdk-python-lighthouse errorcodes).
+    if view.image.state != State::Available || view.image.source_syncing() {
         return Err(TcError::new(
-            "UnsupportedOperation.BlueprintCurStateInvalid",
-            format!("The blueprint `{id}` is {}.", state(&view)),
+            "FailedOperation.UnableToSyncBlueprint",
+            format!(
+                "The blueprint `{id}` is {}; only NORMAL blueprints can be synced.",
+                state(&view)
+            ),
         ));
     }
-    let set: Vec<Value> = copy_to(ctx, &id, &regions, Some(&view.image.name), ACTION)?
+    // SyncBlueprint takes no name (tencent.md §2.5, API 2020-03-24): each copy keeps the
+    // blueprint's own name, which is how a copy is found again by name.
+    let made = copy_to(ctx, &id, &regions, Some(&view.image.name), ACTION)?;
+    let ids: Vec<String> = made.iter().map(|(_, i)| i.clone()).collect();
+    ctx.engine.hold_source(&id, &ids);
+    let set: Vec<Value> = made
         .into_iter()
         .map(|(region, new_id)| json!({"Region": region, "BlueprintId": new_id}))
         .collect();

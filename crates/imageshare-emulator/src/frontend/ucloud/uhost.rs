@@ -15,7 +15,7 @@ use imageshare_ucloud::retcode;
 use imageshare_ucloud::SharingActions;
 use serde_json::{json, Value};
 
-use super::{UcError, IMAGE_SIZE_GB};
+use super::UcError;
 use crate::engine::{CopySpec, Engine, EngineError, ImageView, Relation};
 use crate::frontend::params::{OffsetLimit, Params};
 use crate::world::State;
@@ -191,6 +191,9 @@ fn state(view: &ImageView) -> &'static str {
         State::Creating if img.copied_from.is_some() => "Copying",
         State::Creating => "Making",
         State::Unavailable => "Unavailable",
+        // UCloud documents no failed state (`Available`, `Making`, `Unavailable`,
+        // `Copying`); a failed copy is `Unavailable` (UNCONFIRMED).
+        State::Failed => "Unavailable",
     }
 }
 
@@ -234,7 +237,7 @@ fn image_set(view: &ImageView, zone: &str, prices: bool, owner: Option<&str>) ->
         "State": state(view),
         "ImageDescription": "",
         "CreateTime": img.created_unix,
-        "ImageSize": IMAGE_SIZE_GB,
+        "ImageSize": img.size_gib,
         "MinimalCPU": "",
         "MaintainEol": "",
         "DataSnapshotIds": data_snapshot_ids,
