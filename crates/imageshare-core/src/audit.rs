@@ -47,7 +47,7 @@
 //!     id: "m-golden".into(), name: "golden".into(), owner: Some(Principal::account("1000000001")),
 //!     owner_site: None, region: "cn-hangzhou".into(), state: ImageState::Available,
 //!     origin: ImageOrigin::Custom, encryption: Encryption::None, kind: ImageKind::SystemDisk,
-//!     created_at: None, progress: None,
+//!     created_at: None,
 //! });
 //! let path = dir.join("audit.jsonl");
 //! let log = AuditLog::open(&path).unwrap();

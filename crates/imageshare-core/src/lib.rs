@@ -46,7 +46,7 @@
 //!     id: "m-golden".into(), name: "golden".into(), owner: Some(Principal::account("1000000001")),
 //!     owner_site: None, region: "xx-north-1".into(), state: ImageState::Available,
 //!     origin: ImageOrigin::Custom, encryption: Encryption::None, kind: ImageKind::SystemDisk,
-//!     created_at: None, progress: None,
+//!     created_at: None,
 //! });
 //! let checked = Checked::new(backend);
 //! let id = ImageId::from("m-golden");

@@ -33,7 +33,7 @@
 //!     id: "img-shared".into(), name: "base".into(), owner: Some(Principal::account(owner)),
 //!     owner_site: None, region: "ap-guangzhou".into(), state: ImageState::Available,
 //!     origin: ImageOrigin::Received, encryption: Encryption::NotReported,
-//!     kind: ImageKind::SystemDisk, created_at: None, progress: None,
+//!     kind: ImageKind::SystemDisk, created_at: None,
 //! };
 //! assert!(policy.check(Provider::new("tencent-cvm"), &received("100000000002"), "copy").is_ok());
 //! let err = policy.check(Provider::new("tencent-cvm"), &received("100000000666"), "copy").unwrap_err();
