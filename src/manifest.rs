@@ -25,8 +25,10 @@
 //! every copy are shared with `share_with` (`prune` applies in every region). A copy is
 //! found again by its name, so a re-run never copies twice. The listed regions must be
 //! region ids of the provider, other than the entry's own `region`, each listed once; a
-//! provider without a cross-region copy (Alibaba SAS) is refused (rule
-//! `cross-region-copy`) before anything is sent.
+//! provider without a cross-region copy (Alibaba SAS) is refused at parse time naming the
+//! rule (`cross-region-copy`), as is a region across a border its copy does not cross
+//! (`copy-border`: Lighthouse between mainland China and elsewhere), from the provider's
+//! copy table ([`crate::copy_limits_of`]).
 //!
 //! `profile` and `role` let one manifest share images owned by many accounts: an entry
 //! is carried out with the credentials of `profile` (else the command's), and with `role`
@@ -366,8 +368,12 @@ impl Manifest {
                         .map_err(|m| err(Some(v.span()), field(name), m))?;
                 }
             }
-            let regions =
-                check_regions(&img.regions, img.region.get_ref(), limits).map_err(|(j, m)| {
+            let regions = check_regions(&img.regions, img.region.get_ref(), limits)
+                .and_then(|regions| {
+                    check_copies(provider, img.region.get_ref(), &regions)?;
+                    Ok(regions)
+                })
+                .map_err(|(j, m)| {
                     err(
                         Some(img.regions[j].span()),
                         Some(format!("image[{i}].regions[{j}]")),
@@ -427,6 +433,27 @@ fn check_regions(
         regions.push(region);
     }
     Ok(regions)
+}
+
+/// Checks that `provider` copies images across regions, and from `from` into each of
+/// `regions` ([`crate::copy_limits_of`]: rules `cross-region-copy`, `copy-border`). A
+/// failure is the index of the region at fault and the limit's refusal.
+fn check_copies(provider: Provider, from: &str, regions: &[Region]) -> Result<(), (usize, String)> {
+    let Some(first) = regions.first() else {
+        return Ok(());
+    };
+    let Some(copy) = crate::copy_limits_of(provider) else {
+        return Err((
+            0,
+            imageshare_core::copy_limits::no_cross_region_copy(provider, first).to_string(),
+        ));
+    };
+    let from = Region::new(from.trim());
+    for (j, r) in regions.iter().enumerate() {
+        copy.check_pair(provider, &from, r)
+            .map_err(|e| (j, e.to_string()))?;
+    }
+    Ok(())
 }
 
 /// A `share_with` entry: a bare id, of the kind `provider` shares to (`kind`), or the form
@@ -746,5 +773,22 @@ share_with = ["org-d4e5f6"]
             );
             assert!(e.message.contains(why), "{why}: {e}");
         }
+
+        // A provider without cross-region copy, named by its rule, at the first region.
+        let sas = entry("\"cn-shanghai\"")
+            .replace("alibaba-ecs", "alibaba-sas")
+            .replace("m-bp18ygjuqnwhechc", "m-sas000000001");
+        let e = error(&sas);
+        assert_eq!(e.field.as_deref(), Some("image[0].regions[0]"), "{e}");
+        assert!(
+            e.message.contains("limit cross-region-copy violated"),
+            "{e}"
+        );
+        // A pair across the border of Lighthouse's SyncBlueprint.
+        let lh = "[[image]]\nprovider = \"tencent-lighthouse\"\nregion = \"ap-guangzhou\"\n\
+                  id = \"lhbp-abcd1234\"\nregions = [\"ap-shanghai\", \"ap-singapore\"]\n";
+        let e = error(lh);
+        assert_eq!(e.field.as_deref(), Some("image[0].regions[1]"), "{e}");
+        assert!(e.message.contains("limit copy-border violated"), "{e}");
     }
 }

@@ -71,6 +71,14 @@ kind = "lightweight-host"
 name = "golden-lh-2026"
 
 [[image]]
+provider = "tencent-lighthouse"
+id = "lhbp-dist0002"
+owner = "{OWNER}"
+region = "ap-singapore"
+kind = "lightweight-host"
+name = "golden-lh-intl-2026"
+
+[[image]]
 provider = "ucloud"
 id = "uimage-dist0001"
 owner = "{OWNER_PROJECT}"
@@ -148,6 +156,9 @@ struct Case {
     targets: [&'static str; 2],
     recipients: Vec<Principal>,
     copy_action: &'static str,
+    /// Copy calls for the two regions: 1 where the copy action takes many regions (CVM
+    /// `SyncImages`, Lighthouse `SyncBlueprint`), else 2.
+    copy_calls: usize,
     share_action: &'static str,
 }
 
@@ -181,8 +192,8 @@ async fn distributes_once<A: ImageSharing>(
     assert_eq!(steps, [CopyStep::Made, CopyStep::Made], "{p}");
     assert_eq!(
         emu.action_count(p, case.copy_action),
-        2,
-        "{p}: one copy per region"
+        case.copy_calls,
+        "{p}: every region copied, in as few calls as the action allows"
     );
     let wanted: Vec<String> = case.recipients.iter().map(|r| r.id().to_owned()).collect();
     for (region, r) in case.targets.iter().zip(&report.regions) {
@@ -225,7 +236,7 @@ async fn distributes_once<A: ImageSharing>(
     assert_eq!(steps, [CopyStep::Found, CopyStep::Found], "{p}");
     assert_eq!(
         emu.action_count(p, case.copy_action),
-        2,
+        case.copy_calls,
         "{p}: no second copy"
     );
     assert_eq!(
@@ -253,6 +264,7 @@ async fn ecs_copies_into_two_regions_and_a_rerun_changes_nothing() {
         targets: ["cn-shanghai", "cn-beijing"],
         recipients: accounts(),
         copy_action: "CopyImage",
+        copy_calls: 2,
         share_action: "ModifyImageSharePermission",
     };
     distributes_once(&emu, case, ecs, "cn-hangzhou").await;
@@ -267,6 +279,7 @@ async fn cvm_copies_into_two_regions_and_a_rerun_changes_nothing() {
         targets: ["ap-shanghai", "ap-beijing"],
         recipients: accounts(),
         copy_action: "SyncImages",
+        copy_calls: 1,
         share_action: "ModifyImageSharePermission",
     };
     distributes_once(&emu, case, cvm, "ap-guangzhou").await;
@@ -282,6 +295,7 @@ async fn lighthouse_copies_into_two_regions_and_a_rerun_changes_nothing() {
         targets: ["ap-shanghai", "ap-beijing"],
         recipients: accounts(),
         copy_action: "SyncBlueprint",
+        copy_calls: 1,
         share_action: "ShareBlueprintAcrossAccounts",
     };
     distributes_once(&emu, case, lighthouse, "ap-guangzhou").await;
@@ -299,6 +313,7 @@ async fn uhost_copies_into_two_regions_and_a_rerun_changes_nothing() {
             .map(|p| Principal::project(*p))
             .collect(),
         copy_action: "CopyCustomImage",
+        copy_calls: 2,
         share_action: "ShareCustomImage",
     };
     distributes_once(&emu, case, uhost, "cn-bj2").await;
@@ -325,4 +340,60 @@ async fn lighthouse_refuses_a_copy_across_the_mainland_border_before_sending() {
     assert!(e.to_string().contains("mainland China"), "{e}");
     assert_eq!(emu.action_count(LIGHTHOUSE, "SyncBlueprint"), 0);
     assert!(emu.calls().is_empty(), "refused before anything is sent");
+}
+
+/// Lighthouse holds a syncing blueprint busy (`SYNCING`; only a NORMAL blueprint syncs):
+/// 12 regions go in two `SyncBlueprint` calls of at most 10, the second once the source is
+/// NORMAL again; the emulator, told to hold the source busy, refuses any other order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lighthouse_syncs_in_batches_of_ten_after_the_source_is_free() {
+    let mut world = world();
+    world.copy_source_busy = true;
+    let emu = Emulator::start(world).await.unwrap();
+    // Outside mainland China, like the source.
+    let regions = [
+        "ap-bangkok",
+        "ap-hongkong",
+        "ap-jakarta",
+        "ap-mumbai",
+        "ap-seoul",
+        "ap-tokyo",
+        "eu-frankfurt",
+        "eu-moscow",
+        "na-ashburn",
+        "na-siliconvalley",
+        "na-toronto",
+        "sa-saopaulo",
+    ];
+    let source = lighthouse(&emu, "ap-singapore");
+    let targets: BTreeMap<Region, _> = regions
+        .iter()
+        .map(|r| (Region::from(*r), lighthouse(&emu, r)))
+        .collect();
+    let d = Distribution::new(
+        "lhbp-dist0002",
+        regions.iter().map(|r| Region::from(*r)),
+        accounts(),
+    );
+    let report = distribute::run_in(
+        &CallContext::new(),
+        Adapters::new(&source, &targets),
+        &d,
+        options(),
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(report.is_complete(), "{report:?}");
+    assert_eq!(emu.action_count(LIGHTHOUSE, "SyncBlueprint"), 2, "10 + 2");
+    let failed: Vec<_> = emu
+        .calls()
+        .into_iter()
+        .filter(|c| c.action == "SyncBlueprint" && c.error.is_some())
+        .collect();
+    assert!(failed.is_empty(), "no sync refused: {failed:?}");
+    for r in &report.regions {
+        let image = r.image.as_ref().unwrap();
+        assert_eq!(emu.grants(image.as_str()).len(), 3, "{}", r.region);
+    }
 }

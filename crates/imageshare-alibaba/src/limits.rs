@@ -119,6 +119,9 @@ pub const ECS_COPY: CopyLimits = CopyLimits {
     // between the Chinese mainland and other regions. UNCONFIRMED that none exists; the
     // server stays the referee.
     border: None,
+    // A region copies one image at a time and queues the rest (`Waiting`; CopyImage doc),
+    // but the source stays usable: copies are not held back.
+    source_busy_while_copying: false,
     source: "ECS API reference CopyImage (DestinationRegionId, DestinationImageName 2-128 \
              characters), ECS FAQ \"Copy custom images\" (all regions support copying; no \
              border documented, UNCONFIRMED) (alibaba.md 1.4)",

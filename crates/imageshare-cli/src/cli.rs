@@ -560,6 +560,9 @@ pub enum Command {
         flow: MigrateFlow,
     },
     /// Show what `apply` would change for a manifest.
+    ///
+    /// Entries with `regions`: per region, copy needed / copying (NN%) / ready / failed,
+    /// and the share changes.
     Plan {
         /// The manifest (TOML, at most 4 MiB); `-` reads it from standard input.
         #[arg(long, short = 'f')]
@@ -572,7 +575,10 @@ pub enum Command {
     /// Make the live sharees match a manifest.
     ///
     /// Without --yes: on a terminal, shows the plan and asks; without one, prints the plan
-    /// and changes nothing (status 2).
+    /// and changes nothing (status 2). Entries with `regions` are copied into each region
+    /// (a copy made before, or still being made, is found again, never made twice) and
+    /// every copy shared as soon as it is available; a region not done ends with status 5
+    /// and a report per region (README: "Distribute a golden image to many regions").
     Apply {
         /// The manifest (TOML, at most 4 MiB); `-` reads it from standard input.
         #[arg(long, short = 'f')]

@@ -209,17 +209,22 @@ impl Drop for Counter {
     }
 }
 
-/// Progress of a distribution (an entry with `regions`) on stderr, never stdout: a line
-/// per region per phase change (`distribute m-1: cn-shanghai: copying m-2 (40%)`), and
-/// when stderr is not a terminal, one line every period while regions are at work
-/// (`distribute m-1: 1/3 regions done; cn-beijing copying (40%), cn-shanghai sharing`).
-/// Nothing under `--quiet` or `IMAGESHARE_PROGRESS=off`; the period is the one
-/// [`ProgressMode`] says.
+/// Progress of a distribution (an entry with `regions`) on stderr, never stdout. When
+/// stderr is a terminal: a bar per region (the copy's percent, and its phase). Otherwise:
+/// a line per region per phase change (`distribute m-1: cn-shanghai: copying m-2 (40%)`),
+/// and one line every period while regions are at work (`distribute m-1: 1/3 regions
+/// ended; cn-beijing copying m-3 (40%), cn-shanghai sharing m-2`). Nothing under
+/// `--quiet` or `IMAGESHARE_PROGRESS=off`; the period is the one [`ProgressMode`] says.
 #[derive(Debug)]
 pub struct RegionProgress {
     on: bool,
     state: std::sync::Arc<RegionState>,
     ticker: Option<tokio::task::JoinHandle<()>>,
+    /// On a terminal: the bars, one per region.
+    bars: Option<(
+        indicatif::MultiProgress,
+        std::sync::Mutex<std::collections::BTreeMap<String, ProgressBar>>,
+    )>,
 }
 
 #[derive(Debug)]
@@ -262,9 +267,13 @@ impl RegionProgress {
             label: label.to_owned(),
             regions: std::sync::Mutex::default(),
         });
-        let mut ticker = None;
+        let (mut ticker, mut bars) = (None, None);
         if let ProgressMode::Auto { every } = mode {
-            if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                let multi =
+                    indicatif::MultiProgress::with_draw_target(crate::stderr::progress_target());
+                bars = Some((multi, std::sync::Mutex::default()));
+            } else {
                 let state = state.clone();
                 ticker = Some(tokio::spawn(async move {
                     let mut period = tokio::time::interval(every);
@@ -280,6 +289,7 @@ impl RegionProgress {
             on: mode != ProgressMode::Off,
             state,
             ticker,
+            bars,
         }
     }
 
@@ -296,6 +306,27 @@ impl RegionProgress {
             *slot.or_insert((p.phase, String::new())) = (p.phase, text.clone());
             changed
         };
+        if let Some((multi, bars)) = &self.bars {
+            let mut bars = bars.lock().unwrap_or_else(|e| e.into_inner());
+            let bar = bars.entry(p.region.to_string()).or_insert_with(|| {
+                let b = multi.add(ProgressBar::new(100));
+                b.set_style(
+                    ProgressStyle::with_template("{prefix} [{bar:30}] {pos:>3}% {msg}")
+                        .expect("valid template")
+                        .progress_chars("=> "),
+                );
+                b.set_prefix(format!("{} {}", self.state.label, p.region));
+                b
+            });
+            if let Some(n) = p.percent {
+                bar.set_position(u64::from(n));
+            }
+            if matches!(p.phase, Phase::Sharing | Phase::Done) {
+                bar.set_position(100);
+            }
+            bar.set_message(text);
+            return;
+        }
         if self.on && changed {
             eprintln!("{}: {}: {text}", self.state.label, p.region);
         }
@@ -306,6 +337,9 @@ impl Drop for RegionProgress {
     fn drop(&mut self) {
         if let Some(t) = self.ticker.take() {
             t.abort();
+        }
+        if let Some((multi, _)) = self.bars.take() {
+            let _ = multi.clear();
         }
     }
 }

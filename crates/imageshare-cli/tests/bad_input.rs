@@ -913,8 +913,21 @@ fn corpus() -> Vec<Case> {
                     )
                 ),
             )
-            .code(3)
-            .says("cross-region-copy"),
+            .says("image[0].regions[0]: alibaba-sas limit cross-region-copy violated"),
+        cli("manifest regions across Lighthouse's border (#15)", &["plan", "-f", "{dir}/m.toml"])
+            .file(
+                "m.toml",
+                format!(
+                    "{}regions = [\"ap-singapore\"]\n",
+                    manifest_entry(
+                        "tencent-lighthouse",
+                        "ap-guangzhou",
+                        "lhbp-abcd1234",
+                        &strings(&["100000000002"]),
+                    )
+                ),
+            )
+            .says("image[0].regions[0]: tencent-lighthouse limit copy-border violated"),
         cli("manifest malformed region in regions (#15)", &["plan", "-f", "{dir}/m.toml"])
             .file(
                 "m.toml",

@@ -8,10 +8,6 @@
 //!
 //! The emulator runs in the test process and the CLI in its own, so killing the CLI
 //! leaves the emulator's state (the copies being made) as a cloud would.
-//!
-//! The tests need the adapters' `copy_limits` and `images_named_in` (branch dist-adapt):
-//! until those are on main the adapters refuse every cross-region copy, so the tests are
-//! ignored; they pass with dist-adapt's adapters.
 
 mod common;
 
@@ -158,6 +154,15 @@ async fn plan_then_apply_copies_once_per_region_and_shares_every_copy() {
     ])
     .await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Progress on stderr, a line per region per phase; stdout is the JSON document alone.
+    let err = stderr(&out);
+    for line in [
+        "distribute m-golden000001: cn-shanghai: copying m-",
+        "distribute m-golden000001: cn-shanghai: sharing m-",
+        "distribute m-golden000001: cn-beijing: done",
+    ] {
+        assert!(err.contains(line), "{line}: {err}");
+    }
     let doc = json(&out);
     assert_eq!(doc["applied"], true);
     let regions = doc["distributed"][0]["regions"].as_array().unwrap();

@@ -107,6 +107,9 @@ enum Expect {
     TimesOut,
     /// Refuse at once without sending anything: the provider has no API for it.
     Unsupported,
+    /// Refuse at once without sending anything, naming the limit rule: a copy to another
+    /// region on a provider without cross-region copy (`cross-region-copy`, #15 §1).
+    NoCrossRegionCopy,
 }
 
 /// Operations the provider has no API for: refused before any request.
@@ -151,7 +154,10 @@ fn commands(dir: &std::path::Path) -> Vec<(String, Vec<String>, Expect)> {
         ];
         for rest in per {
             let args = strings(&[&base[..], rest].concat());
-            let expect = if unsupported(t.provider, rest) {
+            let to_region = rest.contains(&"--to-region");
+            let expect = if unsupported(t.provider, rest) && to_region {
+                Expect::NoCrossRegionCopy
+            } else if unsupported(t.provider, rest) {
                 Expect::Unsupported
             } else {
                 Expect::TimesOut
@@ -276,9 +282,14 @@ async fn every_command_fails_in_bounded_time_against_a_hung_endpoint() {
                     problems.push("does not name the endpoint".into());
                 }
             }
-            Expect::Unsupported => {
-                if !err.contains(&format!("{provider}: ")) || !err.contains("is not supported") {
-                    problems.push("does not say the operation is not supported".into());
+            Expect::Unsupported | Expect::NoCrossRegionCopy => {
+                let says = if expect == Expect::Unsupported {
+                    err.contains(&format!("{provider}: ")) && err.contains("is not supported")
+                } else {
+                    err.contains(&format!("{provider} limit cross-region-copy violated"))
+                };
+                if !says {
+                    problems.push(format!("does not say why it is refused ({expect:?})"));
                 }
                 if took > Duration::from_secs(5) {
                     problems.push(format!("took {took:?} to refuse without a request"));

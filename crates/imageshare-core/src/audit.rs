@@ -48,6 +48,7 @@
 //!     owner_site: None, region: "cn-hangzhou".into(), state: ImageState::Available,
 //!     origin: ImageOrigin::Custom, encryption: Encryption::None, kind: ImageKind::SystemDisk,
 //!     created_at: None,
+//!     progress: None,
 //! });
 //! let path = dir.join("audit.jsonl");
 //! let log = AuditLog::open(&path).unwrap();
@@ -839,6 +840,17 @@ impl<A: ImageSharing> Layer for Audited<A> {
             AuditOutcome::Copied,
         );
         self.log.record_produced(cx, record, result).await
+    }
+    /// Copies into other regions of the same account hand the image to no one: not
+    /// recorded, sent in the inner adapter's calls.
+    async fn copy_to_regions_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        regions: &[Region],
+        name: Option<&str>,
+    ) -> Result<Vec<Result<ImageId>>> {
+        self.inner.copy_to_regions_in(cx, id, regions, name).await
     }
 }
 

@@ -55,7 +55,7 @@
 //!         id: id.clone(), name: "golden".into(), owner: Some(Principal::account("1000000001")),
 //!         owner_site: None, region: "cn-hangzhou".into(), state: ImageState::Available,
 //!         origin: ImageOrigin::Custom, encryption: Encryption::None,
-//!         kind: ImageKind::SystemDisk, created_at: None,
+//!         kind: ImageKind::SystemDisk, created_at: None, progress: None,
 //!     });
 //! }
 //! let checked = Checked::new(backend);

@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use crate::context::CallContext;
 use crate::error::{Error, LimitRule, LimitViolation, Result};
 use crate::limits::{EncryptedPolicy, ImageIdUse};
+use crate::model::Region;
 use crate::model::{
     CopyTarget, Encryption, Image, ImageId, ImageOrigin, ImageState, Principal, ShareOutcome,
     ShareReport, Sharee, Site,
@@ -523,6 +524,33 @@ impl<A: ImageSharing> Layer for Checked<A> {
     async fn copy_in(&self, cx: &CallContext, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
         self.check_copy(id, &to)?;
         self.inner.copy_in(cx, id, to).await
+    }
+    /// Checks every region as [`copy_in`](ImageSharing::copy_in) would (nothing is sent
+    /// when one is refused), then sends them in batches of the provider's
+    /// [`max_regions_per_call`](crate::CopyLimits::max_regions_per_call).
+    async fn copy_to_regions_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        regions: &[Region],
+        name: Option<&str>,
+    ) -> Result<Vec<Result<ImageId>>> {
+        for region in regions {
+            let to = CopyTarget::Region {
+                region: region.clone(),
+                name: name.map(str::to_owned),
+            };
+            self.check_copy(id, &to)?;
+        }
+        let per_call = self
+            .inner
+            .copy_limits()
+            .map_or(1, |l| l.max_regions_per_call.max(1));
+        let mut out = Vec::with_capacity(regions.len());
+        for batch in regions.chunks(per_call) {
+            out.extend(self.inner.copy_to_regions_in(cx, id, batch, name).await?);
+        }
+        Ok(out)
     }
 
     async fn delete_in(&self, cx: &CallContext, id: &ImageId) -> Result<()> {

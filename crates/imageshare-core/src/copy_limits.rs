@@ -59,6 +59,11 @@ pub struct CopyLimits {
     pub max_name_chars: usize,
     /// A border the copy does not cross, when the cloud has one.
     pub border: Option<RegionBorder>,
+    /// Whether the source is busy while its copies are made (Lighthouse: a syncing
+    /// blueprint is `SYNCING` and cannot be synced again until its copies end): then
+    /// [`distribute`](crate::distribute) sends the next batch of regions only when the
+    /// source is available again.
+    pub source_busy_while_copying: bool,
     /// Where these numbers come from.
     pub source: &'static str,
 }
@@ -154,6 +159,7 @@ mod tests {
             max_regions_per_call: 10,
             max_name_chars,
             border: Some(BORDER),
+            source_busy_while_copying: false,
             source: "test",
         }
     }

@@ -35,6 +35,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -43,7 +44,7 @@ use serde::Serialize;
 use crate::context::CallContext;
 use crate::copy_limits::{no_cross_region_copy, CopyLimits};
 use crate::error::{Error, Result};
-use crate::model::{CopyTarget, Image, ImageId, ImageState, Principal, Region, ShareReport};
+use crate::model::{Image, ImageId, ImageState, Principal, Region, ShareReport};
 use crate::plan::{self, SharePlan};
 use crate::sharing::ImageSharing;
 
@@ -265,8 +266,9 @@ pub struct RegionReport {
     /// The grants made, when any were to make.
     pub shared: Option<ShareReport>,
     /// Why the region did not finish; `None` when it did. An interrupted region has
-    /// `interrupted` set instead.
-    pub error: Option<Error>,
+    /// `interrupted` set instead. Shared: one failed copy call of many regions is every
+    /// one of its regions' error.
+    pub error: Option<Arc<Error>>,
     /// The run was interrupted before the region finished.
     pub interrupted: bool,
     /// Time from the start of the run to the region's end.
@@ -524,6 +526,13 @@ pub async fn run_in<A: ImageSharing>(
 /// [`run_in`] until every region is done or `cancel` resolves, whichever comes first.
 /// Regions not finished when `cancel` resolves are reported `interrupted`; a copy they
 /// started goes on in the cloud and the next run finds it.
+///
+/// Every region is looked at first (all at once); the regions without a copy are then
+/// copied in batches of the provider's
+/// [`max_regions_per_call`](CopyLimits::max_regions_per_call), one call per batch
+/// ([`ImageSharing::copy_to_regions_in`]), the next batch after the source is available
+/// again where the cloud holds it busy ([`CopyLimits::source_busy_while_copying`]). Each
+/// region waits for its copy and shares it on its own, as soon as it is ready.
 pub async fn run_until<A: ImageSharing>(
     cx: &CallContext,
     adapters: Adapters<'_, A>,
@@ -548,30 +557,55 @@ pub async fn run_until<A: ImageSharing>(
         progress,
         started,
     };
-    let mut reports: Vec<Option<RegionReport>> = d.regions.iter().map(|_| None).collect();
-    let mut running: FuturesUnordered<_> = d
-        .regions
-        .iter()
-        .enumerate()
-        .map(|(i, region)| {
-            let target = adapters
-                .of(region)
-                .expect("checked: every region has an adapter");
-            let flow = &flow;
-            async move { (i, flow.region(target, region).await) }
-        })
-        .collect();
+    let target = |region: &Region| {
+        adapters
+            .of(region)
+            .expect("checked: every region has an adapter")
+    };
     let mut cancel = std::pin::pin!(cancel);
-    loop {
-        tokio::select! {
-            next = running.next() => match next {
-                Some((i, report)) => reports[i] = Some(report),
-                None => break,
-            },
-            () = &mut cancel => break,
+    let mut reports: Vec<Option<RegionReport>> = d.regions.iter().map(|_| None).collect();
+
+    // Where every region stands.
+    let looks = futures_util::future::join_all(
+        d.regions
+            .iter()
+            .map(|region| flow.look(target(region), region)),
+    );
+    let looked = tokio::select! {
+        looked = looks => Some(looked),
+        () = &mut cancel => None,
+    };
+    if let Some(looked) = looked {
+        // The regions without a copy wait for the copier's answer; the others go on.
+        let mut to_copy = Vec::new();
+        let mut running = FuturesUnordered::new();
+        for (i, (region, state)) in d.regions.iter().zip(looked).enumerate() {
+            let start = match state {
+                Ok(CopyState::Needed) => {
+                    let (tx, rx) = tokio::sync::oneshot::channel();
+                    to_copy.push((region.clone(), tx));
+                    Start::Copy(rx)
+                }
+                Ok(state) => Start::Looked(state),
+                Err(e) => Start::Failed(e),
+            };
+            let flow = &flow;
+            let target = target(region);
+            running.push(async move { (i, flow.region(target, region, start).await) });
+        }
+        let copier = flow.copy_batches(limits.as_ref(), to_copy);
+        let mut copier = std::pin::pin!(futures_util::FutureExt::fuse(copier));
+        loop {
+            tokio::select! {
+                next = running.next() => match next {
+                    Some((i, report)) => reports[i] = Some(report),
+                    None => break,
+                },
+                () = &mut copier => {}
+                () = &mut cancel => break,
+            }
         }
     }
-    drop(running);
     let regions = reports
         .into_iter()
         .zip(&d.regions)
@@ -592,6 +626,16 @@ pub async fn run_until<A: ImageSharing>(
         source: source.id.clone(),
         regions,
     })
+}
+
+/// How a region's flow starts, after the look at every region.
+enum Start {
+    /// It has an image (the source, or a copy made before).
+    Looked(CopyState),
+    /// Its copy is being asked for: the copier answers with the copy's id.
+    Copy(tokio::sync::oneshot::Receiver<Result<ImageId, Arc<Error>>>),
+    /// The look failed.
+    Failed(Error),
 }
 
 /// What every region's flow shares.
@@ -620,8 +664,103 @@ impl<A: ImageSharing> Flow<'_, A> {
         }
     }
 
-    /// One region, start to end; never fails as a whole (its failure is in the report).
-    async fn region(&self, target: &A, region: &Region) -> RegionReport {
+    /// Where `region`'s image stands.
+    async fn look(&self, target: &A, region: &Region) -> Result<CopyState> {
+        self.emit(region, Phase::Looking, None, None);
+        find(self.cx, target, self.source, region, self.name).await
+    }
+
+    /// Copies into the regions of `to_copy` in batches (see [`run_until`]) and answers
+    /// each region's flow with its copy's id or why there is none.
+    async fn copy_batches(
+        &self,
+        limits: Option<&CopyLimits>,
+        to_copy: Vec<(
+            Region,
+            tokio::sync::oneshot::Sender<Result<ImageId, Arc<Error>>>,
+        )>,
+    ) {
+        let per_call = limits.map_or(1, |l| l.max_regions_per_call.max(1));
+        let busy = limits.is_some_and(|l| l.source_busy_while_copying);
+        let mut pending = to_copy.into_iter().peekable();
+        let mut first = true;
+        while pending.peek().is_some() {
+            let batch: Vec<_> = pending.by_ref().take(per_call).collect();
+            let regions: Vec<Region> = batch.iter().map(|(r, _)| r.clone()).collect();
+            let sent = if busy && !first {
+                match self.until_source_available().await {
+                    Ok(()) => self.copy_batch(&regions).await,
+                    Err(e) => Err(e),
+                }
+            } else {
+                self.copy_batch(&regions).await
+            };
+            first = false;
+            match sent {
+                Ok(results) => {
+                    for ((_, tx), result) in batch.into_iter().zip(results) {
+                        let _ = tx.send(result.map_err(Arc::new));
+                    }
+                }
+                Err(e) => {
+                    let e = Arc::new(e);
+                    for (_, tx) in batch {
+                        let _ = tx.send(Err(Arc::clone(&e)));
+                    }
+                }
+            }
+        }
+    }
+
+    async fn copy_batch(&self, regions: &[Region]) -> Result<Vec<Result<ImageId>>> {
+        let results = self
+            .source_adapter
+            .copy_to_regions_in(self.cx, &self.source.id, regions, self.copy_name)
+            .await?;
+        if results.len() != regions.len() {
+            return Err(Error::invalid_input(
+                "regions",
+                format!(
+                    "{} answered {} copies for {} regions",
+                    self.source_adapter.provider(),
+                    results.len(),
+                    regions.len()
+                ),
+            ));
+        }
+        Ok(results)
+    }
+
+    /// Waits until the source is available again (its copies made), within the wait.
+    async fn until_source_available(&self) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + self.wait.timeout;
+        loop {
+            let image = self
+                .source_adapter
+                .image_in(self.cx, &self.source.id)
+                .await?;
+            if image.state == ImageState::Available {
+                return Ok(());
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Err(Error::Timeout {
+                    provider: self.source_adapter.provider(),
+                    operation: format!("next copies of {}", self.source.id),
+                    message: format!(
+                        "the source is still {} after {:?} (it is busy while copied); run \
+                         again later: the copies made are found again",
+                        image.state, self.wait.timeout
+                    ),
+                });
+            }
+            tokio::time::sleep(self.wait.poll.min(deadline - now)).await;
+        }
+    }
+
+    /// One region, from its look to its end; never fails as a whole (its failure is in
+    /// the report).
+    async fn region(&self, target: &A, region: &Region, start: Start) -> RegionReport {
         let mut report = RegionReport {
             region: region.clone(),
             copy: CopyStep::None,
@@ -635,7 +774,8 @@ impl<A: ImageSharing> Flow<'_, A> {
         let span =
             tracing::info_span!("distribute.region", region = %region, source = %self.source.id);
         let outcome =
-            tracing::Instrument::instrument(self.steps(target, region, &mut report), span).await;
+            tracing::Instrument::instrument(self.steps(target, region, start, &mut report), span)
+                .await;
         if let Err(e) = outcome {
             self.emit(region, Phase::Failed, report.image.as_ref(), None);
             report.error = Some(e);
@@ -646,32 +786,41 @@ impl<A: ImageSharing> Flow<'_, A> {
         report
     }
 
-    async fn steps(&self, target: &A, region: &Region, report: &mut RegionReport) -> Result<()> {
+    async fn steps(
+        &self,
+        target: &A,
+        region: &Region,
+        start: Start,
+        report: &mut RegionReport,
+    ) -> Result<(), Arc<Error>> {
         let cx = self.cx;
-        self.emit(region, Phase::Looking, None, None);
-        let state = find(cx, target, self.source, region, self.name).await?;
-        let image = match state {
-            CopyState::Source { image } => {
-                report.copy = CopyStep::Source;
-                image
-            }
-            CopyState::Needed => {
-                let to = CopyTarget::Region {
-                    region: region.clone(),
-                    name: self.copy_name.map(str::to_owned),
-                };
-                let copy = self.source_adapter.copy_in(cx, &self.source.id, to).await?;
+        let image = match start {
+            Start::Failed(e) => return Err(Arc::new(e)),
+            Start::Copy(rx) => {
+                let copy = rx.await.unwrap_or_else(|_| {
+                    Err(Arc::new(Error::invalid_input(
+                        "regions",
+                        "the copy was not sent (the run ended first)",
+                    )))
+                })?;
                 report.copy = CopyStep::Made;
                 copy
             }
-            CopyState::Copying { image, .. } | CopyState::Ready { image } => {
+            Start::Looked(CopyState::Source { image }) => {
+                report.copy = CopyStep::Source;
+                image
+            }
+            Start::Looked(CopyState::Copying { image, .. } | CopyState::Ready { image }) => {
                 report.copy = CopyStep::Found;
                 image
             }
-            CopyState::Failed { image, state } => {
+            Start::Looked(CopyState::Failed { image, state }) => {
                 report.copy = CopyStep::Found;
                 report.image = Some(image.clone());
-                return Err(copy_failed(target, region, &image, state));
+                return Err(Arc::new(copy_failed(target, region, &image, state)));
+            }
+            Start::Looked(CopyState::Needed) => {
+                unreachable!("a region without a copy starts with Start::Copy")
             }
         };
         report.image = Some(image.clone());
@@ -692,7 +841,6 @@ impl<A: ImageSharing> Flow<'_, A> {
         }
         Ok(())
     }
-
     /// Looks at the copy every poll until it is available, failed, or the wait is over.
     /// A copy the target region does not list yet (the clouds list a new copy after a
     /// moment) counts as being made.

@@ -47,6 +47,7 @@
 //!     owner_site: None, region: "xx-north-1".into(), state: ImageState::Available,
 //!     origin: ImageOrigin::Custom, encryption: Encryption::None, kind: ImageKind::SystemDisk,
 //!     created_at: None,
+//!     progress: None,
 //! });
 //! let checked = Checked::new(backend);
 //! let id = ImageId::from("m-golden");

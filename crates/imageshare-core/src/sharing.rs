@@ -181,6 +181,29 @@ pub trait ImageSharing: Send + Sync + std::fmt::Debug {
     }
     /// Copies an image (own copy, other region, other project); returns the new id.
     async fn copy_in(&self, cx: &CallContext, id: &ImageId, to: CopyTarget) -> Result<ImageId>;
+    /// Copies `id` into each of `regions` (other regions than the adapter's), each copy
+    /// named `name` when given; one result per region, in order. The default makes one
+    /// [`copy_in`](Self::copy_in) per region; adapters whose cloud copies into many regions
+    /// per call (CVM `SyncImages`, Lighthouse `SyncBlueprint`) override it with one call
+    /// (the limit checker splits into batches of [`CopyLimits::max_regions_per_call`]). A
+    /// failed call fails every region of it.
+    async fn copy_to_regions_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        regions: &[Region],
+        name: Option<&str>,
+    ) -> Result<Vec<Result<ImageId>>> {
+        let mut out = Vec::with_capacity(regions.len());
+        for region in regions {
+            let to = CopyTarget::Region {
+                region: region.clone(),
+                name: name.map(str::to_owned),
+            };
+            out.push(self.copy_in(cx, id, to).await);
+        }
+        Ok(out)
+    }
     /// Deletes an image.
     async fn delete_in(&self, cx: &CallContext, id: &ImageId) -> Result<()>;
     /// Who the adapter's credentials act as (the cloud's caller-identity action), and
@@ -298,6 +321,27 @@ pub trait Layer: Send + Sync + std::fmt::Debug {
     /// See [`ImageSharing::copy_in`].
     async fn copy_in(&self, cx: &CallContext, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
         self.inner().copy_in(cx, id, to).await
+    }
+    /// See [`ImageSharing::copy_to_regions_in`]. The default makes one
+    /// [`copy_in`](Layer::copy_in) of this layer per region, so a layer that changes
+    /// `copy_in` (checks, records, refuses) changes every copy; a layer that does not
+    /// change copies overrides this to forward to [`inner`](Layer::inner) in one call.
+    async fn copy_to_regions_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        regions: &[Region],
+        name: Option<&str>,
+    ) -> Result<Vec<Result<ImageId>>> {
+        let mut out = Vec::with_capacity(regions.len());
+        for region in regions {
+            let to = CopyTarget::Region {
+                region: region.clone(),
+                name: name.map(str::to_owned),
+            };
+            out.push(self.copy_in(cx, id, to).await);
+        }
+        Ok(out)
     }
     /// See [`ImageSharing::delete_in`].
     async fn delete_in(&self, cx: &CallContext, id: &ImageId) -> Result<()> {
@@ -427,6 +471,15 @@ macro_rules! impl_image_sharing_for_layer {
             ) -> $crate::Result<$crate::ImageId> {
                 $crate::Layer::copy_in(self, cx, id, to).await
             }
+            async fn copy_to_regions_in(
+                &self,
+                cx: &$crate::CallContext,
+                id: &$crate::ImageId,
+                regions: &[$crate::Region],
+                name: Option<&str>,
+            ) -> $crate::Result<Vec<$crate::Result<$crate::ImageId>>> {
+                $crate::Layer::copy_to_regions_in(self, cx, id, regions, name).await
+            }
             async fn delete_in(
                 &self,
                 cx: &$crate::CallContext,
@@ -447,10 +500,22 @@ macro_rules! impl_image_sharing_for_layer {
 /// `Arc<T>`, `Box<T>` and `&T` of an adapter are layers that change nothing.
 macro_rules! pointer_layer {
     ([$($lt:lifetime)?] $ty:ty) => {
+        #[async_trait]
         impl<$($lt,)? T: ImageSharing + ?Sized> Layer for $ty {
             type Inner = T;
             fn inner(&self) -> &T {
                 self
+            }
+            async fn copy_to_regions_in(
+                &self,
+                cx: &CallContext,
+                id: &ImageId,
+                regions: &[Region],
+                name: Option<&str>,
+            ) -> Result<Vec<Result<ImageId>>> {
+                self.inner()
+                    .copy_to_regions_in(cx, id, regions, name)
+                    .await
             }
         }
         impl_image_sharing_for_layer!([$($lt,)? T: ImageSharing + ?Sized] $ty);

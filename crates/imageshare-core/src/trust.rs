@@ -33,7 +33,7 @@
 //!     id: "img-shared".into(), name: "base".into(), owner: Some(Principal::account(owner)),
 //!     owner_site: None, region: "ap-guangzhou".into(), state: ImageState::Available,
 //!     origin: ImageOrigin::Received, encryption: Encryption::NotReported,
-//!     kind: ImageKind::SystemDisk, created_at: None,
+//!     kind: ImageKind::SystemDisk, created_at: None, progress: None,
 //! };
 //! assert!(policy.check(Provider::new("tencent-cvm"), &received("100000000002"), "copy").is_ok());
 //! let err = policy.check(Provider::new("tencent-cvm"), &received("100000000666"), "copy").unwrap_err();
@@ -49,6 +49,7 @@ use async_trait::async_trait;
 
 use crate::context::CallContext;
 use crate::error::{Error, Result};
+use crate::model::Region;
 use crate::model::{CopyTarget, Image, ImageId, ImageOrigin, Principal, Provider};
 use crate::paging::{Page, PageCursor};
 use crate::sharing::{ImageSharing, Layer};
@@ -298,6 +299,22 @@ impl<A: ImageSharing> Layer for Trusted<A> {
             self.policy.check(provider, &image, "copy")?;
         }
         self.inner.copy_in(cx, id, to).await
+    }
+    /// Checks the source once, as [`copy_in`](ImageSharing::copy_in) does, then copies into
+    /// every region in the inner adapter's calls.
+    async fn copy_to_regions_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        regions: &[Region],
+        name: Option<&str>,
+    ) -> Result<Vec<Result<ImageId>>> {
+        let provider = self.inner.provider();
+        if self.policy.restricts(provider) && !cx.is_vouched(provider, id) {
+            let image = self.inner.image_in(cx, id).await?;
+            self.policy.check(provider, &image, "copy")?;
+        }
+        self.inner.copy_to_regions_in(cx, id, regions, name).await
     }
 }
 

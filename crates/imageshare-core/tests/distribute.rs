@@ -53,6 +53,7 @@ const COPY: CopyLimits = CopyLimits {
         inside_name: "mainland China",
         outside_name: "outside mainland China",
     }),
+    source_busy_while_copying: false,
     source: "test",
 };
 
@@ -272,7 +273,7 @@ async fn a_failed_or_slow_copy_stays_in_its_region() {
     assert!(!report.is_complete());
     let shanghai = &report.regions[0];
     assert!(
-        matches!(&shanghai.error, Some(Error::CopyFailed { image, .. }) if *image == failed.to_string()),
+        matches!(shanghai.error.as_deref(), Some(Error::CopyFailed { image, .. }) if *image == failed.to_string()),
         "{shanghai:?}"
     );
     assert_eq!(w.copies_in("cn-shanghai").len(), 1, "not replaced");
@@ -304,7 +305,7 @@ async fn a_failed_or_slow_copy_stays_in_its_region() {
         .await
         .unwrap();
     let err = report.regions[0].error.as_ref().expect("timed out");
-    assert!(matches!(err, Error::Timeout { .. }), "{err}");
+    assert!(matches!(**err, Error::Timeout { .. }), "{err}");
     assert!(err.to_string().contains("not made twice"), "{err}");
     assert!(w.cloud.grants(&slow).is_empty());
 }

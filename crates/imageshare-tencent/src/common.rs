@@ -158,6 +158,33 @@ pub(crate) fn copied_id<A: Service, T>(
         })
 }
 
+/// The new id per region of `regions` from a copy answer `set` (`SyncImages` `ImageSet`,
+/// `SyncBlueprint` `DestinationRegionBlueprintSet`), in order; a region the answer does not
+/// list is a per-region [`Error::Decode`].
+pub(crate) fn copied_ids<A: Service, T>(
+    adapter: &A,
+    action: &str,
+    set: &[T],
+    regions: &[Region],
+    fields: impl Fn(&T) -> (&str, &str),
+) -> Vec<Result<ImageId>> {
+    regions
+        .iter()
+        .map(|region| {
+            set.iter()
+                .map(&fields)
+                .find(|(r, _)| *r == region.as_str())
+                .map(|(_, id)| ImageId::from(id))
+                .ok_or_else(|| Error::Decode {
+                    provider: adapter.provider(),
+                    action: action.to_owned(),
+                    message: format!("the answer lists no copy in {region}"),
+                    request_id: None,
+                })
+        })
+        .collect()
+}
+
 /// Page size for every paged Describe call (Tencent's documented maximum).
 pub const PAGE_SIZE: u64 = 100;
 

@@ -52,8 +52,8 @@ pub use crate::builder::CvmBuilder;
 use crate::cbs::{Cbs, CBS_SERVICE};
 use crate::client::{CallOptions, TencentClient, CVM_SERVICE};
 use crate::common::{
-    change_grants, check_id, copied_id, delete, ids_or_filters, offset_page, reported_time,
-    the_one, GrantAction, Service, PAGE_SIZE,
+    change_grants, check_id, copied_id, copied_ids, delete, ids_or_filters, offset_page,
+    reported_time, the_one, GrantAction, Service, PAGE_SIZE,
 };
 use crate::limits::{CVM_COPY, CVM_DESCRIBE_IMAGES_MAX_IDS, CVM_LIMITS, CVM_MAX_SHAREES_PER_IMAGE};
 use crate::model::{
@@ -546,6 +546,31 @@ impl ImageSharing for TencentCvmImageSharing {
             |s| (&s.region, &s.image_id),
             "the answer lists no new image although ImageSetRequired was true",
         )
+    }
+
+    /// One `SyncImages` with every region in `DestinationRegions` (the limit checker sends
+    /// at most [`CVM_COPY`](crate::limits::CVM_COPY)`.max_regions_per_call`), the copies'
+    /// ids read from `ImageSet` (`ImageSetRequired`).
+    async fn copy_to_regions_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        regions: &[Region],
+        name: Option<&str>,
+    ) -> Result<Vec<Result<ImageId>>> {
+        if let Some(own) = regions.iter().find(|r| *r == self.region()) {
+            return Err(Error::invalid_input(
+                "regions",
+                format!(
+                    "{own} is the adapter's own region: SyncImages copies a custom image to \
+                     other regions only"
+                ),
+            ));
+        }
+        let set = self.sync_images_in(cx, id, regions, name).await?;
+        Ok(copied_ids(self, "SyncImages", &set, regions, |s| {
+            (&s.region, &s.image_id)
+        }))
     }
 
     async fn delete_in(&self, cx: &CallContext, id: &ImageId) -> Result<()> {

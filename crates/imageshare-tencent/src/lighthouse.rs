@@ -43,8 +43,8 @@ use tracing::Instrument;
 pub use crate::builder::LighthouseBuilder;
 use crate::client::{CallOptions, TencentClient, LIGHTHOUSE_SERVICE};
 use crate::common::{
-    change_grants, check_id, copied_id, delete, ids_or_filters, offset_page, reported_time,
-    the_one, GrantAction, Service, PAGE_SIZE,
+    change_grants, check_id, copied_id, copied_ids, delete, ids_or_filters, offset_page,
+    reported_time, the_one, GrantAction, Service, PAGE_SIZE,
 };
 use crate::limits::{
     CVM_LIMITS, LIGHTHOUSE_COPY, LIGHTHOUSE_DESCRIBE_BLUEPRINTS_MAX_IDS, LIGHTHOUSE_LIMITS,
@@ -685,6 +685,28 @@ impl ImageSharing for TencentLighthouseImageSharing {
             |s| (&s.region, &s.blueprint_id),
             "the answer lists no new blueprint",
         )
+    }
+
+    /// One `SyncBlueprint` with every region in `DestinationRegions` (at most 10; the limit
+    /// checker splits longer lists), the copies' ids read from the answer. A name is
+    /// refused: the copies keep the blueprint's.
+    async fn copy_to_regions_in(
+        &self,
+        cx: &CallContext,
+        id: &ImageId,
+        regions: &[Region],
+        name: Option<&str>,
+    ) -> Result<Vec<Result<ImageId>>> {
+        if name.is_some() {
+            return Err(Error::invalid_input(
+                "name",
+                "SyncBlueprint keeps the blueprint's name; it takes no name for the copy",
+            ));
+        }
+        let set = self.sync_blueprint_in(cx, id, regions).await?;
+        Ok(copied_ids(self, "SyncBlueprint", &set, regions, |s| {
+            (&s.region, &s.blueprint_id)
+        }))
     }
 
     async fn delete_in(&self, cx: &CallContext, id: &ImageId) -> Result<()> {

@@ -175,6 +175,10 @@ pub const CVM_COPY: CopyLimits = CopyLimits {
     // support synchronisation ("暂不支持部分地域同步", with a link to the copy guide
     // 213/4943); UNCONFIRMED, the server stays the referee.
     border: None,
+    // Whether a syncing source refuses another SyncImages is not documented (the source
+    // must be NORMAL, and `FailedOperation.InvalidImageState` means it is busy:
+    // tencentcloud-sdk-python-cvm 3.1.178); UNCONFIRMED, so regions are not held back.
+    source_busy_while_copying: false,
     source: "CVM API SyncImages (213/15711) and the SDK request model SyncImagesRequest \
              (ImageName at most 60 characters; DestinationRegions maximum unpublished, 10 \
              chosen; no border documented) (tencent.md 1.4)",
@@ -223,6 +227,11 @@ pub const LIGHTHOUSE_COPY: CopyLimits = CopyLimits {
     // No sync between mainland-China and other regions (same page): the server answers
     // InvalidParameterValue.NotSupportCrossBorderSyncBlueprint (tencent.md 2.5, 3.4, 7).
     border: Some(MAINLAND_CHINA),
+    // A syncing blueprint is SYNCING, only NORMAL blueprints can be synced, and it is NORMAL
+    // again "when the sync from the source region has ended" (DescribeBlueprints
+    // BlueprintState; FailedOperation.UnableToSyncBlueprint: tencentcloud-sdk-python-lighthouse
+    // 3.1.177): so every region goes in one call of up to 10, and a further batch waits.
+    source_busy_while_copying: true,
     source: "Lighthouse API SyncBlueprint (tencentcloud.com 1103/75622): at most 10 destination regions, no \
              name, not between mainland China and other regions \
              (InvalidParameterValue.NotSupportCrossBorderSyncBlueprint) (tencent.md 2.5, 7)",

@@ -112,6 +112,8 @@ pub const UHOST_COPY: CopyLimits = CopyLimits {
     // No border is documented for copies between UCloud regions: UNCONFIRMED, the server
     // stays the referee.
     border: None,
+    // Nothing documents the source as busy while it is copied.
+    source_busy_while_copying: false,
     source: "UCloud API reference CopyCustomImage (TargetRegion, TargetImageName; no \
              length or border published), name length 63 from terraform-provider-ucloud's \
              name check (UNCONFIRMED for images) (ucloud.md 1.3)",

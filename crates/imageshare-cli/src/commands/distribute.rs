@@ -290,7 +290,7 @@ fn next_step(r: &RegionReport) -> String {
                 the cloud and is found again, never made twice)"
             .to_owned();
     }
-    match &r.error {
+    match r.error.as_deref() {
         Some(Error::CopyFailed { image, .. }) => format!(
             "the copy {image} failed: delete it (imageshare delete {image} --region {}), \
              then run apply again to copy anew",
@@ -342,8 +342,8 @@ impl<'a> RegionResult<'a> {
             shared: r.shared.clone().map(ShareResults),
             done: r.is_done(),
             interrupted: r.interrupted,
-            error: r.error.as_ref().map(ErrorFields::of),
-            kind: r.error.as_ref().map(crate::exit::kind_of),
+            error: r.error.as_deref().map(ErrorFields::of),
+            kind: r.error.as_deref().map(crate::exit::kind_of),
             next: next_step(r),
             elapsed_ms: r.elapsed.as_millis(),
         }
@@ -469,4 +469,203 @@ pub fn verdict(results: &[EntryResult]) -> Result<(), Failure> {
             not_done.join(", ")
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use imageshare::core::memory::InMemorySharing;
+    use imageshare::core::{
+        Checked, CopyLimits, Encryption, Image, ImageKind, ImageOrigin, ImageState, Principal,
+    };
+
+    use super::*;
+
+    /// Copies by `CopyImage` rules, without a border.
+    const COPY: CopyLimits = CopyLimits {
+        action: "CopyImage",
+        max_regions_per_call: 1,
+        max_name_chars: 128,
+        border: None,
+        source: "test",
+    };
+
+    const MANIFEST: &str = r#"
+[[image]]
+provider = "alibaba-ecs"
+region = "cn-hangzhou"
+id = "m-golden0001"
+share_with = ["1234567890123456"]
+regions = ["cn-shanghai", "cn-beijing"]
+"#;
+
+    /// An in-memory ECS cloud with the golden image, and the manifest's connections
+    /// (one view of it per region, behind the checker).
+    fn cloud(m: &Manifest) -> (InMemorySharing, Connections) {
+        let cloud = InMemorySharing::new("cn-hangzhou", imageshare::alibaba::ECS_LIMITS)
+            .with_copy_limits(COPY);
+        cloud.add_image(Image {
+            id: "m-golden0001".into(),
+            name: "golden".into(),
+            owner: Some(Principal::account("1000000001")),
+            owner_site: None,
+            region: "cn-hangzhou".into(),
+            state: ImageState::Available,
+            origin: ImageOrigin::Custom,
+            encryption: Encryption::None,
+            kind: ImageKind::SystemDisk,
+            created_at: None,
+            progress: None,
+        });
+        let img = &m.images[0];
+        let conns = std::iter::once(img.region.clone())
+            .chain(img.regions.iter().cloned())
+            .map(|r| {
+                let view: Arc<dyn ImageSharing> = Arc::new(cloud.in_region(r.clone()));
+                ((img.provider, r, img.identity.clone()), Checked::new(view))
+            })
+            .collect();
+        (cloud, conns)
+    }
+
+    fn states(plans: &[Distributed]) -> Vec<String> {
+        plans[0]
+            .plan
+            .regions
+            .iter()
+            .map(|r| format!("{} {}", r.region, r.copy))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn plan_then_apply_then_nothing_to_do() {
+        let m = Manifest::parse(MANIFEST, "m.toml").unwrap();
+        let (cloud, conns) = cloud(&m);
+        let cx = CallContext::new();
+        let plans = plan_all(&cx, &conns, &m, &m.images)
+            .await
+            .unwrap_or_else(|f| panic!("{}", f.message));
+        assert_eq!(
+            states(&plans),
+            [
+                "cn-hangzhou source m-golden0001",
+                "cn-shanghai copy needed",
+                "cn-beijing copy needed"
+            ]
+        );
+        assert_eq!((plans[0].copies(), plans[0].share_changes()), (2, (3, 0)));
+        let text = plans[0].to_string();
+        assert!(
+            text.starts_with(
+                "alibaba-ecs cn-hangzhou m-golden0001: into 2 regions (copies named \
+                 golden-m-golden0001)\n  cn-hangzhou: source m-golden0001\n    + account:"
+            ),
+            "{text}"
+        );
+        let json = serde_json::to_value(&plans[0]).unwrap();
+        assert_eq!(
+            json["plan"]["regions"][1]["copy"]["state"], "needed",
+            "{json}"
+        );
+        assert_eq!(json["image"]["regions"][0], "cn-shanghai", "{json}");
+
+        let wait = CopyWait {
+            timeout: Duration::from_secs(5),
+            poll: Duration::from_millis(5),
+        };
+        let results = apply_all(&conns, &plans, wait).await;
+        verdict(&results).unwrap_or_else(|f| panic!("{}", f.message));
+        let report = results[0].outcome.as_ref().unwrap();
+        let steps: Vec<CopyStep> = report.regions.iter().map(|r| r.copy.clone()).collect();
+        assert_eq!(steps, [CopyStep::Source, CopyStep::Made, CopyStep::Made]);
+        for r in ["cn-shanghai", "cn-beijing"] {
+            let copies = cloud.images_in_region(&r.into());
+            assert_eq!(copies.len(), 1, "{r}: {copies:?}");
+            assert_eq!(copies[0].name, "golden-m-golden0001");
+            assert_eq!(
+                cloud.grants(&copies[0].id),
+                [Principal::account("1234567890123456")]
+            );
+        }
+        let json = serde_json::to_value(&results[0]).unwrap();
+        let r = &json["regions"][1];
+        assert_eq!(
+            (&r["copy"], &r["done"]),
+            (&"made".into(), &true.into()),
+            "{json}"
+        );
+        assert_eq!(r["shared"]["results"][0]["outcome"], "granted", "{json}");
+        assert!(
+            r.get("next").is_none() && r.get("error").is_none(),
+            "{json}"
+        );
+        let text = results[0].to_string();
+        assert!(text.contains("  cn-shanghai: done (copy made m-"), "{text}");
+
+        // Planned again: ready everywhere, nothing to run.
+        let plans = plan_all(&cx, &conns, &m, &m.images)
+            .await
+            .unwrap_or_else(|f| panic!("{}", f.message));
+        assert!(plans[0].plan.is_noop(), "{}", plans[0]);
+        assert!(apply_all(&conns, &plans, wait).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_copy_not_ready_in_time_is_its_regions_failure_and_status_5() {
+        let m = Manifest::parse(MANIFEST, "m.toml").unwrap();
+        let (cloud, conns) = cloud(&m);
+        cloud.set_copies_pending(true);
+        let cx = CallContext::new();
+        let plans = plan_all(&cx, &conns, &m, &m.images)
+            .await
+            .unwrap_or_else(|f| panic!("{}", f.message));
+        let wait = CopyWait {
+            timeout: Duration::from_millis(50),
+            poll: Duration::from_millis(10),
+        };
+        let results = apply_all(&conns, &plans, wait).await;
+        let report = results[0].outcome.as_ref().unwrap();
+        assert!(report.regions[0].is_done(), "the source's region is done");
+        let r = &report.regions[1];
+        assert!(matches!(r.error, Some(Error::Timeout { .. })), "{r:?}");
+        assert!(next_step(r).contains("--copy-timeout"));
+        let json = serde_json::to_value(&results[0]).unwrap();
+        assert_eq!(json["regions"][1]["kind"], "timeout", "{json}");
+        assert_eq!(json["regions"][1]["done"], false, "{json}");
+        let f = verdict(&results).unwrap_err();
+        assert_eq!(f.code, PARTIAL);
+        assert!(
+            f.message
+                .contains("m-golden0001 cn-shanghai, m-golden0001 cn-beijing"),
+            "{}",
+            f.message
+        );
+        assert!(f.message.contains("run apply again"), "{}", f.message);
+
+        // The copies, pending, are found on the next plan: copying, not needed.
+        let plans = plan_all(&cx, &conns, &m, &m.images)
+            .await
+            .unwrap_or_else(|f| panic!("{}", f.message));
+        let s = states(&plans);
+        assert!(s[1].starts_with("cn-shanghai copying m-"), "{s:?}");
+        assert_eq!(plans[0].copies(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_provider_without_cross_region_copy_is_refused_naming_the_rule() {
+        let m = Manifest::parse(MANIFEST, "m.toml").unwrap();
+        let (_, mut conns) = cloud(&m);
+        // The same cloud without a copy action.
+        let bare = InMemorySharing::new("cn-hangzhou", imageshare::alibaba::ECS_LIMITS);
+        for (k, v) in &mut conns {
+            let view: Arc<dyn ImageSharing> = Arc::new(bare.in_region(k.1.clone()));
+            *v = Checked::new(view);
+        }
+        let cx = CallContext::new();
+        let f = plan_all(&cx, &conns, &m, &m.images).await.unwrap_err();
+        assert_eq!(f.code, crate::exit::REFUSED, "{}", f.message);
+        assert!(f.message.contains("cross-region-copy"), "{}", f.message);
+        assert!(f.message.contains("m.toml:2"), "{}", f.message);
+    }
 }
