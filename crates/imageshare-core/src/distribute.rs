@@ -8,7 +8,7 @@
 //! | step, per target region | trait call | adapter |
 //! |---|---|---|
 //! | find a copy made before | [`images_named_in`](ImageSharing::images_named_in) (the name [`CopyLimits::copy_identity`] gives) | target region |
-//! | copy, when there is none | [`copy_in`](ImageSharing::copy_in) with [`CopyTarget::Region`] and [`CopyLimits::copy_name`] | source region |
+//! | copy, when there is none | [`copy_in`](ImageSharing::copy_in) with [`CopyTarget::Region`](crate::CopyTarget::Region) and [`CopyLimits::copy_name`] | source region |
 //! | wait until it is available | [`image_in`](ImageSharing::image_in) every [`Wait::poll`], within [`Wait::timeout`] | target region |
 //! | share it | [`plan::plan_in`], then [`unshare_in`](ImageSharing::unshare_in) / [`share_in`](ImageSharing::share_in) | target region |
 //!

@@ -549,7 +549,7 @@ impl ImageSharing for TencentCvmImageSharing {
     }
 
     /// One `SyncImages` with every region in `DestinationRegions` (the limit checker sends
-    /// at most [`CVM_COPY`](crate::limits::CVM_COPY)`.max_regions_per_call`), the copies'
+    /// at most [`CVM_COPY`]`.max_regions_per_call`), the copies'
     /// ids read from `ImageSet` (`ImageSetRequired`).
     async fn copy_to_regions_in(
         &self,
