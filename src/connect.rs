@@ -231,7 +231,9 @@ impl Connect {
     /// ([`registry::action`](crate::registry::action)): an unknown name is
     /// [`Error::InvalidInput`] listing the known ones, instead of a rate that never
     /// applies. In Rust code prefer [`ClientBuilder::rate_limit`] with the provider crate's
-    /// action enum, checked by the compiler.
+    /// action enum, checked by the compiler. A whole table given to
+    /// [`ClientBuilder::rate_limits`] names its actions by string too: `build` refuses a
+    /// name that is not one of the provider's actions, the same way.
     ///
     /// ```
     /// use imageshare::{ClientBuilder, Connect, Rate};
@@ -336,6 +338,14 @@ impl Connect {
             operation: "connect".into(),
             reason: "this provider is not compiled in (its cargo feature is off)".into(),
         })?;
+        // A rate table given by name (`rate_limits`) must name the provider's actions: a
+        // misspelt one would otherwise be a rate that never applies.
+        if let Some(table) = self.config.rate_limits() {
+            let known = (spec.actions)();
+            for (name, _) in table.iter() {
+                imageshare_core::Action::find(self.provider, &known, name)?;
+            }
+        }
         let adapter = (spec.build)(self.config, self.credentials.as_ref())?;
         Ok(Self::layered(adapter, self.audit, self.trust))
     }

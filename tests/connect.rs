@@ -123,4 +123,19 @@ async fn rate_limits_take_typed_actions_of_the_provider_built() {
         e.to_string().contains("DescribeImageSharePermission"),
         "{e}"
     );
+
+    // A whole table by name is checked at build(), before anything is sent.
+    let e = Connect::new(imageshare::tencent::CVM)
+        .region("ap-guangzhou")
+        .emulator(&emu, "100000000001")
+        .rate_limits(
+            imageshare::RateLimits::new().with("ModifyImageSharePermision", Rate::per_second(3.0)),
+        )
+        .build()
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("tencent-cvm has no action \"ModifyImageSharePermision\""),
+        "{e}"
+    );
 }

@@ -8,7 +8,7 @@
 //! | `sharees_page` | `DescribeImageSharePermission`, `PageNumber` / `PageSize` 100 / `TotalCount` (`SharedTime`) |
 //! | `shared_with_me_page` | `DescribeImages` with `ImageOwnerAlias=others`, `IsPublic=false`, `PageNumber` / `PageSize` 100 |
 //! | `copy` | `CopyImage` (with `Encrypted` / `KMSKeyId` for encrypted images; `DestinationImageName` when the target names the copy) |
-//! | `copy_limits` | [`ECS_COPY`](crate::ECS_COPY): one destination region per call, names of 2 to 128 characters, no border |
+//! | `copy_limits` | [`ECS_COPY`]: one destination region per call, names of 2 to 128 characters, no border |
 //! | `images_named` | `DescribeImages` with `ImageName`, `ImageOwnerAlias=self`, `Status` = every status ([`ALL_STATUSES`]), `PageNumber` / `PageSize` 100, all pages; only exact names are kept (`ImageName` matches fuzzily) |
 //!
 //! An image's `Status` maps to its state by [`ecs_state`] (`Creating` / `Waiting`: being

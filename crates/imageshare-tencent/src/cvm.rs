@@ -8,7 +8,7 @@
 //! | `sharees_page` | `DescribeImageSharePermission` (not paged: one page) |
 //! | `shared_with_me_page` | `DescribeImages`, filter `image-type` = `SHARED_IMAGE`, `Offset` / `Limit` 100 / `TotalCount` |
 //! | `copy` | `SyncImages` with `ImageSetRequired` (own copy of a received image into its source region; cross-region copy; `ImageName` when the target names the copy; a `CopyTarget::Region` naming the adapter's own region is refused before sending, as SyncImages refuses a custom image's source region) |
-//! | `copy_limits` | [`CVM_COPY`](crate::CVM_COPY): names of at most 60 characters, no border |
+//! | `copy_limits` | [`CVM_COPY`]: names of at most 60 characters, no border |
 //! | `images_named` | `DescribeImages`, filters `image-name` = the name and `image-type` = `PRIVATE_IMAGE`, `Offset` / `Limit` 100, all pages; only exact names are kept (`image-name` matches fuzzily) |
 //! | `delete` | `DeleteImages` |
 //! | `whoami` | STS `GetCallerIdentity` (2018-08-13, `sts.tencentcloudapi.com` or the configured STS endpoint) |
@@ -549,7 +549,7 @@ impl ImageSharing for TencentCvmImageSharing {
     }
 
     /// One `SyncImages` with every region in `DestinationRegions` (the limit checker sends
-    /// at most [`CVM_COPY`](crate::limits::CVM_COPY)`.max_regions_per_call`), the copies'
+    /// at most [`CVM_COPY`]`.max_regions_per_call`), the copies'
     /// ids read from `ImageSet` (`ImageSetRequired`).
     async fn copy_to_regions_in(
         &self,

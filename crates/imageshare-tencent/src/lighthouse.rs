@@ -10,7 +10,7 @@
 //! | `sharees_of` | the same listing, without that lookup (the caller has just looked the blueprint up) |
 //! | `shared_with_me_page` | `DescribeBlueprints`, filter `blueprint-type` = `SHARED`, `Offset` / `Limit` 100 |
 //! | `copy` | `SyncBlueprint` (other regions only; it takes no name, so a `CopyTarget::Region` with a name is refused before sending) |
-//! | `copy_limits` | [`LIGHTHOUSE_COPY`](crate::LIGHTHOUSE_COPY): at most 10 regions per call, no name (the copy keeps the blueprint's), not across the [mainland-China border](crate::MAINLAND_CHINA) |
+//! | `copy_limits` | [`LIGHTHOUSE_COPY`]: at most 10 regions per call, no name (the copy keeps the blueprint's), not across the [mainland-China border](crate::MAINLAND_CHINA) |
 //! | `images_named` | `DescribeBlueprints`, filters `blueprint-name` = the name and `blueprint-type` = `PRIVATE`, `Offset` / `Limit` 100, all pages; only exact names are kept |
 //! | `delete` | `DeleteBlueprints` |
 //! | `whoami` | STS `GetCallerIdentity` (2018-08-13, `sts.tencentcloudapi.com` or the configured STS endpoint) |

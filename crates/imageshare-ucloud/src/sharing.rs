@@ -10,7 +10,7 @@
 //! | trait call | UCloud action |
 //! |---|---|
 //! | `copy` to a region | `CopyCustomImage` with `TargetProjectId` = the adapter's project, `TargetRegion`, and `TargetImageName` when the target names the copy |
-//! | `copy_limits` | [`UHOST_COPY`](crate::UHOST_COPY): one `TargetRegion` per call, names of at most 63 characters (UNCONFIRMED), no border |
+//! | `copy_limits` | [`UHOST_COPY`]: one `TargetRegion` per call, names of at most 63 characters (UNCONFIRMED), no border |
 //! | `images_named` | `DescribeImage` with `ImageType=Custom`, `Offset` / `Limit`, all pages; exact names kept |
 //!
 //! A copy is `Copying` until done (pending, like `Making`); `Unavailable` stays
