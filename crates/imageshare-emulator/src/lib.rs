@@ -30,7 +30,7 @@
 //! ```
 //!
 //! Served actions: Alibaba ECS (DescribeImages, ModifyImageSharePermission,
-//! DescribeImageSharePermission, CopyImage, DeleteImage) and SWAS (ListCustomImages,
+//! DescribeImageSharePermission, CopyImage, CancelCopyImage, DeleteImage) and SWAS (ListCustomImages,
 //! Add/RemoveCustomImageShareAccount, ListCustomImageShareAccounts, DeleteCustomImage,
 //! ModifyImageShareStatus); Tencent CVM and Lighthouse (see the `tencent` front-end);
 //! UCloud UHost (DescribeImage, CopyCustomImage, TerminateCustomImage, and imageshare's own

@@ -855,3 +855,77 @@ async fn the_state_api_shows_copies_with_state_progress_and_size() {
     assert_eq!(in_region("cn-beijing")["state"], "failed");
     assert_eq!(in_region("cn-hangzhou")["progress"], 100);
 }
+
+#[tokio::test]
+async fn ecs_copies_being_made_are_cancelled_not_deleted() {
+    let emu = start(builder().copy_ready_after_ms(400)).await;
+    let copy = |name: &'static str| {
+        let emu = &emu;
+        async move {
+            ecs(
+                emu,
+                "CopyImage",
+                &[
+                    ("RegionId", "cn-hangzhou"),
+                    ("ImageId", "m-golden0001"),
+                    ("DestinationRegionId", "cn-shanghai"),
+                    ("DestinationImageName", name),
+                ],
+            )
+            .await["ImageId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let in_sh = |id: String| {
+        let emu = &emu;
+        async move {
+            let v = ecs(
+                emu,
+                "DeleteImage",
+                &[("RegionId", "cn-shanghai"), ("ImageId", id.as_str())],
+            )
+            .await;
+            v["Code"].as_str().map(str::to_owned)
+        }
+    };
+    let cancel = |id: String, region: &'static str| {
+        let emu = &emu;
+        async move {
+            let v = ecs(
+                emu,
+                "CancelCopyImage",
+                &[("RegionId", region), ("ImageId", id.as_str())],
+            )
+            .await;
+            v["Code"].as_str().map(str::to_owned)
+        }
+    };
+    let first = copy("golden-one").await;
+    assert_eq!(
+        in_sh(first.clone()).await.as_deref(),
+        Some("IncorrectImageStatus")
+    );
+    assert_eq!(cancel(first.clone(), "cn-shanghai").await, None);
+    let left = ecs_images(&emu, "cn-shanghai", &[("Status", ALL_STATES)]).await;
+    assert!(left.is_empty(), "the cancelled copy is gone: {left:?}");
+    assert_eq!(
+        cancel(first, "cn-shanghai").await.as_deref(),
+        Some("InvalidImageId.NotFound")
+    );
+    // Not a copy; a finished copy (which DeleteImage then deletes).
+    assert_eq!(
+        cancel("m-golden0001".into(), "cn-hangzhou")
+            .await
+            .as_deref(),
+        Some("ImageCreatedNotFromCopy")
+    );
+    let second = copy("golden-two").await;
+    sleep_ms(500).await;
+    assert_eq!(
+        cancel(second.clone(), "cn-shanghai").await.as_deref(),
+        Some("IncorrectImageStatus")
+    );
+    assert_eq!(in_sh(second).await, None);
+}

@@ -1,5 +1,6 @@
 //! ECS (API 2014-05-26) image actions: `DescribeImages`, `ModifyImageSharePermission`,
-//! `DescribeImageSharePermission`, `CopyImage`, `DeleteImage`; ECS's error codes (which
+//! `DescribeImageSharePermission`, `CopyImage`, `CancelCopyImage`, `DeleteImage`; ECS's
+//! error codes (which
 //! SWAS-OPEN borrows where it publishes none) and its `Image` shape.
 
 use imageshare_core::{ImageKind, LimitRule, Provider};
@@ -422,10 +423,55 @@ pub(super) fn action(
             }
             Ok(json!({"ImageId": new_id}))
         }
+        "CancelCopyImage" => {
+            // CancelCopyImage (https://help.aliyun.com/document_detail/25539.html): RegionId
+            // is the copy's region, ImageId the copy; the copy is deleted, the source kept.
+            // A finished, failed or never-copied image is refused with the documented codes.
+            let region = params.required("RegionId")?;
+            let id = params.required("ImageId")?;
+            let key = ecs_key(engine, id);
+            let view = engine
+                .image(P, &caller.id, region, &key)
+                .ok()
+                .filter(|v| v.relation == Relation::Owner)
+                .ok_or_else(|| image_not_found(id))?;
+            if view.image.copied_from.is_none() {
+                return Err(AliError::new(
+                    400,
+                    "ImageCreatedNotFromCopy",
+                    "The specified image is not the target image of a copy action.",
+                ));
+            }
+            let message = match view.image.state {
+                State::Creating => None,
+                State::Failed => Some("The Image copy has been failed."),
+                _ => Some("The image is copied finished."),
+            };
+            if let Some(message) = message {
+                return Err(AliError::new(400, "IncorrectImageStatus", message));
+            }
+            engine.remove_image(&key);
+            Ok(json!({}))
+        }
         "DeleteImage" => {
             let region = params.required("RegionId")?;
             let id = params.required("ImageId")?;
             let key = ecs_key(engine, id);
+            // "复制镜像期间,您无法删除复制后的镜像(DeleteImage),但是您可以取消复制任务
+            // (CancelCopyImage)" (CopyImage doc, https://help.aliyun.com/document_detail/25538.html).
+            // The code of that refusal is not published: IncorrectImageStatus (UNCONFIRMED).
+            let copying = engine
+                .image(P, &caller.id, region, &key)
+                .is_ok_and(|v| v.image.state == State::Creating && v.image.copied_from.is_some());
+            if copying {
+                return Err(AliError::new(
+                    400,
+                    "IncorrectImageStatus",
+                    format!(
+                        "The image {id} is being copied; cancel the copy (CancelCopyImage) instead."
+                    ),
+                ));
+            }
             match engine.delete(P, &caller.id, region, &key) {
                 // "If the specified custom image does not exist, the request is ignored"
                 // (DeleteImage doc, alibaba.md 1.5).
