@@ -158,6 +158,28 @@ impl Walker {
                     }
                 }
             }
+            Item::Macro(m)
+                if m
+                    .mac
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident == "provider_actions") =>
+            {
+                // `provider_actions! { ... enum Name for PROVIDER { variants } }`: the enum
+                // and the three impls the macro writes, as if written out.
+                let src = m.mac.tokens.to_string();
+                let brace = src.find('{').expect("provider_actions! has a body");
+                let head = &src[..brace];
+                let head = head.rfind(" for ").map_or(head, |i| &head[..i]);
+                let e: syn::ItemEnum = syn::parse_str(&format!("{head} {}", &src[brace..]))
+                    .expect("provider_actions! declares an enum");
+                let name = e.ident.to_string();
+                self.item(&Item::Enum(e), dir, path, public);
+                for imp in ["FromStr", "ProviderAction", "fmt :: Display"] {
+                    self.add(format!("{path}: impl {imp} for {name}"));
+                }
+            }
             Item::Macro(m) => {
                 let exported = m.attrs.iter().any(|a| a.path().is_ident("macro_export"));
                 if exported && !hidden_or_test(&m.attrs) {

@@ -22,169 +22,73 @@
 //! `action=` of its `OpenApiRequest` params). STS calls go through the adapter's transport,
 //! so they are rated under the adapter's provider too.
 
-use std::fmt;
-use std::str::FromStr;
-
-use imageshare_core::{Provider, ProviderAction, UnknownAction};
-
-/// An action of the ECS adapter ([`crate::ECS`]): every action it sends (ECS, Resource
-/// Sharing for organisation principals, STS).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum EcsAction {
-    /// Lists and looks up images (`image`, `images`, `shared_with_me`).
-    DescribeImages,
-    /// Shares or unshares an image with accounts (`share`, `unshare`), or publishes it (`publish`).
-    ModifyImageSharePermission,
-    /// Lists the accounts an image is shared with (`sharees`).
-    DescribeImageSharePermission,
-    /// Copies an image to another region (`copy`).
-    CopyImage,
-    /// Deletes a custom image (`delete`).
-    DeleteImage,
-    /// Resource Sharing: finds the resource share of an image (organisation principals).
-    ListResourceShares,
-    /// Resource Sharing: creates the resource share of an image.
-    CreateResourceShare,
-    /// Resource Sharing: adds targets to a resource share.
-    AssociateResourceShare,
-    /// Resource Sharing: removes targets from a resource share.
-    DisassociateResourceShare,
-    /// Resource Sharing: lists the targets of a resource share.
-    ListResourceShareAssociations,
-    /// Resource Sharing: accepts an invitation (recipient side).
-    AcceptResourceShareInvitation,
-    /// STS: who the credentials act as (`whoami`).
-    GetCallerIdentity,
-    /// STS: credentials of a role (`assume_role`, a profile in `RamRoleArn` mode).
-    AssumeRole,
-    /// STS: credentials of a role for an OIDC token (RRSA).
-    AssumeRoleWithOIDC,
-}
-
-impl ProviderAction for EcsAction {
-    const PROVIDER: Provider = crate::ECS;
-    const ALL: &'static [Self] = &[
-        EcsAction::DescribeImages,
-        EcsAction::ModifyImageSharePermission,
-        EcsAction::DescribeImageSharePermission,
-        EcsAction::CopyImage,
-        EcsAction::DeleteImage,
-        EcsAction::ListResourceShares,
-        EcsAction::CreateResourceShare,
-        EcsAction::AssociateResourceShare,
-        EcsAction::DisassociateResourceShare,
-        EcsAction::ListResourceShareAssociations,
-        EcsAction::AcceptResourceShareInvitation,
-        EcsAction::GetCallerIdentity,
-        EcsAction::AssumeRole,
-        EcsAction::AssumeRoleWithOIDC,
-    ];
-    fn name(self) -> &'static str {
-        match self {
-            EcsAction::DescribeImages => "DescribeImages",
-            EcsAction::ModifyImageSharePermission => "ModifyImageSharePermission",
-            EcsAction::DescribeImageSharePermission => "DescribeImageSharePermission",
-            EcsAction::CopyImage => "CopyImage",
-            EcsAction::DeleteImage => "DeleteImage",
-            EcsAction::ListResourceShares => "ListResourceShares",
-            EcsAction::CreateResourceShare => "CreateResourceShare",
-            EcsAction::AssociateResourceShare => "AssociateResourceShare",
-            EcsAction::DisassociateResourceShare => "DisassociateResourceShare",
-            EcsAction::ListResourceShareAssociations => "ListResourceShareAssociations",
-            EcsAction::AcceptResourceShareInvitation => "AcceptResourceShareInvitation",
-            EcsAction::GetCallerIdentity => "GetCallerIdentity",
-            EcsAction::AssumeRole => "AssumeRole",
-            EcsAction::AssumeRoleWithOIDC => "AssumeRoleWithOIDC",
-        }
+imageshare_core::provider_actions! {
+    /// An action of the ECS adapter ([`crate::ECS`]): every action it sends (ECS, Resource
+    /// Sharing for organisation principals, STS).
+    pub enum EcsAction for crate::ECS {
+        /// Lists and looks up images (`image`, `images`, `shared_with_me`).
+        DescribeImages,
+        /// Shares or unshares an image with accounts (`share`, `unshare`), or publishes it (`publish`).
+        ModifyImageSharePermission,
+        /// Lists the accounts an image is shared with (`sharees`).
+        DescribeImageSharePermission,
+        /// Copies an image to another region (`copy`).
+        CopyImage,
+        /// Deletes a custom image (`delete`).
+        DeleteImage,
+        /// Resource Sharing: finds the resource share of an image (organisation principals).
+        ListResourceShares,
+        /// Resource Sharing: creates the resource share of an image.
+        CreateResourceShare,
+        /// Resource Sharing: adds targets to a resource share.
+        AssociateResourceShare,
+        /// Resource Sharing: removes targets from a resource share.
+        DisassociateResourceShare,
+        /// Resource Sharing: lists the targets of a resource share.
+        ListResourceShareAssociations,
+        /// Resource Sharing: accepts an invitation (recipient side).
+        AcceptResourceShareInvitation,
+        /// STS: who the credentials act as (`whoami`).
+        GetCallerIdentity,
+        /// STS: credentials of a role (`assume_role`, a profile in `RamRoleArn` mode).
+        AssumeRole,
+        /// STS: credentials of a role for an OIDC token (RRSA).
+        AssumeRoleWithOIDC,
     }
 }
 
-impl fmt::Display for EcsAction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+imageshare_core::provider_actions! {
+    /// An action of the Simple Application Server adapter ([`crate::SAS`]): every action it
+    /// sends (SWAS-OPEN, STS), and those of [`SAS_RATE_TABLE`](crate::limits::SAS_RATE_TABLE).
+    pub enum SasAction for crate::SAS {
+        /// Lists and looks up custom images (`image`, `images`, `shared_with_me`).
+        ListCustomImages,
+        /// Shares a custom image with accounts (`share`).
+        AddCustomImageShareAccount,
+        /// Unshares a custom image from accounts (`unshare`).
+        RemoveCustomImageShareAccount,
+        /// Lists the accounts a custom image is shared with (`sharees`).
+        ListCustomImageShareAccounts,
+        /// Shares a custom image with ECS in the same account (`share_to_ecs`).
+        ModifyImageShareStatus,
+        /// Deletes a custom image (`delete`).
+        DeleteCustomImage,
+        /// Lists the regions (in the published rate table: 10 per minute).
+        ListRegions,
+        /// STS: who the credentials act as (`whoami`).
+        GetCallerIdentity,
+        /// STS: credentials of a role (`assume_role`, a profile in `RamRoleArn` mode).
+        AssumeRole,
+        /// STS: credentials of a role for an OIDC token (RRSA).
+        AssumeRoleWithOIDC,
     }
 }
 
-impl FromStr for EcsAction {
-    type Err = UnknownAction;
-    fn from_str(s: &str) -> Result<Self, UnknownAction> {
-        Self::from_name(s)
-    }
-}
-/// An action of the Simple Application Server adapter ([`crate::SAS`]): every action it
-/// sends (SWAS-OPEN, STS), and those of [`SAS_RATE_TABLE`](crate::limits::SAS_RATE_TABLE).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum SasAction {
-    /// Lists and looks up custom images (`image`, `images`, `shared_with_me`).
-    ListCustomImages,
-    /// Shares a custom image with accounts (`share`).
-    AddCustomImageShareAccount,
-    /// Unshares a custom image from accounts (`unshare`).
-    RemoveCustomImageShareAccount,
-    /// Lists the accounts a custom image is shared with (`sharees`).
-    ListCustomImageShareAccounts,
-    /// Shares a custom image with ECS in the same account (`share_to_ecs`).
-    ModifyImageShareStatus,
-    /// Deletes a custom image (`delete`).
-    DeleteCustomImage,
-    /// Lists the regions (in the published rate table: 10 per minute).
-    ListRegions,
-    /// STS: who the credentials act as (`whoami`).
-    GetCallerIdentity,
-    /// STS: credentials of a role (`assume_role`, a profile in `RamRoleArn` mode).
-    AssumeRole,
-    /// STS: credentials of a role for an OIDC token (RRSA).
-    AssumeRoleWithOIDC,
-}
-
-impl ProviderAction for SasAction {
-    const PROVIDER: Provider = crate::SAS;
-    const ALL: &'static [Self] = &[
-        SasAction::ListCustomImages,
-        SasAction::AddCustomImageShareAccount,
-        SasAction::RemoveCustomImageShareAccount,
-        SasAction::ListCustomImageShareAccounts,
-        SasAction::ModifyImageShareStatus,
-        SasAction::DeleteCustomImage,
-        SasAction::ListRegions,
-        SasAction::GetCallerIdentity,
-        SasAction::AssumeRole,
-        SasAction::AssumeRoleWithOIDC,
-    ];
-    fn name(self) -> &'static str {
-        match self {
-            SasAction::ListCustomImages => "ListCustomImages",
-            SasAction::AddCustomImageShareAccount => "AddCustomImageShareAccount",
-            SasAction::RemoveCustomImageShareAccount => "RemoveCustomImageShareAccount",
-            SasAction::ListCustomImageShareAccounts => "ListCustomImageShareAccounts",
-            SasAction::ModifyImageShareStatus => "ModifyImageShareStatus",
-            SasAction::DeleteCustomImage => "DeleteCustomImage",
-            SasAction::ListRegions => "ListRegions",
-            SasAction::GetCallerIdentity => "GetCallerIdentity",
-            SasAction::AssumeRole => "AssumeRole",
-            SasAction::AssumeRoleWithOIDC => "AssumeRoleWithOIDC",
-        }
-    }
-}
-
-impl fmt::Display for SasAction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for SasAction {
-    type Err = UnknownAction;
-    fn from_str(s: &str) -> Result<Self, UnknownAction> {
-        Self::from_name(s)
-    }
-}
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::limits::SAS_RATE_TABLE;
+    use imageshare_core::ProviderAction;
 
     #[test]
     fn every_rated_action_is_a_known_action() {

@@ -75,6 +75,63 @@ pub trait ProviderAction: Copy + fmt::Debug + Send + Sync + 'static {
     }
 }
 
+/// Declares a provider's action enum and its [`ProviderAction`], `Display` and `FromStr`
+/// impls, from the variants alone: each variant's wire name is its own name (every action
+/// of every provider is spelt on the wire as its variant is), so the list is written once.
+///
+/// ```
+/// const EXAMPLE: imageshare_core::Provider = imageshare_core::Provider::new("example");
+/// imageshare_core::provider_actions! {
+///     /// The actions of an example adapter.
+///     pub enum ExampleAction for EXAMPLE {
+///         /// Lists images.
+///         DescribeImages,
+///     }
+/// }
+/// use imageshare_core::ProviderAction;
+/// assert_eq!(ExampleAction::DescribeImages.name(), "DescribeImages");
+/// assert!("DescribeImage".parse::<ExampleAction>().is_err());
+/// ```
+#[macro_export]
+macro_rules! provider_actions {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident for $provider:path {
+            $( $(#[$vmeta:meta])* $variant:ident ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        $vis enum $name {
+            $( $(#[$vmeta])* $variant, )+
+        }
+
+        impl $crate::ProviderAction for $name {
+            const PROVIDER: $crate::Provider = $provider;
+            const ALL: &'static [Self] = &[ $( $name::$variant, )+ ];
+            fn name(self) -> &'static str {
+                match self {
+                    $( $name::$variant => stringify!($variant), )+
+                }
+            }
+        }
+
+        impl ::core::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str($crate::ProviderAction::name(*self))
+            }
+        }
+
+        impl ::core::str::FromStr for $name {
+            type Err = $crate::UnknownAction;
+            fn from_str(s: &str) -> ::core::result::Result<Self, $crate::UnknownAction> {
+                <Self as $crate::ProviderAction>::from_name(s)
+            }
+        }
+    };
+}
+
 /// One API action of one provider: a name from a provider's [`ProviderAction`] enum, with
 /// its provider. Made only from such an enum (or found among a provider's known actions
 /// with [`Action::find`]), so it always names an action the provider's adapter knows.

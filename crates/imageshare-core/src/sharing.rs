@@ -194,15 +194,7 @@ pub trait ImageSharing: Send + Sync + std::fmt::Debug {
         regions: &[Region],
         name: Option<&str>,
     ) -> Result<Vec<Result<ImageId>>> {
-        let mut out = Vec::with_capacity(regions.len());
-        for region in regions {
-            let to = CopyTarget::Region {
-                region: region.clone(),
-                name: name.map(str::to_owned),
-            };
-            out.push(self.copy_in(cx, id, to).await);
-        }
-        Ok(out)
+        Ok(copy_each(regions, name, |to| self.copy_in(cx, id, to)).await)
     }
     /// Deletes an image.
     async fn delete_in(&self, cx: &CallContext, id: &ImageId) -> Result<()>;
@@ -217,6 +209,26 @@ pub trait ImageSharing: Send + Sync + std::fmt::Debug {
             reason: "this adapter has no caller-identity call".to_owned(),
         })
     }
+}
+
+/// One copy per region of `regions`, named `name` when given, each made by `copy` in turn:
+/// the default of [`ImageSharing::copy_to_regions_in`] and of [`Layer::copy_to_regions_in`].
+async fn copy_each<F, Fut>(regions: &[Region], name: Option<&str>, copy: F) -> Vec<Result<ImageId>>
+where
+    F: Fn(CopyTarget) -> Fut,
+    Fut: std::future::Future<Output = Result<ImageId>>,
+{
+    let mut out = Vec::with_capacity(regions.len());
+    for region in regions {
+        out.push(
+            copy(CopyTarget::Region {
+                region: region.clone(),
+                name: name.map(str::to_owned),
+            })
+            .await,
+        );
+    }
+    out
 }
 
 /// A layer over another adapter ([`Checked`](crate::Checked), [`Audited`](crate::Audited),
@@ -333,15 +345,7 @@ pub trait Layer: Send + Sync + std::fmt::Debug {
         regions: &[Region],
         name: Option<&str>,
     ) -> Result<Vec<Result<ImageId>>> {
-        let mut out = Vec::with_capacity(regions.len());
-        for region in regions {
-            let to = CopyTarget::Region {
-                region: region.clone(),
-                name: name.map(str::to_owned),
-            };
-            out.push(self.copy_in(cx, id, to).await);
-        }
-        Ok(out)
+        Ok(copy_each(regions, name, |to| Layer::copy_in(self, cx, id, to)).await)
     }
     /// See [`ImageSharing::delete_in`].
     async fn delete_in(&self, cx: &CallContext, id: &ImageId) -> Result<()> {

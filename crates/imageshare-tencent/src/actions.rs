@@ -22,141 +22,57 @@
 //! `tencentcloud/lighthouse/v20200324/client.go`: `WithApiInfo(service, version, action)`);
 //! the rates published for them are in [`limits`](crate::limits).
 
-use std::fmt;
-use std::str::FromStr;
-
-use imageshare_core::{Provider, ProviderAction, UnknownAction};
-
-/// An action of the CVM adapter ([`crate::CVM`]): every action it sends, and those of
-/// [`CVM_RATE_TABLE`](crate::limits::CVM_RATE_TABLE).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum CvmAction {
-    /// Shares or unshares a custom image with accounts (`share`, `unshare`).
-    ModifyImageSharePermission,
-    /// Lists the accounts an image is shared with (`sharees`).
-    DescribeImageSharePermission,
-    /// Lists and looks up images (`image`, `images`, `shared_with_me`).
-    DescribeImages,
-    /// Copies an image to other regions (`copy`).
-    SyncImages,
-    /// Deletes custom images (`delete`).
-    DeleteImages,
-    /// CBS, not CVM: the snapshots of an image, for its encryption (the adapter's encryption lookup; rated under CVM).
-    DescribeSnapshots,
-}
-
-impl ProviderAction for CvmAction {
-    const PROVIDER: Provider = crate::CVM;
-    const ALL: &'static [Self] = &[
-        CvmAction::ModifyImageSharePermission,
-        CvmAction::DescribeImageSharePermission,
-        CvmAction::DescribeImages,
-        CvmAction::SyncImages,
-        CvmAction::DeleteImages,
-        CvmAction::DescribeSnapshots,
-    ];
-    fn name(self) -> &'static str {
-        match self {
-            CvmAction::ModifyImageSharePermission => "ModifyImageSharePermission",
-            CvmAction::DescribeImageSharePermission => "DescribeImageSharePermission",
-            CvmAction::DescribeImages => "DescribeImages",
-            CvmAction::SyncImages => "SyncImages",
-            CvmAction::DeleteImages => "DeleteImages",
-            CvmAction::DescribeSnapshots => "DescribeSnapshots",
-        }
+imageshare_core::provider_actions! {
+    /// An action of the CVM adapter ([`crate::CVM`]): every action it sends, and those of
+    /// [`CVM_RATE_TABLE`](crate::limits::CVM_RATE_TABLE).
+    pub enum CvmAction for crate::CVM {
+        /// Shares or unshares a custom image with accounts (`share`, `unshare`).
+        ModifyImageSharePermission,
+        /// Lists the accounts an image is shared with (`sharees`).
+        DescribeImageSharePermission,
+        /// Lists and looks up images (`image`, `images`, `shared_with_me`).
+        DescribeImages,
+        /// Copies an image to other regions (`copy`).
+        SyncImages,
+        /// Deletes custom images (`delete`).
+        DeleteImages,
+        /// CBS, not CVM: the snapshots of an image, for its encryption (the adapter's encryption lookup; rated under CVM).
+        DescribeSnapshots,
     }
 }
 
-impl fmt::Display for CvmAction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+imageshare_core::provider_actions! {
+    /// An action of the Lighthouse adapter ([`crate::LIGHTHOUSE`]): every action it sends, and
+    /// those of [`LIGHTHOUSE_RATE_TABLE`](crate::limits::LIGHTHOUSE_RATE_TABLE).
+    pub enum LighthouseAction for crate::LIGHTHOUSE {
+        /// Shares a custom blueprint with accounts (`share`).
+        ShareBlueprintAcrossAccounts,
+        /// Cancels the share of a blueprint with accounts (`unshare`).
+        CancelShareBlueprintAcrossAccounts,
+        /// Lists the accounts a blueprint is shared with (`sharees`).
+        DescribeBlueprintsShareAcrossAccountInfos,
+        /// Shares a CVM image with Lighthouse (`share_from_cvm`).
+        ModifyImageSharePermission,
+        /// Lists the CVM images that can be shared with Lighthouse.
+        DescribeImagesToShare,
+        /// Copies a blueprint to other regions (`copy`).
+        SyncBlueprint,
+        /// Creates a blueprint (in the published rate table; not sent by the adapter).
+        CreateBlueprint,
+        /// Deletes blueprints (`delete`).
+        DeleteBlueprints,
+        /// Lists and looks up blueprints (`image`, `images`, `shared_with_me`).
+        DescribeBlueprints,
+        /// The blueprints of instances (in the published rate table; not sent by the adapter).
+        DescribeBlueprintInstances,
     }
 }
 
-impl FromStr for CvmAction {
-    type Err = UnknownAction;
-    fn from_str(s: &str) -> Result<Self, UnknownAction> {
-        Self::from_name(s)
-    }
-}
-/// An action of the Lighthouse adapter ([`crate::LIGHTHOUSE`]): every action it sends, and
-/// those of [`LIGHTHOUSE_RATE_TABLE`](crate::limits::LIGHTHOUSE_RATE_TABLE).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum LighthouseAction {
-    /// Shares a custom blueprint with accounts (`share`).
-    ShareBlueprintAcrossAccounts,
-    /// Cancels the share of a blueprint with accounts (`unshare`).
-    CancelShareBlueprintAcrossAccounts,
-    /// Lists the accounts a blueprint is shared with (`sharees`).
-    DescribeBlueprintsShareAcrossAccountInfos,
-    /// Shares a CVM image with Lighthouse (`share_from_cvm`).
-    ModifyImageSharePermission,
-    /// Lists the CVM images that can be shared with Lighthouse.
-    DescribeImagesToShare,
-    /// Copies a blueprint to other regions (`copy`).
-    SyncBlueprint,
-    /// Creates a blueprint (in the published rate table; not sent by the adapter).
-    CreateBlueprint,
-    /// Deletes blueprints (`delete`).
-    DeleteBlueprints,
-    /// Lists and looks up blueprints (`image`, `images`, `shared_with_me`).
-    DescribeBlueprints,
-    /// The blueprints of instances (in the published rate table; not sent by the adapter).
-    DescribeBlueprintInstances,
-}
-
-impl ProviderAction for LighthouseAction {
-    const PROVIDER: Provider = crate::LIGHTHOUSE;
-    const ALL: &'static [Self] = &[
-        LighthouseAction::ShareBlueprintAcrossAccounts,
-        LighthouseAction::CancelShareBlueprintAcrossAccounts,
-        LighthouseAction::DescribeBlueprintsShareAcrossAccountInfos,
-        LighthouseAction::ModifyImageSharePermission,
-        LighthouseAction::DescribeImagesToShare,
-        LighthouseAction::SyncBlueprint,
-        LighthouseAction::CreateBlueprint,
-        LighthouseAction::DeleteBlueprints,
-        LighthouseAction::DescribeBlueprints,
-        LighthouseAction::DescribeBlueprintInstances,
-    ];
-    fn name(self) -> &'static str {
-        match self {
-            LighthouseAction::ShareBlueprintAcrossAccounts => "ShareBlueprintAcrossAccounts",
-            LighthouseAction::CancelShareBlueprintAcrossAccounts => {
-                "CancelShareBlueprintAcrossAccounts"
-            }
-            LighthouseAction::DescribeBlueprintsShareAcrossAccountInfos => {
-                "DescribeBlueprintsShareAcrossAccountInfos"
-            }
-            LighthouseAction::ModifyImageSharePermission => "ModifyImageSharePermission",
-            LighthouseAction::DescribeImagesToShare => "DescribeImagesToShare",
-            LighthouseAction::SyncBlueprint => "SyncBlueprint",
-            LighthouseAction::CreateBlueprint => "CreateBlueprint",
-            LighthouseAction::DeleteBlueprints => "DeleteBlueprints",
-            LighthouseAction::DescribeBlueprints => "DescribeBlueprints",
-            LighthouseAction::DescribeBlueprintInstances => "DescribeBlueprintInstances",
-        }
-    }
-}
-
-impl fmt::Display for LighthouseAction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for LighthouseAction {
-    type Err = UnknownAction;
-    fn from_str(s: &str) -> Result<Self, UnknownAction> {
-        Self::from_name(s)
-    }
-}
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::limits::{CVM_RATE_TABLE, LIGHTHOUSE_RATE_TABLE};
+    use imageshare_core::ProviderAction;
 
     #[test]
     fn every_rated_action_is_a_known_action() {

@@ -378,26 +378,39 @@ impl TencentLighthouseImageSharing {
         let span =
             tracing::info_span!("blueprint_from_cvm", provider = %self.provider(), image = %id);
         async {
-            let listing = Listing::new(self.provider(), "DescribeBlueprints");
-            let found: Vec<Blueprint> = paginate(listing, |cursor| async move {
-                let offset = PageCursor::offset(cursor.as_ref())?;
-                let request = DescribeBlueprintsRequest {
-                    offset: Some(offset),
-                    limit: Some(PAGE_SIZE),
-                    filters: Some(vec![Filter::one("blueprint-type", "PRIVATE")]),
-                    ..Default::default()
-                };
-                let page = self.describe_blueprints_in(cx, &request).await?;
-                Ok(offset_page(offset, page.total_count, page.blueprint_set))
-            })
-            .try_collect()
-            .await?;
+            let found = self.private_blueprints_in(cx, None).await?;
             Ok(found
                 .into_iter()
                 .find(|b| b.image_id.as_deref() == Some(id.as_str()))
                 .map(|b| image_from_blueprint(b, self.region())))
         }
         .instrument(span)
+        .await
+    }
+
+    /// Every private blueprint of the caller in the region (`DescribeBlueprints`, filter
+    /// `blueprint-type` = `PRIVATE` and `also` when given, every page).
+    async fn private_blueprints_in(
+        &self,
+        cx: &CallContext,
+        also: Option<Filter>,
+    ) -> Result<Vec<Blueprint>> {
+        let listing = Listing::new(self.provider(), "DescribeBlueprints");
+        let also = &also;
+        paginate(listing, |cursor| async move {
+            let offset = PageCursor::offset(cursor.as_ref())?;
+            let mut filters: Vec<Filter> = also.iter().cloned().collect();
+            filters.push(Filter::one("blueprint-type", "PRIVATE"));
+            let request = DescribeBlueprintsRequest {
+                offset: Some(offset),
+                limit: Some(PAGE_SIZE),
+                filters: Some(filters),
+                ..Default::default()
+            };
+            let page = self.describe_blueprints_in(cx, &request).await?;
+            Ok(offset_page(offset, page.total_count, page.blueprint_set))
+        })
+        .try_collect()
         .await
     }
 
@@ -549,23 +562,9 @@ impl ImageSharing for TencentLighthouseImageSharing {
         }
         let span = tracing::info_span!("images_named", provider = %self.provider(), name = %name);
         async {
-            let listing = Listing::new(self.provider(), "DescribeBlueprints");
-            let found: Vec<Blueprint> = paginate(listing, |cursor| async move {
-                let offset = PageCursor::offset(cursor.as_ref())?;
-                let request = DescribeBlueprintsRequest {
-                    offset: Some(offset),
-                    limit: Some(PAGE_SIZE),
-                    filters: Some(vec![
-                        Filter::one("blueprint-name", name),
-                        Filter::one("blueprint-type", "PRIVATE"),
-                    ]),
-                    ..Default::default()
-                };
-                let page = self.describe_blueprints_in(cx, &request).await?;
-                Ok(offset_page(offset, page.total_count, page.blueprint_set))
-            })
-            .try_collect()
-            .await?;
+            let found = self
+                .private_blueprints_in(cx, Some(Filter::one("blueprint-name", name)))
+                .await?;
             Ok(found
                 .into_iter()
                 .filter(|b| b.blueprint_name.as_deref() == Some(name))

@@ -23,84 +23,38 @@
 //! `services/uhost/apis.go` `DescribeImage`, `CopyCustomImage`, `TerminateCustomImage`;
 //! `services/uaccount/apis.go` `GetUserInfo`; `services/sts/apis.go` `AssumeRole`).
 
-use std::fmt;
-use std::str::FromStr;
-
-use imageshare_core::{Provider, ProviderAction, UnknownAction};
-
-/// An action of the UCloud adapter ([`crate::UHOST`]): every action it sends, the sharing
-/// ones under their default names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum UHostAction {
-    /// Lists and looks up images (`image`, `images`).
-    DescribeImage,
-    /// Copies a custom image into another project or region (`copy`, `copy_to_project`).
-    CopyCustomImage,
-    /// Deletes a custom image (`delete`).
-    TerminateCustomImage,
-    /// Shares a custom image with projects (`share`; default name, unpublished).
-    ShareCustomImage,
-    /// Cancels the share of a custom image (`unshare`; default name, unpublished).
-    CancelShareCustomImage,
-    /// Lists the projects an image is shared with (`sharees`; default name, unpublished).
-    DescribeCustomImageShare,
-    /// Lists the images shared with the project (`shared_with_me`; default name, unpublished).
-    DescribeSharedImage,
-    /// Saves a shared image into the project (default name, unpublished).
-    SaveSharedImage,
-    /// UAccount: who the keys act as (`whoami`).
-    GetUserInfo,
-    /// STS: credentials of a role (`assume_role`).
-    AssumeRole,
-}
-
-impl ProviderAction for UHostAction {
-    const PROVIDER: Provider = crate::UHOST;
-    const ALL: &'static [Self] = &[
-        UHostAction::DescribeImage,
-        UHostAction::CopyCustomImage,
-        UHostAction::TerminateCustomImage,
-        UHostAction::ShareCustomImage,
-        UHostAction::CancelShareCustomImage,
-        UHostAction::DescribeCustomImageShare,
-        UHostAction::DescribeSharedImage,
-        UHostAction::SaveSharedImage,
-        UHostAction::GetUserInfo,
-        UHostAction::AssumeRole,
-    ];
-    fn name(self) -> &'static str {
-        match self {
-            UHostAction::DescribeImage => "DescribeImage",
-            UHostAction::CopyCustomImage => "CopyCustomImage",
-            UHostAction::TerminateCustomImage => "TerminateCustomImage",
-            UHostAction::ShareCustomImage => "ShareCustomImage",
-            UHostAction::CancelShareCustomImage => "CancelShareCustomImage",
-            UHostAction::DescribeCustomImageShare => "DescribeCustomImageShare",
-            UHostAction::DescribeSharedImage => "DescribeSharedImage",
-            UHostAction::SaveSharedImage => "SaveSharedImage",
-            UHostAction::GetUserInfo => "GetUserInfo",
-            UHostAction::AssumeRole => "AssumeRole",
-        }
+imageshare_core::provider_actions! {
+    /// An action of the UCloud adapter ([`crate::UHOST`]): every action it sends, the sharing
+    /// ones under their default names.
+    pub enum UHostAction for crate::UHOST {
+        /// Lists and looks up images (`image`, `images`).
+        DescribeImage,
+        /// Copies a custom image into another project or region (`copy`, `copy_to_project`).
+        CopyCustomImage,
+        /// Deletes a custom image (`delete`).
+        TerminateCustomImage,
+        /// Shares a custom image with projects (`share`; default name, unpublished).
+        ShareCustomImage,
+        /// Cancels the share of a custom image (`unshare`; default name, unpublished).
+        CancelShareCustomImage,
+        /// Lists the projects an image is shared with (`sharees`; default name, unpublished).
+        DescribeCustomImageShare,
+        /// Lists the images shared with the project (`shared_with_me`; default name, unpublished).
+        DescribeSharedImage,
+        /// Saves a shared image into the project (default name, unpublished).
+        SaveSharedImage,
+        /// UAccount: who the keys act as (`whoami`).
+        GetUserInfo,
+        /// STS: credentials of a role (`assume_role`).
+        AssumeRole,
     }
 }
 
-impl fmt::Display for UHostAction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for UHostAction {
-    type Err = UnknownAction;
-    fn from_str(s: &str) -> Result<Self, UnknownAction> {
-        Self::from_name(s)
-    }
-}
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::SharingActions;
+    use imageshare_core::ProviderAction;
 
     #[test]
     fn the_default_sharing_names_are_known_actions() {
