@@ -159,8 +159,7 @@ impl Walker {
                 }
             }
             Item::Macro(m)
-                if m
-                    .mac
+                if m.mac
                     .path
                     .segments
                     .last()
