@@ -15,7 +15,7 @@
 //!   without that second read; elsewhere (ECS, CVM) the listing alone, `PLAN_CONCURRENCY`
 //!   at a time.
 //!
-//! The emulator enforces a quota of [`QUOTA`] requests/s on each read action (a sliding
+//! The emulator enforces a quota of [`quota`] requests/s on each read action (a sliding
 //! one-second window per provider and action, as Alibaba and Tencent publish their quotas
 //! per action), and the client's rate limiter is set to the same rate per action. The
 //! floor of a run is the slowest action's calls / quota. The issue's floor, read calls
@@ -28,6 +28,7 @@
 //!
 //! ```text
 //! cargo bench --bench plan_floor                           # full: 10,000 images, about 6 minutes
+//! IMAGESHARE_BENCH_QUOTA=100 cargo bench --bench plan_floor  # the same at 100/s, about 11 minutes
 //! IMAGESHARE_BENCH_QUICK=1 cargo bench --bench plan_floor  # quick: 500 images
 //! ```
 //!
@@ -54,7 +55,19 @@ use imageshare_emulator::{Emulator, FaultPlan, FaultRule, World};
 /// and not the machine. The client's limiter (burst 1) loses a permit's wake-up delay, up
 /// to the timer's 1 ms tick, on every call: about 1 ms of each 5 ms slot here, 1-4 % at
 /// the clouds' published 10-40/s. The full run takes about 50 s per cloud and path.
-const QUOTA: u32 = 200;
+const DEFAULT_QUOTA: u32 = 200;
+
+/// The quota of this run: `IMAGESHARE_BENCH_QUOTA` (requests/s per read action), else
+/// [`DEFAULT_QUOTA`]. The ratio's loss to the client's limiter is about the timer's 1 ms
+/// per slot, so it shrinks as the quota falls toward the clouds' published 10-40/s (and
+/// the run grows: 10,000 / quota seconds per cloud and path).
+fn quota() -> u32 {
+    std::env::var("IMAGESHARE_BENCH_QUOTA")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&q: &u32| q > 0)
+        .unwrap_or(DEFAULT_QUOTA)
+}
 /// Images planned at once by the one-by-one path (the CLI's `PLAN_CONCURRENCY` before).
 const OLD_CONCURRENCY: usize = 8;
 /// Ids per batched lookup (all three clouds).
@@ -130,11 +143,11 @@ struct Row {
 impl Row {
     /// The slowest action's calls / quota.
     fn floor(&self) -> Duration {
-        Duration::from_secs_f64(self.lookups.max(self.listings) as f64 / QUOTA as f64)
+        Duration::from_secs_f64(self.lookups.max(self.listings) as f64 / quota() as f64)
     }
     /// Every read call / one read quota (the issue's floor).
     fn shared_floor(&self) -> Duration {
-        Duration::from_secs_f64((self.lookups + self.listings) as f64 / QUOTA as f64)
+        Duration::from_secs_f64((self.lookups + self.listings) as f64 / quota() as f64)
     }
     fn ratio(&self) -> f64 {
         self.wall.as_secs_f64() / self.floor().as_secs_f64()
@@ -169,7 +182,7 @@ fn world(cloud: Cloud, n: usize) -> Result<World, String> {
     let quota = |action: &str| FaultRule {
         provider: Some(cloud.provider),
         action: Some(action.into()),
-        qps: Some(QUOTA),
+        qps: Some(quota()),
         ..Default::default()
     };
     b.faults(
@@ -223,9 +236,9 @@ fn run() -> Result<(), String> {
 async fn one_run(emu: &Emulator, cloud: Cloud, path: Path, n: usize) -> Result<Row, String> {
     let what = format!("{} {}", cloud.name, path.name());
     let table = RateLimits::new()
-        .with(cloud.lookup, Rate::per_second(QUOTA as f64))
-        .with(cloud.listing, Rate::per_second(QUOTA as f64))
-        .with_default(Some(Rate::per_second(QUOTA as f64)));
+        .with(cloud.lookup, Rate::per_second(quota() as f64))
+        .with(cloud.listing, Rate::per_second(quota() as f64))
+        .with_default(Some(Rate::per_second(quota() as f64)));
     let sharing = Connect::new(cloud.provider)
         .region(cloud.region)
         .emulator(emu, OWNER)
@@ -320,8 +333,9 @@ fn print_table(rows: &[Row], n: usize, quick: bool) {
     println!();
     println!(
         "Plan at the read quota ({} mode: {n} images, not shared yet, each wanted with 3 \
-         accounts; quota {QUOTA}/s per read action on the emulator and in the client)",
+         accounts; quota {}/s per read action on the emulator and in the client)",
         if quick { "quick" } else { "full" },
+        quota(),
     );
     println!(
         "{:<12} {:<11} {:>8} {:>8} {:>6} {:>8} {:>8} {:>6} {:>9} {:>9}",
@@ -356,8 +370,10 @@ fn print_table(rows: &[Row], n: usize, quick: bool) {
     }
     println!(
         "lookups / listings / other: calls the emulator received; floor: the slowest read \
-         action's calls / {QUOTA}/s; ratio: wall / floor; 1-quota: every read call / one \
-         quota of {QUOTA}/s (the floor if the cloud counted all reads together); speed-up: \
-         the one-by-one wall / this wall"
+         action's calls / {}/s; ratio: wall / floor; 1-quota: every read call / one \
+         quota of {}/s (the floor if the cloud counted all reads together); speed-up: \
+         the one-by-one wall / this wall",
+        quota(),
+        quota()
     );
 }

@@ -800,6 +800,8 @@ impl<A: ImageSharing> Flow<'_, A> {
                     )))
                 })?;
                 report.copy = CopyStep::Made;
+                // The copy is under way from now, whatever the first look at it says.
+                self.emit(region, Phase::Copying, Some(&copy), None);
                 copy
             }
             Start::Looked(CopyState::Source { image }) => {
