@@ -50,29 +50,19 @@ use imageshare_emulator::{Emulator, World};
 const OWNER: &str = "100000000001";
 const SOURCE: &str = "img-golden01";
 const SOURCE_REGION: &str = "ap-guangzhou";
-/// 20 target regions.
-const REGIONS: [&str; 20] = [
-    "ap-bangkok",
-    "ap-beijing",
-    "ap-beijing-fsi",
-    "ap-chengdu",
-    "ap-chongqing",
-    "ap-hongkong",
-    "ap-jakarta",
-    "ap-mumbai",
-    "ap-nanjing",
-    "ap-seoul",
-    "ap-shanghai",
-    "ap-shanghai-fsi",
-    "ap-shenzhen-fsi",
-    "ap-singapore",
-    "ap-taipei",
-    "ap-tokyo",
-    "eu-frankfurt",
-    "eu-moscow",
-    "na-ashburn",
-    "na-siliconvalley",
-];
+/// Target regions: this many of the emulator's known Tencent regions.
+const TARGETS: usize = 20;
+
+/// The [`TARGETS`] target regions: the emulator's known Tencent regions
+/// (`frontend::tencent::KNOWN_REGIONS`, in their order) other than the source's.
+fn regions() -> Vec<&'static str> {
+    imageshare_emulator::frontend::tencent::KNOWN_REGIONS
+        .iter()
+        .copied()
+        .filter(|r| *r != SOURCE_REGION)
+        .take(TARGETS)
+        .collect()
+}
 const ACCOUNTS: usize = 50;
 /// Accounts per CVM `ModifyImageSharePermission` (the checker's batching).
 const PER_CALL: usize = 10;
@@ -93,7 +83,7 @@ fn peers() -> Vec<String> {
 /// (so the slowest copy is also the last to be started when the limiter queues them in
 /// order: the floor's worst case).
 fn copy_ms((lo, hi): (u64, u64), i: usize) -> u64 {
-    lo + (hi - lo) * i as u64 / (REGIONS.len() as u64 - 1)
+    lo + (hi - lo) * i as u64 / (TARGETS as u64 - 1)
 }
 
 fn world(copies: (u64, u64)) -> Result<World, String> {
@@ -107,9 +97,9 @@ fn world(copies: (u64, u64)) -> Result<World, String> {
         OWNER,
         SOURCE_REGION,
     ));
-    for (i, r) in REGIONS.iter().enumerate() {
+    for (i, r) in regions().into_iter().enumerate() {
         b = b.copy_time(CopyTime {
-            region: (*r).to_owned(),
+            region: r.to_owned(),
             provider: None,
             ready_after_ms: Some(copy_ms(copies, i)),
             ms_per_gib: Some(0),
@@ -139,7 +129,7 @@ fn run() -> Result<(), String> {
     // Where copies end close together (quick mode), every region's shares queue for the one
     // share quota: then all the share calls / quota is the floor.
     let all_shares =
-        Duration::from_secs_f64((REGIONS.len() * ACCOUNTS.div_ceil(PER_CALL)) as f64 / SHARE_RATE);
+        Duration::from_secs_f64((TARGETS * ACCOUNTS.div_ceil(PER_CALL)) as f64 / SHARE_RATE);
     let floor = (slowest + share_floor).max(all_shares);
     let ratio = m.wall.as_secs_f64() / floor.as_secs_f64();
     let verdict = if quick {
@@ -152,7 +142,7 @@ fn run() -> Result<(), String> {
     println!();
     println!(
         "distribute_floor: 1 CVM image -> {} regions x {ACCOUNTS} accounts, copies {:.1}-{:.1} s",
-        REGIONS.len(),
+        TARGETS,
         copies.0 as f64 / 1000.0,
         copies.1 as f64 / 1000.0
     );
@@ -212,14 +202,14 @@ async fn measure(emu: &Emulator, copies: (u64, u64)) -> Result<Measured, String>
     };
     let source = build(SOURCE_REGION)?;
     let mut targets = BTreeMap::new();
-    for r in REGIONS {
+    for r in regions() {
         targets.insert(Region::from(r), build(r)?);
     }
     let to: Vec<Principal> = peers()
         .iter()
         .map(|p| Principal::account(p.as_str()))
         .collect();
-    let d = Distribution::new(SOURCE, REGIONS.iter().map(|r| Region::from(*r)), to);
+    let d = Distribution::new(SOURCE, regions().into_iter().map(Region::from), to);
     // Look every 100 ms (quick: 50 ms): 20 regions at 10 lookups/s each would exceed
     // DescribeImages' 40/s, so the limiter spaces them; a copy is seen ready within a few
     // hundred ms of its end.
@@ -267,7 +257,7 @@ async fn measure(emu: &Emulator, copies: (u64, u64)) -> Result<Measured, String>
         }
         m
     });
-    for r in REGIONS {
+    for r in regions() {
         let ids = copies_by_region.get(r).cloned().unwrap_or_default();
         let [id] = ids.as_slice() else {
             return Err(format!("{r}: {} copies, expected exactly one", ids.len()));
@@ -282,7 +272,7 @@ async fn measure(emu: &Emulator, copies: (u64, u64)) -> Result<Measured, String>
     let describe_calls = emu.action_count(cvm, "DescribeImages");
     let share_calls = emu.action_count(cvm, "ModifyImageSharePermission");
     // SyncImages takes 10 destination regions per call (CVM_COPY): 20 regions, 2 calls.
-    let want_sync = REGIONS.len().div_ceil(10);
+    let want_sync = TARGETS.div_ceil(10);
     if sync_calls != want_sync {
         return Err(format!(
             "{sync_calls} SyncImages calls, expected {want_sync} (10 regions per call)"
