@@ -1,9 +1,11 @@
-//! Client-side rate limits per provider and action, enforced with
-//! [`governor`](https://docs.rs/governor)'s GCRA (a token bucket without a background task).
+//! Client-side rate limits per provider and action: a token bucket without a background
+//! task (GCRA) whose waiters reserve their slots, plus a sliding one-second window.
 //!
 //! - A [`Rate`] is one quota: requests per second on average, and how many may go at once
-//!   (`burst`, 1 by default: requests are spaced evenly, which also satisfies a server that
-//!   counts requests in a sliding one-second window).
+//!   (`burst`, 1 by default: requests are spread evenly over each second, and never more
+//!   than the quota go within one sliding second, which satisfies a server counting per
+//!   second, in fixed or sliding windows). How the slots are laid out, and why a late timer
+//!   costs nothing: [Pacing](self#pacing) below.
 //! - A [`RateLimits`] table gives one provider's quotas per API action (data: each provider
 //!   crate publishes its defaults next to its `ShareLimits` table), plus an optional rate
 //!   for the actions it does not list.
@@ -16,6 +18,15 @@
 //!
 //! The [`Transport`](crate::transport::Transport) waits for a permit of the call's bucket
 //! before every attempt, retries included.
+//!
+//! # Pacing
+//!
+//! Request `k` of a busy spell is due `k` intervals after the first (a grid), and each
+//! waiter reserves its slot when it asks, so waiters queue in order and each sleeps once.
+//! A waiter that wakes late (Tokio's timer has 1 ms resolution) delays only its own
+//! request, not the ones after it. With burst 1, a sliding window also holds every second
+//! (plus a margin of 2 %) to the quota, so a late request followed by an on-time one never
+//! puts one request too many into a second.
 //!
 //! ```
 //! use imageshare_core::{Provider, ratelimit::{Rate, RateLimiter, RateLimits}};
@@ -36,17 +47,16 @@
 //! # });
 //! ```
 
+mod schedule;
+
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use governor::clock::Clock;
-use governor::{DefaultDirectRateLimiter, Quota};
-
 use crate::error::{Error, Result};
 use crate::model::Provider;
+use schedule::{Schedule, Slot};
 
 /// One quota: `requests_per_second` on average, at most `burst` at once.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -109,14 +119,6 @@ impl Rate {
             ));
         }
         Ok(())
-    }
-
-    fn quota(self) -> Quota {
-        let period = self.interval().max(Duration::from_nanos(1));
-        let burst = NonZeroU32::new(self.burst.max(1)).unwrap_or(NonZeroU32::MIN);
-        Quota::with_period(period)
-            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MAX))
-            .allow_burst(burst)
     }
 }
 
@@ -241,7 +243,7 @@ impl RateLimits {
 
 struct Bucket {
     rate: Rate,
-    gcra: Arc<DefaultDirectRateLimiter>,
+    schedule: Arc<Schedule>,
 }
 
 #[derive(Default)]
@@ -331,22 +333,22 @@ impl RateLimiter {
             .and_then(|t| t.rate(action))
     }
 
-    fn bucket(&self, provider: Provider, action: &str) -> Option<Arc<DefaultDirectRateLimiter>> {
+    fn bucket(&self, provider: Provider, action: &str) -> Option<Arc<Schedule>> {
         let mut inner = self.lock();
         let rate = inner.tables.get(&provider)?.rate(action)?;
         let key = (provider, action.to_owned());
         match inner.buckets.get(&key) {
-            Some(b) if b.rate == rate => Some(b.gcra.clone()),
+            Some(b) if b.rate == rate => Some(b.schedule.clone()),
             _ => {
-                let gcra = Arc::new(governor::RateLimiter::direct(rate.quota()));
+                let schedule = Arc::new(Schedule::new(rate));
                 inner.buckets.insert(
                     key,
                     Bucket {
                         rate,
-                        gcra: gcra.clone(),
+                        schedule: schedule.clone(),
                     },
                 );
-                Some(gcra)
+                Some(schedule)
             }
         }
     }
@@ -356,25 +358,57 @@ impl RateLimiter {
     #[must_use]
     pub fn try_acquire(&self, provider: Provider, action: &str) -> bool {
         self.bucket(provider, action)
-            .is_none_or(|b| b.check().is_ok())
+            .is_none_or(|b| b.try_take(tokio::time::Instant::now()))
     }
 
     /// Waits for a permit for one request to `action` of `provider`; returns how long it
-    /// waited. Returns at once for an action without a rate. Cancel-safe: dropping the
-    /// future before it completes takes no permit.
+    /// waited. Returns at once for an action without a rate. Waiters are served in the
+    /// order they asked (see [Pacing](self#pacing)). Cancel-safe: dropping the future
+    /// before it completes takes no permit, and hands its reserved slot back to the next
+    /// waiter when no later one has been reserved yet.
     pub async fn acquire(&self, provider: Provider, action: &str) -> Duration {
-        let Some(bucket) = self.bucket(provider, action) else {
+        let Some(schedule) = self.bucket(provider, action) else {
             return Duration::ZERO;
         };
-        let started = std::time::Instant::now();
+        let started = tokio::time::Instant::now();
+        let reservation = Reservation {
+            schedule: &schedule,
+            slot: Some(schedule.reserve(started)),
+        };
+        let mut due = reservation.slot.map_or(started, |s| s.at);
         loop {
-            match bucket.check() {
-                Ok(()) => return started.elapsed(),
-                Err(not_until) => {
-                    let wait = not_until.wait_time_from(bucket.clock().now());
-                    tokio::time::sleep(wait.max(Duration::from_micros(50))).await;
-                }
+            if due > tokio::time::Instant::now() {
+                tokio::time::sleep_until(due).await;
             }
+            match schedule.grant(tokio::time::Instant::now()) {
+                Ok(()) => {
+                    reservation.keep();
+                    return started.elapsed();
+                }
+                Err(free_at) => due = free_at,
+            }
+        }
+    }
+}
+
+/// A reserved slot that goes back to the schedule if its waiter is dropped before its
+/// permit is granted.
+struct Reservation<'a> {
+    schedule: &'a Schedule,
+    slot: Option<Slot>,
+}
+
+impl Reservation<'_> {
+    /// The permit was granted: the slot is used.
+    fn keep(mut self) {
+        self.slot = None;
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if let Some(slot) = self.slot.take() {
+            self.schedule.release(slot);
         }
     }
 }
@@ -437,6 +471,43 @@ mod tests {
         )
         .unwrap();
         assert!(a.try_acquire(Provider::new("tencent-cvm"), "X"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiters_are_served_in_order_and_a_dropped_one_frees_its_slot() {
+        let p = Provider::new("tencent-cvm");
+        let l = RateLimiter::new().with_limits(
+            p,
+            RateLimits::new().with("A", Rate::per_second(10.0).with_burst(2)),
+        );
+        let t0 = tokio::time::Instant::now();
+        l.acquire(p, "A").await;
+        l.acquire(p, "A").await;
+        // A waiter that gives up before its slot (100 ms) takes no permit ...
+        let gave_up = tokio::time::timeout(Duration::from_millis(50), l.acquire(p, "A")).await;
+        assert!(gave_up.is_err());
+        // ... and the next one gets that slot.
+        l.acquire(p, "A").await;
+        assert_eq!(t0.elapsed(), Duration::from_millis(100));
+        // Ten waiters at once: one per 100 ms, in the order they asked.
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let tasks: Vec<_> = (0..10)
+            .map(|i| {
+                let (l, order) = (l.clone(), order.clone());
+                tokio::spawn(async move {
+                    l.acquire(p, "A").await;
+                    order.lock().unwrap().push((i, t0.elapsed()));
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let order = order.lock().unwrap().clone();
+        let expected: Vec<_> = (0..10u64)
+            .map(|i| (i as usize, Duration::from_millis(200 + 100 * i)))
+            .collect();
+        assert_eq!(order, expected);
     }
 
     #[tokio::test]
