@@ -23,8 +23,9 @@
 //! an account-wide read limit would count them).
 //!
 //! Every run is checked: each plan is the expected one (the 3 accounts to add), both paths
-//! plan the same, no call failed, and the emulator received exactly the calls each path
-//! should make.
+//! plan the same, no call failed except answers throttled by the quota (at most 1 % of the
+//! calls, each retried by the client, and counted in the table), and the emulator answered
+//! exactly the calls each path should make.
 //!
 //! ```text
 //! cargo bench --bench plan_floor                           # full: 10,000 images, about 6 minutes
@@ -52,9 +53,9 @@ use imageshare_emulator::{Emulator, FaultPlan, FaultRule, World};
 
 /// The emulator's quota on each read action, requests/s, and the client's rate for it.
 /// 200/s gives a 5 ms slot, well above a call's loopback cost, so the floor is the quota
-/// and not the machine. The client's limiter (burst 1) loses a permit's wake-up delay, up
-/// to the timer's 1 ms tick, on every call: about 1 ms of each 5 ms slot here, 1-4 % at
-/// the clouds' published 10-40/s. The full run takes about 50 s per cloud and path.
+/// and not the machine. The client's limiter keeps 5 % of each second as margin (see
+/// `core::ratelimit`), so the best ratio is about 1.05. The full run takes about 51 s per
+/// cloud and path.
 const DEFAULT_QUOTA: u32 = 200;
 
 /// The quota of this run: `IMAGESHARE_BENCH_QUOTA` (requests/s per read action), else
@@ -136,6 +137,8 @@ struct Row {
     lookups: usize,
     listings: usize,
     other: usize,
+    /// Answers throttled by the emulator's quota (then retried by the client).
+    throttled: usize,
     wall: Duration,
     plans: Vec<SharePlan>,
 }
@@ -297,10 +300,29 @@ async fn one_run(emu: &Emulator, cloud: Cloud, path: Path, n: usize) -> Result<R
         plans.push(p);
     }
 
-    let calls = emu.calls();
-    if let Some(c) = calls.iter().find(|c| c.error.is_some()) {
-        return Err(format!("{what}: a {} call failed: {:?}", c.action, c.error));
+    // The quota's throttling answers: the client retried each (reusing its permit, so they
+    // cost no extra read), but every one means two requests reached the server closer
+    // together than the client sent them by more than the limiter's margin. A few are
+    // the machine's scheduling jitter; more than 1 % of the calls is a limiter that does
+    // not hold the quota. Any other failed call fails the run.
+    let throttled = emu.faults_served().iter().filter(|f| f.quota).count();
+    let calls: Vec<_> = emu.calls();
+    let failed = calls.iter().filter(|c| c.error.is_some()).count();
+    if failed != throttled {
+        let c = calls.iter().find(|c| c.error.is_some());
+        return Err(format!(
+            "{what}: {failed} calls failed, {throttled} of them throttled by the quota; e.g. {:?}",
+            c.map(|c| (&c.action, &c.error))
+        ));
     }
+    if throttled * 100 > calls.len() {
+        return Err(format!(
+            "{what}: {throttled} of {} calls throttled by the quota: the client's limiter \
+             does not hold the quota",
+            calls.len()
+        ));
+    }
+    let calls: Vec<_> = calls.into_iter().filter(|c| c.error.is_none()).collect();
     let count = |a: &str| calls.iter().filter(|c| c.action == a).count();
     let (lookups, listings) = (count(cloud.lookup), count(cloud.listing));
     let other = calls.len() - lookups - listings;
@@ -324,6 +346,7 @@ async fn one_run(emu: &Emulator, cloud: Cloud, path: Path, n: usize) -> Result<R
         lookups,
         listings,
         other,
+        throttled,
         wall,
         plans,
     })
@@ -338,12 +361,13 @@ fn print_table(rows: &[Row], n: usize, quick: bool) {
         quota(),
     );
     println!(
-        "{:<12} {:<11} {:>8} {:>8} {:>6} {:>8} {:>8} {:>6} {:>9} {:>9}",
+        "{:<12} {:<11} {:>8} {:>8} {:>6} {:>9} {:>8} {:>8} {:>6} {:>9} {:>9}",
         "cloud",
         "path",
         "lookups",
         "listings",
         "other",
+        "throttled",
         "floor s",
         "wall s",
         "ratio",
@@ -354,12 +378,13 @@ fn print_table(rows: &[Row], n: usize, quick: bool) {
         let old_wall = pair[0].wall.as_secs_f64();
         for r in pair {
             println!(
-                "{:<12} {:<11} {:>8} {:>8} {:>6} {:>8.2} {:>8.2} {:>6.3} {:>9.2} {:>8.2}x",
+                "{:<12} {:<11} {:>8} {:>8} {:>6} {:>9} {:>8.2} {:>8.2} {:>6.3} {:>9.2} {:>8.2}x",
                 r.cloud.name,
                 r.path.name(),
                 r.lookups,
                 r.listings,
                 r.other,
+                r.throttled,
                 r.floor().as_secs_f64(),
                 r.wall.as_secs_f64(),
                 r.ratio(),
@@ -369,7 +394,8 @@ fn print_table(rows: &[Row], n: usize, quick: bool) {
         }
     }
     println!(
-        "lookups / listings / other: calls the emulator received; floor: the slowest read \
+        "lookups / listings / other: calls the emulator answered; throttled: answers \
+         refused by its quota (retried by the client); floor: the slowest read \
          action's calls / {}/s; ratio: wall / floor; 1-quota: every read call / one \
          quota of {}/s (the floor if the cloud counted all reads together); speed-up: \
          the one-by-one wall / this wall",

@@ -25,7 +25,7 @@
 //! waiter reserves its slot when it asks, so waiters queue in order and each sleeps once.
 //! A waiter that wakes late (Tokio's timer has 1 ms resolution) delays only its own
 //! request, not the ones after it. With burst 1, a sliding window also holds every second
-//! (plus a margin of 2 %) to the quota, so a late request followed by an on-time one never
+//! (plus a margin of 5 %) to the quota, so a late request followed by an on-time one never
 //! puts one request too many into a second.
 //!
 //! ```
@@ -40,7 +40,8 @@
 //! for _ in 0..3 {
 //!     limiter.acquire(Provider::new("tencent-cvm"), "ModifyImageSharePermission").await;
 //! }
-//! // Three permits at 20/s, burst 1: the third comes 2 x 50 ms after the first.
+//! // Three permits at 20/s, burst 1: the third comes 2 x 52.5 ms after the first (5 %
+// of each second is kept as margin).
 //! assert!(started.elapsed() >= std::time::Duration::from_millis(95));
 //! // Actions without a rate (and no default rate) are not limited.
 //! assert_eq!(limiter.rate(Provider::new("tencent-cvm"), "DescribeImages"), None);
@@ -66,7 +67,8 @@ pub struct Rate {
 }
 
 impl Rate {
-    /// `n` requests per second, burst 1 (evenly spaced, one every `1/n` s).
+    /// `n` requests per second, burst 1: evenly spaced, never more than `n` in a sliding
+    /// second, with 5 % kept as margin (one every `1.05/n` s; see [Pacing](self#pacing)).
     #[must_use]
     pub const fn per_second(n: f64) -> Rate {
         Rate {
@@ -101,7 +103,8 @@ impl Rate {
     pub fn burst(self) -> u32 {
         self.burst
     }
-    /// Time between two requests at the average rate.
+    /// Time between two requests at the average rate (the limiter adds 5 % to it at burst
+    /// 1; see [Pacing](self#pacing)).
     #[must_use]
     pub fn interval(self) -> Duration {
         Duration::from_secs_f64(1.0 / self.per_second)
