@@ -165,13 +165,7 @@ impl fmt::Debug for OidcRoleProvider {
 
 impl OidcRoleProvider {
     fn failure(&self, message: String) -> Error {
-        Error::CredentialSource {
-            provider: self.provider,
-            source_name: self.source.clone(),
-            message,
-            code: None,
-            cause: None,
-        }
+        Error::credential_source(self.provider, self.source.clone(), message, None, None)
     }
 
     /// The token in the file, checked: present, not empty, not expired (when it is a JWT
