@@ -515,7 +515,7 @@ fn refuse_received_sas_image(source: &Image) -> Result<()> {
     Err(Error::Limit(LimitViolation::new(
         crate::alibaba::SAS,
         LimitRule::ReceivedImage,
-        "images owned by the caller only".to_owned(),
+        "images owned by the caller only",
         format!("{} was shared with this account by {owner}", source.id),
         format!(
             "{} was shared with you by {owner}; only the owner can share it to ECS: ask them \

@@ -392,7 +392,7 @@ pub fn decode_response<T: Answer>(
             // for the request id the error carries.
             Err(e) => Err(Error::decode(
                 provider,
-                action.to_owned(),
+                action,
                 format!("{e} (HTTP {}, {} bytes)", resp.status, resp.body.len()),
                 serde_json::from_slice::<RequestIdOnly>(&resp.body)
                     .ok()
@@ -485,7 +485,7 @@ pub fn classify_error(
     }
     if code == "InvalidImageId.NotFound" {
         if let Some(id) = image {
-            return Error::not_found(provider, "image", id.to_owned());
+            return Error::not_found(provider, "image", id);
         }
     }
     let retry = retry_reason(status, &code);

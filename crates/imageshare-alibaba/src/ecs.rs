@@ -316,8 +316,8 @@ impl EcsImageSharing {
         if resp.image_id.is_empty() {
             return Err(Error::decode(
                 ECS,
-                "CopyImage".to_owned(),
-                "the answer has no ImageId".to_owned(),
+                "CopyImage",
+                "the answer has no ImageId",
                 Some(resp.request_id),
             ));
         }
@@ -624,10 +624,9 @@ impl ImageSharing for EcsImageSharing {
             CopyTarget::Project { .. } => {
                 return Err(Error::unsupported(
                     ECS,
-                    "copy to a project".to_owned(),
+                    "copy to a project",
                     "ECS images belong to accounts, not projects; copy to a region \
-                             (CopyTarget::Region) or make an own copy (CopyTarget::OwnCopy)"
-                        .to_owned(),
+                             (CopyTarget::Region) or make an own copy (CopyTarget::OwnCopy)",
                 ))
             }
             // A kind of target this adapter was not written for.

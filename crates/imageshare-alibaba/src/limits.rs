@@ -28,12 +28,12 @@ const IMAGE_ID_PREFIX: &str = "m-";
 const EXAMPLE_REGION: &str = "cn-hangzhou";
 
 /// ECS (API 2014-05-26) custom-image sharing limits.
-// AddAccount.N takes Alibaba Cloud account ids (1.1).
 pub const ECS_LIMITS: ShareLimits = ShareLimits::new(
     ECS,
     IMAGE_ID_PREFIX,
     EXAMPLE_REGION,
     PrincipalKind::Account,
+    // AddAccount.N takes Alibaba Cloud account ids (1.1).
     ACCOUNT_ID,
 )
 // "max 50 accounts per image" (1.1 [S5, S6]); server code QuotaExceed.ShareImageUser.
@@ -76,30 +76,34 @@ pub const ECS_LIMITS: ShareLimits = ShareLimits::new(
 .with_delete_requires_unshare(true)
 .with_source(
     "ECS ModifyImageSharePermission API doc and legacy doc, ECS user guide \
-             \"Share or unshare custom images\", shared-image FAQ (alibaba.md 1.1, 1.5, 2.2)",
+     \"Share or unshare custom images\", shared-image FAQ (alibaba.md 1.1, 1.5, 2.2)",
 );
 
 /// ECS images shared with a resource directory, its folders and members through
 /// Resource Sharing (API 2020-01-10; see [`crate::resource_sharing`]).
-// Resource directory ids `rd-...`, folder ids `fd-...` (API reference examples and
-// "View the ID of a resource directory / folder").
-// A member is an Alibaba Cloud account, given by its account id.
-pub const ECS_ORG_TARGETS: OrgTargetLimits =
-    OrgTargetLimits::new("Alibaba Resource Sharing", "rd-", "fd-", ACCOUNT_ID)
-        // `Targets.N`: "The value of N can be from 1 to 5. This means that you can add up to
-        // 5 principals at a time" (API reference AssociateResourceShare / CreateResourceShare,
-        // alibabacloud.com/help/en/resource-management/resource-sharing/developer-reference/
-        // api-resourcesharing-2020-01-10-associateresourceshare); ROS
-        // ALIYUN::ResourceManager::ResourceShareAssociation says the same (field-2026-12.md 4).
-        .with_max_targets_per_call(5)
-        // `Resources.N`: "Valid values of N: 1 to 5" (official Python SDK
-        // alibabacloud-resourcesharing20200110 models/_associate_resource_share_request.py).
-        .with_max_resources_per_call(5)
-        .with_source(
-            "Resource Sharing API reference AssociateResourceShare / CreateResourceShare, \
-             official Python SDK alibabacloud-resourcesharing20200110 request models, ROS \
-             ALIYUN::ResourceManager::ResourceShareAssociation (field-2026-12.md 4)",
-        );
+pub const ECS_ORG_TARGETS: OrgTargetLimits = OrgTargetLimits::new(
+    "Alibaba Resource Sharing",
+    // Resource directory ids `rd-...`, folder ids `fd-...` (API reference examples and
+    // "View the ID of a resource directory / folder").
+    "rd-",
+    "fd-",
+    // A member is an Alibaba Cloud account, given by its account id.
+    ACCOUNT_ID,
+)
+// `Targets.N`: "The value of N can be from 1 to 5. This means that you can add up to
+// 5 principals at a time" (API reference AssociateResourceShare / CreateResourceShare,
+// alibabacloud.com/help/en/resource-management/resource-sharing/developer-reference/
+// api-resourcesharing-2020-01-10-associateresourceshare); ROS
+// ALIYUN::ResourceManager::ResourceShareAssociation says the same (field-2026-12.md 4).
+.with_max_targets_per_call(5)
+// `Resources.N`: "Valid values of N: 1 to 5" (official Python SDK
+// alibabacloud-resourcesharing20200110 models/_associate_resource_share_request.py).
+.with_max_resources_per_call(5)
+.with_source(
+    "Resource Sharing API reference AssociateResourceShare / CreateResourceShare, \
+     official Python SDK alibabacloud-resourcesharing20200110 request models, ROS \
+     ALIYUN::ResourceManager::ResourceShareAssociation (field-2026-12.md 4)",
+);
 
 /// ECS `CopyImage` (API 2014-05-26), the cross-region copy of a custom image.
 /// Simple Application Server has none: its API (SWAS-OPEN 2020-06-01) has no copy action,
@@ -128,12 +132,12 @@ pub const ECS_COPY: CopyLimits = CopyLimits {
 };
 
 /// Simple Application Server (SWAS-OPEN, API 2020-06-01) custom-image sharing limits.
-// "Cannot share with RAM users (only main account IDs)"; Account.N is a long (3.1, 3.8).
 pub const SAS_LIMITS: ShareLimits = ShareLimits::new(
     SAS,
     IMAGE_ID_PREFIX,
     EXAMPLE_REGION,
     PrincipalKind::Account,
+    // "Cannot share with RAM users (only main account IDs)"; Account.N is a long (3.1, 3.8).
     ACCOUNT_ID,
 )
 // "A custom image can be shared with at most 10 Alibaba Cloud accounts" (3.8).
@@ -161,8 +165,8 @@ pub const SAS_LIMITS: ShareLimits = ShareLimits::new(
 .with_delete_requires_unshare(true)
 .with_source(
     "SAS user guide \"Share custom images across accounts\", SWAS-OPEN \
-             AddCustomImageShareAccount and DeleteCustomImage API docs, SWAS error codes \
-             (alibaba.md 3.1, 3.7, 3.8)",
+     AddCustomImageShareAccount and DeleteCustomImage API docs, SWAS error codes \
+     (alibaba.md 3.1, 3.7, 3.8)",
 );
 
 /// Client-side request rate of every ECS action: **imageshare's choice, not a published

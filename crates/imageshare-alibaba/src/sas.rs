@@ -441,10 +441,9 @@ impl ImageSharing for SasImageSharing {
     async fn copy_in(&self, _cx: &CallContext, _id: &ImageId, _to: CopyTarget) -> Result<ImageId> {
         Err(Error::unsupported(
             SAS,
-            "copy".to_owned(),
+            "copy",
             "the SWAS-OPEN API has no copy action (the console copies custom images \
-                     across regions); share the image to ECS (share_to_ecs) and copy it there"
-                .to_owned(),
+                     across regions); share the image to ECS (share_to_ecs) and copy it there",
         ))
     }
 

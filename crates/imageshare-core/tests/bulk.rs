@@ -13,9 +13,9 @@ use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare_core::memory::InMemorySharing;
 use imageshare_core::plan;
 use imageshare_core::{
-    ApiError, CallContext, Checked, Encryption, Error, Image, ImageId, ImageKind,
-    ImageSharing, ImageSharingExt, Layer, LimitRule, Principal, PrincipalKind,
-    Provider, Result, ShareLimits, ShareOutcome, ShareReport,
+    ApiError, CallContext, Checked, Encryption, Error, Image, ImageId, ImageKind, ImageSharing,
+    ImageSharingExt, Layer, LimitRule, Principal, PrincipalKind, Provider, Result, ShareLimits,
+    ShareOutcome, ShareReport,
 };
 
 const OWNER: &str = "1000000001";

@@ -5,8 +5,8 @@
 use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare_core::memory::InMemorySharing;
 use imageshare_core::{
-    CheckOptions, Checked, Encryption, Image, ImageKind, ImageSharingExt,
-    LimitRule, Principal, PrincipalKind, Provider, ShareLimits,
+    CheckOptions, Checked, Encryption, Image, ImageKind, ImageSharingExt, LimitRule, Principal,
+    PrincipalKind, Provider, ShareLimits,
 };
 
 const TABLE: ShareLimits = ShareLimits::new(

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare_core::memory::InMemorySharing;
 use imageshare_core::{
-    ApiError, Checked, Encryption, Error, Image, ImageKind, ImageSharingExt, OutcomeKind, Principal, PrincipalKind, Provider, ShareLimits, ShareReport,
+    ApiError, Checked, Encryption, Error, Image, ImageKind, ImageSharingExt, OutcomeKind,
+    Principal, PrincipalKind, Provider, ShareLimits, ShareReport,
 };
 
 const CLOUD: Provider = Provider::new("example-cloud");

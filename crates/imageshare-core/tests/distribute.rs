@@ -13,9 +13,8 @@ use imageshare_core::distribute::{
 use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare_core::memory::InMemorySharing;
 use imageshare_core::{
-    CallContext, Checked, CopyLimits, Encryption, Error, Image, ImageKind,
-    ImageSharing, ImageState, LimitRule, Principal, PrincipalKind, Provider, Region, RegionBorder,
-    ShareLimits,
+    CallContext, Checked, CopyLimits, Encryption, Error, Image, ImageKind, ImageSharing,
+    ImageState, LimitRule, Principal, PrincipalKind, Provider, Region, RegionBorder, ShareLimits,
 };
 
 const OWNER: &str = "1000000001";

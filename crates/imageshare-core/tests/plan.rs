@@ -4,8 +4,8 @@ use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare_core::memory::InMemorySharing;
 use imageshare_core::plan::{apply, plan};
 use imageshare_core::{
-    Checked, Encryption, Image, ImageKind, LimitRule, Principal,
-    PrincipalKind, Provider, ShareLimits,
+    Checked, Encryption, Image, ImageKind, LimitRule, Principal, PrincipalKind, Provider,
+    ShareLimits,
 };
 
 const TABLE: ShareLimits = ShareLimits::new(

@@ -38,12 +38,12 @@ fn decode(resp: HttpResponse) -> Result<(), Error> {
     if resp.status == 200 {
         Ok(())
     } else {
-        // 429: the cloud's throttling answer; anything else: a retryable server error.
         Err(Error::from(
             ApiError::new(
                 Provider::new("tencent-cvm"),
                 "X",
                 resp.status,
+                // 429: the cloud's throttling answer; anything else: a retryable server error.
                 if resp.status == 429 {
                     "RequestLimitExceeded"
                 } else {

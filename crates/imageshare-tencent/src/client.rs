@@ -518,7 +518,7 @@ pub fn decode<T: DeserializeOwned>(
             return Err(Error::from(
                 ApiError::new(
                     provider,
-                    action.to_owned(),
+                    action,
                     status,
                     format!("HTTP.{status}"),
                     if message.is_empty() {
@@ -533,7 +533,7 @@ pub fn decode<T: DeserializeOwned>(
         Err(why) => {
             return Err(Error::decode(
                 provider,
-                action.to_owned(),
+                action,
                 format!(
                     "the answer is not a {{\"Response\": {{...}}}} JSON envelope of the \
                      expected shape: {why}"
@@ -561,7 +561,7 @@ pub fn decode<T: DeserializeOwned>(
         return Err(Error::from(
             ApiError::new(
                 provider,
-                action.to_owned(),
+                action,
                 status,
                 format!("HTTP.{status}"),
                 format!("HTTP {status} with a response that carries no Error"),
@@ -572,7 +572,7 @@ pub fn decode<T: DeserializeOwned>(
     }
     envelope
         .payload
-        .map_err(|message| Error::decode(provider, action.to_owned(), message, request_id))
+        .map_err(|message| Error::decode(provider, action, message, request_id))
 }
 
 /// Turns a `Response.Error` into the one error type (codes kept verbatim).
@@ -601,13 +601,13 @@ pub fn classify(
                 } else {
                     "image"
                 },
-                id.to_owned(),
+                id,
             );
         }
     }
     let retry = retry_reason(&code, status);
     Error::from(
-        ApiError::new(provider, action.to_owned(), status, code, message)
+        ApiError::new(provider, action, status, code, message)
             .with_request_id(request_id)
             .with_retry(retry),
     )

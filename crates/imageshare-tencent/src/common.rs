@@ -146,14 +146,7 @@ pub(crate) fn copied_id<A: Service, T>(
         .find(|(r, _)| *r == region.as_str())
         .or_else(|| set.first().map(&fields))
         .map(|(_, id)| ImageId::from(id))
-        .ok_or_else(|| {
-            Error::decode(
-                adapter.provider(),
-                action.to_owned(),
-                empty.to_owned(),
-                None,
-            )
-        })
+        .ok_or_else(|| Error::decode(adapter.provider(), action, empty, None))
 }
 
 /// The new id per region of `regions` from a copy answer `set` (`SyncImages` `ImageSet`,
@@ -176,7 +169,7 @@ pub(crate) fn copied_ids<A: Service, T>(
                 .ok_or_else(|| {
                     Error::decode(
                         adapter.provider(),
-                        action.to_owned(),
+                        action,
                         format!("the answer lists no copy in {region}"),
                         None,
                     )

@@ -524,10 +524,9 @@ impl ImageSharing for TencentCvmImageSharing {
             CopyTarget::Project { .. } => {
                 return Err(Error::unsupported(
                     self.provider(),
-                    "copy to a project".to_owned(),
+                    "copy to a project",
                     "CVM custom images belong to an account, not a project; copy with \
-                             CopyTarget::OwnCopy or CopyTarget::Region"
-                        .to_owned(),
+                             CopyTarget::OwnCopy or CopyTarget::Region",
                 ))
             }
             // A kind of target this adapter was not written for.

@@ -135,7 +135,7 @@ impl TencentLighthouseImageSharing {
                 if is_missing_action(&e) {
                     Error::unsupported(
                         self.provider(),
-                        "list the accounts a blueprint is shared with".to_owned(),
+                        "list the accounts a blueprint is shared with",
                         format!(
                         "this endpoint does not offer DescribeBlueprintsShareAcrossAccountInfos \
                          (only the China-site API has it): {e}"
@@ -353,8 +353,8 @@ impl TencentLighthouseImageSharing {
             .ok_or_else(|| {
                 Error::decode(
                     self.provider(),
-                    "ModifyImageSharePermission".to_owned(),
-                    "SHARE answered without a BlueprintId".to_owned(),
+                    "ModifyImageSharePermission",
+                    "SHARE answered without a BlueprintId",
                     None,
                 )
             })
@@ -448,7 +448,7 @@ impl TencentLighthouseImageSharing {
         Err(Error::unsupported(
             self.provider(),
             format!("share Lighthouse blueprint {blueprint} to CVM"),
-            NO_LIGHTHOUSE_TO_CVM.to_owned(),
+            NO_LIGHTHOUSE_TO_CVM,
         ))
     }
 
@@ -690,17 +690,16 @@ impl ImageSharing for TencentLighthouseImageSharing {
             CopyTarget::OwnCopy { .. } => {
                 return Err(Error::unsupported(
                     self.provider(),
-                    "copy a blueprint within its region".to_owned(),
+                    "copy a blueprint within its region",
                     "Lighthouse's SyncBlueprint copies to other regions only; there is \
-                             no API that makes an own copy of a blueprint in the same region"
-                        .to_owned(),
+                             no API that makes an own copy of a blueprint in the same region",
                 ))
             }
             CopyTarget::Project { .. } => {
                 return Err(Error::unsupported(
                     self.provider(),
-                    "copy to a project".to_owned(),
-                    "Lighthouse blueprints belong to an account, not a project".to_owned(),
+                    "copy to a project",
+                    "Lighthouse blueprints belong to an account, not a project",
                 ))
             }
             // A kind of target this adapter was not written for.

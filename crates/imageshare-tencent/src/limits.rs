@@ -124,8 +124,8 @@ pub const CVM_LIMITS: ShareLimits = ShareLimits::new(
 .with_delete_requires_unshare(true)
 .with_source(
     "tencent.md §1.1/§1.8 (CVM API 213/15710, tencentcloud-sdk-go cvm/v20170312 \
-             errors); per-call maximum unpublished, default 10 chosen from Terraform/tccli \
-             behaviour (see imageshare_tencent::limits docs)",
+     errors); per-call maximum unpublished, default 10 chosen from Terraform/tccli \
+     behaviour (see imageshare_tencent::limits docs)",
 );
 
 /// Tencent Lighthouse (API 2020-03-24) blueprint sharing across accounts.
@@ -161,7 +161,7 @@ pub const LIGHTHOUSE_LIMITS: ShareLimits = ShareLimits::new(
 .with_delete_requires_unshare(true)
 .with_source(
     "tencent.md §2.1/§2.6/§7 (Lighthouse API 1207/101338, tencentcloud-sdk-go \
-             lighthouse/v20200324 errors); per-blueprint total unpublished",
+     lighthouse/v20200324 errors); per-blueprint total unpublished",
 );
 
 /// CVM `SyncImages` (API 2017-03-12), the cross-region copy of a custom image.

@@ -337,7 +337,7 @@ pub fn decode_answer<T: DeserializeOwned>(
         let message: String = text.trim().chars().take(200).collect();
         return Err(ApiError::new(
             UHOST,
-            action.to_owned(),
+            action,
             response.status,
             format!("HTTP{}", response.status),
             if message.is_empty() {
@@ -350,8 +350,7 @@ pub fn decode_answer<T: DeserializeOwned>(
         .with_retry(retry(retcode::status_retry_reason(response.status)))
         .into());
     }
-    let decode_error =
-        |message: String| Error::decode(UHOST, action.to_owned(), message, request_id.clone());
+    let decode_error = |message: String| Error::decode(UHOST, action, message, request_id.clone());
     if response.body.iter().all(u8::is_ascii_whitespace) {
         return Err(decode_error("empty response body".to_owned()));
     }
@@ -377,16 +376,12 @@ pub fn decode_answer<T: DeserializeOwned>(
     if retcode::is_auth(code) {
         return Err(Error::auth(UHOST, code.to_string(), message, request_id));
     }
-    Err(ApiError::new(
-        UHOST,
-        action.to_owned(),
-        response.status,
-        code.to_string(),
-        message,
+    Err(
+        ApiError::new(UHOST, action, response.status, code.to_string(), message)
+            .with_request_id(request_id)
+            .with_retry(retry(retcode::retry_reason(code)))
+            .into(),
     )
-    .with_request_id(request_id)
-    .with_retry(retry(retcode::retry_reason(code)))
-    .into())
 }
 
 /// The `RetCode` of an [`Error::Api`] or [`Error::Auth`] from UCloud, as a number.

@@ -66,10 +66,10 @@ pub const UHOST_LIMITS: ShareLimits = ShareLimits::new(
 .with_delete_requires_unshare(false)
 .with_source(
     "UCloud UHost guide 共享镜像 (docs.ucloud.cn/uhost/guide/image/sharingimage; \
-             UCloud Global /en/docs/uhost/guide/image/shared_mirror): 50 projects per image, \
-             same region, system-disk images only, no ULHost images, only the sharer shares \
-             and cancels, deleting the source hides it from recipients. Sharing is console-only \
-             (no public API action): the per-call maximum of 1 is imageshare's choice.",
+     UCloud Global /en/docs/uhost/guide/image/shared_mirror): 50 projects per image, \
+     same region, system-disk images only, no ULHost images, only the sharer shares \
+     and cancels, deleting the source hides it from recipients. Sharing is console-only \
+     (no public API action): the per-call maximum of 1 is imageshare's choice.",
 );
 
 /// Client-side request rate of every UCloud action: **imageshare's choice, not a published

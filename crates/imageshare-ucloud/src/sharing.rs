@@ -331,8 +331,8 @@ impl UCloudImageSharing {
                 None => {
                     return Err(Error::decode(
                         UHOST,
-                        COPY_CUSTOM_IMAGE.to_owned(),
-                        "the answer has neither TargetImageId nor Infos".to_owned(),
+                        COPY_CUSTOM_IMAGE,
+                        "the answer has neither TargetImageId nor Infos",
                         request_id,
                     ))
                 }
@@ -385,8 +385,8 @@ impl UCloudImageSharing {
         if answer.body.infos.is_empty() {
             return Err(Error::decode(
                 UHOST,
-                COPY_CUSTOM_IMAGE.to_owned(),
-                "a batch copy answer has no Infos".to_owned(),
+                COPY_CUSTOM_IMAGE,
+                "a batch copy answer has no Infos",
                 answer.request_id,
             ));
         }
@@ -925,7 +925,7 @@ fn not_found_as(e: Error, id: &ImageId) -> Error {
 fn unsupported(action: &str) -> Error {
     Error::unsupported(
         UHOST,
-        action.to_owned(),
+        action,
         format!(
             "the endpoint answered RetCode 161 (no such action): UCloud publishes no API \
              action for project image sharing, which is a console feature. {action} is \

@@ -51,7 +51,7 @@ pub async fn whoami(client: &UCloudClient, cx: &CallContext) -> Result<CallerIde
             let [user] = answer.body.data_set.as_slice() else {
                 return Err(Error::decode(
                     UHOST,
-                    GET_USER_INFO.to_owned(),
+                    GET_USER_INFO,
                     format!(
                         "expected one DataSet entry, got {}",
                         answer.body.data_set.len()
@@ -65,8 +65,8 @@ pub async fn whoami(client: &UCloudClient, cx: &CallContext) -> Result<CallerIde
                 _ => {
                     return Err(Error::decode(
                         UHOST,
-                        GET_USER_INFO.to_owned(),
-                        "the user entry has no UserId".to_owned(),
+                        GET_USER_INFO,
+                        "the user entry has no UserId",
                         answer.request_id,
                     ))
                 }

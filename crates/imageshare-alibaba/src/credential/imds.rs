@@ -106,7 +106,7 @@ pub(crate) async fn send(
                 Err(Error::from(
                     ApiError::new(
                         provider,
-                        action.to_owned(),
+                        action,
                         resp.status,
                         format!("HTTP{}", resp.status),
                         format!("HTTP {} ({} bytes)", resp.status, resp.body.len()),

@@ -163,8 +163,7 @@ impl AlibabaCredentials {
                 crate::ECS,
                 found.source,
                 "this source gives temporary credentials that must be fetched; \
-                          build an adapter (it fetches and refreshes them) instead"
-                    .to_owned(),
+                          build an adapter (it fetches and refreshes them) instead",
                 None,
                 None,
             )),

@@ -370,7 +370,7 @@ pub(crate) fn source_error(
 ) -> Error {
     Error::credential_source(
         provider,
-        source.to_owned(),
+        source,
         message,
         cause.as_ref().and_then(Error::code).map(str::to_owned),
         cause.map(Box::new),
@@ -563,7 +563,7 @@ impl Sts {
         .map_err(|why| {
             Error::decode(
                 self.services.provider,
-                action.to_owned(),
+                action,
                 why,
                 Some(a.request_id).filter(|r| !r.is_empty()),
             )

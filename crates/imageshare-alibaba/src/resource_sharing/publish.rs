@@ -53,13 +53,7 @@ impl Publish {
 }
 
 fn refuse(rule: LimitRule, limit: &str, value: String, explanation: &str) -> Error {
-    Error::Limit(LimitViolation::new(
-        ECS,
-        rule,
-        limit.to_owned(),
-        value,
-        explanation.to_owned(),
-    ))
+    Error::Limit(LimitViolation::new(ECS, rule, limit, value, explanation))
 }
 
 impl EcsImageSharing {

@@ -476,9 +476,7 @@ mod tests {
     use std::sync::Arc;
 
     use imageshare::core::memory::InMemorySharing;
-    use imageshare::core::{
-        Checked, CopyLimits, Encryption, Image, Principal,
-    };
+    use imageshare::core::{Checked, CopyLimits, Encryption, Image, Principal};
 
     use super::*;
 

@@ -171,10 +171,10 @@ impl CvmRoleProvider {
                         return Err(Error::from(
                             ApiError::new(
                                 provider,
-                                action.to_owned(),
+                                action,
                                 resp.status,
                                 format!("HTTP.{}", resp.status),
-                                "the metadata server answered a server error".to_owned(),
+                                "the metadata server answered a server error",
                             )
                             .with_retry(RetryReason::of_status(resp.status)),
                         ));

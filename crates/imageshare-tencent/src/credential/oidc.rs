@@ -105,10 +105,9 @@ impl CredentialSource<SharedProvider<TencentCredentials>> for TkeOidc {
                 ),
             ));
         }
-        let [region, provider_id, token_file, role_arn] = <[Option<String>; 4]>::try_from(values)
-            .map_err(|_| {
-            Error::invalid_input("TKE OIDC", "internal: expected four values".to_owned())
-        })?;
+        let [region, provider_id, token_file, role_arn] =
+            <[Option<String>; 4]>::try_from(values)
+                .map_err(|_| Error::invalid_input("TKE OIDC", "internal: expected four values"))?;
         let (region, provider_id, token_file, role_arn) = (
             region.unwrap_or_default(),
             provider_id.unwrap_or_default(),

@@ -147,7 +147,7 @@ impl StsCredentialsAnswer {
         let missing = |what: &str| {
             Error::credential_source(
                 provider,
-                source.to_owned(),
+                source,
                 format!("STS {action} answered without {what}"),
                 None,
                 None,
@@ -226,13 +226,7 @@ pub(crate) fn sts_failure(
         }
         _ => format!("STS {action} failed"),
     };
-    Error::credential_source(
-        provider,
-        source.to_owned(),
-        message,
-        code,
-        Some(Box::new(err)),
-    )
+    Error::credential_source(provider, source, message, code, Some(Box::new(err)))
 }
 
 /// STS `AssumeRole` over other credentials (the chain's find, a tccli profile's keys):
@@ -426,8 +420,8 @@ impl TencentClient {
             .ok_or_else(|| {
                 Error::decode(
                     self.provider(),
-                    "GetCallerIdentity".to_owned(),
-                    "the answer names no AccountId".to_owned(),
+                    "GetCallerIdentity",
+                    "the answer names no AccountId",
                     None,
                 )
             })?;

@@ -115,7 +115,7 @@ fn read_json(env: &dyn Env, path: &Path, secret: bool) -> Result<Option<Map<Stri
         // The serde message names a line and column, never the content.
         Ok(_) => Err(Error::invalid_input(
             format!("tccli file {}", path.display()),
-            "not a JSON object (tccli writes one)".to_owned(),
+            "not a JSON object (tccli writes one)",
         )),
         Err(e) => Err(Error::invalid_input(
             format!("tccli file {}", path.display()),
