@@ -57,7 +57,13 @@ const NON_EXHAUSTIVE: &[(&str, &[&str])] = &[
     ),
     (
         "crates/imageshare-emulator/src/faults.rs",
-        &["FaultRule", "FaultPlan", "FaultKind", "Decision", "FaultEvent"],
+        &[
+            "FaultRule",
+            "FaultPlan",
+            "FaultKind",
+            "Decision",
+            "FaultEvent",
+        ],
     ),
 ];
 
@@ -158,15 +164,21 @@ fn the_non_exhaustive_types_are_built_with_their_constructors() {
     .with_max_principals_per_call(0)
     .with_shareable_kinds(&[ImageKind::SystemDisk])
     .with_encrypted(EncryptedPolicy::Allowed);
-    assert_eq!(LIMITS.max_principals_per_call, 1, "at least one per call");
-    assert!(!LIMITS.reshare_received, "conservative defaults");
+    // Evaluated at compile time: the table is `const` data.
+    const {
+        assert!(LIMITS.max_principals_per_call == 1, "at least one per call");
+        assert!(!LIMITS.reshare_received, "conservative defaults");
+    }
 
     let image = Image::new("img-1", "xx-north-1")
         .with_name("golden")
         .with_owner(Some(Principal::account("100000000001")))
         .with_state(ImageState::Pending)
         .with_encryption(Encryption::None);
-    assert_eq!((image.id.as_str(), image.name.as_str()), ("img-1", "golden"));
+    assert_eq!(
+        (image.id.as_str(), image.name.as_str()),
+        ("img-1", "golden")
+    );
     assert_eq!(image.kind, ImageKind::SystemDisk);
 
     let sharee = Sharee::new(Principal::account("100000000002"));
@@ -178,7 +190,10 @@ fn the_non_exhaustive_types_are_built_with_their_constructors() {
         .with_request_id(Some("req-1".to_owned()));
     assert_eq!(Error::from(api).request_id(), Some("req-1"));
     let v = LimitViolation::new(CLOUD, LimitRule::SameRegion, "cn-1", "cn-2", "copy first");
-    assert_eq!(Error::from(v).as_limit().unwrap().rule, LimitRule::SameRegion);
+    assert_eq!(
+        Error::from(v).as_limit().unwrap().rule,
+        LimitRule::SameRegion
+    );
     let e = Error::not_found(CLOUD, "image", "img-2");
     assert!(matches!(e, Error::NotFound { what: "image", .. }), "{e:?}");
 
