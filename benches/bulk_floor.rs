@@ -123,14 +123,14 @@ impl Mode {
             Mode::Clean => (0.0, 0.0),
             Mode::Faults => (THROTTLE_RATE, ERROR_RATE),
         };
-        FaultPlan::seeded(SEED).rule(FaultRule {
-            provider: Some(provider),
-            action: Some(SHARE.into()),
-            qps: Some(QUOTA),
-            throttle_rate,
-            error_rate,
-            ..Default::default()
-        })
+        FaultPlan::seeded(SEED).rule(
+            FaultRule::new()
+                .with_provider(provider)
+                .with_action(SHARE)
+                .with_qps(QUOTA)
+                .with_throttle_rate(throttle_rate)
+                .with_error_rate(error_rate),
+        )
     }
 }
 

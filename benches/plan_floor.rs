@@ -182,11 +182,11 @@ fn world(cloud: Cloud, n: usize) -> Result<World, String> {
             cloud.region,
         ));
     }
-    let quota = |action: &str| FaultRule {
-        provider: Some(cloud.provider),
-        action: Some(action.into()),
-        qps: Some(quota()),
-        ..Default::default()
+    let quota = |action: &str| {
+        FaultRule::new()
+            .with_provider(cloud.provider)
+            .with_action(action)
+            .with_qps(quota())
     };
     b.faults(
         FaultPlan::seeded(SEED)

@@ -122,12 +122,14 @@ async fn test_survives_throttling() {
     let (emu, cvm) = emulator_and_cvm().await;
     // One DescribeImageSharePermission per second: the automation's check right after the
     // share is answered with Tencent's throttling code until the client's retry gets in.
-    emu.set_faults(FaultPlan::seeded(7).rule(FaultRule {
-        provider: Some(imageshare::tencent::CVM),
-        action: Some("DescribeImageSharePermission".into()),
-        qps: Some(1),
-        ..FaultRule::default()
-    }));
+    emu.set_faults(
+        FaultPlan::seeded(7).rule(
+            FaultRule::new()
+                .with_provider(imageshare::tencent::CVM)
+                .with_action("DescribeImageSharePermission")
+                .with_qps(1),
+        ),
+    );
     let new = share_golden_image(&cvm, &GOLDEN.into(), &ACCOUNTS)
         .await
         .expect("the client retries past throttling");

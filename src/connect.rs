@@ -333,10 +333,12 @@ impl Connect {
     /// the limit checker (tests that show what the server itself refuses; wrap it in
     /// [`Checked`] for anything else).
     pub fn build_unchecked(self) -> Result<Box<dyn ImageSharing>> {
-        let spec = crate::registry::spec(self.provider).ok_or_else(|| Error::Unsupported {
-            provider: self.provider,
-            operation: "connect".into(),
-            reason: "this provider is not compiled in (its cargo feature is off)".into(),
+        let spec = crate::registry::spec(self.provider).ok_or_else(|| {
+            Error::unsupported(
+                self.provider,
+                "connect",
+                "this provider is not compiled in (its cargo feature is off)",
+            )
         })?;
         // A rate table given by name (`rate_limits`) must name the provider's actions: a
         // misspelt one would otherwise be a rate that never applies.

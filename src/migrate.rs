@@ -512,19 +512,19 @@ fn refuse_received_sas_image(source: &Image) -> Result<()> {
         .as_ref()
         .map(|o| format!("account {}", o.id()))
         .unwrap_or_else(|| "another account".to_owned());
-    Err(Error::Limit(LimitViolation {
-        provider: crate::alibaba::SAS,
-        rule: LimitRule::ReceivedImage,
-        limit: "images owned by the caller only".to_owned(),
-        value: format!("{} was shared with this account by {owner}", source.id),
-        explanation: format!(
+    Err(Error::Limit(LimitViolation::new(
+        crate::alibaba::SAS,
+        LimitRule::ReceivedImage,
+        "images owned by the caller only",
+        format!("{} was shared with this account by {owner}", source.id),
+        format!(
             "{} was shared with you by {owner}; only the owner can share it to ECS: ask them \
              to run the migration (imageshare migrate sas-to-ecs) and share the ECS image \
              with you, or make your own copy first (create a server from it and a custom \
              image of that server) and migrate that",
             source.id
         ),
-    }))
+    )))
 }
 
 /// SAS custom image -> ECS -> shared onward from ECS ([`Flows::sas_to_ecs`] without an

@@ -62,10 +62,12 @@ pub fn lookup(name: &str) -> Result<&'static ProviderSpec> {
 /// # Ok::<(), imageshare::Error>(())
 /// ```
 pub fn action(provider: Provider, name: &str) -> Result<Action> {
-    let spec = spec(provider).ok_or_else(|| Error::Unsupported {
-        provider,
-        operation: "action names".into(),
-        reason: "this provider is not compiled in (its cargo feature is off)".into(),
+    let spec = spec(provider).ok_or_else(|| {
+        Error::unsupported(
+            provider,
+            "action names",
+            "this provider is not compiled in (its cargo feature is off)",
+        )
     })?;
     Ok(Action::find(provider, &(spec.actions)(), name)?)
 }

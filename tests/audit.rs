@@ -163,11 +163,8 @@ fn successful_share_calls(emu: &Emulator, provider: Provider) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_trail_of_an_apply_equals_the_emulator_grant_log() {
     // One share call in ten answered 5xx: retried by the transport and the bulk engine.
-    let faults = FaultPlan::seeded(7).rule(FaultRule {
-        action: Some(SHARE.into()),
-        error_rate: 0.1,
-        ..Default::default()
-    });
+    let faults =
+        FaultPlan::seeded(7).rule(FaultRule::new().with_action(SHARE).with_error_rate(0.1));
     let emu = Emulator::start(world(faults)).await.unwrap();
     let dir = scratch("apply");
     let log = AuditLog::open(dir.join("trail.jsonl")).unwrap();
@@ -491,6 +488,7 @@ async fn an_unwritable_trail_fails_before_anything_is_sent() {
         path: p,
         message,
         unrecorded,
+        ..
     } = &err
     else {
         panic!("expected Error::Audit, got {err}")

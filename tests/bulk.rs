@@ -99,20 +99,20 @@ fn world(faults: FaultPlan) -> World {
 /// and 3 % dropped connections on them, 5 % 5xx and 2 % drops on every other action.
 fn faulty(provider: Provider, quota: u32) -> FaultPlan {
     FaultPlan::seeded(20_240_601)
-        .rule(FaultRule {
-            provider: Some(provider),
-            action: Some(SHARE.into()),
-            qps: Some(quota),
-            error_rate: 0.05,
-            drop_rate: 0.03,
-            ..Default::default()
-        })
-        .rule(FaultRule {
-            provider: Some(provider),
-            error_rate: 0.05,
-            drop_rate: 0.02,
-            ..Default::default()
-        })
+        .rule(
+            FaultRule::new()
+                .with_provider(provider)
+                .with_action(SHARE)
+                .with_qps(quota)
+                .with_error_rate(0.05)
+                .with_drop_rate(0.03),
+        )
+        .rule(
+            FaultRule::new()
+                .with_provider(provider)
+                .with_error_rate(0.05)
+                .with_drop_rate(0.02),
+        )
 }
 
 fn fast_retry(max_attempts: u32) -> RetryConfig {
@@ -179,6 +179,7 @@ fn reason(kind: FaultKind) -> RetryReason {
         FaultKind::Throttle => RetryReason::Throttled,
         FaultKind::ServerError => RetryReason::ServerError,
         FaultKind::Drop => RetryReason::Connection,
+        other => panic!("no retry reason for the fault kind {other:?}: add one here"),
     }
 }
 
@@ -411,11 +412,13 @@ async fn every_failure_is_reported_per_principal() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancellation_leaves_an_accurate_report() {
-    let emu = Emulator::start(world(FaultPlan::seeded(3).rule(FaultRule {
-        provider: Some(imageshare::tencent::CVM),
-        error_rate: 0.05,
-        ..Default::default()
-    })))
+    let emu = Emulator::start(world(
+        FaultPlan::seeded(3).rule(
+            FaultRule::new()
+                .with_provider(imageshare::tencent::CVM)
+                .with_error_rate(0.05),
+        ),
+    ))
     .await
     .unwrap();
     let table = RateLimits::new()
@@ -498,12 +501,12 @@ async fn quota_run(emu: &Emulator, sharing: &DynSharing, ids: &[ImageId]) -> (us
 async fn the_rate_limiter_keeps_under_the_quota() {
     // The emulator enforces 25 share calls/s (sliding one-second window), nothing else.
     let quota = 25;
-    let plan = FaultPlan::seeded(1).rule(FaultRule {
-        provider: Some(imageshare::tencent::CVM),
-        action: Some(SHARE.into()),
-        qps: Some(quota),
-        ..Default::default()
-    });
+    let plan = FaultPlan::seeded(1).rule(
+        FaultRule::new()
+            .with_provider(imageshare::tencent::CVM)
+            .with_action(SHARE)
+            .with_qps(quota),
+    );
     let ids = cvm_images(12); // 36 share calls
 
     // With the limiter at 90 % of the quota: never throttled, and paced at the rate.
@@ -541,12 +544,12 @@ async fn the_rate_limiter_keeps_under_the_quota() {
 async fn published_defaults_pace_cvm_shares_at_ten_per_second() {
     // CVM's published quota for ModifyImageSharePermission is 10/s; the default table holds
     // the client to it. 4 images x 30 accounts = 12 share calls: at least 1.1 s.
-    let plan = FaultPlan::seeded(1).rule(FaultRule {
-        provider: Some(imageshare::tencent::CVM),
-        action: Some(SHARE.into()),
-        qps: Some(10),
-        ..Default::default()
-    });
+    let plan = FaultPlan::seeded(1).rule(
+        FaultRule::new()
+            .with_provider(imageshare::tencent::CVM)
+            .with_action(SHARE)
+            .with_qps(10),
+    );
     let emu = Emulator::start(world(plan)).await.unwrap();
     let cvm = Connect::new(imageshare::tencent::CVM)
         .region(CVM_REGION)

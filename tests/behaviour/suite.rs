@@ -494,12 +494,14 @@ pub async fn auth_failure(t: &dyn Target) {
 /// or duplicated.
 pub async fn throttling_is_retried(t: &dyn Target) {
     let e = env(t, base_world(2).image(owned_image(t, 0)).build().unwrap()).await;
-    e.emu.set_faults(FaultPlan::seeded(5).rule(FaultRule {
-        provider: Some(t.provider()),
-        action: Some(t.share_action().to_owned()),
-        qps: Some(1),
-        ..Default::default()
-    }));
+    e.emu.set_faults(
+        FaultPlan::seeded(5).rule(
+            FaultRule::new()
+                .with_provider(t.provider())
+                .with_action(t.share_action().to_owned())
+                .with_qps(1),
+        ),
+    );
     let c = checked(&e.owner);
     // Two share calls within one second: the quota of 1/s throttles the second.
     for p in extras(t, 2) {
@@ -595,6 +597,7 @@ pub async fn limit_rules(t: &dyn Target) {
                 LimitRule::EncryptedImage,
                 img(12).encrypted(Encrypted::ServiceKey),
             )),
+        other => panic!("no rule case for the encrypted policy {other:?}: write one here"),
     }
     if let Some(kind) = t
         .kinds()

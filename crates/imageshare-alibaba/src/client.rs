@@ -390,14 +390,14 @@ pub fn decode_response<T: Answer>(
             }
             // Only an answer that is not what the action returns is read a second time,
             // for the request id the error carries.
-            Err(e) => Err(Error::Decode {
+            Err(e) => Err(Error::decode(
                 provider,
-                action: action.to_owned(),
-                message: format!("{e} (HTTP {}, {} bytes)", resp.status, resp.body.len()),
-                request_id: serde_json::from_slice::<RequestIdOnly>(&resp.body)
+                action,
+                format!("{e} (HTTP {}, {} bytes)", resp.status, resp.body.len()),
+                serde_json::from_slice::<RequestIdOnly>(&resp.body)
                     .ok()
                     .and_then(|r| r.request_id),
-            }),
+            )),
         };
     }
     let retry_after = resp
@@ -478,40 +478,23 @@ pub fn classify_error(
     image: Option<&str>,
 ) -> Error {
     if code == TOKEN_EXPIRED_CODE {
-        return Error::CredentialsExpired {
-            provider,
-            code,
-            message,
-            request_id,
-        };
+        return Error::credentials_expired(provider, code, message, request_id);
     }
     if is_auth_code(&code) {
-        return Error::Auth {
-            provider,
-            code,
-            message,
-            request_id,
-        };
+        return Error::auth(provider, code, message, request_id);
     }
     if code == "InvalidImageId.NotFound" {
         if let Some(id) = image {
-            return Error::NotFound {
-                provider,
-                what: "image",
-                id: id.to_owned(),
-            };
+            return Error::not_found(provider, "image", id);
         }
     }
-    Error::from(ApiError {
-        provider,
-        action: action.to_owned(),
-        status,
-        retry: retry_reason(status, &code),
-        code,
-        message,
-        request_id,
-        retry_after,
-    })
+    let retry = retry_reason(status, &code);
+    Error::from(
+        ApiError::new(provider, action, status, code, message)
+            .with_retry(retry)
+            .with_request_id(request_id)
+            .with_retry_after(retry_after),
+    )
 }
 
 /// One share or unshare call that carries an account list: `params` (region, image, ...)

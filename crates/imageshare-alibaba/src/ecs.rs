@@ -314,12 +314,12 @@ impl EcsImageSharing {
             )
             .await?;
         if resp.image_id.is_empty() {
-            return Err(Error::Decode {
-                provider: ECS,
-                action: "CopyImage".to_owned(),
-                message: "the answer has no ImageId".to_owned(),
-                request_id: Some(resp.request_id),
-            });
+            return Err(Error::decode(
+                ECS,
+                "CopyImage",
+                "the answer has no ImageId",
+                Some(resp.request_id),
+            ));
         }
         Ok(ImageId::new(resp.image_id))
     }
@@ -399,20 +399,18 @@ pub fn image_from_ecs(img: &EcsImage, region: &Region) -> Image {
     } else {
         Encryption::None
     };
-    Image {
-        id: ImageId::new(img.image_id.clone()),
-        name: img.image_name.clone(),
-        owner: (!img.image_owner_id.is_empty() && img.image_owner_id != "0")
-            .then(|| Principal::account(img.image_owner_id.clone())),
-        owner_site: None,
-        region: region.clone(),
-        state: ecs_state(&img.status),
-        origin,
-        encryption,
-        kind,
-        created_at: Timestamp::from_reported("CreationTime", &img.creation_time),
-        progress: ecs_progress(&img.progress),
-    }
+    Image::new(ImageId::new(img.image_id.clone()), region.clone())
+        .with_name(img.image_name.clone())
+        .with_owner(
+            (!img.image_owner_id.is_empty() && img.image_owner_id != "0")
+                .then(|| Principal::account(img.image_owner_id.clone())),
+        )
+        .with_state(ecs_state(&img.status))
+        .with_origin(origin)
+        .with_encryption(encryption)
+        .with_kind(kind)
+        .with_created_at(Timestamp::from_reported("CreationTime", &img.creation_time))
+        .with_progress(ecs_progress(&img.progress))
 }
 
 #[async_trait]
@@ -484,11 +482,7 @@ impl ImageSharing for EcsImageSharing {
             .iter()
             .find(|i| i.image_id == id.as_str())
             .map(|i| image_from_ecs(i, self.client.region()))
-            .ok_or_else(|| Error::NotFound {
-                provider: ECS,
-                what: "image",
-                id: id.to_string(),
-            })
+            .ok_or_else(|| Error::not_found(ECS, "image", id.to_string()))
     }
 
     fn images_per_call(&self) -> usize {
@@ -597,9 +591,9 @@ impl ImageSharing for EcsImageSharing {
             None if self.org.enabled() => self.org.sharees(cx, id).await?,
             _ => Vec::new(),
         };
-        sharees.extend(resp.accounts.account.into_iter().map(|a| Sharee {
-            principal: Principal::account(a.aliyun_id),
-            shared_at: Timestamp::from_reported("SharedTime", &a.shared_time),
+        sharees.extend(resp.accounts.account.into_iter().map(|a| {
+            Sharee::new(Principal::account(a.aliyun_id))
+                .with_shared_at(Timestamp::from_reported("SharedTime", &a.shared_time))
         }));
         Ok(Page::new(sharees, next))
     }
@@ -628,13 +622,20 @@ impl ImageSharing for EcsImageSharing {
             CopyTarget::OwnCopy { name } => (None, name),
             CopyTarget::Region { region, name } => (Some(region), name),
             CopyTarget::Project { .. } => {
-                return Err(Error::Unsupported {
-                    provider: ECS,
-                    operation: "copy to a project".to_owned(),
-                    reason: "ECS images belong to accounts, not projects; copy to a region \
-                             (CopyTarget::Region) or make an own copy (CopyTarget::OwnCopy)"
-                        .to_owned(),
-                })
+                return Err(Error::unsupported(
+                    ECS,
+                    "copy to a project",
+                    "ECS images belong to accounts, not projects; copy to a region \
+                             (CopyTarget::Region) or make an own copy (CopyTarget::OwnCopy)",
+                ))
+            }
+            // A kind of target this adapter was not written for.
+            other => {
+                return Err(Error::unsupported(
+                    ECS,
+                    format!("copy to {other:?}"),
+                    "this adapter does not know this kind of copy target",
+                ))
             }
         };
         // An encrypted source is copied encrypted, with the configured KMS key if any

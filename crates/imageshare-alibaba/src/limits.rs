@@ -28,78 +28,82 @@ const IMAGE_ID_PREFIX: &str = "m-";
 const EXAMPLE_REGION: &str = "cn-hangzhou";
 
 /// ECS (API 2014-05-26) custom-image sharing limits.
-pub const ECS_LIMITS: ShareLimits = ShareLimits {
-    provider: ECS,
-    image_id_prefix: IMAGE_ID_PREFIX,
-    example_region: EXAMPLE_REGION,
-    principal_kind: PrincipalKind::Account,
+pub const ECS_LIMITS: ShareLimits = ShareLimits::new(
+    ECS,
+    IMAGE_ID_PREFIX,
+    EXAMPLE_REGION,
+    PrincipalKind::Account,
     // AddAccount.N takes Alibaba Cloud account ids (1.1).
-    principal_form: ACCOUNT_ID,
-    // "max 50 accounts per image" (1.1 [S5, S6]); server code QuotaExceed.ShareImageUser.
-    max_sharees_per_image: Some(50),
-    // AddAccount.N / RemoveAccount.N: N = 1..10; beyond 10 the service silently ignores
-    // the rest (1.1), so the checker must batch by 10.
-    max_principals_per_call: 10,
-    // Custom images cannot be shared across regions; copy first (user guide, 1.1).
-    same_region_only: true,
-    // "You can share only custom images created in your own account" (1.1).
-    reshare_received: false,
-    // Custom images created from Marketplace images cannot be shared (ECS user guide).
-    share_marketplace_derived: false,
-    // Service-key-encrypted images are refused
-    // (InvalidOperation.ServiceKeyEncryptedImageUnsupported); CMK-encrypted images need the
-    // RAM role, else AssumeRoleError (1.1, 2.2). The route from a service-key image to a
-    // shareable one is a copy encrypted with a CMK: CopyImage with Encrypted=true and
-    // KMSKeyId (ECS CopyImage API doc; ECS user guide "Share an encrypted image").
-    // DescribeImages does not say which key encrypts an image (its DiskDeviceMapping has
-    // only `Encrypted`: alibabacloud-go ecs-20140526 DescribeImagesResponseBody), so the
-    // checker's message for an encrypted ECS image covers both keys.
-    encrypted: EncryptedPolicy::CustomerKeyWithAcknowledgement {
-        prerequisite: "the image encrypted with a KMS customer-managed key (CMK), not the \
+    ACCOUNT_ID,
+)
+// "max 50 accounts per image" (1.1 [S5, S6]); server code QuotaExceed.ShareImageUser.
+.with_max_sharees_per_image(Some(50))
+// AddAccount.N / RemoveAccount.N: N = 1..10; beyond 10 the service silently ignores
+// the rest (1.1), so the checker must batch by 10.
+.with_max_principals_per_call(10)
+// Custom images cannot be shared across regions; copy first (user guide, 1.1).
+.with_same_region_only(true)
+// "You can share only custom images created in your own account" (1.1).
+.with_reshare_received(false)
+// Custom images created from Marketplace images cannot be shared (ECS user guide).
+.with_share_marketplace_derived(false)
+// Service-key-encrypted images are refused
+// (InvalidOperation.ServiceKeyEncryptedImageUnsupported); CMK-encrypted images need the
+// RAM role, else AssumeRoleError (1.1, 2.2). The route from a service-key image to a
+// shareable one is a copy encrypted with a CMK: CopyImage with Encrypted=true and
+// KMSKeyId (ECS CopyImage API doc; ECS user guide "Share an encrypted image").
+// DescribeImages does not say which key encrypts an image (its DiskDeviceMapping has
+// only `Encrypted`: alibabacloud-go ecs-20140526 DescribeImagesResponseBody), so the
+// checker's message for an encrypted ECS image covers both keys.
+.with_encrypted(EncryptedPolicy::CustomerKeyWithAcknowledgement {
+    prerequisite: "the image encrypted with a KMS customer-managed key (CMK), not the \
                        service key (a service-key image must first be copied with CopyImage \
                        Encrypted=true and KMSKeyId=<your CMK>; imageshare: \
                        EcsBuilder::kms_key_id, then copy), and the RAM role \
                        AliyunECSShareEncryptImageDefaultRole authorized in the owner account",
-    },
-    // The ECS product doc allows sharing between China, international and Japan site
-    // accounts; where the server refuses it answers InvalidImageId.BidMismatch (2.2).
-    cross_site: true,
-    // ECS custom images are system-disk or whole-machine images.
-    shareable_kinds: &[ImageKind::SystemDisk, ImageKind::WholeMachine],
-    // IncorrectImageStatus / OperationDenied.InvalidImageStatus (2.2).
-    require_available: true,
-    // Decision: true. The ECS user guide on sharing says "You must unshare an image before
-    // you can delete it", and the shared-image FAQ [S15] says "you must unshare the custom
-    // image from any other users before deleting it" (1.5). DeleteImage's own `Force` flag
-    // is about instances using the image, not about sharees.
-    delete_requires_unshare: true,
-    source: "ECS ModifyImageSharePermission API doc and legacy doc, ECS user guide \
-             \"Share or unshare custom images\", shared-image FAQ (alibaba.md 1.1, 1.5, 2.2)",
-};
+})
+// The ECS product doc allows sharing between China, international and Japan site
+// accounts; where the server refuses it answers InvalidImageId.BidMismatch (2.2).
+.with_cross_site(true)
+// ECS custom images are system-disk or whole-machine images.
+.with_shareable_kinds(&[ImageKind::SystemDisk, ImageKind::WholeMachine])
+// IncorrectImageStatus / OperationDenied.InvalidImageStatus (2.2).
+.with_require_available(true)
+// Decision: true. The ECS user guide on sharing says "You must unshare an image before
+// you can delete it", and the shared-image FAQ [S15] says "you must unshare the custom
+// image from any other users before deleting it" (1.5). DeleteImage's own `Force` flag
+// is about instances using the image, not about sharees.
+.with_delete_requires_unshare(true)
+.with_source(
+    "ECS ModifyImageSharePermission API doc and legacy doc, ECS user guide \
+     \"Share or unshare custom images\", shared-image FAQ (alibaba.md 1.1, 1.5, 2.2)",
+);
 
 /// ECS images shared with a resource directory, its folders and members through
 /// Resource Sharing (API 2020-01-10; see [`crate::resource_sharing`]).
-pub const ECS_ORG_TARGETS: OrgTargetLimits = OrgTargetLimits {
-    service: "Alibaba Resource Sharing",
-    // `Targets.N`: "The value of N can be from 1 to 5. This means that you can add up to
-    // 5 principals at a time" (API reference AssociateResourceShare / CreateResourceShare,
-    // alibabacloud.com/help/en/resource-management/resource-sharing/developer-reference/
-    // api-resourcesharing-2020-01-10-associateresourceshare); ROS
-    // ALIYUN::ResourceManager::ResourceShareAssociation says the same (field-2026-12.md 4).
-    max_targets_per_call: 5,
-    // `Resources.N`: "Valid values of N: 1 to 5" (official Python SDK
-    // alibabacloud-resourcesharing20200110 models/_associate_resource_share_request.py).
-    max_resources_per_call: 5,
+pub const ECS_ORG_TARGETS: OrgTargetLimits = OrgTargetLimits::new(
+    "Alibaba Resource Sharing",
     // Resource directory ids `rd-...`, folder ids `fd-...` (API reference examples and
     // "View the ID of a resource directory / folder").
-    directory_prefix: "rd-",
-    folder_prefix: "fd-",
+    "rd-",
+    "fd-",
     // A member is an Alibaba Cloud account, given by its account id.
-    member_form: ACCOUNT_ID,
-    source: "Resource Sharing API reference AssociateResourceShare / CreateResourceShare, \
-             official Python SDK alibabacloud-resourcesharing20200110 request models, ROS \
-             ALIYUN::ResourceManager::ResourceShareAssociation (field-2026-12.md 4)",
-};
+    ACCOUNT_ID,
+)
+// `Targets.N`: "The value of N can be from 1 to 5. This means that you can add up to
+// 5 principals at a time" (API reference AssociateResourceShare / CreateResourceShare,
+// alibabacloud.com/help/en/resource-management/resource-sharing/developer-reference/
+// api-resourcesharing-2020-01-10-associateresourceshare); ROS
+// ALIYUN::ResourceManager::ResourceShareAssociation says the same (field-2026-12.md 4).
+.with_max_targets_per_call(5)
+// `Resources.N`: "Valid values of N: 1 to 5" (official Python SDK
+// alibabacloud-resourcesharing20200110 models/_associate_resource_share_request.py).
+.with_max_resources_per_call(5)
+.with_source(
+    "Resource Sharing API reference AssociateResourceShare / CreateResourceShare, \
+     official Python SDK alibabacloud-resourcesharing20200110 request models, ROS \
+     ALIYUN::ResourceManager::ResourceShareAssociation (field-2026-12.md 4)",
+);
 
 /// ECS `CopyImage` (API 2014-05-26), the cross-region copy of a custom image.
 /// Simple Application Server has none: its API (SWAS-OPEN 2020-06-01) has no copy action,
@@ -128,40 +132,42 @@ pub const ECS_COPY: CopyLimits = CopyLimits {
 };
 
 /// Simple Application Server (SWAS-OPEN, API 2020-06-01) custom-image sharing limits.
-pub const SAS_LIMITS: ShareLimits = ShareLimits {
-    provider: SAS,
-    image_id_prefix: IMAGE_ID_PREFIX,
-    example_region: EXAMPLE_REGION,
-    principal_kind: PrincipalKind::Account,
+pub const SAS_LIMITS: ShareLimits = ShareLimits::new(
+    SAS,
+    IMAGE_ID_PREFIX,
+    EXAMPLE_REGION,
+    PrincipalKind::Account,
     // "Cannot share with RAM users (only main account IDs)"; Account.N is a long (3.1, 3.8).
-    principal_form: ACCOUNT_ID,
-    // "A custom image can be shared with at most 10 Alibaba Cloud accounts" (3.8).
-    max_sharees_per_image: Some(10),
-    // The per-call maximum is UNCONFIRMED (3.1); no call can usefully carry more than the
-    // per-image cap, so batch by 10.
-    max_principals_per_call: 10,
-    // "Cross-account sharing only within the same region" (3.8).
-    same_region_only: true,
-    // "Recipients cannot ... re-share it" (3.8).
-    reshare_received: false,
-    // SAS documents no marketplace rule and ListCustomImages reports no product code, so
-    // the checker does not restrict it; the server is the referee.
-    share_marketplace_derived: true,
-    // SAS documents no encrypted-image rule and its API reports no encryption.
-    encrypted: EncryptedPolicy::Allowed,
-    // "No sharing between China site and international site accounts" (3.8).
-    cross_site: false,
-    // SAS images are lightweight-host images.
-    shareable_kinds: &[ImageKind::LightweightHost],
-    // Not documented for SAS; the server is the referee.
-    require_available: false,
-    // "Source must unshare before deleting"; DeleteCustomImage answers CustomImageInShare
-    // (3.7, 3.8).
-    delete_requires_unshare: true,
-    source: "SAS user guide \"Share custom images across accounts\", SWAS-OPEN \
-             AddCustomImageShareAccount and DeleteCustomImage API docs, SWAS error codes \
-             (alibaba.md 3.1, 3.7, 3.8)",
-};
+    ACCOUNT_ID,
+)
+// "A custom image can be shared with at most 10 Alibaba Cloud accounts" (3.8).
+.with_max_sharees_per_image(Some(10))
+// The per-call maximum is UNCONFIRMED (3.1); no call can usefully carry more than the
+// per-image cap, so batch by 10.
+.with_max_principals_per_call(10)
+// "Cross-account sharing only within the same region" (3.8).
+.with_same_region_only(true)
+// "Recipients cannot ... re-share it" (3.8).
+.with_reshare_received(false)
+// SAS documents no marketplace rule and ListCustomImages reports no product code, so
+// the checker does not restrict it; the server is the referee.
+.with_share_marketplace_derived(true)
+// SAS documents no encrypted-image rule and its API reports no encryption.
+.with_encrypted(EncryptedPolicy::Allowed)
+// "No sharing between China site and international site accounts" (3.8).
+.with_cross_site(false)
+// SAS images are lightweight-host images.
+.with_shareable_kinds(&[ImageKind::LightweightHost])
+// Not documented for SAS; the server is the referee.
+.with_require_available(false)
+// "Source must unshare before deleting"; DeleteCustomImage answers CustomImageInShare
+// (3.7, 3.8).
+.with_delete_requires_unshare(true)
+.with_source(
+    "SAS user guide \"Share custom images across accounts\", SWAS-OPEN \
+     AddCustomImageShareAccount and DeleteCustomImage API docs, SWAS error codes \
+     (alibaba.md 3.1, 3.7, 3.8)",
+);
 
 /// Client-side request rate of every ECS action: **imageshare's choice, not a published
 /// quota**. Alibaba publishes no per-API QPS for `ModifyImageSharePermission`,

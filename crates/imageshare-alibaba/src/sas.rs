@@ -305,28 +305,28 @@ pub fn sas_state(status: &str) -> ImageState {
 /// reported as encrypted). `received` says whether it was listed as shared with the caller.
 #[must_use]
 pub fn image_from_sas(img: &SasCustomImage, region: &Region, received: bool) -> Image {
-    Image {
-        id: ImageId::new(img.image_id.clone()),
-        name: img.name.clone(),
-        owner: (!img.user_id.is_empty() && img.user_id != "0")
-            .then(|| Principal::account(img.user_id.clone())),
-        owner_site: None,
-        region: if img.region_id.is_empty() {
+    Image::new(
+        ImageId::new(img.image_id.clone()),
+        if img.region_id.is_empty() {
             region.clone()
         } else {
             Region::new(img.region_id.clone())
         },
-        state: sas_state(&img.status),
-        origin: if received {
-            ImageOrigin::Received
-        } else {
-            ImageOrigin::Custom
-        },
-        encryption: Encryption::NotReported,
-        kind: ImageKind::LightweightHost,
-        created_at: Timestamp::from_reported("CreationTime", &img.creation_time),
-        progress: None,
-    }
+    )
+    .with_name(img.name.clone())
+    .with_owner(
+        (!img.user_id.is_empty() && img.user_id != "0")
+            .then(|| Principal::account(img.user_id.clone())),
+    )
+    .with_state(sas_state(&img.status))
+    .with_origin(if received {
+        ImageOrigin::Received
+    } else {
+        ImageOrigin::Custom
+    })
+    .with_encryption(Encryption::NotReported)
+    .with_kind(ImageKind::LightweightHost)
+    .with_created_at(Timestamp::from_reported("CreationTime", &img.creation_time))
 }
 
 #[async_trait]
@@ -358,11 +358,7 @@ impl ImageSharing for SasImageSharing {
                 return Ok(image_from_sas(img, self.client.region(), received));
             }
         }
-        Err(Error::NotFound {
-            provider: SAS,
-            what: "image",
-            id: id.to_string(),
-        })
+        Err(Error::not_found(SAS, "image", id.to_string()))
     }
 
     async fn share_in(
@@ -425,9 +421,9 @@ impl ImageSharing for SasImageSharing {
         let sharees = resp
             .image_share_users
             .into_iter()
-            .map(|u| Sharee {
-                principal: Principal::account(u.user_id),
-                shared_at: Timestamp::from_reported("SharedTime", &u.shared_time),
+            .map(|u| {
+                Sharee::new(Principal::account(u.user_id))
+                    .with_shared_at(Timestamp::from_reported("SharedTime", &u.shared_time))
             })
             .collect();
         Ok(Page::new(sharees, next))
@@ -443,13 +439,12 @@ impl ImageSharing for SasImageSharing {
     }
 
     async fn copy_in(&self, _cx: &CallContext, _id: &ImageId, _to: CopyTarget) -> Result<ImageId> {
-        Err(Error::Unsupported {
-            provider: SAS,
-            operation: "copy".to_owned(),
-            reason: "the SWAS-OPEN API has no copy action (the console copies custom images \
-                     across regions); share the image to ECS (share_to_ecs) and copy it there"
-                .to_owned(),
-        })
+        Err(Error::unsupported(
+            SAS,
+            "copy",
+            "the SWAS-OPEN API has no copy action (the console copies custom images \
+                     across regions); share the image to ECS (share_to_ecs) and copy it there",
+        ))
     }
 
     /// STS `GetCallerIdentity` with the adapter's credentials.

@@ -11,19 +11,12 @@ use imageshare_core::{
 const OWNER: &str = "1000000000000001";
 
 fn image(id: &str, kind: ImageKind) -> Image {
-    Image {
-        id: id.into(),
-        name: id.into(),
-        owner: Some(Principal::account(OWNER)),
-        owner_site: Some(Site::China),
-        region: "cn-hangzhou".into(),
-        state: ImageState::Available,
-        origin: ImageOrigin::Custom,
-        encryption: Encryption::None,
-        kind,
-        created_at: None,
-        progress: None,
-    }
+    Image::new(id, "cn-hangzhou")
+        .with_name(id)
+        .with_owner(Some(Principal::account(OWNER)))
+        .with_owner_site(Some(Site::China))
+        .with_encryption(Encryption::None)
+        .with_kind(kind)
 }
 
 fn backend(limits: ShareLimits, images: Vec<Image>) -> InMemorySharing {
@@ -118,10 +111,7 @@ fn ecs_refuses_marketplace_received_service_key_and_lightweight_images() {
             i.encryption = Encryption::CustomerKey;
             i
         }];
-        let options = CheckOptions {
-            allow_encrypted: true,
-            ..CheckOptions::default()
-        };
+        let options = CheckOptions::new().with_allow_encrypted(true);
         let checked = Checked::with_options(backend(ECS_LIMITS, images), options);
         checked.share(&"m-cmk".into(), &to).await.unwrap();
     });
@@ -131,12 +121,11 @@ fn ecs_refuses_marketplace_received_service_key_and_lightweight_images() {
 fn ecs_allows_cross_site_and_sas_refuses_it() {
     run(async {
         let target = accounts(0..1);
-        let options = CheckOptions {
-            principal_sites: [(target[0].id().to_owned(), Site::International)]
+        let options = CheckOptions::new().with_principal_sites(
+            [(target[0].id().to_owned(), Site::International)]
                 .into_iter()
                 .collect(),
-            ..CheckOptions::default()
-        };
+        );
         let ecs = Checked::with_options(
             backend(ECS_LIMITS, vec![image("m-a", ImageKind::SystemDisk)]),
             options.clone(),

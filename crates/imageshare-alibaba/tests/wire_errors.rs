@@ -91,7 +91,7 @@ async fn image_not_found_becomes_error_not_found_for_that_image() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::NotFound { provider: ECS, what: "image", id } if id == IMAGE),
+        matches!(&err, Error::NotFound { provider: ECS, what: "image", id, .. } if id == IMAGE),
         "{err:?}"
     );
 }

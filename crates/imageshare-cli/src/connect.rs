@@ -96,10 +96,7 @@ pub fn options_with(
 
 /// The limit checker's options of the global flags.
 fn check_options(g: &Global) -> CheckOptions {
-    CheckOptions {
-        allow_encrypted: g.allow_encrypted,
-        ..Default::default()
-    }
+    CheckOptions::new().with_allow_encrypted(g.allow_encrypted)
 }
 
 /// [`connect`] for a command given `principals`: organisation sharing is on when any of

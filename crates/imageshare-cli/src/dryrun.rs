@@ -143,6 +143,8 @@ pub fn describe_target(to: &CopyTarget) -> String {
             Some(r) => format!("project {project} in region {r}"),
             None => format!("project {project}"),
         },
+        // A target this printer was not written for.
+        other => format!("{other:?}"),
     }
 }
 

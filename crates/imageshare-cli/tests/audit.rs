@@ -121,11 +121,8 @@ fn with_state(env: &[(String, String)], state: &Path) -> Vec<(String, String)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_trail_of_an_apply_equals_the_emulator_grant_log() {
     // One share call in ten answered 5xx: retried, and recorded as failed attempts.
-    let faults = FaultPlan::seeded(11).rule(FaultRule {
-        action: Some(SHARE.into()),
-        error_rate: 0.1,
-        ..Default::default()
-    });
+    let faults =
+        FaultPlan::seeded(11).rule(FaultRule::new().with_action(SHARE).with_error_rate(0.1));
     let emu = Emulator::start(world(faults)).await.unwrap();
     let dir = fresh_dir("audit-apply");
     let manifest = write_manifest(&dir);

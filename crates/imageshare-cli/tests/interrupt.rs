@@ -39,11 +39,11 @@ fn world() -> World {
             "ap-guangzhou",
         ));
     }
-    let faults = FaultPlan::seeded(5).rule(FaultRule {
-        action: Some("ModifyImageSharePermission".into()),
-        latency_ms: Some((400, 400)),
-        ..Default::default()
-    });
+    let faults = FaultPlan::seeded(5).rule(
+        FaultRule::new()
+            .with_action("ModifyImageSharePermission")
+            .with_latency_ms(400, 400),
+    );
     b.faults(faults).build().unwrap()
 }
 

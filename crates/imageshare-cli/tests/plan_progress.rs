@@ -32,12 +32,14 @@ fn world() -> World {
             "cn-hangzhou",
         ));
     }
-    b.faults(FaultPlan::seeded(15).rule(FaultRule {
-        provider: Some(imageshare::alibaba::ECS),
-        action: Some("DescribeImageSharePermission".into()),
-        latency_ms: Some((SLOW_LISTING_MS, SLOW_LISTING_MS)),
-        ..Default::default()
-    }))
+    b.faults(
+        FaultPlan::seeded(15).rule(
+            FaultRule::new()
+                .with_provider(imageshare::alibaba::ECS)
+                .with_action("DescribeImageSharePermission")
+                .with_latency_ms(SLOW_LISTING_MS, SLOW_LISTING_MS),
+        ),
+    )
     .build()
     .unwrap()
 }

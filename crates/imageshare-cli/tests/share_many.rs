@@ -193,11 +193,11 @@ async fn several_images_report_each_and_exit_5_on_partial_failure() {
 async fn throttled_calls_are_retried_and_every_fault_is_in_the_printed_retries() {
     // 40 % of the share calls throttled: the transport retries them, and what it could not
     // finish the engine's retry passes take again.
-    let faults = FaultPlan::seeded(5).rule(FaultRule {
-        action: Some("ModifyImageSharePermission".into()),
-        throttle_rate: 0.4,
-        ..Default::default()
-    });
+    let faults = FaultPlan::seeded(5).rule(
+        FaultRule::new()
+            .with_action("ModifyImageSharePermission")
+            .with_throttle_rate(0.4),
+    );
     let emu = Emulator::start(world(12, faults)).await.unwrap();
     let home = fresh_dir("share-many-throttled");
     let images: Vec<String> = (0..12).map(image).collect();
@@ -256,10 +256,7 @@ fn interrupt(pid: u32) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_reports_what_was_done_and_exits_5() {
     // Slow answers, so that the job is still running when it is interrupted.
-    let slow = FaultPlan::seeded(3).rule(FaultRule {
-        latency_ms: Some((40, 60)),
-        ..Default::default()
-    });
+    let slow = FaultPlan::seeded(3).rule(FaultRule::new().with_latency_ms(40, 60));
     const N: usize = 300;
     let emu = Emulator::start(world(N, slow)).await.unwrap();
     let home = fresh_dir("share-many-sigint");

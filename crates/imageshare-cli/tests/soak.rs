@@ -193,13 +193,13 @@ fn world(faults: FaultPlan) -> World {
 /// 30 % throttled, 5 % 5xx, 2 % dropped connections and 1-4 ms of latency on every
 /// action of every provider.
 fn soak_faults() -> FaultPlan {
-    FaultPlan::seeded(20_250_109).rule(FaultRule {
-        throttle_rate: 0.30,
-        error_rate: 0.05,
-        drop_rate: 0.02,
-        latency_ms: Some((1, 4)),
-        ..Default::default()
-    })
+    FaultPlan::seeded(20_250_109).rule(
+        FaultRule::new()
+            .with_throttle_rate(0.30)
+            .with_error_rate(0.05)
+            .with_drop_rate(0.02)
+            .with_latency_ms(1, 4),
+    )
 }
 
 /// The manifest of [`wanted`], written to `dir`.
@@ -278,6 +278,7 @@ fn reason(kind: FaultKind) -> RetryReason {
         FaultKind::Throttle => RetryReason::Throttled,
         FaultKind::ServerError => RetryReason::ServerError,
         FaultKind::Drop => RetryReason::Connection,
+        other => panic!("no retry reason for the fault kind {other:?}: add one here"),
     }
 }
 
@@ -538,10 +539,7 @@ async fn apply_killed_mid_run_converges_on_the_next_run() {
     let wanted = wanted();
     // Latency only: the run takes seconds (paced by the client's rate limits), so it can
     // be killed in the middle; without faults the call counts below are exact.
-    let slow = FaultPlan::seeded(7).rule(FaultRule {
-        latency_ms: Some((5, 15)),
-        ..Default::default()
-    });
+    let slow = FaultPlan::seeded(7).rule(FaultRule::new().with_latency_ms(5, 15));
     let emu = Emulator::start(world(slow)).await.unwrap();
     let dir = fresh_dir("soak-kill");
     let manifest = write_manifest(&dir, &wanted);

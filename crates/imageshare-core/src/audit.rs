@@ -28,28 +28,27 @@
 //!     memory::InMemorySharing,
 //! };
 //! # use imageshare_core::{PrincipalKind, Provider, ShareLimits, limits::{EncryptedPolicy, PrincipalForm}};
-//! # const LIMITS: ShareLimits = ShareLimits {
-//! #     provider: Provider::new("example-cloud"), image_id_prefix: "m-",
-//! #     example_region: "cn-hangzhou", principal_kind: PrincipalKind::Account,
-//! #     principal_form: PrincipalForm::NumericAccountId {
+//! # const LIMITS: ShareLimits = ShareLimits::new(
+//! #     Provider::new("example-cloud"), "m-", "cn-hangzhou", PrincipalKind::Account,
+//! #     PrincipalForm::NumericAccountId {
 //! #         min_len: 5, max_len: 20, sub_user_markers: &["@"], sub_user_name: "a sub-user",
 //! #     },
-//! #     max_sharees_per_image: Some(50), max_principals_per_call: 10, same_region_only: true,
-//! #     reshare_received: false, share_marketplace_derived: false,
-//! #     encrypted: EncryptedPolicy::Forbidden, cross_site: true,
-//! #     shareable_kinds: &[ImageKind::SystemDisk], require_available: true,
-//! #     delete_requires_unshare: true, source: "example",
-//! # };
+//! # )
+//! # .with_max_sharees_per_image(Some(50)).with_max_principals_per_call(10)
+//! # .with_cross_site(true).with_shareable_kinds(&[ImageKind::SystemDisk])
+//! # .with_source("example");
 //! # let dir = std::env::temp_dir().join(format!("imageshare-audit-doc-{}", std::process::id()));
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let backend = InMemorySharing::new("cn-hangzhou", LIMITS);
-//! backend.add_image(Image {
-//!     id: "m-golden".into(), name: "golden".into(), owner: Some(Principal::account("1000000001")),
-//!     owner_site: None, region: "cn-hangzhou".into(), state: ImageState::Available,
-//!     origin: ImageOrigin::Custom, encryption: Encryption::None, kind: ImageKind::SystemDisk,
-//!     created_at: None,
-//!     progress: None,
-//! });
+//! backend.add_image(
+//!     Image::new("m-golden", "cn-hangzhou")
+//!         .with_name("golden")
+//!         .with_owner(Some(Principal::account("1000000001")))
+//!         .with_state(ImageState::Available)
+//!         .with_origin(ImageOrigin::Custom)
+//!         .with_encryption(Encryption::None)
+//!         .with_kind(ImageKind::SystemDisk),
+//! );
 //! let path = dir.join("audit.jsonl");
 //! let log = AuditLog::open(&path).unwrap();
 //! // The checker in front, the audit layer under it: one record per principal sent.

@@ -26,6 +26,7 @@ use crate::sharing::{ImageSharing, Layer};
 
 /// Choices the caller makes that the checker cannot infer.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct CheckOptions {
     /// The caller confirms that the prerequisites for sharing encrypted images are in place
     /// (a customer-managed key and the provider's sharing role).
@@ -33,6 +34,26 @@ pub struct CheckOptions {
     /// Sites of target accounts known to the caller (account id -> site). Used by the
     /// cross-site rule; accounts not listed are left to the provider to judge.
     pub principal_sites: BTreeMap<String, Site>,
+}
+
+impl CheckOptions {
+    /// The defaults: encrypted images not acknowledged, no principal sites known.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// The same with the prerequisites for sharing encrypted images confirmed (or not).
+    #[must_use]
+    pub fn with_allow_encrypted(mut self, allow: bool) -> Self {
+        self.allow_encrypted = allow;
+        self
+    }
+    /// The same with the sites of target accounts known to the caller (account id -> site).
+    #[must_use]
+    pub fn with_principal_sites(mut self, sites: BTreeMap<String, Site>) -> Self {
+        self.principal_sites = sites;
+        self
+    }
 }
 
 /// An [`ImageSharing`] adapter behind the limit checker. Itself an `ImageSharing`.

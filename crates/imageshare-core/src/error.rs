@@ -67,6 +67,7 @@ pub enum Error {
     Api(Box<ApiError>),
 
     /// The provider rejected the credentials or the signature.
+    #[non_exhaustive]
     Auth {
         /// Which provider.
         provider: Provider,
@@ -81,6 +82,7 @@ pub enum Error {
     /// The provider refused temporary credentials because their session token expired
     /// (or was revoked). [`CredentialsCache::call`](crate::credentials::CredentialsCache::call)
     /// refreshes once and retries on this error.
+    #[non_exhaustive]
     CredentialsExpired {
         /// Which provider.
         provider: Provider,
@@ -95,6 +97,7 @@ pub enum Error {
     /// A credential source was found but could not give credentials: an expired OIDC
     /// token file, a role that does not trust the caller, an unreachable metadata server,
     /// an STS refusal. `source` names the source; the message says what to do.
+    #[non_exhaustive]
     CredentialSource {
         /// Which provider.
         provider: Provider,
@@ -110,6 +113,7 @@ pub enum Error {
     },
 
     /// No credentials were found in any source of the chain.
+    #[non_exhaustive]
     CredentialsNotFound {
         /// Which provider.
         provider: Provider,
@@ -121,6 +125,7 @@ pub enum Error {
     /// `message` says what failed and where, never the underlying error's text: that is
     /// [`source`](std::error::Error::source), so a chain (`error::report`, anyhow's `{:#}`)
     /// shows each cause once.
+    #[non_exhaustive]
     Transport {
         /// Which provider.
         provider: Provider,
@@ -135,6 +140,7 @@ pub enum Error {
     },
 
     /// The provider answered, but not in the documented shape.
+    #[non_exhaustive]
     Decode {
         /// Which provider.
         provider: Provider,
@@ -147,6 +153,7 @@ pub enum Error {
     },
 
     /// Input that can never be valid (malformed id, empty list, bad endpoint, ...).
+    #[non_exhaustive]
     InvalidInput {
         /// The parameter, flag or field at fault.
         field: String,
@@ -155,6 +162,7 @@ pub enum Error {
     },
 
     /// The image (or other resource) does not exist or is not visible to the caller.
+    #[non_exhaustive]
     NotFound {
         /// Which provider.
         provider: Provider,
@@ -165,6 +173,7 @@ pub enum Error {
     },
 
     /// The provider has no public API for this operation.
+    #[non_exhaustive]
     Unsupported {
         /// Which provider.
         provider: Provider,
@@ -176,6 +185,7 @@ pub enum Error {
 
     /// An operation did not finish in the time allowed (the per-call timeout is a
     /// `Transport` error; this is for waits such as `wait_until_available`).
+    #[non_exhaustive]
     Timeout {
         /// Which provider.
         provider: Provider,
@@ -187,6 +197,7 @@ pub enum Error {
 
     /// A copy of an image ended in a state it will not leave (the cloud's failed or
     /// unavailable state): it will never be shared. Delete it and copy again.
+    #[non_exhaustive]
     CopyFailed {
         /// Which provider.
         provider: Provider,
@@ -205,6 +216,7 @@ pub enum Error {
 
     /// The trust policy does not accept this image: it belongs to an owner outside the
     /// allow-list (or its owner is not reported). Raised before any mutating call.
+    #[non_exhaustive]
     Untrusted {
         /// Which provider.
         provider: Provider,
@@ -221,6 +233,7 @@ pub enum Error {
     /// The audit trail could not be opened or written. The message says whether the
     /// operation itself was carried out (and is missing from the trail) or nothing was
     /// sent; for a share or unshare that was carried out, `unrecorded` holds its report.
+    #[non_exhaustive]
     Audit {
         /// The trail's path.
         path: String,
@@ -254,6 +267,154 @@ impl Error {
             message: message.into(),
             retryable,
             source,
+        }
+    }
+
+    /// An `Auth` error: `provider` rejected the credentials or the signature.
+    pub fn auth(
+        provider: Provider,
+        code: impl Into<String>,
+        message: impl Into<String>,
+        request_id: Option<String>,
+    ) -> Self {
+        Error::Auth {
+            provider,
+            code: code.into(),
+            message: message.into(),
+            request_id,
+        }
+    }
+
+    /// A `CredentialsExpired` error: `provider` refused the session token as expired.
+    pub fn credentials_expired(
+        provider: Provider,
+        code: impl Into<String>,
+        message: impl Into<String>,
+        request_id: Option<String>,
+    ) -> Self {
+        Error::CredentialsExpired {
+            provider,
+            code: code.into(),
+            message: message.into(),
+            request_id,
+        }
+    }
+
+    /// A `CredentialSource` error: the source `source_name` could not give credentials.
+    pub fn credential_source(
+        provider: Provider,
+        source_name: impl Into<String>,
+        message: impl Into<String>,
+        code: Option<String>,
+        cause: Option<Box<Error>>,
+    ) -> Self {
+        Error::CredentialSource {
+            provider,
+            source_name: source_name.into(),
+            message: message.into(),
+            code,
+            cause,
+        }
+    }
+
+    /// A `CredentialsNotFound` error: no source of the chain gave credentials.
+    #[must_use]
+    pub fn credentials_not_found(provider: Provider, tried: Vec<String>) -> Self {
+        Error::CredentialsNotFound { provider, tried }
+    }
+
+    /// A `Decode` error: the answer to `action` was not in the documented shape.
+    pub fn decode(
+        provider: Provider,
+        action: impl Into<String>,
+        message: impl Into<String>,
+        request_id: Option<String>,
+    ) -> Self {
+        Error::Decode {
+            provider,
+            action: action.into(),
+            message: message.into(),
+            request_id,
+        }
+    }
+
+    /// A `NotFound` error: no `what` with this `id`.
+    pub fn not_found(provider: Provider, what: &'static str, id: impl Into<String>) -> Self {
+        Error::NotFound {
+            provider,
+            what,
+            id: id.into(),
+        }
+    }
+
+    /// An `Unsupported` error: `provider` has no public API for `operation`.
+    pub fn unsupported(
+        provider: Provider,
+        operation: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Error::Unsupported {
+            provider,
+            operation: operation.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// A `Timeout` error: `operation` did not finish in the time allowed.
+    pub fn timeout(
+        provider: Provider,
+        operation: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Error::Timeout {
+            provider,
+            operation: operation.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A `CopyFailed` error: the copy `image` in `region` ended in `state`.
+    pub fn copy_failed(
+        provider: Provider,
+        region: impl Into<String>,
+        image: impl Into<String>,
+        state: impl Into<String>,
+    ) -> Self {
+        Error::CopyFailed {
+            provider,
+            region: region.into(),
+            image: image.into(),
+            state: state.into(),
+        }
+    }
+
+    /// An `Untrusted` error: the trust policy refuses `operation` on `image`.
+    pub fn untrusted(
+        provider: Provider,
+        operation: impl Into<String>,
+        image: impl Into<String>,
+        owner: Option<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        Error::Untrusted {
+            provider,
+            operation: operation.into(),
+            image: image.into(),
+            owner,
+            reason: reason.into(),
+        }
+    }
+
+    /// An `Audit` error: the trail at `path` could not be opened or written.
+    pub fn audit(
+        path: impl Into<String>,
+        message: impl Into<String>,
+        unrecorded: Option<Box<ShareReport>>,
+    ) -> Self {
+        Error::Audit {
+            path: path.into(),
+            message: message.into(),
+            unrecorded,
         }
     }
 
@@ -436,6 +597,7 @@ impl From<LimitViolation> for Error {
 
 /// An error answer from a provider API.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ApiError {
     /// Which provider.
     pub provider: Provider,
@@ -454,6 +616,47 @@ pub struct ApiError {
     pub retry: Option<RetryReason>,
     /// A delay the provider asked for before retrying.
     pub retry_after: Option<Duration>,
+}
+
+impl ApiError {
+    /// An answer of `provider` to `action` with HTTP `status`, error `code` and `message`;
+    /// no request id, not retryable, no delay asked for (the `with_*` setters add them).
+    pub fn new(
+        provider: Provider,
+        action: impl Into<String>,
+        status: u16,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        ApiError {
+            provider,
+            action: action.into(),
+            status,
+            code: code.into(),
+            message: message.into(),
+            request_id: None,
+            retry: None,
+            retry_after: None,
+        }
+    }
+    /// The same with the provider's request id.
+    #[must_use]
+    pub fn with_request_id(mut self, request_id: Option<String>) -> Self {
+        self.request_id = request_id;
+        self
+    }
+    /// The same, retryable for `retry` (`None`: not retryable).
+    #[must_use]
+    pub fn with_retry(mut self, retry: Option<RetryReason>) -> Self {
+        self.retry = retry;
+        self
+    }
+    /// The same with the delay the provider asked for before retrying.
+    #[must_use]
+    pub fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
+        self.retry_after = retry_after;
+        self
+    }
 }
 
 impl fmt::Display for ApiError {
@@ -568,6 +771,7 @@ impl fmt::Display for LimitRule {
 /// limit, and the offending value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{provider} limit {rule} violated: {explanation} (limit: {limit}; got: {value})")]
+#[non_exhaustive]
 pub struct LimitViolation {
     /// The provider whose limit table was applied.
     pub provider: Provider,
@@ -579,6 +783,26 @@ pub struct LimitViolation {
     pub value: String,
     /// A sentence for humans: what the provider would do and what to do instead.
     pub explanation: String,
+}
+
+impl LimitViolation {
+    /// `provider`'s `rule` broken: the `limit`, the offending `value`, and an
+    /// `explanation` for humans.
+    pub fn new(
+        provider: Provider,
+        rule: LimitRule,
+        limit: impl Into<String>,
+        value: impl Into<String>,
+        explanation: impl Into<String>,
+    ) -> Self {
+        LimitViolation {
+            provider,
+            rule,
+            limit: limit.into(),
+            value: value.into(),
+            explanation: explanation.into(),
+        }
+    }
 }
 
 /// Every message of `error`'s chain joined by `: ` with none skipped (what anyhow's `{:#}`

@@ -16,39 +16,41 @@
 //!
 //! // Core knows no cloud: a provider crate declares its identity and its limits as data.
 //! const EXAMPLE: Provider = Provider::new("example-cloud");
-//! const LIMITS: ShareLimits = ShareLimits {
-//!     provider: EXAMPLE,
-//!     image_id_prefix: "m-",
-//!     example_region: "xx-north-1",
-//!     principal_kind: PrincipalKind::Account,
-//!     principal_form: PrincipalForm::NumericAccountId {
+//! const LIMITS: ShareLimits = ShareLimits::new(
+//!     EXAMPLE,
+//!     "m-",
+//!     "xx-north-1",
+//!     PrincipalKind::Account,
+//!     PrincipalForm::NumericAccountId {
 //!         min_len: 5,
 //!         max_len: 20,
 //!         sub_user_markers: &["@"],
 //!         sub_user_name: "a sub-user",
 //!     },
-//!     max_sharees_per_image: Some(2),
-//!     max_principals_per_call: 10,
-//!     same_region_only: true,
-//!     reshare_received: false,
-//!     share_marketplace_derived: false,
-//!     encrypted: EncryptedPolicy::Forbidden,
-//!     cross_site: true,
-//!     shareable_kinds: &[ImageKind::SystemDisk],
-//!     require_available: true,
-//!     delete_requires_unshare: true,
-//!     source: "example",
-//! };
+//! )
+//! .with_max_sharees_per_image(Some(2))
+//! .with_max_principals_per_call(10)
+//! .with_same_region_only(true)
+//! .with_reshare_received(false)
+//! .with_share_marketplace_derived(false)
+//! .with_encrypted(EncryptedPolicy::Forbidden)
+//! .with_cross_site(true)
+//! .with_shareable_kinds(&[ImageKind::SystemDisk])
+//! .with_require_available(true)
+//! .with_delete_requires_unshare(true)
+//! .with_source("example");
 //!
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let backend = InMemorySharing::new("xx-north-1", LIMITS);
-//! backend.add_image(Image {
-//!     id: "m-golden".into(), name: "golden".into(), owner: Some(Principal::account("1000000001")),
-//!     owner_site: None, region: "xx-north-1".into(), state: ImageState::Available,
-//!     origin: ImageOrigin::Custom, encryption: Encryption::None, kind: ImageKind::SystemDisk,
-//!     created_at: None,
-//!     progress: None,
-//! });
+//! backend.add_image(
+//!     Image::new("m-golden", "xx-north-1")
+//!         .with_name("golden")
+//!         .with_owner(Some(Principal::account("1000000001")))
+//!         .with_state(ImageState::Available)
+//!         .with_origin(ImageOrigin::Custom)
+//!         .with_encryption(Encryption::None)
+//!         .with_kind(ImageKind::SystemDisk),
+//! );
 //! let checked = Checked::new(backend);
 //! let id = ImageId::from("m-golden");
 //! let report = checked.share(&id, &[Principal::account("1000000002")]).await.unwrap();

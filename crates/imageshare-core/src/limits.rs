@@ -8,6 +8,7 @@ use crate::model::{ImageId, ImageKind, Principal, PrincipalKind, Provider, Regio
 
 /// What an operation does with an image id, which decides the form the id must have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ImageIdUse {
     /// A lookup (`image`): any image the provider lists, public images included, whose
     /// ids need not carry the custom-image prefix (an ECS public image id has no `m-`).
@@ -23,6 +24,7 @@ pub enum ImageIdUse {
 /// [`ImageIdRule::check`] (or [`ShareLimits::check_image_id`]) applies it. The limit
 /// checker, the manifest parser and the CLI all call it, so the rule lives here only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ImageIdRule {
     /// The provider the rule is for (named in errors).
     pub provider: Provider,
@@ -38,6 +40,23 @@ impl ImageIdRule {
     /// `[A-Za-z0-9._-]` (public ECS ids such as `ubuntu_22_04_x64_20G_alibase_20230907.vhd`
     /// use `_` and `.`).
     pub const MAX_LEN: usize = 128;
+
+    /// The rule of `provider`, whose custom image ids start with `custom_prefix`, at most
+    /// [`ImageIdRule::MAX_LEN`] characters long.
+    #[must_use]
+    pub const fn new(provider: Provider, custom_prefix: &'static str) -> Self {
+        ImageIdRule {
+            provider,
+            custom_prefix,
+            max_len: Self::MAX_LEN,
+        }
+    }
+    /// The same rule with another longest length.
+    #[must_use]
+    pub const fn with_max_len(mut self, max_len: usize) -> Self {
+        self.max_len = max_len;
+        self
+    }
 
     /// Checks `id` for `use_`. On failure, [`Error::InvalidInput`] for the field
     /// `image id`, whose text names the id and the problem (`invalid image id "m-1&x":
@@ -76,6 +95,7 @@ impl ImageIdRule {
 /// expected (`limit`) and what is wrong with this id (`explanation`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{explanation} (expected {limit})")]
+#[non_exhaustive]
 pub struct PrincipalFormError {
     /// The form expected (`a main-account id of 5 to 20 digits`, `an id of the form org-...`).
     pub limit: String,
@@ -83,8 +103,19 @@ pub struct PrincipalFormError {
     pub explanation: String,
 }
 
+impl PrincipalFormError {
+    /// An id refused: the form expected (`limit`) and what is wrong with it.
+    pub fn new(limit: impl Into<String>, explanation: impl Into<String>) -> Self {
+        PrincipalFormError {
+            limit: limit.into(),
+            explanation: explanation.into(),
+        }
+    }
+}
+
 /// What form a principal id must have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PrincipalForm {
     /// A numeric main-account id of `min_len..=max_len` digits. Ids that carry one of
     /// `sub_user_markers` (a user name, an ARN) are refused with a message that says so.
@@ -114,6 +145,7 @@ pub enum PrincipalForm {
 /// [`ImageSharing::org_targets`](crate::ImageSharing::org_targets), and every other
 /// adapter's checker refuses those kinds with the `principal-kind` rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct OrgTargetLimits {
     /// The service that carries these shares (`Alibaba Resource Sharing`), named in errors.
     pub service: &'static str,
@@ -133,6 +165,46 @@ pub struct OrgTargetLimits {
 }
 
 impl OrgTargetLimits {
+    /// The limits of `service`, whose resource directory ids start with
+    /// `directory_prefix`, folder ids with `folder_prefix`, and whose member ids have the
+    /// form `member_form`; one target and one resource per call and no source until the
+    /// `with_*` setters say otherwise. A `const fn`, so that a table stays `const` data.
+    #[must_use]
+    pub const fn new(
+        service: &'static str,
+        directory_prefix: &'static str,
+        folder_prefix: &'static str,
+        member_form: PrincipalForm,
+    ) -> Self {
+        OrgTargetLimits {
+            service,
+            max_targets_per_call: 1,
+            max_resources_per_call: 1,
+            directory_prefix,
+            folder_prefix,
+            member_form,
+            source: "",
+        }
+    }
+    /// The same limits with `n` targets per association call.
+    #[must_use]
+    pub const fn with_max_targets_per_call(mut self, n: usize) -> Self {
+        self.max_targets_per_call = n;
+        self
+    }
+    /// The same limits with `n` resources per association call.
+    #[must_use]
+    pub const fn with_max_resources_per_call(mut self, n: usize) -> Self {
+        self.max_resources_per_call = n;
+        self
+    }
+    /// The same limits, citing `source`.
+    #[must_use]
+    pub const fn with_source(mut self, source: &'static str) -> Self {
+        self.source = source;
+        self
+    }
+
     /// Checks the form of an organisation principal: `rd-` / `fd-` followed by letters
     /// and digits, a member's account id by [`member_form`](Self::member_form).
     /// Principals of other kinds pass (their own table checks them).
@@ -158,6 +230,7 @@ impl OrgTargetLimits {
 
 /// How a provider treats encrypted images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EncryptedPolicy {
     /// Encrypted images are shared like any other.
     Allowed,
@@ -175,6 +248,7 @@ pub enum EncryptedPolicy {
 /// The documented limits of one provider's image sharing. Pure data: a provider crate
 /// declares one as a `const`, the checker enforces it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ShareLimits {
     /// Which provider this table describes.
     pub provider: Provider,
@@ -211,11 +285,159 @@ pub struct ShareLimits {
 }
 
 impl ShareLimits {
+    /// The table of `provider`, whose custom image ids start with `image_id_prefix`, whose
+    /// regions look like `example_region`, and which shares to principals of
+    /// `principal_kind` with ids of `principal_form`. Every other field starts at its most
+    /// conservative value (one principal per call, no published per-image maximum, same
+    /// region only, no re-sharing of received or marketplace-derived images, encrypted
+    /// images forbidden, no cross-site sharing, no shareable kind, available images only,
+    /// unshare before delete, no source) until its `with_*` setter says otherwise. A
+    /// `const fn`, so that a provider's table stays `const` data:
+    ///
+    /// ```
+    /// use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
+    /// use imageshare_core::{ImageKind, PrincipalKind, Provider, ShareLimits};
+    ///
+    /// const LIMITS: ShareLimits = ShareLimits::new(
+    ///     Provider::new("example-cloud"),
+    ///     "img-",
+    ///     "xx-north-1",
+    ///     PrincipalKind::Account,
+    ///     PrincipalForm::PrefixedId { prefix: "acct-" },
+    /// )
+    /// // Documented: 50 accounts per image, 10 per call.
+    /// .with_max_sharees_per_image(Some(50))
+    /// .with_max_principals_per_call(10)
+    /// .with_shareable_kinds(&[ImageKind::SystemDisk])
+    /// .with_encrypted(EncryptedPolicy::Allowed)
+    /// .with_source("example-cloud API reference");
+    /// assert_eq!(LIMITS.max_principals_per_call, 10);
+    /// ```
+    #[must_use]
+    pub const fn new(
+        provider: Provider,
+        image_id_prefix: &'static str,
+        example_region: &'static str,
+        principal_kind: PrincipalKind,
+        principal_form: PrincipalForm,
+    ) -> Self {
+        ShareLimits {
+            provider,
+            image_id_prefix,
+            example_region,
+            principal_kind,
+            principal_form,
+            max_sharees_per_image: None,
+            max_principals_per_call: 1,
+            same_region_only: true,
+            reshare_received: false,
+            share_marketplace_derived: false,
+            encrypted: EncryptedPolicy::Forbidden,
+            cross_site: false,
+            shareable_kinds: &[],
+            require_available: true,
+            delete_requires_unshare: true,
+            source: "",
+        }
+    }
+    /// The same table with the provider it describes.
+    #[must_use]
+    pub const fn with_provider(mut self, provider: Provider) -> Self {
+        self.provider = provider;
+        self
+    }
+    /// The same table with the prefix of custom image ids.
+    #[must_use]
+    pub const fn with_image_id_prefix(mut self, image_id_prefix: &'static str) -> Self {
+        self.image_id_prefix = image_id_prefix;
+        self
+    }
+    /// The same table with the example region of errors.
+    #[must_use]
+    pub const fn with_example_region(mut self, example_region: &'static str) -> Self {
+        self.example_region = example_region;
+        self
+    }
+    /// The same table with the principal kind shared to.
+    #[must_use]
+    pub const fn with_principal_kind(mut self, principal_kind: PrincipalKind) -> Self {
+        self.principal_kind = principal_kind;
+        self
+    }
+    /// The same table with the form principal ids must have.
+    #[must_use]
+    pub const fn with_principal_form(mut self, principal_form: PrincipalForm) -> Self {
+        self.principal_form = principal_form;
+        self
+    }
     /// A copy of this table with another per-call maximum (for a provider whose per-call
     /// limit is unpublished and made configurable). Values below 1 become 1.
     #[must_use]
-    pub fn with_max_principals_per_call(mut self, n: usize) -> Self {
-        self.max_principals_per_call = n.max(1);
+    pub const fn with_max_principals_per_call(mut self, n: usize) -> Self {
+        self.max_principals_per_call = if n == 0 { 1 } else { n };
+        self
+    }
+    /// The same table; most principals one image can be shared with at once (`None`: unpublished).
+    #[must_use]
+    pub const fn with_max_sharees_per_image(
+        mut self,
+        max_sharees_per_image: Option<usize>,
+    ) -> Self {
+        self.max_sharees_per_image = max_sharees_per_image;
+        self
+    }
+    /// The same table; whether sharing stays in the image's region.
+    #[must_use]
+    pub const fn with_same_region_only(mut self, same_region_only: bool) -> Self {
+        self.same_region_only = same_region_only;
+        self
+    }
+    /// The same table; whether an image received from another account may be shared onward.
+    #[must_use]
+    pub const fn with_reshare_received(mut self, reshare_received: bool) -> Self {
+        self.reshare_received = reshare_received;
+        self
+    }
+    /// The same table; whether images derived from marketplace images may be shared.
+    #[must_use]
+    pub const fn with_share_marketplace_derived(mut self, share_marketplace_derived: bool) -> Self {
+        self.share_marketplace_derived = share_marketplace_derived;
+        self
+    }
+    /// The same table; the encrypted-image rule.
+    #[must_use]
+    pub const fn with_encrypted(mut self, encrypted: EncryptedPolicy) -> Self {
+        self.encrypted = encrypted;
+        self
+    }
+    /// The same table; whether China-site and international-site accounts may share with each other.
+    #[must_use]
+    pub const fn with_cross_site(mut self, cross_site: bool) -> Self {
+        self.cross_site = cross_site;
+        self
+    }
+    /// The same table; the image kinds that can be shared.
+    #[must_use]
+    pub const fn with_shareable_kinds(mut self, shareable_kinds: &'static [ImageKind]) -> Self {
+        self.shareable_kinds = shareable_kinds;
+        self
+    }
+    /// The same table; whether the image must be available to be shared.
+    #[must_use]
+    pub const fn with_require_available(mut self, require_available: bool) -> Self {
+        self.require_available = require_available;
+        self
+    }
+    /// The same table; whether an image must have no sharees before it can be deleted.
+    #[must_use]
+    pub const fn with_delete_requires_unshare(mut self, delete_requires_unshare: bool) -> Self {
+        self.delete_requires_unshare = delete_requires_unshare;
+        self
+    }
+    /// The same table; where these numbers come from.
+    #[must_use]
+    pub const fn with_source(mut self, source: &'static str) -> Self {
+        self.source = source;
         self
     }
 }
@@ -224,11 +446,7 @@ impl ShareLimits {
     /// The image-id rule of this table's provider.
     #[must_use]
     pub fn image_id_rule(&self) -> ImageIdRule {
-        ImageIdRule {
-            provider: self.provider,
-            custom_prefix: self.image_id_prefix,
-            max_len: ImageIdRule::MAX_LEN,
-        }
+        ImageIdRule::new(self.provider, self.image_id_prefix)
     }
 
     /// Checks that `region` is a well-formed region id of this provider

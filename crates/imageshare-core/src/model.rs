@@ -307,6 +307,7 @@ impl fmt::Display for Site {
 /// them with the `principal-kind` rule before anything is sent.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Principal {
     /// An account id (Alibaba, Tencent).
     Account(AccountId),
@@ -408,6 +409,7 @@ impl Principal {
 /// The kind of principal a provider shares to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum PrincipalKind {
     /// Accounts.
     Account,
@@ -461,6 +463,7 @@ impl fmt::Display for PrincipalKind {
 /// Where an image came from, as far as sharing rules care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum ImageOrigin {
     /// A custom image created in the caller's own account.
     Custom,
@@ -486,6 +489,7 @@ impl fmt::Display for ImageOrigin {
 /// What an image captures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum ImageKind {
     /// A system-disk image.
     SystemDisk,
@@ -508,6 +512,7 @@ impl fmt::Display for ImageKind {
 /// Whether, and how, an image is encrypted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Encryption {
     /// Not encrypted.
     None,
@@ -537,6 +542,7 @@ impl Encryption {
 /// The lifecycle state of an image, normalised across providers.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum ImageState {
     /// Usable (Alibaba `Available`, Tencent `NORMAL`, UCloud `Available`).
     Available,
@@ -564,6 +570,7 @@ impl fmt::Display for ImageState {
 
 /// An image as the limit checker and callers see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Image {
     /// The provider image id.
     pub id: ImageId,
@@ -589,6 +596,105 @@ pub struct Image {
     /// `Progress`, CVM `SyncPercent`); `None` otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<u8>,
+}
+
+impl Image {
+    /// An image `id` in `region`, with no name, owner, creation time or progress, and
+    /// otherwise a custom, available system-disk image whose encryption is not reported;
+    /// the `with_*` setters change each field.
+    ///
+    /// ```
+    /// use imageshare_core::{Encryption, Image, ImageState, Principal};
+    ///
+    /// let image = Image::new("m-1", "cn-hangzhou")
+    ///     .with_name("golden")
+    ///     .with_owner(Some(Principal::account("100000000001")))
+    ///     .with_state(ImageState::Pending)
+    ///     .with_encryption(Encryption::None);
+    /// assert_eq!(image.name, "golden");
+    /// ```
+    #[must_use]
+    pub fn new(id: impl Into<ImageId>, region: impl Into<Region>) -> Self {
+        Image {
+            id: id.into(),
+            name: String::new(),
+            owner: None,
+            owner_site: None,
+            region: region.into(),
+            state: ImageState::Available,
+            origin: ImageOrigin::Custom,
+            encryption: Encryption::NotReported,
+            kind: ImageKind::SystemDisk,
+            created_at: None,
+            progress: None,
+        }
+    }
+    /// The same with another id.
+    #[must_use]
+    pub fn with_id(mut self, id: impl Into<ImageId>) -> Self {
+        self.id = id.into();
+        self
+    }
+    /// The same with display name `name`.
+    #[must_use]
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+    /// The same with owner `owner` (`None`: not reported).
+    #[must_use]
+    pub fn with_owner(mut self, owner: Option<Principal>) -> Self {
+        self.owner = owner;
+        self
+    }
+    /// The same with the owner's site `site` (`None`: not known).
+    #[must_use]
+    pub fn with_owner_site(mut self, site: Option<Site>) -> Self {
+        self.owner_site = site;
+        self
+    }
+    /// The same in another region.
+    #[must_use]
+    pub fn with_region(mut self, region: impl Into<Region>) -> Self {
+        self.region = region.into();
+        self
+    }
+    /// The same in lifecycle state `state`.
+    #[must_use]
+    pub fn with_state(mut self, state: ImageState) -> Self {
+        self.state = state;
+        self
+    }
+    /// The same with origin `origin`.
+    #[must_use]
+    pub fn with_origin(mut self, origin: ImageOrigin) -> Self {
+        self.origin = origin;
+        self
+    }
+    /// The same with encryption `encryption`.
+    #[must_use]
+    pub fn with_encryption(mut self, encryption: Encryption) -> Self {
+        self.encryption = encryption;
+        self
+    }
+    /// The same of kind `kind`.
+    #[must_use]
+    pub fn with_kind(mut self, kind: ImageKind) -> Self {
+        self.kind = kind;
+        self
+    }
+    /// The same created at `created_at` (`None`: not reported).
+    #[must_use]
+    pub fn with_created_at(mut self, created_at: Option<Timestamp>) -> Self {
+        self.created_at = created_at;
+        self
+    }
+    /// The same with copy progress `progress`, in percent (`None`: not reported).
+    #[must_use]
+    pub fn with_progress(mut self, progress: Option<u8>) -> Self {
+        self.progress = progress;
+        self
+    }
 }
 
 /// Who the credentials of an adapter act as: what `imageshare whoami` prints. Filled from
@@ -638,6 +744,7 @@ impl CallerIdentity {
 
 /// One principal an image is shared with.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Sharee {
     /// Who.
     pub principal: Principal,
@@ -645,9 +752,27 @@ pub struct Sharee {
     pub shared_at: Option<Timestamp>,
 }
 
+impl Sharee {
+    /// A grant to `principal`, with no grant time.
+    #[must_use]
+    pub fn new(principal: Principal) -> Self {
+        Sharee {
+            principal,
+            shared_at: None,
+        }
+    }
+    /// The same, granted at `shared_at` (`None`: not reported).
+    #[must_use]
+    pub fn with_shared_at(mut self, shared_at: Option<Timestamp>) -> Self {
+        self.shared_at = shared_at;
+        self
+    }
+}
+
 /// Where `copy` puts the new image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum CopyTarget {
     /// A copy owned by the caller in the same region (e.g. a recipient's own copy of a
     /// received image).
@@ -675,6 +800,7 @@ pub enum CopyTarget {
 
 /// The outcome for one principal of a share or unshare request.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum ShareOutcome {
     /// The grant was created.
     Granted,
@@ -692,6 +818,7 @@ pub enum ShareOutcome {
 /// [`ShareReport`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum OutcomeKind {
     /// The grant was created.
     Granted,

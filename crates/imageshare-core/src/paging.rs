@@ -55,6 +55,7 @@ pub const MAX_PAGES: usize = 10_000;
 /// Where the next page of a listing starts, in the paging scheme of the cloud's API.
 /// `None` in place of a cursor always means "the first page".
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum PageCursor {
     /// A 1-based page number (Alibaba `PageNumber`).
     Number(u64),
@@ -148,6 +149,7 @@ impl fmt::Display for PageCursor {
 
 /// One page of a listing: its items and where the next page starts (`None` on the last).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Page<T> {
     /// The items of this page, in the service's order.
     pub items: Vec<T>,
@@ -178,6 +180,7 @@ impl<T> Page<T> {
 /// What a paged listing is, for the loop's guards and errors: the provider, the operation
 /// (an API action or a trait call), the resource it is about, and the page cap.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Listing {
     /// The provider listed.
     pub provider: Provider,

@@ -29,11 +29,14 @@
 //! };
 //!
 //! let policy = TrustPolicy::new().allow(Provider::new("tencent-cvm"), "100000000002");
-//! let received = |owner: &str| Image {
-//!     id: "img-shared".into(), name: "base".into(), owner: Some(Principal::account(owner)),
-//!     owner_site: None, region: "ap-guangzhou".into(), state: ImageState::Available,
-//!     origin: ImageOrigin::Received, encryption: Encryption::NotReported,
-//!     kind: ImageKind::SystemDisk, created_at: None, progress: None,
+//! let received = |owner: &str| {
+//!     Image::new("img-shared", "ap-guangzhou")
+//!         .with_name("base")
+//!         .with_owner(Some(Principal::account(owner)))
+//!         .with_state(ImageState::Available)
+//!         .with_origin(ImageOrigin::Received)
+//!         .with_encryption(Encryption::NotReported)
+//!         .with_kind(ImageKind::SystemDisk)
 //! };
 //! assert!(policy.check(Provider::new("tencent-cvm"), &received("100000000002"), "copy").is_ok());
 //! let err = policy.check(Provider::new("tencent-cvm"), &received("100000000666"), "copy").unwrap_err();

@@ -13,51 +13,42 @@ use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare_core::memory::InMemorySharing;
 use imageshare_core::plan;
 use imageshare_core::{
-    ApiError, CallContext, Checked, Encryption, Error, Image, ImageId, ImageKind, ImageOrigin,
-    ImageSharing, ImageSharingExt, ImageState, Layer, LimitRule, Principal, PrincipalKind,
-    Provider, Result, ShareLimits, ShareOutcome, ShareReport,
+    ApiError, CallContext, Checked, Encryption, Error, Image, ImageId, ImageKind, ImageSharing,
+    ImageSharingExt, Layer, LimitRule, Principal, PrincipalKind, Provider, Result, ShareLimits,
+    ShareOutcome, ShareReport,
 };
 
 const OWNER: &str = "1000000001";
 
-const TABLE: ShareLimits = ShareLimits {
-    provider: Provider::new("alibaba-ecs"),
-    image_id_prefix: "m-",
-    example_region: "cn-hangzhou",
-    principal_kind: PrincipalKind::Account,
-    principal_form: PrincipalForm::NumericAccountId {
+const TABLE: ShareLimits = ShareLimits::new(
+    Provider::new("alibaba-ecs"),
+    "m-",
+    "cn-hangzhou",
+    PrincipalKind::Account,
+    PrincipalForm::NumericAccountId {
         min_len: 5,
         max_len: 20,
         sub_user_markers: &["@", "acs:ram:", ".onaliyun.com"],
         sub_user_name: "a RAM user or sub-account",
     },
-    max_sharees_per_image: Some(50),
-    max_principals_per_call: 10,
-    same_region_only: true,
-    reshare_received: false,
-    share_marketplace_derived: false,
-    encrypted: EncryptedPolicy::Forbidden,
-    cross_site: true,
-    shareable_kinds: &[ImageKind::SystemDisk],
-    require_available: true,
-    delete_requires_unshare: true,
-    source: "bulk test table",
-};
+)
+.with_max_sharees_per_image(Some(50))
+.with_max_principals_per_call(10)
+.with_same_region_only(true)
+.with_reshare_received(false)
+.with_share_marketplace_derived(false)
+.with_encrypted(EncryptedPolicy::Forbidden)
+.with_cross_site(true)
+.with_shareable_kinds(&[ImageKind::SystemDisk])
+.with_require_available(true)
+.with_delete_requires_unshare(true)
+.with_source("bulk test table");
 
 fn image(id: &str) -> Image {
-    Image {
-        id: id.into(),
-        name: "golden".into(),
-        owner: Some(Principal::account(OWNER)),
-        owner_site: None,
-        region: "cn-hangzhou".into(),
-        state: ImageState::Available,
-        origin: ImageOrigin::Custom,
-        encryption: Encryption::None,
-        kind: ImageKind::SystemDisk,
-        created_at: None,
-        progress: None,
-    }
+    Image::new(id, "cn-hangzhou")
+        .with_name("golden")
+        .with_owner(Some(Principal::account(OWNER)))
+        .with_encryption(Encryption::None)
 }
 
 fn images(n: usize) -> Vec<ImageId> {
@@ -71,20 +62,21 @@ fn accounts(n: usize) -> Vec<Principal> {
 }
 
 fn api_error(code: &str, retryable: bool) -> Error {
-    Error::from(ApiError {
-        provider: Provider::new("alibaba-ecs"),
-        action: "ModifyImageSharePermission".into(),
-        status: if retryable { 503 } else { 400 },
-        code: code.into(),
-        message: "injected".into(),
-        request_id: Some("req-1".into()),
-        retry: retryable.then_some(if code.starts_with("Throttling") {
+    Error::from(
+        ApiError::new(
+            Provider::new("alibaba-ecs"),
+            "ModifyImageSharePermission",
+            if retryable { 503 } else { 400 },
+            code,
+            "injected",
+        )
+        .with_request_id(Some("req-1".into()))
+        .with_retry(retryable.then_some(if code.starts_with("Throttling") {
             imageshare_core::transport::RetryReason::Throttled
         } else {
             imageshare_core::transport::RetryReason::ServerError
-        }),
-        retry_after: None,
-    })
+        })),
+    )
 }
 
 /// An in-memory backend with latency, failures by image, and an in-flight gauge.

@@ -11,46 +11,38 @@ use imageshare_core::{
 
 const OWNER: &str = "1000000001";
 
-const TABLE: ShareLimits = ShareLimits {
-    provider: Provider::new("alibaba-sas"),
-    image_id_prefix: "m-",
-    example_region: "cn-hangzhou",
-    principal_kind: PrincipalKind::Account,
-    principal_form: PrincipalForm::NumericAccountId {
+const TABLE: ShareLimits = ShareLimits::new(
+    Provider::new("alibaba-sas"),
+    "m-",
+    "cn-hangzhou",
+    PrincipalKind::Account,
+    PrincipalForm::NumericAccountId {
         min_len: 5,
         max_len: 20,
         sub_user_markers: &["@", "acs:ram:", ".onaliyun.com"],
         sub_user_name: "a RAM user or sub-account",
     },
-    max_sharees_per_image: Some(5),
-    max_principals_per_call: 2,
-    same_region_only: true,
-    reshare_received: false,
-    share_marketplace_derived: false,
-    encrypted: EncryptedPolicy::CustomerKeyWithAcknowledgement {
-        prerequisite: "a CMK and the sharing role",
-    },
-    cross_site: false,
-    shareable_kinds: &[ImageKind::SystemDisk],
-    require_available: true,
-    delete_requires_unshare: true,
-    source: "test table",
-};
+)
+.with_max_sharees_per_image(Some(5))
+.with_max_principals_per_call(2)
+.with_same_region_only(true)
+.with_reshare_received(false)
+.with_share_marketplace_derived(false)
+.with_encrypted(EncryptedPolicy::CustomerKeyWithAcknowledgement {
+    prerequisite: "a CMK and the sharing role",
+})
+.with_cross_site(false)
+.with_shareable_kinds(&[ImageKind::SystemDisk])
+.with_require_available(true)
+.with_delete_requires_unshare(true)
+.with_source("test table");
 
 fn image(id: &str) -> Image {
-    Image {
-        id: id.into(),
-        name: "golden".into(),
-        owner: Some(Principal::account(OWNER)),
-        owner_site: Some(Site::China),
-        region: "cn-hangzhou".into(),
-        state: ImageState::Available,
-        origin: ImageOrigin::Custom,
-        encryption: Encryption::None,
-        kind: ImageKind::SystemDisk,
-        created_at: None,
-        progress: None,
-    }
+    Image::new(id, "cn-hangzhou")
+        .with_name("golden")
+        .with_owner(Some(Principal::account(OWNER)))
+        .with_owner_site(Some(Site::China))
+        .with_encryption(Encryption::None)
 }
 
 fn setup_with(table: ShareLimits, img: Image, options: CheckOptions) -> Checked<InMemorySharing> {
@@ -155,11 +147,9 @@ async fn principal_form_numeric_and_ram_users() {
 
 #[tokio::test]
 async fn principal_form_project_prefix() {
-    let table = ShareLimits {
-        principal_kind: PrincipalKind::Project,
-        principal_form: PrincipalForm::PrefixedId { prefix: "org-" },
-        ..TABLE
-    };
+    let table = TABLE
+        .with_principal_kind(PrincipalKind::Project)
+        .with_principal_form(PrincipalForm::PrefixedId { prefix: "org-" });
     let c = setup_with(table, image("m-1"), CheckOptions::default());
     for bad in ["org-", "abc", "org-ab_c", "ORG-abc"] {
         expect_refused(&c, &[Principal::project(bad)], LimitRule::PrincipalForm).await;
@@ -213,10 +203,7 @@ async fn marketplace_derived() {
     img.origin = ImageOrigin::MarketplaceDerived;
     let c = setup(img);
     expect_refused(&c, &[acct(1)], LimitRule::MarketplaceDerived).await;
-    let allowed = ShareLimits {
-        share_marketplace_derived: true,
-        ..TABLE
-    };
+    let allowed = TABLE.with_share_marketplace_derived(true);
     let mut img = image("m-1");
     img.origin = ImageOrigin::MarketplaceDerived;
     let c = setup_with(allowed, img, CheckOptions::default());
@@ -227,10 +214,7 @@ async fn marketplace_derived() {
 async fn encrypted_service_key_is_always_refused() {
     let mut img = image("m-1");
     img.encryption = Encryption::ServiceKey;
-    let opts = CheckOptions {
-        allow_encrypted: true,
-        ..Default::default()
-    };
+    let opts = CheckOptions::new().with_allow_encrypted(true);
     let c = setup_with(TABLE, img, opts);
     expect_refused(&c, &[acct(1)], LimitRule::EncryptedImage).await;
 }
@@ -241,10 +225,7 @@ async fn encrypted_needs_acknowledgement() {
     img.encryption = Encryption::Unknown;
     let c = setup(img.clone());
     expect_refused(&c, &[acct(1)], LimitRule::EncryptedImage).await;
-    let opts = CheckOptions {
-        allow_encrypted: true,
-        ..Default::default()
-    };
+    let opts = CheckOptions::new().with_allow_encrypted(true);
     let c = setup_with(TABLE, img, opts);
     let report = c.share(&"m-1".into(), &[acct(1)]).await.unwrap();
     assert_eq!(report.count(imageshare_core::OutcomeKind::Granted), 1);
@@ -252,16 +233,10 @@ async fn encrypted_needs_acknowledgement() {
 
 #[tokio::test]
 async fn encrypted_forbidden() {
-    let table = ShareLimits {
-        encrypted: EncryptedPolicy::Forbidden,
-        ..TABLE
-    };
+    let table = TABLE.with_encrypted(EncryptedPolicy::Forbidden);
     let mut img = image("m-1");
     img.encryption = Encryption::CustomerKey;
-    let opts = CheckOptions {
-        allow_encrypted: true,
-        ..Default::default()
-    };
+    let opts = CheckOptions::new().with_allow_encrypted(true);
     let c = setup_with(table, img, opts);
     expect_refused(&c, &[acct(1)], LimitRule::EncryptedImage).await;
 }
@@ -278,10 +253,7 @@ async fn cross_site_with_known_sites() {
     // Same site, and unknown site, pass.
     assert!(c.share(&"m-1".into(), &[acct(2), acct(3)]).await.is_ok());
     // A table that allows cross-site sharing does not apply the rule.
-    let open = ShareLimits {
-        cross_site: true,
-        ..TABLE
-    };
+    let open = TABLE.with_cross_site(true);
     let c = setup_with(open, image("m-1"), opts);
     assert!(c.share(&"m-1".into(), &[acct(1)]).await.is_ok());
 }
@@ -355,11 +327,9 @@ async fn missing_image_is_not_found_and_nothing_sent() {
 
 #[tokio::test]
 async fn batches_split_at_the_per_call_maximum() {
-    let table = ShareLimits {
-        max_sharees_per_image: Some(50),
-        max_principals_per_call: 10,
-        ..TABLE
-    };
+    let table = TABLE
+        .with_max_sharees_per_image(Some(50))
+        .with_max_principals_per_call(10);
     let c = setup_with(table, image("m-1"), CheckOptions::default());
     let to: Vec<Principal> = (0..23).map(acct).collect();
     let report = c.share(&"m-1".into(), &to).await.unwrap();
@@ -379,16 +349,17 @@ async fn batches_split_at_the_per_call_maximum() {
 }
 
 fn throttled() -> Error {
-    Error::from(ApiError {
-        provider: Provider::new("alibaba-sas"),
-        action: "AddCustomImageShareAccount".into(),
-        status: 400,
-        code: "Throttling.User".into(),
-        message: "Request was denied due to user flow control.".into(),
-        request_id: Some("req-1".into()),
-        retry: Some(imageshare_core::transport::RetryReason::ServerError),
-        retry_after: None,
-    })
+    Error::from(
+        ApiError::new(
+            Provider::new("alibaba-sas"),
+            "AddCustomImageShareAccount",
+            400,
+            "Throttling.User",
+            "Request was denied due to user flow control.",
+        )
+        .with_request_id(Some("req-1".into()))
+        .with_retry(Some(imageshare_core::transport::RetryReason::ServerError)),
+    )
 }
 
 #[tokio::test]

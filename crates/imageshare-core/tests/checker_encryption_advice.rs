@@ -5,55 +5,45 @@
 use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare_core::memory::InMemorySharing;
 use imageshare_core::{
-    CheckOptions, Checked, Encryption, Image, ImageKind, ImageOrigin, ImageSharingExt, ImageState,
-    LimitRule, Principal, PrincipalKind, Provider, ShareLimits,
+    CheckOptions, Checked, Encryption, Image, ImageKind, ImageSharingExt, LimitRule, Principal,
+    PrincipalKind, Provider, ShareLimits,
 };
 
-const TABLE: ShareLimits = ShareLimits {
-    provider: Provider::new("example-cloud"),
-    image_id_prefix: "m-",
-    example_region: "cn-hangzhou",
-    principal_kind: PrincipalKind::Account,
-    principal_form: PrincipalForm::NumericAccountId {
+const TABLE: ShareLimits = ShareLimits::new(
+    Provider::new("example-cloud"),
+    "m-",
+    "cn-hangzhou",
+    PrincipalKind::Account,
+    PrincipalForm::NumericAccountId {
         min_len: 5,
         max_len: 20,
         sub_user_markers: &["@"],
         sub_user_name: "a sub-user",
     },
-    max_sharees_per_image: None,
-    max_principals_per_call: 10,
-    same_region_only: true,
-    reshare_received: false,
-    share_marketplace_derived: true,
-    encrypted: EncryptedPolicy::CustomerKeyWithAcknowledgement {
-        prerequisite: "encrypted with a customer key (copy it with KeyId=<key>)",
-    },
-    cross_site: true,
-    shareable_kinds: &[ImageKind::SystemDisk],
-    require_available: true,
-    delete_requires_unshare: false,
-    source: "test",
-};
+)
+.with_max_sharees_per_image(None)
+.with_max_principals_per_call(10)
+.with_same_region_only(true)
+.with_reshare_received(false)
+.with_share_marketplace_derived(true)
+.with_encrypted(EncryptedPolicy::CustomerKeyWithAcknowledgement {
+    prerequisite: "encrypted with a customer key (copy it with KeyId=<key>)",
+})
+.with_cross_site(true)
+.with_shareable_kinds(&[ImageKind::SystemDisk])
+.with_require_available(true)
+.with_delete_requires_unshare(false)
+.with_source("test");
 
 async fn refusal(encryption: Encryption, allow_encrypted: bool) -> String {
     let backend = InMemorySharing::new("cn-hangzhou", TABLE);
-    backend.add_image(Image {
-        id: "m-1".into(),
-        name: "golden".into(),
-        owner: Some(Principal::account("1000000001")),
-        owner_site: None,
-        region: "cn-hangzhou".into(),
-        state: ImageState::Available,
-        origin: ImageOrigin::Custom,
-        encryption,
-        kind: ImageKind::SystemDisk,
-        created_at: None,
-        progress: None,
-    });
-    let options = CheckOptions {
-        allow_encrypted,
-        ..Default::default()
-    };
+    backend.add_image(
+        Image::new("m-1", "cn-hangzhou")
+            .with_name("golden")
+            .with_owner(Some(Principal::account("1000000001")))
+            .with_encryption(encryption),
+    );
+    let options = CheckOptions::new().with_allow_encrypted(allow_encrypted);
     let c = Checked::with_options(backend, options);
     let e = c
         .share(&"m-1".into(), &[Principal::account("2000000001")])

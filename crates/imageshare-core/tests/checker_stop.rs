@@ -8,52 +8,45 @@ use std::sync::Arc;
 use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare_core::memory::InMemorySharing;
 use imageshare_core::{
-    ApiError, Checked, Encryption, Error, Image, ImageKind, ImageOrigin, ImageSharingExt,
-    ImageState, OutcomeKind, Principal, PrincipalKind, Provider, ShareLimits, ShareReport,
+    ApiError, Checked, Encryption, Error, Image, ImageKind, ImageSharingExt, OutcomeKind,
+    Principal, PrincipalKind, Provider, ShareLimits, ShareReport,
 };
 
 const CLOUD: Provider = Provider::new("example-cloud");
 
 /// 10 principals per call, as ECS.
-const TABLE: ShareLimits = ShareLimits {
-    provider: CLOUD,
-    image_id_prefix: "m-",
-    example_region: "cn-hangzhou",
-    principal_kind: PrincipalKind::Account,
-    principal_form: PrincipalForm::NumericAccountId {
+const TABLE: ShareLimits = ShareLimits::new(
+    CLOUD,
+    "m-",
+    "cn-hangzhou",
+    PrincipalKind::Account,
+    PrincipalForm::NumericAccountId {
         min_len: 5,
         max_len: 20,
         sub_user_markers: &["@"],
         sub_user_name: "a sub-user",
     },
-    max_sharees_per_image: None,
-    max_principals_per_call: 10,
-    same_region_only: true,
-    reshare_received: false,
-    share_marketplace_derived: true,
-    encrypted: EncryptedPolicy::Allowed,
-    cross_site: true,
-    shareable_kinds: &[ImageKind::SystemDisk],
-    require_available: true,
-    delete_requires_unshare: false,
-    source: "test",
-};
+)
+.with_max_sharees_per_image(None)
+.with_max_principals_per_call(10)
+.with_same_region_only(true)
+.with_reshare_received(false)
+.with_share_marketplace_derived(true)
+.with_encrypted(EncryptedPolicy::Allowed)
+.with_cross_site(true)
+.with_shareable_kinds(&[ImageKind::SystemDisk])
+.with_require_available(true)
+.with_delete_requires_unshare(false)
+.with_source("test");
 
 fn setup() -> Checked<InMemorySharing> {
     let backend = InMemorySharing::new("cn-hangzhou", TABLE);
-    backend.add_image(Image {
-        id: "m-1".into(),
-        name: "golden".into(),
-        owner: Some(Principal::account("1000000001")),
-        owner_site: None,
-        region: "cn-hangzhou".into(),
-        state: ImageState::Available,
-        origin: ImageOrigin::Custom,
-        encryption: Encryption::None,
-        kind: ImageKind::SystemDisk,
-        created_at: None,
-        progress: None,
-    });
+    backend.add_image(
+        Image::new("m-1", "cn-hangzhou")
+            .with_name("golden")
+            .with_owner(Some(Principal::account("1000000001")))
+            .with_encryption(Encryption::None),
+    );
     Checked::new(backend)
 }
 
@@ -64,16 +57,17 @@ fn accounts(n: usize) -> Vec<Principal> {
 }
 
 fn api_error(code: &str, retryable: bool) -> Error {
-    Error::from(ApiError {
-        provider: CLOUD,
-        action: "ModifyImageSharePermission".into(),
-        status: if retryable { 503 } else { 404 },
-        code: code.into(),
-        message: "refused".into(),
-        request_id: Some(format!("req-{code}")),
-        retry: retryable.then_some(imageshare_core::transport::RetryReason::ServerError),
-        retry_after: None,
-    })
+    Error::from(
+        ApiError::new(
+            CLOUD,
+            "ModifyImageSharePermission",
+            if retryable { 503 } else { 404 },
+            code,
+            "refused",
+        )
+        .with_request_id(Some(format!("req-{code}")))
+        .with_retry(retryable.then_some(imageshare_core::transport::RetryReason::ServerError)),
+    )
 }
 
 fn partial(e: Error) -> ShareReport {

@@ -13,36 +13,35 @@ use imageshare_core::distribute::{
 use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare_core::memory::InMemorySharing;
 use imageshare_core::{
-    CallContext, Checked, CopyLimits, Encryption, Error, Image, ImageKind, ImageOrigin,
-    ImageSharing, ImageState, LimitRule, Principal, PrincipalKind, Provider, Region, RegionBorder,
-    ShareLimits,
+    CallContext, Checked, CopyLimits, Encryption, Error, Image, ImageKind, ImageSharing,
+    ImageState, LimitRule, Principal, PrincipalKind, Provider, Region, RegionBorder, ShareLimits,
 };
 
 const OWNER: &str = "1000000001";
 
-const TABLE: ShareLimits = ShareLimits {
-    provider: Provider::new("alibaba-ecs"),
-    image_id_prefix: "m-",
-    example_region: "cn-hangzhou",
-    principal_kind: PrincipalKind::Account,
-    principal_form: PrincipalForm::NumericAccountId {
+const TABLE: ShareLimits = ShareLimits::new(
+    Provider::new("alibaba-ecs"),
+    "m-",
+    "cn-hangzhou",
+    PrincipalKind::Account,
+    PrincipalForm::NumericAccountId {
         min_len: 5,
         max_len: 20,
         sub_user_markers: &["@"],
         sub_user_name: "a RAM user",
     },
-    max_sharees_per_image: Some(50),
-    max_principals_per_call: 10,
-    same_region_only: true,
-    reshare_received: false,
-    share_marketplace_derived: false,
-    encrypted: EncryptedPolicy::Forbidden,
-    cross_site: true,
-    shareable_kinds: &[ImageKind::SystemDisk],
-    require_available: true,
-    delete_requires_unshare: true,
-    source: "distribution test table",
-};
+)
+.with_max_sharees_per_image(Some(50))
+.with_max_principals_per_call(10)
+.with_same_region_only(true)
+.with_reshare_received(false)
+.with_share_marketplace_derived(false)
+.with_encrypted(EncryptedPolicy::Forbidden)
+.with_cross_site(true)
+.with_shareable_kinds(&[ImageKind::SystemDisk])
+.with_require_available(true)
+.with_delete_requires_unshare(true)
+.with_source("distribution test table");
 
 const COPY: CopyLimits = CopyLimits {
     action: "CopyImage",
@@ -60,19 +59,10 @@ const COPY: CopyLimits = CopyLimits {
 const SOURCE_REGION: &str = "cn-hangzhou";
 
 fn source_image() -> Image {
-    Image {
-        id: "m-golden1".into(),
-        name: "golden".into(),
-        owner: Some(Principal::account(OWNER)),
-        owner_site: None,
-        region: SOURCE_REGION.into(),
-        state: ImageState::Available,
-        origin: ImageOrigin::Custom,
-        encryption: Encryption::None,
-        kind: ImageKind::SystemDisk,
-        created_at: None,
-        progress: None,
-    }
+    Image::new("m-golden1", SOURCE_REGION)
+        .with_name("golden")
+        .with_owner(Some(Principal::account(OWNER)))
+        .with_encryption(Encryption::None)
 }
 
 /// One in-memory cloud, a checked adapter for the source region, and one per target.

@@ -15,34 +15,29 @@ const FORM: PrincipalForm = PrincipalForm::NumericAccountId {
     sub_user_name: "a RAM user",
 };
 
-const TABLE: ShareLimits = ShareLimits {
-    provider: Provider::new("tencent-cvm"),
-    image_id_prefix: "img-",
-    example_region: "ap-guangzhou",
-    principal_kind: PrincipalKind::Account,
-    principal_form: FORM,
-    max_sharees_per_image: Some(500),
-    max_principals_per_call: 10,
-    same_region_only: true,
-    reshare_received: false,
-    share_marketplace_derived: false,
-    encrypted: EncryptedPolicy::Forbidden,
-    cross_site: true,
-    shareable_kinds: &[ImageKind::SystemDisk],
-    require_available: true,
-    delete_requires_unshare: false,
-    source: "test table",
-};
+const TABLE: ShareLimits = ShareLimits::new(
+    Provider::new("tencent-cvm"),
+    "img-",
+    "ap-guangzhou",
+    PrincipalKind::Account,
+    FORM,
+)
+.with_max_sharees_per_image(Some(500))
+.with_max_principals_per_call(10)
+.with_same_region_only(true)
+.with_reshare_received(false)
+.with_share_marketplace_derived(false)
+.with_encrypted(EncryptedPolicy::Forbidden)
+.with_cross_site(true)
+.with_shareable_kinds(&[ImageKind::SystemDisk])
+.with_require_available(true)
+.with_delete_requires_unshare(false)
+.with_source("test table");
 
-const ORG: OrgTargetLimits = OrgTargetLimits {
-    service: "Resource Sharing",
-    max_targets_per_call: 5,
-    max_resources_per_call: 5,
-    directory_prefix: "rd-",
-    folder_prefix: "fd-",
-    member_form: FORM,
-    source: "test",
-};
+const ORG: OrgTargetLimits = OrgTargetLimits::new("Resource Sharing", "rd-", "fd-", FORM)
+    .with_max_targets_per_call(5)
+    .with_max_resources_per_call(5)
+    .with_source("test");
 
 #[test]
 fn printed_forms_read_back() {

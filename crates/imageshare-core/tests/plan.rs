@@ -4,33 +4,33 @@ use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare_core::memory::InMemorySharing;
 use imageshare_core::plan::{apply, plan};
 use imageshare_core::{
-    Checked, Encryption, Image, ImageKind, ImageOrigin, ImageState, LimitRule, Principal,
-    PrincipalKind, Provider, ShareLimits,
+    Checked, Encryption, Image, ImageKind, LimitRule, Principal, PrincipalKind, Provider,
+    ShareLimits,
 };
 
-const TABLE: ShareLimits = ShareLimits {
-    provider: Provider::new("alibaba-ecs"),
-    image_id_prefix: "m-",
-    example_region: "cn-hangzhou",
-    principal_kind: PrincipalKind::Account,
-    principal_form: PrincipalForm::NumericAccountId {
+const TABLE: ShareLimits = ShareLimits::new(
+    Provider::new("alibaba-ecs"),
+    "m-",
+    "cn-hangzhou",
+    PrincipalKind::Account,
+    PrincipalForm::NumericAccountId {
         min_len: 5,
         max_len: 20,
         sub_user_markers: &["@", "acs:ram:", ".onaliyun.com"],
         sub_user_name: "a RAM user or sub-account",
     },
-    max_sharees_per_image: Some(4),
-    max_principals_per_call: 2,
-    same_region_only: true,
-    reshare_received: false,
-    share_marketplace_derived: false,
-    encrypted: EncryptedPolicy::Forbidden,
-    cross_site: true,
-    shareable_kinds: &[ImageKind::SystemDisk],
-    require_available: true,
-    delete_requires_unshare: true,
-    source: "test",
-};
+)
+.with_max_sharees_per_image(Some(4))
+.with_max_principals_per_call(2)
+.with_same_region_only(true)
+.with_reshare_received(false)
+.with_share_marketplace_derived(false)
+.with_encrypted(EncryptedPolicy::Forbidden)
+.with_cross_site(true)
+.with_shareable_kinds(&[ImageKind::SystemDisk])
+.with_require_available(true)
+.with_delete_requires_unshare(true)
+.with_source("test");
 
 fn acct(n: u32) -> Principal {
     Principal::account(format!("20000{n:05}"))
@@ -38,19 +38,12 @@ fn acct(n: u32) -> Principal {
 
 fn checked() -> Checked<InMemorySharing> {
     let b = InMemorySharing::new("cn-hangzhou", TABLE);
-    b.add_image(Image {
-        id: "m-1".into(),
-        name: "g".into(),
-        owner: Some(Principal::account("1000000001")),
-        owner_site: None,
-        region: "cn-hangzhou".into(),
-        state: ImageState::Available,
-        origin: ImageOrigin::Custom,
-        encryption: Encryption::None,
-        kind: ImageKind::SystemDisk,
-        created_at: None,
-        progress: None,
-    });
+    b.add_image(
+        Image::new("m-1", "cn-hangzhou")
+            .with_name("g")
+            .with_owner(Some(Principal::account("1000000001")))
+            .with_encryption(Encryption::None),
+    );
     Checked::new(b)
 }
 

@@ -38,25 +38,25 @@ fn decode(resp: HttpResponse) -> Result<(), Error> {
     if resp.status == 200 {
         Ok(())
     } else {
-        Err(Error::from(ApiError {
-            provider: Provider::new("tencent-cvm"),
-            action: "X".into(),
-            status: resp.status,
-            // 429: the cloud's throttling answer; anything else: a retryable server error.
-            code: if resp.status == 429 {
-                "RequestLimitExceeded".into()
-            } else {
-                "InternalError".into()
-            },
-            message: "test".into(),
-            request_id: None,
-            retry: Some(if resp.status == 429 {
+        Err(Error::from(
+            ApiError::new(
+                Provider::new("tencent-cvm"),
+                "X",
+                resp.status,
+                // 429: the cloud's throttling answer; anything else: a retryable server error.
+                if resp.status == 429 {
+                    "RequestLimitExceeded"
+                } else {
+                    "InternalError"
+                },
+                "test",
+            )
+            .with_retry(Some(if resp.status == 429 {
                 RetryReason::Throttled
             } else {
                 RetryReason::ServerError
-            }),
-            retry_after: None,
-        }))
+            })),
+        ))
     }
 }
 

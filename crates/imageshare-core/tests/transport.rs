@@ -44,16 +44,19 @@ fn decode(resp: HttpResponse) -> Result<String, Error> {
     if resp.status == 200 {
         Ok(String::from_utf8(resp.body).unwrap())
     } else {
-        Err(Error::from(ApiError {
-            provider: Provider::new("tencent-cvm"),
-            action: "DescribeImages".into(),
-            status: resp.status,
-            code: format!("HTTP{}", resp.status),
-            message: "test".into(),
-            request_id: resp.header("x-request-id").map(str::to_owned),
-            retry: imageshare_core::transport::RetryReason::of_status(resp.status),
-            retry_after: None,
-        }))
+        Err(Error::from(
+            ApiError::new(
+                Provider::new("tencent-cvm"),
+                "DescribeImages",
+                resp.status,
+                format!("HTTP{}", resp.status),
+                "test",
+            )
+            .with_request_id(resp.header("x-request-id").map(str::to_owned))
+            .with_retry(imageshare_core::transport::RetryReason::of_status(
+                resp.status,
+            )),
+        ))
     }
 }
 
@@ -161,16 +164,11 @@ async fn honours_retry_after() {
             |a| Ok(request(&server, a)),
             move |resp| {
                 if c2.fetch_add(1, Ordering::SeqCst) == 0 {
-                    Err(Error::from(ApiError {
-                        provider: Provider::new("alibaba-ecs"),
-                        action: "X".into(),
-                        status: 400,
-                        code: "Throttling".into(),
-                        message: "m".into(),
-                        request_id: None,
-                        retry: Some(imageshare_core::transport::RetryReason::ServerError),
-                        retry_after: Some(Duration::from_millis(15)),
-                    }))
+                    Err(Error::from(
+                        ApiError::new(Provider::new("alibaba-ecs"), "X", 400, "Throttling", "m")
+                            .with_retry(Some(imageshare_core::transport::RetryReason::ServerError))
+                            .with_retry_after(Some(Duration::from_millis(15))),
+                    ))
                 } else {
                     decode(resp)
                 }

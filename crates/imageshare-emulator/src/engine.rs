@@ -639,12 +639,6 @@ impl Engine {
         if img.encrypted != Encrypted::None {
             match limits.encrypted {
                 EncryptedPolicy::Allowed => {}
-                EncryptedPolicy::Forbidden => {
-                    return Err(EngineError::Rule {
-                        rule: LimitRule::EncryptedImage,
-                        message: format!("{id} is encrypted"),
-                    })
-                }
                 EncryptedPolicy::CustomerKeyWithAcknowledgement { .. } => {
                     if img.encrypted == Encrypted::ServiceKey {
                         return Err(EngineError::Rule {
@@ -660,6 +654,13 @@ impl Engine {
                             ECS_ENCRYPTED_SHARE_ROLE.to_owned(),
                         ));
                     }
+                }
+                // `Forbidden`, and any policy the emulator was not written for: refused.
+                _ => {
+                    return Err(EngineError::Rule {
+                        rule: LimitRule::EncryptedImage,
+                        message: format!("{id} is encrypted"),
+                    })
                 }
             }
         }

@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 /// action, then provider, then a rule with neither).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct FaultRule {
     /// Provider this rule applies to; every provider when `None`.
     #[serde(default, deserialize_with = "crate::engine::deserialize_served_opt")]
@@ -59,6 +60,72 @@ pub struct FaultRule {
 }
 
 impl FaultRule {
+    /// A rule for every provider and action that injects nothing; the `with_*` setters
+    /// narrow it and add faults:
+    ///
+    /// ```
+    /// use imageshare_core::Provider;
+    /// use imageshare_emulator::{FaultPlan, FaultRule};
+    ///
+    /// let plan = FaultPlan::seeded(7).rule(
+    ///     FaultRule::for_action(Provider::new("tencent-cvm"), "ModifyImageSharePermission")
+    ///         .with_qps(1)
+    ///         .with_error_rate(0.1),
+    /// );
+    /// assert!(plan.validate().is_ok());
+    /// ```
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// A rule for `action` of `provider` that injects nothing yet.
+    #[must_use]
+    pub fn for_action(provider: Provider, action: impl Into<String>) -> Self {
+        Self::new().with_provider(provider).with_action(action)
+    }
+    /// The same rule, for `provider` only.
+    #[must_use]
+    pub fn with_provider(mut self, provider: Provider) -> Self {
+        self.provider = Some(provider);
+        self
+    }
+    /// The same rule, for `action` only.
+    #[must_use]
+    pub fn with_action(mut self, action: impl Into<String>) -> Self {
+        self.action = Some(action.into());
+        self
+    }
+    /// The same rule with a quota of `qps` requests per second.
+    #[must_use]
+    pub fn with_qps(mut self, qps: u32) -> Self {
+        self.qps = Some(qps);
+        self
+    }
+    /// The same rule answering this share of requests with the throttling code.
+    #[must_use]
+    pub fn with_throttle_rate(mut self, rate: f64) -> Self {
+        self.throttle_rate = rate;
+        self
+    }
+    /// The same rule answering this share of requests with the cloud's 5xx error.
+    #[must_use]
+    pub fn with_error_rate(mut self, rate: f64) -> Self {
+        self.error_rate = rate;
+        self
+    }
+    /// The same rule closing this share of connections without an answer.
+    #[must_use]
+    pub fn with_drop_rate(mut self, rate: f64) -> Self {
+        self.drop_rate = rate;
+        self
+    }
+    /// The same rule adding `min..=max` milliseconds of latency.
+    #[must_use]
+    pub fn with_latency_ms(mut self, min: u64, max: u64) -> Self {
+        self.latency_ms = Some((min, max));
+        self
+    }
+
     fn specificity(&self) -> u8 {
         (self.provider.is_some() as u8) + 2 * (self.action.is_some() as u8)
     }
@@ -71,6 +138,7 @@ impl FaultRule {
 /// The fault plan of a world.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct FaultPlan {
     /// Seed of every generator.
     #[serde(default)]
@@ -130,6 +198,7 @@ impl FaultPlan {
 /// What the emulator does to one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum FaultKind {
     /// Answer with the cloud's throttling code.
     Throttle,
@@ -141,6 +210,7 @@ pub enum FaultKind {
 
 /// The decision for one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Decision {
     /// Latency to add before answering.
     pub delay: Duration,
@@ -150,6 +220,7 @@ pub struct Decision {
 
 /// A fault the emulator served, for inspection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct FaultEvent {
     /// Provider.
     pub provider: Provider,

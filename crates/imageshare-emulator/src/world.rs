@@ -272,6 +272,7 @@ pub enum State {
 /// system-disk image elsewhere).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "ImageSeedFile")]
+#[non_exhaustive]
 pub struct ImageSeed {
     /// Which surface the image belongs to (one the emulator serves).
     #[serde(deserialize_with = "crate::engine::deserialize_served")]
@@ -433,6 +434,7 @@ impl ImageSeed {
 /// The seed world of an emulator.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct World {
     /// Seed of the request ids: the same seed gives the same ids in every process (and
     /// after every reset); without one, each process draws its own.

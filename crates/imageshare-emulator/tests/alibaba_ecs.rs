@@ -349,12 +349,14 @@ async fn copies_own_received_other_region_and_encrypted() {
 #[tokio::test]
 async fn throttling_is_answered_with_retry_after_and_retried() {
     let emu = Emulator::start(world()).await.unwrap();
-    emu.set_faults(FaultPlan::seeded(7).rule(FaultRule {
-        provider: Some(imageshare_alibaba::ECS),
-        action: Some("DescribeImageSharePermission".into()),
-        qps: Some(2),
-        ..FaultRule::default()
-    }));
+    emu.set_faults(
+        FaultPlan::seeded(7).rule(
+            FaultRule::new()
+                .with_provider(imageshare_alibaba::ECS)
+                .with_action("DescribeImageSharePermission")
+                .with_qps(2),
+        ),
+    );
     let ecs = ecs(&emu.base_url(), OWNER, SignatureVersion::Acs3);
     // Five quick calls at 2 QPS: some are throttled, all succeed after retries.
     for _ in 0..5 {

@@ -8,28 +8,15 @@ use imageshare_core::{time, Provider};
 use imageshare_emulator::{Emulator, FaultKind, FaultPlan, FaultRule, World};
 
 fn rule(provider: Provider, action: &str) -> FaultRule {
-    FaultRule {
-        provider: Some(provider),
-        action: Some(action.into()),
-        ..Default::default()
-    }
+    FaultRule::new().with_provider(provider).with_action(action)
 }
 
 #[tokio::test]
 async fn qps_quota_answers_with_each_clouds_throttling_code() {
     let plan = FaultPlan::seeded(1)
-        .rule(FaultRule {
-            qps: Some(1),
-            ..rule(imageshare_tencent::CVM, "DescribeImages")
-        })
-        .rule(FaultRule {
-            qps: Some(1),
-            ..rule(imageshare_alibaba::ECS, "DescribeImages")
-        })
-        .rule(FaultRule {
-            qps: Some(1),
-            ..rule(imageshare_ucloud::UHOST, "DescribeImage")
-        });
+        .rule(rule(imageshare_tencent::CVM, "DescribeImages").with_qps(1))
+        .rule(rule(imageshare_alibaba::ECS, "DescribeImages").with_qps(1))
+        .rule(rule(imageshare_ucloud::UHOST, "DescribeImage").with_qps(1));
     let mut world = World::example();
     world.faults = plan;
     let emu = Emulator::start(world).await.unwrap();
@@ -66,10 +53,7 @@ async fn qps_quota_answers_with_each_clouds_throttling_code() {
 #[tokio::test]
 async fn server_errors_and_dropped_connections() {
     let emu = emulator().await;
-    emu.set_faults(FaultPlan::seeded(3).rule(FaultRule {
-        error_rate: 1.0,
-        ..Default::default()
-    }));
+    emu.set_faults(FaultPlan::seeded(3).rule(FaultRule::new().with_error_rate(1.0)));
     let now = time::now_unix();
     let tc = tencent(
         &emu,
@@ -91,10 +75,7 @@ async fn server_errors_and_dropped_connections() {
     let uc = ucloud(&emu, "emu-ucloud-public-1", "emu-ucloud-private-1", None).await;
     assert_eq!(uc.status, 503);
 
-    emu.set_faults(FaultPlan::seeded(3).rule(FaultRule {
-        drop_rate: 1.0,
-        ..Default::default()
-    }));
+    emu.set_faults(FaultPlan::seeded(3).rule(FaultRule::new().with_drop_rate(1.0)));
     let url = format!("{}/", emu.base_url());
     let err = reqwest::Client::new()
         .post(url)
@@ -143,10 +124,8 @@ async fn tencent_raw(emu: &Emulator, now: u64) -> Result<u16, reqwest::Error> {
 async fn the_same_seed_gives_the_same_faults_through_the_server() {
     async fn run(seed: u64) -> Vec<Option<String>> {
         let mut world = World::example();
-        world.faults = FaultPlan::seeded(seed).rule(FaultRule {
-            error_rate: 0.3,
-            ..rule(imageshare_ucloud::UHOST, "DescribeImage")
-        });
+        world.faults = FaultPlan::seeded(seed)
+            .rule(rule(imageshare_ucloud::UHOST, "DescribeImage").with_error_rate(0.3));
         let emu = Emulator::start(world).await.unwrap();
         for _ in 0..40 {
             ucloud(&emu, "emu-ucloud-public-1", "emu-ucloud-private-1", None).await;

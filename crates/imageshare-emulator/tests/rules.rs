@@ -81,32 +81,27 @@ fn as_image(p: Provider, seed: &ImageSeed, caller: &str) -> Image {
         Origin::Marketplace => ImageOrigin::MarketplaceDerived,
         Origin::Public => ImageOrigin::Public,
     };
-    Image {
-        id: seed.id.as_str().into(),
-        name: seed.id.clone(),
-        owner: Some(principal(p, &seed.owner)),
-        owner_site: Some(if seed.owner == INTL || seed.owner == "org-int001" {
+    Image::new(seed.id.as_str(), seed.region.as_str())
+        .with_name(seed.id.clone())
+        .with_owner(Some(principal(p, &seed.owner)))
+        .with_owner_site(Some(if seed.owner == INTL || seed.owner == "org-int001" {
             Site::International
         } else {
             Site::China
-        }),
-        region: seed.region.as_str().into(),
-        state: match seed.state {
+        }))
+        .with_state(match seed.state {
             State::Available => ImageState::Available,
             State::Creating => ImageState::Pending,
             State::Unavailable => ImageState::Unavailable,
             State::Failed => ImageState::Failed,
-        },
-        origin,
-        encryption: match seed.encrypted {
+        })
+        .with_origin(origin)
+        .with_encryption(match seed.encrypted {
             Encrypted::None => Encryption::None,
             Encrypted::ServiceKey => Encryption::ServiceKey,
             Encrypted::Cmk => Encryption::CustomerKey,
-        },
-        kind: seed.kind,
-        created_at: None,
-        progress: None,
-    }
+        })
+        .with_kind(seed.kind)
 }
 
 struct Case {
@@ -178,6 +173,7 @@ fn cases(p: Provider) -> Vec<Case> {
             base(p).encrypted(Encrypted::ServiceKey),
             &[other],
         )),
+        other => panic!("no rule case for the encrypted policy {other:?}: write one here"),
     }
     if !l.cross_site {
         out.push(case(LimitRule::CrossSite, base(p), &[intl]));

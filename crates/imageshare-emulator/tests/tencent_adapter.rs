@@ -542,12 +542,14 @@ async fn auth_failures_are_auth_errors() {
 #[tokio::test]
 async fn throttling_and_server_errors_are_retried_to_success() {
     let emu = example().await;
-    emu.set_faults(FaultPlan::seeded(7).rule(FaultRule {
-        provider: Some(imageshare_tencent::CVM),
-        action: Some("DescribeImageSharePermission".into()),
-        qps: Some(1),
-        ..Default::default()
-    }));
+    emu.set_faults(
+        FaultPlan::seeded(7).rule(
+            FaultRule::new()
+                .with_provider(imageshare_tencent::CVM)
+                .with_action("DescribeImageSharePermission")
+                .with_qps(1),
+        ),
+    );
     let c = cvm(&emu, OWNER);
     let img = id("img-6pb6lrmy");
     c.sharees(&img).await.unwrap();
@@ -565,12 +567,14 @@ async fn throttling_and_server_errors_are_retried_to_success() {
         .any(|c| c.error.as_deref() == Some("RequestLimitExceeded")));
 
     // 5xx on the first attempt of a share, then success: the grant is made exactly once.
-    emu.set_faults(FaultPlan::seeded(11).rule(FaultRule {
-        provider: Some(imageshare_tencent::CVM),
-        action: Some("ModifyImageSharePermission".into()),
-        error_rate: 0.5,
-        ..Default::default()
-    }));
+    emu.set_faults(
+        FaultPlan::seeded(11).rule(
+            FaultRule::new()
+                .with_provider(imageshare_tencent::CVM)
+                .with_action("ModifyImageSharePermission")
+                .with_error_rate(0.5),
+        ),
+    );
     let report = Checked::new(cvm(&emu, OWNER))
         .share(&img, &[acct(PEER)])
         .await

@@ -1037,14 +1037,14 @@ async fn cvm_image_to_lighthouse_on_the_wire() {
 #[tokio::test]
 async fn throttling_answer_is_tencents() {
     let emu = example().await;
-    emu.set_faults(imageshare_emulator::FaultPlan::seeded(1).rule(
-        imageshare_emulator::FaultRule {
-            provider: Some(imageshare_tencent::LIGHTHOUSE),
-            action: Some("DescribeBlueprints".into()),
-            qps: Some(1),
-            ..Default::default()
-        },
-    ));
+    emu.set_faults(
+        imageshare_emulator::FaultPlan::seeded(1).rule(
+            imageshare_emulator::FaultRule::new()
+                .with_provider(imageshare_tencent::LIGHTHOUSE)
+                .with_action("DescribeBlueprints")
+                .with_qps(1),
+        ),
+    );
     lh(&emu, "DescribeBlueprints", json!({})).await.ok();
     lh(&emu, "DescribeBlueprints", json!({}))
         .await

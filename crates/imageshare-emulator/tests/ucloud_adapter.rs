@@ -370,6 +370,7 @@ async fn auth_failures_are_typed() {
             code,
             message,
             request_id,
+            ..
         } => {
             assert_eq!((provider, code.as_str()), (imageshare_ucloud::UHOST, "171"));
             assert_eq!(message, "Signature VerifyAC Error");
@@ -403,12 +404,14 @@ async fn auth_failures_are_typed() {
 #[tokio::test]
 async fn throttling_is_retried_until_success() {
     let emu = start().await;
-    emu.set_faults(FaultPlan::seeded(7).rule(FaultRule {
-        provider: Some(imageshare_ucloud::UHOST),
-        action: Some("DescribeImage".into()),
-        qps: Some(1),
-        ..FaultRule::default()
-    }));
+    emu.set_faults(
+        FaultPlan::seeded(7).rule(
+            FaultRule::new()
+                .with_provider(imageshare_ucloud::UHOST)
+                .with_action("DescribeImage")
+                .with_qps(1),
+        ),
+    );
     let a = adapter(&emu, A, "org-a1");
     for _ in 0..3 {
         assert_eq!(
@@ -432,12 +435,14 @@ async fn throttling_is_retried_until_success() {
     );
 
     // Copies are never retried: the 153 comes back as is.
-    emu.set_faults(FaultPlan::seeded(7).rule(FaultRule {
-        provider: Some(imageshare_ucloud::UHOST),
-        action: Some("CopyCustomImage".into()),
-        qps: Some(1),
-        ..FaultRule::default()
-    }));
+    emu.set_faults(
+        FaultPlan::seeded(7).rule(
+            FaultRule::new()
+                .with_provider(imageshare_ucloud::UHOST)
+                .with_action("CopyCustomImage")
+                .with_qps(1),
+        ),
+    );
     let project = ProjectId::from("org-a2");
     a.copy_to_project(&id("uimage-golden"), &project, None, None)
         .await
@@ -456,12 +461,14 @@ async fn throttling_is_retried_until_success() {
 #[tokio::test]
 async fn server_errors_are_retried() {
     let emu = start().await;
-    emu.set_faults(FaultPlan::seeded(3).rule(FaultRule {
-        provider: Some(imageshare_ucloud::UHOST),
-        action: Some(SharingActions::DESCRIBE_SHARE.into()),
-        error_rate: 0.5,
-        ..FaultRule::default()
-    }));
+    emu.set_faults(
+        FaultPlan::seeded(3).rule(
+            FaultRule::new()
+                .with_provider(imageshare_ucloud::UHOST)
+                .with_action(SharingActions::DESCRIBE_SHARE)
+                .with_error_rate(0.5),
+        ),
+    );
     let a = adapter(&emu, A, "org-a1");
     for _ in 0..8 {
         assert!(a.sharees(&id("uimage-golden")).await.unwrap().is_empty());

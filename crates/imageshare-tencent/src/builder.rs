@@ -199,7 +199,7 @@ mod tests {
             .unwrap();
         let err = lh.client().credentials().get().await.unwrap_err();
         assert!(
-            matches!(&err, Error::CredentialsNotFound { provider, tried }
+            matches!(&err, Error::CredentialsNotFound { provider, tried, .. }
                 if *provider == crate::LIGHTHOUSE && tried.len() == 7),
             "{err:?}"
         );

@@ -515,31 +515,31 @@ pub fn decode<T: DeserializeOwned>(
         Err(_) if status >= 400 => {
             let text = String::from_utf8_lossy(&resp.body);
             let message: String = text.chars().take(200).collect();
-            return Err(Error::from(ApiError {
-                provider,
-                action: action.to_owned(),
-                status,
-                code: format!("HTTP.{status}"),
-                message: if message.is_empty() {
-                    format!("HTTP {status} without a Tencent Cloud response body")
-                } else {
-                    message
-                },
-                request_id: None,
-                retry: RetryReason::of_status(status),
-                retry_after: None,
-            }));
+            return Err(Error::from(
+                ApiError::new(
+                    provider,
+                    action,
+                    status,
+                    format!("HTTP.{status}"),
+                    if message.is_empty() {
+                        format!("HTTP {status} without a Tencent Cloud response body")
+                    } else {
+                        message
+                    },
+                )
+                .with_retry(RetryReason::of_status(status)),
+            ));
         }
         Err(why) => {
-            return Err(Error::Decode {
+            return Err(Error::decode(
                 provider,
-                action: action.to_owned(),
-                message: format!(
+                action,
+                format!(
                     "the answer is not a {{\"Response\": {{...}}}} JSON envelope of the \
                      expected shape: {why}"
                 ),
-                request_id: None,
-            })
+                None,
+            ))
         }
     };
     let request_id = envelope.request_id;
@@ -558,23 +558,21 @@ pub fn decode<T: DeserializeOwned>(
         ));
     }
     if status != 200 {
-        return Err(Error::from(ApiError {
-            provider,
-            action: action.to_owned(),
-            status,
-            code: format!("HTTP.{status}"),
-            message: format!("HTTP {status} with a response that carries no Error"),
-            request_id,
-            retry: RetryReason::of_status(status),
-            retry_after: None,
-        }));
+        return Err(Error::from(
+            ApiError::new(
+                provider,
+                action,
+                status,
+                format!("HTTP.{status}"),
+                format!("HTTP {status} with a response that carries no Error"),
+            )
+            .with_request_id(request_id)
+            .with_retry(RetryReason::of_status(status)),
+        ));
     }
-    envelope.payload.map_err(|message| Error::Decode {
-        provider,
-        action: action.to_owned(),
-        message,
-        request_id,
-    })
+    envelope
+        .payload
+        .map_err(|message| Error::decode(provider, action, message, request_id))
 }
 
 /// Turns a `Response.Error` into the one error type (codes kept verbatim).
@@ -588,46 +586,31 @@ pub fn classify(
     subject: Option<&str>,
 ) -> Error {
     if code == TOKEN_EXPIRED_CODE {
-        return Error::CredentialsExpired {
-            provider,
-            code,
-            message,
-            request_id,
-        };
+        return Error::credentials_expired(provider, code, message, request_id);
     }
     if code.starts_with("AuthFailure") {
-        return Error::Auth {
-            provider,
-            code,
-            message,
-            request_id,
-        };
+        return Error::auth(provider, code, message, request_id);
     }
     if let Some(id) = subject {
         if NOT_FOUND_CODES.contains(&code.as_str()) {
             tracing::debug!(%code, request_id = request_id.as_deref().unwrap_or("-"), "not found");
-            return Error::NotFound {
+            return Error::not_found(
                 provider,
-                what: if code.contains("Blueprint") {
+                if code.contains("Blueprint") {
                     "blueprint"
                 } else {
                     "image"
                 },
-                id: id.to_owned(),
-            };
+                id,
+            );
         }
     }
     let retry = retry_reason(&code, status);
-    Error::from(ApiError {
-        provider,
-        action: action.to_owned(),
-        status,
-        code,
-        message,
-        request_id,
-        retry,
-        retry_after: None,
-    })
+    Error::from(
+        ApiError::new(provider, action, status, code, message)
+            .with_request_id(request_id)
+            .with_retry(retry),
+    )
 }
 
 #[cfg(test)]

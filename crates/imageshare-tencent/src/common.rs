@@ -127,11 +127,7 @@ pub(crate) fn the_one<A: Service, T>(
 ) -> Result<T> {
     set.into_iter()
         .find(|x| id_of(x) == id.as_str())
-        .ok_or_else(|| Error::NotFound {
-            provider: adapter.provider(),
-            what: adapter.item(),
-            id: id.to_string(),
-        })
+        .ok_or_else(|| Error::not_found(adapter.provider(), adapter.item(), id.to_string()))
 }
 
 /// The id of the copy made in `region`, from the per-region answer of a copy action
@@ -150,12 +146,7 @@ pub(crate) fn copied_id<A: Service, T>(
         .find(|(r, _)| *r == region.as_str())
         .or_else(|| set.first().map(&fields))
         .map(|(_, id)| ImageId::from(id))
-        .ok_or_else(|| Error::Decode {
-            provider: adapter.provider(),
-            action: action.to_owned(),
-            message: empty.to_owned(),
-            request_id: None,
-        })
+        .ok_or_else(|| Error::decode(adapter.provider(), action, empty, None))
 }
 
 /// The new id per region of `regions` from a copy answer `set` (`SyncImages` `ImageSet`,
@@ -175,11 +166,13 @@ pub(crate) fn copied_ids<A: Service, T>(
                 .map(&fields)
                 .find(|(r, _)| *r == region.as_str())
                 .map(|(_, id)| ImageId::from(id))
-                .ok_or_else(|| Error::Decode {
-                    provider: adapter.provider(),
-                    action: action.to_owned(),
-                    message: format!("the answer lists no copy in {region}"),
-                    request_id: None,
+                .ok_or_else(|| {
+                    Error::decode(
+                        adapter.provider(),
+                        action,
+                        format!("the answer lists no copy in {region}"),
+                        None,
+                    )
                 })
         })
         .collect()
@@ -334,16 +327,13 @@ mod tests {
                 sent.lock().unwrap().push(batch);
                 async move {
                     if first {
-                        Err(Error::from(imageshare_core::ApiError {
-                            provider: crate::CVM,
-                            action: "ModifyImageSharePermission".into(),
-                            status: 200,
-                            code: "FailedOperation.AccountAlreadyExists".into(),
-                            message: "exists".into(),
-                            request_id: None,
-                            retry: None,
-                            retry_after: None,
-                        }))
+                        Err(Error::from(imageshare_core::ApiError::new(
+                            crate::CVM,
+                            "ModifyImageSharePermission",
+                            200,
+                            "FailedOperation.AccountAlreadyExists",
+                            "exists",
+                        )))
                     } else {
                         Ok(Some("req-2".to_owned()))
                     }

@@ -321,23 +321,19 @@ pub fn image_from_cvm(img: CvmImage, region: &Region) -> Image {
         s.iter()
             .any(|snap| snap.disk_usage.as_deref() == Some("DATA_DISK"))
     });
-    Image {
-        id: ImageId::new(img.image_id),
-        name: img.image_name.unwrap_or_default(),
-        owner,
-        owner_site: None,
-        region: region.clone(),
-        state,
-        origin,
-        encryption: Encryption::NotReported,
-        kind: if whole {
+    Image::new(ImageId::new(img.image_id), region.clone())
+        .with_name(img.image_name.unwrap_or_default())
+        .with_owner(owner)
+        .with_state(state)
+        .with_origin(origin)
+        .with_encryption(Encryption::NotReported)
+        .with_kind(if whole {
             ImageKind::WholeMachine
         } else {
             ImageKind::SystemDisk
-        },
-        created_at: reported_time(img.created_time.as_deref()),
-        progress,
-    }
+        })
+        .with_created_at(reported_time(img.created_time.as_deref()))
+        .with_progress(progress)
 }
 
 #[async_trait]
@@ -484,9 +480,9 @@ impl ImageSharing for TencentCvmImageSharing {
         Ok(Page::last(
             resp.share_permission_set
                 .into_iter()
-                .map(|p| Sharee {
-                    principal: Principal::account(p.account_id),
-                    shared_at: reported_time(p.created_time.as_deref()),
+                .map(|p| {
+                    Sharee::new(Principal::account(p.account_id))
+                        .with_shared_at(reported_time(p.created_time.as_deref()))
                 })
                 .collect(),
         ))
@@ -526,13 +522,20 @@ impl ImageSharing for TencentCvmImageSharing {
             }
             CopyTarget::Region { region, name } => (region, name),
             CopyTarget::Project { .. } => {
-                return Err(Error::Unsupported {
-                    provider: self.provider(),
-                    operation: "copy to a project".to_owned(),
-                    reason: "CVM custom images belong to an account, not a project; copy with \
-                             CopyTarget::OwnCopy or CopyTarget::Region"
-                        .to_owned(),
-                })
+                return Err(Error::unsupported(
+                    self.provider(),
+                    "copy to a project",
+                    "CVM custom images belong to an account, not a project; copy with \
+                             CopyTarget::OwnCopy or CopyTarget::Region",
+                ))
+            }
+            // A kind of target this adapter was not written for.
+            other => {
+                return Err(Error::unsupported(
+                    self.provider(),
+                    format!("copy to {other:?}"),
+                    "this adapter does not know this kind of copy target",
+                ))
             }
         };
         let set = self
@@ -736,7 +739,7 @@ mod tests {
             .await
             .unwrap_err();
         match &e {
-            Error::InvalidInput { field, message } => {
+            Error::InvalidInput { field, message, .. } => {
                 assert_eq!(field, "target region");
                 assert!(
                     message.contains("ap-guangzhou is the adapter's own region"),
@@ -751,7 +754,7 @@ mod tests {
             .await
             .unwrap_err();
         assert!(
-            matches!(&e, Error::InvalidInput { field, message }
+            matches!(&e, Error::InvalidInput { field, message, .. }
                 if field == "regions" && message.contains("'&' is not allowed")),
             "{e:?}"
         );

@@ -133,14 +133,14 @@ impl TencentLighthouseImageSharing {
             .await
             .map_err(|e| {
                 if is_missing_action(&e) {
-                    Error::Unsupported {
-                        provider: self.provider(),
-                        operation: "list the accounts a blueprint is shared with".to_owned(),
-                        reason: format!(
+                    Error::unsupported(
+                        self.provider(),
+                        "list the accounts a blueprint is shared with",
+                        format!(
                         "this endpoint does not offer DescribeBlueprintsShareAcrossAccountInfos \
                          (only the China-site API has it): {e}"
                     ),
-                    }
+                    )
                 } else {
                     e
                 }
@@ -155,9 +155,9 @@ impl TencentLighthouseImageSharing {
         let sharees = infos
             .into_iter()
             .filter(|i| i.blueprint_id == id.as_str())
-            .map(|i| Sharee {
-                principal: Principal::account(i.account_id),
-                shared_at: reported_time(i.created_time.as_deref()),
+            .map(|i| {
+                Sharee::new(Principal::account(i.account_id))
+                    .with_shared_at(reported_time(i.created_time.as_deref()))
             })
             .collect();
         Ok(Page::new(sharees, next))
@@ -317,11 +317,7 @@ impl TencentLighthouseImageSharing {
         let img = found
             .into_iter()
             .find(|i| i.image_id == id.as_str())
-            .ok_or_else(|| Error::NotFound {
-                provider: self.provider(),
-                what: "image",
-                id: id.to_string(),
-            })?;
+            .ok_or_else(|| Error::not_found(self.provider(), "image", id.to_string()))?;
         Ok(Eligibility {
             image: id.clone(),
             shareable: img.is_shareable,
@@ -340,25 +336,27 @@ impl TencentLighthouseImageSharing {
         check_id(&CVM_LIMITS, id)?;
         let e = self.eligibility_in(&cx, id).await?;
         if !e.shareable {
-            return Err(Error::Unsupported {
-                provider: self.provider(),
-                operation: format!("share CVM image {id} to Lighthouse"),
-                reason: format!(
+            return Err(Error::unsupported(
+                self.provider(),
+                format!("share CVM image {id} to Lighthouse"),
+                format!(
                     "DescribeImagesToShare says the image is not shareable: UnshareableReason \
                      {:?}",
                     e.reason
                 ),
-            });
+            ));
         }
         let resp = self.cvm_image_permission(&cx, id, "SHARE").await?;
         resp.blueprint_id
             .filter(|b| !b.is_empty())
             .map(ImageId::new)
-            .ok_or_else(|| Error::Decode {
-                provider: self.provider(),
-                action: "ModifyImageSharePermission".to_owned(),
-                message: "SHARE answered without a BlueprintId".to_owned(),
-                request_id: None,
+            .ok_or_else(|| {
+                Error::decode(
+                    self.provider(),
+                    "ModifyImageSharePermission",
+                    "SHARE answered without a BlueprintId",
+                    None,
+                )
             })
     }
 
@@ -447,11 +445,11 @@ impl TencentLighthouseImageSharing {
     /// Lighthouse -> CVM. No public API exists (tencent.md §2.7), so this always returns
     /// [`Error::Unsupported`] explaining what to do instead; nothing is sent.
     pub async fn share_to_cvm(&self, blueprint: &ImageId) -> Result<ImageId> {
-        Err(Error::Unsupported {
-            provider: self.provider(),
-            operation: format!("share Lighthouse blueprint {blueprint} to CVM"),
-            reason: NO_LIGHTHOUSE_TO_CVM.to_owned(),
-        })
+        Err(Error::unsupported(
+            self.provider(),
+            format!("share Lighthouse blueprint {blueprint} to CVM"),
+            NO_LIGHTHOUSE_TO_CVM,
+        ))
     }
 
     /// Shares (`ShareBlueprintAcrossAccounts`) or unshares
@@ -507,19 +505,13 @@ pub fn image_from_blueprint(b: Blueprint, region: &Region) -> Image {
         "OFFLINE" | "ISOLATING" | "ISOLATED" | "DELETING" | "DESTROYING" => ImageState::Unavailable,
         other => ImageState::Other(other.to_owned()),
     };
-    Image {
-        id: ImageId::new(b.blueprint_id),
-        name: b.blueprint_name.unwrap_or_default(),
-        owner: None,
-        owner_site: None,
-        region: region.clone(),
-        state,
-        origin,
-        encryption: Encryption::NotReported,
-        kind: ImageKind::LightweightHost,
-        created_at: reported_time(b.created_time.as_deref()),
-        progress: None,
-    }
+    Image::new(ImageId::new(b.blueprint_id), region.clone())
+        .with_name(b.blueprint_name.unwrap_or_default())
+        .with_state(state)
+        .with_origin(origin)
+        .with_encryption(Encryption::NotReported)
+        .with_kind(ImageKind::LightweightHost)
+        .with_created_at(reported_time(b.created_time.as_deref()))
 }
 
 fn is_missing_action(e: &Error) -> bool {
@@ -696,20 +688,27 @@ impl ImageSharing for TencentLighthouseImageSharing {
                 ))
             }
             CopyTarget::OwnCopy { .. } => {
-                return Err(Error::Unsupported {
-                    provider: self.provider(),
-                    operation: "copy a blueprint within its region".to_owned(),
-                    reason: "Lighthouse's SyncBlueprint copies to other regions only; there is \
-                             no API that makes an own copy of a blueprint in the same region"
-                        .to_owned(),
-                })
+                return Err(Error::unsupported(
+                    self.provider(),
+                    "copy a blueprint within its region",
+                    "Lighthouse's SyncBlueprint copies to other regions only; there is \
+                             no API that makes an own copy of a blueprint in the same region",
+                ))
             }
             CopyTarget::Project { .. } => {
-                return Err(Error::Unsupported {
-                    provider: self.provider(),
-                    operation: "copy to a project".to_owned(),
-                    reason: "Lighthouse blueprints belong to an account, not a project".to_owned(),
-                })
+                return Err(Error::unsupported(
+                    self.provider(),
+                    "copy to a project",
+                    "Lighthouse blueprints belong to an account, not a project",
+                ))
+            }
+            // A kind of target this adapter was not written for.
+            other => {
+                return Err(Error::unsupported(
+                    self.provider(),
+                    format!("copy to {other:?}"),
+                    "this adapter does not know this kind of copy target",
+                ))
             }
         };
         let set = self

@@ -90,75 +90,79 @@ const ACCOUNT_ID: PrincipalForm = PrincipalForm::NumericAccountId {
 pub const EXAMPLE_REGION: &str = "ap-guangzhou";
 
 /// Tencent CVM (API 2017-03-12) image sharing.
-pub const CVM_LIMITS: ShareLimits = ShareLimits {
-    provider: crate::CVM,
-    image_id_prefix: "img-",
-    example_region: EXAMPLE_REGION,
-    principal_kind: PrincipalKind::Account,
-    principal_form: ACCOUNT_ID,
-    max_sharees_per_image: Some(CVM_MAX_SHAREES_PER_IMAGE),
-    // UNPUBLISHED by Tencent: a chosen safe default, see the module docs.
-    max_principals_per_call: CVM_DEFAULT_MAX_ACCOUNTS_PER_CALL,
-    // Documented: "only into the same region of the recipient's account".
-    same_region_only: true,
-    // UNCONFIRMED: the API page does not say a received image cannot be shared onward. The
-    // documented route for a recipient is SyncImages to the source region, which makes an
-    // own custom image that can then be shared. We refuse re-sharing and point there.
-    reshare_received: false,
-    // Nothing documented about marketplace-derived custom images (the CVM Image object has
-    // no marketplace marker either); the server answers if it refuses. BYOL images are
-    // refused by the server (FailedOperation.BYOLImageShareFailed) and not modelled here.
-    share_marketplace_derived: true,
-    // Documented: UnsupportedOperation.EncryptedImagesNotSupported.
-    encrypted: EncryptedPolicy::Forbidden,
-    // Nothing documented for CVM about China-site vs international-site recipients (the
-    // Lighthouse error AccountIdInvalidAccountArea has no CVM counterpart), so the client
-    // does not ban it; the server's answer is the truth.
-    cross_site: true,
-    // Documented: whole-instance images are refused (InvalidParameter.InstanceImageNotSupport).
-    shareable_kinds: &[ImageKind::SystemDisk],
-    // Documented: the image must be NORMAL.
-    require_available: true,
-    // Documented: DeleteImages refuses a shared image (InvalidImageId.InShared).
-    delete_requires_unshare: true,
-    source: "tencent.md §1.1/§1.8 (CVM API 213/15710, tencentcloud-sdk-go cvm/v20170312 \
-             errors); per-call maximum unpublished, default 10 chosen from Terraform/tccli \
-             behaviour (see imageshare_tencent::limits docs)",
-};
+pub const CVM_LIMITS: ShareLimits = ShareLimits::new(
+    crate::CVM,
+    "img-",
+    EXAMPLE_REGION,
+    PrincipalKind::Account,
+    ACCOUNT_ID,
+)
+.with_max_sharees_per_image(Some(CVM_MAX_SHAREES_PER_IMAGE))
+// UNPUBLISHED by Tencent: a chosen safe default, see the module docs.
+.with_max_principals_per_call(CVM_DEFAULT_MAX_ACCOUNTS_PER_CALL)
+// Documented: "only into the same region of the recipient's account".
+.with_same_region_only(true)
+// UNCONFIRMED: the API page does not say a received image cannot be shared onward. The
+// documented route for a recipient is SyncImages to the source region, which makes an
+// own custom image that can then be shared. We refuse re-sharing and point there.
+.with_reshare_received(false)
+// Nothing documented about marketplace-derived custom images (the CVM Image object has
+// no marketplace marker either); the server answers if it refuses. BYOL images are
+// refused by the server (FailedOperation.BYOLImageShareFailed) and not modelled here.
+.with_share_marketplace_derived(true)
+// Documented: UnsupportedOperation.EncryptedImagesNotSupported.
+.with_encrypted(EncryptedPolicy::Forbidden)
+// Nothing documented for CVM about China-site vs international-site recipients (the
+// Lighthouse error AccountIdInvalidAccountArea has no CVM counterpart), so the client
+// does not ban it; the server's answer is the truth.
+.with_cross_site(true)
+// Documented: whole-instance images are refused (InvalidParameter.InstanceImageNotSupport).
+.with_shareable_kinds(&[ImageKind::SystemDisk])
+// Documented: the image must be NORMAL.
+.with_require_available(true)
+// Documented: DeleteImages refuses a shared image (InvalidImageId.InShared).
+.with_delete_requires_unshare(true)
+.with_source(
+    "tencent.md §1.1/§1.8 (CVM API 213/15710, tencentcloud-sdk-go cvm/v20170312 \
+     errors); per-call maximum unpublished, default 10 chosen from Terraform/tccli \
+     behaviour (see imageshare_tencent::limits docs)",
+);
 
 /// Tencent Lighthouse (API 2020-03-24) blueprint sharing across accounts.
-pub const LIGHTHOUSE_LIMITS: ShareLimits = ShareLimits {
-    provider: crate::LIGHTHOUSE,
-    image_id_prefix: "lhbp-",
-    example_region: EXAMPLE_REGION,
-    principal_kind: PrincipalKind::Account,
-    principal_form: ACCOUNT_ID,
-    // UNPUBLISHED: the total per blueprint is not documented; exceeding it gives
-    // LimitExceeded.ShareBlueprintAcrossAccountQuotaLimitExceeded.
-    max_sharees_per_image: None,
-    // Documented: "账号个数取值最大为10".
-    max_principals_per_call: LIGHTHOUSE_MAX_ACCOUNTS_PER_CALL,
-    // Blueprints are regional (SyncBlueprint copies them between regions) and every call is
-    // scoped by X-TC-Region, so a share happens in the blueprint's region.
-    same_region_only: true,
-    // Documented: only custom (PRIVATE) blueprints can be shared; a received one is SHARED.
-    reshare_received: false,
-    // Nothing documented.
-    share_marketplace_derived: true,
-    // Lighthouse documents no encrypted blueprints; nothing to refuse.
-    encrypted: EncryptedPolicy::Allowed,
-    // Documented: InvalidParameterValue.AccountIdInvalidAccountArea ("cannot share to an
-    // account of a different site").
-    cross_site: false,
-    shareable_kinds: &[ImageKind::LightweightHost],
-    // Documented: the blueprint must be NORMAL.
-    require_available: true,
-    // UNCONFIRMED: DeleteBlueprints lists UnsupportedOperation.BlueprintOccupied, which may be
-    // the "still shared" answer. Unsharing first is always valid, so the client requires it.
-    delete_requires_unshare: true,
-    source: "tencent.md §2.1/§2.6/§7 (Lighthouse API 1207/101338, tencentcloud-sdk-go \
-             lighthouse/v20200324 errors); per-blueprint total unpublished",
-};
+pub const LIGHTHOUSE_LIMITS: ShareLimits = ShareLimits::new(
+    crate::LIGHTHOUSE,
+    "lhbp-",
+    EXAMPLE_REGION,
+    PrincipalKind::Account,
+    ACCOUNT_ID,
+)
+// UNPUBLISHED: the total per blueprint is not documented; exceeding it gives
+// LimitExceeded.ShareBlueprintAcrossAccountQuotaLimitExceeded.
+.with_max_sharees_per_image(None)
+// Documented: "账号个数取值最大为10".
+.with_max_principals_per_call(LIGHTHOUSE_MAX_ACCOUNTS_PER_CALL)
+// Blueprints are regional (SyncBlueprint copies them between regions) and every call is
+// scoped by X-TC-Region, so a share happens in the blueprint's region.
+.with_same_region_only(true)
+// Documented: only custom (PRIVATE) blueprints can be shared; a received one is SHARED.
+.with_reshare_received(false)
+// Nothing documented.
+.with_share_marketplace_derived(true)
+// Lighthouse documents no encrypted blueprints; nothing to refuse.
+.with_encrypted(EncryptedPolicy::Allowed)
+// Documented: InvalidParameterValue.AccountIdInvalidAccountArea ("cannot share to an
+// account of a different site").
+.with_cross_site(false)
+.with_shareable_kinds(&[ImageKind::LightweightHost])
+// Documented: the blueprint must be NORMAL.
+.with_require_available(true)
+// UNCONFIRMED: DeleteBlueprints lists UnsupportedOperation.BlueprintOccupied, which may be
+// the "still shared" answer. Unsharing first is always valid, so the client requires it.
+.with_delete_requires_unshare(true)
+.with_source(
+    "tencent.md §2.1/§2.6/§7 (Lighthouse API 1207/101338, tencentcloud-sdk-go \
+     lighthouse/v20200324 errors); per-blueprint total unpublished",
+);
 
 /// CVM `SyncImages` (API 2017-03-12), the cross-region copy of a custom image.
 pub const CVM_COPY: CopyLimits = CopyLimits {

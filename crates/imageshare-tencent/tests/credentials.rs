@@ -260,7 +260,10 @@ async fn nothing_found(provider: imageshare_core::Provider, env: &StaticEnv) -> 
 #[tokio::test]
 async fn nothing_found_lists_every_source() {
     let err = nothing_found(LIGHTHOUSE, &home_env()).await;
-    let Error::CredentialsNotFound { provider, tried } = &err else {
+    let Error::CredentialsNotFound {
+        provider, tried, ..
+    } = &err
+    else {
         panic!("{err:?}")
     };
     assert_eq!(*provider, LIGHTHOUSE);

@@ -12,19 +12,12 @@ const REGION: &str = "ap-guangzhou";
 const OWNER: &str = "100000000001";
 
 fn image(id: &str, kind: ImageKind) -> Image {
-    Image {
-        id: id.into(),
-        name: "golden".into(),
-        owner: Some(Principal::account(OWNER)),
-        owner_site: Some(Site::China),
-        region: REGION.into(),
-        state: ImageState::Available,
-        origin: ImageOrigin::Custom,
-        encryption: Encryption::None,
-        kind,
-        created_at: None,
-        progress: None,
-    }
+    Image::new(id, REGION)
+        .with_name("golden")
+        .with_owner(Some(Principal::account(OWNER)))
+        .with_owner_site(Some(Site::China))
+        .with_encryption(Encryption::None)
+        .with_kind(kind)
 }
 
 fn accounts(n: u64) -> Vec<Principal> {

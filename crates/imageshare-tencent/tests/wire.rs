@@ -273,7 +273,7 @@ async fn cvm_image_absent_from_the_set_is_not_found() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::NotFound { provider, what: "image", id } if *provider == CVM && id == "img-nothere1"),
+        matches!(&err, Error::NotFound { provider, what: "image", id, .. } if *provider == CVM && id == "img-nothere1"),
         "{err:?}"
     );
 }

@@ -336,7 +336,9 @@ mod tests {
         // listing every source it tried.
         let e = hermetic().region("cn-bj2").build().unwrap_err();
         match &e {
-            Error::CredentialsNotFound { provider, tried } => {
+            Error::CredentialsNotFound {
+                provider, tried, ..
+            } => {
                 assert_eq!(*provider, UHOST);
                 assert_eq!(tried.len(), 4, "{tried:?}");
                 assert!(tried[0].contains("explicit credentials"), "{tried:?}");
@@ -387,7 +389,7 @@ mod tests {
                 .build()
                 .unwrap_err();
             assert!(
-                matches!(&e, Error::InvalidInput { field, message }
+                matches!(&e, Error::InvalidInput { field, message, .. }
                     if field == "region" && message.contains("is not a region id of ucloud")),
                 "{bad:?}: {e:?}"
             );

@@ -335,28 +335,22 @@ pub fn decode_answer<T: DeserializeOwned>(
     if !(200..300).contains(&response.status) {
         let text = String::from_utf8_lossy(&response.body);
         let message: String = text.trim().chars().take(200).collect();
-        return Err(ApiError {
-            provider: UHOST,
-            action: action.to_owned(),
-            status: response.status,
-            code: format!("HTTP{}", response.status),
-            message: if message.is_empty() {
+        return Err(ApiError::new(
+            UHOST,
+            action,
+            response.status,
+            format!("HTTP{}", response.status),
+            if message.is_empty() {
                 format!("HTTP status {}", response.status)
             } else {
                 message
             },
-            request_id,
-            retry: retry(retcode::status_retry_reason(response.status)),
-            retry_after: None,
-        }
+        )
+        .with_request_id(request_id)
+        .with_retry(retry(retcode::status_retry_reason(response.status)))
         .into());
     }
-    let decode_error = |message: String| Error::Decode {
-        provider: UHOST,
-        action: action.to_owned(),
-        message,
-        request_id: request_id.clone(),
-    };
+    let decode_error = |message: String| Error::decode(UHOST, action, message, request_id.clone());
     if response.body.iter().all(u8::is_ascii_whitespace) {
         return Err(decode_error("empty response body".to_owned()));
     }
@@ -372,32 +366,22 @@ pub fn decode_answer<T: DeserializeOwned>(
     }
     let message = answer.message.unwrap_or_default();
     if temporary && code == retcode::TOKEN_NOT_EXISTS {
-        return Err(Error::CredentialsExpired {
-            provider: UHOST,
-            code: code.to_string(),
+        return Err(Error::credentials_expired(
+            UHOST,
+            code.to_string(),
             message,
             request_id,
-        });
+        ));
     }
     if retcode::is_auth(code) {
-        return Err(Error::Auth {
-            provider: UHOST,
-            code: code.to_string(),
-            message,
-            request_id,
-        });
+        return Err(Error::auth(UHOST, code.to_string(), message, request_id));
     }
-    Err(ApiError {
-        provider: UHOST,
-        action: action.to_owned(),
-        status: response.status,
-        code: code.to_string(),
-        message,
-        request_id,
-        retry: retry(retcode::retry_reason(code)),
-        retry_after: None,
-    }
-    .into())
+    Err(
+        ApiError::new(UHOST, action, response.status, code.to_string(), message)
+            .with_request_id(request_id)
+            .with_retry(retry(retcode::retry_reason(code)))
+            .into(),
+    )
 }
 
 /// The `RetCode` of an [`Error::Api`] or [`Error::Auth`] from UCloud, as a number.

@@ -47,28 +47,30 @@ use crate::UHOST;
 /// * `cross_site: true` — the China/international site rule is an Alibaba SAS rule; the
 ///   guide shares across accounts with no site condition. (UCloud China and UCloud Global
 ///   are separate platforms whose project ids do not meet, which the server judges.)
-pub const UHOST_LIMITS: ShareLimits = ShareLimits {
-    provider: UHOST,
-    image_id_prefix: "uimage-",
-    example_region: "cn-bj2",
-    principal_kind: PrincipalKind::Project,
-    principal_form: PrincipalForm::PrefixedId { prefix: "org-" },
-    max_sharees_per_image: Some(50),
-    max_principals_per_call: 1,
-    same_region_only: true,
-    reshare_received: false,
-    share_marketplace_derived: true,
-    encrypted: EncryptedPolicy::Allowed,
-    cross_site: true,
-    shareable_kinds: &[ImageKind::SystemDisk],
-    require_available: true,
-    delete_requires_unshare: false,
-    source: "UCloud UHost guide 共享镜像 (docs.ucloud.cn/uhost/guide/image/sharingimage; \
-             UCloud Global /en/docs/uhost/guide/image/shared_mirror): 50 projects per image, \
-             same region, system-disk images only, no ULHost images, only the sharer shares \
-             and cancels, deleting the source hides it from recipients. Sharing is console-only \
-             (no public API action): the per-call maximum of 1 is imageshare's choice.",
-};
+pub const UHOST_LIMITS: ShareLimits = ShareLimits::new(
+    UHOST,
+    "uimage-",
+    "cn-bj2",
+    PrincipalKind::Project,
+    PrincipalForm::PrefixedId { prefix: "org-" },
+)
+.with_max_sharees_per_image(Some(50))
+.with_max_principals_per_call(1)
+.with_same_region_only(true)
+.with_reshare_received(false)
+.with_share_marketplace_derived(true)
+.with_encrypted(EncryptedPolicy::Allowed)
+.with_cross_site(true)
+.with_shareable_kinds(&[ImageKind::SystemDisk])
+.with_require_available(true)
+.with_delete_requires_unshare(false)
+.with_source(
+    "UCloud UHost guide 共享镜像 (docs.ucloud.cn/uhost/guide/image/sharingimage; \
+     UCloud Global /en/docs/uhost/guide/image/shared_mirror): 50 projects per image, \
+     same region, system-disk images only, no ULHost images, only the sharer shares \
+     and cancels, deleting the source hides it from recipients. Sharing is console-only \
+     (no public API action): the per-call maximum of 1 is imageshare's choice.",
+);
 
 /// Client-side request rate of every UCloud action: **imageshare's choice, not a published
 /// quota**. UCloud publishes no numeric rate limit for its OpenAPI or the UHost image

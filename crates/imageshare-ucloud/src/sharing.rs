@@ -329,12 +329,12 @@ impl UCloudImageSharing {
             None => match answer.infos.into_iter().next() {
                 Some(info) => (info.target_image_id, Some(info.task_id)),
                 None => {
-                    return Err(Error::Decode {
-                        provider: UHOST,
-                        action: COPY_CUSTOM_IMAGE.to_owned(),
-                        message: "the answer has neither TargetImageId nor Infos".to_owned(),
+                    return Err(Error::decode(
+                        UHOST,
+                        COPY_CUSTOM_IMAGE,
+                        "the answer has neither TargetImageId nor Infos",
                         request_id,
-                    })
+                    ))
                 }
             },
         };
@@ -383,12 +383,12 @@ impl UCloudImageSharing {
             .await
             .map_err(|e| not_found_as(e, id))?;
         if answer.body.infos.is_empty() {
-            return Err(Error::Decode {
-                provider: UHOST,
-                action: COPY_CUSTOM_IMAGE.to_owned(),
-                message: "a batch copy answer has no Infos".to_owned(),
-                request_id: answer.request_id,
-            });
+            return Err(Error::decode(
+                UHOST,
+                COPY_CUSTOM_IMAGE,
+                "a batch copy answer has no Infos",
+                answer.request_id,
+            ));
         }
         Ok(answer
             .body
@@ -762,9 +762,9 @@ impl ImageSharing for UCloudImageSharing {
             .await
             .map_err(|e| self.sharing_error(e, &self.actions.describe_share, id))?;
         Ok(
-            offset_page(offset, limit, page.total_count, page.project_set).map(|s| Sharee {
-                principal: Principal::project(s.project_id),
-                shared_at: reported_time(s.create_time),
+            offset_page(offset, limit, page.total_count, page.project_set).map(|s| {
+                Sharee::new(Principal::project(s.project_id))
+                    .with_shared_at(reported_time(s.create_time))
             }),
         )
     }
@@ -823,6 +823,12 @@ impl ImageSharing for UCloudImageSharing {
                 .copy_to_project_in(cx, id, &project, region.as_ref(), name.as_deref())
                 .await?
                 .image_id),
+            // A kind of target this adapter was not written for.
+            other => Err(Error::unsupported(
+                self.provider(),
+                format!("copy to {other:?}"),
+                "this adapter does not know this kind of copy target",
+            )),
         }
     }
 
@@ -874,19 +880,14 @@ pub fn to_image(
         state::UNAVAILABLE => ImageState::Unavailable,
         other => ImageState::Other(other.to_owned()),
     };
-    Image {
-        id: ImageId::new(set.image_id.clone()),
-        name: set.image_name.clone(),
-        owner,
-        owner_site: None,
-        region: region.clone(),
-        state,
-        origin,
-        encryption: Encryption::NotReported,
-        kind,
-        created_at: reported_time(set.create_time),
-        progress: None,
-    }
+    Image::new(ImageId::new(set.image_id.clone()), region.clone())
+        .with_name(set.image_name.clone())
+        .with_owner(owner)
+        .with_state(state)
+        .with_origin(origin)
+        .with_encryption(Encryption::NotReported)
+        .with_kind(kind)
+        .with_created_at(reported_time(set.create_time))
 }
 
 /// A `CreateTime` (Unix seconds; 0 when absent or unreadable, see
@@ -910,11 +911,7 @@ fn offset_page<T>(offset: u64, limit: u32, total: u64, items: Vec<T>) -> Page<T>
 }
 
 fn not_found(id: &ImageId) -> Error {
-    Error::NotFound {
-        provider: UHOST,
-        what: "image",
-        id: id.to_string(),
-    }
+    Error::not_found(UHOST, "image", id.to_string())
 }
 
 /// RetCode 8956 ("resource does not exist or is not a custom image") as [`Error::NotFound`].
@@ -926,17 +923,17 @@ fn not_found_as(e: Error, id: &ImageId) -> Error {
 }
 
 fn unsupported(action: &str) -> Error {
-    Error::Unsupported {
-        provider: UHOST,
-        operation: action.to_owned(),
-        reason: format!(
+    Error::unsupported(
+        UHOST,
+        action,
+        format!(
             "the endpoint answered RetCode 161 (no such action): UCloud publishes no API \
              action for project image sharing, which is a console feature. {action} is \
              imageshare's name for it, served by the imageshare emulator; rename it with the \
              builder if your endpoint serves it under another name. On the public cloud use \
              copy_to_project (CopyCustomImage with TargetProjectId)."
         ),
-    }
+    )
 }
 
 #[cfg(test)]
@@ -1012,7 +1009,9 @@ mod tests {
 
     fn invalid(r: Result<impl fmt::Debug>, field: &str, says: &str) {
         match r {
-            Err(Error::InvalidInput { field: f, message }) => {
+            Err(Error::InvalidInput {
+                field: f, message, ..
+            }) => {
                 assert_eq!(f, field, "{message}");
                 assert!(message.contains(says), "{message}");
             }

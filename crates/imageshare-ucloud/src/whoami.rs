@@ -49,26 +49,26 @@ pub async fn whoami(client: &UCloudClient, cx: &CallContext) -> Result<CallerIde
     match answer {
         Ok(answer) => {
             let [user] = answer.body.data_set.as_slice() else {
-                return Err(Error::Decode {
-                    provider: UHOST,
-                    action: GET_USER_INFO.to_owned(),
-                    message: format!(
+                return Err(Error::decode(
+                    UHOST,
+                    GET_USER_INFO,
+                    format!(
                         "expected one DataSet entry, got {}",
                         answer.body.data_set.len()
                     ),
-                    request_id: answer.request_id,
-                });
+                    answer.request_id,
+                ));
             };
             let account = match &user.user_id {
                 serde_json::Value::Number(n) => n.to_string(),
                 serde_json::Value::String(s) if !s.is_empty() => s.clone(),
                 _ => {
-                    return Err(Error::Decode {
-                        provider: UHOST,
-                        action: GET_USER_INFO.to_owned(),
-                        message: "the user entry has no UserId".to_owned(),
-                        request_id: answer.request_id,
-                    })
+                    return Err(Error::decode(
+                        UHOST,
+                        GET_USER_INFO,
+                        "the user entry has no UserId",
+                        answer.request_id,
+                    ))
                 }
             };
             Ok(CallerIdentity::new(UHOST, account, source).with_expires(expires))

@@ -227,7 +227,10 @@ fn the_last_matching_profile_wins_as_in_the_go_sdk() {
 fn nothing_found_lists_every_source_tried() {
     let env = StaticEnv::new().with_home(HOME);
     let err = UCloudChain::new().resolve(&env).unwrap_err();
-    let Error::CredentialsNotFound { provider, tried } = &err else {
+    let Error::CredentialsNotFound {
+        provider, tried, ..
+    } = &err
+    else {
         panic!("unexpected error {err:?}");
     };
     assert_eq!(*provider, UHOST);

@@ -12,19 +12,10 @@ use imageshare_ucloud::{UHOST, UHOST_LIMITS};
 const REGION: &str = "cn-bj2";
 
 fn image(id: &str) -> Image {
-    Image {
-        id: id.into(),
-        name: "golden".into(),
-        owner: Some(Principal::project("org-owner")),
-        owner_site: None,
-        region: REGION.into(),
-        state: ImageState::Available,
-        origin: ImageOrigin::Custom,
-        encryption: Encryption::None,
-        kind: ImageKind::SystemDisk,
-        created_at: None,
-        progress: None,
-    }
+    Image::new(id, REGION)
+        .with_name("golden")
+        .with_owner(Some(Principal::project("org-owner")))
+        .with_encryption(Encryption::None)
 }
 
 fn backend_with(img: Image) -> Checked<InMemorySharing> {
@@ -138,38 +129,23 @@ fn one_project_per_call_up_to_fifty_per_image() {
 fn image_rules_are_enforced() {
     let cases: Vec<(Image, LimitRule)> = vec![
         (
-            Image {
-                kind: ImageKind::LightweightHost,
-                ..image("uimage-l")
-            },
+            image("uimage-l").with_kind(ImageKind::LightweightHost),
             LimitRule::ImageKind,
         ),
         (
-            Image {
-                kind: ImageKind::WholeMachine,
-                ..image("uimage-w")
-            },
+            image("uimage-w").with_kind(ImageKind::WholeMachine),
             LimitRule::ImageKind,
         ),
         (
-            Image {
-                origin: ImageOrigin::Received,
-                ..image("uimage-r")
-            },
+            image("uimage-r").with_origin(ImageOrigin::Received),
             LimitRule::ReceivedImage,
         ),
         (
-            Image {
-                state: ImageState::Pending,
-                ..image("uimage-c")
-            },
+            image("uimage-c").with_state(ImageState::Pending),
             LimitRule::ImageState,
         ),
         (
-            Image {
-                region: "cn-sh2".into(),
-                ..image("uimage-s")
-            },
+            image("uimage-s").with_region("cn-sh2"),
             LimitRule::SameRegion,
         ),
     ];
@@ -188,14 +164,8 @@ fn image_rules_are_enforced() {
 fn undocumented_rules_are_left_to_the_server() {
     rt().block_on(async {
         for img in [
-            Image {
-                encryption: Encryption::Unknown,
-                ..image("uimage-e")
-            },
-            Image {
-                origin: ImageOrigin::MarketplaceDerived,
-                ..image("uimage-m")
-            },
+            image("uimage-e").with_encryption(Encryption::Unknown),
+            image("uimage-m").with_origin(ImageOrigin::MarketplaceDerived),
         ] {
             let id = img.id.clone();
             let c = backend_with(img);

@@ -287,7 +287,7 @@ async fn an_empty_image_set_falls_back_to_shared_images_then_not_found() {
     let a = builder(&server).build().unwrap();
     let e = a.image(&"uimage-gone".into()).await.unwrap_err();
     assert!(
-        matches!(&e, Error::NotFound { provider, what: "image", id } if *provider == UHOST && id == "uimage-gone"),
+        matches!(&e, Error::NotFound { provider, what: "image", id, .. } if *provider == UHOST && id == "uimage-gone"),
         "{e:?}"
     );
     let reqs = requests(&server).await;
@@ -653,6 +653,7 @@ async fn signature_error_is_an_auth_error_with_the_request_id() {
             code,
             message,
             request_id,
+            ..
         } => {
             assert_eq!(provider, UHOST);
             assert_eq!(code, "171");
@@ -792,6 +793,7 @@ async fn the_public_cloud_answer_161_is_unsupported() {
             provider,
             operation,
             reason,
+            ..
         } => {
             assert_eq!((provider, operation.as_str()), (UHOST, "ShareCustomImage"));
             assert!(reason.contains("CopyCustomImage"), "{reason}");

@@ -63,7 +63,7 @@ pub enum Handled {
 pub fn handle(e: &Error) -> Handled {
     match e {
         Error::Limit(v) => Handled::FixRequest(format!("{}: {}", v.rule, v.explanation)),
-        Error::InvalidInput { field, message } => {
+        Error::InvalidInput { field, message, .. } => {
             Handled::FixRequest(format!("{field}: {message}"))
         }
         Error::NotFound { what, id, .. } => Handled::Missing(format!("{what} {id}")),

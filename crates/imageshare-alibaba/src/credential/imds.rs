@@ -103,16 +103,16 @@ pub(crate) async fn send(
                 if (200..300).contains(&resp.status) {
                     return Ok(resp.body);
                 }
-                Err(Error::from(ApiError {
-                    provider,
-                    action: action.to_owned(),
-                    status: resp.status,
-                    retry: RetryReason::of_status(resp.status),
-                    code: format!("HTTP{}", resp.status),
-                    message: format!("HTTP {} ({} bytes)", resp.status, resp.body.len()),
-                    request_id: None,
-                    retry_after: None,
-                }))
+                Err(Error::from(
+                    ApiError::new(
+                        provider,
+                        action,
+                        resp.status,
+                        format!("HTTP{}", resp.status),
+                        format!("HTTP {} ({} bytes)", resp.status, resp.body.len()),
+                    )
+                    .with_retry(RetryReason::of_status(resp.status)),
+                ))
             },
         )
         .await

@@ -159,15 +159,14 @@ impl AlibabaCredentials {
         let found = resolve_credentials(crate::ECS, None, &OsEnv)?;
         match found.credentials.fixed() {
             Some(c) => Ok(c.clone()),
-            None => Err(Error::CredentialSource {
-                provider: crate::ECS,
-                source_name: found.source,
-                message: "this source gives temporary credentials that must be fetched; \
-                          build an adapter (it fetches and refreshes them) instead"
-                    .to_owned(),
-                code: None,
-                cause: None,
-            }),
+            None => Err(Error::credential_source(
+                crate::ECS,
+                found.source,
+                "this source gives temporary credentials that must be fetched; \
+                          build an adapter (it fetches and refreshes them) instead",
+                None,
+                None,
+            )),
         }
     }
 }

@@ -368,13 +368,13 @@ pub(crate) fn source_error(
     message: impl Into<String>,
     cause: Option<Error>,
 ) -> Error {
-    Error::CredentialSource {
+    Error::credential_source(
         provider,
-        source_name: source.to_owned(),
-        message: message.into(),
-        code: cause.as_ref().and_then(Error::code).map(str::to_owned),
-        cause: cause.map(Box::new),
-    }
+        source,
+        message,
+        cause.as_ref().and_then(Error::code).map(str::to_owned),
+        cause.map(Box::new),
+    )
 }
 
 /// An STS endpoint, called through the adapter's transport.
@@ -560,11 +560,13 @@ impl Sts {
             c.security_token,
             &c.expiration,
         )
-        .map_err(|why| Error::Decode {
-            provider: self.services.provider,
-            action: action.to_owned(),
-            message: why,
-            request_id: Some(a.request_id).filter(|r| !r.is_empty()),
+        .map_err(|why| {
+            Error::decode(
+                self.services.provider,
+                action,
+                why,
+                Some(a.request_id).filter(|r| !r.is_empty()),
+            )
         })
     }
 }

@@ -339,9 +339,9 @@ impl ResourceSharing {
             .live_targets(cx, &share.resource_share_id)
             .await?
             .iter()
-            .map(|a| Sharee {
-                principal: target_principal(&a.entity_id),
-                shared_at: Timestamp::from_reported("CreateTime", &a.create_time),
+            .map(|a| {
+                Sharee::new(target_principal(&a.entity_id))
+                    .with_shared_at(Timestamp::from_reported("CreateTime", &a.create_time))
             })
             .collect())
     }

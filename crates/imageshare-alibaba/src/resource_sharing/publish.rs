@@ -53,13 +53,7 @@ impl Publish {
 }
 
 fn refuse(rule: LimitRule, limit: &str, value: String, explanation: &str) -> Error {
-    Error::Limit(LimitViolation {
-        provider: ECS,
-        rule,
-        limit: limit.to_owned(),
-        value,
-        explanation: explanation.to_owned(),
-    })
+    Error::Limit(LimitViolation::new(ECS, rule, limit, value, explanation))
 }
 
 impl EcsImageSharing {
@@ -102,6 +96,15 @@ impl EcsImageSharing {
                     LimitRule::ReceivedImage,
                     "own custom images only",
                     format!("{id} was shared with this account by another"),
+                    "only your own custom images can be published",
+                ))
+            }
+            // An origin this adapter was not written for: not known to be an own image.
+            other => {
+                return Err(refuse(
+                    LimitRule::PublicImage,
+                    "own custom images only",
+                    format!("{id} is a {other} image"),
                     "only your own custom images can be published",
                 ))
             }

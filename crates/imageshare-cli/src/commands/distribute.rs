@@ -476,9 +476,7 @@ mod tests {
     use std::sync::Arc;
 
     use imageshare::core::memory::InMemorySharing;
-    use imageshare::core::{
-        Checked, CopyLimits, Encryption, Image, ImageKind, ImageOrigin, ImageState, Principal,
-    };
+    use imageshare::core::{Checked, CopyLimits, Encryption, Image, Principal};
 
     use super::*;
 
@@ -506,19 +504,12 @@ regions = ["cn-shanghai", "cn-beijing"]
     fn cloud(m: &Manifest) -> (InMemorySharing, Connections) {
         let cloud = InMemorySharing::new("cn-hangzhou", imageshare::alibaba::ECS_LIMITS)
             .with_copy_limits(COPY);
-        cloud.add_image(Image {
-            id: "m-golden0001".into(),
-            name: "golden".into(),
-            owner: Some(Principal::account("1000000001")),
-            owner_site: None,
-            region: "cn-hangzhou".into(),
-            state: ImageState::Available,
-            origin: ImageOrigin::Custom,
-            encryption: Encryption::None,
-            kind: ImageKind::SystemDisk,
-            created_at: None,
-            progress: None,
-        });
+        cloud.add_image(
+            Image::new("m-golden0001", "cn-hangzhou")
+                .with_name("golden")
+                .with_owner(Some(Principal::account("1000000001")))
+                .with_encryption(Encryption::None),
+        );
         let img = &m.images[0];
         let conns = std::iter::once(img.region.clone())
             .chain(img.regions.iter().cloned())

@@ -98,6 +98,8 @@ impl fmt::Display for LimitTable {
                 format!("numeric main-account id, {min_len}-{max_len} digits")
             }
             PrincipalForm::PrefixedId { prefix } => format!("{prefix}..."),
+            // A form this table printer was not written for.
+            other => format!("{other:?}"),
         };
         let encrypted = match t.encrypted {
             EncryptedPolicy::Allowed => "allowed".to_owned(),
@@ -105,6 +107,8 @@ impl fmt::Display for LimitTable {
             EncryptedPolicy::CustomerKeyWithAcknowledgement { prerequisite } => {
                 format!("customer key only, needs {prerequisite}")
             }
+            // A policy this table printer was not written for.
+            other => format!("{other:?}"),
         };
         let kinds: Vec<String> = t.shareable_kinds.iter().map(|k| k.to_string()).collect();
         let yes_no = |b: bool| if b { "yes" } else { "no" };

@@ -98,13 +98,13 @@ pub type ProvideFuture<'a, C> = Pin<Box<dyn Future<Output = Result<Expiring<C>>>
 ///             let n = self.issued.fetch_add(1, Ordering::SeqCst) + 1;
 ///             if n > 2 {
 ///                 // What went wrong and what to do, never a secret.
-///                 return Err(Error::CredentialSource {
-///                     provider: Provider::new("example-cloud"),
-///                     source_name: self.source(),
-///                     message: "the broker refused a third token: renew the lease".into(),
-///                     code: None,
-///                     cause: None,
-///                 });
+///                 return Err(Error::credential_source(
+///                     Provider::new("example-cloud"),
+///                     self.source(),
+///                     "the broker refused a third token: renew the lease",
+///                     None,
+///                     None,
+///                 ));
 ///             }
 ///             let expires = Timestamp::from_unix(self.now.load(Ordering::SeqCst) + 3600);
 ///             Ok(Expiring::until(Keys { token: format!("token-{n}") }, expires))

@@ -168,16 +168,16 @@ impl CvmRoleProvider {
                 },
                 |resp| {
                     if resp.status >= 500 {
-                        return Err(Error::from(ApiError {
-                            provider,
-                            action: action.to_owned(),
-                            status: resp.status,
-                            code: format!("HTTP.{}", resp.status),
-                            message: "the metadata server answered a server error".to_owned(),
-                            request_id: None,
-                            retry: RetryReason::of_status(resp.status),
-                            retry_after: None,
-                        }));
+                        return Err(Error::from(
+                            ApiError::new(
+                                provider,
+                                action,
+                                resp.status,
+                                format!("HTTP.{}", resp.status),
+                                "the metadata server answered a server error",
+                            )
+                            .with_retry(RetryReason::of_status(resp.status)),
+                        ));
                     }
                     Ok((resp.status, resp.body))
                 },
@@ -303,20 +303,17 @@ impl CvmRoleProvider {
             (Miss::NoRole(reason), Selected::LastResort(trail)) => {
                 let mut tried = trail.clone();
                 tried.push(format!("CVM instance role ({reason})"));
-                Error::CredentialsNotFound {
-                    provider: self.provider,
-                    tried,
-                }
+                Error::credentials_not_found(self.provider, tried)
             }
-            (Miss::NoRole(reason), Selected::Explicitly) => Error::CredentialSource {
-                provider: self.provider,
-                source_name: self.source.clone(),
-                message: format!(
+            (Miss::NoRole(reason), Selected::Explicitly) => Error::credential_source(
+                self.provider,
+                self.source.clone(),
+                format!(
                     "{reason}; run on a CVM instance with a CAM role bound, or use keys instead"
                 ),
-                code: None,
-                cause: None,
-            },
+                None,
+                None,
+            ),
             (
                 Miss::Failed {
                     message,
@@ -324,13 +321,13 @@ impl CvmRoleProvider {
                     cause,
                 },
                 _,
-            ) => Error::CredentialSource {
-                provider: self.provider,
-                source_name: self.source.clone(),
+            ) => Error::credential_source(
+                self.provider,
+                self.source.clone(),
                 message,
                 code,
-                cause: cause.map(Box::new),
-            },
+                cause.map(Box::new),
+            ),
         }
     }
 }

@@ -105,10 +105,9 @@ impl CredentialSource<SharedProvider<TencentCredentials>> for TkeOidc {
                 ),
             ));
         }
-        let [region, provider_id, token_file, role_arn] = <[Option<String>; 4]>::try_from(values)
-            .map_err(|_| {
-            Error::invalid_input("TKE OIDC", "internal: expected four values".to_owned())
-        })?;
+        let [region, provider_id, token_file, role_arn] =
+            <[Option<String>; 4]>::try_from(values)
+                .map_err(|_| Error::invalid_input("TKE OIDC", "internal: expected four values"))?;
         let (region, provider_id, token_file, role_arn) = (
             region.unwrap_or_default(),
             provider_id.unwrap_or_default(),
@@ -165,13 +164,7 @@ impl fmt::Debug for OidcRoleProvider {
 
 impl OidcRoleProvider {
     fn failure(&self, message: String) -> Error {
-        Error::CredentialSource {
-            provider: self.provider,
-            source_name: self.source.clone(),
-            message,
-            code: None,
-            cause: None,
-        }
+        Error::credential_source(self.provider, self.source.clone(), message, None, None)
     }
 
     /// The token in the file, checked: present, not empty, not expired (when it is a JWT

@@ -144,12 +144,14 @@ impl StsCredentialsAnswer {
         source: &str,
         action: &str,
     ) -> Result<Expiring<TencentCredentials>> {
-        let missing = |what: &str| Error::CredentialSource {
-            provider,
-            source_name: source.to_owned(),
-            message: format!("STS {action} answered without {what}"),
-            code: None,
-            cause: None,
+        let missing = |what: &str| {
+            Error::credential_source(
+                provider,
+                source,
+                format!("STS {action} answered without {what}"),
+                None,
+                None,
+            )
         };
         let keys = self.credentials.ok_or_else(|| missing("Credentials"))?;
         if keys.tmp_secret_id.is_empty() || keys.tmp_secret_key.is_empty() {
@@ -224,13 +226,7 @@ pub(crate) fn sts_failure(
         }
         _ => format!("STS {action} failed"),
     };
-    Error::CredentialSource {
-        provider,
-        source_name: source.to_owned(),
-        message,
-        code,
-        cause: Some(Box::new(err)),
-    }
+    Error::credential_source(provider, source, message, code, Some(Box::new(err)))
 }
 
 /// STS `AssumeRole` over other credentials (the chain's find, a tccli profile's keys):
@@ -421,11 +417,13 @@ impl TencentClient {
             .account_id
             .or(answer.principal_id)
             .or(answer.user_id)
-            .ok_or_else(|| Error::Decode {
-                provider: self.provider(),
-                action: "GetCallerIdentity".to_owned(),
-                message: "the answer names no AccountId".to_owned(),
-                request_id: None,
+            .ok_or_else(|| {
+                Error::decode(
+                    self.provider(),
+                    "GetCallerIdentity",
+                    "the answer names no AccountId",
+                    None,
+                )
             })?;
         Ok(
             CallerIdentity::new(self.provider(), account, self.credentials().source())

@@ -115,7 +115,7 @@ fn read_json(env: &dyn Env, path: &Path, secret: bool) -> Result<Option<Map<Stri
         // The serde message names a line and column, never the content.
         Ok(_) => Err(Error::invalid_input(
             format!("tccli file {}", path.display()),
-            "not a JSON object (tccli writes one)".to_owned(),
+            "not a JSON object (tccli writes one)",
         )),
         Err(e) => Err(Error::invalid_input(
             format!("tccli file {}", path.display()),
@@ -211,17 +211,17 @@ impl CredentialSource<SharedProvider<TencentCredentials>> for TccliProfile {
         if let Some(expires) = cred.get("expiresAt").and_then(Value::as_u64) {
             let now = self.services.clock().now();
             if expires <= now {
-                return Err(Error::CredentialSource {
-                    provider: self.services.provider(),
-                    source_name: format!("tccli profile {shown} (type {kind})"),
-                    message: format!(
+                return Err(Error::credential_source(
+                    self.services.provider(),
+                    format!("tccli profile {shown} (type {kind})"),
+                    format!(
                         "its temporary keys expired at {}; run a tccli command (tccli renews \
                          them) or `tccli auth login` again",
                         Timestamp::from_unix(expires)
                     ),
-                    code: None,
-                    cause: None,
-                });
+                    None,
+                    None,
+                ));
             }
         }
         let keys_source = format!("tccli profile {shown}");

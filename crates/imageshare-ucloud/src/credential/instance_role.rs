@@ -275,13 +275,13 @@ impl InstanceRoleProvider {
                 self.tried_before.join("; ")
             )
         };
-        Error::CredentialSource {
-            provider: UHOST,
-            source_name: self.source(),
-            message: format!("{message}{tried}"),
+        Error::credential_source(
+            UHOST,
+            self.source(),
+            format!("{message}{tried}"),
             code,
-            cause: cause.map(Box::new),
-        }
+            cause.map(Box::new),
+        )
     }
 
     async fn get(&self, path: &str, headers: HeaderMap) -> Result<String> {

@@ -226,13 +226,7 @@ impl AssumeRoleProvider {
     }
 
     fn failed(&self, message: String, code: Option<String>, cause: Option<Error>) -> Error {
-        Error::CredentialSource {
-            provider: UHOST,
-            source_name: self.source(),
-            message,
-            code,
-            cause: cause.map(Box::new),
-        }
+        Error::credential_source(UHOST, self.source(), message, code, cause.map(Box::new))
     }
 
     async fn fetch(&self) -> Result<Expiring<UCloudCredentials>> {
