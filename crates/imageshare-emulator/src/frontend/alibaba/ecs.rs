@@ -2,6 +2,35 @@
 //! `DescribeImageSharePermission`, `CopyImage`, `CancelCopyImage`, `DeleteImage`; ECS's
 //! error codes (which
 //! SWAS-OPEN borrows where it publishes none) and its `Image` shape.
+//!
+//! Community images (the engine's [`community`](crate::engine::community) part):
+//! - `ModifyImageSharePermission` `IsPublic=true` publishes an image of the caller, when
+//!   the caller has signed the Community Image Terms of Service
+//!   ([`World::community_terms_signed`](crate::world::World::community_terms_signed); else
+//!   403 `PublicImageAgreement.NotSigned`, "The current account has not signed
+//!   \"Community Image Terms of Service\"."); `IsPublic=false` unpublishes one, and answers
+//!   403 `Image.NotPublic` ("The specified image is not public image.") for an image that
+//!   is not published. Codes and messages: the error table of the current API reference,
+//!   <https://www.alibabacloud.com/help/en/ecs/developer-reference/api-modifyimagesharepermission>
+//!   (change history to 2025-04-29; alibaba.md 2.2 [S5]).
+//! - Refusals whose code the reference does not tie to the case (UNCONFIRMED): an
+//!   encrypted image, 403 `OperationDeined.EncryptedSnapshot` (sic; "The image contains
+//!   encrypted snapshots, which do not support share."); sharing or copying a community
+//!   image, 403 `Image.Public`; `IsPublic=true` sent with `AddAccount` / `RemoveAccount`,
+//!   403 `InvalidParameter.IsPublic` ("The specified parameter IsPublic is conflicted with
+//!   other parameters."; which parameters conflict is not documented). Another account's
+//!   image is `InvalidImageId.NotFound` ("The specified image does not exist in this
+//!   account"), a system image `Image.Public`, a marketplace-derived or unavailable one
+//!   the codes of a share.
+//! - `DescribeImages` lists other accounts' community images of the region with
+//!   `ImageOwnerAlias=others` and `IsPublic=true`, and with no `ImageOwnerAlias`
+//!   ("others: images shared with you and community images", the official SDK's
+//!   DescribeImagesRequest, alibaba.md 1.3 [S1]); `others` without `IsPublic=true` lists
+//!   shared images only. A community image shows `IsPublic: true` (`ImageOwnerAlias`
+//!   `others` to other accounts, `self` to its owner).
+//! - `DescribeImageSharePermission` of a community image has `ShareGroups.ShareGroup[{Group:
+//!   "all"}]` (the reference's example value of `Group`; that it marks a community image
+//!   is alibaba.md's reading, UNCONFIRMED); its direct shares stay in `Accounts`.
 
 use imageshare_core::{ImageKind, LimitRule, Provider};
 use serde_json::{json, Value};
@@ -194,7 +223,7 @@ fn image_json(view: &ImageView) -> Value {
     let encrypted = img.encrypted != Encrypted::None;
     let alias = match view.relation {
         Relation::Owner => "self",
-        Relation::Received => "others",
+        Relation::Received | Relation::Community => "others",
         Relation::Public => "system",
     };
     let mut disks = vec![json!({
@@ -229,7 +258,7 @@ fn image_json(view: &ImageView) -> Value {
         "Progress": format!("{}%", img.progress),
         "Size": img.size_gib,
         "IsCopied": img.copied_from.is_some(),
-        "IsPublic": false,
+        "IsPublic": view.community,
         "IsSelfShared": if view.relation == Relation::Owner && view.shared { "true" } else { "false" },
         "IsSubscribed": false,
         "IsSupportCloudinit": true,
@@ -263,10 +292,17 @@ pub(super) fn action(
         "DescribeImages" => {
             let region = params.required("RegionId")?;
             let relations: Vec<Relation> = match params.str("ImageOwnerAlias")? {
-                None => vec![Relation::Owner, Relation::Received, Relation::Public],
+                None => vec![
+                    Relation::Owner,
+                    Relation::Received,
+                    Relation::Public,
+                    Relation::Community,
+                ],
                 Some("self") => vec![Relation::Owner],
-                // Community images (IsPublic=true) are not modelled.
-                Some("others") if params.bool("IsPublic")? == Some(true) => vec![],
+                // Community images of other accounts; shared ones without IsPublic=true.
+                Some("others") if params.bool("IsPublic")? == Some(true) => {
+                    vec![Relation::Community]
+                }
                 Some("others") => vec![Relation::Received],
                 Some("system") => vec![Relation::Public],
                 // Marketplace images themselves are not modelled.
@@ -346,16 +382,19 @@ pub(super) fn action(
                     "LaunchPermission cannot be specified together with AddAccount or RemoveAccount.",
                 ));
             }
-            if params.bool("IsPublic")? == Some(true) {
-                // Publishing community images is not modelled: no account of the world has
-                // signed the community-image terms.
-                return Err(AliError::new(
-                    403,
-                    "PublicImageAgreement.NotSigned",
-                    "The community image agreement has not been signed.",
-                ));
-            }
             let key = ecs_key(engine, id);
+            if let Some(public) = params.bool("IsPublic")? {
+                if public && !(adds.is_empty() && removes.is_empty()) {
+                    return Err(AliError::new(
+                        403,
+                        "InvalidParameter.IsPublic",
+                        "The specified parameter IsPublic is conflicted with other parameters.",
+                    ));
+                }
+                if public || adds.is_empty() && removes.is_empty() {
+                    return set_public(engine, caller, region, &key, id, public);
+                }
+            }
             // Removals first, so one call can swap accounts at the quota.
             engine
                 .unshare(P, &caller.id, region, &key, &removes)
@@ -372,6 +411,11 @@ pub(super) fn action(
             let id = params.required("ImageId")?;
             let paged = params.page_number(10, 100)?;
             let key = ecs_key(engine, id);
+            let groups: Vec<Value> = if engine.is_community(&key) {
+                vec![json!({"Group": "all"})]
+            } else {
+                Vec::new()
+            };
             let grants = engine
                 .sharees_slice(P, &caller.id, region, &key)
                 .map_err(|e| error(e, id))?;
@@ -387,7 +431,7 @@ pub(super) fn action(
                 "PageNumber": paged.number,
                 "PageSize": paged.size,
                 "TotalCount": grants.len(),
-                "ShareGroups": {"ShareGroup": []},
+                "ShareGroups": {"ShareGroup": groups},
                 "Accounts": {"Account": accounts},
             }))
         }
@@ -480,6 +524,49 @@ pub(super) fn action(
             }
         }
         _ => Err(not_found_action(action)),
+    }
+}
+
+/// `ModifyImageSharePermission` with `IsPublic` alone: publishes (`true`) or unpublishes
+/// (`false`) the caller's image `key` (`id` as the client sent it); see the module docs.
+fn set_public(
+    engine: &mut Engine,
+    caller: &Account,
+    region: &str,
+    key: &str,
+    id: &str,
+    public: bool,
+) -> Result<Value, AliError> {
+    const P: Provider = imageshare_alibaba::ECS;
+    if !public {
+        return match engine.unpublish(P, &caller.id, region, key) {
+            Ok(true) => Ok(json!({})),
+            Ok(false) => Err(AliError::new(
+                403,
+                "Image.NotPublic",
+                "The specified image is not public image.",
+            )),
+            Err(e) => Err(error(e, id)),
+        };
+    }
+    if !engine.world().signed_community_terms(&caller.id) {
+        return Err(AliError::new(
+            403,
+            "PublicImageAgreement.NotSigned",
+            "The current account has not signed \"Community Image Terms of Service\".",
+        ));
+    }
+    match engine.publish(P, &caller.id, region, key) {
+        Ok(()) => Ok(json!({})),
+        Err(EngineError::Rule {
+            rule: LimitRule::EncryptedImage,
+            ..
+        }) => Err(AliError::new(
+            403,
+            "OperationDeined.EncryptedSnapshot",
+            "The image contains encrypted snapshots, which do not support share.",
+        )),
+        Err(e) => Err(error(e, id)),
     }
 }
 
