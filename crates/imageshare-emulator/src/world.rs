@@ -54,9 +54,10 @@
 //! (`ModifyImageSharePermission` `IsPublic=true`); any other account is refused with
 //! `PublicImageAgreement.NotSigned`, as every account was before the list existed (it is
 //! empty by default). A published image is seen by every account of its region
-//! (`DescribeImages` `ImageOwnerAlias=others` `IsPublic=true`, and with no alias), cannot
-//! be shared or copied, and keeps its direct shares when it is unpublished: see
-//! [`crate::engine::community`]. (The list sits at the top of the file rather than on
+//! (`DescribeImages` `ImageOwnerAlias=others` `IsPublic=true`), cannot be shared or
+//! copied, and keeps its direct shares when it is unpublished; unpublishing an image that
+//! is not published is refused (`Image.NotPublic`): see [`crate::engine::community`] and
+//! the ECS front-end. (The list sits at the top of the file rather than on
 //! `[[account]]`, so that [`Account`], which code builds field by field, keeps its
 //! fields.)
 //!

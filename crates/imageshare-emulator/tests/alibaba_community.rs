@@ -96,8 +96,9 @@ async fn publish_list_and_unpublish_with_the_adapter() {
     assert_eq!(own[0]["IsPublic"], true);
     assert_eq!(owner.image(&id).await.unwrap().origin, ImageOrigin::Custom);
 
-    // Every other account of the region sees it among the community images, and with no
-    // owner alias; not among the images shared with it.
+    // Every other account of the region sees it among the community images
+    // (`ImageOwnerAlias=others`, `IsPublic=true`); not among the images shared with it,
+    // nor in a listing or lookup without `IsPublic=true` (the official SDK's text).
     let community = images(
         &emu,
         PEER,
@@ -108,8 +109,12 @@ async fn publish_list_and_unpublish_with_the_adapter() {
     assert_eq!(community[0]["IsPublic"], true);
     assert_eq!(community[0]["ImageOwnerAlias"], "others");
     assert_eq!(community[0]["ImageOwnerId"], OWNER.parse::<u64>().unwrap());
+    let no_alias = images(&emu, PEER, &[("IsPublic", "true")]).await;
+    assert_eq!(ids(&no_alias), ["m-golden0001"]);
+    let by_id = images(&emu, PEER, &[("ImageId", "m-golden0001"), ("IsPublic", "true")]).await;
+    assert_eq!(ids(&by_id), ["m-golden0001"]);
     let all = images(&emu, PEER, &[("PageSize", "100")]).await;
-    assert!(ids(&all).contains(&"m-golden0001"), "{:?}", ids(&all));
+    assert!(!ids(&all).contains(&"m-golden0001"), "{:?}", ids(&all));
     let shared = images(
         &emu,
         PEER,
@@ -117,14 +122,15 @@ async fn publish_list_and_unpublish_with_the_adapter() {
     )
     .await;
     assert!(!ids(&shared).contains(&"m-golden0001"));
-    let seen = peer.image(&id).await.unwrap();
-    assert_eq!(seen.origin, ImageOrigin::Public);
     assert!(peer
         .shared_with_me()
         .await
         .unwrap()
         .iter()
         .all(|i| i.id != id));
+    // The adapter's lookup sends no IsPublic: another account's community image is not
+    // found by it.
+    assert!(matches!(peer.image(&id).await, Err(Error::NotFound { .. })));
     assert_eq!(share_groups(&emu, "m-golden0001").await, serde_json::json!([{"Group": "all"}]));
 
     assert!(!owner.unpublish(&id).await.unwrap().is_empty());
@@ -135,7 +141,9 @@ async fn publish_list_and_unpublish_with_the_adapter() {
     )
     .await
     .is_empty());
-    assert!(matches!(peer.image(&id).await, Err(Error::NotFound { .. })));
+    assert!(images(&emu, PEER, &[("ImageId", "m-golden0001"), ("IsPublic", "true")])
+        .await
+        .is_empty());
     assert_eq!(share_groups(&emu, "m-golden0001").await, serde_json::json!([]));
 
     // Unpublishing what is not published: the cloud's code.

@@ -10,7 +10,11 @@
 //!   403 `PublicImageAgreement.NotSigned`, "The current account has not signed
 //!   \"Community Image Terms of Service\"."); `IsPublic=false` unpublishes one, and answers
 //!   403 `Image.NotPublic` ("The specified image is not public image.") for an image that
-//!   is not published. Codes and messages: the error table of the current API reference,
+//!   is not published: the error table describes that code as "The specified image is not
+//!   published as a community image and cannot be unpublished", while the official SDK's
+//!   ModifyImageSharePermissionRequest (7.11.8) says of `false` "If the image is already a
+//!   regular image, no changes are made"; the sources disagree, the emulator follows the
+//!   error table (UNCONFIRMED). Codes and messages: the error table of the current API reference,
 //!   <https://www.alibabacloud.com/help/en/ecs/developer-reference/api-modifyimagesharepermission>
 //!   (change history to 2025-04-29; alibaba.md 2.2 [S5]).
 //! - Refusals whose code the reference does not tie to the case (UNCONFIRMED): an
@@ -22,12 +26,19 @@
 //!   image is `InvalidImageId.NotFound` ("The specified image does not exist in this
 //!   account"), a system image `Image.Public`, a marketplace-derived or unavailable one
 //!   the codes of a share.
-//! - `DescribeImages` lists other accounts' community images of the region with
-//!   `ImageOwnerAlias=others` and `IsPublic=true`, and with no `ImageOwnerAlias`
-//!   ("others: images shared with you and community images", the official SDK's
-//!   DescribeImagesRequest, alibaba.md 1.3 [S1]); `others` without `IsPublic=true` lists
-//!   shared images only. A community image shows `IsPublic: true` (`ImageOwnerAlias`
-//!   `others` to other accounts, `self` to its owner).
+//! - `DescribeImages` lists other accounts' community images of the region only with
+//!   `IsPublic=true` and `ImageOwnerAlias=others`. The official SDK's DescribeImagesRequest
+//!   (alibabacloud-ecs20140526 7.11.8, alibaba.md [S1]): "others: Includes shared images
+//!   ... and community images ... To find community images, IsPublic must be set to true.
+//!   To find shared images, IsPublic must be set to false or left empty"; `IsPublic`
+//!   "false: Queries image types other than community images", default false; "When you
+//!   set this parameter to true, ImageOwnerAlias must be set to others". So a listing or a
+//!   lookup by `ImageId` without `IsPublic=true`, with no alias too, has no community
+//!   image of another account. `IsPublic=true` with no alias is answered as with `others`,
+//!   and with `self` / `system` / `marketplace` ignored (what the service does there is
+//!   UNCONFIRMED). The owner sees its own published image under `self` as before, with
+//!   `IsPublic: true` (UNCONFIRMED whether the service leaves it out of `IsPublic=false`
+//!   listings); to other accounts it is `ImageOwnerAlias: "others"`, `IsPublic: true`.
 //! - `DescribeImageSharePermission` of a community image has `ShareGroups.ShareGroup[{Group:
 //!   "all"}]` (the reference's example value of `Group`; that it marks a community image
 //!   is alibaba.md's reading, UNCONFIRMED); its direct shares stay in `Accounts`.
@@ -291,18 +302,12 @@ pub(super) fn action(
     match action {
         "DescribeImages" => {
             let region = params.required("RegionId")?;
+            // Community images of other accounts only with IsPublic=true (module docs).
+            let community = params.bool("IsPublic")? == Some(true);
             let relations: Vec<Relation> = match params.str("ImageOwnerAlias")? {
-                None => vec![
-                    Relation::Owner,
-                    Relation::Received,
-                    Relation::Public,
-                    Relation::Community,
-                ],
+                None | Some("others") if community => vec![Relation::Community],
+                None => vec![Relation::Owner, Relation::Received, Relation::Public],
                 Some("self") => vec![Relation::Owner],
-                // Community images of other accounts; shared ones without IsPublic=true.
-                Some("others") if params.bool("IsPublic")? == Some(true) => {
-                    vec![Relation::Community]
-                }
                 Some("others") => vec![Relation::Received],
                 Some("system") => vec![Relation::Public],
                 // Marketplace images themselves are not modelled.
