@@ -80,7 +80,12 @@ async fn community_images(emu: &Emulator, account: &str) -> Vec<(String, Value)>
         .as_array()
         .unwrap_or_else(|| panic!("{body}"))
         .iter()
-        .map(|i| (i["ImageId"].as_str().unwrap().to_owned(), i["IsPublic"].clone()))
+        .map(|i| {
+            (
+                i["ImageId"].as_str().unwrap().to_owned(),
+                i["IsPublic"].clone(),
+            )
+        })
         .collect()
 }
 
@@ -98,7 +103,11 @@ async fn publish_is_seen_by_the_region_audited_and_unpublished() {
     // Without the confirmation: a usage error (2), nothing sent, nothing recorded.
     let o = run(&emu, &dir, OWNER, &["publish", IMAGE]).await;
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("--everyone-in-the-region"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--everyone-in-the-region"),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(modify(), 0);
     assert!(!trail.exists());
 
@@ -142,7 +151,10 @@ async fn publish_is_seen_by_the_region_audited_and_unpublished() {
     assert_eq!(records.len(), 1, "{records:?}");
     assert_eq!(records[0]["image"], IMAGE);
     assert_eq!(records[0]["action"], "publish");
-    assert_eq!(records[0]["principal"], serde_json::json!({"kind": "everyone"}));
+    assert_eq!(
+        records[0]["principal"],
+        serde_json::json!({"kind": "everyone"})
+    );
     assert_eq!(records[0]["outcome"], "granted");
     assert_eq!(records[0]["request_id"], request_id.as_str());
     let o = run(&emu, &dir, OWNER, &["audit", "--principal", "everyone"]).await;

@@ -530,9 +530,7 @@ impl Engine {
             }),
             // "You can share only your own custom images": another account's community
             // image is not the caller's to change.
-            Relation::Received | Relation::Community => {
-                Err(EngineError::NotOwner(id.to_owned()))
-            }
+            Relation::Received | Relation::Community => Err(EngineError::NotOwner(id.to_owned())),
         }
     }
 

@@ -60,7 +60,13 @@ fn ids(images: &[Value]) -> Vec<&str> {
 }
 
 async fn share_groups(emu: &Emulator, id: &str) -> Value {
-    let a = call(emu, OWNER, "DescribeImageSharePermission", &[("ImageId", id)]).await;
+    let a = call(
+        emu,
+        OWNER,
+        "DescribeImageSharePermission",
+        &[("ImageId", id)],
+    )
+    .await;
     assert_eq!(a.status, 200, "{:?}", a.body);
     a.body["ShareGroups"]["ShareGroup"].clone()
 }
@@ -70,13 +76,19 @@ async fn publishing_needs_the_signed_terms() {
     // By default no account has signed: the cloud's code, and nothing changes.
     let emu = Emulator::start(world()).await.unwrap();
     let a = set_public(&emu, OWNER, "m-golden0001", "true").await;
-    assert_eq!((a.status, a.code()), (403, "PublicImageAgreement.NotSigned"));
+    assert_eq!(
+        (a.status, a.code()),
+        (403, "PublicImageAgreement.NotSigned")
+    );
     assert!(!emu.with_engine(|e| e.is_community("m-golden0001")));
 
     // Signed by OWNER only: PEER is still refused, for its own image too.
     let emu = Emulator::start(signed_world()).await.unwrap();
     let a = set_public(&emu, PEER, "m-cmk0000002", "true").await;
-    assert_eq!((a.status, a.code()), (403, "PublicImageAgreement.NotSigned"));
+    assert_eq!(
+        (a.status, a.code()),
+        (403, "PublicImageAgreement.NotSigned")
+    );
 }
 
 #[tokio::test]
@@ -87,7 +99,11 @@ async fn publish_list_and_unpublish_with_the_adapter() {
     let peer = ecs(&base, PEER, SignatureVersion::RpcV1);
     let id = "m-golden0001".into();
 
-    assert!(!owner.publish(&id, Publish::CONFIRMED).await.unwrap().is_empty());
+    assert!(!owner
+        .publish(&id, Publish::CONFIRMED)
+        .await
+        .unwrap()
+        .is_empty());
     assert!(emu.with_engine(|e| e.is_community("m-golden0001")));
 
     // The owner sees its own image, now public.
@@ -111,7 +127,12 @@ async fn publish_list_and_unpublish_with_the_adapter() {
     assert_eq!(community[0]["ImageOwnerId"], OWNER.parse::<u64>().unwrap());
     let no_alias = images(&emu, PEER, &[("IsPublic", "true")]).await;
     assert_eq!(ids(&no_alias), ["m-golden0001"]);
-    let by_id = images(&emu, PEER, &[("ImageId", "m-golden0001"), ("IsPublic", "true")]).await;
+    let by_id = images(
+        &emu,
+        PEER,
+        &[("ImageId", "m-golden0001"), ("IsPublic", "true")],
+    )
+    .await;
     assert_eq!(ids(&by_id), ["m-golden0001"]);
     let all = images(&emu, PEER, &[("PageSize", "100")]).await;
     assert!(!ids(&all).contains(&"m-golden0001"), "{:?}", ids(&all));
@@ -131,7 +152,10 @@ async fn publish_list_and_unpublish_with_the_adapter() {
     // The adapter's lookup sends no IsPublic: another account's community image is not
     // found by it.
     assert!(matches!(peer.image(&id).await, Err(Error::NotFound { .. })));
-    assert_eq!(share_groups(&emu, "m-golden0001").await, serde_json::json!([{"Group": "all"}]));
+    assert_eq!(
+        share_groups(&emu, "m-golden0001").await,
+        serde_json::json!([{"Group": "all"}])
+    );
 
     assert!(!owner.unpublish(&id).await.unwrap().is_empty());
     assert!(images(
@@ -141,10 +165,17 @@ async fn publish_list_and_unpublish_with_the_adapter() {
     )
     .await
     .is_empty());
-    assert!(images(&emu, PEER, &[("ImageId", "m-golden0001"), ("IsPublic", "true")])
-        .await
-        .is_empty());
-    assert_eq!(share_groups(&emu, "m-golden0001").await, serde_json::json!([]));
+    assert!(images(
+        &emu,
+        PEER,
+        &[("ImageId", "m-golden0001"), ("IsPublic", "true")]
+    )
+    .await
+    .is_empty());
+    assert_eq!(
+        share_groups(&emu, "m-golden0001").await,
+        serde_json::json!([])
+    );
 
     // Unpublishing what is not published: the cloud's code.
     match owner.unpublish(&id).await {
@@ -187,7 +218,10 @@ async fn the_server_refuses_what_cannot_be_published() {
     assert!(emu.grants("m-golden0001").is_empty());
 
     // Another account cannot unpublish the owner's community image.
-    assert_eq!(set_public(&emu, OWNER, "m-golden0001", "true").await.status, 200);
+    assert_eq!(
+        set_public(&emu, OWNER, "m-golden0001", "true").await.status,
+        200
+    );
     let a = set_public(&emu, PEER, "m-golden0001", "false").await;
     assert_eq!((a.status, a.code()), (404, "InvalidImageId.NotFound"));
     assert!(emu.with_engine(|e| e.is_community("m-golden0001")));
