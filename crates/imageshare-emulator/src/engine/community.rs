@@ -1,6 +1,6 @@
 //! Alibaba ECS **community images** in the engine: an owner publishes one of its custom
 //! images (`ModifyImageSharePermission` `IsPublic=true`) and every account of its region
-//! can then see and use it ([`Relation::Community`]); unpublishing (`IsPublic=false`)
+//! can then see and use it ([`Relation::Community`](super::Relation::Community)); unpublishing (`IsPublic=false`)
 //! ends that, and the image's direct shares stay.
 //!
 //! Rules, from the ECS API reference of `ModifyImageSharePermission`
