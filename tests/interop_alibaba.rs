@@ -2,7 +2,8 @@
 //! alibabacloud-swas-open20200601 on the Tea stack, ACS3 and V2; aliyun-python-sdk-core +
 //! aliyun-python-sdk-ecs, RPC v1; alibabacloud-resourcesharing20200110 with a resource
 //! directory, tests/interop/alibaba/resource_sharing.py), unchanged, against the emulator
-//! started in-process.
+//! started in-process; with ECS community images (publish, the peer's community listing,
+//! unpublish) in a world where the owner has signed the community-image terms.
 //!
 //! Runs when `IMAGESHARE_INTEROP_PYTHON` names a Python with the packages of
 //! `tests/interop/alibaba/requirements.txt` installed (tests/run.sh sets one up);
@@ -29,6 +30,7 @@ fn sharee(i: usize) -> String {
 fn world() -> World {
     let mut b = World::builder()
         .account(OWNER, Site::China)
+        .community_terms_signed()
         .account(PEER, Site::China);
     for i in 0..51 {
         b = b.account(&sharee(i), Site::China);
@@ -85,7 +87,8 @@ async fn official_alibaba_sdks_work_against_the_emulator() {
             "--sas-image",
             "m-interopsas1",
         ])
-        .args(["--peer", PEER, "--extra", &sharee(50)]);
+        .args(["--peer", PEER, "--extra", &sharee(50)])
+        .args(["--peer-key", &format!("LTAI{PEER}:ali-secret-{PEER}")]);
     let stdout = run_script(cmd).await;
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
 
@@ -111,6 +114,9 @@ async fn official_alibaba_sdks_work_against_the_emulator() {
     assert!(count("SignatureNonceUsed") >= 3, "{calls:?}");
     assert!(count("QuotaExceed.ShareImageUser") >= 3, "{calls:?}");
     assert!(count("CustomImageInShare") >= 1, "{calls:?}");
+    // Published, listed, unpublished (Tea ACS3 and the legacy SDK), once refused.
+    assert_eq!(count("Image.NotPublic"), 1, "{calls:?}");
+    assert!(!emu.with_engine(|e| e.is_community("m-interop0001")));
     // Share + unshare for each of ECS ACS3, ECS V2 and the legacy SDK, plus over-quota tries.
     assert!(emu.action_count(imageshare::alibaba::ECS, "ModifyImageSharePermission") >= 8);
     assert_eq!(

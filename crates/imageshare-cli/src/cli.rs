@@ -613,7 +613,8 @@ pub enum Command {
         /// Only this image.
         #[arg(long)]
         image: Option<String>,
-        /// Only this principal: its id, or `account:ID`, `project:ID`, `service:PROVIDER`.
+        /// Only this principal: its id, or `account:ID`, `project:ID`, `service:PROVIDER`,
+        /// `everyone` (community images).
         #[arg(long)]
         principal: Option<String>,
         /// Only this action.
@@ -712,6 +713,10 @@ pub enum ActionFilter {
     Revoke,
     /// Copies into another project.
     Copy,
+    /// Community images published (Alibaba ECS).
+    Publish,
+    /// Community images unpublished.
+    Unpublish,
 }
 
 impl ActionFilter {
@@ -721,6 +726,8 @@ impl ActionFilter {
             ActionFilter::Grant => AuditAction::Grant,
             ActionFilter::Revoke => AuditAction::Revoke,
             ActionFilter::Copy => AuditAction::Copy,
+            ActionFilter::Publish => AuditAction::Publish,
+            ActionFilter::Unpublish => AuditAction::Unpublish,
         }
     }
 }

@@ -2,9 +2,10 @@
 //! grant or revoke (`imageshare audit` prints it: `commands::audit`).
 //!
 //! Every command that can change who may use an image (`share`, `unshare`, `delete
-//! --unshare-first`, `copy --to-project`, `migrate`, `apply --yes`) opens the trail before
-//! it sends anything and records each grant, revoke and cross-project copy in it, one JSON
-//! line per `(image, principal)` (`imageshare::core::audit`). The file is
+//! --unshare-first`, `copy --to-project`, `migrate`, `apply --yes`, `publish`,
+//! `unpublish`) opens the trail before it sends anything and records each grant, revoke,
+//! cross-project copy and (un)publishing of a community image in it, one JSON line per
+//! `(image, principal)` (`imageshare::core::audit`). The file is
 //! `--audit-log PATH`, else `$XDG_STATE_HOME/imageshare/audit.jsonl`, else
 //! `$HOME/.local/state/imageshare/audit.jsonl`; `--no-audit` records nothing. `demo` never
 //! writes it: its grants are made in an embedded emulator's made-up world, not in a cloud.

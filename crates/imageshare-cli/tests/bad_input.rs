@@ -594,6 +594,27 @@ fn corpus() -> Vec<Case> {
         )
         .code(3)
         .says("--resource-sharing"),
+        // ---- community images (#15) -------------------------------------------------
+        cli(
+            "publish without --everyone-in-the-region (#15)",
+            &at(&ECS, &["publish", "m-bp18ygjuqnwhechc"]),
+        )
+        .says("pass --everyone-in-the-region to confirm"),
+        cli(
+            "publish an encrypted image (#15)",
+            &at(&ECS, &["publish", "m-bpcmk0000001", "--everyone-in-the-region"]),
+        )
+        .code(3)
+        .reads_only()
+        .says("encrypted images cannot be published"),
+        cli(
+            "publish on CVM (#15)",
+            &at(
+                &["--provider", "tencent-cvm", "--region", "ap-guangzhou"],
+                &["publish", "img-6pb6lrmy", "--everyone-in-the-region"],
+            ),
+        )
+        .says("tencent-cvm has no community images"),
         // ---- image ids ---------------------------------------------------------------
         cli(
             "ECS: a CVM image id",

@@ -17,6 +17,12 @@
 //!   lines with that call's own request id.
 //! - A write that fails turns the operation into [`Error::Audit`], which says what was
 //!   carried out but is missing from the trail: never silently.
+//! - Publishing and unpublishing an Alibaba ECS community image are not trait calls: the
+//!   caller records them with [`AuditLog::record_community`], one line with action
+//!   `publish` / `unpublish` and principal `{"kind": "everyone"}` (every account of the
+//!   image's region). The line format is otherwise unchanged, so older trails read as
+//!   before; a reader older than these two actions skips such a line as not a record
+//!   ([`AuditLog::read_trail`]).
 //!
 //! Layers that write to the same `AuditLog` may be nested (a migration flow wrapping an
 //! adapter that is already audited): each call is recorded once, by the innermost layer.
@@ -92,6 +98,11 @@ pub enum AuditAction {
     Revoke,
     /// Copied the image into another project (UCloud's cross-project route).
     Copy,
+    /// Published the image as a community image (Alibaba ECS): every account of its
+    /// region may use it. The principal is [`AuditPrincipal::Everyone`].
+    Publish,
+    /// Unpublished a community image (its direct shares stay).
+    Unpublish,
 }
 
 impl fmt::Display for AuditAction {
@@ -100,6 +111,8 @@ impl fmt::Display for AuditAction {
             AuditAction::Grant => "grant",
             AuditAction::Revoke => "revoke",
             AuditAction::Copy => "copy",
+            AuditAction::Publish => "publish",
+            AuditAction::Unpublish => "unpublish",
         })
     }
 }
@@ -134,7 +147,8 @@ impl AuditOutcome {
     }
 }
 
-/// Who received (or lost) access: `{"kind": "account", "id": "..."}`.
+/// Who received (or lost) access: `{"kind": "account", "id": "..."}`, or
+/// `{"kind": "everyone"}` for a community image.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "kebab-case")]
 pub enum AuditPrincipal {
@@ -144,6 +158,9 @@ pub enum AuditPrincipal {
     Project(String),
     /// The caller's own account in another service (SAS -> ECS, CVM -> Lighthouse).
     Service(Provider),
+    /// Every account in the image's region: a community image ([`AuditAction::Publish`],
+    /// [`AuditAction::Unpublish`]). Its [`id`](AuditPrincipal::id) is `everyone`.
+    Everyone,
 }
 
 impl AuditPrincipal {
@@ -153,6 +170,7 @@ impl AuditPrincipal {
         match self {
             AuditPrincipal::Account(id) | AuditPrincipal::Project(id) => id,
             AuditPrincipal::Service(p) => p.name(),
+            AuditPrincipal::Everyone => "everyone",
         }
     }
 }
@@ -656,6 +674,44 @@ impl AuditLog {
         let record = match &result {
             Ok(new) => AuditRecord {
                 new_image: Some(new.clone()),
+                ..record
+            },
+            Err(e) if may_have_been_sent(e) => record.failed_with(e),
+            Err(_) => return result,
+        };
+        self.record_one(cx, record, result).await
+    }
+
+    /// Records the publishing (`public`) or unpublishing of community image `image`, made
+    /// outside the trait (Alibaba ECS `publish` / `unpublish`), whose `result` is the
+    /// provider's request id, and returns `result`: one record for
+    /// [`AuditPrincipal::Everyone`], outcome `granted` (published) or `revoked`
+    /// (unpublished), failed with the error when the call may have been sent, nothing when
+    /// it was refused before sending. [`Error::Audit`] when the trail cannot be written.
+    pub async fn record_community(
+        &self,
+        cx: &CallContext,
+        (provider, region): (Provider, &Region),
+        image: &ImageId,
+        public: bool,
+        result: Result<String>,
+    ) -> Result<String> {
+        let (action, outcome) = if public {
+            (AuditAction::Publish, AuditOutcome::Granted)
+        } else {
+            (AuditAction::Unpublish, AuditOutcome::Revoked)
+        };
+        let record = AuditRecord::now(
+            provider,
+            region.clone(),
+            image.clone(),
+            AuditPrincipal::Everyone,
+            action,
+            outcome,
+        );
+        let record = match &result {
+            Ok(request_id) => AuditRecord {
+                request_id: Some(request_id.clone()),
                 ..record
             },
             Err(e) if may_have_been_sent(e) => record.failed_with(e),

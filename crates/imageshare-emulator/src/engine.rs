@@ -3,7 +3,7 @@
 //! from the same [`ShareLimits`] tables the client-side checker uses; front-ends only map
 //! [`EngineError`]s to their cloud's exact error codes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use imageshare_core::{
@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use crate::world::{Account, Encrypted, ImageSeed, Origin, State, World};
 
+pub mod community;
 pub mod cross_product;
 pub mod grant_rules;
 pub mod metadata;
@@ -168,6 +169,8 @@ pub enum Relation {
     Received,
     /// It is a public image.
     Public,
+    /// It is another account's community image (Alibaba ECS, [`community`]).
+    Community,
 }
 
 /// A live image record.
@@ -268,6 +271,8 @@ pub struct ImageView {
     pub relation: Relation,
     /// Whether it currently has grants.
     pub shared: bool,
+    /// Whether it is a community image (published; [`community`]).
+    pub community: bool,
 }
 
 /// A share grant.
@@ -310,6 +315,8 @@ pub struct Engine {
     sts: sts::StsState,
     metadata_tokens: metadata::MetadataTokens,
     resource_shares: resource_sharing::ResourceShares,
+    /// Ids of the published community images ([`community`]).
+    community: BTreeSet<String>,
 }
 
 impl Engine {
@@ -343,6 +350,7 @@ impl Engine {
             sts: sts::StsState::default(),
             metadata_tokens: metadata::MetadataTokens::default(),
             resource_shares: resource_sharing::ResourceShares::default(),
+            community: BTreeSet::new(),
         }
     }
 
@@ -444,6 +452,8 @@ impl Engine {
             || self.received_through_resource_share(caller, img)
         {
             Some(Relation::Received)
+        } else if self.community.contains(&img.id) {
+            Some(Relation::Community)
         } else {
             None
         }
@@ -454,6 +464,7 @@ impl Engine {
             image: img.clone(),
             relation,
             shared: self.grants.get(&img.id).is_some_and(|g| !g.is_empty()),
+            community: self.community.contains(&img.id),
         })
     }
 
@@ -517,7 +528,9 @@ impl Engine {
                 rule: LimitRule::ReceivedImage,
                 message: format!("{id} was shared with {caller} by {}", view.image.owner),
             }),
-            Relation::Received => Err(EngineError::NotOwner(id.to_owned())),
+            // "You can share only your own custom images": another account's community
+            // image is not the caller's to change.
+            Relation::Received | Relation::Community => Err(EngineError::NotOwner(id.to_owned())),
         }
     }
 
@@ -551,6 +564,7 @@ impl Engine {
         let rules = grant_rules(provider);
         rules.check_call_size(limits, principals.len())?;
         let view = self.owned(provider, caller, region, id)?;
+        self.refuse_community(id, "shared")?;
         let img = &view.image;
         rules.check_state(id, img.state)?;
         if rules.refuse_already_granted {
@@ -791,6 +805,7 @@ impl Engine {
                 message: format!("{id} is a public image"),
             });
         }
+        self.refuse_community(id, "copied")?;
         if view.image.state != State::Available {
             return Err(EngineError::InvalidState {
                 id: id.to_owned(),
@@ -871,6 +886,7 @@ impl Engine {
         self.check_delete(provider, caller, region, id)?;
         self.images.remove(id);
         self.grants.remove(id);
+        self.community.remove(id);
         Ok(())
     }
 
@@ -937,6 +953,7 @@ impl Engine {
     /// Removes an image without rules (the reverse of [`Engine::derive_image`]).
     pub fn remove_image(&mut self, id: &str) -> Option<ImageRecord> {
         self.grants.remove(id);
+        self.community.remove(id);
         self.images.remove(id)
     }
 

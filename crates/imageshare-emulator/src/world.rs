@@ -7,6 +7,7 @@
 //! ```toml
 //! seed = 7                       # optional: fixes the request ids (random per process without it)
 //! accept_any_account = false     # true: any well-formed account id exists (default: refused)
+//! community_terms_signed = ["100000000001"]   # optional: accounts that may publish community images
 //!
 //! [[account]]
 //! id = "100000000001"            # the account id as the cloud writes it
@@ -47,6 +48,18 @@
 //! `encrypted`) is refused as `file:line:column: unknown field ...`, and every image's id,
 //! owner, grantees and region must have its provider's form ([`World::validate_forms`]: the
 //! limit tables' image-id prefixes and principal forms).
+//!
+//! `community_terms_signed` lists the accounts that have signed Alibaba Cloud's Community
+//! Image Terms of Service: only they can publish an ECS custom image as a community image
+//! (`ModifyImageSharePermission` `IsPublic=true`); any other account is refused with
+//! `PublicImageAgreement.NotSigned`, as every account was before the list existed (it is
+//! empty by default). A published image is seen by every account of its region
+//! (`DescribeImages` `ImageOwnerAlias=others` `IsPublic=true`), cannot be shared or
+//! copied, and keeps its direct shares when it is unpublished; unpublishing an image that
+//! is not published is refused (`Image.NotPublic`): see [`crate::engine::community`] and
+//! the ECS front-end. (The list sits at the top of the file rather than on
+//! `[[account]]`, so that [`Account`], which code builds field by field, keeps its
+//! fields.)
 //!
 //! How long copies take, per image size and target region, and which copies fail
 //! (`copy_ready_after_ms`, `copy_ms_per_gib`, `[[copy_time]]`, `[[copy_fault]]`) are
@@ -494,6 +507,11 @@ pub struct World {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub resource_directories: Vec<DirectorySeed>,
+    /// Accounts that have signed the Community Image Terms of Service, and so may publish
+    /// Alibaba ECS community images (empty by default: publishing is refused with
+    /// `PublicImageAgreement.NotSigned`; see [`crate::engine::community`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub community_terms_signed: Vec<String>,
 }
 
 impl World {
@@ -615,6 +633,15 @@ impl World {
                 }
             }
         }
+        if let Some(a) = self
+            .community_terms_signed
+            .iter()
+            .find(|a| !ids.contains(a.as_str()))
+        {
+            return Err(WorldError::Invalid(format!(
+                "community_terms_signed: {a} is not an account of the world"
+            )));
+        }
         let mut images = BTreeSet::new();
         for i in &self.images {
             if !images.insert(i.id.as_str()) {
@@ -732,6 +759,12 @@ impl World {
             .iter()
             .find(|a| a.keys.ucloud.as_ref().is_some_and(|k| k.public == public))
     }
+    /// Whether account `id` has signed the Community Image Terms of Service
+    /// ([`World::community_terms_signed`]).
+    #[must_use]
+    pub fn signed_community_terms(&self, id: &str) -> bool {
+        self.community_terms_signed.iter().any(|a| a == id)
+    }
     /// An account by id.
     #[must_use]
     pub fn account(&self, id: &str) -> Option<&Account> {
@@ -815,6 +848,15 @@ impl WorldBuilder {
     pub fn project(mut self, project: &str) -> Self {
         if let Some(a) = self.world.accounts.last_mut() {
             a.projects.push(project.to_owned());
+        }
+        self
+    }
+    /// Records that the last added account has signed the Community Image Terms of Service
+    /// (it may publish ECS community images; [`World::community_terms_signed`]).
+    #[must_use]
+    pub fn community_terms_signed(mut self) -> Self {
+        if let Some(a) = self.world.accounts.last() {
+            self.world.community_terms_signed.push(a.id.clone());
         }
         self
     }

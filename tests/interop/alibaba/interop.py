@@ -4,12 +4,14 @@
 Usage:
     interop.py BASE_URL OWNER_KEY_ID OWNER_SECRET [--image ID] [--peer ACCOUNT]
                [--quota-image ID] [--extra ACCOUNT] [--sas-image ID] [--region REGION]
+               [--peer-key KEY_ID:SECRET]
 
 The emulator at BASE_URL (http://127.0.0.1:PORT) must hold, in REGION:
   * ECS image --image owned by the owner, not shared;
   * ECS image --quota-image owned by the owner and already shared with 50 accounts;
   * SAS image --sas-image owned by the owner, not shared;
-  * account --peer (same site as the owner) and account --extra (not a sharee yet).
+  * account --peer (same site as the owner) and account --extra (not a sharee yet);
+  * with --peer-key (the peer's key): the owner has signed the community-image terms.
 
 It runs, with each SDK pointed at the emulator over http:
   * alibabacloud-ecs20140526 (Tea, ACS3-HMAC-SHA256 by default): DescribeImages,
@@ -20,7 +22,12 @@ It runs, with each SDK pointed at the emulator over http:
   * alibabacloud-swas-open20200601 (Tea, ACS3): ListCustomImages,
     AddCustomImageShareAccount, ListCustomImageShareAccounts, RemoveCustomImageShareAccount;
   * aliyun-python-sdk-core + aliyun-python-sdk-ecs (legacy, RPC signature v1 HMAC-SHA1):
-    DescribeImages, ModifyImageSharePermission, DescribeImageSharePermission, bad secret.
+    DescribeImages, ModifyImageSharePermission, DescribeImageSharePermission, bad secret;
+  * with --peer-key, community images: the owner publishes --image (ModifyImageSharePermission
+    IsPublic=true; Tea ACS3, then the legacy SDK), the peer finds it with DescribeImages
+    ImageOwnerAlias=others IsPublic=true (Tea V2) and not among its shared images, the
+    owner's DescribeImageSharePermission has ShareGroup "all"; then it is unpublished
+    (IsPublic=false), and unpublishing again gives Image.NotPublic.
 
 Prints one line per check and exits non-zero on the first mismatch.
 """
@@ -258,6 +265,60 @@ def ecs_legacy(args, host):
         check(f"{label}: bad secret is HTTP 403", e.get_http_status() == 403, str(e.get_http_status()))
 
 
+def ecs_community(args, host):
+    from alibabacloud_ecs20140526 import models as ecs_models
+    from alibabacloud_ecs20140526.client import Client as EcsClient
+    from aliyunsdkcore.client import AcsClient
+    from aliyunsdkecs.request.v20140526.ModifyImageSharePermissionRequest import ModifyImageSharePermissionRequest
+
+    label = "ecs community images"
+    peer_id, peer_secret = args.peer_key.split(":", 1)
+    owner = EcsClient(tea_config(host, args.key_id, args.secret, args.region))
+    peer = EcsClient(tea_config(host, peer_id, peer_secret, args.region, "v2"))
+
+    def set_public(public):
+        owner.modify_image_share_permission(ecs_models.ModifyImageSharePermissionRequest(
+            region_id=args.region, image_id=args.image, is_public=public))
+
+    def community():
+        return peer.describe_images(ecs_models.DescribeImagesRequest(
+            region_id=args.region, image_owner_alias="others", is_public=True)).body.images.image
+
+    def groups():
+        perm = owner.describe_image_share_permission(ecs_models.DescribeImageSharePermissionRequest(
+            region_id=args.region, image_id=args.image)).body
+        return [g.group for g in perm.share_groups.share_group]
+
+    set_public(True)
+    found = community()
+    check(f"{label}: the peer finds the published image",
+          [i.image_id for i in found] == [args.image], json.dumps([i.to_map() for i in found]))
+    check(f"{label}: IsPublic and ImageOwnerAlias", found[0].is_public is True and found[0].image_owner_alias == "others",
+          json.dumps(found[0].to_map()))
+    shared = peer.describe_images(ecs_models.DescribeImagesRequest(
+        region_id=args.region, image_owner_alias="others", is_public=False)).body.images.image
+    check(f"{label}: not among the peer's shared images", all(i.image_id != args.image for i in shared))
+    check(f"{label}: ShareGroup all", groups() == ["all"], str(groups()))
+
+    set_public(False)
+    check(f"{label}: unpublished, the peer no longer finds it", community() == [])
+    check(f"{label}: no ShareGroup once unpublished", groups() == [], str(groups()))
+    expect_error(f"{label}: unpublishing again gives Image.NotPublic", lambda: set_public(False), "Image.NotPublic")
+
+    # The legacy SDK publishes and unpublishes too (its booleans go as True / False).
+    legacy = AcsClient(args.key_id, args.secret, args.region, auto_retry=False)
+    for public in (True, False):
+        req = ModifyImageSharePermissionRequest()
+        req.set_endpoint(host)
+        req.set_protocol_type("http")
+        req.set_accept_format("json")
+        req.set_ImageId(args.image)
+        req.set_IsPublic(public)
+        legacy.do_action_with_exception(req)
+        got = [i.image_id for i in community()]
+        check(f"{label}: legacy SDK IsPublic={public}", got == ([args.image] if public else []), str(got))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("base_url")
@@ -269,6 +330,7 @@ def main():
     p.add_argument("--sas-image", default="m-interopsas1")
     p.add_argument("--peer", default="100000000002")
     p.add_argument("--extra", default="100000000002")
+    p.add_argument("--peer-key", default=None)
     args = p.parse_args()
     parsed = urllib.parse.urlparse(args.base_url)
     if parsed.scheme != "http" or not parsed.netloc:
@@ -280,6 +342,8 @@ def main():
     ecs_tea(args, host, "ecs tea V2", algorithm="v2")
     swas_tea(args, host)
     ecs_legacy(args, host)
+    if args.peer_key:
+        ecs_community(args, host)
     print(f"{len(CHECKS)} passed, 0 failed")
     return 0
 

@@ -55,12 +55,13 @@ impl Filter {
     }
 }
 
-/// `account:ID`, `project:ID` or `service:PROVIDER`.
+/// `account:ID`, `project:ID`, `service:PROVIDER`, or `everyone` (a community image).
 fn principal_text(p: &AuditPrincipal) -> String {
     let kind = match p {
         AuditPrincipal::Account(_) => "account",
         AuditPrincipal::Project(_) => "project",
         AuditPrincipal::Service(_) => "service",
+        AuditPrincipal::Everyone => return "everyone".to_owned(),
     };
     format!("{kind}:{}", p.id())
 }

@@ -1,18 +1,21 @@
 //! `imageshare publish` / `unpublish`: make an Alibaba ECS custom image a community image
 //! (usable by every account in its region), or make it private again
 //! (`ModifyImageSharePermission` `IsPublic=true` / `false`; the library's
-//! `EcsImageSharing::publish` / `unpublish`).
+//! `EcsImageSharing::publish` / `unpublish`). Both write the audit trail (see
+//! [`crate::trail`]): one `publish` / `unpublish` record whose principal is everyone in
+//! the region, or the failure of a call that was sent.
 
 use std::fmt;
 
 use imageshare::alibaba::Publish;
-use imageshare::core::ImageId;
+use imageshare::core::{CallContext, ImageId, ImageSharing};
 use serde::Serialize;
 
 use crate::cli::{image_id, Global};
 use crate::connect::options;
 use crate::exit::{usage, Failure};
 use crate::output::Document;
+use crate::trail;
 
 /// `imageshare publish ID --everyone-in-the-region` (`publish = true`) or `imageshare
 /// unpublish ID`. Only `alibaba-ecs` has community images; publishing without the
@@ -37,11 +40,20 @@ pub async fn run(
              pass --everyone-in-the-region to confirm",
         ));
     }
+    let log = trail::open(g)?;
     let ecs = options(g, p, None, None).ecs()?;
-    let request_id = if publish {
-        ecs.publish(&id, Publish::CONFIRMED).await?
+    let result = if publish {
+        ecs.publish(&id, Publish::CONFIRMED).await
     } else {
-        ecs.unpublish(&id).await?
+        ecs.unpublish(&id).await
+    };
+    let request_id = match log {
+        Some(log) => {
+            log.with_identity(ecs.credentials_source())
+                .record_community(&CallContext::new(), (p, ecs.region()), &id, publish, result)
+                .await?
+        }
+        None => result?,
     };
     Ok(Published {
         image: id,

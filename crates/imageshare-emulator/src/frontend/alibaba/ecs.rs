@@ -2,6 +2,46 @@
 //! `DescribeImageSharePermission`, `CopyImage`, `CancelCopyImage`, `DeleteImage`; ECS's
 //! error codes (which
 //! SWAS-OPEN borrows where it publishes none) and its `Image` shape.
+//!
+//! Community images (the engine's [`community`](crate::engine::community) part):
+//! - `ModifyImageSharePermission` `IsPublic=true` publishes an image of the caller, when
+//!   the caller has signed the Community Image Terms of Service
+//!   ([`World::community_terms_signed`](crate::world::World::community_terms_signed); else
+//!   403 `PublicImageAgreement.NotSigned`, "The current account has not signed
+//!   \"Community Image Terms of Service\"."); `IsPublic=false` unpublishes one, and answers
+//!   403 `Image.NotPublic` ("The specified image is not public image.") for an image that
+//!   is not published: the error table describes that code as "The specified image is not
+//!   published as a community image and cannot be unpublished", while the official SDK's
+//!   ModifyImageSharePermissionRequest (7.11.8) says of `false` "If the image is already a
+//!   regular image, no changes are made"; the sources disagree, the emulator follows the
+//!   error table (UNCONFIRMED). Codes and messages: the error table of the current API reference,
+//!   <https://www.alibabacloud.com/help/en/ecs/developer-reference/api-modifyimagesharepermission>
+//!   (change history to 2025-04-29; alibaba.md 2.2 [S5]).
+//! - Refusals whose code the reference does not tie to the case (UNCONFIRMED): an
+//!   encrypted image, 403 `OperationDeined.EncryptedSnapshot` (sic; "The image contains
+//!   encrypted snapshots, which do not support share."); sharing or copying a community
+//!   image, 403 `Image.Public`; `IsPublic=true` sent with `AddAccount` / `RemoveAccount`,
+//!   403 `InvalidParameter.IsPublic` ("The specified parameter IsPublic is conflicted with
+//!   other parameters."; which parameters conflict is not documented). Another account's
+//!   image is `InvalidImageId.NotFound` ("The specified image does not exist in this
+//!   account"), a system image `Image.Public`, a marketplace-derived or unavailable one
+//!   the codes of a share.
+//! - `DescribeImages` lists other accounts' community images of the region only with
+//!   `IsPublic=true` and `ImageOwnerAlias=others`. The official SDK's DescribeImagesRequest
+//!   (alibabacloud-ecs20140526 7.11.8, alibaba.md [S1]): "others: Includes shared images
+//!   ... and community images ... To find community images, IsPublic must be set to true.
+//!   To find shared images, IsPublic must be set to false or left empty"; `IsPublic`
+//!   "false: Queries image types other than community images", default false; "When you
+//!   set this parameter to true, ImageOwnerAlias must be set to others". So a listing or a
+//!   lookup by `ImageId` without `IsPublic=true`, with no alias too, has no community
+//!   image of another account. `IsPublic=true` with no alias is answered as with `others`,
+//!   and with `self` / `system` / `marketplace` ignored (what the service does there is
+//!   UNCONFIRMED). The owner sees its own published image under `self` as before, with
+//!   `IsPublic: true` (UNCONFIRMED whether the service leaves it out of `IsPublic=false`
+//!   listings); to other accounts it is `ImageOwnerAlias: "others"`, `IsPublic: true`.
+//! - `DescribeImageSharePermission` of a community image has `ShareGroups.ShareGroup[{Group:
+//!   "all"}]` (the reference's example value of `Group`; that it marks a community image
+//!   is alibaba.md's reading, UNCONFIRMED); its direct shares stay in `Accounts`.
 
 use imageshare_core::{ImageKind, LimitRule, Provider};
 use serde_json::{json, Value};
@@ -194,7 +234,7 @@ fn image_json(view: &ImageView) -> Value {
     let encrypted = img.encrypted != Encrypted::None;
     let alias = match view.relation {
         Relation::Owner => "self",
-        Relation::Received => "others",
+        Relation::Received | Relation::Community => "others",
         Relation::Public => "system",
     };
     let mut disks = vec![json!({
@@ -229,7 +269,7 @@ fn image_json(view: &ImageView) -> Value {
         "Progress": format!("{}%", img.progress),
         "Size": img.size_gib,
         "IsCopied": img.copied_from.is_some(),
-        "IsPublic": false,
+        "IsPublic": view.community,
         "IsSelfShared": if view.relation == Relation::Owner && view.shared { "true" } else { "false" },
         "IsSubscribed": false,
         "IsSupportCloudinit": true,
@@ -262,11 +302,12 @@ pub(super) fn action(
     match action {
         "DescribeImages" => {
             let region = params.required("RegionId")?;
+            // Community images of other accounts only with IsPublic=true (module docs).
+            let community = params.bool("IsPublic")? == Some(true);
             let relations: Vec<Relation> = match params.str("ImageOwnerAlias")? {
+                None | Some("others") if community => vec![Relation::Community],
                 None => vec![Relation::Owner, Relation::Received, Relation::Public],
                 Some("self") => vec![Relation::Owner],
-                // Community images (IsPublic=true) are not modelled.
-                Some("others") if params.bool("IsPublic")? == Some(true) => vec![],
                 Some("others") => vec![Relation::Received],
                 Some("system") => vec![Relation::Public],
                 // Marketplace images themselves are not modelled.
@@ -346,16 +387,19 @@ pub(super) fn action(
                     "LaunchPermission cannot be specified together with AddAccount or RemoveAccount.",
                 ));
             }
-            if params.bool("IsPublic")? == Some(true) {
-                // Publishing community images is not modelled: no account of the world has
-                // signed the community-image terms.
-                return Err(AliError::new(
-                    403,
-                    "PublicImageAgreement.NotSigned",
-                    "The community image agreement has not been signed.",
-                ));
-            }
             let key = ecs_key(engine, id);
+            if let Some(public) = params.bool("IsPublic")? {
+                if public && !(adds.is_empty() && removes.is_empty()) {
+                    return Err(AliError::new(
+                        403,
+                        "InvalidParameter.IsPublic",
+                        "The specified parameter IsPublic is conflicted with other parameters.",
+                    ));
+                }
+                if public || adds.is_empty() && removes.is_empty() {
+                    return set_public(engine, caller, region, &key, id, public);
+                }
+            }
             // Removals first, so one call can swap accounts at the quota.
             engine
                 .unshare(P, &caller.id, region, &key, &removes)
@@ -372,6 +416,11 @@ pub(super) fn action(
             let id = params.required("ImageId")?;
             let paged = params.page_number(10, 100)?;
             let key = ecs_key(engine, id);
+            let groups: Vec<Value> = if engine.is_community(&key) {
+                vec![json!({"Group": "all"})]
+            } else {
+                Vec::new()
+            };
             let grants = engine
                 .sharees_slice(P, &caller.id, region, &key)
                 .map_err(|e| error(e, id))?;
@@ -387,7 +436,7 @@ pub(super) fn action(
                 "PageNumber": paged.number,
                 "PageSize": paged.size,
                 "TotalCount": grants.len(),
-                "ShareGroups": {"ShareGroup": []},
+                "ShareGroups": {"ShareGroup": groups},
                 "Accounts": {"Account": accounts},
             }))
         }
@@ -480,6 +529,49 @@ pub(super) fn action(
             }
         }
         _ => Err(not_found_action(action)),
+    }
+}
+
+/// `ModifyImageSharePermission` with `IsPublic` alone: publishes (`true`) or unpublishes
+/// (`false`) the caller's image `key` (`id` as the client sent it); see the module docs.
+fn set_public(
+    engine: &mut Engine,
+    caller: &Account,
+    region: &str,
+    key: &str,
+    id: &str,
+    public: bool,
+) -> Result<Value, AliError> {
+    const P: Provider = imageshare_alibaba::ECS;
+    if !public {
+        return match engine.unpublish(P, &caller.id, region, key) {
+            Ok(true) => Ok(json!({})),
+            Ok(false) => Err(AliError::new(
+                403,
+                "Image.NotPublic",
+                "The specified image is not public image.",
+            )),
+            Err(e) => Err(error(e, id)),
+        };
+    }
+    if !engine.world().signed_community_terms(&caller.id) {
+        return Err(AliError::new(
+            403,
+            "PublicImageAgreement.NotSigned",
+            "The current account has not signed \"Community Image Terms of Service\".",
+        ));
+    }
+    match engine.publish(P, &caller.id, region, key) {
+        Ok(()) => Ok(json!({})),
+        Err(EngineError::Rule {
+            rule: LimitRule::EncryptedImage,
+            ..
+        }) => Err(AliError::new(
+            403,
+            "OperationDeined.EncryptedSnapshot",
+            "The image contains encrypted snapshots, which do not support share.",
+        )),
+        Err(e) => Err(error(e, id)),
     }
 }
 

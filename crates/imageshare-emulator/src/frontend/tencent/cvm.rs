@@ -51,7 +51,8 @@ fn image_type(v: &ImageView) -> &'static str {
     match v.relation {
         Relation::Owner => "PRIVATE_IMAGE",
         Relation::Received => "SHARED_IMAGE",
-        Relation::Public => "PUBLIC_IMAGE",
+        // Community images are Alibaba ECS's only: never seen here.
+        Relation::Public | Relation::Community => "PUBLIC_IMAGE",
     }
 }
 

@@ -68,7 +68,8 @@ fn blueprint_type(v: &ImageView) -> &'static str {
     match v.relation {
         Relation::Owner => "PRIVATE",
         Relation::Received => "SHARED",
-        Relation::Public => "PURE_OS",
+        // Community images are Alibaba ECS's only: never seen here.
+        Relation::Public | Relation::Community => "PURE_OS",
     }
 }
 

@@ -338,7 +338,8 @@ fn copy_custom_image(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcErro
         .map_err(|e| refuse(engine, e, Op::Other, id, req.project))?;
     match view.relation {
         Relation::Owner => {}
-        Relation::Public => return Err(not_found(id, req.project)),
+        // Community images are Alibaba ECS's only: never seen here.
+        Relation::Public | Relation::Community => return Err(not_found(id, req.project)),
         Relation::Received => {
             return Err(UcError::new(
                 retcode::IMAGE_NOT_FOUND,
@@ -446,7 +447,7 @@ fn describe_share(engine: &mut Engine, req: &Req<'_>) -> Result<Value, UcError> 
     match view.relation {
         Relation::Owner => {}
         Relation::Received => return Err(not_sharer(id, Op::Share)),
-        Relation::Public => return Err(not_found(id, req.project)),
+        Relation::Public | Relation::Community => return Err(not_found(id, req.project)),
     }
     let grants = match engine.sharees_slice(imageshare_ucloud::UHOST, req.project, region, id) {
         Ok(grants) => grants,
