@@ -711,6 +711,94 @@ pub async fn delete_rules(t: &dyn Target) {
     ));
 }
 
+/// Distribution into another region (issue #15 §1), by capability: an adapter with
+/// `copy_limits()` copies with its cloud's own action, waits for the copy and shares it; a
+/// second run finds the copy again by its name and makes no copy and no grant. An adapter
+/// without cross-region copy (SAS) is refused with `cross-region-copy` before anything is
+/// sent.
+pub async fn distribute_to_another_region(t: &dyn Target) {
+    use imageshare::core::distribute::{self, Adapters, CopyStep, Distribution, RunOptions, Wait};
+    use imageshare::core::{CallContext, Region};
+    use std::collections::BTreeMap;
+
+    let world = base_world(2)
+        .copy_ready_after_ms(200)
+        .image(owned_image(t, 0))
+        .build()
+        .unwrap();
+    let e = env(t, world).await;
+    let source = checked(&e.owner);
+    let there = Region::from(t.other_region());
+    let targets: BTreeMap<Region, _> = [(
+        there.clone(),
+        checked(&t.adapter(&e.emu, OWNER, t.other_region(), AdapterOptions::default())),
+    )]
+    .into_iter()
+    .collect();
+    let to = extras(t, 2);
+    let d = Distribution::new(e.image.clone(), [there.clone()], to.clone());
+    let options = RunOptions::default().wait(Wait {
+        timeout: Duration::from_secs(20),
+        poll: Duration::from_millis(50),
+    });
+    let cx = CallContext::new();
+    let run = || {
+        distribute::run_in(
+            &cx,
+            Adapters::new(&source, &targets),
+            &d,
+            options.clone(),
+            None,
+        )
+    };
+
+    let Some(copy) = e.owner.copy_limits() else {
+        let calls = e.emu.calls().len();
+        let err = run().await.unwrap_err();
+        assert_eq!(
+            err.as_limit().map(|v| v.rule),
+            Some(LimitRule::CrossRegionCopy),
+            "{err}"
+        );
+        assert_eq!(
+            e.emu.calls().len(),
+            calls,
+            "refused before anything is sent"
+        );
+        return;
+    };
+
+    let report = run().await.unwrap();
+    assert!(report.is_complete(), "{report:?}");
+    assert_eq!(report.regions.len(), 1);
+    assert_eq!(report.regions[0].copy, CopyStep::Made);
+    assert_eq!(e.emu.action_count(t.provider(), copy.action), 1);
+    let copy_id = report.regions[0].image.clone().expect("the copy's id");
+    assert_ne!(copy_id, e.image);
+    let mut granted: Vec<String> = e
+        .emu
+        .grants(copy_id.as_str())
+        .into_iter()
+        .map(|g| g.principal)
+        .collect();
+    granted.sort();
+    let mut want: Vec<String> = to.iter().map(|p| p.id().to_owned()).collect();
+    want.sort();
+    assert_eq!(granted, want, "the copy is shared with everyone listed");
+    let shares = share_calls(&e, t);
+
+    let again = run().await.unwrap();
+    assert!(again.is_complete(), "{again:?}");
+    assert_eq!(again.regions[0].copy, CopyStep::Found);
+    assert_eq!(again.regions[0].image.as_ref(), Some(&copy_id));
+    assert_eq!(
+        e.emu.action_count(t.provider(), copy.action),
+        1,
+        "no second copy"
+    );
+    assert_eq!(share_calls(&e, t), shares, "nothing granted twice");
+}
+
 /// Runs every test of the suite for one target.
 #[macro_export]
 macro_rules! behaviour_suite {
@@ -758,6 +846,10 @@ macro_rules! behaviour_suite {
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn delete_rules() {
             $crate::suite::delete_rules(&$target).await
+        }
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn distribute_to_another_region() {
+            $crate::suite::distribute_to_another_region(&$target).await
         }
     };
 }
