@@ -747,7 +747,7 @@ pub async fn distribute_to_another_region(t: &dyn Target) {
             &cx,
             Adapters::new(&source, &targets),
             &d,
-            options.clone(),
+            options,
             None,
         )
     };
