@@ -81,25 +81,26 @@ pub use imageshare_core::{
     Timestamp, TrustPolicy, Trusted, UnknownAction,
 };
 
-// The core modules a user names beyond the root items: the engines and their reports, the
-// audit trail, the trust policy, the limit tables, streaming and rate limits.
-/// The audit trail: every grant, revoke and copy recorded ([`AuditLog`], its records).
+// The core modules a user names beyond the root items, stable API like them. Each module's
+// own comment is its documentation here (rustdoc prepends a `///` on a `use` to it, which
+// would repeat it), so the notes below are plain comments.
+// audit: the audit trail, every grant, revoke and copy recorded (`AuditLog`, its records).
 pub use imageshare_core::audit;
-/// The bulk engine: many images shared with (or unshared from) many principals ([`bulk::Bulk`]).
+// bulk: the bulk engine, many images shared with (or unshared from) many principals.
 pub use imageshare_core::bulk;
-/// What one provider's cross-region copy allows, as data ([`copy_limits_of`]).
+// copy_limits: what a provider's cross-region copy allows, as data (`copy_limits_of`).
 pub use imageshare_core::copy_limits;
-/// Distribution: one image copied into many regions and every copy shared.
+// distribute: one image copied into many regions and every copy shared, and its report.
 pub use imageshare_core::distribute;
-/// The documented sharing limits of a provider, as data ([`ShareLimits`], its rules).
+// limits: the documented sharing limits of a provider, as data (`ShareLimits`, its rules).
 pub use imageshare_core::limits;
-/// Streaming pagination: the streams the listing methods return.
+// paging: streaming pagination, the pages and streams the listing methods return.
 pub use imageshare_core::paging;
-/// Reconciling an image's sharees with a desired set: the plan and its application.
+// plan: an image's sharees reconciled with a desired set, the plan and its application.
 pub use imageshare_core::plan;
-/// Client-side rate limits per provider and action ([`Rate`], [`RateLimits`]).
+// ratelimit: client-side rate limits per provider and action (`Rate`, `RateLimits`).
 pub use imageshare_core::ratelimit;
-/// The trust policy: from which owners images shared with the caller are accepted.
+// trust: the trust policy, from which owners images shared with the caller are accepted.
 pub use imageshare_core::trust;
 
 // Configuration: the client options, retry policy, rates and credential providers, at the
