@@ -2,7 +2,7 @@
 //!
 //! | trait call (`*_in`, in the caller's `CallContext`) | ECS action |
 //! |---|---|
-//! | `image` | `DescribeImages` with `ImageId` (every status) |
+//! | `image` | `DescribeImages` with `ImageId` (every status); if not found, again with `ImageOwnerAlias=others`, `IsPublic=true` (another account's community image) |
 //! | `images` | `DescribeImages` with `ImageId` = up to [`DESCRIBE_IMAGES_MAX_IDS`] comma-separated ids, `PageSize` 100 (every status) |
 //! | `share` / `unshare` | `ModifyImageSharePermission` with `AddAccount.N` / `RemoveAccount.N` (N <= 10) |
 //! | `sharees_page` | `DescribeImageSharePermission`, `PageNumber` / `PageSize` 100 / `TotalCount` (`SharedTime`) |
@@ -469,20 +469,25 @@ impl ImageSharing for EcsImageSharing {
     }
 
     async fn image_in(&self, cx: &CallContext, id: &ImageId) -> Result<Image> {
-        let resp = self
-            .describe_images_page_in(
-                cx,
-                &[("ImageId", id.as_str()), ("Status", ALL_STATUSES)],
-                1,
-                10,
-            )
-            .await?;
-        resp.images
-            .image
-            .iter()
-            .find(|i| i.image_id == id.as_str())
-            .map(|i| image_from_ecs(i, self.client.region()))
-            .ok_or_else(|| Error::not_found(ECS, "image", id.to_string()))
+        // `DescribeImages` leaves community images out unless asked with
+        // `ImageOwnerAlias=others` and `IsPublic=true` (`IsPublic`, default false: "Queries
+        // image types other than community images"; alibabacloud-ecs20140526
+        // `models/_describe_images_request.py`), so an id not found is asked for again as a
+        // community image, which is then [`ImageOrigin::Public`] to the trust policy.
+        for filters in [
+            &[("ImageId", id.as_str()), ("Status", ALL_STATUSES)][..],
+            &[
+                ("ImageId", id.as_str()),
+                ("ImageOwnerAlias", "others"),
+                ("IsPublic", "true"),
+            ][..],
+        ] {
+            let resp = self.describe_images_page_in(cx, filters, 1, 10).await?;
+            if let Some(found) = resp.images.image.iter().find(|i| i.image_id == id.as_str()) {
+                return Ok(image_from_ecs(found, self.client.region()));
+            }
+        }
+        Err(Error::not_found(ECS, "image", id.to_string()))
     }
 
     fn images_per_call(&self) -> usize {

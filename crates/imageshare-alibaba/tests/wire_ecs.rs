@@ -152,6 +152,7 @@ async fn image_not_listed_is_not_found() {
             json!({"RequestId": "r", "RegionId": REGION, "PageNumber": 1, "PageSize": 10,
                    "TotalCount": 0, "Images": {"Image": []}}),
         ))
+        .expect(2)
         .mount(&server)
         .await;
     let err = ecs(&server.uri(), SignatureVersion::Acs3, creds())
@@ -162,6 +163,43 @@ async fn image_not_listed_is_not_found() {
         matches!(&err, Error::NotFound { id, what: "image", .. } if id == "m-nothere"),
         "{err}"
     );
+    // The second look asks for a community image of that id.
+    let reqs = server.received_requests().await.unwrap();
+    let expected = [
+        ("RegionId", REGION),
+        ("ImageId", "m-nothere"),
+        ("ImageOwnerAlias", "others"),
+        ("IsPublic", "true"),
+        ("PageNumber", "1"),
+        ("PageSize", "10"),
+    ];
+    check_acs3(&reqs[1], "DescribeImages", ECS_VERSION, &expected, SECRET);
+}
+
+#[tokio::test]
+async fn a_community_image_of_another_account_is_found_as_public() {
+    let server = MockServer::start().await;
+    let empty = json!({"RequestId": "r", "RegionId": REGION, "PageNumber": 1, "PageSize": 10,
+                       "TotalCount": 0, "Images": {"Image": []}});
+    let mut community = describe_images_body("others", "", json!([system_disk(false)]));
+    community["Images"]["Image"][0]["IsPublic"] = json!(true);
+    Mock::given(method("POST"))
+        .and(query_param("IsPublic", "true"))
+        .respond_with(json(200, community))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(json(200, empty))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let img = ecs(&server.uri(), SignatureVersion::RpcV1, creds())
+        .image(&IMAGE.into())
+        .await
+        .unwrap();
+    assert_eq!(img.origin, ImageOrigin::Public);
+    assert_eq!(img.owner, Some(Principal::account("1234567890")));
 }
 
 #[tokio::test]

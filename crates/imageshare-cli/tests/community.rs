@@ -137,6 +137,10 @@ async fn publish_is_seen_by_the_region_audited_and_unpublished() {
     let o = run(&emu, &dir, PEER, &["-o", "json", "shared-with-me"]).await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(!stdout(&o).contains(IMAGE), "{}", stdout(&o));
+    // Looked up by id, it is a public image to that account (the trust policy's view).
+    let o = run(&emu, &dir, PEER, &["-o", "json", "image", IMAGE]).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(json(&o)["image"]["origin"], "public", "{}", stdout(&o));
 
     // The trail has the publish, for everyone, with the call's request id.
     let o = run(

@@ -149,9 +149,10 @@ async fn publish_list_and_unpublish_with_the_adapter() {
         .unwrap()
         .iter()
         .all(|i| i.id != id));
-    // The adapter's lookup sends no IsPublic: another account's community image is not
-    // found by it.
-    assert!(matches!(peer.image(&id).await, Err(Error::NotFound { .. })));
+    // The adapter's lookup asks again as a community image (`IsPublic=true`) when the
+    // plain lookup finds nothing: to another account it is a public image.
+    let seen = peer.image(&id).await.unwrap();
+    assert_eq!(seen.origin, ImageOrigin::Public);
     assert_eq!(
         share_groups(&emu, "m-golden0001").await,
         serde_json::json!([{"Group": "all"}])
