@@ -83,8 +83,8 @@ async fn run() -> Result<()> {
     for (who, outcome) in shared.iter() {
         println!("   {who}: {outcome}");
     }
-    if shared.count(imageshare::core::OutcomeKind::Granted)
-        + shared.count(imageshare::core::OutcomeKind::AlreadyGranted)
+    if shared.count(imageshare::OutcomeKind::Granted)
+        + shared.count(imageshare::OutcomeKind::AlreadyGranted)
         != to.len()
     {
         return Err(format!("blueprint {} not shared with everyone", report.image).into());

@@ -19,8 +19,8 @@ use imageshare::ImageSharingExt;
 use std::process::ExitCode;
 use support::flag;
 
-use imageshare::core::plan::{self, SharePlan};
 use imageshare::manifest::Manifest;
+use imageshare::plan::{self, SharePlan};
 use imageshare::{Connect, DynSharing, ImageId, ImageSharing, Principal};
 use imageshare_emulator::{Emulator, World};
 

@@ -23,8 +23,9 @@ use imageshare::ImageSharingExt;
 use std::process::ExitCode;
 use support::{cloud_region, expect, flag};
 
-use imageshare::core::PrincipalKind;
-use imageshare::{Connect, ImageId, ImageSharing, Principal, Provider, ShareOutcome};
+use imageshare::{
+    Connect, ImageId, ImageSharing, Principal, PrincipalKind, Provider, ShareOutcome,
+};
 use imageshare_emulator::{Emulator, World};
 
 type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
@@ -88,7 +89,7 @@ async fn run() -> Result<()> {
     let again = sharing.share(&image, &to).await?;
     println!("3. the same share again: {}", again.summary());
     expect(
-        again.count(imageshare::core::OutcomeKind::AlreadyGranted) == again.len(),
+        again.count(imageshare::OutcomeKind::AlreadyGranted) == again.len(),
         "a re-run grants nothing new",
     )?;
 

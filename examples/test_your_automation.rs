@@ -19,10 +19,10 @@
 
 #[path = "support/mod.rs"]
 mod support;
-use imageshare::core::LimitRule;
 use imageshare::tencent::TencentCredentials;
 use imageshare::ClientBuilder;
 use imageshare::ImageSharingExt;
+use imageshare::LimitRule;
 use imageshare::{Connect, DynSharing, Error, ImageId, ImageSharing, Principal, ShareOutcome};
 use imageshare_emulator::{Emulator, FaultKind, FaultPlan, FaultRule, World};
 use support::{cloud_region, flag};

@@ -4,7 +4,7 @@
 //! `Connect` is a [`ClientBuilder`] like every provider's builder: the shared settings
 //! (region, endpoint, profile, project, timeouts, retry, rate limits, clock, environment)
 //! are set with the same methods, held in one [`ClientConfig`], and handed to the
-//! provider's registered [`ProviderSpec::build`](imageshare_core::ProviderSpec) at
+//! provider's registered [`ProviderSpec::build`](crate::ProviderSpec) at
 //! [`build`](Connect::build).
 
 use std::sync::Arc;

@@ -4,7 +4,9 @@
 //! Application Server), Tencent Cloud (CVM, Lighthouse) and UCloud (UHost), behind one
 //! [`ImageSharing`] trait and one limit checker, [`Checked`].
 //!
-//! This is the facade crate: it re-exports [`imageshare_core`] (as [`core`]) and, behind a
+//! This is the facade crate: it re-exports the stable part of `imageshare-core` (the root
+//! items, and the modules [`bulk`], [`plan`], [`distribute`], [`audit`], [`trust`],
+//! [`limits`], [`copy_limits`], [`paging`], [`ratelimit`]) and, behind a
 //! cargo feature per cloud (all on by default), the stable part of each provider crate
 //! (builders, credentials, action names, limits) as [`alibaba`], [`tencent`] and
 //! [`ucloud`]; each crate's wire models and signers are under their `unstable` module.
@@ -44,8 +46,11 @@
 //! The items at this root are the curated API (connection, the trait and its extension,
 //! the model, errors, configuration, the credentials provider trait; `testing` behind the
 //! `emulator` feature). The provider modules ([`alibaba`], [`tencent`], [`ucloud`]) add
-//! each cloud's builders, credentials types and action names; [`core`] re-exports the
-//! whole core crate. See the README's "Stability" section for what may change.
+//! each cloud's builders, credentials types and action names; the core modules ([`bulk`],
+//! [`plan`], [`distribute`], [`audit`], [`trust`], [`limits`], [`copy_limits`], [`paging`],
+//! [`ratelimit`]) the engines, their reports and the limit tables. `imageshare::core`, the
+//! whole core crate, is hidden and not a stable API (it is there for imageshare's own
+//! crates). See the README's "Stability" section for what may change.
 //!
 //! ## Limits are data
 //!
@@ -62,13 +67,41 @@
     warn(clippy::must_use_candidate, clippy::return_self_not_must_use)
 )]
 
+// The whole core crate, for imageshare's own crates (the CLI, the emulator, the tests and
+// benches): not a stable API, and not documented. Users name the root items and the
+// modules below.
+#[doc(hidden)]
 pub use imageshare_core as core;
 pub use imageshare_core::{
-    Action, AssumeRole, AuditLog, Audited, CallContext, CallerIdentity, CheckOptions, Checked,
-    ClientBuilder, ClientConfig, CopyTarget, Credentials, Error, Image, ImageId, ImageSharing,
-    ImageSharingExt, OutcomeKind, Principal, Provider, ProviderAction, ProviderSpec, Region,
-    Result, ShareLimits, ShareOutcome, ShareReport, Sharee, TrustPolicy, Trusted, UnknownAction,
+    AccountId, Action, ApiError, AssumeRole, AuditLog, Audited, CallContext, CallerIdentity,
+    CheckOptions, Checked, ClientBuilder, ClientConfig, CopyTarget, Credentials, Encryption, Error,
+    Image, ImageId, ImageKind, ImageOrigin, ImageSharing, ImageSharingExt, ImageState, LimitRule,
+    LimitViolation, OutcomeKind, Principal, PrincipalKind, ProjectId, Provider, ProviderAction,
+    ProviderSpec, Region, Result, Secret, ShareLimits, ShareOutcome, ShareReport, Sharee, Site,
+    Timestamp, TrustPolicy, Trusted, UnknownAction,
 };
+
+// The core modules a user names beyond the root items, stable API like them. Each module's
+// own comment is its documentation here (rustdoc prepends a `///` on a `use` to it, which
+// would repeat it), so the notes below are plain comments.
+// audit: the audit trail, every grant, revoke and copy recorded (`AuditLog`, its records).
+pub use imageshare_core::audit;
+// bulk: the bulk engine, many images shared with (or unshared from) many principals.
+pub use imageshare_core::bulk;
+// copy_limits: what a provider's cross-region copy allows, as data (`copy_limits_of`).
+pub use imageshare_core::copy_limits;
+// distribute: one image copied into many regions and every copy shared, and its report.
+pub use imageshare_core::distribute;
+// limits: the documented sharing limits of a provider, as data (`ShareLimits`, its rules).
+pub use imageshare_core::limits;
+// paging: streaming pagination, the pages and streams the listing methods return.
+pub use imageshare_core::paging;
+// plan: an image's sharees reconciled with a desired set, the plan and its application.
+pub use imageshare_core::plan;
+// ratelimit: client-side rate limits per provider and action (`Rate`, `RateLimits`).
+pub use imageshare_core::ratelimit;
+// trust: the trust policy, from which owners images shared with the caller are accepted.
+pub use imageshare_core::trust;
 
 // Configuration: the client options, retry policy, rates and credential providers, at the
 // root as at the core's root.
@@ -118,7 +151,7 @@ pub fn limits_of(provider: Provider) -> Option<&'static ShareLimits> {
 /// `member:` principals), when it has one and is compiled in (Alibaba ECS: Resource
 /// Sharing).
 #[must_use]
-pub fn org_targets_of(provider: Provider) -> Option<&'static imageshare_core::OrgTargetLimits> {
+pub fn org_targets_of(provider: Provider) -> Option<&'static limits::OrgTargetLimits> {
     registry::spec(provider).and_then(|s| s.org_targets)
 }
 
@@ -126,7 +159,7 @@ pub fn org_targets_of(provider: Provider) -> Option<&'static imageshare_core::Or
 /// border), when it has one and is compiled in; `None` for a provider whose API has no
 /// cross-region copy (Simple Application Server).
 #[must_use]
-pub fn copy_limits_of(provider: Provider) -> Option<&'static imageshare_core::CopyLimits> {
+pub fn copy_limits_of(provider: Provider) -> Option<&'static copy_limits::CopyLimits> {
     registry::spec(provider).and_then(|s| s.copy)
 }
 

@@ -19,7 +19,7 @@
 //! regions = ["cn-shanghai", "cn-beijing"] # also copy into these regions and share every copy
 //! ```
 //!
-//! `regions` distributes the image ([`imageshare_core::distribute`]): it is copied into
+//! `regions` distributes the image ([`distribute`](crate::distribute)): it is copied into
 //! each listed region with the cloud's own copy action (ECS `CopyImage`, CVM
 //! `SyncImages`, Lighthouse `SyncBlueprint`, UCloud `CopyCustomImage`), and the source and
 //! every copy are shared with `share_with` (`prune` applies in every region). A copy is
@@ -38,7 +38,7 @@
 //! Every validation error names the file, the line and column, and the field. An entry is
 //! checked against its provider before anything is sent: the region must be a region id
 //! ([`Region::check`]), the id a custom image id of the provider
-//! ([`ImageIdRule`](imageshare_core::limits::ImageIdRule)), every principal of the form the
+//! ([`ImageIdRule`](crate::limits::ImageIdRule)), every principal of the form the
 //! provider shares to (a bare id, or `account:ID` / `project:ID` as `imageshare sharees`
 //! prints it, of the kind the provider shares to; or, where the provider has organisation
 //! sharing (Alibaba ECS with Resource Sharing), `directory:rd-...`, `folder:fd-...` or

@@ -461,7 +461,7 @@ impl Flows {
 }
 
 /// The name of the own ECS copy of `seen` (the SAS image as ECS shows it):
-/// [`CopyLimits::copy_name`](imageshare_core::CopyLimits::copy_name), by which a re-run
+/// [`CopyLimits::copy_name`](crate::copy_limits::CopyLimits::copy_name), by which a re-run
 /// finds it.
 #[cfg(feature = "alibaba")]
 fn own_copy_name<E: ImageSharing + ?Sized>(ecs: &E, seen: &Image) -> String {

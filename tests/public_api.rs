@@ -5,12 +5,21 @@
 //!
 //! The list is extracted with `syn` (rustdoc's JSON output needs a nightly toolchain): from
 //! the facade's `src/lib.rs`, every `pub` item of every `pub` module, following the crates
-//! the facade re-exports whole (`pub use imageshare_core as core` lists the core under
-//! `imageshare::core`), with each function's signature, each public field and variant, each
-//! trait's items, each re-export's target, and the methods and trait implementations of
-//! every `impl` block (private modules included: a public type's methods may be written
-//! there). Items behind `#[cfg(test)]` or `#[doc(hidden)]` are not public API; a cargo
-//! feature gate is written on the line (`[cfg(feature = "manifest")]`).
+//! the facade re-exports whole (`pub use imageshare_alibaba as unstable` lists that crate
+//! under `imageshare::alibaba::unstable`) and the core modules it re-exports at its root
+//! (`pub use imageshare_core::bulk` lists that module under `imageshare::bulk`), with each
+//! function's signature, each public field and variant, each trait's items, each
+//! re-export's target, and the methods and trait implementations of every `impl` block
+//! (private modules included: a public type's methods may be written there). Items behind
+//! `#[cfg(test)]` or `#[doc(hidden)]` are not public API; a cargo feature gate is written on
+//! the line (`[cfg(feature = "manifest")]`).
+//!
+//! The whole core crate is re-exported too, `#[doc(hidden)]` (`imageshare::core`, for
+//! imageshare's own crates; not a stable API). It is listed in a separate part at the end of
+//! the file, under `imageshare::core`: that part holds the definitions of the items the root
+//! re-exports from the core (`use imageshare::Error = imageshare_core::Error` above; the
+//! variants of `imageshare::core::error::Error` below), so a change there to an item the
+//! root re-exports is a change to the stable API, and any change is a diff either way.
 //!
 //! After an intended change, regenerate the list and commit it with the change:
 //!
@@ -38,8 +47,22 @@ const CRATES: &[(&str, &str)] = &[
 
 const LIST: &str = "tests/public_api.txt";
 
+/// The crate whose modules re-exported by the facade are walked under their facade path
+/// (`imageshare::bulk`): the core, itself re-exported whole only `#[doc(hidden)]`. The
+/// provider crates are walked whole under their public `unstable` module instead.
+const MODULES_OF: &str = "imageshare_core";
+
+/// The line that starts the hidden part of the list.
+const HIDDEN_PART: &str =
+    "# ---- hidden, not a stable API: `imageshare::core`, the whole core crate \
+                           (#[doc(hidden)], for imageshare's own crates) ----";
+
 struct Walker {
     lines: BTreeSet<String>,
+    /// The lines of the crates re-exported whole `#[doc(hidden)]` (`imageshare::core`).
+    hidden: BTreeSet<String>,
+    /// Whether the walk is in such a crate.
+    in_hidden: bool,
     crates_walked: BTreeSet<String>,
     /// The path of the crate being walked (`imageshare::core`): where its exported macros are.
     root: String,
@@ -84,7 +107,45 @@ fn strip_field_attrs(fields: &Fields) -> Fields {
 
 impl Walker {
     fn add(&mut self, line: String) {
-        self.lines.insert(line);
+        if self.in_hidden {
+            self.hidden.insert(line);
+        } else {
+            self.lines.insert(line);
+        }
+    }
+
+    /// Walks the whole crate `krate` (from its `lib.rs`, `file`) as `root`, once.
+    fn krate(&mut self, krate: &str, file: &str, root: String) {
+        if self.crates_walked.insert(krate.to_owned()) {
+            let file = repo(file);
+            let dir = file.parent().unwrap().to_owned();
+            let outer = std::mem::replace(&mut self.root, root.clone());
+            self.module_file(&file, &dir, &root, true);
+            self.root = outer;
+        }
+    }
+
+    /// Walks the module `target` (`imageshare_core::bulk`) of [`MODULES_OF`] as `path`, when
+    /// `target` is one of its modules; whether it was.
+    fn reexported_module(&mut self, target: &str, path: &str) -> bool {
+        let Some(rest) = target.strip_prefix(&format!("{MODULES_OF}::")) else {
+            return false;
+        };
+        let (_, lib) = CRATES.iter().find(|(c, _)| *c == MODULES_OF).unwrap();
+        let mut dir = repo(lib).parent().unwrap().to_owned();
+        for segment in rest.split("::") {
+            dir.push(segment);
+        }
+        let flat = dir.with_extension("rs");
+        let file = if flat.exists() {
+            flat
+        } else if dir.join("mod.rs").exists() {
+            dir.join("mod.rs")
+        } else {
+            return false;
+        };
+        self.module_file(&file, &dir, path, true);
+        true
     }
 
     /// Walks the module in `file` (`dir` holds its submodules), public as `path` when
@@ -188,7 +249,28 @@ impl Walker {
                 }
             }
             _ if !public => {}
-            Item::Use(u) if is_pub(&u.vis) && !hidden_or_test(&u.attrs) => {
+            Item::Use(u) if is_pub(&u.vis) && hidden_or_test(&u.attrs) => {
+                // A whole crate re-exported `#[doc(hidden)]` (`imageshare::core`): listed in
+                // the hidden part, not as the facade's API.
+                let test = u
+                    .attrs
+                    .iter()
+                    .any(|a| text(a).starts_with("# [cfg (test)]"));
+                if test || self.in_hidden {
+                    return;
+                }
+                let mut uses = Vec::new();
+                flatten(&u.tree, String::new(), &mut uses);
+                for (target, name) in uses {
+                    if let Some((krate, file)) = CRATES.iter().find(|(c, _)| *c == target) {
+                        self.in_hidden = true;
+                        self.add(format!("use {path}::{name} = {target}  [doc (hidden)]"));
+                        self.krate(krate, file, format!("{path}::{name}"));
+                        self.in_hidden = false;
+                    }
+                }
+            }
+            Item::Use(u) if is_pub(&u.vis) => {
                 let mut uses = Vec::new();
                 flatten(&u.tree, String::new(), &mut uses);
                 for (target, name) in uses {
@@ -196,14 +278,10 @@ impl Walker {
                     self.add(format!("use {path}::{name} = {target}{gates}"));
                     // A whole crate re-exported: its API is the facade's, under `name`.
                     if let Some((krate, file)) = CRATES.iter().find(|(c, _)| *c == target) {
-                        if self.crates_walked.insert(krate.to_string()) {
-                            let file = repo(file);
-                            let dir = file.parent().unwrap().to_owned();
-                            let root = format!("{path}::{name}");
-                            let outer = std::mem::replace(&mut self.root, root.clone());
-                            self.module_file(&file, &dir, &root, true);
-                            self.root = outer;
-                        }
+                        self.krate(krate, file, format!("{path}::{name}"));
+                    } else if !self.in_hidden {
+                        // A core module re-exported: its API is the facade's, under `name`.
+                        self.reexported_module(&target, &format!("{path}::{name}"));
                     }
                 }
             }
@@ -310,6 +388,8 @@ fn repo(rel: &str) -> PathBuf {
 fn extract() -> String {
     let mut w = Walker {
         lines: BTreeSet::new(),
+        hidden: BTreeSet::new(),
+        in_hidden: false,
         crates_walked: BTreeSet::new(),
         root: "imageshare".to_owned(),
     };
@@ -320,6 +400,12 @@ fn extract() -> String {
          # IMAGESHARE_BLESS=1 cargo test -p imageshare-tests --test public_api\n",
     );
     for line in w.lines {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push_str(HIDDEN_PART);
+    out.push('\n');
+    for line in w.hidden {
         out.push_str(&line);
         out.push('\n');
     }
@@ -376,6 +462,32 @@ fn the_extractor_lists_items_of_every_kind() {
             "{line:?} is not in the extracted API"
         );
     }
+    // The core modules re-exported at the root are listed under their root path, in the
+    // stable part; the whole core crate, hidden, only after it.
+    let (stable, hidden) = api
+        .split_once(HIDDEN_PART)
+        .expect("the list has a hidden part");
+    for line in [
+        "use imageshare::bulk = imageshare_core::bulk",
+        "struct imageshare::bulk::BulkOptions",
+        "imageshare::plan: impl SharePlan {",
+    ] {
+        assert!(
+            stable.lines().any(|l| l.starts_with(line)),
+            "{line:?} is not in the stable part of the extracted API"
+        );
+    }
+    assert!(
+        !stable.contains("imageshare::core"),
+        "the hidden core crate is listed as stable API"
+    );
+    assert!(
+        hidden
+            .lines()
+            .skip(1)
+            .all(|l| l.contains("imageshare::core")),
+        "the hidden part lists an item outside imageshare::core"
+    );
     // Private items and test modules are not public API.
     assert!(!api.contains("fn wrong_kind"), "a private fn is listed");
     assert!(
