@@ -158,7 +158,25 @@ impl Walker {
     }
 
     fn items(&mut self, items: &[Item], dir: &Path, path: &str, public: bool) {
+        // The types this module declares without `pub`: their impls are not API (an impl
+        // of a private type written beside it, such as a guard's `Drop`).
+        let private: Vec<String> = items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Struct(s) if !is_pub(&s.vis) => Some(s.ident.to_string()),
+                Item::Enum(e) if !is_pub(&e.vis) => Some(e.ident.to_string()),
+                _ => None,
+            })
+            .collect();
         for item in items {
+            if let Item::Impl(i) = item {
+                if let syn::Type::Path(t) = &*i.self_ty {
+                    let name = t.path.segments.last().map(|s| s.ident.to_string());
+                    if name.is_some_and(|n| private.contains(&n)) {
+                        continue;
+                    }
+                }
+            }
             self.item(item, dir, path, public);
         }
     }
@@ -490,6 +508,15 @@ fn the_extractor_lists_items_of_every_kind() {
     );
     // Private items and test modules are not public API.
     assert!(!api.contains("fn wrong_kind"), "a private fn is listed");
+    // An impl of a private type (the rate limiter's reservation guard) is not API.
+    assert!(
+        !api.contains("for Reservation"),
+        "an impl of a private type is listed"
+    );
+    assert!(
+        api.contains("impl fmt :: Debug for RateLimiter"),
+        "an impl of a public type in the same module is missing"
+    );
     assert!(
         !api.contains("assert_each_cause_once"),
         "a test helper is listed"

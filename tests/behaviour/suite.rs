@@ -742,15 +742,7 @@ pub async fn distribute_to_another_region(t: &dyn Target) {
         poll: Duration::from_millis(50),
     });
     let cx = CallContext::new();
-    let run = || {
-        distribute::run_in(
-            &cx,
-            Adapters::new(&source, &targets),
-            &d,
-            options,
-            None,
-        )
-    };
+    let run = || distribute::run_in(&cx, Adapters::new(&source, &targets), &d, options, None);
 
     let Some(copy) = e.owner.copy_limits() else {
         let calls = e.emu.calls().len();

@@ -57,7 +57,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::model::Provider;
-use schedule::{Schedule, Slot};
+use schedule::{Reservation, Schedule};
 
 /// One quota: `requests_per_second` on average, at most `burst` at once.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -374,11 +374,8 @@ impl RateLimiter {
             return Duration::ZERO;
         };
         let started = tokio::time::Instant::now();
-        let reservation = Reservation {
-            schedule: &schedule,
-            slot: Some(schedule.reserve(started)),
-        };
-        let mut due = reservation.slot.map_or(started, |s| s.at);
+        let reservation = Reservation::new(&schedule, started);
+        let mut due = reservation.due();
         loop {
             if due > tokio::time::Instant::now() {
                 tokio::time::sleep_until(due).await;
@@ -390,28 +387,6 @@ impl RateLimiter {
                 }
                 Err(free_at) => due = free_at,
             }
-        }
-    }
-}
-
-/// A reserved slot that goes back to the schedule if its waiter is dropped before its
-/// permit is granted.
-struct Reservation<'a> {
-    schedule: &'a Schedule,
-    slot: Option<Slot>,
-}
-
-impl Reservation<'_> {
-    /// The permit was granted: the slot is used.
-    fn keep(mut self) {
-        self.slot = None;
-    }
-}
-
-impl Drop for Reservation<'_> {
-    fn drop(&mut self) {
-        if let Some(slot) = self.slot.take() {
-            self.schedule.release(slot);
         }
     }
 }

@@ -193,6 +193,42 @@ impl Schedule {
     }
 }
 
+/// A reserved slot that goes back to the schedule if its waiter is dropped before its
+/// permit is granted (what makes [`RateLimiter::acquire`](super::RateLimiter::acquire)
+/// cancel-safe).
+pub(super) struct Reservation<'a> {
+    schedule: &'a Schedule,
+    slot: Option<Slot>,
+}
+
+impl<'a> Reservation<'a> {
+    /// Reserves the next slot of `schedule` for a request asking at `now`.
+    pub(super) fn new(schedule: &'a Schedule, now: Instant) -> Self {
+        Reservation {
+            schedule,
+            slot: Some(schedule.reserve(now)),
+        }
+    }
+
+    /// When the reserved slot is due.
+    pub(super) fn due(&self) -> Instant {
+        self.slot.map_or_else(Instant::now, |s| s.at)
+    }
+
+    /// The permit was granted: the slot is used.
+    pub(super) fn keep(mut self) {
+        self.slot = None;
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if let Some(slot) = self.slot.take() {
+            self.schedule.release(slot);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
