@@ -34,16 +34,7 @@
 //!     bulk::Bulk, Checked, Image, ImageId, ImageKind, ImageOrigin, ImageState, Encryption,
 //!     OutcomeKind, Principal, memory::InMemorySharing,
 //! };
-//! # use imageshare_core::{PrincipalKind, Provider, ShareLimits, limits::{EncryptedPolicy, PrincipalForm}};
-//! # const LIMITS: ShareLimits = ShareLimits::new(
-//! #     Provider::new("example-cloud"), "m-", "cn-hangzhou", PrincipalKind::Account,
-//! #     PrincipalForm::NumericAccountId {
-//! #         min_len: 5, max_len: 20, sub_user_markers: &["@"], sub_user_name: "a sub-user",
-//! #     },
-//! # )
-//! # .with_max_sharees_per_image(Some(50)).with_max_principals_per_call(10)
-//! # .with_encrypted(EncryptedPolicy::Forbidden).with_cross_site(true)
-//! # .with_shareable_kinds(&[ImageKind::SystemDisk]).with_source("example");
+//! # use imageshare_core::memory::EXAMPLE_LIMITS as LIMITS;
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let backend = InMemorySharing::new("cn-hangzhou", LIMITS);
 //! let images: Vec<ImageId> = (0..3).map(|i| ImageId::new(format!("m-{i}"))).collect();

@@ -20,10 +20,10 @@ use async_trait::async_trait;
 use crate::context::CallContext;
 use crate::copy_limits::CopyLimits;
 use crate::error::{Error, Result};
-use crate::limits::ShareLimits;
+use crate::limits::{EncryptedPolicy, PrincipalForm, ShareLimits};
 use crate::model::{
-    CopyTarget, Image, ImageId, ImageState, Principal, Provider, Region, ShareOutcome, ShareReport,
-    Sharee,
+    CopyTarget, Image, ImageId, ImageKind, ImageState, Principal, PrincipalKind, Provider, Region,
+    ShareOutcome, ShareReport, Sharee,
 };
 use crate::paging::{Page, PageCursor};
 use crate::sharing::ImageSharing;
@@ -31,6 +31,36 @@ use crate::sharing::ImageSharing;
 /// Items per page of the listings of an [`InMemorySharing`] unless set otherwise: small,
 /// so that paging is exercised by tests with a handful of sharees.
 pub const DEFAULT_PAGE_SIZE: usize = 5;
+
+/// The limit table of an example cloud for an [`InMemorySharing`] in tests, shaped like
+/// Alibaba ECS's: numeric account ids of 5 to 20 digits (RAM users refused), 10 per call,
+/// 50 per image, the image's own region only, no onward share of a received or
+/// marketplace-derived image, encrypted images refused, accounts of the other site
+/// refused, system-disk images only, available images only, every share removed before a
+/// delete. Adjust it with the `with_*` setters (they are `const`).
+pub const EXAMPLE_LIMITS: ShareLimits = ShareLimits::new(
+    Provider::new("example-cloud"),
+    "m-",
+    "cn-hangzhou",
+    PrincipalKind::Account,
+    PrincipalForm::NumericAccountId {
+        min_len: 5,
+        max_len: 20,
+        sub_user_markers: &["@", "acs:ram:", ".onaliyun.com"],
+        sub_user_name: "a RAM user or sub-account",
+    },
+)
+.with_max_sharees_per_image(Some(50))
+.with_max_principals_per_call(10)
+.with_same_region_only(true)
+.with_reshare_received(false)
+.with_share_marketplace_derived(false)
+.with_encrypted(EncryptedPolicy::Forbidden)
+.with_cross_site(true)
+.with_shareable_kinds(&[ImageKind::SystemDisk])
+.with_require_available(true)
+.with_delete_requires_unshare(true)
+.with_source("imageshare_core::memory::EXAMPLE_LIMITS (a test table)");
 
 /// Calls received by an [`InMemorySharing`], per operation.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -9,40 +9,18 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use imageshare_core::bulk::{Bulk, BulkOp, BulkOptions};
-use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare_core::memory::InMemorySharing;
+use imageshare_core::memory::EXAMPLE_LIMITS;
 use imageshare_core::plan;
 use imageshare_core::{
-    ApiError, CallContext, Checked, Encryption, Error, Image, ImageId, ImageKind, ImageSharing,
-    ImageSharingExt, Layer, LimitRule, Principal, PrincipalKind, Provider, Result, ShareLimits,
-    ShareOutcome, ShareReport,
+    ApiError, CallContext, Checked, Encryption, Error, Image, ImageId, ImageSharing,
+    ImageSharingExt, Layer, LimitRule, Principal, Provider, Result, ShareLimits, ShareOutcome,
+    ShareReport,
 };
 
 const OWNER: &str = "1000000001";
 
-const TABLE: ShareLimits = ShareLimits::new(
-    Provider::new("alibaba-ecs"),
-    "m-",
-    "cn-hangzhou",
-    PrincipalKind::Account,
-    PrincipalForm::NumericAccountId {
-        min_len: 5,
-        max_len: 20,
-        sub_user_markers: &["@", "acs:ram:", ".onaliyun.com"],
-        sub_user_name: "a RAM user or sub-account",
-    },
-)
-.with_max_sharees_per_image(Some(50))
-.with_max_principals_per_call(10)
-.with_same_region_only(true)
-.with_reshare_received(false)
-.with_share_marketplace_derived(false)
-.with_encrypted(EncryptedPolicy::Forbidden)
-.with_cross_site(true)
-.with_shareable_kinds(&[ImageKind::SystemDisk])
-.with_require_available(true)
-.with_delete_requires_unshare(true)
-.with_source("bulk test table");
+const TABLE: ShareLimits = EXAMPLE_LIMITS.with_provider(Provider::new("alibaba-ecs"));
 
 fn image(id: &str) -> Image {
     Image::new(id, "cn-hangzhou")

@@ -3,6 +3,7 @@
 
 use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare_core::memory::InMemorySharing;
+use imageshare_core::memory::EXAMPLE_LIMITS;
 use imageshare_core::{
     ApiError, CheckOptions, Checked, Encryption, Error, Image, ImageKind, ImageOrigin,
     ImageSharingExt, ImageState, LimitRule, Principal, PrincipalKind, Provider, ShareLimits,
@@ -11,31 +12,14 @@ use imageshare_core::{
 
 const OWNER: &str = "1000000001";
 
-const TABLE: ShareLimits = ShareLimits::new(
-    Provider::new("alibaba-sas"),
-    "m-",
-    "cn-hangzhou",
-    PrincipalKind::Account,
-    PrincipalForm::NumericAccountId {
-        min_len: 5,
-        max_len: 20,
-        sub_user_markers: &["@", "acs:ram:", ".onaliyun.com"],
-        sub_user_name: "a RAM user or sub-account",
-    },
-)
-.with_max_sharees_per_image(Some(5))
-.with_max_principals_per_call(2)
-.with_same_region_only(true)
-.with_reshare_received(false)
-.with_share_marketplace_derived(false)
-.with_encrypted(EncryptedPolicy::CustomerKeyWithAcknowledgement {
-    prerequisite: "a CMK and the sharing role",
-})
-.with_cross_site(false)
-.with_shareable_kinds(&[ImageKind::SystemDisk])
-.with_require_available(true)
-.with_delete_requires_unshare(true)
-.with_source("test table");
+const TABLE: ShareLimits = EXAMPLE_LIMITS
+    .with_provider(Provider::new("alibaba-sas"))
+    .with_max_sharees_per_image(Some(5))
+    .with_max_principals_per_call(2)
+    .with_encrypted(EncryptedPolicy::CustomerKeyWithAcknowledgement {
+        prerequisite: "a CMK and the sharing role",
+    })
+    .with_cross_site(false);
 
 fn image(id: &str) -> Image {
     Image::new(id, "cn-hangzhou")

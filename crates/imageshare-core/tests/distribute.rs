@@ -10,38 +10,16 @@ use std::time::Duration;
 use imageshare_core::distribute::{
     self, Adapters, CopyState, CopyStep, Distribution, Phase, Progress, RunOptions, Wait,
 };
-use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare_core::memory::InMemorySharing;
+use imageshare_core::memory::EXAMPLE_LIMITS;
 use imageshare_core::{
-    CallContext, Checked, CopyLimits, Encryption, Error, Image, ImageKind, ImageSharing,
-    ImageState, LimitRule, Principal, PrincipalKind, Provider, Region, RegionBorder, ShareLimits,
+    CallContext, Checked, CopyLimits, Encryption, Error, Image, ImageSharing, ImageState,
+    LimitRule, Principal, Provider, Region, RegionBorder, ShareLimits,
 };
 
 const OWNER: &str = "1000000001";
 
-const TABLE: ShareLimits = ShareLimits::new(
-    Provider::new("alibaba-ecs"),
-    "m-",
-    "cn-hangzhou",
-    PrincipalKind::Account,
-    PrincipalForm::NumericAccountId {
-        min_len: 5,
-        max_len: 20,
-        sub_user_markers: &["@"],
-        sub_user_name: "a RAM user",
-    },
-)
-.with_max_sharees_per_image(Some(50))
-.with_max_principals_per_call(10)
-.with_same_region_only(true)
-.with_reshare_received(false)
-.with_share_marketplace_derived(false)
-.with_encrypted(EncryptedPolicy::Forbidden)
-.with_cross_site(true)
-.with_shareable_kinds(&[ImageKind::SystemDisk])
-.with_require_available(true)
-.with_delete_requires_unshare(true)
-.with_source("distribution test table");
+const TABLE: ShareLimits = EXAMPLE_LIMITS.with_provider(Provider::new("alibaba-ecs"));
 
 const COPY: CopyLimits = CopyLimits {
     action: "CopyImage",

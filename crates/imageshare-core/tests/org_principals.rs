@@ -3,10 +3,9 @@
 //! with the `principal-kind` rule, while one with it checks their form and batches them
 //! by its own per-call maximum.
 
-use imageshare_core::limits::{EncryptedPolicy, OrgTargetLimits, PrincipalForm};
-use imageshare_core::{
-    Error, ImageKind, LimitRule, Principal, PrincipalKind, Provider, ShareLimits,
-};
+use imageshare_core::limits::{OrgTargetLimits, PrincipalForm};
+use imageshare_core::memory::EXAMPLE_LIMITS;
+use imageshare_core::{Error, LimitRule, Principal, PrincipalKind, Provider, ShareLimits};
 
 const FORM: PrincipalForm = PrincipalForm::NumericAccountId {
     min_len: 5,
@@ -15,24 +14,13 @@ const FORM: PrincipalForm = PrincipalForm::NumericAccountId {
     sub_user_name: "a RAM user",
 };
 
-const TABLE: ShareLimits = ShareLimits::new(
-    Provider::new("tencent-cvm"),
-    "img-",
-    "ap-guangzhou",
-    PrincipalKind::Account,
-    FORM,
-)
-.with_max_sharees_per_image(Some(500))
-.with_max_principals_per_call(10)
-.with_same_region_only(true)
-.with_reshare_received(false)
-.with_share_marketplace_derived(false)
-.with_encrypted(EncryptedPolicy::Forbidden)
-.with_cross_site(true)
-.with_shareable_kinds(&[ImageKind::SystemDisk])
-.with_require_available(true)
-.with_delete_requires_unshare(false)
-.with_source("test table");
+const TABLE: ShareLimits = EXAMPLE_LIMITS
+    .with_provider(Provider::new("tencent-cvm"))
+    .with_image_id_prefix("img-")
+    .with_example_region("ap-guangzhou")
+    .with_principal_form(FORM)
+    .with_max_sharees_per_image(Some(500))
+    .with_delete_requires_unshare(false);
 
 const ORG: OrgTargetLimits = OrgTargetLimits::new("Resource Sharing", "rd-", "fd-", FORM)
     .with_max_targets_per_call(5)

@@ -1,36 +1,14 @@
 //! Plan / apply through the limit checker: converges, and a second apply is a no-op.
 
-use imageshare_core::limits::{EncryptedPolicy, PrincipalForm};
 use imageshare_core::memory::InMemorySharing;
+use imageshare_core::memory::EXAMPLE_LIMITS;
 use imageshare_core::plan::{apply, plan};
-use imageshare_core::{
-    Checked, Encryption, Image, ImageKind, LimitRule, Principal, PrincipalKind, Provider,
-    ShareLimits,
-};
+use imageshare_core::{Checked, Encryption, Image, LimitRule, Principal, Provider, ShareLimits};
 
-const TABLE: ShareLimits = ShareLimits::new(
-    Provider::new("alibaba-ecs"),
-    "m-",
-    "cn-hangzhou",
-    PrincipalKind::Account,
-    PrincipalForm::NumericAccountId {
-        min_len: 5,
-        max_len: 20,
-        sub_user_markers: &["@", "acs:ram:", ".onaliyun.com"],
-        sub_user_name: "a RAM user or sub-account",
-    },
-)
-.with_max_sharees_per_image(Some(4))
-.with_max_principals_per_call(2)
-.with_same_region_only(true)
-.with_reshare_received(false)
-.with_share_marketplace_derived(false)
-.with_encrypted(EncryptedPolicy::Forbidden)
-.with_cross_site(true)
-.with_shareable_kinds(&[ImageKind::SystemDisk])
-.with_require_available(true)
-.with_delete_requires_unshare(true)
-.with_source("test");
+const TABLE: ShareLimits = EXAMPLE_LIMITS
+    .with_provider(Provider::new("alibaba-ecs"))
+    .with_max_sharees_per_image(Some(4))
+    .with_max_principals_per_call(2);
 
 fn acct(n: u32) -> Principal {
     Principal::account(format!("20000{n:05}"))
