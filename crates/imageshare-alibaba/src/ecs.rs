@@ -435,12 +435,7 @@ impl ImageSharing for EcsImageSharing {
     /// service lists only `Available` images by default), all pages; `ImageName` matches
     /// fuzzily, so only the images named exactly `name` are kept.
     async fn images_named_in(&self, cx: &CallContext, name: &str) -> Result<Vec<Image>> {
-        if name.trim().is_empty() {
-            return Err(Error::invalid_input(
-                "image name",
-                "give a name: an empty ImageName would list every image",
-            ));
-        }
+        imageshare_core::lookup::non_empty_name(name, "ImageName")?;
         let span = tracing::info_span!("images_named", provider = %ECS, name = %name);
         async {
             let filters = [

@@ -17,6 +17,19 @@ use crate::error::{Error, Result};
 use crate::model::{Image, ImageId, Provider};
 use crate::sharing::ImageSharing;
 
+/// Refuses the empty (or blank) name an adapter's [`ImageSharing::images_named_in`] would
+/// send as `filter`, the cloud's name filter: an empty filter matches every image, which is
+/// never what a lookup by name means. Returns the name.
+pub fn non_empty_name<'a>(name: &'a str, filter: &str) -> Result<&'a str> {
+    if name.trim().is_empty() {
+        return Err(Error::invalid_input(
+            "image name",
+            format!("give a name: an empty {filter} would match every image"),
+        ));
+    }
+    Ok(name)
+}
+
 /// The default of [`ImageSharing::images_in`]: one [`ImageSharing::image_in`] per distinct
 /// id, in order; a [`Error::NotFound`] is that id's answer, any other error fails the
 /// lookup (as a failed batch call would).
@@ -98,6 +111,23 @@ mod tests {
             kind: ImageKind::SystemDisk,
             created_at: None,
             progress: None,
+        }
+    }
+
+    #[test]
+    fn a_lookup_by_name_needs_a_name() {
+        assert_eq!(
+            non_empty_name("golden-img-1", "ImageName").unwrap(),
+            "golden-img-1"
+        );
+        for blank in ["", "  ", "\t"] {
+            let err = non_empty_name(blank, "ImageName").unwrap_err();
+            assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
+            assert!(
+                err.to_string()
+                    .contains("an empty ImageName would match every image"),
+                "{err}"
+            );
         }
     }
 

@@ -361,12 +361,7 @@ impl ImageSharing for TencentCvmImageSharing {
     /// `image-name` matches fuzzily, so only the images named exactly `name` are kept.
     /// Encryption is not looked up ([`Encryption::NotReported`], as for listings).
     async fn images_named_in(&self, cx: &CallContext, name: &str) -> Result<Vec<Image>> {
-        if name.trim().is_empty() {
-            return Err(Error::invalid_input(
-                "image name",
-                "give a name: an empty image-name filter would match every image",
-            ));
-        }
+        imageshare_core::lookup::non_empty_name(name, "image-name filter")?;
         let span = tracing::info_span!("images_named", provider = %self.provider(), name = %name);
         async {
             let listing = Listing::new(self.provider(), "DescribeImages");

@@ -546,12 +546,7 @@ impl ImageSharing for TencentLighthouseImageSharing {
     /// `lighthouse/v20200324/models.go` `DescribeBlueprintsRequestParams.Filters`), every
     /// state, all pages; only the blueprints named exactly `name` are kept.
     async fn images_named_in(&self, cx: &CallContext, name: &str) -> Result<Vec<Image>> {
-        if name.trim().is_empty() {
-            return Err(Error::invalid_input(
-                "blueprint name",
-                "give a name: an empty blueprint-name filter would match every blueprint",
-            ));
-        }
+        imageshare_core::lookup::non_empty_name(name, "blueprint-name filter")?;
         let span = tracing::info_span!("images_named", provider = %self.provider(), name = %name);
         async {
             let found = self

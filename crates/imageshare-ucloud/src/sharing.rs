@@ -650,12 +650,7 @@ impl ImageSharing for UCloudImageSharing {
     /// DescribeImage: `ImageType`, `OsType`, `ImageId`, `ImageIds.N`, `Tag`, `Offset`,
     /// `Limit`, ...; ucloud.md 1.3), so the name is matched here.
     async fn images_named_in(&self, cx: &CallContext, name: &str) -> Result<Vec<Image>> {
-        if name.trim().is_empty() {
-            return Err(Error::invalid_input(
-                "image name",
-                "give the name of the images to find",
-            ));
-        }
+        imageshare_core::lookup::non_empty_name(name, "name")?;
         let span = tracing::info_span!("images_named", provider = %UHOST, name = %name);
         async {
             let limit = self.limit();
