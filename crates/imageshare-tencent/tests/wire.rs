@@ -5,57 +5,31 @@
 //! (tencent.md examples), and the error envelope (auth, not found, throttling retried then
 //! success, 5xx, non-retryable codes).
 
+mod common;
+
+use common::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
-use imageshare_core::transport::{RetryConfig, RetryReason};
+use imageshare_core::transport::RetryReason;
 use imageshare_core::{
     CallContext, ClientBuilder, CopyTarget, Encryption, Error, ImageId, ImageKind, ImageOrigin,
-    ImageSharing, ImageSharingExt, ImageState, Principal, Secret, ShareOutcome,
+    ImageSharing, ImageSharingExt, ImageState, Principal, ShareOutcome,
 };
 use imageshare_tencent::{
-    Clock, Language, ReceivedRequest, Tc3Verifier, TencentCredentials, TencentCvmImageSharing,
-    TencentLighthouseImageSharing, CVM,
+    Clock, Language, TencentCredentials, TencentCvmImageSharing, TencentLighthouseImageSharing, CVM,
 };
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-const SECRET_ID: &str = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE";
-const SECRET_KEY: &str = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE";
-const TS: u64 = 1_551_113_065;
 const REGION: &str = "ap-guangzhou";
 
-fn fast_retry() -> RetryConfig {
-    RetryConfig {
-        max_attempts: 3,
-        initial_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(10),
-        multiplier: 2.0,
-        max_elapsed: None,
-    }
-}
-
 fn cvm(server: &MockServer) -> TencentCvmImageSharing {
-    TencentCvmImageSharing::builder()
-        .endpoint(server.uri())
-        .credentials(TencentCredentials::new(SECRET_ID, SECRET_KEY))
-        .region(REGION)
-        .clock(Clock::fixed(TS))
-        .retry(fast_retry())
-        .build()
-        .unwrap()
+    cvm_at(server, REGION)
 }
 
 fn lighthouse(server: &MockServer) -> TencentLighthouseImageSharing {
-    TencentLighthouseImageSharing::builder()
-        .endpoint(server.uri())
-        .credentials(TencentCredentials::new(SECRET_ID, SECRET_KEY))
-        .region(REGION)
-        .clock(Clock::fixed(TS))
-        .retry(fast_retry())
-        .build()
-        .unwrap()
+    lighthouse_at(server, REGION)
 }
 
 /// Answers `action` with `{"Response": <body>}`.
@@ -88,48 +62,9 @@ async fn fail_once(server: &MockServer, action: &str, priority: u8, error: [&str
         .await;
 }
 
-fn h<'a>(req: &'a Request, name: &str) -> &'a str {
-    req.headers
-        .get(name)
-        .unwrap_or_else(|| panic!("no {name} header"))
-        .to_str()
-        .unwrap()
-}
-
-/// Checks one recorded request: method, path, common headers, signature, exact body.
+/// Checks one recorded request sent in [`REGION`] (see [`assert_wire_at`]).
 fn assert_wire(req: &Request, service: &str, version: &str, action: &str, body: &str) {
-    assert_eq!(req.method.as_str(), "POST");
-    assert_eq!(req.url.path(), "/");
-    assert_eq!(req.url.query(), None);
-    assert_eq!(h(req, "content-type"), "application/json");
-    assert_eq!(h(req, "x-tc-action"), action);
-    assert_eq!(h(req, "x-tc-version"), version);
-    assert_eq!(h(req, "x-tc-region"), REGION);
-    assert_eq!(h(req, "x-tc-timestamp"), TS.to_string());
-    assert!(req.headers.get("x-tc-token").is_none());
-    assert_eq!(
-        std::str::from_utf8(&req.body).unwrap(),
-        body,
-        "{action} body"
-    );
-    let auth = h(req, "authorization");
-    assert!(
-        auth.starts_with(&format!(
-            "TC3-HMAC-SHA256 Credential={SECRET_ID}/2019-02-25/{service}/tc3_request, SignedHeaders=content-type;host, Signature="
-        )),
-        "{auth}"
-    );
-    let received = ReceivedRequest::new("POST", "/", "", &req.body).headers(
-        req.headers
-            .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap().to_owned())),
-    );
-    let verified = Tc3Verifier::new()
-        .expected_service(service)
-        .now(TS)
-        .verify(&received, &Secret::new(SECRET_KEY))
-        .unwrap_or_else(|e| panic!("{action}: signature does not verify: {e}"));
-    assert_eq!(verified.secret_id, SECRET_ID);
+    assert_wire_at(req, REGION, service, version, action, body);
 }
 
 /// Every request the server received; each carried `Host: <the server's host:port>` (the

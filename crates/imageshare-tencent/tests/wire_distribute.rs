@@ -4,80 +4,32 @@
 //! and `blueprint-type` = `PRIVATE`; all pages, exact names only), the copy's progress
 //! (`SyncPercent`), the copy tables, and Lighthouse refusing a named copy before sending.
 
-use std::time::Duration;
+mod common;
 
-use imageshare_core::transport::RetryConfig;
+use common::*;
 use imageshare_core::{
-    CallContext, ClientBuilder, CopyTarget, Error, ImageSharing, ImageSharingExt, ImageState,
-    Region, Secret,
+    CallContext, CopyTarget, Error, ImageSharing, ImageSharingExt, ImageState, Region,
 };
 use imageshare_tencent::{
-    Clock, ReceivedRequest, Tc3Verifier, TencentCredentials, TencentCvmImageSharing,
-    TencentLighthouseImageSharing, CVM, CVM_COPY, LIGHTHOUSE, LIGHTHOUSE_COPY,
+    TencentCvmImageSharing, TencentLighthouseImageSharing, CVM, CVM_COPY, LIGHTHOUSE,
+    LIGHTHOUSE_COPY,
 };
 use wiremock::matchers::{body_string_contains, header, method};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-const SECRET_ID: &str = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE";
-const SECRET_KEY: &str = "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE";
-const TS: u64 = 1_551_113_065;
 const REGION: &str = "ap-shanghai";
 
-fn retry() -> RetryConfig {
-    RetryConfig {
-        max_attempts: 1,
-        initial_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(10),
-        multiplier: 2.0,
-        max_elapsed: None,
-    }
-}
-
 fn cvm(server: &MockServer) -> TencentCvmImageSharing {
-    TencentCvmImageSharing::builder()
-        .endpoint(server.uri())
-        .credentials(TencentCredentials::new(SECRET_ID, SECRET_KEY))
-        .region(REGION)
-        .clock(Clock::fixed(TS))
-        .retry(retry())
-        .build()
-        .unwrap()
+    cvm_at(server, REGION)
 }
 
 fn lighthouse(server: &MockServer) -> TencentLighthouseImageSharing {
-    TencentLighthouseImageSharing::builder()
-        .endpoint(server.uri())
-        .credentials(TencentCredentials::new(SECRET_ID, SECRET_KEY))
-        .region(REGION)
-        .clock(Clock::fixed(TS))
-        .retry(retry())
-        .build()
-        .unwrap()
+    lighthouse_at(server, REGION)
 }
 
-/// Method, path, action, version, region, exact JSON body, and a TC3 signature that
-/// verifies for `service`.
+/// Checks one recorded request sent in [`REGION`] (see [`assert_wire_at`]).
 fn assert_wire(req: &Request, service: &str, version: &str, action: &str, body: &str) {
-    let h = |name: &str| req.headers.get(name).unwrap().to_str().unwrap().to_owned();
-    assert_eq!((req.method.as_str(), req.url.path()), ("POST", "/"));
-    assert_eq!(h("x-tc-action"), action);
-    assert_eq!(h("x-tc-version"), version);
-    assert_eq!(h("x-tc-region"), REGION);
-    assert_eq!(
-        std::str::from_utf8(&req.body).unwrap(),
-        body,
-        "{action} body"
-    );
-    let received = ReceivedRequest::new("POST", "/", "", &req.body).headers(
-        req.headers
-            .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap().to_owned())),
-    );
-    Tc3Verifier::new()
-        .expected_service(service)
-        .now(TS)
-        .verify(&received, &Secret::new(SECRET_KEY))
-        .unwrap_or_else(|e| panic!("{action}: signature does not verify: {e}"));
+    assert_wire_at(req, REGION, service, version, action, body);
 }
 
 /// Answers `action` at `offset` with `{"Response":{"TotalCount":total,"<set>":[items]}}`.
