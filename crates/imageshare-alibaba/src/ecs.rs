@@ -25,7 +25,6 @@ use imageshare_core::{
     ImageKind, ImageOrigin, ImageSharing, ImageState, OrgTargetLimits, Page, PageCursor, Principal,
     Provider, Region, Result, ShareLimits, ShareOutcome, ShareReport, Sharee, Timestamp,
 };
-use tracing::Instrument;
 
 use crate::client::{account_list_call, params, CallSpec, OpenApiClient, Product, ECS_VERSION};
 use crate::limits::{ecs_rate_limits, ECS_COPY, ECS_LIMITS};
@@ -435,9 +434,7 @@ impl ImageSharing for EcsImageSharing {
     /// service lists only `Available` images by default), all pages; `ImageName` matches
     /// fuzzily, so only the images named exactly `name` are kept.
     async fn images_named_in(&self, cx: &CallContext, name: &str) -> Result<Vec<Image>> {
-        imageshare_core::lookup::non_empty_name(name, "ImageName")?;
-        let span = tracing::info_span!("images_named", provider = %ECS, name = %name);
-        async {
+        imageshare_core::lookup::named_exactly(ECS, name, "ImageName", || async {
             let filters = [
                 ("ImageName", name),
                 ("ImageOwnerAlias", "self"),
@@ -452,11 +449,9 @@ impl ImageSharing for EcsImageSharing {
             .await?;
             Ok(found
                 .iter()
-                .filter(|i| i.image_name == name)
                 .map(|i| image_from_ecs(i, self.client.region()))
                 .collect())
-        }
-        .instrument(span)
+        })
         .await
     }
     fn credentials_source(&self) -> Option<String> {

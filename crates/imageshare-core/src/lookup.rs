@@ -12,15 +12,35 @@
 use std::collections::HashMap;
 use std::future::Future;
 
+use tracing::Instrument;
+
 use crate::context::CallContext;
 use crate::error::{Error, Result};
 use crate::model::{Image, ImageId, Provider};
 use crate::sharing::ImageSharing;
 
-/// Refuses the empty (or blank) name an adapter's [`ImageSharing::images_named_in`] would
-/// send as `filter`, the cloud's name filter: an empty filter matches every image, which is
-/// never what a lookup by name means. Returns the name.
-pub fn non_empty_name<'a>(name: &'a str, filter: &str) -> Result<&'a str> {
+/// What every adapter's [`ImageSharing::images_named_in`] does around its own listing:
+/// refuses an empty (or blank) `name`, which as the cloud's name filter (`filter`, named in
+/// the error) would match every image; runs `list` (the cloud's listing by that name, all
+/// pages) in an `images_named` span; and keeps the images named exactly `name`, since the
+/// clouds' name filters match fuzzily (or, on UCloud, not at all).
+pub async fn named_exactly<F, Fut>(
+    provider: Provider,
+    name: &str,
+    filter: &str,
+    list: F,
+) -> Result<Vec<Image>>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Vec<Image>>>,
+{
+    non_empty_name(name, filter)?;
+    let span = tracing::info_span!("images_named", provider = %provider, name = %name);
+    let found = list().instrument(span).await?;
+    Ok(found.into_iter().filter(|i| i.name == name).collect())
+}
+
+fn non_empty_name<'a>(name: &'a str, filter: &str) -> Result<&'a str> {
     if name.trim().is_empty() {
         return Err(Error::invalid_input(
             "image name",

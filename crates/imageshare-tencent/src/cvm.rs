@@ -46,7 +46,6 @@ use imageshare_core::{
     ImageSharing, ImageState, Page, PageCursor, Principal, Provider, Region, Result, ShareLimits,
     ShareReport, Sharee, Site,
 };
-use tracing::Instrument;
 
 pub use crate::builder::CvmBuilder;
 use crate::cbs::{Cbs, CBS_SERVICE};
@@ -361,10 +360,9 @@ impl ImageSharing for TencentCvmImageSharing {
     /// `image-name` matches fuzzily, so only the images named exactly `name` are kept.
     /// Encryption is not looked up ([`Encryption::NotReported`], as for listings).
     async fn images_named_in(&self, cx: &CallContext, name: &str) -> Result<Vec<Image>> {
-        imageshare_core::lookup::non_empty_name(name, "image-name filter")?;
-        let span = tracing::info_span!("images_named", provider = %self.provider(), name = %name);
-        async {
-            let listing = Listing::new(self.provider(), "DescribeImages");
+        let provider = self.provider();
+        imageshare_core::lookup::named_exactly(provider, name, "image-name filter", || async {
+            let listing = Listing::new(provider, "DescribeImages");
             let found: Vec<CvmImage> = paginate(listing, |cursor| async move {
                 let offset = PageCursor::offset(cursor.as_ref())?;
                 let request = DescribeImagesRequest {
@@ -383,11 +381,9 @@ impl ImageSharing for TencentCvmImageSharing {
             .await?;
             Ok(found
                 .into_iter()
-                .filter(|i| i.image_name.as_deref() == Some(name))
                 .map(|i| image_from_cvm(i, self.region()))
                 .collect())
-        }
-        .instrument(span)
+        })
         .await
     }
 

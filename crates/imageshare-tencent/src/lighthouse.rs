@@ -546,19 +546,16 @@ impl ImageSharing for TencentLighthouseImageSharing {
     /// `lighthouse/v20200324/models.go` `DescribeBlueprintsRequestParams.Filters`), every
     /// state, all pages; only the blueprints named exactly `name` are kept.
     async fn images_named_in(&self, cx: &CallContext, name: &str) -> Result<Vec<Image>> {
-        imageshare_core::lookup::non_empty_name(name, "blueprint-name filter")?;
-        let span = tracing::info_span!("images_named", provider = %self.provider(), name = %name);
-        async {
+        let provider = self.provider();
+        imageshare_core::lookup::named_exactly(provider, name, "blueprint-name filter", || async {
             let found = self
                 .private_blueprints_in(cx, Some(Filter::one("blueprint-name", name)))
                 .await?;
             Ok(found
                 .into_iter()
-                .filter(|b| b.blueprint_name.as_deref() == Some(name))
                 .map(|b| image_from_blueprint(b, self.region()))
                 .collect())
-        }
-        .instrument(span)
+        })
         .await
     }
 

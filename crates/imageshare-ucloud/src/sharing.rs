@@ -29,7 +29,6 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tracing::Instrument;
 
 use imageshare_core::limits::ImageIdUse;
 use imageshare_core::paging::{paginate, BoxStream, Listing, StreamExt, TryStreamExt};
@@ -650,9 +649,7 @@ impl ImageSharing for UCloudImageSharing {
     /// DescribeImage: `ImageType`, `OsType`, `ImageId`, `ImageIds.N`, `Tag`, `Offset`,
     /// `Limit`, ...; ucloud.md 1.3), so the name is matched here.
     async fn images_named_in(&self, cx: &CallContext, name: &str) -> Result<Vec<Image>> {
-        imageshare_core::lookup::non_empty_name(name, "name")?;
-        let span = tracing::info_span!("images_named", provider = %UHOST, name = %name);
-        async {
+        imageshare_core::lookup::named_exactly(UHOST, name, "name", || async {
             let limit = self.limit();
             let custom = ImageType::Custom;
             let found: Vec<UHostImageSet> =
@@ -668,13 +665,8 @@ impl ImageSharing for UCloudImageSharing {
                 })
                 .try_collect()
                 .await?;
-            Ok(found
-                .iter()
-                .filter(|s| s.image_name == name)
-                .map(|s| self.own_image(s))
-                .collect())
-        }
-        .instrument(span)
+            Ok(found.iter().map(|s| self.own_image(s)).collect())
+        })
         .await
     }
 
