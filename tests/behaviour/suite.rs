@@ -63,6 +63,8 @@ pub trait Target: Send + Sync {
     fn region(&self) -> &'static str;
     /// Another region of the same cloud.
     fn other_region(&self) -> &'static str;
+    /// A third region, on the same side of any copy border as the other two.
+    fn third_region(&self) -> &'static str;
     /// An image id in the provider's format, unique per `n`.
     fn image_id(&self, n: usize) -> String;
     /// The provider's name of the action that shares (for call counting).
@@ -711,32 +713,37 @@ pub async fn delete_rules(t: &dyn Target) {
     ));
 }
 
-/// Distribution into another region (issue #15 §1), by capability: an adapter with
-/// `copy_limits()` copies with its cloud's own action, waits for the copy and shares it; a
-/// second run finds the copy again by its name and makes no copy and no grant. An adapter
-/// without cross-region copy (SAS) is refused with `cross-region-copy` before anything is
-/// sent.
-pub async fn distribute_to_another_region(t: &dyn Target) {
+/// Distribution into two other regions (issue #15 §1), by capability: an adapter with
+/// `copy_limits()` copies with its cloud's own action, in as few calls as the action takes
+/// regions, waits for each copy and shares it; a second run finds every copy again by its
+/// name, makes no copy and no grant, and a plan then has nothing to do. An adapter without
+/// cross-region copy (SAS) is refused with `cross-region-copy` before anything is sent.
+pub async fn distribute_to_other_regions(t: &dyn Target) {
     use imageshare::core::distribute::{self, Adapters, CopyStep, Distribution, RunOptions, Wait};
     use imageshare::core::{CallContext, Region};
     use std::collections::BTreeMap;
 
-    let world = base_world(2)
+    let world = base_world(3)
         .copy_ready_after_ms(200)
         .image(owned_image(t, 0))
         .build()
         .unwrap();
     let e = env(t, world).await;
     let source = checked(&e.owner);
-    let there = Region::from(t.other_region());
-    let targets: BTreeMap<Region, _> = [(
-        there.clone(),
-        checked(&t.adapter(&e.emu, OWNER, t.other_region(), AdapterOptions::default())),
-    )]
-    .into_iter()
-    .collect();
-    let to = extras(t, 2);
-    let d = Distribution::new(e.image.clone(), [there.clone()], to.clone());
+    let regions = [t.other_region(), t.third_region()];
+    let targets: BTreeMap<Region, _> = regions
+        .iter()
+        .map(|r| {
+            let adapter = t.adapter(&e.emu, OWNER, r, AdapterOptions::default());
+            (Region::from(*r), checked(&adapter))
+        })
+        .collect();
+    let to = extras(t, 3);
+    let d = Distribution::new(
+        e.image.clone(),
+        regions.iter().map(|r| Region::from(*r)),
+        to.clone(),
+    );
     let options = RunOptions::default().wait(Wait {
         timeout: Duration::from_secs(20),
         poll: Duration::from_millis(50),
@@ -759,36 +766,65 @@ pub async fn distribute_to_another_region(t: &dyn Target) {
         );
         return;
     };
+    let copy_calls = || e.emu.action_count(t.provider(), copy.action);
 
     let report = run().await.unwrap();
     assert!(report.is_complete(), "{report:?}");
-    assert_eq!(report.regions.len(), 1);
-    assert_eq!(report.regions[0].copy, CopyStep::Made);
-    assert_eq!(e.emu.action_count(t.provider(), copy.action), 1);
-    let copy_id = report.regions[0].image.clone().expect("the copy's id");
-    assert_ne!(copy_id, e.image);
-    let mut granted: Vec<String> = e
-        .emu
-        .grants(copy_id.as_str())
-        .into_iter()
-        .map(|g| g.principal)
-        .collect();
-    granted.sort();
+    let steps: Vec<_> = report.regions.iter().map(|r| r.copy.clone()).collect();
+    assert_eq!(steps, [CopyStep::Made, CopyStep::Made]);
+    assert_eq!(
+        copy_calls(),
+        regions.len().div_ceil(copy.max_regions_per_call),
+        "every region copied, in as few calls as the action allows"
+    );
     let mut want: Vec<String> = to.iter().map(|p| p.id().to_owned()).collect();
     want.sort();
-    assert_eq!(granted, want, "the copy is shared with everyone listed");
-    let shares = share_calls(&e, t);
+    for (region, r) in regions.iter().zip(&report.regions) {
+        let copies: Vec<String> = e.emu.with_engine(|engine| {
+            engine.refresh_all();
+            engine
+                .images()
+                .filter(|i| {
+                    i.provider == t.provider()
+                        && i.region == *region
+                        && i.copied_from.as_deref() == Some(e.image.as_str())
+                })
+                .map(|i| i.id.clone())
+                .collect()
+        });
+        assert_eq!(copies.len(), 1, "one copy in {region}: {copies:?}");
+        assert_eq!(
+            r.image.as_ref().map(|i| i.as_str()),
+            Some(copies[0].as_str())
+        );
+        let mut granted: Vec<String> = e
+            .emu
+            .grants(&copies[0])
+            .into_iter()
+            .map(|g| g.principal)
+            .collect();
+        granted.sort();
+        assert_eq!(
+            granted, want,
+            "the copy in {region} is shared with everyone listed"
+        );
+    }
+    let (copies, shares) = (copy_calls(), share_calls(&e, t));
 
     let again = run().await.unwrap();
     assert!(again.is_complete(), "{again:?}");
-    assert_eq!(again.regions[0].copy, CopyStep::Found);
-    assert_eq!(again.regions[0].image.as_ref(), Some(&copy_id));
-    assert_eq!(
-        e.emu.action_count(t.provider(), copy.action),
-        1,
-        "no second copy"
+    let steps: Vec<_> = again.regions.iter().map(|r| r.copy.clone()).collect();
+    assert_eq!(steps, [CopyStep::Found, CopyStep::Found]);
+    assert!(
+        again.regions.iter().all(|r| r.shared.is_none()),
+        "{again:?}"
     );
+    assert_eq!(copy_calls(), copies, "no second copy");
     assert_eq!(share_calls(&e, t), shares, "nothing granted twice");
+    let plan = distribute::plan_in(&cx, Adapters::new(&source, &targets), &d)
+        .await
+        .unwrap();
+    assert!(plan.is_noop(), "{plan:?}");
 }
 
 /// Runs every test of the suite for one target.
@@ -840,8 +876,8 @@ macro_rules! behaviour_suite {
             $crate::suite::delete_rules(&$target).await
         }
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn distribute_to_another_region() {
-            $crate::suite::distribute_to_another_region(&$target).await
+        async fn distribute_to_other_regions() {
+            $crate::suite::distribute_to_other_regions(&$target).await
         }
     };
 }

@@ -30,6 +30,9 @@ impl Target for Cvm {
     fn other_region(&self) -> &'static str {
         "ap-shanghai"
     }
+    fn third_region(&self) -> &'static str {
+        "ap-beijing"
+    }
     fn image_id(&self, n: usize) -> String {
         format!("img-b{n:07}")
     }
@@ -59,6 +62,9 @@ impl Target for Lighthouse {
     }
     fn other_region(&self) -> &'static str {
         "ap-shanghai"
+    }
+    fn third_region(&self) -> &'static str {
+        "ap-beijing"
     }
     fn image_id(&self, n: usize) -> String {
         format!("lhbp-b{n:07}")
@@ -93,6 +99,9 @@ impl Target for Ecs {
     fn other_region(&self) -> &'static str {
         "cn-shanghai"
     }
+    fn third_region(&self) -> &'static str {
+        "cn-beijing"
+    }
     fn image_id(&self, n: usize) -> String {
         format!("m-bp{n:016}")
     }
@@ -126,6 +135,9 @@ impl Target for Sas {
     fn other_region(&self) -> &'static str {
         "cn-shanghai"
     }
+    fn third_region(&self) -> &'static str {
+        "cn-beijing"
+    }
     fn image_id(&self, n: usize) -> String {
         format!("m-sas{n:015}")
     }
@@ -155,6 +167,9 @@ impl Target for UCloud {
     }
     fn other_region(&self) -> &'static str {
         "cn-sh2"
+    }
+    fn third_region(&self) -> &'static str {
+        "hk"
     }
     fn image_id(&self, n: usize) -> String {
         format!("uimage-b{n:07}")
