@@ -274,6 +274,17 @@ impl<A: ImageSharing> Trusted<A> {
         }
         split.accepted
     }
+
+    /// Refuses to copy `id` when the policy restricts its provider and the image (looked
+    /// up, unless the call context already vouches for it) is not trusted.
+    async fn check_copy_source(&self, cx: &CallContext, id: &ImageId) -> Result<()> {
+        let provider = self.inner.provider();
+        if self.policy.restricts(provider) && !cx.is_vouched(provider, id) {
+            let image = self.inner.image_in(cx, id).await?;
+            self.policy.check(provider, &image, "copy")?;
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -296,11 +307,7 @@ impl<A: ImageSharing> Layer for Trusted<A> {
         Ok(self.accepted(split))
     }
     async fn copy_in(&self, cx: &CallContext, id: &ImageId, to: CopyTarget) -> Result<ImageId> {
-        let provider = self.inner.provider();
-        if self.policy.restricts(provider) && !cx.is_vouched(provider, id) {
-            let image = self.inner.image_in(cx, id).await?;
-            self.policy.check(provider, &image, "copy")?;
-        }
+        self.check_copy_source(cx, id).await?;
         self.inner.copy_in(cx, id, to).await
     }
     /// Checks the source once, as [`copy_in`](ImageSharing::copy_in) does, then copies into
@@ -312,11 +319,7 @@ impl<A: ImageSharing> Layer for Trusted<A> {
         regions: &[Region],
         name: Option<&str>,
     ) -> Result<Vec<Result<ImageId>>> {
-        let provider = self.inner.provider();
-        if self.policy.restricts(provider) && !cx.is_vouched(provider, id) {
-            let image = self.inner.image_in(cx, id).await?;
-            self.policy.check(provider, &image, "copy")?;
-        }
+        self.check_copy_source(cx, id).await?;
         self.inner.copy_to_regions_in(cx, id, regions, name).await
     }
 }
